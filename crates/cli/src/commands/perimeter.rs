@@ -1,0 +1,91 @@
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use echelle_referential::PerimeterDef;
+
+use super::{UserError, open_store};
+use crate::output::{align, french};
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Option<PerimeterCommand>,
+}
+
+#[derive(clap::Subcommand)]
+enum PerimeterCommand {
+    /// List the perimeters with their number of communes and population (the default).
+    List,
+    /// Add a perimeter from a TOML file (id, name, status, source, include/exclude/intersect).
+    Add {
+        file: PathBuf,
+        /// Replace a user perimeter of the same id.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Remove a user perimeter.
+    Remove { id: String },
+}
+
+pub fn run(store: &Path, a: Args) -> Result<()> {
+    match a.command.unwrap_or(PerimeterCommand::List) {
+        PerimeterCommand::List => list(store),
+        PerimeterCommand::Add { file, replace } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("{}", file.display()))
+                .map_err(|e| UserError(format!("{e:#}")))?;
+            let def = PerimeterDef::parse(&file.display().to_string(), &text)?;
+            let id = def.id.clone();
+            let store = open_store(store)?;
+            store.add_perimeter(def, replace)?;
+            let r = store.referential()?;
+            let p = r.perimeter(&id).expect("just added");
+            println!("perimeter '{id}' added: {} communes, {} inhabitants", p.members.len(), french(r.population_of(&p.members) as f64, 0));
+            Ok(())
+        }
+        PerimeterCommand::Remove { id } => {
+            let store = open_store(store)?;
+            if !store.catalog().remove_perimeter(&id)? {
+                return Err(UserError(format!("no user perimeter '{id}' (shipped perimeters cannot be removed)")).into());
+            }
+            if let Err(e) = store.referential() {
+                return Err(UserError(format!("perimeter '{id}' removed, but another perimeter refers to it: {e}")).into());
+            }
+            println!("perimeter '{id}' removed");
+            Ok(())
+        }
+    }
+}
+
+fn list(store: &Path) -> Result<()> {
+    let r = super::referential(store)?;
+    let mut rows = vec![vec![
+        "périmètre".into(),
+        "nom".into(),
+        "statut".into(),
+        "communes".into(),
+        "population".into(),
+        "population DGCL".into(),
+    ]];
+    for p in r.perimeters() {
+        let dgcl: u64 = p.members.iter().filter_map(|&m| r.communes()[m as usize].population_dgcl).sum();
+        rows.push(vec![
+            format!("per:{}", p.def.id),
+            p.def.name.clone(),
+            p.def.status.label().into(),
+            p.members.len().to_string(),
+            french(r.population_of(&p.members) as f64, 0),
+            french(dgcl as f64, 0),
+        ]);
+    }
+    print!("{}", align(&rows));
+    println!("\npopulation: INSEE populations légales in force on 1 January 2026; population DGCL: the EPCI file epcicom2026 (older vintage).");
+    for p in r.perimeters() {
+        if let Some(note) = &p.def.note {
+            println!("per:{}: {note}", p.def.id);
+        }
+        if let Some(source) = &p.def.source {
+            println!("per:{}: source: {source}", p.def.id);
+        }
+    }
+    Ok(())
+}

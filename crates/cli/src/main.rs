@@ -1,0 +1,75 @@
+//! `echelle`: a thin shell over the referential, store and indicator crates.
+
+mod commands;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// echelle, a territorial observatory: every territory of France at every scale.
+#[derive(Parser)]
+#[command(name = "echelle", version, about)]
+struct Cli {
+    /// The store folder [default: $ECHELLE_STORE, else ~/.local/share/echelle].
+    #[arg(long, global = true)]
+    store: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the reference pack from the published files (see scripts/setup).
+    Pack(commands::pack::Args),
+    /// Find territories by name or code ("bethune", "59350", "mel").
+    Find(commands::territory::FindArgs),
+    /// List the layers and how many territories each has.
+    Layers,
+    /// List the territories of a layer (com, iris, epci, arr, dep, reg, fr, per).
+    List(commands::territory::ListArgs),
+    /// List the member communes of a territory.
+    Members(commands::territory::MembersArgs),
+    /// Study perimeters: list them with their counts and populations, add or remove one.
+    Perimeter(commands::perimeter::Args),
+    /// Indicators: list the declared ones, add a catalog of your own.
+    Indicator(commands::indicator::Args),
+    /// Evaluate indicators for territories, with their references.
+    Eval(commands::indicator::EvalArgs),
+    /// Compare territories side by side.
+    Compare(commands::indicator::CompareArgs),
+    /// A territory's key indicators against its département, région and France.
+    Portrait(commands::portrait::Args),
+    /// Check the referential against the published totals (EPCI, départements, régions).
+    Check(commands::check::Args),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ECHELLE_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let store = cli.store.unwrap_or_else(echelle_store::Store::default_root);
+    let result = match cli.command {
+        Command::Pack(a) => commands::pack::run(&store, a),
+        Command::Find(a) => commands::territory::find(&store, a),
+        Command::Layers => commands::territory::layers(&store),
+        Command::List(a) => commands::territory::list(&store, a),
+        Command::Members(a) => commands::territory::members(&store, a),
+        Command::Perimeter(a) => commands::perimeter::run(&store, a),
+        Command::Indicator(a) => commands::indicator::run(&store, a),
+        Command::Eval(a) => commands::indicator::eval(&store, a),
+        Command::Compare(a) => commands::indicator::compare(&store, a),
+        Command::Portrait(a) => commands::portrait::run(&store, a),
+        Command::Check(a) => commands::check::run(&store, a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("echelle: {e:#}");
+            if commands::is_user_error(&e) { ExitCode::from(2) } else { ExitCode::FAILURE }
+        }
+    }
+}

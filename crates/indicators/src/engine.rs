@@ -1,0 +1,356 @@
+//! Evaluation of indicators with Apache DataFusion.
+//!
+//! Datasets are read once from their Parquet files into memory, each row tagged with
+//! the raw index of its commune or IRIS in the referential (`__unit`). A request
+//! becomes a membership table (target, unit) joined to the dataset and grouped by
+//! target; the caller keeps the typed territories, the engine sees only indices.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
+use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, UInt32Type};
+use datafusion::common::JoinType;
+use datafusion::datasource::MemTable;
+use datafusion::functions_aggregate::expr_fn::{count, max, sum};
+use datafusion::prelude::{Expr, SessionConfig, SessionContext, cast, ident, lit, when};
+use echelle_referential::{Layer, Referential, TerritoryRef};
+use echelle_store::{Dataset, DatasetLevel, Store};
+
+use crate::{Aggregate, IndicatorDef, IndicatorError, SHIPPED_INDICATORS, parse_catalog};
+
+/// A territory to evaluate, as the engine sees it: a key and the raw indices of its
+/// communes (and, for an IRIS, of itself).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    pub key: String,
+    pub label: String,
+    pub communes: Vec<u32>,
+    /// Set for an IRIS: the IRIS itself; otherwise the IRIS of `communes`.
+    pub iris: Option<Vec<u32>>,
+}
+
+impl Target {
+    /// The target of a territory of any layer or perimeter.
+    pub fn territory(r: &Referential, t: &TerritoryRef) -> Result<Target, IndicatorError> {
+        let label = r.name(t).unwrap_or(&t.code).to_string();
+        if t.layer == Layer::Iris {
+            let iris = r.iris_members(t)?;
+            let communes = vec![r.iris()[iris[0] as usize].commune];
+            return Ok(Target { key: t.key(), label, communes, iris: Some(iris) });
+        }
+        Ok(Target { key: t.key(), label, communes: r.members(t)?.into_owned(), iris: None })
+    }
+
+    /// The rest of the régions a perimeter touches, outside it.
+    pub fn outside(r: &Referential, t: &TerritoryRef) -> Result<Target, IndicatorError> {
+        let (label, communes) = r.outside(t)?;
+        Ok(Target { key: format!("{}!outside", t.key()), label, communes, iris: None })
+    }
+}
+
+/// One evaluated figure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Value {
+    /// `None` when a member unit lacks data, or a denominator is zero.
+    pub value: Option<f64>,
+    /// Units (communes or IRIS) of the target.
+    pub units: u64,
+    /// Units with data for every column the indicator reads.
+    pub covered: u64,
+}
+
+/// The values of several indicators for several targets, with their provenance.
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    pub targets: Vec<(String, String)>,
+    pub indicators: Vec<IndicatorDef>,
+    /// `values[i][t]`: indicator `i`, target `t`.
+    pub values: Vec<Vec<Value>>,
+    /// Per indicator: (source, vintage, synthetic).
+    pub provenance: Vec<(String, String, bool)>,
+}
+
+struct Loaded {
+    meta: Dataset,
+    columns: Vec<(String, DataType)>,
+}
+
+/// The indicator engine over one store.
+pub struct Engine {
+    ctx: SessionContext,
+    referential: Arc<Referential>,
+    datasets: HashMap<String, Loaded>,
+    indicators: Vec<IndicatorDef>,
+}
+
+impl Engine {
+    /// Opens the store's datasets and indicator catalogs.
+    pub async fn open(store: &Store) -> Result<Engine, IndicatorError> {
+        let referential = Arc::new(store.referential()?);
+        let mut indicators = parse_catalog(SHIPPED_INDICATORS.0, SHIPPED_INDICATORS.1)?;
+        for (name, text) in store.catalog().indicator_catalogs()? {
+            for def in parse_catalog(&format!("indicator catalog '{name}' in the store"), &text)? {
+                indicators.retain(|d| d.id != def.id);
+                indicators.push(def);
+            }
+        }
+        let config = SessionConfig::new().with_target_partitions(2).with_information_schema(false);
+        let ctx = SessionContext::new_with_config(config);
+        let mut datasets = HashMap::new();
+        for meta in store.catalog().datasets()? {
+            let path = store.root().join(&meta.path);
+            let batches = ctx
+                .read_parquet(path.to_string_lossy().as_ref(), Default::default())
+                .await?
+                .collect()
+                .await?;
+            let batch = tag_units(&referential, &meta, batches)?;
+            let columns = batch.schema().fields().iter().map(|f| (f.name().clone(), f.data_type().clone())).collect();
+            let table = MemTable::try_new(batch.schema(), vec![vec![batch]])?;
+            ctx.register_table(table_name(&meta.id), Arc::new(table))?;
+            datasets.insert(meta.id.clone(), Loaded { meta, columns });
+        }
+        Ok(Engine { ctx, referential, datasets, indicators })
+    }
+
+    pub fn referential(&self) -> &Arc<Referential> {
+        &self.referential
+    }
+
+    pub fn indicators(&self) -> &[IndicatorDef] {
+        &self.indicators
+    }
+
+    pub fn dataset(&self, id: &str) -> Option<&Dataset> {
+        self.datasets.get(id).map(|d| &d.meta)
+    }
+
+    /// The declaration of an indicator, or an error with the nearest names.
+    pub fn indicator(&self, id: &str) -> Result<&IndicatorDef, IndicatorError> {
+        self.indicators.iter().find(|d| d.id == id).ok_or_else(|| {
+            let mut near: Vec<(f64, &str)> = self
+                .indicators
+                .iter()
+                .map(|d| (strsim::jaro_winkler(&d.id, id), d.id.as_str()))
+                .filter(|(s, _)| *s > 0.7)
+                .collect();
+            near.sort_by(|a, b| b.0.total_cmp(&a.0));
+            IndicatorError::Unknown { name: id.into(), suggestions: near.iter().take(3).map(|(_, n)| n.to_string()).collect() }
+        })
+    }
+
+    /// Checks that an indicator's dataset is loaded and has the columns it reads.
+    pub fn check(&self, def: &IndicatorDef) -> Result<&Dataset, IndicatorError> {
+        let loaded = self
+            .datasets
+            .get(&def.dataset)
+            .ok_or_else(|| IndicatorError::MissingDataset { indicator: def.id.clone(), dataset: def.dataset.clone() })?;
+        for c in def.aggregate.columns() {
+            match loaded.columns.iter().find(|(n, _)| n == c) {
+                None => {
+                    return Err(IndicatorError::NotAggregatable(format!(
+                        "indicator '{}': dataset '{}' has no column '{c}'",
+                        def.id, def.dataset
+                    )));
+                }
+                Some((_, t)) if !t.is_numeric() => {
+                    return Err(IndicatorError::NotAggregatable(format!(
+                        "indicator '{}': column '{c}' of dataset '{}' is {t}, not a number",
+                        def.id, def.dataset
+                    )));
+                }
+                _ => {}
+            }
+        }
+        Ok(&loaded.meta)
+    }
+
+    /// Evaluates indicators for targets; one DataFusion query per dataset involved.
+    pub async fn evaluate(&self, targets: &[Target], ids: &[&str]) -> Result<Evaluation, IndicatorError> {
+        let defs: Vec<IndicatorDef> = ids.iter().map(|id| self.indicator(id).cloned()).collect::<Result<_, _>>()?;
+        let mut values = vec![Vec::new(); defs.len()];
+        let mut provenance = Vec::with_capacity(defs.len());
+        for def in &defs {
+            let meta = self.check(def)?;
+            provenance.push((
+                def.source.clone().unwrap_or_else(|| meta.source.clone()),
+                def.vintage.clone().unwrap_or_else(|| meta.vintage.clone()),
+                meta.synthetic,
+            ));
+        }
+        let mut by_dataset: Vec<(&str, Vec<usize>)> = Vec::new();
+        for (i, d) in defs.iter().enumerate() {
+            match by_dataset.iter_mut().find(|(id, _)| *id == d.dataset) {
+                Some((_, list)) => list.push(i),
+                None => by_dataset.push((&d.dataset, vec![i])),
+            }
+        }
+        for (dataset, list) in by_dataset {
+            let group: Vec<&IndicatorDef> = list.iter().map(|&i| &defs[i]).collect();
+            let result = self.evaluate_dataset(dataset, targets, &group).await?;
+            for (&i, v) in list.iter().zip(result) {
+                values[i] = v;
+            }
+        }
+        Ok(Evaluation {
+            targets: targets.iter().map(|t| (t.key.clone(), t.label.clone())).collect(),
+            indicators: defs,
+            values,
+            provenance,
+        })
+    }
+
+    async fn evaluate_dataset(
+        &self,
+        dataset: &str,
+        targets: &[Target],
+        defs: &[&IndicatorDef],
+    ) -> Result<Vec<Vec<Value>>, IndicatorError> {
+        let level = self.datasets[dataset].meta.level;
+        let mut territory = Vec::new();
+        let mut member = Vec::new();
+        for (t, target) in targets.iter().enumerate() {
+            let units: Vec<u32> = match (level, &target.iris) {
+                (DatasetLevel::Commune, Some(_)) => {
+                    return Err(IndicatorError::NotAggregatable(format!(
+                        "{}: dataset '{dataset}' is at commune level and cannot be split into IRIS",
+                        target.key
+                    )));
+                }
+                (DatasetLevel::Commune, None) => target.communes.clone(),
+                (DatasetLevel::Iris, Some(iris)) => iris.clone(),
+                (DatasetLevel::Iris, None) => self.referential.iris_of(&target.communes),
+            };
+            for d in defs {
+                if let Aggregate::None { why, .. } = &d.aggregate
+                    && units.len() != 1
+                {
+                    return Err(IndicatorError::NotAggregatable(format!(
+                        "indicator '{}' cannot be aggregated to {} ({} {}s): {why}; it is shown for single {}s only",
+                        d.id,
+                        target.key,
+                        units.len(),
+                        level.as_str(),
+                        level.as_str()
+                    )));
+                }
+            }
+            territory.extend(std::iter::repeat_n(t as u32, units.len()));
+            member.extend(units);
+        }
+        let membership = RecordBatch::try_from_iter([
+            ("__territory", Arc::new(UInt32Array::from(territory)) as _),
+            ("__member", Arc::new(UInt32Array::from(member)) as _),
+        ])?;
+        let float = |c: &str| cast(ident(c), DataType::Float64);
+        let mut aggs = vec![count(ident("__member")).alias("__units")];
+        for (i, d) in defs.iter().enumerate() {
+            let (a, b, n, m) = (format!("a{i}"), format!("b{i}"), format!("n{i}"), format!("m{i}"));
+            match &d.aggregate {
+                Aggregate::Sum { value } => {
+                    aggs.push(sum(float(value)).alias(a));
+                    aggs.push(count(ident(value)).alias(n));
+                }
+                Aggregate::Ratio { numerator, denominator, .. } => {
+                    aggs.push(sum(float(numerator)).alias(a));
+                    aggs.push(sum(float(denominator)).alias(b));
+                    aggs.push(count(ident(numerator)).alias(n));
+                    aggs.push(count(ident(denominator)).alias(m));
+                }
+                Aggregate::WeightedMean { value, weight } => {
+                    aggs.push(sum(float(value) * float(weight)).alias(a));
+                    aggs.push(sum(float(weight)).alias(b));
+                    aggs.push(count(ident(value)).alias(n));
+                    aggs.push(count(ident(weight)).alias(m));
+                }
+                Aggregate::Count => aggs.push(count(ident("__unit")).alias(n)),
+                Aggregate::None { value, .. } => {
+                    aggs.push(max(float(value)).alias(a));
+                    aggs.push(count(ident(value)).alias(n));
+                }
+            }
+        }
+        let complete = |c: &str| ident(c).eq(ident("__units"));
+        let mut select = vec![ident("__territory")];
+        for (i, d) in defs.iter().enumerate() {
+            let (a, b, n, m) = (format!("a{i}"), format!("b{i}"), format!("n{i}"), format!("m{i}"));
+            let value: Expr = match &d.aggregate {
+                Aggregate::Sum { .. } | Aggregate::None { .. } => {
+                    when(complete(&n), ident(&a)).end()?
+                }
+                Aggregate::Ratio { scale, .. } => when(complete(&n).and(complete(&m)).and(ident(&b).not_eq(lit(0.0))), ident(&a) / ident(&b) * lit(*scale))
+                    .end()?,
+                Aggregate::WeightedMean { .. } => when(complete(&n).and(complete(&m)).and(ident(&b).not_eq(lit(0.0))), ident(&a) / ident(&b)).end()?,
+                Aggregate::Count => cast(ident(&n), DataType::Float64),
+            };
+            select.push(value.alias(format!("v{i}")));
+            let covered = match &d.aggregate {
+                Aggregate::Ratio { .. } | Aggregate::WeightedMean { .. } => {
+                    when(ident(&n).lt(ident(&m)), ident(&n)).otherwise(ident(&m))?
+                }
+                _ => ident(&n),
+            };
+            select.push(covered.alias(format!("c{i}")));
+        }
+        select.push(ident("__units"));
+        let batches = self
+            .ctx
+            .read_batch(membership)?
+            .join(self.ctx.table(table_name(dataset)).await?, JoinType::Left, &["__member"], &["__unit"], None)?
+            .aggregate(vec![ident("__territory")], aggs)?
+            .select(select)?
+            .collect()
+            .await?;
+        let mut out = vec![vec![Value { value: None, units: 0, covered: 0 }; targets.len()]; defs.len()];
+        for batch in batches {
+            let t = batch.column_by_name("__territory").expect("selected").as_primitive::<UInt32Type>();
+            let units = batch.column_by_name("__units").expect("selected").as_primitive::<Int64Type>();
+            for i in 0..defs.len() {
+                let v = batch.column_by_name(&format!("v{i}")).expect("selected").as_primitive::<Float64Type>();
+                let c = batch.column_by_name(&format!("c{i}")).expect("selected").as_primitive::<Int64Type>();
+                for row in 0..batch.num_rows() {
+                    out[i][t.value(row) as usize] = Value {
+                        value: v.is_valid(row).then(|| v.value(row)),
+                        units: units.value(row) as u64,
+                        covered: c.value(row) as u64,
+                    };
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn table_name(dataset: &str) -> String {
+    format!("dataset_{dataset}")
+}
+
+/// Adds `__unit`, the raw index of each row's commune or IRIS; rows whose code is not
+/// in the referential get no index and so never join.
+fn tag_units(r: &Referential, meta: &Dataset, batches: Vec<RecordBatch>) -> Result<RecordBatch, IndicatorError> {
+    let schema = batches
+        .first()
+        .map(|b| b.schema())
+        .ok_or_else(|| IndicatorError::NotAggregatable(format!("dataset '{}' is empty", meta.id)))?;
+    let batch = datafusion::arrow::compute::concat_batches(&schema, &batches)?;
+    let keys = batch.column_by_name(&meta.key_column).ok_or_else(|| {
+        IndicatorError::NotAggregatable(format!("dataset '{}' has no key column '{}'", meta.id, meta.key_column))
+    })?;
+    let keys = datafusion::arrow::compute::cast(keys, &DataType::Utf8)?;
+    let keys = keys.as_string::<i32>();
+    let unit: UInt32Array = keys
+        .iter()
+        .map(|k| {
+            k.and_then(|k| match meta.level {
+                DatasetLevel::Commune => r.commune_index(k),
+                DatasetLevel::Iris => r.iris_position(k),
+            })
+        })
+        .collect();
+    let mut columns = batch.columns().to_vec();
+    let mut fields: Vec<_> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+    columns.push(Arc::new(unit));
+    fields.push(datafusion::arrow::datatypes::Field::new("__unit", DataType::UInt32, true));
+    Ok(RecordBatch::try_new(Arc::new(datafusion::arrow::datatypes::Schema::new(fields)), columns)?)
+}

@@ -1,0 +1,85 @@
+use std::fmt;
+use std::str::FromStr;
+
+use crate::Error;
+
+/// A scale at which territories are observed.
+///
+/// Official layers follow INSEE's geography; `Perimeter` holds the study perimeters,
+/// which are sets of communes and may overlap each other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Layer {
+    Iris,
+    Commune,
+    Epci,
+    Arrondissement,
+    Departement,
+    Region,
+    Country,
+    Perimeter,
+}
+
+impl Layer {
+    pub const ALL: [Layer; 8] = [
+        Layer::Commune,
+        Layer::Iris,
+        Layer::Epci,
+        Layer::Arrondissement,
+        Layer::Departement,
+        Layer::Region,
+        Layer::Country,
+        Layer::Perimeter,
+    ];
+
+    /// The short prefix used in territory references such as `dep:59`.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Layer::Iris => "iris",
+            Layer::Commune => "com",
+            Layer::Epci => "epci",
+            Layer::Arrondissement => "arr",
+            Layer::Departement => "dep",
+            Layer::Region => "reg",
+            Layer::Country => "fr",
+            Layer::Perimeter => "per",
+        }
+    }
+
+    /// The French label shown to users.
+    pub fn label(self) -> &'static str {
+        match self {
+            Layer::Iris => "IRIS",
+            Layer::Commune => "commune",
+            Layer::Epci => "EPCI",
+            Layer::Arrondissement => "arrondissement",
+            Layer::Departement => "département",
+            Layer::Region => "région",
+            Layer::Country => "France",
+            Layer::Perimeter => "périmètre d'étude",
+        }
+    }
+}
+
+impl fmt::Display for Layer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.prefix())
+    }
+}
+
+impl FromStr for Layer {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        let s = s.trim().to_ascii_lowercase();
+        Ok(match s.as_str() {
+            "iris" => Layer::Iris,
+            "com" | "commune" | "communes" => Layer::Commune,
+            "epci" => Layer::Epci,
+            "arr" | "arrondissement" | "arrondissements" => Layer::Arrondissement,
+            "dep" | "departement" | "département" | "departements" => Layer::Departement,
+            "reg" | "region" | "région" | "regions" => Layer::Region,
+            "fr" | "france" | "country" => Layer::Country,
+            "per" | "perimeter" | "perimeters" | "perimetre" => Layer::Perimeter,
+            _ => return Err(Error::UnknownLayer(s)),
+        })
+    }
+}

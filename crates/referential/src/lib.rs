@@ -1,0 +1,32 @@
+//! The territories of France at every scale.
+//!
+//! Everything in echelle is observed on communes and summed up to larger territories:
+//! the official layers of INSEE's geography (EPCI, arrondissement, département, région,
+//! France) and the study perimeters analysts draw themselves. This crate holds those
+//! territories in memory, answers "which communes make up this territory", resolves
+//! codes and names typed by people, and evaluates perimeter definitions.
+//!
+//! ```text
+//!  IRIS ─┐
+//!        ├─> commune ─┬─> EPCI ───────────┐
+//!        │            ├─> arrondissement ─┼─> département ─> région ─> France
+//!        │            └─> perimeter (any set of communes, may overlap)
+//! ```
+//!
+//! It has no I/O of its own: the store crate loads it from the reference pack.
+
+mod error;
+mod fold;
+mod layer;
+mod perimeter;
+pub mod referential;
+mod search;
+mod territory;
+
+pub use error::Error;
+pub use fold::fold;
+pub use layer::Layer;
+pub use perimeter::{PerimeterDef, PerimeterStatus};
+pub use referential::{Commune, Iris, Perimeter, Referential, SubCommune, SubCommuneKind, Unit};
+pub use search::Match;
+pub use territory::TerritoryRef;

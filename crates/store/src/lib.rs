@@ -1,0 +1,132 @@
+//! The embedded store: one folder that holds everything an observatory knows.
+//!
+//! ```text
+//! <store>/
+//!   catalog.sqlite        datasets (source, vintage, rows, checksum), user perimeters,
+//!                         and which pack is current
+//!   pack-<checksum>/      the reference pack: Parquet tables of the territories
+//!     communes.parquet    communes actuelles, attachments, populations, areas
+//!     units.parquet       EPCI, arrondissements, départements, régions
+//!     sub_communes.parquet, former_codes.parquet, iris.parquet, contours.parquet
+//!     build-report.txt    what the build could not reconcile, and why
+//! ```
+//!
+//! Writes go aside first and become visible in one SQLite transaction, so a killed
+//! process leaves the store as it was before or as it is after, never in between.
+
+mod catalog;
+mod error;
+mod load;
+pub mod pack;
+mod table;
+
+use std::path::{Path, PathBuf};
+
+pub use catalog::{Catalog, Dataset, DatasetLevel};
+pub use error::StoreError;
+pub use table::{read_parquet, write_parquet_atomic};
+
+use echelle_referential::{PerimeterDef, Referential};
+
+/// Perimeters shipped with echelle (METHODS.md §1), compiled in; users' own live in
+/// the catalog.
+pub const SHIPPED_PERIMETERS: &[(&str, &str)] = &[
+    ("data/perimeters/aire-urbaine-centrale.toml", include_str!("../../../data/perimeters/aire-urbaine-centrale.toml")),
+    ("data/perimeters/aml.toml", include_str!("../../../data/perimeters/aml.toml")),
+    ("data/perimeters/bassin-minier.toml", include_str!("../../../data/perimeters/bassin-minier.toml")),
+    ("data/perimeters/mel.toml", include_str!("../../../data/perimeters/mel.toml")),
+    ("data/perimeters/pole-metropolitain-artois.toml", include_str!("../../../data/perimeters/pole-metropolitain-artois.toml")),
+    ("data/perimeters/hauts-de-france-hors-aml.toml", include_str!("../../../data/perimeters/hauts-de-france-hors-aml.toml")),
+];
+
+/// An opened store folder.
+pub struct Store {
+    root: PathBuf,
+    catalog: Catalog,
+}
+
+impl Store {
+    /// Opens (and creates if needed) the store at `root`.
+    pub fn open(root: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let root = root.as_ref().to_path_buf();
+        std::fs::create_dir_all(&root).map_err(|e| StoreError::io(&root, e))?;
+        let catalog = Catalog::open(&root.join("catalog.sqlite"))?;
+        Ok(Store { root, catalog })
+    }
+
+    /// The default store: `$ECHELLE_STORE`, else `$XDG_DATA_HOME/echelle`, else
+    /// `~/.local/share/echelle`.
+    pub fn default_root() -> PathBuf {
+        if let Some(p) = std::env::var_os("ECHELLE_STORE") {
+            return PathBuf::from(p);
+        }
+        let data = std::env::var_os("XDG_DATA_HOME").map(PathBuf::from).unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| ".".into())).join(".local/share")
+        });
+        data.join("echelle")
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// The folder of the current reference pack.
+    pub fn pack_dir(&self) -> Result<PathBuf, StoreError> {
+        let name = self.catalog.current_pack()?.ok_or(StoreError::NoPack(self.root.clone()))?;
+        Ok(self.root.join(name))
+    }
+
+    /// Loads the territories of the current pack, with the shipped perimeters and the
+    /// users' own.
+    pub fn referential(&self) -> Result<Referential, StoreError> {
+        let mut r = load::referential(&self.pack_dir()?)?;
+        r.add_perimeters(self.perimeter_defs()?)?;
+        Ok(r)
+    }
+
+    /// The perimeter definitions: shipped ones first, then the users'.
+    pub fn perimeter_defs(&self) -> Result<Vec<PerimeterDef>, StoreError> {
+        let mut defs = SHIPPED_PERIMETERS
+            .iter()
+            .map(|(origin, text)| PerimeterDef::parse(origin, text))
+            .collect::<Result<Vec<_>, _>>()?;
+        for (id, text) in self.catalog.user_perimeters()? {
+            defs.push(PerimeterDef::parse(&format!("perimeter '{id}' in the store"), &text)?);
+        }
+        Ok(defs)
+    }
+
+    /// The municipal populations published with the EPCI (DGCL file), by SIREN.
+    pub fn published_populations(&self) -> Result<std::collections::HashMap<String, u64>, StoreError> {
+        use arrow::array::AsArray;
+        use arrow::datatypes::Int64Type;
+        let path = self.pack_dir()?.join("units.parquet");
+        let batch = read_parquet(&path)?;
+        let bad = || StoreError::Parquet { path: path.clone(), message: "unexpected units table".into() };
+        let codes = batch.column_by_name("code").and_then(|c| c.as_string_opt::<i32>()).ok_or_else(bad)?;
+        let pops = batch
+            .column_by_name("population_published")
+            .and_then(|c| c.as_primitive_opt::<Int64Type>())
+            .ok_or_else(bad)?;
+        Ok(codes.iter().zip(pops.iter()).filter_map(|(c, p)| Some((c?.to_string(), p? as u64))).collect())
+    }
+
+    /// Validates a user's perimeter against the referential and saves it; nothing is
+    /// written when it does not resolve.
+    pub fn add_perimeter(&self, def: PerimeterDef, replace: bool) -> Result<(), StoreError> {
+        let mut r = self.referential()?;
+        if replace && r.perimeter(&def.id).is_some() {
+            if SHIPPED_PERIMETERS.iter().any(|(_, t)| PerimeterDef::parse("", t).is_ok_and(|d| d.id == def.id)) {
+                return Err(StoreError::Invalid(format!("perimeter '{}' is shipped with echelle and cannot be replaced", def.id)));
+            }
+            self.catalog.remove_perimeter(&def.id)?;
+            r = self.referential()?;
+        }
+        r.add_perimeters(vec![def.clone()])?;
+        self.catalog.add_perimeter(&def.id, &def.text)
+    }
+}
