@@ -30,3 +30,8 @@ pub use perimeter::{PerimeterDef, PerimeterStatus};
 pub use referential::{Commune, Iris, Perimeter, Referential, SubCommune, SubCommuneKind, Unit};
 pub use search::Match;
 pub use territory::TerritoryRef;
+
+#[cfg(test)]
+mod fixture;
+#[cfg(test)]
+mod tests;
