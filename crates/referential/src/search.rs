@@ -90,7 +90,9 @@ impl SearchIndex {
                 name: e.name.clone(),
                 note: e.note.clone(),
                 exact: rank == 0,
-                score: (rank, -e.weight),
+                // Among equal names the commune comes first: "Béthune" is the town
+                // before the arrondissement named after it.
+                score: (rank * 2 + u8::from(e.territory.layer != Layer::Commune), -e.weight),
             });
         }
         found.sort_by(|a, b| a.score.cmp(&b.score).then_with(|| a.territory.cmp(&b.territory)));

@@ -1,0 +1,141 @@
+//! The reference pack built from the real published files (scripts/test builds it and
+//! sets ECHELLE_TEST_STORE), checked against the published totals.
+
+use std::collections::{BTreeSet, HashMap};
+
+use arrow::array::AsArray;
+use echelle_referential::{Layer, Referential, TerritoryRef};
+use echelle_store::{Store, read_parquet};
+
+fn store() -> Store {
+    let root = std::env::var("ECHELLE_TEST_STORE")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../.cache/test-store").to_string());
+    assert!(
+        std::path::Path::new(&root).join("catalog.sqlite").exists(),
+        "no test store at {root}: run the tests with scripts/test, which builds the reference pack"
+    );
+    Store::open(root).expect("test store")
+}
+
+fn members(r: &Referential, t: &str) -> Vec<u32> {
+    r.members(&r.resolve(t).unwrap()).unwrap().into_owned()
+}
+
+#[test]
+fn the_pack_holds_the_whole_official_geography() {
+    let r = store().referential().unwrap();
+    assert_eq!(r.communes().len(), 34_969, "communes actuelles of COG 2026");
+    assert_eq!(r.units(Layer::Epci).len(), 1_255);
+    assert_eq!(r.units(Layer::Departement).len(), 109);
+    assert_eq!(r.units(Layer::Region).len(), 26);
+    assert_eq!(r.iris().len(), 49_280, "every IRIS of the census file is attached to a current commune");
+    assert!(r.commune("2A004").is_some(), "Corsican codes keep their letter");
+    assert!(r.commune("01001").is_some(), "codes keep their leading zero");
+}
+
+#[test]
+fn every_epci_reproduces_its_published_population_exactly() {
+    let store = store();
+    let r = store.referential().unwrap();
+    let published = store.published_populations().unwrap();
+    let mut checked = 0;
+    for epci in r.units(Layer::Epci) {
+        let sum: u64 = epci.members.iter().map(|&c| r.communes()[c as usize].population_dgcl.unwrap()).sum();
+        assert_eq!(sum, published[&epci.code], "EPCI {} {}", epci.code, epci.name);
+        checked += 1;
+    }
+    assert_eq!(checked, 1_255);
+}
+
+#[test]
+fn departements_and_regions_match_within_the_vintage_gap() {
+    // Legal populations in force in 2026 against the DGCL file's older census vintage,
+    // over the communes that have both: the gap is population change, at most 3 %
+    // (Guyane's is the largest, about 2 %).
+    let r = store().referential().unwrap();
+    for layer in [Layer::Departement, Layer::Region] {
+        for u in r.units(layer) {
+            let (legal, dgcl) = u
+                .members
+                .iter()
+                .filter_map(|&c| {
+                    let c = &r.communes()[c as usize];
+                    Some((c.population?, c.population_dgcl?))
+                })
+                .fold((0u64, 0u64), |a, (l, d)| (a.0 + l, a.1 + d));
+            if dgcl == 0 {
+                continue; // overseas collectivities outside any EPCI
+            }
+            let gap = legal as f64 / dgcl as f64 - 1.0;
+            assert!(gap.abs() < 0.03, "{} {}: gap {:.2} %", layer.label(), u.code, gap * 100.0);
+        }
+    }
+}
+
+#[test]
+fn the_shipped_perimeters_are_what_methods_md_says() {
+    let r = store().referential().unwrap();
+    let arrs: BTreeSet<&str> = ["593", "595", "596", "621", "622", "627"].into();
+    let expected: Vec<u32> = (0..r.communes().len() as u32)
+        .filter(|&c| r.communes()[c as usize].arrondissement.as_deref().is_some_and(|a| arrs.contains(a)))
+        .collect();
+    assert_eq!(members(&r, "per:aire-urbaine-centrale"), expected);
+
+    let mel = members(&r, "per:mel");
+    assert_eq!(mel.len(), 95);
+    let dgcl: u64 = mel.iter().map(|&c| r.communes()[c as usize].population_dgcl.unwrap()).sum();
+    assert_eq!(dgcl, 1_194_040);
+
+    let aml = members(&r, "per:aml");
+    let rest = members(&r, "per:hauts-de-france-hors-aml");
+    assert_eq!(aml.len() + rest.len(), members(&r, "reg:32").len());
+    assert!(rest.iter().all(|c| aml.binary_search(c).is_err()));
+    let bassin = r.perimeter("bassin-minier").unwrap();
+    assert_eq!(bassin.def.status.label(), "provisional");
+    assert!(bassin.members.len() > 200 && bassin.members.len() < 320, "{}", bassin.members.len());
+    // Overlaps are allowed: Béthune is in the Bassin minier, the AML and the Artois pole.
+    let bethune = r.commune_index("62119").unwrap();
+    for p in ["bassin-minier", "aml", "pole-metropolitain-artois", "aire-urbaine-centrale"] {
+        assert!(r.perimeter(p).unwrap().members.contains(&bethune), "{p}");
+    }
+}
+
+#[test]
+fn every_commune_of_nord_and_pas_de_calais_has_a_shape() {
+    let store = store();
+    let r = store.referential().unwrap();
+    let contours = read_parquet(&store.pack_dir().unwrap().join("contours.parquet")).unwrap();
+    let codes: BTreeSet<&str> = contours.column_by_name("code").unwrap().as_string::<i32>().iter().flatten().collect();
+    let report = std::fs::read_to_string(store.pack_dir().unwrap().join("build-report.txt")).unwrap();
+    let (mut shaped, mut total) = (0, 0);
+    for c in r.communes().iter().filter(|c| c.departement == "59" || c.departement == "62") {
+        total += 1;
+        assert!(codes.contains(c.code.as_str()) || report.contains(&c.code), "{} {} has no shape and no reason", c.code, c.name);
+        shaped += usize::from(codes.contains(c.code.as_str()));
+    }
+    assert_eq!(shaped, total, "every commune of Nord and Pas-de-Calais has a shape");
+    assert!(total > 1_500, "{total} communes in Nord and Pas-de-Calais");
+    // Elsewhere in the region, the communes without a shape are listed with a reason.
+    for line in report.lines().filter(|l| l.starts_with("  60")) {
+        assert!(line.contains(": "), "{line}");
+    }
+}
+
+#[test]
+fn merged_communes_get_the_union_of_their_former_shapes() {
+    let store = store();
+    let contours = read_parquet(&store.pack_dir().unwrap().join("contours.parquet")).unwrap();
+    let codes = contours.column_by_name("code").unwrap().as_string::<i32>();
+    let from = contours.column_by_name("from_2018").unwrap().as_string::<i32>();
+    let area = contours.column_by_name("area_km2").unwrap().as_primitive::<arrow::datatypes::Float64Type>();
+    let by_code: HashMap<&str, (usize, f64)> = (0..contours.num_rows())
+        .map(|i| (codes.value(i), (from.value(i).split(' ').count(), area.value(i))))
+        .collect();
+    let merged = by_code.values().filter(|(n, _)| *n > 1).count();
+    assert!(merged > 10, "some communes of Hauts-de-France merged since 2018 ({merged})");
+    // Béthune is 9.46 km² (IGN); the simplified 2018 contour is within 2 %.
+    let (_, bethune) = by_code["62119"];
+    assert!((bethune - 9.46).abs() / 9.46 < 0.02, "{bethune}");
+    let r = store.referential().unwrap();
+    assert!(r.contains(&TerritoryRef::new(Layer::Commune, "62119")));
+}
