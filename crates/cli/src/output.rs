@@ -36,7 +36,7 @@ pub fn french(value: f64, decimals: u8) -> String {
 pub fn cell(v: &Value, decimals: u8) -> String {
     match v.value {
         Some(x) => french(x, decimals),
-        None if v.units == 0 => "n/d (aucune donnée)".into(),
+        None if v.units == 0 => "n/d (pas de donnée à ce niveau)".into(),
         None if v.covered < v.units => format!("n/d ({}/{} couverts)", v.covered, v.units),
         None => "n/d (dénominateur nul)".into(),
     }

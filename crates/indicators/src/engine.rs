@@ -42,6 +42,11 @@ impl Target {
         Ok(Target { key: t.key(), label, communes: r.members(t)?.into_owned(), iris: None })
     }
 
+    /// Every territory of a layer.
+    pub fn layer(r: &Referential, layer: Layer) -> Result<Vec<Target>, IndicatorError> {
+        r.territories(layer).iter().map(|t| Target::territory(r, t)).collect()
+    }
+
     /// The rest of the régions a perimeter touches, outside it.
     pub fn outside(r: &Referential, t: &TerritoryRef) -> Result<Target, IndicatorError> {
         let (label, communes) = r.outside(t)?;
@@ -99,6 +104,11 @@ impl Engine {
         let ctx = SessionContext::new_with_config(config);
         let mut datasets = HashMap::new();
         for meta in store.catalog().datasets()? {
+            // Only one-row-per-unit datasets feed indicators; flows, points and
+            // reference tables are read by their own modules.
+            if !matches!(meta.level, DatasetLevel::Commune | DatasetLevel::Iris) {
+                continue;
+            }
             let path = store.root().join(&meta.path);
             let batches = ctx
                 .read_parquet(path.to_string_lossy().as_ref(), Default::default())
@@ -212,19 +222,17 @@ impl Engine {
         let mut member = Vec::new();
         for (t, target) in targets.iter().enumerate() {
             let units: Vec<u32> = match (level, &target.iris) {
-                (DatasetLevel::Commune, Some(_)) => {
-                    return Err(IndicatorError::NotAggregatable(format!(
-                        "{}: dataset '{dataset}' is at commune level and cannot be split into IRIS",
-                        target.key
-                    )));
-                }
+                // Commune-level data cannot be split into IRIS: no unit, so no value.
+                (DatasetLevel::Commune, Some(_)) => Vec::new(),
                 (DatasetLevel::Commune, None) => target.communes.clone(),
                 (DatasetLevel::Iris, Some(iris)) => iris.clone(),
                 (DatasetLevel::Iris, None) => self.referential.iris_of(&target.communes),
+                // Never loaded: `open` keeps commune and IRIS datasets only.
+                (DatasetLevel::Flow | DatasetLevel::Point | DatasetLevel::Table, _) => Vec::new(),
             };
             for d in defs {
                 if let Aggregate::None { why, .. } = &d.aggregate
-                    && units.len() != 1
+                    && units.len() > 1
                 {
                     return Err(IndicatorError::NotAggregatable(format!(
                         "indicator '{}' cannot be aggregated to {} ({} {}s): {why}; it is shown for single {}s only",
@@ -345,6 +353,7 @@ fn tag_units(r: &Referential, meta: &Dataset, batches: Vec<RecordBatch>) -> Resu
             k.and_then(|k| match meta.level {
                 DatasetLevel::Commune => r.commune_index(k),
                 DatasetLevel::Iris => r.iris_position(k),
+                DatasetLevel::Flow | DatasetLevel::Point | DatasetLevel::Table => None,
             })
         })
         .collect();

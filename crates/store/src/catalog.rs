@@ -10,11 +10,19 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::StoreError;
 
-/// The level of the rows of a dataset: one row per commune, or per IRIS.
+/// The level of the rows of a dataset: one row per commune, or per IRIS; or rows
+/// that are not one per territory (origin–destination flows, geolocated facilities,
+/// reference tables), which the indicator engine does not load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DatasetLevel {
     Commune,
     Iris,
+    /// Origin–destination rows (commuting): key column is the origin commune.
+    Flow,
+    /// Geolocated facilities (BPE): key column is the commune of the facility.
+    Point,
+    /// A reference table (COG files, correspondence table), not keyed by territory.
+    Table,
 }
 
 impl DatasetLevel {
@@ -22,13 +30,19 @@ impl DatasetLevel {
         match self {
             DatasetLevel::Commune => "commune",
             DatasetLevel::Iris => "iris",
+            DatasetLevel::Flow => "flow",
+            DatasetLevel::Point => "point",
+            DatasetLevel::Table => "table",
         }
     }
 
-    fn parse(s: &str) -> Result<Self, StoreError> {
+    pub fn parse(s: &str) -> Result<Self, StoreError> {
         match s {
             "commune" => Ok(DatasetLevel::Commune),
             "iris" => Ok(DatasetLevel::Iris),
+            "flow" => Ok(DatasetLevel::Flow),
+            "point" => Ok(DatasetLevel::Point),
+            "table" => Ok(DatasetLevel::Table),
             other => Err(StoreError::Invalid(format!("catalog: unknown dataset level '{other}'"))),
         }
     }
