@@ -1,0 +1,47 @@
+//! Access to services: how long does each inhabitant travel to the nearest school,
+//! doctor or France services point (METHODS.md §6, the departmental access plans)?
+//!
+//! - [`osm`] reads an OpenStreetMap extract into a compact road [`graph`] with a
+//!   travel [`profile`] (car or walking), keeping the largest strongly connected
+//!   component ([`scc`]); [`network`] keeps it in the store.
+//! - [`search`] runs one multi-source search per facility type on raw `u32` node ids
+//!   (the engine knows nothing of communes: callers keep their typed world and talk
+//!   to it in node ids), with a [`heap`] made for monotone integer keys.
+//! - [`snap`] attaches [`points`] (facilities, origins) to the network and reports
+//!   those too far from any road.
+//! - [`access`] puts it together for origins × facility types, on the road network
+//!   or, without one, on straight-line distance ([`straight`]); [`diagnostics`] sums
+//!   it up per territory and basket of types; [`isochrone`] draws reachable areas.
+
+pub mod error;
+pub mod geodesy;
+pub mod graph;
+pub mod heap;
+pub mod network;
+pub mod osm;
+pub mod points;
+pub mod profile;
+pub mod scc;
+pub mod search;
+pub mod snap;
+
+pub use error::{AccessError, Result};
+pub use graph::{Edge, Graph};
+pub use profile::Profile;
+
+/// Paths of the shared real data, for tests.
+#[cfg(test)]
+pub(crate) mod testdata {
+    use std::path::PathBuf;
+
+    pub fn shared(file: &str) -> PathBuf {
+        let base = std::env::var_os("ECHELLE_SHARED")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+        base.join("data").join(file)
+    }
+
+    pub fn helsinki_pbf() -> PathBuf {
+        shared("helsinki-2019.osm.pbf")
+    }
+}

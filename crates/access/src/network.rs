@@ -1,0 +1,202 @@
+//! Networks kept in the store: `<store>/networks/<name>/graph.bin` (the CSR arrays,
+//! little-endian, behind a magic number and their counts) and `network.json` (where
+//! it comes from, with which profile, and the build report).
+//!
+//! A binary file of plain arrays loads in the time it takes to read it, which matters
+//! more than its size for a graph queried many times; Parquet would add a decoding
+//! step for no column-wise benefit. Files are written aside and renamed into place,
+//! like the rest of the store, so a killed build never leaves half a network.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{AccessError, Result};
+use crate::graph::Graph;
+use crate::osm::BuildReport;
+
+const MAGIC: &[u8; 8] = b"ECHNET01";
+
+/// What a stored network is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NetworkInfo {
+    pub name: String,
+    /// The file it was built from.
+    pub source: String,
+    /// `osm-pbf`, or `imported-csv` for a graph given as node and edge tables.
+    pub kind: String,
+    /// Set for generated graphs (benchmarks): shown wherever the network is used.
+    #[serde(default)]
+    pub synthetic: bool,
+    pub profile: String,
+    pub nodes: u64,
+    pub edges: u64,
+    #[serde(default)]
+    pub report: Option<BuildReport>,
+    /// Attribution to show with results.
+    #[serde(default)]
+    pub credit: Option<String>,
+}
+
+/// The networks folder of a store.
+pub fn networks_dir(store_root: &Path) -> PathBuf {
+    store_root.join("networks")
+}
+
+/// Checks that a network name is a plain folder name.
+pub fn check_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok { Ok(()) } else { Err(AccessError::Invalid(format!("network name '{name}': use letters, digits, '-' and '_' only"))) }
+}
+
+/// Saves `graph` and `info` under `<store>/networks/<info.name>/`, replacing any
+/// network of that name.
+pub fn save(store_root: &Path, graph: &Graph, info: &NetworkInfo) -> Result<PathBuf> {
+    check_name(&info.name)?;
+    let dir = networks_dir(store_root).join(&info.name);
+    std::fs::create_dir_all(&dir).map_err(|e| AccessError::io(&dir, e))?;
+    write_atomic(&dir.join("graph.bin"), &encode(graph))?;
+    let json = serde_json::to_vec_pretty(info).map_err(|e| AccessError::Invalid(e.to_string()))?;
+    write_atomic(&dir.join("network.json"), &json)?;
+    Ok(dir)
+}
+
+/// The stored networks' descriptions, by name.
+pub fn list(store_root: &Path) -> Result<Vec<NetworkInfo>> {
+    let dir = networks_dir(store_root);
+    let Ok(entries) = std::fs::read_dir(&dir) else { return Ok(Vec::new()) };
+    let mut out = Vec::new();
+    for e in entries {
+        let e = e.map_err(|e| AccessError::io(&dir, e))?;
+        let p = e.path().join("network.json");
+        if p.exists() {
+            out.push(read_info(&p)?);
+        }
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+fn read_info(p: &Path) -> Result<NetworkInfo> {
+    let text = std::fs::read(p).map_err(|e| AccessError::io(p, e))?;
+    serde_json::from_slice(&text).map_err(|e| AccessError::BadNetwork { path: p.to_path_buf(), message: e.to_string() })
+}
+
+/// Loads the network `name` of the store.
+pub fn load(store_root: &Path, name: &str) -> Result<(Graph, NetworkInfo)> {
+    check_name(name)?;
+    let dir = networks_dir(store_root).join(name);
+    if !dir.join("network.json").exists() {
+        let known = list(store_root)?.into_iter().map(|i| i.name).collect::<Vec<_>>();
+        return Err(AccessError::UnknownNetwork { name: name.into(), known: if known.is_empty() { "none".into() } else { known.join(", ") } });
+    }
+    let info = read_info(&dir.join("network.json"))?;
+    let p = dir.join("graph.bin");
+    let bytes = std::fs::read(&p).map_err(|e| AccessError::io(&p, e))?;
+    Ok((decode(&p, &bytes)?, info))
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("partial");
+    let mut f = std::fs::File::create(&tmp).map_err(|e| AccessError::io(&tmp, e))?;
+    f.write_all(bytes).map_err(|e| AccessError::io(&tmp, e))?;
+    f.sync_all().map_err(|e| AccessError::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| AccessError::io(path, e))
+}
+
+/// The graph as bytes: magic, node and edge counts, then lon, lat (f64), node ids
+/// (i64), first_out, head, time_ms, length_dm (u32).
+pub fn encode(g: &Graph) -> Vec<u8> {
+    let (n, m) = (g.node_count(), g.edge_count());
+    let mut out = Vec::with_capacity(24 + n * 24 + (n + 1) * 4 + m * 12);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&(n as u64).to_le_bytes());
+    out.extend_from_slice(&(m as u64).to_le_bytes());
+    g.lon.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+    g.lat.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+    g.node_id.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+    for a in [&g.first_out, &g.head, &g.time_ms, &g.length_dm] {
+        a.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+    }
+    out
+}
+
+/// Reads bytes written by [`encode`], checking sizes and the CSR's consistency.
+pub fn decode(path: &Path, b: &[u8]) -> Result<Graph> {
+    let bad = |m: String| AccessError::BadNetwork { path: path.to_path_buf(), message: m };
+    if b.len() < 24 || &b[..8] != MAGIC {
+        return Err(bad("no echelle network header".into()));
+    }
+    let n = u64::from_le_bytes(b[8..16].try_into().unwrap_or_default()) as usize;
+    let m = u64::from_le_bytes(b[16..24].try_into().unwrap_or_default()) as usize;
+    let want = n.checked_mul(24).and_then(|x| x.checked_add((n + 1) * 4)).and_then(|x| x.checked_add(m.checked_mul(12)?)).and_then(|x| x.checked_add(24));
+    if want != Some(b.len()) {
+        return Err(bad(format!("{} bytes for {n} nodes and {m} edges: truncated or damaged", b.len())));
+    }
+    let mut at = 24;
+    let mut take = |len: usize| {
+        let s = &b[at..at + len];
+        at += len;
+        s
+    };
+    let f64s = |s: &[u8]| s.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap_or_default())).collect::<Vec<_>>();
+    let u32s = |s: &[u8]| s.chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().unwrap_or_default())).collect::<Vec<_>>();
+    let lon = f64s(take(n * 8));
+    let lat = f64s(take(n * 8));
+    let node_id = take(n * 8).chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap_or_default())).collect();
+    let first_out = u32s(take((n + 1) * 4));
+    let head = u32s(take(m * 4));
+    let time_ms = u32s(take(m * 4));
+    let length_dm = u32s(take(m * 4));
+    if first_out[0] != 0 || first_out[n] as usize != m || first_out.windows(2).any(|w| w[0] > w[1]) {
+        return Err(bad("edge offsets are not increasing".into()));
+    }
+    if head.iter().any(|&h| h as usize >= n) {
+        return Err(bad("an edge leads to a node that does not exist".into()));
+    }
+    Ok(Graph { lon, lat, node_id, first_out, head, time_ms, length_dm })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::Edge;
+
+    fn small() -> Graph {
+        let e = |from, to| Edge { from, to, time_ms: 7, length_dm: 70 };
+        Graph::from_edges(vec![2.0, 2.1, 2.2], vec![50.0, 50.1, 50.2], vec![10, 11, 12], vec![e(0, 1), e(1, 2), e(2, 0)]).unwrap()
+    }
+
+    #[test]
+    fn save_load_list() {
+        let d = tempfile::tempdir().unwrap();
+        let g = small();
+        let info = NetworkInfo { name: "t".into(), source: "x".into(), kind: "imported-csv".into(), synthetic: true, profile: "drive".into(), nodes: 3, edges: 3, report: None, credit: None };
+        save(d.path(), &g, &info).unwrap();
+        let (back, i) = load(d.path(), "t").unwrap();
+        assert_eq!(back, g);
+        assert_eq!(i, info);
+        assert_eq!(list(d.path()).unwrap().len(), 1);
+        let e = load(d.path(), "other").unwrap_err().to_string();
+        assert!(e.contains("'other'") && e.contains("known: t"), "{e}");
+        assert!(check_name("../x").is_err());
+    }
+
+    #[test]
+    fn damaged_files_are_refused() {
+        let bytes = encode(&small());
+        let p = Path::new("g.bin");
+        assert!(decode(p, &bytes).is_ok());
+        for cut in [0, 10, 24, bytes.len() - 1] {
+            assert!(decode(p, &bytes[..cut]).is_err());
+        }
+        let mut bad_head = bytes.clone();
+        let head_at = 24 + 3 * 24 + 4 * 4;
+        bad_head[head_at] = 99;
+        assert!(decode(p, &bad_head).unwrap_err().to_string().contains("does not exist"));
+        let mut huge = bytes.clone();
+        huge[8..16].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert!(decode(p, &huge).is_err());
+    }
+}
