@@ -120,7 +120,9 @@ fn a_users_perimeter_is_usable_everywhere_at_once() {
     let out = ok(store.path(), &["perimeter", "add", file.to_str().unwrap()]);
     assert!(out.contains("50 communes"), "{out}");
     assert!(ok(store.path(), &["perimeter"]).contains("per:lens-henin"));
-    let json: serde_json::Value = serde_json::from_str(&ok(store.path(), &["eval", "population_dgcl", "per:lens-henin", "--format", "json"])).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(store.path(), &["eval", "population_dgcl", "per:lens-henin", "--format", "json"]))
+            .unwrap();
     assert_eq!(json["values"][0]["value"], 126_133.0 + 242_591.0);
     assert!(ok(store.path(), &["find", "lens henin"]).contains("per:lens-henin"));
     refused(store.path(), &["perimeter", "add", file.to_str().unwrap()]);
@@ -132,7 +134,10 @@ fn evaluations_come_as_tables_csv_and_json_with_their_sources() {
     let table = ok(&store, &["eval", "population,vacancy_rate", "epci:200093201", "--references"]);
     assert!(table.contains("dep:59") && table.contains("reg:32") && table.contains("Sources:"), "{table}");
     let csv = ok(&store, &["eval", "population", "dep:59", "dep:62", "--format", "csv"]);
-    assert_eq!(csv.lines().next().unwrap(), "territory,name,indicator,value,unit,units,covered,source,vintage,synthetic");
+    assert_eq!(
+        csv.lines().next().unwrap(),
+        "territory,name,indicator,value,unit,units,covered,source,vintage,synthetic"
+    );
     assert_eq!(csv.lines().count(), 3);
     let layer = ok(&store, &["eval", "population", "--layer", "epci", "--within", "dep:62", "--format", "csv"]);
     assert!(layer.lines().count() > 5 && layer.contains("epci:200072460"));
@@ -146,7 +151,8 @@ fn portraits_and_comparisons_show_references_and_the_outside() {
     assert!(portrait.contains("Taux de vacance"), "{portrait}");
     let inside_outside = ok(&store, &["compare", "per:aml"]);
     assert!(inside_outside.contains("Hauts-de-France hors Aire métropolitaine de Lille"), "{inside_outside}");
-    let side_by_side = ok(&store, &["compare", "epci:200093201", "epci:200072460", "--indicators", "population,share_65_plus"]);
+    let side_by_side =
+        ok(&store, &["compare", "epci:200093201", "epci:200072460", "--indicators", "population,share_65_plus"]);
     assert!(side_by_side.lines().count() >= 3);
     refused(&store, &["compare", "dep:59"]);
 }

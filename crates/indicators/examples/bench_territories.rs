@@ -27,15 +27,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Cold: open the store (Parquet read into memory, referential, perimeters), build
     // the targets of every layer, evaluate.
-    let probe = Instant::now();
-    let _ = store.referential()?;
-    eprintln!("referential alone: {:.4} s", probe.elapsed().as_secs_f64());
     let start = Instant::now();
     let engine = Engine::open(&store).await?;
-    eprintln!("engine open: {:.4} s", start.elapsed().as_secs_f64());
     let r = engine.referential().clone();
     let targets = all_targets(&r)?;
-    eprintln!("targets: {:.4} s", start.elapsed().as_secs_f64());
     let evaluation = engine.evaluate(&targets, &ids).await?;
     let cold = start.elapsed().as_secs_f64();
 
@@ -62,14 +57,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Portraits: key indicators of one territory against its references, warm.
     let keys: Vec<&str> = engine.indicators().iter().filter(|d| d.key).map(|d| d.id.as_str()).collect();
-    let sample: Vec<_> = [Layer::Commune, Layer::Epci, Layer::Arrondissement, Layer::Departement, Layer::Region, Layer::Perimeter]
-        .iter()
-        .flat_map(|&l| {
-            let all = r.territories(l);
-            let step = (all.len() / 40).max(1);
-            all.into_iter().step_by(step).take(40).collect::<Vec<_>>()
-        })
-        .collect();
+    let sample: Vec<_> =
+        [Layer::Commune, Layer::Epci, Layer::Arrondissement, Layer::Departement, Layer::Region, Layer::Perimeter]
+            .iter()
+            .flat_map(|&l| {
+                let all = r.territories(l);
+                let step = (all.len() / 40).max(1);
+                all.into_iter().step_by(step).take(40).collect::<Vec<_>>()
+            })
+            .collect();
     let mut portrait = Vec::new();
     for t in &sample {
         let begin = Instant::now();
@@ -109,7 +105,11 @@ fn all_targets(r: &Referential) -> Result<Vec<Target>, Box<dyn std::error::Error
 }
 
 /// (territory key, unit code) for communes and for IRIS, as Parquet for DuckDB.
-fn export_membership(r: &Referential, targets: &[Target], out: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
+fn export_membership(
+    r: &Referential,
+    targets: &[Target],
+    out: &std::path::Path,
+) -> Result<(), Box<dyn std::error::Error>> {
     let (mut tc, mut uc, mut ti, mut ui) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for t in targets {
         match &t.iris {
@@ -142,7 +142,12 @@ fn export_membership(r: &Referential, targets: &[Target], out: &std::path::Path)
 }
 
 /// The datasets' files and the indicators' aggregation, for the DuckDB side.
-fn export_spec(engine: &Engine, store: &Store, ids: &[&str], out: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
+fn export_spec(
+    engine: &Engine,
+    store: &Store,
+    ids: &[&str],
+    out: &std::path::Path,
+) -> Result<(), Box<dyn std::error::Error>> {
     let mut datasets = serde_json::Map::new();
     let mut indicators = Vec::new();
     for id in ids {
@@ -155,12 +160,16 @@ fn export_spec(engine: &Engine, store: &Store, ids: &[&str], out: &std::path::Pa
         );
         let (kind, cols, scale) = match &d.aggregate {
             Aggregate::Sum { value } => ("sum", vec![value.clone()], 1.0),
-            Aggregate::Ratio { numerator, denominator, scale } => ("ratio", vec![numerator.clone(), denominator.clone()], *scale),
+            Aggregate::Ratio { numerator, denominator, scale } => {
+                ("ratio", vec![numerator.clone(), denominator.clone()], *scale)
+            }
             Aggregate::WeightedMean { value, weight } => ("weighted-mean", vec![value.clone(), weight.clone()], 1.0),
             Aggregate::Count => ("count", vec![], 1.0),
             Aggregate::None { value, .. } => ("none", vec![value.clone()], 1.0),
         };
-        indicators.push(serde_json::json!({"id": d.id, "dataset": d.dataset, "aggregate": kind, "columns": cols, "scale": scale}));
+        indicators.push(
+            serde_json::json!({"id": d.id, "dataset": d.dataset, "aggregate": kind, "columns": cols, "scale": scale}),
+        );
     }
     let spec = serde_json::json!({"datasets": datasets, "indicators": indicators});
     std::fs::write(out.join("spec.json"), serde_json::to_string_pretty(&spec)?)?;

@@ -110,7 +110,9 @@ pub fn parse_catalog(origin: &str, text: &str) -> Result<Vec<IndicatorDef>, Indi
         let start = spanned.span().start;
         let r = spanned.into_inner();
         let need = |field: &Option<String>, name: &str| {
-            field.clone().ok_or_else(|| at(start, format!("indicator '{}': aggregate '{}' needs '{name}'", r.id, r.aggregate)))
+            field
+                .clone()
+                .ok_or_else(|| at(start, format!("indicator '{}': aggregate '{}' needs '{name}'", r.id, r.aggregate)))
         };
         let aggregate = match r.aggregate.as_str() {
             "sum" => Aggregate::Sum { value: need(&r.value, "value")? },
@@ -119,7 +121,9 @@ pub fn parse_catalog(origin: &str, text: &str) -> Result<Vec<IndicatorDef>, Indi
                 denominator: need(&r.denominator, "denominator")?,
                 scale: r.scale.unwrap_or(1.0),
             },
-            "weighted-mean" => Aggregate::WeightedMean { value: need(&r.value, "value")?, weight: need(&r.weight, "weight")? },
+            "weighted-mean" => {
+                Aggregate::WeightedMean { value: need(&r.value, "value")?, weight: need(&r.weight, "weight")? }
+            }
             "count" => Aggregate::Count,
             "none" => Aggregate::None {
                 value: need(&r.value, "value")?,
@@ -128,7 +132,10 @@ pub fn parse_catalog(origin: &str, text: &str) -> Result<Vec<IndicatorDef>, Indi
             other => {
                 return Err(at(
                     start,
-                    format!("indicator '{}': unknown aggregate '{other}' (sum, ratio, weighted-mean, count, none)", r.id),
+                    format!(
+                        "indicator '{}': unknown aggregate '{other}' (sum, ratio, weighted-mean, count, none)",
+                        r.id
+                    ),
                 ));
             }
         };

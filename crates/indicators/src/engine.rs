@@ -83,7 +83,10 @@ struct Loaded {
 
 /// The indicator engine over one store.
 pub struct Engine {
+    /// One partition: small requests (a portrait) pay no repartitioning.
     ctx: SessionContext,
+    /// Two partitions, for requests over many territories.
+    parallel: SessionContext,
     referential: Arc<Referential>,
     datasets: HashMap<String, Loaded>,
     indicators: Vec<IndicatorDef>,
@@ -100,8 +103,9 @@ impl Engine {
                 indicators.push(def);
             }
         }
-        let config = SessionConfig::new().with_target_partitions(2).with_information_schema(false);
-        let ctx = SessionContext::new_with_config(config);
+        let context =
+            |partitions| SessionContext::new_with_config(SessionConfig::new().with_target_partitions(partitions));
+        let (ctx, parallel) = (context(1), context(2));
         let mut datasets = HashMap::new();
         for meta in store.catalog().datasets()? {
             // Only one-row-per-unit datasets feed indicators; flows, points and
@@ -110,18 +114,17 @@ impl Engine {
                 continue;
             }
             let path = store.root().join(&meta.path);
-            let batches = ctx
-                .read_parquet(path.to_string_lossy().as_ref(), Default::default())
-                .await?
-                .collect()
-                .await?;
+            let batches =
+                ctx.read_parquet(path.to_string_lossy().as_ref(), Default::default()).await?.collect().await?;
             let batch = tag_units(&referential, &meta, batches)?;
             let columns = batch.schema().fields().iter().map(|f| (f.name().clone(), f.data_type().clone())).collect();
             let table = MemTable::try_new(batch.schema(), vec![vec![batch]])?;
-            ctx.register_table(table_name(&meta.id), Arc::new(table))?;
+            let table = Arc::new(table);
+            ctx.register_table(table_name(&meta.id), table.clone())?;
+            parallel.register_table(table_name(&meta.id), table)?;
             datasets.insert(meta.id.clone(), Loaded { meta, columns });
         }
-        Ok(Engine { ctx, referential, datasets, indicators })
+        Ok(Engine { ctx, parallel, referential, datasets, indicators })
     }
 
     pub fn referential(&self) -> &Arc<Referential> {
@@ -146,16 +149,19 @@ impl Engine {
                 .filter(|(s, _)| *s > 0.7)
                 .collect();
             near.sort_by(|a, b| b.0.total_cmp(&a.0));
-            IndicatorError::Unknown { name: id.into(), suggestions: near.iter().take(3).map(|(_, n)| n.to_string()).collect() }
+            IndicatorError::Unknown {
+                name: id.into(),
+                suggestions: near.iter().take(3).map(|(_, n)| n.to_string()).collect(),
+            }
         })
     }
 
     /// Checks that an indicator's dataset is loaded and has the columns it reads.
     pub fn check(&self, def: &IndicatorDef) -> Result<&Dataset, IndicatorError> {
-        let loaded = self
-            .datasets
-            .get(&def.dataset)
-            .ok_or_else(|| IndicatorError::MissingDataset { indicator: def.id.clone(), dataset: def.dataset.clone() })?;
+        let loaded = self.datasets.get(&def.dataset).ok_or_else(|| IndicatorError::MissingDataset {
+            indicator: def.id.clone(),
+            dataset: def.dataset.clone(),
+        })?;
         for c in def.aggregate.columns() {
             match loaded.columns.iter().find(|(n, _)| n == c) {
                 None => {
@@ -284,12 +290,15 @@ impl Engine {
         for (i, d) in defs.iter().enumerate() {
             let (a, b, n, m) = (format!("a{i}"), format!("b{i}"), format!("n{i}"), format!("m{i}"));
             let value: Expr = match &d.aggregate {
-                Aggregate::Sum { .. } | Aggregate::None { .. } => {
-                    when(complete(&n), ident(&a)).end()?
+                Aggregate::Sum { .. } | Aggregate::None { .. } => when(complete(&n), ident(&a)).end()?,
+                Aggregate::Ratio { scale, .. } => when(
+                    complete(&n).and(complete(&m)).and(ident(&b).not_eq(lit(0.0))),
+                    ident(&a) / ident(&b) * lit(*scale),
+                )
+                .end()?,
+                Aggregate::WeightedMean { .. } => {
+                    when(complete(&n).and(complete(&m)).and(ident(&b).not_eq(lit(0.0))), ident(&a) / ident(&b)).end()?
                 }
-                Aggregate::Ratio { scale, .. } => when(complete(&n).and(complete(&m)).and(ident(&b).not_eq(lit(0.0))), ident(&a) / ident(&b) * lit(*scale))
-                    .end()?,
-                Aggregate::WeightedMean { .. } => when(complete(&n).and(complete(&m)).and(ident(&b).not_eq(lit(0.0))), ident(&a) / ident(&b)).end()?,
                 Aggregate::Count => cast(ident(&n), DataType::Float64),
             };
             select.push(value.alias(format!("v{i}")));
@@ -302,10 +311,10 @@ impl Engine {
             select.push(covered.alias(format!("c{i}")));
         }
         select.push(ident("__units"));
-        let batches = self
-            .ctx
+        let ctx = if membership.num_rows() > PARALLEL_FROM { &self.parallel } else { &self.ctx };
+        let batches = ctx
             .read_batch(membership)?
-            .join(self.ctx.table(table_name(dataset)).await?, JoinType::Left, &["__member"], &["__unit"], None)?
+            .join(ctx.table(table_name(dataset)).await?, JoinType::Left, &["__member"], &["__unit"], None)?
             .aggregate(vec![ident("__territory")], aggs)?
             .select(select)?
             .collect()
@@ -314,11 +323,11 @@ impl Engine {
         for batch in batches {
             let t = batch.column_by_name("__territory").expect("selected").as_primitive::<UInt32Type>();
             let units = batch.column_by_name("__units").expect("selected").as_primitive::<Int64Type>();
-            for i in 0..defs.len() {
+            for (i, values) in out.iter_mut().enumerate() {
                 let v = batch.column_by_name(&format!("v{i}")).expect("selected").as_primitive::<Float64Type>();
                 let c = batch.column_by_name(&format!("c{i}")).expect("selected").as_primitive::<Int64Type>();
                 for row in 0..batch.num_rows() {
-                    out[i][t.value(row) as usize] = Value {
+                    values[t.value(row) as usize] = Value {
                         value: v.is_valid(row).then(|| v.value(row)),
                         units: units.value(row) as u64,
                         covered: c.value(row) as u64,
@@ -329,6 +338,10 @@ impl Engine {
         Ok(out)
     }
 }
+
+/// Membership rows above which a request is split over two partitions (measured with
+/// bench/indicators.sh: below it, repartitioning costs more than it saves).
+const PARALLEL_FROM: usize = 1 << 18;
 
 fn table_name(dataset: &str) -> String {
     format!("dataset_{dataset}")

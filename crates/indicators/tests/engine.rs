@@ -37,8 +37,7 @@ fn population_of_every_layer_is_the_sum_of_its_communes() {
         let targets = Target::layer(&r, layer).unwrap();
         let e = rt.block_on(engine.evaluate(&targets, &["population_dgcl", "communes"])).unwrap();
         for (t, target) in targets.iter().enumerate() {
-            let expected: Option<u64> =
-                target.communes.iter().map(|&c| r.communes()[c as usize].population_dgcl).sum();
+            let expected: Option<u64> = target.communes.iter().map(|&c| r.communes()[c as usize].population_dgcl).sum();
             assert_eq!(e.values[0][t].value, expected.map(|p| p as f64), "{}", target.key);
             assert_eq!(e.values[1][t].value, Some(target.communes.len() as f64), "{}", target.key);
         }
@@ -54,9 +53,12 @@ fn rates_are_ratios_of_sums_and_partial_coverage_shows_no_value() {
     let engine = engine(&rt, &test_store());
     let r = engine.referential().clone();
     let targets = vec![target(&r, "dep:62"), target(&r, "reg:32"), target(&r, "fr")];
-    let e = rt.block_on(engine.evaluate(&targets, &["vacancy_rate", "vacant_dwellings", "dwellings", "area", "density"])).unwrap();
+    let e = rt
+        .block_on(engine.evaluate(&targets, &["vacancy_rate", "vacant_dwellings", "dwellings", "area", "density"]))
+        .unwrap();
     for t in 0..targets.len() {
-        let (rate, vacant, all) = (e.values[0][t].value.unwrap(), e.values[1][t].value.unwrap(), e.values[2][t].value.unwrap());
+        let (rate, vacant, all) =
+            (e.values[0][t].value.unwrap(), e.values[1][t].value.unwrap(), e.values[2][t].value.unwrap());
         assert!((rate - 100.0 * vacant / all).abs() < 1e-9);
     }
     // Areas exist for Hauts-de-France only, and two communes of the Oise lack a shape:
@@ -100,7 +102,12 @@ fn weighted_means_aggregate_and_medians_are_refused_above_their_level() {
     copy_store(&test_store(), dir.path());
     let store = Store::open(dir.path()).unwrap();
     let r = store.referential().unwrap();
-    let codes: Vec<String> = r.members(&r.resolve("epci:246200364").unwrap()).unwrap().iter().map(|&c| r.communes()[c as usize].code.clone()).collect();
+    let codes: Vec<String> = r
+        .members(&r.resolve("epci:246200364").unwrap())
+        .unwrap()
+        .iter()
+        .map(|&c| r.communes()[c as usize].code.clone())
+        .collect();
     let households: Vec<i64> = (0..codes.len() as i64).map(|i| 100 + 10 * i).collect();
     let income: Vec<f64> = (0..codes.len()).map(|i| 18_000.0 + 250.0 * i as f64).collect();
     let batch = RecordBatch::try_from_iter([
@@ -139,14 +146,16 @@ fn weighted_means_aggregate_and_medians_are_refused_above_their_level() {
     let engine = engine(&rt, dir.path());
     let r = engine.referential().clone();
     let e = rt.block_on(engine.evaluate(&[target(&r, "epci:246200364")], &["mean_of_medians"])).unwrap();
-    let expected = income.iter().zip(&households).map(|(i, h)| i * *h as f64).sum::<f64>() / households.iter().sum::<i64>() as f64;
+    let expected =
+        income.iter().zip(&households).map(|(i, h)| i * *h as f64).sum::<f64>() / households.iter().sum::<i64>() as f64;
     assert!((e.values[0][0].value.unwrap() - expected).abs() < 1e-6);
     assert!(e.provenance[0].2, "the dataset is flagged synthetic");
 
     let one = target(&r, &format!("com:{}", codes[3]));
     let e = rt.block_on(engine.evaluate(&[one], &["median_income"])).unwrap();
     assert_eq!(e.values[0][0].value, Some(income[3]));
-    let err = rt.block_on(engine.evaluate(&[target(&r, "epci:246200364")], &["median_income"])).unwrap_err().to_string();
+    let err =
+        rt.block_on(engine.evaluate(&[target(&r, "epci:246200364")], &["median_income"])).unwrap_err().to_string();
     assert!(err.contains("cannot be aggregated") && err.contains("a median is not summable"), "{err}");
 }
 

@@ -24,10 +24,6 @@ struct Suggestions<'a>(&'a [String]);
 
 impl fmt::Display for Suggestions<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            write!(f, "; did you mean {}?", self.0.join(", "))
-        }
+        if self.0.is_empty() { Ok(()) } else { write!(f, "; did you mean {}?", self.0.join(", ")) }
     }
 }

@@ -47,8 +47,18 @@ pub(crate) fn referential() -> Referential {
         unit(Layer::Region, "11", "Île-de-France"),
     ];
     let subs = vec![
-        SubCommune { code: "75101".into(), name: "Paris 1er Arrondissement".into(), kind: SubCommuneKind::ArrondissementMunicipal, commune: "75056".into() },
-        SubCommune { code: "62999".into(), name: "Annezin-les-Prés".into(), kind: SubCommuneKind::Deleguee, commune: "62119".into() },
+        SubCommune {
+            code: "75101".into(),
+            name: "Paris 1er Arrondissement".into(),
+            kind: SubCommuneKind::ArrondissementMunicipal,
+            commune: "75056".into(),
+        },
+        SubCommune {
+            code: "62999".into(),
+            name: "Annezin-les-Prés".into(),
+            kind: SubCommuneKind::Deleguee,
+            commune: "62119".into(),
+        },
     ];
     let former = vec![("62999".into(), "62119".into())];
     let iris = vec![

@@ -128,15 +128,14 @@ pub(crate) fn resolve_members(referential: &Referential, def: &PerimeterDef) -> 
     let set = |refs: &[Spanned<String>]| -> Result<Vec<Vec<u32>>, Error> {
         refs.iter()
             .map(|r| {
-                let t = resolve_ref(referential, r.get_ref())
-                    .map_err(|e| def.error_at(Some(r.span()), e.to_string()))?;
+                let t =
+                    resolve_ref(referential, r.get_ref()).map_err(|e| def.error_at(Some(r.span()), e.to_string()))?;
                 if t.layer == Layer::Iris {
-                    return Err(def.error_at(Some(r.span()), format!("{t}: a perimeter is a set of communes, not of IRIS")));
+                    return Err(
+                        def.error_at(Some(r.span()), format!("{t}: a perimeter is a set of communes, not of IRIS"))
+                    );
                 }
-                referential
-                    .members(&t)
-                    .map(|m| m.into_owned())
-                    .map_err(|e| def.error_at(Some(r.span()), e.to_string()))
+                referential.members(&t).map(|m| m.into_owned()).map_err(|e| def.error_at(Some(r.span()), e.to_string()))
             })
             .collect()
     };

@@ -361,12 +361,12 @@ impl Referential {
         regions.sort_unstable();
         regions.dedup();
         let outside = (0..self.communes.len() as u32)
-            .filter(|c| regions.contains(&self.communes[*c as usize].region.as_str()) && inside.binary_search(c).is_err())
+            .filter(|c| {
+                regions.contains(&self.communes[*c as usize].region.as_str()) && inside.binary_search(c).is_err()
+            })
             .collect();
-        let names: Vec<String> = regions
-            .iter()
-            .map(|r| self.unit(Layer::Region, r).map_or(r.to_string(), |u| u.name.clone()))
-            .collect();
+        let names: Vec<String> =
+            regions.iter().map(|r| self.unit(Layer::Region, r).map_or(r.to_string(), |u| u.name.clone())).collect();
         Ok((format!("{} hors {}", names.join(" + "), self.name(t).unwrap_or(&t.code)), outside))
     }
 
@@ -399,7 +399,10 @@ impl Referential {
         for r in def.references() {
             let Some(id) = r.strip_prefix("per:") else { continue };
             if path.iter().any(|p| p == id) {
-                return Err(def.error_at(None, format!("perimeters refer to each other in a cycle: {} -> {id}", path.join(" -> "))));
+                return Err(def.error_at(
+                    None,
+                    format!("perimeters refer to each other in a cycle: {} -> {id}", path.join(" -> ")),
+                ));
             }
             if let Some(j) = batch.iter().position(|d| d.as_ref().is_some_and(|d| d.id == id)) {
                 self.add_in_order(batch, j, path)?;
@@ -440,10 +443,7 @@ impl Referential {
                 .iter()
                 .map(|&c| self.describe(&TerritoryRef::new(Layer::Commune, &self.communes[c as usize].code)))
                 .collect();
-            return Err(Error::FormerCode {
-                input: input.into(),
-                detail: format!("now part of {}", names.join(", ")),
-            });
+            return Err(Error::FormerCode { input: input.into(), detail: format!("now part of {}", names.join(", ")) });
         }
         let mut exact: Vec<_> = self.find(input, 50).into_iter().filter(|m| m.exact && m.note.is_none()).collect();
         // "Béthune" is a commune and the arrondissement named after it: people mean the commune.
@@ -503,4 +503,3 @@ impl Referential {
         self.search = OnceLock::new();
     }
 }
-

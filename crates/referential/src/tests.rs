@@ -92,7 +92,8 @@ fn a_bad_perimeter_says_where_and_adds_nothing() {
     let mut r = referential();
     let err = PerimeterDef::parse("p.toml", "id = 'x'\nname = 'X'\ninclude = [\n").unwrap_err().to_string();
     assert!(err.starts_with("p.toml:3:") || err.starts_with("p.toml:4:"), "{err}");
-    let err = PerimeterDef::parse("p.toml", "id = 'x'\nname = 'X'\ninclude = ['dep:62']\ncolour = 'red'\n").unwrap_err();
+    let err =
+        PerimeterDef::parse("p.toml", "id = 'x'\nname = 'X'\ninclude = ['dep:62']\ncolour = 'red'\n").unwrap_err();
     assert!(err.to_string().contains("colour"), "{err}");
 
     let bad = perimeter("id = 'bad'\nname = 'Bad'\ninclude = [\n  'dep:62',\n  '62118',\n]\n");

@@ -35,7 +35,10 @@ impl StoreError {
     pub fn is_user_error(&self) -> bool {
         matches!(
             self,
-            StoreError::Referential(_) | StoreError::UnknownDataset(_) | StoreError::Invalid(_) | StoreError::Source { .. }
+            StoreError::Referential(_)
+                | StoreError::UnknownDataset(_)
+                | StoreError::Invalid(_)
+                | StoreError::Source { .. }
         )
     }
 }

@@ -4,16 +4,22 @@ use std::path::Path;
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::Int64Type;
-use echelle_referential::{Commune, Layer, Referential, SubCommune, SubCommuneKind};
 use echelle_referential::referential::UnitInfo;
+use echelle_referential::{Commune, Layer, Referential, SubCommune, SubCommuneKind};
 
 use crate::{StoreError, read_parquet};
 
 pub(crate) fn referential(pack: &Path) -> Result<Referential, StoreError> {
     let communes = read_parquet(&pack.join("communes.parquet"))?;
     let c = Columns(&communes, pack.join("communes.parquet"));
-    let (code, name, dep, reg, arr, epci) =
-        (c.text("code")?, c.text("name")?, c.text("departement")?, c.text("region")?, c.text("arrondissement")?, c.text("epci")?);
+    let (code, name, dep, reg, arr, epci) = (
+        c.text("code")?,
+        c.text("name")?,
+        c.text("departement")?,
+        c.text("region")?,
+        c.text("arrondissement")?,
+        c.text("epci")?,
+    );
     let zone = c.text("zone")?;
     let population = c.int("population")?;
     let population_dgcl = c.int("population_dgcl")?;

@@ -110,7 +110,12 @@ fn every_commune_of_nord_and_pas_de_calais_has_a_shape() {
     let (mut shaped, mut total) = (0, 0);
     for c in r.communes().iter().filter(|c| c.departement == "59" || c.departement == "62") {
         total += 1;
-        assert!(codes.contains(c.code.as_str()) || report.contains(&c.code), "{} {} has no shape and no reason", c.code, c.name);
+        assert!(
+            codes.contains(c.code.as_str()) || report.contains(&c.code),
+            "{} {} has no shape and no reason",
+            c.code,
+            c.name
+        );
         shaped += usize::from(codes.contains(c.code.as_str()));
     }
     assert_eq!(shaped, total, "every commune of Nord and Pas-de-Calais has a shape");
@@ -128,9 +133,8 @@ fn merged_communes_get_the_union_of_their_former_shapes() {
     let codes = contours.column_by_name("code").unwrap().as_string::<i32>();
     let from = contours.column_by_name("from_2018").unwrap().as_string::<i32>();
     let area = contours.column_by_name("area_km2").unwrap().as_primitive::<arrow::datatypes::Float64Type>();
-    let by_code: HashMap<&str, (usize, f64)> = (0..contours.num_rows())
-        .map(|i| (codes.value(i), (from.value(i).split(' ').count(), area.value(i))))
-        .collect();
+    let by_code: HashMap<&str, (usize, f64)> =
+        (0..contours.num_rows()).map(|i| (codes.value(i), (from.value(i).split(' ').count(), area.value(i)))).collect();
     let merged = by_code.values().filter(|(n, _)| *n > 1).count();
     assert!(merged > 10, "some communes of Hauts-de-France merged since 2018 ({merged})");
     // Béthune is 9.46 km² (IGN); the simplified 2018 contour is within 2 %.

@@ -23,7 +23,14 @@ pub struct Args {
 pub fn run(store: &Path, a: Args) -> Result<()> {
     let r = referential(store)?;
     let published = published_epci(store)?;
-    let mut rows = vec![vec!["EPCI".into(), "nom".into(), "communes".into(), "Σ membres".into(), "publiée".into(), "écart".into()]];
+    let mut rows = vec![vec![
+        "EPCI".into(),
+        "nom".into(),
+        "communes".into(),
+        "Σ membres".into(),
+        "publiée".into(),
+        "écart".into(),
+    ]];
     let mut differ = 0;
     for u in r.units(Layer::Epci) {
         let sum: u64 = u.members.iter().filter_map(|&m| r.communes()[m as usize].population_dgcl).sum();
@@ -32,22 +39,41 @@ pub fn run(store: &Path, a: Args) -> Result<()> {
             differ += 1;
         }
         if a.all || sum != publ {
-            rows.push(vec![u.code.clone(), u.name.clone(), u.members.len().to_string(), sum.to_string(), publ.to_string(), (sum as i64 - publ as i64).to_string()]);
+            rows.push(vec![
+                u.code.clone(),
+                u.name.clone(),
+                u.members.len().to_string(),
+                sum.to_string(),
+                publ.to_string(),
+                (sum as i64 - publ as i64).to_string(),
+            ]);
         }
     }
     if rows.len() > 1 {
         print!("{}", align(&rows));
     }
-    println!("EPCI: {} of {} reproduce their published municipal population exactly", r.units(Layer::Epci).len() - differ, r.units(Layer::Epci).len());
+    println!(
+        "EPCI: {} of {} reproduce their published municipal population exactly",
+        r.units(Layer::Epci).len() - differ,
+        r.units(Layer::Epci).len()
+    );
     for layer in [Layer::Departement, Layer::Region] {
         let mut gap: BTreeMap<String, (u64, u64)> = BTreeMap::new();
         for u in r.units(layer) {
-            let both = u.members.iter().map(|&m| &r.communes()[m as usize]).filter_map(|c| Some((c.population?, c.population_dgcl?)));
+            let both = u
+                .members
+                .iter()
+                .map(|&m| &r.communes()[m as usize])
+                .filter_map(|c| Some((c.population?, c.population_dgcl?)));
             let (legal, dgcl) = both.fold((0, 0), |acc, (l, d)| (acc.0 + l, acc.1 + d));
             gap.insert(u.code.clone(), (legal, dgcl));
         }
         let (legal, dgcl): (u64, u64) = gap.values().fold((0, 0), |acc, v| (acc.0 + v.0, acc.1 + v.1));
-        let worst = gap.iter().filter(|(_, v)| v.1 > 0).map(|(k, v)| (k, (v.0 as f64 / v.1 as f64 - 1.0) * 100.0)).max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()));
+        let worst = gap
+            .iter()
+            .filter(|(_, v)| v.1 > 0)
+            .map(|(k, v)| (k, (v.0 as f64 / v.1 as f64 - 1.0) * 100.0))
+            .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()));
         println!(
             "{}: Σ legal populations {} vs Σ DGCL populations {} ({:+.2} %); largest gap {}",
             layer.label(),
@@ -57,7 +83,9 @@ pub fn run(store: &Path, a: Args) -> Result<()> {
             worst.map(|(k, g)| format!("{k} {g:+.2} %")).unwrap_or_default()
         );
     }
-    println!("(over the communes that have both: legal populations in force on 1 January 2026 against the DGCL file epcicom2026, an older census vintage; the gap is that vintage difference)");
+    println!(
+        "(over the communes that have both: legal populations in force on 1 January 2026 against the DGCL file epcicom2026, an older census vintage; the gap is that vintage difference)"
+    );
     Ok(())
 }
 

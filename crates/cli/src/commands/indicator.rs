@@ -27,7 +27,13 @@ pub fn run(store: &Path, a: Args) -> Result<()> {
     match a.command.unwrap_or(IndicatorCommand::List) {
         IndicatorCommand::List => {
             let engine = rt.block_on(engine(store))?;
-            let mut rows = vec![vec!["indicateur".into(), "libellé".into(), "unité".into(), "jeu de données".into(), "agrégation".into()]];
+            let mut rows = vec![vec![
+                "indicateur".into(),
+                "libellé".into(),
+                "unité".into(),
+                "jeu de données".into(),
+                "agrégation".into(),
+            ]];
             for d in engine.indicators() {
                 let agg = format!("{:?}", d.aggregate);
                 let agg = agg.split([' ', '{']).next().unwrap_or_default().to_lowercase();
@@ -149,7 +155,12 @@ pub fn compare(store: &Path, a: CompareArgs) -> Result<()> {
     let mut targets = territories.iter().map(|t| Target::territory(&r, t)).collect::<Result<Vec<_>, _>>()?;
     match territories.as_slice() {
         [one] if one.layer == Layer::Perimeter => targets.push(Target::outside(&r, one)?),
-        [_] | [] => return Err(UserError("compare needs two to four territories, or one perimeter (inside versus outside)".into()).into()),
+        [_] | [] => {
+            return Err(UserError(
+                "compare needs two to four territories, or one perimeter (inside versus outside)".into(),
+            )
+            .into());
+        }
         list if list.len() > 4 => return Err(UserError("compare takes at most four territories".into()).into()),
         _ => {}
     }

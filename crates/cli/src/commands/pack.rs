@@ -35,7 +35,11 @@ pub fn run(store: &Path, args: Args) -> Result<()> {
     match args.command {
         PackCommand::Build { cog, iris, iris_package, contours } => {
             if !pack::looks_like_cog_dir(&cog) {
-                return Err(UserError(format!("{}: not the data/ folder of @etalab/decoupage-administratif", cog.display())).into());
+                return Err(UserError(format!(
+                    "{}: not the data/ folder of @etalab/decoupage-administratif",
+                    cog.display()
+                ))
+                .into());
             }
             for f in [&iris, &contours] {
                 if !f.is_file() {
@@ -44,7 +48,9 @@ pub fn run(store: &Path, args: Args) -> Result<()> {
             }
             let store = open_store(store)?;
             let bar = ProgressBar::new(4);
-            bar.set_style(ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len}").expect("valid template"));
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len}").expect("valid template"),
+            );
             let sources = PackSources { cog_dir: cog, iris, iris_package, contours };
             let report = pack::build(&store, &sources, &|msg, pos, len| {
                 bar.set_length(len);

@@ -31,7 +31,8 @@ pub fn run(store: &Path, a: Args) -> Result<()> {
     match a.command.unwrap_or(PerimeterCommand::List) {
         PerimeterCommand::List => list(store),
         PerimeterCommand::Add { file, replace } => {
-            let text = std::fs::read_to_string(&file).with_context(|| format!("{}", file.display()))
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("{}", file.display()))
                 .map_err(|e| UserError(format!("{e:#}")))?;
             let def = PerimeterDef::parse(&file.display().to_string(), &text)?;
             let id = def.id.clone();
@@ -39,16 +40,24 @@ pub fn run(store: &Path, a: Args) -> Result<()> {
             store.add_perimeter(def, replace)?;
             let r = store.referential()?;
             let p = r.perimeter(&id).expect("just added");
-            println!("perimeter '{id}' added: {} communes, {} inhabitants", p.members.len(), french(r.population_of(&p.members) as f64, 0));
+            println!(
+                "perimeter '{id}' added: {} communes, {} inhabitants",
+                p.members.len(),
+                french(r.population_of(&p.members) as f64, 0)
+            );
             Ok(())
         }
         PerimeterCommand::Remove { id } => {
             let store = open_store(store)?;
             if !store.catalog().remove_perimeter(&id)? {
-                return Err(UserError(format!("no user perimeter '{id}' (shipped perimeters cannot be removed)")).into());
+                return Err(
+                    UserError(format!("no user perimeter '{id}' (shipped perimeters cannot be removed)")).into()
+                );
             }
             if let Err(e) = store.referential() {
-                return Err(UserError(format!("perimeter '{id}' removed, but another perimeter refers to it: {e}")).into());
+                return Err(
+                    UserError(format!("perimeter '{id}' removed, but another perimeter refers to it: {e}")).into()
+                );
             }
             println!("perimeter '{id}' removed");
             Ok(())
@@ -78,7 +87,9 @@ fn list(store: &Path) -> Result<()> {
         ]);
     }
     print!("{}", align(&rows));
-    println!("\npopulation: INSEE populations légales in force on 1 January 2026; population DGCL: the EPCI file epcicom2026 (older vintage).");
+    println!(
+        "\npopulation: INSEE populations légales in force on 1 January 2026; population DGCL: the EPCI file epcicom2026 (older vintage)."
+    );
     for p in r.perimeters() {
         if let Some(note) = &p.def.note {
             println!("per:{}: {note}", p.def.id);

@@ -46,10 +46,19 @@ pub fn run(store: &Path, a: Args) -> Result<()> {
     println!("{} — {}", r.name(&t).unwrap_or(&t.code), t.layer.label());
     if t.layer != Layer::Iris {
         let members = r.members(&t)?;
-        println!("{} : {} communes, population {}", t.key(), members.len(), french(r.population_of(&members) as f64, 0));
+        println!(
+            "{} : {} communes, population {}",
+            t.key(),
+            members.len(),
+            french(r.population_of(&members) as f64, 0)
+        );
     }
     if let Some(p) = r.perimeter(&t.code).filter(|_| t.layer == Layer::Perimeter) {
-        println!("statut : {}{}", p.def.status.label(), p.def.note.as_ref().map(|n| format!(" — {n}")).unwrap_or_default());
+        println!(
+            "statut : {}{}",
+            p.def.status.label(),
+            p.def.note.as_ref().map(|n| format!(" — {n}")).unwrap_or_default()
+        );
     }
     println!();
     print!("{}", super::indicator::transposed(&e));

@@ -90,7 +90,12 @@ pub fn members(store: &Path, a: MembersArgs) -> Result<()> {
     let mut rows = vec![vec!["commune".into(), "nom".into(), "dép.".into(), "population".into()]];
     for &m in members.iter() {
         let c = &r.communes()[m as usize];
-        rows.push(vec![c.code.clone(), c.name.clone(), c.departement.clone(), c.population.map_or("n/d".into(), |p| french(p as f64, 0))]);
+        rows.push(vec![
+            c.code.clone(),
+            c.name.clone(),
+            c.departement.clone(),
+            c.population.map_or("n/d".into(), |p| french(p as f64, 0)),
+        ]);
     }
     print!("{}", align(&rows));
     Ok(())

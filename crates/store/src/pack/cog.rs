@@ -33,8 +33,8 @@ pub(crate) struct CogCommune {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct CogEpci {
-    pub code: String,
-    pub nom: String,
+    #[serde(flatten)]
+    pub unit: CogUnit,
     #[serde(rename = "type")]
     pub kind: String,
     pub population_municipale: u64,
@@ -90,7 +90,9 @@ impl Cog {
     pub fn epci_of(&self) -> HashMap<&str, (&str, u64)> {
         self.epci
             .iter()
-            .flat_map(|e| e.membres.iter().map(move |m| (m.code.as_str(), (e.code.as_str(), m.population_municipale))))
+            .flat_map(|e| {
+                e.membres.iter().map(move |m| (m.code.as_str(), (e.unit.code.as_str(), m.population_municipale)))
+            })
             .collect()
     }
 
@@ -118,5 +120,6 @@ impl Cog {
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>, StoreError> {
     let text = std::fs::read_to_string(path).map_err(|e| StoreError::io(path, e))?;
-    serde_json::from_str(&text).map_err(|e| StoreError::source(path, format!("line {}, column {}: {e}", e.line(), e.column())))
+    serde_json::from_str(&text)
+        .map_err(|e| StoreError::source(path, format!("line {}, column {}: {e}", e.line(), e.column())))
 }

@@ -33,9 +33,8 @@ pub(crate) fn read_geojson(path: &Path) -> Result<BTreeMap<String, Contour>, Sto
     let text = std::fs::read_to_string(path).map_err(|e| StoreError::io(path, e))?;
     let value: Value = serde_json::from_str(&text)
         .map_err(|e| StoreError::source(path, format!("line {}, column {}: {e}", e.line(), e.column())))?;
-    let features = value["features"]
-        .as_array()
-        .ok_or_else(|| StoreError::source(path, "not a GeoJSON FeatureCollection"))?;
+    let features =
+        value["features"].as_array().ok_or_else(|| StoreError::source(path, "not a GeoJSON FeatureCollection"))?;
     let mut out = BTreeMap::new();
     for (i, f) in features.iter().enumerate() {
         let bad = |m: &str| StoreError::source(path, format!("feature {i}: {m}"));
@@ -110,7 +109,8 @@ pub(crate) fn reconcile(
         from.dedup();
         let shared: Vec<&String> = from.iter().filter(|c| claims[c.as_str()].len() > 1).collect();
         if !shared.is_empty() {
-            let others: Vec<String> = shared.iter().flat_map(|c| claims[c.as_str()].iter().map(|s| s.to_string())).collect();
+            let others: Vec<String> =
+                shared.iter().flat_map(|c| claims[c.as_str()].iter().map(|s| s.to_string())).collect();
             missing.push((
                 code.clone(),
                 name.clone(),
@@ -148,7 +148,13 @@ pub(crate) fn reconcile(
     let unused = contours
         .iter()
         .filter(|(code, _)| !claims.contains_key(code.as_str()))
-        .map(|(code, c)| (code.clone(), c.name.clone(), "no commune actuelle has this code among its current or former codes".to_string()))
+        .map(|(code, c)| {
+            (
+                code.clone(),
+                c.name.clone(),
+                "no commune actuelle has this code among its current or former codes".to_string(),
+            )
+        })
         .collect();
     missing.sort();
     Reconciled { shapes, missing, unused }

@@ -53,8 +53,12 @@ pub(crate) fn read(path: &Path, cog: &Cog, index: &HashMap<&str, usize>) -> Resu
     for (old, new) in &former {
         successor.entry(old.as_str()).or_default().push(new.as_str());
     }
-    let names: HashMap<&str, &str> =
-        cog.communes.iter().filter(|c| c.kind == "commune-actuelle").map(|c| (c.code.as_str(), c.nom.as_str())).collect();
+    let names: HashMap<&str, &str> = cog
+        .communes
+        .iter()
+        .filter(|c| c.kind == "commune-actuelle")
+        .map(|c| (c.code.as_str(), c.nom.as_str()))
+        .collect();
 
     let mut keep = Vec::with_capacity(batch.num_rows());
     let mut commune = Vec::with_capacity(batch.num_rows());
@@ -86,7 +90,8 @@ pub(crate) fn read(path: &Path, cog: &Cog, index: &HashMap<&str, usize>) -> Resu
         });
     }
     let take = arrow::array::UInt32Array::from(keep);
-    let pick = |a: &dyn Array| arrow::compute::take(a, &take, None).map_err(|e| StoreError::source(path, e.to_string()));
+    let pick =
+        |a: &dyn Array| arrow::compute::take(a, &take, None).map_err(|e| StoreError::source(path, e.to_string()));
     let mut columns: Vec<(&str, ArrayRef)> = vec![
         ("iris", pick(&codes)?),
         ("name", Arc::new(StringArray::from(name))),

@@ -80,7 +80,11 @@ impl PackReport {
 
 /// Builds the pack into the store and makes it current; the previous pack stays in
 /// use until the catalog commit, then is removed.
-pub fn build(store: &Store, sources: &PackSources, progress: &dyn Fn(&str, u64, u64)) -> Result<PackReport, StoreError> {
+pub fn build(
+    store: &Store,
+    sources: &PackSources,
+    progress: &dyn Fn(&str, u64, u64),
+) -> Result<PackReport, StoreError> {
     let cog = cog::Cog::read(&sources.cog_dir)?;
     progress("geography read", 1, 4);
     let epci_of = cog.epci_of();
@@ -106,7 +110,7 @@ pub fn build(store: &Store, sources: &PackSources, progress: &dyn Fn(&str, u64, 
     let total = inputs.len() as u64;
     let rec = contours::reconcile(&contours, &inputs, || {
         let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-        if n % 512 == 0 || n == total {
+        if n.is_multiple_of(512) || n == total {
             progress("contours reconciled", n, total);
         }
     });
@@ -132,10 +136,15 @@ pub fn build(store: &Store, sources: &PackSources, progress: &dyn Fn(&str, u64, 
         ("arrondissement", s(&|c| c.arrondissement.clone().filter(|a| !a.is_empty()))),
         ("epci", s(&|c| epci_of.get(c.code.as_str()).map(|e| e.0.to_string()))),
         ("siren", s(&|c| c.siren.clone())),
-        ("population", Arc::new(actuelles.iter().map(|c| c.population.map(|p| p as i64)).collect::<Int64Array>()) as ArrayRef),
+        (
+            "population",
+            Arc::new(actuelles.iter().map(|c| c.population.map(|p| p as i64)).collect::<Int64Array>()) as ArrayRef,
+        ),
         (
             "population_dgcl",
-            Arc::new(actuelles.iter().map(|c| epci_of.get(c.code.as_str()).map(|e| e.1 as i64)).collect::<Int64Array>()),
+            Arc::new(
+                actuelles.iter().map(|c| epci_of.get(c.code.as_str()).map(|e| e.1 as i64)).collect::<Int64Array>(),
+            ),
         ),
         (
             "area_km2",
@@ -145,17 +154,20 @@ pub fn build(store: &Store, sources: &PackSources, progress: &dyn Fn(&str, u64, 
     .map_err(|e| StoreError::Invalid(e.to_string()))?;
     digests.push(write_parquet_atomic(&tmp.join("communes.parquet"), &communes)?);
 
-    let mut units: Vec<(&str, String, String, Option<String>, Option<i64>)> = Vec::new();
-    units.extend(cog.epci.iter().map(|e| ("epci", e.code.clone(), e.nom.clone(), Some(e.kind.clone()), Some(e.population_municipale as i64))));
+    // (layer, unit, legal form, published population): only EPCI have the last two.
+    let mut units: Vec<(&str, &cog::CogUnit, Option<&str>, Option<i64>)> = Vec::new();
+    units.extend(
+        cog.epci.iter().map(|e| ("epci", &e.unit, Some(e.kind.as_str()), Some(e.population_municipale as i64))),
+    );
     for (layer, list) in [("arr", &cog.arrondissements), ("dep", &cog.departements), ("reg", &cog.regions)] {
-        units.extend(list.iter().map(|u| (layer, u.code.clone(), u.nom.clone(), None, None)));
+        units.extend(list.iter().map(|u| (layer, u, None, None)));
     }
     let units_batch = RecordBatch::try_from_iter([
         ("layer", Arc::new(units.iter().map(|u| Some(u.0)).collect::<StringArray>()) as ArrayRef),
-        ("code", Arc::new(units.iter().map(|u| Some(u.1.clone())).collect::<StringArray>())),
-        ("name", Arc::new(units.iter().map(|u| Some(u.2.clone())).collect::<StringArray>())),
-        ("kind", Arc::new(units.iter().map(|u| u.3.clone()).collect::<StringArray>())),
-        ("population_published", Arc::new(units.iter().map(|u| u.4).collect::<Int64Array>())),
+        ("code", Arc::new(units.iter().map(|u| Some(u.1.code.as_str())).collect::<StringArray>())),
+        ("name", Arc::new(units.iter().map(|u| Some(u.1.nom.as_str())).collect::<StringArray>())),
+        ("kind", Arc::new(units.iter().map(|u| u.2).collect::<StringArray>())),
+        ("population_published", Arc::new(units.iter().map(|u| u.3).collect::<Int64Array>())),
     ])
     .map_err(|e| StoreError::Invalid(e.to_string()))?;
     digests.push(write_parquet_atomic(&tmp.join("units.parquet"), &units_batch)?);
@@ -237,7 +249,14 @@ pub fn build(store: &Store, sources: &PackSources, progress: &dyn Fn(&str, u64, 
     Ok(report)
 }
 
-fn pack_datasets(pack: &str, cog: &str, sources: &PackSources, digests: &[String], communes: usize, iris: usize) -> Vec<Dataset> {
+fn pack_datasets(
+    pack: &str,
+    cog: &str,
+    sources: &PackSources,
+    digests: &[String],
+    communes: usize,
+    iris: usize,
+) -> Vec<Dataset> {
     let contours = sources.contours.file_name().map_or_else(String::new, |f| f.to_string_lossy().into_owned());
     vec![
         Dataset {
