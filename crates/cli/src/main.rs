@@ -43,6 +43,12 @@ enum Command {
     Portrait(commands::portrait::Args),
     /// Check the referential against the published totals (EPCI, départements, régions).
     Check(commands::check::Args),
+    /// Import a published file (MOBPRO, flows, BPE, Filosofi, COG…) or your own commune table.
+    Import(commands::import::Args),
+    /// Download an official file by name (catalog of addresses in data/sources.toml), check it, import it.
+    Fetch(commands::fetch::Args),
+    /// Generate SYNTHETIC data in INSEE's formats (MOBPRO, BPE, Filosofi), for demos and benchmarks.
+    Synth(commands::synth::Args),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +70,9 @@ fn main() -> ExitCode {
         Command::Compare(a) => commands::indicator::compare(&store, a),
         Command::Portrait(a) => commands::portrait::run(&store, a),
         Command::Check(a) => commands::check::run(&store, a),
+        Command::Import(a) => commands::import::run(&store, a),
+        Command::Fetch(a) => commands::fetch::run(&store, a),
+        Command::Synth(a) => commands::synth::run(&store, a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

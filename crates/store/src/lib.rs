@@ -16,6 +16,7 @@
 
 mod catalog;
 mod error;
+mod import;
 mod load;
 pub mod pack;
 mod table;
@@ -24,7 +25,8 @@ use std::path::{Path, PathBuf};
 
 pub use catalog::{Catalog, Dataset, DatasetLevel};
 pub use error::StoreError;
-pub use table::{read_parquet, write_parquet_atomic};
+pub use import::{DATASETS_DIR, DatasetImport, DatasetMeta};
+pub use table::{read_parquet, sha256_file, write_parquet_atomic};
 
 use echelle_referential::{PerimeterDef, Referential};
 
@@ -35,8 +37,14 @@ pub const SHIPPED_PERIMETERS: &[(&str, &str)] = &[
     ("data/perimeters/aml.toml", include_str!("../../../data/perimeters/aml.toml")),
     ("data/perimeters/bassin-minier.toml", include_str!("../../../data/perimeters/bassin-minier.toml")),
     ("data/perimeters/mel.toml", include_str!("../../../data/perimeters/mel.toml")),
-    ("data/perimeters/pole-metropolitain-artois.toml", include_str!("../../../data/perimeters/pole-metropolitain-artois.toml")),
-    ("data/perimeters/hauts-de-france-hors-aml.toml", include_str!("../../../data/perimeters/hauts-de-france-hors-aml.toml")),
+    (
+        "data/perimeters/pole-metropolitain-artois.toml",
+        include_str!("../../../data/perimeters/pole-metropolitain-artois.toml"),
+    ),
+    (
+        "data/perimeters/hauts-de-france-hors-aml.toml",
+        include_str!("../../../data/perimeters/hauts-de-france-hors-aml.toml"),
+    ),
 ];
 
 /// An opened store folder.
@@ -121,7 +129,10 @@ impl Store {
         let mut r = self.referential()?;
         if replace && r.perimeter(&def.id).is_some() {
             if SHIPPED_PERIMETERS.iter().any(|(_, t)| PerimeterDef::parse("", t).is_ok_and(|d| d.id == def.id)) {
-                return Err(StoreError::Invalid(format!("perimeter '{}' is shipped with echelle and cannot be replaced", def.id)));
+                return Err(StoreError::Invalid(format!(
+                    "perimeter '{}' is shipped with echelle and cannot be replaced",
+                    def.id
+                )));
             }
             self.catalog.remove_perimeter(&def.id)?;
             r = self.referential()?;

@@ -1,0 +1,97 @@
+//! `echelle import`: a published (or the user's own) file into the store.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use echelle_import::{Encoding, Format, ImportRequest, OnError, Options, prepare};
+
+use super::{UserError, open_store};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The file, as published (CSV of any separator and encoding, or XLSX).
+    file: PathBuf,
+    /// Its format: mobpro, flows, bpe, filosofi, cog-communes, epci-composition,
+    /// passage, plain [default: recognised from the header].
+    #[arg(long)]
+    format: Option<String>,
+    /// The dataset id in the catalog [default: format and vintage, e.g. mobpro_2021].
+    #[arg(long)]
+    id: Option<String>,
+    /// utf-8 or latin-1 [default: detected].
+    #[arg(long)]
+    encoding: Option<String>,
+    /// The commune code column of a plain file [default: CODGEO, CODE_INSEE, COM…].
+    #[arg(long)]
+    key: Option<String>,
+    /// Columns of a plain file that are counts, summed when communes merge.
+    #[arg(long, value_delimiter = ',')]
+    additive: Vec<String>,
+    /// The vintage [default: read from the file name or columns].
+    #[arg(long)]
+    vintage: Option<String>,
+    /// Where the file comes from, recorded in the catalog.
+    #[arg(long)]
+    source: Option<String>,
+    /// A spreadsheet's sheet [default: the first].
+    #[arg(long)]
+    sheet: Option<String>,
+    /// A spreadsheet's header row, 1-based [default: its first non-empty row].
+    #[arg(long)]
+    header_row: Option<usize>,
+    /// Import the valid lines and write the bad ones to this file (or
+    /// <file>.rejects.csv); without it, the first bad line stops the import.
+    #[arg(long, num_args = 0..=1, default_missing_value = "")]
+    rejects: Option<PathBuf>,
+    /// Show the columns and their types, import nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+pub fn run(store: &Path, args: Args) -> Result<()> {
+    let format = match &args.format {
+        Some(f) => Some(Format::parse(f).ok_or_else(|| {
+            UserError(format!(
+                "unknown format '{f}': one of {}",
+                Format::ALL.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")
+            ))
+        })?),
+        None => None,
+    };
+    let encoding = args.encoding.as_deref().map(Encoding::parse).transpose()?;
+    let on_error = match args.rejects {
+        None => OnError::Stop,
+        Some(p) if p.as_os_str().is_empty() => {
+            let mut s = args.file.as_os_str().to_owned();
+            s.push(".rejects.csv");
+            OnError::Reject(PathBuf::from(s))
+        }
+        Some(p) => OnError::Reject(p),
+    };
+    let request = ImportRequest {
+        path: args.file,
+        format,
+        id: args.id,
+        encoding,
+        key: args.key,
+        additive: args.additive,
+        vintage: args.vintage,
+        source: args.source,
+        sheet: args.sheet,
+        header_row: args.header_row,
+        options: Options { on_error, progress: !args.quiet && std::io::stderr().is_terminal(), ..Options::default() },
+    };
+    let prepared = prepare(request)?;
+    print!("{}", prepared.describe());
+    if args.dry_run {
+        return Ok(());
+    }
+    let store = open_store(store)?;
+    let report = prepared.run(&store)?;
+    print!("{}", report.text());
+    Ok(())
+}

@@ -1,0 +1,135 @@
+//! Commune codes as found in INSEE's files, checked against the reference pack and
+//! moved onto its (current) geography.
+//!
+//! A file of vintage N uses the geography of 1 January N+2 or so; since then
+//! communes have merged ("communes nouvelles") and a few have split. A code is:
+//! - a commune actuelle: kept;
+//! - an arrondissement municipal (Paris, Lyon, Marseille) or a commune déléguée or
+//!   associée: its commune actuelle;
+//! - a former code: the commune that took it over, or several when it split;
+//! - `99xxx` (INSEE's country codes) where the column allows work or study abroad;
+//! - anything else: an error naming the line and column.
+
+use std::collections::HashMap;
+
+use echelle_referential::Referential;
+
+/// What a code column may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CodeRole {
+    /// A commune (current, former, déléguée, associée or arrondissement municipal).
+    Commune,
+    /// A commune, or a foreign country (`99xxx`) for work or study abroad.
+    CommuneOrAbroad,
+    /// An arrondissement municipal, or `ZZZZZ` outside Paris, Lyon and Marseille.
+    ArmOrZ,
+}
+
+/// Where a code lands on the current geography.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolved {
+    /// A commune actuelle, unchanged.
+    Current(u32),
+    /// Another code that belongs to one commune actuelle.
+    Moved(u32),
+    /// A former commune now shared by several communes actuelles.
+    Split(Vec<u32>),
+    /// Abroad (`99xxx`) or not applicable (`ZZZZZ`): no commune.
+    Outside,
+}
+
+impl Resolved {
+    /// The one current commune, when there is one.
+    pub fn commune(&self) -> Option<u32> {
+        match self {
+            Resolved::Current(i) | Resolved::Moved(i) => Some(*i),
+            _ => None,
+        }
+    }
+}
+
+/// Resolves codes, with a cache: a national file repeats 35,000 codes millions of
+/// times.
+pub struct Codes<'r> {
+    r: &'r Referential,
+    subs: HashMap<&'r str, u32>,
+    arms: HashMap<&'r str, u32>,
+    /// One cache per role, looked up by `&str` without allocating.
+    cache: [HashMap<String, Result<Resolved, String>>; 3],
+}
+
+impl<'r> Codes<'r> {
+    pub fn new(r: &'r Referential) -> Self {
+        let mut subs = HashMap::new();
+        let mut arms = HashMap::new();
+        for s in r.sub_communes() {
+            if let Some(i) = r.commune_index(&s.commune) {
+                subs.insert(s.code.as_str(), i);
+                if s.kind == echelle_referential::SubCommuneKind::ArrondissementMunicipal {
+                    arms.insert(s.code.as_str(), i);
+                }
+            }
+        }
+        Codes { r, subs, arms, cache: Default::default() }
+    }
+
+    pub fn referential(&self) -> &'r Referential {
+        self.r
+    }
+
+    /// Resolves `code` for a column of `role`; the error says why it is refused.
+    pub fn resolve(&mut self, code: &str, role: CodeRole) -> Result<Resolved, String> {
+        let slot = role as usize;
+        if let Some(hit) = self.cache[slot].get(code) {
+            return hit.clone();
+        }
+        let out = self.resolve_uncached(code, role);
+        self.cache[slot].insert(code.to_string(), out.clone());
+        out
+    }
+
+    fn resolve_uncached(&self, code: &str, role: CodeRole) -> Result<Resolved, String> {
+        let well_formed = code.len() == 5
+            && code.bytes().all(|b| b.is_ascii_digit() || b == b'A' || b == b'B' || b == b'Z')
+            && (code.bytes().all(|b| b.is_ascii_digit())
+                || (code.starts_with("2A") || code.starts_with("2B")) && code[2..].bytes().all(|b| b.is_ascii_digit())
+                || code == "ZZZZZ");
+        if !well_formed {
+            let hint = if code.len() == 4 && code.bytes().all(|b| b.is_ascii_digit()) {
+                format!(" (did a spreadsheet drop the leading zero of 0{code}?)")
+            } else {
+                String::new()
+            };
+            return Err(format!("'{code}' is not a commune code (5 characters, e.g. 01001, 2A004){hint}"));
+        }
+        if role == CodeRole::ArmOrZ {
+            return match (code, self.arms.get(code)) {
+                ("ZZZZZ", _) => Ok(Resolved::Outside),
+                (_, Some(&i)) => Ok(Resolved::Moved(i)),
+                _ => Err(format!("'{code}' is neither an arrondissement municipal nor ZZZZZ")),
+            };
+        }
+        if let Some(i) = self.r.commune_index(code) {
+            return Ok(Resolved::Current(i));
+        }
+        if let Some(&i) = self.subs.get(code) {
+            return Ok(Resolved::Moved(i));
+        }
+        match self.r.successors(code) {
+            [] => {}
+            [one] => return Ok(Resolved::Moved(*one)),
+            many => return Ok(Resolved::Split(many.to_vec())),
+        }
+        if role == CodeRole::CommuneOrAbroad && code.starts_with("99") {
+            return Ok(Resolved::Outside);
+        }
+        Err(format!(
+            "unknown commune code '{code}': neither a commune of the reference pack nor a former, delegated or associated commune"
+        ))
+    }
+
+    /// The code of a commune actuelle.
+    pub fn code_of(&self, index: u32) -> &'r str {
+        &self.r.communes()[index as usize].code
+    }
+}

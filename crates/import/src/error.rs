@@ -1,0 +1,95 @@
+//! Errors of imports, each naming the file and, where the fault is in the data, the
+//! line and column, so that the user can open the file and see it.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use echelle_store::StoreError;
+
+/// A place in an input file: 1-based line and column (the column is a field number,
+/// with its header name when there is one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Position {
+    pub file: PathBuf,
+    pub line: u64,
+    pub column: u64,
+    pub column_name: Option<String>,
+}
+
+impl Position {
+    pub fn new(file: &Path, line: u64, column: u64, column_name: Option<&str>) -> Self {
+        Position { file: file.to_path_buf(), line, column, column_name: column_name.map(str::to_string) }
+    }
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: line {}, column {}", self.file.display(), self.line, self.column)?;
+        if let Some(name) = &self.column_name {
+            write!(f, " ({name})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Why an import failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// Something in the data: a bad line, a bad value, an unknown code, a wrong
+    /// encoding or separator, an empty or binary file.
+    #[error("{at}: {message}")]
+    Data { at: Position, message: String },
+    /// The user's request (an option, a dataset name) cannot be carried out.
+    #[error("{0}")]
+    Usage(String),
+    /// A download failed or did not match its declared size or checksum.
+    #[error("{url}: {message}")]
+    Fetch { url: String, message: String },
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ImportError {
+    pub fn data(at: Position, message: impl Into<String>) -> Self {
+        ImportError::Data { at, message: message.into() }
+    }
+
+    pub fn io(path: &Path, source: std::io::Error) -> Self {
+        ImportError::Io { path: path.to_path_buf(), source }
+    }
+
+    /// Whether the fault lies in what the user gave (exit status 2) rather than in
+    /// the machine.
+    pub fn is_user_error(&self) -> bool {
+        match self {
+            ImportError::Data { .. } | ImportError::Usage(_) | ImportError::Fetch { .. } => true,
+            ImportError::Io { source, .. } => source.kind() == std::io::ErrorKind::NotFound,
+            ImportError::Store(e) => e.is_user_error(),
+        }
+    }
+
+    /// The position of a data error, for tests and reports.
+    pub fn position(&self) -> Option<&Position> {
+        match self {
+            ImportError::Data { at, .. } => Some(at),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_errors_name_file_line_and_column() {
+        let e =
+            ImportError::data(Position::new(Path::new("FD.csv"), 12, 3, Some("DCLT")), "unknown commune code '99999'");
+        assert_eq!(e.to_string(), "FD.csv: line 12, column 3 (DCLT): unknown commune code '99999'");
+        assert!(e.is_user_error());
+        let io = ImportError::io(Path::new("x"), std::io::Error::other("disk"));
+        assert!(!io.is_user_error());
+    }
+}

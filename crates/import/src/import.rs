@@ -1,0 +1,293 @@
+//! One import, from a file to a registered dataset: recognise the format, plan the
+//! columns (shown to the user first), read and check every row, move codes onto the
+//! current geography, write aside and commit.
+
+use std::collections::HashSet;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use echelle_store::{Dataset, DatasetLevel, DatasetMeta, Store};
+
+use crate::codes::Codes;
+use crate::error::ImportError;
+use crate::formats::bpe::BpeCoordinates;
+use crate::formats::{Format, plain, vintage};
+use crate::geography::{Relocation, relocate};
+use crate::pipeline::{Derive, Options, ReadStats, read_rows};
+use crate::plan::{Plan, cur_name};
+use crate::sniff::Encoding;
+use crate::source::{Peeked, RowSource, open_any};
+use crate::synth::Sidecar;
+
+/// What the user asks.
+#[derive(Debug, Clone, Default)]
+pub struct ImportRequest {
+    pub path: PathBuf,
+    /// Forced format; recognised from the header otherwise.
+    pub format: Option<Format>,
+    /// Dataset id in the catalog; derived from format and vintage otherwise.
+    pub id: Option<String>,
+    pub encoding: Option<Encoding>,
+    /// Code column of a plain file.
+    pub key: Option<String>,
+    /// Columns of a plain file that are counts (summed when communes merge).
+    pub additive: Vec<String>,
+    pub vintage: Option<String>,
+    /// Where the data comes from, recorded in the catalog.
+    pub source: Option<String>,
+    /// A spreadsheet's sheet and header row (1-based).
+    pub sheet: Option<String>,
+    pub header_row: Option<usize>,
+    pub options: Options,
+}
+
+/// An import ready to run: the file is open and its columns planned.
+pub struct Prepared {
+    pub request: ImportRequest,
+    pub format: Format,
+    pub plan: Plan,
+    pub id: String,
+    pub vintage: String,
+    /// Set when the file was written by echelle's generator.
+    pub synthetic: Option<Sidecar>,
+    source: Box<dyn RowSource>,
+}
+
+/// What an import did.
+#[derive(Debug, Clone)]
+pub struct ImportReport {
+    pub dataset: Dataset,
+    pub format: Format,
+    pub stats: ReadStats,
+    pub relocation: Option<Relocation>,
+    pub columns: Vec<(String, String)>,
+}
+
+/// Opens the file, recognises its format and plans its columns.
+pub fn prepare(request: ImportRequest) -> Result<Prepared, ImportError> {
+    let source = open_any(&request.path, request.encoding, request.sheet.as_deref(), request.header_row)?;
+    let file_name = request.path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    let format = request.format.unwrap_or_else(|| Format::detect_file(source.header(), &file_name));
+    let (mut source, plan): (Box<dyn RowSource>, Plan) = match format {
+        Format::Plain => {
+            let code = plain::code_column(source.file(), source.header(), request.key.as_deref())?;
+            let peeked = Peeked::new(source, 10_000)?;
+            let plan = plain::infer(peeked.header(), &peeked.sample(), code);
+            (Box::new(peeked), plan)
+        }
+        Format::Passage => {
+            let plan = Plan::from_header(source.as_ref(), &[], crate::plan::Kind::Text)?;
+            (source, plan)
+        }
+        f => {
+            let (expects, other) = f.expects();
+            let plan = Plan::from_header(source.as_ref(), &expects, other)?;
+            (source, plan)
+        }
+    };
+    let vintage =
+        request.vintage.clone().or_else(|| vintage(&file_name, source.header())).unwrap_or_else(|| "unknown".into());
+    let id = match &request.id {
+        Some(id) => id.clone(),
+        None => default_id(format, &plan, &vintage, &request.path),
+    };
+    let synthetic = Sidecar::read(&request.path)?;
+    let _ = &mut source;
+    Ok(Prepared { request, format, plan, id, vintage, synthetic, source })
+}
+
+fn default_id(format: Format, plan: &Plan, vintage: &str, path: &Path) -> String {
+    let v = if vintage == "unknown" { String::new() } else { format!("_{vintage}") };
+    match format {
+        Format::Flows if plan.column("DCETU").is_some() => format!("flows_study{v}"),
+        Format::Flows => format!("flows_work{v}"),
+        Format::Plain => {
+            let stem =
+                path.file_stem().map(|s| s.to_string_lossy().to_ascii_lowercase()).unwrap_or_else(|| "data".into());
+            let clean: String = stem.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+            clean.trim_matches('_').chars().take(64).collect()
+        }
+        f => format!("{}{v}", f.name().replace('-', "_")),
+    }
+}
+
+impl Prepared {
+    /// The columns and their types, to show before importing.
+    pub fn describe(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "{}: format {}, {}; dataset '{}', vintage {}{}",
+            self.request.path.display(),
+            self.format.name(),
+            self.source.describe(),
+            self.id,
+            self.vintage,
+            if self.synthetic.is_some() { " — SYNTHETIC data (generated by echelle)" } else { "" }
+        );
+        for (name, kind) in self.plan.describe() {
+            let _ = writeln!(s, "  {name:<28} {kind}");
+        }
+        s
+    }
+
+    /// Runs the import into `store`; on any error the store is left as it was.
+    pub fn run(mut self, store: &Store) -> Result<ImportReport, ImportError> {
+        let referential = store.referential()?;
+        let mut codes = Codes::new(&referential);
+        let pack_geography =
+            store.catalog().dataset("communes").map(|d| d.geography).unwrap_or_else(|_| "current".into());
+        let format = self.format;
+        let level = format.level();
+        let key_source = match format {
+            Format::Mobpro => "COMMUNE",
+            Format::Flows | Format::Filosofi | Format::EpciComposition => "CODGEO",
+            Format::Bpe => "DEPCOM",
+            Format::CogCommunes => "COM",
+            Format::Passage => self.plan.columns.first().map(|c| c.name.as_str()).unwrap_or("CODGEO"),
+            Format::Plain => {
+                self.plan.columns.iter().find(|c| c.kind.moves()).map(|c| c.name.as_str()).unwrap_or("CODGEO")
+            }
+        }
+        .to_string();
+        let key_column = if matches!(level, DatasetLevel::Table) { key_source.clone() } else { cur_name(&key_source) };
+        let mut derive: Option<BpeCoordinates> = (format == Format::Bpe).then(|| BpeCoordinates::new(&mut self.plan));
+        let synthetic = self.synthetic.is_some();
+        let publisher = match &self.synthetic {
+            Some(s) => format!("SYNTHETIC: generated by echelle ({}), not observed data", s.describe()),
+            None => self.request.source.clone().unwrap_or_else(|| {
+                format!(
+                    "{}, file {}",
+                    format.publisher(),
+                    self.request.path.file_name().map(|f| f.to_string_lossy()).unwrap_or_default()
+                )
+            }),
+        };
+        let geography = match level {
+            DatasetLevel::Table => self.vintage.clone(),
+            _ => format!("{pack_geography} (codes moved from the file's geography)"),
+        };
+        let meta = DatasetMeta {
+            id: self.id.clone(),
+            title: if synthetic { format!("{} [SYNTHETIC]", format.title()) } else { format.title().to_string() },
+            level,
+            key_column,
+            source: publisher,
+            vintage: self.vintage.clone(),
+            geography,
+            synthetic,
+        };
+        let columns = self.plan.describe();
+        let options = self.request.options.clone();
+        let dyn_derive: Option<&mut dyn Derive> = derive.as_mut().map(|d| d as &mut dyn Derive);
+        if level == DatasetLevel::Commune {
+            // Commune-level tables are small: read all, move onto the current
+            // geography, then write.
+            let mut batches = Vec::new();
+            let stats = read_rows(self.source.as_mut(), &self.plan, &mut codes, dyn_derive, &options, &mut |b| {
+                batches.push(b);
+                Ok(())
+            })?;
+            let schema = self.plan.schema();
+            let all = arrow::compute::concat_batches(&schema, &batches)
+                .map_err(|e| ImportError::Usage(format!("internal: {e}")))?;
+            let additive = additive_columns(format, &self.plan, &self.request.additive)?;
+            let (moved, relocation) = relocate(&all, &key_source, &additive, &mut codes)?;
+            let mut import = store.begin_import(&meta.id, schema)?;
+            import.write(&moved)?;
+            let dataset = import.commit(meta)?;
+            return Ok(ImportReport { dataset, format, stats, relocation: Some(relocation), columns });
+        }
+        let mut import = store.begin_import(&meta.id, self.plan.schema())?;
+        let stats = read_rows(self.source.as_mut(), &self.plan, &mut codes, dyn_derive, &options, &mut |b| {
+            Ok(import.write(&b)?)
+        })?;
+        let dataset = import.commit(meta)?;
+        Ok(ImportReport { dataset, format, stats, relocation: None, columns })
+    }
+}
+
+/// The columns summed when communes merge: Filosofi's household and person
+/// counts; a plain file's columns named by the user.
+fn additive_columns(format: Format, plan: &Plan, asked: &[String]) -> Result<HashSet<String>, ImportError> {
+    let mut set = HashSet::new();
+    if format == Format::Filosofi {
+        for c in &plan.columns {
+            if ["NBMENFISC", "NBPERSMENFISC", "NBMEN", "NBPERS"].iter().any(|p| c.name.starts_with(p)) {
+                set.insert(c.name.clone());
+            }
+        }
+    }
+    for a in asked {
+        let up = a.to_ascii_uppercase();
+        if plan.column(&up).is_none() {
+            return Err(ImportError::Usage(format!("--additive {a}: no such column")));
+        }
+        set.insert(up);
+    }
+    Ok(set)
+}
+
+impl ImportReport {
+    pub fn text(&self) -> String {
+        let d = &self.dataset;
+        let s = &self.stats;
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "imported '{}' ({}{}): {} rows, {} level, vintage {}, geography {}",
+            d.id,
+            self.format.name(),
+            if d.synthetic { ", SYNTHETIC" } else { "" },
+            d.rows,
+            d.level.as_str(),
+            d.vintage,
+            d.geography
+        );
+        let _ = writeln!(
+            out,
+            "  read {} rows ({}) in {:.2} s, {:.0} rows/s; checksum {}",
+            s.rows,
+            s.dialect,
+            s.elapsed.as_secs_f64(),
+            s.rows_per_second(),
+            &d.checksum[..16]
+        );
+        if s.rejected > 0 {
+            let _ = writeln!(
+                out,
+                "  {} line(s) rejected, written to {}",
+                s.rejected,
+                s.rejects_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
+            );
+        }
+        if !s.moved.is_empty() {
+            let n: u64 = s.moved.values().sum();
+            let _ = writeln!(out, "  {} row(s) with {} code(s) moved onto their commune actuelle", n, s.moved.len());
+        }
+        for (code, n) in &s.split {
+            let _ = writeln!(
+                out,
+                "  {n} row(s) with former code {code}, now split between several communes: no current commune"
+            );
+        }
+        for (col, n) in &s.outside {
+            let _ = writeln!(out, "  {n} row(s) with {col} outside any commune (abroad or ZZZZZ)");
+        }
+        if let Some(r) = &self.relocation {
+            for (com, from) in &r.merged {
+                let _ = writeln!(out, "  commune {com} made of rows {}", from.join(" + "));
+            }
+            for (code, to) in &r.split {
+                let _ = writeln!(out, "  former commune {code} shared among {} by population", to.join(", "));
+            }
+            if !r.not_movable.is_empty() {
+                let _ = writeln!(out, "  could not be moved onto the current geography (left empty):");
+                for m in &r.not_movable {
+                    let _ = writeln!(out, "    {m}");
+                }
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,263 @@
+//! Importing a dataset into the store without ever exposing half of it.
+//!
+//! ```text
+//!  lock datasets/.import.lock ─> write datasets/.<id>.<pid>.partial (row groups, hashed)
+//!     ─> fsync ─> rename to datasets/<id>-<sha256[..16]>.parquet ─> fsync folder
+//!     ─> one catalog transaction (the commit) ─> remove the file it replaced
+//! ```
+//!
+//! A process killed before the catalog transaction leaves the catalog as it was and
+//! at most a file nobody points to; one killed after it leaves the new state and at
+//! most the old file. Both leftovers are swept by the next import, under the lock,
+//! so the catalog and the files it names are always exactly "before" or "after".
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use sha2::{Digest, Sha256};
+
+use crate::table::hex;
+use crate::{Dataset, DatasetLevel, Store, StoreError};
+
+/// The folder of imported datasets, relative to the store root.
+pub const DATASETS_DIR: &str = "datasets";
+
+/// What the importer knows of a dataset before its file exists; the path, row count
+/// and checksum are filled in by the commit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatasetMeta {
+    pub id: String,
+    pub title: String,
+    pub level: DatasetLevel,
+    pub key_column: String,
+    pub source: String,
+    pub vintage: String,
+    pub geography: String,
+    pub synthetic: bool,
+}
+
+/// An import in progress. Dropping it without [`DatasetImport::commit`] removes
+/// its partial file: the store is left as it was.
+pub struct DatasetImport<'a> {
+    store: &'a Store,
+    // Held for the whole import: a second import into the same store waits.
+    _lock: File,
+    partial: PathBuf,
+    writer: Option<ArrowWriter<HashingFile>>,
+    rows: u64,
+}
+
+impl Store {
+    /// Starts writing dataset `id` aside, with the rows' `schema`; takes the store's
+    /// import lock (waiting for another import to finish) and sweeps what killed
+    /// imports left behind.
+    pub fn begin_import(&self, id: &str, schema: SchemaRef) -> Result<DatasetImport<'_>, StoreError> {
+        check_id(id)?;
+        let dir = self.root().join(DATASETS_DIR);
+        std::fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
+        let lock_path = dir.join(".import.lock");
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| StoreError::io(&lock_path, e))?;
+        lock.lock().map_err(|e| StoreError::io(&lock_path, e))?;
+        self.sweep_datasets()?;
+        let partial = dir.join(format!(".{id}.{}.partial", std::process::id()));
+        let file = File::create(&partial).map_err(|e| StoreError::io(&partial, e))?;
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("valid level")))
+            .set_max_row_group_row_count(Some(1 << 20))
+            .build();
+        let writer = ArrowWriter::try_new(HashingFile { file, hasher: Sha256::new() }, schema, Some(props))
+            .map_err(|e| StoreError::Parquet { path: partial.clone(), message: e.to_string() })?;
+        Ok(DatasetImport { store: self, _lock: lock, partial, writer: Some(writer), rows: 0 })
+    }
+
+    /// Removes files of `datasets/` that the catalog does not name: partial files of
+    /// killed imports, new files whose commit never happened, old files whose removal
+    /// never happened. Call only under the import lock.
+    fn sweep_datasets(&self) -> Result<(), StoreError> {
+        let dir = self.root().join(DATASETS_DIR);
+        let named: std::collections::HashSet<String> = self.catalog().datasets()?.into_iter().map(|d| d.path).collect();
+        let entries = std::fs::read_dir(&dir).map_err(|e| StoreError::io(&dir, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| StoreError::io(&dir, e))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name == ".import.lock" {
+                continue;
+            }
+            if !named.contains(&format!("{DATASETS_DIR}/{name}")) {
+                let path = entry.path();
+                std::fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl DatasetImport<'_> {
+    /// Appends rows.
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), StoreError> {
+        let writer = self.writer.as_mut().expect("open until commit");
+        writer.write(batch).map_err(|e| StoreError::Parquet { path: self.partial.clone(), message: e.to_string() })?;
+        self.rows += batch.num_rows() as u64;
+        Ok(())
+    }
+
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Makes the dataset visible: renames the file into place and registers it in
+    /// one catalog transaction, then removes the file it replaces.
+    pub fn commit(mut self, meta: DatasetMeta) -> Result<Dataset, StoreError> {
+        let err =
+            |p: &Path, e: parquet::errors::ParquetError| StoreError::Parquet { path: p.into(), message: e.to_string() };
+        let writer = self.writer.take().expect("open until commit");
+        let HashingFile { file, hasher } = writer.into_inner().map_err(|e| err(&self.partial, e))?;
+        file.sync_all().map_err(|e| StoreError::io(&self.partial, e))?;
+        drop(file);
+        let checksum = hex(&hasher.finalize());
+        let name = format!("{}-{}.parquet", meta.id, &checksum[..16]);
+        let dir = self.store.root().join(DATASETS_DIR);
+        let dest = dir.join(&name);
+        std::fs::rename(&self.partial, &dest).map_err(|e| StoreError::io(&dest, e))?;
+        File::open(&dir).and_then(|d| d.sync_all()).map_err(|e| StoreError::io(&dir, e))?;
+        let previous = self.store.catalog().dataset(&meta.id).ok();
+        let dataset = Dataset {
+            id: meta.id,
+            title: meta.title,
+            level: meta.level,
+            key_column: meta.key_column,
+            path: format!("{DATASETS_DIR}/{name}"),
+            source: meta.source,
+            vintage: meta.vintage,
+            geography: meta.geography,
+            rows: self.rows,
+            checksum,
+            synthetic: meta.synthetic,
+        };
+        self.store.catalog().register(&dataset)?;
+        if let Some(old) = previous
+            && old.path != dataset.path
+            && old.path.starts_with(&format!("{DATASETS_DIR}/"))
+        {
+            let _ = std::fs::remove_file(self.store.root().join(old.path));
+        }
+        Ok(dataset)
+    }
+}
+
+impl Drop for DatasetImport<'_> {
+    fn drop(&mut self) {
+        if self.writer.take().is_some() {
+            let _ = std::fs::remove_file(&self.partial);
+        }
+    }
+}
+
+/// Dataset ids become file names: keep them to a safe alphabet.
+fn check_id(id: &str) -> Result<(), StoreError> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && !id.starts_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(format!("dataset id '{id}': use 1 to 64 letters, digits, '_' or '-'")))
+    }
+}
+
+/// A file that hashes what is written to it, so the checksum costs no second read.
+struct HashingFile {
+    file: File,
+    hasher: Sha256,
+}
+
+impl Write for HashingFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{ArrayRef, StringArray};
+
+    use super::*;
+
+    fn meta(id: &str) -> DatasetMeta {
+        DatasetMeta {
+            id: id.into(),
+            title: "t".into(),
+            level: DatasetLevel::Commune,
+            key_column: "code".into(),
+            source: "s".into(),
+            vintage: "v".into(),
+            geography: "2026".into(),
+            synthetic: true,
+        }
+    }
+
+    fn batch(codes: &[&str]) -> RecordBatch {
+        RecordBatch::try_from_iter([("code", Arc::new(StringArray::from(codes.to_vec())) as ArrayRef)]).unwrap()
+    }
+
+    #[test]
+    fn commit_registers_and_replaces_the_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut imp = store.begin_import("x", batch(&["01001"]).schema()).unwrap();
+        imp.write(&batch(&["01001", "2A004"])).unwrap();
+        let first = imp.commit(meta("x")).unwrap();
+        assert_eq!(first.rows, 2);
+        assert_eq!(crate::table::sha256_file(&dir.path().join(&first.path)).unwrap(), first.checksum);
+        let mut imp = store.begin_import("x", batch(&["01001"]).schema()).unwrap();
+        imp.write(&batch(&["59350"])).unwrap();
+        let second = imp.commit(meta("x")).unwrap();
+        assert_ne!(first.path, second.path);
+        assert!(!dir.path().join(&first.path).exists(), "old file removed after the commit");
+        assert_eq!(store.catalog().dataset("x").unwrap(), second);
+    }
+
+    #[test]
+    fn dropped_import_leaves_nothing_and_leftovers_are_swept() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        {
+            let mut imp = store.begin_import("x", batch(&["01001"]).schema()).unwrap();
+            imp.write(&batch(&["01001"])).unwrap();
+        }
+        let files: Vec<_> =
+            std::fs::read_dir(dir.path().join(DATASETS_DIR)).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(files, vec![std::ffi::OsString::from(".import.lock")]);
+        std::fs::write(dir.path().join(DATASETS_DIR).join("y-0123.parquet"), b"orphan").unwrap();
+        let imp = store.begin_import("x", batch(&["01001"]).schema()).unwrap();
+        drop(imp);
+        assert!(!dir.path().join(DATASETS_DIR).join("y-0123.parquet").exists());
+        assert!(store.catalog().datasets().unwrap().is_empty());
+    }
+
+    #[test]
+    fn ids_are_file_safe() {
+        assert!(check_id("mobpro_2021").is_ok());
+        assert!(check_id("../x").is_err());
+        assert!(check_id("").is_err());
+    }
+}
