@@ -7,9 +7,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 repeats="${1:-5}"
 store="${ECHELLE_STORE:-$root/.cache/bench-store}"
 ECHELLE_STORE="$store" "$root/scripts/setup" >/dev/null
-python3 -c "import duckdb" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check duckdb
+python3 -c "import duckdb" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore duckdb
 cargo build --release --quiet -p echelle-indicators --example bench_territories
 out="$root/bench/out/indicators"
 ids=$(grep '^id = ' "$root/data/indicators.toml" | head -n 20 | sed 's/id = "\(.*\)"/\1/' | paste -sd, -)
-line=$("$root/target/release/examples/bench_territories" "$store" "$out" "$ids" "$repeats")
+line=$("${CARGO_TARGET_DIR:-$root/target}/release/examples/bench_territories" "$store" "$out" "$ids" "$repeats")
 python3 "$root/bench/indicators.py" "$out" "$line" "$repeats"
