@@ -7,7 +7,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 repeats="${1:-5}"
 store="${ECHELLE_STORE:-$root/.cache/bench-store}"
 ECHELLE_STORE="$store" "$root/scripts/setup" >/dev/null
-python3 -c "import duckdb" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore duckdb
+python3 -c "import duckdb" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check duckdb
 cargo build --release --quiet -p echelle-indicators --example bench_territories
 out="$root/bench/out/indicators"
 ids=$(grep '^id = ' "$root/data/indicators.toml" | head -n 20 | sed 's/id = "\(.*\)"/\1/' | paste -sd, -)
