@@ -134,7 +134,12 @@ impl Graph {
             })
             .collect();
         let pick = |xs: &[f64]| keep.iter().map(|&v| xs[v as usize]).collect::<Vec<_>>();
-        Graph::from_edges(pick(&self.lon), pick(&self.lat), keep.iter().map(|&v| self.node_id[v as usize]).collect(), edges)
+        Graph::from_edges(
+            pick(&self.lon),
+            pick(&self.lat),
+            keep.iter().map(|&v| self.node_id[v as usize]).collect(),
+            edges,
+        )
     }
 
     /// The same graph with its nodes in Hilbert order of their positions, so that
@@ -215,23 +220,34 @@ impl Graph {
         let mut rec = csv::StringRecord::new();
         while r.read_record(&mut rec).map_err(|e| bad(nodes, e.to_string()))? {
             let row = lon.len() + 2;
-            let num = |i: usize| rec.get(i).and_then(|s| s.parse::<f64>().ok()).ok_or_else(|| bad(nodes, format!("line {row}: not a number")));
+            let num = |i: usize| {
+                rec.get(i)
+                    .and_then(|s| s.parse::<f64>().ok())
+                    .ok_or_else(|| bad(nodes, format!("line {row}: not a number")))
+            };
             lon.push(num(ilon)?);
             lat.push(num(ilat)?);
             ids.push(match iid {
-                Some(i) => rec.get(i).and_then(|s| s.parse().ok()).ok_or_else(|| bad(nodes, format!("line {row}: bad node_id")))?,
+                Some(i) => rec
+                    .get(i)
+                    .and_then(|s| s.parse().ok())
+                    .ok_or_else(|| bad(nodes, format!("line {row}: bad node_id")))?,
                 None => ids.len() as i64,
             });
         }
         let mut r = csv::Reader::from_path(edges).map_err(|e| bad(edges, e.to_string()))?;
         let h = r.headers().map_err(|e| bad(edges, e.to_string()))?.clone();
-        let cols = [col(&h, edges, "from")?, col(&h, edges, "to")?, col(&h, edges, "time_ms")?, col(&h, edges, "length_dm")?];
+        let cols =
+            [col(&h, edges, "from")?, col(&h, edges, "to")?, col(&h, edges, "time_ms")?, col(&h, edges, "length_dm")?];
         let mut list = Vec::new();
         while r.read_record(&mut rec).map_err(|e| bad(edges, e.to_string()))? {
             let row = list.len() + 2;
             let mut v = [0u32; 4];
             for (k, &c) in cols.iter().enumerate() {
-                v[k] = rec.get(c).and_then(|s| s.parse().ok()).ok_or_else(|| bad(edges, format!("line {row}: not an unsigned integer")))?;
+                v[k] = rec
+                    .get(c)
+                    .and_then(|s| s.parse().ok())
+                    .ok_or_else(|| bad(edges, format!("line {row}: not an unsigned integer")))?;
             }
             list.push(Edge { from: v[0], to: v[1], time_ms: v[2], length_dm: v[3] });
         }
@@ -245,15 +261,27 @@ mod tests {
 
     pub(crate) fn line(n: usize) -> Graph {
         let edges = (0..n as u32 - 1)
-            .flat_map(|i| [Edge { from: i, to: i + 1, time_ms: 10, length_dm: 100 }, Edge { from: i + 1, to: i, time_ms: 10, length_dm: 100 }])
+            .flat_map(|i| {
+                [
+                    Edge { from: i, to: i + 1, time_ms: 10, length_dm: 100 },
+                    Edge { from: i + 1, to: i, time_ms: 10, length_dm: 100 },
+                ]
+            })
             .collect();
-        Graph::from_edges((0..n).map(|i| i as f64 * 0.001).collect(), vec![50.0; n], (0..n as i64).collect(), edges).unwrap()
+        Graph::from_edges((0..n).map(|i| i as f64 * 0.001).collect(), vec![50.0; n], (0..n as i64).collect(), edges)
+            .unwrap()
     }
 
     #[test]
     fn parallel_edges_keep_the_fastest_and_loops_go() {
         let e = |from, to, time_ms| Edge { from, to, time_ms, length_dm: 5 };
-        let g = Graph::from_edges(vec![0.0; 2], vec![0.0; 2], vec![1, 2], vec![e(0, 1, 9), e(0, 1, 4), e(1, 1, 3), e(1, 0, 0)]).unwrap();
+        let g = Graph::from_edges(
+            vec![0.0; 2],
+            vec![0.0; 2],
+            vec![1, 2],
+            vec![e(0, 1, 9), e(0, 1, 4), e(1, 1, 3), e(1, 0, 0)],
+        )
+        .unwrap();
         assert_eq!(g.edges().collect::<Vec<_>>(), vec![e(0, 1, 4), e(1, 0, 1)]);
         assert!(Graph::from_edges(vec![0.0], vec![0.0], vec![1], vec![e(0, 3, 1)]).is_err());
     }
@@ -264,7 +292,10 @@ mod tests {
         let r = g.reversed();
         assert_eq!(r.arcs.len(), g.edge_count());
         for v in 0..5u32 {
-            let tails: Vec<u32> = r.arcs[r.first_in[v as usize] as usize..r.first_in[v as usize + 1] as usize].iter().map(|a| a.tail).collect();
+            let tails: Vec<u32> = r.arcs[r.first_in[v as usize] as usize..r.first_in[v as usize + 1] as usize]
+                .iter()
+                .map(|a| a.tail)
+                .collect();
             let expect: Vec<u32> = g.edges().filter(|e| e.to == v).map(|e| e.from).collect();
             assert_eq!(tails, expect);
         }

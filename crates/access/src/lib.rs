@@ -13,17 +13,23 @@
 //!   or, without one, on straight-line distance ([`straight`]); [`diagnostics`] sums
 //!   it up per territory and basket of types; [`isochrone`] draws reachable areas.
 
+pub mod access;
+pub mod diagnostics;
 pub mod error;
 pub mod geodesy;
 pub mod graph;
 pub mod heap;
+pub mod isochrone;
 pub mod network;
+pub mod npy;
+pub mod origins;
 pub mod osm;
 pub mod points;
 pub mod profile;
 pub mod scc;
 pub mod search;
 pub mod snap;
+pub mod straight;
 
 pub use error::{AccessError, Result};
 pub use graph::{Edge, Graph};

@@ -46,8 +46,13 @@ pub fn networks_dir(store_root: &Path) -> PathBuf {
 
 /// Checks that a network name is a plain folder name.
 pub fn check_name(name: &str) -> Result<()> {
-    let ok = !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if ok { Ok(()) } else { Err(AccessError::Invalid(format!("network name '{name}': use letters, digits, '-' and '_' only"))) }
+    let ok =
+        !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(AccessError::Invalid(format!("network name '{name}': use letters, digits, '-' and '_' only")))
+    }
 }
 
 /// Saves `graph` and `info` under `<store>/networks/<info.name>/`, replacing any
@@ -89,7 +94,10 @@ pub fn load(store_root: &Path, name: &str) -> Result<(Graph, NetworkInfo)> {
     let dir = networks_dir(store_root).join(name);
     if !dir.join("network.json").exists() {
         let known = list(store_root)?.into_iter().map(|i| i.name).collect::<Vec<_>>();
-        return Err(AccessError::UnknownNetwork { name: name.into(), known: if known.is_empty() { "none".into() } else { known.join(", ") } });
+        return Err(AccessError::UnknownNetwork {
+            name: name.into(),
+            known: if known.is_empty() { "none".into() } else { known.join(", ") },
+        });
     }
     let info = read_info(&dir.join("network.json"))?;
     let p = dir.join("graph.bin");
@@ -130,7 +138,11 @@ pub fn decode(path: &Path, b: &[u8]) -> Result<Graph> {
     }
     let n = u64::from_le_bytes(b[8..16].try_into().unwrap_or_default()) as usize;
     let m = u64::from_le_bytes(b[16..24].try_into().unwrap_or_default()) as usize;
-    let want = n.checked_mul(24).and_then(|x| x.checked_add((n + 1) * 4)).and_then(|x| x.checked_add(m.checked_mul(12)?)).and_then(|x| x.checked_add(24));
+    let want = n
+        .checked_mul(24)
+        .and_then(|x| x.checked_add((n + 1) * 4))
+        .and_then(|x| x.checked_add(m.checked_mul(12)?))
+        .and_then(|x| x.checked_add(24));
     if want != Some(b.len()) {
         return Err(bad(format!("{} bytes for {n} nodes and {m} edges: truncated or damaged", b.len())));
     }
@@ -140,8 +152,10 @@ pub fn decode(path: &Path, b: &[u8]) -> Result<Graph> {
         at += len;
         s
     };
-    let f64s = |s: &[u8]| s.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap_or_default())).collect::<Vec<_>>();
-    let u32s = |s: &[u8]| s.chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().unwrap_or_default())).collect::<Vec<_>>();
+    let f64s =
+        |s: &[u8]| s.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap_or_default())).collect::<Vec<_>>();
+    let u32s =
+        |s: &[u8]| s.chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().unwrap_or_default())).collect::<Vec<_>>();
     let lon = f64s(take(n * 8));
     let lat = f64s(take(n * 8));
     let node_id = take(n * 8).chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap_or_default())).collect();
@@ -165,14 +179,30 @@ mod tests {
 
     fn small() -> Graph {
         let e = |from, to| Edge { from, to, time_ms: 7, length_dm: 70 };
-        Graph::from_edges(vec![2.0, 2.1, 2.2], vec![50.0, 50.1, 50.2], vec![10, 11, 12], vec![e(0, 1), e(1, 2), e(2, 0)]).unwrap()
+        Graph::from_edges(
+            vec![2.0, 2.1, 2.2],
+            vec![50.0, 50.1, 50.2],
+            vec![10, 11, 12],
+            vec![e(0, 1), e(1, 2), e(2, 0)],
+        )
+        .unwrap()
     }
 
     #[test]
     fn save_load_list() {
         let d = tempfile::tempdir().unwrap();
         let g = small();
-        let info = NetworkInfo { name: "t".into(), source: "x".into(), kind: "imported-csv".into(), synthetic: true, profile: "drive".into(), nodes: 3, edges: 3, report: None, credit: None };
+        let info = NetworkInfo {
+            name: "t".into(),
+            source: "x".into(),
+            kind: "imported-csv".into(),
+            synthetic: true,
+            profile: "drive".into(),
+            nodes: 3,
+            edges: 3,
+            report: None,
+            credit: None,
+        };
         save(d.path(), &g, &info).unwrap();
         let (back, i) = load(d.path(), "t").unwrap();
         assert_eq!(back, g);

@@ -70,7 +70,12 @@ fn for_each(path: &Path, progress: &ProgressBar, mut f: impl FnMut(Element<'_>))
         }
     }
     if first {
-        return Err(bad("the file is empty".into()));
+        let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        return Err(bad(if len == 0 {
+            "the file is empty".into()
+        } else {
+            format!("no PBF block could be read from its {len} bytes")
+        }));
     }
     Ok(())
 }
@@ -84,7 +89,12 @@ pub fn read_pbf(path: &Path, profile: &Profile, progress: &ProgressBar) -> Resul
 /// [`read_pbf`], choosing whether shape points are dropped (`compact`) or kept as
 /// graph nodes (a finer graph: points snap closer to where they are, at the cost of
 /// more nodes).
-pub fn read_pbf_with(path: &Path, profile: &Profile, compact: bool, progress: &ProgressBar) -> Result<(Graph, BuildReport)> {
+pub fn read_pbf_with(
+    path: &Path,
+    profile: &Profile,
+    compact: bool,
+    progress: &ProgressBar,
+) -> Result<(Graph, BuildReport)> {
     let mut report = BuildReport::default();
     // Pass 1: the usable ways.
     progress.set_message("pass 1/2: ways");
@@ -108,7 +118,8 @@ pub fn read_pbf_with(path: &Path, profile: &Profile, compact: bool, progress: &P
     }
     // Pass 2: positions of the nodes these ways use.
     progress.set_message("pass 2/2: nodes");
-    let mut pos: HashMap<i64, (f64, f64)> = ways.iter().flat_map(|w| w.refs.iter().map(|&r| (r, (f64::NAN, f64::NAN)))).collect();
+    let mut pos: HashMap<i64, (f64, f64)> =
+        ways.iter().flat_map(|w| w.refs.iter().map(|&r| (r, (f64::NAN, f64::NAN)))).collect();
     for_each(path, progress, |e| {
         let (id, lon, lat) = match e {
             Element::Node(n) => (n.id(), n.lon(), n.lat()),
@@ -230,7 +241,10 @@ mod tests {
         // rounding to the millisecond) on both graphs.
         let target = c.node_id[c.node_count() / 2];
         let tf = f.node_id.iter().position(|&i| i == target).unwrap() as u32;
-        let a = crate::search::nearest((&c.reversed()).into(), &[crate::search::Source::at((c.node_count() / 2) as u32, 0)]);
+        let a = crate::search::nearest(
+            (&c.reversed()).into(),
+            &[crate::search::Source::at((c.node_count() / 2) as u32, 0)],
+        );
         let b = crate::search::nearest((&f.reversed()).into(), &[crate::search::Source::at(tf, 0)]);
         let pos: std::collections::HashMap<i64, usize> = f.node_id.iter().enumerate().map(|(i, &id)| (id, i)).collect();
         for v in 0..c.node_count() {
@@ -255,6 +269,11 @@ mod tests {
         std::fs::write(&empty, b"").unwrap();
         let e = read_pbf(&empty, &Profile::drive(), &ProgressBar::hidden()).unwrap_err().to_string();
         assert!(e.contains("empty"), "{e}");
+
+        let tiny = dir.path().join("tiny.osm.pbf");
+        std::fs::write(&tiny, b"x\n").unwrap();
+        let e = read_pbf(&tiny, &Profile::drive(), &ProgressBar::hidden()).unwrap_err().to_string();
+        assert!(e.contains("no PBF block") && e.contains("2 bytes"), "{e}");
 
         let text = dir.path().join("notes.osm.pbf");
         std::fs::write(&text, b"<?xml version='1.0'?><osm></osm>\n").unwrap();

@@ -53,9 +53,17 @@ fn find<'a>(names: impl Iterator<Item = &'a str> + Clone, wanted: &[&str]) -> Op
 
 /// Reads a GeoJSON or CSV point file (by extension: `.geojson`/`.json`, else CSV).
 pub fn read_points(path: &Path, fields: &Fields) -> Result<(Vec<Point>, Vec<Rejected>)> {
-    let default_kind = path.file_name().and_then(|s| s.to_str()).map(|s| s.split('.').next().unwrap_or(s).to_string()).unwrap_or_default();
+    let default_kind = path
+        .file_name()
+        .and_then(|s| s.to_str())
+        .map(|s| s.split('.').next().unwrap_or(s).to_string())
+        .unwrap_or_default();
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-    if ext == "geojson" || ext == "json" { read_geojson(path, fields, &default_kind) } else { read_csv(path, fields, &default_kind) }
+    if ext == "geojson" || ext == "json" {
+        read_geojson(path, fields, &default_kind)
+    } else {
+        read_csv(path, fields, &default_kind)
+    }
 }
 
 fn scalar(v: &Value) -> Option<String> {
@@ -92,12 +100,20 @@ fn read_geojson(path: &Path, fields: &Fields, default_kind: &str) -> Result<(Vec
         {
             return Err(bad(format!("feature {i} has no '{k}' property (the type field)")));
         }
-        let kind = fields.kind.as_deref().and_then(|k| prop(Some(k))).and_then(scalar).unwrap_or_else(|| default_kind.to_string());
+        let kind = fields
+            .kind
+            .as_deref()
+            .and_then(|k| prop(Some(k)))
+            .and_then(scalar)
+            .unwrap_or_else(|| default_kind.to_string());
         let geom = &f["geometry"];
         let (lon, lat) = if geom["type"] == "Point" {
             (geom["coordinates"][0].as_f64(), geom["coordinates"][1].as_f64())
         } else {
-            (prop(find(keys.iter().copied(), LON)).and_then(number), prop(find(keys.iter().copied(), LAT)).and_then(number))
+            (
+                prop(find(keys.iter().copied(), LON)).and_then(number),
+                prop(find(keys.iter().copied(), LAT)).and_then(number),
+            )
         };
         match (lon, lat) {
             (Some(lon), Some(lat)) if valid_lon_lat(lon, lat) => out.push(Point {
@@ -118,13 +134,22 @@ fn read_csv(path: &Path, fields: &Fields, default_kind: &str) -> Result<(Vec<Poi
     let bad = |m: String| AccessError::Points { path: path.to_path_buf(), message: m };
     let head = std::fs::read(path).map_err(|e| AccessError::io(path, e))?;
     let first_line = head.split(|&b| b == b'\n').next().unwrap_or_default();
-    let delimiter = if first_line.iter().filter(|&&b| b == b';').count() > first_line.iter().filter(|&&b| b == b',').count() { b';' } else { b',' };
+    let delimiter =
+        if first_line.iter().filter(|&&b| b == b';').count() > first_line.iter().filter(|&&b| b == b',').count() {
+            b';'
+        } else {
+            b','
+        };
     let mut r = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(head.as_slice());
     let headers = r.headers().map_err(|e| bad(e.to_string()))?.clone();
     let names = || headers.iter();
     let col = |n: &str| headers.iter().position(|h| h == n);
-    let ilon = find(names(), LON).and_then(col).ok_or_else(|| bad(format!("no longitude column (one of {})", LON.join(", "))))?;
-    let ilat = find(names(), LAT).and_then(col).ok_or_else(|| bad(format!("no latitude column (one of {})", LAT.join(", "))))?;
+    let ilon = find(names(), LON)
+        .and_then(col)
+        .ok_or_else(|| bad(format!("no longitude column (one of {})", LON.join(", "))))?;
+    let ilat = find(names(), LAT)
+        .and_then(col)
+        .ok_or_else(|| bad(format!("no latitude column (one of {})", LAT.join(", "))))?;
     let named = |f: &Option<String>| -> Result<Option<usize>> {
         match f {
             Some(n) => col(n).map(Some).ok_or_else(|| bad(format!("no '{n}' column"))),
@@ -181,9 +206,15 @@ mod tests {
     fn csv_with_semicolons_decimal_commas_and_bad_rows() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("pharmacies.csv");
-        std::fs::write(&p, "id;type;Longitude;Latitude;pop\na;D301;3,05;50,63;10\nb;D301;;50.6;3\nc;D302;3.1;95;1\n").unwrap();
-        let (pts, rej) = read_points(&p, &Fields { kind: Some("type".into()), weight: Some("pop".into()), ..Default::default() }).unwrap();
-        assert_eq!(pts, vec![Point { id: "a".into(), kind: "D301".into(), name: None, lon: 3.05, lat: 50.63, weight: Some(10.0) }]);
+        std::fs::write(&p, "id;type;Longitude;Latitude;pop\na;D301;3,05;50,63;10\nb;D301;;50.6;3\nc;D302;3.1;95;1\n")
+            .unwrap();
+        let (pts, rej) =
+            read_points(&p, &Fields { kind: Some("type".into()), weight: Some("pop".into()), ..Default::default() })
+                .unwrap();
+        assert_eq!(
+            pts,
+            vec![Point { id: "a".into(), kind: "D301".into(), name: None, lon: 3.05, lat: 50.63, weight: Some(10.0) }]
+        );
         assert_eq!(rej.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), vec!["b", "c"]);
         let e = read_points(&p, &Fields { kind: Some("typo".into()), ..Default::default() }).unwrap_err().to_string();
         assert!(e.contains("no 'typo' column"), "{e}");

@@ -46,10 +46,33 @@ pub struct Profile {
 /// Every `highway=*` value a profile may name (OSM wiki, "Key:highway"): a name
 /// outside this list is a typo.
 pub const HIGHWAY_CLASSES: &[&str] = &[
-    "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link", "secondary",
-    "secondary_link", "tertiary", "tertiary_link", "unclassified", "residential", "living_street",
-    "service", "road", "track", "pedestrian", "footway", "path", "steps", "cycleway", "bridleway",
-    "corridor", "busway", "bus_guideway", "escape", "raceway",
+    "motorway",
+    "motorway_link",
+    "trunk",
+    "trunk_link",
+    "primary",
+    "primary_link",
+    "secondary",
+    "secondary_link",
+    "tertiary",
+    "tertiary_link",
+    "unclassified",
+    "residential",
+    "living_street",
+    "service",
+    "road",
+    "track",
+    "pedestrian",
+    "footway",
+    "path",
+    "steps",
+    "cycleway",
+    "bridleway",
+    "corridor",
+    "busway",
+    "bus_guideway",
+    "escape",
+    "raceway",
 ];
 
 const DRIVE_SPEEDS: &[(&str, f64)] = &[
@@ -70,9 +93,25 @@ const DRIVE_SPEEDS: &[(&str, f64)] = &[
 ];
 
 const WALK_CLASSES: &[&str] = &[
-    "primary", "primary_link", "secondary", "secondary_link", "tertiary", "tertiary_link",
-    "unclassified", "residential", "living_street", "service", "road", "track", "pedestrian",
-    "footway", "path", "steps", "cycleway", "bridleway", "corridor",
+    "primary",
+    "primary_link",
+    "secondary",
+    "secondary_link",
+    "tertiary",
+    "tertiary_link",
+    "unclassified",
+    "residential",
+    "living_street",
+    "service",
+    "road",
+    "track",
+    "pedestrian",
+    "footway",
+    "path",
+    "steps",
+    "cycleway",
+    "bridleway",
+    "corridor",
 ];
 
 /// Walking speed, km/h.
@@ -176,7 +215,8 @@ impl Profile {
         let yes = |k: &str| matches!(tag(k), Some("yes" | "designated" | "permissive" | "destination"));
         match self.mode {
             Mode::Drive => {
-                if no("motor_vehicle") || no("motorcar") || (no("access") && !yes("motor_vehicle") && !yes("motorcar")) {
+                if no("motor_vehicle") || no("motorcar") || (no("access") && !yes("motor_vehicle") && !yes("motorcar"))
+                {
                     return None;
                 }
                 let limit = tag("maxspeed").and_then(parse_maxspeed);

@@ -148,7 +148,10 @@ impl KNearest {
     /// The `(time, length, facility)` of `node`'s nearest facilities, nearest first.
     pub fn of(&self, node: u32) -> Vec<(u32, u32, u32)> {
         let s = node as usize * self.k;
-        (s..s + self.k).filter(|&i| self.facility[i] != UNREACHED).map(|i| (self.time_ms[i], self.length_dm[i], self.facility[i])).collect()
+        (s..s + self.k)
+            .filter(|&i| self.facility[i] != UNREACHED)
+            .map(|i| (self.time_ms[i], self.length_dm[i], self.facility[i]))
+            .collect()
     }
 }
 
@@ -242,10 +245,8 @@ pub fn count_within(adj: Adjacency<'_>, sources: &[Source], limit_ms: u32) -> Ve
     let n = adj.node_count();
     let mut by_facility: Vec<(u32, u32, u32)> = sources.iter().map(|s| (s.facility, s.node, s.time_ms)).collect();
     by_facility.sort_unstable();
-    let groups: Vec<Vec<(u32, u32)>> = by_facility
-        .chunk_by(|a, b| a.0 == b.0)
-        .map(|g| g.iter().map(|&(_, v, t)| (v, t)).collect())
-        .collect();
+    let groups: Vec<Vec<(u32, u32)>> =
+        by_facility.chunk_by(|a, b| a.0 == b.0).map(|g| g.iter().map(|&(_, v, t)| (v, t)).collect()).collect();
     groups
         .par_iter()
         .fold(
@@ -256,12 +257,15 @@ pub fn count_within(adj: Adjacency<'_>, sources: &[Source], limit_ms: u32) -> Ve
             },
         )
         .map(|(_, c)| c)
-        .reduce(|| vec![0u32; n], |mut a, b| {
-            for (x, y) in a.iter_mut().zip(b) {
-                *x += y;
-            }
-            a
-        })
+        .reduce(
+            || vec![0u32; n],
+            |mut a, b| {
+                for (x, y) in a.iter_mut().zip(b) {
+                    *x += y;
+                }
+                a
+            },
+        )
 }
 
 /// Every node within `limit_ms` of `sources` (`(node, initial time)`), with its time.

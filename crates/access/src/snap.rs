@@ -49,7 +49,9 @@ impl<'g> Snapper<'g> {
         let n = graph.node_count().max(1);
         let lat0 = graph.lat.iter().sum::<f64>() / n as f64;
         let proj = LocalProjection::new(lat0);
-        let pts = (0..graph.node_count()).map(|v| GeomWithData::new(proj.project(graph.lon[v], graph.lat[v]), v as u32)).collect();
+        let pts = (0..graph.node_count())
+            .map(|v| GeomWithData::new(proj.project(graph.lon[v], graph.lat[v]), v as u32))
+            .collect();
         Snapper { graph, proj, tree: RTree::bulk_load(pts) }
     }
 
@@ -82,7 +84,8 @@ mod tests {
     #[test]
     fn nearest_node_and_exclusions() {
         let e = |from, to| Edge { from, to, time_ms: 1, length_dm: 1 };
-        let g = Graph::from_edges(vec![3.0, 3.01, 3.02], vec![50.0, 50.0, 50.0], vec![1, 2, 3], vec![e(0, 1), e(1, 2)]).unwrap();
+        let g = Graph::from_edges(vec![3.0, 3.01, 3.02], vec![50.0, 50.0, 50.0], vec![1, 2, 3], vec![e(0, 1), e(1, 2)])
+            .unwrap();
         let s = Snapper::new(&g);
         let hit = s.snap(3.0099, 50.0001, 500.0).unwrap();
         assert_eq!(hit.node, 1);

@@ -12,7 +12,9 @@ use echelle_access::{Graph, Profile};
 use indicatif::ProgressBar;
 
 fn helsinki() -> PathBuf {
-    let base = std::env::var_os("ECHELLE_SHARED").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+    let base = std::env::var_os("ECHELLE_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
     base.join("data/helsinki-2019.osm.pbf")
 }
 
@@ -42,7 +44,11 @@ fn check(g: &Graph, facilities: &[u32], dir: &Path) {
     }
     f.flush().unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scipy_check.py");
-    let out = Command::new("python3").arg(&script).arg(dir).output().expect("python3 must be on the PATH for the scipy conformance test");
+    let out = Command::new("python3")
+        .arg(&script)
+        .arg(dir)
+        .output()
+        .expect("python3 must be on the PATH for the scipy conformance test");
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     println!("{text}");
     match out.status.code() {
@@ -83,7 +89,11 @@ fn the_check_catches_a_wrong_time() {
     let v = res.time_ms.iter().position(|&t| t > 0 && t != UNREACHED).unwrap();
     res.time_ms[v] += 1;
     g.export_csv(dir.path()).unwrap();
-    std::fs::write(dir.path().join("sources.csv"), format!("node\n{}\n", facilities.iter().map(|v| v.to_string()).collect::<Vec<_>>().join("\n"))).unwrap();
+    std::fs::write(
+        dir.path().join("sources.csv"),
+        format!("node\n{}\n", facilities.iter().map(|v| v.to_string()).collect::<Vec<_>>().join("\n")),
+    )
+    .unwrap();
     let body: String = res.time_ms.iter().enumerate().map(|(v, t)| format!("{v},{t}\n")).collect();
     std::fs::write(dir.path().join("echelle.csv"), format!("node,time_ms\n{body}")).unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scipy_check.py");

@@ -43,6 +43,10 @@ enum Command {
     Portrait(commands::portrait::Args),
     /// Check the referential against the published totals (EPCI, départements, régions).
     Check(commands::check::Args),
+    /// Road networks from OpenStreetMap: build, list, export, import.
+    Network(commands::network::Args),
+    /// Access to services: nearest facilities, diagnostics per territory, isochrones.
+    Access(commands::access::Args),
     /// Import a published file (MOBPRO, flows, BPE, Filosofi, COG…) or your own commune table.
     Import(commands::import::Args),
     /// Download an official file by name (catalog of addresses in data/sources.toml), check it, import it.
@@ -70,6 +74,8 @@ fn main() -> ExitCode {
         Command::Compare(a) => commands::indicator::compare(&store, a),
         Command::Portrait(a) => commands::portrait::run(&store, a),
         Command::Check(a) => commands::check::run(&store, a),
+        Command::Network(a) => commands::network::run(&store, a),
+        Command::Access(a) => commands::access::run(&store, a),
         Command::Import(a) => commands::import::run(&store, a),
         Command::Fetch(a) => commands::fetch::run(&store, a),
         Command::Synth(a) => commands::synth::run(&store, a),

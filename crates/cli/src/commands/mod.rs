@@ -1,7 +1,9 @@
+pub mod access;
 pub mod check;
 pub mod fetch;
 pub mod import;
 pub mod indicator;
+pub mod network;
 pub mod pack;
 pub mod perimeter;
 pub mod portrait;
@@ -27,6 +29,7 @@ pub fn is_user_error(e: &anyhow::Error) -> bool {
             || c.is::<echelle_referential::Error>()
             || c.downcast_ref::<StoreError>().is_some_and(StoreError::is_user_error)
             || c.downcast_ref::<IndicatorError>().is_some_and(IndicatorError::is_user_error)
+            || c.downcast_ref::<echelle_access::AccessError>().is_some_and(echelle_access::AccessError::is_user_error)
             || c.downcast_ref::<echelle_import::ImportError>().is_some_and(echelle_import::ImportError::is_user_error)
     })
 }

@@ -1,0 +1,513 @@
+//! `echelle access`: travel times to the nearest facilities, diagnostics per
+//! territory, isochrones; on a stored road network or, without one, in straight line.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use echelle_access::access::{self, AccessRun, Query};
+use echelle_access::diagnostics::{self, Basket, Weighted};
+use echelle_access::points::{Fields, Point, read_points};
+use echelle_access::search::{self, Source, UNREACHED};
+use echelle_access::snap::Snapper;
+use echelle_access::straight::StraightLine;
+use echelle_access::{isochrone, network, npy, origins};
+
+use super::{UserError, open_store};
+use crate::output::{align, french};
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+/// Where the times come from.
+#[derive(clap::Args, Clone)]
+struct ModeArgs {
+    /// A network of the store (see `echelle network list`).
+    #[arg(long, conflicts_with = "straight_line")]
+    network: Option<String>,
+    /// No road network: straight-line distance × detour at an average speed.
+    #[arg(long)]
+    straight_line: bool,
+    /// Detour factor of the straight-line mode.
+    #[arg(long, default_value_t = 1.3)]
+    detour: f64,
+    /// Average speed of the straight-line mode, km/h.
+    #[arg(long, default_value_t = 40.0)]
+    speed: f64,
+    /// Points farther than this from any road are excluded (metres).
+    #[arg(long, default_value_t = 1000.0)]
+    max_snap: f64,
+}
+
+/// The facilities.
+#[derive(clap::Args, Clone)]
+struct FacilityArgs {
+    /// A point file: GeoJSON, or CSV with longitude/latitude columns.
+    #[arg(long)]
+    facilities: PathBuf,
+    /// The column (or GeoJSON property) holding the facility type [default: one type, the file's name].
+    #[arg(long)]
+    type_field: Option<String>,
+}
+
+#[derive(clap::Subcommand)]
+enum Cmd {
+    /// Time and distance from every origin to its nearest facilities of each type.
+    Nearest {
+        #[command(flatten)]
+        mode: ModeArgs,
+        #[command(flatten)]
+        fac: FacilityArgs,
+        /// `nodes` (every node of the network), `communes` (contour centroids of the
+        /// store) or a point file.
+        #[arg(long, default_value = "communes")]
+        origins: String,
+        /// How many nearest facilities to list.
+        #[arg(long, default_value_t = 1)]
+        k: usize,
+        /// Also count the facilities within this many minutes.
+        #[arg(long)]
+        within: Option<f64>,
+        /// Write the results as CSV here (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// With `--origins nodes`: write NumPy arrays (node_id.npy, time_ms.npy
+        /// [types × nodes], length_dm.npy, types.txt) into this folder instead.
+        #[arg(long)]
+        npy: Option<PathBuf>,
+        /// Threads for the searches (one search per facility type) [default: all cores].
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Print the timings as JSON on standard output.
+        #[arg(long)]
+        timings: bool,
+    },
+    /// Access diagnostics per territory: population-weighted mean and median time,
+    /// share of the population beyond thresholds, per type and per basket.
+    Diagnose {
+        #[command(flatten)]
+        mode: ModeArgs,
+        #[command(flatten)]
+        fac: FacilityArgs,
+        /// Territories (`dep:62`, `epci:200093201`, `per:bassin-minier`…).
+        #[arg(required = true)]
+        territories: Vec<String>,
+        /// Thresholds in minutes.
+        #[arg(long, value_delimiter = ',', default_value = "7,20")]
+        thresholds: Vec<f64>,
+        /// Baskets of types (TOML: [[basket]] name, types).
+        #[arg(long)]
+        basket: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, default_value = "table", value_parser = ["table", "csv", "json"])]
+        format: String,
+    },
+    /// Isochrones from a point (GeoJSON polygons of the area reachable in N minutes).
+    Isochrone {
+        #[arg(long)]
+        network: String,
+        /// The starting point, `lon,lat`.
+        #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
+        from: Vec<f64>,
+        /// Limits in minutes.
+        #[arg(long, value_delimiter = ',', default_value = "5,10,15")]
+        minutes: Vec<f64>,
+        #[arg(long, default_value_t = 1000.0)]
+        max_snap: f64,
+        /// GeoJSON output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+pub fn run(store: &Path, a: Args) -> Result<()> {
+    match a.command {
+        Cmd::Nearest { mode, fac, origins, k, within, out, npy, threads, timings } => {
+            if let Some(t) = threads {
+                rayon::ThreadPoolBuilder::new().num_threads(t.max(1)).build_global().ok();
+            }
+            if let Some(dir) = npy {
+                return nodes_npy(store, &mode, &fac, &dir, timings);
+            }
+            let run = compute(
+                store,
+                &mode,
+                &fac,
+                &origins,
+                Query { k, within_s: within.map(|m| m * 60.0), max_snap_m: mode.max_snap },
+            )?;
+            write_nearest(&run, within, out.as_deref())
+        }
+        Cmd::Diagnose { mode, fac, territories, thresholds, basket, format } => {
+            diagnose(store, &mode, &fac, &territories, &thresholds, basket.as_deref(), &format)
+        }
+        Cmd::Isochrone { network: name, from, minutes, max_snap, out } => {
+            iso(store, &name, &from, &minutes, max_snap, out.as_deref())
+        }
+    }
+}
+
+fn facilities(fac: &FacilityArgs) -> Result<(BTreeMap<String, Vec<Point>>, usize)> {
+    let (points, rejected) =
+        read_points(&fac.facilities, &Fields { kind: fac.type_field.clone(), ..Default::default() })?;
+    for r in &rejected {
+        eprintln!("facility {} left out: {}", r.id, r.reason);
+    }
+    if points.is_empty() {
+        return Err(UserError(format!("{}: no facility with coordinates", fac.facilities.display())).into());
+    }
+    Ok((access::by_type(points), rejected.len()))
+}
+
+fn mode_label(info: &network::NetworkInfo) -> String {
+    let synth = if info.synthetic { ", SYNTHETIC network" } else { "" };
+    format!("road network '{}' ({} profile{synth})", info.name, info.profile)
+}
+
+fn compute(store: &Path, mode: &ModeArgs, fac: &FacilityArgs, origins_spec: &str, q: Query) -> Result<AccessRun> {
+    let (by_type, _) = facilities(fac)?;
+    let graph = match (&mode.network, mode.straight_line) {
+        (Some(n), _) => Some(network::load(store, n)?),
+        (None, true) => None,
+        (None, false) => {
+            return Err(UserError("give --network NAME (see `echelle network list`) or --straight-line".into()).into());
+        }
+    };
+    let origins: Vec<Point> = match origins_spec {
+        "communes" => {
+            let st = open_store(store)?;
+            let r = st.referential()?;
+            let (pts, without) = origins::commune_centroids(&st, &r)?;
+            eprintln!(
+                "origins: {} commune centroids (contours of the pack; {} communes have no contour and are left out)",
+                pts.len(),
+                without
+            );
+            pts
+        }
+        "iris" => {
+            return Err(UserError(
+                "IRIS have no geometry in the reference pack yet: use --origins communes or a point file".into(),
+            )
+            .into());
+        }
+        "nodes" => {
+            let Some((g, _)) = &graph else { return Err(UserError("--origins nodes needs --network".into()).into()) };
+            (0..g.node_count())
+                .map(|v| Point {
+                    id: g.node_id[v].to_string(),
+                    kind: "node".into(),
+                    name: None,
+                    lon: g.lon[v],
+                    lat: g.lat[v],
+                    weight: None,
+                })
+                .collect()
+        }
+        file => {
+            let (pts, rejected) = read_points(Path::new(file), &Fields::default())?;
+            for r in &rejected {
+                eprintln!("origin {} left out: {}", r.id, r.reason);
+            }
+            pts
+        }
+    };
+    Ok(match graph {
+        Some((g, info)) => access::on_network(&g, mode_label(&info), origins, by_type, q),
+        None => access::straight_line(StraightLine::new(mode.detour, mode.speed)?, origins, by_type, q),
+    })
+}
+
+fn write_nearest(run: &AccessRun, within: Option<f64>, out: Option<&Path>) -> Result<()> {
+    let mut w: Box<dyn Write> = match out {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+        )),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    writeln!(w, "# times: {}", run.mode)?;
+    let within_col = within.map(|m| format!(",within_{m}_min")).unwrap_or_default();
+    writeln!(
+        w,
+        "origin,origin_name,type,rank,facility,facility_name,time_min,distance_km,origin_snap_m,facility_snap_m,mode{within_col}"
+    )?;
+    let mode = if run.straight_line { "straight-line" } else { "network" };
+    for t in &run.types {
+        for (o, origin) in run.origins.iter().enumerate() {
+            let name = origin.point.name.as_deref().unwrap_or("").replace(',', " ");
+            let count = t.within.as_ref().map(|c| format!(",{}", c[o])).unwrap_or_default();
+            if let Some(why) = &origin.excluded {
+                writeln!(w, "{},{name},{},,,,,,,,excluded: {why}{count}", origin.point.id, t.kind)?;
+                continue;
+            }
+            if t.nearest[o].is_empty() {
+                writeln!(
+                    w,
+                    "{},{name},{},,,,,,{:.0},,unreachable{count}",
+                    origin.point.id,
+                    t.kind,
+                    origin.snap_m.unwrap_or(0.0)
+                )?;
+            }
+            for (rank, r) in t.nearest[o].iter().enumerate() {
+                let (f, fsnap) = &t.facilities[r.facility as usize];
+                writeln!(
+                    w,
+                    "{},{name},{},{},{},{},{:.2},{:.3},{:.0},{:.0},{mode}{count}",
+                    origin.point.id,
+                    t.kind,
+                    rank + 1,
+                    f.id,
+                    f.name.as_deref().unwrap_or("").replace(',', " "),
+                    r.time_s / 60.0,
+                    r.distance_m / 1000.0,
+                    origin.snap_m.unwrap_or(0.0),
+                    fsnap
+                )?;
+            }
+        }
+    }
+    w.flush()?;
+    let excluded_o = run.origins.iter().filter(|o| o.excluded.is_some()).count();
+    eprintln!("times: {}", run.mode);
+    eprintln!("{} origins ({} excluded, too far from any road or without coordinates)", run.origins.len(), excluded_o);
+    for t in &run.types {
+        eprintln!(
+            "  {}: {} facilities used, {} excluded{}",
+            t.kind,
+            t.facilities.len(),
+            t.excluded.len(),
+            if t.excluded.is_empty() { String::new() } else { format!(" ({})", summary_of(&t.excluded)) }
+        );
+    }
+    Ok(())
+}
+
+fn summary_of(ex: &[echelle_access::points::Rejected]) -> String {
+    let mut s: Vec<String> = ex.iter().take(3).map(|r| format!("{}: {}", r.id, r.reason)).collect();
+    if ex.len() > 3 {
+        s.push(format!("… {} more", ex.len() - 3));
+    }
+    s.join("; ")
+}
+
+/// Every node of the network to the nearest facility of each type, as NumPy arrays:
+/// the bulk path used by the benchmark.
+fn nodes_npy(store: &Path, mode: &ModeArgs, fac: &FacilityArgs, dir: &Path, timings: bool) -> Result<()> {
+    let Some(name) = &mode.network else { return Err(UserError("--npy needs --network".into()).into()) };
+    let t0 = Instant::now();
+    let (g, info) = network::load(store, name)?;
+    let (by_type, _) = facilities(fac)?;
+    let load_s = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let rev = g.reversed();
+    let snapper = Snapper::new(&g);
+    let mut kinds = Vec::new();
+    let mut sources: Vec<Vec<Source>> = Vec::new();
+    let (mut excluded, mut max_snap) = (0usize, 0.0f64);
+    for (kind, pts) in &by_type {
+        let mut s = Vec::new();
+        for (i, p) in pts.iter().enumerate() {
+            match snapper.snap(p.lon, p.lat, mode.max_snap) {
+                Ok(sn) => {
+                    max_snap = max_snap.max(sn.distance_m);
+                    s.push(Source::at(sn.node, i as u32));
+                }
+                Err(_) => excluded += 1,
+            }
+        }
+        kinds.push(kind.clone());
+        sources.push(s);
+    }
+    let prep_s = t1.elapsed().as_secs_f64();
+    let t2 = Instant::now();
+    let results = search::nearest_per_type((&rev).into(), &sources);
+    let query_s = t2.elapsed().as_secs_f64();
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let n = g.node_count();
+    let mut time = Vec::with_capacity(n * kinds.len());
+    let mut len = Vec::with_capacity(n * kinds.len());
+    for r in &results {
+        time.extend_from_slice(&r.time_ms);
+        len.extend_from_slice(&r.length_dm);
+    }
+    npy::write(&dir.join("node_id.npy"), &[n], &g.node_id)?;
+    npy::write(&dir.join("time_ms.npy"), &[kinds.len(), n], &time)?;
+    npy::write(&dir.join("length_dm.npy"), &[kinds.len(), n], &len)?;
+    std::fs::write(dir.join("types.txt"), kinds.join("\n") + "\n")?;
+    let unreached = time.iter().filter(|&&t| t == UNREACHED).count();
+    if timings {
+        println!(
+            "{}",
+            serde_json::json!({"load_s": load_s, "snap_s": prep_s, "query_s": query_s, "types": kinds.len(), "nodes": n,
+                "threads": rayon::current_num_threads(), "facilities_excluded": excluded, "max_snap_m": max_snap, "unreached": unreached,
+                "synthetic": info.synthetic})
+        );
+    } else {
+        eprintln!("times: {}", mode_label(&info));
+        eprintln!(
+            "{} nodes × {} types in {:.3} s; {excluded} facilities excluded; arrays in {}",
+            n,
+            kinds.len(),
+            query_s,
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+fn diagnose(
+    store: &Path,
+    mode: &ModeArgs,
+    fac: &FacilityArgs,
+    territories: &[String],
+    thresholds: &[f64],
+    basket: Option<&Path>,
+    format: &str,
+) -> Result<()> {
+    let st = open_store(store)?;
+    let r = st.referential()?;
+    let refs = super::resolve_all(&r, territories)?;
+    let run = compute(store, mode, fac, "communes", Query { k: 1, within_s: None, max_snap_m: mode.max_snap })?;
+    let kinds: Vec<String> = run.types.iter().map(|t| t.kind.clone()).collect();
+    let baskets: Vec<Basket> = match basket {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            diagnostics::read_baskets(&p.display().to_string(), &text, &kinds)?
+        }
+        None => Vec::new(),
+    };
+    // Per origin (commune code): its time per type.
+    let index: BTreeMap<&str, usize> = run.origins.iter().enumerate().map(|(i, o)| (o.point.id.as_str(), i)).collect();
+    let time = |t: usize, o: usize| -> Option<f64> {
+        if run.origins[o].excluded.is_some() { None } else { run.types[t].nearest[o].first().map(|x| x.time_s) }
+    };
+    let mut rows = Vec::new();
+    let mut json_rows = Vec::new();
+    for tref in &refs {
+        let members = r.members(tref)?;
+        let mut used = Vec::new();
+        let (mut missing_pop, mut missing) = (0u64, 0usize);
+        for &m in members.iter() {
+            let c = &r.communes()[m as usize];
+            match index.get(c.code.as_str()) {
+                Some(&o) if run.origins[o].excluded.is_none() => used.push(o),
+                _ => {
+                    missing += 1;
+                    missing_pop += c.population.unwrap_or(0);
+                }
+            }
+        }
+        let weight = |o: usize| run.origins[o].point.weight.unwrap_or(0.0);
+        let mut items: Vec<(String, Vec<Weighted>)> = (0..run.types.len())
+            .map(|t| {
+                (
+                    run.types[t].kind.clone(),
+                    used.iter().map(|&o| Weighted { weight: weight(o), time_s: time(t, o) }).collect(),
+                )
+            })
+            .collect();
+        for b in &baskets {
+            let idx: Vec<usize> = b.types.iter().filter_map(|k| kinds.iter().position(|x| x == k)).collect();
+            let w = used
+                .iter()
+                .map(|&o| Weighted {
+                    weight: weight(o),
+                    time_s: diagnostics::basket_time(&idx.iter().map(|&t| time(t, o)).collect::<Vec<_>>()),
+                })
+                .collect();
+            items.push((format!("basket: {}", b.name), w));
+        }
+        for (what, values) in items {
+            let s = diagnostics::summarize(&values, thresholds);
+            let name = r.describe(tref);
+            let opt = |x: Option<f64>| x.map(|v| french(v, 1)).unwrap_or_else(|| "n/d".into());
+            let mut row = vec![
+                name.clone(),
+                what.clone(),
+                used.len().to_string(),
+                french(s.population, 0),
+                opt(s.mean_min),
+                opt(s.median_min),
+            ];
+            row.extend(s.beyond.iter().map(|(_, sh)| format!("{} %", french(sh * 100.0, 1))));
+            row.push(french(s.unreached_population, 0));
+            row.push(format!("{missing} ({} hab.)", french(missing_pop as f64, 0)));
+            rows.push(row);
+            json_rows.push(serde_json::json!({"territory": tref.key(), "name": name, "what": what, "communes": used.len(), "summary": s, "communes_left_out": missing, "population_left_out": missing_pop}));
+        }
+    }
+    let mut header = vec![
+        "territoire".to_string(),
+        "équipement".into(),
+        "communes".into(),
+        "population".into(),
+        "moyenne (min)".into(),
+        "médiane (min)".into(),
+    ];
+    header.extend(thresholds.iter().map(|t| format!("> {t} min")));
+    header.push("sans accès".into());
+    header.push("communes écartées".into());
+    match format {
+        "json" => println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({"mode": run.mode, "straight_line": run.straight_line, "rows": json_rows})
+            )?
+        ),
+        "csv" => {
+            println!("# times: {}", run.mode);
+            for r in std::iter::once(&header).chain(rows.iter()) {
+                println!(
+                    "{}",
+                    r.iter()
+                        .map(|c| if c.contains(',') { format!("\"{c}\"") } else { c.clone() })
+                        .collect::<Vec<_>>()
+                        .join(",")
+                );
+            }
+        }
+        _ => {
+            println!("times: {}", run.mode);
+            let mut all = vec![header];
+            all.extend(rows);
+            print!("{}", align(&all));
+            println!(
+                "(population-weighted over commune contour centroids; communes écartées: no contour in the pack, or too far from any road)"
+            );
+        }
+    }
+    Ok(())
+}
+
+fn iso(store: &Path, name: &str, from: &[f64], minutes: &[f64], max_snap: f64, out: Option<&Path>) -> Result<()> {
+    let &[lon, lat] = from else { return Err(UserError("--from: give lon,lat".into()).into()) };
+    let (g, info) = network::load(store, name)?;
+    let snap =
+        Snapper::new(&g).snap(lon, lat, max_snap).map_err(|e| UserError(format!("starting point {lon},{lat}: {e}")))?;
+    if minutes.iter().any(|m| !(m.is_finite() && *m > 0.0)) {
+        return Err(UserError("--minutes: positive numbers only".into()).into());
+    }
+    let isos = isochrone::isochrones(&g, snap.node, minutes);
+    let gj = isochrone::to_geojson(&isos, (lon, lat), &mode_label(&info), info.credit.as_deref());
+    let text = serde_json::to_string(&gj)?;
+    match out {
+        Some(p) => std::fs::write(p, text).with_context(|| format!("writing {}", p.display()))?,
+        None => println!("{text}"),
+    }
+    eprintln!(
+        "times: {}; start snapped {:.0} m to node {}",
+        mode_label(&info),
+        snap.distance_m,
+        g.node_id[snap.node as usize]
+    );
+    for i in &isos {
+        eprintln!("  {} min: {} nodes reached", i.minutes, i.nodes);
+    }
+    Ok(())
+}
