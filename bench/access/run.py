@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""Access benchmark: every node to the nearest facility of each of 20 types, echelle
+side by side with scipy.sparse.csgraph.dijkstra and pandana (nearest_pois), on the
+same graph (the one echelle exports), in the same run.
+
+Graphs: central Helsinki (real OpenStreetMap data, drive profile, shape points kept)
+and a SYNTHETIC road-like graph of about 1 million nodes (synth.py). Facilities: 20
+types, a seeded random choice of nodes (1,000 per type; on Helsinki, whose graph has
+fewer than 2,000 nodes, a fifth of the nodes per type). Each tool runs in its own
+process; its peak memory (maximum resident set) is read from the kernel. Times are
+the searches only; building the graph, contraction (pandana) and reordering (echelle)
+are timed apart as preprocessing. Results are checked: echelle must equal scipy
+exactly (integer milliseconds), pandana within its float32 precision.
+
+Usage: bench/access/run.py [--side 1010] [--skip-pandana] [--types 20] [--per-type 1000]
+Results: printed, and written to bench/access/out/results.json.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+OUT = os.path.join(HERE, "out")
+ECHELLE = os.path.join(ROOT, "target", "release", "echelle")
+SHARED = os.environ.get("ECHELLE_SHARED", os.path.join(ROOT, "..", "shared"))
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--side", type=int, default=1010)
+ap.add_argument("--types", type=int, default=20)
+ap.add_argument("--per-type", type=int, default=1000)
+ap.add_argument("--skip-pandana", action="store_true")
+ap.add_argument("--only", choices=["helsinki", "synthetic"])
+args = ap.parse_args()
+
+
+def run(cmd, env=None):
+    """Runs cmd; returns (stdout, wall seconds, peak RSS in MiB)."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, env=env)
+    out = p.stdout.read()
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t0
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"failed: {' '.join(cmd)}")
+    return out.decode(), wall, ru.ru_maxrss / 1024.0
+
+
+def last_json(text):
+    # pandana prints progress on standard output, on the same line as the JSON.
+    line = [l for l in text.splitlines() if '{"' in l][-1]
+    return json.loads(line[line.index('{"'):])
+
+
+store = os.path.join(OUT, "store")
+os.makedirs(store, exist_ok=True)
+if subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "echelle"], cwd=ROOT).returncode != 0:
+    if not os.path.exists(ECHELLE):
+        sys.exit("cannot build echelle")
+    print(f"warning: cargo build failed; using the existing {ECHELLE}", flush=True)
+results = {}
+
+graphs = []
+if args.only in (None, "helsinki"):
+    graphs.append("helsinki")
+if args.only in (None, "synthetic"):
+    graphs.append("synthetic")
+
+for name in graphs:
+    print(f"== {name} ==", flush=True)
+    gdir = os.path.join(OUT, name)
+    os.makedirs(gdir, exist_ok=True)
+    prep = {}
+    if name == "helsinki":
+        pbf = os.path.join(SHARED, "data", "helsinki-2019.osm.pbf")
+        _, wall, _ = run([ECHELLE, "--store", store, "network", "build", pbf, "--profile", "drive", "--keep-shape-points", "--name", "bench-helsinki"])
+        prep["echelle_build_s"] = wall
+        net = "bench-helsinki"
+        label = "central Helsinki, real OpenStreetMap data (© OpenStreetMap contributors), drive profile"
+    else:
+        raw = os.path.join(OUT, "synthetic-raw")
+        if not os.path.exists(os.path.join(raw, "edges.csv")):
+            subprocess.run([sys.executable, os.path.join(HERE, "synth.py"), raw, "--side", str(args.side)], check=True)
+        out, wall, _ = run([ECHELLE, "--store", store, "network", "import", "--nodes", f"{raw}/nodes.csv", "--edges", f"{raw}/edges.csv",
+                            "--name", "bench-synthetic", "--synthetic", "--timings"])
+        t = last_json(out)
+        prep["echelle_read_csv_s"] = t["read_s"]
+        prep["echelle_scc_hilbert_s"] = t["preprocess_s"]
+        net = "bench-synthetic"
+        label = f"SYNTHETIC road-like graph (synth.py, side {args.side})"
+    run([ECHELLE, "--store", store, "network", "export", net, "--dir", gdir])
+    nodes = pd.read_csv(f"{gdir}/nodes.csv")
+    edges = pd.read_csv(f"{gdir}/edges.csv")
+    n = len(nodes)
+    # Facilities: nodes with a position of their own (so that any tool snapping by
+    # coordinates finds that very node), seeded.
+    unique = ~nodes.duplicated(["lon", "lat"], keep=False)
+    pool = nodes.index[unique].to_numpy()
+    per_type = min(args.per_type, n // 5)
+    rng = np.random.default_rng(42)
+    rows = []
+    for t in range(args.types):
+        for v in rng.choice(pool, per_type, replace=False):
+            rows.append((f"type{t:02d}", int(v), repr(float(nodes.lon[v])), repr(float(nodes.lat[v]))))
+    fac = pd.DataFrame(rows, columns=["type", "node", "lon", "lat"])
+    fac_path = os.path.join(gdir, "facilities.csv")
+    fac.to_csv(fac_path, index=False)
+    print(f"{label}: {n} nodes, {len(edges)} edges; {args.types} types x {per_type} facilities", flush=True)
+    r = {"graph": label, "nodes": n, "edges": len(edges), "types": args.types, "per_type": per_type, "preprocess": prep, "tools": {}}
+
+    echelle_times = None
+    for threads in (1, 2):
+        odir = os.path.join(gdir, f"echelle-t{threads}")
+        out, wall, rss = run([ECHELLE, "--store", store, "access", "nearest", "--network", net, "--facilities", fac_path,
+                              "--type-field", "type", "--origins", "nodes", "--npy", odir, "--threads", str(threads), "--timings"])
+        t = last_json(out)
+        assert t["facilities_excluded"] == 0 and t["max_snap_m"] == 0.0, t
+        tm = np.load(f"{odir}/time_ms.npy").astype(np.float64)
+        tm[tm == 2**32 - 1] = np.inf
+        if echelle_times is None:
+            echelle_times = tm
+        else:
+            assert np.array_equal(tm, echelle_times), "echelle: 1 and 2 threads disagree"
+        r["tools"][f"echelle ({threads} thread{'s' if threads > 1 else ''})"] = {"query_s": t["query_s"], "load_s": t["load_s"], "snap_s": t["snap_s"], "wall_s": wall, "peak_mib": rss}
+        print(f"  echelle {threads} thread(s): query {t['query_s']:.3f} s, peak {rss:.0f} MiB", flush=True)
+
+    out, wall, rss = run([sys.executable, os.path.join(HERE, "peers.py"), "scipy", gdir, fac_path, f"{gdir}/scipy.npy"])
+    t = last_json(out)
+    sc = np.load(f"{gdir}/scipy.npy")
+    same = np.array_equal(np.isinf(sc), np.isinf(echelle_times)) and np.array_equal(sc[np.isfinite(sc)], echelle_times[np.isfinite(echelle_times)])
+    maxdiff = float(np.max(np.abs(np.where(np.isfinite(sc), sc - echelle_times, 0.0))))
+    r["tools"]["scipy"] = {"query_s": t["query_s"], "preprocess_s": t["preprocess_s"], "wall_s": wall, "peak_mib": rss, "identical_to_echelle": bool(same), "max_abs_diff_ms": maxdiff}
+    print(f"  scipy: query {t['query_s']:.3f} s, peak {rss:.0f} MiB, identical to echelle: {same} (max |diff| {maxdiff} ms)", flush=True)
+    if not same:
+        sys.exit("echelle and scipy disagree")
+
+    if not args.skip_pandana:
+        maxdist = float(np.ceil(np.max(sc[np.isfinite(sc)]) * 1.01 / 1000.0) * 1000.0)
+        out, wall, rss = run([sys.executable, os.path.join(HERE, "peers.py"), "pandana", gdir, fac_path, f"{gdir}/pandana.npy", str(maxdist)])
+        t = last_json(out)
+        pa = np.load(f"{gdir}/pandana.npy")
+        fin = np.isfinite(echelle_times)
+        diff = np.abs(pa[fin] - echelle_times[fin])
+        # pandana returns float32: within 2^-23 of the value (twice, for margin).
+        tol = 1e-3 + echelle_times[fin] * 2.0**-22
+        ok = bool(np.all(diff <= tol))
+        r["tools"]["pandana"] = {"query_s": t["query_s"], "set_pois_s": t["set_pois_s"], "preprocess_s": t["preprocess_s"], "wall_s": wall,
+                                 "peak_mib": rss, "within_tolerance": ok, "max_abs_diff_ms": float(diff.max()), "mismatches": int((diff > tol).sum())}
+        print(f"  pandana: contraction {t['preprocess_s']:.2f} s, query {t['query_s']:.3f} s, peak {rss:.0f} MiB, "
+              f"within float32/ms tolerance: {ok} (max |diff| {diff.max():.3f} ms)", flush=True)
+    results[name] = r
+
+# The summary: ratios against echelle (2 threads, the machine's cores; and 1 thread).
+lines = []
+for name, r in results.items():
+    lines.append(f"\n{r['graph']}: {r['nodes']:,} nodes, {r['edges']:,} edges, {r['types']} types x {r['per_type']} facilities")
+    e1 = r["tools"]["echelle (1 thread)"]
+    e2 = r["tools"]["echelle (2 threads)"]
+    lines.append(f"  {'tool':<22}{'query s':>10}{'x vs echelle-1t':>17}{'x vs echelle-2t':>17}{'peak MiB':>10}{'mem x (1t)':>12}")
+    for tool, v in r["tools"].items():
+        lines.append(f"  {tool:<22}{v['query_s']:>10.3f}{v['query_s'] / e1['query_s']:>17.1f}{v['query_s'] / e2['query_s']:>17.1f}{v['peak_mib']:>10.0f}{v['peak_mib'] / e1['peak_mib']:>12.2f}")
+    lines.append("  preprocessing (apart): " + ", ".join(f"{k} {v:.2f} s" for k, v in r["preprocess"].items())
+                 + "".join(f", {k} {v['preprocess_s']:.2f} s" for k, v in r["tools"].items() if "preprocess_s" in v))
+text = "\n".join(lines)
+print(text)
+with open(os.path.join(OUT, "results.json"), "w") as f:
+    json.dump(results, f, indent=2)
