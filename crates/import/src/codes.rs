@@ -56,6 +56,9 @@ pub struct Codes<'r> {
     arms: HashMap<&'r str, u32>,
     /// One cache per role, looked up by `&str` without allocating.
     cache: [HashMap<String, Result<Resolved, String>>; 3],
+    /// INSEE's correspondence table, when given: a code of the file's year -> the
+    /// codes of the table's latest year.
+    passage: HashMap<String, Vec<String>>,
 }
 
 impl<'r> Codes<'r> {
@@ -70,7 +73,15 @@ impl<'r> Codes<'r> {
                 }
             }
         }
-        Codes { r, subs, arms, cache: Default::default() }
+        Codes { r, subs, arms, cache: Default::default(), passage: HashMap::new() }
+    }
+
+    /// Uses INSEE's correspondence table (`table_passage_annuelle`): codes of the
+    /// file's year are first moved to the table's latest year, then onto the pack.
+    pub fn with_passage(mut self, passage: HashMap<String, Vec<String>>) -> Self {
+        self.passage = passage;
+        self.cache = Default::default();
+        self
     }
 
     pub fn referential(&self) -> &'r Referential {
@@ -115,6 +126,24 @@ impl<'r> Codes<'r> {
         if let Some(&i) = self.subs.get(code) {
             return Ok(Resolved::Moved(i));
         }
+        if let Some(targets) = self.passage.get(code) {
+            let mut found: Vec<u32> = Vec::new();
+            for t in targets {
+                let r = if t == code { Err(String::new()) } else { self.resolve_uncached(t, CodeRole::Commune) };
+                match r {
+                    Ok(Resolved::Current(i) | Resolved::Moved(i)) => found.push(i),
+                    Ok(Resolved::Split(v)) => found.extend(v),
+                    _ => {}
+                }
+            }
+            found.sort_unstable();
+            found.dedup();
+            match found.as_slice() {
+                [] => {}
+                [one] => return Ok(Resolved::Moved(*one)),
+                many => return Ok(Resolved::Split(many.to_vec())),
+            }
+        }
         match self.r.successors(code) {
             [] => {}
             [one] => return Ok(Resolved::Moved(*one)),
@@ -131,5 +160,82 @@ impl<'r> Codes<'r> {
     /// The code of a commune actuelle.
     pub fn code_of(&self, index: u32) -> &'r str {
         &self.r.communes()[index as usize].code
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use echelle_referential::referential::UnitInfo;
+    use echelle_referential::{Commune, Layer, SubCommune, SubCommuneKind};
+
+    use super::*;
+
+    fn commune(code: &str, pop: u64) -> Commune {
+        Commune {
+            code: code.into(),
+            name: code.into(),
+            departement: code[..2].into(),
+            region: "32".into(),
+            arrondissement: None,
+            in_france: true,
+            epci: None,
+            population: Some(pop),
+            population_dgcl: None,
+        }
+    }
+
+    fn referential() -> Referential {
+        let unit = |layer, code: &str| UnitInfo { layer, code: code.into(), name: code.into(), kind: None };
+        Referential::new(
+            vec![commune("59350", 1000), commune("59009", 500), commune("75056", 2000), commune("2A004", 700)],
+            vec![
+                unit(Layer::Departement, "59"),
+                unit(Layer::Departement, "75"),
+                unit(Layer::Departement, "2A"),
+                unit(Layer::Region, "32"),
+            ],
+            vec![SubCommune {
+                code: "75108".into(),
+                name: "Paris 8e".into(),
+                kind: SubCommuneKind::ArrondissementMunicipal,
+                commune: "75056".into(),
+            }],
+            vec![("59298".into(), "59350".into())],
+            vec![],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn codes_resolve_onto_the_current_geography() {
+        let r = referential();
+        let mut c = Codes::new(&r);
+        let idx = |code| r.commune_index(code).unwrap();
+        assert_eq!(c.resolve("59350", CodeRole::Commune), Ok(Resolved::Current(idx("59350"))));
+        assert_eq!(c.resolve("2A004", CodeRole::Commune), Ok(Resolved::Current(idx("2A004"))));
+        assert_eq!(c.resolve("59298", CodeRole::Commune), Ok(Resolved::Moved(idx("59350"))));
+        assert_eq!(c.resolve("75108", CodeRole::Commune), Ok(Resolved::Moved(idx("75056"))));
+        assert_eq!(c.resolve("75108", CodeRole::ArmOrZ), Ok(Resolved::Moved(idx("75056"))));
+        assert_eq!(c.resolve("ZZZZZ", CodeRole::ArmOrZ), Ok(Resolved::Outside));
+        assert_eq!(c.resolve("99131", CodeRole::CommuneOrAbroad), Ok(Resolved::Outside));
+        assert!(c.resolve("99131", CodeRole::Commune).unwrap_err().contains("unknown"));
+        assert!(c.resolve("1001", CodeRole::Commune).unwrap_err().contains("leading zero"));
+        assert!(c.resolve("2C004", CodeRole::Commune).is_err());
+        assert!(c.resolve("59350", CodeRole::ArmOrZ).is_err());
+    }
+
+    #[test]
+    fn the_correspondence_table_moves_and_splits() {
+        let r = referential();
+        let passage = HashMap::from([
+            ("59999".to_string(), vec!["59009".to_string()]),
+            ("59998".to_string(), vec!["59350".to_string(), "59009".to_string()]),
+        ]);
+        let mut c = Codes::new(&r).with_passage(passage);
+        let idx = |code| r.commune_index(code).unwrap();
+        assert_eq!(c.resolve("59999", CodeRole::Commune), Ok(Resolved::Moved(idx("59009"))));
+        let mut split = vec![idx("59350"), idx("59009")];
+        split.sort_unstable();
+        assert_eq!(c.resolve("59998", CodeRole::Commune), Ok(Resolved::Split(split)));
     }
 }

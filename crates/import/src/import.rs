@@ -38,6 +38,9 @@ pub struct ImportRequest {
     /// A spreadsheet's sheet and header row (1-based).
     pub sheet: Option<String>,
     pub header_row: Option<usize>,
+    /// Move codes with INSEE's correspondence table: the id of an imported
+    /// `passage` dataset and the year of the file's geography (its `CODGEO_YYYY`).
+    pub passage: Option<(String, String)>,
     pub options: Options,
 }
 
@@ -87,11 +90,13 @@ pub fn prepare(request: ImportRequest) -> Result<Prepared, ImportError> {
     };
     let vintage =
         request.vintage.clone().or_else(|| vintage(&file_name, source.header())).unwrap_or_else(|| "unknown".into());
+    let synthetic = Sidecar::read(&request.path)?;
+    // A generated file never takes the place of observed data by default.
     let id = match &request.id {
         Some(id) => id.clone(),
+        None if synthetic.is_some() => format!("{}_synthetic", default_id(format, &plan, &vintage, &request.path)),
         None => default_id(format, &plan, &vintage, &request.path),
     };
-    let synthetic = Sidecar::read(&request.path)?;
     let _ = &mut source;
     Ok(Prepared { request, format, plan, id, vintage, synthetic, source })
 }
@@ -135,6 +140,9 @@ impl Prepared {
     pub fn run(mut self, store: &Store) -> Result<ImportReport, ImportError> {
         let referential = store.referential()?;
         let mut codes = Codes::new(&referential);
+        if let Some((id, year)) = &self.request.passage {
+            codes = codes.with_passage(passage_map(store, id, year)?);
+        }
         let pack_geography =
             store.catalog().dataset("communes").map(|d| d.geography).unwrap_or_else(|_| "current".into());
         let format = self.format;
@@ -205,6 +213,48 @@ impl Prepared {
         let dataset = import.commit(meta)?;
         Ok(ImportReport { dataset, format, stats, relocation: None, columns })
     }
+}
+
+/// Reads an imported correspondence table: code of `year` -> codes of the table's
+/// latest year.
+fn passage_map(
+    store: &Store,
+    id: &str,
+    year: &str,
+) -> Result<std::collections::HashMap<String, Vec<String>>, ImportError> {
+    use arrow::array::{Array, AsArray};
+    let d = store.catalog().dataset(id)?;
+    if d.level != DatasetLevel::Table {
+        return Err(ImportError::Usage(format!("dataset '{id}' is not a correspondence table")));
+    }
+    let batch = echelle_store::read_parquet(&store.root().join(&d.path))?;
+    let schema = batch.schema();
+    let years: Vec<&str> = schema.fields().iter().filter_map(|f| f.name().strip_prefix("CODGEO_")).collect();
+    let latest = years
+        .iter()
+        .max()
+        .copied()
+        .ok_or_else(|| ImportError::Usage(format!("dataset '{id}' has no CODGEO_YYYY column")))?;
+    let col = |y: &str| -> Result<arrow::array::StringArray, ImportError> {
+        Ok(batch
+            .column_by_name(&format!("CODGEO_{y}"))
+            .ok_or_else(|| {
+                ImportError::Usage(format!("dataset '{id}' has no column CODGEO_{y} (years: {})", years.join(", ")))
+            })?
+            .as_string::<i32>()
+            .clone())
+    };
+    let (from, to) = (col(year)?, col(latest)?);
+    let mut map: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
+    for i in 0..from.len() {
+        if from.is_valid(i) && to.is_valid(i) {
+            let e = map.entry(from.value(i).to_string()).or_default();
+            if !e.iter().any(|c| c == to.value(i)) {
+                e.push(to.value(i).to_string());
+            }
+        }
+    }
+    Ok(map)
 }
 
 /// The columns summed when communes merge: Filosofi's household and person

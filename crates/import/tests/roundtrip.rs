@@ -212,4 +212,18 @@ fn cog_epci_passage_and_plain_round_trip() {
     }
     let b = dataset_rows(&store, "epci_composition_2024");
     assert!(strings(&b, "LIBEPCI").contains(&Some("Métropole Européenne de Lille".into())));
+
+    // The correspondence table moves a file of another year's geography.
+    let with_passage = |year: &str| {
+        prepare(ImportRequest {
+            path: fixture("plain/mes_donnees.csv"),
+            passage: Some(("passage_2024".into(), year.into())),
+            ..Default::default()
+        })
+        .unwrap()
+        .run(&Store::open(&store).unwrap())
+    };
+    assert_eq!(with_passage("2022").unwrap().dataset.rows, 12);
+    let e = with_passage("1999").unwrap_err();
+    assert!(e.to_string().contains("no column CODGEO_1999"), "{e}");
 }

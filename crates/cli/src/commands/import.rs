@@ -40,6 +40,10 @@ pub struct Args {
     /// A spreadsheet's header row, 1-based [default: its first non-empty row].
     #[arg(long)]
     header_row: Option<usize>,
+    /// Move codes with INSEE's correspondence table: an imported `passage` dataset
+    /// and the year of the file's geography, e.g. `--passage passage_2024:2022`.
+    #[arg(long)]
+    passage: Option<String>,
     /// Import the valid lines and write the bad ones to this file (or
     /// <file>.rejects.csv); without it, the first bad line stops the import.
     #[arg(long, num_args = 0..=1, default_missing_value = "")]
@@ -72,7 +76,16 @@ pub fn run(store: &Path, args: Args) -> Result<()> {
         }
         Some(p) => OnError::Reject(p),
     };
+    let passage = match &args.passage {
+        Some(p) => Some(
+            p.split_once(':')
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .ok_or_else(|| UserError(format!("--passage {p}: write <dataset>:<year>, e.g. passage_2024:2022")))?,
+        ),
+        None => None,
+    };
     let request = ImportRequest {
+        passage,
         path: args.file,
         format,
         id: args.id,

@@ -1,0 +1,129 @@
+//! `echelle import` as a user runs it: a bad file gives exit status 2 and a message
+//! naming the file, line and column, and the store is unchanged; a good one is
+//! imported; a synthetic file is registered and shown as synthetic.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn test_store() -> (tempfile::TempDir, PathBuf) {
+    let src = std::env::var_os("ECHELLE_TEST_STORE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/test-store"));
+    assert!(src.join("catalog.sqlite").is_file(), "no test store at {}: run scripts/test", src.display());
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("store");
+    let status = Command::new("cp").arg("-r").arg(&src).arg(&dest).status().unwrap();
+    assert!(status.success());
+    (dir, dest)
+}
+
+fn echelle(store: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_echelle")).arg("--store").arg(store).args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+fn fixture(rel: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../import/fixtures").join(rel).display().to_string()
+}
+
+/// The catalog's datasets and the SHA-256 of every file of the store.
+fn state(store: &Path) -> String {
+    let datasets = echelle_store::Store::open(store).unwrap().catalog().datasets().unwrap();
+    let mut files = Vec::new();
+    let mut stack = vec![store.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            let n = e.file_name().to_string_lossy().into_owned();
+            if n.starts_with("catalog.sqlite") || n == ".import.lock" {
+                continue;
+            }
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else {
+                files.push((e.path(), echelle_store::sha256_file(&e.path()).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    format!("{datasets:?}\n{files:?}")
+}
+
+#[test]
+fn bad_files_exit_2_with_file_line_column_and_leave_the_store_unchanged() {
+    let (dir, store) = test_store();
+    let (code, out, err) = echelle(&store, &["import", &fixture("mobpro/FD_MOBPRO_2021.csv")]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("imported 'mobpro_2021'") && out.contains("300 rows"), "{out}");
+    let before = state(&store);
+    let bad = dir.path().join("FD_MOBPRO_2021.csv");
+    std::fs::write(&bad, "COMMUNE;ARM;DCLT;IPONDI;TRANS\n59350;ZZZZZ;59009;1.5;5\n59350;ZZZZZ;59999;1.5;5\n").unwrap();
+    let (code, _, err) = echelle(&store, &["import", bad.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(&format!("{}: line 3, column 3 (DCLT): unknown commune code '59999'", bad.display())),
+        "{err}"
+    );
+    assert_eq!(state(&store), before);
+    let (code, _, err) = echelle(&store, &["import", &fixture("mobpro/FD_MOBPRO_2021_truncated.csv")]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("line 302, column 4"), "{err}");
+    assert_eq!(state(&store), before);
+    // With --rejects the valid lines go in and the bad one is set aside.
+    let rejects = dir.path().join("rejects.csv");
+    let (code, out, err) = echelle(
+        &store,
+        &["import", &fixture("mobpro/FD_MOBPRO_2021_truncated.csv"), "--rejects", rejects.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("1 line(s) rejected"), "{out}");
+    assert!(std::fs::read_to_string(&rejects).unwrap().contains("302;4 (AGEREVQ)"));
+}
+
+#[test]
+fn synthetic_data_is_labelled_synthetic() {
+    let (dir, store) = test_store();
+    let out_file = dir.path().join("FD_MOBPRO_2021.csv");
+    let (code, out, err) = echelle(
+        &store,
+        &[
+            "synth",
+            "mobpro",
+            "--within",
+            "epci:200093201",
+            "--rows",
+            "5000",
+            "--seed",
+            "3",
+            "--out",
+            out_file.to_str().unwrap(),
+            "--import",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("SYNTHETIC FD_MOBPRO-format file"), "{out}");
+    assert!(out.contains("imported 'mobpro_2021_synthetic' (mobpro, SYNTHETIC): 5000 rows"), "{out}");
+    // Same seed, same file.
+    let again = dir.path().join("again.csv");
+    let (code, _, _) = echelle(
+        &store,
+        &[
+            "synth",
+            "mobpro",
+            "--within",
+            "epci:200093201",
+            "--rows",
+            "5000",
+            "--seed",
+            "3",
+            "--out",
+            again.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(std::fs::read(&out_file).unwrap(), std::fs::read(&again).unwrap());
+}
