@@ -37,6 +37,7 @@ ap.add_argument("--types", type=int, default=20)
 ap.add_argument("--per-type", type=int, default=1000)
 ap.add_argument("--skip-pandana", action="store_true")
 ap.add_argument("--only", choices=["helsinki", "synthetic"])
+ap.add_argument("--no-build", action="store_true", help="use target/release/echelle as it is")
 args = ap.parse_args()
 
 
@@ -60,7 +61,7 @@ def last_json(text):
 
 store = os.path.join(OUT, "store")
 os.makedirs(store, exist_ok=True)
-if subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "echelle"], cwd=ROOT).returncode != 0:
+if not args.no_build and subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "echelle"], cwd=ROOT).returncode != 0:
     if not os.path.exists(ECHELLE):
         sys.exit("cannot build echelle")
     print(f"warning: cargo build failed; using the existing {ECHELLE}", flush=True)
