@@ -43,6 +43,8 @@ enum Command {
     Portrait(commands::portrait::Args),
     /// Check the referential against the published totals (EPCI, départements, régions).
     Check(commands::check::Args),
+    /// Serve the observatory over HTTP: JSON API and web application.
+    Serve(commands::serve::Args),
     /// Road networks from OpenStreetMap: build, list, export, import.
     Network(commands::network::Args),
     /// Access to services: nearest facilities, diagnostics per territory, isochrones.
@@ -74,6 +76,7 @@ fn main() -> ExitCode {
         Command::Compare(a) => commands::indicator::compare(&store, a),
         Command::Portrait(a) => commands::portrait::run(&store, a),
         Command::Check(a) => commands::check::run(&store, a),
+        Command::Serve(a) => commands::serve::run(&store, a),
         Command::Network(a) => commands::network::run(&store, a),
         Command::Access(a) => commands::access::run(&store, a),
         Command::Import(a) => commands::import::run(&store, a),

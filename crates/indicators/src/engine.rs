@@ -47,6 +47,26 @@ impl Target {
         r.territories(layer).iter().map(|t| Target::territory(r, t)).collect()
     }
 
+    /// A portrait's columns: the territory, the outside of a perimeter, its references
+    /// (département, région, France) and any territory the user names.
+    pub fn portrait(
+        r: &Referential,
+        t: &TerritoryRef,
+        against: &[TerritoryRef],
+    ) -> Result<Vec<Target>, IndicatorError> {
+        let mut columns = vec![t.clone()];
+        for x in r.references(t)?.into_iter().chain(against.iter().cloned()) {
+            if !columns.contains(&x) {
+                columns.push(x);
+            }
+        }
+        let mut targets = columns.iter().map(|c| Target::territory(r, c)).collect::<Result<Vec<_>, _>>()?;
+        if t.layer == Layer::Perimeter {
+            targets.insert(1, Target::outside(r, t)?);
+        }
+        Ok(targets)
+    }
+
     /// The rest of the régions a perimeter touches, outside it.
     pub fn outside(r: &Referential, t: &TerritoryRef) -> Result<Target, IndicatorError> {
         let (label, communes) = r.outside(t)?;
@@ -81,6 +101,39 @@ struct Loaded {
     columns: Vec<(String, DataType)>,
 }
 
+/// What the engine takes from a store: territories, indicator declarations and the
+/// files of the datasets indicators read.
+pub struct EngineSource {
+    referential: Referential,
+    indicators: Vec<IndicatorDef>,
+    datasets: Vec<(Dataset, std::path::PathBuf)>,
+}
+
+impl EngineSource {
+    pub fn read(store: &Store) -> Result<Self, IndicatorError> {
+        let mut indicators = parse_catalog(SHIPPED_INDICATORS.0, SHIPPED_INDICATORS.1)?;
+        for (name, text) in store.catalog().indicator_catalogs()? {
+            for def in parse_catalog(&format!("indicator catalog '{name}' in the store"), &text)? {
+                indicators.retain(|d| d.id != def.id);
+                indicators.push(def);
+            }
+        }
+        let datasets = store
+            .catalog()
+            .datasets()?
+            .into_iter()
+            // Only one-row-per-unit datasets feed indicators; flows, points and
+            // reference tables are read by their own modules.
+            .filter(|d| matches!(d.level, DatasetLevel::Commune | DatasetLevel::Iris))
+            .map(|d| {
+                let path = store.root().join(&d.path);
+                (d, path)
+            })
+            .collect();
+        Ok(EngineSource { referential: store.referential()?, indicators, datasets })
+    }
+}
+
 /// The indicator engine over one store.
 pub struct Engine {
     /// One partition: small requests (a portrait) pay no repartitioning.
@@ -95,25 +148,20 @@ pub struct Engine {
 impl Engine {
     /// Opens the store's datasets and indicator catalogs.
     pub async fn open(store: &Store) -> Result<Engine, IndicatorError> {
-        let referential = Arc::new(store.referential()?);
-        let mut indicators = parse_catalog(SHIPPED_INDICATORS.0, SHIPPED_INDICATORS.1)?;
-        for (name, text) in store.catalog().indicator_catalogs()? {
-            for def in parse_catalog(&format!("indicator catalog '{name}' in the store"), &text)? {
-                indicators.retain(|d| d.id != def.id);
-                indicators.push(def);
-            }
-        }
+        Engine::load(EngineSource::read(store)?).await
+    }
+
+    /// Loads what [`EngineSource::read`] took from a store. The store itself is not
+    /// needed any more, so this future can move between threads (a server reloads
+    /// the engine inside a request).
+    pub async fn load(source: EngineSource) -> Result<Engine, IndicatorError> {
+        let EngineSource { referential, indicators, datasets: metas } = source;
+        let referential = Arc::new(referential);
         let context =
             |partitions| SessionContext::new_with_config(SessionConfig::new().with_target_partitions(partitions));
         let (ctx, parallel) = (context(1), context(2));
         let mut datasets = HashMap::new();
-        for meta in store.catalog().datasets()? {
-            // Only one-row-per-unit datasets feed indicators; flows, points and
-            // reference tables are read by their own modules.
-            if !matches!(meta.level, DatasetLevel::Commune | DatasetLevel::Iris) {
-                continue;
-            }
-            let path = store.root().join(&meta.path);
+        for (meta, path) in metas {
             let batches =
                 ctx.read_parquet(path.to_string_lossy().as_ref(), Default::default()).await?.collect().await?;
             let batch = tag_units(&referential, &meta, batches)?;
@@ -133,6 +181,11 @@ impl Engine {
 
     pub fn indicators(&self) -> &[IndicatorDef] {
         &self.indicators
+    }
+
+    /// The indicators shown by default in portraits and comparisons.
+    pub fn key_indicators(&self) -> Vec<&str> {
+        self.indicators.iter().filter(|d| d.key).map(|d| d.id.as_str()).collect()
     }
 
     pub fn dataset(&self, id: &str) -> Option<&Dataset> {

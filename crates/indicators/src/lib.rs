@@ -17,7 +17,7 @@ mod engine;
 mod error;
 
 pub use definition::{Aggregate, IndicatorDef, parse_catalog};
-pub use engine::{Engine, Evaluation, Target, Value};
+pub use engine::{Engine, EngineSource, Evaluation, Target, Value};
 pub use error::IndicatorError;
 
 /// The indicators shipped with echelle.

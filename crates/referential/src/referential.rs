@@ -258,6 +258,21 @@ impl Referential {
         }
     }
 
+    /// The territories of a layer lying wholly inside `within` (all of them if `None`).
+    pub fn territories_within(&self, layer: Layer, within: Option<&TerritoryRef>) -> Result<Vec<TerritoryRef>, Error> {
+        let Some(within) = within else { return Ok(self.territories(layer)) };
+        let inside = self.members(within)?;
+        let is_inside = |c: &u32| inside.binary_search(c).is_ok();
+        Ok(self
+            .territories(layer)
+            .into_iter()
+            .filter(|t| match t.layer {
+                Layer::Iris => self.iris_index.get(&t.code).is_some_and(|&i| is_inside(&self.iris[i as usize].commune)),
+                _ => self.members(t).is_ok_and(|m| m.iter().all(is_inside)),
+            })
+            .collect())
+    }
+
     /// Whether the territory exists.
     pub fn contains(&self, t: &TerritoryRef) -> bool {
         self.name(t).is_some()

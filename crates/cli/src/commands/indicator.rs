@@ -90,21 +90,8 @@ pub fn eval(store: &Path, a: EvalArgs) -> Result<()> {
     }
     let mut territories = resolve_all(&r, &a.territories)?;
     if let Some(layer) = &a.layer {
-        let layer: Layer = layer.parse()?;
         let within = a.within.as_deref().map(|w| r.resolve(w)).transpose()?;
-        let inside = within.as_ref().map(|w| r.members(w)).transpose()?;
-        for t in r.territories(layer) {
-            if let Some(inside) = &inside {
-                let m = match t.layer {
-                    Layer::Iris => vec![r.iris()[r.iris_position(&t.code).expect("listed") as usize].commune],
-                    _ => r.members(&t)?.into_owned(),
-                };
-                if !m.iter().all(|c| inside.binary_search(c).is_ok()) {
-                    continue;
-                }
-            }
-            territories.push(t);
-        }
+        territories.extend(r.territories_within(layer.parse()?, within.as_ref())?);
     }
     if territories.is_empty() {
         return Err(UserError("name at least one territory, or a layer with --layer".into()).into());
@@ -177,7 +164,7 @@ pub fn compare(store: &Path, a: CompareArgs) -> Result<()> {
 pub fn indicator_ids(engine: &Engine, list: Option<&str>) -> Vec<String> {
     match list {
         Some(l) => l.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
-        None => engine.indicators().iter().filter(|d| d.key).map(|d| d.id.clone()).collect(),
+        None => engine.key_indicators().into_iter().map(str::to_string).collect(),
     }
 }
 

@@ -7,6 +7,7 @@ pub mod network;
 pub mod pack;
 pub mod perimeter;
 pub mod portrait;
+pub mod serve;
 pub mod synth;
 pub mod territory;
 

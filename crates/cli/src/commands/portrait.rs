@@ -26,17 +26,7 @@ pub fn run(store: &Path, a: Args) -> Result<()> {
     let engine = rt.block_on(engine(store))?;
     let r = engine.referential().clone();
     let t = r.resolve(&a.territory)?;
-    let mut columns = vec![t.clone()];
-    columns.extend(r.references(&t)?);
-    for x in resolve_all(&r, &a.against)? {
-        if !columns.contains(&x) {
-            columns.push(x);
-        }
-    }
-    let mut targets = columns.iter().map(|c| Target::territory(&r, c)).collect::<Result<Vec<_>, _>>()?;
-    if t.layer == Layer::Perimeter {
-        targets.insert(1, Target::outside(&r, &t)?);
-    }
+    let targets = Target::portrait(&r, &t, &resolve_all(&r, &a.against)?)?;
     let ids = super::indicator::indicator_ids(&engine, a.indicators.as_deref());
     let e = rt.block_on(engine.evaluate(&targets, &ids.iter().map(String::as_str).collect::<Vec<_>>()))?;
     if !matches!(a.format, Format::Table) {

@@ -56,21 +56,17 @@ pub fn list(store: &Path, a: ListArgs) -> Result<()> {
     let r = referential(store)?;
     let layer: Layer = a.layer.parse()?;
     let within = a.within.map(|w| r.resolve(&w)).transpose()?;
-    let inside = within.as_ref().map(|w| r.members(w)).transpose()?;
     let mut rows = vec![vec!["territoire".into(), "nom".into(), "communes".into(), "population".into()]];
-    for t in r.territories(layer) {
-        let members = match t.layer {
-            Layer::Iris => vec![r.iris()[r.iris_position(&t.code).expect("listed") as usize].commune],
-            _ => r.members(&t)?.into_owned(),
-        };
-        if let Some(inside) = &inside
-            && !members.iter().all(|m| inside.binary_search(m).is_ok())
-        {
-            continue;
-        }
+    for t in r.territories_within(layer, within.as_ref())? {
         let name = r.name(&t).unwrap_or_default().to_string();
-        let pop = if t.layer == Layer::Iris { String::new() } else { french(r.population_of(&members) as f64, 0) };
-        rows.push(vec![t.key(), name, members.len().to_string(), pop]);
+        let (count, pop) = match t.layer {
+            Layer::Iris => ("1".into(), String::new()),
+            _ => {
+                let members = r.members(&t)?;
+                (members.len().to_string(), french(r.population_of(&members) as f64, 0))
+            }
+        };
+        rows.push(vec![t.key(), name, count, pop]);
     }
     print!("{}", align(&rows));
     Ok(())

@@ -1,0 +1,37 @@
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Result;
+use echelle_server::ServeConfig;
+
+use super::{UserError, runtime};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Address to listen on; loopback by default, so nothing is exposed by accident.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// The built web application to serve at / (web/dist).
+    #[arg(long)]
+    web: Option<PathBuf>,
+    /// Seconds after which a request is answered 408.
+    #[arg(long, default_value_t = 30)]
+    timeout: u64,
+}
+
+pub fn run(store: &Path, a: Args) -> Result<()> {
+    if let Some(web) = &a.web
+        && !web.join("index.html").is_file()
+    {
+        return Err(UserError(format!("{}: no index.html (build the web application first)", web.display())).into());
+    }
+    let config = ServeConfig {
+        store: store.to_path_buf(),
+        addr: a.addr,
+        web: a.web,
+        request_timeout: Duration::from_secs(a.timeout),
+    };
+    runtime()?.block_on(echelle_server::serve(config))?;
+    Ok(())
+}

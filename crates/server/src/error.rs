@@ -1,0 +1,62 @@
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use echelle_indicators::IndicatorError;
+use echelle_store::StoreError;
+
+/// An API error: 4xx when the request is at fault, 5xx otherwise; always JSON.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if matches!(self, ApiError::Internal(_)) {
+            tracing::error!(error = %self, "request failed");
+        }
+        (self.status(), Json(serde_json::json!({ "error": self.to_string() }))).into_response()
+    }
+}
+
+impl From<echelle_referential::Error> for ApiError {
+    fn from(e: echelle_referential::Error) -> Self {
+        match e {
+            echelle_referential::Error::UnknownTerritory { .. } | echelle_referential::Error::FormerCode { .. } => {
+                ApiError::NotFound(e.to_string())
+            }
+            _ => ApiError::BadRequest(e.to_string()),
+        }
+    }
+}
+
+impl From<IndicatorError> for ApiError {
+    fn from(e: IndicatorError) -> Self {
+        match &e {
+            IndicatorError::Unknown { .. } => ApiError::NotFound(e.to_string()),
+            _ if e.is_user_error() => ApiError::BadRequest(e.to_string()),
+            _ => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        if e.is_user_error() { ApiError::BadRequest(e.to_string()) } else { ApiError::Internal(e.to_string()) }
+    }
+}

@@ -1,0 +1,102 @@
+//! The observatory over HTTP.
+//!
+//! ```text
+//!  browser / QGIS / scripts ──HTTP──> axum router ──> handlers ──> Engine (DataFusion)
+//!                                        │                           └─> Referential
+//!                                        └── static web application (web/dist)
+//! ```
+//!
+//! Every error is a JSON object `{"error": "…"}` with a 4xx status when the request
+//! is at fault; the engine is swapped whole when a perimeter is added, so readers
+//! never see half an update.
+
+mod api;
+mod error;
+mod extract;
+mod openapi;
+mod state;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::{get, post};
+use tower_http::compression::CompressionLayer;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+pub use state::AppState;
+
+/// Where and what to serve.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub store: PathBuf,
+    pub addr: SocketAddr,
+    /// The built web application (`web/dist`); `None` serves the API alone.
+    pub web: Option<PathBuf>,
+    pub request_timeout: Duration,
+}
+
+/// The router: API under `/api`, health probes, the web application at `/`.
+pub fn app(state: AppState, web: Option<PathBuf>, timeout: Duration) -> Router {
+    let api = Router::new()
+        .route("/layers", get(api::layers))
+        .route("/search", get(api::search))
+        .route("/territories", get(api::territories))
+        .route("/territory/{key}", get(api::territory))
+        .route("/territory/{key}/members", get(api::members))
+        .route("/indicators", get(api::indicators))
+        .route("/values", get(api::values))
+        .route("/portrait/{key}", get(api::portrait))
+        .route("/compare", get(api::compare))
+        .route("/perimeters", post(api::add_perimeter))
+        .route("/openapi.json", get(openapi::document))
+        .fallback(api::not_found);
+    let mut router = Router::new()
+        .nest("/api", api)
+        .route("/health", get(api::health))
+        .route("/ready", get(api::ready))
+        .with_state(state);
+    if let Some(web) = web {
+        let index = web.join("index.html");
+        router = router.fallback_service(ServeDir::new(&web).fallback(ServeFile::new(index)));
+    }
+    router
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
+pub async fn serve(config: ServeConfig) -> Result<(), ApiError> {
+    let state = AppState::open(&config.store).await?;
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|e| ApiError::Internal(format!("cannot listen on {}: {e}", config.addr)))?;
+    let local = listener.local_addr().map_err(|e| ApiError::Internal(e.to_string()))?;
+    tracing::info!(%local, "echelle serving");
+    println!("echelle: observatory at http://{local}/ (API at http://{local}/api/openapi.json)");
+    axum::serve(listener, app(state, config.web, config.request_timeout))
+        .with_graceful_shutdown(shutdown())
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing requests in flight");
+}
