@@ -206,9 +206,30 @@ impl Prepared {
             let dataset = import.commit(meta)?;
             return Ok(ImportReport { dataset, format, stats, relocation: Some(relocation), columns });
         }
+        // Two threads: one reads and checks rows, the other (this one, which holds
+        // the store) encodes Parquet; a bad row stops both and nothing is committed.
         let mut import = store.begin_import(&meta.id, self.plan.schema())?;
-        let stats = read_rows(self.source.as_mut(), &self.plan, &mut codes, dyn_derive, &options, &mut |b| {
-            Ok(import.write(&b)?)
+        let (source, plan) = (self.source.as_mut(), &self.plan);
+        let stats = std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<arrow::array::RecordBatch>(2);
+            let reader = scope.spawn(move || {
+                read_rows(source, plan, &mut codes, dyn_derive, &options, &mut |b| {
+                    tx.send(b).map_err(|_| ImportError::Usage("the Parquet writer stopped".into()))
+                })
+            });
+            let mut written = Ok(());
+            for b in rx.iter() {
+                written = import.write(&b);
+                if written.is_err() {
+                    break;
+                }
+            }
+            drop(rx);
+            let read = reader
+                .join()
+                .unwrap_or_else(|_| Err(ImportError::Usage("internal: the reader thread panicked".into())));
+            written?;
+            read
         })?;
         let dataset = import.commit(meta)?;
         Ok(ImportReport { dataset, format, stats, relocation: None, columns })

@@ -58,7 +58,7 @@ impl Row {
 }
 
 /// A source of rows with a header.
-pub trait RowSource {
+pub trait RowSource: Send {
     fn file(&self) -> &Path;
     /// The header's names, trimmed.
     fn header(&self) -> &[String];

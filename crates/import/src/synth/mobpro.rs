@@ -122,94 +122,58 @@ pub fn generate(
     let io = |e| ImportError::io(out, e);
     w.write_all(HEADER.as_bytes()).map_err(io)?;
     w.write_all(b"\r\n").map_err(io)?;
-    let mut rng = Rng::new(seed);
-    let mut line: Vec<u8> = Vec::with_capacity(128);
+    let ctx = Ctx {
+        n,
+        origin_cum: &origin_cum,
+        dest_cum: &dest_cum,
+        dist: &dist,
+        codes: &codes,
+        deps: &deps,
+        regs: &regs,
+        arms: &arms,
+        mean_weight,
+    };
+    // Rows are made in chunks, each with its own random stream derived from the seed
+    // and the chunk number: two threads make them, this one writes them in order, and
+    // the file is the same whatever the number of threads.
+    const CHUNK: u64 = 1 << 18;
+    let chunks = rows.div_ceil(CHUNK);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4) as u64;
     let mut bytes = HEADER.len() as u64 + 2;
-    const AGES: [&[u8]; 8] = [b"15", b"20", b"25", b"30", b"40", b"50", b"55", b"65"];
-    const EMPL: [&[u8]; 9] = [b"11", b"12", b"13", b"14", b"15", b"16", b"21", b"22", b"23"];
-    const NA5: [&[u8]; 5] = [b"AZ", b"BE", b"FZ", b"GU", b"OQ"];
-    for k in 0..rows {
-        let i = rng.pick(&origin_cum);
-        let row = &dest_cum[i * n..(i + 1) * n];
-        let x = rng.f64() as f32 * row[n - 1];
-        let j = row.partition_point(|&c| c <= x).min(n - 1);
-        let d = dist[i * n + j];
-        let trans: u8 = {
-            let u = rng.f64();
-            let (walk, bike, two, car) = if d < 2.0 {
-                (0.35, 0.08, 0.02, 0.40)
-            } else if d < 10.0 {
-                (0.03, 0.04, 0.03, 0.75)
-            } else {
-                (0.0, 0.01, 0.02, 0.80)
-            };
-            if u < 0.03 {
-                b'1'
-            } else if u < 0.03 + walk {
-                b'2'
-            } else if u < 0.03 + walk + bike {
-                b'3'
-            } else if u < 0.03 + walk + bike + two {
-                b'4'
-            } else if u < 0.03 + walk + bike + two + car {
-                b'5'
-            } else {
-                b'6'
+    let written: Result<(), ImportError> = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(u64, Vec<u8>)>(2 * threads as usize);
+        for t in 0..threads {
+            let tx = tx.clone();
+            let ctx = &ctx;
+            scope.spawn(move || {
+                let mut k = t;
+                while k < chunks {
+                    let count = CHUNK.min(rows - k * CHUNK);
+                    let mut buf = Vec::with_capacity(count as usize * 72);
+                    let mut rng = Rng::new(seed ^ (k + 1).wrapping_mul(0xD1B5_4A32_D192_ED03));
+                    ctx.rows(&mut rng, count, &mut buf);
+                    if tx.send((k, buf)).is_err() {
+                        return;
+                    }
+                    k += threads;
+                }
+            });
+        }
+        drop(tx);
+        let mut pending = std::collections::BTreeMap::new();
+        let mut next = 0u64;
+        for (k, buf) in rx.iter() {
+            pending.insert(k, buf);
+            while let Some(buf) = pending.remove(&next) {
+                w.write_all(&buf).map_err(io)?;
+                bytes += buf.len() as u64;
+                next += 1;
+                progress(next * CHUNK);
             }
-        };
-        let ilt = if i == j {
-            b'1'
-        } else if deps[i] == deps[j] {
-            b'2'
-        } else if regs[i] == regs[j] {
-            b'3'
-        } else {
-            b'4'
-        };
-        let weight = mean_weight * (0.8 + 0.4 * rng.f64());
-        line.clear();
-        line.extend_from_slice(codes[i].as_bytes());
-        line.push(b';');
-        if arms[i].is_empty() {
-            line.extend_from_slice(b"ZZZZZ");
-        } else {
-            line.extend_from_slice(arms[i][rng.below(arms[i].len() as u64) as usize].as_bytes());
         }
-        line.push(b';');
-        let dclt =
-            if i == j && !arms[j].is_empty() { arms[j][rng.below(arms[j].len() as u64) as usize] } else { codes[j] };
-        line.extend_from_slice(dclt.as_bytes());
-        line.push(b';');
-        line.extend_from_slice(AGES[rng.below(8) as usize]);
-        line.push(b';');
-        line.push(b'1' + rng.below(6) as u8);
-        line.push(b';');
-        line.extend_from_slice(EMPL[rng.below(9) as usize]);
-        line.push(b';');
-        line.push(ilt);
-        line.push(b';');
-        line.push(if rng.f64() < 0.9 { b'1' } else { b'2' });
-        line.push(b';');
-        push_decimal(&mut line, weight);
-        line.push(b';');
-        line.extend_from_slice(NA5[rng.below(5) as usize]);
-        line.push(b';');
-        line.push(b'1' + rng.below(2) as u8);
-        line.push(b';');
-        line.push(if rng.f64() < 0.82 { b'1' } else { b'2' });
-        line.push(b';');
-        line.push(trans);
-        line.push(b';');
-        line.push(b'1' + rng.below(3) as u8);
-        line.push(b';');
-        line.push(b'0' + rng.below(4) as u8);
-        line.extend_from_slice(b"\r\n");
-        w.write_all(&line).map_err(io)?;
-        bytes += line.len() as u64;
-        if k % (1 << 20) == 0 {
-            progress(k);
-        }
-    }
+        Ok(())
+    });
+    written?;
     w.flush().map_err(io)?;
     let g =
         Generated { rows, communes: n, left_out: zone.left_out.clone(), seconds: start.elapsed().as_secs_f64(), bytes };
@@ -264,5 +228,107 @@ mod tests {
         v.clear();
         push_decimal(&mut v, 0.000_000_000_000_01);
         assert_eq!(v, b"0.00000000000001");
+    }
+}
+
+/// What each row is drawn from.
+struct Ctx<'a> {
+    n: usize,
+    origin_cum: &'a [f64],
+    dest_cum: &'a [f32],
+    dist: &'a [f32],
+    codes: &'a [&'a str],
+    deps: &'a [&'a str],
+    regs: &'a [&'a str],
+    arms: &'a [Vec<&'a str>],
+    mean_weight: f64,
+}
+
+impl Ctx<'_> {
+    /// Appends `count` rows to `out`.
+    fn rows(&self, rng: &mut Rng, count: u64, out: &mut Vec<u8>) {
+        let n = self.n;
+        const AGES: [&[u8]; 8] = [b"15", b"20", b"25", b"30", b"40", b"50", b"55", b"65"];
+        const EMPL: [&[u8]; 9] = [b"11", b"12", b"13", b"14", b"15", b"16", b"21", b"22", b"23"];
+        const NA5: [&[u8]; 5] = [b"AZ", b"BE", b"FZ", b"GU", b"OQ"];
+        for _ in 0..count {
+            let i = rng.pick(self.origin_cum);
+            let row = &self.dest_cum[i * n..(i + 1) * n];
+            let x = rng.f64() as f32 * row[n - 1];
+            let j = row.partition_point(|&c| c <= x).min(n - 1);
+            let d = self.dist[i * n + j];
+            let trans: u8 = {
+                let u = rng.f64();
+                let (walk, bike, two, car) = if d < 2.0 {
+                    (0.35, 0.08, 0.02, 0.40)
+                } else if d < 10.0 {
+                    (0.03, 0.04, 0.03, 0.75)
+                } else {
+                    (0.0, 0.01, 0.02, 0.80)
+                };
+                if u < 0.03 {
+                    b'1'
+                } else if u < 0.03 + walk {
+                    b'2'
+                } else if u < 0.03 + walk + bike {
+                    b'3'
+                } else if u < 0.03 + walk + bike + two {
+                    b'4'
+                } else if u < 0.03 + walk + bike + two + car {
+                    b'5'
+                } else {
+                    b'6'
+                }
+            };
+            let ilt = if i == j {
+                b'1'
+            } else if self.deps[i] == self.deps[j] {
+                b'2'
+            } else if self.regs[i] == self.regs[j] {
+                b'3'
+            } else {
+                b'4'
+            };
+            let weight = self.mean_weight * (0.8 + 0.4 * rng.f64());
+            out.extend_from_slice(self.codes[i].as_bytes());
+            out.push(b';');
+            if self.arms[i].is_empty() {
+                out.extend_from_slice(b"ZZZZZ");
+            } else {
+                out.extend_from_slice(self.arms[i][rng.below(self.arms[i].len() as u64) as usize].as_bytes());
+            }
+            out.push(b';');
+            let dclt = if i == j && !self.arms[j].is_empty() {
+                self.arms[j][rng.below(self.arms[j].len() as u64) as usize]
+            } else {
+                self.codes[j]
+            };
+            out.extend_from_slice(dclt.as_bytes());
+            out.push(b';');
+            out.extend_from_slice(AGES[rng.below(8) as usize]);
+            out.push(b';');
+            out.push(b'1' + rng.below(6) as u8);
+            out.push(b';');
+            out.extend_from_slice(EMPL[rng.below(9) as usize]);
+            out.push(b';');
+            out.push(ilt);
+            out.push(b';');
+            out.push(if rng.f64() < 0.9 { b'1' } else { b'2' });
+            out.push(b';');
+            push_decimal(out, weight);
+            out.push(b';');
+            out.extend_from_slice(NA5[rng.below(5) as usize]);
+            out.push(b';');
+            out.push(b'1' + rng.below(2) as u8);
+            out.push(b';');
+            out.push(if rng.f64() < 0.82 { b'1' } else { b'2' });
+            out.push(b';');
+            out.push(trans);
+            out.push(b';');
+            out.push(b'1' + rng.below(3) as u8);
+            out.push(b';');
+            out.push(b'0' + rng.below(4) as u8);
+            out.extend_from_slice(b"\r\n");
+        }
     }
 }
