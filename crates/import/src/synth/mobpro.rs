@@ -216,21 +216,6 @@ fn push_decimal(out: &mut Vec<u8>, v: f64) {
     out.extend_from_slice(&frac_digits);
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decimals_are_written_as_insee_does() {
-        let mut v = Vec::new();
-        push_decimal(&mut v, 2.5);
-        assert_eq!(v, b"2.50000000000000");
-        v.clear();
-        push_decimal(&mut v, 0.000_000_000_000_01);
-        assert_eq!(v, b"0.00000000000001");
-    }
-}
-
 /// What each row is drawn from.
 struct Ctx<'a> {
     n: usize,
@@ -330,5 +315,20 @@ impl Ctx<'_> {
             out.push(b'0' + rng.below(4) as u8);
             out.extend_from_slice(b"\r\n");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_are_written_as_insee_does() {
+        let mut v = Vec::new();
+        push_decimal(&mut v, 2.5);
+        assert_eq!(v, b"2.50000000000000");
+        v.clear();
+        push_decimal(&mut v, 0.000_000_000_000_01);
+        assert_eq!(v, b"0.00000000000001");
     }
 }
