@@ -13,7 +13,9 @@
 mod api;
 mod error;
 mod extract;
+mod ogc;
 mod openapi;
+pub mod shapes;
 mod state;
 
 use std::net::SocketAddr;
@@ -53,12 +55,16 @@ pub fn app(state: AppState, web: Option<PathBuf>, timeout: Duration) -> Router {
         .route("/portrait/{key}", get(api::portrait))
         .route("/compare", get(api::compare))
         .route("/perimeters", post(api::add_perimeter))
+        .route("/feature-ids", get(shapes::feature_ids))
+        .route("/shapes", get(shapes::geojson))
         .route("/openapi.json", get(openapi::document))
         .fallback(api::not_found);
     let mut router = Router::new()
         .nest("/api", api)
         .route("/health", get(api::health))
         .route("/ready", get(api::ready))
+        .merge(shapes::routes())
+        .merge(ogc::routes())
         .with_state(state);
     if let Some(web) = web {
         let index = web.join("index.html");

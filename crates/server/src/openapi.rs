@@ -42,6 +42,15 @@ pub async fn document() -> Json<Value> {
                 "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/NewPerimeter" } } } },
                 "responses": { "201": { "description": "Created" }, "400": { "$ref": "#/components/responses/Error" }, "422": { "description": "Malformed body" } }
             }},
+            "/api/feature-ids": get("Integer feature id of each commune in the vector tiles, with the tiles' address and bounds", &[("layer", "query", true), ("within", "query", false)]),
+            "/api/shapes": get("Commune shapes as GeoJSON (WGS84)", &[("layer", "query", true), ("within", "query", false)]),
+            "/tiles/com/{z}/{x}/{y}.mvt": get("Commune shapes as a Mapbox Vector Tile (layer com, feature id = commune index, properties key and name); 0 ≤ z ≤ 16", &[("z", "path", true), ("x", "path", true), ("y", "path", true)]),
+            "/ogc": get("OGC API – Features landing page", &[]),
+            "/ogc/conformance": get("OGC API – Features conformance classes", &[]),
+            "/ogc/collections": get("OGC API – Features collections: communes with their indicators", &[]),
+            "/ogc/collections/{id}": get("OGC API – Features collection", &[("id", "path", true)]),
+            "/ogc/collections/{id}/items": get("OGC API – Features items (GeoJSON), paged", &[("id", "path", true), ("limit", "query", false), ("offset", "query", false), ("bbox", "query", false)]),
+            "/ogc/collections/{id}/items/{feature}": get("OGC API – Features item: one commune by INSEE code", &[("id", "path", true), ("feature", "path", true)]),
             "/health": get("Liveness", &[]),
             "/ready": get("Readiness: the store is loaded", &[])
         },

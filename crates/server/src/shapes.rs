@@ -1,0 +1,495 @@
+//! Commune shapes: Mapbox Vector Tiles for the map, GeoJSON for GIS tools.
+//!
+//! ```text
+//!  contours.parquet (WKB, WGS84) ──load once──> Shapes (Web Mercator, unit square)
+//!        /tiles/com/{z}/{x}/{y}.mvt   clip to the tile (+ buffer), quantise to 4096, encode
+//!        /api/feature-ids?layer=com  "com:59350" → integer feature id (the commune's index)
+//!        /api/shapes?layer=com        GeoJSON FeatureCollection
+//! ```
+//!
+//! A tile carries only the geometry, the integer id and the key; the web application
+//! joins the values of the indicator it shows by id, so changing indicator downloads no
+//! geometry again. Tiles are cached once encoded (the shapes never change while serving).
+
+use std::collections::HashMap;
+use std::f64::consts::PI;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use arrow::array::Array;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use echelle_referential::{Layer, TerritoryRef};
+use geozero::ToGeo;
+use geozero::wkb::Wkb;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::extract::Query;
+use crate::{ApiError, AppState};
+
+/// Tile extent (MVT default) and buffer around a tile, in tile units.
+const EXTENT: f64 = 4096.0;
+const BUFFER: f64 = 64.0;
+/// Deepest zoom served; deeper tiles are refused (the client overzooms).
+pub const MAX_ZOOM: u8 = 16;
+/// Encoded tiles kept in memory.
+const CACHE_TILES: usize = 50_000;
+
+type Ring = Vec<[f64; 2]>;
+
+/// One commune's shape, projected.
+pub struct Shape {
+    /// The commune's index in the referential: the feature id of the tiles.
+    pub id: u32,
+    pub code: String,
+    pub name: String,
+    pub area_km2: Option<f64>,
+    /// WGS84 polygons (first ring exterior), for GeoJSON.
+    pub lonlat: Vec<Vec<Ring>>,
+    /// Web Mercator in the unit square (x east, y south), for tiles.
+    merc: Vec<Vec<Ring>>,
+    /// Mercator bounding box: min x, min y, max x, max y.
+    merc_bbox: [f64; 4],
+    /// WGS84 bounding box: west, south, east, north.
+    pub bbox: [f64; 4],
+}
+
+/// Every commune shape of the store's pack.
+pub struct Shapes {
+    pub shapes: Vec<Shape>,
+    by_code: HashMap<String, usize>,
+    tiles: Mutex<HashMap<(u8, u32, u32), Bytes>>,
+}
+
+fn mercator(lon: f64, lat: f64) -> [f64; 2] {
+    let lat = lat.clamp(-85.051_128, 85.051_128).to_radians();
+    [(lon + 180.0) / 360.0, (1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / PI) / 2.0]
+}
+
+impl Shapes {
+    /// Reads `contours.parquet` of the pack; communes unknown to the referential are skipped.
+    pub fn load(state: &AppState) -> Result<Shapes, ApiError> {
+        let engine = state.engine();
+        let r = engine.referential();
+        let path = state.store()?.pack_dir()?.join("contours.parquet");
+        let batch = echelle_store::read_parquet(&path)?;
+        let bad = |m: &str| ApiError::Internal(format!("{}: {m}", path.display()));
+        let codes = batch
+            .column_by_name("code")
+            .and_then(|c| c.as_any().downcast_ref::<arrow::array::StringArray>())
+            .ok_or_else(|| bad("no 'code' column"))?;
+        let geoms = batch
+            .column_by_name("geometry")
+            .and_then(|c| c.as_any().downcast_ref::<arrow::array::BinaryArray>())
+            .ok_or_else(|| bad("no binary 'geometry' column"))?;
+        let areas =
+            batch.column_by_name("area_km2").and_then(|c| c.as_any().downcast_ref::<arrow::array::Float64Array>());
+        let mut shapes = Vec::with_capacity(codes.len());
+        for i in 0..codes.len() {
+            if codes.is_null(i) || geoms.is_null(i) {
+                continue;
+            }
+            let code = codes.value(i);
+            let Some(id) = r.commune_index(code) else { continue };
+            let geo = Wkb(geoms.value(i).to_vec()).to_geo().map_err(|e| bad(&format!("commune {code}: {e}")))?;
+            let polygons: Vec<Vec<Ring>> = match geo {
+                geo::Geometry::MultiPolygon(mp) => mp.0.iter().map(polygon_rings).collect(),
+                geo::Geometry::Polygon(p) => vec![polygon_rings(&p)],
+                _ => continue,
+            };
+            let merc: Vec<Vec<Ring>> = polygons
+                .iter()
+                .map(|p| p.iter().map(|ring| ring.iter().map(|&[x, y]| mercator(x, y)).collect()).collect())
+                .collect();
+            let bbox = bounds(&polygons);
+            let merc_bbox = bounds(&merc);
+            let area_km2 = areas.filter(|a| !a.is_null(i)).map(|a| a.value(i));
+            let name = r.communes()[id as usize].name.clone();
+            shapes.push(Shape { id, code: code.to_string(), name, area_km2, lonlat: polygons, merc, merc_bbox, bbox });
+        }
+        shapes.sort_by_key(|s| s.id);
+        let by_code = shapes.iter().enumerate().map(|(i, s)| (s.code.clone(), i)).collect();
+        Ok(Shapes { shapes, by_code, tiles: Mutex::new(HashMap::new()) })
+    }
+
+    pub fn get(&self, code: &str) -> Option<&Shape> {
+        self.by_code.get(code).map(|&i| &self.shapes[i])
+    }
+
+    /// West, south, east, north of every shape.
+    pub fn bounds(&self) -> [f64; 4] {
+        self.shapes.iter().fold([180.0, 90.0, -180.0, -90.0], |b, s| {
+            [b[0].min(s.bbox[0]), b[1].min(s.bbox[1]), b[2].max(s.bbox[2]), b[3].max(s.bbox[3])]
+        })
+    }
+
+    /// The encoded tile (empty when no commune touches it).
+    pub fn tile(&self, z: u8, x: u32, y: u32) -> Bytes {
+        if let Some(t) = self.tiles.lock().expect("tile cache").get(&(z, x, y)) {
+            return t.clone();
+        }
+        let bytes = Bytes::from(encode_tile(&self.shapes, z, x, y));
+        let mut cache = self.tiles.lock().expect("tile cache");
+        if cache.len() >= CACHE_TILES {
+            cache.clear();
+        }
+        cache.insert((z, x, y), bytes.clone());
+        bytes
+    }
+}
+
+fn polygon_rings(p: &geo::Polygon<f64>) -> Vec<Ring> {
+    std::iter::once(p.exterior()).chain(p.interiors()).map(|r| r.0.iter().map(|c| [c.x, c.y]).collect()).collect()
+}
+
+fn bounds(polygons: &[Vec<Ring>]) -> [f64; 4] {
+    let mut b = [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY];
+    for p in polygons {
+        for &[x, y] in p.iter().flatten() {
+            b = [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)];
+        }
+    }
+    b
+}
+
+static LOADED: OnceLock<Mutex<HashMap<PathBuf, Arc<Shapes>>>> = OnceLock::new();
+
+/// The shapes of the state's store, loaded at first use.
+pub fn shapes(state: &AppState) -> Result<Arc<Shapes>, ApiError> {
+    let pack = state.store()?.pack_dir()?;
+    let mut loaded = LOADED.get_or_init(Default::default).lock().expect("shapes");
+    if let Some(s) = loaded.get(&pack) {
+        return Ok(s.clone());
+    }
+    let s = Arc::new(Shapes::load(state)?);
+    loaded.insert(pack, s.clone());
+    Ok(s)
+}
+
+async fn shapes_async(state: &AppState) -> Result<Arc<Shapes>, ApiError> {
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || shapes(&state)).await.map_err(|e| ApiError::Internal(e.to_string()))?
+}
+
+// ---------------------------------------------------------------- tile encoding
+
+/// Clips a ring to an axis-aligned rectangle (Sutherland–Hodgman).
+fn clip(ring: &[[f64; 2]], r: [f64; 4]) -> Ring {
+    let mut out: Ring = ring.to_vec();
+    for edge in 0..4 {
+        let inside = |p: &[f64; 2]| match edge {
+            0 => p[0] >= r[0],
+            1 => p[1] >= r[1],
+            2 => p[0] <= r[2],
+            _ => p[1] <= r[3],
+        };
+        let cross = |a: &[f64; 2], b: &[f64; 2]| {
+            let t = match edge {
+                0 => (r[0] - a[0]) / (b[0] - a[0]),
+                1 => (r[1] - a[1]) / (b[1] - a[1]),
+                2 => (r[2] - a[0]) / (b[0] - a[0]),
+                _ => (r[3] - a[1]) / (b[1] - a[1]),
+            };
+            [a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])]
+        };
+        let input = std::mem::take(&mut out);
+        let Some(mut prev) = input.last() else { break };
+        for p in &input {
+            match (inside(p), inside(prev)) {
+                (true, true) => out.push(*p),
+                (true, false) => {
+                    out.push(cross(prev, p));
+                    out.push(*p);
+                }
+                (false, true) => out.push(cross(prev, p)),
+                (false, false) => {}
+            }
+            prev = p;
+        }
+    }
+    out
+}
+
+fn zigzag(v: i64) -> u32 {
+    ((v << 1) ^ (v >> 63)) as u32
+}
+
+fn varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn field(out: &mut Vec<u8>, number: u32, wire: u8) {
+    varint(out, ((number << 3) | wire as u32) as u64);
+}
+
+fn bytes_field(out: &mut Vec<u8>, number: u32, bytes: &[u8]) {
+    field(out, number, 2);
+    varint(out, bytes.len() as u64);
+    out.extend_from_slice(bytes);
+}
+
+fn packed(out: &mut Vec<u8>, number: u32, values: &[u32]) {
+    let mut body = Vec::with_capacity(values.len() * 2);
+    for &v in values {
+        varint(&mut body, v as u64);
+    }
+    bytes_field(out, number, &body);
+}
+
+/// Integer ring in tile units: quantised, without repeated points or closing point;
+/// `None` when it has no area left at this zoom.
+fn quantise(ring: &[[f64; 2]], origin: [f64; 2], scale: f64) -> Option<(Vec<[i64; 2]>, i64)> {
+    let mut pts: Vec<[i64; 2]> = Vec::with_capacity(ring.len());
+    for &[x, y] in ring {
+        let p = [((x - origin[0]) * scale).round() as i64, ((y - origin[1]) * scale).round() as i64];
+        if pts.last() != Some(&p) {
+            pts.push(p);
+        }
+    }
+    while pts.len() > 1 && pts.first() == pts.last() {
+        pts.pop();
+    }
+    if pts.len() < 3 {
+        return None;
+    }
+    let mut area2 = 0i64;
+    for i in 0..pts.len() {
+        let (a, b) = (pts[i], pts[(i + 1) % pts.len()]);
+        area2 += a[0] * b[1] - b[0] * a[1];
+    }
+    (area2 != 0).then_some((pts, area2))
+}
+
+/// One layer `com` with the communes touching tile z/x/y.
+pub fn encode_tile(shapes: &[Shape], z: u8, x: u32, y: u32) -> Vec<u8> {
+    let n = f64::from(1u32 << z);
+    let (x0, y0) = (f64::from(x) / n, f64::from(y) / n);
+    let pad = BUFFER / EXTENT / n;
+    let rect = [x0 - pad, y0 - pad, x0 + 1.0 / n + pad, y0 + 1.0 / n + pad];
+    let scale = n * EXTENT;
+    let mut features: Vec<u8> = Vec::new();
+    let mut values: Vec<u8> = Vec::new();
+    let mut n_values = 0u32;
+    for s in shapes {
+        let b = s.merc_bbox;
+        if b[2] < rect[0] || b[0] > rect[2] || b[3] < rect[1] || b[1] > rect[3] {
+            continue;
+        }
+        let mut geometry: Vec<u32> = Vec::new();
+        let mut cursor = [0i64, 0i64];
+        for polygon in &s.merc {
+            for (k, ring) in polygon.iter().enumerate() {
+                let clipped = clip(ring, rect);
+                let Some((mut pts, area2)) = quantise(&clipped, [x0, y0], scale) else {
+                    if k == 0 {
+                        break; // no exterior, no holes
+                    }
+                    continue;
+                };
+                // Exterior rings clockwise in tile coordinates (positive area, y down), holes anticlockwise.
+                if (k == 0) != (area2 > 0) {
+                    pts.reverse();
+                }
+                geometry.push(1 | (1 << 3));
+                geometry.push(zigzag(pts[0][0] - cursor[0]));
+                geometry.push(zigzag(pts[0][1] - cursor[1]));
+                geometry.push(2 | (((pts.len() - 1) as u32) << 3));
+                for w in pts.windows(2) {
+                    geometry.push(zigzag(w[1][0] - w[0][0]));
+                    geometry.push(zigzag(w[1][1] - w[0][1]));
+                }
+                cursor = *pts.last().expect("three points");
+                geometry.push(7 | (1 << 3));
+            }
+        }
+        if geometry.is_empty() {
+            continue;
+        }
+        let mut feature = Vec::new();
+        field(&mut feature, 1, 0);
+        varint(&mut feature, u64::from(s.id));
+        // Tags: key 0 ("key") and key 1 ("name"), each with its own string value.
+        for text in [format!("com:{}", s.code), s.name.clone()] {
+            let mut value = Vec::new();
+            bytes_field(&mut value, 1, text.as_bytes());
+            bytes_field(&mut values, 4, &value);
+        }
+        packed(&mut feature, 2, &[0, n_values, 1, n_values + 1]);
+        n_values += 2;
+        field(&mut feature, 3, 0);
+        varint(&mut feature, 3); // POLYGON
+        packed(&mut feature, 4, &geometry);
+        bytes_field(&mut features, 2, &feature);
+    }
+    if features.is_empty() {
+        return Vec::new();
+    }
+    let mut layer = Vec::new();
+    field(&mut layer, 15, 0);
+    varint(&mut layer, 2);
+    bytes_field(&mut layer, 1, b"com");
+    layer.extend_from_slice(&features);
+    bytes_field(&mut layer, 3, b"key");
+    bytes_field(&mut layer, 3, b"name");
+    layer.extend_from_slice(&values);
+    field(&mut layer, 5, 0);
+    varint(&mut layer, EXTENT as u64);
+    let mut tile = Vec::new();
+    bytes_field(&mut tile, 3, &layer);
+    tile
+}
+
+// ---------------------------------------------------------------- handlers
+
+/// Routes under `/tiles` (documented in the OpenAPI document; tests/shapes.rs checks);
+/// any other path there is a JSON 404, not the web application.
+pub fn routes() -> axum::Router<AppState> {
+    let tiles = axum::Router::new()
+        .route("/com/{z}/{x}/{y}", axum::routing::get(tile))
+        .fallback(|| async { ApiError::NotFound("no such tile; tiles are /tiles/com/{z}/{x}/{y}.mvt".into()) });
+    axum::Router::new().nest("/tiles", tiles)
+}
+
+fn check_layer(layer: &str) -> Result<(), ApiError> {
+    let parsed: Layer = layer.parse()?;
+    if parsed != Layer::Commune {
+        return Err(ApiError::BadRequest(format!(
+            "shapes exist for the commune layer only (layer=com), not '{layer}'"
+        )));
+    }
+    Ok(())
+}
+
+/// `/tiles/com/{z}/{x}/{y}.mvt`: coordinates are checked before any work.
+pub async fn tile(
+    State(state): State<AppState>,
+    Path((z, x, file)): Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    let (z, x, y) = parse_tile(&z, &x, &file)?;
+    let shapes = shapes_async(&state).await?;
+    let bytes = shapes.tile(z, x, y);
+    Ok((
+        [(header::CONTENT_TYPE, "application/vnd.mapbox-vector-tile"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        bytes,
+    )
+        .into_response())
+}
+
+/// Zoom, column and row of a tile path; 400 for anything but a tile of the pyramid.
+pub fn parse_tile(z: &str, x: &str, file: &str) -> Result<(u8, u32, u32), ApiError> {
+    let bad = || {
+        ApiError::BadRequest(format!(
+            "tile coordinates must be /tiles/com/{{z}}/{{x}}/{{y}}.mvt with 0 ≤ z ≤ {MAX_ZOOM} and 0 ≤ x, y < 2^z"
+        ))
+    };
+    let y = file.strip_suffix(".mvt").ok_or_else(bad)?;
+    let num =
+        |s: &str| if s.len() <= 6 && s.bytes().all(|b| b.is_ascii_digit()) { s.parse::<u32>().ok() } else { None };
+    let (z, x, y) = (num(z).ok_or_else(bad)?, num(x).ok_or_else(bad)?, num(y).ok_or_else(bad)?);
+    if z > u32::from(MAX_ZOOM) || x >= (1 << z) || y >= (1 << z) {
+        return Err(bad());
+    }
+    Ok((z as u8, x, y))
+}
+
+#[derive(Deserialize)]
+pub struct ShapesQuery {
+    layer: String,
+    within: Option<String>,
+}
+
+/// `/api/feature-ids?layer=com`: the integer id of each commune's tile feature.
+pub async fn feature_ids(State(state): State<AppState>, Query(q): Query<ShapesQuery>) -> Result<Json<Value>, ApiError> {
+    check_layer(&q.layer)?;
+    let shapes = shapes_async(&state).await?;
+    let codes = within_codes(&state, q.within.as_deref())?;
+    let ids: serde_json::Map<String, Value> = shapes
+        .shapes
+        .iter()
+        .filter(|s| codes.as_ref().is_none_or(|c| c.contains(&s.id)))
+        .map(|s| (format!("com:{}", s.code), json!(s.id)))
+        .collect();
+    Ok(Json(json!({
+        "layer": "com", "tiles": "/tiles/com/{z}/{x}/{y}.mvt", "source_layer": "com", "maxzoom": MAX_ZOOM,
+        "bounds": shapes.bounds(), "ids": ids,
+        "source": "IGN ADMIN EXPRESS via france-geojson (Licence Ouverte 2.0)", "vintage": "2018, reconciled to COG 2026",
+    })))
+}
+
+/// The commune indices inside `within`, or `None` for no restriction.
+fn within_codes(state: &AppState, within: Option<&str>) -> Result<Option<std::collections::HashSet<u32>>, ApiError> {
+    let Some(w) = within else { return Ok(None) };
+    let engine = state.engine();
+    let r = engine.referential();
+    let t: TerritoryRef = r.resolve(w)?;
+    Ok(Some(r.members(&t)?.iter().copied().collect()))
+}
+
+/// A GeoJSON geometry of a shape.
+pub fn geometry(s: &Shape) -> Value {
+    json!({ "type": "MultiPolygon", "coordinates": s.lonlat })
+}
+
+/// `/api/shapes?layer=com&within=reg:32`: GeoJSON of the communes.
+pub async fn geojson(State(state): State<AppState>, Query(q): Query<ShapesQuery>) -> Result<Response, ApiError> {
+    check_layer(&q.layer)?;
+    let shapes = shapes_async(&state).await?;
+    let codes = within_codes(&state, q.within.as_deref())?;
+    let features: Vec<Value> = shapes
+        .shapes
+        .iter()
+        .filter(|s| codes.as_ref().is_none_or(|c| c.contains(&s.id)))
+        .map(|s| {
+            json!({ "type": "Feature", "id": s.id, "geometry": geometry(s),
+                "properties": { "key": format!("com:{}", s.code), "code": s.code, "name": s.name, "area_km2": s.area_km2 } })
+        })
+        .collect();
+    let body = json!({ "type": "FeatureCollection", "features": features });
+    Ok(([(header::CONTENT_TYPE, "application/geo+json")], body.to_string()).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zigzag_and_varints() {
+        assert_eq!([zigzag(0), zigzag(-1), zigzag(1), zigzag(-2), zigzag(2)], [0, 1, 2, 3, 4]);
+        let mut v = Vec::new();
+        varint(&mut v, 300);
+        assert_eq!(v, [0xac, 0x02]);
+    }
+
+    #[test]
+    fn tile_paths() {
+        assert_eq!(parse_tile("8", "130", "85.mvt").unwrap(), (8, 130, 85));
+        for (z, x, y) in [
+            ("17", "0", "0.mvt"),
+            ("2", "4", "0.mvt"),
+            ("2", "0", "4.mvt"),
+            ("-1", "0", "0.mvt"),
+            ("1", "0", "0.png"),
+            ("1", "0", "..%2f.mvt"),
+            ("99999999999", "0", "0.mvt"),
+        ] {
+            assert!(matches!(parse_tile(z, x, y), Err(ApiError::BadRequest(_))), "{z}/{x}/{y}");
+        }
+    }
+
+    #[test]
+    fn clipping_keeps_the_inside() {
+        let square = vec![[-1.0, -1.0], [2.0, -1.0], [2.0, 2.0], [-1.0, 2.0], [-1.0, -1.0]];
+        let c = clip(&square, [0.0, 0.0, 1.0, 1.0]);
+        assert!(c.iter().all(|p| (0.0..=1.0).contains(&p[0]) && (0.0..=1.0).contains(&p[1])));
+        let (pts, area2) = quantise(&c, [0.0, 0.0], 10.0).unwrap();
+        assert_eq!((pts.len(), area2.abs()), (4, 200));
+    }
+}

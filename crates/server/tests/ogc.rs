@@ -1,0 +1,116 @@
+//! OGC API – Features: the documents, paging and filters in process, then GDAL's own
+//! client (`ogrinfo`, Debian gdal-bin) against a server on an ephemeral loopback port.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use echelle_server::{AppState, app};
+use serde_json::Value;
+use tower::ServiceExt;
+
+fn test_store() -> PathBuf {
+    let root = std::env::var("ECHELLE_TEST_STORE")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../.cache/test-store").to_string());
+    let root = PathBuf::from(root);
+    assert!(root.join("catalog.sqlite").exists(), "no test store at {}: run scripts/test", root.display());
+    root
+}
+
+async fn router() -> axum::Router {
+    app(AppState::open(&test_store()).await.unwrap(), None, Duration::from_secs(30))
+}
+
+async fn get(r: &axum::Router, uri: &str) -> (StatusCode, String, Value) {
+    let response = r.clone().oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
+    let status = response.status();
+    let ct = response.headers().get("content-type").map(|h| h.to_str().unwrap().to_string()).unwrap_or_default();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 28).await.unwrap();
+    (status, ct, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn landing_conformance_collections_items() {
+    let r = router().await;
+    let (status, _, landing) = get(&r, "/ogc").await;
+    assert_eq!(status, StatusCode::OK, "{landing}");
+    let rels: Vec<&str> = landing["links"].as_array().unwrap().iter().map(|l| l["rel"].as_str().unwrap()).collect();
+    assert!(["self", "conformance", "data", "service-desc"].iter().all(|r| rels.contains(r)), "{rels:?}");
+    let (_, _, conf) = get(&r, "/ogc/conformance").await;
+    assert!(conf["conformsTo"].as_array().unwrap().iter().any(|c| c.as_str().unwrap().ends_with("/conf/geojson")));
+
+    let (_, _, cols) = get(&r, "/ogc/collections").await;
+    let c = &cols["collections"][0];
+    assert_eq!(c["id"], "communes");
+    // Each property has its unit, source and vintage.
+    let props = c["properties"].as_array().unwrap();
+    assert!(props.iter().any(|p| p["id"] == "population"));
+    assert!(props.iter().all(|p| p["unit"].is_string() && p["source"].is_string() && p["vintage"].is_string()));
+
+    let (status, ct, page) = get(&r, "/ogc/collections/communes/items?limit=10").await;
+    assert_eq!((status, ct.as_str()), (StatusCode::OK, "application/geo+json"));
+    assert_eq!(page["numberReturned"], 10);
+    let matched = page["numberMatched"].as_u64().unwrap();
+    let (_, _, region) = get(&r, "/api/territory/reg:32").await;
+    assert!(matched + 10 >= region["communes"].as_u64().unwrap() && matched > 3700, "{matched}");
+    let next = page["links"].as_array().unwrap().iter().find(|l| l["rel"] == "next").unwrap();
+    assert!(next["href"].as_str().unwrap().ends_with("/ogc/collections/communes/items?limit=10&offset=10"));
+    let (_, _, last) = get(&r, &format!("/ogc/collections/communes/items?limit=10&offset={}", matched - 3)).await;
+    assert_eq!(last["numberReturned"], 3);
+    assert!(last["links"].as_array().unwrap().iter().all(|l| l["rel"] != "next"));
+
+    // bbox around Lille keeps Lille and drops Amiens.
+    let (_, _, lille) = get(&r, "/ogc/collections/communes/items?bbox=3.0,50.6,3.1,50.65&limit=1000").await;
+    let codes: Vec<&str> =
+        lille["features"].as_array().unwrap().iter().map(|f| f["properties"]["code"].as_str().unwrap()).collect();
+    assert!(codes.contains(&"59350") && !codes.contains(&"80021") && codes.len() < 100, "{codes:?}");
+
+    // One feature, with the same values as the JSON API.
+    let (status, _, f) = get(&r, "/ogc/collections/communes/items/62119").await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, _, values) = get(&r, "/api/values?indicator=population&layer=com&within=dep:62").await;
+    let pop = values["values"].as_array().unwrap().iter().find(|v| v["key"] == "com:62119").unwrap()["value"].clone();
+    assert!(pop.as_f64().unwrap() > 1000.0);
+    assert_eq!(f["properties"]["population"], pop);
+    assert_eq!(f["properties"]["nom"], "Béthune");
+    assert_eq!(f["geometry"]["type"], "MultiPolygon");
+    assert_eq!(get(&r, "/ogc/collections/communes/items/2A004").await.0, StatusCode::NOT_FOUND);
+}
+
+/// GDAL's OAPIF driver lists the collection and reads a feature with its values.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ogrinfo_reads_the_collection() {
+    let version = Command::new("ogrinfo").arg("--version").output();
+    assert!(
+        version.as_ref().is_ok_and(|o| o.status.success()),
+        "ogrinfo not found: install GDAL (apt-get install -y gdal-bin); .ci/run does"
+    );
+    let r = router().await;
+    let (_, _, values) = get(&r, "/api/values?indicator=population&layer=com&within=dep:62").await;
+    let pop = values["values"].as_array().unwrap().iter().find(|v| v["key"] == "com:62119").unwrap()["value"]
+        .as_f64()
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(async move { axum::serve(listener, r).await.unwrap() });
+    let url = format!("OAPIF:http://127.0.0.1:{port}/ogc");
+    let run = move |args: Vec<String>| {
+        tokio::task::spawn_blocking(move || {
+            let out = Command::new("ogrinfo").args(&args).env("GDAL_HTTP_TIMEOUT", "60").output().unwrap();
+            let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+            assert!(out.status.success(), "ogrinfo {args:?}: {text}");
+            text
+        })
+    };
+    let list = run(vec!["-ro".into(), "-so".into(), url.clone()]).await.unwrap();
+    assert!(list.contains("1: communes"), "{list}");
+    let feature =
+        run(vec!["-ro".into(), url, "communes".into(), "-where".into(), "code = '62119'".into()]).await.unwrap();
+    assert!(feature.contains("Feature Count: 1") || feature.contains("OGRFeature(communes)"), "{feature}");
+    assert!(feature.contains("nom (String) = Béthune"), "{feature}");
+    assert!(feature.contains(&format!("population (Real) = {pop}")), "population {pop}: {feature}");
+    assert!(feature.contains("MULTIPOLYGON"), "geometry");
+    server.abort();
+}

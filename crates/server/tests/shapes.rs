@@ -1,0 +1,270 @@
+//! Commune shapes over HTTP: vector tiles decoded by an independent reader, feature ids,
+//! GeoJSON, and a thousand malformed requests that must all be 4xx JSON errors.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use echelle_server::{AppState, app};
+use serde_json::Value;
+use tower::ServiceExt;
+
+fn test_store() -> PathBuf {
+    let root = std::env::var("ECHELLE_TEST_STORE")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../.cache/test-store").to_string());
+    let root = PathBuf::from(root);
+    assert!(root.join("catalog.sqlite").exists(), "no test store at {}: run scripts/test", root.display());
+    root
+}
+
+async fn router() -> axum::Router {
+    app(AppState::open(&test_store()).await.unwrap(), None, Duration::from_secs(30))
+}
+
+async fn raw(r: &axum::Router, uri: &str) -> (StatusCode, String, Vec<u8>) {
+    let response = r.clone().oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
+    let status = response.status();
+    let ct = response.headers().get("content-type").map(|h| h.to_str().unwrap().to_string()).unwrap_or_default();
+    (status, ct, axum::body::to_bytes(response.into_body(), 1 << 28).await.unwrap().to_vec())
+}
+
+async fn json(r: &axum::Router, uri: &str) -> (StatusCode, Value) {
+    let (s, _, b) = raw(r, uri).await;
+    (s, serde_json::from_slice(&b).unwrap_or(Value::Null))
+}
+
+// ---- a minimal protobuf reader, written from the MVT 2.1 specification
+
+fn varint(b: &[u8], i: &mut usize) -> u64 {
+    let (mut v, mut shift) = (0u64, 0);
+    loop {
+        let byte = b[*i];
+        *i += 1;
+        v |= u64::from(byte & 0x7f) << shift;
+        if byte < 0x80 {
+            return v;
+        }
+        shift += 7;
+    }
+}
+
+/// (field number, varint value or bytes) of each field of a message.
+fn fields(b: &[u8]) -> Vec<(u64, Result<u64, Vec<u8>>)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let key = varint(b, &mut i);
+        match key & 7 {
+            0 => out.push((key >> 3, Ok(varint(b, &mut i)))),
+            2 => {
+                let n = varint(b, &mut i) as usize;
+                out.push((key >> 3, Err(b[i..i + n].to_vec())));
+                i += n;
+            }
+            w => panic!("unexpected wire type {w}"),
+        }
+    }
+    out
+}
+
+fn packed(b: &[u8]) -> Vec<u64> {
+    let mut i = 0;
+    let mut out = Vec::new();
+    while i < b.len() {
+        out.push(varint(b, &mut i));
+    }
+    out
+}
+
+struct Feature {
+    id: u64,
+    key: String,
+    rings: Vec<Vec<(i64, i64)>>,
+}
+
+fn decode(tile: &[u8]) -> (String, u64, Vec<Feature>) {
+    let layers: Vec<Vec<u8>> = fields(tile).into_iter().filter(|f| f.0 == 3).map(|f| f.1.unwrap_err()).collect();
+    assert_eq!(layers.len(), 1, "one layer");
+    let layer = fields(&layers[0]);
+    let text = |f: &Result<u64, Vec<u8>>| String::from_utf8(f.clone().unwrap_err()).unwrap();
+    let name = layer.iter().find(|f| f.0 == 1).map(|f| text(&f.1)).unwrap();
+    let extent = layer.iter().find(|f| f.0 == 5).map(|f| *f.1.as_ref().unwrap()).unwrap();
+    let keys: Vec<String> = layer.iter().filter(|f| f.0 == 3).map(|f| text(&f.1)).collect();
+    let values: Vec<String> =
+        layer.iter().filter(|f| f.0 == 4).map(|f| text(&fields(f.1.as_ref().unwrap_err())[0].1)).collect();
+    let mut features = Vec::new();
+    for f in layer.iter().filter(|f| f.0 == 2) {
+        let ff = fields(f.1.as_ref().unwrap_err());
+        let id = ff.iter().find(|x| x.0 == 1).map(|x| *x.1.as_ref().unwrap()).unwrap();
+        let tags = packed(ff.iter().find(|x| x.0 == 2).unwrap().1.as_ref().unwrap_err());
+        let kidx = tags.chunks(2).find(|t| keys[t[0] as usize] == "key").unwrap()[1];
+        assert_eq!(ff.iter().find(|x| x.0 == 3).unwrap().1, Ok(3), "polygon");
+        let geom = packed(ff.iter().find(|x| x.0 == 4).unwrap().1.as_ref().unwrap_err());
+        let (mut i, mut cur, mut rings) = (0, (0i64, 0i64), Vec::new());
+        let unzig = |v: u64| ((v >> 1) as i64) ^ -((v & 1) as i64);
+        let mut ring = Vec::new();
+        while i < geom.len() {
+            let (cmd, count) = (geom[i] & 7, geom[i] >> 3);
+            i += 1;
+            match cmd {
+                1 | 2 => {
+                    for _ in 0..count {
+                        cur = (cur.0 + unzig(geom[i]), cur.1 + unzig(geom[i + 1]));
+                        i += 2;
+                        ring.push(cur);
+                    }
+                }
+                7 => rings.push(std::mem::take(&mut ring)),
+                c => panic!("command {c}"),
+            }
+        }
+        features.push(Feature { id, key: values[kidx as usize].clone(), rings });
+    }
+    (name, extent, features)
+}
+
+fn area2(ring: &[(i64, i64)]) -> i64 {
+    (0..ring.len()).map(|i| ring[i].0 * ring[(i + 1) % ring.len()].1 - ring[(i + 1) % ring.len()].0 * ring[i].1).sum()
+}
+
+/// The tile holding a point at zoom z.
+fn tile_of(lon: f64, lat: f64, z: u32) -> (u32, u32) {
+    let n = f64::from(1 << z);
+    let lat = lat.to_radians();
+    (
+        ((lon + 180.0) / 360.0 * n) as u32,
+        ((1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n) as u32,
+    )
+}
+
+#[tokio::test]
+async fn tiles_carry_the_communes_with_their_feature_ids() {
+    let r = router().await;
+    let (status, ids) = json(&r, "/api/feature-ids?layer=com").await;
+    assert_eq!(status, StatusCode::OK, "{ids}");
+    let ids = ids["ids"].as_object().unwrap();
+    // Every commune of Hauts-de-France with a shape, and none outside it.
+    let (_, region) = json(&r, "/api/territory/reg:32").await;
+    let n_region = region["communes"].as_u64().unwrap() as usize;
+    assert!(ids.len() <= n_region && ids.len() + 10 >= n_region, "{} of {n_region}", ids.len());
+    assert!(ids.keys().all(|k| ["com:02", "com:59", "com:60", "com:62", "com:80"].iter().any(|p| k.starts_with(p))));
+    let bethune = ids["com:62119"].as_u64().unwrap();
+
+    for z in [6, 9, 12] {
+        let (x, y) = tile_of(2.6405, 50.5303, z);
+        let (status, ct, body) = raw(&r, &format!("/tiles/com/{z}/{x}/{y}.mvt")).await;
+        assert_eq!((status, ct.as_str()), (StatusCode::OK, "application/vnd.mapbox-vector-tile"));
+        let (name, extent, features) = decode(&body);
+        assert_eq!((name.as_str(), extent), ("com", 4096));
+        let f = features.iter().find(|f| f.id == bethune).unwrap_or_else(|| panic!("Béthune not in z{z} tile"));
+        assert_eq!(f.key, "com:62119");
+        for f in &features {
+            assert_eq!(ids[&f.key].as_u64(), Some(f.id), "feature id of {}", f.key);
+            assert!(area2(&f.rings[0]) > 0, "exterior ring of {} clockwise (y down)", f.key);
+            assert!(f.rings.iter().flatten().all(|p| (-65..=4161).contains(&p.0) && (-65..=4161).contains(&p.1)));
+        }
+    }
+    // A tile far from Hauts-de-France (the Pacific) is empty but valid.
+    let (status, _, body) = raw(&r, "/tiles/com/8/5/120.mvt").await;
+    assert_eq!((status, body.len()), (StatusCode::OK, 0));
+}
+
+#[tokio::test]
+async fn geojson_shapes_within_a_territory() {
+    let r = router().await;
+    let (status, _, body) = raw(&r, "/api/shapes?layer=com&within=per:mel").await;
+    assert_eq!(status, StatusCode::OK);
+    let fc: Value = serde_json::from_slice(&body).unwrap();
+    let (_, mel) = json(&r, "/api/territory/per:mel").await;
+    assert_eq!(fc["features"].as_array().unwrap().len() as u64, mel["communes"].as_u64().unwrap());
+    let lille = fc["features"].as_array().unwrap().iter().find(|f| f["properties"]["code"] == "59350").unwrap();
+    assert_eq!(lille["geometry"]["type"], "MultiPolygon");
+    let ring = lille["geometry"]["coordinates"][0][0].as_array().unwrap();
+    assert!(ring.iter().all(|p| (2.9..3.2).contains(&p[0].as_f64().unwrap())), "Lille's longitudes");
+    assert_eq!(json(&r, "/api/shapes?layer=epci").await.0, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn a_thousand_bad_requests_are_4xx_json() {
+    let r = router().await;
+    let mut uris: Vec<String> = Vec::new();
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let junk = ["-1", "17", "99", "4294967296", "1e3", "0x10", "", "%00", "..", "a", "1.5", "٣", "00000000001"];
+    for _ in 0..700 {
+        let z = 1 + next() % 16;
+        let pick = |v: u64| junk[(v % junk.len() as u64) as usize].to_string();
+        let (a, b, c) = (next(), next(), next());
+        uris.push(match a % 5 {
+            0 => format!("/tiles/com/{z}/{}/0.mvt", (1u64 << z) + b % 1000),
+            1 => format!("/tiles/com/{z}/0/{}.mvt", (1u64 << z) + c % 1000),
+            2 => format!("/tiles/com/{}/{}/{}.mvt", 17 + b % 1000, b % 4, c % 4),
+            3 => format!("/tiles/com/{}/{}/{}.mvt", pick(a), pick(b), pick(c)),
+            _ => format!("/tiles/com/{z}/0/{}", pick(c)),
+        });
+    }
+    for i in 0..150 {
+        uris.push(format!("/api/feature-ids?layer={}", ["epci", "xx", "", "com%00", "iris"][i % 5]));
+        uris.push(format!(
+            "/api/shapes?layer=com&within={}",
+            ["com:00000", "per:nope", "zz:1", "%FF", "59350x"][i % 5]
+        ));
+    }
+    for i in 0..40 {
+        uris.push(
+            ["/tiles/com/11/0/", "/tiles/x", "/tiles/com/1/1/1/1.mvt", "/ogc/nope", "/ogc/collections/communes/x/y"]
+                [i % 5]
+                .to_string(),
+        );
+    }
+    for i in 0..60 {
+        uris.push(format!(
+            "/ogc/collections/{}",
+            [
+                "nope",
+                "communes/items/99999",
+                "communes/items?limit=-1",
+                "communes/items?limit=abc",
+                "communes/items?offset=1e9",
+                "communes/items?bbox=1,2,3",
+                "communes/items?bbox=a,b,c,d",
+                "communes/items?bbox=3,3,1,1",
+                "communes/items?limit=10001",
+                "x/items"
+            ][i % 10]
+        ));
+    }
+    assert!(uris.len() >= 1000);
+    for uri in &uris {
+        let (status, ct, body) = raw(&r, uri).await;
+        assert!(status.is_client_error(), "{uri}: {status}");
+        assert!(ct.starts_with("application/json"), "{uri}: {ct}");
+        let v: Value = serde_json::from_slice(&body).unwrap_or_else(|_| panic!("{uri}: not JSON"));
+        assert!(v["error"].as_str().is_some_and(|e| !e.is_empty()), "{uri}: {v}");
+    }
+}
+
+#[tokio::test]
+async fn routes_outside_the_api_are_documented() {
+    let r = router().await;
+    let (_, doc) = json(&r, "/api/openapi.json").await;
+    let paths = doc["paths"].as_object().unwrap();
+    let src = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+    let mut n = 0;
+    for (file, prefix) in [("shapes.rs", "/tiles"), ("ogc.rs", "/ogc")] {
+        let text = std::fs::read_to_string(format!("{src}/{file}")).unwrap();
+        for line in text.lines().filter(|l| l.trim_start().starts_with(".route(\"")) {
+            let route = format!("{prefix}{}", line.split('"').nth(1).unwrap()).trim_end_matches('/').to_string();
+            let documented = if route.starts_with("/tiles/") { format!("{route}.mvt") } else { route };
+            assert!(paths.contains_key(&documented), "{documented} is not documented");
+            n += 1;
+        }
+    }
+    assert_eq!(n, 7);
+}
