@@ -131,7 +131,16 @@ async function setupMap() {
     ...base,
     paint: {
       'fill-color': '#1f4fbf',
-      'fill-opacity': ['case', ['boolean', ['feature-state', 'sel'], false], 0.55, 0] as never,
+      'fill-opacity': ['case', ['boolean', ['feature-state', 'sel'], false], 0.25, 0] as never,
+    },
+  });
+  map.addLayer({
+    id: 'com-sel-line',
+    type: 'line',
+    ...base,
+    paint: {
+      'line-color': '#1f4fbf',
+      'line-width': ['case', ['boolean', ['feature-state', 'sel'], false], 2.5, 0] as never,
     },
   });
   map.addLayer({
@@ -344,11 +353,11 @@ function tableHtml(table: Table, id: string): string {
     return `<tr data-indicator="${esc(i.id)}"><th scope="row">${esc(i.label)}${i.synthetic ? ` <em class="synthetic">${esc(t.legend.synthetic)}</em>` : ''}</th>
       <td>${esc(i.unit)}</td>${cells}<td class="src">${esc(i.source)}</td><td class="src">${esc(i.vintage)}</td></tr>`;
   };
-  return `<table id="${id}" class="values">
+  return `<div class="tablewrap"><table id="${id}" class="values">
     <thead><tr><th>${esc(t.portrait.indicator)}</th><th>${esc(t.portrait.unit)}</th>
       ${cols.map((c) => `<th class="num"><a href="#/portrait/${esc(c.key.split('!')[0])}">${esc(c.name)}</a></th>`).join('')}
       <th>${esc(t.portrait.source)}</th><th>${esc(t.portrait.vintage)}</th></tr></thead>
-    <tbody>${table.indicators.map(row).join('')}</tbody></table>`;
+    <tbody>${table.indicators.map(row).join('')}</tbody></table></div>`;
 }
 
 function exportTableOf(name: string, table: Table): ExportTable {
