@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +30,45 @@ const api = async (path) => {
   assert.equal(r.status, 200, path);
   return r.json();
 };
-const shot = (name) => page.screenshot({ path: join(shots, `${name}.png`) });
+const shot = (name, p = page) => p.screenshot({ path: join(shots, `${name}.png`) });
+/** Clicks what starts a download; the file's suggested name and bytes (a copy is kept with the screenshots). */
+const downloaded = async (selector, keep) => {
+  const [d] = await Promise.all([page.waitForEvent('download'), page.click(selector)]);
+  const bytes = readFileSync(await d.path());
+  if (keep) writeFileSync(join(shots, keep), bytes);
+  return { name: d.suggestedFilename(), bytes, text: () => bytes.toString('utf8') };
+};
+/** The fields of one CSV line (RFC 4180 quoting, no line breaks inside fields). */
+const csvFields = (line, sep) => {
+  const out = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') (cur += '"'), i++;
+      else if (c === '"') quoted = false;
+      else cur += c;
+    } else if (c === '"') quoted = true;
+    else if (c === sep) out.push(cur), (cur = '');
+    else cur += c;
+  }
+  out.push(cur);
+  return out;
+};
+/** Parses an SVG document in the page; its root name, the parser's error if any, and its texts. */
+const parseSvg = (text) =>
+  page.evaluate((t) => {
+    const doc = new DOMParser().parseFromString(t, 'image/svg+xml');
+    const error = doc.querySelector('parsererror');
+    return {
+      root: doc.documentElement.localName,
+      error: error ? error.textContent : null,
+      texts: [...doc.querySelectorAll('text')].map((x) => x.textContent),
+      paths: doc.querySelectorAll('#shapes path').length,
+      titles: [...doc.querySelectorAll('#shapes path title')].map((x) => x.textContent),
+    };
+  }, text);
 const mapIdle = () =>
   page.waitForFunction(() => {
     const m = window.echelle?.map;
@@ -129,6 +167,74 @@ test('switching indicator and class breaks changes the legend, not the geometry'
   await page.selectOption('#method', 'quantile');
 });
 
+test('the hover label follows the pointer, names the commune with its value, and goes on leave', async () => {
+  await page.evaluate(() => window.echelle.map.jumpTo({ center: [2.6405, 50.5303], zoom: 11 }));
+  await mapIdle();
+  const values = await api('/api/values?indicator=share_65_plus&layer=com&within=reg:32');
+  const byKey = new Map(values.values.map((v) => [v.key, v]));
+  const box = await page.locator('#map canvas').boundingBox();
+  const seen = new Set();
+  for (const [dx, dy] of [[0, 0], [130, 90], [-180, -120]]) {
+    const x = box.width / 2 + dx;
+    const y = box.height / 2 + dy;
+    await page.mouse.move(box.x + x, box.y + y, { steps: 4 });
+    const key = await page.evaluate(([x, y]) => window.echelle.map.queryRenderedFeatures([x, y], { layers: ['com-fill'] })[0]?.properties.key, [x, y]);
+    assert.ok(key, `a commune under (${x}, ${y})`);
+    const row = byKey.get(key);
+    const expected = `${row.name} — ${row.value === null ? 'n/d' : `${fr(row.value, values.indicator.decimals)} %`}`;
+    await page.waitForFunction((t) => document.querySelector('#hover').textContent === t && !document.querySelector('#hover').hidden, expected);
+    const label = await page.locator('#hover').boundingBox();
+    // Next to the pointer (right-below, or left/above near the edges), not parked in a corner.
+    assert.ok(Math.abs(label.x - (box.x + x)) < label.width + 30 && Math.abs(label.y - (box.y + y)) < label.height + 30, JSON.stringify({ label, x, y }));
+    seen.add(key);
+  }
+  assert.equal(seen.size, 3, 'three different communes');
+  await shot('07-hover-label');
+  // Leaving the map hides the label.
+  await page.mouse.move(5, 5);
+  await page.waitForFunction(() => document.querySelector('#hover').hidden);
+});
+
+test('switching layer draws EPCI shapes from their own tiles, with EPCI in the legend', async () => {
+  const ids = await api('/api/feature-ids?layer=epci');
+  const values = await api('/api/values?indicator=share_65_plus&layer=epci&within=reg:32');
+  await page.evaluate(() => window.echelle.map.jumpTo({ center: [2.75, 50.2], zoom: 7.5 }));
+  await page.selectOption('#layer', 'epci');
+  await page.waitForFunction(() => window.echelle.state.shown === 'epci' && document.querySelector('#legend li')?.textContent.includes('EPCI'));
+  await mapIdle();
+  const items = await page.$$eval('#legend li', (l) => l.map((x) => x.textContent));
+  const total = items.map((t) => Number(t.match(/\((\d+) EPCI\)/)[1])).reduce((a, b) => a + b, 0);
+  assert.equal(total, values.values.length, items.join('\n'));
+  // What is drawn are EPCI polygons (keys epci:…, ids from /api/feature-ids?layer=epci), and no commune layer.
+  const drawn = await page.evaluate(() => {
+    const m = window.echelle.map;
+    const f = m.queryRenderedFeatures({ layers: ['epci-fill'] });
+    return { keys: [...new Set(f.map((x) => x.properties.key))], ids: f.map((x) => [x.properties.key, x.id]), com: m.getLayoutProperty('com-fill', 'visibility') };
+  });
+  assert.equal(drawn.com, 'none');
+  assert.ok(drawn.keys.length > 10, `${drawn.keys.length} EPCI drawn`);
+  assert.ok(drawn.keys.every((k) => k.startsWith('epci:')));
+  for (const [k, id] of drawn.ids) assert.equal(ids.ids[k], id, k);
+  // The values table lists EPCI.
+  await page.waitForFunction(() => document.querySelector('#map-values a')?.getAttribute('href').startsWith('#/portrait/epci:'));
+  await shot('08-map-epci');
+  // A click on an EPCI opens its portrait.
+  const point = await page.evaluate(() => {
+    const m = window.echelle.map;
+    const c = m.project([3.06, 50.63]);
+    return [c.x, c.y, m.queryRenderedFeatures([c.x, c.y], { layers: ['epci-fill'] })[0]?.properties.key];
+  });
+  const box = await page.locator('#map canvas').boundingBox();
+  await page.mouse.click(box.x + point[0], box.y + point[1]);
+  await page.waitForSelector('#portrait-title');
+  assert.equal(new URL(page.url()).hash, `#/portrait/${point[2]}`);
+  assert.match(await page.textContent('#portrait-title'), /EPCI/);
+  await page.evaluate(() => (location.hash = '#/carte'));
+  await page.selectOption('#layer', 'com');
+  await page.waitForFunction(() => window.echelle.state.shown === 'com' && document.querySelector('#legend li')?.textContent.includes('commune'));
+  await mapIdle();
+});
+
 test('clicking a commune opens its portrait with a permanent link', async () => {
   await page.evaluate(() => window.echelle.map.jumpTo({ center: [2.6405, 50.5303], zoom: 12 }));
   await mapIdle();
@@ -166,6 +272,49 @@ test('exports the portrait table as CSV for spreadsheets and plain', async () =>
   const ptext = readFileSync(await plain.path(), 'utf8');
   assert.notEqual(ptext.charCodeAt(0), 0xfeff);
   assert.match(ptext.split('\r\n')[0], /^indicateur,unité,Béthune \(com:62119\),/);
+  // Both end with the source line.
+  assert.match(csvFields(lines[lines.length - 1], ';')[0], /^Source : /);
+  assert.match(csvFields(ptext.trim().split('\r\n').pop(), ',')[0], /^Source : /);
+});
+
+test('exports the values table as CSV, XLSX and Parquet', async () => {
+  await page.evaluate(() => (location.hash = '#/carte'));
+  await page.waitForSelector('#map-values');
+  const values = await api('/api/values?indicator=share_65_plus&layer=com&within=reg:32');
+  const sheet = await downloaded('#export-csv-sheet');
+  const text = sheet.text();
+  assert.equal(text.charCodeAt(0), 0xfeff, 'UTF-8 BOM');
+  const lines = text.slice(1).trim().split('\r\n');
+  assert.equal(lines[0], 'code;territoire;valeur (%);unité;source;millésime;synthétique');
+  assert.equal(lines.length, values.values.length + 2, 'header, one line per commune, source line');
+  const first = values.values.filter((v) => v.value !== null).sort((a, b) => b.value - a.value)[0];
+  assert.deepEqual(csvFields(lines[1], ';').slice(0, 4), [first.key, first.name, String(first.value).replace('.', ','), '%'], lines[1]);
+  assert.deepEqual(csvFields(lines[lines.length - 1], ';'), [`Source : ${values.indicator.source} (millésime ${values.indicator.vintage})`]);
+  const xlsx = await downloaded('#export-xlsx');
+  assert.equal(xlsx.bytes.subarray(0, 2).toString('latin1'), 'PK', 'XLSX is a zip');
+  assert.match(xlsx.name, /\.xlsx$/);
+  assert.ok(xlsx.bytes.includes(Buffer.from('xl/worksheets/')), 'has a worksheet');
+  const parquet = await downloaded('#export-parquet');
+  assert.equal(parquet.bytes.subarray(0, 4).toString('latin1'), 'PAR1');
+  assert.equal(parquet.bytes.subarray(-4).toString('latin1'), 'PAR1');
+  assert.match(parquet.name, /\.parquet$/);
+  assert.ok(await page.isHidden('#export-status'), 'no export error shown');
+});
+
+test('exports the layer with its values as GeoJSON and GeoPackage', async () => {
+  const values = await api('/api/values?indicator=share_65_plus&layer=com&within=reg:32');
+  const href = await page.getAttribute('#export-geojson', 'href');
+  assert.match(href, /layer=com&within=reg%3A32&indicators=share_65_plus&format=geojson/);
+  const gj = JSON.parse((await downloaded('#export-geojson')).text());
+  assert.equal(gj.type, 'FeatureCollection');
+  const withShapes = await api('/api/feature-ids?layer=com');
+  assert.equal(gj.features.length, values.values.filter((v) => v.key in withShapes.ids).length);
+  const one = gj.features.find((f) => f.properties.code === '62119');
+  assert.equal(one.properties.name, 'Béthune');
+  assert.equal(one.properties.share_65_plus, values.values.find((v) => v.key === 'com:62119').value);
+  const gpkg = await downloaded('#export-gpkg');
+  assert.equal(gpkg.bytes.subarray(0, 16).toString('latin1'), 'SQLite format 3\0', 'GeoPackage is SQLite');
+  assert.match(gpkg.name, /\.gpkg$/);
 });
 
 test('exports the map as PNG with legend and source line', async () => {
@@ -174,6 +323,73 @@ test('exports the map as PNG with legend and source line', async () => {
   assert.deepEqual([...bytes.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
   assert.ok(bytes.length > 20_000, `${bytes.length} bytes`);
   assert.match(png.suggestedFilename(), /^carte-share_65_plus\.png$/);
+});
+
+test('exports the map as SVG with its shapes, legend and source line', async () => {
+  const legend = await page.$$eval('#legend li', (l) => l.map((x) => x.textContent));
+  const svg = await downloaded('#export-svg', 'map.svg');
+  assert.match(svg.name, /^carte-share_65_plus-com\.svg$/);
+  const doc = await parseSvg(svg.text());
+  assert.equal(doc.error, null, 'well-formed SVG');
+  assert.equal(doc.root, 'svg');
+  for (const label of legend) assert.ok(doc.texts.includes(label), `legend entry ${label}`);
+  const ind = (await api('/api/indicators')).find((i) => i.id === 'share_65_plus');
+  assert.ok(doc.texts.includes(`${ind.label} (${ind.unit})`), 'title with unit');
+  assert.ok(doc.texts.some((x) => x.startsWith('Source : ') && x.includes(ind.source) && x.includes(ind.vintage)), doc.texts.join('\n'));
+  // The communes in view: Béthune (the map is on it) and its neighbours, no more than the visible ones.
+  assert.ok(doc.titles.includes('Béthune'));
+  const visible = await page.evaluate(() => new Set(window.echelle.map.queryRenderedFeatures({ layers: ['com-fill'] }).map((f) => f.properties.key)).size);
+  assert.ok(doc.paths >= visible * 0.8 && doc.paths < 400, `${doc.paths} paths, ${visible} communes rendered`);
+});
+
+test('the portrait prints without map or controls, its table whole, and exports as PDF', async () => {
+  await page.goto(`${base}/#/portrait/epci:200093201`);
+  await page.waitForSelector('#portrait-table');
+  await page.emulateMedia({ media: 'print' });
+  for (const hidden of ['#mapwrap', 'header', '#controls', '#table-exports', '#against-form', '#portrait-print'])
+    assert.equal(await page.$eval(hidden, (e) => getComputedStyle(e).display), 'none', hidden);
+  const fit = await page.evaluate(() => {
+    const t = document.querySelector('#portrait-table');
+    return { table: t.getBoundingClientRect().right, page: document.documentElement.clientWidth, rows: t.querySelectorAll('tr[data-indicator]').length };
+  });
+  assert.ok(fit.table <= fit.page, JSON.stringify(fit));
+  await shot('09-portrait-print');
+  const pdf = await page.pdf({ format: 'A4', printBackground: true });
+  writeFileSync(join(shots, 'portrait-print.pdf'), pdf);
+  assert.equal(pdf.subarray(0, 4).toString('latin1'), '%PDF');
+  await page.emulateMedia({ media: 'screen' });
+  assert.equal(await page.$eval('#mapwrap', (e) => getComputedStyle(e).display), 'block');
+  // The server's PDF of the same portrait.
+  const p = await api('/api/portrait/epci:200093201');
+  assert.equal(await page.getAttribute('#portrait-pdf', 'href'), '/api/portrait/epci%3A200093201/pdf');
+  const file = await downloaded('#portrait-pdf', 'portrait.pdf');
+  assert.equal(file.bytes.subarray(0, 5).toString('latin1'), '%PDF-');
+  assert.ok(file.bytes.subarray(-1024).toString('latin1').includes('%%EOF'));
+  assert.ok(p.indicators.length > 0);
+});
+
+test('on a narrow screen the portrait table fits its panel', async () => {
+  const narrow = await page.context().newPage();
+  await narrow.setViewportSize({ width: 700, height: 900 });
+  await narrow.goto(`${base}/#/portrait/epci:200093201`);
+  await narrow.waitForSelector('#portrait-table');
+  const fit = await narrow.evaluate(() => {
+    const wrap = document.querySelector('.tablewrap');
+    const right = wrap.getBoundingClientRect().right;
+    const cells = [...document.querySelectorAll('#portrait-table td.num, #portrait-table th.num')];
+    return {
+      scroll: wrap.scrollWidth - wrap.clientWidth,
+      page: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      outside: cells.filter((c) => c.getBoundingClientRect().right > right + 0.5).map((c) => c.textContent),
+      cells: cells.length,
+    };
+  });
+  assert.ok(fit.cells > 10);
+  assert.deepEqual(fit.outside, [], 'every value inside the panel');
+  assert.equal(fit.scroll, 0, 'no horizontal scrolling in the table');
+  assert.equal(fit.page, 0, 'no horizontal scrolling of the page');
+  await shot('10-portrait-narrow', narrow);
+  await narrow.close();
 });
 
 test('compares two EPCI side by side', async () => {
@@ -192,10 +408,50 @@ test('compares two EPCI side by side', async () => {
   const pop = c.indicators.find((i) => i.id === 'population');
   const cells = await page.$$eval('#compare-table tr[data-indicator="population"] td.num', (h) => h.map((x) => x.textContent));
   assert.deepEqual(cells, pop.values.map((v) => fr(v, pop.decimals)));
+  // One small map per EPCI, captioned with its name, moving together.
+  await page.waitForFunction(() => document.querySelectorAll('#synced figure').length === 2);
+  const captions = await page.$$eval('#synced figcaption strong', (c) => c.map((x) => x.textContent));
+  assert.deepEqual(captions, c.columns.map((x) => x.name));
+  const syncedIdle = () =>
+    page.waitForFunction(() => window.echelle.synced?.maps.every((m) => m.loaded() && m.areTilesLoaded() && !m.isMoving()));
+  await syncedIdle();
+  await page.evaluate(() => window.echelle.synced.maps[0].jumpTo({ center: [2.9, 50.5], zoom: 9 }));
+  const cams = () => page.evaluate(() => window.echelle.synced.maps.map((m) => [m.getCenter().lng, m.getCenter().lat, m.getZoom()]));
+  let cam = await cams();
+  assert.deepEqual(cam[1].map((x) => x.toFixed(6)), cam[0].map((x) => x.toFixed(6)));
+  assert.equal(cam[1][2], 9);
+  // Dragging the second map with the mouse moves the first one.
+  const b = await page.locator('#synced-map-1 canvas').boundingBox();
+  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(b.x + b.width / 2 - 120, b.y + b.height / 2 + 40, { steps: 8 });
+  await page.mouse.up();
+  await syncedIdle();
+  cam = await cams();
+  assert.ok(cam[0][0] > 2.9 + 0.05, `the first map followed east (${cam[0][0]})`);
+  assert.deepEqual(cam[0].map((x) => x.toFixed(6)), cam[1].map((x) => x.toFixed(6)));
+  // Each map outlines its own EPCI: its communes are "in", the other EPCI's are not.
+  const members = await api('/api/territory/epci:200093201/members');
+  const inside = await page.evaluate((key) => {
+    const m = window.echelle.synced.maps;
+    const id = window.echelle.state.ids.ids[key];
+    return m.map((x) => x.getFeatureState({ source: 'com', sourceLayer: 'com', id }).in === true);
+  }, members[0].key);
+  assert.deepEqual(inside, [true, false]);
   await shot('04-compare-epci');
   await page.selectOption('#compare-perimeter', 'per:aml');
   await page.waitForFunction(() => document.querySelectorAll('#compare-table thead th.num').length === 2);
   assert.match(await page.textContent('#compare-table thead'), /Hauts-de-France hors/);
+  // Inside versus outside: both values in the table and on the two maps.
+  const io = await api('/api/compare?territories=per:aml');
+  await page.waitForFunction(() => document.querySelectorAll('#synced figure').length === 2 && document.querySelector('#synced figcaption strong')?.textContent.startsWith('Aire'));
+  const ioCaptions = await page.$$eval('#synced figcaption strong', (c) => c.map((x) => x.textContent));
+  assert.deepEqual(ioCaptions, io.columns.map((x) => x.name));
+  const ioPop = io.indicators.find((i) => i.id === 'population');
+  const ioCells = await page.$$eval('#compare-table tr[data-indicator="population"] td.num', (h) => h.map((x) => x.textContent));
+  assert.deepEqual(ioCells, ioPop.values.map((v) => fr(v, ioPop.decimals)));
+  await syncedIdle();
+  await shot('11-inside-outside-aml');
 });
 
 test('draws and saves a perimeter, usable at once', async () => {

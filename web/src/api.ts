@@ -64,7 +64,44 @@ export interface Territory {
   population: number | null;
 }
 
+export interface ShapeFeature {
+  properties: { key: string; name: string };
+  geometry: { type: 'MultiPolygon'; coordinates: [number, number][][][] } | { type: 'Polygon'; coordinates: [number, number][][] };
+}
+
+export interface ShapeCollection {
+  features: ShapeFeature[];
+}
+
+/** The body of POST /api/export/table. */
+export interface TableBody {
+  title: string;
+  source: string;
+  columns: string[];
+  rows: (string | number | null)[][];
+}
+
 export class ApiError extends Error {}
+
+/** A file produced by the server (export endpoints): its bytes and the name it suggests. */
+export async function fetchFile(url: string, init?: RequestInit): Promise<{ blob: Blob; filename: string | null }> {
+  const res = await fetch(url, init);
+  if (!res.ok) {
+    const body = await res.json().catch(() => null);
+    throw new ApiError(body && typeof body.error === 'string' ? body.error : `${res.status} ${res.statusText}`);
+  }
+  const cd = res.headers.get('content-disposition') ?? '';
+  const m = cd.match(/filename\*=UTF-8''([^;]+)/i) ?? cd.match(/filename="?([^";]+)"?/i);
+  return { blob: await res.blob(), filename: m ? decodeURIComponent(m[1]) : null };
+}
+
+export const exportUrls = {
+  table: (format: string) => `/api/export/table?format=${q(format)}`,
+  layer: (layer: string, within: string, indicators: string[], format: string) =>
+    `/api/export/layer?layer=${q(layer)}&within=${q(within)}&indicators=${q(indicators.join(','))}&format=${q(format)}`,
+  portraitPdf: (key: string, against: string[]) =>
+    `/api/portrait/${q(key)}/pdf${against.length ? `?against=${q(against.join(','))}` : ''}`,
+};
 
 async function call<T>(url: string, init?: RequestInit): Promise<T> {
   const res = await fetch(url, init);
@@ -79,7 +116,9 @@ export const api = {
   indicators: () => call<Indicator[]>('/api/indicators'),
   values: (indicator: string, layer: string, within?: string) =>
     call<Values>(`/api/values?indicator=${q(indicator)}&layer=${q(layer)}${within ? `&within=${q(within)}` : ''}`),
-  featureIds: () => call<FeatureIds>('/api/feature-ids?layer=com'),
+  featureIds: (layer: string) => call<FeatureIds>(`/api/feature-ids?layer=${q(layer)}`),
+  shapes: (layer: string, within: string) =>
+    call<ShapeCollection>(`/api/shapes?layer=${q(layer)}&within=${q(within)}`),
   portrait: (key: string, against: string[]) =>
     call<Table>(`/api/portrait/${q(key)}${against.length ? `?against=${q(against.join(','))}` : ''}`),
   compare: (keys: string[]) => call<Table>(`/api/compare?territories=${q(keys.join(','))}`),

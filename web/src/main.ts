@@ -1,35 +1,62 @@
-// The observatory in the browser: choropleth map of the communes of Hauts-de-France,
-// territory portraits, comparisons, a perimeter editor, CSV and PNG exports.
+// The observatory in the browser: choropleth map of Hauts-de-France at any layer
+// (communes, EPCI, arrondissements, départements, régions), territory portraits,
+// comparisons with synchronised maps, a perimeter editor, exports of every table
+// (CSV, XLSX, Parquet), of the layer (GeoJSON, GeoPackage), of the map (PNG, SVG) and of
+// the portrait (printable page, PDF).
 //
 //   #/carte                 map and the table of the mapped values
 //   #/portrait/<key>        a territory against its references (permanent link)
 //   #/comparer/<a>,<b>      two to four territories, or one perimeter against its outside
 //   #/perimetre             perimeter editor (click communes on the map)
 //
-// Geometry comes once, as vector tiles whose integer feature ids are the communes'
-// indices (/api/feature-ids maps keys to ids); an indicator's values are joined on the
-// client with feature-state, so changing indicator downloads no geometry again.
+// Geometry comes once per layer, as vector tiles (/tiles/{layer}/…, source-layer named
+// after the layer) whose integer feature ids /api/feature-ids?layer= maps to keys; an
+// indicator's values are joined on the client with feature-state, so changing indicator
+// downloads no geometry again.
 
 import maplibregl from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
 import './style.css';
-import { api, type Evaluated, type FeatureIds, type Indicator, type Table, type Values } from './api';
+import {
+  api,
+  type Evaluated,
+  exportUrls,
+  type FeatureIds,
+  fetchFile,
+  type Indicator,
+  type ShapeCollection,
+  type Table,
+  type Values,
+  type ValueRow,
+} from './api';
 import { breaks, classOf, MISSING_COLOR, type Method, palette } from './classify';
-import { download, type ExportTable, type LegendEntry, mapPng, toCsv } from './export';
+import { download, type ExportTable, type LegendEntry, mapPng, mapSvg, type SvgShape, toCsv } from './export';
 import { t } from './i18n';
+import { type Bounds, SyncedMaps, type SyncedSpec } from './synced';
 
 const REGION = 'reg:32';
+/** Layers the map can draw (each has its own tiles). */
+const MAP_LAYERS = ['com', 'epci', 'arr', 'dep', 'reg'];
+/** Fill colour of a shape that has no row in the values shown. */
+const NO_ROW = '#f7f7f7';
 
 const state = {
   indicators: [] as Indicator[],
   indicator: '',
+  layer: 'com',
+  /** The layer whose shapes are on screen (may lag `layer` while its tiles are set up). */
+  shown: '',
   within: REGION,
   method: 'quantile' as Method,
   classes: 5,
   manual: '',
   values: null as Values | null,
+  byKey: new Map<string, ValueRow>(),
+  colors: new Map<string, string>(),
   thresholds: [] as number[],
+  /** Commune feature ids (the selection and the synced maps use the commune tiles). */
   ids: null as FeatureIds | null,
+  idsBy: {} as Record<string, FeatureIds>,
   selected: new Set<string>(),
   table: null as ExportTable | null,
   legend: [] as LegendEntry[],
@@ -69,7 +96,10 @@ el('app').innerHTML = `
   <aside>
     <section id="controls">
       <label>${esc(t.map.indicator)} <select id="indicator"></select></label>
-      <label>${esc(t.map.within)} <select id="within"></select></label>
+      <div class="row">
+        <label>${esc(t.map.layer)} <select id="layer">${MAP_LAYERS.map((l) => `<option value="${l}">${esc(t.map.layers[l])}</option>`).join('')}</select></label>
+        <label>${esc(t.map.within)} <select id="within"></select></label>
+      </div>
       <div class="row">
         <label>${esc(t.map.method)} <select id="method">
           ${(Object.keys(t.map.methods) as Method[]).map((m) => `<option value="${m}">${esc(t.map.methods[m])}</option>`).join('')}
@@ -85,7 +115,16 @@ el('app').innerHTML = `
     <div id="map"></div>
     <div id="legend" aria-live="polite"></div>
     <div id="hover" hidden></div>
-    <button id="export-png" class="floating">${esc(t.export.png)}</button>
+    <div id="map-exports" class="floating exports">
+      <span>${esc(t.export.map)}</span>
+      <button id="export-png">${esc(t.export.png)}</button>
+      <button id="export-svg">${esc(t.export.svg)}</button>
+      <span>${esc(t.export.layer)}</span>
+      <a id="export-geojson" class="button" download>${esc(t.export.geojson)}</a>
+      <a id="export-gpkg" class="button" download>${esc(t.export.gpkg)}</a>
+      <span id="map-export-status" class="error" hidden></span>
+    </div>
+    <div id="synced" hidden></div>
   </section>
 </main>`;
 
@@ -110,8 +149,10 @@ map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-ri
 const mapReady = new Promise<void>((resolve) => map.on('load', () => resolve()));
 
 async function setupMap() {
-  state.ids = await api.featureIds();
+  state.ids = await api.featureIds('com');
+  state.idsBy.com = state.ids;
   await mapReady;
+  // The selection (perimeter editor, portrait) is drawn on the commune tiles above every layer.
   map.addSource('com', {
     type: 'vector',
     tiles: [`${location.origin}/tiles/com/{z}/{x}/{y}.mvt`],
@@ -119,12 +160,6 @@ async function setupMap() {
     bounds: state.ids.bounds,
   });
   const base = { source: 'com', 'source-layer': 'com' } as const;
-  map.addLayer({
-    id: 'com-fill',
-    type: 'fill',
-    ...base,
-    paint: { 'fill-color': ['coalesce', ['feature-state', 'color'], '#f7f7f7'] as never },
-  });
   map.addLayer({
     id: 'com-sel',
     type: 'fill',
@@ -143,12 +178,8 @@ async function setupMap() {
       'line-width': ['case', ['boolean', ['feature-state', 'sel'], false], 2.5, 0] as never,
     },
   });
-  map.addLayer({
-    id: 'com-line',
-    type: 'line',
-    ...base,
-    paint: { 'line-color': '#777', 'line-width': ['interpolate', ['linear'], ['zoom'], 6, 0.1, 10, 0.6] as never },
-  });
+  await ensureLayer('com');
+  showLayer('com');
   const [w, s, e, n] = state.ids.bounds;
   map.fitBounds(
     [
@@ -157,67 +188,145 @@ async function setupMap() {
     ],
     { padding: 20, animate: false },
   );
-  map.on('click', 'com-fill', (ev) => {
-    const f = ev.features?.[0];
-    const key = f?.properties?.key as string | undefined;
-    if (!key) return;
-    if (route().name === 'perimetre') toggleSelected(key);
-    else location.hash = `#/portrait/${key}`;
-  });
-  map.on('mousemove', 'com-fill', (ev) => {
-    const f = ev.features?.[0];
-    const hover = el('hover');
-    if (!f) return;
-    const key = f.properties?.key as string;
-    const row = state.values?.values.find((v) => v.key === key);
-    const ind = state.values?.indicator;
-    hover.hidden = false;
-    hover.textContent = `${f.properties?.name} — ${row && ind ? `${fmt(row.value, ind.decimals)} ${ind.unit}` : t.missing}`;
-    map.getCanvas().style.cursor = 'pointer';
-  });
-  map.on('mouseleave', 'com-fill', () => {
-    el('hover').hidden = true;
-    map.getCanvas().style.cursor = '';
-  });
+  map.on('mouseout', hideHover);
 }
 
-function idOf(key: string): number | undefined {
-  return state.ids?.ids[key];
+/** Sets up the tiles and style layers of `layer` once (hidden); throws when the server has no shapes for it. */
+async function ensureLayer(layer: string): Promise<FeatureIds> {
+  const known = state.idsBy[layer];
+  if (known && map.getLayer(`${layer}-fill`)) return known;
+  const ids = known ?? (await api.featureIds(layer));
+  state.idsBy[layer] = ids;
+  if (map.getLayer(`${layer}-fill`)) return ids;
+  if (!map.getSource(layer))
+    map.addSource(layer, {
+      type: 'vector',
+      tiles: [`${location.origin}/tiles/${layer}/{z}/{x}/{y}.mvt`],
+      maxzoom: 12,
+      bounds: ids.bounds,
+    });
+  const base = { source: layer, 'source-layer': layer } as const;
+  const hidden = { visibility: 'none' } as const;
+  map.addLayer(
+    {
+      id: `${layer}-fill`,
+      type: 'fill',
+      ...base,
+      layout: hidden,
+      paint: { 'fill-color': ['coalesce', ['feature-state', 'color'], NO_ROW] as never },
+    },
+    'com-sel',
+  );
+  const width = layer === 'com' ? [0.1, 0.6] : [0.6, 1.6];
+  map.addLayer(
+    {
+      id: `${layer}-line`,
+      type: 'line',
+      ...base,
+      layout: hidden,
+      paint: {
+        'line-color': layer === 'com' ? '#777' : '#444',
+        'line-width': ['interpolate', ['linear'], ['zoom'], 6, width[0], 10, width[1]] as never,
+      },
+    },
+    'com-sel',
+  );
+  map.on('click', `${layer}-fill`, (ev) => {
+    const key = ev.features?.[0]?.properties?.key as string | undefined;
+    if (!key) return;
+    if (route().name === 'perimetre') toggleTerritory(key);
+    else location.hash = `#/portrait/${key}`;
+  });
+  map.on('mousemove', `${layer}-fill`, (ev) => {
+    const f = ev.features?.[0];
+    if (!f || layer !== state.shown) return;
+    showHover(f.properties?.key as string, f.properties?.name as string | undefined, ev.point);
+  });
+  map.on('mouseleave', `${layer}-fill`, hideHover);
+  return ids;
+}
+
+function showLayer(layer: string) {
+  for (const l of MAP_LAYERS) {
+    if (!map.getLayer(`${l}-fill`)) continue;
+    const v = l === layer ? 'visible' : 'none';
+    map.setLayoutProperty(`${l}-fill`, 'visibility', v);
+    map.setLayoutProperty(`${l}-line`, 'visibility', v);
+  }
+  state.shown = layer;
+}
+
+/** The label under the pointer: name and value of the territory, next to the pointer, kept inside the map. */
+function showHover(key: string, name: string | undefined, point: { x: number; y: number }) {
+  const hover = el('hover');
+  const row = state.byKey.get(key);
+  const ind = state.values?.indicator;
+  hover.textContent = `${name ?? row?.name ?? key} — ${row && ind && row.value !== null ? `${fmt(row.value, ind.decimals)} ${ind.unit}` : t.missing}`;
+  hover.hidden = false;
+  const wrap = el('mapwrap');
+  const gap = 14;
+  let x = point.x + gap;
+  let y = point.y + gap;
+  if (x + hover.offsetWidth > wrap.clientWidth - 4) x = Math.max(4, point.x - gap - hover.offsetWidth);
+  if (y + hover.offsetHeight > wrap.clientHeight - 4) y = Math.max(4, point.y - gap - hover.offsetHeight);
+  hover.style.left = `${x}px`;
+  hover.style.top = `${y}px`;
+  map.getCanvas().style.cursor = 'pointer';
+}
+
+function hideHover() {
+  el('hover').hidden = true;
+  map.getCanvas().style.cursor = '';
+}
+
+function idOf(key: string, layer = 'com'): number | undefined {
+  return state.idsBy[layer]?.ids[key];
+}
+
+/** Class thresholds and colours of a set of values with the chosen method (null: bad manual breaks). */
+function classify(values: ValueRow[]) {
+  const nums = values.map((v) => v.value).filter((v): v is number => v !== null);
+  const th = breaks(state.method, nums, state.classes, state.manual);
+  if (th === null) return null;
+  const colors = palette(th.length + 1);
+  const colorOf = new Map<string, string>();
+  const counts = new Array(colors.length).fill(0);
+  let missing = 0;
+  for (const v of values) {
+    if (v.value === null) {
+      missing++;
+      colorOf.set(v.key, MISSING_COLOR);
+    } else {
+      const c = classOf(v.value, th);
+      counts[c]++;
+      colorOf.set(v.key, colors[c]);
+    }
+  }
+  return { th, colors, colorOf, counts, missing, nums };
 }
 
 function paint() {
-  if (!state.values || !state.ids || !map.getSource('com')) return;
-  const values = state.values.values;
-  const nums = values.map((v) => v.value).filter((v): v is number => v !== null);
-  const th = breaks(state.method, nums, state.classes, state.manual);
+  const layer = state.layer;
+  if (!state.values || !state.idsBy[layer] || !map.getSource(layer)) return;
+  const k = classify(state.values.values);
   const err = el('map-error');
-  if (th === null) {
+  if (k === null) {
     err.hidden = false;
     err.textContent = t.map.badManual;
     return;
   }
   err.hidden = true;
-  state.thresholds = th;
-  const colors = palette(th.length + 1);
-  map.removeFeatureState({ source: 'com', sourceLayer: 'com' });
-  const counts = new Array(colors.length).fill(0);
-  let missing = 0;
-  for (const v of values) {
-    const id = idOf(v.key);
-    let color = MISSING_COLOR;
-    if (v.value === null) missing++;
-    else {
-      const c = classOf(v.value, th);
-      counts[c]++;
-      color = colors[c];
-    }
-    if (id !== undefined) map.setFeatureState({ source: 'com', sourceLayer: 'com', id }, { color });
+  state.thresholds = k.th;
+  state.colors = k.colorOf;
+  map.removeFeatureState({ source: layer, sourceLayer: layer });
+  for (const [key, color] of k.colorOf) {
+    const id = idOf(key, layer);
+    if (id !== undefined) map.setFeatureState({ source: layer, sourceLayer: layer, id }, { color });
   }
-  for (const key of state.selected) {
-    const id = idOf(key);
-    if (id !== undefined) map.setFeatureState({ source: 'com', sourceLayer: 'com', id }, { sel: true });
-  }
-  renderLegend(colors, counts, missing, nums);
+  showLayer(layer);
+  for (const key of state.selected) setSel(key, true);
+  renderLegend(k.colors, k.counts, k.missing, k.nums);
+  updateLayerLinks();
 }
 
 function renderLegend(colors: string[], counts: number[], missing: number, nums: number[]) {
@@ -229,9 +338,9 @@ function renderLegend(colors: string[], counts: number[], missing: number, nums:
   const entries: LegendEntry[] = colors.map((color, i) => {
     const lo = i === 0 ? min : th[i - 1];
     const hi = i === colors.length - 1 ? max : th[i];
-    return { color, label: `${fmt(lo, d)} – ${fmt(hi, d)} (${t.legend.communes(counts[i])})` };
+    return { color, label: `${fmt(lo, d)} – ${fmt(hi, d)} (${t.legend.count(counts[i], state.layer)})` };
   });
-  entries.push({ color: MISSING_COLOR, label: `${t.legend.missing} (${t.legend.communes(missing)})` });
+  entries.push({ color: MISSING_COLOR, label: `${t.legend.missing} (${t.legend.count(missing, state.layer)})` });
   state.legend = entries;
   el('legend').innerHTML = `
     <h2 id="legend-title">${esc(ind.label)}</h2>
@@ -243,14 +352,17 @@ function renderLegend(colors: string[], counts: number[], missing: number, nums:
     <p class="source">${esc(t.map.shapesNote)}</p>`;
 }
 
+let loadSeq = 0;
+
 async function loadValues() {
   if (!state.indicator) return;
+  const seq = ++loadSeq;
   el('legend').innerHTML = `<p>${esc(t.map.loading)}</p>`;
   try {
-    const within = state.within;
-    const v = await api.values(state.indicator, 'com', within);
-    if (within !== state.within) return;
+    const v = await api.values(state.indicator, state.layer, state.within);
+    if (seq !== loadSeq) return;
     state.values = v;
+    state.byKey = new Map(v.values.map((r) => [r.key, r]));
     paint();
     if (route().name === 'carte') renderValuesView();
   } catch (e) {
@@ -273,6 +385,23 @@ async function setupControls() {
     loadValues();
   };
   await refreshPerimeters();
+  const layer = el<HTMLSelectElement>('layer');
+  layer.onchange = async () => {
+    const previous = state.layer;
+    const err = el('map-error');
+    try {
+      await mapReady;
+      await ensureLayer(layer.value);
+      err.hidden = true;
+    } catch (e) {
+      err.hidden = false;
+      err.textContent = t.map.noShapes(t.map.layers[layer.value] ?? layer.value, (e as Error).message);
+      layer.value = previous;
+      return;
+    }
+    state.layer = layer.value;
+    loadValues();
+  };
   const within = el<HTMLSelectElement>('within');
   within.onchange = () => {
     state.within = within.value;
@@ -351,19 +480,22 @@ function tableHtml(table: Table, id: string): string {
       })
       .join('');
     return `<tr data-indicator="${esc(i.id)}"><th scope="row">${esc(i.label)}${i.synthetic ? ` <em class="synthetic">${esc(t.legend.synthetic)}</em>` : ''}</th>
-      <td>${esc(i.unit)}</td>${cells}<td class="src">${esc(i.source)}</td><td class="src">${esc(i.vintage)}</td></tr>`;
+      <td>${esc(i.unit)}</td>${cells}</tr>
+      <tr class="srcrow"><td colspan="${cols.length + 2}" class="src">${esc(t.legend.source)} : ${esc(i.source ?? t.missing)} — <span class="vintage">${esc(t.legend.vintage.toLowerCase())} ${esc(i.vintage ?? t.missing)}</span></td></tr>`;
   };
   return `<div class="tablewrap"><table id="${id}" class="values">
     <thead><tr><th>${esc(t.portrait.indicator)}</th><th>${esc(t.portrait.unit)}</th>
       ${cols.map((c) => `<th class="num"><a href="#/portrait/${esc(c.key.split('!')[0])}">${esc(c.name)}</a></th>`).join('')}
-      <th>${esc(t.portrait.source)}</th><th>${esc(t.portrait.vintage)}</th></tr></thead>
+</tr></thead>
     <tbody>${table.indicators.map(row).join('')}</tbody></table></div>`;
 }
 
-function exportTableOf(name: string, table: Table): ExportTable {
+function exportTableOf(name: string, title: string, table: Table): ExportTable {
   const c = t.export.columns;
   return {
     name,
+    title,
+    source: t.export.tableSource,
     header: [c.indicator, c.unit, ...table.columns.map((x) => `${x.name} (${x.key})`), c.source, c.vintage, c.synthetic],
     rows: table.indicators.map((i) => [
       i.label,
@@ -376,19 +508,51 @@ function exportTableOf(name: string, table: Table): ExportTable {
   };
 }
 
+/** The export menu of the table on screen (one table per view). */
 function exportButtons(): string {
-  return `<div class="exports">
+  return `<div class="exports" id="table-exports"><span>${esc(t.export.table)}</span>
     <button id="export-csv-sheet">${esc(t.export.csvSheet)}</button>
-    <button id="export-csv">${esc(t.export.csvPlain)}</button></div>`;
+    <button id="export-csv">${esc(t.export.csvPlain)}</button>
+    <button id="export-xlsx" data-format="xlsx">${esc(t.export.xlsx)}</button>
+    <button id="export-parquet" data-format="parquet">${esc(t.export.parquet)}</button>
+    <span id="export-status" class="error" hidden></span></div>`;
 }
 
 function wireExports() {
-  const go = (spreadsheet: boolean) => () => {
-    if (!state.table) return;
-    download(`${state.table.name}${spreadsheet ? '-tableur' : ''}.csv`, toCsv(state.table, spreadsheet, t.missing));
+  const csv = (spreadsheet: boolean) => () => {
+    const tb = state.table;
+    if (!tb) return;
+    download(`${tb.name}${spreadsheet ? '-tableur' : ''}.csv`, toCsv(tb, spreadsheet, t.missing, t.export.sourceLine(tb.source)));
   };
-  el('export-csv-sheet').onclick = go(true);
-  el('export-csv').onclick = go(false);
+  el('export-csv-sheet').onclick = csv(true);
+  el('export-csv').onclick = csv(false);
+  const status = el('export-status');
+  const server = (format: string, ext: string) => async () => {
+    const tb = state.table;
+    if (!tb) return;
+    status.hidden = true;
+    try {
+      const { blob, filename } = await fetchFile(exportUrls.table(format), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ title: tb.title, source: tb.source, columns: tb.header, rows: tb.rows }),
+      });
+      download(filename ?? `${tb.name}.${ext}`, blob);
+    } catch (e) {
+      status.hidden = false;
+      status.textContent = t.export.failed((e as Error).message);
+    }
+  };
+  el('export-xlsx').onclick = server('xlsx', 'xlsx');
+  el('export-parquet').onclick = server('parquet', 'parquet');
+}
+
+/** The layer export links follow the map: layer, territory shown, indicator. */
+function updateLayerLinks() {
+  for (const format of ['geojson', 'gpkg']) {
+    const a = el<HTMLAnchorElement>(`export-${format}`);
+    a.href = exportUrls.layer(state.layer, state.within, [state.indicator], format);
+  }
 }
 
 // ------------------------------------------------------------------ views
@@ -413,7 +577,9 @@ function renderValuesView() {
   const c = t.export.columns;
   const rows = [...v.values].sort((a, b) => (b.value ?? -Infinity) - (a.value ?? -Infinity));
   state.table = {
-    name: `${v.indicator.id}-${state.within.replace(':', '-')}`,
+    name: `${v.indicator.id}-${state.layer}-${state.within.replace(':', '-')}`,
+    title: `${v.indicator.label} — ${t.map.layers[state.layer]} — ${el<HTMLSelectElement>('within').selectedOptions[0]?.textContent ?? state.within}`,
+    source: provenance(v.indicator),
     header: [c.key, c.name, `${c.value} (${v.indicator.unit})`, c.unit, c.source, c.vintage, c.synthetic],
     rows: rows.map((r) => [r.key, r.name, r.value, v.indicator.unit, v.indicator.source, v.indicator.vintage, v.indicator.synthetic ? t.export.yes : t.export.no]),
   };
@@ -434,17 +600,21 @@ async function renderPortrait(key: string, query: URLSearchParams) {
   try {
     const p = await api.portrait(key, against);
     const terr = p.territory!;
-    state.table = exportTableOf(`portrait-${terr.key.replace(':', '-')}`, p);
+    state.table = exportTableOf(`portrait-${terr.key.replace(':', '-')}`, `${t.portrait.title} — ${terr.name}`, p);
     const link = `${location.origin}${location.pathname}#/portrait/${terr.key}${against.length ? `?contre=${against.join(',')}` : ''}`;
     view.innerHTML = `
       <h2 id="portrait-title">${esc(t.portrait.title)} — ${esc(terr.name)} <small>${esc(terr.layer_label)} ${esc(terr.key)}</small></h2>
-      <p><a id="permalink" href="${esc(link)}">${esc(t.portrait.permalink)}</a></p>
+      <p class="portrait-links"><a id="permalink" href="${esc(link)}">${esc(t.portrait.permalink)}</a>
+        <button type="button" id="portrait-print" class="noprint">${esc(t.portrait.print)}</button>
+        <a id="portrait-pdf" class="button noprint" href="${esc(exportUrls.portraitPdf(terr.key, against))}" download>${esc(t.portrait.pdf)}</a></p>
+      <p class="print-only">${esc(link)}</p>
       <form id="against-form" class="row"><label>${esc(t.portrait.against)} <input id="against" value="${esc(against.join(','))}" placeholder="${esc(t.portrait.againstPlaceholder)}"></label>
         <button>${esc(t.portrait.apply)}</button></form>
       ${exportButtons()}
       ${tableHtml(p, 'portrait-table')}
       <div id="members"></div>`;
     wireExports();
+    el('portrait-print').onclick = () => window.print();
     el('against-form').onsubmit = (e) => {
       e.preventDefault();
       const a = el<HTMLInputElement>('against').value.trim();
@@ -489,8 +659,8 @@ async function renderCompare(arg: string) {
       .map((k) => `<span class="chip">${esc(k)} <button data-remove="${esc(k)}" title="${esc(t.compare.remove)}">×</button></span>`)
       .join('')}</div>
     <div class="search"><input id="compare-search" placeholder="${esc(t.portrait.searchPlaceholder)}" autocomplete="off"><div id="compare-results" class="results"></div></div>
-    <button id="compare-run">${esc(t.compare.run)}</button>
-    <label>${esc(t.compare.insideOutside)} <select id="compare-perimeter"><option value="">${esc(t.compare.choose)}</option>
+    <p><button id="compare-run">${esc(t.compare.run)}</button></p>
+    <label class="block">${esc(t.compare.insideOutside)} <select id="compare-perimeter"><option value="">${esc(t.compare.choose)}</option>
       ${pers.map((p) => `<option value="${esc(p.key)}">${esc(p.name)}</option>`).join('')}</select></label>
     <div id="compare-out"></div>`;
   el('compare-chips').onclick = (e) => {
@@ -530,12 +700,114 @@ async function renderCompare(arg: string) {
   }
   try {
     const c = await api.compare(compareKeys);
-    state.table = exportTableOf(`comparaison-${compareKeys.join('-').replace(/:/g, '-')}`, c);
+    state.table = exportTableOf(
+      `comparaison-${compareKeys.join('-').replace(/[:!]/g, '-')}`,
+      `${t.compare.title} — ${c.columns.map((x) => x.name).join(', ')}`,
+      c,
+    );
     out.innerHTML = exportButtons() + tableHtml(c, 'compare-table');
     wireExports();
+    await showSynced(c);
   } catch (e) {
     out.innerHTML = `<p class="error" id="view-error">${esc(t.error((e as Error).message))}</p>`;
   }
+}
+
+let synced: SyncedMaps | null = null;
+
+function closeSynced() {
+  synced?.destroy();
+  synced = null;
+  el('synced').hidden = true;
+  el('synced').innerHTML = '';
+  for (const id of ['legend', 'map-exports']) el(id).hidden = false;
+}
+
+/** The region's commune shapes, fetched once (bounding boxes of the compared territories, SVG export). */
+const shapeCache = new Map<string, Promise<ShapeCollection>>();
+function shapesOf(layer: string, within: string): Promise<ShapeCollection> {
+  const k = `${layer}|${within}`;
+  let p = shapeCache.get(k);
+  if (!p) {
+    p = api.shapes(layer, within);
+    p.catch(() => shapeCache.delete(k));
+    shapeCache.set(k, p);
+  }
+  return p;
+}
+
+function eachPoint(f: ShapeCollection['features'][number], fn: (lon: number, lat: number) => void) {
+  const polys = f.geometry.type === 'MultiPolygon' ? f.geometry.coordinates : [f.geometry.coordinates];
+  for (const poly of polys) for (const ring of poly) for (const [lon, lat] of ring) fn(lon, lat);
+}
+
+/** The communes of a comparison column: "per:x!outside" is the région without the perimeter. */
+async function membersOf(key: string): Promise<string[]> {
+  if (key.endsWith('!outside')) {
+    const [inside, region] = await Promise.all([api.members(key.split('!')[0]), api.members(REGION)]);
+    const skip = new Set(inside.map((m) => m.key));
+    return region.map((m) => m.key).filter((k) => !skip.has(k));
+  }
+  if (key.startsWith('com:')) return [key];
+  return (await api.members(key)).map((m) => m.key);
+}
+
+/** Two to four small synchronised maps over the main one, one per compared territory. */
+async function showSynced(c: Table) {
+  closeSynced();
+  const ind = state.indicators.find((i) => i.id === state.indicator);
+  if (!state.ids || !ind) return;
+  const [values, shapes, members] = await Promise.all([
+    api.values(state.indicator, 'com', REGION),
+    shapesOf('com', REGION),
+    Promise.all(c.columns.map((col) => membersOf(col.key))),
+  ]);
+  if (route().name !== 'comparer') return;
+  const k = classify(values.values);
+  const colors = k?.colorOf ?? new Map<string, string>();
+  // The camera frames every compared territory.
+  const all = new Set(members.flat());
+  const box: Bounds = [Infinity, Infinity, -Infinity, -Infinity];
+  for (const f of shapes.features)
+    if (all.has(f.properties.key))
+      eachPoint(f, (lon, lat) => {
+        box[0] = Math.min(box[0], lon);
+        box[1] = Math.min(box[1], lat);
+        box[2] = Math.max(box[2], lon);
+        box[3] = Math.max(box[3], lat);
+      });
+  const bounds: Bounds = Number.isFinite(box[0]) ? box : state.ids.bounds;
+  const row = c.indicators.find((i) => i.id === ind.id);
+  const specs: SyncedSpec[] = c.columns.map((col, i) => ({
+    key: col.key,
+    name: col.name,
+    members: members[i],
+    caption: row ? `${ind.label} : ${fmt(row.values[i], row.decimals)} ${ind.unit}` : t.legend.communes(members[i].length),
+  }));
+  const box2 = el('synced');
+  box2.hidden = false;
+  for (const id of ['legend', 'map-exports']) el(id).hidden = true;
+  const wrap = document.createElement('div');
+  wrap.className = 'synced-grid';
+  const head = document.createElement('p');
+  head.className = 'synced-head';
+  head.id = 'synced-head';
+  head.textContent = `${t.compare.maps} — ${t.compare.mapsOf(`${ind.label} (${ind.unit})`)}`;
+  const legend = document.createElement('ul');
+  legend.className = 'synced-legend';
+  legend.id = 'synced-legend';
+  if (k) {
+    const entries = k.colors.map((color, i) => {
+      const lo = i === 0 ? Math.min(...k.nums) : k.th[i - 1];
+      const hi = i === k.colors.length - 1 ? Math.max(...k.nums) : k.th[i];
+      return { color, label: `${fmt(lo, ind.decimals)} – ${fmt(hi, ind.decimals)}` };
+    });
+    entries.push({ color: MISSING_COLOR, label: t.legend.missing });
+    legend.innerHTML = entries.map((e) => `<li><span class="swatch" style="background:${e.color}"></span>${esc(e.label)}</li>`).join('');
+  }
+  box2.append(head, wrap, legend);
+  synced = new SyncedMaps(wrap, specs, state.ids, colors, bounds);
+  (window as unknown as { echelle: { synced: unknown } }).echelle.synced = synced;
 }
 
 function slug(s: string): string {
@@ -552,6 +824,19 @@ function toggleSelected(key: string) {
   if (on) state.selected.add(key);
   else state.selected.delete(key);
   setSel(key, on);
+  renderSelection();
+}
+
+/** Perimeter editor: a click on a commune toggles it; on an EPCI (or any layer), toggles all its communes. */
+async function toggleTerritory(key: string) {
+  if (key.startsWith('com:')) return toggleSelected(key);
+  const members = (await api.members(key)).map((m) => m.key);
+  const on = !members.every((k) => state.selected.has(k));
+  for (const k of members) {
+    if (on) state.selected.add(k);
+    else state.selected.delete(k);
+    setSel(k, on);
+  }
   renderSelection();
 }
 
@@ -627,6 +912,8 @@ function onRoute() {
   ]) {
     el(nav).classList.toggle('active', r.name === name);
   }
+  if (r.name !== 'comparer') closeSynced();
+  hideHover();
   if (r.name === 'portrait' && r.arg) renderPortrait(r.arg, r.query);
   else if (r.name === 'comparer') renderCompare(r.arg);
   else if (r.name === 'perimetre') renderPerimeterEditor();
@@ -636,14 +923,67 @@ function onRoute() {
   }
 }
 
-el('export-png').onclick = async () => {
-  const ind = state.values?.indicator;
-  if (!ind) return;
-  const blob = await mapPng(map.getCanvas(), `${ind.label} (${ind.unit})`, state.legend, [
+function mapSourceLines(ind: Indicator): string[] {
+  return [
     t.export.sourceLine(`${ind.source ?? t.missing} — ${t.legend.vintage.toLowerCase()} ${ind.vintage ?? t.missing}`) +
       (ind.synthetic ? ` — ${t.legend.synthetic}` : ''),
     t.map.shapesNote,
-  ]);
+  ];
+}
+
+/** The shapes of the layer shown that touch the view, projected to screen pixels (sub-pixel vertices dropped). */
+async function visibleShapes(): Promise<SvgShape[]> {
+  const fc = await shapesOf(state.shown, state.within);
+  const b = map.getBounds();
+  const out: SvgShape[] = [];
+  for (const f of fc.features) {
+    let w = Infinity;
+    let s = Infinity;
+    let e = -Infinity;
+    let n = -Infinity;
+    eachPoint(f, (lon, lat) => {
+      w = Math.min(w, lon);
+      e = Math.max(e, lon);
+      s = Math.min(s, lat);
+      n = Math.max(n, lat);
+    });
+    if (e < b.getWest() || w > b.getEast() || n < b.getSouth() || s > b.getNorth()) continue;
+    const polys = f.geometry.type === 'MultiPolygon' ? f.geometry.coordinates : [f.geometry.coordinates];
+    const polygons = polys.map((poly) =>
+      poly.map((ring) => {
+        const px: [number, number][] = [];
+        for (const c of ring) {
+          const p = map.project(c);
+          const last = px[px.length - 1];
+          if (!last || Math.abs(p.x - last[0]) + Math.abs(p.y - last[1]) >= 0.5) px.push([p.x, p.y]);
+        }
+        return px;
+      }),
+    );
+    out.push({ polygons, color: state.colors.get(f.properties.key) ?? NO_ROW, name: f.properties.name });
+  }
+  return out;
+}
+
+el('export-svg').onclick = async () => {
+  const ind = state.values?.indicator;
+  if (!ind) return;
+  const status = el('map-export-status');
+  status.hidden = true;
+  try {
+    const canvas = map.getCanvas();
+    const svg = mapSvg(canvas.clientWidth, canvas.clientHeight, await visibleShapes(), `${ind.label} (${ind.unit})`, state.legend, mapSourceLines(ind));
+    download(`carte-${ind.id}-${state.shown}.svg`, svg, 'image/svg+xml;charset=utf-8');
+  } catch (e) {
+    status.hidden = false;
+    status.textContent = t.export.failed((e as Error).message);
+  }
+};
+
+el('export-png').onclick = async () => {
+  const ind = state.values?.indicator;
+  if (!ind) return;
+  const blob = await mapPng(map.getCanvas(), `${ind.label} (${ind.unit})`, state.legend, mapSourceLines(ind));
   download(`carte-${ind.id}.png`, blob);
 };
 
