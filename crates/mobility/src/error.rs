@@ -1,0 +1,40 @@
+/// Errors of the mobility computations.
+#[derive(Debug, thiserror::Error)]
+pub enum MobilityError {
+    /// A parameter outside its meaningful range (negative price, share above 100 %…).
+    #[error("parameter {name} = {value}: {expected}")]
+    Parameter { name: &'static str, value: f64, expected: &'static str },
+    /// Something the user asked that cannot be done (wrong dataset, overlapping zones…).
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Store(#[from] echelle_store::StoreError),
+    #[error(transparent)]
+    Referential(#[from] echelle_referential::Error),
+    #[error("{path}: {message}")]
+    Parquet { path: String, message: String },
+}
+
+impl MobilityError {
+    /// Whether the error comes from what the user gave (exit status 2).
+    pub fn is_user_error(&self) -> bool {
+        match self {
+            MobilityError::Parameter { .. } | MobilityError::Usage(_) | MobilityError::Referential(_) => true,
+            MobilityError::Store(e) => e.is_user_error(),
+            MobilityError::Parquet { .. } => false,
+        }
+    }
+}
+
+/// Checks that `value` is finite and within `[min, max]` (`max_open`: excluded).
+pub(crate) fn check_range(
+    name: &'static str,
+    value: f64,
+    min: f64,
+    max: f64,
+    min_open: bool,
+    expected: &'static str,
+) -> Result<(), MobilityError> {
+    let ok = value.is_finite() && (if min_open { value > min } else { value >= min }) && value <= max;
+    if ok { Ok(()) } else { Err(MobilityError::Parameter { name, value, expected }) }
+}

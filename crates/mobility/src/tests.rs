@@ -1,0 +1,230 @@
+//! Every figure of the fixture (src/fixture.rs) against the value computed by hand.
+
+use echelle_referential::{Layer, TerritoryRef};
+use proptest::prelude::*;
+
+use crate::fixture;
+use crate::flows::{Flow, Flows, NONE, weight};
+use crate::matrix::{self, By, Secrecy, sums};
+use crate::zones::Zones;
+
+fn t(s: &str) -> TerritoryRef {
+    let (l, c) = s.split_once(':').unwrap();
+    TerritoryRef::new(l.parse().unwrap(), c)
+}
+
+fn cell(m: &crate::Matrix, o: &str, d: &str) -> Option<(Option<f64>, bool)> {
+    m.cells.iter().find(|c| c.origin_key == o && c.dest_key == d && c.category.is_none()).map(|c| (c.workers, c.secret))
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * b.abs().max(1.0)
+}
+
+#[test]
+fn epci_matrix_by_hand() {
+    let r = fixture::referential();
+    let f = fixture::flows(&r);
+    let z = Zones::layer(&r, Layer::Epci, None).unwrap();
+    let m = matrix::matrix(&f, &z, By::Nothing, Secrecy::default()).unwrap();
+    let (a, b, c, d, e) = ("epci:200093201", "epci:200072460", "epci:246200364", "epci:200044618", "epci:200033579");
+    // A -> A: flows 1-5 = 100 + 40 + 60 + 30 + 20 = 250
+    assert_eq!(cell(&m, a, a), Some((Some(250.0), false)));
+    // A -> abroad: flow 15 = 8, under the threshold of 11: secret, not 0
+    assert_eq!(cell(&m, a, "abroad"), Some((None, true)));
+    // B -> A: flow 6 = 50; B -> B: flow 7 = 80; B -> C: flow 16 = 9.25 (secret)
+    assert_eq!(cell(&m, b, a), Some((Some(50.0), false)));
+    assert_eq!(cell(&m, b, b), Some((Some(80.0), false)));
+    assert_eq!(cell(&m, b, c), Some((None, true)));
+    // C -> A: flow 8 = 25.5; C -> C: flows 9 + 10 = 45 + 15 = 60
+    assert_eq!(cell(&m, c, a), Some((Some(25.5), false)));
+    assert_eq!(cell(&m, c, c), Some((Some(60.0), false)));
+    // D -> A: flow 11 = 35; D -> D: flow 12 = 10 (secret)
+    assert_eq!(cell(&m, d, a), Some((Some(35.0), false)));
+    assert_eq!(cell(&m, d, d), Some((None, true)));
+    // E -> A: flow 13 = 5 (secret); E -> E: flows 14 + 17 = 12 + 4 = 16
+    assert_eq!(cell(&m, e, a), Some((None, true)));
+    assert_eq!(cell(&m, e, e), Some((Some(16.0), false)));
+    assert_eq!(m.cells.len(), 11);
+    assert_eq!(m.secret_cells, 4);
+    // total: 250 + 8 + 50 + 80 + 9.25 + 25.5 + 60 + 35 + 10 + 5 + 16 = 548.75
+    assert_eq!(m.total, 548.75);
+    let tot = |k: &str| m.totals.iter().find(|x| x.key == k).unwrap().clone();
+    // A: residents 250 + 8 = 258; jobs held 250 + 50 + 25.5 + 35 + 5 = 365.5
+    assert_eq!((tot(a).residents_in_work, tot(a).jobs_held), (258.0, 365.5));
+    // B: residents 50 + 80 + 9.25 = 139.25; jobs 80
+    assert_eq!((tot(b).residents_in_work, tot(b).jobs_held), (139.25, 80.0));
+    // every cell is fragile (< 200) except A -> A (250)
+    assert_eq!(m.cells.iter().filter(|c| !c.fragile).count(), 1);
+}
+
+#[test]
+fn matrix_by_mode_splits_cells() {
+    let r = fixture::referential();
+    let f = fixture::flows(&r);
+    let z = Zones::layer(&r, Layer::Epci, None).unwrap();
+    let m = matrix::matrix(&f, &z, By::Mode, Secrecy { threshold: 0.0, fragile_below: 200.0 }).unwrap();
+    let get = |o: &str, d: &str, cat: &str| {
+        m.cells.iter().find(|c| c.origin_key == o && c.dest_key == d && c.category.as_deref() == Some(cat)).unwrap().workers
+    };
+    let a = "epci:200093201";
+    // A -> A by car: flows 1, 3, 4 = 100 + 60 + 30 = 190; public transport: flow 2 = 40; walking: flow 5 = 20
+    assert_eq!(get(a, a, "voiture, camion"), Some(190.0));
+    assert_eq!(get(a, a, "transports en commun"), Some(40.0));
+    assert_eq!(get(a, a, "marche à pied"), Some(20.0));
+    assert_eq!(m.total, 548.75);
+}
+
+#[test]
+fn perimeters_with_the_rest_of_the_region() {
+    let r = fixture::referential();
+    let f = fixture::flows(&r);
+    let z = Zones::of(&r, &[t("per:mel"), t("per:bassin-minier")], Some(&t("reg:32"))).unwrap();
+    let m = matrix::matrix(&f, &z, By::Nothing, Secrecy::default()).unwrap();
+    // bassin -> mel: flows 6 + 8 + 11 = 50 + 25.5 + 35 = 110.5
+    assert_eq!(cell(&m, "per:bassin-minier", "per:mel"), Some((Some(110.5), false)));
+    // bassin -> bassin: 80 + 9.25 + 45 + 15 + 10 = 159.25
+    assert_eq!(cell(&m, "per:bassin-minier", "per:bassin-minier"), Some((Some(159.25), false)));
+    // rest of the région (Arras EPCI) -> rest: 12 + 4 = 16; rest -> mel: 5 (secret)
+    assert_eq!(cell(&m, "rest", "rest"), Some((Some(16.0), false)));
+    assert_eq!(cell(&m, "rest", "per:mel"), Some((None, true)));
+    assert_eq!(m.total, 548.75);
+    // Overlapping zones are refused with the commune that overlaps.
+    let e = Zones::of(&r, &[t("per:mel"), t("epci:200093201")], None).unwrap_err();
+    assert!(e.is_user_error() && e.to_string().contains("overlap"), "{e}");
+    // A zone outside the frame is refused.
+    let e = Zones::of(&r, &[t("per:mel")], Some(&t("dep:62"))).unwrap_err();
+    assert!(e.to_string().contains("not wholly inside"), "{e}");
+}
+
+#[test]
+fn summary_of_the_mel_by_hand() {
+    let r = fixture::referential();
+    let f = fixture::flows(&r);
+    let s = matrix::summary(&f, &r, &t("per:mel"), Layer::Commune, 10, Secrecy::default()).unwrap();
+    // residents in work: flows 1-5 and 15 = 250 + 8 = 258; inside 250; outgoing 8 (abroad)
+    assert_eq!((s.residents_in_work, s.working_inside, s.outgoing), (258.0, 250.0, 8.0));
+    // jobs: 250 + 50 (Béthune) + 25.5 (Lens) + 35 (Douai) + 5 (Arras) = 365.5; incoming 115.5
+    assert_eq!((s.jobs_held, s.incoming), (365.5, 115.5));
+    // net balance: 115.5 - 8 = 107.5
+    assert_eq!(s.net_balance, 107.5);
+    assert!(close(s.self_containment.unwrap(), 100.0 * 250.0 / 258.0)); // 96.899 %
+    assert!(close(s.dependence.unwrap(), 100.0 * 8.0 / 258.0)); // 3.101 %
+    assert!(close(s.job_self_sufficiency.unwrap(), 100.0 * 250.0 / 365.5)); // 68.399 %
+    let origins: Vec<(&str, Option<f64>)> = s.top_origins.iter().map(|p| (p.key.as_str(), p.workers)).collect();
+    assert_eq!(
+        origins,
+        vec![("com:62119", Some(50.0)), ("com:59178", Some(35.0)), ("com:62498", Some(25.5)), ("com:62041", None)]
+    );
+    // Béthune's share of the incoming workers: 50 / 115.5
+    assert!(close(s.top_origins[0].share.unwrap(), 100.0 * 50.0 / 115.5));
+    // the only destination outside is abroad: 8 workers, secret
+    assert_eq!(s.top_destinations.len(), 1);
+    assert!(s.top_destinations[0].secret && s.top_destinations[0].key == "abroad");
+
+    // EPCI B: residents 50 + 80 + 9.25 = 139.25; inside 80; outgoing 59.25; no incoming
+    let s = matrix::summary(&f, &r, &t("epci:200072460"), Layer::Epci, 10, Secrecy::default()).unwrap();
+    assert_eq!((s.residents_in_work, s.working_inside, s.outgoing, s.incoming), (139.25, 80.0, 59.25, 0.0));
+    assert_eq!(s.net_balance, -59.25);
+    assert!(close(s.self_containment.unwrap(), 100.0 * 80.0 / 139.25));
+    assert_eq!(s.job_self_sufficiency, Some(100.0));
+    assert_eq!(s.top_destinations[0].key, "epci:200093201");
+    assert_eq!(s.top_destinations[0].workers, Some(50.0));
+}
+
+#[test]
+fn commuters_into_the_mel_from_the_bassin_minier() {
+    let r = fixture::referential();
+    let f = fixture::flows(&r);
+    let x = matrix::inflows(&f, &r, &t("per:mel"), &t("per:bassin-minier")).unwrap();
+    // into the MEL from outside: 50 + 25.5 + 35 + 5 = 115.5; from the bassin: 50 + 25.5 + 35 = 110.5
+    assert_eq!((x.commuters_in, x.from_commuters), (115.5, 110.5));
+    assert!(close(x.share.unwrap(), 100.0 * 110.5 / 115.5)); // 95.67 %
+    assert_eq!(x.overlap_communes, 0);
+}
+
+#[test]
+fn secrecy_parameters_are_checked() {
+    let r = fixture::referential();
+    let f = fixture::flows(&r);
+    let z = Zones::layer(&r, Layer::Epci, None).unwrap();
+    let e = matrix::matrix(&f, &z, By::Nothing, Secrecy { threshold: -1.0, fragile_below: 200.0 }).unwrap_err();
+    assert!(e.is_user_error() && e.to_string().contains("secrecy threshold"), "{e}");
+    let mut agg = f.clone();
+    agg.provenance.detailed = false;
+    let e = matrix::matrix(&agg, &z, By::Group, Secrecy::default()).unwrap_err();
+    assert!(e.to_string().contains("no mode"), "{e}");
+}
+
+fn random_flows() -> impl Strategy<Value = Vec<(usize, usize, u8, u8, u32)>> {
+    // dest 12 stands for abroad
+    prop::collection::vec((0usize..12, 0usize..13, 0u8..8, 0u8..9, 1u32..5_000_000), 0..60)
+}
+
+fn build(r: &echelle_referential::Referential, raw: &[(usize, usize, u8, u8, u32)]) -> Flows {
+    let code = |i: usize| r.commune_index(fixture::COMMUNES[i].0).unwrap();
+    Flows::from_flows(
+        raw.iter().map(|&(o, d, mode, group, w)| Flow {
+            origin: code(o),
+            dest: if d == 12 { NONE } else { code(d) },
+            mode,
+            group,
+            // weights with 15 decimals, as IPONDI
+            weight: w as i128 * 1_000_000_007,
+        }),
+        fixture::provenance(),
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// The total of a matrix does not depend on the layer, the frame or the breakdown.
+    #[test]
+    fn matrix_total_does_not_depend_on_the_layer(raw in random_flows()) {
+        let r = fixture::referential();
+        let f = build(&r, &raw);
+        let total = f.total();
+        for layer in [Layer::Commune, Layer::Epci, Layer::Departement, Layer::Region, Layer::Country, Layer::Perimeter] {
+            for within in [None, Some(t("dep:59")), Some(t("reg:32"))] {
+                let z = match Zones::layer(&r, layer, within.as_ref()) {
+                    Ok(z) => z,
+                    Err(e) => { prop_assert!(e.to_string().contains("overlap")); continue }
+                };
+                for by in [By::Nothing, By::Mode, By::Group] {
+                    prop_assert_eq!(sums(&f, &z, by).total(), total);
+                }
+            }
+        }
+    }
+
+    /// Inside + outgoing = residents in work, for every territory of every layer;
+    /// and the row of a zone in the matrix is its residents in work.
+    #[test]
+    fn inside_plus_outgoing_is_residents(raw in random_flows()) {
+        let r = fixture::referential();
+        let f = build(&r, &raw);
+        for layer in [Layer::Commune, Layer::Epci, Layer::Departement, Layer::Perimeter] {
+            for ter in r.territories(layer) {
+                let s = matrix::summary(&f, &r, &ter, Layer::Commune, 3, Secrecy::default()).unwrap();
+                prop_assert!(close(s.working_inside + s.outgoing, s.residents_in_work));
+                prop_assert!(close(s.working_inside + s.incoming, s.jobs_held));
+                let exact: i128 = f.flows.iter()
+                    .filter(|x| r.members(&ter).unwrap().contains(&x.origin)).map(|x| x.weight).sum();
+                prop_assert!(close(s.residents_in_work, crate::flows::workers(exact)));
+            }
+        }
+        let z = Zones::layer(&r, Layer::Epci, None).unwrap();
+        let cells = sums(&f, &z, By::Nothing).cells();
+        for zone in 0..z.len() as u32 {
+            let row: i128 = cells.iter().filter(|c| c.0 == zone).map(|c| c.3).sum();
+            let direct: i128 = f.flows.iter().filter(|x| z.zone(x.origin) == zone).map(|x| x.weight).sum();
+            prop_assert_eq!(row, direct);
+        }
+    }
+}
+
+#[test]
+fn weights_are_exact() {
+    assert_eq!(weight(25.5), 25_500_000_000_000_000);
+}
