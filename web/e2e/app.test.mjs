@@ -13,7 +13,8 @@ import { chromium } from 'playwright-core';
 
 const web = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const root = resolve(web, '..');
-const shots = join(web, 'e2e', 'screenshots');
+// Screenshots and a copy of some downloaded files, kept as CI artefacts (ECHELLE_E2E_ARTEFACTS to put them elsewhere).
+const shots = process.env.ECHELLE_E2E_ARTEFACTS ? resolve(process.env.ECHELLE_E2E_ARTEFACTS) : join(web, 'e2e', 'screenshots');
 const binary = join(process.env.CARGO_TARGET_DIR ? resolve(process.env.CARGO_TARGET_DIR) : join(root, 'target'), 'release', 'echelle');
 const testStore = process.env.ECHELLE_TEST_STORE ?? join(root, '.cache', 'test-store');
 const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -218,6 +219,12 @@ test('switching layer draws EPCI shapes from their own tiles, with EPCI in the l
   // The values table lists EPCI.
   await page.waitForFunction(() => document.querySelector('#map-values a')?.getAttribute('href').startsWith('#/portrait/epci:'));
   await shot('08-map-epci');
+  // The SVG export draws the EPCI shapes too.
+  const svg = await parseSvg((await downloaded('#export-svg', 'map-epci.svg')).text());
+  assert.equal(svg.error, null);
+  const names = new Set(values.values.filter((v) => drawn.keys.includes(v.key)).map((v) => v.name));
+  assert.ok(svg.titles.length >= names.size * 0.8, `${svg.titles.length} shapes for ${names.size} EPCI drawn`);
+  assert.ok(svg.titles.every((n) => values.values.some((v) => v.name === n)), 'only EPCI');
   // A click on an EPCI opens its portrait.
   const point = await page.evaluate(() => {
     const m = window.echelle.map;
@@ -487,4 +494,31 @@ test('draws and saves a perimeter, usable at once', async () => {
   const first = await page.textContent('#portrait-table tr[data-indicator="population"] td.num');
   assert.equal(first, fr(pop.values[0], pop.decimals));
   await shot('06-perimeter-portrait');
+});
+
+test('in the perimeter editor, a click on the EPCI layer selects all the communes of that EPCI', async () => {
+  await api('/api/feature-ids?layer=epci');
+  await page.evaluate(() => (location.hash = '#/perimetre'));
+  await page.waitForSelector('#perimeter-count');
+  await page.click('#perimeter-clear');
+  await page.selectOption('#layer', 'epci');
+  await page.waitForFunction(() => window.echelle.state.shown === 'epci');
+  await page.evaluate(() => window.echelle.map.jumpTo({ center: [2.8, 50.43], zoom: 10 }));
+  await mapIdle();
+  const [x, y, key] = await page.evaluate(() => {
+    const m = window.echelle.map;
+    const c = m.project([2.8, 50.43]);
+    return [c.x, c.y, m.queryRenderedFeatures([c.x, c.y], { layers: ['epci-fill'] })[0]?.properties.key];
+  });
+  assert.match(key, /^epci:/);
+  const members = await api(`/api/territory/${key}/members`);
+  const box = await page.locator('#map canvas').boundingBox();
+  await page.mouse.click(box.x + x, box.y + y);
+  await page.waitForFunction((n) => document.querySelector('#perimeter-count').textContent.startsWith(`${n} `), members.length);
+  await mapIdle();
+  await shot('12-perimeter-by-epci');
+  // A second click takes them out again.
+  await page.mouse.click(box.x + x, box.y + y);
+  await page.waitForFunction(() => document.querySelector('#perimeter-count').textContent.startsWith('0 '));
+  await page.selectOption('#layer', 'com');
 });

@@ -2,8 +2,8 @@
 // "N passed, N failed"; exits non-zero when a test fails.
 import { run } from 'node:test';
 import { spec } from 'node:test/reporters';
-import { readdirSync } from 'node:fs';
-import { join, dirname } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -19,6 +19,8 @@ stream.on('test:pass', (d) => counted(d) && passed++);
 stream.on('test:fail', (d) => counted(d) && failed++);
 stream.compose(spec).pipe(process.stdout);
 stream.on('end', () => {
+  const shots = process.env.ECHELLE_E2E_ARTEFACTS ? resolve(process.env.ECHELLE_E2E_ARTEFACTS) : join(here, 'screenshots');
+  if (existsSync(shots)) console.log(`artefacts (screenshots, exported files) in ${shots}: ${readdirSync(shots).sort().join(', ')}`);
   console.log(`${passed} passed, ${failed} failed`);
   process.exitCode = failed > 0 || passed === 0 ? 1 : 0;
 });

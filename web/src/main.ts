@@ -36,7 +36,7 @@ import { type Bounds, SyncedMaps, type SyncedSpec } from './synced';
 
 const REGION = 'reg:32';
 /** Layers the map can draw (each has its own tiles). */
-const MAP_LAYERS = ['com', 'epci', 'arr', 'dep', 'reg'];
+const MAP_LAYERS = ['com', 'epci', 'arr', 'dep', 'reg', 'per'];
 /** Fill colour of a shape that has no row in the values shown. */
 const NO_ROW = '#f7f7f7';
 
@@ -661,7 +661,9 @@ async function renderCompare(arg: string) {
     <div class="search"><input id="compare-search" placeholder="${esc(t.portrait.searchPlaceholder)}" autocomplete="off"><div id="compare-results" class="results"></div></div>
     <p><button id="compare-run">${esc(t.compare.run)}</button></p>
     <label class="block">${esc(t.compare.insideOutside)} <select id="compare-perimeter"><option value="">${esc(t.compare.choose)}</option>
-      ${pers.map((p) => `<option value="${esc(p.key)}">${esc(p.name)}</option>`).join('')}</select></label>
+      ${pers
+        .map((p) => `<option value="${esc(p.key)}"${compareKeys.length === 1 && compareKeys[0] === p.key ? ' selected' : ''}>${esc(p.name)}</option>`)
+        .join('')}</select></label>
     <div id="compare-out"></div>`;
   el('compare-chips').onclick = (e) => {
     const k = (e.target as HTMLElement).dataset.remove;

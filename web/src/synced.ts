@@ -83,7 +83,15 @@ export class SyncedMaps {
               'source-layer': 'com',
               paint: {
                 'line-color': ['case', ['boolean', ['feature-state', 'in'], false], '#1f4fbf', '#999999'] as never,
-                'line-width': ['case', ['boolean', ['feature-state', 'in'], false], 1, 0.15] as never,
+                'line-width': [
+                  'interpolate',
+                  ['linear'],
+                  ['zoom'],
+                  7,
+                  ['case', ['boolean', ['feature-state', 'in'], false], 0.35, 0.1],
+                  10,
+                  ['case', ['boolean', ['feature-state', 'in'], false], 1.2, 0.3],
+                ] as never,
               },
             },
           ],

@@ -10,7 +10,7 @@ export const fr = {
     within: 'Territoire affiché',
     withinRegion: 'Hauts-de-France (toute la région)',
     layer: 'Échelon',
-    layers: { com: 'Communes', epci: 'EPCI', arr: 'Arrondissements', dep: 'Départements', reg: 'Régions' } as Record<string, string>,
+    layers: { com: 'Communes', epci: 'EPCI', arr: 'Arrondissements', dep: 'Départements', reg: 'Régions', per: 'Périmètres d’étude' } as Record<string, string>,
     noShapes: (layer: string, m: string) => `Pas de contours pour l’échelon « ${layer} » : ${m}`,
     method: 'Discrétisation',
     methods: {
@@ -43,6 +43,7 @@ export const fr = {
         arr: ['arrondissement', 'arrondissements'],
         dep: ['département', 'départements'],
         reg: ['région', 'régions'],
+        per: ['périmètre', 'périmètres'],
       } as Record<string, [string, string]>)[layer] ?? ['territoire', 'territoires'];
       return `${n} ${n > 1 ? many : one}`;
     },
