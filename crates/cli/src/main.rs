@@ -55,6 +55,8 @@ enum Command {
     Fetch(commands::fetch::Args),
     /// Generate SYNTHETIC data in INSEE's formats (MOBPRO, BPE, Filosofi), for demos and benchmarks.
     Synth(commands::synth::Args),
+    /// Commuting flows: origin–destination matrices, balances, inflows, distances and CO2.
+    Flows(commands::mobility::FlowsArgs),
 }
 
 fn main() -> ExitCode {
@@ -82,6 +84,7 @@ fn main() -> ExitCode {
         Command::Import(a) => commands::import::run(&store, a),
         Command::Fetch(a) => commands::fetch::run(&store, a),
         Command::Synth(a) => commands::synth::run(&store, a),
+        Command::Flows(a) => commands::mobility::flows_cmd(&store, a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -61,10 +61,8 @@ pub fn referential() -> Referential {
     let per = |text: &str| PerimeterDef::parse("fixture", text).expect("valid perimeter");
     r.add_perimeters(vec![
         per("id = \"mel\"\nname = \"MEL\"\nstatus = \"confirmed\"\ninclude = [\"epci:200093201\"]\n"),
-        per(
-            "id = \"bassin-minier\"\nname = \"Bassin minier\"\nstatus = \"provisional\"\n\
-             include = [\"epci:200072460\", \"epci:246200364\", \"epci:200044618\"]\n",
-        ),
+        per("id = \"bassin-minier\"\nname = \"Bassin minier\"\nstatus = \"provisional\"\n\
+             include = [\"epci:200072460\", \"epci:246200364\", \"epci:200044618\"]\n"),
     ])
     .expect("perimeters resolve");
     r
@@ -83,23 +81,23 @@ pub fn provenance() -> Provenance {
 
 /// (home, work or "" for abroad, TRANS, CS1, workers).
 pub const FLOWS: [(&str, &str, u8, u8, f64); 17] = [
-    ("59350", "59350", CAR, 3, 100.0),  // 1  Lille -> Lille
-    ("59350", "59512", 6, 4, 40.0),     // 2  Lille -> Roubaix, public transport
-    ("59512", "59350", CAR, 5, 60.0),   // 3  Roubaix -> Lille
-    ("59599", "59350", CAR, 6, 30.0),   // 4  Tourcoing -> Lille
-    ("59009", "59009", 2, 5, 20.0),     // 5  Villeneuve-d'Ascq, walking
-    ("62119", "59350", CAR, 3, 50.0),   // 6  Béthune -> Lille
-    ("62178", "62119", CAR, 6, 80.0),   // 7  Bruay -> Béthune
-    ("62498", "59350", CAR, 4, 25.5),   // 8  Lens -> Lille
-    ("62510", "62498", CAR, 5, 45.0),   // 9  Liévin -> Lens
-    ("62498", "62498", 3, 6, 15.0),     // 10 Lens, bicycle
-    ("59178", "59009", 6, 3, 35.0),     // 11 Douai -> Villeneuve-d'Ascq, public transport
-    ("59569", "59178", CAR, 6, 10.0),   // 12 Sin-le-Noble -> Douai
-    ("62041", "59350", CAR, 4, 5.0),    // 13 Arras -> Lille
-    ("62753", "62041", CAR, 2, 12.0),   // 14 Saint-Laurent-Blangy -> Arras
-    ("59350", "", CAR, 3, 8.0),         // 15 Lille -> abroad
-    ("62119", "62498", CAR, 5, 9.25),   // 16 Béthune -> Lens
-    ("62041", "62041", 1, 1, 4.0),      // 17 Arras, works at home
+    ("59350", "59350", CAR, 3, 100.0), // 1  Lille -> Lille
+    ("59350", "59512", 6, 4, 40.0),    // 2  Lille -> Roubaix, public transport
+    ("59512", "59350", CAR, 5, 60.0),  // 3  Roubaix -> Lille
+    ("59599", "59350", CAR, 6, 30.0),  // 4  Tourcoing -> Lille
+    ("59009", "59009", 2, 5, 20.0),    // 5  Villeneuve-d'Ascq, walking
+    ("62119", "59350", CAR, 3, 50.0),  // 6  Béthune -> Lille
+    ("62178", "62119", CAR, 6, 80.0),  // 7  Bruay -> Béthune
+    ("62498", "59350", CAR, 4, 25.5),  // 8  Lens -> Lille
+    ("62510", "62498", CAR, 5, 45.0),  // 9  Liévin -> Lens
+    ("62498", "62498", 3, 6, 15.0),    // 10 Lens, bicycle
+    ("59178", "59009", 6, 3, 35.0),    // 11 Douai -> Villeneuve-d'Ascq, public transport
+    ("59569", "59178", CAR, 6, 10.0),  // 12 Sin-le-Noble -> Douai
+    ("62041", "59350", CAR, 4, 5.0),   // 13 Arras -> Lille
+    ("62753", "62041", CAR, 2, 12.0),  // 14 Saint-Laurent-Blangy -> Arras
+    ("59350", "", CAR, 3, 8.0),        // 15 Lille -> abroad
+    ("62119", "62498", CAR, 5, 9.25),  // 16 Béthune -> Lens
+    ("62041", "62041", 1, 1, 4.0),     // 17 Arras, works at home
 ];
 
 pub fn flows(r: &Referential) -> Flows {

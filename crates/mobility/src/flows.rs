@@ -212,7 +212,11 @@ pub fn flow_dataset(store: &Store, id: Option<&str>) -> Result<Dataset, Mobility
         1 => Ok(flows.into_iter().next().expect("one")),
         _ => Err(MobilityError::Usage(format!(
             "several flow datasets in the store, name one with --dataset: {}",
-            flows.iter().map(|d| format!("{}{}", d.id, if d.synthetic { " (synthetic)" } else { "" })).collect::<Vec<_>>().join(", ")
+            flows
+                .iter()
+                .map(|d| format!("{}{}", d.id, if d.synthetic { " (synthetic)" } else { "" }))
+                .collect::<Vec<_>>()
+                .join(", ")
         ))),
     }
 }

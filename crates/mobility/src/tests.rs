@@ -65,7 +65,11 @@ fn matrix_by_mode_splits_cells() {
     let z = Zones::layer(&r, Layer::Epci, None).unwrap();
     let m = matrix::matrix(&f, &z, By::Mode, Secrecy { threshold: 0.0, fragile_below: 200.0 }).unwrap();
     let get = |o: &str, d: &str, cat: &str| {
-        m.cells.iter().find(|c| c.origin_key == o && c.dest_key == d && c.category.as_deref() == Some(cat)).unwrap().workers
+        m.cells
+            .iter()
+            .find(|c| c.origin_key == o && c.dest_key == d && c.category.as_deref() == Some(cat))
+            .unwrap()
+            .workers
     };
     let a = "epci:200093201";
     // A -> A by car: flows 1, 3, 4 = 100 + 60 + 30 = 190; public transport: flow 2 = 40; walking: flow 5 = 20

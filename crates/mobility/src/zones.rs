@@ -124,11 +124,7 @@ impl Zones {
                 *z = outside;
             }
         }
-        zones.push(ZoneInfo {
-            key: "abroad".into(),
-            name: "étranger ou lieu inconnu".into(),
-            kind: ZoneKind::Abroad,
-        });
+        zones.push(ZoneInfo { key: "abroad".into(), name: "étranger ou lieu inconnu".into(), kind: ZoneKind::Abroad });
         let abroad = zones.len() as u32 - 1;
         Ok(Zones { zones, of_commune, abroad })
     }

@@ -3,6 +3,7 @@ pub mod check;
 pub mod fetch;
 pub mod import;
 pub mod indicator;
+pub mod mobility;
 pub mod network;
 pub mod pack;
 pub mod perimeter;

@@ -1,0 +1,155 @@
+//! `echelle flows`, `vulnerability` and `telework` as a user runs them, on the
+//! hand-checkable fixture of crates/mobility/src/fixture.rs written as a
+//! FD_MOBPRO file on the real reference pack (twelve communes, seventeen flows,
+//! some split over several rows), with figures computed by hand.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn test_store() -> (tempfile::TempDir, PathBuf) {
+    let src = std::env::var_os("ECHELLE_TEST_STORE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/test-store"));
+    assert!(src.join("catalog.sqlite").is_file(), "no test store at {}: run scripts/test", src.display());
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("store");
+    let status = Command::new("cp").arg("-r").arg(&src).arg(&dest).status().unwrap();
+    assert!(status.success());
+    (dir, dest)
+}
+
+fn echelle(store: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_echelle")).arg("--store").arg(store).args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+/// (home, work, TRANS, CS1, weights of its rows): the fixture's flows, 99131 = Belgium.
+const ROWS: [(&str, &str, &str, &str, &[&str]); 17] = [
+    ("59350", "59350", "5", "3", &["60.5", "39.5"]),
+    ("59350", "59512", "6", "4", &["40"]),
+    ("59512", "59350", "5", "5", &["20.125", "39.875"]),
+    ("59599", "59350", "5", "6", &["30"]),
+    ("59009", "59009", "2", "5", &["20"]),
+    ("62119", "59350", "5", "3", &["25", "25"]),
+    ("62178", "62119", "5", "6", &["80"]),
+    ("62498", "59350", "5", "4", &["25.5"]),
+    ("62510", "62498", "5", "5", &["45"]),
+    ("62498", "62498", "3", "6", &["15"]),
+    ("59178", "59009", "6", "3", &["35"]),
+    ("59569", "59178", "5", "6", &["10"]),
+    ("62041", "59350", "5", "4", &["5"]),
+    ("62753", "62041", "5", "2", &["12"]),
+    ("59350", "99131", "5", "3", &["8"]),
+    ("62119", "62498", "5", "5", &["9.25"]),
+    ("62041", "62041", "1", "1", &["4"]),
+];
+
+fn store_with_fixture() -> (tempfile::TempDir, PathBuf) {
+    let (dir, store) = test_store();
+    let mut text = String::from("COMMUNE;ARM;DCLT;CS1;IPONDI;TRANS\n");
+    for (o, d, trans, cs, weights) in ROWS {
+        for w in weights {
+            text.push_str(&format!("{o};ZZZZZ;{d};{cs};{w};{trans}\n"));
+        }
+    }
+    let file = dir.path().join("FD_MOBPRO_2021.csv");
+    std::fs::write(&file, text).unwrap();
+    let (code, out, err) = echelle(&store, &["import", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    (dir, store)
+}
+
+fn json(store: &Path, args: &[&str]) -> Value {
+    let mut all = args.to_vec();
+    all.extend(["--format", "json"]);
+    let (code, out, err) = echelle(store, &all);
+    assert_eq!(code, 0, "{args:?}: {err}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+fn close(a: &Value, b: f64) -> bool {
+    a.as_f64().is_some_and(|a| (a - b).abs() < 1e-9 * b.abs().max(1.0))
+}
+
+#[test]
+fn flows_matrix_summary_and_inflows_by_hand() {
+    let (_dir, store) = store_with_fixture();
+    let m = json(&store, &["flows", "matrix", "--layer", "epci", "--within", "reg:32"]);
+    let cell = |o: &str, d: &str| {
+        m["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["origin_key"] == o && c["dest_key"] == d)
+            .cloned()
+            .unwrap_or_else(|| panic!("no cell {o} -> {d}"))
+    };
+    let (a, b, c) = ("epci:200093201", "epci:200072460", "epci:246200364");
+    // MEL -> MEL: 100 + 40 + 60 + 30 + 20 = 250 (rows 60.5 + 39.5 and 20.125 + 39.875 summed)
+    assert!(close(&cell(a, a)["workers"], 250.0));
+    // Béthune-Bruay -> Lens-Liévin: 9.25 < 11: secret, no number
+    assert_eq!(cell(b, c)["secret"], true);
+    assert!(cell(b, c)["workers"].is_null());
+    // MEL -> abroad (99131): 8, secret
+    assert_eq!(cell(a, "abroad")["secret"], true);
+    // total 548.75
+    assert!(close(&m["total"], 548.75));
+    assert_eq!(m["provenance"]["dataset"], "mobpro_2021");
+
+    // Zones named by the user, with the rest of the région.
+    let (code, out, err) =
+        echelle(&store, &["flows", "matrix", "--zones", "per:mel,per:bassin-minier", "--within", "reg:32"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("110"), "{out}"); // bassin -> MEL: 50 + 25.5 + 35 = 110.5, shown rounded
+    assert!(out.contains("Source:") && out.contains("mobpro_2021"), "{out}");
+
+    let s = json(&store, &["flows", "summary", "per:mel"]);
+    // residents 258, inside 250, outgoing 8, incoming 115.5, jobs 365.5, balance 107.5
+    for (k, v) in [
+        ("residents_in_work", 258.0),
+        ("working_inside", 250.0),
+        ("outgoing", 8.0),
+        ("incoming", 115.5),
+        ("jobs_held", 365.5),
+        ("net_balance", 107.5),
+        ("self_containment", 100.0 * 250.0 / 258.0),
+        ("dependence", 100.0 * 8.0 / 258.0),
+    ] {
+        assert!(close(&s[k], v), "{k}: {}", s[k]);
+    }
+    assert_eq!(s["top_origins"][0]["key"], "com:62119");
+    assert!(close(&s["top_origins"][0]["workers"], 50.0));
+
+    // The MEL inflows question, one command.
+    let x = json(&store, &["flows", "into", "per:mel", "--from", "per:bassin-minier"]);
+    assert!(close(&x["commuters_in"], 115.5));
+    assert!(close(&x["from_commuters"], 110.5));
+    assert!(close(&x["share"], 100.0 * 110.5 / 115.5));
+    let (code, out, _) = echelle(&store, &["flows", "into", "per:mel", "--from", "per:bassin-minier"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("95,7 %") && out.contains("130 300"), "{out}");
+}
+
+#[test]
+fn flows_refusals_exit_2() {
+    let (_dir, store) = store_with_fixture();
+    for (args, expected) in [
+        (vec!["flows", "matrix", "--layer", "epci", "--secret-below", "-1"], "secrecy threshold"),
+        (vec!["flows", "matrix", "--zones", "per:mel,epci:200093201"], "overlap"),
+        (vec!["flows", "matrix", "--layer", "iris"], "IRIS"),
+        (vec!["flows", "matrix", "--layer", "epci", "--dataset", "nope"], "unknown dataset"),
+        (vec!["flows", "matrix", "--layer", "epci", "--dataset", "communes"], "not origin–destination"),
+        (vec!["flows", "summary", "epci:000000000"], "000000000"),
+        (vec!["flows", "matrix"], "--layer or --zones"),
+    ] {
+        let (code, _, err) = echelle(&store, &args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
+}
