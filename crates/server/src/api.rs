@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::extract::{Json as JsonBody, Query};
+use crate::values::{Materialised, evaluate as evaluate_cached};
 use crate::{ApiError, AppState};
 
 type ApiResult = Result<Json<Value>, ApiError>;
@@ -18,11 +19,22 @@ pub async fn health() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-pub async fn ready(State(state): State<AppState>) -> Json<Value> {
-    let engine = state.engine();
-    Json(
-        json!({ "status": "ready", "communes": engine.referential().communes().len(), "indicators": engine.indicators().len() }),
-    )
+/// 200 once the indicator values are materialised, 503 while they are computed
+/// (requests are served meanwhile, from the engine).
+pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    let (engine, values) = state.engine_and_values();
+    let mut body = json!({ "communes": engine.referential().communes().len(), "indicators": engine.indicators().len() });
+    match values {
+        Some(v) => {
+            body["status"] = json!("ready");
+            body["materialised"] = json!({ "territories": v.territories, "values": v.pairs, "seconds": v.seconds });
+            (StatusCode::OK, Json(body))
+        }
+        None => {
+            body["status"] = json!("loading: materialising indicator values");
+            (StatusCode::SERVICE_UNAVAILABLE, Json(body))
+        }
+    }
 }
 
 pub async fn not_found() -> ApiError {
@@ -148,12 +160,12 @@ pub struct ValuesQuery {
 
 /// The values of one indicator for every territory of a layer: what a map needs.
 pub async fn values(State(state): State<AppState>, Query(q): Query<ValuesQuery>) -> ApiResult {
-    let engine = state.engine();
+    let (engine, cache) = state.engine_and_values();
     let r = engine.referential().clone();
     let def = engine.indicator(&q.indicator)?.clone();
     let territories = layer_territories(&r, &LayerQuery { layer: q.layer, within: q.within })?;
     let targets = territories.iter().map(|t| Target::territory(&r, t)).collect::<Result<Vec<_>, _>>()?;
-    let e = engine.evaluate(&targets, &[def.id.as_str()]).await?;
+    let e = evaluate_cached(&engine, cache.as_deref(), &targets, &[def.id.as_str()]).await?;
     let values: Vec<Value> = e
         .targets
         .iter()
@@ -165,8 +177,8 @@ pub async fn values(State(state): State<AppState>, Query(q): Query<ValuesQuery>)
 
 #[derive(Deserialize)]
 pub struct PortraitQuery {
-    against: Option<String>,
-    indicators: Option<String>,
+    pub against: Option<String>,
+    pub indicators: Option<String>,
 }
 
 fn split(list: Option<&str>) -> Vec<String> {
@@ -189,14 +201,19 @@ fn evaluation_json(engine: &Engine, e: &Evaluation) -> Value {
     json!({ "columns": columns, "indicators": indicators })
 }
 
-async fn evaluate_columns(engine: &Engine, targets: &[Target], indicators: Option<&str>) -> Result<Value, ApiError> {
+async fn evaluate_columns(
+    engine: &Engine,
+    cache: Option<&Materialised>,
+    targets: &[Target],
+    indicators: Option<&str>,
+) -> Result<Value, ApiError> {
     let requested = split(indicators);
     let ids: Vec<&str> =
         if requested.is_empty() { engine.key_indicators() } else { requested.iter().map(String::as_str).collect() };
     if ids.len() > 50 {
         return Err(ApiError::BadRequest("at most 50 indicators per request".into()));
     }
-    Ok(evaluation_json(engine, &engine.evaluate(targets, &ids).await?))
+    Ok(evaluation_json(engine, &evaluate_cached(engine, cache, targets, &ids).await?))
 }
 
 pub async fn portrait(
@@ -204,15 +221,20 @@ pub async fn portrait(
     Path(key): Path<String>,
     Query(q): Query<PortraitQuery>,
 ) -> ApiResult {
-    let engine = state.engine();
+    Ok(Json(portrait_body(&state, &key, &q).await?))
+}
+
+/// The portrait of `key` as JSON: columns (the territory and its references) and indicators.
+pub async fn portrait_body(state: &AppState, key: &str, q: &PortraitQuery) -> Result<Value, ApiError> {
+    let (engine, cache) = state.engine_and_values();
     let r = engine.referential().clone();
-    let t = r.resolve(&key)?;
+    let t = r.resolve(key)?;
     let against = split(q.against.as_deref()).iter().map(|a| r.resolve(a)).collect::<Result<Vec<_>, _>>()?;
     let targets = Target::portrait(&r, &t, &against)?;
-    let mut body = evaluate_columns(&engine, &targets, q.indicators.as_deref()).await?;
+    let mut body = evaluate_columns(&engine, cache.as_deref(), &targets, q.indicators.as_deref()).await?;
     body["territory"] =
         json!({ "key": t.key(), "name": r.name(&t), "layer": t.layer.prefix(), "layer_label": t.layer.label() });
-    Ok(Json(body))
+    Ok(body)
 }
 
 #[derive(Deserialize)]
@@ -223,7 +245,7 @@ pub struct CompareQuery {
 
 /// Two to four territories side by side, or one perimeter against its outside.
 pub async fn compare(State(state): State<AppState>, Query(q): Query<CompareQuery>) -> ApiResult {
-    let engine = state.engine();
+    let (engine, cache) = state.engine_and_values();
     let r = engine.referential().clone();
     let list = split(Some(&q.territories)).iter().map(|a| r.resolve(a)).collect::<Result<Vec<_>, _>>()?;
     let mut targets = list.iter().map(|t| Target::territory(&r, t)).collect::<Result<Vec<_>, _>>()?;
@@ -233,7 +255,7 @@ pub async fn compare(State(state): State<AppState>, Query(q): Query<CompareQuery
         l if l.len() > 4 => return Err(ApiError::BadRequest("compare takes at most four territories".into())),
         _ => {}
     }
-    Ok(Json(evaluate_columns(&engine, &targets, q.indicators.as_deref()).await?))
+    Ok(Json(evaluate_columns(&engine, cache.as_deref(), &targets, q.indicators.as_deref()).await?))
 }
 
 #[derive(Deserialize)]

@@ -12,11 +12,13 @@
 
 mod api;
 mod error;
+pub mod export;
 mod extract;
 mod ogc;
 mod openapi;
 pub mod shapes;
 mod state;
+pub mod values;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -53,6 +55,8 @@ pub fn app(state: AppState, web: Option<PathBuf>, timeout: Duration) -> Router {
         .route("/indicators", get(api::indicators))
         .route("/values", get(api::values))
         .route("/portrait/{key}", get(api::portrait))
+        .route("/portrait/{key}/pdf", get(export::portrait_pdf))
+        .route("/export/table", export::table_route())
         .route("/compare", get(api::compare))
         .route("/perimeters", post(api::add_perimeter))
         .route("/feature-ids", get(shapes::feature_ids))
@@ -79,6 +83,17 @@ pub fn app(state: AppState, web: Option<PathBuf>, timeout: Duration) -> Router {
 /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
 pub async fn serve(config: ServeConfig) -> Result<(), ApiError> {
     let state = AppState::open(&config.store).await?;
+    let watched = state.clone();
+    tokio::spawn(async move {
+        // A dataset or catalog imported while serving is picked up within seconds.
+        let mut every = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            every.tick().await;
+            if let Err(e) = watched.reload_if_changed().await {
+                tracing::warn!(error = %e, "checking the store for changes failed");
+            }
+        }
+    });
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|e| ApiError::Internal(format!("cannot listen on {}: {e}", config.addr)))?;

@@ -19,6 +19,13 @@ fn get(summary: &str, params: &[(&str, &str, bool)]) -> Value {
     }})
 }
 
+/// A GET returning a file.
+fn file(summary: &str, content: &str, params: &[(&str, &str, bool)]) -> Value {
+    let mut op = get(summary, params);
+    op["get"]["responses"]["200"] = json!({ "description": "The file, as an attachment", "content": { content: {} } });
+    op
+}
+
 pub async fn document() -> Json<Value> {
     Json(json!({
         "openapi": "3.0.3",
@@ -37,14 +44,25 @@ pub async fn document() -> Json<Value> {
             "/api/values": get("One indicator for every territory of a layer", &[("indicator", "query", true), ("layer", "query", true), ("within", "query", false)]),
             "/api/portrait/{key}": get("Key indicators of a territory against its references", &[("key", "path", true), ("against", "query", false), ("indicators", "query", false)]),
             "/api/compare": get("Two to four territories side by side, or a perimeter against its outside", &[("territories", "query", true), ("indicators", "query", false)]),
+            "/api/portrait/{key}/pdf": file("The portrait as a printable PDF (A4, several pages when long)", "application/pdf", &[("key", "path", true), ("against", "query", false), ("indicators", "query", false)]),
+            "/api/export/table": { "post": {
+                "summary": "A table as a file: csv (UTF-8, comma, '.' decimals), csv-excel (UTF-8 with BOM, ';', ',' decimals), xlsx (numbers numeric), parquet (numeric columns Float64, key-value metadata title and source); the source line is the last row of CSV and XLSX",
+                "parameters": [{ "name": "format", "in": "query", "required": true, "schema": { "type": "string", "enum": ["csv", "csv-excel", "xlsx", "parquet"] } }],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Table" } } } },
+                "responses": {
+                    "200": { "description": "The file, as an attachment named after the title", "content": { "text/csv": {}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}, "application/vnd.apache.parquet": {} } },
+                    "400": { "$ref": "#/components/responses/Error" }
+                }
+            }},
+            "/api/export/layer": file("The territories of a layer (within a territory; by default all with shapes) with their shapes and one property per indicator (null where missing or secret), as GeoJSON or GeoPackage (WGS84)", "application/geopackage+sqlite3", &[("layer", "query", true), ("within", "query", false), ("indicators", "query", false), ("format", "query", true)]),
             "/api/perimeters": { "post": {
                 "summary": "Save a study perimeter (id, name, include, exclude)",
                 "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/NewPerimeter" } } } },
                 "responses": { "201": { "description": "Created" }, "400": { "$ref": "#/components/responses/Error" }, "422": { "description": "Malformed body" } }
             }},
-            "/api/feature-ids": get("Integer feature id of each commune in the vector tiles, with the tiles' address and bounds", &[("layer", "query", true), ("within", "query", false)]),
-            "/api/shapes": get("Commune shapes as GeoJSON (WGS84)", &[("layer", "query", true), ("within", "query", false)]),
-            "/tiles/com/{z}/{x}/{y}.mvt": get("Commune shapes as a Mapbox Vector Tile (layer com, feature id = commune index, properties key and name); 0 ≤ z ≤ 16", &[("z", "path", true), ("x", "path", true), ("y", "path", true)]),
+            "/api/feature-ids": get("Integer feature id of each territory of a layer (com, epci, arr, dep, reg, per) in its vector tiles, with the tiles' address and bounds; shapes exist where commune contours exist (Hauts-de-France)", &[("layer", "query", true), ("within", "query", false)]),
+            "/api/shapes": get("Shapes of a layer (com, epci, arr, dep, reg, per) as GeoJSON (WGS84); a territory is the union of its member communes' shapes", &[("layer", "query", true), ("within", "query", false)]),
+            "/tiles/{layer}/{z}/{x}/{y}.mvt": get("Shapes of a layer (com, epci, arr, dep, reg, per) as a Mapbox Vector Tile: source layer = the layer name, feature id from /api/feature-ids, properties key and name; 0 ≤ z ≤ 16", &[("layer", "path", true), ("z", "path", true), ("x", "path", true), ("y", "path", true)]),
             "/ogc": get("OGC API – Features landing page", &[]),
             "/ogc/conformance": get("OGC API – Features conformance classes", &[]),
             "/ogc/collections": get("OGC API – Features collections: communes with their indicators", &[]),
@@ -52,12 +70,17 @@ pub async fn document() -> Json<Value> {
             "/ogc/collections/{id}/items": get("OGC API – Features items (GeoJSON), paged", &[("id", "path", true), ("limit", "query", false), ("offset", "query", false), ("bbox", "query", false)]),
             "/ogc/collections/{id}/items/{feature}": get("OGC API – Features item: one commune by INSEE code", &[("id", "path", true), ("feature", "path", true)]),
             "/health": get("Liveness", &[]),
-            "/ready": get("Readiness: the store is loaded", &[])
+            "/ready": get("Readiness: 200 once the indicator values are materialised, 503 while they are computed", &[])
         },
         "components": {
             "responses": { "Error": { "description": "What is wrong", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } } },
             "schemas": {
                 "Error": { "type": "object", "required": ["error"], "properties": { "error": { "type": "string" } } },
+                "Table": { "type": "object", "required": ["columns", "rows"], "properties": {
+                    "title": { "type": "string" }, "source": { "type": "string" },
+                    "columns": { "type": "array", "items": { "type": "string" } },
+                    "rows": { "type": "array", "maxItems": 200000, "items": { "type": "array", "items": { "oneOf": [{ "type": "string" }, { "type": "number" }], "nullable": true } } }
+                }},
                 "NewPerimeter": { "type": "object", "required": ["id", "name", "include"], "properties": {
                     "id": { "type": "string", "pattern": "^[a-z0-9-]+$" }, "name": { "type": "string" },
                     "include": { "type": "array", "items": { "type": "string" } },

@@ -5,34 +5,127 @@ use echelle_indicators::{Engine, EngineSource};
 use echelle_store::Store;
 
 use crate::ApiError;
+use crate::values::Materialised;
 
-/// What every handler sees: the store's location and the current engine.
+/// The engine and, once computed, its materialised values.
+struct Current {
+    engine: Arc<Engine>,
+    values: Option<Arc<Materialised>>,
+    /// What the engine was loaded from (see [`fingerprint`]).
+    fingerprint: String,
+}
+
+/// A summary of what the engine reads from the store's catalog: pack, datasets,
+/// perimeters, indicator catalogs. It changes when any of them does.
+fn fingerprint(store: &Store) -> Result<String, ApiError> {
+    let c = store.catalog();
+    Ok(format!(
+        "{:?}|{:?}|{:?}|{:?}",
+        c.current_pack()?,
+        c.datasets()?,
+        c.user_perimeters()?,
+        c.indicator_catalogs()?
+    ))
+}
+
+/// What every handler sees: the store's location, the current engine and its
+/// materialised values.
 #[derive(Clone)]
 pub struct AppState {
     store: PathBuf,
-    engine: Arc<RwLock<Arc<Engine>>>,
+    current: Arc<RwLock<Current>>,
 }
 
 impl AppState {
+    /// Opens the store and starts materialising the values in the background
+    /// (`/ready` says so until done); needs a Tokio runtime.
     pub async fn open(store: &Path) -> Result<Self, ApiError> {
-        let engine = Engine::open(&Store::open(store)?).await?;
-        Ok(AppState { store: store.to_path_buf(), engine: Arc::new(RwLock::new(Arc::new(engine))) })
+        let opened = Store::open(store)?;
+        let fingerprint = fingerprint(&opened)?;
+        let engine = Arc::new(Engine::open(&opened).await?);
+        let state = AppState {
+            store: store.to_path_buf(),
+            current: Arc::new(RwLock::new(Current { engine: engine.clone(), values: None, fingerprint })),
+        };
+        state.materialise(engine);
+        Ok(state)
     }
 
     /// The engine as it is now; a request keeps the one it started with.
     pub fn engine(&self) -> Arc<Engine> {
-        self.engine.read().expect("engine lock").clone()
+        self.current.read().expect("engine lock").engine.clone()
+    }
+
+    /// The engine with its materialised values (`None` while they are computed).
+    pub fn engine_and_values(&self) -> (Arc<Engine>, Option<Arc<Materialised>>) {
+        let c = self.current.read().expect("engine lock");
+        (c.engine.clone(), c.values.clone())
     }
 
     pub fn store(&self) -> Result<Store, ApiError> {
         Ok(Store::open(&self.store)?)
     }
 
-    /// Reloads the engine after the store changed (a perimeter was added).
+    pub fn store_path(&self) -> &Path {
+        &self.store
+    }
+
+    /// Reloads the engine after the store changed (a perimeter was added, a dataset or
+    /// an indicator catalog imported); the values are materialised again in the background.
     pub async fn reload(&self) -> Result<(), ApiError> {
-        let source = EngineSource::read(&self.store()?)?;
-        let engine = Engine::load(source).await?;
-        *self.engine.write().expect("engine lock") = Arc::new(engine);
+        let store = self.store()?;
+        let fingerprint = fingerprint(&store)?;
+        let source = EngineSource::read(&store)?;
+        let engine = Arc::new(Engine::load(source).await?);
+        *self.current.write().expect("engine lock") = Current { engine: engine.clone(), values: None, fingerprint };
+        self.materialise(engine);
         Ok(())
+    }
+
+    /// Reloads if the store's catalog changed since the engine was loaded (a dataset
+    /// imported by `echelle import` while serving, say); true if it reloaded.
+    pub async fn reload_if_changed(&self) -> Result<bool, ApiError> {
+        let now = fingerprint(&self.store()?)?;
+        if now == self.current.read().expect("engine lock").fingerprint {
+            return Ok(false);
+        }
+        tracing::info!("the store changed: reloading the engine");
+        self.reload().await?;
+        Ok(true)
+    }
+
+    /// Waits until the values of the current engine are materialised.
+    pub async fn ready(&self) {
+        while self.engine_and_values().1.is_none() {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    fn materialise(&self, engine: Arc<Engine>) {
+        let current = self.current.clone();
+        tokio::spawn(async move {
+            match Materialised::build(&engine).await {
+                Ok(values) => {
+                    tracing::info!(
+                        territories = values.territories,
+                        pairs = values.pairs,
+                        seconds = values.seconds,
+                        "indicator values materialised"
+                    );
+                    let mut c = current.write().expect("engine lock");
+                    // A reload in the meantime made these values stale: drop them.
+                    if Arc::ptr_eq(&c.engine, &engine) {
+                        c.values = Some(Arc::new(values));
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "materialising indicator values failed; serving from the engine");
+                    let mut c = current.write().expect("engine lock");
+                    if Arc::ptr_eq(&c.engine, &engine) {
+                        c.values = Some(Arc::new(Materialised::empty()));
+                    }
+                }
+            }
+        });
     }
 }

@@ -50,7 +50,14 @@ async fn get(router: &axum::Router, uri: &str) -> (StatusCode, Value) {
 async fn probes_layers_and_search() {
     let r = router(&test_store()).await;
     assert_eq!(get(&r, "/health").await.0, StatusCode::OK);
-    let (status, ready) = get(&r, "/ready").await;
+    // Ready once the indicator values are materialised (503 until then).
+    let (mut status, mut ready) = get(&r, "/ready").await;
+    while status == StatusCode::SERVICE_UNAVAILABLE {
+        assert!(ready["status"].as_str().unwrap().starts_with("loading"), "{ready}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        (status, ready) = get(&r, "/ready").await;
+    }
+    assert!(ready["materialised"]["values"].as_u64().unwrap() > 1_000_000, "{ready}");
     assert_eq!((status, ready["communes"].as_u64()), (StatusCode::OK, Some(34_969)));
     let (_, layers) = get(&r, "/api/layers").await;
     assert!(layers.as_array().unwrap().iter().any(|l| l["layer"] == "epci" && l["count"] == 1255));

@@ -1,0 +1,68 @@
+//! Parquet: a column of numbers (and nulls) is Float64, any other column Utf8 (numbers
+//! in it written as text); title and source in the file's key-value metadata.
+
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Float64Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use parquet::arrow::ArrowWriter;
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+
+use super::table::{Cell, Table, number};
+use crate::ApiError;
+
+/// Column names made unique (a repeated name gets " (2)", " (3)"...).
+fn unique(columns: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(columns.len());
+    for c in columns {
+        let mut name = c.clone();
+        let mut k = 2;
+        while out.contains(&name) {
+            name = format!("{c} ({k})");
+            k += 1;
+        }
+        out.push(name);
+    }
+    out
+}
+
+pub fn write(t: &Table) -> Result<Vec<u8>, ApiError> {
+    let internal = |e: &dyn std::fmt::Display| ApiError::Internal(format!("writing Parquet: {e}"));
+    let names = unique(&t.columns);
+    let mut fields = Vec::with_capacity(names.len());
+    let mut arrays: Vec<ArrayRef> = Vec::with_capacity(names.len());
+    for (j, name) in names.iter().enumerate() {
+        let numeric = t.rows.iter().all(|r| !matches!(r[j], Cell::Text(_)));
+        if numeric {
+            let a: Float64Array = t.rows.iter().map(|r| if let Cell::Number(x) = r[j] { Some(x) } else { None }).collect();
+            fields.push(Field::new(name, DataType::Float64, true));
+            arrays.push(Arc::new(a));
+        } else {
+            let a: StringArray = t
+                .rows
+                .iter()
+                .map(|r| match &r[j] {
+                    Cell::Text(s) => Some(s.clone()),
+                    Cell::Number(x) => Some(number(*x)),
+                    Cell::Empty => None,
+                })
+                .collect();
+            fields.push(Field::new(name, DataType::Utf8, true));
+            arrays.push(Arc::new(a));
+        }
+    }
+    let schema = Arc::new(Schema::new(fields));
+    let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(|e| internal(&e))?;
+    let props = WriterProperties::builder()
+        .set_key_value_metadata(Some(vec![
+            KeyValue::new("title".into(), t.title.clone()),
+            KeyValue::new("source".into(), t.source.clone()),
+        ]))
+        .build();
+    let mut out = Vec::new();
+    let mut writer = ArrowWriter::try_new(&mut out, schema, Some(props)).map_err(|e| internal(&e))?;
+    writer.write(&batch).map_err(|e| internal(&e))?;
+    writer.close().map_err(|e| internal(&e))?;
+    Ok(out)
+}

@@ -1,0 +1,127 @@
+//! A table posted by the web application, checked once for every table format.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::ApiError;
+
+/// Rows above which a table export is refused.
+pub const MAX_ROWS: usize = 200_000;
+/// Largest request body accepted by `POST /api/export/table`.
+pub const MAX_BODY: usize = 20 * 1024 * 1024;
+
+/// One cell: text, a number or nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Number(f64),
+    Empty,
+}
+
+#[derive(Deserialize)]
+pub struct TableBody {
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub source: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Value>>,
+}
+
+/// A rectangular table with its title and source line.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub title: String,
+    pub source: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+impl Table {
+    /// Checks the body: at least one column, no ragged row, at most [`MAX_ROWS`] rows,
+    /// cells that are strings, numbers or null.
+    pub fn from_body(body: TableBody) -> Result<Table, ApiError> {
+        let bad = |m: String| Err(ApiError::BadRequest(m));
+        if body.columns.is_empty() {
+            return bad("a table needs at least one column".into());
+        }
+        if body.columns.len() > 16_384 {
+            return bad("a table has at most 16384 columns".into());
+        }
+        if body.rows.len() > MAX_ROWS {
+            return bad(format!("{} rows: a table export has at most {MAX_ROWS} rows", body.rows.len()));
+        }
+        let mut rows = Vec::with_capacity(body.rows.len());
+        for (i, row) in body.rows.into_iter().enumerate() {
+            if row.len() != body.columns.len() {
+                return bad(format!(
+                    "row {} has {} cells but there are {} columns (ragged rows are refused)",
+                    i + 1,
+                    row.len(),
+                    body.columns.len()
+                ));
+            }
+            let mut cells = Vec::with_capacity(row.len());
+            for (j, v) in row.into_iter().enumerate() {
+                cells.push(match v {
+                    Value::Null => Cell::Empty,
+                    Value::String(s) => Cell::Text(s),
+                    Value::Number(n) => match n.as_f64() {
+                        Some(x) if x.is_finite() => Cell::Number(x),
+                        _ => return bad(format!("row {}, column {}: number out of range", i + 1, j + 1)),
+                    },
+                    other => {
+                        return bad(format!(
+                            "row {}, column {}: a cell is a string, a number or null, not {other}",
+                            i + 1,
+                            j + 1
+                        ));
+                    }
+                });
+            }
+            rows.push(cells);
+        }
+        Ok(Table { title: body.title, source: body.source, columns: body.columns, rows })
+    }
+
+    /// The source line written at the end of CSV and XLSX files.
+    pub fn source_line(&self) -> Option<String> {
+        let s = self.source.trim();
+        (!s.is_empty()).then(|| format!("Source : {s}"))
+    }
+}
+
+/// A file name from a title: ASCII letters, digits, '-' and '_', accents folded.
+pub fn file_name(title: &str, extension: &str) -> String {
+    let mut name = String::new();
+    for c in echelle_referential::fold(title).chars() {
+        if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+            name.push(c);
+        } else if !name.ends_with('_') && !name.is_empty() {
+            name.push('_');
+        }
+        if name.len() >= 80 {
+            break;
+        }
+    }
+    let name = name.trim_end_matches('_');
+    format!("{}.{extension}", if name.is_empty() { "export" } else { name })
+}
+
+/// Numbers as written in CSV and XLSX: shortest exact form, no exponent for usual sizes.
+pub fn number(x: f64) -> String {
+    if x == x.trunc() && x.abs() < 1e15 { format!("{}", x as i64) } else { format!("{x}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_numbers() {
+        assert_eq!(file_name("Portrait : Béthune (62119)", "csv"), "portrait_bethune_62119.csv");
+        assert_eq!(file_name("../../", "csv"), "export.csv");
+        assert_eq!(number(242_591.0), "242591");
+        assert_eq!(number(-0.125), "-0.125");
+    }
+}

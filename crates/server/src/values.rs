@@ -1,0 +1,128 @@
+//! Materialised indicator values: every catalog indicator evaluated once for every
+//! territory of every layer, so that a portrait, a map or a comparison is a lookup.
+//!
+//! ```text
+//!  Engine ──evaluate(layer targets, indicators of one dataset)──> Materialised
+//!            (in the background after start and after every reload)
+//!  request ──> evaluate(): cached pairs from Materialised, the rest from the Engine
+//! ```
+//!
+//! A table belongs to one engine: it is installed only if the engine it was computed
+//! from is still the current one, and dropped when the engine is replaced. Pairs the
+//! engine refuses for a whole layer (an indicator that cannot be aggregated, say) are
+//! left out and so go to the engine, which gives the same error as without a cache.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use echelle_indicators::{Engine, Evaluation, IndicatorError, Target, Value};
+use echelle_referential::Layer;
+
+/// The values of every (indicator, territory) pair the engine evaluates for a whole layer.
+pub struct Materialised {
+    /// Territory key → (layer slot in [`Layer::ALL`], position in the layer).
+    index: HashMap<String, (u8, u32)>,
+    /// Indicator id → per layer slot, the values of every territory of the layer.
+    values: HashMap<String, Vec<Option<Vec<Value>>>>,
+    pub territories: usize,
+    pub pairs: usize,
+    pub seconds: f64,
+}
+
+impl Materialised {
+    /// Evaluates every indicator whose dataset is loaded for every territory; indicators
+    /// of one dataset are evaluated together, one by one if the group is refused.
+    pub async fn build(engine: &Engine) -> Result<Materialised, IndicatorError> {
+        let started = Instant::now();
+        let r = engine.referential();
+        let mut by_dataset: Vec<(&str, Vec<&str>)> = Vec::new();
+        for d in engine.indicators().iter().filter(|d| engine.check(d).is_ok()) {
+            match by_dataset.iter_mut().find(|(id, _)| *id == d.dataset) {
+                Some((_, ids)) => ids.push(&d.id),
+                None => by_dataset.push((&d.dataset, vec![&d.id])),
+            }
+        }
+        let mut index = HashMap::new();
+        let mut values: HashMap<String, Vec<Option<Vec<Value>>>> = HashMap::new();
+        let mut pairs = 0;
+        for (slot, &layer) in Layer::ALL.iter().enumerate() {
+            let targets = Target::layer(r, layer)?;
+            for (i, t) in targets.iter().enumerate() {
+                index.insert(t.key.clone(), (slot as u8, i as u32));
+            }
+            for (_, ids) in &by_dataset {
+                let evaluated: Vec<(String, Vec<Value>)> = match engine.evaluate(&targets, ids).await {
+                    Ok(e) => ids.iter().map(|id| id.to_string()).zip(e.values).collect(),
+                    Err(_) => {
+                        let mut one_by_one = Vec::new();
+                        for id in ids {
+                            if let Ok(mut e) = engine.evaluate(&targets, &[id]).await {
+                                one_by_one.push((id.to_string(), e.values.remove(0)));
+                            }
+                        }
+                        one_by_one
+                    }
+                };
+                for (id, v) in evaluated {
+                    pairs += v.len();
+                    values.entry(id).or_insert_with(|| vec![None; Layer::ALL.len()])[slot] = Some(v);
+                }
+            }
+        }
+        Ok(Materialised { territories: index.len(), index, values, pairs, seconds: started.elapsed().as_secs_f64() })
+    }
+
+    /// A table with nothing in it: everything goes to the engine.
+    pub fn empty() -> Materialised {
+        Materialised { index: HashMap::new(), values: HashMap::new(), territories: 0, pairs: 0, seconds: 0.0 }
+    }
+
+    /// The materialised value of an indicator for a territory key, if any.
+    pub fn get(&self, indicator: &str, key: &str) -> Option<&Value> {
+        let &(slot, i) = self.index.get(key)?;
+        self.values.get(indicator)?[slot as usize].as_ref()?.get(i as usize)
+    }
+}
+
+/// What [`Engine::evaluate`] returns, taking materialised pairs from `cache` and only
+/// the targets with a missing pair from the engine. Unknown or unusable indicators
+/// are refused first, with the engine's own errors.
+pub async fn evaluate(
+    engine: &Engine,
+    cache: Option<&Materialised>,
+    targets: &[Target],
+    ids: &[&str],
+) -> Result<Evaluation, IndicatorError> {
+    let Some(cache) = cache else { return engine.evaluate(targets, ids).await };
+    let mut indicators = Vec::with_capacity(ids.len());
+    let mut provenance = Vec::with_capacity(ids.len());
+    for id in ids {
+        let def = engine.indicator(id)?;
+        let meta = engine.check(def)?;
+        provenance.push((
+            def.source.clone().unwrap_or_else(|| meta.source.clone()),
+            def.vintage.clone().unwrap_or_else(|| meta.vintage.clone()),
+            meta.synthetic,
+        ));
+        indicators.push(def.clone());
+    }
+    let mut values: Vec<Vec<Option<Value>>> =
+        ids.iter().map(|id| targets.iter().map(|t| cache.get(id, &t.key).cloned()).collect()).collect();
+    let missing: Vec<usize> =
+        (0..targets.len()).filter(|&t| values.iter().any(|per_target| per_target[t].is_none())).collect();
+    if !missing.is_empty() {
+        let subset: Vec<Target> = missing.iter().map(|&t| targets[t].clone()).collect();
+        let e = engine.evaluate(&subset, ids).await?;
+        for (i, computed) in e.values.into_iter().enumerate() {
+            for (&t, v) in missing.iter().zip(computed) {
+                values[i][t] = Some(v);
+            }
+        }
+    }
+    Ok(Evaluation {
+        targets: targets.iter().map(|t| (t.key.clone(), t.label.clone())).collect(),
+        indicators,
+        values: values.into_iter().map(|v| v.into_iter().map(|x| x.expect("filled")).collect()).collect(),
+        provenance,
+    })
+}

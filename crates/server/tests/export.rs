@@ -1,0 +1,209 @@
+//! Exports: tables in every format read back, portraits as PDF, layers as GeoJSON and
+//! GeoPackage (read back with rusqlite and, when installed, GDAL's `ogrinfo`).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use echelle_server::{AppState, app};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+fn test_store() -> PathBuf {
+    let root = std::env::var("ECHELLE_TEST_STORE")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../.cache/test-store").to_string());
+    let root = PathBuf::from(root);
+    assert!(root.join("catalog.sqlite").exists(), "no test store at {}: run scripts/test", root.display());
+    root
+}
+
+async fn router() -> axum::Router {
+    app(AppState::open(&test_store()).await.unwrap(), None, Duration::from_secs(60))
+}
+
+/// Status, headers of interest (content type, disposition) and body.
+async fn send(r: &axum::Router, request: Request<Body>) -> (StatusCode, String, String, Vec<u8>) {
+    let response = r.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let header = |h| response.headers().get(h).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    let (kind, disposition) = (header("content-type"), header("content-disposition"));
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 28).await.unwrap().to_vec();
+    (status, kind, disposition, bytes)
+}
+
+fn post(uri: &str, body: &Value) -> Request<Body> {
+    Request::post(uri).header("content-type", "application/json").body(Body::from(body.to_string())).unwrap()
+}
+
+fn table() -> Value {
+    json!({
+        "title": "Population des EPCI (Pas-de-Calais)",
+        "source": "Insee, recensement 2021 ; calculs echelle",
+        "columns": ["Territoire", "Code", "Population", "Part des 65 ans ou plus (%)"],
+        "rows": [
+            ["CA de Béthune-Bruay, Artois-Lys Romane", "200072460", 274_000, 21.25],
+            ["CA de Lens – Liévin", "246200364", 242_591, null],
+            ["Saint-Omer; \"test\"", "200069037", 105_000.5, -3.5]
+        ]
+    })
+}
+
+#[tokio::test]
+async fn tables_in_every_format() {
+    let r = router().await;
+    let (status, kind, disposition, csv) = send(&r, post("/api/export/table?format=csv", &table())).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(kind.starts_with("text/csv"), "{kind}");
+    assert_eq!(disposition, "attachment; filename=\"population_des_epci_pas_de_calais.csv\"");
+    let csv = String::from_utf8(csv).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "Territoire,Code,Population,Part des 65 ans ou plus (%)");
+    assert_eq!(lines[1], "\"CA de Béthune-Bruay, Artois-Lys Romane\",200072460,274000,21.25");
+    assert_eq!(lines[2], "CA de Lens – Liévin,246200364,242591,");
+    assert_eq!(lines[3], "\"Saint-Omer; \"\"test\"\"\",200069037,105000.5,-3.5");
+    assert_eq!(lines[4], "\"Source : Insee, recensement 2021 ; calculs echelle\"");
+
+    let (status, _, _, excel) = send(&r, post("/api/export/table?format=csv-excel", &table())).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(&excel[..3], b"\xef\xbb\xbf", "BOM");
+    let excel = String::from_utf8(excel[3..].to_vec()).unwrap();
+    let lines: Vec<&str> = excel.lines().collect();
+    assert_eq!(lines[1], "CA de Béthune-Bruay, Artois-Lys Romane;200072460;274000;21,25");
+    assert_eq!(lines[3], "\"Saint-Omer; \"\"test\"\"\";200069037;105000,5;-3,5");
+    assert_eq!(lines[4], "\"Source : Insee, recensement 2021 ; calculs echelle\"");
+
+    let (status, kind, disposition, xlsx) = send(&r, post("/api/export/table?format=xlsx", &table())).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(kind.contains("spreadsheetml"), "{kind}");
+    assert!(disposition.ends_with(".xlsx\""));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.xlsx");
+    std::fs::write(&path, &xlsx).unwrap();
+    use calamine::{Data, Reader};
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(&path).unwrap();
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    assert_eq!(sheet.get_size(), (5, 4));
+    assert_eq!(sheet.get((0, 3)), Some(&Data::String("Part des 65 ans ou plus (%)".into())));
+    assert_eq!(sheet.get((1, 0)), Some(&Data::String("CA de Béthune-Bruay, Artois-Lys Romane".into())));
+    assert_eq!(sheet.get((1, 1)), Some(&Data::String("200072460".into())), "codes stay text");
+    assert_eq!(sheet.get((1, 2)), Some(&Data::Float(274_000.0)), "numbers are numbers");
+    assert_eq!(sheet.get((1, 3)), Some(&Data::Float(21.25)));
+    assert_eq!(sheet.get((2, 3)), Some(&Data::Empty));
+    assert_eq!(sheet.get((3, 0)), Some(&Data::String("Saint-Omer; \"test\"".into())));
+    assert_eq!(sheet.get((4, 0)), Some(&Data::String("Source : Insee, recensement 2021 ; calculs echelle".into())));
+
+    let (status, _, disposition, pq) = send(&r, post("/api/export/table?format=parquet", &table())).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(disposition.ends_with(".parquet\""));
+    let reader =
+        parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(axum::body::Bytes::from(pq)).unwrap();
+    let meta = reader.metadata().file_metadata().key_value_metadata().unwrap().clone();
+    assert!(meta.iter().any(|kv| kv.key == "source" && kv.value.as_deref() == Some("Insee, recensement 2021 ; calculs echelle")));
+    let batch = reader.build().unwrap().next().unwrap().unwrap();
+    assert_eq!(batch.num_rows(), 3);
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::{DataType, Float64Type};
+    assert_eq!(batch.schema().field(1).data_type(), &DataType::Utf8);
+    assert_eq!(batch.schema().field(2).data_type(), &DataType::Float64);
+    let share = batch.column(3).as_primitive::<Float64Type>();
+    assert_eq!((share.value(0), share.is_null(1), share.value(2)), (21.25, true, -3.5));
+}
+
+#[tokio::test]
+async fn bad_tables_are_400() {
+    let r = router().await;
+    let mut ragged = table();
+    ragged["rows"][1] = json!(["x", "y"]);
+    let mut boolean = table();
+    boolean["rows"][0][2] = json!(true);
+    let too_many = json!({ "title": "t", "source": "s", "columns": ["a"], "rows": vec![json!([1]); 200_001] });
+    let huge = json!({ "title": "t", "source": "s", "columns": ["a"], "rows": [["x".repeat(21 << 20)]] });
+    for (uri, body) in [
+        ("/api/export/table?format=docx", table()),
+        ("/api/export/table?format=", table()),
+        ("/api/export/table", table()),
+        ("/api/export/table?format=csv", ragged),
+        ("/api/export/table?format=xlsx", boolean),
+        ("/api/export/table?format=parquet", too_many),
+        ("/api/export/table?format=csv", huge),
+        ("/api/export/table?format=csv", json!({ "title": "t", "columns": [], "rows": [] })),
+        ("/api/export/table?format=csv", json!({ "rows": [] })),
+    ] {
+        let (status, _, _, body) = send(&r, post(uri, &body)).await;
+        let error: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {error}");
+        assert!(error["error"].is_string());
+    }
+}
+
+#[tokio::test]
+async fn portraits_as_pdf() {
+    let r = router().await;
+    let (status, kind, disposition, pdf) =
+        send(&r, Request::get("/api/portrait/com:62119/pdf?against=per:mel").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(kind, "application/pdf");
+    assert!(disposition.contains("portrait_com_62119.pdf"), "{disposition}");
+    assert!(pdf.starts_with(b"%PDF-1.4\n") && pdf.ends_with(b"%%EOF\n"));
+    // The cross-reference table points at every object.
+    let tail = String::from_utf8_lossy(&pdf[pdf.len() - 32..]).to_string();
+    let start: usize = tail.split("startxref\n").nth(1).unwrap().lines().next().unwrap().parse().unwrap();
+    let xref = String::from_utf8(pdf[start..].to_vec()).unwrap();
+    let count: usize = xref.lines().nth(1).unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    for (k, line) in xref.lines().skip(3).take(count - 1).enumerate() {
+        let offset: usize = line[..10].parse().unwrap();
+        assert!(pdf[offset..].starts_with(format!("{} 0 obj", k + 1).as_bytes()), "object {}", k + 1);
+    }
+    // The text: the territory (accents in WinAnsi), the references, every indicator label.
+    let (_, portrait) = {
+        let (s, _, _, b) =
+            send(&r, Request::get("/api/portrait/com:62119?against=per:mel").body(Body::empty()).unwrap()).await;
+        (s, serde_json::from_slice::<Value>(&b).unwrap())
+    };
+    let text = pdf_text(&pdf);
+    assert!(text.contains("Portrait : Béthune (com:62119)"), "{text}");
+    for c in portrait["columns"].as_array().unwrap() {
+        assert!(text.contains(c["key"].as_str().unwrap()), "{}", c["key"]);
+    }
+    for i in portrait["indicators"].as_array().unwrap() {
+        let first_word = i["label"].as_str().unwrap().split_whitespace().next().unwrap();
+        assert!(text.contains(first_word), "{first_word}");
+        assert!(text.contains(i["source"].as_str().unwrap().split_whitespace().next().unwrap()));
+    }
+    for bad in ["/api/portrait/99999/pdf", "/api/portrait/com:62119/pdf?against=nope", "/api/portrait/com:62119/pdf?indicators=nope"] {
+        let (status, _, _, body) = send(&r, Request::get(bad).body(Body::empty()).unwrap()).await;
+        assert!(status.is_client_error(), "{bad}");
+        assert!(serde_json::from_slice::<Value>(&body).unwrap()["error"].is_string());
+    }
+}
+
+/// The strings drawn by the content streams (uncompressed), decoded from WinAnsi.
+fn pdf_text(pdf: &[u8]) -> String {
+    let mut out = String::new();
+    let mut i = 0;
+    while i < pdf.len() {
+        if pdf[i..].starts_with(b"Td (") {
+            i += 4;
+            while pdf[i] != b')' {
+                let b = if pdf[i] == b'\\' {
+                    i += 1;
+                    pdf[i]
+                } else {
+                    pdf[i]
+                };
+                out.push(match b {
+                    0x80 => '€',
+                    0x96 => '–',
+                    0x97 => '—',
+                    0xa0 => ' ',
+                    b => char::from(b),
+                });
+                i += 1;
+            }
+            out.push('\n');
+        }
+        i += 1;
+    }
+    out
+}

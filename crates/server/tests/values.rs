@@ -1,0 +1,62 @@
+//! Materialised values are the engine's values: a sample of territories of every
+//! layer, and portrait-like mixes with targets that are not materialised.
+
+use std::path::PathBuf;
+
+use echelle_indicators::Target;
+use echelle_referential::Layer;
+use echelle_server::AppState;
+use echelle_server::values::evaluate;
+
+fn test_store() -> PathBuf {
+    let root = std::env::var("ECHELLE_TEST_STORE")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../.cache/test-store").to_string());
+    let root = PathBuf::from(root);
+    assert!(root.join("catalog.sqlite").exists(), "no test store at {}: run scripts/test", root.display());
+    root
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn materialised_values_equal_the_engine() {
+    let state = AppState::open(&test_store()).await.unwrap();
+    state.ready().await;
+    let (engine, cache) = state.engine_and_values();
+    let cache = cache.unwrap();
+    assert!(cache.territories > 80_000 && cache.pairs > cache.territories, "{} {}", cache.territories, cache.pairs);
+    let r = engine.referential();
+    let ids: Vec<&str> = engine.indicators().iter().map(|d| d.id.as_str()).collect();
+    let mut compared = 0;
+    let mut materialised = 0;
+    for layer in Layer::ALL {
+        let all = r.territories(layer);
+        let step = (all.len() / 40).max(1);
+        let sample: Vec<Target> = all.iter().step_by(step).map(|t| Target::territory(r, t).unwrap()).collect();
+        for id in &ids {
+            let direct = engine.evaluate(&sample, &[id]).await;
+            let cached = evaluate(&engine, Some(&cache), &sample, &[id]).await;
+            match (direct, cached) {
+                (Ok(d), Ok(c)) => {
+                    assert_eq!(d.targets, c.targets);
+                    assert_eq!(d.provenance, c.provenance);
+                    assert_eq!(d.values, c.values, "{id} on {layer:?}");
+                    compared += sample.len();
+                    materialised += sample.iter().filter(|t| cache.get(id, &t.key).is_some()).count();
+                }
+                (Err(d), Err(c)) => assert_eq!(d.to_string(), c.to_string()),
+                (d, c) => panic!("{id} on {layer:?}: engine {:?}, cached {:?}", d.err(), c.err()),
+            }
+        }
+    }
+    assert!(compared > 1000 && materialised * 10 > compared * 9, "{materialised} of {compared}");
+
+    // A portrait of a perimeter: its outside is not materialised, the rest is.
+    let per = r.territories(Layer::Perimeter)[0].clone();
+    let targets = Target::portrait(r, &per, &[r.resolve("com:62119").unwrap()]).unwrap();
+    let keys = engine.key_indicators();
+    let d = engine.evaluate(&targets, &keys).await.unwrap();
+    let c = evaluate(&engine, Some(&cache), &targets, &keys).await.unwrap();
+    assert_eq!((d.targets, d.values), (c.targets, c.values));
+    // Unknown indicators are the engine's error.
+    let e = evaluate(&engine, Some(&cache), &targets, &["populaton"]).await.unwrap_err();
+    assert_eq!(e.to_string(), engine.evaluate(&targets, &["populaton"]).await.unwrap_err().to_string());
+}
