@@ -113,3 +113,16 @@ pub fn flows(r: &Referential) -> Flows {
         provenance(),
     )
 }
+
+/// Every commune on the meridian 3° E, the k-th of [`COMMUNES`] at latitude 50° + k × 0.1°:
+/// k steps apart are k × 6371 × 0.1 × π / 180 = k × 11.119492664455874 km apart (great circle).
+pub fn positions(r: &Referential) -> crate::distance::Positions {
+    let mut v = vec![None; r.communes().len()];
+    for (k, (code, ..)) in COMMUNES.iter().enumerate() {
+        v[r.commune_index(code).unwrap() as usize] = Some((3.0, 50.0 + 0.1 * k as f64));
+    }
+    crate::distance::Positions(v)
+}
+
+/// Straight-line km of one step between neighbours in [`positions`].
+pub const STEP_KM: f64 = 11.119492664455874;

@@ -16,11 +16,13 @@
 //! a plain `serde::Serialize` struct that states its unit, parameters and provenance
 //! (with the SYNTHETIC flag when the data was generated).
 
+pub mod distance;
 mod error;
 pub mod flows;
 pub mod matrix;
 pub mod zones;
 
+pub use distance::{DistanceParams, DistanceReport, Positions};
 pub use error::MobilityError;
 pub use flows::{Flow, Flows, Provenance};
 pub use matrix::{By, Inflows, Matrix, Secrecy, Summary, inflows, matrix, summary};

@@ -232,3 +232,76 @@ proptest! {
 fn weights_are_exact() {
     assert_eq!(weight(25.5), 25_500_000_000_000_000);
 }
+
+#[test]
+fn distances_km_and_co2_of_the_mel_by_hand() {
+    use crate::distance::{DistanceParams, distances};
+    let r = fixture::referential();
+    let f = fixture::flows(&r);
+    let pos = fixture::positions(&r);
+    let p = DistanceParams::default();
+    let d = distances(&f, &r, &pos, Some(&t("per:mel")), &p).unwrap();
+    // One step (Lille-Roubaix, Roubaix-Lille) = 11.1195 km × 1.3 = 14.4553 km; Tourcoing-Lille 2 steps.
+    let u = fixture::STEP_KM * 1.3;
+    // MEL residents: flows 1-5 and 15 = 258; flow 15 (abroad, 8) has no distance.
+    assert_eq!((d.workers, d.workers_without_distance), (258.0, 8.0));
+    // km per day, round trips: 2 × (100 × 1 + 40u + 60u + 30 × 2u + 20 × 1) = 240 + 320u
+    assert!(close(d.km_per_day, 240.0 + 320.0 * u), "{}", d.km_per_day);
+    // mean one-way km: (120 + 160u) / 250
+    assert!(close(d.mean_km.unwrap(), (120.0 + 160.0 * u) / 250.0));
+    // classes: < 5 km: 100 + 20 = 120; 10-20 km: 40 + 60 = 100; 20-30 km: 30 (2u = 28.9)
+    let w: Vec<f64> = d.histogram.iter().map(|b| b.workers).collect();
+    assert_eq!(w, vec![120.0, 0.0, 100.0, 30.0, 0.0, 0.0, 0.0]);
+    assert!(close(d.histogram[0].share.unwrap(), 100.0 * 120.0 / 250.0));
+    // CO2 t/year = 220 × [car km (200 + 240u) × (0.192 + 0.0256) + public transport km 80u × (0.5 × 0.0277 + 0.5 × 0.1127)] / 1000
+    let car = (200.0 + 240.0 * u) * 0.2176;
+    let pt = 80.0 * u * (0.5 * 0.0277 + 0.5 * 0.1127);
+    assert!(close(d.co2_t_per_year.unwrap(), 220.0 * (car + pt) / 1000.0), "{:?}", d.co2_t_per_year);
+    let walk = d.by_mode.iter().find(|m| m.mode == "marche à pied").unwrap();
+    assert_eq!((walk.km_per_day, walk.co2_t_per_year), (40.0, Some(0.0)));
+    // The method is stated.
+    assert!(d.method.contains("straight line") && d.method.contains("1.3"), "{}", d.method);
+    // Without mode (aggregated base), no CO2.
+    let mut agg = f.clone();
+    agg.provenance.detailed = false;
+    for x in agg.flows.iter_mut() {
+        x.mode = 0;
+    }
+    let d = distances(&agg, &r, &pos, Some(&t("per:mel")), &p).unwrap();
+    assert_eq!(d.co2_t_per_year, None);
+}
+
+#[test]
+fn distance_parameters_out_of_range_are_refused() {
+    use crate::distance::{DistanceParams, distances};
+    let r = fixture::referential();
+    let f = fixture::flows(&r);
+    let pos = fixture::positions(&r);
+    for (p, name) in [
+        (DistanceParams { detour: 0.5, ..Default::default() }, "detour"),
+        (DistanceParams { working_days: 0.0, ..Default::default() }, "working days"),
+        (DistanceParams { rail_share: 1.5, ..Default::default() }, "rail share"),
+        (DistanceParams { occupancy: f64::NAN, ..Default::default() }, "occupancy"),
+    ] {
+        let e = distances(&f, &r, &pos, None, &p).unwrap_err();
+        assert!(e.is_user_error() && e.to_string().contains(name), "{e}");
+    }
+}
+
+#[test]
+fn flow_lines_keep_secret_flows_without_counts() {
+    use crate::distance::{DistanceParams, flow_lines};
+    let r = fixture::referential();
+    let f = fixture::flows(&r);
+    let pos = fixture::positions(&r);
+    let lines = flow_lines(&f, &r, &pos, &t("com:62041"), &DistanceParams::default(), Secrecy::default()).unwrap();
+    // Arras: Saint-Laurent-Blangy -> Arras 12, Arras -> Lille 5 (secret), Arras -> Arras 4 (secret)
+    let got: Vec<(&str, Option<&str>, Option<f64>)> =
+        lines.iter().map(|l| (l.origin.as_str(), l.dest.as_deref(), l.workers)).collect();
+    assert_eq!(
+        got,
+        vec![("62753", Some("62041"), Some(12.0)), ("62041", Some("59350"), None), ("62041", Some("62041"), None)]
+    );
+    // Arras (k = 10) to Lille (k = 0): 10 steps × 1.3
+    assert!(close(lines[1].km.unwrap(), 10.0 * fixture::STEP_KM * 1.3));
+}

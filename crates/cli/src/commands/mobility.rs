@@ -8,6 +8,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::Result;
+use echelle_mobility::distance::{self, DistanceParams, Positions};
 use echelle_mobility::flows::{self, Flows};
 use echelle_mobility::matrix::{self, By, Secrecy};
 use echelle_mobility::{MobilityError, Zones};
@@ -44,6 +45,39 @@ struct Common {
 impl Common {
     fn secrecy(&self) -> Secrecy {
         Secrecy { threshold: self.secret_below, ..Secrecy::default() }
+    }
+}
+
+/// Distance and emission parameters (defaults and sources: crates/mobility/src/distance.rs).
+#[derive(clap::Args, Clone)]
+pub(crate) struct DistArgs {
+    /// Road km per straight-line km (assumption, stated in the output).
+    #[arg(long, default_value_t = 1.3, allow_negative_numbers = true)]
+    detour: f64,
+    /// One-way km of a trip inside one commune (assumption).
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    intra_km: f64,
+    /// Commuting days per year (assumption).
+    #[arg(long, default_value_t = 220.0, allow_negative_numbers = true)]
+    working_days: f64,
+    /// People per car on commuting trips (assumption: driver alone).
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    occupancy: f64,
+    /// Share of public-transport km by regional train, the rest by bus (assumption).
+    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
+    rail_share: f64,
+}
+
+impl DistArgs {
+    pub(crate) fn params(&self) -> DistanceParams {
+        DistanceParams {
+            detour: self.detour,
+            intra_km: self.intra_km,
+            working_days: self.working_days,
+            occupancy: self.occupancy,
+            rail_share: self.rail_share,
+            ..DistanceParams::default()
+        }
     }
 }
 
@@ -86,6 +120,25 @@ enum FlowsCommand {
         partners: String,
         #[arg(long, default_value_t = 10)]
         top: usize,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Commuting distances of a territory's residents (all flows without one): classes, km per day, CO2 per year.
+    Distances {
+        territory: Option<String>,
+        #[command(flatten)]
+        dist: DistArgs,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// The commune-to-commune flows from or to a territory, largest first, with distances (secret ones without counts).
+    Lines {
+        territory: String,
+        /// At most this many lines.
+        #[arg(long, default_value_t = 50)]
+        top: usize,
+        #[command(flatten)]
+        dist: DistArgs,
         #[command(flatten)]
         common: Common,
     },
@@ -192,6 +245,119 @@ pub fn flows_cmd(store_root: &Path, args: FlowsArgs) -> Result<()> {
                         print!("{}", align(&rows));
                     }
                     footer(&s.provenance, Some(&s.secrecy));
+                    Ok(())
+                }
+            }
+        }
+        FlowsCommand::Distances { territory, dist, common } => {
+            let t = territory.map(|t| r.resolve(&t)).transpose()?;
+            let p = dist.params();
+            p.validate().map_err(user)?;
+            let f = load(&store, &r, &common)?;
+            let pos = Positions::from_store(&store, &r).map_err(user)?;
+            let d = distance::distances(&f, &r, &pos, t.as_ref(), &p).map_err(user)?;
+            match common.format {
+                Format::Json => json(&d),
+                Format::Csv => {
+                    println!("measure,value,unit");
+                    println!("workers,{},actifs", d.workers);
+                    println!("workers_without_distance,{},actifs", d.workers_without_distance);
+                    println!("mean_km,{},km", d.mean_km.map(|x| x.to_string()).unwrap_or_default());
+                    println!("km_per_day,{},km", d.km_per_day);
+                    println!("co2_per_year,{},tCO2e", d.co2_t_per_year.map(|x| x.to_string()).unwrap_or_default());
+                    for b in &d.histogram {
+                        let to = b.to_km.map(|x| x.to_string()).unwrap_or_default();
+                        println!("workers_{}_{to}_km,{},actifs", b.from_km, b.workers);
+                    }
+                    Ok(())
+                }
+                Format::Table => {
+                    let who = d.territory.as_ref().map(|t| format!("{t} {}", d.name.clone().unwrap_or_default()));
+                    println!(
+                        "Distances domicile-travail des actifs résidant dans {}",
+                        who.unwrap_or("tous les territoires".into())
+                    );
+                    println!("Méthode: {}", d.method);
+                    println!(
+                        "Actifs: {} (dont {} sans distance: étranger ou commune sans position)",
+                        french(d.workers, 0),
+                        french(d.workers_without_distance, 0)
+                    );
+                    println!(
+                        "Distance moyenne (aller, actifs qui se déplacent): {} km",
+                        d.mean_km.map(|x| french(x, 1)).unwrap_or("n/d".into())
+                    );
+                    println!("Km parcourus par jour travaillé (aller-retour): {} km", french(d.km_per_day, 0));
+                    println!(
+                        "Émissions: {} tCO2e par an (ADEME Base Carbone via Impact CO2, METHODS.md §5)",
+                        d.co2_t_per_year.map(|x| french(x, 1)).unwrap_or("n/d (mode inconnu: base agrégée)".into())
+                    );
+                    let mut rows = vec![vec!["distance".to_string(), "actifs".into(), "part %".into()]];
+                    for b in &d.histogram {
+                        let label = match b.to_km {
+                            Some(to) => format!("{} à {} km", b.from_km, to),
+                            None => format!("{} km et plus", b.from_km),
+                        };
+                        rows.push(vec![label, french(b.workers, 0), b.share.map(|x| french(x, 1)).unwrap_or_default()]);
+                    }
+                    println!();
+                    print!("{}", align(&rows));
+                    let mut rows = vec![vec!["mode".to_string(), "actifs".into(), "km/jour".into(), "tCO2e/an".into()]];
+                    for m in &d.by_mode {
+                        rows.push(vec![
+                            m.mode.clone(),
+                            french(m.workers, 0),
+                            french(m.km_per_day, 0),
+                            m.co2_t_per_year.map(|x| french(x, 1)).unwrap_or("n/d".into()),
+                        ]);
+                    }
+                    println!();
+                    print!("{}", align(&rows));
+                    footer(&d.provenance, None);
+                    Ok(())
+                }
+            }
+        }
+        FlowsCommand::Lines { territory, top, dist, common } => {
+            let t = r.resolve(&territory)?;
+            let p = dist.params();
+            let f = load(&store, &r, &common)?;
+            let pos = Positions::from_store(&store, &r).map_err(user)?;
+            let mut lines = distance::flow_lines(&f, &r, &pos, &t, &p, common.secrecy()).map_err(user)?;
+            lines.truncate(top);
+            match common.format {
+                Format::Json => json(&lines),
+                Format::Csv => {
+                    println!("origin,dest,workers,secret,km");
+                    for l in &lines {
+                        println!(
+                            "{},{},{},{},{}",
+                            l.origin,
+                            l.dest.as_deref().unwrap_or("abroad"),
+                            l.workers.map(|x| x.to_string()).unwrap_or_else(|| "secret".into()),
+                            l.secret,
+                            l.km.map(|x| x.to_string()).unwrap_or_default()
+                        );
+                    }
+                    Ok(())
+                }
+                Format::Table => {
+                    println!("Flux de et vers {} {} — {}", t, r.name(&t).unwrap_or(""), p.method());
+                    let mut rows =
+                        vec![vec!["origine".to_string(), "destination".into(), "actifs".into(), "km".into()]];
+                    for l in &lines {
+                        rows.push(vec![
+                            format!("{} {}", l.origin, l.origin_name),
+                            l.dest
+                                .as_ref()
+                                .map(|d| format!("{d} {}", l.dest_name.clone().unwrap_or_default()))
+                                .unwrap_or("étranger ou inconnu".into()),
+                            l.workers.map(|x| french(x, 0)).unwrap_or("secret".into()),
+                            l.km.map(|x| french(x, 1)).unwrap_or("n/d".into()),
+                        ]);
+                    }
+                    print!("{}", align(&rows));
+                    footer(&f.provenance, Some(&common.secrecy()));
                     Ok(())
                 }
             }

@@ -1,0 +1,302 @@
+//! Commuting distances, kilometres travelled and CO2.
+//!
+//! The distance of a flow is the straight line between the centroids of the two
+//! communes' shapes (the reference pack's contours, as the synthetic generator uses
+//! them) times a detour factor given as a parameter and stated in every output; a
+//! flow inside one commune gets a fixed distance (a parameter). Road distances from
+//! the access engine are not wired in yet: every output says "straight line".
+//! The pack has shapes for the Hauts-de-France only: flows from or to communes
+//! without a position, or abroad, have no distance and are counted apart.
+
+use echelle_referential::{Referential, TerritoryRef};
+use serde::Serialize;
+
+use crate::MobilityError;
+use crate::error::check_range;
+use crate::flows::{CAR, Flows, MODES, NO_TRANSPORT, NONE, PUBLIC_TRANSPORT, Provenance, TWO_WHEELER, workers};
+use crate::matrix::{Secrecy, inside, member_mask};
+
+/// Positions (longitude, latitude) of the communes, by referential index.
+#[derive(Debug, Clone)]
+pub struct Positions(pub Vec<Option<(f64, f64)>>);
+
+impl Positions {
+    /// The centroids of the pack's commune shapes.
+    pub fn from_store(store: &echelle_store::Store, r: &Referential) -> Result<Positions, MobilityError> {
+        let centroids = echelle_import::synth::positions::centroids(&store.pack_dir()?)
+            .map_err(|e| MobilityError::Usage(e.to_string()))?;
+        Ok(Positions(r.communes().iter().map(|c| centroids.get(&c.code).copied()).collect()))
+    }
+
+    fn get(&self, c: u32) -> Option<(f64, f64)> {
+        if c == NONE { None } else { self.0.get(c as usize).copied().flatten() }
+    }
+}
+
+/// Emission factors in kgCO2e per passenger-km (ADEME Base Carbone via Impact CO2,
+/// METHODS.md §5: use + construction).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Factors {
+    /// Thermal car, per vehicle-km: 0.192 + 0.0256 (divided by the occupancy).
+    pub car: f64,
+    /// Thermal bus: 0.104 + 0.0087.
+    pub bus: f64,
+    /// Regional train: 0.0229 + 0.0048.
+    pub train: f64,
+}
+
+impl Default for Factors {
+    fn default() -> Self {
+        Factors { car: 0.192 + 0.0256, bus: 0.104 + 0.0087, train: 0.0229 + 0.0048 }
+    }
+}
+
+/// Parameters of distances and emissions, with their defaults and sources.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct DistanceParams {
+    /// Road distance / straight-line distance. Default 1.3: an assumption (a usual
+    /// order of magnitude for French roads), not from METHODS.md; stated in outputs.
+    pub detour: f64,
+    /// One-way distance of a trip inside one commune, km. Default 1: an assumption
+    /// (the synthetic generator uses the same 1 km).
+    pub intra_km: f64,
+    /// Commuting days per year. Default 220: an assumption (about 47 weeks of 5 days minus bank holidays).
+    pub working_days: f64,
+    /// People per car on commuting trips. Default 1 (driver alone): an assumption.
+    pub occupancy: f64,
+    /// Share of public-transport km made by regional train (the rest by bus). Default 0.5: an assumption.
+    pub rail_share: f64,
+    pub factors: Factors,
+}
+
+impl Default for DistanceParams {
+    fn default() -> Self {
+        DistanceParams {
+            detour: 1.3,
+            intra_km: 1.0,
+            working_days: 220.0,
+            occupancy: 1.0,
+            rail_share: 0.5,
+            factors: Factors::default(),
+        }
+    }
+}
+
+impl DistanceParams {
+    pub fn validate(&self) -> Result<(), MobilityError> {
+        check_range("detour", self.detour, 1.0, 5.0, false, "a factor between 1 and 5 (road km per straight-line km)")?;
+        check_range("intra-commune distance", self.intra_km, 0.0, 100.0, false, "km between 0 and 100")?;
+        check_range("working days", self.working_days, 0.0, 366.0, true, "days per year, above 0 and at most 366")?;
+        check_range("occupancy", self.occupancy, 1.0, 9.0, false, "people per car, between 1 and 9")?;
+        check_range("rail share", self.rail_share, 0.0, 1.0, false, "a share between 0 and 1")
+    }
+
+    /// One-way distance of a flow, km.
+    pub fn km(&self, pos: &Positions, o: u32, d: u32) -> Option<f64> {
+        if o == d && o != NONE {
+            return Some(self.intra_km);
+        }
+        Some(echelle_import::synth::positions::distance_km(pos.get(o)?, pos.get(d)?) * self.detour)
+    }
+
+    /// kgCO2e per person-km of a mode; `None` when the mode is unknown.
+    pub fn factor(&self, mode: u8) -> Option<f64> {
+        let f = &self.factors;
+        match mode {
+            // Motorised two-wheelers: no factor in METHODS.md; the thermal car's is used (assumption, an upper bound).
+            CAR | TWO_WHEELER => Some(f.car / self.occupancy),
+            PUBLIC_TRANSPORT => Some(self.rail_share * f.train + (1.0 - self.rail_share) * f.bus),
+            0 => None,
+            _ => Some(0.0),
+        }
+    }
+
+    /// How distances were made, for outputs.
+    pub fn method(&self) -> String {
+        format!(
+            "straight line between commune centroids × detour factor {} (road distances not used); {} km inside a commune; {} commuting days a year",
+            self.detour, self.intra_km, self.working_days
+        )
+    }
+}
+
+/// A class of commuting distance.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Bin {
+    pub from_km: f64,
+    /// `None`: no upper bound.
+    pub to_km: Option<f64>,
+    pub workers: f64,
+    /// Share of workers with a distance, %.
+    pub share: Option<f64>,
+}
+
+/// Kilometres and emissions of one mode.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModeKm {
+    pub mode: String,
+    pub workers: f64,
+    /// Round trips, km per working day.
+    pub km_per_day: f64,
+    /// Tonnes CO2e per year; `None` when the mode is unknown.
+    pub co2_t_per_year: Option<f64>,
+}
+
+/// Distances of the commuters living in a territory (or of every flow).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DistanceReport {
+    pub territory: Option<String>,
+    pub name: Option<String>,
+    pub method: String,
+    pub params: DistanceParams,
+    pub workers: f64,
+    /// Workers whose flow has no distance (abroad, or a commune without a position).
+    pub workers_without_distance: f64,
+    /// Mean one-way distance of the workers who travel (mode other than "no transport"), km.
+    pub mean_km: Option<f64>,
+    pub histogram: Vec<Bin>,
+    /// Round trips of the workers who travel, km per working day.
+    pub km_per_day: f64,
+    pub by_mode: Vec<ModeKm>,
+    /// Tonnes CO2e per year; `None` when the dataset has no mode (aggregated base).
+    pub co2_t_per_year: Option<f64>,
+    pub provenance: Provenance,
+}
+
+/// Upper bounds of the distance classes, km.
+pub const BINS: [f64; 6] = [5.0, 10.0, 20.0, 30.0, 50.0, 100.0];
+
+/// Distances, km and CO2 of the workers living in `t` (all flows when `None`).
+pub fn distances(
+    flows: &Flows,
+    r: &Referential,
+    pos: &Positions,
+    t: Option<&TerritoryRef>,
+    p: &DistanceParams,
+) -> Result<DistanceReport, MobilityError> {
+    p.validate()?;
+    let mask = t.map(|t| member_mask(r, t)).transpose()?;
+    let (mut all, mut without, mut travelling, mut km_one_way) = (0i128, 0i128, 0i128, 0f64);
+    let mut bins = vec![0i128; BINS.len() + 1];
+    let mut mode_w = vec![0i128; MODES.len()];
+    let mut mode_km = vec![0f64; MODES.len()];
+    for f in &flows.flows {
+        if let Some(m) = &mask
+            && !inside(m, f.origin)
+        {
+            continue;
+        }
+        all += f.weight;
+        let Some(km) = p.km(pos, f.origin, f.dest) else {
+            without += f.weight;
+            continue;
+        };
+        let b = BINS.iter().position(|&up| km < up).unwrap_or(BINS.len());
+        bins[b] += f.weight;
+        mode_w[f.mode as usize] += f.weight;
+        if f.mode != NO_TRANSPORT {
+            travelling += f.weight;
+            km_one_way += workers(f.weight) * km;
+            mode_km[f.mode as usize] += 2.0 * workers(f.weight) * km;
+        }
+    }
+    let with: i128 = bins.iter().sum();
+    let histogram = bins
+        .iter()
+        .enumerate()
+        .map(|(k, &w)| Bin {
+            from_km: if k == 0 { 0.0 } else { BINS[k - 1] },
+            to_km: BINS.get(k).copied(),
+            workers: workers(w),
+            share: (with != 0).then(|| 100.0 * w as f64 / with as f64),
+        })
+        .collect();
+    let mut co2 = Some(0.0);
+    let by_mode = (0..MODES.len())
+        .filter(|&m| mode_w[m] != 0)
+        .map(|m| {
+            let t = p.factor(m as u8).map(|f| mode_km[m] * f * p.working_days / 1000.0);
+            co2 = match (co2, t) {
+                (Some(a), Some(b)) => Some(a + b),
+                _ => None,
+            };
+            ModeKm {
+                mode: MODES[m].1.to_string(),
+                workers: workers(mode_w[m]),
+                km_per_day: mode_km[m],
+                co2_t_per_year: t,
+            }
+        })
+        .collect();
+    Ok(DistanceReport {
+        territory: t.map(|t| t.to_string()),
+        name: t.and_then(|t| r.name(t)).map(str::to_string),
+        method: p.method(),
+        params: *p,
+        workers: workers(all),
+        workers_without_distance: workers(without),
+        mean_km: (travelling != 0).then(|| km_one_way / workers(travelling)),
+        histogram,
+        km_per_day: mode_km.iter().sum(),
+        by_mode,
+        co2_t_per_year: co2,
+        provenance: flows.provenance.clone(),
+    })
+}
+
+/// One commune-to-commune flow with its distance, for flow tables and maps.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FlowLine {
+    pub origin: String,
+    pub origin_name: String,
+    pub dest: Option<String>,
+    pub dest_name: Option<String>,
+    /// Workers; `None` when secret.
+    pub workers: Option<f64>,
+    pub secret: bool,
+    /// One-way distance, km (straight line × detour).
+    pub km: Option<f64>,
+    /// Origin and destination positions (lon, lat), for maps.
+    pub from: Option<(f64, f64)>,
+    pub to: Option<(f64, f64)>,
+}
+
+/// The commune-to-commune flows from or to `t`, largest first, all modes together,
+/// with secrecy applied (a secret flow keeps its ends but not its count).
+pub fn flow_lines(
+    flows: &Flows,
+    r: &Referential,
+    pos: &Positions,
+    t: &TerritoryRef,
+    p: &DistanceParams,
+    secrecy: Secrecy,
+) -> Result<Vec<FlowLine>, MobilityError> {
+    p.validate()?;
+    secrecy.validate()?;
+    let mask = member_mask(r, t)?;
+    let mut pairs: std::collections::HashMap<(u32, u32), i128> = std::collections::HashMap::new();
+    for f in &flows.flows {
+        if inside(&mask, f.origin) || inside(&mask, f.dest) {
+            *pairs.entry((f.origin, f.dest)).or_default() += f.weight;
+        }
+    }
+    let mut v: Vec<((u32, u32), i128)> = pairs.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let c = r.communes();
+    Ok(v.into_iter()
+        .map(|((o, d), w)| {
+            let shown = secrecy.shown(w);
+            FlowLine {
+                origin: c[o as usize].code.clone(),
+                origin_name: c[o as usize].name.clone(),
+                dest: (d != NONE).then(|| c[d as usize].code.clone()),
+                dest_name: (d != NONE).then(|| c[d as usize].name.clone()),
+                workers: shown,
+                secret: shown.is_none(),
+                km: p.km(pos, o, d),
+                from: pos.get(o),
+                to: pos.get(d),
+            }
+        })
+        .collect())
+}
