@@ -305,3 +305,102 @@ fn flow_lines_keep_secret_flows_without_counts() {
     // Arras (k = 10) to Lille (k = 0): 10 steps × 1.3
     assert!(close(lines[1].km.unwrap(), 10.0 * fixture::STEP_KM * 1.3));
 }
+
+/// Incomes for the EPCI of Béthune-Bruay, one person per household (1 consumption unit):
+/// Béthune 1,000 households, median such that its car commuters to Lille (4 steps) sit exactly
+/// at the threshold; Bruay 500 households, median e^0.5 above its commuters' threshold.
+fn vulnerability_world() -> (
+    echelle_referential::Referential,
+    Flows,
+    crate::distance::Positions,
+    crate::vulnerability::Incomes,
+    crate::vulnerability::FuelParams,
+    f64,
+) {
+    use crate::distance::DistanceParams;
+    use crate::vulnerability::{CommuneIncome, FuelParams, IncomeSource, Incomes};
+    let r = fixture::referential();
+    let f = fixture::flows(&r);
+    let pos = fixture::positions(&r);
+    let u = fixture::STEP_KM * 1.3;
+    // spending of a car commuter = 2 × km × 200 days × 5 L/100 km × 2 €/L = 40 € per one-way km
+    let p = FuelParams {
+        consumption: 5.0,
+        price: 2.0,
+        distance: DistanceParams { working_days: 200.0, ..Default::default() },
+        sigma: Some(0.5),
+        d3: Some(80.0 * u / 0.045), // = half Béthune's median, see below
+        ..Default::default()
+    };
+    let m_bethune = 160.0 * u / 0.045; // Béthune -> Lille: 4u km, 160u €, threshold income 160u / 4.5 %
+    let m_bruay = 40.0 * u / 0.045 * 0.5f64.exp(); // Bruay -> Béthune: u km, 40u €
+    let mut by_commune = vec![None; r.communes().len()];
+    let inc =
+        |households, median| Some(CommuneIncome { households, persons_per_household: Some(1.0), median, d1_d9: None });
+    by_commune[r.commune_index("62119").unwrap() as usize] = inc(1000.0, m_bethune);
+    by_commune[r.commune_index("62178").unwrap() as usize] = inc(500.0, m_bruay);
+    let source =
+        IncomeSource { dataset: "fixture".into(), source: "test".into(), vintage: "2021".into(), synthetic: true };
+    (r, f, pos, Incomes { by_commune, source }, p, u)
+}
+
+#[test]
+fn vulnerability_of_bethune_bruay_by_hand() {
+    use crate::vulnerability::{price_scenario, vulnerability};
+    let (r, f, pos, incomes, p, u) = vulnerability_world();
+    let v = vulnerability(&f, &incomes, &r, &pos, &t("epci:200072460"), &p).unwrap();
+    // car commuters: Béthune -> Lille 50 (4u), Béthune -> Lens 9.25 (2u), Bruay -> Béthune 80 (u)
+    assert_eq!((v.households, v.car_commuters, v.car_commuters_left_out), (1500.0, 139.25, 0.0));
+    // spending: 50 × 160u + 9.25 × 80u + 80 × 40u = 11,940u €; per household 11,940u / 1,500 = 7.96u
+    assert!(close(v.spending_per_household.unwrap(), 7.96 * u));
+    assert!(close(v.spending_per_car_commuter.unwrap(), 11_940.0 * u / 139.25));
+    // effort: 7.96u / ((1,000 × M_B + 500 × M_R) / 1,500)
+    let m_b = 160.0 * u / 0.045;
+    let m_r = 40.0 * u / 0.045 * 0.5f64.exp();
+    assert!(close(v.effort_pct.unwrap(), 100.0 * 7.96 * u / ((1000.0 * m_b + 500.0 * m_r) / 1500.0)));
+    // vulnerable: z = 0 for Béthune -> Lille (Φ = 0.5), z = ln(1/2) / 0.5 = -1.3863 for Béthune -> Lens
+    // (Φ = 0.0828285), z = -0.5 / 0.5 = -1 for Bruay (Φ = 0.1586553), from a normal table:
+    let vulnerable = 50.0 * 0.5 + 9.25 * 0.082_828_519 + 80.0 * 0.158_655_254;
+    assert!((v.vulnerable_households - vulnerable).abs() < 1e-4, "{}", v.vulnerable_households);
+    assert!((v.vulnerable_pct.unwrap() - 100.0 * vulnerable / 1500.0).abs() < 1e-5);
+    // precarious (D3 = M_B / 2): Béthune flows capped at D3: Φ(-1.3863) for both; Bruay's threshold is under D3: Φ(-1)
+    let precarious = 59.25 * 0.082_828_519 + 80.0 * 0.158_655_254;
+    assert!((v.precarious_households - precarious).abs() < 1e-4, "{}", v.precarious_households);
+    assert!(!v.d3_estimated);
+
+    // Fuel +30 %: every z moves up by ln(1.3) / 0.5 = 0.5247: Φ(0.5247) = 0.7001140, Φ(-0.8616) = 0.1944632,
+    // Φ(-0.4753) = 0.3172967
+    let s = price_scenario(&f, &incomes, &r, &pos, &t("epci:200072460"), &p, 0.3).unwrap();
+    assert!(close(s.scenario_price, 2.6));
+    let vulnerable30 = 50.0 * 0.700_114_039 + 9.25 * 0.194_463_240 + 80.0 * 0.317_296_745;
+    assert!((s.scenario.vulnerable_households - vulnerable30).abs() < 1e-4);
+    assert!((s.vulnerable_change_pts.unwrap() - 100.0 * (vulnerable30 - vulnerable) / 1500.0).abs() < 1e-5);
+    assert!(close(s.scenario.spending_per_household.unwrap(), 1.3 * 7.96 * u));
+}
+
+#[test]
+fn fuel_parameters_out_of_range_are_refused() {
+    use crate::vulnerability::{FuelParams, price_scenario, vulnerability};
+    let (r, f, pos, incomes, p, _) = vulnerability_world();
+    let b = t("epci:200072460");
+    for (q, name) in [
+        (FuelParams { price: -1.0, ..p }, "fuel price"),
+        (FuelParams { price: 0.0, ..p }, "fuel price"),
+        (FuelParams { threshold: 1.5, ..p }, "threshold"),
+        (FuelParams { consumption: 0.0, ..p }, "consumption"),
+        (FuelParams { distance: crate::DistanceParams { working_days: 0.0, ..p.distance }, ..p }, "working days"),
+    ] {
+        let e = vulnerability(&f, &incomes, &r, &pos, &b, &q).unwrap_err();
+        assert!(e.is_user_error() && e.to_string().contains(name), "{e}");
+    }
+    let e = price_scenario(&f, &incomes, &r, &pos, &b, &p, -1.5).unwrap_err();
+    assert!(e.to_string().contains("price change"), "{e}");
+}
+
+#[test]
+fn normal_cdf_matches_the_table() {
+    use crate::vulnerability::normal_cdf;
+    for (z, phi) in [(0.0, 0.5), (1.0, 0.841_344_746), (-1.96, 0.024_997_895), (2.575_829_3, 0.995)] {
+        assert!((normal_cdf(z) - phi).abs() < 2e-7, "{z}: {}", normal_cdf(z));
+    }
+}
