@@ -93,6 +93,13 @@ before(async () => {
     });
     server.on('exit', (code) => fail(new Error(`echelle serve exited (${code}): ${out}`)));
   });
+  // Ready once the server has its indicator values at hand (/ready answers 503 until then).
+  for (let i = 0; ; i++) {
+    const r = await fetch(`${base}/ready`).catch(() => null);
+    if (r?.ok) break;
+    if (i >= 600) throw new Error(`${base}/ready still ${r?.status} after 2 minutes`);
+    await new Promise((ok) => setTimeout(ok, 200));
+  }
   browser = await chromium.launch({
     executablePath: chromiumPath,
     headless: true,
