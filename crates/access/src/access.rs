@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use crate::graph::Graph;
+use crate::phast::Hierarchy;
 use crate::points::{Point, Rejected};
 use crate::search::{self, Adjacency, Source, UNREACHED};
 use crate::snap::Snapper;
@@ -77,9 +78,11 @@ pub struct AccessRun {
     pub types: Vec<TypeAccess>,
 }
 
-/// On a road network.
+/// On a road network; with its contraction `hierarchy` (built for `graph`), the
+/// nearest facility (k = 1) is found on it, with the same results, faster.
 pub fn on_network(
     graph: &Graph,
+    hierarchy: Option<&Hierarchy>,
     mode: String,
     origins: Vec<Point>,
     facilities: BTreeMap<String, Vec<Point>>,
@@ -115,7 +118,10 @@ pub fn on_network(
             }
         }
         let per_node: Vec<Vec<Reach>> = if q.k <= 1 {
-            let r = search::nearest(adj, &sources);
+            let r = match hierarchy {
+                Some(h) => h.nearest(&sources),
+                None => search::nearest(adj, &sources),
+            };
             (0..graph.node_count())
                 .map(|v| {
                     if r.time_ms[v] == UNREACHED {
@@ -211,7 +217,14 @@ mod tests {
             pt("lost", "pharmacy", 3.0, 51.0),
             pt("s1", "school", 3.0, 50.0),
         ]);
-        let run = on_network(&g, "test".into(), origins, fac, Query { k: 2, within_s: Some(150.0), max_snap_m: 500.0 });
+        let run = on_network(
+            &g,
+            None,
+            "test".into(),
+            origins.clone(),
+            fac.clone(),
+            Query { k: 2, within_s: Some(150.0), max_snap_m: 500.0 },
+        );
         assert!(!run.straight_line);
         assert!(run.origins[0].snap_m.unwrap() < 10.0);
         assert!(run.origins[1].excluded.as_deref().unwrap().contains("beyond"));
@@ -228,6 +241,14 @@ mod tests {
         assert!(ph.nearest[1].is_empty());
         let school = &run.types[1];
         assert_eq!(school.nearest[0][0].time_s, 0.0);
+        // The hierarchy gives the same nearest facilities.
+        let h = Hierarchy::build(&g, crate::phast::Params { core_share: 0.0, ..Default::default() }).unwrap();
+        let q = Query { k: 1, within_s: None, max_snap_m: 500.0 };
+        let a = on_network(&g, Some(&h), "test".into(), origins.clone(), fac.clone(), q);
+        let b = on_network(&g, None, "test".into(), origins, fac, q);
+        for (x, y) in a.types.iter().zip(&b.types) {
+            assert_eq!(x.nearest, y.nearest);
+        }
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod network;
 pub mod npy;
 pub mod origins;
 pub mod osm;
+pub mod phast;
 pub mod points;
 pub mod profile;
 pub mod scc;

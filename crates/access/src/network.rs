@@ -15,8 +15,10 @@ use serde::{Deserialize, Serialize};
 use crate::error::{AccessError, Result};
 use crate::graph::Graph;
 use crate::osm::BuildReport;
+use crate::phast::{HArc, Hierarchy};
 
 const MAGIC: &[u8; 8] = b"ECHNET01";
+const CH_MAGIC: &[u8; 8] = b"ECHCH001";
 
 /// What a stored network is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -61,6 +63,11 @@ pub fn save(store_root: &Path, graph: &Graph, info: &NetworkInfo) -> Result<Path
     check_name(&info.name)?;
     let dir = networks_dir(store_root).join(&info.name);
     std::fs::create_dir_all(&dir).map_err(|e| AccessError::io(&dir, e))?;
+    // A hierarchy belongs to the graph it was built from: a new graph drops it.
+    let stale = dir.join("hierarchy.bin");
+    if stale.exists() {
+        std::fs::remove_file(&stale).map_err(|e| AccessError::io(&stale, e))?;
+    }
     write_atomic(&dir.join("graph.bin"), &encode(graph))?;
     let json = serde_json::to_vec_pretty(info).map_err(|e| AccessError::Invalid(e.to_string()))?;
     write_atomic(&dir.join("network.json"), &json)?;
@@ -103,6 +110,116 @@ pub fn load(store_root: &Path, name: &str) -> Result<(Graph, NetworkInfo)> {
     let p = dir.join("graph.bin");
     let bytes = std::fs::read(&p).map_err(|e| AccessError::io(&p, e))?;
     Ok((decode(&p, &bytes)?, info))
+}
+
+/// Saves the contraction hierarchy of the network `name` (`hierarchy.bin`, next to
+/// its graph).
+pub fn save_hierarchy(store_root: &Path, name: &str, h: &Hierarchy) -> Result<PathBuf> {
+    check_name(name)?;
+    let p = networks_dir(store_root).join(name).join("hierarchy.bin");
+    write_atomic(&p, &encode_hierarchy(h))?;
+    Ok(p)
+}
+
+/// The stored hierarchy of the network `name`, if any and if it fits `graph`.
+pub fn load_hierarchy(store_root: &Path, name: &str, graph: &Graph) -> Result<Option<Hierarchy>> {
+    check_name(name)?;
+    let p = networks_dir(store_root).join(name).join("hierarchy.bin");
+    if !p.exists() {
+        return Ok(None);
+    }
+    let bytes = std::fs::read(&p).map_err(|e| AccessError::io(&p, e))?;
+    let h = decode_hierarchy(&p, &bytes)?;
+    Ok(h.fits(graph).then_some(h))
+}
+
+/// The hierarchy as bytes: magic; node count, core size, upward and downward arc
+/// counts, the graph's node and edge counts (u64); then order, up_first, up arcs
+/// (other, time_ms, length_dm), down_first, down arcs (u32).
+pub fn encode_hierarchy(h: &Hierarchy) -> Vec<u8> {
+    let mut out = Vec::with_capacity(56 + 4 * (2 * h.order.len() + 3 * (h.up.len() + h.down.len())));
+    out.extend_from_slice(CH_MAGIC);
+    for x in
+        [h.order.len() as u64, u64::from(h.core), h.up.len() as u64, h.down.len() as u64, h.graph_nodes, h.graph_edges]
+    {
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    let put = |out: &mut Vec<u8>, xs: &[u32]| xs.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+    put(&mut out, &h.order);
+    put(&mut out, &h.up_first);
+    for a in &h.up {
+        put(&mut out, &[a.other, a.time_ms, a.length_dm]);
+    }
+    put(&mut out, &h.down_first);
+    for a in &h.down {
+        put(&mut out, &[a.other, a.time_ms, a.length_dm]);
+    }
+    out
+}
+
+/// Reads bytes written by [`encode_hierarchy`], checking that they make a usable
+/// hierarchy (a permutation, increasing offsets, arcs within bounds, downward arcs
+/// towards earlier positions).
+pub fn decode_hierarchy(path: &Path, b: &[u8]) -> Result<Hierarchy> {
+    let bad = |m: &str| AccessError::BadNetwork { path: path.to_path_buf(), message: format!("hierarchy: {m}") };
+    if b.len() < 56 || &b[..8] != CH_MAGIC {
+        return Err(bad("no echelle hierarchy header"));
+    }
+    let word = |i: usize| u64::from_le_bytes(b[8 + 8 * i..16 + 8 * i].try_into().unwrap_or_default()) as usize;
+    let (n, core, nup, ndown, gn, ge) = (word(0), word(1), word(2), word(3), word(4), word(5));
+    let words = [n, n + 1, nup.saturating_mul(3), (n.saturating_sub(core)) + 1, ndown.saturating_mul(3)]
+        .iter()
+        .try_fold(0usize, |acc, &x| acc.checked_add(x));
+    if core > n || words.and_then(|w| w.checked_mul(4)).and_then(|x| x.checked_add(56)) != Some(b.len()) {
+        return Err(bad("truncated or damaged"));
+    }
+    let mut at = 56;
+    let mut take = |len: usize| {
+        let v: Vec<u32> =
+            b[at..at + 4 * len].chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().unwrap_or_default())).collect();
+        at += 4 * len;
+        v
+    };
+    let order = take(n);
+    let up_first = take(n + 1);
+    let up_raw = take(3 * nup);
+    let down_first = take(n - core + 1);
+    let down_raw = take(3 * ndown);
+    let arcs = |raw: &[u32]| {
+        raw.chunks_exact(3).map(|c| HArc { other: c[0], time_ms: c[1], length_dm: c[2] }).collect::<Vec<_>>()
+    };
+    let (up, down) = (arcs(&up_raw), arcs(&down_raw));
+    let mut position = vec![u32::MAX; n];
+    for (i, &v) in order.iter().enumerate() {
+        if v as usize >= n || position[v as usize] != u32::MAX {
+            return Err(bad("the node order is not a permutation"));
+        }
+        position[v as usize] = i as u32;
+    }
+    let offsets_ok =
+        |f: &[u32], len: usize| f[0] == 0 && f[f.len() - 1] as usize == len && f.windows(2).all(|w| w[0] <= w[1]);
+    if !offsets_ok(&up_first, nup) || !offsets_ok(&down_first, ndown) {
+        return Err(bad("arc offsets are not increasing"));
+    }
+    if up.iter().any(|a| a.other as usize >= n) {
+        return Err(bad("an arc leads to a node that does not exist"));
+    }
+    for k in 0..n - core {
+        if down[down_first[k] as usize..down_first[k + 1] as usize].iter().any(|a| a.other as usize >= core + k) {
+            return Err(bad("a downward arc comes from a later position"));
+        }
+    }
+    Ok(Hierarchy {
+        order,
+        position,
+        core: core as u32,
+        up_first,
+        up,
+        down_first,
+        down,
+        graph_nodes: gn as u64,
+        graph_edges: ge as u64,
+    })
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -211,6 +328,43 @@ mod tests {
         let e = load(d.path(), "other").unwrap_err().to_string();
         assert!(e.contains("'other'") && e.contains("known: t"), "{e}");
         assert!(check_name("../x").is_err());
+    }
+
+    #[test]
+    fn hierarchy_round_trip_and_damage() {
+        let d = tempfile::tempdir().unwrap();
+        let g = small();
+        let info = NetworkInfo {
+            name: "t".into(),
+            source: "x".into(),
+            kind: "imported-csv".into(),
+            synthetic: true,
+            profile: "drive".into(),
+            nodes: 3,
+            edges: 3,
+            report: None,
+            credit: None,
+        };
+        save(d.path(), &g, &info).unwrap();
+        assert!(load_hierarchy(d.path(), "t", &g).unwrap().is_none());
+        let h = Hierarchy::build(&g, crate::phast::Params { core_share: 0.0, ..Default::default() }).unwrap();
+        save_hierarchy(d.path(), "t", &h).unwrap();
+        assert_eq!(load_hierarchy(d.path(), "t", &g).unwrap(), Some(h.clone()));
+        // Another graph of other sizes: the hierarchy does not fit.
+        let other = Graph::from_edges(vec![0.0; 2], vec![0.0; 2], vec![1, 2], vec![]).unwrap();
+        assert!(load_hierarchy(d.path(), "t", &other).unwrap().is_none());
+        // Saving the graph again drops the hierarchy.
+        save(d.path(), &g, &info).unwrap();
+        assert!(load_hierarchy(d.path(), "t", &g).unwrap().is_none());
+        let bytes = encode_hierarchy(&h);
+        let p = Path::new("h.bin");
+        assert_eq!(decode_hierarchy(p, &bytes).unwrap(), h);
+        for cut in [0, 30, 56, bytes.len() - 1] {
+            assert!(decode_hierarchy(p, &bytes[..cut]).is_err());
+        }
+        let mut twice = bytes.clone();
+        twice[56..60].copy_from_slice(&bytes[60..64]);
+        assert!(decode_hierarchy(p, &twice).unwrap_err().to_string().contains("permutation"));
     }
 
     #[test]

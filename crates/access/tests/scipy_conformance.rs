@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use echelle_access::osm::read_pbf_with;
+use echelle_access::phast::{Hierarchy, Params};
 use echelle_access::search::{Source, UNREACHED, nearest};
 use echelle_access::{Graph, Profile};
 use indicatif::ProgressBar;
@@ -33,7 +34,13 @@ fn pick(n: usize, count: usize, mut seed: u64) -> Vec<u32> {
 fn check(g: &Graph, facilities: &[u32], dir: &Path) {
     g.export_csv(dir).unwrap();
     let sources: Vec<Source> = facilities.iter().enumerate().map(|(i, &v)| Source::at(v, i as u32)).collect();
-    let res = nearest((&g.reversed()).into(), &sources);
+    let plain = nearest((&g.reversed()).into(), &sources);
+    // The hierarchy (fully contracted, and with the default core) gives the same
+    // labels; it is its times that scipy checks.
+    let full = Hierarchy::build(g, Params { core_share: 0.0, ..Params::default() }).unwrap();
+    assert_eq!(full.nearest(&sources), plain);
+    let res = Hierarchy::build(g, Params::default()).unwrap().nearest(&sources);
+    assert_eq!(res, plain);
     let mut f = std::fs::File::create(dir.join("sources.csv")).unwrap();
     writeln!(f, "node").unwrap();
     facilities.iter().for_each(|v| writeln!(f, "{v}").unwrap());

@@ -9,11 +9,12 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use echelle_access::access::{self, AccessRun, Query};
 use echelle_access::diagnostics::{self, Basket, Weighted};
+use echelle_access::phast::Hierarchy;
 use echelle_access::points::{Fields, Point, read_points};
 use echelle_access::search::{self, Source, UNREACHED};
 use echelle_access::snap::Snapper;
 use echelle_access::straight::StraightLine;
-use echelle_access::{isochrone, network, npy, origins};
+use echelle_access::{Graph, isochrone, network, npy, origins};
 
 use super::{UserError, open_store};
 use crate::output::{align, french};
@@ -42,6 +43,11 @@ struct ModeArgs {
     /// Points farther than this from any road are excluded (metres).
     #[arg(long, default_value_t = 1000.0)]
     max_snap: f64,
+    /// How to search the network for the nearest facility: `hierarchy` (the network's
+    /// contraction hierarchy, see `echelle network contract`), `plain` (multi-source
+    /// Dijkstra), or `auto` (the hierarchy when the network has one). Same results.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "plain", "hierarchy"])]
+    engine: String,
 }
 
 /// The facilities.
@@ -169,6 +175,21 @@ fn mode_label(info: &network::NetworkInfo) -> String {
     format!("road network '{}' ({} profile{synth})", info.name, info.profile)
 }
 
+/// The network's hierarchy, as `--engine` asks.
+fn hierarchy_for(store: &Path, mode: &ModeArgs, name: &str, g: &Graph) -> Result<Option<Hierarchy>> {
+    let h = match mode.engine.as_str() {
+        "plain" => return Ok(None),
+        _ => network::load_hierarchy(store, name, g)?,
+    };
+    if h.is_none() && mode.engine == "hierarchy" {
+        return Err(UserError(format!(
+            "network '{name}' has no contraction hierarchy: build it with `echelle network contract {name}`"
+        ))
+        .into());
+    }
+    Ok(h)
+}
+
 fn compute(store: &Path, mode: &ModeArgs, fac: &FacilityArgs, origins_spec: &str, q: Query) -> Result<AccessRun> {
     let (by_type, _) = facilities(fac)?;
     let graph = match (&mode.network, mode.straight_line) {
@@ -218,7 +239,10 @@ fn compute(store: &Path, mode: &ModeArgs, fac: &FacilityArgs, origins_spec: &str
         }
     };
     Ok(match graph {
-        Some((g, info)) => access::on_network(&g, mode_label(&info), origins, by_type, q),
+        Some((g, info)) => {
+            let h = hierarchy_for(store, mode, &info.name, &g)?;
+            access::on_network(&g, h.as_ref(), mode_label(&info), origins, by_type, q)
+        }
         None => access::straight_line(StraightLine::new(mode.detour, mode.speed)?, origins, by_type, q),
     })
 }
@@ -302,10 +326,13 @@ fn nodes_npy(store: &Path, mode: &ModeArgs, fac: &FacilityArgs, dir: &Path, timi
     let Some(name) = &mode.network else { return Err(UserError("--npy needs --network".into()).into()) };
     let t0 = Instant::now();
     let (g, info) = network::load(store, name)?;
+    let hierarchy = hierarchy_for(store, mode, name, &g)?;
     let (by_type, _) = facilities(fac)?;
     let load_s = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
-    let rev = g.reversed();
+    // The plain search's reversed graph is built before the clock starts, as the
+    // hierarchy is.
+    let rev = hierarchy.is_none().then(|| g.reversed());
     let snapper = Snapper::new(&g);
     let mut kinds = Vec::new();
     let mut sources: Vec<Vec<Source>> = Vec::new();
@@ -326,7 +353,11 @@ fn nodes_npy(store: &Path, mode: &ModeArgs, fac: &FacilityArgs, dir: &Path, timi
     }
     let prep_s = t1.elapsed().as_secs_f64();
     let t2 = Instant::now();
-    let results = search::nearest_per_type((&rev).into(), &sources);
+    let results = match (&hierarchy, &rev) {
+        (Some(h), _) => h.nearest_per_type(&sources),
+        (None, Some(rev)) => search::nearest_per_type(rev.into(), &sources),
+        (None, None) => unreachable!("the reversed graph is built when there is no hierarchy"),
+    };
     let query_s = t2.elapsed().as_secs_f64();
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let n = g.node_count();
@@ -345,7 +376,7 @@ fn nodes_npy(store: &Path, mode: &ModeArgs, fac: &FacilityArgs, dir: &Path, timi
         println!(
             "{}",
             serde_json::json!({"load_s": load_s, "snap_s": prep_s, "query_s": query_s, "types": kinds.len(), "nodes": n,
-                "threads": rayon::current_num_threads(), "facilities_excluded": excluded, "max_snap_m": max_snap, "unreached": unreached,
+                "threads": rayon::current_num_threads(), "engine": if hierarchy.is_some() { "hierarchy" } else { "plain" }, "facilities_excluded": excluded, "max_snap_m": max_snap, "unreached": unreached,
                 "synthetic": info.synthetic})
         );
     } else {

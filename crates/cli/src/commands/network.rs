@@ -6,6 +6,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use echelle_access::network::{self, NetworkInfo};
 use echelle_access::osm::read_pbf_with;
+use echelle_access::phast::{Hierarchy, Params};
 use echelle_access::{Graph, Profile};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -32,6 +33,20 @@ enum Cmd {
         /// Keep the shape points as nodes (finer snapping, more nodes).
         #[arg(long)]
         keep_shape_points: bool,
+        /// Do not build the contraction hierarchy (build it later with `network contract`).
+        #[arg(long)]
+        no_hierarchy: bool,
+    },
+    /// Build (or rebuild) the contraction hierarchy of a stored network: the
+    /// preprocessing that makes `access nearest` faster, kept with the network.
+    Contract {
+        name: String,
+        /// Stop contracting when this share of the nodes is left (the core).
+        #[arg(long, default_value_t = Params::default().core_share)]
+        core_share: f64,
+        /// Print the timings as JSON on standard output.
+        #[arg(long)]
+        timings: bool,
     },
     /// List the networks of the store.
     List,
@@ -56,12 +71,34 @@ enum Cmd {
         /// Print the timings as JSON on standard output.
         #[arg(long)]
         timings: bool,
+        /// Do not build the contraction hierarchy (build it later with `network contract`).
+        #[arg(long)]
+        no_hierarchy: bool,
     },
 }
 
 pub fn run(store: &Path, a: Args) -> Result<()> {
     match a.command {
-        Cmd::Build { file, profile, name, keep_shape_points } => build(store, &file, &profile, name, keep_shape_points),
+        Cmd::Build { file, profile, name, keep_shape_points, no_hierarchy } => {
+            build(store, &file, &profile, name, keep_shape_points, no_hierarchy)
+        }
+        Cmd::Contract { name, core_share, timings } => {
+            let (g, _) = network::load(store, &name)?;
+            let p = Params { core_share, ..Params::default() };
+            if !(0.0..=1.0).contains(&core_share) {
+                return Err(UserError(format!("--core-share {core_share}: give a share between 0 and 1")).into());
+            }
+            let (h, s) = contract(store, &name, &g, p)?;
+            if timings {
+                println!(
+                    "{}",
+                    serde_json::json!({"contract_s": s, "nodes": h.node_count(), "core": h.core, "up_arcs": h.up.len(), "down_arcs": h.down.len()})
+                );
+            } else {
+                println!("network '{name}': contraction hierarchy built in {s:.2} s: {}", h.summary());
+            }
+            Ok(())
+        }
         Cmd::List => list(store),
         Cmd::Export { name, dir } => {
             let (g, _) = network::load(store, &name)?;
@@ -69,8 +106,8 @@ pub fn run(store: &Path, a: Args) -> Result<()> {
             println!("{}: {} nodes, {} edges written to {}", name, g.node_count(), g.edge_count(), dir.display());
             Ok(())
         }
-        Cmd::Import { nodes, edges, name, synthetic, timings } => {
-            import(store, &nodes, &edges, &name, synthetic, timings)
+        Cmd::Import { nodes, edges, name, synthetic, timings, no_hierarchy } => {
+            import(store, &nodes, &edges, &name, synthetic, timings, no_hierarchy)
         }
     }
 }
@@ -88,7 +125,16 @@ pub fn profile(spec: &str) -> Result<Profile> {
     Ok(Profile::parse(spec, &text)?)
 }
 
-fn build(store: &Path, file: &Path, profile_spec: &str, name: Option<String>, keep: bool) -> Result<()> {
+/// Builds and stores the hierarchy of a stored network; returns it with its time.
+fn contract(store: &Path, name: &str, g: &Graph, p: Params) -> Result<(Hierarchy, f64)> {
+    let t = Instant::now();
+    let h = Hierarchy::build(g, p)?;
+    let s = t.elapsed().as_secs_f64();
+    network::save_hierarchy(store, name, &h)?;
+    Ok((h, s))
+}
+
+fn build(store: &Path, file: &Path, profile_spec: &str, name: Option<String>, keep: bool, no_h: bool) -> Result<()> {
     let p = profile(profile_spec)?;
     let name = name.unwrap_or_else(|| {
         let stem = file.file_name().and_then(|s| s.to_str()).unwrap_or("network");
@@ -133,6 +179,10 @@ fn build(store: &Path, file: &Path, profile_spec: &str, name: Option<String>, ke
         report.total_length_km
     );
     println!("  stored in {}  (© OpenStreetMap contributors, ODbL)", dir.display());
+    if !no_h {
+        let (h, s) = contract(store, &name, &g, Params::default())?;
+        println!("  contraction hierarchy built in {s:.2} s: {}", h.summary());
+    }
     Ok(())
 }
 
@@ -151,7 +201,15 @@ fn list(store: &Path) -> Result<()> {
     Ok(())
 }
 
-fn import(store: &Path, nodes: &Path, edges: &Path, name: &str, synthetic: bool, timings: bool) -> Result<()> {
+fn import(
+    store: &Path,
+    nodes: &Path,
+    edges: &Path,
+    name: &str,
+    synthetic: bool,
+    timings: bool,
+    no_h: bool,
+) -> Result<()> {
     network::check_name(name)?;
     let t0 = Instant::now();
     let g = Graph::import_csv(nodes, edges)?;
@@ -172,10 +230,12 @@ fn import(store: &Path, nodes: &Path, edges: &Path, name: &str, synthetic: bool,
         credit: None,
     };
     network::save(store, &g2, &info)?;
+    let hierarchy = if no_h { None } else { Some(contract(store, name, &g2, Params::default())?) };
+    let contract_s = hierarchy.as_ref().map(|h| h.1);
     if timings {
         println!(
             "{}",
-            serde_json::json!({"read_s": read_s, "preprocess_s": preprocess_s, "nodes_in": g.node_count(), "nodes": g2.node_count(), "edges": g2.edge_count()})
+            serde_json::json!({"read_s": read_s, "preprocess_s": preprocess_s, "contract_s": contract_s, "nodes_in": g.node_count(), "nodes": g2.node_count(), "edges": g2.edge_count()})
         );
     } else {
         let tag = if synthetic { " (SYNTHETIC)" } else { "" };
@@ -185,6 +245,9 @@ fn import(store: &Path, nodes: &Path, edges: &Path, name: &str, synthetic: bool,
             g.node_count(),
             g2.edge_count()
         );
+        if let Some((h, s)) = &hierarchy {
+            println!("  contraction hierarchy built in {s:.2} s: {}", h.summary());
+        }
     }
     Ok(())
 }
