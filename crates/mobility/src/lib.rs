@@ -20,6 +20,7 @@ pub mod distance;
 mod error;
 pub mod flows;
 pub mod matrix;
+pub mod telework;
 pub mod vulnerability;
 pub mod zones;
 

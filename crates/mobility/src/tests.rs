@@ -404,3 +404,68 @@ fn normal_cdf_matches_the_table() {
         assert!((normal_cdf(z) - phi).abs() < 2e-7, "{z}: {}", normal_cdf(z));
     }
 }
+
+#[test]
+fn telework_in_the_mel_by_hand() {
+    use crate::telework::{TeleworkParams, compare, telework};
+    let r = fixture::referential();
+    let f = fixture::flows(&r);
+    let pos = fixture::positions(&r);
+    let u = fixture::STEP_KM * 1.3;
+    let p = TeleworkParams { days: 2.0, take_up: 0.5, ..Default::default() };
+    let x = telework(&f, None, &r, &pos, &t("per:mel"), &p).unwrap();
+    // MEL residents who travel, with a distance: flows 1-5 = 250 (flow 15 abroad has none).
+    // Teleworking shares × take-up 0.5: managers 0.36, intermediate 0.24, clerical 0.18, manual 0.01
+    // teleworkers: 100 × 0.36 + 40 × 0.24 + 60 × 0.18 + 30 × 0.01 + 20 × 0.18 = 60.3
+    assert_eq!(x.commuters, 250.0);
+    assert!(close(x.teleworkers, 60.3));
+    // km a year: 2 × 220 × (100 × 1 + 40u + 60u + 30 × 2u + 20 × 1) = 440 × (120 + 160u)
+    assert!(close(x.km_per_year, 440.0 * (120.0 + 160.0 * u)));
+    // avoided: 2/5 × 2 × 220 × (36 × 1 + 9.6u + 10.8u + 0.3 × 2u + 3.6 × 1) = 176 × (39.6 + 21u)
+    assert!(close(x.km_avoided_per_year, 176.0 * (39.6 + 21.0 * u)), "{}", x.km_avoided_per_year);
+    // CO2: car 176 × (36 + 10.8u + 0.6u) × 0.2176 + public transport 176 × 9.6u × 0.0702, in tonnes
+    let co2 = 176.0 * ((36.0 + 11.4 * u) * 0.2176 + 9.6 * u * 0.0702) / 1000.0;
+    assert!(close(x.co2_avoided_t_per_year.unwrap(), co2));
+    // money: car spending 2 × km × 220 × 6.5 / 100 × 1.80 = 51.48 € per km; 2/5 × 51.48 × (36 + 10.8u + 0.6u)
+    assert!(close(x.money_saved_eur_per_year, 0.4 * 51.48 * (36.0 + 11.4 * u)));
+    // Rebound: km and CO2 × 0.69, money unchanged.
+    let y = telework(&f, None, &r, &pos, &t("per:mel"), &TeleworkParams { rebound: true, ..p }).unwrap();
+    assert!(close(y.km_avoided_per_year, 0.69 * x.km_avoided_per_year));
+    assert!(close(y.co2_avoided_t_per_year.unwrap(), 0.69 * co2));
+    assert!(close(y.money_saved_eur_per_year, x.money_saved_eur_per_year));
+    // Side by side: 1 day is half of 2 days.
+    let c = compare(&f, None, &r, &pos, &t("per:mel"), &[TeleworkParams { days: 1.0, ..p }, p]).unwrap();
+    assert!(close(c[0].km_avoided_per_year * 2.0, c[1].km_avoided_per_year));
+}
+
+#[test]
+fn telework_lowers_vulnerability_by_hand() {
+    use crate::telework::{TeleworkParams, telework};
+    let (r, f, pos, incomes, fuel, _) = vulnerability_world();
+    // 5 days, take-up 1: teleworkers spend nothing. Béthune -> Lille (managers, 72 %): 28 % keep Φ = 0.5;
+    // Béthune -> Lens (clerical, 36 %): 64 % keep Φ = 0.0828285; Bruay (manual, 2 %): 98 % keep Φ = 0.1586553
+    let p = TeleworkParams { days: 5.0, take_up: 1.0, rebound: false, fuel };
+    let x = telework(&f, Some(&incomes), &r, &pos, &t("epci:200072460"), &p).unwrap();
+    let before = 100.0 * (50.0 * 0.5 + 9.25 * 0.082_828_519 + 80.0 * 0.158_655_254) / 1500.0;
+    let after = 100.0 * (50.0 * 0.28 * 0.5 + 9.25 * 0.64 * 0.082_828_519 + 80.0 * 0.98 * 0.158_655_254) / 1500.0;
+    assert!((x.vulnerable_pct_before.unwrap() - before).abs() < 1e-5);
+    assert!((x.vulnerable_pct_after.unwrap() - after).abs() < 1e-5, "{:?} {after}", x.vulnerable_pct_after);
+    assert!((x.vulnerable_change_pts.unwrap() - (after - before)).abs() < 1e-5);
+}
+
+#[test]
+fn telework_parameters_out_of_range_are_refused() {
+    use crate::telework::{TeleworkParams, telework};
+    let r = fixture::referential();
+    let f = fixture::flows(&r);
+    let pos = fixture::positions(&r);
+    for (p, name) in [
+        (TeleworkParams { days: 0.0, ..Default::default() }, "telework days"),
+        (TeleworkParams { days: 6.0, ..Default::default() }, "telework days"),
+        (TeleworkParams { take_up: 1.2, ..Default::default() }, "take-up"),
+        (TeleworkParams { take_up: -0.1, ..Default::default() }, "take-up"),
+    ] {
+        let e = telework(&f, None, &r, &pos, &t("per:mel"), &p).unwrap_err();
+        assert!(e.is_user_error() && e.to_string().contains(name), "{e}");
+    }
+}
