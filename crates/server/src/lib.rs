@@ -57,6 +57,7 @@ pub fn app(state: AppState, web: Option<PathBuf>, timeout: Duration) -> Router {
         .route("/portrait/{key}", get(api::portrait))
         .route("/portrait/{key}/pdf", get(export::portrait_pdf))
         .route("/export/table", export::table_route())
+        .route("/export/layer", get(export::layer::export))
         .route("/compare", get(api::compare))
         .route("/perimeters", post(api::add_perimeter))
         .route("/feature-ids", get(shapes::feature_ids))

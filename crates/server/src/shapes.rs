@@ -1,20 +1,23 @@
-//! Commune shapes: Mapbox Vector Tiles for the map, GeoJSON for GIS tools.
+//! Shapes of territories: Mapbox Vector Tiles for the map, GeoJSON for GIS tools.
 //!
 //! ```text
-//!  contours.parquet (WKB, WGS84) ──load once──> Shapes (Web Mercator, unit square)
-//!        /tiles/com/{z}/{x}/{y}.mvt   clip to the tile (+ buffer), quantise to 4096, encode
-//!        /api/feature-ids?layer=com  "com:59350" → integer feature id (the commune's index)
-//!        /api/shapes?layer=com        GeoJSON FeatureCollection
+//!  contours.parquet (WKB, WGS84) ──load once──> commune Shapes (Web Mercator, unit square)
+//!        └─ union of member communes (geo unary_union), once per layer ──> epci, arr, dep, reg, per
+//!        /tiles/{layer}/{z}/{x}/{y}.mvt   clip to the tile (+ buffer), quantise to 4096, encode
+//!        /api/feature-ids?layer=epci      "epci:200093201" → integer feature id
+//!        /api/shapes?layer=epci           GeoJSON FeatureCollection
 //! ```
 //!
 //! A tile carries only the geometry, the integer id and the key; the web application
 //! joins the values of the indicator it shows by id, so changing indicator downloads no
-//! geometry again. Tiles are cached once encoded (the shapes never change while serving).
+//! geometry again. Tiles are cached once encoded. Commune contours exist for part of
+//! France only (Hauts-de-France in the shipped pack): a territory is shaped when every
+//! one of its member communes is; others are absent from tiles and GeoJSON (not errors).
 
 use std::collections::HashMap;
 use std::f64::consts::PI;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use arrow::array::Array;
 use axum::Json;
@@ -22,7 +25,8 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use echelle_referential::{Layer, TerritoryRef};
+use echelle_indicators::Engine;
+use echelle_referential::{Layer, Referential, TerritoryRef};
 use geozero::ToGeo;
 use geozero::wkb::Wkb;
 use serde::Deserialize;
@@ -41,11 +45,16 @@ const CACHE_TILES: usize = 50_000;
 
 type Ring = Vec<[f64; 2]>;
 
-/// One commune's shape, projected.
+/// One territory's shape, projected.
 pub struct Shape {
-    /// The commune's index in the referential: the feature id of the tiles.
+    /// The feature id of the tiles: for a commune its index in the referential, for
+    /// another layer the territory's position in the layer.
     pub id: u32,
     pub code: String,
+    /// The territory key, `com:59350`, `epci:200093201`...
+    pub key: String,
+    /// Member communes without a contour, left out of the union.
+    pub missing: usize,
     pub name: String,
     pub area_km2: Option<f64>,
     /// WGS84 polygons (first ring exterior), for GeoJSON.
@@ -58,11 +67,37 @@ pub struct Shape {
     pub bbox: [f64; 4],
 }
 
-/// Every commune shape of the store's pack.
+/// Every shape of a layer.
 pub struct Shapes {
+    pub layer: Layer,
     pub shapes: Vec<Shape>,
     by_code: HashMap<String, usize>,
     tiles: Mutex<HashMap<(u8, u32, u32), Bytes>>,
+    /// Territories of the layer left out because a member commune has no contour.
+    pub unshaped: usize,
+    /// Seconds taken to build the layer (the unions).
+    pub seconds: f64,
+}
+
+impl Shape {
+    fn new(id: u32, code: &str, key: String, name: String, area_km2: Option<f64>, lonlat: Vec<Vec<Ring>>) -> Shape {
+        let merc: Vec<Vec<Ring>> = lonlat
+            .iter()
+            .map(|p| p.iter().map(|ring| ring.iter().map(|&[x, y]| mercator(x, y)).collect()).collect())
+            .collect();
+        let bbox = bounds(&lonlat);
+        let merc_bbox = bounds(&merc);
+        Shape { id, code: code.to_string(), key, missing: 0, name, area_km2, lonlat, merc, merc_bbox, bbox }
+    }
+
+    /// The shape as `geo` polygons, exteriors anticlockwise.
+    fn polygons(&self) -> impl Iterator<Item = geo::Polygon<f64>> + '_ {
+        use geo::orient::{Direction, Orient};
+        self.lonlat.iter().map(|rings| {
+            let line = |r: &Ring| geo::LineString::from(r.iter().map(|&[x, y]| (x, y)).collect::<Vec<_>>());
+            geo::Polygon::new(line(&rings[0]), rings[1..].iter().map(line).collect()).orient(Direction::Default)
+        })
+    }
 }
 
 fn mercator(lon: f64, lat: f64) -> [f64; 2] {
@@ -101,19 +136,50 @@ impl Shapes {
                 geo::Geometry::Polygon(p) => vec![polygon_rings(&p)],
                 _ => continue,
             };
-            let merc: Vec<Vec<Ring>> = polygons
-                .iter()
-                .map(|p| p.iter().map(|ring| ring.iter().map(|&[x, y]| mercator(x, y)).collect()).collect())
-                .collect();
-            let bbox = bounds(&polygons);
-            let merc_bbox = bounds(&merc);
             let area_km2 = areas.filter(|a| !a.is_null(i)).map(|a| a.value(i));
             let name = r.communes()[id as usize].name.clone();
-            shapes.push(Shape { id, code: code.to_string(), name, area_km2, lonlat: polygons, merc, merc_bbox, bbox });
+            shapes.push(Shape::new(id, code, format!("com:{code}"), name, area_km2, polygons));
         }
         shapes.sort_by_key(|s| s.id);
+        let unshaped = r.communes().len() - shapes.len();
+        Ok(Shapes::from_shapes(Layer::Commune, shapes, unshaped, 0.0))
+    }
+
+    fn from_shapes(layer: Layer, shapes: Vec<Shape>, unshaped: usize, seconds: f64) -> Shapes {
         let by_code = shapes.iter().enumerate().map(|(i, s)| (s.code.clone(), i)).collect();
-        Ok(Shapes { shapes, by_code, tiles: Mutex::new(HashMap::new()) })
+        Shapes { layer, shapes, by_code, tiles: Mutex::new(HashMap::new()), unshaped, seconds }
+    }
+
+    /// The commune shape of a commune index.
+    fn commune(&self, index: u32) -> Option<&Shape> {
+        self.shapes.binary_search_by_key(&index, |s| s.id).ok().map(|i| &self.shapes[i])
+    }
+
+    /// The shapes of another layer: each territory of which at least 90 % of the member
+    /// communes have a shape is their union (the others are counted in `missing`); the
+    /// feature id is the territory's position in the layer.
+    pub fn union_layer(communes: &Shapes, r: &Referential, layer: Layer) -> Shapes {
+        let started = std::time::Instant::now();
+        let mut shapes = Vec::new();
+        let mut unshaped = 0;
+        for (i, t) in r.territories(layer).iter().enumerate() {
+            let members = r.members(t).map(|m| m.into_owned()).unwrap_or_default();
+            let parts: Vec<&Shape> = members.iter().filter_map(|&c| communes.commune(c)).collect();
+            let missing = members.len() - parts.len();
+            if parts.is_empty() || missing * 10 > members.len() {
+                unshaped += 1;
+                continue;
+            }
+            let polygons: Vec<geo::Polygon<f64>> = parts.iter().flat_map(|s| s.polygons()).collect();
+            let union = geo::unary_union(&polygons);
+            let lonlat: Vec<Vec<Ring>> = union.0.iter().map(polygon_rings).collect();
+            let area = if missing == 0 { parts.iter().map(|s| s.area_km2).sum::<Option<f64>>() } else { None };
+            let name = r.name(t).unwrap_or(&t.code).to_string();
+            let mut shape = Shape::new(i as u32, &t.code, t.key(), name, area, lonlat);
+            shape.missing = missing;
+            shapes.push(shape);
+        }
+        Shapes::from_shapes(layer, shapes, unshaped, started.elapsed().as_secs_f64())
     }
 
     pub fn get(&self, code: &str) -> Option<&Shape> {
@@ -132,7 +198,7 @@ impl Shapes {
         if let Some(t) = self.tiles.lock().expect("tile cache").get(&(z, x, y)) {
             return t.clone();
         }
-        let bytes = Bytes::from(encode_tile(&self.shapes, z, x, y));
+        let bytes = Bytes::from(encode_tile(self.layer.prefix(), &self.shapes, z, x, y));
         let mut cache = self.tiles.lock().expect("tile cache");
         if cache.len() >= CACHE_TILES {
             cache.clear();
@@ -158,7 +224,7 @@ fn bounds(polygons: &[Vec<Ring>]) -> [f64; 4] {
 
 static LOADED: OnceLock<Mutex<HashMap<PathBuf, Arc<Shapes>>>> = OnceLock::new();
 
-/// The shapes of the state's store, loaded at first use.
+/// The commune shapes of the state's store, loaded at first use.
 pub fn shapes(state: &AppState) -> Result<Arc<Shapes>, ApiError> {
     let pack = state.store()?.pack_dir()?;
     let mut loaded = LOADED.get_or_init(Default::default).lock().expect("shapes");
@@ -170,9 +236,51 @@ pub fn shapes(state: &AppState) -> Result<Arc<Shapes>, ApiError> {
     Ok(s)
 }
 
-async fn shapes_async(state: &AppState) -> Result<Arc<Shapes>, ApiError> {
+/// Layers built from commune unions, by pack and layer; perimeters also by engine,
+/// since adding one changes the layer.
+type Built = HashMap<(PathBuf, Layer), (Weak<Engine>, Arc<Shapes>)>;
+static LAYERS: OnceLock<Mutex<Built>> = OnceLock::new();
+
+/// The shapes of a layer (com, epci, arr, dep, reg, per), built at first use.
+pub fn layer_shapes(state: &AppState, layer: Layer) -> Result<Arc<Shapes>, ApiError> {
+    let communes = shapes(state)?;
+    if layer == Layer::Commune {
+        return Ok(communes);
+    }
+    let engine = state.engine();
+    let key = (state.store()?.pack_dir()?, layer);
+    let mut built = LAYERS.get_or_init(Default::default).lock().expect("layers");
+    if let Some((e, s)) = built.get(&key)
+        && (layer != Layer::Perimeter || Weak::ptr_eq(e, &Arc::downgrade(&engine)))
+    {
+        return Ok(s.clone());
+    }
+    let s = Arc::new(Shapes::union_layer(&communes, engine.referential(), layer));
+    tracing::info!(layer = layer.prefix(), shapes = s.shapes.len(), seconds = s.seconds, "layer shapes built");
+    built.insert(key, (Arc::downgrade(&engine), s.clone()));
+    Ok(s)
+}
+
+pub async fn layer_shapes_async(state: &AppState, layer: Layer) -> Result<Arc<Shapes>, ApiError> {
     let state = state.clone();
-    tokio::task::spawn_blocking(move || shapes(&state)).await.map_err(|e| ApiError::Internal(e.to_string()))?
+    tokio::task::spawn_blocking(move || layer_shapes(&state, layer))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+}
+
+/// The layers served as shapes and tiles.
+pub const SHAPED: [Layer; 6] =
+    [Layer::Commune, Layer::Epci, Layer::Arrondissement, Layer::Departement, Layer::Region, Layer::Perimeter];
+
+/// A layer with shapes, or a 400 naming those that have.
+pub fn shaped_layer(layer: &str) -> Result<Layer, ApiError> {
+    let parsed: Layer = layer.parse()?;
+    if !SHAPED.contains(&parsed) {
+        return Err(ApiError::BadRequest(format!(
+            "no shapes for layer '{layer}': shapes exist for com, epci, arr, dep, reg and per"
+        )));
+    }
+    Ok(parsed)
 }
 
 // ---------------------------------------------------------------- tile encoding
@@ -268,8 +376,8 @@ fn quantise(ring: &[[f64; 2]], origin: [f64; 2], scale: f64) -> Option<(Vec<[i64
     (area2 != 0).then_some((pts, area2))
 }
 
-/// One layer `com` with the communes touching tile z/x/y.
-pub fn encode_tile(shapes: &[Shape], z: u8, x: u32, y: u32) -> Vec<u8> {
+/// One layer named `name` with the shapes touching tile z/x/y.
+pub fn encode_tile(name: &str, shapes: &[Shape], z: u8, x: u32, y: u32) -> Vec<u8> {
     let n = f64::from(1u32 << z);
     let (x0, y0) = (f64::from(x) / n, f64::from(y) / n);
     let pad = BUFFER / EXTENT / n;
@@ -317,7 +425,7 @@ pub fn encode_tile(shapes: &[Shape], z: u8, x: u32, y: u32) -> Vec<u8> {
         field(&mut feature, 1, 0);
         varint(&mut feature, u64::from(s.id));
         // Tags: key 0 ("key") and key 1 ("name"), each with its own string value.
-        for text in [format!("com:{}", s.code), s.name.clone()] {
+        for text in [s.key.as_str(), s.name.as_str()] {
             let mut value = Vec::new();
             bytes_field(&mut value, 1, text.as_bytes());
             bytes_field(&mut values, 4, &value);
@@ -335,7 +443,7 @@ pub fn encode_tile(shapes: &[Shape], z: u8, x: u32, y: u32) -> Vec<u8> {
     let mut layer = Vec::new();
     field(&mut layer, 15, 0);
     varint(&mut layer, 2);
-    bytes_field(&mut layer, 1, b"com");
+    bytes_field(&mut layer, 1, name.as_bytes());
     layer.extend_from_slice(&features);
     bytes_field(&mut layer, 3, b"key");
     bytes_field(&mut layer, 3, b"name");
@@ -353,33 +461,25 @@ pub fn encode_tile(shapes: &[Shape], z: u8, x: u32, y: u32) -> Vec<u8> {
 /// any other path there is a JSON 404, not the web application.
 pub fn routes() -> axum::Router<AppState> {
     let tiles = axum::Router::new()
-        .route("/com/{z}/{x}/{y}", axum::routing::get(tile))
-        .fallback(|| async { ApiError::NotFound("no such tile; tiles are /tiles/com/{z}/{x}/{y}.mvt".into()) });
+        .route("/{layer}/{z}/{x}/{y}", axum::routing::get(tile))
+        .fallback(|| async {
+            ApiError::NotFound("no such tile; tiles are /tiles/{layer}/{z}/{x}/{y}.mvt, layer com, epci, arr, dep, reg or per".into())
+        });
     axum::Router::new().nest("/tiles", tiles)
 }
 
-fn check_layer(layer: &str) -> Result<(), ApiError> {
-    let parsed: Layer = layer.parse()?;
-    if parsed != Layer::Commune {
-        return Err(ApiError::BadRequest(format!(
-            "shapes exist for the commune layer only (layer=com), not '{layer}'"
-        )));
-    }
-    Ok(())
-}
-
-/// `/tiles/com/{z}/{x}/{y}.mvt`: coordinates are checked before any work.
+/// `/tiles/{layer}/{z}/{x}/{y}.mvt`: layer and coordinates are checked before any work.
 pub async fn tile(
     State(state): State<AppState>,
-    Path((z, x, file)): Path<(String, String, String)>,
+    Path((layer, z, x, file)): Path<(String, String, String, String)>,
 ) -> Result<Response, ApiError> {
+    let layer = shaped_layer(&layer)?;
     let (z, x, y) = parse_tile(&z, &x, &file)?;
-    let shapes = shapes_async(&state).await?;
+    let shapes = layer_shapes_async(&state, layer).await?;
     let bytes = shapes.tile(z, x, y);
-    Ok((
-        [(header::CONTENT_TYPE, "application/vnd.mapbox-vector-tile"), (header::CACHE_CONTROL, "public, max-age=3600")],
-        bytes,
-    )
+    // Perimeters change when one is added: no caching by the browser.
+    let cache = if layer == Layer::Perimeter { "no-cache" } else { "public, max-age=3600" };
+    Ok(([(header::CONTENT_TYPE, "application/vnd.mapbox-vector-tile"), (header::CACHE_CONTROL, cache)], bytes)
         .into_response())
 }
 
@@ -387,7 +487,7 @@ pub async fn tile(
 pub fn parse_tile(z: &str, x: &str, file: &str) -> Result<(u8, u32, u32), ApiError> {
     let bad = || {
         ApiError::BadRequest(format!(
-            "tile coordinates must be /tiles/com/{{z}}/{{x}}/{{y}}.mvt with 0 ≤ z ≤ {MAX_ZOOM} and 0 ≤ x, y < 2^z"
+            "tile coordinates must be /tiles/{{layer}}/{{z}}/{{x}}/{{y}}.mvt with 0 ≤ z ≤ {MAX_ZOOM} and 0 ≤ x, y < 2^z"
         ))
     };
     let y = file.strip_suffix(".mvt").ok_or_else(bad)?;
@@ -406,31 +506,46 @@ pub struct ShapesQuery {
     within: Option<String>,
 }
 
-/// `/api/feature-ids?layer=com`: the integer id of each commune's tile feature.
+/// What shapes cover, said in every answer about shapes.
+pub const COVERAGE: &str = "Commune contours exist for Hauts-de-France only in this pack (2 communes of the Oise \
+     split since 2018 have none); a territory of another layer is the union of its member communes' shapes and is \
+     shaped when at least 90 % of them have one ('missing' counts those left out). Territories elsewhere have no \
+     shape: they are absent from tiles, GeoJSON and exports, not errors.";
+
+/// `/api/feature-ids?layer=epci`: the integer id of each territory's tile feature.
 pub async fn feature_ids(State(state): State<AppState>, Query(q): Query<ShapesQuery>) -> Result<Json<Value>, ApiError> {
-    check_layer(&q.layer)?;
-    let shapes = shapes_async(&state).await?;
-    let codes = within_codes(&state, q.within.as_deref())?;
+    let layer = shaped_layer(&q.layer)?;
+    let keys = within_keys(&state, layer, q.within.as_deref())?;
+    let shapes = layer_shapes_async(&state, layer).await?;
     let ids: serde_json::Map<String, Value> = shapes
         .shapes
         .iter()
-        .filter(|s| codes.as_ref().is_none_or(|c| c.contains(&s.id)))
-        .map(|s| (format!("com:{}", s.code), json!(s.id)))
+        .filter(|s| keys.as_ref().is_none_or(|k| k.contains(&s.key)))
+        .map(|s| (s.key.clone(), json!(s.id)))
         .collect();
+    let p = layer.prefix();
+    let partial: serde_json::Map<String, Value> =
+        shapes.shapes.iter().filter(|s| s.missing > 0).map(|s| (s.key.clone(), json!(s.missing))).collect();
     Ok(Json(json!({
-        "layer": "com", "tiles": "/tiles/com/{z}/{x}/{y}.mvt", "source_layer": "com", "maxzoom": MAX_ZOOM,
-        "bounds": shapes.bounds(), "ids": ids,
+        "partial": partial,
+        "layer": p, "tiles": format!("/tiles/{p}/{{z}}/{{x}}/{{y}}.mvt"), "source_layer": p, "maxzoom": MAX_ZOOM,
+        "bounds": shapes.bounds(), "ids": ids, "shaped": shapes.shapes.len(), "unshaped": shapes.unshaped,
+        "coverage": COVERAGE,
         "source": "IGN ADMIN EXPRESS via france-geojson (Licence Ouverte 2.0)", "vintage": "2018, reconciled to COG 2026",
     })))
 }
 
-/// The commune indices inside `within`, or `None` for no restriction.
-fn within_codes(state: &AppState, within: Option<&str>) -> Result<Option<std::collections::HashSet<u32>>, ApiError> {
+/// The keys of the layer's territories inside `within`, or `None` for no restriction.
+pub fn within_keys(
+    state: &AppState,
+    layer: Layer,
+    within: Option<&str>,
+) -> Result<Option<std::collections::HashSet<String>>, ApiError> {
     let Some(w) = within else { return Ok(None) };
     let engine = state.engine();
     let r = engine.referential();
     let t: TerritoryRef = r.resolve(w)?;
-    Ok(Some(r.members(&t)?.iter().copied().collect()))
+    Ok(Some(r.territories_within(layer, Some(&t))?.iter().map(|t| t.key()).collect()))
 }
 
 /// A GeoJSON geometry of a shape.
@@ -438,21 +553,21 @@ pub fn geometry(s: &Shape) -> Value {
     json!({ "type": "MultiPolygon", "coordinates": s.lonlat })
 }
 
-/// `/api/shapes?layer=com&within=reg:32`: GeoJSON of the communes.
+/// `/api/shapes?layer=epci&within=reg:32`: GeoJSON of the layer's shapes.
 pub async fn geojson(State(state): State<AppState>, Query(q): Query<ShapesQuery>) -> Result<Response, ApiError> {
-    check_layer(&q.layer)?;
-    let shapes = shapes_async(&state).await?;
-    let codes = within_codes(&state, q.within.as_deref())?;
+    let layer = shaped_layer(&q.layer)?;
+    let keys = within_keys(&state, layer, q.within.as_deref())?;
+    let shapes = layer_shapes_async(&state, layer).await?;
     let features: Vec<Value> = shapes
         .shapes
         .iter()
-        .filter(|s| codes.as_ref().is_none_or(|c| c.contains(&s.id)))
+        .filter(|s| keys.as_ref().is_none_or(|k| k.contains(&s.key)))
         .map(|s| {
             json!({ "type": "Feature", "id": s.id, "geometry": geometry(s),
-                "properties": { "key": format!("com:{}", s.code), "code": s.code, "name": s.name, "area_km2": s.area_km2 } })
+                "properties": { "key": s.key, "code": s.code, "name": s.name, "area_km2": s.area_km2, "missing": s.missing } })
         })
         .collect();
-    let body = json!({ "type": "FeatureCollection", "features": features });
+    let body = json!({ "type": "FeatureCollection", "features": features, "coverage": COVERAGE });
     Ok(([(header::CONTENT_TYPE, "application/geo+json")], body.to_string()).into_response())
 }
 

@@ -207,3 +207,83 @@ fn pdf_text(pdf: &[u8]) -> String {
     }
     out
 }
+
+#[tokio::test]
+async fn layers_as_geojson_and_geopackage() {
+    let r = router().await;
+    let get = |uri: &str| Request::get(uri).body(Body::empty()).unwrap();
+    let (_, _, _, listed) = send(&r, get("/api/territories?layer=epci&within=dep:62")).await;
+    let listed: Value = serde_json::from_slice(&listed).unwrap();
+    let n = listed.as_array().unwrap().len();
+    let (_, _, _, values) = send(&r, get("/api/values?indicator=population_dgcl&layer=epci&within=dep:62")).await;
+    let values: Value = serde_json::from_slice(&values).unwrap();
+    let expected = |key: &str| {
+        values["values"].as_array().unwrap().iter().find(|v| v["key"] == key).map(|v| v["value"].clone()).unwrap()
+    };
+
+    let uri = "/api/export/layer?layer=epci&within=dep:62&indicators=population_dgcl&format=geojson";
+    let (status, kind, disposition, body) = send(&r, get(uri)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(kind, "application/geo+json");
+    assert!(disposition.ends_with(".geojson\""), "{disposition}");
+    let fc: Value = serde_json::from_slice(&body).unwrap();
+    let features = fc["features"].as_array().unwrap();
+    assert_eq!(features.len(), n);
+    for f in features {
+        let p = &f["properties"];
+        assert_eq!(p["population_dgcl"], expected(p["key"].as_str().unwrap()), "{}", p["key"]);
+        assert!(p["name"].is_string() && p["code"].is_string());
+        assert_eq!(f["geometry"]["type"], "MultiPolygon");
+    }
+    assert!(fc["indicators"][0]["source"].as_str().unwrap().contains("DGCL"));
+
+    let uri = "/api/export/layer?layer=epci&within=dep:62&indicators=population_dgcl&format=gpkg";
+    let (status, kind, disposition, gpkg) = send(&r, get(uri)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(kind, "application/geopackage+sqlite3");
+    assert!(disposition.ends_with(".gpkg\""), "{disposition}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("epci.gpkg");
+    std::fs::write(&path, &gpkg).unwrap();
+    // Read back with SQLite: header values, metadata tables, one row per territory.
+    let db = rusqlite::Connection::open(&path).unwrap();
+    let pragma = |p: &str| db.query_row(&format!("PRAGMA {p}"), [], |r| r.get::<_, i64>(0)).unwrap();
+    assert_eq!(pragma("application_id"), 0x4750_4B47);
+    assert_eq!(pragma("user_version"), 10200);
+    let (kind, srs): (String, i64) =
+        db.query_row("SELECT data_type, srs_id FROM gpkg_contents WHERE table_name = 'epci'", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    assert_eq!((kind.as_str(), srs), ("features", 4326));
+    let count: i64 = db.query_row("SELECT count(*) FROM epci", [], |r| r.get(0)).unwrap();
+    assert_eq!(count as usize, n);
+    let (code, population, geom): (String, Option<f64>, Vec<u8>) = db
+        .query_row("SELECT code, population_dgcl, geom FROM epci WHERE code = '246200364'", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap();
+    assert_eq!(json!(population), expected(&format!("epci:{code}")));
+    assert_eq!(&geom[..4], b"GP\x00\x03");
+    assert_eq!(geom[40], 1, "WKB little endian after the 40-byte header");
+
+    // GDAL reads it: right feature count, fields and SRS.
+    match std::process::Command::new("ogrinfo").arg("-so").arg("-al").arg(&path).output() {
+        Ok(out) => {
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+            assert!(text.contains(&format!("Feature Count: {n}")), "{text}");
+            assert!(text.contains("Geometry: Multi Polygon"), "{text}");
+            for field in ["code: String", "name: String", "missing: Integer", "population_dgcl: Real"] {
+                assert!(text.contains(field), "{field} in {text}");
+            }
+            assert!(text.contains("4326") || text.contains("WGS 84"), "{text}");
+            let out = std::process::Command::new("ogrinfo")
+                .args(["-al", "-q", "-where", "code = '246200364'"])
+                .arg(&path)
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(text.contains(&format!("population_dgcl (Real) = {}", population.unwrap())), "{text}");
+            assert!(text.contains("MULTIPOLYGON ((("), "{text}");
+        }
+        Err(e) => eprintln!("ogrinfo not run ({e}): GeoPackage checked with SQLite only"),
+    }
+}

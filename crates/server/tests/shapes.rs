@@ -182,7 +182,59 @@ async fn geojson_shapes_within_a_territory() {
     assert_eq!(lille["geometry"]["type"], "MultiPolygon");
     let ring = lille["geometry"]["coordinates"][0][0].as_array().unwrap();
     assert!(ring.iter().all(|p| (2.9..3.2).contains(&p[0].as_f64().unwrap())), "Lille's longitudes");
-    assert_eq!(json(&r, "/api/shapes?layer=epci").await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(json(&r, "/api/shapes?layer=iris").await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(json(&r, "/api/shapes?layer=fr").await.0, StatusCode::BAD_REQUEST);
+}
+
+/// Other layers: unions of member communes, in GeoJSON and tiles with their own ids.
+#[tokio::test]
+async fn layers_are_unions_of_their_communes() {
+    let r = router().await;
+    for layer in ["epci", "arr", "dep", "reg", "per"] {
+        let (status, ids) = json(&r, &format!("/api/feature-ids?layer={layer}")).await;
+        assert_eq!(status, StatusCode::OK, "{ids}");
+        assert_eq!(ids["source_layer"], layer);
+        assert!(ids["coverage"].as_str().unwrap().contains("Hauts-de-France"));
+        let map = ids["ids"].as_object().unwrap();
+        assert!(!map.is_empty(), "{layer}: no shapes");
+        assert!(map.keys().all(|k| k.starts_with(&format!("{layer}:"))), "{layer}");
+        if layer != "per" {
+            assert!(ids["unshaped"].as_u64().unwrap() > 0, "{layer}: territories outside Hauts-de-France have no shape");
+        }
+    }
+    // The Pas-de-Calais: one territory, shaped as far fewer polygons than its communes.
+    let (_, dep) = json(&r, "/api/shapes?layer=dep&within=dep:62").await;
+    let features = dep["features"].as_array().unwrap();
+    assert_eq!(features.len(), 1);
+    assert_eq!(features[0]["properties"]["key"], "dep:62");
+    let (_, members) = json(&r, "/api/territory/dep:62").await;
+    let polygons = features[0]["geometry"]["coordinates"].as_array().unwrap().len();
+    assert!(polygons * 20 < members["communes"].as_u64().unwrap() as usize, "{polygons} polygons");
+    // Every EPCI of the Pas-de-Calais is shaped (all its communes have contours).
+    let (_, epci) = json(&r, "/api/shapes?layer=epci&within=dep:62").await;
+    let (_, listed) = json(&r, "/api/territories?layer=epci&within=dep:62").await;
+    assert_eq!(epci["features"].as_array().unwrap().len(), listed.as_array().unwrap().len());
+    assert!(epci["features"].as_array().unwrap().len() > 10);
+    // Tiles: the source layer is the layer name, ids match the mapping, Béthune's EPCI is there.
+    let (_, ids) = json(&r, "/api/feature-ids?layer=epci").await;
+    let (x, y) = tile_of(2.6405, 50.5303, 9);
+    let (status, _, body) = raw(&r, &format!("/tiles/epci/9/{x}/{y}.mvt")).await;
+    assert_eq!(status, StatusCode::OK);
+    let (name, _, features) = decode(&body);
+    assert_eq!(name, "epci");
+    assert!(features.iter().any(|f| f.key == "epci:200072460"), "CA de Béthune-Bruay");
+    for f in &features {
+        assert_eq!(ids["ids"][&f.key].as_u64(), Some(f.id), "{}", f.key);
+        assert!(area2(&f.rings[0]) > 0);
+    }
+    let (status, _, body) = raw(&r, &format!("/tiles/reg/5/{}/{}.mvt", tile_of(2.6, 50.5, 5).0, tile_of(2.6, 50.5, 5).1)).await;
+    assert_eq!(status, StatusCode::OK);
+    let (name, _, features) = decode(&body);
+    assert_eq!((name.as_str(), features.len()), ("reg", 1));
+    // The Oise lacks two communes' contours (split since 2018): shaped, and said so.
+    let (_, ids) = json(&r, "/api/feature-ids?layer=dep").await;
+    assert_eq!(ids["partial"]["dep:60"], 2, "{}", ids["partial"]);
+    assert!(ids["partial"].get("dep:62").is_none());
 }
 
 #[tokio::test]
@@ -208,13 +260,48 @@ async fn a_thousand_bad_requests_are_4xx_json() {
             3 => format!("/tiles/com/{}/{}/{}.mvt", pick(a), pick(b), pick(c)),
             _ => format!("/tiles/com/{z}/0/{}", pick(c)),
         });
+        let layer = ["epci", "dep", "reg", "per", "arr"][(a % 5) as usize];
+        uris.push(match b % 4 {
+            0 => format!("/tiles/{layer}/{z}/{}/0.mvt", (1u64 << z) + c % 1000),
+            1 => format!("/tiles/{}/{z}/0/0.mvt", ["iris", "fr", "nope", "..", "%2e%2e", "com%2f..", ""][(c % 7) as usize]),
+            2 => format!("/tiles/{layer}/{}/{}/{}.mvt", pick(a), pick(b), pick(c)),
+            _ => format!("/tiles/{layer}/{}/0/0.mvt", 17 + c % 100_000),
+        });
     }
     for i in 0..150 {
-        uris.push(format!("/api/feature-ids?layer={}", ["epci", "xx", "", "com%00", "iris"][i % 5]));
+        uris.push(format!("/api/feature-ids?layer={}", ["fr", "xx", "", "com%00", "iris"][i % 5]));
         uris.push(format!(
             "/api/shapes?layer=com&within={}",
             ["com:00000", "per:nope", "zz:1", "%FF", "59350x"][i % 5]
         ));
+        uris.push(format!(
+            "/api/export/layer?{}",
+            [
+                "layer=epci&format=shp",
+                "layer=iris&format=gpkg",
+                "layer=epci&format=gpkg&within=dep:00",
+                "layer=epci&format=geojson&indicators=nope",
+                "layer=epci&format=gpkg&indicators=population_dgcl,..%2f",
+                "layer=epci",
+                "format=gpkg",
+                "layer=dep&format=geojson&within=%00",
+                "layer=../../etc/passwd&format=gpkg",
+                "layer=per&format=gpkg&within=per:nope",
+            ][i % 10]
+        ));
+        uris.push(
+            [
+                "/api/portrait/99999/pdf",
+                "/api/portrait/com:62119/pdf?against=nope",
+                "/api/portrait/dep:00/pdf",
+                "/api/portrait/..%2F../pdf",
+                "/api/portrait/per:nope/pdf",
+                "/api/portrait/com:62119/pdf?indicators=nope",
+                "/api/portrait/com:62119/pdf?against=com:00000",
+                "/api/portrait/com:62119/pdf?indicators=population_dgcl,nope",
+            ][i % 8]
+                .to_string(),
+        );
     }
     for i in 0..40 {
         uris.push(

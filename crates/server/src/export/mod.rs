@@ -8,6 +8,8 @@
 //! ```
 
 pub mod csv;
+pub mod gpkg;
+pub mod layer;
 pub mod parquet;
 pub mod pdf;
 pub mod portrait;
