@@ -84,6 +84,23 @@ pub fn app(state: AppState, web: Option<PathBuf>, timeout: Duration) -> Router {
 /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
 pub async fn serve(config: ServeConfig) -> Result<(), ApiError> {
     let state = AppState::open(&config.store).await?;
+    let warm = state.clone();
+    tokio::spawn(async move {
+        // Build every layer's shapes once the values are in, so no visitor waits for a union.
+        warm.ready().await;
+        for layer in shapes::SHAPED {
+            let started = std::time::Instant::now();
+            match shapes::layer_shapes_async(&warm, layer).await {
+                Ok(s) => tracing::info!(
+                    layer = layer.prefix(),
+                    shapes = s.shapes.len(),
+                    seconds = started.elapsed().as_secs_f64(),
+                    "shapes ready"
+                ),
+                Err(e) => tracing::warn!(layer = layer.prefix(), error = %e, "no shapes"),
+            }
+        }
+    });
     let watched = state.clone();
     tokio::spawn(async move {
         // A dataset or catalog imported while serving is picked up within seconds.

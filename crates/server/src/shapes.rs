@@ -72,7 +72,7 @@ pub struct Shapes {
     pub layer: Layer,
     pub shapes: Vec<Shape>,
     by_code: HashMap<String, usize>,
-    tiles: Mutex<HashMap<(u8, u32, u32), Bytes>>,
+    tiles: TileCache,
     /// Territories of the layer left out because a member commune has no contour.
     pub unshaped: usize,
     /// Seconds taken to build the layer (the unions).
@@ -147,7 +147,7 @@ impl Shapes {
 
     fn from_shapes(layer: Layer, shapes: Vec<Shape>, unshaped: usize, seconds: f64) -> Shapes {
         let by_code = shapes.iter().enumerate().map(|(i, s)| (s.code.clone(), i)).collect();
-        Shapes { layer, shapes, by_code, tiles: Mutex::new(HashMap::new()), unshaped, seconds }
+        Shapes { layer, shapes, by_code, tiles: TileCache::default(), unshaped, seconds }
     }
 
     /// The commune shape of a commune index.
@@ -193,18 +193,66 @@ impl Shapes {
         })
     }
 
-    /// The encoded tile (empty when no commune touches it).
-    pub fn tile(&self, z: u8, x: u32, y: u32) -> Bytes {
-        if let Some(t) = self.tiles.lock().expect("tile cache").get(&(z, x, y)) {
-            return t.clone();
+    /// The encoded tile (empty when no shape touches it), plain and gzipped.
+    pub fn tile(&self, z: u8, x: u32, y: u32) -> Tile {
+        if let Some(t) = self.tiles.get((z, x, y)) {
+            return t;
         }
-        let bytes = Bytes::from(encode_tile(self.layer.prefix(), &self.shapes, z, x, y));
-        let mut cache = self.tiles.lock().expect("tile cache");
-        if cache.len() >= CACHE_TILES {
-            cache.clear();
+        let plain = encode_tile(self.layer.prefix(), &self.shapes, z, x, y);
+        let gzip = gzip(&plain);
+        let tile = Tile { plain: Bytes::from(plain), gzip };
+        self.tiles.insert((z, x, y), tile.clone());
+        tile
+    }
+}
+
+/// An encoded tile and, when it is worth it, its gzip encoding (made once).
+#[derive(Clone)]
+pub struct Tile {
+    pub plain: Bytes,
+    pub gzip: Option<Bytes>,
+}
+
+fn gzip(bytes: &[u8]) -> Option<Bytes> {
+    use std::io::Write;
+    if bytes.len() < 256 {
+        return None;
+    }
+    let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 2), flate2::Compression::new(6));
+    enc.write_all(bytes).ok()?;
+    let out = enc.finish().ok()?;
+    (out.len() < bytes.len()).then(|| Bytes::from(out))
+}
+
+/// Encoded tiles, bounded: two generations of at most [`CACHE_TILES`] / 2 tiles each;
+/// when the young one is full it becomes the old one, and tiles read from the old one
+/// move back to the young one (an approximate LRU without per-read bookkeeping).
+#[derive(Default)]
+struct TileCache {
+    generations: std::sync::RwLock<[HashMap<(u8, u32, u32), Tile>; 2]>,
+}
+
+impl TileCache {
+    fn get(&self, key: (u8, u32, u32)) -> Option<Tile> {
+        let found = {
+            let g = self.generations.read().expect("tile cache");
+            if let Some(t) = g[0].get(&key) {
+                return Some(t.clone());
+            }
+            g[1].get(&key).cloned()
+        };
+        if let Some(t) = &found {
+            self.insert(key, t.clone());
         }
-        cache.insert((z, x, y), bytes.clone());
-        bytes
+        found
+    }
+
+    fn insert(&self, key: (u8, u32, u32), tile: Tile) {
+        let mut g = self.generations.write().expect("tile cache");
+        if g[0].len() >= CACHE_TILES / 2 {
+            g[1] = std::mem::take(&mut g[0]);
+        }
+        g[0].insert(key, tile);
     }
 }
 
@@ -261,11 +309,19 @@ pub fn layer_shapes(state: &AppState, layer: Layer) -> Result<Arc<Shapes>, ApiEr
     Ok(s)
 }
 
+/// The shapes of a layer: from the state's cache without any I/O once built, else
+/// built (or found) off the async workers.
 pub async fn layer_shapes_async(state: &AppState, layer: Layer) -> Result<Arc<Shapes>, ApiError> {
-    let state = state.clone();
-    tokio::task::spawn_blocking(move || layer_shapes(&state, layer))
+    if let Some(s) = state.cached_shapes(layer) {
+        return Ok(s);
+    }
+    let (engine, pack) = (state.engine(), state.pack());
+    let st = state.clone();
+    let s = tokio::task::spawn_blocking(move || layer_shapes(&st, layer))
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    state.cache_shapes(layer, &engine, pack, s.clone());
+    Ok(s)
 }
 
 /// The layers served as shapes and tiles.
@@ -469,18 +525,44 @@ pub fn routes() -> axum::Router<AppState> {
 }
 
 /// `/tiles/{layer}/{z}/{x}/{y}.mvt`: layer and coordinates are checked before any work.
+/// A tile gzipped once is served as such to clients accepting gzip.
 pub async fn tile(
     State(state): State<AppState>,
     Path((layer, z, x, file)): Path<(String, String, String, String)>,
+    headers: axum::http::HeaderMap,
 ) -> Result<Response, ApiError> {
     let layer = shaped_layer(&layer)?;
     let (z, x, y) = parse_tile(&z, &x, &file)?;
     let shapes = layer_shapes_async(&state, layer).await?;
-    let bytes = shapes.tile(z, x, y);
+    let tile = match shapes.tiles.get((z, x, y)) {
+        Some(t) => t,
+        None => tokio::task::spawn_blocking(move || shapes.tile(z, x, y))
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?,
+    };
     // Perimeters change when one is added: no caching by the browser.
     let cache = if layer == Layer::Perimeter { "no-cache" } else { "public, max-age=3600" };
-    Ok(([(header::CONTENT_TYPE, "application/vnd.mapbox-vector-tile"), (header::CACHE_CONTROL, cache)], bytes)
-        .into_response())
+    let common = [
+        (header::CONTENT_TYPE, "application/vnd.mapbox-vector-tile"),
+        (header::CACHE_CONTROL, cache),
+        (header::VARY, "accept-encoding"),
+    ];
+    match tile.gzip {
+        Some(gz) if accepts_gzip(&headers) => Ok((common, [(header::CONTENT_ENCODING, "gzip")], gz).into_response()),
+        _ => Ok((common, tile.plain).into_response()),
+    }
+}
+
+/// Whether `Accept-Encoding` lists gzip with a non-zero quality.
+fn accepts_gzip(headers: &axum::http::HeaderMap) -> bool {
+    headers.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(
+        |item| {
+            let mut parts = item.split(';').map(str::trim);
+            let coding = parts.next().unwrap_or("");
+            let q = parts.find_map(|p| p.strip_prefix("q=")).and_then(|q| q.parse::<f32>().ok()).unwrap_or(1.0);
+            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && q > 0.0
+        },
+    )
 }
 
 /// Zoom, column and row of a tile path; 400 for anything but a tile of the pyramid.

@@ -1,10 +1,14 @@
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, Weak};
+
+use echelle_referential::Layer;
 
 use echelle_indicators::{Engine, EngineSource};
 use echelle_store::Store;
 
 use crate::ApiError;
+use crate::shapes::Shapes;
 use crate::values::Materialised;
 
 /// The engine and, once computed, its materialised values.
@@ -13,7 +17,12 @@ struct Current {
     values: Option<Arc<Materialised>>,
     /// What the engine was loaded from (see [`fingerprint`]).
     fingerprint: String,
+    /// The store's current reference pack.
+    pack: PathBuf,
 }
+
+/// Shapes built for a pack (and, for perimeters, an engine).
+type ShapeCache = HashMap<Layer, (PathBuf, Weak<Engine>, Arc<Shapes>)>;
 
 /// A summary of what the engine reads from the store's catalog: pack, datasets,
 /// perimeters, indicator catalogs. It changes when any of them does.
@@ -34,6 +43,7 @@ fn fingerprint(store: &Store) -> Result<String, ApiError> {
 pub struct AppState {
     store: PathBuf,
     current: Arc<RwLock<Current>>,
+    shapes: Arc<RwLock<ShapeCache>>,
 }
 
 impl AppState {
@@ -42,10 +52,12 @@ impl AppState {
     pub async fn open(store: &Path) -> Result<Self, ApiError> {
         let opened = Store::open(store)?;
         let fingerprint = fingerprint(&opened)?;
+        let pack = opened.pack_dir()?;
         let engine = Arc::new(Engine::open(&opened).await?);
         let state = AppState {
             store: store.to_path_buf(),
-            current: Arc::new(RwLock::new(Current { engine: engine.clone(), values: None, fingerprint })),
+            current: Arc::new(RwLock::new(Current { engine: engine.clone(), values: None, fingerprint, pack })),
+            shapes: Default::default(),
         };
         state.materialise(engine);
         Ok(state)
@@ -66,8 +78,24 @@ impl AppState {
         Ok(Store::open(&self.store)?)
     }
 
-    pub fn store_path(&self) -> &Path {
-        &self.store
+    /// The current reference pack's directory, without opening the store.
+    pub fn pack(&self) -> PathBuf {
+        self.current.read().expect("engine lock").pack.clone()
+    }
+
+    /// Shapes of a layer already built for the current pack (and engine, for perimeters).
+    pub fn cached_shapes(&self, layer: Layer) -> Option<Arc<Shapes>> {
+        let (pack, engine) = {
+            let c = self.current.read().expect("engine lock");
+            (c.pack.clone(), Arc::downgrade(&c.engine))
+        };
+        let cache = self.shapes.read().expect("shapes lock");
+        let (p, e, s) = cache.get(&layer)?;
+        (*p == pack && (layer != Layer::Perimeter || Weak::ptr_eq(e, &engine))).then(|| s.clone())
+    }
+
+    pub fn cache_shapes(&self, layer: Layer, engine: &Arc<Engine>, pack: PathBuf, shapes: Arc<Shapes>) {
+        self.shapes.write().expect("shapes lock").insert(layer, (pack, Arc::downgrade(engine), shapes));
     }
 
     /// Reloads the engine after the store changed (a perimeter was added, a dataset or
@@ -75,9 +103,11 @@ impl AppState {
     pub async fn reload(&self) -> Result<(), ApiError> {
         let store = self.store()?;
         let fingerprint = fingerprint(&store)?;
+        let pack = store.pack_dir()?;
         let source = EngineSource::read(&store)?;
         let engine = Arc::new(Engine::load(source).await?);
-        *self.current.write().expect("engine lock") = Current { engine: engine.clone(), values: None, fingerprint };
+        *self.current.write().expect("engine lock") =
+            Current { engine: engine.clone(), values: None, fingerprint, pack };
         self.materialise(engine);
         Ok(())
     }

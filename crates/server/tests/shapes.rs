@@ -165,6 +165,22 @@ async fn tiles_carry_the_communes_with_their_feature_ids() {
             assert!(f.rings.iter().flatten().all(|p| (-65..=4161).contains(&p.0) && (-65..=4161).contains(&p.1)));
         }
     }
+    // Gzipped once, for clients that accept it; the same tile once inflated.
+    let (x, y) = tile_of(2.6405, 50.5303, 9);
+    let uri = format!("/tiles/com/9/{x}/{y}.mvt");
+    let (_, _, plain) = raw(&r, &uri).await;
+    for accept in ["gzip", "gzip, deflate, br", "br;q=1, gzip;q=0.5", "*"] {
+        let request = Request::get(&uri).header("accept-encoding", accept).body(Body::empty()).unwrap();
+        let response = r.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.headers()["content-encoding"], "gzip", "{accept}");
+        let body = axum::body::to_bytes(response.into_body(), 1 << 28).await.unwrap();
+        let mut inflated = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&body[..]), &mut inflated).unwrap();
+        assert_eq!(inflated, plain);
+    }
+    let request = Request::get(&uri).header("accept-encoding", "gzip;q=0, identity").body(Body::empty()).unwrap();
+    let response = r.clone().oneshot(request).await.unwrap();
+    assert!(response.headers().get("content-encoding").is_none());
     // A tile far from Hauts-de-France (the Pacific) is empty but valid.
     let (status, _, body) = raw(&r, "/tiles/com/8/5/120.mvt").await;
     assert_eq!((status, body.len()), (StatusCode::OK, 0));
