@@ -57,6 +57,10 @@ enum Command {
     Synth(commands::synth::Args),
     /// Commuting flows: origin–destination matrices, balances, inflows, distances and CO2.
     Flows(commands::mobility::FlowsArgs),
+    /// Energy vulnerability from car commuting (fuel spending vs income), and fuel price scenarios.
+    Vulnerability(commands::mobility::VulnerabilityArgs),
+    /// Telework scenarios: km, CO2, money and vulnerable households, side by side.
+    Telework(commands::mobility::TeleworkArgs),
 }
 
 fn main() -> ExitCode {
@@ -85,6 +89,8 @@ fn main() -> ExitCode {
         Command::Fetch(a) => commands::fetch::run(&store, a),
         Command::Synth(a) => commands::synth::run(&store, a),
         Command::Flows(a) => commands::mobility::flows_cmd(&store, a),
+        Command::Vulnerability(a) => commands::mobility::vulnerability_cmd(&store, a),
+        Command::Telework(a) => commands::mobility::telework_cmd(&store, a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -153,3 +153,72 @@ fn flows_refusals_exit_2() {
         assert!(err.contains(expected), "{args:?}: {err}");
     }
 }
+
+/// Flows plus a Filosofi file for Béthune (1,000 households) and Bruay-la-Buissière (500).
+fn store_with_incomes() -> (tempfile::TempDir, PathBuf) {
+    let (dir, store) = store_with_fixture();
+    let file = dir.path().join("cc_filosofi_2021_COM.csv");
+    std::fs::write(
+        &file,
+        "CODGEO;NBMENFISC21;NBPERSMENFISC21;MED21;TP6021\n62119;1000;2200;19500;20.5\n62178;500;1100;18200;22.1\n",
+    )
+    .unwrap();
+    let (code, out, err) = echelle(&store, &["import", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    (dir, store)
+}
+
+#[test]
+fn vulnerability_and_telework_by_hand() {
+    let (_dir, store) = store_with_incomes();
+    let v = json(&store, &["vulnerability", "show", "epci:200072460"]);
+    let v = &v[0];
+    // households of the two communes with incomes: 1,000 + 500; the EPCI's other 98 communes have none
+    assert!(close(&v["households"], 1500.0));
+    assert_eq!((v["communes_with_incomes"].as_u64(), v["communes"].as_u64()), (Some(2), Some(100)));
+    // car commuters living there: Béthune -> Lille 50, Béthune -> Lens 9.25, Bruay -> Béthune 80
+    assert!(close(&v["car_commuters"], 139.25));
+    assert_eq!(v["flows"]["dataset"], "mobpro_2021");
+    // Fuel +30 %: spending is proportional to the price.
+    let s = json(&store, &["vulnerability", "scenario", "epci:200072460", "--price-change", "+30%"]);
+    let base = s[0]["base"]["spending_per_household"].as_f64().unwrap();
+    assert!(close(&s[0]["scenario"]["spending_per_household"], 1.3 * base));
+    assert!(close(&s[0]["scenario_price"], 1.8 * 1.3));
+    assert!(s[0]["vulnerable_change_pts"].as_f64().unwrap() >= 0.0);
+
+    // Telework, 2 days, take-up 50 %: MEL residents travelling with a distance 250, teleworkers
+    // 100 × 0.36 + 40 × 0.24 + 60 × 0.18 + 30 × 0.01 + 20 × 0.18 = 60.3
+    let x = json(&store, &["telework", "show", "per:mel", "--no-incomes"]);
+    assert!(close(&x[0]["commuters"], 250.0));
+    assert!(close(&x[0]["teleworkers"], 60.3));
+    let c = json(&store, &["telework", "compare", "per:mel", "--scenario", "1:50%", "--scenario", "2:0.5:rebound"]);
+    let (one, two) = (c[0]["km_avoided_per_year"].as_f64().unwrap(), c[1]["km_avoided_per_year"].as_f64().unwrap());
+    // two days with a 31 % rebound = 2 × 0.69 × one day
+    assert!((two - 2.0 * 0.69 * one).abs() < 1e-6 * two, "{one} {two}");
+    let (code, out, err) = echelle(&store, &["telework", "show", "epci:200072460"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("ménages vulnérables % après") && out.contains("Source:") && !out.contains("SYNTHETIC"),
+        "{out}"
+    );
+}
+
+#[test]
+fn parameters_out_of_range_exit_2() {
+    let (_dir, store) = store_with_incomes();
+    for (args, expected) in [
+        (vec!["vulnerability", "show", "epci:200072460", "--fuel-price", "-1"], "fuel price"),
+        (vec!["vulnerability", "show", "epci:200072460", "--fuel-price", "0"], "fuel price"),
+        (vec!["vulnerability", "show", "epci:200072460", "--working-days", "0"], "working days"),
+        (vec!["vulnerability", "show", "epci:200072460", "--threshold", "150%"], "threshold"),
+        (vec!["vulnerability", "scenario", "epci:200072460", "--price-change", "-150%"], "price change"),
+        (vec!["telework", "show", "per:mel", "--take-up", "120%"], "take-up"),
+        (vec!["telework", "show", "per:mel", "--days", "0"], "telework days"),
+        (vec!["telework", "compare", "per:mel", "--scenario", "2"], "DAYS:TAKE-UP"),
+        (vec!["flows", "distances", "per:mel", "--detour", "0.5"], "detour"),
+    ] {
+        let (code, _, err) = echelle(&store, &args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
+}

@@ -11,6 +11,8 @@ use anyhow::Result;
 use echelle_mobility::distance::{self, DistanceParams, Positions};
 use echelle_mobility::flows::{self, Flows};
 use echelle_mobility::matrix::{self, By, Secrecy};
+use echelle_mobility::telework::{self, TeleworkParams};
+use echelle_mobility::vulnerability::{self, FuelParams, Incomes, Vulnerability};
 use echelle_mobility::{MobilityError, Zones};
 use echelle_referential::{Layer, Referential};
 use serde::Serialize;
@@ -503,6 +505,433 @@ fn print_matrix(m: &matrix::Matrix, format: Format) -> Result<()> {
             print!("{}", align(&rows));
             println!("{} cellules secrètes.", m.secret_cells);
             footer(&m.provenance, Some(&m.secrecy));
+            Ok(())
+        }
+    }
+}
+
+/// A share typed as `0.5` or `50%`; a change as `+30%`, `-10%` or `0.3`.
+fn share(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let (num, pct) = match t.strip_suffix('%') {
+        Some(n) => (n.trim(), true),
+        None => (t, false),
+    };
+    let v: f64 =
+        num.trim_start_matches('+').parse().map_err(|_| format!("'{s}' is not a number (0.3, 30% or +30%)"))?;
+    Ok(if pct { v / 100.0 } else { v })
+}
+
+/// Fuel and income parameters (defaults and sources: crates/mobility/src/vulnerability.rs).
+#[derive(clap::Args, Clone)]
+pub struct FuelArgs {
+    /// Car consumption, L/100 km (assumption, unconfirmed).
+    #[arg(long, default_value_t = 6.5, allow_negative_numbers = true)]
+    consumption: f64,
+    /// Fuel price, €/L (assumption, unconfirmed).
+    #[arg(long, default_value_t = 1.80, allow_negative_numbers = true)]
+    fuel_price: f64,
+    /// Vulnerability threshold, share of disposable income (METHODS.md §4: 4.5%).
+    #[arg(long, default_value = "4.5%", value_parser = share, allow_hyphen_values = true)]
+    threshold: f64,
+    /// D9/D1 ratio of standard of living inside a commune when the income file has no deciles (assumption).
+    #[arg(long, default_value_t = 3.4, allow_negative_numbers = true)]
+    d9_d1: f64,
+    /// Third decile of standard of living, €/UC/year, for "precarious" (default: estimated from the income dataset).
+    #[arg(long, allow_negative_numbers = true)]
+    d3: Option<f64>,
+    /// The Filosofi dataset (default: the only one in the store).
+    #[arg(long)]
+    incomes: Option<String>,
+    #[command(flatten)]
+    dist: DistArgs,
+}
+
+impl FuelArgs {
+    fn params(&self) -> FuelParams {
+        FuelParams {
+            consumption: self.consumption,
+            price: self.fuel_price,
+            distance: self.dist.params(),
+            threshold: self.threshold,
+            d9_d1: self.d9_d1,
+            d3: self.d3,
+            ..FuelParams::default()
+        }
+    }
+}
+
+#[derive(clap::Args, Clone)]
+struct Targets {
+    /// Territories (any layer: com:62119, epci:200072460, per:bassin-minier…).
+    territories: Vec<String>,
+    /// Or every territory of a layer…
+    #[arg(long)]
+    layer: Option<String>,
+    /// … inside this one.
+    #[arg(long)]
+    within: Option<String>,
+}
+
+impl Targets {
+    fn resolve(&self, r: &Referential) -> Result<Vec<echelle_referential::TerritoryRef>> {
+        let mut out = super::resolve_all(r, &self.territories)?;
+        if let Some(l) = &self.layer {
+            let within = self.within.as_ref().map(|w| r.resolve(w)).transpose()?;
+            out.extend(r.territories_within(l.parse()?, within.as_ref())?);
+        }
+        if out.is_empty() {
+            return Err(UserError("name territories, or --layer (with --within)".into()).into());
+        }
+        Ok(out)
+    }
+}
+
+#[derive(clap::Args)]
+pub struct VulnerabilityArgs {
+    #[command(subcommand)]
+    command: VulnerabilityCommand,
+}
+
+#[derive(clap::Subcommand)]
+enum VulnerabilityCommand {
+    /// Fuel spending of car commuting per household, effort, vulnerable (> 4.5 %) and precarious shares.
+    Show {
+        #[command(flatten)]
+        targets: Targets,
+        #[command(flatten)]
+        fuel: FuelArgs,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// How the shares move when the fuel price changes (e.g. --price-change +30%).
+    Scenario {
+        #[command(flatten)]
+        targets: Targets,
+        /// Relative change of the fuel price: +30%, -10%, 0.3.
+        #[arg(long, value_parser = share, allow_hyphen_values = true)]
+        price_change: f64,
+        #[command(flatten)]
+        fuel: FuelArgs,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+fn opt(v: Option<f64>, decimals: u8) -> String {
+    v.map(|x| french(x, decimals)).unwrap_or("n/d".into())
+}
+
+fn income_footer(v: &Vulnerability) {
+    println!("\nMéthode: {}", v.method);
+    match (v.d3, v.d3_estimated) {
+        (Some(d), true) => {
+            println!("D3 du niveau de vie: {} €/UC/an, estimé sur les communes du jeu de revenus", french(d, 0))
+        }
+        (Some(d), false) => println!("D3 du niveau de vie: {} €/UC/an (paramètre)", french(d, 0)),
+        (None, _) => println!("D3 inconnu: part « précaire » non calculée"),
+    }
+    println!(
+        "Revenus: {}; millésime {} (dataset '{}'){}",
+        v.incomes.source,
+        v.incomes.vintage,
+        v.incomes.dataset,
+        if v.incomes.synthetic { " [SYNTHETIC DATA: generated, not observed]" } else { "" }
+    );
+    footer(&v.flows, None);
+}
+
+pub fn vulnerability_cmd(store_root: &Path, args: VulnerabilityArgs) -> Result<()> {
+    let store = open_store(store_root)?;
+    let r = store.referential()?;
+    let (targets, fuel, common, change) = match &args.command {
+        VulnerabilityCommand::Show { targets, fuel, common } => (targets, fuel, common, None),
+        VulnerabilityCommand::Scenario { targets, price_change, fuel, common } => {
+            (targets, fuel, common, Some(*price_change))
+        }
+    };
+    let list = targets.resolve(&r)?;
+    let p = fuel.params();
+    p.validate().map_err(user)?;
+    let f = load(&store, &r, common)?;
+    let incomes = Incomes::load(&store, &r, fuel.incomes.as_deref()).map_err(user)?;
+    let pos = Positions::from_store(&store, &r).map_err(user)?;
+    match change {
+        None => {
+            let out: Vec<Vulnerability> = list
+                .iter()
+                .map(|t| vulnerability::vulnerability(&f, &incomes, &r, &pos, t, &p).map_err(user))
+                .collect::<Result<_>>()?;
+            match common.format {
+                Format::Json => json(&out),
+                Format::Csv => {
+                    println!(
+                        "territory,households,car_commuters,spending_per_household_eur,effort_pct,vulnerable_pct,precarious_pct,communes_with_incomes,communes,synthetic"
+                    );
+                    for v in &out {
+                        let o = |x: Option<f64>| x.map(|x| x.to_string()).unwrap_or_default();
+                        println!(
+                            "{},{},{},{},{},{},{},{},{},{}",
+                            v.territory,
+                            v.households,
+                            v.car_commuters,
+                            o(v.spending_per_household),
+                            o(v.effort_pct),
+                            o(v.vulnerable_pct),
+                            o(v.precarious_pct),
+                            v.communes_with_incomes,
+                            v.communes,
+                            v.flows.synthetic || v.incomes.synthetic
+                        );
+                    }
+                    Ok(())
+                }
+                Format::Table => {
+                    println!(
+                        "Vulnérabilité énergétique liée aux trajets contraints en voiture (domicile-travail), METHODS.md §4"
+                    );
+                    let mut rows = vec![vec![
+                        "territoire".to_string(),
+                        "nom".into(),
+                        "ménages".into(),
+                        "navetteurs voiture".into(),
+                        "€/ménage/an".into(),
+                        "effort %".into(),
+                        "vulnérables %".into(),
+                        "précaires %".into(),
+                        "communes avec revenus".into(),
+                    ]];
+                    for v in &out {
+                        rows.push(vec![
+                            v.territory.clone(),
+                            v.name.clone(),
+                            french(v.households, 0),
+                            french(v.car_commuters, 0),
+                            opt(v.spending_per_household, 0),
+                            opt(v.effort_pct, 2),
+                            opt(v.vulnerable_pct, 2),
+                            opt(v.precarious_pct, 2),
+                            format!("{}/{}", v.communes_with_incomes, v.communes),
+                        ]);
+                    }
+                    print!("{}", align(&rows));
+                    if let Some(v) = out.first() {
+                        income_footer(v);
+                    }
+                    Ok(())
+                }
+            }
+        }
+        Some(change) => {
+            let out: Vec<vulnerability::PriceScenario> = list
+                .iter()
+                .map(|t| vulnerability::price_scenario(&f, &incomes, &r, &pos, t, &p, change).map_err(user))
+                .collect::<Result<_>>()?;
+            match common.format {
+                Format::Json => json(&out),
+                Format::Csv => {
+                    println!(
+                        "territory,base_price,scenario_price,vulnerable_pct_base,vulnerable_pct_scenario,change_pts,precarious_pct_base,precarious_pct_scenario"
+                    );
+                    for s in &out {
+                        let o = |x: Option<f64>| x.map(|x| x.to_string()).unwrap_or_default();
+                        println!(
+                            "{},{},{},{},{},{},{},{}",
+                            s.territory,
+                            s.base_price,
+                            s.scenario_price,
+                            o(s.base.vulnerable_pct),
+                            o(s.scenario.vulnerable_pct),
+                            o(s.vulnerable_change_pts),
+                            o(s.base.precarious_pct),
+                            o(s.scenario.precarious_pct)
+                        );
+                    }
+                    Ok(())
+                }
+                Format::Table => {
+                    if let Some(s) = out.first() {
+                        println!(
+                            "Scénario prix du carburant: {} €/L → {} €/L ({:+} %)",
+                            french(s.base_price, 2),
+                            french(s.scenario_price, 2),
+                            (change * 100.0).round()
+                        );
+                    }
+                    let mut rows = vec![vec![
+                        "territoire".to_string(),
+                        "nom".into(),
+                        "vulnérables % (base)".into(),
+                        "vulnérables % (scénario)".into(),
+                        "écart (points)".into(),
+                        "précaires % (base)".into(),
+                        "précaires % (scénario)".into(),
+                    ]];
+                    for s in &out {
+                        rows.push(vec![
+                            s.territory.clone(),
+                            s.base.name.clone(),
+                            opt(s.base.vulnerable_pct, 2),
+                            opt(s.scenario.vulnerable_pct, 2),
+                            opt(s.vulnerable_change_pts, 2),
+                            opt(s.base.precarious_pct, 2),
+                            opt(s.scenario.precarious_pct, 2),
+                        ]);
+                    }
+                    print!("{}", align(&rows));
+                    if let Some(s) = out.first() {
+                        income_footer(&s.base);
+                    }
+                    Ok(())
+                }
+            }
+        }
+    }
+}
+
+#[derive(clap::Args)]
+pub struct TeleworkArgs {
+    #[command(subcommand)]
+    command: TeleworkCommand,
+}
+
+#[derive(clap::Subcommand)]
+enum TeleworkCommand {
+    /// One scenario for a territory's residents: km, CO2, money and vulnerable share.
+    Show {
+        territory: String,
+        /// Telework days a week for those who telework (0 < days <= 5).
+        #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
+        days: f64,
+        /// Share of teleworkable commuters who telework: 0.5 or 50%.
+        #[arg(long, default_value = "50%", value_parser = share, allow_hyphen_values = true)]
+        take_up: f64,
+        /// Apply ADEME's average rebound effect (31 % of km and CO2 avoided eaten, METHODS.md §5).
+        #[arg(long)]
+        rebound: bool,
+        /// Skip the vulnerability change (no income dataset needed).
+        #[arg(long)]
+        no_incomes: bool,
+        #[command(flatten)]
+        fuel: FuelArgs,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Scenarios side by side: --scenario DAYS:TAKE-UP[:rebound], repeated.
+    Compare {
+        territory: String,
+        #[arg(long = "scenario", required = true)]
+        scenarios: Vec<String>,
+        #[arg(long)]
+        no_incomes: bool,
+        #[command(flatten)]
+        fuel: FuelArgs,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+fn scenario(s: &str, fuel: FuelParams) -> Result<TeleworkParams> {
+    let parts: Vec<&str> = s.split(':').collect();
+    let bad = || UserError(format!("scenario '{s}': expected DAYS:TAKE-UP[:rebound], e.g. 2:50% or 1:0.3:rebound"));
+    if !(2..=3).contains(&parts.len()) || (parts.len() == 3 && parts[2] != "rebound") {
+        return Err(bad().into());
+    }
+    let days: f64 = parts[0].trim().parse().map_err(|_| bad())?;
+    let take_up = share(parts[1]).map_err(|_| bad())?;
+    Ok(TeleworkParams { days, take_up, rebound: parts.len() == 3, fuel })
+}
+
+pub fn telework_cmd(store_root: &Path, args: TeleworkArgs) -> Result<()> {
+    let store = open_store(store_root)?;
+    let r = store.referential()?;
+    let (territory, scenarios, no_incomes, fuel, common) = match &args.command {
+        TeleworkCommand::Show { territory, days, take_up, rebound, no_incomes, fuel, common } => {
+            let p = TeleworkParams { days: *days, take_up: *take_up, rebound: *rebound, fuel: fuel.params() };
+            (territory, vec![p], *no_incomes, fuel, common)
+        }
+        TeleworkCommand::Compare { territory, scenarios, no_incomes, fuel, common } => {
+            let list = scenarios.iter().map(|s| scenario(s, fuel.params())).collect::<Result<Vec<_>>>()?;
+            (territory, list, *no_incomes, fuel, common)
+        }
+    };
+    let t = r.resolve(territory)?;
+    for p in &scenarios {
+        p.validate().map_err(user)?;
+    }
+    let f = load(&store, &r, common)?;
+    let incomes =
+        if no_incomes { None } else { Some(Incomes::load(&store, &r, fuel.incomes.as_deref()).map_err(user)?) };
+    let pos = Positions::from_store(&store, &r).map_err(user)?;
+    let out = telework::compare(&f, incomes.as_ref(), &r, &pos, &t, &scenarios).map_err(user)?;
+    match common.format {
+        Format::Json => json(&out),
+        Format::Csv => {
+            println!(
+                "territory,days,take_up,rebound,commuters,teleworkers,km_per_year,km_avoided_per_year,co2_avoided_t_per_year,money_saved_eur_per_year,vulnerable_pct_before,vulnerable_pct_after,synthetic"
+            );
+            for x in &out {
+                let o = |x: Option<f64>| x.map(|x| x.to_string()).unwrap_or_default();
+                println!(
+                    "{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                    x.territory,
+                    x.params.days,
+                    x.params.take_up,
+                    x.params.rebound,
+                    x.commuters,
+                    x.teleworkers,
+                    x.km_per_year,
+                    x.km_avoided_per_year,
+                    o(x.co2_avoided_t_per_year),
+                    x.money_saved_eur_per_year,
+                    o(x.vulnerable_pct_before),
+                    o(x.vulnerable_pct_after),
+                    x.flows.synthetic
+                );
+            }
+            Ok(())
+        }
+        Format::Table => {
+            println!("Scénarios de télétravail — actifs résidant dans {} {}", t, r.name(&t).unwrap_or(""));
+            let mut header = vec!["".to_string()];
+            header.extend(out.iter().map(|x| {
+                format!(
+                    "{} j/sem, {} %{}",
+                    french(x.params.days, 1),
+                    french(x.params.take_up * 100.0, 0),
+                    if x.params.rebound { ", rebond" } else { "" }
+                )
+            }));
+            let mut rows = vec![header];
+            let mut line = |label: &str, f: &dyn Fn(&telework::TeleworkResult) -> String| {
+                let mut row = vec![label.to_string()];
+                row.extend(out.iter().map(f));
+                rows.push(row);
+            };
+            line("navetteurs (avec distance)", &|x| french(x.commuters, 0));
+            line("télétravailleurs", &|x| french(x.teleworkers, 0));
+            line("km/an sans télétravail", &|x| french(x.km_per_year, 0));
+            line("km/an évités", &|x| french(x.km_avoided_per_year, 0));
+            line("tCO2e/an évitées", &|x| opt(x.co2_avoided_t_per_year, 1));
+            line("€/an de carburant économisés", &|x| french(x.money_saved_eur_per_year, 0));
+            line("€/an par conducteur télétravailleur", &|x| opt(x.money_saved_per_teleworking_driver, 0));
+            line("ménages vulnérables % avant", &|x| opt(x.vulnerable_pct_before, 2));
+            line("ménages vulnérables % après", &|x| opt(x.vulnerable_pct_after, 2));
+            line("écart (points)", &|x| opt(x.vulnerable_change_pts, 2));
+            print!("{}", align(&rows));
+            if let Some(x) = out.first() {
+                println!("\nMéthode: {}", x.method);
+                footer(&x.flows, None);
+                if let Some(i) = &incomes {
+                    println!(
+                        "Revenus: {}; millésime {} (dataset '{}'){}",
+                        i.source.source,
+                        i.source.vintage,
+                        i.source.dataset,
+                        if i.source.synthetic { " [SYNTHETIC DATA]" } else { "" }
+                    );
+                }
+            }
             Ok(())
         }
     }
