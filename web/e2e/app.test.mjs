@@ -529,3 +529,37 @@ test('in the perimeter editor, a click on the EPCI layer selects all the commune
   await page.waitForFunction(() => document.querySelector('#perimeter-count').textContent.startsWith('0 '));
   await page.selectOption('#layer', 'com');
 });
+
+test('a perimeter saved while the perimeter layer is on the map is drawn there at once', async () => {
+  await page.evaluate(() => (location.hash = '#/carte'));
+  await page.selectOption('#layer', 'per');
+  await page.waitForFunction(() => window.echelle.state.shown === 'per' && document.querySelector('#legend li')?.textContent.includes('périmètre'));
+  assert.equal(await page.evaluate(() => 'per:essai-mel-bis' in window.echelle.state.idsBy.per.ids), false);
+  await page.evaluate(() => (location.hash = '#/perimetre'));
+  await page.waitForSelector('#perimeter-territory');
+  await page.fill('#perimeter-territory', 'epci:200093201');
+  await page.click('#perimeter-add button');
+  await page.waitForFunction(() => /^[1-9]/.test(document.querySelector('#perimeter-count').textContent));
+  await page.fill('#perimeter-name', 'Essai MEL bis');
+  await page.click('#perimeter-save');
+  await page.waitForSelector('#perimeter-portrait');
+  await page.evaluate(() => (location.hash = '#/carte'));
+  const values = await api('/api/values?indicator=share_65_plus&layer=per&within=reg:32');
+  assert.ok(values.values.some((v) => v.key === 'per:essai-mel-bis'));
+  await page.waitForFunction(
+    (n) => [...document.querySelectorAll('#legend li')].map((l) => Number(l.textContent.match(/\((\d+) périmètres?\)/)?.[1] ?? 0)).reduce((a, b) => a + b, 0) === n,
+    values.values.length,
+  );
+  // Over Lille, the new perimeter is among the shapes drawn, with its class colour.
+  await page.evaluate(() => window.echelle.map.jumpTo({ center: [3.06, 50.63], zoom: 10 }));
+  await mapIdle();
+  const drawn = await page.evaluate(() => {
+    const m = window.echelle.map;
+    return m.queryRenderedFeatures({ layers: ['per-fill'] }).map((f) => [f.properties.key, f.state.color]);
+  });
+  const mine = drawn.find(([k]) => k === 'per:essai-mel-bis');
+  assert.ok(mine, JSON.stringify(drawn.map(([k]) => k)));
+  assert.match(mine[1], /^#[0-9a-f]{6}$/);
+  await shot('13-perimeter-layer');
+  await page.selectOption('#layer', 'com');
+});

@@ -246,6 +246,15 @@ async function ensureLayer(layer: string): Promise<FeatureIds> {
   return ids;
 }
 
+/** A perimeter just saved is drawn on the perimeter layer at once: new feature ids, tiles fetched again. */
+async function refreshPerimeterLayer() {
+  if (!state.idsBy.per) return;
+  state.idsBy.per = await api.featureIds('per');
+  const source = map.getSource('per') as maplibregl.VectorTileSource | undefined;
+  source?.setTiles([`${location.origin}/tiles/per/{z}/{x}/{y}.mvt?v=${Date.now()}`]);
+  if (state.layer === 'per') loadValues();
+}
+
 function showLayer(layer: string) {
   for (const l of MAP_LAYERS) {
     if (!map.getLayer(`${l}-fill`)) continue;
@@ -899,6 +908,7 @@ function renderPerimeterEditor() {
       const r = await api.savePerimeter({ id: id.value, name: name.value.trim(), include: [...state.selected] });
       status.innerHTML = `${esc(t.perimeter.saved(r.key, r.communes, r.population))} <a id="perimeter-portrait" href="#/portrait/${esc(r.key)}">${esc(t.perimeter.openPortrait)}</a>`;
       await refreshPerimeters();
+      await refreshPerimeterLayer();
     } catch (err) {
       status.innerHTML = `<span class="error">${esc(t.error((err as Error).message))}</span>`;
     }

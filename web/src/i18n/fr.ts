@@ -83,7 +83,8 @@ export const fr = {
   },
   perimeter: {
     title: 'Éditeur de périmètre',
-    intro: 'Cliquer sur les communes de la carte pour les ajouter ou les retirer, ou ajouter toutes les communes d’un territoire.',
+    intro:
+      'Cliquer sur les communes de la carte pour les ajouter ou les retirer ; à un autre échelon (EPCI, arrondissement…), un clic ajoute ou retire toutes les communes du territoire. On peut aussi ajouter toutes les communes d’un territoire par son code.',
     addTerritory: 'Ajouter les communes de',
     addTerritoryPlaceholder: 'ex. epci:200093201',
     selected: (n: number) => `${n} commune${n > 1 ? 's' : ''} sélectionnée${n > 1 ? 's' : ''}`,
