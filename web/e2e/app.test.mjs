@@ -4,7 +4,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
@@ -326,9 +326,15 @@ test('exports the layer with its values as GeoJSON and GeoPackage', async () => 
   const one = gj.features.find((f) => f.properties.code === '62119');
   assert.equal(one.properties.name, 'Béthune');
   assert.equal(one.properties.share_65_plus, values.values.find((v) => v.key === 'com:62119').value);
-  const gpkg = await downloaded('#export-gpkg');
+  const gpkg = await downloaded('#export-gpkg', 'layer.gpkg');
   assert.equal(gpkg.bytes.subarray(0, 16).toString('latin1'), 'SQLite format 3\0', 'GeoPackage is SQLite');
   assert.match(gpkg.name, /\.gpkg$/);
+  // GDAL reads it: as many features as the GeoJSON, the indicator as a field, WGS 84 (CI installs gdal-bin).
+  const info = spawnSync('ogrinfo', ['-so', '-al', join(shots, 'layer.gpkg')], { encoding: 'utf8' });
+  assert.equal(info.status, 0, info.stderr || String(info.error));
+  assert.match(info.stdout, new RegExp(`Feature Count: ${gj.features.length}\\b`));
+  assert.match(info.stdout, /share_65_plus: Real/);
+  assert.match(info.stdout, /WGS 84/);
 });
 
 test('exports the map as PNG with legend and source line', async () => {
@@ -422,6 +428,12 @@ test('compares two EPCI side by side', async () => {
   const pop = c.indicators.find((i) => i.id === 'population');
   const cells = await page.$$eval('#compare-table tr[data-indicator="population"] td.num', (h) => h.map((x) => x.textContent));
   assert.deepEqual(cells, pop.values.map((v) => fr(v, pop.decimals)));
+  // The comparison table exports like the others.
+  const csv = (await downloaded('#export-csv-sheet')).text().slice(1).trim().split('\r\n');
+  assert.deepEqual(csvFields(csv[0], ';').slice(2, 4), c.columns.map((x) => `${x.name} (${x.key})`));
+  assert.deepEqual(csvFields(csv.find((l) => l.startsWith(`${pop.label};`)), ';').slice(2, 4), pop.values.map((v) => String(v).replace('.', ',')));
+  const xlsx = await downloaded('#export-xlsx');
+  assert.equal(xlsx.bytes.subarray(0, 2).toString('latin1'), 'PK');
   // One small map per EPCI, captioned with its name, moving together.
   await page.waitForFunction(() => document.querySelectorAll('#synced figure').length === 2);
   const captions = await page.$$eval('#synced figcaption strong', (c) => c.map((x) => x.textContent));
