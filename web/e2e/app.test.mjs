@@ -464,6 +464,12 @@ test('compares two EPCI side by side', async () => {
     return m.map((x) => x.getFeatureState({ source: 'com', sourceLayer: 'com', id }).in === true);
   }, members[0].key);
   assert.deepEqual(inside, [true, false]);
+  // ...and draws the EPCI's own outline from the EPCI tiles.
+  const outlined = () =>
+    page.evaluate(() => window.echelle.synced.maps.map((m) => [...new Set(m.queryRenderedFeatures({ layers: ['outline'] }).map((f) => f.properties.key))]));
+  await page.evaluate(() => window.echelle.synced.maps[0].jumpTo({ center: [2.95, 50.55], zoom: 8.5 }));
+  await syncedIdle();
+  assert.deepEqual(await outlined(), [['epci:200093201'], ['epci:246200364']]);
   await shot('04-compare-epci');
   await page.selectOption('#compare-perimeter', 'per:aml');
   await page.waitForFunction(() => document.querySelectorAll('#compare-table thead th.num').length === 2);
@@ -477,6 +483,7 @@ test('compares two EPCI side by side', async () => {
   const ioCells = await page.$$eval('#compare-table tr[data-indicator="population"] td.num', (h) => h.map((x) => x.textContent));
   assert.deepEqual(ioCells, ioPop.values.map((v) => fr(v, ioPop.decimals)));
   await syncedIdle();
+  assert.deepEqual(await outlined(), [['per:aml'], ['per:aml']], 'the perimeter outlined on both maps');
   await shot('11-inside-outside-aml');
 });
 

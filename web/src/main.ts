@@ -763,6 +763,13 @@ async function membersOf(key: string): Promise<string[]> {
   return (await api.members(key)).map((m) => m.key);
 }
 
+/** The shape outlined on a comparison map: the territory itself, or the perimeter the "outside" column surrounds. */
+function outlineOf(key: string): { layer: string; key: string } | null {
+  const base = key.split('!')[0];
+  const layer = base.split(':')[0];
+  return MAP_LAYERS.includes(layer) ? { layer, key: base } : null;
+}
+
 /** Two to four small synchronised maps over the main one, one per compared territory. */
 async function showSynced(c: Table) {
   closeSynced();
@@ -794,6 +801,7 @@ async function showSynced(c: Table) {
     name: col.name,
     members: members[i],
     caption: row ? `${ind.label} : ${fmt(row.values[i], row.decimals)} ${ind.unit}` : t.legend.communes(members[i].length),
+    outline: outlineOf(col.key),
   }));
   const box2 = el('synced');
   box2.hidden = false;

@@ -12,6 +12,8 @@ export interface SyncedSpec {
   members: string[];
   /** Caption under the name (the indicator's value there, for instance). */
   caption: string;
+  /** The territory whose own shape is outlined (from its layer's tiles): for "per:x!outside", per:x. */
+  outline: { layer: string; key: string } | null;
 }
 
 export type Bounds = [number, number, number, number];
@@ -108,6 +110,23 @@ export class SyncedMaps {
       map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
       const members = new Set(spec.members);
       map.on('load', () => {
+        const o = spec.outline;
+        if (o) {
+          if (o.layer !== 'com')
+            map.addSource(o.layer, {
+              type: 'vector',
+              tiles: [`${location.origin}/tiles/${o.layer}/{z}/{x}/{y}.mvt`],
+              maxzoom: 12,
+            });
+          map.addLayer({
+            id: 'outline',
+            type: 'line',
+            source: o.layer,
+            'source-layer': o.layer,
+            filter: ['==', ['get', 'key'], o.key],
+            paint: { 'line-color': '#10245e', 'line-width': 2.2 },
+          });
+        }
         for (const [key, color] of colors) {
           const id = ids.ids[key];
           if (id !== undefined) map.setFeatureState({ source: 'com', sourceLayer: 'com', id }, { color, in: members.has(key) });
