@@ -4,13 +4,13 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use echelle_indicators::{Engine, Evaluation, IndicatorDef, Target};
+use echelle_indicators::{Engine, Evaluation, IndicatorDef};
 use echelle_referential::{Layer, Referential, TerritoryRef};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::extract::{Json as JsonBody, Query};
-use crate::values::{Materialised, evaluate as evaluate_cached};
+use crate::values::{Column, Materialised, evaluate_columns as evaluate_cached};
 use crate::{ApiError, AppState};
 
 type ApiResult = Result<Json<Value>, ApiError>;
@@ -164,8 +164,8 @@ pub async fn values(State(state): State<AppState>, Query(q): Query<ValuesQuery>)
     let r = engine.referential().clone();
     let def = engine.indicator(&q.indicator)?.clone();
     let territories = layer_territories(&r, &LayerQuery { layer: q.layer, within: q.within })?;
-    let targets = territories.iter().map(|t| Target::territory(&r, t)).collect::<Result<Vec<_>, _>>()?;
-    let e = evaluate_cached(&engine, cache.as_deref(), &targets, &[def.id.as_str()]).await?;
+    let columns: Vec<Column> = territories.into_iter().map(Column::Territory).collect();
+    let e = evaluate_cached(&engine, cache.as_deref(), &columns, &[def.id.as_str()]).await?;
     let values: Vec<Value> = e
         .targets
         .iter()
@@ -204,7 +204,7 @@ fn evaluation_json(engine: &Engine, e: &Evaluation) -> Value {
 async fn evaluate_columns(
     engine: &Engine,
     cache: Option<&Materialised>,
-    targets: &[Target],
+    columns: &[Column],
     indicators: Option<&str>,
 ) -> Result<Value, ApiError> {
     let requested = split(indicators);
@@ -213,7 +213,7 @@ async fn evaluate_columns(
     if ids.len() > 50 {
         return Err(ApiError::BadRequest("at most 50 indicators per request".into()));
     }
-    Ok(evaluation_json(engine, &evaluate_cached(engine, cache, targets, &ids).await?))
+    Ok(evaluation_json(engine, &evaluate_cached(engine, cache, columns, &ids).await?))
 }
 
 pub async fn portrait(
@@ -230,8 +230,8 @@ pub async fn portrait_body(state: &AppState, key: &str, q: &PortraitQuery) -> Re
     let r = engine.referential().clone();
     let t = r.resolve(key)?;
     let against = split(q.against.as_deref()).iter().map(|a| r.resolve(a)).collect::<Result<Vec<_>, _>>()?;
-    let targets = Target::portrait(&r, &t, &against)?;
-    let mut body = evaluate_columns(&engine, cache.as_deref(), &targets, q.indicators.as_deref()).await?;
+    let columns = Column::portrait(&r, &t, &against)?;
+    let mut body = evaluate_columns(&engine, cache.as_deref(), &columns, q.indicators.as_deref()).await?;
     body["territory"] =
         json!({ "key": t.key(), "name": r.name(&t), "layer": t.layer.prefix(), "layer_label": t.layer.label() });
     Ok(body)
@@ -248,14 +248,14 @@ pub async fn compare(State(state): State<AppState>, Query(q): Query<CompareQuery
     let (engine, cache) = state.engine_and_values();
     let r = engine.referential().clone();
     let list = split(Some(&q.territories)).iter().map(|a| r.resolve(a)).collect::<Result<Vec<_>, _>>()?;
-    let mut targets = list.iter().map(|t| Target::territory(&r, t)).collect::<Result<Vec<_>, _>>()?;
+    let mut columns: Vec<Column> = list.iter().cloned().map(Column::Territory).collect();
     match list.as_slice() {
-        [one] if one.layer == Layer::Perimeter => targets.push(Target::outside(&r, one)?),
+        [one] if one.layer == Layer::Perimeter => columns.push(Column::Outside(one.clone())),
         [] | [_] => return Err(ApiError::BadRequest("compare needs two to four territories, or one perimeter".into())),
         l if l.len() > 4 => return Err(ApiError::BadRequest("compare takes at most four territories".into())),
         _ => {}
     }
-    Ok(Json(evaluate_columns(&engine, cache.as_deref(), &targets, q.indicators.as_deref()).await?))
+    Ok(Json(evaluate_columns(&engine, cache.as_deref(), &columns, q.indicators.as_deref()).await?))
 }
 
 #[derive(Deserialize)]

@@ -15,8 +15,8 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use echelle_indicators::{Engine, Evaluation, IndicatorError, Target, Value};
-use echelle_referential::Layer;
+use echelle_indicators::{Engine, Evaluation, IndicatorDef, IndicatorError, Target, Value};
+use echelle_referential::{Layer, Referential, TerritoryRef};
 
 /// The values of every (indicator, territory) pair the engine evaluates for a whole layer.
 pub struct Materialised {
@@ -84,16 +84,100 @@ impl Materialised {
     }
 }
 
-/// What [`Engine::evaluate`] returns, taking materialised pairs from `cache` and only
-/// the targets with a missing pair from the engine. Unknown or unusable indicators
-/// are refused first, with the engine's own errors.
-pub async fn evaluate(
+/// A column to evaluate: a territory, or the outside of a perimeter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Column {
+    Territory(TerritoryRef),
+    Outside(TerritoryRef),
+}
+
+impl Column {
+    /// A portrait's columns, as [`Target::portrait`] orders them.
+    pub fn portrait(r: &Referential, t: &TerritoryRef, against: &[TerritoryRef]) -> Result<Vec<Column>, IndicatorError> {
+        let mut columns = vec![t.clone()];
+        for x in r.references(t)?.into_iter().chain(against.iter().cloned()) {
+            if !columns.contains(&x) {
+                columns.push(x);
+            }
+        }
+        let mut columns: Vec<Column> = columns.into_iter().map(Column::Territory).collect();
+        if t.layer == Layer::Perimeter {
+            columns.insert(1, Column::Outside(t.clone()));
+        }
+        Ok(columns)
+    }
+
+    fn key(&self) -> String {
+        match self {
+            Column::Territory(t) => t.key(),
+            Column::Outside(t) => format!("{}!outside", t.key()),
+        }
+    }
+
+    fn target(&self, r: &Referential) -> Result<Target, IndicatorError> {
+        match self {
+            Column::Territory(t) => Target::territory(r, t),
+            Column::Outside(t) => Target::outside(r, t),
+        }
+    }
+}
+
+/// What [`Engine::evaluate`] returns for the targets of `columns`, taking materialised
+/// pairs from `cache` and only the columns with a missing pair from the engine (their
+/// member lists are built only then). Unknown or unusable indicators are refused
+/// first, with the engine's own errors.
+pub async fn evaluate_columns(
     engine: &Engine,
     cache: Option<&Materialised>,
-    targets: &[Target],
+    columns: &[Column],
     ids: &[&str],
 ) -> Result<Evaluation, IndicatorError> {
-    let Some(cache) = cache else { return engine.evaluate(targets, ids).await };
+    let r = engine.referential();
+    let Some(cache) = cache else {
+        let targets = columns.iter().map(|c| c.target(r)).collect::<Result<Vec<_>, _>>()?;
+        return engine.evaluate(&targets, ids).await;
+    };
+    let (indicators, provenance) = checked(engine, ids)?;
+    let keys: Vec<String> = columns.iter().map(Column::key).collect();
+    let mut values: Vec<Vec<Option<Value>>> =
+        ids.iter().map(|id| keys.iter().map(|k| cache.get(id, k).cloned()).collect()).collect();
+    let missing: Vec<usize> =
+        (0..columns.len()).filter(|&c| values.iter().any(|per_column| per_column[c].is_none())).collect();
+    let mut labels: Vec<Option<String>> = vec![None; columns.len()];
+    if !missing.is_empty() {
+        let subset = missing.iter().map(|&c| columns[c].target(r)).collect::<Result<Vec<_>, _>>()?;
+        let e = engine.evaluate(&subset, ids).await?;
+        for (&c, (_, label)) in missing.iter().zip(e.targets) {
+            labels[c] = Some(label);
+        }
+        for (i, computed) in e.values.into_iter().enumerate() {
+            for (&c, v) in missing.iter().zip(computed) {
+                values[i][c] = Some(v);
+            }
+        }
+    }
+    let targets = columns
+        .iter()
+        .zip(keys)
+        .zip(labels)
+        .map(|((c, key), label)| {
+            let label = label.unwrap_or_else(|| match c {
+                Column::Territory(t) => r.name(t).unwrap_or(&t.code).to_string(),
+                Column::Outside(_) => unreachable!("an outside is never materialised"),
+            });
+            (key, label)
+        })
+        .collect();
+    Ok(Evaluation {
+        targets,
+        indicators,
+        values: values.into_iter().map(|v| v.into_iter().map(|x| x.expect("filled")).collect()).collect(),
+        provenance,
+    })
+}
+
+/// The declarations and provenance of indicators, refused as [`Engine::evaluate`] does.
+fn checked(engine: &Engine, ids: &[&str]) -> Result<(Vec<IndicatorDef>, Vec<(String, String, bool)>), IndicatorError> {
     let mut indicators = Vec::with_capacity(ids.len());
     let mut provenance = Vec::with_capacity(ids.len());
     for id in ids {
@@ -106,6 +190,19 @@ pub async fn evaluate(
         ));
         indicators.push(def.clone());
     }
+    Ok((indicators, provenance))
+}
+
+/// What [`Engine::evaluate`] returns, taking materialised pairs from `cache` and only
+/// the targets with a missing pair from the engine.
+pub async fn evaluate(
+    engine: &Engine,
+    cache: Option<&Materialised>,
+    targets: &[Target],
+    ids: &[&str],
+) -> Result<Evaluation, IndicatorError> {
+    let Some(cache) = cache else { return engine.evaluate(targets, ids).await };
+    let (indicators, provenance) = checked(engine, ids)?;
     let mut values: Vec<Vec<Option<Value>>> =
         ids.iter().map(|id| targets.iter().map(|t| cache.get(id, &t.key).cloned()).collect()).collect();
     let missing: Vec<usize> =

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use echelle_indicators::Target;
 use echelle_referential::Layer;
 use echelle_server::AppState;
-use echelle_server::values::evaluate;
+use echelle_server::values::{Column, evaluate, evaluate_columns};
 
 fn test_store() -> PathBuf {
     let root = std::env::var("ECHELLE_TEST_STORE")
@@ -49,13 +49,21 @@ async fn materialised_values_equal_the_engine() {
     }
     assert!(compared > 1000 && materialised * 10 > compared * 9, "{materialised} of {compared}");
 
-    // A portrait of a perimeter: its outside is not materialised, the rest is.
-    let per = r.territories(Layer::Perimeter)[0].clone();
-    let targets = Target::portrait(r, &per, &[r.resolve("com:62119").unwrap()]).unwrap();
+    // Portraits (a perimeter's outside is not materialised, the rest is), as targets and as columns.
     let keys = engine.key_indicators();
-    let d = engine.evaluate(&targets, &keys).await.unwrap();
-    let c = evaluate(&engine, Some(&cache), &targets, &keys).await.unwrap();
-    assert_eq!((d.targets, d.values), (c.targets, c.values));
+    for (key, against) in [("per:mel", vec!["com:62119"]), ("com:62119", vec![]), ("iris:591830101", vec!["epci:200093201"])] {
+        let Ok(t) = r.resolve(key) else { continue };
+        let against: Vec<_> = against.iter().map(|a| r.resolve(a).unwrap()).collect();
+        let targets = Target::portrait(r, &t, &against).unwrap();
+        let d = engine.evaluate(&targets, &keys).await.unwrap();
+        let c = evaluate(&engine, Some(&cache), &targets, &keys).await.unwrap();
+        assert_eq!((&d.targets, &d.values), (&c.targets, &c.values), "{key}");
+        let columns = Column::portrait(r, &t, &against).unwrap();
+        let c = evaluate_columns(&engine, Some(&cache), &columns, &keys).await.unwrap();
+        assert_eq!((&d.targets, &d.values, &d.provenance), (&c.targets, &c.values, &c.provenance), "{key}");
+    }
+    let per = r.resolve("per:mel").unwrap();
+    let targets = Target::portrait(r, &per, &[]).unwrap();
     // Unknown indicators are the engine's error.
     let e = evaluate(&engine, Some(&cache), &targets, &["populaton"]).await.unwrap_err();
     assert_eq!(e.to_string(), engine.evaluate(&targets, &["populaton"]).await.unwrap_err().to_string());
