@@ -83,6 +83,31 @@ fn group_index(s: &str) -> u8 {
     GROUPS.iter().position(|(c, _)| *c == s.trim()).filter(|&i| i > 0).unwrap_or(0) as u8
 }
 
+/// A multiplicative hasher for packed integer keys (keys are not chosen by an
+/// adversary: they are commune indices).
+#[derive(Default, Clone, Copy)]
+pub struct FastHasher(u64);
+
+impl std::hash::Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        // splitmix64's finaliser: every bit of the key reaches the low and high bits.
+        let mut z = (self.0 ^ x).wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        self.0 = z ^ (z >> 31);
+    }
+}
+
+type Fast = std::hash::BuildHasherDefault<FastHasher>;
+
 /// Where the flows come from, shown under every result.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Provenance {
@@ -152,13 +177,21 @@ impl Flows {
         let d = flow_dataset(store, dataset)?;
         let path = store.root().join(&d.path);
         let provenance = provenance(&d, &path)?;
+        let n = r.communes().len() as u64;
+        if n >= 1 << 24 {
+            return Err(MobilityError::Usage("more than 16 million communes: flow keys do not fit".into()));
+        }
+        // (origin, dest, mode, group) packed in a u64: 24 + 24 + 8 + 8 bits; NONE becomes n.
+        let code = |c: u32| if c == NONE { n } else { c as u64 };
         let acc = scan(
             &path,
             r,
-            HashMap::<(u32, u32, u8, u8), i128>::new,
+            HashMap::<u64, i128, Fast>::default,
             |acc, b| {
                 for k in 0..b.origin.len() {
-                    *acc.entry((b.origin[k], b.dest[k], b.mode[k], b.group[k])).or_default() += b.weight[k];
+                    let key =
+                        code(b.origin[k]) << 40 | code(b.dest[k]) << 16 | (b.mode[k] as u64) << 8 | b.group[k] as u64;
+                    *acc.entry(key).or_default() += b.weight[k];
                 }
             },
             |mut a, b| {
@@ -168,9 +201,12 @@ impl Flows {
                 a
             },
         )?;
+        let decode = |x: u64| if x == n { NONE } else { x as u32 };
         let mut rows_without_origin = 0;
         let mut flows = Vec::with_capacity(acc.len());
-        for ((origin, dest, mode, group), weight) in acc {
+        for (key, weight) in acc {
+            let (origin, dest) = (decode(key >> 40), decode((key >> 16) & 0xFF_FFFF));
+            let (mode, group) = ((key >> 8) as u8, key as u8);
             if origin == NONE {
                 rows_without_origin += 1;
                 continue;
