@@ -20,6 +20,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -38,15 +39,33 @@ ap.add_argument("--per-type", type=int, default=1000)
 ap.add_argument("--skip-pandana", action="store_true")
 ap.add_argument("--only", choices=["helsinki", "synthetic"])
 ap.add_argument("--no-build", action="store_true", help="use target/release/echelle as it is")
+ap.add_argument("--pandana-timeout", type=float, default=1800.0, help="seconds before pandana is stopped and reported as timed out")
 args = ap.parse_args()
 
 
-def run(cmd, env=None):
+class TimedOut(Exception):
+    pass
+
+
+def run(cmd, env=None, timeout=None):
     """Runs cmd; returns (stdout, wall seconds, peak RSS in MiB)."""
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, env=env)
+    fired = threading.Event()
+
+    def stop():
+        fired.set()
+        p.kill()
+
+    timer = threading.Timer(timeout, stop) if timeout else None
+    if timer:
+        timer.start()
     out = p.stdout.read()
     _, status, ru = os.wait4(p.pid, 0)
+    if timer:
+        timer.cancel()
+    if fired.is_set():
+        raise TimedOut()
     wall = time.perf_counter() - t0
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"failed: {' '.join(cmd)}")
@@ -80,7 +99,7 @@ for name in graphs:
     prep = {}
     if name == "helsinki":
         pbf = os.path.join(SHARED, "data", "helsinki-2019.osm.pbf")
-        _, wall, _ = run([ECHELLE, "--store", store, "network", "build", pbf, "--profile", "drive", "--keep-shape-points", "--name", "bench-helsinki"])
+        _, wall, _ = run([ECHELLE, "--store", store, "network", "build", pbf, "--profile", "drive", "--keep-shape-points", "--name", "bench-helsinki", "--no-hierarchy"])
         prep["echelle_build_s"] = wall
         net = "bench-helsinki"
         label = "central Helsinki, real OpenStreetMap data (© OpenStreetMap contributors), drive profile"
@@ -89,12 +108,17 @@ for name in graphs:
         if not os.path.exists(os.path.join(raw, "edges.csv")):
             subprocess.run([sys.executable, os.path.join(HERE, "synth.py"), raw, "--side", str(args.side)], check=True)
         out, wall, _ = run([ECHELLE, "--store", store, "network", "import", "--nodes", f"{raw}/nodes.csv", "--edges", f"{raw}/edges.csv",
-                            "--name", "bench-synthetic", "--synthetic", "--timings"])
+                            "--name", "bench-synthetic", "--synthetic", "--timings", "--no-hierarchy"])
         t = last_json(out)
         prep["echelle_read_csv_s"] = t["read_s"]
         prep["echelle_scc_hilbert_s"] = t["preprocess_s"]
         net = "bench-synthetic"
         label = f"SYNTHETIC road-like graph (synth.py, side {args.side})"
+    # The contraction hierarchy, timed apart (it is stored with the network: built once).
+    out, _, _ = run([ECHELLE, "--store", store, "network", "contract", net, "--timings"])
+    ch = last_json(out)
+    prep["echelle_contraction_s"] = ch["contract_s"]
+    r_ch = {k: ch[k] for k in ("core", "up_arcs", "down_arcs")}
     run([ECHELLE, "--store", store, "network", "export", net, "--dir", gdir])
     nodes = pd.read_csv(f"{gdir}/nodes.csv")
     edges = pd.read_csv(f"{gdir}/edges.csv")
@@ -113,23 +137,25 @@ for name in graphs:
     fac_path = os.path.join(gdir, "facilities.csv")
     fac.to_csv(fac_path, index=False)
     print(f"{label}: {n} nodes, {len(edges)} edges; {args.types} types x {per_type} facilities", flush=True)
-    r = {"graph": label, "nodes": n, "edges": len(edges), "types": args.types, "per_type": per_type, "preprocess": prep, "tools": {}}
+    r = {"graph": label, "nodes": n, "edges": len(edges), "types": args.types, "per_type": per_type, "preprocess": prep, "hierarchy": r_ch, "tools": {}}
 
     echelle_times = None
-    for threads in (1, 2):
-        odir = os.path.join(gdir, f"echelle-t{threads}")
+    for engine, threads in (("hierarchy", 1), ("hierarchy", 2), ("plain", 1), ("plain", 2)):
+        odir = os.path.join(gdir, f"echelle-{engine}-t{threads}")
         out, wall, rss = run([ECHELLE, "--store", store, "access", "nearest", "--network", net, "--facilities", fac_path,
-                              "--type-field", "type", "--origins", "nodes", "--npy", odir, "--threads", str(threads), "--timings"])
+                              "--type-field", "type", "--origins", "nodes", "--npy", odir, "--threads", str(threads), "--timings",
+                              "--engine", engine])
         t = last_json(out)
         assert t["facilities_excluded"] == 0 and t["max_snap_m"] == 0.0, t
+        assert t["engine"] == engine, t
         tm = np.load(f"{odir}/time_ms.npy").astype(np.float64)
         tm[tm == 2**32 - 1] = np.inf
         if echelle_times is None:
             echelle_times = tm
         else:
-            assert np.array_equal(tm, echelle_times), "echelle: 1 and 2 threads disagree"
-        r["tools"][f"echelle ({threads} thread{'s' if threads > 1 else ''})"] = {"query_s": t["query_s"], "load_s": t["load_s"], "snap_s": t["snap_s"], "wall_s": wall, "peak_mib": rss}
-        print(f"  echelle {threads} thread(s): query {t['query_s']:.3f} s, peak {rss:.0f} MiB", flush=True)
+            assert np.array_equal(tm, echelle_times), "echelle: engines or thread counts disagree"
+        r["tools"][f"echelle {engine} {threads}t"] = {"query_s": t["query_s"], "load_s": t["load_s"], "snap_s": t["snap_s"], "wall_s": wall, "peak_mib": rss}
+        print(f"  echelle {engine}, {threads} thread(s): query {t['query_s']:.3f} s, peak {rss:.0f} MiB", flush=True)
 
     out, wall, rss = run([sys.executable, os.path.join(HERE, "peers.py"), "scipy", gdir, fac_path, f"{gdir}/scipy.npy"])
     t = last_json(out)
@@ -141,9 +167,18 @@ for name in graphs:
     if not same:
         sys.exit("echelle and scipy disagree")
 
-    if not args.skip_pandana:
+    if args.skip_pandana:
+        r["pandana"] = "skipped (--skip-pandana)"
+    else:
         maxdist = float(np.ceil(np.max(sc[np.isfinite(sc)]) * 1.01 / 1000.0) * 1000.0)
-        out, wall, rss = run([sys.executable, os.path.join(HERE, "peers.py"), "pandana", gdir, fac_path, f"{gdir}/pandana.npy", str(maxdist)])
+        try:
+            out, wall, rss = run([sys.executable, os.path.join(HERE, "peers.py"), "pandana", gdir, fac_path, f"{gdir}/pandana.npy", str(maxdist)],
+                                 timeout=args.pandana_timeout)
+        except TimedOut:
+            r["pandana"] = f"timed out after {args.pandana_timeout:.0f} s (contraction and queries together)"
+            print(f"  pandana: {r['pandana']}", flush=True)
+            results[name] = r
+            continue
         t = last_json(out)
         pa = np.load(f"{gdir}/pandana.npy")
         fin = np.isfinite(echelle_times)
@@ -157,17 +192,23 @@ for name in graphs:
               f"within float32/ms tolerance: {ok} (max |diff| {diff.max():.3f} ms)", flush=True)
     results[name] = r
 
-# The summary: ratios against echelle (2 threads, the machine's cores; and 1 thread).
+# The summary: ratios against echelle (hierarchy; 1 thread and 2 threads, the machine's cores).
 lines = []
 for name, r in results.items():
     lines.append(f"\n{r['graph']}: {r['nodes']:,} nodes, {r['edges']:,} edges, {r['types']} types x {r['per_type']} facilities")
-    e1 = r["tools"]["echelle (1 thread)"]
-    e2 = r["tools"]["echelle (2 threads)"]
-    lines.append(f"  {'tool':<22}{'query s':>10}{'x vs echelle-1t':>17}{'x vs echelle-2t':>17}{'peak MiB':>10}{'mem x (1t)':>12}")
+    e1 = r["tools"]["echelle hierarchy 1t"]
+    e2 = r["tools"]["echelle hierarchy 2t"]
+    lines.append(f"  {'tool':<24}{'query s':>10}{'x vs ech-h-1t':>15}{'x vs ech-h-2t':>15}{'peak MiB':>10}{'mem x (h-1t)':>14}")
     for tool, v in r["tools"].items():
-        lines.append(f"  {tool:<22}{v['query_s']:>10.3f}{v['query_s'] / e1['query_s']:>17.1f}{v['query_s'] / e2['query_s']:>17.1f}{v['peak_mib']:>10.0f}{v['peak_mib'] / e1['peak_mib']:>12.2f}")
+        lines.append(f"  {tool:<24}{v['query_s']:>10.3f}{v['query_s'] / e1['query_s']:>15.1f}{v['query_s'] / e2['query_s']:>15.1f}{v['peak_mib']:>10.0f}{v['peak_mib'] / e1['peak_mib']:>14.2f}")
+    if "pandana" in r:
+        lines.append(f"  pandana: {r['pandana']}")
     lines.append("  preprocessing (apart): " + ", ".join(f"{k} {v:.2f} s" for k, v in r["preprocess"].items())
                  + "".join(f", {k} {v['preprocess_s']:.2f} s" for k, v in r["tools"].items() if "preprocess_s" in v))
+    c = r["preprocess"]["echelle_contraction_s"]
+    p1 = r["tools"]["echelle plain 1t"]["query_s"]
+    lines.append(f"  hierarchy {r['hierarchy']}; contraction + {r['types']} queries (1 thread) {c + e1['query_s']:.2f} s "
+                 f"vs {r['types']} plain queries {p1:.2f} s: {'pays' if c + e1['query_s'] < p1 else 'does NOT pay'} for itself within one run")
 text = "\n".join(lines)
 print(text)
 with open(os.path.join(OUT, "results.json"), "w") as f:

@@ -70,9 +70,15 @@ enum Cmd {
         #[command(flatten)]
         fac: FacilityArgs,
         /// `nodes` (every node of the network), `communes` (contour centroids of the
-        /// store) or a point file.
+        /// store), `grid:FILE.csv` (INSEE 200 m cells, Filosofi "carreaux": centre of
+        /// each cell, weighted by its inhabitants) or a point file.
         #[arg(long, default_value = "communes")]
         origins: String,
+        /// Output format: `csv` (one row per origin, type and rank) or `geojson` (one
+        /// point per origin, the nearest facility of each type in its properties: a
+        /// map layer).
+        #[arg(long, default_value = "csv", value_parser = ["csv", "geojson"])]
+        format: String,
         /// How many nearest facilities to list.
         #[arg(long, default_value_t = 1)]
         k: usize,
@@ -133,7 +139,7 @@ enum Cmd {
 
 pub fn run(store: &Path, a: Args) -> Result<()> {
     match a.command {
-        Cmd::Nearest { mode, fac, origins, k, within, out, npy, threads, timings } => {
+        Cmd::Nearest { mode, fac, origins, format, k, within, out, npy, threads, timings } => {
             if let Some(t) = threads {
                 rayon::ThreadPoolBuilder::new().num_threads(t.max(1)).build_global().ok();
             }
@@ -147,7 +153,11 @@ pub fn run(store: &Path, a: Args) -> Result<()> {
                 &origins,
                 Query { k, within_s: within.map(|m| m * 60.0), max_snap_m: mode.max_snap },
             )?;
-            write_nearest(&run, within, out.as_deref())
+            if format == "geojson" {
+                write_geojson(&run, within, out.as_deref())
+            } else {
+                write_nearest(&run, within, out.as_deref())
+            }
         }
         Cmd::Diagnose { mode, fac, territories, thresholds, basket, format } => {
             diagnose(store, &mode, &fac, &territories, &thresholds, basket.as_deref(), &format)
@@ -213,9 +223,23 @@ fn compute(store: &Path, mode: &ModeArgs, fac: &FacilityArgs, origins_spec: &str
         }
         "iris" => {
             return Err(UserError(
-                "IRIS have no geometry in the reference pack yet: use --origins communes or a point file".into(),
+                "IRIS have no coordinates in the store (the pack's IRIS table has codes, names, communes and \
+                 census counts only): use --origins communes, grid:FILE.csv or a point file"
+                    .into(),
             )
             .into());
+        }
+        grid if grid.starts_with("grid:") => {
+            let path = Path::new(&grid["grid:".len()..]);
+            if !path.exists() {
+                return Err(UserError(format!("--origins {grid}: no such file")).into());
+            }
+            let (cells, rejected) = origins::grid_cells(path)?;
+            for r in rejected.iter().take(5) {
+                eprintln!("grid cell {} left out: {}", r.id, r.reason);
+            }
+            eprintln!("origins: {} grid cells ({} rows left out)", cells.len(), rejected.len());
+            cells
         }
         "nodes" => {
             let Some((g, _)) = &graph else { return Err(UserError("--origins nodes needs --network".into()).into()) };
@@ -258,12 +282,14 @@ fn write_nearest(run: &AccessRun, within: Option<f64>, out: Option<&Path>) -> Re
     let within_col = within.map(|m| format!(",within_{m}_min")).unwrap_or_default();
     writeln!(
         w,
-        "origin,origin_name,type,rank,facility,facility_name,time_min,distance_km,origin_snap_m,facility_snap_m,mode{within_col}"
+        "origin,origin_name,origin_lon,origin_lat,origin_weight,type,rank,facility,facility_name,time_min,distance_km,origin_snap_m,facility_snap_m,mode{within_col}"
     )?;
     let mode = if run.straight_line { "straight-line" } else { "network" };
     for t in &run.types {
         for (o, origin) in run.origins.iter().enumerate() {
             let name = origin.point.name.as_deref().unwrap_or("").replace(',', " ");
+            let weight = origin.point.weight.map(|x| x.to_string()).unwrap_or_default();
+            let name = format!("{name},{:.6},{:.6},{weight}", origin.point.lon, origin.point.lat);
             let count = t.within.as_ref().map(|c| format!(",{}", c[o])).unwrap_or_default();
             if let Some(why) = &origin.excluded {
                 writeln!(w, "{},{name},{},,,,,,,,excluded: {why}{count}", origin.point.id, t.kind)?;
@@ -309,6 +335,60 @@ fn write_nearest(run: &AccessRun, within: Option<f64>, out: Option<&Path>) -> Re
             if t.excluded.is_empty() { String::new() } else { format!(" ({})", summary_of(&t.excluded)) }
         );
     }
+    Ok(())
+}
+
+/// One GeoJSON point per origin, with for each type `<type>_time_min`,
+/// `<type>_distance_km`, `<type>_facility` (its id), `<type>_facility_snap_m` (and
+/// `<type>_within` when counted): null where unreachable or excluded. The origin's
+/// own `id`, `name`, `weight`, `snap_m` and `excluded` (the reason) come first.
+fn write_geojson(run: &AccessRun, within: Option<f64>, out: Option<&Path>) -> Result<()> {
+    use serde_json::{Map, Value, json};
+    let r2 = |x: f64, d: i32| {
+        let m = 10f64.powi(d);
+        (x * m).round() / m
+    };
+    let mut features = Vec::with_capacity(run.origins.len());
+    for (o, origin) in run.origins.iter().enumerate() {
+        let mut props = Map::new();
+        props.insert("id".into(), json!(origin.point.id));
+        props.insert("name".into(), json!(origin.point.name));
+        props.insert("weight".into(), json!(origin.point.weight));
+        props.insert("snap_m".into(), json!(origin.snap_m.map(|x| r2(x, 1))));
+        props.insert("excluded".into(), json!(origin.excluded));
+        for t in &run.types {
+            let first = if origin.excluded.is_some() { None } else { t.nearest[o].first() };
+            let k = &t.kind;
+            props.insert(format!("{k}_time_min"), json!(first.map(|r| r2(r.time_s / 60.0, 2))));
+            props.insert(format!("{k}_distance_km"), json!(first.map(|r| r2(r.distance_m / 1000.0, 3))));
+            props.insert(format!("{k}_facility"), json!(first.map(|r| t.facilities[r.facility as usize].0.id.clone())));
+            props.insert(
+                format!("{k}_facility_snap_m"),
+                json!(first.map(|r| r2(t.facilities[r.facility as usize].1, 1))),
+            );
+            if let Some(c) = &t.within {
+                props.insert(format!("{k}_within"), json!(c[o]));
+            }
+        }
+        features.push(json!({
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [r2(origin.point.lon, 6), r2(origin.point.lat, 6)]},
+            "properties": Value::Object(props),
+        }));
+    }
+    let gj = json!({
+        "type": "FeatureCollection",
+        "mode": run.mode,
+        "straight_line": run.straight_line,
+        "within_min": within,
+        "features": features,
+    });
+    let text = serde_json::to_string(&gj)?;
+    match out {
+        Some(p) => std::fs::write(p, text).with_context(|| format!("writing {}", p.display()))?,
+        None => println!("{text}"),
+    }
+    eprintln!("times: {}; {} origins", run.mode, run.origins.len());
     Ok(())
 }
 

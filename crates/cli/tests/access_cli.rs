@@ -1,0 +1,201 @@
+//! `echelle network` and `echelle access nearest` as a user runs them, on the real
+//! Helsinki extract (© OpenStreetMap contributors, ODbL): the contraction hierarchy
+//! gives the same output as the plain search, the CSV and GeoJSON outputs carry
+//! positions and snap distances, grid-cell origins are placed, and refusals exit 2.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn helsinki() -> PathBuf {
+    let base = std::env::var_os("ECHELLE_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+    base.join("data/helsinki-2019.osm.pbf")
+}
+
+fn echelle(store: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_echelle")).arg("--store").arg(store).args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+/// A store with Helsinki built twice, with and without its hierarchy, and the
+/// facility and origin files.
+fn setup() -> (tempfile::TempDir, PathBuf, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let pbf = helsinki();
+    let pbf = pbf.to_str().unwrap();
+    let (code, out, err) = echelle(&store, &["network", "build", pbf, "--name", "hel"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("contraction hierarchy built"), "{out}");
+    let (code, out, err) = echelle(&store, &["network", "build", pbf, "--name", "hel-plain", "--no-hierarchy"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!out.contains("contraction hierarchy"), "{out}");
+    let fac = dir.path().join("facilities.csv");
+    std::fs::write(
+        &fac,
+        "id,lon,lat,kind\na,24.94,60.17,pharmacy\nb,24.95,60.165,pharmacy\nc,24.93,60.16,school\nd,24.96,60.17,school\n",
+    )
+    .unwrap();
+    let origins = dir.path().join("origins.csv");
+    let mut text = String::from("id,lon,lat\n");
+    for i in 0..40 {
+        let (lon, lat) = (24.925 + 0.001 * f64::from(i), 60.158 + 0.0004 * f64::from(i));
+        text.push_str(&format!("o{i},{lon},{lat}\n"));
+    }
+    text.push_str("far,25.5,60.5\n");
+    std::fs::write(&origins, text).unwrap();
+    (dir, store, fac, origins)
+}
+
+#[test]
+fn hierarchy_and_plain_search_give_the_same_csv() {
+    let (_d, store, fac, origins) = setup();
+    let base = ["access", "nearest", "--facilities", fac.to_str().unwrap(), "--type-field", "kind"];
+    let run = |net: &str, engine: &str| {
+        let mut a = base.to_vec();
+        a.extend(["--network", net, "--origins", origins.to_str().unwrap(), "--engine", engine]);
+        let (code, out, err) = echelle(&store, &a);
+        assert_eq!(code, 0, "{err}");
+        out
+    };
+    let h = run("hel", "hierarchy");
+    let p = run("hel", "plain");
+    assert_eq!(h, p);
+    // The same graph without a hierarchy: the same rows under another network name.
+    let other = run("hel-plain", "auto");
+    assert!(other.starts_with("# times: road network 'hel-plain'"));
+    assert_eq!(other.lines().skip(1).collect::<Vec<_>>(), p.lines().skip(1).collect::<Vec<_>>());
+    let header = h.lines().nth(1).unwrap();
+    assert_eq!(
+        header,
+        "origin,origin_name,origin_lon,origin_lat,origin_weight,type,rank,facility,facility_name,time_min,distance_km,origin_snap_m,facility_snap_m,mode"
+    );
+    // 41 origins × 2 types; the far one is excluded with the reason.
+    assert_eq!(h.lines().count(), 2 + 82);
+    let far: Vec<&str> = h.lines().filter(|l| l.starts_with("far,")).collect();
+    assert_eq!(far.len(), 2);
+    assert!(far[0].contains("excluded: nearest road"), "{}", far[0]);
+    // Some origins differ in nearest facility and time: the test sees real answers.
+    let times: std::collections::BTreeSet<&str> =
+        h.lines().skip(2).filter(|l| l.contains(",network")).map(|l| l.split(',').nth(9).unwrap()).collect();
+    assert!(times.len() > 10, "{times:?}");
+}
+
+#[test]
+fn engine_hierarchy_needs_one_and_network_contract_builds_it() {
+    let (_d, store, fac, origins) = setup();
+    let args = |net: &'static str| {
+        vec![
+            "access".to_string(),
+            "nearest".into(),
+            "--network".into(),
+            net.into(),
+            "--facilities".into(),
+            fac.display().to_string(),
+            "--origins".into(),
+            origins.display().to_string(),
+            "--engine".into(),
+            "hierarchy".into(),
+        ]
+    };
+    let a = args("hel-plain");
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let (code, _, err) = echelle(&store, &a);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("echelle network contract hel-plain"), "{err}");
+    let (code, out, err) = echelle(&store, &["network", "contract", "hel-plain", "--timings"]);
+    assert_eq!(code, 0, "{err}");
+    let t: Value = serde_json::from_str(out.trim()).unwrap();
+    assert!(t["core"].as_u64().unwrap() > 0 && t["down_arcs"].as_u64().unwrap() > 0, "{t}");
+    let (code, _, err) = echelle(&store, &a);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = echelle(&store, &["network", "contract", "hel-plain", "--core-share", "3"]);
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn geojson_layer_and_grid_origins() {
+    let (d, store, fac, origins) = setup();
+    let (code, out, err) = echelle(
+        &store,
+        &[
+            "access",
+            "nearest",
+            "--network",
+            "hel",
+            "--facilities",
+            fac.to_str().unwrap(),
+            "--type-field",
+            "kind",
+            "--origins",
+            origins.to_str().unwrap(),
+            "--format",
+            "geojson",
+            "--within",
+            "3",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let gj: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(gj["type"], "FeatureCollection");
+    assert!(gj["mode"].as_str().unwrap().contains("'hel'"));
+    let f = gj["features"].as_array().unwrap();
+    assert_eq!(f.len(), 41);
+    let p = &f[0]["properties"];
+    assert_eq!(p["id"], "o0");
+    assert!(p["snap_m"].as_f64().unwrap() >= 0.0);
+    assert!(p["pharmacy_time_min"].as_f64().unwrap() > 0.0);
+    assert!(
+        p["school_facility"].is_string() && p["school_facility_snap_m"].is_number() && p["school_within"].is_number()
+    );
+    let far = &f[40]["properties"];
+    assert!(far["excluded"].as_str().unwrap().contains("beyond"));
+    assert!(far["pharmacy_time_min"].is_null());
+    // A 200 m cell (INSEE Filosofi id, EPSG:3035 corner) in central Helsinki, and one
+    // whose id cannot be read.
+    let grid = d.path().join("carreaux.csv");
+    std::fs::write(&grid, "Idcar_200m;Ind\nCRS3035RES200mN4206000E5145600;37.5\nCRS3035RES200mNxE1;2\n").unwrap();
+    let spec = format!("grid:{}", grid.display());
+    let (code, out, err) = echelle(
+        &store,
+        &["access", "nearest", "--network", "hel", "--facilities", fac.to_str().unwrap(), "--origins", &spec],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("1 grid cells (1 rows left out)"), "{err}");
+    let row: Vec<&str> = out.lines().nth(2).unwrap().split(',').collect();
+    assert_eq!(row[0], "CRS3035RES200mN4206000E5145600");
+    let (lon, lat): (f64, f64) = (row[2].parse().unwrap(), row[3].parse().unwrap());
+    // The cell's centre is within 150 m of 24.945°E 60.168°N, which lies in it.
+    let dx = (lon - 24.945) * 111_320.0 * 60.168f64.to_radians().cos();
+    let dy = (lat - 60.168) * 111_320.0;
+    assert!((dx * dx + dy * dy).sqrt() < 150.0, "{lon} {lat}");
+    assert_eq!(row[4], "37.5");
+    assert!(row[11].parse::<f64>().unwrap() < 200.0, "origin snap {}", row[11]);
+    let (code, _, err) = echelle(
+        &store,
+        &["access", "nearest", "--network", "hel", "--facilities", fac.to_str().unwrap(), "--origins", "iris"],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("IRIS have no coordinates"), "{err}");
+    let (code, _, err) = echelle(
+        &store,
+        &[
+            "access",
+            "nearest",
+            "--network",
+            "hel",
+            "--facilities",
+            fac.to_str().unwrap(),
+            "--origins",
+            "grid:/no/such.csv",
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+}
