@@ -14,6 +14,7 @@ mod api;
 mod error;
 pub mod export;
 mod extract;
+mod flows;
 mod ogc;
 mod openapi;
 pub mod shapes;
@@ -62,6 +63,12 @@ pub fn app(state: AppState, web: Option<PathBuf>, timeout: Duration) -> Router {
         .route("/perimeters", post(api::add_perimeter))
         .route("/feature-ids", get(shapes::feature_ids))
         .route("/shapes", get(shapes::geojson))
+        .route("/flows/datasets", get(flows::datasets))
+        .route("/flows/lines", get(flows::lines))
+        .route("/flows/matrix", get(flows::matrix_table))
+        .route("/flows/summary/{key}", get(flows::summary))
+        .route("/flows/into/{key}", get(flows::into))
+        .route("/flows/distances/{key}", get(flows::distances))
         .route("/openapi.json", get(openapi::document))
         .fallback(api::not_found);
     let mut router = Router::new()
