@@ -424,12 +424,64 @@ fn quantise(ring: &[[f64; 2]], origin: [f64; 2], scale: f64) -> Option<(Vec<[i64
     if pts.len() < 3 {
         return None;
     }
+    let pts = simplify(&pts, SIMPLIFY);
+    if pts.len() < 3 {
+        return None;
+    }
     let mut area2 = 0i64;
     for i in 0..pts.len() {
         let (a, b) = (pts[i], pts[(i + 1) % pts.len()]);
         area2 += a[0] * b[1] - b[0] * a[1];
     }
     (area2 != 0).then_some((pts, area2))
+}
+
+/// Tolerance of the simplification, in tile units (1/4096 of a tile: an eighth of a
+/// pixel on a 512-pixel tile), so that low zooms do not carry every vertex.
+const SIMPLIFY: f64 = 1.5;
+
+/// Ramer–Douglas–Peucker on a closed ring (implicitly closed, no repeated end point):
+/// the points farther than `tolerance` from the simplified outline are kept.
+fn simplify(ring: &[[i64; 2]], tolerance: f64) -> Vec<[i64; 2]> {
+    let n = ring.len();
+    if n <= 4 {
+        return ring.to_vec();
+    }
+    // Anchor the ring at point 0 and at the point farthest from it, then simplify both halves.
+    let d2 = |a: [i64; 2], b: [i64; 2]| ((a[0] - b[0]).pow(2) + (a[1] - b[1]).pow(2)) as f64;
+    let far = (1..n).max_by(|&i, &j| d2(ring[0], ring[i]).total_cmp(&d2(ring[0], ring[j]))).expect("n > 4");
+    let mut keep = vec![false; n + 1];
+    keep[0] = true;
+    keep[far] = true;
+    keep[n] = true;
+    let at = |i: usize| ring[i % n];
+    let mut stack = vec![(0, far), (far, n)];
+    while let Some((a, b)) = stack.pop() {
+        if b <= a + 1 {
+            continue;
+        }
+        let (p, q) = (at(a), at(b));
+        let (dx, dy) = ((q[0] - p[0]) as f64, (q[1] - p[1]) as f64);
+        let len = (dx * dx + dy * dy).sqrt();
+        let mut worst = (0.0, a);
+        for i in a + 1..b {
+            let r = at(i);
+            let d = if len == 0.0 {
+                d2(p, r).sqrt()
+            } else {
+                (dy * (r[0] - p[0]) as f64 - dx * (r[1] - p[1]) as f64).abs() / len
+            };
+            if d > worst.0 {
+                worst = (d, i);
+            }
+        }
+        if worst.0 > tolerance {
+            keep[worst.1] = true;
+            stack.push((a, worst.1));
+            stack.push((worst.1, b));
+        }
+    }
+    (0..n).filter(|&i| keep[i]).map(|i| ring[i]).collect()
 }
 
 /// One layer named `name` with the shapes touching tile z/x/y.
@@ -679,6 +731,20 @@ mod tests {
         ] {
             assert!(matches!(parse_tile(z, x, y), Err(ApiError::BadRequest(_))), "{z}/{x}/{y}");
         }
+    }
+
+    #[test]
+    fn simplification_keeps_corners_and_drops_collinear_points() {
+        let square = |zigzag: i64| {
+            let mut ring: Vec<[i64; 2]> = (0..100).map(|i| [i, 0]).collect();
+            ring.extend((0..100).map(|i| [100, i]));
+            ring.extend((0..100).map(|i| [100 - i, 100 - zigzag * (i % 2)]));
+            ring.extend((0..100).map(|i| [0, 100 - i]));
+            ring
+        };
+        assert_eq!(simplify(&square(0), 1.5), vec![[0, 0], [100, 0], [100, 100], [0, 100]]);
+        assert_eq!(simplify(&square(1), 1.5).len(), 4, "a one-unit zigzag is below the tolerance");
+        assert!(simplify(&square(3), 1.5).len() > 50, "a three-unit zigzag is kept");
     }
 
     #[test]
