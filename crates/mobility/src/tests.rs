@@ -469,3 +469,21 @@ fn telework_parameters_out_of_range_are_refused() {
         assert!(e.is_user_error() && e.to_string().contains(name), "{e}");
     }
 }
+
+#[test]
+fn many_territories_in_one_pass_add_up() {
+    use crate::vulnerability::{price_scenarios, vulnerability, vulnerability_many};
+    let (r, f, pos, incomes, p, _) = vulnerability_world();
+    let list = [t("epci:200072460"), t("com:62119"), t("com:62178")];
+    let many = vulnerability_many(&f, &incomes, &r, &pos, &list, &p).unwrap();
+    for (v, ter) in many.iter().zip(&list) {
+        assert_eq!(v, &vulnerability(&f, &incomes, &r, &pos, ter, &p).unwrap());
+    }
+    // the EPCI is the sum of its two communes with incomes
+    assert!(close(many[0].vulnerable_households, many[1].vulnerable_households + many[2].vulnerable_households));
+    assert!(close(many[0].households, many[1].households + many[2].households));
+    // Bruay alone: 80 commuters at z = -1: 80 × 0.1586553 / 500 households
+    assert!((many[2].vulnerable_pct.unwrap() - 100.0 * 80.0 * 0.158_655_254 / 500.0).abs() < 1e-5);
+    let s = price_scenarios(&f, &incomes, &r, &pos, &list, &p, 0.3).unwrap();
+    assert!((s[2].scenario.vulnerable_households - 80.0 * 0.317_296_745).abs() < 1e-4);
+}

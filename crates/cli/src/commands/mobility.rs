@@ -658,10 +658,8 @@ pub fn vulnerability_cmd(store_root: &Path, args: VulnerabilityArgs) -> Result<(
     let pos = Positions::from_store(&store, &r).map_err(user)?;
     match change {
         None => {
-            let out: Vec<Vulnerability> = list
-                .iter()
-                .map(|t| vulnerability::vulnerability(&f, &incomes, &r, &pos, t, &p).map_err(user))
-                .collect::<Result<_>>()?;
+            let out: Vec<Vulnerability> =
+                vulnerability::vulnerability_many(&f, &incomes, &r, &pos, &list, &p).map_err(user)?;
             match common.format {
                 Format::Json => json(&out),
                 Format::Csv => {
@@ -723,10 +721,8 @@ pub fn vulnerability_cmd(store_root: &Path, args: VulnerabilityArgs) -> Result<(
             }
         }
         Some(change) => {
-            let out: Vec<vulnerability::PriceScenario> = list
-                .iter()
-                .map(|t| vulnerability::price_scenario(&f, &incomes, &r, &pos, t, &p, change).map_err(user))
-                .collect::<Result<_>>()?;
+            let out: Vec<vulnerability::PriceScenario> =
+                vulnerability::price_scenarios(&f, &incomes, &r, &pos, &list, &p, change).map_err(user)?;
             match common.format {
                 Format::Json => json(&out),
                 Format::Csv => {
