@@ -137,10 +137,7 @@ fn zones(r: &Referential, layer: Option<&str>, list: Option<&str>, within: Optio
         _ => return Err(ApiError::BadRequest("give layer=… or zones=… (not both)".into())),
     };
     if z.len() > MAX_ZONES {
-        return Err(ApiError::BadRequest(format!(
-            "{} zones: at most {MAX_ZONES}; narrow with within=…",
-            z.len()
-        )));
+        return Err(ApiError::BadRequest(format!("{} zones: at most {MAX_ZONES}; narrow with within=…", z.len())));
     }
     Ok(z)
 }
@@ -197,9 +194,7 @@ pub async fn lines(State(state): State<AppState>, Query(q): Query<LinesQuery>) -
     }
     let m = matrix::build(sums, &z, By::Nothing, s, f.provenance.clone());
     // Positions: the centroid of each territory's shape, where it has one.
-    let shapes = crate::shapes::shaped_layer(&q.layer)
-        .ok()
-        .map(|_| crate::shapes::layer_shapes_async(&state, layer));
+    let shapes = crate::shapes::shaped_layer(&q.layer).ok().map(|_| crate::shapes::layer_shapes_async(&state, layer));
     let shapes = match shapes {
         Some(fut) => fut.await.ok(),
         None => None,
