@@ -499,7 +499,7 @@ mod tests {
                     for x in 0..w {
                         let mut link = |a: u32, b: u32, rnd: &mut dyn FnMut(u64) -> u64| {
                             match rnd(10) {
-                                0 => return, // cut
+                                0 => {} // cut
                                 1 => {
                                     let t = 1 + rnd(4) as u32 * 5;
                                     edges.push(Edge { from: a, to: b, time_ms: t, length_dm: 1 + rnd(3) as u32 });
