@@ -143,6 +143,8 @@ const BASSIN = 'per:bassin-minier';
 const SOURCE = 'flows';
 const LINE_LAYER = 'flow-lines';
 const POINT_LAYER = 'flow-points';
+/** A pale veil over the choropleth, under the lines, so that they read. */
+const VEIL_LAYER = 'flow-veil';
 
 const q = encodeURIComponent;
 
@@ -181,7 +183,7 @@ function count(h: FlowsHost, v: number | null, secret = v === null): string {
 }
 
 export function hideFlows(map: maplibregl.Map) {
-  for (const id of [LINE_LAYER, POINT_LAYER]) if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', 'none');
+  for (const id of [VEIL_LAYER, LINE_LAYER, POINT_LAYER]) if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', 'none');
 }
 
 function drawLines(h: FlowsHost, data: Lines) {
@@ -218,12 +220,13 @@ function drawLines(h: FlowsHost, data: Lines) {
   } else {
     map.addSource(SOURCE, { type: 'geojson', data: fc });
     map.addSource(`${SOURCE}-points`, { type: 'geojson', data: points });
+    map.addLayer({ id: VEIL_LAYER, type: 'background', paint: { 'background-color': '#ffffff', 'background-opacity': 0.65 } });
     map.addLayer({
       id: LINE_LAYER,
       type: 'line',
       source: SOURCE,
       layout: { 'line-cap': 'round' },
-      paint: { 'line-color': '#b2182b', 'line-opacity': 0.6, 'line-width': width },
+      paint: { 'line-color': '#b2182b', 'line-opacity': 0.75, 'line-width': width },
     });
     map.addLayer({
       id: POINT_LAYER,
@@ -233,7 +236,11 @@ function drawLines(h: FlowsHost, data: Lines) {
     });
     wireMap(h);
   }
-  for (const id of [LINE_LAYER, POINT_LAYER]) map.setLayoutProperty(id, 'visibility', 'visible');
+  for (const id of [VEIL_LAYER, LINE_LAYER, POINT_LAYER]) {
+    // Above whatever layer was added since (the choropleth of another échelon).
+    map.moveLayer(id);
+    map.setLayoutProperty(id, 'visibility', 'visible');
+  }
 }
 
 let current: Lines | null = null;

@@ -1,0 +1,167 @@
+// End-to-end: the "Mobilités" view on a copy of the test store with a small SYNTHETIC
+// FD_MOBPRO imported (`echelle synth mobpro --rows 20000 --seed 7 --import`, seeded, a
+// second or two), served by the release binary and driven in Debian's Chromium. What is
+// on screen is checked against the JSON API.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const web = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const root = resolve(web, '..');
+const shots = process.env.ECHELLE_E2E_ARTEFACTS ? resolve(process.env.ECHELLE_E2E_ARTEFACTS) : join(web, 'e2e', 'screenshots');
+const binary = join(process.env.CARGO_TARGET_DIR ? resolve(process.env.CARGO_TARGET_DIR) : join(root, 'target'), 'release', 'echelle');
+const testStore = process.env.ECHELLE_TEST_STORE ?? join(root, '.cache', 'test-store');
+const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+let server;
+let base;
+let browser;
+let page;
+let tmp;
+
+const fr = (v, d) => new Intl.NumberFormat('fr-FR', { minimumFractionDigits: d, maximumFractionDigits: d }).format(v);
+const api = async (path) => {
+  const r = await fetch(base + path);
+  assert.equal(r.status, 200, path);
+  return r.json();
+};
+const shot = (name) => page.screenshot({ path: join(shots, `${name}.png`) });
+const mapIdle = () =>
+  page.waitForFunction(() => {
+    const m = window.echelle?.map;
+    return m && m.loaded() && m.areTilesLoaded() && !m.isMoving();
+  });
+/** Flow lines MapLibre has rendered (distinct features). */
+const renderedLines = () =>
+  page.evaluate(() => new Set(window.echelle.map.queryRenderedFeatures({ layers: ['flow-lines'] }).map((f) => f.id)).size);
+
+before(async () => {
+  mkdirSync(shots, { recursive: true });
+  tmp = mkdtempSync(join(tmpdir(), 'echelle-e2e-flows-'));
+  const store = join(tmp, 'store');
+  cpSync(testStore, store, { recursive: true, filter: (p) => !p.endsWith('-shm') && !p.endsWith('-wal') });
+  const synth = spawnSync(
+    binary,
+    ['--store', store, 'synth', 'mobpro', '--rows', '20000', '--seed', '7', '--out', join(tmp, 'FD_MOBPRO_synth.csv'), '--import'],
+    { encoding: 'utf8' },
+  );
+  assert.equal(synth.status, 0, synth.stdout + synth.stderr);
+  server = spawn(binary, ['--store', store, 'serve', '--addr', '127.0.0.1:0', '--web', join(web, 'dist')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  base = await new Promise((ok, fail) => {
+    let out = '';
+    server.stdout.on('data', (b) => {
+      out += b;
+      const m = out.match(/observatory at (http:\/\/[^/\s]+)\//);
+      if (m) ok(m[1]);
+    });
+    server.on('exit', (code) => fail(new Error(`echelle serve exited (${code}): ${out}`)));
+  });
+  for (let i = 0; ; i++) {
+    const r = await fetch(`${base}/ready`).catch(() => null);
+    if (r?.ok) break;
+    if (i >= 600) throw new Error(`${base}/ready still ${r?.status} after 2 minutes`);
+    await new Promise((ok) => setTimeout(ok, 200));
+  }
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
+  });
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, acceptDownloads: true, locale: 'fr-FR' });
+  page = await context.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill('SIGTERM');
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+test('the mobility view draws flow lines, filters them by a threshold and answers the MEL question', async () => {
+  await page.goto(`${base}/#/mobilites`);
+  await page.waitForSelector('body[data-ready="true"]');
+  await page.waitForSelector('body[data-flows="ready"]');
+  await page.waitForSelector('#flows-mel-sentence');
+
+  // Lines: as many as the API gives at the default threshold, drawn on the map.
+  const min = Number(await page.inputValue('#flows-min'));
+  const all = await api(`/api/flows/lines?layer=epci&within=reg:32&min=${min}`);
+  assert.ok(all.lines.length > 10, `${all.lines.length} lines`);
+  assert.equal(await page.getAttribute('#flows-count', 'data-lines'), String(all.lines.length));
+  assert.match(await page.textContent('#flows-count'), new RegExp(`^${all.lines.length} flux tracés ; ${all.hidden.below_min} sous le seuil`));
+  await mapIdle();
+  const drawn = await renderedLines();
+  assert.ok(drawn > 0, 'flow lines are rendered');
+  await shot('flows-lines');
+
+  // A higher threshold: fewer lines, on screen and on the map.
+  const higher = all.lines[Math.floor(all.lines.length / 3)].workers + 1;
+  const fewer = await api(`/api/flows/lines?layer=epci&within=reg:32&min=${higher}`);
+  assert.ok(fewer.lines.length < all.lines.length);
+  await page.fill('#flows-min', String(higher));
+  await page.dispatchEvent('#flows-min', 'change');
+  await page.waitForFunction((n) => document.querySelector('#flows-count')?.dataset.lines === String(n), fewer.lines.length);
+  assert.ok(fewer.lines.every((l) => l.workers >= higher));
+  await mapIdle();
+  const drawnFewer = await renderedLines();
+  assert.ok(drawnFewer > 0 && drawnFewer < drawn, `${drawnFewer} lines rendered after ${drawn}`);
+  await shot('flows-threshold');
+
+  // The MEL question: the same numbers as the API, with the source and the SYNTHÉTIQUE label.
+  const mel = await api('/api/flows/into/per:mel?from=per:bassin-minier');
+  assert.equal(mel.provenance.synthetic, true);
+  const sentence = await page.textContent('#flows-mel-sentence');
+  assert.equal(sentence, `${fr(mel.share, 1)} % des actifs qui viennent travailler dans ${mel.target_name} résident dans ${mel.from_name}.`);
+  const counts = await page.textContent('#flows-mel-counts');
+  assert.ok(counts.includes(fr(mel.from_commuters, 0)) && counts.includes(fr(mel.commuters_in, 0)), counts);
+  const melSource = await page.textContent('#flows-mel .source');
+  assert.ok(melSource.includes('SYNTHÉTIQUE') && melSource.includes(mel.provenance.dataset) && melSource.includes('actifs occupés'), melSource);
+  assert.ok((await page.textContent('#flows-source')).includes('SYNTHÉTIQUE'));
+});
+
+test('the flow table shows secret cells as "s" and exports every flow with its source', async () => {
+  await page.waitForSelector('#flows-table tbody tr');
+  const m = await api('/api/flows/matrix?layer=epci&within=reg:32');
+  const offDiagonal = m.cells.filter((c) => c.origin !== c.dest);
+  const rows = await page.$$eval('#flows-table tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+  assert.equal(rows.length, Math.min(300, offDiagonal.length));
+  const top = offDiagonal.filter((c) => !c.secret).sort((a, b) => b.workers - a.workers)[0];
+  assert.equal(rows[0][0], m.zones[top.origin].name);
+  assert.equal(rows[0][2].replace(' *', ''), fr(top.workers, 0));
+  // No count is shown as 0 for a secret cell: every secret cell reads "s".
+  const secretRows = rows.filter((r) => r[2] === 's').length;
+  assert.equal(secretRows, offDiagonal.slice(0).sort((a, b) => (b.workers ?? -1) - (a.workers ?? -1)).slice(0, 300).filter((c) => c.secret).length);
+  const [d] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
+  const text = readFileSync(await d.path(), 'utf8');
+  const lines = text.trim().split('\r\n');
+  assert.equal(lines.length, offDiagonal.length + 2);
+  assert.ok(lines[0].startsWith('code origine,origine (résidence),code destination'), lines[0]);
+  // The source line, one quoted field (it holds commas).
+  const source = lines.at(-1).replace(/^"|"$/g, '');
+  assert.ok(source.startsWith('Source : ') && source.includes('SYNTHÉTIQUE') && source.includes(m.provenance.dataset), source);
+});
+
+test('a territory of the mobility view shows its balance and distances, as the API', async () => {
+  await page.selectOption('#flows-territory-select', 'epci:200093201');
+  await page.waitForSelector('#flows-summary');
+  const s = await api('/api/flows/summary/epci:200093201?partners=epci&top=5');
+  const cells = await page.$$eval('#flows-summary tr', (trs) => trs.map((tr) => tr.querySelector('td').textContent));
+  assert.equal(cells[0], fr(s.residents_in_work, 0));
+  assert.equal(cells[2], fr(s.outgoing, 0));
+  assert.equal(cells[3], fr(s.incoming, 0));
+  assert.equal(cells[5], `${fr(s.self_containment, 1)} %`);
+  await page.waitForSelector('#flows-distances');
+  const d = await api('/api/flows/distances/epci:200093201');
+  assert.ok((await page.textContent('#flows-distances')).includes(`${fr(d.co2_t_per_year, 0)} tCO2e/an`));
+  await shot('flows-territory');
+});
