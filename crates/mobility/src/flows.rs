@@ -106,7 +106,7 @@ impl std::hash::Hasher for FastHasher {
     }
 }
 
-type Fast = std::hash::BuildHasherDefault<FastHasher>;
+pub(crate) type Fast = std::hash::BuildHasherDefault<FastHasher>;
 
 /// Where the flows come from, shown under every result.
 #[derive(Debug, Clone, PartialEq, Serialize)]

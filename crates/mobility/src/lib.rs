@@ -15,6 +15,26 @@
 //! Every function takes the referential (and flows loaded from the store) and returns
 //! a plain `serde::Serialize` struct that states its unit, parameters and provenance
 //! (with the SYNTHETIC flag when the data was generated).
+//!
+//! For a server: load once, answer many times.
+//!
+//! ```text
+//! let flows = Flows::load(&store, &r, None)?;                 // or Some("dataset id")
+//! let zones = Zones::layer(&r, Layer::Epci, Some(&reg32))?;   // or Zones::of(&r, &[mel, bassin], frame)
+//! matrix::matrix(&flows, &zones, By::Mode, Secrecy::default())?      -> Matrix
+//! matrix::summary(&flows, &r, &t, Layer::Commune, 10, Secrecy::default())? -> Summary
+//! matrix::inflows(&flows, &r, &mel, &bassin)?                 -> Inflows (METHODS.md §1)
+//! let pos = Positions::from_store(&store, &r)?;
+//! distance::distances(&flows, &r, &pos, Some(&t), &DistanceParams::default())? -> DistanceReport
+//! distance::flow_lines(&flows, &r, &pos, &t, &params, Secrecy::default())?     -> Vec<FlowLine> (maps)
+//! let incomes = vulnerability::Incomes::load(&store, &r, None)?;
+//! vulnerability::vulnerability_many(&flows, &incomes, &r, &pos, &list, &FuelParams::default())?
+//! vulnerability::price_scenarios(…, 0.3)?                     -> fuel +30 %
+//! telework::compare(&flows, Some(&incomes), &r, &pos, &t, &[TeleworkParams { days: 2.0, take_up: 0.5, .. }])?
+//! ```
+//!
+//! Every parameter struct has a `validate()` whose error [`MobilityError::is_user_error`]
+//! (a 4xx for a server, exit status 2 for the CLI).
 
 pub mod distance;
 mod error;

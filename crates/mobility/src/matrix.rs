@@ -99,7 +99,7 @@ pub struct PairSums {
     zones: usize,
     cats: usize,
     dense: Vec<i128>,
-    sparse: HashMap<u64, i128>,
+    sparse: HashMap<u64, i128, flows::Fast>,
 }
 
 /// Above this many cells, sums are hashed (a commune-to-commune matrix of France).
@@ -109,7 +109,7 @@ impl PairSums {
     pub fn new(zones: usize, cats: usize) -> PairSums {
         let cells = zones * zones * cats;
         let dense = if cells <= DENSE_LIMIT { vec![0; cells] } else { Vec::new() };
-        PairSums { zones, cats, dense, sparse: HashMap::new() }
+        PairSums { zones, cats, dense, sparse: HashMap::default() }
     }
 
     #[inline]
