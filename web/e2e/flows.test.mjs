@@ -151,6 +151,33 @@ test('the flow table shows secret cells as "s" and exports every flow with its s
   assert.ok(source.startsWith('Source : ') && source.includes('SYNTHÉTIQUE') && source.includes(m.provenance.dataset), source);
 });
 
+test('a higher secrecy threshold shows more cells as "s", as the API, and draws no secret line', async () => {
+  const m = await api('/api/flows/matrix?layer=epci&within=reg:32');
+  const shown = m.cells.filter((c) => c.origin !== c.dest && !c.secret).map((c) => c.workers).sort((a, b) => a - b);
+  const threshold = Math.round(shown[Math.floor(shown.length * 0.9)]);
+  const strict = await api(`/api/flows/matrix?layer=epci&within=reg:32&secret_below=${threshold}`);
+  const off = strict.cells.filter((c) => c.origin !== c.dest);
+  assert.ok(off.filter((c) => c.secret).length > 0);
+  assert.ok(off.filter((c) => c.secret).every((c) => c.workers === null));
+  await page.fill('#flows-secret', String(threshold));
+  await page.dispatchEvent('#flows-secret', 'change');
+  await page.waitForFunction((v) => document.querySelector('#flows-table-box')?.dataset.secret === String(v), threshold);
+  const rows = await page.$$eval('#flows-table tbody tr', (trs) => trs.map((tr) => tr.cells[2].textContent));
+  const top = off.map((c) => c.workers ?? -1).sort((a, b) => b - a).slice(0, 300);
+  assert.equal(rows.filter((x) => x === 's').length, top.filter((w) => w === -1).length);
+  assert.ok(rows.filter((x) => x === 's').length > 0, 'secret cells are on screen');
+  assert.ok(!rows.includes('0'), 'no secret cell reads 0');
+  const min = Number(await page.inputValue('#flows-min'));
+  const lines = await api(`/api/flows/lines?layer=epci&within=reg:32&min=${min}&secret_below=${threshold}`);
+  await page.waitForFunction((n) => document.querySelector('#flows-count')?.dataset.lines === String(n), lines.lines.length);
+  assert.ok((await page.textContent('#flows-count')).includes(`${lines.hidden.secret} secrets`));
+  assert.ok(lines.lines.every((l) => l.workers >= threshold));
+  await shot('flows-secret');
+  await page.fill('#flows-secret', '11');
+  await page.dispatchEvent('#flows-secret', 'change');
+  await page.waitForFunction(() => document.querySelector('#flows-table-box')?.dataset.secret === '11');
+});
+
 test('a territory of the mobility view shows its balance and distances, as the API', async () => {
   await page.selectOption('#flows-territory-select', 'epci:200093201');
   await page.waitForSelector('#flows-summary');

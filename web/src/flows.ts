@@ -156,15 +156,19 @@ async function get<T>(url: string): Promise<T> {
 }
 
 export const flowsApi = {
-  lines: (layer: string, within: string, min: number) =>
-    get<Lines>(`/api/flows/lines?layer=${q(layer)}&within=${q(within)}&min=${q(String(min))}`),
-  matrix: (layer: string, within: string) => get<Matrix>(`/api/flows/matrix?layer=${q(layer)}&within=${q(within)}`),
-  into: (target: string, from: string) => get<Inflows>(`/api/flows/into/${q(target)}?from=${q(from)}`),
-  summary: (key: string, partners: string) => get<Summary>(`/api/flows/summary/${q(key)}?partners=${q(partners)}&top=5`),
+  lines: (layer: string, within: string, min: number, secret: number) =>
+    get<Lines>(`/api/flows/lines?layer=${q(layer)}&within=${q(within)}&min=${q(String(min))}&secret_below=${q(String(secret))}`),
+  matrix: (layer: string, within: string, secret: number) =>
+    get<Matrix>(`/api/flows/matrix?layer=${q(layer)}&within=${q(within)}&secret_below=${q(String(secret))}`),
+  into: (target: string, from: string, secret: number) =>
+    get<Inflows>(`/api/flows/into/${q(target)}?from=${q(from)}&secret_below=${q(String(secret))}`),
+  summary: (key: string, partners: string, secret: number) =>
+    get<Summary>(`/api/flows/summary/${q(key)}?partners=${q(partners)}&top=5&secret_below=${q(String(secret))}`),
   distances: (key: string) => get<Distances>(`/api/flows/distances/${q(key)}`),
 };
 
-const view = { layer: 'epci', min: 200, selected: '' };
+/** Secret below 11 workers by default: METHODS.md §3's household rule applied to people counts. */
+const view = { layer: 'epci', min: 200, secret: 11, selected: '' };
 
 /** "Source : INSEE — title; millésime 2021 (dataset x) — SYNTHÉTIQUE". */
 function sourceLine(h: FlowsHost, p: Provenance, unit: string): string {
@@ -282,7 +286,7 @@ function wireMap(h: FlowsHost) {
 async function loadLines(h: FlowsHost) {
   const status = document.getElementById('flows-count') as HTMLElement;
   try {
-    const data = await flowsApi.lines(view.layer, WITHIN, view.min);
+    const data = await flowsApi.lines(view.layer, WITHIN, view.min, view.secret);
     current = data;
     drawLines(h, data);
     const hid = data.hidden;
@@ -305,7 +309,7 @@ async function loadLines(h: FlowsHost) {
 async function loadTable(h: FlowsHost) {
   const out = document.getElementById('flows-table-box') as HTMLElement;
   try {
-    const m = await flowsApi.matrix(view.layer, WITHIN);
+    const m = await flowsApi.matrix(view.layer, WITHIN, view.secret);
     const c = t.flows.columns;
     const cells = m.cells
       .filter((x) => x.origin !== x.dest)
@@ -340,6 +344,7 @@ async function loadTable(h: FlowsHost) {
         .join('')}</tbody></table></div>
       <p class="hint">${h.esc(t.flows.tableNote(Math.min(300, cells.length), cells.length))}</p>
       <p class="source">${sourceLine(h, m.provenance, m.unit)}</p>`;
+    out.dataset.secret = String(m.secrecy.threshold);
   } catch (e) {
     out.innerHTML = `<p class="error">${h.esc(t.error((e as Error).message))}</p>`;
   }
@@ -348,7 +353,7 @@ async function loadTable(h: FlowsHost) {
 async function loadMel(h: FlowsHost) {
   const box = document.getElementById('flows-mel') as HTMLElement;
   try {
-    const x = await flowsApi.into(MEL, BASSIN);
+    const x = await flowsApi.into(MEL, BASSIN, view.secret);
     const f = t.flows;
     box.innerHTML = `<p id="flows-mel-sentence"><strong>${h.esc(
       x.share === null ? f.melSecret(x.target_name, x.from_name) : f.melSentence(h.fmt(x.share, 1), x.target_name, x.from_name),
@@ -373,7 +378,7 @@ async function selectTerritory(h: FlowsHost, key: string) {
   out.innerHTML = `<p>${h.esc(t.map.loading)}</p>`;
   const f = t.flows;
   try {
-    const [s, d] = await Promise.all([flowsApi.summary(key, view.layer), flowsApi.distances(key).catch(() => null)]);
+    const [s, d] = await Promise.all([flowsApi.summary(key, view.layer, view.secret), flowsApi.distances(key).catch(() => null)]);
     const pct = (v: number | null) => (v === null ? t.missing : `${h.fmt(v, 1)} %`);
     const partners = (title: string, list: Partner[]) =>
       `<h4>${h.esc(title)} (${h.esc(t.map.layers[s.partner_layer] ?? s.partner_layer)})</h4><table class="values"><tbody>${list
@@ -420,6 +425,7 @@ export async function renderFlows(h: FlowsHost) {
       <label>${h.esc(f.min)} <input id="flows-min" type="number" min="0" step="10" value="${view.min}"></label>
     </div>
     <input id="flows-min-range" type="range" min="0" max="5000" step="10" value="${view.min}" aria-label="${h.esc(f.min)}">
+    <label>${h.esc(f.secretBelow)} <input id="flows-secret" type="number" min="0" step="1" value="${view.secret}"></label>
     <p id="flows-count" aria-live="polite"></p>
     <p class="hint">${h.esc(f.hint)}</p>
     <label>${h.esc(f.territory)} <select id="flows-territory-select"></select></label>
@@ -435,6 +441,12 @@ export async function renderFlows(h: FlowsHost) {
   };
   (document.getElementById('flows-min') as HTMLInputElement).onchange = (e) => setMin(Number((e.target as HTMLInputElement).value));
   (document.getElementById('flows-min-range') as HTMLInputElement).onchange = (e) => setMin(Number((e.target as HTMLInputElement).value));
+  (document.getElementById('flows-secret') as HTMLInputElement).onchange = (e) => {
+    const v = Number((e.target as HTMLInputElement).value);
+    if (!Number.isFinite(v) || v < 0) return;
+    view.secret = v;
+    void Promise.all([loadMel(h), loadLines(h), loadTable(h), view.selected ? selectTerritory(h, view.selected) : null]);
+  };
   (document.getElementById('flows-layer') as HTMLSelectElement).onchange = (e) => {
     view.layer = (e.target as HTMLSelectElement).value;
     view.selected = '';

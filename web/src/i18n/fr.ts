@@ -125,6 +125,7 @@ export const fr = {
     secret: 's',
     workers: 'actifs',
     min: 'Seuil : flux d’au moins (actifs)',
+    secretBelow: 'Secret statistique : effectifs de moins de (actifs)',
     shown: (n: number, below: number, secret: number, other: number) =>
       `${n} flux tracés ; ${below} sous le seuil, ${secret} secrets (non tracés)${other ? `, ${other} sans position ou au-delà de la limite` : ''}.`,
     hint: 'Largeur des lignes proportionnelle au nombre d’actifs (centroïdes des contours). Survoler un point pour ses entrées et sorties, cliquer pour son bilan.',
