@@ -5,9 +5,10 @@
 //! with an optional initial cost), and the search runs on the *reversed* graph, so
 //! the times are from each node *to* the facility, one-way streets respected. One
 //! search costs about what a single-source Dijkstra costs, whatever the number of
-//! facilities: for "every origin × nearest facility" this beats contraction
-//! hierarchies, whose strength is many point-to-point queries (measured in
-//! `bench/access`).
+//! facilities: for "every origin × nearest facility" this beats point-to-point
+//! contraction hierarchies. It is the reference path: [`crate::phast`] gives the
+//! same labels about 2.5 times faster on a network with a stored hierarchy, and is
+//! tested against it (measured in `bench/access`).
 //!
 //! Labels are compared lexicographically on (time, length, facility index): of two
 //! equally fast paths the shorter wins, and of two equally near facilities the one
