@@ -14,6 +14,7 @@ mod api;
 mod error;
 pub mod export;
 mod extract;
+mod guard;
 mod flows;
 mod ogc;
 mod openapi;
@@ -85,6 +86,7 @@ pub fn app(state: AppState, web: Option<PathBuf>, timeout: Duration) -> Router {
     router
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(axum::middleware::from_fn(guard::reject_traversal))
         .layer(TraceLayer::new_for_http())
 }
 

@@ -1,0 +1,69 @@
+//! Refuses request paths that try to climb out of a directory (`..` segments, also
+//! percent-encoded), or carry backslashes or NUL bytes, with a 400 JSON error before
+//! any route or the static file service sees them.
+
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::ApiError;
+
+/// The path percent-decoded, or `None` when it does not decode to UTF-8.
+fn decode(path: &str) -> Option<String> {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Whether a request path is acceptable (decoded twice, for doubly encoded dots).
+pub fn acceptable(path: &str) -> bool {
+    let Some(once) = decode(path) else { return false };
+    let twice = decode(&once).unwrap_or_else(|| once.clone());
+    [once, twice].iter().all(|p| !p.contains(['\\', '\0']) && p.split('/').all(|s| s != ".." && s != "."))
+}
+
+pub async fn reject_traversal(request: Request, next: Next) -> Response {
+    if !acceptable(request.uri().path()) {
+        return ApiError::BadRequest(
+            "path refused: '..' or '.' segments, backslashes and NUL bytes are not allowed (even percent-encoded)".into(),
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traversal_is_refused() {
+        for ok in ["/", "/assets/index-1a2b.js", "/api/territory/com:62119", "/api/search", "/tiles/com/1/0/0.mvt", "/a..b"] {
+            assert!(acceptable(ok), "{ok}");
+        }
+        for bad in [
+            "/../etc/passwd",
+            "/..%2F..%2Fetc",
+            "/%2e%2e/x",
+            "/%252e%252e/x",
+            "/assets/..%5c..%5cx",
+            "/a%00",
+            "/./x",
+            "/%ff",
+            "/%zz",
+        ] {
+            assert!(!acceptable(bad), "{bad}");
+        }
+    }
+}
