@@ -91,8 +91,10 @@ fn flows_matrix_summary_and_inflows_by_hand() {
             .unwrap_or_else(|| panic!("no cell {o} -> {d}"))
     };
     let (a, b, c) = ("epci:200093201", "epci:200072460", "epci:246200364");
-    // MEL -> MEL: 100 + 40 + 60 + 30 + 20 = 250 (rows 60.5 + 39.5 and 20.125 + 39.875 summed)
-    assert!(close(&cell(a, a)["workers"], 250.0));
+    // MEL -> MEL: 250, made secret (secondary) so that MEL -> abroad (8) cannot be recovered from the
+    // MEL's residents (258); Béthune-Bruay -> Béthune-Bruay 80 stays shown (see the library's fixture test)
+    assert_eq!((cell(a, a)["secret"].as_bool(), cell(a, a)["secondary"].as_bool()), (Some(true), Some(true)));
+    assert!(close(&cell(b, b)["workers"], 80.0));
     // Béthune-Bruay -> Lens-Liévin: 9.25 < 11: secret, no number
     assert_eq!(cell(b, c)["secret"], true);
     assert!(cell(b, c)["workers"].is_null());
@@ -100,6 +102,13 @@ fn flows_matrix_summary_and_inflows_by_hand() {
     assert_eq!(cell(a, "abroad")["secret"], true);
     // total 548.75
     assert!(close(&m["total"], 548.75));
+    // Without secrecy: MEL -> MEL = 100 + 40 + 60 + 30 + 20 = 250 (rows 60.5 + 39.5 and 20.125 + 39.875 summed)
+    let open = json(&store, &["flows", "matrix", "--layer", "epci", "--within", "reg:32", "--secret-below", "0"]);
+    let open_cell = |o: &str, d: &str| {
+        open["cells"].as_array().unwrap().iter().find(|c| c["origin_key"] == o && c["dest_key"] == d).cloned().unwrap()
+    };
+    assert!(close(&open_cell(a, a)["workers"], 250.0));
+    assert!(close(&open_cell(b, c)["workers"], 9.25));
     assert_eq!(m["provenance"]["dataset"], "mobpro_2021");
 
     // Zones named by the user, with the rest of the région.

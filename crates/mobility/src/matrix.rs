@@ -20,8 +20,10 @@ use crate::zones::{ZoneInfo, Zones};
 /// their own there; echelle applies the household rule (a cell under 11 workers is
 /// not shown) as the nearest one (an assumption, a parameter). INSEE also calls
 /// counts under 200 fragile and above 500 reliable (METHODS.md §2): such cells are
-/// shown but flagged. Secondary protection against differencing of perimeters
-/// (METHODS.md §3) is NOT applied here.
+/// shown but flagged. In matrices, a simple secondary suppression keeps a secret cell
+/// from being recovered from its row or column total (see [`build`]); it is a
+/// heuristic, not an audited protection, and protection against differencing of
+/// user-drawn perimeters (METHODS.md §3) is NOT applied.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Secrecy {
     /// Cells with fewer workers than this are secret.
@@ -169,6 +171,8 @@ pub struct MatrixCell {
     /// Workers; `None` when secret.
     pub workers: Option<f64>,
     pub secret: bool,
+    /// Secret only so that a secret cell cannot be recovered from its row or column total.
+    pub secondary: bool,
     pub fragile: bool,
 }
 
@@ -177,8 +181,9 @@ pub struct MatrixCell {
 pub struct ZoneTotals {
     pub key: String,
     pub name: String,
-    pub residents_in_work: f64,
-    pub jobs_held: f64,
+    /// `None` when secret (under the threshold, or it would reveal a secret cell).
+    pub residents_in_work: Option<f64>,
+    pub jobs_held: Option<f64>,
 }
 
 /// An origin–destination matrix.
@@ -239,26 +244,61 @@ pub fn matrix(flows: &Flows, zones: &Zones, by: By, secrecy: Secrecy) -> Result<
 /// Builds the matrix from sums.
 pub fn build(acc: PairSums, zones: &Zones, by: By, secrecy: Secrecy, provenance: Provenance) -> Matrix {
     let n = zones.len();
+    let list = acc.cells();
     let mut rows = vec![0i128; n];
     let mut cols = vec![0i128; n];
-    let mut cells = Vec::new();
-    let mut secret_cells = 0;
-    for (o, d, cat, w) in acc.cells() {
+    let mut by_row = vec![Vec::new(); n];
+    let mut by_col = vec![Vec::new(); n];
+    for (k, &(o, d, _, w)) in list.iter().enumerate() {
         rows[o as usize] += w;
         cols[d as usize] += w;
-        let shown = secrecy.shown(w);
-        secret_cells += shown.is_none() as usize;
-        cells.push(MatrixCell {
+        by_row[o as usize].push(k);
+        by_col[d as usize].push(k);
+    }
+    let weights: Vec<i128> = list.iter().map(|c| c.3).collect();
+    let mut secret: Vec<bool> = weights.iter().map(|&w| secrecy.shown(w).is_none()).collect();
+    let mut secondary = vec![false; list.len()];
+    let mut row_secret: Vec<bool> = rows.iter().map(|&w| secrecy.shown(w).is_none()).collect();
+    let mut col_secret: Vec<bool> = cols.iter().map(|&w| secrecy.shown(w).is_none()).collect();
+    // Secondary suppression: a row or column whose total is shown must not hold exactly
+    // one secret cell (total minus the others would give it): the smallest other cell
+    // is made secret too, or, when there is none, the total. Repeated until stable.
+    loop {
+        let mut changed = false;
+        for (groups, total_secret) in [(&by_row, &mut row_secret), (&by_col, &mut col_secret)] {
+            for (z, idx) in groups.iter().enumerate() {
+                if total_secret[z] || idx.iter().filter(|&&k| secret[k]).count() != 1 {
+                    continue;
+                }
+                match idx.iter().copied().filter(|&k| !secret[k]).min_by_key(|&k| (weights[k], k)) {
+                    Some(k) => {
+                        secret[k] = true;
+                        secondary[k] = true;
+                    }
+                    None => total_secret[z] = true,
+                }
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let cells: Vec<MatrixCell> = list
+        .iter()
+        .enumerate()
+        .map(|(k, &(o, d, cat, w))| MatrixCell {
             origin: o,
             dest: d,
             origin_key: zones.zones[o as usize].key.clone(),
             dest_key: zones.zones[d as usize].key.clone(),
             category: by.label(cat).map(str::to_string),
-            workers: shown,
-            secret: shown.is_none(),
+            workers: (!secret[k]).then(|| workers(w)),
+            secret: secret[k],
+            secondary: secondary[k],
             fragile: secrecy.is_fragile(w),
-        });
-    }
+        })
+        .collect();
     let totals = zones
         .zones
         .iter()
@@ -266,8 +306,8 @@ pub fn build(acc: PairSums, zones: &Zones, by: By, secrecy: Secrecy, provenance:
         .map(|(z, info)| ZoneTotals {
             key: info.key.clone(),
             name: info.name.clone(),
-            residents_in_work: workers(rows[z]),
-            jobs_held: workers(cols[z]),
+            residents_in_work: (!row_secret[z]).then(|| workers(rows[z])),
+            jobs_held: (!col_secret[z]).then(|| workers(cols[z])),
         })
         .collect();
     Matrix {
@@ -276,7 +316,7 @@ pub fn build(acc: PairSums, zones: &Zones, by: By, secrecy: Secrecy, provenance:
         cells,
         totals,
         total: workers(acc.total()),
-        secret_cells,
+        secret_cells: secret.iter().filter(|&&s| s).count(),
         secrecy,
         unit: "actifs occupés (workers aged 15+, sum of the weights)",
         provenance,

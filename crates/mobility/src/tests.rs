@@ -28,34 +28,58 @@ fn epci_matrix_by_hand() {
     let z = Zones::layer(&r, Layer::Epci, None).unwrap();
     let m = matrix::matrix(&f, &z, By::Nothing, Secrecy::default()).unwrap();
     let (a, b, c, d, e) = ("epci:200093201", "epci:200072460", "epci:246200364", "epci:200044618", "epci:200033579");
-    // A -> A: flows 1-5 = 100 + 40 + 60 + 30 + 20 = 250
-    assert_eq!(cell(&m, a, a), Some((Some(250.0), false)));
-    // A -> abroad: flow 15 = 8, under the threshold of 11: secret, not 0
-    assert_eq!(cell(&m, a, "abroad"), Some((None, true)));
-    // B -> A: flow 6 = 50; B -> B: flow 7 = 80; B -> C: flow 16 = 9.25 (secret)
-    assert_eq!(cell(&m, b, a), Some((Some(50.0), false)));
-    assert_eq!(cell(&m, b, b), Some((Some(80.0), false)));
-    assert_eq!(cell(&m, b, c), Some((None, true)));
+    // Without secrecy, every cell by hand:
+    let all = matrix::matrix(&f, &z, By::Nothing, Secrecy { threshold: 0.0, ..Secrecy::default() }).unwrap();
+    // A -> A: flows 1-5 = 100 + 40 + 60 + 30 + 20 = 250; A -> abroad: flow 15 = 8
+    assert_eq!(cell(&all, a, a), Some((Some(250.0), false)));
+    assert_eq!(cell(&all, a, "abroad"), Some((Some(8.0), false)));
+    // B -> A: flow 6 = 50; B -> B: flow 7 = 80; B -> C: flow 16 = 9.25
+    assert_eq!(cell(&all, b, a), Some((Some(50.0), false)));
+    assert_eq!(cell(&all, b, b), Some((Some(80.0), false)));
+    assert_eq!(cell(&all, b, c), Some((Some(9.25), false)));
     // C -> A: flow 8 = 25.5; C -> C: flows 9 + 10 = 45 + 15 = 60
-    assert_eq!(cell(&m, c, a), Some((Some(25.5), false)));
-    assert_eq!(cell(&m, c, c), Some((Some(60.0), false)));
-    // D -> A: flow 11 = 35; D -> D: flow 12 = 10 (secret)
-    assert_eq!(cell(&m, d, a), Some((Some(35.0), false)));
-    assert_eq!(cell(&m, d, d), Some((None, true)));
-    // E -> A: flow 13 = 5 (secret); E -> E: flows 14 + 17 = 12 + 4 = 16
-    assert_eq!(cell(&m, e, a), Some((None, true)));
-    assert_eq!(cell(&m, e, e), Some((Some(16.0), false)));
-    assert_eq!(m.cells.len(), 11);
-    assert_eq!(m.secret_cells, 4);
+    assert_eq!(cell(&all, c, a), Some((Some(25.5), false)));
+    assert_eq!(cell(&all, c, c), Some((Some(60.0), false)));
+    // D -> A: flow 11 = 35; D -> D: flow 12 = 10; E -> A: flow 13 = 5; E -> E: flows 14 + 17 = 12 + 4 = 16
+    assert_eq!(cell(&all, d, a), Some((Some(35.0), false)));
+    assert_eq!(cell(&all, d, d), Some((Some(10.0), false)));
+    assert_eq!(cell(&all, e, a), Some((Some(5.0), false)));
+    assert_eq!(cell(&all, e, e), Some((Some(16.0), false)));
+    assert_eq!(all.cells.len(), 11);
     // total: 250 + 8 + 50 + 80 + 9.25 + 25.5 + 60 + 35 + 10 + 5 + 16 = 548.75
-    assert_eq!(m.total, 548.75);
-    let tot = |k: &str| m.totals.iter().find(|x| x.key == k).unwrap().clone();
-    // A: residents 250 + 8 = 258; jobs held 250 + 50 + 25.5 + 35 + 5 = 365.5
-    assert_eq!((tot(a).residents_in_work, tot(a).jobs_held), (258.0, 365.5));
-    // B: residents 50 + 80 + 9.25 = 139.25; jobs 80
-    assert_eq!((tot(b).residents_in_work, tot(b).jobs_held), (139.25, 80.0));
+    assert_eq!(all.total, 548.75);
+    let tot = |m: &crate::Matrix, k: &str| m.totals.iter().find(|x| x.key == k).unwrap().clone();
+    // A: residents 250 + 8 = 258; jobs held 250 + 50 + 25.5 + 35 + 5 = 365.5; B: 50 + 80 + 9.25 = 139.25 and 80
+    assert_eq!((tot(&all, a).residents_in_work, tot(&all, a).jobs_held), (Some(258.0), Some(365.5)));
+    assert_eq!((tot(&all, b).residents_in_work, tot(&all, b).jobs_held), (Some(139.25), Some(80.0)));
     // every cell is fragile (< 200) except A -> A (250)
-    assert_eq!(m.cells.iter().filter(|c| !c.fragile).count(), 1);
+    assert_eq!(all.cells.iter().filter(|c| !c.fragile).count(), 1);
+
+    // With the threshold of 11: primary secrets A -> abroad 8, B -> C 9.25, D -> D 10, E -> A 5 (never 0).
+    let m = matrix::matrix(&f, &z, By::Nothing, Secrecy::default()).unwrap();
+    assert_eq!(m.total, 548.75);
+    let primary: Vec<(&str, &str)> = m
+        .cells
+        .iter()
+        .filter(|c| c.secret && !c.secondary)
+        .map(|c| (c.origin_key.as_str(), c.dest_key.as_str()))
+        .collect();
+    // (cells in zone order: EPCI by SIREN, so E, D, B, A, C)
+    assert_eq!(primary, vec![(e, a), (d, d), (b, c), (a, "abroad")]);
+    // Secondary, by hand. Totals under 11 are secret: jobs in D (10) and abroad (8).
+    // Round 1, rows with one secret: A -> smallest other A -> A; B -> B -> A (50 < 80); D -> D -> A; E -> E -> E.
+    //   columns: C (69.25) holds B -> C alone secret -> C -> C; E (16) holds E -> E alone, no other cell -> its total.
+    // Round 2, rows: C now holds C -> C alone -> C -> A. Round 3: nothing left to do.
+    let second: Vec<(&str, &str)> =
+        m.cells.iter().filter(|c| c.secondary).map(|c| (c.origin_key.as_str(), c.dest_key.as_str())).collect();
+    assert_eq!(second, vec![(e, e), (d, a), (b, a), (a, a), (c, a), (c, c)]);
+    // Only B -> B (80) is still shown; 10 cells secret.
+    assert_eq!(m.secret_cells, 10);
+    assert_eq!(cell(&m, b, b), Some((Some(80.0), false)));
+    assert_eq!(tot(&m, d).jobs_held, None);
+    assert_eq!(tot(&m, e).jobs_held, None);
+    assert_eq!(tot(&m, "abroad").jobs_held, None);
+    assert_eq!(tot(&m, a).residents_in_work, Some(258.0));
 }
 
 #[test]
@@ -89,9 +113,11 @@ fn perimeters_with_the_rest_of_the_region() {
     assert_eq!(cell(&m, "per:bassin-minier", "per:mel"), Some((Some(110.5), false)));
     // bassin -> bassin: 80 + 9.25 + 45 + 15 + 10 = 159.25
     assert_eq!(cell(&m, "per:bassin-minier", "per:bassin-minier"), Some((Some(159.25), false)));
-    // rest of the région (Arras EPCI) -> rest: 12 + 4 = 16; rest -> mel: 5 (secret)
-    assert_eq!(cell(&m, "rest", "rest"), Some((Some(16.0), false)));
+    // rest of the région (Arras EPCI) -> mel: 5 (secret); rest -> rest: 12 + 4 = 16, made secret
+    // because the rest's row total (21) would reveal the 5
     assert_eq!(cell(&m, "rest", "per:mel"), Some((None, true)));
+    assert_eq!(cell(&m, "rest", "rest"), Some((None, true)));
+    assert!(m.cells.iter().any(|c| c.origin_key == "rest" && c.dest_key == "rest" && c.secondary));
     assert_eq!(m.total, 548.75);
     // Overlapping zones are refused with the commune that overlaps.
     let e = Zones::of(&r, &[t("per:mel"), t("epci:200093201")], None).unwrap_err();

@@ -447,7 +447,7 @@ pub(crate) fn footer(p: &flows::Provenance, secrecy: Option<&Secrecy>) {
     }
     if let Some(s) = secrecy {
         println!(
-            "Secret: counts under {} workers are not shown (METHODS.md §3, household rule applied to people); counts under {} are fragile (INSEE); no secondary protection against differencing.",
+            "Secret: counts under {} workers are not shown (METHODS.md §3, household rule applied to people); counts under {} are fragile (INSEE); in matrices, secondary suppression by rows and columns; no protection against differencing of perimeters.",
             french(s.threshold, 0),
             french(s.fragile_below, 0)
         );
@@ -460,16 +460,17 @@ fn print_matrix(m: &matrix::Matrix, format: Format) -> Result<()> {
         Format::Json => json(m),
         Format::Csv => {
             let mut out = String::with_capacity(m.cells.len() * 48);
-            out.push_str("origin,dest,category,workers,secret,fragile\n");
+            out.push_str("origin,dest,category,workers,secret,secondary,fragile\n");
             for c in &m.cells {
                 let _ = writeln!(
                     out,
-                    "{},{},{},{},{},{}",
+                    "{},{},{},{},{},{},{}",
                     c.origin_key,
                     c.dest_key,
                     c.category.as_deref().unwrap_or(""),
                     value(c),
                     c.secret,
+                    c.secondary,
                     c.fragile
                 );
             }
@@ -499,11 +500,16 @@ fn print_matrix(m: &matrix::Matrix, format: Format) -> Result<()> {
             println!("\nTotaux par zone:");
             let mut rows =
                 vec![vec!["zone".to_string(), "nom".into(), "actifs résidents".into(), "emplois occupés".into()]];
-            for t in m.totals.iter().filter(|t| t.residents_in_work != 0.0 || t.jobs_held != 0.0) {
-                rows.push(vec![t.key.clone(), t.name.clone(), french(t.residents_in_work, 0), french(t.jobs_held, 0)]);
+            let shown = |x: Option<f64>| x.map(|x| french(x, 0)).unwrap_or("secret".into());
+            for t in m.totals.iter().filter(|t| t.residents_in_work != Some(0.0) || t.jobs_held != Some(0.0)) {
+                rows.push(vec![t.key.clone(), t.name.clone(), shown(t.residents_in_work), shown(t.jobs_held)]);
             }
             print!("{}", align(&rows));
-            println!("{} cellules secrètes.", m.secret_cells);
+            println!(
+                "{} cellules secrètes (dont {} pour qu'un secret ne se déduise pas d'un total).",
+                m.secret_cells,
+                m.cells.iter().filter(|c| c.secondary).count()
+            );
             footer(&m.provenance, Some(&m.secrecy));
             Ok(())
         }
