@@ -26,7 +26,6 @@ fn epci_matrix_by_hand() {
     let r = fixture::referential();
     let f = fixture::flows(&r);
     let z = Zones::layer(&r, Layer::Epci, None).unwrap();
-    let m = matrix::matrix(&f, &z, By::Nothing, Secrecy::default()).unwrap();
     let (a, b, c, d, e) = ("epci:200093201", "epci:200072460", "epci:246200364", "epci:200044618", "epci:200033579");
     // Without secrecy, every cell by hand:
     let all = matrix::matrix(&f, &z, By::Nothing, Secrecy { threshold: 0.0, ..Secrecy::default() }).unwrap();
