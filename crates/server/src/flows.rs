@@ -17,6 +17,8 @@ use axum::extract::{Path, State};
 use echelle_mobility::distance::{self, DistanceParams, Positions};
 use echelle_mobility::flows::{self, Flows};
 use echelle_mobility::matrix::{self, By, Secrecy};
+use echelle_mobility::telework::{self, TeleworkParams};
+use echelle_mobility::vulnerability::{self, FuelParams, Incomes};
 use echelle_mobility::{MobilityError, ZoneKind, Zones};
 use echelle_referential::{Layer, Referential, TerritoryRef};
 use echelle_store::{DatasetLevel, Store};
@@ -50,6 +52,7 @@ impl From<MobilityError> for ApiError {
 type Cache = HashMap<String, Arc<Flows>>;
 static LOADED: OnceLock<Mutex<Cache>> = OnceLock::new();
 static POSITIONS: OnceLock<Mutex<HashMap<PathBuf, Arc<Positions>>>> = OnceLock::new();
+static INCOMES: OnceLock<Mutex<HashMap<String, Arc<Incomes>>>> = OnceLock::new();
 
 /// The flow dataset to use, as `flows::flow_dataset` chooses it, with a 404 telling
 /// how to get one when the store has none (or not the one named).
@@ -184,15 +187,15 @@ pub async fn lines(State(state): State<AppState>, Query(q): Query<LinesQuery>) -
     let engine = state.engine();
     let z = zones(engine.referential(), Some(&q.layer), None, q.within.as_deref())?;
     let (_, f) = load(&state, q.dataset.as_deref()).await?;
-    let sums = matrix::sums(&f, &z, By::Nothing);
-    // Workers living and working in each zone, exact (the matrix hides a secret diagonal cell's count).
-    let mut intra = vec![0i128; z.len()];
-    for (o, d, _, w) in sums.cells() {
-        if o == d {
-            intra[o as usize] += w;
+    let m = matrix::matrix(&f, &z, By::Nothing, s)?;
+    // Workers living and working in each zone: the diagonal cell (0 when there is none,
+    // `None` when the library made it secret).
+    let mut intra: Vec<Option<f64>> = vec![Some(0.0); z.len()];
+    for c in &m.cells {
+        if c.origin == c.dest {
+            intra[c.origin as usize] = c.workers;
         }
     }
-    let m = matrix::build(sums, &z, By::Nothing, s, f.provenance.clone());
     // Positions: the centroid of each territory's shape, where it has one.
     let shapes = crate::shapes::shaped_layer(&q.layer).ok().map(|_| crate::shapes::layer_shapes_async(&state, layer));
     let shapes = match shapes {
@@ -245,17 +248,19 @@ pub async fn lines(State(state): State<AppState>, Query(q): Query<LinesQuery>) -
         .enumerate()
         .filter(|(k, _)| z.zones[*k].kind == ZoneKind::Territory)
         .map(|(k, t)| {
-            let inside = flows::workers(intra[k]);
-            let out = t.residents_in_work - inside;
-            let inc = t.jobs_held - inside;
+            // Totals and the diagonal as the library shows them (secret ones `None`, with its
+            // secondary suppression), so that no difference gives a secret cell away.
+            let inside = intra[k];
+            let out = t.residents_in_work.zip(inside).map(|(a, b)| a - b);
+            let inc = t.jobs_held.zip(inside).map(|(a, b)| a - b);
             json!({
                 "key": t.key, "name": t.name, "position": pos[k],
-                "residents_in_work": shown(&s, t.residents_in_work),
-                "jobs_held": shown(&s, t.jobs_held),
-                "working_inside": shown(&s, inside),
-                "outgoing": shown(&s, out),
-                "incoming": shown(&s, inc),
-                "net_balance": (shown(&s, out).is_some() && shown(&s, inc).is_some()).then_some(inc - out),
+                "residents_in_work": t.residents_in_work,
+                "jobs_held": t.jobs_held,
+                "working_inside": inside,
+                "outgoing": out,
+                "incoming": inc,
+                "net_balance": inc.zip(out).map(|(a, b)| a - b),
             })
         })
         .collect();
@@ -430,9 +435,18 @@ pub async fn distances(
     let t = engine.referential().resolve(&key)?;
     check_commune_layer(&t)?;
     let (r, f) = load(&state, q.dataset.as_deref()).await?;
+    let pos = positions(&state, &r).await?;
+    let rep = distance::distances(&f, &r, &pos, Some(&t), &p)?;
+    let mut v = serde_json::to_value(&rep).map_err(|e| ApiError::Internal(e.to_string()))?;
+    v["source_line"] = json!(rep.provenance.line());
+    Ok(Json(v))
+}
+
+/// The commune positions of the pack (centroids of the contours), read once.
+async fn positions(state: &AppState, r: &Arc<Referential>) -> Result<Arc<Positions>, ApiError> {
     let st = state.clone();
     let rr = r.clone();
-    let pos = tokio::task::spawn_blocking(move || -> Result<Arc<Positions>, ApiError> {
+    tokio::task::spawn_blocking(move || -> Result<Arc<Positions>, ApiError> {
         let store = st.store()?;
         let pack = store.pack_dir()?;
         let mut cache = POSITIONS.get_or_init(Default::default).lock().expect("positions cache");
@@ -444,9 +458,109 @@ pub async fn distances(
         Ok(p)
     })
     .await
-    .map_err(|e| ApiError::Internal(e.to_string()))??;
-    let rep = distance::distances(&f, &r, &pos, Some(&t), &p)?;
-    let mut v = serde_json::to_value(&rep).map_err(|e| ApiError::Internal(e.to_string()))?;
-    v["source_line"] = json!(rep.provenance.line());
-    Ok(Json(v))
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+}
+
+/// The Filosofi incomes of the store (`dataset`, or the only one), read once per catalog state.
+async fn incomes(state: &AppState, r: &Arc<Referential>, dataset: Option<&str>) -> Result<Arc<Incomes>, ApiError> {
+    let st = state.clone();
+    let rr = r.clone();
+    let id = dataset.map(str::to_string);
+    tokio::task::spawn_blocking(move || -> Result<Arc<Incomes>, ApiError> {
+        let store = st.store()?;
+        let key = format!("{}|{:?}|{:?}", store.pack_dir()?.display(), id, store.catalog().datasets()?);
+        let mut cache = INCOMES.get_or_init(Default::default).lock().expect("incomes cache");
+        if let Some(i) = cache.get(&key) {
+            return Ok(i.clone());
+        }
+        let i = Arc::new(Incomes::load(&store, &rr, id.as_deref()).map_err(|e| match e {
+            MobilityError::Usage(m) => ApiError::NotFound(format!(
+                "{m} (household incomes: import INSEE Filosofi by commune, or generate SYNTHETIC ones with `echelle synth filosofi --import`)"
+            )),
+            e => e.into(),
+        })?);
+        if cache.len() >= 4 {
+            cache.clear();
+        }
+        cache.insert(key, i.clone());
+        Ok(i)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+}
+
+#[derive(Deserialize)]
+pub struct VulnerabilityQuery {
+    dataset: Option<String>,
+    incomes: Option<String>,
+    consumption: Option<f64>,
+    price: Option<f64>,
+    threshold: Option<f64>,
+    /// Telework days a week (telework endpoint).
+    days: Option<f64>,
+    /// Share of teleworkable commuters who telework (telework endpoint).
+    take_up: Option<f64>,
+    rebound: Option<bool>,
+}
+
+impl VulnerabilityQuery {
+    fn fuel(&self) -> Result<FuelParams, ApiError> {
+        let d = FuelParams::default();
+        let p = FuelParams {
+            consumption: self.consumption.unwrap_or(d.consumption),
+            price: self.price.unwrap_or(d.price),
+            threshold: self.threshold.unwrap_or(d.threshold),
+            ..d
+        };
+        p.validate()?;
+        Ok(p)
+    }
+}
+
+/// Energy vulnerability of a territory's households from car commuting (fuel spending
+/// against Filosofi incomes), with its parameters.
+pub async fn vulnerability_of(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    Query(q): Query<VulnerabilityQuery>,
+) -> ApiResult {
+    let p = q.fuel()?;
+    let engine = state.engine();
+    let t = engine.referential().resolve(&key)?;
+    check_commune_layer(&t)?;
+    let (r, f) = load(&state, q.dataset.as_deref()).await?;
+    let inc = incomes(&state, &r, q.incomes.as_deref()).await?;
+    let pos = positions(&state, &r).await?;
+    let v = vulnerability::vulnerability(&f, &inc, &r, &pos, &t, &p)?;
+    let mut out = serde_json::to_value(&v).map_err(|e| ApiError::Internal(e.to_string()))?;
+    out["source_line"] = json!(v.flows.line());
+    Ok(Json(out))
+}
+
+/// A telework scenario for a territory's residents: km, CO2 and money avoided (and
+/// vulnerable households before and after when the store has incomes).
+pub async fn telework_of(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    Query(q): Query<VulnerabilityQuery>,
+) -> ApiResult {
+    let d = TeleworkParams::default();
+    let p = TeleworkParams {
+        days: q.days.unwrap_or(d.days),
+        take_up: q.take_up.unwrap_or(d.take_up),
+        rebound: q.rebound.unwrap_or(d.rebound),
+        fuel: q.fuel()?,
+    };
+    p.validate()?;
+    let engine = state.engine();
+    let t = engine.referential().resolve(&key)?;
+    check_commune_layer(&t)?;
+    let (r, f) = load(&state, q.dataset.as_deref()).await?;
+    let inc = incomes(&state, &r, q.incomes.as_deref()).await.ok();
+    let pos = positions(&state, &r).await?;
+    let res = telework::telework(&f, inc.as_deref(), &r, &pos, &t, &p)?;
+    let mut out = serde_json::to_value(&res).map_err(|e| ApiError::Internal(e.to_string()))?;
+    out["source_line"] = json!(res.flows.line());
+    out["incomes"] = json!(inc.map(|i| i.source.clone()));
+    Ok(Json(out))
 }

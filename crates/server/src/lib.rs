@@ -70,6 +70,8 @@ pub fn app(state: AppState, web: Option<PathBuf>, timeout: Duration) -> Router {
         .route("/flows/summary/{key}", get(flows::summary))
         .route("/flows/into/{key}", get(flows::into))
         .route("/flows/distances/{key}", get(flows::distances))
+        .route("/flows/vulnerability/{key}", get(flows::vulnerability_of))
+        .route("/flows/telework/{key}", get(flows::telework_of))
         .route("/openapi.json", get(openapi::document))
         .fallback(api::not_found);
     let mut router = Router::new()

@@ -205,25 +205,30 @@ async fn flow_endpoints_equal_the_library() {
     assert_eq!(n, pairs.iter().filter(|&&w| w >= min).count());
     assert!(n < drawn.len());
     assert_eq!(fewer["hidden"]["below_min"].as_u64().unwrap() as usize, pairs.iter().filter(|&&w| w < min).count());
-    // In/out totals per territory: the library's row and column sums.
+    // In/out totals per territory: the library's row and column totals less its diagonal
+    // cell, none where the library keeps one secret (no difference gives a secret cell away).
     for t in lines["territories"].as_array().unwrap() {
         let k = m.totals.iter().position(|x| x.key == t["key"].as_str().unwrap()).unwrap();
-        let inside = flows
-            .flows
-            .iter()
-            .filter(|f| z.zone(f.origin) as usize == k && z.zone(f.dest) as usize == k)
-            .map(|f| f.weight)
-            .sum::<i128>();
-        let inside = echelle_mobility::flows::workers(inside);
-        let out = m.totals[k].residents_in_work - inside;
-        let inc = m.totals[k].jobs_held - inside;
+        let inside =
+            m.cells.iter().find(|c| c.origin as usize == k && c.dest as usize == k).map_or(Some(0.0), |c| c.workers);
+        let out = m.totals[k].residents_in_work.zip(inside).map(|(a, b)| a - b);
+        let inc = m.totals[k].jobs_held.zip(inside).map(|(a, b)| a - b);
         for (key, v) in [("outgoing", out), ("incoming", inc), ("working_inside", inside)] {
-            if v >= 11.0 {
-                assert!(close(&t[key], v), "{key} of {}: {} vs {v}", t["key"], t[key]);
-            } else if v > 0.0 {
-                assert!(t[key].is_null(), "secret {key} of {}: {}", t["key"], t[key]);
+            match v {
+                Some(v) => assert!(close(&t[key], v), "{key} of {}: {} vs {v}", t["key"], t[key]),
+                None => assert!(t[key].is_null(), "secret {key} of {}: {}", t["key"], t[key]),
             }
         }
+        match m.totals[k].residents_in_work {
+            Some(v) => assert!(close(&t["residents_in_work"], v)),
+            None => assert!(t["residents_in_work"].is_null()),
+        }
+    }
+    // Under a raised threshold some totals are secret and none is shown through a difference.
+    let strict_lines = ok(&router, "/api/flows/lines?layer=epci&within=reg:32&min=0&secret_below=2000").await;
+    for t in strict_lines["territories"].as_array().unwrap() {
+        let known = ["residents_in_work", "working_inside", "outgoing"].iter().filter(|k| !t[**k].is_null()).count();
+        assert!(known != 2, "two of residents, inside and outgoing give the third: {t}");
     }
 
     // Distances of the MEL's residents.
