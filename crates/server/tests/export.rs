@@ -135,6 +135,38 @@ async fn bad_tables_are_400() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {error}");
         assert!(error["error"].is_string());
     }
+    // A thousand more, generated: formats, raggedness, cell types, malformed JSON.
+    let formats = ["csv", "csv-excel", "xlsx", "parquet", "CSV", "pdf", "", "..%2F", "xlsx%00"];
+    let cells = [json!(true), json!({}), json!([1]), json!(false)];
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    for i in 0..1000 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let format = formats[(seed % formats.len() as u64) as usize];
+        let mut body = table();
+        let row = (seed >> 8) as usize % 3;
+        let request = match i % 4 {
+            // Valid formats get a broken body; the others any table.
+            0 => {
+                body["rows"][row].as_array_mut().unwrap().truncate((seed >> 16) as usize % 4);
+                post(&format!("/api/export/table?format={format}"), &body)
+            }
+            1 => {
+                body["rows"][row][(seed >> 16) as usize % 4] = cells[(seed >> 24) as usize % cells.len()].clone();
+                post(&format!("/api/export/table?format={format}"), &body)
+            }
+            2 => Request::post(format!("/api/export/table?format={format}"))
+                .header("content-type", "application/json")
+                .body(Body::from(table().to_string().into_bytes()[..(seed >> 16) as usize % 100].to_vec()))
+                .unwrap(),
+            _ => post(&format!("/api/export/table?format={}", ["docx", "", "csv;", "%ff"][(seed >> 4) as usize % 4]), &body),
+        };
+        let (status, _, _, body) = send(&r, request).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "case {i} ({format})");
+        let error: Value = serde_json::from_slice(&body).unwrap();
+        assert!(error["error"].as_str().is_some_and(|e| !e.is_empty()), "case {i}");
+    }
 }
 
 #[tokio::test]
