@@ -52,6 +52,13 @@ before(async () => {
     { encoding: 'utf8' },
   );
   assert.equal(synth.status, 0, synth.stdout + synth.stderr);
+  // Household incomes for the vulnerability table (SYNTHETIC Filosofi, seeded).
+  const incomes = spawnSync(
+    binary,
+    ['--store', store, 'synth', 'filosofi', '--seed', '7', '--out', join(tmp, 'FILO_synth.csv'), '--import'],
+    { encoding: 'utf8' },
+  );
+  assert.equal(incomes.status, 0, incomes.stdout + incomes.stderr);
   server = spawn(binary, ['--store', store, 'serve', '--addr', '127.0.0.1:0', '--web', join(web, 'dist')], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -190,5 +197,15 @@ test('a territory of the mobility view shows its balance and distances, as the A
   await page.waitForSelector('#flows-distances');
   const d = await api('/api/flows/distances/epci:200093201');
   assert.ok((await page.textContent('#flows-distances')).includes(`${fr(d.co2_t_per_year, 0)} tCO2e/an`));
+  await page.waitForSelector('#flows-telework');
+  const tw = await api('/api/flows/telework/epci:200093201?days=2&take_up=0.5');
+  const teleText = await page.textContent('#flows-telework');
+  assert.ok(teleText.includes(`${fr(tw.km_avoided_per_year, 0)} km/an`) && teleText.includes(`${fr(tw.co2_avoided_t_per_year, 0)} tCO2e/an`), teleText);
+  assert.ok(tw.vulnerable_pct_before !== null && teleText.includes(`${fr(tw.vulnerable_pct_before, 1)} %`), teleText);
+  await page.waitForSelector('#flows-vulnerability');
+  const vu = await api('/api/flows/vulnerability/epci:200093201');
+  const vulnText = await page.textContent('#flows-vulnerability');
+  assert.ok(vulnText.includes(`${fr(vu.vulnerable_pct, 1)} %`) && vulnText.includes(`${fr(vu.spending_per_household, 0)} €/an`), vulnText);
+  assert.ok((await page.textContent('#flows-territory')).includes(vu.incomes.dataset));
   await shot('flows-territory');
 });

@@ -125,6 +125,34 @@ interface Distances {
   provenance: Provenance;
 }
 
+interface Telework {
+  params: { days: number; take_up: number; rebound: boolean };
+  commuters: number;
+  teleworkers: number;
+  km_avoided_per_year: number;
+  co2_avoided_t_per_year: number | null;
+  money_saved_eur_per_year: number;
+  vulnerable_pct_before: number | null;
+  vulnerable_pct_after: number | null;
+  method: string;
+  flows: Provenance;
+  incomes: { dataset: string; source: string; vintage: string; synthetic: boolean } | null;
+}
+
+interface Vulnerability {
+  households: number;
+  car_commuters: number;
+  spending_per_household: number | null;
+  effort_pct: number | null;
+  vulnerable_pct: number | null;
+  vulnerable_households: number;
+  precarious_pct: number | null;
+  params: { consumption: number; price: number; threshold: number };
+  method: string;
+  flows: Provenance;
+  incomes: { dataset: string; source: string; vintage: string; synthetic: boolean };
+}
+
 /** What the view needs from the application around it. */
 export interface FlowsHost {
   map: maplibregl.Map;
@@ -165,6 +193,8 @@ export const flowsApi = {
   summary: (key: string, partners: string, secret: number) =>
     get<Summary>(`/api/flows/summary/${q(key)}?partners=${q(partners)}&top=5&secret_below=${q(String(secret))}`),
   distances: (key: string) => get<Distances>(`/api/flows/distances/${q(key)}`),
+  telework: (key: string) => get<Telework>(`/api/flows/telework/${q(key)}?days=2&take_up=0.5`),
+  vulnerability: (key: string) => get<Vulnerability>(`/api/flows/vulnerability/${q(key)}`),
 };
 
 /** Secret below 11 workers by default: METHODS.md §3's household rule applied to people counts. */
@@ -378,7 +408,12 @@ async function selectTerritory(h: FlowsHost, key: string) {
   out.innerHTML = `<p>${h.esc(t.map.loading)}</p>`;
   const f = t.flows;
   try {
-    const [s, d] = await Promise.all([flowsApi.summary(key, view.layer, view.secret), flowsApi.distances(key).catch(() => null)]);
+    const [s, d, tw, vu] = await Promise.all([
+      flowsApi.summary(key, view.layer, view.secret),
+      flowsApi.distances(key).catch(() => null),
+      flowsApi.telework(key).catch(() => null),
+      flowsApi.vulnerability(key).catch((e: Error) => e),
+    ]);
     const pct = (v: number | null) => (v === null ? t.missing : `${h.fmt(v, 1)} %`);
     const partners = (title: string, list: Partner[]) =>
       `<h4>${h.esc(title)} (${h.esc(t.map.layers[s.partner_layer] ?? s.partner_layer)})</h4><table class="values"><tbody>${list
@@ -393,6 +428,33 @@ async function selectTerritory(h: FlowsHost, key: string) {
         <tr><th scope="row">${h.esc(f.withoutDistance)}</th><td class="num">${h.fmt(d.workers_without_distance, 0)}</td></tr>
         </tbody></table><p class="hint">${h.esc(f.method)} : ${h.esc(d.method)} ; ${h.esc(f.occupancy)} ${h.fmt(d.params.occupancy, 1)}, ${h.esc(f.railShare)} ${h.fmt(d.params.rail_share * 100, 0)} %.</p>`;
     }
+    const incomesLine = (i: { dataset: string; source: string; vintage: string; synthetic: boolean }) =>
+      `${h.esc(f.incomes)} : ${h.esc(i.source)}, ${t.flows.vintage} ${h.esc(i.vintage)} (${t.flows.dataset} ${h.esc(i.dataset)})${
+        i.synthetic ? ` — <strong class="synthetic">${h.esc(f.synthetic)}</strong>` : ''
+      }`;
+    let tele = '';
+    if (tw) {
+      tele = `<h4>${h.esc(f.teleworkTitle(tw.params.days, tw.params.take_up * 100))}</h4><table class="values" id="flows-telework"><tbody>
+        <tr><th scope="row">${h.esc(f.teleworkers)}</th><td class="num">${h.fmt(tw.teleworkers, 0)} / ${h.fmt(tw.commuters, 0)}</td></tr>
+        <tr><th scope="row">${h.esc(f.kmAvoided)}</th><td class="num">${h.fmt(tw.km_avoided_per_year, 0)} km/an</td></tr>
+        <tr><th scope="row">${h.esc(f.co2Avoided)}</th><td class="num">${h.fmt(tw.co2_avoided_t_per_year, 0)} tCO2e/an</td></tr>
+        <tr><th scope="row">${h.esc(f.moneySaved)}</th><td class="num">${h.fmt(tw.money_saved_eur_per_year, 0)} €/an</td></tr>
+        ${tw.vulnerable_pct_before === null ? '' : `<tr><th scope="row">${h.esc(f.vulnerableBeforeAfter)}</th><td class="num">${h.fmt(tw.vulnerable_pct_before, 1)} % → ${h.fmt(tw.vulnerable_pct_after, 1)} %</td></tr>`}
+        </tbody></table><p class="hint">${h.esc(f.method)} : ${h.esc(tw.method)}</p>`;
+    }
+    let vuln = '';
+    if (vu instanceof Error) vuln = `<h4>${h.esc(f.vulnerabilityTitle)}</h4><p class="hint" id="flows-vulnerability-missing">${h.esc(vu.message)}</p>`;
+    else if (vu) {
+      vuln = `<h4>${h.esc(f.vulnerabilityTitle)}</h4><table class="values" id="flows-vulnerability"><tbody>
+        <tr><th scope="row">${h.esc(f.households)}</th><td class="num">${h.fmt(vu.households, 0)}</td></tr>
+        <tr><th scope="row">${h.esc(f.carCommuters)}</th><td class="num">${h.fmt(vu.car_commuters, 0)}</td></tr>
+        <tr><th scope="row">${h.esc(f.spending)}</th><td class="num">${h.fmt(vu.spending_per_household, 0)} €/an</td></tr>
+        <tr><th scope="row">${h.esc(f.effort)}</th><td class="num">${h.fmt(vu.effort_pct, 1)} %</td></tr>
+        <tr><th scope="row">${h.esc(f.vulnerable(vu.params.threshold * 100))}</th><td class="num">${h.fmt(vu.vulnerable_pct, 1)} %</td></tr>
+        <tr><th scope="row">${h.esc(f.precarious)}</th><td class="num">${h.fmt(vu.precarious_pct, 1)} %</td></tr>
+        </tbody></table><p class="hint">${h.esc(f.method)} : ${h.esc(vu.method)} ; ${h.esc(f.fuel(vu.params.consumption, vu.params.price))}</p>
+        <p class="source">${incomesLine(vu.incomes)}</p>`;
+    }
     out.innerHTML = `<h3 id="flows-territory-name">${h.esc(s.name)} (${h.esc(s.territory)})</h3>
       <table class="values" id="flows-summary"><tbody>
         <tr><th scope="row">${h.esc(f.residents)}</th><td class="num">${count(h, s.residents_in_work)}</td></tr>
@@ -404,7 +466,7 @@ async function selectTerritory(h: FlowsHost, key: string) {
         <tr><th scope="row">${h.esc(f.dependence)}</th><td class="num">${pct(s.dependence)}</td></tr>
         <tr><th scope="row">${h.esc(f.jobSelf)}</th><td class="num">${pct(s.job_self_sufficiency)}</td></tr>
       </tbody></table>
-      ${partners(f.destinations, s.top_destinations)}${partners(f.origins, s.top_origins)}${dist}
+      ${partners(f.destinations, s.top_destinations)}${partners(f.origins, s.top_origins)}${dist}${tele}${vuln}
       <p class="source">${sourceLine(h, s.provenance, s.unit)}</p>`;
   } catch (e) {
     out.innerHTML = `<p class="error">${h.esc(t.error((e as Error).message))}</p>`;

@@ -474,9 +474,7 @@ async fn incomes(state: &AppState, r: &Arc<Referential>, dataset: Option<&str>) 
             return Ok(i.clone());
         }
         let i = Arc::new(Incomes::load(&store, &rr, id.as_deref()).map_err(|e| match e {
-            MobilityError::Usage(m) => ApiError::NotFound(format!(
-                "{m} (household incomes: import INSEE Filosofi by commune, or generate SYNTHETIC ones with `echelle synth filosofi --import`)"
-            )),
+            MobilityError::Usage(m) => ApiError::NotFound(m),
             e => e.into(),
         })?);
         if cache.len() >= 4 {
