@@ -166,7 +166,7 @@ export const fr = {
     precarious: 'Ménages vulnérables et modestes (3 premiers déciles)',
     fuel: (l: number, eur: number) => `${l.toLocaleString('fr-FR')} L/100 km, ${eur.toLocaleString('fr-FR')} €/L (hypothèses)`,
     secrecyNote: (threshold: number, secret: number) =>
-      `Secret statistique : les flux de moins de ${threshold} actifs ne sont pas diffusés (« s ») — ${secret} cases secrètes. * : effectif fragile (moins de 200).`,
+      `Secret statistique : les flux de moins de ${threshold} actifs ne sont pas diffusés (« s »), ni ceux qui permettraient de les retrouver par différence avec un total (secret secondaire) — ${secret} cases secrètes. * : effectif fragile (moins de 200).`,
     tableNote: (shown: number, all: number) => `${shown} flux affichés sur ${all} ; l’export contient tous les flux.`,
     melSentence: (share: string, target: string, from: string) =>
       `${share} % des actifs qui viennent travailler dans ${target} résident dans ${from}.`,
