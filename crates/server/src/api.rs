@@ -23,7 +23,8 @@ pub async fn health() -> Json<Value> {
 /// (requests are served meanwhile, from the engine).
 pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let (engine, values) = state.engine_and_values();
-    let mut body = json!({ "communes": engine.referential().communes().len(), "indicators": engine.indicators().len() });
+    let mut body =
+        json!({ "communes": engine.referential().communes().len(), "indicators": engine.indicators().len() });
     match values {
         Some(v) => {
             body["status"] = json!("ready");

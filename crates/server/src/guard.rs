@@ -36,7 +36,8 @@ pub fn acceptable(path: &str) -> bool {
 pub async fn reject_traversal(request: Request, next: Next) -> Response {
     if !acceptable(request.uri().path()) {
         return ApiError::BadRequest(
-            "path refused: '..' or '.' segments, backslashes and NUL bytes are not allowed (even percent-encoded)".into(),
+            "path refused: '..' or '.' segments, backslashes and NUL bytes are not allowed (even percent-encoded)"
+                .into(),
         )
         .into_response();
     }
@@ -49,7 +50,9 @@ mod tests {
 
     #[test]
     fn traversal_is_refused() {
-        for ok in ["/", "/assets/index-1a2b.js", "/api/territory/com:62119", "/api/search", "/tiles/com/1/0/0.mvt", "/a..b"] {
+        for ok in
+            ["/", "/assets/index-1a2b.js", "/api/territory/com:62119", "/api/search", "/tiles/com/1/0/0.mvt", "/a..b"]
+        {
             assert!(acceptable(ok), "{ok}");
         }
         for bad in [

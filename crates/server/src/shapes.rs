@@ -224,12 +224,14 @@ fn gzip(bytes: &[u8]) -> Option<Bytes> {
     (out.len() < bytes.len()).then(|| Bytes::from(out))
 }
 
+type TileMap = HashMap<(u8, u32, u32), Tile>;
+
 /// Encoded tiles, bounded: two generations of at most [`CACHE_TILES`] / 2 tiles each;
 /// when the young one is full it becomes the old one, and tiles read from the old one
 /// move back to the young one (an approximate LRU without per-read bookkeeping).
 #[derive(Default)]
 struct TileCache {
-    generations: std::sync::RwLock<[HashMap<(u8, u32, u32), Tile>; 2]>,
+    generations: std::sync::RwLock<[TileMap; 2]>,
 }
 
 impl TileCache {
@@ -570,11 +572,12 @@ pub fn encode_tile(name: &str, shapes: &[Shape], z: u8, x: u32, y: u32) -> Vec<u
 pub fn routes() -> axum::Router<AppState> {
     let tiles = axum::Router::new()
         .route("/{layer}/{z}/{x}/{y}", axum::routing::get(tile))
-        .fallback(|| async {
-            ApiError::NotFound("no such tile; tiles are /tiles/{layer}/{z}/{x}/{y}.mvt, layer com, epci, arr, dep, reg or per".into())
-        });
+        .fallback(|| async { ApiError::NotFound(NO_SUCH_TILE.into()) });
     axum::Router::new().nest("/tiles", tiles)
 }
+
+const NO_SUCH_TILE: &str =
+    "no such tile; tiles are /tiles/{layer}/{z}/{x}/{y}.mvt, layer com, epci, arr, dep, reg or per";
 
 /// `/tiles/{layer}/{z}/{x}/{y}.mvt`: layer and coordinates are checked before any work.
 /// A tile gzipped once is served as such to clients accepting gzip.

@@ -28,13 +28,7 @@ type ShapeCache = HashMap<Layer, (PathBuf, Weak<Engine>, Arc<Shapes>)>;
 /// perimeters, indicator catalogs. It changes when any of them does.
 fn fingerprint(store: &Store) -> Result<String, ApiError> {
     let c = store.catalog();
-    Ok(format!(
-        "{:?}|{:?}|{:?}|{:?}",
-        c.current_pack()?,
-        c.datasets()?,
-        c.user_perimeters()?,
-        c.indicator_catalogs()?
-    ))
+    Ok(format!("{:?}|{:?}|{:?}|{:?}", c.current_pack()?, c.datasets()?, c.user_perimeters()?, c.indicator_catalogs()?))
 }
 
 /// What every handler sees: the store's location, the current engine and its

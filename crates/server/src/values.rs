@@ -93,7 +93,11 @@ pub enum Column {
 
 impl Column {
     /// A portrait's columns, as [`Target::portrait`] orders them.
-    pub fn portrait(r: &Referential, t: &TerritoryRef, against: &[TerritoryRef]) -> Result<Vec<Column>, IndicatorError> {
+    pub fn portrait(
+        r: &Referential,
+        t: &TerritoryRef,
+        against: &[TerritoryRef],
+    ) -> Result<Vec<Column>, IndicatorError> {
         let mut columns = vec![t.clone()];
         for x in r.references(t)?.into_iter().chain(against.iter().cloned()) {
             if !columns.contains(&x) {
@@ -177,7 +181,10 @@ pub async fn evaluate_columns(
 }
 
 /// The declarations and provenance of indicators, refused as [`Engine::evaluate`] does.
-fn checked(engine: &Engine, ids: &[&str]) -> Result<(Vec<IndicatorDef>, Vec<(String, String, bool)>), IndicatorError> {
+/// Per indicator: source, vintage, synthetic.
+type Provenance = Vec<(String, String, bool)>;
+
+fn checked(engine: &Engine, ids: &[&str]) -> Result<(Vec<IndicatorDef>, Provenance), IndicatorError> {
     let mut indicators = Vec::with_capacity(ids.len());
     let mut provenance = Vec::with_capacity(ids.len());
     for id in ids {

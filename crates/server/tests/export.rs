@@ -99,7 +99,10 @@ async fn tables_in_every_format() {
     let reader =
         parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(axum::body::Bytes::from(pq)).unwrap();
     let meta = reader.metadata().file_metadata().key_value_metadata().unwrap().clone();
-    assert!(meta.iter().any(|kv| kv.key == "source" && kv.value.as_deref() == Some("Insee, recensement 2021 ; calculs echelle")));
+    assert!(
+        meta.iter()
+            .any(|kv| kv.key == "source" && kv.value.as_deref() == Some("Insee, recensement 2021 ; calculs echelle"))
+    );
     let batch = reader.build().unwrap().next().unwrap().unwrap();
     assert_eq!(batch.num_rows(), 3);
     use arrow::array::{Array, AsArray};
@@ -160,7 +163,10 @@ async fn bad_tables_are_400() {
                 .header("content-type", "application/json")
                 .body(Body::from(table().to_string().into_bytes()[..(seed >> 16) as usize % 100].to_vec()))
                 .unwrap(),
-            _ => post(&format!("/api/export/table?format={}", ["docx", "", "csv;", "%ff"][(seed >> 4) as usize % 4]), &body),
+            _ => post(
+                &format!("/api/export/table?format={}", ["docx", "", "csv;", "%ff"][(seed >> 4) as usize % 4]),
+                &body,
+            ),
         };
         let (status, _, _, body) = send(&r, request).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "case {i} ({format})");
@@ -203,7 +209,11 @@ async fn portraits_as_pdf() {
         assert!(text.contains(first_word), "{first_word}");
         assert!(text.contains(i["source"].as_str().unwrap().split_whitespace().next().unwrap()));
     }
-    for bad in ["/api/portrait/99999/pdf", "/api/portrait/com:62119/pdf?against=nope", "/api/portrait/com:62119/pdf?indicators=nope"] {
+    for bad in [
+        "/api/portrait/99999/pdf",
+        "/api/portrait/com:62119/pdf?against=nope",
+        "/api/portrait/com:62119/pdf?indicators=nope",
+    ] {
         let (status, _, _, body) = send(&r, Request::get(bad).body(Body::empty()).unwrap()).await;
         assert!(status.is_client_error(), "{bad}");
         assert!(serde_json::from_slice::<Value>(&body).unwrap()["error"].is_string());
@@ -282,8 +292,11 @@ async fn layers_as_geojson_and_geopackage() {
     let pragma = |p: &str| db.query_row(&format!("PRAGMA {p}"), [], |r| r.get::<_, i64>(0)).unwrap();
     assert_eq!(pragma("application_id"), 0x4750_4B47);
     assert_eq!(pragma("user_version"), 10200);
-    let (kind, srs): (String, i64) =
-        db.query_row("SELECT data_type, srs_id FROM gpkg_contents WHERE table_name = 'epci'", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    let (kind, srs): (String, i64) = db
+        .query_row("SELECT data_type, srs_id FROM gpkg_contents WHERE table_name = 'epci'", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
     assert_eq!((kind.as_str(), srs), ("features", 4326));
     let count: i64 = db.query_row("SELECT count(*) FROM epci", [], |r| r.get(0)).unwrap();
     assert_eq!(count as usize, n);

@@ -215,7 +215,10 @@ async fn layers_are_unions_of_their_communes() {
         assert!(!map.is_empty(), "{layer}: no shapes");
         assert!(map.keys().all(|k| k.starts_with(&format!("{layer}:"))), "{layer}");
         if layer != "per" {
-            assert!(ids["unshaped"].as_u64().unwrap() > 0, "{layer}: territories outside Hauts-de-France have no shape");
+            assert!(
+                ids["unshaped"].as_u64().unwrap() > 0,
+                "{layer}: territories outside Hauts-de-France have no shape"
+            );
         }
     }
     // The Pas-de-Calais: one territory, shaped as far fewer polygons than its communes.
@@ -243,7 +246,8 @@ async fn layers_are_unions_of_their_communes() {
         assert_eq!(ids["ids"][&f.key].as_u64(), Some(f.id), "{}", f.key);
         assert!(area2(&f.rings[0]) > 0);
     }
-    let (status, _, body) = raw(&r, &format!("/tiles/reg/5/{}/{}.mvt", tile_of(2.6, 50.5, 5).0, tile_of(2.6, 50.5, 5).1)).await;
+    let (status, _, body) =
+        raw(&r, &format!("/tiles/reg/5/{}/{}.mvt", tile_of(2.6, 50.5, 5).0, tile_of(2.6, 50.5, 5).1)).await;
     assert_eq!(status, StatusCode::OK);
     let (name, _, features) = decode(&body);
     assert_eq!((name.as_str(), features.len()), ("reg", 1));
@@ -279,7 +283,10 @@ async fn a_thousand_bad_requests_are_4xx_json() {
         let layer = ["epci", "dep", "reg", "per", "arr"][(a % 5) as usize];
         uris.push(match b % 4 {
             0 => format!("/tiles/{layer}/{z}/{}/0.mvt", (1u64 << z) + c % 1000),
-            1 => format!("/tiles/{}/{z}/0/0.mvt", ["iris", "fr", "nope", "..", "%2e%2e", "com%2f..", ""][(c % 7) as usize]),
+            1 => format!(
+                "/tiles/{}/{z}/0/0.mvt",
+                ["iris", "fr", "nope", "..", "%2e%2e", "com%2f..", ""][(c % 7) as usize]
+            ),
             2 => format!("/tiles/{layer}/{}/{}/{}.mvt", pick(a), pick(b), pick(c)),
             _ => format!("/tiles/{layer}/{}/0/0.mvt", 17 + c % 100_000),
         });

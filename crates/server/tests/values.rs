@@ -51,7 +51,9 @@ async fn materialised_values_equal_the_engine() {
 
     // Portraits (a perimeter's outside is not materialised, the rest is), as targets and as columns.
     let keys = engine.key_indicators();
-    for (key, against) in [("per:mel", vec!["com:62119"]), ("com:62119", vec![]), ("iris:591830101", vec!["epci:200093201"])] {
+    for (key, against) in
+        [("per:mel", vec!["com:62119"]), ("com:62119", vec![]), ("iris:591830101", vec!["epci:200093201"])]
+    {
         let Ok(t) = r.resolve(key) else { continue };
         let against: Vec<_> = against.iter().map(|a| r.resolve(a).unwrap()).collect();
         let targets = Target::portrait(r, &t, &against).unwrap();

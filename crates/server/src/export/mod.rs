@@ -62,7 +62,9 @@ pub async fn table(Query(q): Query<FormatQuery>, Json(body): Json<TableBody>) ->
     let format = q.format;
     tokio::task::spawn_blocking(move || -> Result<Response, ApiError> {
         Ok(match format.as_str() {
-            "csv" => attachment(csv::write(&t, csv::Dialect::Plain), "text/csv; charset=utf-8", &file_name(&t.title, "csv")),
+            "csv" => {
+                attachment(csv::write(&t, csv::Dialect::Plain), "text/csv; charset=utf-8", &file_name(&t.title, "csv"))
+            }
             "csv-excel" => {
                 attachment(csv::write(&t, csv::Dialect::Excel), "text/csv; charset=utf-8", &file_name(&t.title, "csv"))
             }

@@ -35,7 +35,8 @@ pub fn write(t: &Table) -> Result<Vec<u8>, ApiError> {
     for (j, name) in names.iter().enumerate() {
         let numeric = t.rows.iter().all(|r| !matches!(r[j], Cell::Text(_)));
         if numeric {
-            let a: Float64Array = t.rows.iter().map(|r| if let Cell::Number(x) = r[j] { Some(x) } else { None }).collect();
+            let a: Float64Array =
+                t.rows.iter().map(|r| if let Cell::Number(x) = r[j] { Some(x) } else { None }).collect();
             fields.push(Field::new(name, DataType::Float64, true));
             arrays.push(Arc::new(a));
         } else {

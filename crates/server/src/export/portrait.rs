@@ -192,7 +192,7 @@ mod tests {
             "indicators": vec![ind; 60],
         });
         let pdf = render(&portrait);
-        let count = pdf.windows(11).filter(|w| w == b"/Type /Page" ).count() - 1; // minus /Type /Pages
+        let count = pdf.windows(11).filter(|w| w == b"/Type /Page").count() - 1; // minus /Type /Pages
         assert!(count >= 3, "{count} pages");
         assert!(pdf.windows(6).any(|w| w == b"(n.d.)"));
     }
