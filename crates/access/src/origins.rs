@@ -1,6 +1,6 @@
-//! Origins: one point per commune (from the store), or one per 200 m grid cell
-//! (from an INSEE Filosofi "carreaux" file); every graph node is the third kind,
-//! handled by the callers.
+//! Origins: one point per commune (from the store's contours, or population-weighted
+//! from a grid file), or one per 200 m grid cell (from an INSEE Filosofi "carreaux"
+//! file); every graph node is the fourth kind, handled by the callers.
 //!
 //! The reference pack has commune contours (Hauts-de-France, IGN ADMIN EXPRESS via
 //! france-geojson) but no chef-lieu position: a commune's point is the centroid of
@@ -155,6 +155,57 @@ pub fn cell_centre(id: &str) -> Option<(f64, f64)> {
 /// (`Ind`) as weight. Comma or semicolon separated. Rows whose id cannot be read are
 /// returned apart, with the reason.
 pub fn grid_cells(path: &Path) -> Result<(Vec<Point>, Vec<Rejected>)> {
+    let (cells, rejected) = read_grid(path)?;
+    Ok((cells.into_iter().map(|(p, _)| p).collect(), rejected))
+}
+
+/// Each commune's population-weighted centre from a grid file that names the
+/// communes of its cells (`Depcom` in the 2015 edition; `lcog_geo`, the codes of
+/// every commune the cell touches run together, from 2017): the mean of its cells'
+/// centres weighted by their inhabitants. A cell on several communes counts for each
+/// with an equal share of its inhabitants (the file does not say how they split).
+/// Returns one point per commune (id = its code, weight = its inhabitants in the grid).
+pub fn commune_centres_from_grid(path: &Path) -> Result<(Vec<Point>, Vec<Rejected>)> {
+    let (cells, rejected) = read_grid(path)?;
+    if cells.iter().all(|(_, c)| c.is_none()) {
+        return Err(AccessError::Points {
+            path: path.to_path_buf(),
+            message: "no commune column (Depcom or lcog_geo): cannot place commune centres".into(),
+        });
+    }
+    let mut acc: std::collections::BTreeMap<String, (f64, f64, f64)> = std::collections::BTreeMap::new();
+    for (p, codes) in &cells {
+        let (Some(codes), Some(w)) = (codes, p.weight) else { continue };
+        if codes.is_empty() || w.is_nan() || w <= 0.0 {
+            continue;
+        }
+        let share = w / codes.len() as f64;
+        for c in codes {
+            let e = acc.entry(c.clone()).or_default();
+            e.0 += share;
+            e.1 += share * p.lon;
+            e.2 += share * p.lat;
+        }
+    }
+    let points = acc
+        .into_iter()
+        .map(|(code, (w, x, y))| Point {
+            id: code,
+            kind: "commune".into(),
+            name: None,
+            lon: x / w,
+            lat: y / w,
+            weight: Some(w),
+        })
+        .collect();
+    Ok((points, rejected))
+}
+
+/// A cell and the codes of its communes (`None`: the file has no commune column).
+type GridCell = (Point, Option<Vec<String>>);
+
+/// Cells with their commune codes (if the file has a commune column).
+fn read_grid(path: &Path) -> Result<(Vec<GridCell>, Vec<Rejected>)> {
     let bad = |m: String| AccessError::Points { path: path.to_path_buf(), message: m };
     let text = std::fs::read_to_string(path).map_err(|e| AccessError::io(path, e))?;
     let first = text.lines().next().unwrap_or_default();
@@ -167,6 +218,7 @@ pub fn grid_cells(path: &Path) -> Result<(Vec<Point>, Vec<Rejected>)> {
         .or_else(|| h.iter().position(|c| c.to_ascii_lowercase().starts_with("idcar_")))
         .ok_or_else(|| bad("no cell id column (Idcar_200m or IdINSPIRE)".into()))?;
     let ind_col = pos("Ind").ok_or_else(|| bad("no 'Ind' column (inhabitants of the cell)".into()))?;
+    let (depcom, lcog) = (pos("Depcom"), pos("lcog_geo"));
     let laea = Laea::new();
     let (mut out, mut rejected) = (Vec::new(), Vec::new());
     for (i, rec) in r.records().enumerate() {
@@ -181,7 +233,15 @@ pub fn grid_cells(path: &Path) -> Result<(Vec<Point>, Vec<Rejected>)> {
         };
         let weight = rec.get(ind_col).and_then(|s| s.trim().replace(',', ".").parse::<f64>().ok());
         let (lon, lat) = laea.inverse(east + size / 2.0, north + size / 2.0);
-        out.push(Point { id, kind: "cell".into(), name: None, lon, lat, weight });
+        let codes = match (depcom, lcog) {
+            (Some(c), _) => Some(vec![rec.get(c).unwrap_or_default().trim().to_string()]),
+            (None, Some(c)) => {
+                let all = rec.get(c).unwrap_or_default().trim();
+                Some(all.as_bytes().chunks(5).filter_map(|ch| std::str::from_utf8(ch).ok()).map(String::from).collect())
+            }
+            (None, None) => None,
+        };
+        out.push((Point { id, kind: "cell".into(), name: None, lon, lat, weight }, codes));
     }
     Ok((out, rejected))
 }
@@ -227,5 +287,37 @@ mod tests {
         assert_eq!(cell_centre(&id), Some((c.lon, c.lat)));
         std::fs::write(&p, "code,pop\nx,1\n").unwrap();
         assert!(grid_cells(&p).unwrap_err().to_string().contains("Idcar_200m"));
+        assert!(commune_centres_from_grid(&p).is_err());
+    }
+
+    #[test]
+    fn commune_centres_are_weighted_by_the_cells_inhabitants() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("carreaux.csv");
+        // Three cells in a row, 200 m apart: A has 30 and 10 inhabitants in its two
+        // own cells, and the third cell (20 inhabitants) lies on A and B.
+        let cell = |e: u32| format!("CRS3035RES200mN3000000E{e}");
+        let text = format!(
+            "idcar_200m,ind,lcog_geo\n{},30,59001\n{},10,59001\n{},20,5900159002\n",
+            cell(3_800_000),
+            cell(3_800_200),
+            cell(3_800_400)
+        );
+        std::fs::write(&p, text).unwrap();
+        let (pts, rejected) = commune_centres_from_grid(&p).unwrap();
+        assert!(rejected.is_empty());
+        assert_eq!(
+            pts.iter().map(|p| (p.id.as_str(), p.weight)).collect::<Vec<_>>(),
+            vec![("59001", Some(50.0)), ("59002", Some(10.0))]
+        );
+        let l = Laea::new();
+        // A: (30·100 + 10·300 + 10·500) / 50 = 220 m east of the first corner.
+        let (lon, lat) = l.inverse(3_800_220.0, 3_000_100.0);
+        assert!((pts[0].lon - lon).abs() < 1e-6 && (pts[0].lat - lat).abs() < 1e-6, "{:?} {lon} {lat}", pts[0]);
+        let (lon, lat) = l.inverse(3_800_500.0, 3_000_100.0);
+        assert!((pts[1].lon - lon).abs() < 1e-9 && (pts[1].lat - lat).abs() < 1e-9);
+        // Without a commune column, it says so.
+        std::fs::write(&p, format!("Idcar_200m;Ind\n{};3\n", cell(3_800_000))).unwrap();
+        assert!(commune_centres_from_grid(&p).unwrap_err().to_string().contains("Depcom or lcog_geo"));
     }
 }

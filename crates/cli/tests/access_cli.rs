@@ -178,6 +178,21 @@ fn geojson_layer_and_grid_origins() {
     assert!((dx * dx + dy * dy).sqrt() < 150.0, "{lon} {lat}");
     assert_eq!(row[4], "37.5");
     assert!(row[11].parse::<f64>().unwrap() < 200.0, "origin snap {}", row[11]);
+    // Commune centres weighted by their cells' inhabitants (two cells, one commune).
+    std::fs::write(
+        &grid,
+        "idcar_200m,ind,lcog_geo\nCRS3035RES200mN4206000E5145600,30,91001\nCRS3035RES200mN4206000E5145800,10,91001\n",
+    )
+    .unwrap();
+    let spec = format!("communes-grid:{}", grid.display());
+    let (code, out, err) = echelle(
+        &store,
+        &["access", "nearest", "--network", "hel", "--facilities", fac.to_str().unwrap(), "--origins", &spec],
+    );
+    assert_eq!(code, 0, "{err}");
+    let row: Vec<&str> = out.lines().nth(2).unwrap().split(',').collect();
+    assert_eq!((row[0], row[4]), ("91001", "40"));
+    assert!(row[13] == "network", "{row:?}");
     let (code, _, err) = echelle(
         &store,
         &["access", "nearest", "--network", "hel", "--facilities", fac.to_str().unwrap(), "--origins", "iris"],

@@ -71,7 +71,9 @@ enum Cmd {
         fac: FacilityArgs,
         /// `nodes` (every node of the network), `communes` (contour centroids of the
         /// store), `grid:FILE.csv` (INSEE 200 m cells, Filosofi "carreaux": centre of
-        /// each cell, weighted by its inhabitants) or a point file.
+        /// each cell, weighted by its inhabitants), `communes-grid:FILE.csv` (each
+        /// commune's population-weighted centre from such a file with its `Depcom` or
+        /// `lcog_geo` column) or a point file.
         #[arg(long, default_value = "communes")]
         origins: String,
         /// Output format: `csv` (one row per origin, type and rank) or `geojson` (one
@@ -228,6 +230,26 @@ fn compute(store: &Path, mode: &ModeArgs, fac: &FacilityArgs, origins_spec: &str
                     .into(),
             )
             .into());
+        }
+        spec if spec.starts_with("communes-grid:") => {
+            let path = Path::new(&spec["communes-grid:".len()..]);
+            if !path.exists() {
+                return Err(UserError(format!("--origins {spec}: no such file")).into());
+            }
+            let (mut pts, rejected) =
+                origins::commune_centres_from_grid(path).map_err(|e| UserError(format!("--origins {spec}: {e}")))?;
+            // Names from the store's referential, when there is one.
+            if let Some(r) = open_store(store).ok().and_then(|st| st.referential().ok()) {
+                for p in &mut pts {
+                    p.name = r.commune(&p.id).map(|c| c.name.clone());
+                }
+            }
+            eprintln!(
+                "origins: {} commune centres weighted by the inhabitants of their grid cells ({} rows left out)",
+                pts.len(),
+                rejected.len()
+            );
+            pts
         }
         grid if grid.starts_with("grid:") => {
             let path = Path::new(&grid["grid:".len()..]);
