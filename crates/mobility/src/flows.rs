@@ -186,6 +186,7 @@ impl Flows {
         let acc = scan(
             &path,
             r,
+            Need { mode: true, group: true },
             HashMap::<u64, i128, Fast>::default,
             |acc, b| {
                 for k in 0..b.origin.len() {
@@ -328,15 +329,32 @@ pub struct Batch<'a> {
 ///
 /// Code columns are read dictionary-encoded: each distinct code of a row group is
 /// looked up in the referential once, not once per row.
+/// Which of the optional columns a scan reads (mode `TRANS`, group `CS1`); columns not
+/// read come as "unknown" (index 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Need {
+    pub mode: bool,
+    pub group: bool,
+}
+
 pub fn scan<A: Send>(
     path: &Path,
     r: &Referential,
+    need: Need,
     init: impl Fn() -> A + Sync + Send,
     fold: impl Fn(&mut A, &Batch<'_>) + Sync + Send,
     merge: impl Fn(A, A) -> A + Sync + Send,
 ) -> Result<A, MobilityError> {
     let schema = file_schema(path)?;
-    let cols = Columns::of(&schema, path)?;
+    let mut cols = Columns::of(&schema, path)?;
+    if !need.mode {
+        cols.mode = None;
+        cols.names[3] = None;
+    }
+    if !need.group {
+        cols.group = None;
+        cols.names[4] = None;
+    }
     let dict = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
     let as_dict = [Some(cols.origin), Some(cols.dest), cols.mode, cols.group];
     let fields: Vec<Field> = schema

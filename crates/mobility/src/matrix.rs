@@ -218,6 +218,7 @@ pub fn sums_from_parquet(path: &Path, r: &Referential, zones: &Zones, by: By) ->
     flows::scan(
         path,
         r,
+        flows::Need { mode: by == By::Mode, group: by == By::Group },
         || PairSums::new(zones.len(), by.categories()),
         |acc, b: &Batch<'_>| {
             for k in 0..b.origin.len() {
