@@ -209,6 +209,19 @@ async fn portraits_as_pdf() {
         assert!(text.contains(first_word), "{first_word}");
         assert!(text.contains(i["source"].as_str().unwrap().split_whitespace().next().unwrap()));
     }
+    // Poppler, when installed, reads the same text (accents included) from the file.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("portrait.pdf");
+    std::fs::write(&path, &pdf).unwrap();
+    match std::process::Command::new("pdftotext").arg(&path).arg("-").output() {
+        Ok(out) => {
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            let text = String::from_utf8(out.stdout).unwrap();
+            assert!(text.contains("Portrait : Béthune (com:62119)"), "{text}");
+            assert!(text.contains("Pas-de-Calais") && text.contains("page 1 /"), "{text}");
+        }
+        Err(e) => eprintln!("pdftotext not run ({e}): PDF text checked from the content streams only"),
+    }
     for bad in [
         "/api/portrait/99999/pdf",
         "/api/portrait/com:62119/pdf?against=nope",
