@@ -109,6 +109,19 @@ fn flows_matrix_summary_and_inflows_by_hand() {
     };
     assert!(close(&open_cell(a, a)["workers"], 250.0));
     assert!(close(&open_cell(b, c)["workers"], 9.25));
+    // By mode (TRANS read from the file): MEL -> MEL by car = 100 + 60 + 30 = 190; by group (CS1): managers 100
+    for (by, category, expected) in
+        [("mode", "voiture, camion", 190.0), ("group", "cadres et professions intellectuelles supérieures", 100.0)]
+    {
+        let m = json(&store, &["flows", "matrix", "--layer", "epci", "--by", by, "--secret-below", "0"]);
+        let c = m["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["origin_key"] == a && c["dest_key"] == a && c["category"] == category)
+            .cloned();
+        assert!(close(&c.unwrap()["workers"], expected), "{by}");
+    }
     assert_eq!(m["provenance"]["dataset"], "mobpro_2021");
 
     // Zones named by the user, with the rest of the région.
