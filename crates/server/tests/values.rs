@@ -70,3 +70,39 @@ async fn materialised_values_equal_the_engine() {
     let e = evaluate(&engine, Some(&cache), &targets, &["populaton"]).await.unwrap_err();
     assert_eq!(e.to_string(), engine.evaluate(&targets, &["populaton"]).await.unwrap_err().to_string());
 }
+
+/// A change of the store made outside the server (a perimeter added by `echelle
+/// perimeter add`, a dataset imported) is picked up: engine reloaded, values materialised again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_changed_outside_is_reloaded_and_rematerialised() {
+    let dir = tempfile::tempdir().unwrap();
+    copy(&test_store(), dir.path());
+    let state = AppState::open(dir.path()).await.unwrap();
+    state.ready().await;
+    assert!(!state.reload_if_changed().await.unwrap(), "nothing changed");
+    let (before, _) = state.engine_and_values();
+    let text = "id = \"lens-est\"\nname = \"Lens est\"\nstatus = \"provisional\"\nsource = \"test\"\ninclude = [\"epci:246200364\"]\nexclude = []\n";
+    let def = echelle_referential::PerimeterDef::parse("test", text).unwrap();
+    echelle_store::Store::open(dir.path()).unwrap().add_perimeter(def, false).unwrap();
+    assert!(state.reload_if_changed().await.unwrap(), "a perimeter was added");
+    state.ready().await;
+    let (engine, cache) = state.engine_and_values();
+    assert!(!std::sync::Arc::ptr_eq(&before, &engine));
+    let cache = cache.unwrap();
+    let epci = cache.get("population_dgcl", "epci:246200364").unwrap().clone();
+    assert_eq!(cache.get("population_dgcl", "per:lens-est"), Some(&epci), "same communes, same value");
+    assert!(!state.reload_if_changed().await.unwrap());
+}
+
+fn copy(from: &std::path::Path, to: &std::path::Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+            copy(&entry.path(), &dest);
+        } else if !entry.file_name().to_string_lossy().ends_with("-shm") {
+            std::fs::copy(entry.path(), dest).unwrap();
+        }
+    }
+}
