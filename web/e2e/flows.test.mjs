@@ -124,6 +124,16 @@ test('the mobility view draws flow lines, filters them by a threshold and answer
   assert.ok(drawnFewer > 0 && drawnFewer < drawn, `${drawnFewer} lines rendered after ${drawn}`);
   await shot('flows-threshold');
 
+  // Hovering a territory's point gives its outgoing, incoming and internal workers, as the API.
+  const t = fewer.territories.find((x) => x.key === 'epci:200093201');
+  const box = await page.locator('#map').boundingBox();
+  const at = await page.evaluate((p) => window.echelle.map.project(p), t.position);
+  await page.mouse.move(box.x + at.x, box.y + at.y);
+  await page.waitForFunction(() => document.querySelector('#hover')?.dataset.key === 'epci:200093201' && !document.querySelector('#hover').hidden);
+  const hover = await page.textContent('#hover');
+  for (const v of [t.outgoing, t.incoming, t.working_inside]) assert.ok(hover.includes(fr(v, 0)), `${fr(v, 0)} in ${hover}`);
+  await shot('flows-hover');
+
   // The MEL question: the same numbers as the API, with the source and the SYNTHÉTIQUE label.
   const mel = await api('/api/flows/into/per:mel?from=per:bassin-minier');
   assert.equal(mel.provenance.synthetic, true);

@@ -286,6 +286,13 @@ function totalsHtml(h: FlowsHost, x: TerritoryTotals): string {
     ${h.esc(f.outgoing)} : ${count(h, x.outgoing)} · ${h.esc(f.incoming)} : ${count(h, x.incoming)} · ${h.esc(f.inside)} : ${count(h, x.working_inside)}`;
 }
 
+/** Puts the tooltip by the cursor, on its left near the map's right edge. */
+function place(tip: HTMLElement, p: { x: number; y: number }) {
+  const width = (tip.parentElement?.clientWidth ?? 0) - p.x;
+  tip.style.left = width < tip.offsetWidth + 24 ? `${p.x - tip.offsetWidth - 12}px` : `${p.x + 12}px`;
+  tip.style.top = `${p.y + 12}px`;
+}
+
 function wireMap(h: FlowsHost) {
   const { map } = h;
   const tip = document.getElementById('hover') as HTMLElement;
@@ -294,17 +301,17 @@ function wireMap(h: FlowsHost) {
     const x = current?.territories.find((y) => y.key === key);
     if (!x || !host) return;
     tip.hidden = false;
+    tip.dataset.key = x.key;
     tip.innerHTML = totalsHtml(host, x);
-    tip.style.left = `${e.point.x + 12}px`;
-    tip.style.top = `${e.point.y + 12}px`;
+    place(tip, e.point);
   });
   map.on('mousemove', LINE_LAYER, (e) => {
     const p = e.features?.[0]?.properties;
-    if (!p || !host) return;
+    // A territory's point under the cursor wins over the lines that end there.
+    if (!p || !host || map.queryRenderedFeatures(e.point, { layers: [POINT_LAYER] }).length) return;
     tip.hidden = false;
     tip.innerHTML = `${host.esc(p.origin_name)} → ${host.esc(p.dest_name)} : ${host.fmt(p.workers, 0)} ${host.esc(t.flows.workers)}`;
-    tip.style.left = `${e.point.x + 12}px`;
-    tip.style.top = `${e.point.y + 12}px`;
+    place(tip, e.point);
   });
   for (const id of [POINT_LAYER, LINE_LAYER]) map.on('mouseleave', id, () => (tip.hidden = true));
   map.on('click', POINT_LAYER, (e) => {
