@@ -38,6 +38,9 @@ const HOW_TO_GET_FLOWS: &str = "no commuting flows in the store: import INSEE's 
 /// At most this many zones in a matrix or a line map (ask a frame with `within`).
 const MAX_ZONES: usize = 5_000;
 
+/// At most this many cells in a matrix answer (a JSON of some 100 MB).
+const MAX_CELLS: usize = 500_000;
+
 impl From<MobilityError> for ApiError {
     fn from(e: MobilityError) -> Self {
         match e {
@@ -315,6 +318,12 @@ pub async fn matrix_table(State(state): State<AppState>, Query(q): Query<MatrixQ
     let z = zones(engine.referential(), q.layer.as_deref(), q.zones.as_deref(), q.within.as_deref())?;
     let (_, f) = load(&state, q.dataset.as_deref()).await?;
     let m = matrix::matrix(&f, &z, by, s)?;
+    if m.cells.len() > MAX_CELLS {
+        return Err(ApiError::BadRequest(format!(
+            "{} cells: at most {MAX_CELLS} in one answer; narrow with within=…, a coarser layer or without by=",
+            m.cells.len()
+        )));
+    }
     let mut v = serde_json::to_value(&m).map_err(|e| ApiError::Internal(e.to_string()))?;
     v["source_line"] = json!(m.provenance.line());
     Ok(Json(v))
