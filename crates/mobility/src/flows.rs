@@ -153,8 +153,8 @@ pub struct Flow {
 pub struct Flows {
     pub flows: Vec<Flow>,
     pub provenance: Provenance,
-    /// Rows whose home commune is not a commune actuelle (split former codes).
-    pub rows_without_origin: u64,
+    /// Workers whose home code has no commune actuelle (a former code since split): left out.
+    pub workers_without_origin: f64,
 }
 
 impl Flows {
@@ -169,7 +169,7 @@ impl Flows {
             .map(|((origin, dest, mode, group), weight)| Flow { origin, dest, mode, group, weight })
             .collect();
         flows.sort_by_key(|f| (f.origin, f.dest, f.mode, f.group));
-        Flows { flows, provenance, rows_without_origin: 0 }
+        Flows { flows, provenance, workers_without_origin: 0.0 }
     }
 
     /// Reads a flow dataset of the store (`dataset`, or the only work-flow dataset).
@@ -203,19 +203,19 @@ impl Flows {
             },
         )?;
         let decode = |x: u64| if x == n { NONE } else { x as u32 };
-        let mut rows_without_origin = 0;
+        let mut without_origin = 0i128;
         let mut flows = Vec::with_capacity(acc.len());
         for (key, weight) in acc {
             let (origin, dest) = (decode(key >> 40), decode((key >> 16) & 0xFF_FFFF));
             let (mode, group) = ((key >> 8) as u8, key as u8);
             if origin == NONE {
-                rows_without_origin += 1;
+                without_origin += weight;
                 continue;
             }
             flows.push(Flow { origin, dest, mode, group, weight });
         }
         flows.sort_by_key(|f| (f.origin, f.dest, f.mode, f.group));
-        Ok(Flows { flows, provenance, rows_without_origin })
+        Ok(Flows { flows, provenance, workers_without_origin: workers(without_origin) })
     }
 
     /// Total workers (exact).

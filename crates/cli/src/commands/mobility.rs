@@ -418,7 +418,14 @@ pub fn flows_cmd(store_root: &Path, args: FlowsArgs) -> Result<()> {
 }
 
 fn load(store: &echelle_store::Store, r: &Referential, common: &Common) -> Result<Flows> {
-    Flows::load(store, r, common.dataset.as_deref()).map_err(user)
+    let f = Flows::load(store, r, common.dataset.as_deref()).map_err(user)?;
+    if f.workers_without_origin > 0.0 {
+        eprintln!(
+            "note: {} workers left out: their home code is a former commune since split, with no commune actuelle",
+            french(f.workers_without_origin, 0)
+        );
+    }
+    Ok(f)
 }
 
 fn summary_lines(s: &matrix::Summary) -> Vec<(&'static str, Option<f64>)> {
