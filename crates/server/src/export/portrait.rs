@@ -72,16 +72,35 @@ pub fn render(portrait: &Value) -> Vec<u8> {
     let mut pages: Vec<Page> = Vec::new();
     let mut page = Page::default();
     let mut y = HEIGHT - MARGIN;
+    // Column names on up to three lines (the last one cut with an ellipsis), then the key.
+    let names: Vec<Vec<String>> = columns
+        .iter()
+        .map(|c| {
+            let mut lines = wrap(str_of(c, "name"), value_width - 4.0, 7.5);
+            if lines.len() > 3 {
+                let rest = lines[2..].join(" ");
+                lines.truncate(2);
+                lines.push(fit(&rest, value_width - 4.0, 7.5, true));
+            }
+            lines
+        })
+        .collect();
+    let name_lines = names.iter().map(Vec::len).max().unwrap_or(1).max(1);
     let header = |page: &mut Page, y: &mut f64| {
-        for (k, c) in columns.iter().enumerate() {
-            let name = fit(str_of(c, "name"), value_width - 4.0, 7.5, true);
-            page.text_right(right(k), *y, 7.5, true, &name);
+        for (k, (c, lines)) in columns.iter().zip(&names).enumerate() {
+            // Bottom-aligned: the last line of every name on the same baseline.
+            let top = *y - 9.0 * (name_lines - lines.len()) as f64;
+            for (i, line) in lines.iter().enumerate() {
+                page.text_right(right(k), top - 9.0 * i as f64, 7.5, true, &fit(line, value_width - 4.0, 7.5, true));
+            }
             let key = fit(str_of(c, "key"), value_width - 4.0, 6.5, false);
-            page.text(right(k) - text_width(&key, 6.5, false), *y - 9.0, 6.5, false, true, &key);
+            let below = *y - 9.0 * name_lines as f64;
+            page.text(right(k) - text_width(&key, 6.5, false), below, 6.5, false, true, &key);
         }
-        page.text(MARGIN, *y, 7.5, true, false, "Indicateur");
-        page.rule(MARGIN, *y - 13.0, WIDTH - MARGIN, 0.8);
-        *y -= 26.0;
+        page.text(MARGIN, *y - 9.0 * (name_lines - 1) as f64, 7.5, true, false, "Indicateur");
+        let bottom = *y - 9.0 * name_lines as f64 - 4.0;
+        page.rule(MARGIN, bottom, WIDTH - MARGIN, 0.8);
+        *y = bottom - 13.0;
     };
     page.text(MARGIN, y - 8.0, 16.0, true, false, &fit(&title, usable, 16.0, true));
     y -= 26.0;
