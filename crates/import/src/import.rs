@@ -88,15 +88,20 @@ pub fn prepare(request: ImportRequest) -> Result<Prepared, ImportError> {
             (source, plan)
         }
     };
-    let vintage =
-        request.vintage.clone().or_else(|| vintage(&file_name, source.header())).unwrap_or_else(|| "unknown".into());
+    let found = request.vintage.clone().or_else(|| vintage(&file_name, source.header()));
     let synthetic = Sidecar::read(&request.path)?;
+    let id_vintage = found.as_deref().unwrap_or("unknown");
     // A generated file never takes the place of observed data by default.
     let id = match &request.id {
         Some(id) => id.clone(),
-        None if synthetic.is_some() => format!("{}_synthetic", default_id(format, &plan, &vintage, &request.path)),
-        None => default_id(format, &plan, &vintage, &request.path),
+        None if synthetic.is_some() => format!("{}_synthetic", default_id(format, &plan, id_vintage, &request.path)),
+        None => default_id(format, &plan, id_vintage, &request.path),
     };
+    // A generated file has no census year: its "vintage" says how it was made.
+    let vintage = found.unwrap_or_else(|| match &synthetic {
+        Some(s) => format!("synthetic, seed {}", s.seed),
+        None => "unknown".into(),
+    });
     let _ = &mut source;
     Ok(Prepared { request, format, plan, id, vintage, synthetic, source })
 }
