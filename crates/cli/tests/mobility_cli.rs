@@ -244,3 +244,88 @@ fn parameters_out_of_range_exit_2() {
         assert!(err.contains(expected), "{args:?}: {err}");
     }
 }
+
+/// A three-junction network imported into the store: junction 0 at Lille's centroid, 1 at
+/// Roubaix's, 2 halfway. Lille -> Roubaix: fastest via 2 (8 + 9 km, 850 s; the direct 12 km
+/// road takes 2,000 s); Roubaix -> Lille: the direct 15 km road (600 s).
+fn store_with_network() -> (tempfile::TempDir, PathBuf, Value) {
+    let (dir, store) = store_with_fixture();
+    let lines = json(&store, &["flows", "lines", "com:59512", "--secret-below", "0"]);
+    let line = lines.as_array().unwrap().iter().find(|l| l["origin"] == "59350").unwrap().clone();
+    let (lille, roubaix) = (&line["from"], &line["to"]);
+    let (lo, la) = (lille[0].as_f64().unwrap(), lille[1].as_f64().unwrap());
+    let (ro, ra) = (roubaix[0].as_f64().unwrap(), roubaix[1].as_f64().unwrap());
+    let nodes = dir.path().join("nodes.csv");
+    let edges = dir.path().join("edges.csv");
+    std::fs::write(&nodes, format!("lon,lat\n{lo},{la}\n{ro},{ra}\n{},{}\n", (lo + ro) / 2.0, (la + ra) / 2.0))
+        .unwrap();
+    std::fs::write(
+        &edges,
+        "from,to,time_ms,length_dm\n0,2,400000,80000\n2,1,450000,90000\n1,2,450000,90000\n2,0,400000,80000\n\
+         0,1,2000000,120000\n1,0,600000,150000\n",
+    )
+    .unwrap();
+    let (code, out, err) = echelle(
+        &store,
+        &[
+            "network",
+            "import",
+            "--nodes",
+            nodes.to_str().unwrap(),
+            "--edges",
+            edges.to_str().unwrap(),
+            "--name",
+            "tiny",
+            "--synthetic",
+            "--no-hierarchy",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    (dir, store, lines)
+}
+
+#[test]
+fn road_network_distances_where_given_straight_line_elsewhere() {
+    let (_dir, store, straight_lines) = store_with_network();
+    let km = |ls: &Value, o: &str| ls.as_array().unwrap().iter().find(|l| l["origin"] == o).unwrap()["km"].clone();
+    let lines = json(&store, &["flows", "lines", "com:59512", "--secret-below", "0", "--network", "tiny"]);
+    assert!(close(&km(&lines, "59350"), 17.0), "{lines}");
+    assert!(close(&km(&lines, "59512"), 15.0), "{lines}");
+    assert!(lines.as_array().unwrap().iter().all(|l| l["method"] == "road"), "{lines}");
+    // Distances of the MEL's residents: only Lille <-> Roubaix change (40 workers there, 60 back).
+    let before = json(&store, &["flows", "distances", "per:mel"]);
+    let after = json(&store, &["flows", "distances", "per:mel", "--network", "tiny"]);
+    let (s_there, s_back) =
+        (km(&straight_lines, "59350").as_f64().unwrap(), km(&straight_lines, "59512").as_f64().unwrap());
+    let expected = before["km_per_day"].as_f64().unwrap() + 2.0 * (40.0 * (17.0 - s_there) + 60.0 * (15.0 - s_back));
+    assert!(close(&after["km_per_day"], expected), "{} vs {expected}", after["km_per_day"]);
+    assert_eq!(after["network"], "tiny");
+    let by: Vec<(String, u64, f64)> = after["by_method"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (m["label"].as_str().unwrap().to_string(), m["flows"].as_u64().unwrap(), m["workers"].as_f64().unwrap())
+        })
+        .collect();
+    // Tourcoing -> Lille (30) is off the 3-junction network: straight line, labelled so.
+    assert_eq!(
+        by,
+        vec![
+            ("road network \"tiny\"".to_string(), 2, 100.0),
+            ("straight line × 1.3".to_string(), 1, 30.0),
+            ("inside a commune, 1 km".to_string(), 2, 120.0),
+        ]
+    );
+    assert!(before["by_method"].as_array().unwrap().iter().all(|m| m["method"] != "road"));
+    let (code, out, err) = echelle(&store, &["flows", "distances", "per:mel", "--network", "tiny"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("method: road network \"tiny\"") && out.contains("method: straight line × 1.3"), "{out}");
+    // The other outputs built on distances say so too.
+    let x = json(&store, &["telework", "show", "per:mel", "--no-incomes", "--network", "tiny"]);
+    assert!(x[0]["method"].as_str().unwrap().contains("road network \"tiny\""), "{x}");
+    // An unknown network is the user's error.
+    let (code, _, err) = echelle(&store, &["flows", "distances", "per:mel", "--network", "nope"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no network 'nope'") && err.contains("tiny"), "{err}");
+}

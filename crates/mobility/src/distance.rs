@@ -3,8 +3,10 @@
 //! The distance of a flow is the straight line between the centroids of the two
 //! communes' shapes (the reference pack's contours, as the synthetic generator uses
 //! them) times a detour factor given as a parameter and stated in every output; a
-//! flow inside one commune gets a fixed distance (a parameter). Road distances from
-//! the access engine are not wired in yet: every output says "straight line".
+//! flow inside one commune gets a fixed distance (a parameter). When a road network
+//! of the access engine is given ([`Positions::with_roads`], see [`crate::road`]),
+//! flows between two communes on that network take its road distance instead, and
+//! every output says which method each flow used and how many workers each covers.
 //! The pack has shapes for the Hauts-de-France only: flows from or to communes
 //! without a position, or abroad, have no distance and are counted apart.
 
@@ -15,22 +17,49 @@ use crate::MobilityError;
 use crate::error::check_range;
 use crate::flows::{CAR, Flows, MODES, NO_TRANSPORT, NONE, PUBLIC_TRANSPORT, Provenance, TWO_WHEELER, workers};
 use crate::matrix::{Secrecy, inside, member_mask};
+use crate::road::RoadDistances;
 
-/// Positions (longitude, latitude) of the communes, by referential index.
+/// Positions (longitude, latitude) of the communes, by referential index, and the
+/// road distances between them when a network was given.
 #[derive(Debug, Clone)]
-pub struct Positions(pub Vec<Option<(f64, f64)>>);
+pub struct Positions {
+    pub points: Vec<Option<(f64, f64)>>,
+    pub roads: Option<RoadDistances>,
+}
 
 impl Positions {
+    /// Positions without road distances.
+    pub fn new(points: Vec<Option<(f64, f64)>>) -> Positions {
+        Positions { points, roads: None }
+    }
+
     /// The centroids of the pack's commune shapes.
     pub fn from_store(store: &echelle_store::Store, r: &Referential) -> Result<Positions, MobilityError> {
         let centroids = echelle_import::synth::positions::centroids(&store.pack_dir()?)
             .map_err(|e| MobilityError::Usage(e.to_string()))?;
-        Ok(Positions(r.communes().iter().map(|c| centroids.get(&c.code).copied()).collect()))
+        Ok(Positions::new(r.communes().iter().map(|c| centroids.get(&c.code).copied()).collect()))
     }
 
-    fn get(&self, c: u32) -> Option<(f64, f64)> {
-        if c == NONE { None } else { self.0.get(c as usize).copied().flatten() }
+    /// The same positions, with road distances used wherever they have one.
+    pub fn with_roads(self, roads: RoadDistances) -> Positions {
+        Positions { roads: Some(roads), ..self }
     }
+
+    pub(crate) fn get(&self, c: u32) -> Option<(f64, f64)> {
+        if c == NONE { None } else { self.points.get(c as usize).copied().flatten() }
+    }
+}
+
+/// How the distance of one flow was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// Road network of the access engine.
+    Road,
+    /// Straight line × detour factor.
+    StraightLine,
+    /// Fixed distance of a trip inside one commune.
+    IntraCommune,
 }
 
 /// Emission factors in kgCO2e per passenger-km (ADEME Base Carbone via Impact CO2,
@@ -91,12 +120,48 @@ impl DistanceParams {
         check_range("rail share", self.rail_share, 0.0, 1.0, false, "a share between 0 and 1")
     }
 
-    /// One-way distance of a flow, km.
+    /// One-way distance of a flow, km: the road distance when `pos` has one for the
+    /// pair, else the straight line × detour.
     pub fn km(&self, pos: &Positions, o: u32, d: u32) -> Option<f64> {
+        self.km_how(pos, o, d).map(|(km, _)| km)
+    }
+
+    /// [`DistanceParams::km`] and the method used.
+    pub fn km_how(&self, pos: &Positions, o: u32, d: u32) -> Option<(f64, Method)> {
         if o == d && o != NONE {
-            return Some(self.intra_km);
+            return Some((self.intra_km, Method::IntraCommune));
         }
-        Some(echelle_import::synth::positions::distance_km(pos.get(o)?, pos.get(d)?) * self.detour)
+        if let Some(road) = pos.roads.as_ref().and_then(|r| r.get(o, d)) {
+            return Some((road.km, Method::Road));
+        }
+        Some((
+            echelle_import::synth::positions::distance_km(pos.get(o)?, pos.get(d)?) * self.detour,
+            Method::StraightLine,
+        ))
+    }
+
+    /// The label of a method in outputs, e.g. `road network "hdf"` or `straight line × 1.3`.
+    pub fn label(&self, pos: &Positions, m: Method) -> String {
+        match (m, &pos.roads) {
+            (Method::Road, Some(r)) => format!("road network \"{}\"", r.network),
+            (Method::Road, None) => "road network".to_string(),
+            (Method::StraightLine, _) => format!("straight line × {}", self.detour),
+            (Method::IntraCommune, _) => format!("inside a commune, {} km", self.intra_km),
+        }
+    }
+
+    /// How distances were made, with the road network of `pos` if any.
+    pub fn method_on(&self, pos: &Positions) -> String {
+        match &pos.roads {
+            None => self.method(),
+            Some(r) => format!(
+                "road network \"{}\" (length of the fastest route between the junctions nearest to the two communes' \
+                 centroids, plus both centroid-to-junction distances; centroids farther than {} m from the network, \
+                 unreached pairs and origins beyond the cap of {} searches: straight line between commune centroids × \
+                 detour factor {}); {} km inside a commune; {} commuting days a year",
+                r.network, r.max_snap_m, r.origins_searched, self.detour, self.intra_km, self.working_days
+            ),
+        }
     }
 
     /// kgCO2e per person-km of a mode; `None` when the mode is unknown.
@@ -142,12 +207,27 @@ pub struct ModeKm {
     pub co2_t_per_year: Option<f64>,
 }
 
+/// The flows and workers whose distance was made one way.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MethodCount {
+    pub method: Method,
+    /// E.g. `road network "hdf"`, `straight line × 1.3`.
+    pub label: String,
+    /// Commune-to-commune pairs (all modes together).
+    pub flows: usize,
+    pub workers: f64,
+}
+
 /// Distances of the commuters living in a territory (or of every flow).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DistanceReport {
     pub territory: Option<String>,
     pub name: Option<String>,
     pub method: String,
+    /// The road network used where it gives a distance, if any.
+    pub network: Option<String>,
+    /// Flows and workers by method (only the methods used).
+    pub by_method: Vec<MethodCount>,
     pub params: DistanceParams,
     pub workers: f64,
     /// Workers whose flow has no distance (abroad, or a commune without a position).
@@ -180,6 +260,8 @@ pub fn distances(
     let mut bins = vec![0i128; BINS.len() + 1];
     let mut mode_w = vec![0i128; MODES.len()];
     let mut mode_km = vec![0f64; MODES.len()];
+    let mut methods: std::collections::BTreeMap<Method, (std::collections::HashSet<(u32, u32)>, i128)> =
+        std::collections::BTreeMap::new();
     for f in &flows.flows {
         if let Some(m) = &mask
             && !inside(m, f.origin)
@@ -187,10 +269,13 @@ pub fn distances(
             continue;
         }
         all += f.weight;
-        let Some(km) = p.km(pos, f.origin, f.dest) else {
+        let Some((km, how)) = p.km_how(pos, f.origin, f.dest) else {
             without += f.weight;
             continue;
         };
+        let m = methods.entry(how).or_default();
+        m.0.insert((f.origin, f.dest));
+        m.1 += f.weight;
         let b = BINS.iter().position(|&up| km < up).unwrap_or(BINS.len());
         bins[b] += f.weight;
         mode_w[f.mode as usize] += f.weight;
@@ -231,7 +316,17 @@ pub fn distances(
     Ok(DistanceReport {
         territory: t.map(|t| t.to_string()),
         name: t.and_then(|t| r.name(t)).map(str::to_string),
-        method: p.method(),
+        method: p.method_on(pos),
+        network: pos.roads.as_ref().map(|r| r.network.clone()),
+        by_method: methods
+            .into_iter()
+            .map(|(m, (pairs, w))| MethodCount {
+                method: m,
+                label: p.label(pos, m),
+                flows: pairs.len(),
+                workers: workers(w),
+            })
+            .collect(),
         params: *p,
         workers: workers(all),
         workers_without_distance: workers(without),
@@ -254,8 +349,10 @@ pub struct FlowLine {
     /// Workers; `None` when secret.
     pub workers: Option<f64>,
     pub secret: bool,
-    /// One-way distance, km (straight line × detour).
+    /// One-way distance, km.
     pub km: Option<f64>,
+    /// How `km` was made (`None` without a distance).
+    pub method: Option<Method>,
     /// Origin and destination positions (lon, lat), for maps.
     pub from: Option<(f64, f64)>,
     pub to: Option<(f64, f64)>,
@@ -286,6 +383,7 @@ pub fn flow_lines(
     Ok(v.into_iter()
         .map(|((o, d), w)| {
             let shown = secrecy.shown(w);
+            let how = p.km_how(pos, o, d);
             FlowLine {
                 origin: c[o as usize].code.clone(),
                 origin_name: c[o as usize].name.clone(),
@@ -293,7 +391,8 @@ pub fn flow_lines(
                 dest_name: (d != NONE).then(|| c[d as usize].name.clone()),
                 workers: shown,
                 secret: shown.is_none(),
-                km: p.km(pos, o, d),
+                km: how.map(|h| h.0),
+                method: how.map(|h| h.1),
                 from: pos.get(o),
                 to: pos.get(d),
             }

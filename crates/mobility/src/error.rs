@@ -13,6 +13,9 @@ pub enum MobilityError {
     Referential(#[from] echelle_referential::Error),
     #[error("{path}: {message}")]
     Parquet { path: String, message: String },
+    /// A stored road network that cannot be read (damaged file, disk error).
+    #[error("road network: {0}")]
+    Network(String),
 }
 
 impl MobilityError {
@@ -21,7 +24,7 @@ impl MobilityError {
         match self {
             MobilityError::Parameter { .. } | MobilityError::Usage(_) | MobilityError::Referential(_) => true,
             MobilityError::Store(e) => e.is_user_error(),
-            MobilityError::Parquet { .. } => false,
+            MobilityError::Parquet { .. } | MobilityError::Network(_) => false,
         }
     }
 }

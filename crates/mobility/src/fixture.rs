@@ -121,7 +121,7 @@ pub fn positions(r: &Referential) -> crate::distance::Positions {
     for (k, (code, ..)) in COMMUNES.iter().enumerate() {
         v[r.commune_index(code).unwrap() as usize] = Some((3.0, 50.0 + 0.1 * k as f64));
     }
-    crate::distance::Positions(v)
+    crate::distance::Positions::new(v)
 }
 
 /// Straight-line km of one step between neighbours in [`positions`].

@@ -7,7 +7,7 @@
 //!           ├─> matrix between any zones (layer, perimeters, rest of a frame), secrecy applied
 //!           ├─> summary of a territory (balances, rates, main destinations and origins)
 //!           ├─> inflows into a territory from another (METHODS.md §1, the MEL question)
-//!           ├─> distances (straight line × detour factor), km per day, CO2 per year
+//!           ├─> distances (road network of the access engine where given, else straight line × detour), km per day, CO2 per year
 //!           ├─> vulnerability: fuel spending of car commuting vs household income (Filosofi)
 //!           └─> telework scenarios: km, CO2, money and vulnerable households avoided
 //! ```
@@ -40,6 +40,7 @@ pub mod distance;
 mod error;
 pub mod flows;
 pub mod matrix;
+pub mod road;
 pub mod telework;
 pub mod vulnerability;
 pub mod zones;

@@ -160,7 +160,7 @@ pub fn telework(
             "teleworkable share by CS1 (72/48/36/33/3/2 %, METHODS.md §5) × take-up {} × {} day(s) out of 5; {}{}",
             p.take_up,
             p.days,
-            d.method(),
+            d.method_on(pos),
             if p.rebound { "; ADEME rebound: 31 % of km and CO2 avoided eaten" } else { "; no rebound" }
         ),
         flows: flows.provenance.clone(),

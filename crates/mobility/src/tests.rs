@@ -512,3 +512,89 @@ fn many_territories_in_one_pass_add_up() {
     let s = price_scenarios(&f, &incomes, &r, &pos, &list, &p, 0.3).unwrap();
     assert!((s[2].scenario.vulnerable_households - 80.0 * 0.317_296_745).abs() < 1e-4);
 }
+
+/// A hand-made road network on the fixture's positions: junction 0 at Lille (k = 0),
+/// junction 1 at Roubaix (k = 1), junction 2 between them. Lille -> Roubaix: fastest via
+/// junction 2 (8 + 9 km, 400 + 450 s) rather than the direct 12 km road (2,000 s);
+/// Roubaix -> Lille: the direct 15 km road (600 s) beats 9 + 8 km (850 s).
+fn tiny_network() -> echelle_access::Graph {
+    use echelle_access::Edge;
+    let e = |from, to, time_ms, length_dm| Edge { from, to, time_ms, length_dm };
+    echelle_access::Graph::from_edges(
+        vec![3.0, 3.0, 3.05],
+        vec![50.0, 50.1, 50.05],
+        vec![10, 11, 12],
+        vec![
+            e(0, 2, 400_000, 80_000),
+            e(2, 1, 450_000, 90_000),
+            e(1, 2, 450_000, 90_000),
+            e(2, 0, 400_000, 80_000),
+            e(0, 1, 2_000_000, 120_000),
+            e(1, 0, 600_000, 150_000),
+        ],
+    )
+    .unwrap()
+}
+
+#[test]
+fn road_distances_are_used_where_the_network_has_them_and_the_fallback_is_labelled() {
+    use crate::distance::{DistanceParams, Method, distances, flow_lines};
+    use crate::road::RoadDistances;
+    let r = fixture::referential();
+    let f = fixture::flows(&r);
+    let g = tiny_network();
+    let calls = std::cell::Cell::new(0);
+    let roads = RoadDistances::compute(&g, "tiny", &f, &fixture::positions(&r), 2000.0, 100, &|_, _| {
+        calls.set(calls.get() + 1)
+    })
+    .unwrap();
+    assert!(calls.get() >= 1);
+    // Of the 12 communes in flows between two communes, only Lille and Roubaix are within 2 km of a junction.
+    assert_eq!((roads.communes_snapped, roads.communes_too_far), (2, 10));
+    assert_eq!((roads.origins_searched, roads.origins_capped), (2, 0));
+    let (lille, roubaix) = (r.commune_index("59350").unwrap(), r.commune_index("59512").unwrap());
+    let there = roads.get(lille, roubaix).unwrap();
+    assert!(close(there.km, 17.0) && close(there.minutes, 850.0 / 60.0), "{there:?}");
+    assert!(close(roads.get(roubaix, lille).unwrap().km, 15.0));
+    let pos = fixture::positions(&r).with_roads(roads);
+    let p = DistanceParams::default();
+    let d = distances(&f, &r, &pos, Some(&t("per:mel")), &p).unwrap();
+    let u = fixture::STEP_KM * 1.3;
+    // Round trips: 2 × (Lille 100 × 1 + Lille->Roubaix 40 × 17 + Roubaix->Lille 60 × 15
+    //   + Tourcoing->Lille 30 × 2u (Tourcoing is 11 km from any junction) + Villeneuve 20 × 1)
+    assert!(close(d.km_per_day, 2.0 * (100.0 + 680.0 + 900.0 + 60.0 * u + 20.0)), "{}", d.km_per_day);
+    assert_eq!(d.network.as_deref(), Some("tiny"));
+    let by: Vec<(Method, &str, usize, f64)> =
+        d.by_method.iter().map(|m| (m.method, m.label.as_str(), m.flows, m.workers)).collect();
+    assert_eq!(
+        by,
+        vec![
+            (Method::Road, "road network \"tiny\"", 2, 100.0),
+            (Method::StraightLine, "straight line × 1.3", 1, 30.0),
+            (Method::IntraCommune, "inside a commune, 1 km", 2, 120.0),
+        ]
+    );
+    assert!(d.method.contains("road network \"tiny\"") && d.method.contains("1.3"), "{}", d.method);
+    // Flow lines say which method each flow used.
+    let lines =
+        flow_lines(&f, &r, &pos, &t("com:59512"), &p, Secrecy { threshold: 0.0, ..Secrecy::default() }).unwrap();
+    let got: Vec<(&str, Option<&str>, Option<Method>)> =
+        lines.iter().map(|l| (l.origin.as_str(), l.dest.as_deref(), l.method)).collect();
+    assert_eq!(got, vec![("59512", Some("59350"), Some(Method::Road)), ("59350", Some("59512"), Some(Method::Road))]);
+    assert!(close(lines[0].km.unwrap(), 15.0) && close(lines[1].km.unwrap(), 17.0));
+    // Capped at one search: the origin with more workers (Roubaix, 60) keeps its road distance,
+    // Lille -> Roubaix falls back to the straight line.
+    let capped = RoadDistances::compute(&g, "tiny", &f, &fixture::positions(&r), 2000.0, 1, &|_, _| ()).unwrap();
+    assert_eq!((capped.origins_searched, capped.origins_capped), (1, 1));
+    assert!(capped.get(lille, roubaix).is_none() && capped.get(roubaix, lille).is_some());
+    let pos = fixture::positions(&r).with_roads(capped);
+    let (km, how) = p.km_how(&pos, lille, roubaix).unwrap();
+    assert!(close(km, fixture::STEP_KM * 1.3) && how == Method::StraightLine, "{km} {how:?}");
+    // A cap of zero searches leaves every flow to the straight line; so does a snap limit of 1 m
+    // for Roubaix, whose junction is exactly at its position, but not for Tourcoing.
+    let none = RoadDistances::compute(&g, "tiny", &f, &fixture::positions(&r), 2000.0, 0, &|_, _| ()).unwrap();
+    assert!(none.pairs.is_empty() && none.origins_capped == 2);
+    let near = RoadDistances::compute(&g, "tiny", &f, &fixture::positions(&r), 1.0, 10, &|_, _| ()).unwrap();
+    assert_eq!((near.communes_snapped, near.pairs.len()), (2, 2));
+    assert!(RoadDistances::compute(&g, "tiny", &f, &fixture::positions(&r), -1.0, 10, &|_, _| ()).is_err());
+}

@@ -11,10 +11,12 @@ use anyhow::Result;
 use echelle_mobility::distance::{self, DistanceParams, Positions};
 use echelle_mobility::flows::{self, Flows};
 use echelle_mobility::matrix::{self, By, Secrecy};
+use echelle_mobility::road::RoadDistances;
 use echelle_mobility::telework::{self, TeleworkParams};
 use echelle_mobility::vulnerability::{self, FuelParams, Incomes, Vulnerability};
 use echelle_mobility::{MobilityError, Zones};
 use echelle_referential::{Layer, Referential};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
 use super::{UserError, open_store};
@@ -68,6 +70,19 @@ pub(crate) struct DistArgs {
     /// Share of public-transport km by regional train, the rest by bus (assumption).
     #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
     rail_share: f64,
+    /// Road network of the store (`echelle network build … --name NAME`): flows between
+    /// two communes on it take the length of the fastest route; the others keep the
+    /// straight line × detour (each output says which, and for how many workers).
+    #[arg(long)]
+    network: Option<String>,
+    /// With --network: a commune whose centroid is farther than this from any junction
+    /// is not on the network (m).
+    #[arg(long, default_value_t = 2000.0, allow_negative_numbers = true)]
+    max_snap_m: f64,
+    /// With --network: at most this many origin communes get a search (one each, those
+    /// with most workers first); the others keep the straight line.
+    #[arg(long, default_value_t = 5000)]
+    max_searches: usize,
 }
 
 impl DistArgs {
@@ -80,6 +95,25 @@ impl DistArgs {
             rail_share: self.rail_share,
             ..DistanceParams::default()
         }
+    }
+
+    /// The communes' positions, with road distances on the named network if any.
+    fn positions(&self, store: &echelle_store::Store, r: &Referential, flows: &Flows) -> Result<Positions> {
+        let pos = Positions::from_store(store, r).map_err(user)?;
+        let Some(name) = &self.network else { return Ok(pos) };
+        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("road distances on {msg}: [{bar:30}] {pos}/{len} origin communes")
+                .expect("valid template"),
+        );
+        bar.set_message(name.clone());
+        let roads = RoadDistances::from_store(store, name, flows, &pos, self.max_snap_m, self.max_searches, &|d, t| {
+            bar.set_length(t as u64);
+            bar.set_position(d as u64);
+        })
+        .map_err(user)?;
+        bar.finish_and_clear();
+        Ok(pos.with_roads(roads))
     }
 }
 
@@ -256,7 +290,7 @@ pub fn flows_cmd(store_root: &Path, args: FlowsArgs) -> Result<()> {
             let p = dist.params();
             p.validate().map_err(user)?;
             let f = load(&store, &r, &common)?;
-            let pos = Positions::from_store(&store, &r).map_err(user)?;
+            let pos = dist.positions(&store, &r, &f)?;
             let d = distance::distances(&f, &r, &pos, t.as_ref(), &p).map_err(user)?;
             match common.format {
                 Format::Json => json(&d),
@@ -264,6 +298,14 @@ pub fn flows_cmd(store_root: &Path, args: FlowsArgs) -> Result<()> {
                     println!("measure,value,unit");
                     println!("workers,{},actifs", d.workers);
                     println!("workers_without_distance,{},actifs", d.workers_without_distance);
+                    for m in &d.by_method {
+                        println!(
+                            "workers_{},{},actifs",
+                            serde_json::to_value(m.method)?.as_str().unwrap_or("?"),
+                            m.workers
+                        );
+                        println!("flows_{},{},flux", serde_json::to_value(m.method)?.as_str().unwrap_or("?"), m.flows);
+                    }
                     println!("mean_km,{},km", d.mean_km.map(|x| x.to_string()).unwrap_or_default());
                     println!("km_per_day,{},km", d.km_per_day);
                     println!("co2_per_year,{},tCO2e", d.co2_t_per_year.map(|x| x.to_string()).unwrap_or_default());
@@ -280,6 +322,14 @@ pub fn flows_cmd(store_root: &Path, args: FlowsArgs) -> Result<()> {
                         who.unwrap_or("tous les territoires".into())
                     );
                     println!("Méthode: {}", d.method);
+                    for m in &d.by_method {
+                        println!(
+                            "  method: {} — {} flux, {} actifs",
+                            m.label,
+                            french(m.flows as f64, 0),
+                            french(m.workers, 0)
+                        );
+                    }
                     println!(
                         "Actifs: {} (dont {} sans distance: étranger ou commune sans position)",
                         french(d.workers, 0),
@@ -324,29 +374,35 @@ pub fn flows_cmd(store_root: &Path, args: FlowsArgs) -> Result<()> {
             let t = r.resolve(&territory)?;
             let p = dist.params();
             let f = load(&store, &r, &common)?;
-            let pos = Positions::from_store(&store, &r).map_err(user)?;
+            let pos = dist.positions(&store, &r, &f)?;
             let mut lines = distance::flow_lines(&f, &r, &pos, &t, &p, common.secrecy()).map_err(user)?;
             lines.truncate(top);
             match common.format {
                 Format::Json => json(&lines),
                 Format::Csv => {
-                    println!("origin,dest,workers,secret,km");
+                    println!("origin,dest,workers,secret,km,method");
                     for l in &lines {
                         println!(
-                            "{},{},{},{},{}",
+                            "{},{},{},{},{},{}",
                             l.origin,
                             l.dest.as_deref().unwrap_or("abroad"),
                             l.workers.map(|x| x.to_string()).unwrap_or_else(|| "secret".into()),
                             l.secret,
-                            l.km.map(|x| x.to_string()).unwrap_or_default()
+                            l.km.map(|x| x.to_string()).unwrap_or_default(),
+                            l.method.map(|m| p.label(&pos, m)).unwrap_or_default()
                         );
                     }
                     Ok(())
                 }
                 Format::Table => {
-                    println!("Flux de et vers {} {} — {}", t, r.name(&t).unwrap_or(""), p.method());
-                    let mut rows =
-                        vec![vec!["origine".to_string(), "destination".into(), "actifs".into(), "km".into()]];
+                    println!("Flux de et vers {} {} — {}", t, r.name(&t).unwrap_or(""), p.method_on(&pos));
+                    let mut rows = vec![vec![
+                        "origine".to_string(),
+                        "destination".into(),
+                        "actifs".into(),
+                        "km".into(),
+                        "method".into(),
+                    ]];
                     for l in &lines {
                         rows.push(vec![
                             format!("{} {}", l.origin, l.origin_name),
@@ -356,6 +412,7 @@ pub fn flows_cmd(store_root: &Path, args: FlowsArgs) -> Result<()> {
                                 .unwrap_or("étranger ou inconnu".into()),
                             l.workers.map(|x| french(x, 0)).unwrap_or("secret".into()),
                             l.km.map(|x| french(x, 1)).unwrap_or("n/d".into()),
+                            l.method.map(|m| p.label(&pos, m)).unwrap_or_default(),
                         ]);
                     }
                     print!("{}", align(&rows));
@@ -668,7 +725,7 @@ pub fn vulnerability_cmd(store_root: &Path, args: VulnerabilityArgs) -> Result<(
     p.validate().map_err(user)?;
     let f = load(&store, &r, common)?;
     let incomes = Incomes::load(&store, &r, fuel.incomes.as_deref()).map_err(user)?;
-    let pos = Positions::from_store(&store, &r).map_err(user)?;
+    let pos = fuel.dist.positions(&store, &r, &f)?;
     match change {
         None => {
             let out: Vec<Vulnerability> =
@@ -871,7 +928,7 @@ pub fn telework_cmd(store_root: &Path, args: TeleworkArgs) -> Result<()> {
     let f = load(&store, &r, common)?;
     let incomes =
         if no_incomes { None } else { Some(Incomes::load(&store, &r, fuel.incomes.as_deref()).map_err(user)?) };
-    let pos = Positions::from_store(&store, &r).map_err(user)?;
+    let pos = fuel.dist.positions(&store, &r, &f)?;
     let out = telework::compare(&f, incomes.as_ref(), &r, &pos, &t, &scenarios).map_err(user)?;
     match common.format {
         Format::Json => json(&out),
