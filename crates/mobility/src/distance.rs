@@ -157,9 +157,9 @@ impl DistanceParams {
             Some(r) => format!(
                 "road network \"{}\" (length of the fastest route between the junctions nearest to the two communes' \
                  centroids, plus both centroid-to-junction distances; centroids farther than {} m from the network, \
-                 unreached pairs and origins beyond the cap of {} searches: straight line between commune centroids × \
-                 detour factor {}); {} km inside a commune; {} commuting days a year",
-                r.network, r.max_snap_m, r.origins_searched, self.detour, self.intra_km, self.working_days
+                 unreached pairs and origins beyond the cap of {} searches ({} left out): straight line between \
+                 commune centroids × detour factor {}); {} km inside a commune; {} commuting days a year",
+                r.network, r.max_snap_m, r.max_origins, r.origins_capped, self.detour, self.intra_km, self.working_days
             ),
         }
     }

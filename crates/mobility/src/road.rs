@@ -40,6 +40,8 @@ pub struct RoadDistances {
     /// Communes with a position that were snapped / too far from any junction.
     pub communes_snapped: usize,
     pub communes_too_far: usize,
+    /// The cap on searches (one per origin commune).
+    pub max_origins: usize,
     /// Origin communes searched, and those left to the straight line by the cap.
     pub origins_searched: usize,
     pub origins_capped: usize,
@@ -154,6 +156,7 @@ impl RoadDistances {
             max_snap_m,
             communes_snapped: snapped,
             communes_too_far: too_far,
+            max_origins,
             origins_searched: total,
             origins_capped: capped,
             pairs,

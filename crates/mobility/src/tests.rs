@@ -574,7 +574,13 @@ fn road_distances_are_used_where_the_network_has_them_and_the_fallback_is_labell
             (Method::IntraCommune, "inside a commune, 1 km", 2, 120.0),
         ]
     );
-    assert!(d.method.contains("road network \"tiny\"") && d.method.contains("1.3"), "{}", d.method);
+    assert!(
+        d.method.contains("road network \"tiny\"")
+            && d.method.contains("1.3")
+            && d.method.contains("cap of 100 searches (0 left out)"),
+        "{}",
+        d.method
+    );
     // Flow lines say which method each flow used.
     let lines =
         flow_lines(&f, &r, &pos, &t("com:59512"), &p, Secrecy { threshold: 0.0, ..Secrecy::default() }).unwrap();

@@ -14,13 +14,28 @@ use echelle_mobility::matrix::{self, By, Secrecy};
 use echelle_mobility::road::RoadDistances;
 use echelle_mobility::telework::{self, TeleworkParams};
 use echelle_mobility::vulnerability::{self, FuelParams, Incomes, Vulnerability};
-use echelle_mobility::{MobilityError, Zones};
+use echelle_mobility::{Flow, MobilityError, Zones};
 use echelle_referential::{Layer, Referential};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
 use super::{UserError, open_store};
 use crate::output::{Format, align, french};
+
+/// The communes of any of `ts`, as a mask over the referential's communes.
+fn mask_of(r: &Referential, ts: &[echelle_referential::TerritoryRef]) -> Result<Vec<bool>> {
+    let mut mask = vec![false; r.communes().len()];
+    for t in ts {
+        for &c in r.members(t)?.iter() {
+            mask[c as usize] = true;
+        }
+    }
+    Ok(mask)
+}
+
+fn is_in(mask: &[bool], c: u32) -> bool {
+    mask.get(c as usize).copied().unwrap_or(false)
+}
 
 /// Mobility errors that come from what the user typed exit with status 2.
 fn user(e: MobilityError) -> anyhow::Error {
@@ -97,10 +112,20 @@ impl DistArgs {
         }
     }
 
-    /// The communes' positions, with road distances on the named network if any.
-    fn positions(&self, store: &echelle_store::Store, r: &Referential, flows: &Flows) -> Result<Positions> {
+    /// The communes' positions, with road distances on the named network if any, for
+    /// the flows that `keep` retains (one search per origin commune of those).
+    fn positions(
+        &self,
+        store: &echelle_store::Store,
+        r: &Referential,
+        flows: &Flows,
+        keep: impl Fn(&Flow) -> bool,
+    ) -> Result<Positions> {
         let pos = Positions::from_store(store, r).map_err(user)?;
         let Some(name) = &self.network else { return Ok(pos) };
+        let mut some = flows.clone();
+        some.flows.retain(|f| keep(f));
+        let flows = &some;
         let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
         bar.set_style(
             ProgressStyle::with_template("road distances on {msg}: [{bar:30}] {pos}/{len} origin communes")
@@ -290,7 +315,8 @@ pub fn flows_cmd(store_root: &Path, args: FlowsArgs) -> Result<()> {
             let p = dist.params();
             p.validate().map_err(user)?;
             let f = load(&store, &r, &common)?;
-            let pos = dist.positions(&store, &r, &f)?;
+            let mask = t.as_ref().map(|t| mask_of(&r, std::slice::from_ref(t))).transpose()?;
+            let pos = dist.positions(&store, &r, &f, |x| mask.as_ref().is_none_or(|m| is_in(m, x.origin)))?;
             let d = distance::distances(&f, &r, &pos, t.as_ref(), &p).map_err(user)?;
             match common.format {
                 Format::Json => json(&d),
@@ -374,7 +400,8 @@ pub fn flows_cmd(store_root: &Path, args: FlowsArgs) -> Result<()> {
             let t = r.resolve(&territory)?;
             let p = dist.params();
             let f = load(&store, &r, &common)?;
-            let pos = dist.positions(&store, &r, &f)?;
+            let mask = mask_of(&r, std::slice::from_ref(&t))?;
+            let pos = dist.positions(&store, &r, &f, |x| is_in(&mask, x.origin) || is_in(&mask, x.dest))?;
             let mut lines = distance::flow_lines(&f, &r, &pos, &t, &p, common.secrecy()).map_err(user)?;
             lines.truncate(top);
             match common.format {
@@ -725,7 +752,8 @@ pub fn vulnerability_cmd(store_root: &Path, args: VulnerabilityArgs) -> Result<(
     p.validate().map_err(user)?;
     let f = load(&store, &r, common)?;
     let incomes = Incomes::load(&store, &r, fuel.incomes.as_deref()).map_err(user)?;
-    let pos = fuel.dist.positions(&store, &r, &f)?;
+    let mask = mask_of(&r, &list)?;
+    let pos = fuel.dist.positions(&store, &r, &f, |x| is_in(&mask, x.origin))?;
     match change {
         None => {
             let out: Vec<Vulnerability> =
@@ -928,7 +956,8 @@ pub fn telework_cmd(store_root: &Path, args: TeleworkArgs) -> Result<()> {
     let f = load(&store, &r, common)?;
     let incomes =
         if no_incomes { None } else { Some(Incomes::load(&store, &r, fuel.incomes.as_deref()).map_err(user)?) };
-    let pos = fuel.dist.positions(&store, &r, &f)?;
+    let mask = mask_of(&r, std::slice::from_ref(&t))?;
+    let pos = fuel.dist.positions(&store, &r, &f, |x| is_in(&mask, x.origin))?;
     let out = telework::compare(&f, incomes.as_ref(), &r, &pos, &t, &scenarios).map_err(user)?;
     match common.format {
         Format::Json => json(&out),
