@@ -324,6 +324,15 @@ fn road_network_distances_where_given_straight_line_elsewhere() {
     // The other outputs built on distances say so too.
     let x = json(&store, &["telework", "show", "per:mel", "--no-incomes", "--network", "tiny"]);
     assert!(x[0]["method"].as_str().unwrap().contains("road network \"tiny\""), "{x}");
+    // CSV: one column per field, the method by its machine name.
+    let (code, out, err) = echelle(
+        &store,
+        &["flows", "lines", "com:59512", "--secret-below", "0", "--network", "tiny", "--format", "csv"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let rows: Vec<&str> = out.lines().collect();
+    assert_eq!(rows[0], "origin,dest,workers,secret,km,method");
+    assert!(rows[1..].iter().all(|l| l.split(',').count() == 6 && l.ends_with(",road")), "{out}");
     // An unknown network is the user's error.
     let (code, _, err) = echelle(&store, &["flows", "distances", "per:mel", "--network", "nope"]);
     assert_eq!(code, 2, "{err}");

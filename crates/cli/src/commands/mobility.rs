@@ -37,6 +37,14 @@ fn is_in(mask: &[bool], c: u32) -> bool {
     mask.get(c as usize).copied().unwrap_or(false)
 }
 
+/// The machine name of a distance method (`road`, `straight_line`, `intra_commune`), for CSV.
+fn method_name(m: Option<distance::Method>) -> Result<String> {
+    Ok(match m {
+        Some(m) => serde_json::to_value(m)?.as_str().unwrap_or_default().to_string(),
+        None => String::new(),
+    })
+}
+
 /// Mobility errors that come from what the user typed exit with status 2.
 fn user(e: MobilityError) -> anyhow::Error {
     if e.is_user_error() { UserError(e.to_string()).into() } else { e.into() }
@@ -416,7 +424,7 @@ pub fn flows_cmd(store_root: &Path, args: FlowsArgs) -> Result<()> {
                             l.workers.map(|x| x.to_string()).unwrap_or_else(|| "secret".into()),
                             l.secret,
                             l.km.map(|x| x.to_string()).unwrap_or_default(),
-                            l.method.map(|m| p.label(&pos, m)).unwrap_or_default()
+                            method_name(l.method)?
                         );
                     }
                     Ok(())
