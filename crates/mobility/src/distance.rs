@@ -353,6 +353,8 @@ pub struct FlowLine {
     pub km: Option<f64>,
     /// How `km` was made (`None` without a distance).
     pub method: Option<Method>,
+    /// Time of the fastest route, minutes, when `km` is a road distance.
+    pub road_minutes: Option<f64>,
     /// Origin and destination positions (lon, lat), for maps.
     pub from: Option<(f64, f64)>,
     pub to: Option<(f64, f64)>,
@@ -393,6 +395,10 @@ pub fn flow_lines(
                 secret: shown.is_none(),
                 km: how.map(|h| h.0),
                 method: how.map(|h| h.1),
+                road_minutes: match how {
+                    Some((_, Method::Road)) => pos.roads.as_ref().and_then(|x| x.get(o, d)).map(|x| x.minutes),
+                    _ => None,
+                },
                 from: pos.get(o),
                 to: pos.get(d),
             }

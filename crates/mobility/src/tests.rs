@@ -588,6 +588,7 @@ fn road_distances_are_used_where_the_network_has_them_and_the_fallback_is_labell
         lines.iter().map(|l| (l.origin.as_str(), l.dest.as_deref(), l.method)).collect();
     assert_eq!(got, vec![("59512", Some("59350"), Some(Method::Road)), ("59350", Some("59512"), Some(Method::Road))]);
     assert!(close(lines[0].km.unwrap(), 15.0) && close(lines[1].km.unwrap(), 17.0));
+    assert!(close(lines[0].road_minutes.unwrap(), 10.0) && close(lines[1].road_minutes.unwrap(), 850.0 / 60.0));
     // Capped at one search: the origin with more workers (Roubaix, 60) keeps its road distance,
     // Lille -> Roubaix falls back to the straight line.
     let capped = RoadDistances::compute(&g, "tiny", &f, &fixture::positions(&r), 2000.0, 1, &|_, _| ()).unwrap();
