@@ -5,16 +5,9 @@ use std::sync::Arc;
 use datafusion::arrow::array::{Float64Array, Int64Array, RecordBatch, StringArray};
 use echelle_indicators::{Engine, IndicatorError, Target};
 use echelle_referential::{Layer, Referential, TerritoryRef};
+use echelle_store::testing::{copy_store, test_store};
 use echelle_store::{Dataset, DatasetLevel, Store, write_parquet_atomic};
 use proptest::prelude::*;
-
-fn test_store() -> std::path::PathBuf {
-    let root = std::env::var("ECHELLE_TEST_STORE")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../.cache/test-store").to_string());
-    let root = std::path::PathBuf::from(root);
-    assert!(root.join("catalog.sqlite").exists(), "no test store at {}: run scripts/test", root.display());
-    root
-}
 
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
@@ -157,19 +150,6 @@ fn weighted_means_aggregate_and_medians_are_refused_above_their_level() {
     let err =
         rt.block_on(engine.evaluate(&[target(&r, "epci:246200364")], &["median_income"])).unwrap_err().to_string();
     assert!(err.contains("cannot be aggregated") && err.contains("a median is not summable"), "{err}");
-}
-
-fn copy_store(from: &std::path::Path, to: &std::path::Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&dest).unwrap();
-            copy_store(&entry.path(), &dest);
-        } else if !entry.file_name().to_string_lossy().ends_with("-shm") {
-            std::fs::copy(entry.path(), dest).unwrap();
-        }
-    }
 }
 
 proptest! {

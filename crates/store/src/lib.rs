@@ -20,6 +20,7 @@ mod import;
 mod load;
 pub mod pack;
 mod table;
+pub mod testing;
 
 use std::path::{Path, PathBuf};
 

@@ -10,44 +10,14 @@ use std::path::{Path, PathBuf};
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::Decimal128Type;
 use echelle_store::Store;
-
-/// The built test store (`ECHELLE_TEST_STORE`, set by scripts/test), else the
-/// workspace's `.cache/test-store`.
-pub fn source_store() -> PathBuf {
-    let p = std::env::var_os("ECHELLE_TEST_STORE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/test-store"));
-    assert!(
-        p.join("catalog.sqlite").is_file(),
-        "no test store at {}: run scripts/test (or scripts/setup)",
-        p.display()
-    );
-    p
-}
+use echelle_store::testing::{copy_store, test_store};
 
 /// A private copy of the test store, to write into.
 pub fn store_copy() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let dest = dir.path().join("store");
-    copy_dir(&source_store(), &dest);
+    copy_store(&test_store(), &dest);
     (dir, dest)
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let name = e.file_name();
-        let n = name.to_string_lossy();
-        if n.ends_with("-wal") || n.ends_with("-shm") || n == ".import.lock" {
-            continue;
-        }
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &to.join(&name));
-        } else {
-            std::fs::copy(e.path(), to.join(&name)).unwrap();
-        }
-    }
 }
 
 pub fn fixture(rel: &str) -> PathBuf {
