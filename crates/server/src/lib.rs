@@ -10,6 +10,7 @@
 //! is at fault; the engine is swapped whole when a perimeter is added, so readers
 //! never see half an update.
 
+pub mod access;
 mod api;
 mod error;
 pub mod export;
@@ -44,6 +45,8 @@ pub struct ServeConfig {
     /// The built web application (`web/dist`); `None` serves the API alone.
     pub web: Option<PathBuf>,
     pub request_timeout: Duration,
+    /// Facility point files offered by the access view: (name, path).
+    pub facilities: Vec<(String, PathBuf)>,
 }
 
 /// The router: API under `/api`, health probes, the web application at `/`.
@@ -72,6 +75,9 @@ pub fn app(state: AppState, web: Option<PathBuf>, timeout: Duration) -> Router {
         .route("/flows/distances/{key}", get(flows::distances))
         .route("/flows/vulnerability/{key}", get(flows::vulnerability_of))
         .route("/flows/telework/{key}", get(flows::telework_of))
+        .route("/access/facilities", get(access::facility_sets))
+        .route("/access/times", get(access::times))
+        .route("/access/diagnose/{key}", get(access::diagnose))
         .route("/openapi.json", get(openapi::document))
         .fallback(api::not_found);
     let mut router = Router::new()
@@ -94,6 +100,9 @@ pub fn app(state: AppState, web: Option<PathBuf>, timeout: Duration) -> Router {
 
 /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
 pub async fn serve(config: ServeConfig) -> Result<(), ApiError> {
+    for (name, path) in &config.facilities {
+        access::register_facilities(name, path.clone()).map_err(ApiError::BadRequest)?;
+    }
     let state = AppState::open(&config.store).await?;
     let warm = state.clone();
     tokio::spawn(async move {

@@ -18,6 +18,10 @@ pub struct Args {
     /// Seconds after which a request is answered 408.
     #[arg(long, default_value_t = 30)]
     timeout: u64,
+    /// A facility point file (GeoJSON or CSV) offered by the access view, as NAME=PATH
+    /// (repeatable), e.g. france-services=../shared/data/france-services-2021.geojson.
+    #[arg(long, value_name = "NAME=PATH")]
+    facilities: Vec<String>,
 }
 
 pub fn run(store: &Path, a: Args) -> Result<()> {
@@ -26,11 +30,22 @@ pub fn run(store: &Path, a: Args) -> Result<()> {
     {
         return Err(UserError(format!("{}: no index.html (build the web application first)", web.display())).into());
     }
+    let mut facilities = Vec::new();
+    for f in &a.facilities {
+        let Some((name, path)) = f.split_once('=') else {
+            return Err(UserError(format!("--facilities {f}: expected NAME=PATH")).into());
+        };
+        if !Path::new(path).is_file() {
+            return Err(UserError(format!("--facilities {name}: no file {path}")).into());
+        }
+        facilities.push((name.to_string(), PathBuf::from(path)));
+    }
     let config = ServeConfig {
         store: store.to_path_buf(),
         addr: a.addr,
         web: a.web,
         request_timeout: Duration::from_secs(a.timeout),
+        facilities,
     };
     runtime()?.block_on(echelle_server::serve(config))?;
     Ok(())

@@ -1,0 +1,215 @@
+//! The access endpoints (/api/access/…) on the test store with the real France
+//! services file of 2021 (ANCT) as facility set: the minutes per commune and the
+//! diagnostics equal what echelle-access computes directly on the same inputs; bad
+//! requests are 4xx JSON errors, never 5xx.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use echelle_access::access::{self, Query};
+use echelle_access::diagnostics::{self, Weighted};
+use echelle_access::origins;
+use echelle_access::points::{Fields, read_points};
+use echelle_access::straight::StraightLine;
+use echelle_server::{AppState, app};
+use echelle_store::Store;
+use serde_json::Value;
+use tower::ServiceExt;
+
+fn test_store() -> PathBuf {
+    let root = std::env::var("ECHELLE_TEST_STORE")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../.cache/test-store").to_string());
+    let root = PathBuf::from(root);
+    assert!(root.join("catalog.sqlite").exists(), "no test store at {}: run scripts/test", root.display());
+    root
+}
+
+fn france_services() -> PathBuf {
+    let base = std::env::var_os("ECHELLE_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+    let p = base.join("data/france-services-2021.geojson");
+    assert!(p.is_file(), "no {}", p.display());
+    p
+}
+
+async fn router() -> axum::Router {
+    echelle_server::access::register_facilities("france-services", france_services()).unwrap();
+    app(AppState::open(&test_store()).await.unwrap(), None, Duration::from_secs(120))
+}
+
+async fn get(router: &axum::Router, uri: &str) -> (StatusCode, Value) {
+    let response = router.clone().oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 28).await.unwrap();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+async fn ok(router: &axum::Router, uri: &str) -> Value {
+    let (status, body) = get(router, uri).await;
+    assert_eq!(status, StatusCode::OK, "{uri}: {body}");
+    body
+}
+
+fn close(a: &Value, b: f64) -> bool {
+    a.as_f64().is_some_and(|a| (a - b).abs() <= 1e-9 * b.abs().max(1.0))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn times_and_diagnostics_equal_the_library() {
+    let router = router().await;
+    let sets = ok(&router, "/api/access/facilities").await;
+    let fs = sets["facilities"].as_array().unwrap();
+    assert_eq!(fs.len(), 1);
+    assert_eq!(fs[0]["name"], "france-services");
+    assert_eq!(fs[0]["vintage"], "2021");
+
+    // The library, called directly on the same inputs.
+    let store = Store::open(test_store()).unwrap();
+    let r = store.referential().unwrap();
+    let (centroids, _) = origins::commune_centroids(&store, &r).unwrap();
+    let (mut points, _) = read_points(&france_services(), &Fields::default()).unwrap();
+    assert_eq!(fs[0]["count"], points.len());
+    for p in &mut points {
+        p.kind = "france-services".into();
+    }
+    let model = StraightLine::new(1.5, 50.0).unwrap();
+    let run = access::straight_line(
+        model,
+        centroids,
+        access::by_type(points),
+        Query { k: 1, within_s: None, max_snap_m: 1000.0 },
+    );
+
+    let got =
+        ok(&router, "/api/access/times?facilities=france-services&layer=com&within=dep:62&detour=1.5&speed=50").await;
+    assert_eq!(got["method"], run.mode.as_str());
+    assert!(got["method"].as_str().unwrap().contains("STRAIGHT LINE × 1.5 at 50 km/h"));
+    assert_eq!(got["straight_line"], true);
+    assert_eq!(got["method_detail"]["detour"], 1.5);
+    assert_eq!(got["facilities"]["vintage"], "2021");
+    assert_eq!(got["unit"], "min");
+    let communes = got["communes"].as_array().unwrap();
+    let dep62: Vec<&str> = r
+        .members(&r.resolve("dep:62").unwrap())
+        .unwrap()
+        .iter()
+        .map(|&i| r.communes()[i as usize].code.as_str())
+        .collect();
+    assert!(communes.len() > 500, "{} communes", communes.len());
+    assert!(communes.iter().all(|c| dep62.contains(&c["code"].as_str().unwrap())));
+    assert_eq!(communes.len() + got["communes_left_out"].as_u64().unwrap() as usize, dep62.len());
+    let mut checked = 0;
+    for code in ["62041", "62119", "62193", "62160", "62765"] {
+        let Some(o) = run.origins.iter().position(|o| o.point.id == code) else { continue };
+        let c = communes.iter().find(|c| c["code"] == code).unwrap();
+        let reach = run.types[0].nearest[o][0];
+        assert!(close(&c["minutes"], reach.time_s / 60.0), "{code}: {c} vs {reach:?}");
+        assert!(close(&c["km"], reach.distance_m / 1000.0), "{code}");
+        checked += 1;
+    }
+    assert!(checked >= 3, "only {checked} of the sampled communes have a contour");
+    // Minutes = km / speed × 60 with the distance already lengthened by the detour.
+    for c in communes.iter().take(50) {
+        let (m, km) = (c["minutes"].as_f64().unwrap(), c["km"].as_f64().unwrap());
+        assert!((m - km / 50.0 * 60.0).abs() < 1e-9, "{c}");
+    }
+    assert_eq!(got["facility_points"].as_array().unwrap().len(), run.types[0].facilities.len());
+
+    // Diagnostics of the département and of its EPCI, thresholds as asked.
+    let d = ok(
+        &router,
+        "/api/access/diagnose/dep:62?facilities=france-services&detour=1.5&speed=50&thresholds=5,15,30&layer=epci",
+    )
+    .await;
+    assert_eq!(d["method"], run.mode.as_str());
+    assert_eq!(d["thresholds_min"], serde_json::json!([5.0, 15.0, 30.0]));
+    let rows = d["rows"].as_array().unwrap();
+    assert!(rows.len() > 5, "the département and its EPCI");
+    let index: std::collections::HashMap<&str, usize> =
+        run.origins.iter().enumerate().map(|(i, o)| (o.point.id.as_str(), i)).collect();
+    for row in rows {
+        let t = r.resolve(row["territory"].as_str().unwrap()).unwrap();
+        let values: Vec<Weighted> = r
+            .members(&t)
+            .unwrap()
+            .iter()
+            .filter_map(|&m| index.get(r.communes()[m as usize].code.as_str()))
+            .map(|&o| Weighted {
+                weight: run.origins[o].point.weight.unwrap_or(0.0),
+                time_s: run.types[0].nearest[o].first().map(|x| x.time_s),
+            })
+            .collect();
+        let s = diagnostics::summarize(&values, &[5.0, 15.0, 30.0]);
+        assert_eq!(row["communes"], values.len(), "{row}");
+        assert!(close(&row["population"], s.population), "{row}");
+        assert!(close(&row["mean_min"], s.mean_min.unwrap()), "{row}");
+        assert!(close(&row["median_min"], s.median_min.unwrap()), "{row}");
+        for (b, (th, sh)) in row["beyond"].as_array().unwrap().iter().zip(&s.beyond) {
+            assert!(close(&b["threshold_min"], *th) && close(&b["share"], *sh), "{row}");
+        }
+    }
+    assert_eq!(rows[0]["territory"], "dep:62");
+
+    // Defaults: × 1.3 at 40 km/h, thresholds 7 and 20.
+    let d = ok(&router, "/api/access/diagnose/dep:59?facilities=france-services").await;
+    assert!(d["method"].as_str().unwrap().contains("STRAIGHT LINE × 1.3 at 40 km/h"), "{}", d["method"]);
+    assert_eq!(d["thresholds_min"], serde_json::json!([7.0, 20.0]));
+    assert_eq!(d["rows"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_are_4xx_json() {
+    let router = router().await;
+    for (uri, want) in [
+        ("/api/access/times", 400),
+        ("/api/access/times?facilities=nope", 404),
+        ("/api/access/diagnose/dep:62?facilities=nope", 404),
+        ("/api/access/times?facilities=france-services&detour=0.5", 400),
+        ("/api/access/times?facilities=france-services&speed=-3", 400),
+        ("/api/access/times?facilities=france-services&speed=abc", 400),
+        ("/api/access/times?facilities=france-services&layer=dep", 400),
+        ("/api/access/times?facilities=france-services&layer=xyz", 400),
+        ("/api/access/times?facilities=france-services&within=dep:999", 404),
+        ("/api/access/times?facilities=france-services&network=absent", 404),
+        ("/api/access/times?facilities=france-services&network=absent&detour=2", 400),
+        ("/api/access/times?facilities=france-services&bogus=1", 400),
+        ("/api/access/diagnose/dep:62?facilities=france-services&thresholds=a,b", 400),
+        ("/api/access/diagnose/dep:62?facilities=france-services&thresholds=", 200),
+        ("/api/access/diagnose/dep:62?facilities=france-services&thresholds=-1", 400),
+        ("/api/access/diagnose/dep:62?facilities=france-services&layer=iris", 400),
+        ("/api/access/diagnose/nowhere:1?facilities=france-services", 400),
+        ("/api/access/diagnose/dep:999?facilities=france-services", 404),
+    ] {
+        let (status, body) = get(&router, uri).await;
+        assert_eq!(status.as_u16(), want, "{uri}: {body}");
+        if want != 200 {
+            assert!(body["error"].is_string(), "{uri}: {body}");
+        }
+    }
+    // A thousand generated bad requests: never a 5xx, always a JSON error.
+    let params = ["facilities", "detour", "speed", "network", "layer", "within", "thresholds", "zzz"];
+    let values = ["", "nope", "-1", "0", "1e309", "NaN", "dep:999", "com", "1,2,x", "%FF", "../x", "0.99", "201"];
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    for i in 0..1000 {
+        let path = if i % 2 == 0 { "/api/access/times" } else { "/api/access/diagnose/dep:62" };
+        // Always one bad parameter, sometimes with the valid set.
+        let mut q = vec![format!("{}={}", params[next(params.len())], values[next(values.len())])];
+        if next(2) == 0 {
+            q.push("facilities=france-services".into());
+        }
+        q.push(format!("{}={}", ["detour", "speed", "thresholds", "zzz"][next(4)], ["x", "-5", "1e400"][next(3)]));
+        let uri = format!("{path}?{}", q.join("&"));
+        let (status, body) = get(&router, &uri).await;
+        assert!(status.is_client_error(), "{uri}: {status} {body}");
+        assert!(body["error"].is_string(), "{uri}: {body}");
+    }
+}
