@@ -31,6 +31,7 @@ import {
 } from './api';
 import { breaks, classOf, MISSING_COLOR, type Method, palette } from './classify';
 import { download, type ExportTable, type LegendEntry, mapPng, mapSvg, type SvgShape, toCsv } from './export';
+import { hideAccess, renderAccess } from './access';
 import { hideFlows, renderFlows } from './flows';
 import { t } from './i18n';
 import { type Bounds, SyncedMaps, type SyncedSpec } from './synced';
@@ -88,6 +89,7 @@ el('app').innerHTML = `
     <a href="#/comparer" id="nav-compare">${esc(t.nav.compare)}</a>
     <a href="#/perimetre" id="nav-perimeter">${esc(t.nav.perimeter)}</a>
     <a href="#/mobilites" id="nav-flows">${esc(t.nav.flows)}</a>
+    <a href="#/acces" id="nav-access">${esc(t.nav.access)}</a>
   </nav>
   <div class="search">
     <input id="search" type="search" placeholder="${esc(t.portrait.searchPlaceholder)}" aria-label="${esc(t.portrait.search)}" autocomplete="off">
@@ -237,11 +239,11 @@ async function ensureLayer(layer: string): Promise<FeatureIds> {
     const key = ev.features?.[0]?.properties?.key as string | undefined;
     if (!key) return;
     if (route().name === 'perimetre') toggleTerritory(key);
-    else if (route().name !== 'mobilites') location.hash = `#/portrait/${key}`;
+    else if (!['mobilites', 'acces'].includes(route().name)) location.hash = `#/portrait/${key}`;
   });
   map.on('mousemove', `${layer}-fill`, (ev) => {
     const f = ev.features?.[0];
-    if (!f || layer !== state.shown || route().name === 'mobilites') return;
+    if (!f || layer !== state.shown || ['mobilites', 'acces'].includes(route().name)) return;
     showHover(f.properties?.key as string, f.properties?.name as string | undefined, ev.point);
   });
   map.on('mouseleave', `${layer}-fill`, hideHover);
@@ -568,13 +570,13 @@ function updateLayerLinks() {
 
 // ------------------------------------------------------------------ views
 
-type Route = { name: 'carte' | 'portrait' | 'comparer' | 'perimetre' | 'mobilites'; arg: string; query: URLSearchParams };
+type Route = { name: 'carte' | 'portrait' | 'comparer' | 'perimetre' | 'mobilites' | 'acces'; arg: string; query: URLSearchParams };
 
 function route(): Route {
   const h = decodeURIComponent(location.hash.replace(/^#\/?/, ''));
   const [path, qs] = h.split('?');
   const [name, ...rest] = path.split('/');
-  const known = ['carte', 'portrait', 'comparer', 'perimetre', 'mobilites'];
+  const known = ['carte', 'portrait', 'comparer', 'perimetre', 'mobilites', 'acces'];
   return { name: (known.includes(name) ? name : 'carte') as Route['name'], arg: rest.join('/'), query: new URLSearchParams(qs ?? '') };
 }
 
@@ -932,17 +934,31 @@ function onRoute() {
     ['comparer', 'nav-compare'],
     ['perimetre', 'nav-perimeter'],
     ['mobilites', 'nav-flows'],
+    ['acces', 'nav-access'],
   ]) {
     el(nav).classList.toggle('active', r.name === name);
   }
   if (r.name !== 'comparer') closeSynced();
   if (r.name !== 'mobilites') hideFlows(map);
+  if (r.name !== 'acces') hideAccess(map);
   hideHover();
   if (r.name === 'portrait' && r.arg) renderPortrait(r.arg, r.query);
   else if (r.name === 'comparer') renderCompare(r.arg);
   else if (r.name === 'perimetre') renderPerimeterEditor();
   else if (r.name === 'mobilites')
     renderFlows({
+      map,
+      view: el('view'),
+      esc,
+      fmt,
+      exportButtons,
+      setTable: (table) => {
+        state.table = table;
+        wireExports();
+      },
+    });
+  else if (r.name === 'acces')
+    renderAccess({
       map,
       view: el('view'),
       esc,
