@@ -65,6 +65,8 @@ const q = encodeURIComponent;
 const SOURCE = 'access-communes';
 const FILL = 'access-fill';
 const POINTS = 'access-points';
+/** A veil over the indicator map, under the times, so that only one choropleth reads. */
+const VEIL = 'access-veil';
 /** Step colours, minutes (upper bounds of the classes). */
 const BREAKS = [5, 10, 15, 20, 30];
 
@@ -95,9 +97,11 @@ function modeParams(): string {
 }
 
 export function hideAccess(map: maplibregl.Map) {
-  for (const id of [FILL, POINTS]) if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', 'none');
+  for (const id of [VEIL, FILL, POINTS]) if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', 'none');
   const legend = document.getElementById('access-legend');
   if (legend) legend.remove();
+  const main = document.getElementById('legend');
+  if (main) main.style.visibility = '';
 }
 
 function legendHtml(h: AccessHost, label: string, fac: FacilitySet): string {
@@ -151,6 +155,7 @@ async function draw(h: AccessHost) {
     } else {
       map.addSource(SOURCE, { type: 'geojson', data: fc as unknown as GeoJSON.FeatureCollection });
       map.addSource(`${SOURCE}-points`, { type: 'geojson', data: pts });
+      map.addLayer({ id: VEIL, type: 'background', paint: { 'background-color': '#ffffff', 'background-opacity': 0.85 } });
       map.addLayer({ id: FILL, type: 'fill', source: SOURCE, paint: { 'fill-color': color, 'fill-opacity': 0.9, 'fill-outline-color': '#ffffff' } });
       map.addLayer({
         id: POINTS,
@@ -159,7 +164,11 @@ async function draw(h: AccessHost) {
         paint: { 'circle-radius': 5, 'circle-color': '#2166ac', 'circle-stroke-color': '#fff', 'circle-stroke-width': 1 },
       });
     }
-    for (const id of [FILL, POINTS]) {
+    // The user may have left the view while the answers came.
+    if (!location.hash.startsWith('#/acces')) return;
+    const main = document.getElementById('legend');
+    if (main) main.style.visibility = 'hidden';
+    for (const id of [VEIL, FILL, POINTS]) {
       map.moveLayer(id);
       map.setLayoutProperty(id, 'visibility', 'visible');
     }
