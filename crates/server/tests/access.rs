@@ -213,3 +213,116 @@ async fn bad_requests_are_4xx_json() {
         assert!(body["error"].is_string(), "{uri}: {body}");
     }
 }
+
+/// Great-circle metres (the test's own, for the edge lengths of the grid below).
+fn metres(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (p1, p2) = (a.1.to_radians(), b.1.to_radians());
+    let (dp, dl) = (p2 - p1, (b.0 - a.0).to_radians());
+    let h = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * 6_371_008.8 * h.sqrt().asin()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn road_network_times_equal_the_library() {
+    use echelle_access::graph::{Edge, Graph};
+    use echelle_access::network::{self, NetworkInfo};
+    // A SYNTHETIC street grid around Lens (21 × 21 nodes every 0.01°, 50 km/h), stored
+    // in a private copy of the test store.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("store");
+    echelle_store::testing::copy_store(&test_store(), &root);
+    let (n, lon0, lat0) = (21u32, 2.73, 50.33);
+    let at = |i: u32, j: u32| (lon0 + 0.01 * f64::from(i), lat0 + 0.01 * f64::from(j));
+    let mut edges = Vec::new();
+    for i in 0..n {
+        for j in 0..n {
+            for (di, dj) in [(1, 0), (0, 1)] {
+                let (i2, j2) = (i + di, j + dj);
+                if i2 >= n || j2 >= n {
+                    continue;
+                }
+                let m = metres(at(i, j), at(i2, j2));
+                let (a, b) = (i * n + j, i2 * n + j2);
+                let (time_ms, length_dm) = ((m / (50.0 / 3.6) * 1000.0).round() as u32, (m * 10.0).round() as u32);
+                edges.push(Edge { from: a, to: b, time_ms, length_dm });
+                edges.push(Edge { from: b, to: a, time_ms, length_dm });
+            }
+        }
+    }
+    let nodes: Vec<(f64, f64)> = (0..n).flat_map(|i| (0..n).map(move |j| (i, j))).map(|(i, j)| at(i, j)).collect();
+    let g = Graph::from_edges(
+        nodes.iter().map(|p| p.0).collect(),
+        nodes.iter().map(|p| p.1).collect(),
+        (0..i64::from(n * n)).collect(),
+        edges,
+    )
+    .unwrap();
+    let info = NetworkInfo {
+        name: "grille".into(),
+        source: "test grid".into(),
+        kind: "imported-csv".into(),
+        synthetic: true,
+        profile: "car".into(),
+        nodes: u64::from(n * n),
+        edges: g.edge_count() as u64,
+        report: None,
+        credit: None,
+    };
+    network::save(&root, &g, &info).unwrap();
+    echelle_server::access::register_facilities("france-services", france_services()).unwrap();
+    let router = app(AppState::open(&root).await.unwrap(), None, Duration::from_secs(120));
+
+    let store = Store::open(&root).unwrap();
+    let r = store.referential().unwrap();
+    let (centroids, _) = origins::commune_centroids(&store, &r).unwrap();
+    let (mut points, _) = read_points(&france_services(), &Fields::default()).unwrap();
+    for p in &mut points {
+        p.kind = "france-services".into();
+    }
+    let label = "road network 'grille' (car profile, SYNTHETIC network)".to_string();
+    let run = access::on_network(
+        &g,
+        None,
+        label.clone(),
+        centroids,
+        access::by_type(points),
+        Query { k: 1, within_s: None, max_snap_m: 1000.0 },
+    );
+
+    let got = ok(&router, "/api/access/times?facilities=france-services&layer=com&within=dep:62&network=grille").await;
+    assert_eq!(got["method"], label.as_str());
+    assert_eq!(got["straight_line"], false);
+    assert_eq!(got["method_detail"]["network"], "grille");
+    let mut reached = 0;
+    for c in got["communes"].as_array().unwrap() {
+        let o = run.origins.iter().position(|o| o.point.id == c["code"].as_str().unwrap()).unwrap();
+        let want = if run.origins[o].excluded.is_some() { None } else { run.types[0].nearest[o].first() };
+        match want {
+            Some(x) => {
+                assert!(close(&c["minutes"], x.time_s / 60.0), "{c} vs {x:?}");
+                assert!(close(&c["km"], x.distance_m / 1000.0), "{c}");
+                reached += 1;
+            }
+            None => assert!(c["minutes"].is_null(), "{c}"),
+        }
+    }
+    assert!(reached > 10, "only {reached} communes reached on the grid");
+    let d = ok(&router, "/api/access/diagnose/dep:62?facilities=france-services&network=grille").await;
+    assert_eq!(d["method"], label.as_str());
+    // Communes off the grid are left out and counted, not dropped.
+    let row = &d["rows"][0];
+    assert_eq!(row["communes"].as_u64().unwrap() as usize, reached_or_unreached(&run, &r));
+    assert!(row["communes_left_out"].as_u64().unwrap() > 500, "{row}");
+}
+
+/// Communes of dep:62 placed on the grid (reachable or not).
+fn reached_or_unreached(run: &echelle_access::access::AccessRun, r: &echelle_referential::Referential) -> usize {
+    let members = r.members(&r.resolve("dep:62").unwrap()).unwrap();
+    members
+        .iter()
+        .filter(|&&m| {
+            let code = &r.communes()[m as usize].code;
+            run.origins.iter().any(|o| &o.point.id == code && o.excluded.is_none())
+        })
+        .count()
+}
