@@ -18,13 +18,7 @@ use echelle_store::Store;
 use serde_json::Value;
 use tower::ServiceExt;
 
-fn test_store() -> PathBuf {
-    let root = std::env::var("ECHELLE_TEST_STORE")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../.cache/test-store").to_string());
-    let root = PathBuf::from(root);
-    assert!(root.join("catalog.sqlite").exists(), "no test store at {}: run scripts/test", root.display());
-    root
-}
+use echelle_store::testing::test_store;
 
 fn france_services() -> PathBuf {
     let base = std::env::var_os("ECHELLE_SHARED")
