@@ -86,7 +86,8 @@ const view = { set: '', within: 'dep:62', network: '', detour: 1.3, speed: 40 };
 /** « À VOL D'OISEAU × 1,3 à 40 km/h » or « RÉSEAU ROUTIER "nom" ». */
 export function methodLabel(d: Detail, fmt: (v: number | null, decimals?: number) => string): string {
   if (d.kind === 'road') return t.access.road(d.network ?? '');
-  const dec = (v: number | undefined) => fmt(v ?? null, Number.isInteger(v) ? 0 : 1);
+  // As many decimals as the parameter has (up to 3), so that 1,25 is not shown 1,3.
+  const dec = (v: number | undefined) => fmt(v ?? null, Math.min(3, (String(v ?? '').split('.')[1] ?? '').length));
   return t.access.straight(dec(d.detour), dec(d.speed_kmh));
 }
 
