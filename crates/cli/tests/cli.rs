@@ -1,33 +1,15 @@
 //! The `echelle` command on the real reference pack: what analysts type, what they
 //! read, and how mistakes are refused (one line, exit status 2, nothing written).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-fn test_store() -> PathBuf {
-    let root = std::env::var("ECHELLE_TEST_STORE")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../.cache/test-store").to_string());
-    let root = PathBuf::from(root);
-    assert!(root.join("catalog.sqlite").exists(), "no test store at {}: run scripts/test", root.display());
-    root
-}
+use echelle_store::testing::{copy_store, test_store};
 
 /// A private copy of the test store, for commands that write.
 fn store_copy() -> tempfile::TempDir {
-    fn copy(from: &Path, to: &Path) {
-        for entry in std::fs::read_dir(from).unwrap() {
-            let entry = entry.unwrap();
-            let dest = to.join(entry.file_name());
-            if entry.file_type().unwrap().is_dir() {
-                std::fs::create_dir_all(&dest).unwrap();
-                copy(&entry.path(), &dest);
-            } else if !entry.file_name().to_string_lossy().ends_with("-shm") {
-                std::fs::copy(entry.path(), dest).unwrap();
-            }
-        }
-    }
     let dir = tempfile::tempdir().unwrap();
-    copy(&test_store(), dir.path());
+    copy_store(&test_store(), dir.path());
     dir
 }
 

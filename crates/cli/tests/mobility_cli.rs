@@ -8,15 +8,11 @@ use std::process::Command;
 
 use serde_json::Value;
 
+/// A private copy of the test store.
 fn test_store() -> (tempfile::TempDir, PathBuf) {
-    let src = std::env::var_os("ECHELLE_TEST_STORE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/test-store"));
-    assert!(src.join("catalog.sqlite").is_file(), "no test store at {}: run scripts/test", src.display());
     let dir = tempfile::tempdir().unwrap();
     let dest = dir.path().join("store");
-    let status = Command::new("cp").arg("-r").arg(&src).arg(&dest).status().unwrap();
-    assert!(status.success());
+    echelle_store::testing::copy_store(&echelle_store::testing::test_store(), &dest);
     (dir, dest)
 }
 

@@ -1,34 +1,14 @@
 //! The HTTP API on the real reference pack, request by request (no socket needed).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use echelle_server::{AppState, app};
+use echelle_store::testing::{copy_store, test_store};
 use serde_json::Value;
 use tower::ServiceExt;
-
-fn test_store() -> PathBuf {
-    let root = std::env::var("ECHELLE_TEST_STORE")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../.cache/test-store").to_string());
-    let root = PathBuf::from(root);
-    assert!(root.join("catalog.sqlite").exists(), "no test store at {}: run scripts/test", root.display());
-    root
-}
-
-fn copy(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&dest).unwrap();
-            copy(&entry.path(), &dest);
-        } else if !entry.file_name().to_string_lossy().ends_with("-shm") {
-            std::fs::copy(entry.path(), dest).unwrap();
-        }
-    }
-}
 
 async fn router(store: &Path) -> axum::Router {
     app(AppState::open(store).await.unwrap(), None, Duration::from_secs(30))
@@ -88,7 +68,7 @@ async fn values_portraits_and_comparisons() {
 #[tokio::test]
 async fn a_perimeter_posted_is_usable_at_once() {
     let dir = tempfile::tempdir().unwrap();
-    copy(&test_store(), dir.path());
+    copy_store(&test_store(), dir.path());
     let r = router(dir.path()).await;
     let body = r#"{"id": "lens-henin", "name": "Lens-Hénin", "include": ["epci:246200364", "epci:246200299"]}"#;
     let request =

@@ -14,36 +14,16 @@ use echelle_mobility::{Flows, Zones};
 use echelle_referential::Layer;
 use echelle_server::{AppState, app};
 use echelle_store::Store;
+use echelle_store::testing::{copy_store, test_store};
 use serde_json::Value;
 use tower::ServiceExt;
-
-fn test_store() -> PathBuf {
-    let root = std::env::var("ECHELLE_TEST_STORE")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../.cache/test-store").to_string());
-    let root = PathBuf::from(root);
-    assert!(root.join("catalog.sqlite").exists(), "no test store at {}: run scripts/test", root.display());
-    root
-}
-
-fn copy(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy(&entry.path(), &dest);
-        } else if !entry.file_name().to_string_lossy().ends_with("-shm") {
-            std::fs::copy(entry.path(), dest).unwrap();
-        }
-    }
-}
 
 /// A copy of the test store with `rows` synthetic FD_MOBPRO rows over the region imported.
 fn store_with_flows(rows: u64) -> (tempfile::TempDir, PathBuf) {
     use echelle_import::synth::{mobpro, positions};
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("store");
-    copy(&test_store(), &root);
+    copy_store(&test_store(), &root);
     let store = Store::open(&root).unwrap();
     let r = store.referential().unwrap();
     let communes: Vec<u32> = r.members(&r.resolve("reg:32").unwrap()).unwrap().into_owned();
@@ -249,7 +229,7 @@ async fn flow_endpoints_equal_the_library() {
 #[tokio::test]
 async fn a_store_without_flows_says_how_to_get_them() {
     let dir = tempfile::tempdir().unwrap();
-    copy(&test_store(), dir.path());
+    copy_store(&test_store(), dir.path());
     let router = router(dir.path()).await;
     for uri in [
         "/api/flows/datasets",

@@ -1,23 +1,15 @@
 //! OGC API – Features: the documents, paging and filters in process, then GDAL's own
 //! client (`ogrinfo`, Debian gdal-bin) against a server on an ephemeral loopback port.
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use echelle_server::{AppState, app};
+use echelle_store::testing::test_store;
 use serde_json::Value;
 use tower::ServiceExt;
-
-fn test_store() -> PathBuf {
-    let root = std::env::var("ECHELLE_TEST_STORE")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../.cache/test-store").to_string());
-    let root = PathBuf::from(root);
-    assert!(root.join("catalog.sqlite").exists(), "no test store at {}: run scripts/test", root.display());
-    root
-}
 
 async fn router() -> axum::Router {
     app(AppState::open(&test_store()).await.unwrap(), None, Duration::from_secs(30))

@@ -1,22 +1,14 @@
 //! Commune shapes over HTTP: vector tiles decoded by an independent reader, feature ids,
 //! GeoJSON, and a thousand malformed requests that must all be 4xx JSON errors.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use echelle_server::{AppState, app};
+use echelle_store::testing::test_store;
 use serde_json::Value;
 use tower::ServiceExt;
-
-fn test_store() -> PathBuf {
-    let root = std::env::var("ECHELLE_TEST_STORE")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../.cache/test-store").to_string());
-    let root = PathBuf::from(root);
-    assert!(root.join("catalog.sqlite").exists(), "no test store at {}: run scripts/test", root.display());
-    root
-}
 
 async fn router() -> axum::Router {
     app(AppState::open(&test_store()).await.unwrap(), None, Duration::from_secs(30))

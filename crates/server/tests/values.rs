@@ -1,20 +1,11 @@
 //! Materialised values are the engine's values: a sample of territories of every
 //! layer, and portrait-like mixes with targets that are not materialised.
 
-use std::path::PathBuf;
-
 use echelle_indicators::Target;
 use echelle_referential::Layer;
 use echelle_server::AppState;
 use echelle_server::values::{Column, evaluate, evaluate_columns};
-
-fn test_store() -> PathBuf {
-    let root = std::env::var("ECHELLE_TEST_STORE")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../.cache/test-store").to_string());
-    let root = PathBuf::from(root);
-    assert!(root.join("catalog.sqlite").exists(), "no test store at {}: run scripts/test", root.display());
-    root
-}
+use echelle_store::testing::{copy_store, test_store};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn materialised_values_equal_the_engine() {
@@ -76,7 +67,7 @@ async fn materialised_values_equal_the_engine() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_changed_outside_is_reloaded_and_rematerialised() {
     let dir = tempfile::tempdir().unwrap();
-    copy(&test_store(), dir.path());
+    copy_store(&test_store(), dir.path());
     let state = AppState::open(dir.path()).await.unwrap();
     state.ready().await;
     assert!(!state.reload_if_changed().await.unwrap(), "nothing changed");
@@ -92,17 +83,4 @@ async fn a_store_changed_outside_is_reloaded_and_rematerialised() {
     let epci = cache.get("population_dgcl", "epci:246200364").unwrap().clone();
     assert_eq!(cache.get("population_dgcl", "per:lens-est"), Some(&epci), "same communes, same value");
     assert!(!state.reload_if_changed().await.unwrap());
-}
-
-fn copy(from: &std::path::Path, to: &std::path::Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&dest).unwrap();
-            copy(&entry.path(), &dest);
-        } else if !entry.file_name().to_string_lossy().ends_with("-shm") {
-            std::fs::copy(entry.path(), dest).unwrap();
-        }
-    }
 }
