@@ -4,20 +4,18 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { openPage, startServer } from './harness.mjs';
 
 const web = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const root = resolve(web, '..');
 // Screenshots and a copy of some downloaded files, kept as CI artefacts (ECHELLE_E2E_ARTEFACTS to put them elsewhere).
 const shots = process.env.ECHELLE_E2E_ARTEFACTS ? resolve(process.env.ECHELLE_E2E_ARTEFACTS) : join(web, 'e2e', 'screenshots');
-const binary = join(process.env.CARGO_TARGET_DIR ? resolve(process.env.CARGO_TARGET_DIR) : join(root, 'target'), 'release', 'echelle');
 const testStore = process.env.ECHELLE_TEST_STORE ?? join(root, '.cache', 'test-store');
-const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 let server;
 let base;
@@ -81,34 +79,8 @@ before(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'echelle-e2e-'));
   const store = join(tmp, 'store');
   cpSync(testStore, store, { recursive: true, filter: (p) => !p.endsWith('-shm') && !p.endsWith('-wal') });
-  server = spawn(binary, ['--store', store, 'serve', '--addr', '127.0.0.1:0', '--web', join(web, 'dist')], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  base = await new Promise((ok, fail) => {
-    let out = '';
-    server.stdout.on('data', (b) => {
-      out += b;
-      const m = out.match(/observatory at (http:\/\/[^/\s]+)\//);
-      if (m) ok(m[1]);
-    });
-    server.on('exit', (code) => fail(new Error(`echelle serve exited (${code}): ${out}`)));
-  });
-  // Ready once the server has its indicator values at hand (/ready answers 503 until then).
-  for (let i = 0; ; i++) {
-    const r = await fetch(`${base}/ready`).catch(() => null);
-    if (r?.ok) break;
-    if (i >= 600) throw new Error(`${base}/ready still ${r?.status} after 2 minutes`);
-    await new Promise((ok) => setTimeout(ok, 200));
-  }
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
-  });
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, acceptDownloads: true, locale: 'fr-FR' });
-  page = await context.newPage();
-  page.on('pageerror', (e) => console.error('page error:', e.message));
+  ({ server, base } = await startServer(store));
+  ({ browser, page } = await openPage());
 });
 
 after(async () => {

@@ -5,19 +5,17 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { binary, openPage, startServer } from './harness.mjs';
 
 const web = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const root = resolve(web, '..');
 const shots = process.env.ECHELLE_E2E_ARTEFACTS ? resolve(process.env.ECHELLE_E2E_ARTEFACTS) : join(web, 'e2e', 'screenshots');
-const binary = join(process.env.CARGO_TARGET_DIR ? resolve(process.env.CARGO_TARGET_DIR) : join(root, 'target'), 'release', 'echelle');
 const testStore = process.env.ECHELLE_TEST_STORE ?? join(root, '.cache', 'test-store');
-const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 let server;
 let base;
@@ -59,33 +57,8 @@ before(async () => {
     { encoding: 'utf8' },
   );
   assert.equal(incomes.status, 0, incomes.stdout + incomes.stderr);
-  server = spawn(binary, ['--store', store, 'serve', '--addr', '127.0.0.1:0', '--web', join(web, 'dist')], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  base = await new Promise((ok, fail) => {
-    let out = '';
-    server.stdout.on('data', (b) => {
-      out += b;
-      const m = out.match(/observatory at (http:\/\/[^/\s]+)\//);
-      if (m) ok(m[1]);
-    });
-    server.on('exit', (code) => fail(new Error(`echelle serve exited (${code}): ${out}`)));
-  });
-  for (let i = 0; ; i++) {
-    const r = await fetch(`${base}/ready`).catch(() => null);
-    if (r?.ok) break;
-    if (i >= 600) throw new Error(`${base}/ready still ${r?.status} after 2 minutes`);
-    await new Promise((ok) => setTimeout(ok, 200));
-  }
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
-  });
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, acceptDownloads: true, locale: 'fr-FR' });
-  page = await context.newPage();
-  page.on('pageerror', (e) => console.error('page error:', e.message));
+  ({ server, base } = await startServer(store));
+  ({ browser, page } = await openPage());
 });
 
 after(async () => {
