@@ -1,7 +1,9 @@
 // What every end-to-end test file needs: `echelle serve` on a private store, ready,
-// and a page in Debian's Chromium (headless, no sandbox, no background networking).
+// and a page in Debian's Chromium (headless, no sandbox, no background networking);
+// a small SYNTHETIC road network for the views that use one.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -47,4 +49,38 @@ export async function openPage() {
   const page = await context.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
   return { browser, page };
+}
+
+/** Great-circle metres between two [lon, lat]. */
+function metres(a, b) {
+  const rad = Math.PI / 180;
+  const [p1, p2] = [a[1] * rad, b[1] * rad];
+  const h = Math.sin((p2 - p1) / 2) ** 2 + Math.cos(p1) * Math.cos(p2) * Math.sin(((b[0] - a[0]) * rad) / 2) ** 2;
+  return 2 * 6_371_008.8 * Math.asin(Math.sqrt(h));
+}
+
+/** Writes a SYNTHETIC street grid (n × n nodes every `step` degrees from [lon0, lat0], two-way
+ *  streets at `kmh`) as the nodes.csv and edges.csv of `echelle network import`, and imports it
+ *  into `store` under `name`, marked --synthetic. For tests only: it is no real road network. */
+export function importGridNetwork(store, dir, { name, lon0, lat0, n, step, kmh }) {
+  const at = (i, j) => [lon0 + step * i, lat0 + step * j];
+  const nodes = ['node_id,lon,lat'];
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) nodes.push(`${i * n + j},${at(i, j)[0].toFixed(6)},${at(i, j)[1].toFixed(6)}`);
+  const edges = ['from,to,time_ms,length_dm'];
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++)
+      for (const [di, dj] of [[1, 0], [0, 1]]) {
+        const [i2, j2] = [i + di, j + dj];
+        if (i2 >= n || j2 >= n) continue;
+        const m = metres(at(i, j), at(i2, j2));
+        const [time, length] = [Math.round((m / (kmh / 3.6)) * 1000), Math.round(m * 10)];
+        edges.push(`${i * n + j},${i2 * n + j2},${time},${length}`, `${i2 * n + j2},${i * n + j},${time},${length}`);
+      }
+  const [nodesCsv, edgesCsv] = [join(dir, `${name}-nodes.csv`), join(dir, `${name}-edges.csv`)];
+  writeFileSync(nodesCsv, nodes.join('\n') + '\n');
+  writeFileSync(edgesCsv, edges.join('\n') + '\n');
+  const r = spawnSync(binary, ['--store', store, 'network', 'import', '--nodes', nodesCsv, '--edges', edgesCsv, '--name', name, '--synthetic'], {
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`echelle network import exited ${r.status}: ${r.stderr}`);
 }

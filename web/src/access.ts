@@ -6,8 +6,10 @@
 // and under the table.
 
 import type maplibregl from 'maplibre-gl';
+import { api, type Territory } from './api';
 import type { ExportTable } from './export';
 import { t } from './i18n';
+import { territorySearch } from './search';
 
 export interface AccessHost {
   map: maplibregl.Map;
@@ -31,6 +33,8 @@ interface Sets {
 interface Detail {
   kind: 'road' | 'straight_line';
   network?: string;
+  synthetic?: boolean;
+  max_snap_m?: number;
   detour?: number;
   speed_kmh?: number;
 }
@@ -38,7 +42,7 @@ interface Times {
   method: string;
   method_detail: Detail;
   facilities: FacilitySet;
-  communes: { code: string; name: string | null; minutes: number | null; km: number | null }[];
+  communes: { code: string; name: string | null; minutes: number | null; km: number | null; excluded: string | null }[];
   communes_left_out: number;
   facility_points: { id: string; name: string | null; lon: number; lat: number }[];
 }
@@ -71,7 +75,9 @@ const VEIL = 'access-veil';
 const BREAKS = [5, 10, 15, 20, 30];
 
 const PALETTE = ['#fef0d9', '#fdd49e', '#fdbb84', '#fc8d59', '#e34a33', '#b30000'];
-const TERRITORIES = ['dep:59', 'dep:62', 'dep:80', 'dep:60', 'dep:02'];
+/** Communes without a time: no facility reached, or (road network) too far from any road. */
+const UNREACHED = '#cccccc';
+const OFF_NETWORK = '#6b6b6b';
 
 async function get<T>(url: string): Promise<T> {
   const res = await fetch(url);
@@ -81,11 +87,17 @@ async function get<T>(url: string): Promise<T> {
 }
 
 const view = { set: '', within: 'dep:62', network: '', detour: 1.3, speed: 40 };
+/** The territory picked with the search box, when it is neither a département nor a saved perimeter. */
+let searched: { key: string; name: string } | null = null;
+/** The territory the camera was last fitted to: the map moves when the territory changes, not the method. */
+let fitted = '';
+/** The latest drawing asked: an answer that comes after a newer request is dropped. */
+let drawn = 0;
 
 
-/** « À VOL D'OISEAU × 1,3 à 40 km/h » or « RÉSEAU ROUTIER "nom" ». */
+/** « À VOL D'OISEAU × 1,3 à 40 km/h » or « RÉSEAU ROUTIER "nom" » (— SYNTHÉTIQUE when generated). */
 export function methodLabel(d: Detail, fmt: (v: number | null, decimals?: number) => string): string {
-  if (d.kind === 'road') return t.access.road(d.network ?? '');
+  if (d.kind === 'road') return t.access.road(d.network ?? '', d.synthetic === true);
   // As many decimals as the parameter has (up to 3), so that 1,25 is not shown 1,3.
   const dec = (v: number | undefined) => fmt(v ?? null, Math.min(3, (String(v ?? '').split('.')[1] ?? '').length));
   return t.access.straight(dec(d.detour), dec(d.speed_kmh));
@@ -105,13 +117,15 @@ export function hideAccess(map: maplibregl.Map) {
   if (main) main.style.visibility = '';
 }
 
-function legendHtml(h: AccessHost, label: string, fac: FacilitySet): string {
+function legendHtml(h: AccessHost, label: string, fac: FacilitySet, d: Detail): string {
+  const swatch = (c: string, text: string, cls = '') =>
+    `<div${cls ? ` class="${cls}"` : ''}><span class="swatch" style="background:${c};display:inline-block;width:14px;height:10px"></span> ${h.esc(text)}</div>`;
   const rows = PALETTE.map((c, i) => {
     const lo = i === 0 ? 0 : BREAKS[i - 1];
-    const text = i < BREAKS.length ? `${lo} – ${BREAKS[i]} ${t.access.minutes}` : `> ${lo} ${t.access.minutes}`;
-    return `<div><span class="swatch" style="background:${c};display:inline-block;width:14px;height:10px"></span> ${h.esc(text)}</div>`;
+    return swatch(c, i < BREAKS.length ? `${lo} – ${BREAKS[i]} ${t.access.minutes}` : `> ${lo} ${t.access.minutes}`);
   }).join('');
-  return `<strong>${h.esc(t.access.legendTitle)}</strong>${rows}
+  const off = d.kind === 'road' ? swatch(OFF_NETWORK, t.access.offNetwork(h.fmt(d.max_snap_m ?? null, 0)), 'off-network') : '';
+  return `<strong>${h.esc(t.access.legendTitle)}</strong>${rows}${swatch(UNREACHED, t.access.unreachedLegend)}${off}
     <div><span style="display:inline-block;width:10px;height:10px;border-radius:50%;background:#2166ac"></span> ${h.esc(fac.name)}</div>
     <div id="access-map-method" class="method"><strong>${h.esc(label)}</strong></div>`;
 }
@@ -122,6 +136,7 @@ async function draw(h: AccessHost) {
   status.textContent = t.map.loading;
   status.classList.remove('error');
   document.body.dataset.access = 'loading';
+  const seq = ++drawn;
   try {
     const [times, shapes, diag] = await Promise.all([
       get<Times>(`/api/access/times?facilities=${q(view.set)}&layer=com&within=${q(view.within)}${modeParams()}`),
@@ -130,13 +145,14 @@ async function draw(h: AccessHost) {
       ),
       get<Diagnose>(`/api/access/diagnose/${q(view.within)}?facilities=${q(view.set)}&layer=epci&thresholds=7,20${modeParams()}`),
     ]);
-    const minutes = new Map(times.communes.map((c) => [`com:${c.code}`, c.minutes]));
+    if (seq !== drawn) return;
+    const byKey = new Map(times.communes.map((c) => [`com:${c.code}`, c]));
     const fc = {
       ...shapes,
-      features: shapes.features.map((f) => ({
-        ...f,
-        properties: { ...f.properties, minutes: minutes.get(String(f.properties.key)) ?? null },
-      })),
+      features: shapes.features.map((f) => {
+        const c = byKey.get(String(f.properties.key));
+        return { ...f, properties: { ...f.properties, minutes: c?.minutes ?? null, off: c?.excluded != null } };
+      }),
     };
     const pts = {
       type: 'FeatureCollection' as const,
@@ -148,11 +164,19 @@ async function draw(h: AccessHost) {
     };
     const step: maplibregl.ExpressionSpecification = ['step', ['to-number', ['get', 'minutes']], PALETTE[0]];
     BREAKS.forEach((b, i) => step.push(b, PALETTE[i + 1]));
-    const color: maplibregl.ExpressionSpecification = ['case', ['==', ['get', 'minutes'], null], '#cccccc', step];
+    const color: maplibregl.ExpressionSpecification = [
+      'case',
+      ['==', ['get', 'off'], true],
+      OFF_NETWORK,
+      ['==', ['get', 'minutes'], null],
+      UNREACHED,
+      step,
+    ];
     const src = map.getSource(SOURCE) as maplibregl.GeoJSONSource | undefined;
     if (src) {
       src.setData(fc as unknown as GeoJSON.FeatureCollection);
       (map.getSource(`${SOURCE}-points`) as maplibregl.GeoJSONSource).setData(pts);
+      map.setPaintProperty(FILL, 'fill-color', color);
     } else {
       map.addSource(SOURCE, { type: 'geojson', data: fc as unknown as GeoJSON.FeatureCollection });
       map.addSource(`${SOURCE}-points`, { type: 'geojson', data: pts });
@@ -182,18 +206,66 @@ async function draw(h: AccessHost) {
       legend.style.cssText = 'position:absolute;right:10px;bottom:30px;background:#fff;padding:6px 8px;font-size:12px;z-index:2;max-width:260px';
       map.getContainer().appendChild(legend);
     }
-    legend.innerHTML = legendHtml(h, label, times.facilities);
+    legend.innerHTML = legendHtml(h, label, times.facilities, times.method_detail);
     const fac = times.facilities;
     const source = `${fac.name} (${fac.file ?? ''}, ${t.access.vintage} ${fac.vintage ?? t.missing}, ${fac.count} ${t.access.points}) — ${label} — ${times.method}`;
     (document.getElementById('access-source') as HTMLElement).textContent = t.export.sourceLine(source);
     renderTable(h, diag, label, source);
-    status.textContent = t.access.shown(times.communes.length, times.communes_left_out);
+    if (times.communes.length === 0) {
+      // No commune of the territory has a contour in the pack: nothing to compute nor to map; say so.
+      const row = diag.rows[0];
+      const message = t.access.noContours(row?.name ?? view.within, times.communes_left_out, h.fmt(row?.population_left_out ?? null, 0));
+      status.textContent = message;
+      status.classList.add('error');
+      legend.innerHTML = `<p id="access-map-empty" class="error">${h.esc(message)}</p>`;
+      document.body.dataset.access = 'empty';
+      return;
+    }
+    const off = times.communes.filter((c) => c.excluded != null).length;
+    const unreached = times.communes.filter((c) => c.excluded == null && c.minutes == null).length;
+    status.textContent = t.access.shown(
+      times.communes.length - off - unreached,
+      off,
+      unreached,
+      times.communes_left_out,
+      h.fmt(times.method_detail.max_snap_m ?? null, 0),
+    );
+    if (fitted !== view.within) {
+      fitted = view.within;
+      fitTo(map, shapes.features as unknown as GeoJSON.Feature[]);
+    }
     document.body.dataset.access = 'ready';
   } catch (e) {
+    if (seq !== drawn) return;
     status.textContent = t.error((e as Error).message);
     status.classList.add('error');
     document.body.dataset.access = 'error';
   }
+}
+
+/** Frames the territory's communes. */
+function fitTo(map: maplibregl.Map, features: GeoJSON.Feature[]) {
+  let [w, s, e, n] = [Infinity, Infinity, -Infinity, -Infinity];
+  const visit = (c: unknown): void => {
+    if (Array.isArray(c) && typeof c[0] === 'number') {
+      w = Math.min(w, c[0] as number);
+      e = Math.max(e, c[0] as number);
+      s = Math.min(s, c[1] as number);
+      n = Math.max(n, c[1] as number);
+    } else if (Array.isArray(c)) c.forEach(visit);
+  };
+  for (const f of features) if (f.geometry && 'coordinates' in f.geometry) visit(f.geometry.coordinates);
+  if (w <= e) map.fitBounds([w, s, e, n], { padding: 30, duration: 0 });
+}
+
+/** The territory picker: every département, the saved perimeters, and what the search found. */
+function territoryOptions(h: AccessHost, deps: Territory[], pers: Territory[]): string {
+  const a = t.access;
+  const opt = (k: string, text: string) => `<option value="${h.esc(k)}"${k === view.within ? ' selected' : ''}>${h.esc(text)}</option>`;
+  const known = [...deps, ...pers].some((x) => x.key === view.within);
+  return `<optgroup label="${h.esc(a.departements)}">${deps.map((d) => opt(d.key, `${d.key.slice(4)} — ${d.name}`)).join('')}</optgroup>
+    ${pers.length ? `<optgroup label="${h.esc(a.perimeters)}">${pers.map((p) => opt(p.key, p.name)).join('')}</optgroup>` : ''}
+    ${!known && searched?.key === view.within ? `<optgroup label="${h.esc(a.searched)}">${opt(searched.key, `${searched.name} (${searched.key})`)}</optgroup>` : ''}`;
 }
 
 function renderTable(h: AccessHost, d: Diagnose, label: string, source: string) {
@@ -216,7 +288,7 @@ function renderTable(h: AccessHost, d: Diagnose, label: string, source: string) 
       (r) => `<tr data-key="${h.esc(r.territory)}"><td>${h.esc(r.territory)}</td><td>${h.esc(r.name)}</td><td class="num">${r.communes}</td>
         <td class="num">${h.fmt(r.population, 0)}</td><td class="num mean">${h.fmt(r.mean_min, 1)}</td><td class="num median">${h.fmt(r.median_min, 1)}</td>
         ${r.beyond.map((b) => `<td class="num beyond">${h.fmt(b.share * 100, 1)} %</td>`).join('')}
-        <td class="num">${h.fmt(r.unreached_population, 0)}</td><td class="num">${r.communes_left_out}</td></tr>`,
+        <td class="num">${h.fmt(r.unreached_population, 0)}</td><td class="num left-out">${r.communes_left_out}</td></tr>`,
     )
     .join('');
   (document.getElementById('access-table-box') as HTMLElement).innerHTML = `<p id="access-table-method" class="method"><strong>${h.esc(label)}</strong></p>
@@ -233,8 +305,10 @@ export async function renderAccess(h: AccessHost) {
     ${h.exportButtons()}
     <section id="access-table-box"></section>`;
   let sets: Sets;
+  let deps: Territory[];
+  let pers: Territory[];
   try {
-    sets = await get<Sets>('/api/access/facilities');
+    [sets, deps, pers] = await Promise.all([get<Sets>('/api/access/facilities'), api.territories('dep'), api.territories('per')]);
   } catch (e) {
     (document.getElementById('access-controls') as HTMLElement).innerHTML = `<p class="error">${h.esc(t.error((e as Error).message))}</p>`;
     return;
@@ -246,18 +320,18 @@ export async function renderAccess(h: AccessHost) {
   }
   if (!sets.facilities.some((f) => f.name === view.set)) view.set = sets.facilities[0].name;
   if (view.network && !sets.networks.some((n) => n.name === view.network)) view.network = '';
+  if (![...deps, ...pers].some((x) => x.key === view.within) && searched?.key !== view.within) view.within = 'dep:62';
   (document.getElementById('access-controls') as HTMLElement).innerHTML = `
     <label>${h.esc(a.facilities)} <select id="access-set">${sets.facilities
       .map((f) => `<option value="${h.esc(f.name)}"${f.name === view.set ? ' selected' : ''}>${h.esc(f.name)} (${f.count})</option>`)
       .join('')}</select></label>
-    <label>${h.esc(a.territory)} <select id="access-within">${TERRITORIES.map(
-      (k) => `<option value="${k}"${k === view.within ? ' selected' : ''}>${h.esc(k)}</option>`,
-    ).join('')}</select></label>
+    <label>${h.esc(a.territory)} <select id="access-within">${territoryOptions(h, deps, pers)}</select></label>
+    <span class="search"><label>${h.esc(a.otherTerritory)} <input id="access-search" type="search" placeholder="${h.esc(a.searchPlaceholder)}" autocomplete="off"></label><div id="access-results" class="results"></div></span>
     <label>${h.esc(a.method)} <select id="access-network"><option value="">${h.esc(a.straightOption)}</option>${sets.networks
-      .map((n) => `<option value="${h.esc(n.name)}"${n.name === view.network ? ' selected' : ''}>${h.esc(a.road(n.name))}${n.synthetic ? ' — SYNTHÉTIQUE' : ''}</option>`)
+      .map((n) => `<option value="${h.esc(n.name)}"${n.name === view.network ? ' selected' : ''}>${h.esc(a.road(n.name, n.synthetic))}</option>`)
       .join('')}</select></label>
-    <label>${h.esc(a.detour)} <input id="access-detour" type="number" min="1" step="0.1" value="${view.detour}"></label>
-    <label>${h.esc(a.speed)} <input id="access-speed" type="number" min="1" max="200" step="1" value="${view.speed}"></label>`;
+    <label>${h.esc(a.detour)} <input id="access-detour" type="number" min="1" step="0.1" value="${view.detour}"${view.network ? ' disabled' : ''}></label>
+    <label>${h.esc(a.speed)} <input id="access-speed" type="number" min="1" max="200" step="1" value="${view.speed}"${view.network ? ' disabled' : ''}></label>`;
   const on = (id: string, fn: (v: string) => void) => {
     (document.getElementById(id) as HTMLInputElement).onchange = (e) => {
       fn((e.target as HTMLInputElement).value);
@@ -266,7 +340,19 @@ export async function renderAccess(h: AccessHost) {
   };
   on('access-set', (v) => (view.set = v));
   on('access-within', (v) => (view.within = v));
-  on('access-network', (v) => (view.network = v));
+  const within = document.getElementById('access-within') as HTMLSelectElement;
+  territorySearch(document.getElementById('access-search') as HTMLInputElement, document.getElementById('access-results') as HTMLElement, h.esc, (f) => {
+    view.within = f.key;
+    searched = { key: f.key, name: f.name };
+    within.innerHTML = territoryOptions(h, deps, pers);
+    within.value = f.key;
+    void draw(h);
+  });
+  on('access-network', (v) => {
+    view.network = v;
+    // The detour factor and the speed are the straight line's parameters, not the network's.
+    for (const id of ['access-detour', 'access-speed']) (document.getElementById(id) as HTMLInputElement).disabled = v !== '';
+  });
   on('access-detour', (v) => (view.detour = Number(v)));
   on('access-speed', (v) => (view.speed = Number(v)));
   await draw(h);

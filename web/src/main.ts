@@ -32,6 +32,7 @@ import {
 import { breaks, classOf, MISSING_COLOR, type Method, palette } from './classify';
 import { download, type ExportTable, type LegendEntry, mapPng, mapSvg, type SvgShape, toCsv } from './export';
 import { hideAccess, renderAccess } from './access';
+import { territorySearch } from './search';
 import { hideFlows, renderFlows } from './flows';
 import { t } from './i18n';
 import { type Bounds, SyncedMaps, type SyncedSpec } from './synced';
@@ -685,21 +686,12 @@ async function renderCompare(arg: string) {
       renderCompare('');
     }
   };
-  const input = el<HTMLInputElement>('compare-search');
-  const results = el('compare-results');
-  input.oninput = async () => {
-    const found = input.value.trim().length >= 2 ? await api.search(input.value.trim()).catch(() => []) : [];
-    results.innerHTML = found
-      .map((f) => `<button class="found" data-add="${esc(f.key)}">${esc(f.name)} <small>${esc(f.key)}</small></button>`)
-      .join('');
-  };
-  results.onclick = (e) => {
-    const k = (e.target as HTMLElement).closest('button')?.dataset.add;
-    if (k && !compareKeys.includes(k) && compareKeys.length < 4) {
-      compareKeys.push(k);
+  territorySearch(el<HTMLInputElement>('compare-search'), el('compare-results'), esc, ({ key }) => {
+    if (!compareKeys.includes(key) && compareKeys.length < 4) {
+      compareKeys.push(key);
       renderCompare('');
     }
-  };
+  });
   el('compare-run').onclick = () => {
     location.hash = `#/comparer/${compareKeys.join(',')}`;
   };

@@ -45,7 +45,8 @@ impl From<AccessError> for ApiError {
 
 static SETS: OnceLock<RwLock<BTreeMap<String, PathBuf>>> = OnceLock::new();
 static POINTS: OnceLock<Mutex<HashMap<String, Arc<Vec<Point>>>>> = OnceLock::new();
-static RUNS: OnceLock<Mutex<HashMap<String, Arc<AccessRun>>>> = OnceLock::new();
+/// The runs computed, with the method's description (`method_detail`), by (pack, set, method).
+static RUNS: OnceLock<Mutex<HashMap<String, (Arc<AccessRun>, Value)>>> = OnceLock::new();
 
 fn sets() -> &'static RwLock<BTreeMap<String, PathBuf>> {
     SETS.get_or_init(Default::default)
@@ -180,22 +181,17 @@ async fn run(state: &AppState, set: &str, m: Method) -> Result<(Arc<AccessRun>, 
     let (path, pts) = points_of(set)?;
     let store = state.store()?;
     let root = store.root().to_path_buf();
-    let (key, detail) = match &m {
-        Method::Road(n) => {
-            (format!("{}|{set}|road|{n}", state.pack().display()), json!({"kind": "road", "network": n}))
-        }
-        Method::Straight(s) => (
-            format!("{}|{set}|straight|{}|{}", state.pack().display(), s.detour, s.speed_kmh),
-            json!({"kind": "straight_line", "detour": s.detour, "speed_kmh": s.speed_kmh}),
-        ),
+    let key = match &m {
+        Method::Road(n) => format!("{}|{set}|road|{n}", state.pack().display()),
+        Method::Straight(s) => format!("{}|{set}|straight|{}|{}", state.pack().display(), s.detour, s.speed_kmh),
     };
     let prov = provenance(set, &path, pts.len());
     let cache = RUNS.get_or_init(Default::default);
-    if let Some(r) = cache.lock().map_err(|_| ApiError::Internal("cache poisoned".into()))?.get(&key) {
+    if let Some((r, detail)) = cache.lock().map_err(|_| ApiError::Internal("cache poisoned".into()))?.get(&key) {
         return Ok((r.clone(), json!({"detail": detail, "facilities": prov})));
     }
     let r = state.engine().referential().clone();
-    let run = tokio::task::spawn_blocking(move || -> Result<AccessRun, ApiError> {
+    let (run, detail) = tokio::task::spawn_blocking(move || -> Result<(AccessRun, Value), ApiError> {
         let (origins, _without) = origins::commune_centroids(&store, &r)?;
         let by_type = access::by_type(pts.as_ref().clone());
         let q = AccessQuery { k: 1, within_s: None, max_snap_m: MAX_SNAP_M };
@@ -205,9 +201,20 @@ async fn run(state: &AppState, set: &str, m: Method) -> Result<(Arc<AccessRun>, 
                 let h = network::load_hierarchy(&root, &n, &g)?;
                 let synth = if info.synthetic { ", SYNTHETIC network" } else { "" };
                 let label = format!("road network '{}' ({} profile{synth})", info.name, info.profile);
-                access::on_network(&g, h.as_ref(), label, origins, by_type, q)
+                // Whether the network is generated data travels with every answer, for the label on screen.
+                let detail = json!({
+                    "kind": "road",
+                    "network": info.name,
+                    "profile": info.profile,
+                    "synthetic": info.synthetic,
+                    "max_snap_m": MAX_SNAP_M,
+                });
+                (access::on_network(&g, h.as_ref(), label, origins, by_type, q), detail)
             }
-            Method::Straight(s) => access::straight_line(s, origins, by_type, q),
+            Method::Straight(s) => {
+                let detail = json!({"kind": "straight_line", "detour": s.detour, "speed_kmh": s.speed_kmh});
+                (access::straight_line(s, origins, by_type, q), detail)
+            }
         })
     })
     .await
@@ -217,7 +224,7 @@ async fn run(state: &AppState, set: &str, m: Method) -> Result<(Arc<AccessRun>, 
     if c.len() >= 32 {
         c.clear();
     }
-    c.insert(key, run.clone());
+    c.insert(key, (run.clone(), detail.clone()));
     Ok((run, json!({"detail": detail, "facilities": prov})))
 }
 
@@ -389,11 +396,12 @@ pub async fn diagnose(State(state): State<AppState>, Path(key): Path<String>, Qu
             "territory": tref.key(),
             "name": r.name(tref),
             "communes": used.len(),
-            "population": s.population,
+            // + 0.0: a sum over no commune is -0.0, shown "-0".
+            "population": s.population + 0.0,
             "mean_min": s.mean_min,
             "median_min": s.median_min,
             "beyond": s.beyond.iter().map(|(t, sh)| json!({"threshold_min": t, "share": sh})).collect::<Vec<_>>(),
-            "unreached_population": s.unreached_population,
+            "unreached_population": s.unreached_population + 0.0,
             "communes_left_out": missing,
             "population_left_out": missing_pop,
         }));

@@ -152,6 +152,19 @@ async fn times_and_diagnostics_equal_the_library() {
     assert!(d["method"].as_str().unwrap().contains("STRAIGHT LINE × 1.3 at 40 km/h"), "{}", d["method"]);
     assert_eq!(d["thresholds_min"], serde_json::json!([7.0, 20.0]));
     assert_eq!(d["rows"].as_array().unwrap().len(), 1);
+
+    // Paris has no commune contour in the pack: no time, the commune and its population
+    // counted as left out, and the population of what is computed is 0 (not -0).
+    let t = ok(&router, "/api/access/times?facilities=france-services&layer=com&within=dep:75").await;
+    assert_eq!(t["communes"].as_array().unwrap().len(), 0);
+    assert_eq!(t["communes_left_out"], 1);
+    let d = ok(&router, "/api/access/diagnose/dep:75?facilities=france-services").await;
+    let row = &d["rows"][0];
+    assert_eq!(row["communes"], 0);
+    assert_eq!(row["communes_left_out"], 1);
+    assert!(row["population_left_out"].as_u64().unwrap() > 2_000_000, "{row}");
+    assert!(row["population"].as_f64().unwrap().is_sign_positive(), "{row}");
+    assert!(row["mean_min"].is_null(), "{row}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -287,6 +300,9 @@ async fn road_network_times_equal_the_library() {
     assert_eq!(got["method"], label.as_str());
     assert_eq!(got["straight_line"], false);
     assert_eq!(got["method_detail"]["network"], "grille");
+    // The network is generated data: the detail says so, for the label on screen.
+    assert_eq!(got["method_detail"]["synthetic"], true);
+    assert_eq!(got["method_detail"]["max_snap_m"], 1000.0);
     let mut reached = 0;
     for c in got["communes"].as_array().unwrap() {
         let o = run.origins.iter().position(|o| o.point.id == c["code"].as_str().unwrap()).unwrap();
@@ -303,6 +319,7 @@ async fn road_network_times_equal_the_library() {
     assert!(reached > 10, "only {reached} communes reached on the grid");
     let d = ok(&router, "/api/access/diagnose/dep:62?facilities=france-services&network=grille").await;
     assert_eq!(d["method"], label.as_str());
+    assert_eq!(d["method_detail"]["synthetic"], true);
     // Communes off the grid are left out and counted, not dropped.
     let row = &d["rows"][0];
     assert_eq!(row["communes"].as_u64().unwrap() as usize, reached_or_unreached(&run, &r));

@@ -188,20 +188,38 @@ export const fr = {
     title: 'Accès aux services',
     facilities: 'Équipements',
     territory: 'Territoire',
+    departements: 'Départements',
+    perimeters: 'Périmètres enregistrés',
+    searched: 'Trouvé par la recherche',
+    otherTerritory: 'Autre territoire',
+    searchPlaceholder: 'Commune, EPCI, arrondissement, région…',
     method: 'Méthode',
     straightOption: "À vol d'oiseau (sans réseau routier)",
     detour: 'Facteur de détour',
     speed: 'Vitesse moyenne (km/h)',
     straight: (detour: string, speed: string) => `À VOL D'OISEAU × ${detour} à ${speed} km/h (temps estimés, sans réseau routier)`,
-    road: (name: string) => `RÉSEAU ROUTIER « ${name} »`,
+    road: (name: string, synthetic: boolean) =>
+      `RÉSEAU ROUTIER « ${name} »${synthetic ? ' — SYNTHÉTIQUE (réseau généré, pas un réseau réel)' : ''}`,
+    offNetwork: (m: string) => `à plus de ${m} m du réseau routier (écartée)`,
+    unreachedLegend: 'aucun équipement atteint',
     minutes: 'min',
     legendTitle: "Temps d'accès à l'équipement le plus proche",
     vintage: 'millésime',
     points: 'points',
-    shown: (n: number, left: number) => `${n} communes calculées, ${left} écartées (sans contour dans le référentiel)`,
+    shown: (n: number, off: number, unreached: number, left: number, snap: string) =>
+      [
+        `${n} commune${n > 1 ? 's' : ''} calculée${n > 1 ? 's' : ''}`,
+        off > 0 ? `${off} à plus de ${snap} m du réseau routier (écartée${off > 1 ? 's' : ''})` : '',
+        unreached > 0 ? `${unreached} sans équipement atteint` : '',
+        `${left} sans contour dans le référentiel (écartée${left > 1 ? 's' : ''})`,
+      ]
+        .filter(Boolean)
+        .join(', '),
+    noContours: (name: string, communes: number, population: string) =>
+      `${name} : ${communes > 1 ? `aucune de ses ${communes} communes n’a` : 'sa commune n’a pas'} de contour dans ce paquet (contours des communes : Hauts-de-France seulement), donc ni temps ni carte ; ${population} habitants non couverts. Choisir un territoire des Hauts-de-France.`,
     noSets: "Aucun jeu d'équipements : lancer le serveur avec --facilities NOM=FICHIER.geojson",
     tableTitle: "Diagnostic d'accès",
-    note: "Moyenne et médiane pondérées par la population municipale, depuis le centroïde du contour de chaque commune ; part de la population au-delà de chaque seuil.",
+    note: "Moyenne et médiane pondérées par la population municipale, depuis le centroïde du contour de chaque commune ; part de la population au-delà de chaque seuil. Communes écartées : sans contour dans le référentiel, ou (réseau routier) trop loin d'une route pour s'y raccrocher.",
     columns: {
       key: 'code',
       name: 'territoire',
