@@ -10,7 +10,8 @@
 //!   gives the same answer faster on a partial contraction hierarchy kept with the
 //!   network.
 //! - [`snap`] attaches [`points`] (facilities, origins) to the network and reports
-//!   those too far from any road.
+//!   those too far from any road; [`origins`] places communes and 200 m grid cells,
+//!   [`iris`] the IRIS from a contour file (IGN CONTOURS-IRIS, GeoJSON).
 //! - [`access`] puts it together for origins × facility types, on the road network
 //!   or, without one, on straight-line distance ([`straight`]); [`diagnostics`] sums
 //!   it up per territory and basket of types; [`isochrone`] draws reachable areas.
@@ -21,6 +22,7 @@ pub mod error;
 pub mod geodesy;
 pub mod graph;
 pub mod heap;
+pub mod iris;
 pub mod isochrone;
 pub mod network;
 pub mod npy;

@@ -6,8 +6,8 @@
 //! france-geojson) but no chef-lieu position: a commune's point is the centroid of
 //! its contour, weighted by its municipal population. Where a commune has no contour
 //! it is reported, not guessed. IRIS have no geometry in the pack (the IRIS table
-//! has codes, names, communes and census counts, no coordinates nor contours), so
-//! they cannot be origins yet (asking for them is a clear error).
+//! has codes, names, communes and census counts, no coordinates nor contours): their
+//! origins come from a contour file, see [`crate::iris`].
 //!
 //! INSEE's gridded data (Filosofi, "données carroyées") identifies each 200 m cell by
 //! its lower-left corner in ETRS89-LAEA (EPSG:3035), in an id such as

@@ -2,11 +2,14 @@
 //! Helsinki extract (© OpenStreetMap contributors, ODbL): the contraction hierarchy
 //! gives the same output as the plain search, the CSV and GeoJSON outputs carry
 //! positions and snap distances, grid-cell origins are placed, and refusals exit 2.
+//! IRIS origins run on the shared test store (real IRIS codes and census counts; the
+//! contours drawn by the tests are synthetic geometry).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serde_json::Value;
+use echelle_store::testing::test_store;
+use serde_json::{Value, json};
 
 fn helsinki() -> PathBuf {
     let base = std::env::var_os("ECHELLE_SHARED")
@@ -198,7 +201,7 @@ fn geojson_layer_and_grid_origins() {
         &["access", "nearest", "--network", "hel", "--facilities", fac.to_str().unwrap(), "--origins", "iris"],
     );
     assert_eq!(code, 2);
-    assert!(err.contains("IRIS have no coordinates"), "{err}");
+    assert!(err.contains("iris:FILE") && err.contains("CONTOURS-IRIS"), "{err}");
     let (code, _, err) = echelle(
         &store,
         &[
@@ -213,4 +216,203 @@ fn geojson_layer_and_grid_origins() {
         ],
     );
     assert_eq!(code, 2, "{err}");
+}
+
+/// A GeoJSON of IRIS contours: squares of 0.004° around the given centres, with the
+/// given properties. SYNTHETIC geometry: the codes are real IRIS of Lille, the
+/// squares are not their contours.
+fn iris_geojson(path: &Path, iris: &[(Value, (f64, f64))]) {
+    let h = 0.002;
+    let features: Vec<Value> = iris
+        .iter()
+        .map(|(props, (x, y))| {
+            json!({"type": "Feature", "properties": props, "geometry": {"type": "Polygon", "coordinates":
+                [[[x - h, y - h], [x + h, y - h], [x + h, y + h], [x - h, y + h], [x - h, y - h]]]}})
+        })
+        .collect();
+    std::fs::write(path, json!({"type": "FeatureCollection", "features": features}).to_string()).unwrap();
+}
+
+/// The census population of IRIS as `echelle eval` gives it (another path than the
+/// access command's).
+fn census(store: &Path, codes: &[&str]) -> Vec<f64> {
+    let mut args = vec!["eval".to_string(), "population_rp2021".into(), "--format".into(), "csv".into()];
+    args.extend(codes.iter().map(|c| format!("iris:{c}")));
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, out, err) = echelle(store, &a);
+    assert_eq!(code, 0, "{err}");
+    out.lines().skip(1).map(|l| l.split(',').nth(3).unwrap().parse().unwrap()).collect()
+}
+
+#[test]
+fn iris_contours_are_origins_weighted_by_the_census_and_summed_up_per_territory() {
+    let store = test_store();
+    let d = tempfile::tempdir().unwrap();
+    let codes = ["593500104", "593500105", "593500106"];
+    let centres = [(3.05, 50.63), (3.07, 50.64), (3.09, 50.62)];
+    let file = d.path().join("contours-iris.geojson");
+    iris_geojson(
+        &file,
+        &[
+            (json!({"CODE_IRIS": codes[0], "NOM_IRIS": "Synthétique A", "INSEE_COM": "59350"}), centres[0]),
+            (json!({"code_iris": codes[1]}), centres[1]),
+            (json!({"iris_code": codes[2], "iris_name": "Synthétique C"}), centres[2]),
+        ],
+    );
+    let fac = d.path().join("doctors.csv");
+    std::fs::write(
+        &fac,
+        "id,lon,lat
+cabinet,3.06,50.635
+",
+    )
+    .unwrap();
+    let spec = format!("iris:{}", file.display());
+    let (code, out, err) = echelle(
+        &store,
+        &["access", "nearest", "--straight-line", "--facilities", fac.to_str().unwrap(), "--origins", &spec],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("3 IRIS, a point inside each contour") && err.contains("RP 2021"), "{err}");
+    let rows: Vec<Vec<&str>> = out.lines().skip(2).map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 3, "{out}");
+    let pop = census(&store, &codes);
+    let mut times = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(row[0], codes[i]);
+        // The interior point of a square is its centre.
+        let (lon, lat): (f64, f64) = (row[2].parse().unwrap(), row[3].parse().unwrap());
+        assert!((lon - centres[i].0).abs() < 2e-6 && (lat - centres[i].1).abs() < 2e-6, "{row:?}");
+        assert_eq!(row[4].parse::<f64>().unwrap(), pop[i], "{row:?}");
+        assert_eq!((row[7], row[13]), ("cabinet", "straight-line"));
+        times.push(row[9].parse::<f64>().unwrap());
+    }
+    // Names from the file, else from the store.
+    assert_eq!(rows[0][1], "Synthétique A");
+    assert!(rows[1][1].starts_with("Lille – IRIS 0105"), "{:?}", rows[1]);
+    assert_eq!(rows[2][1], "Synthétique C");
+    assert!(times.iter().any(|&t| (t - times[0]).abs() > 0.1), "{times:?}");
+    // Lille's diagnostic: the three IRIS, weighted by their census population; the
+    // other IRIS of Lille, without a contour in the file, are left out and counted.
+    let (code, out, err) = echelle(
+        &store,
+        &[
+            "access",
+            "diagnose",
+            "com:59350",
+            "iris:593500105",
+            "--straight-line",
+            "--facilities",
+            fac.to_str().unwrap(),
+            "--origins",
+            &spec,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let j: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(j["origins"], spec.as_str());
+    assert!(j["weights"].as_str().unwrap().contains("RP 2021"), "{j}");
+    let lille = &j["rows"][0];
+    assert_eq!(lille["territory"], "com:59350");
+    assert_eq!(lille["iris"], 3);
+    assert!(
+        lille["iris_left_out"].as_u64().unwrap() > 50 && lille["population_left_out"].as_f64().unwrap() > 100_000.0
+    );
+    let total: f64 = pop.iter().sum();
+    let mean: f64 = pop.iter().zip(&times).map(|(w, t)| w * t).sum::<f64>() / total;
+    let s = &lille["summary"];
+    assert_eq!(s["population"].as_f64().unwrap(), total);
+    // The nearest output rounds times to 0.01 min.
+    assert!((s["mean_min"].as_f64().unwrap() - mean).abs() < 0.006, "{s} vs {mean}");
+    let unweighted = times.iter().sum::<f64>() / 3.0;
+    assert!((mean - unweighted).abs() > 0.02, "the weights must matter for this test: {mean} {unweighted}");
+    // An IRIS as the territory: itself alone.
+    let one = &j["rows"][1];
+    assert_eq!((one["iris"].as_u64(), one["iris_left_out"].as_u64()), (Some(1), Some(0)));
+    assert_eq!(one["summary"]["population"].as_f64().unwrap(), pop[1]);
+    assert!((one["summary"]["mean_min"].as_f64().unwrap() - times[1]).abs() < 0.006);
+    // The table says what the weights are.
+    let (code, out, err) = echelle(
+        &store,
+        &[
+            "access",
+            "diagnose",
+            "com:59350",
+            "--straight-line",
+            "--facilities",
+            fac.to_str().unwrap(),
+            "--origins",
+            &spec,
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("IRIS écartés") && out.contains("census RP 2021"), "{out}");
+}
+
+#[test]
+fn iris_files_with_unknown_codes_or_without_code_field() {
+    let store = test_store();
+    let d = tempfile::tempdir().unwrap();
+    let fac = d.path().join("doctors.csv");
+    std::fs::write(
+        &fac,
+        "id,lon,lat
+cabinet,3.06,50.635
+",
+    )
+    .unwrap();
+    let file = d.path().join("iris.geojson");
+    // 593509999 is no IRIS of the store (SYNTHETIC code and geometry).
+    iris_geojson(
+        &file,
+        &[(json!({"CODE_IRIS": "593500104"}), (3.05, 50.63)), (json!({"CODE_IRIS": "593509999"}), (3.07, 50.64))],
+    );
+    let spec = format!("iris:{}", file.display());
+    let nearest = |spec: &str| {
+        echelle(
+            &store,
+            &["access", "nearest", "--straight-line", "--facilities", fac.to_str().unwrap(), "--origins", spec],
+        )
+    };
+    let (code, out, err) = nearest(&spec);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("1 IRIS of the file are not in the store's IRIS table") && err.contains("593509999"), "{err}");
+    let unknown: Vec<&str> = out.lines().find(|l| l.starts_with("593509999,")).unwrap().split(',').collect();
+    assert_eq!(unknown[4], "", "no population for an unknown IRIS: {unknown:?}");
+    // No code field: refused, with the file and the fields it has.
+    iris_geojson(&file, &[(json!({"INSEE_COM": "59350", "NOM_IRIS": "x"}), (3.05, 50.63))]);
+    let (code, _, err) = nearest(&spec);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("iris.geojson") && err.contains("no IRIS code field") && err.contains("INSEE_COM"), "{err}");
+    // A contour that is no polygon.
+    std::fs::write(
+        &file,
+        json!({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"CODE_IRIS": "593500104"},
+            "geometry": {"type": "LineString", "coordinates": [[3.0, 50.0], [3.1, 50.1]]}}]})
+        .to_string(),
+    )
+    .unwrap();
+    let (code, _, err) = nearest(&spec);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("IRIS 593500104") && err.contains("not a polygon"), "{err}");
+    let (code, _, err) = nearest("iris:/no/such.gpkg");
+    assert_eq!(code, 2, "{err}");
+    // diagnose sums up origins that belong to a commune only.
+    let (code, _, err) = echelle(
+        &store,
+        &[
+            "access",
+            "diagnose",
+            "com:59350",
+            "--straight-line",
+            "--facilities",
+            fac.to_str().unwrap(),
+            "--origins",
+            "nodes",
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("iris:FILE"), "{err}");
 }

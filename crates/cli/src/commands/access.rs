@@ -14,7 +14,7 @@ use echelle_access::points::{Fields, Point, read_points};
 use echelle_access::search::{self, Source, UNREACHED};
 use echelle_access::snap::Snapper;
 use echelle_access::straight::StraightLine;
-use echelle_access::{Graph, isochrone, network, npy, origins};
+use echelle_access::{Graph, iris, isochrone, network, npy, origins};
 
 use super::{UserError, open_store};
 use crate::output::{align, french};
@@ -70,10 +70,13 @@ enum Cmd {
         #[command(flatten)]
         fac: FacilityArgs,
         /// `nodes` (every node of the network), `communes` (contour centroids of the
-        /// store), `grid:FILE.csv` (INSEE 200 m cells, Filosofi "carreaux": centre of
-        /// each cell, weighted by its inhabitants), `communes-grid:FILE.csv` (each
-        /// commune's population-weighted centre from such a file with its `Depcom` or
-        /// `lcog_geo` column) or a point file.
+        /// store), `iris:FILE` (IRIS contours, IGN CONTOURS-IRIS as GeoPackage or a
+        /// GeoJSON with a `CODE_IRIS`/`code_iris`/`iris_code` field: a point inside each
+        /// contour, weighted by the IRIS census population of the store),
+        /// `grid:FILE.csv` (INSEE 200 m cells, Filosofi "carreaux": centre of each cell,
+        /// weighted by its inhabitants), `communes-grid:FILE.csv` (each commune's
+        /// population-weighted centre from such a file with its `Depcom` or `lcog_geo`
+        /// column) or a point file.
         #[arg(long, default_value = "communes")]
         origins: String,
         /// Output format: `csv` (one row per origin, type and rank) or `geojson` (one
@@ -111,6 +114,14 @@ enum Cmd {
         /// Territories (`dep:62`, `epci:200093201`, `per:bassin-minier`…).
         #[arg(required = true)]
         territories: Vec<String>,
+        /// The origins, each counted in the territories of its commune: `communes`
+        /// (contour centroids of the store, weighted by the municipal population),
+        /// `communes-grid:FILE.csv` (commune centres from INSEE 200 m cells), or
+        /// `iris:FILE` (IRIS contours, IGN CONTOURS-IRIS GeoPackage or GeoJSON: a point
+        /// inside each IRIS, weighted by its census population; an IRIS counts in the
+        /// territories of its commune).
+        #[arg(long, default_value = "communes")]
+        origins: String,
         /// Thresholds in minutes.
         #[arg(long, value_delimiter = ',', default_value = "7,20")]
         thresholds: Vec<f64>,
@@ -161,8 +172,8 @@ pub fn run(store: &Path, a: Args) -> Result<()> {
                 write_nearest(&run, within, out.as_deref())
             }
         }
-        Cmd::Diagnose { mode, fac, territories, thresholds, basket, format } => {
-            diagnose(store, &mode, &fac, &territories, &thresholds, basket.as_deref(), &format)
+        Cmd::Diagnose { mode, fac, territories, origins, thresholds, basket, format } => {
+            diagnose(store, &mode, &fac, &territories, &origins, &thresholds, basket.as_deref(), &format)
         }
         Cmd::Isochrone { network: name, from, minutes, max_snap, out } => {
             iso(store, &name, &from, &minutes, max_snap, out.as_deref())
@@ -225,11 +236,55 @@ fn compute(store: &Path, mode: &ModeArgs, fac: &FacilityArgs, origins_spec: &str
         }
         "iris" => {
             return Err(UserError(
-                "IRIS have no coordinates in the store (the pack's IRIS table has codes, names, communes and \
-                 census counts only): use --origins communes, grid:FILE.csv or a point file"
+                "IRIS have no geometry in the store (the pack's IRIS table has codes, names, communes and census \
+                 counts only): give their contours with --origins iris:FILE, FILE being IGN's CONTOURS-IRIS \
+                 (GeoPackage .gpkg) or a GeoJSON of IRIS contours"
                     .into(),
             )
             .into());
+        }
+        spec if spec.starts_with("iris:") => {
+            let path = Path::new(&spec["iris:".len()..]);
+            if !path.is_file() {
+                return Err(UserError(format!("--origins {spec}: no such file")).into());
+            }
+            // The census population of the store's IRIS, when the store has a pack.
+            let population = match open_store(store).ok().filter(|st| st.pack_dir().is_ok()) {
+                Some(st) => Some(iris::store_population(&st)?),
+                None => None,
+            };
+            let o = iris::iris_origins(path, population.as_ref())?;
+            eprintln!(
+                "origins: {} IRIS, a point inside each contour of {} ({} to WGS84)",
+                o.points.len(),
+                path.display(),
+                o.srs
+            );
+            match &o.weighted_by {
+                Some(v) => eprintln!("  weighted by the IRIS population of the census {v}"),
+                None => eprintln!(
+                    "warning: the store has no reference pack, hence no IRIS population: the IRIS origins are unweighted"
+                ),
+            }
+            if !o.unknown.is_empty() {
+                let first: Vec<&str> = o.unknown.iter().take(5).map(String::as_str).collect();
+                eprintln!(
+                    "warning: {} IRIS of the file are not in the store's IRIS table (census {}): kept, without \
+                     population, in no territory: {}{}",
+                    o.unknown.len(),
+                    o.weighted_by.as_deref().unwrap_or_default(),
+                    first.join(", "),
+                    if o.unknown.len() > first.len() { ", …" } else { "" }
+                );
+            }
+            if !o.duplicates.is_empty() {
+                eprintln!(
+                    "{} IRIS codes are given by several features: the largest part of each is kept ({})",
+                    o.duplicates.len(),
+                    o.duplicates.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+                );
+            }
+            o.points
         }
         spec if spec.starts_with("communes-grid:") => {
             let path = Path::new(&spec["communes-grid:".len()..]);
@@ -494,11 +549,13 @@ fn nodes_npy(store: &Path, mode: &ModeArgs, fac: &FacilityArgs, dir: &Path, timi
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn diagnose(
     store: &Path,
     mode: &ModeArgs,
     fac: &FacilityArgs,
     territories: &[String],
+    origins_spec: &str,
     thresholds: &[f64],
     basket: Option<&Path>,
     format: &str,
@@ -506,7 +563,20 @@ fn diagnose(
     let st = open_store(store)?;
     let r = st.referential()?;
     let refs = super::resolve_all(&r, territories)?;
-    let run = compute(store, mode, fac, "communes", Query { k: 1, within_s: None, max_snap_m: mode.max_snap })?;
+    // IRIS origins count in the territories of their commune, as communes do.
+    let iris_pop = if origins_spec.starts_with("iris:") {
+        Some(iris::store_population(&st)?)
+    } else if origins_spec == "communes" || origins_spec.starts_with("communes-grid:") {
+        None
+    } else {
+        return Err(UserError(format!(
+            "access diagnose sums up origins that belong to a commune: --origins communes, communes-grid:FILE or \
+             iris:FILE, not '{origins_spec}'"
+        ))
+        .into());
+    };
+    let unit = if iris_pop.is_some() { "IRIS" } else { "communes" };
+    let run = compute(store, mode, fac, origins_spec, Query { k: 1, within_s: None, max_snap_m: mode.max_snap })?;
     let kinds: Vec<String> = run.types.iter().map(|t| t.kind.clone()).collect();
     let baskets: Vec<Basket> = match basket {
         Some(p) => {
@@ -515,7 +585,7 @@ fn diagnose(
         }
         None => Vec::new(),
     };
-    // Per origin (commune code): its time per type.
+    // Per origin (commune or IRIS code): its time per type.
     let index: BTreeMap<&str, usize> = run.origins.iter().enumerate().map(|(i, o)| (o.point.id.as_str(), i)).collect();
     let time = |t: usize, o: usize| -> Option<f64> {
         if run.origins[o].excluded.is_some() { None } else { run.types[t].nearest[o].first().map(|x| x.time_s) }
@@ -523,16 +593,33 @@ fn diagnose(
     let mut rows = Vec::new();
     let mut json_rows = Vec::new();
     for tref in &refs {
-        let members = r.members(tref)?;
         let mut used = Vec::new();
         let (mut missing_pop, mut missing) = (0u64, 0usize);
-        for &m in members.iter() {
-            let c = &r.communes()[m as usize];
-            match index.get(c.code.as_str()) {
+        // The commune's or IRIS's code and population, for each member of the territory.
+        let members: Vec<(&str, u64)> = match &iris_pop {
+            Some(pop) => r
+                .iris_members(tref)?
+                .into_iter()
+                .map(|i| {
+                    let code = r.iris()[i as usize].code.as_str();
+                    (code, pop.iris.get(code).map_or(0, |p| p.0 as u64))
+                })
+                .collect(),
+            None => r
+                .members(tref)?
+                .iter()
+                .map(|&m| {
+                    let c = &r.communes()[m as usize];
+                    (c.code.as_str(), c.population.unwrap_or(0))
+                })
+                .collect(),
+        };
+        for (code, population) in members {
+            match index.get(code) {
                 Some(&o) if run.origins[o].excluded.is_none() => used.push(o),
                 _ => {
                     missing += 1;
-                    missing_pop += c.population.unwrap_or(0);
+                    missing_pop += population;
                 }
             }
         }
@@ -572,26 +659,45 @@ fn diagnose(
             row.push(french(s.unreached_population, 0));
             row.push(format!("{missing} ({} hab.)", french(missing_pop as f64, 0)));
             rows.push(row);
-            json_rows.push(serde_json::json!({"territory": tref.key(), "name": name, "what": what, "communes": used.len(), "summary": s, "communes_left_out": missing, "population_left_out": missing_pop}));
+            let mut j = serde_json::json!({"territory": tref.key(), "name": name, "what": what, "summary": s, "population_left_out": missing_pop});
+            j[unit.to_lowercase()] = used.len().into();
+            j[format!("{}_left_out", unit.to_lowercase())] = missing.into();
+            json_rows.push(j);
         }
     }
+    let (weights, left_out) = match &iris_pop {
+        Some(p) => (
+            format!(
+                "weighted by the IRIS population of the census {}, over a point inside each IRIS contour",
+                p.vintage
+            ),
+            "IRIS écartés: no contour in the file, or too far from any road",
+        ),
+        None if origins_spec == "communes" => (
+            "weighted by the municipal population, over commune contour centroids".to_string(),
+            "communes écartées: no contour in the pack, or too far from any road",
+        ),
+        None => (
+            "weighted by the inhabitants of the grid cells, over commune centres from the grid".to_string(),
+            "communes écartées: no cell in the grid file, or too far from any road",
+        ),
+    };
     let mut header = vec![
         "territoire".to_string(),
         "équipement".into(),
-        "communes".into(),
+        unit.into(),
         "population".into(),
         "moyenne (min)".into(),
         "médiane (min)".into(),
     ];
     header.extend(thresholds.iter().map(|t| format!("> {t} min")));
     header.push("sans accès".into());
-    header.push("communes écartées".into());
+    header.push(if iris_pop.is_some() { "IRIS écartés".into() } else { "communes écartées".into() });
     match format {
         "json" => println!(
             "{}",
-            serde_json::to_string_pretty(
-                &serde_json::json!({"mode": run.mode, "straight_line": run.straight_line, "rows": json_rows})
-            )?
+            serde_json::to_string_pretty(&serde_json::json!({"mode": run.mode, "straight_line": run.straight_line,
+                "origins": origins_spec, "weights": weights, "rows": json_rows}))?
         ),
         "csv" => {
             println!("# times: {}", run.mode);
@@ -610,9 +716,7 @@ fn diagnose(
             let mut all = vec![header];
             all.extend(rows);
             print!("{}", align(&all));
-            println!(
-                "(population-weighted over commune contour centroids; communes écartées: no contour in the pack, or too far from any road)"
-            );
+            println!("({weights}; {left_out})");
         }
     }
     Ok(())
