@@ -80,6 +80,10 @@ test('the access view maps minutes per commune, states the method and tabulates 
   const beyond = await row.locator('td.beyond').allTextContents();
   assert.deepEqual(beyond, d.rows[0].beyond.map((b) => `${fr(b.share * 100, 1)} %`));
   assert.equal(await page.locator('#access-table tbody tr').count(), d.rows.length);
+  // Every commune of the territory with a contour gets a time in straight line.
+  const times = await api('/api/access/times?facilities=france-services&layer=com&within=dep:62&detour=1.3&speed=40');
+  assert.equal(times.communes.filter((c) => c.minutes === null).length, 0);
+  assert.equal(await page.textContent('#access-status'), `${times.communes.length} communes calculées`);
   await page.screenshot({ path: join(shots, 'access-dep62.png') });
 
   // Another speed: the label and the figures follow.

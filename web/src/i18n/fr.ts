@@ -211,7 +211,7 @@ export const fr = {
         `${n} commune${n > 1 ? 's' : ''} calculée${n > 1 ? 's' : ''}`,
         off > 0 ? `${off} à plus de ${snap} m du réseau routier (écartée${off > 1 ? 's' : ''})` : '',
         unreached > 0 ? `${unreached} sans équipement atteint` : '',
-        `${left} sans contour dans le référentiel (écartée${left > 1 ? 's' : ''})`,
+        left > 0 ? `${left} sans contour dans le référentiel (écartée${left > 1 ? 's' : ''})` : '',
       ]
         .filter(Boolean)
         .join(', '),
