@@ -45,8 +45,10 @@ impl From<AccessError> for ApiError {
 
 static SETS: OnceLock<RwLock<BTreeMap<String, PathBuf>>> = OnceLock::new();
 static POINTS: OnceLock<Mutex<HashMap<String, Arc<Vec<Point>>>>> = OnceLock::new();
-/// The runs computed, with the method's description (`method_detail`), by (pack, set, method).
-static RUNS: OnceLock<Mutex<HashMap<String, (Arc<AccessRun>, Value)>>> = OnceLock::new();
+/// A run computed, with the method's description (`method_detail`).
+type Cached = (Arc<AccessRun>, Value);
+/// The runs computed, by (pack, set, method).
+static RUNS: OnceLock<Mutex<HashMap<String, Cached>>> = OnceLock::new();
 
 fn sets() -> &'static RwLock<BTreeMap<String, PathBuf>> {
     SETS.get_or_init(Default::default)
