@@ -2,10 +2,10 @@
 //! population of the store's census table.
 //!
 //! The reference pack has the IRIS codes, names, communes and census counts, but no
-//! geometry: the contours come from a file, IGN's CONTOURS-IRIS (GeoPackage, in
-//! Lambert-93 for mainland France and in the local UTM zone overseas; fields
-//! `CODE_IRIS`, `NOM_IRIS`, `INSEE_COM`, `TYP_IRIS`, lower-case in some editions) or
-//! a GeoJSON of IRIS contours (WGS84, or the system its `crs` member names; the code
+//! geometry: the contours come from a file, IGN's CONTOURS-IRIS (GeoPackage or
+//! shapefile, in Lambert-93 for mainland France and in the local UTM zone overseas;
+//! fields `CODE_IRIS`, `NOM_IRIS`, `INSEE_COM`, `TYP_IRIS`, lower-case in some
+//! editions) or a GeoJSON of IRIS contours (WGS84, or the system its `crs` member names; the code
 //! in `CODE_IRIS`, `code_iris`, `iris_code` as in Opendatasoft's georef-france-iris,
 //! or `DCOMIRIS` as in the older all-in-one files).
 //!
@@ -59,19 +59,21 @@ pub struct IrisFile {
     pub duplicates: Vec<String>,
 }
 
-/// Reads a contour file: GeoPackage (`.gpkg`) or GeoJSON (`.geojson`, `.json`).
+/// Reads a contour file: GeoPackage (`.gpkg`), shapefile (`.shp` with its `.dbf`
+/// and `.prj`) or GeoJSON (`.geojson`, `.json`).
 pub fn read_contours(path: &Path) -> Result<IrisFile> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     let bad = |m: String| AccessError::Points { path: path.to_path_buf(), message: m };
     let (raw, srs) = match ext.as_str() {
         "gpkg" => read_gpkg(path)?,
         "geojson" | "json" => read_geojson(path)?,
-        "shp" => {
-            return Err(bad("shapefiles are not read: take the GeoPackage edition of CONTOURS-IRIS, or convert \
-                 it (`ogr2ogr -f GPKG iris.gpkg CONTOURS-IRIS.shp`)"
-                .into()));
+        "shp" => read_shapefile(path)?,
+        _ => {
+            return Err(bad(
+                "IRIS contours must be a GeoPackage (.gpkg), a shapefile (.shp with its .dbf) or a GeoJSON (.geojson, .json)"
+                    .into(),
+            ));
         }
-        _ => return Err(bad("IRIS contours must be a GeoPackage (.gpkg) or a GeoJSON (.geojson, .json)".into())),
     };
     let to_wgs84 = ToWgs84::new(srs).map_err(bad)?;
     let mut by_code: HashMap<String, usize> = HashMap::new();
@@ -314,6 +316,187 @@ fn read_geojson(path: &Path) -> Result<(Vec<Raw>, Srs)> {
     Ok((out, srs))
 }
 
+/// A shapefile (ESRI Shapefile Technical Description, 1998): polygons of the `.shp`,
+/// attributes of the `.dbf` (UTF-8 when the `.cpg` says so or the bytes are valid
+/// UTF-8, else Windows-1252/Latin-1), coordinate system from the `.prj` (none:
+/// longitude/latitude).
+fn read_shapefile(path: &Path) -> Result<(Vec<Raw>, Srs)> {
+    let bad = |m: String| AccessError::Points { path: path.to_path_buf(), message: m };
+    let shp = std::fs::read(path).map_err(|e| AccessError::io(path, e))?;
+    let dbf_path = path.with_extension("dbf");
+    if !dbf_path.is_file() {
+        return Err(bad(format!("no attribute file {} next to it", dbf_path.display())));
+    }
+    let dbf = std::fs::read(&dbf_path).map_err(|e| AccessError::io(&dbf_path, e))?;
+    let utf8 = std::fs::read_to_string(path.with_extension("cpg"))
+        .map(|c| c.trim().to_ascii_uppercase().replace('-', "").contains("UTF8"))
+        .unwrap_or(false);
+    let srs = match std::fs::read_to_string(path.with_extension("prj")) {
+        Ok(wkt) => {
+            Srs::from_esri_wkt(&wkt).ok_or_else(|| bad(format!("coordinate system of the .prj not handled: {wkt}")))?
+        }
+        Err(_) => Srs::Epsg(4326),
+    };
+    let shapes = shp_polygons(&shp).map_err(|e| bad(format!("not a readable shapefile: {e}")))?;
+    let (fields, records) = dbf_records(&dbf, utf8).map_err(|e| bad(format!("{}: {e}", dbf_path.display())))?;
+    if shapes.len() != records.len() {
+        return Err(bad(format!("{} shapes but {} attribute rows in the .dbf", shapes.len(), records.len())));
+    }
+    let names: Vec<&str> = fields.iter().map(String::as_str).collect();
+    let code = code_field(&names, "the .dbf").map_err(bad)?;
+    let col = |f: Option<&str>| f.and_then(|f| names.iter().position(|n| *n == f));
+    let (ic, iname, icom) =
+        (col(Some(code)), col(find_field(&names, NAME_FIELDS)), col(find_field(&names, COMMUNE_FIELDS)));
+    let mut out = Vec::with_capacity(shapes.len());
+    for (n, (shape, rec)) in shapes.into_iter().zip(records).enumerate() {
+        let get = |i: Option<usize>| i.and_then(|i| rec[i].clone());
+        let code_v = get(ic).ok_or_else(|| bad(format!("record {}: no IRIS code in '{code}'", n + 1)))?;
+        let shape = shape.map_err(|e| bad(format!("IRIS {code_v}: {e}")))?;
+        out.push(Raw { code: code_v, name: get(iname), commune: get(icom), shape });
+    }
+    if out.is_empty() {
+        return Err(bad("no feature".into()));
+    }
+    Ok((out, srs))
+}
+
+/// A record's polygons, or why it has none.
+type Shape = std::result::Result<MultiPolygon, String>;
+
+/// The polygons of a `.shp`, one per record (an error for a record that is not one).
+fn shp_polygons(b: &[u8]) -> std::result::Result<Vec<Shape>, String> {
+    let be = |at: usize| b.get(at..at + 4).map(|s| i32::from_be_bytes(s.try_into().expect("4 bytes")));
+    let le = |at: usize| b.get(at..at + 4).map(|s| i32::from_le_bytes(s.try_into().expect("4 bytes")));
+    let f64le = |at: usize| b.get(at..at + 8).map(|s| f64::from_le_bytes(s.try_into().expect("8 bytes")));
+    if be(0) != Some(9994) {
+        return Err("no shapefile header (file code 9994)".into());
+    }
+    let mut out = Vec::new();
+    let mut at = 100;
+    while at + 8 <= b.len() {
+        let len = be(at + 4).ok_or("truncated record header")? as usize * 2;
+        let (start, end) = (at + 8, at + 8 + len);
+        if end > b.len() {
+            return Err(format!("record at byte {at} runs past the end of the file"));
+        }
+        at = end;
+        let kind = le(start).ok_or("truncated record")?;
+        if !matches!(kind, 5 | 15 | 25) {
+            out.push(Err(match kind {
+                0 => "no geometry (null shape)".to_string(),
+                _ => format!("shape type {kind}, not a polygon"),
+            }));
+            continue;
+        }
+        let (nparts, npoints) = (le(start + 36).ok_or("truncated")?, le(start + 40).ok_or("truncated")?);
+        if nparts < 1 || npoints < 4 || nparts > npoints {
+            out.push(Err(format!("malformed polygon ({nparts} parts, {npoints} points)")));
+            continue;
+        }
+        let (nparts, npoints) = (nparts as usize, npoints as usize);
+        let pts0 = start + 44 + 4 * nparts;
+        if pts0 + 16 * npoints > end {
+            out.push(Err("polygon points run past the record".into()));
+            continue;
+        }
+        let mut starts: Vec<usize> = (0..nparts).map(|i| le(start + 44 + 4 * i).unwrap_or(0).max(0) as usize).collect();
+        starts.push(npoints);
+        let mut rings = Vec::with_capacity(nparts);
+        for w in starts.windows(2) {
+            let (a, z) = (w[0], w[1].min(npoints));
+            let ring: Vec<Coord> =
+                (a..z).filter_map(|i| Some(Coord { x: f64le(pts0 + 16 * i)?, y: f64le(pts0 + 16 * i + 8)? })).collect();
+            if ring.len() >= 4 {
+                rings.push(LineString::new(ring));
+            }
+        }
+        out.push(rings_to_polygons(rings));
+    }
+    Ok(out)
+}
+
+/// Shapefile rings: outer rings clockwise, holes counter-clockwise; each hole goes
+/// to the outer ring that contains it.
+fn rings_to_polygons(rings: Vec<LineString>) -> std::result::Result<MultiPolygon, String> {
+    use geo::{Contains, Winding};
+    let (outer, holes): (Vec<LineString>, Vec<LineString>) = rings.into_iter().partition(|r| r.is_cw());
+    if outer.is_empty() {
+        return Err("no outer ring".into());
+    }
+    let mut polys: Vec<(Polygon, Vec<LineString>)> =
+        outer.into_iter().map(|r| (Polygon::new(r, vec![]), Vec::new())).collect();
+    for h in holes {
+        let Some(first) = h.0.first().copied() else { continue };
+        match polys.iter_mut().find(|(p, _)| p.contains(&first)) {
+            Some((_, hs)) => hs.push(h),
+            None => polys.push((Polygon::new(h, vec![]), Vec::new())),
+        }
+    }
+    Ok(MultiPolygon(polys.into_iter().map(|(p, hs)| Polygon::new(p.exterior().clone(), hs)).collect()))
+}
+
+/// Field names and records of a `.dbf`: the text of each field, `None` when blank.
+type DbfTable = (Vec<String>, Vec<Vec<Option<String>>>);
+
+/// Reads a `.dbf` (dBase III).
+fn dbf_records(b: &[u8], utf8: bool) -> std::result::Result<DbfTable, String> {
+    if b.len() < 32 {
+        return Err("not a dBase file (too short)".into());
+    }
+    let n = u32::from_le_bytes(b[4..8].try_into().expect("4 bytes")) as usize;
+    let header = u16::from_le_bytes(b[8..10].try_into().expect("2 bytes")) as usize;
+    let reclen = u16::from_le_bytes(b[10..12].try_into().expect("2 bytes")) as usize;
+    let mut fields = Vec::new();
+    let mut at = 32;
+    while at + 32 <= header && b.get(at) != Some(&0x0D) {
+        let name = &b[at..at + 11];
+        let name = String::from_utf8_lossy(&name[..name.iter().position(|&c| c == 0).unwrap_or(11)]).trim().to_string();
+        fields.push((name, b[at + 16] as usize));
+        at += 32;
+    }
+    if fields.is_empty() || fields.iter().map(|f| f.1).sum::<usize>() + 1 != reclen {
+        return Err("not a dBase file (field lengths do not add up to the record length)".into());
+    }
+    let text = |bytes: &[u8]| -> String {
+        match std::str::from_utf8(bytes) {
+            Ok(s) => s.to_string(),
+            Err(_) if !utf8 => bytes.iter().map(|&c| windows_1252(c)).collect(),
+            Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+        }
+    };
+    let mut records = Vec::with_capacity(n);
+    for r in 0..n {
+        let start = header + r * reclen;
+        let rec =
+            b.get(start..start + reclen).ok_or_else(|| format!("record {} runs past the end of the file", r + 1))?;
+        if rec[0] == b'*' {
+            continue;
+        }
+        let mut pos = 1;
+        let mut row = Vec::with_capacity(fields.len());
+        for (_, len) in &fields {
+            let v = text(&rec[pos..pos + len]).trim().to_string();
+            row.push((!v.is_empty()).then_some(v));
+            pos += len;
+        }
+        records.push(row);
+    }
+    Ok((fields.into_iter().map(|f| f.0).collect(), records))
+}
+
+/// A Windows-1252 byte (ESRI's default for `.dbf` text; Latin-1 but for 0x80-0x9F,
+/// where French text finds œ, Œ, ’ and «…»'s cousins).
+fn windows_1252(c: u8) -> char {
+    const HIGH: [char; 32] = [
+        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8D}', 'Ž', '\u{8F}', '\u{90}', '‘',
+        '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9D}', 'ž', 'Ÿ',
+    ];
+    match c {
+        0x80..=0x9F => HIGH[usize::from(c - 0x80)],
+        _ => char::from(c),
+    }
+}
+
 /// A GeoJSON Polygon or MultiPolygon.
 fn geojson_polygons(g: &Value) -> std::result::Result<MultiPolygon, String> {
     fn ring(v: &Value) -> std::result::Result<LineString, String> {
@@ -363,6 +546,21 @@ impl Srs {
             return None;
         }
         up.rsplit(':').next()?.trim().parse().ok().map(Srs::Epsg)
+    }
+
+    /// The system of a shapefile's `.prj` (ESRI WKT), among those IGN uses.
+    fn from_esri_wkt(wkt: &str) -> Option<Srs> {
+        let w = wkt.to_ascii_uppercase().replace([' ', '-'], "_");
+        if !w.starts_with("PROJCS") {
+            return w.starts_with("GEOGCS").then_some(Srs::Epsg(4326));
+        }
+        if w.contains("LAMBERT_93") || (w.contains("LAMBERT_CONFORMAL_CONIC") && w.contains("RGF")) {
+            return Some(Srs::Epsg(2154));
+        }
+        [("UTM_ZONE_20N", 5490), ("UTM_ZONE_22N", 2972), ("UTM_ZONE_40S", 2975), ("UTM_ZONE_38S", 4471)]
+            .iter()
+            .find(|(z, _)| w.contains(z))
+            .map(|&(_, code)| Srs::Epsg(code))
     }
 }
 
@@ -501,7 +699,7 @@ pub fn iris_origins(path: &Path, population: Option<&IrisPopulation>) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use geo::{Centroid, Contains};
+    use geo::{Centroid, Contains, Winding};
 
     /// A crescent (a C open to the east) around (cx, cy), `r` its outer radius.
     fn crescent(cx: f64, cy: f64, r: f64) -> Vec<(f64, f64)> {
@@ -611,7 +809,9 @@ mod tests {
         assert!(e.contains("malformed position"), "{e}");
         let shp = d.path().join("CONTOURS-IRIS.shp");
         std::fs::write(&shp, b"").unwrap();
-        assert!(read_contours(&shp).unwrap_err().to_string().contains("ogr2ogr"));
+        std::fs::write(d.path().join("CONTOURS-IRIS.dbf"), b"").unwrap();
+        let e = read_contours(&shp).unwrap_err().to_string();
+        assert!(e.contains("CONTOURS-IRIS.shp") && e.contains("not a readable shapefile"), "{e}");
     }
 
     /// A GeoPackage as GDAL writes one: the GeoPackage tables, one layer, geometries
@@ -741,6 +941,129 @@ mod tests {
         std::fs::write(&p, "not a database").unwrap();
         let e = read_contours(&p).unwrap_err().to_string();
         assert!(e.contains("not a readable GeoPackage"), "{e}");
+    }
+
+    /// The rings of a shapefile record (`None`: a null shape).
+    type Rings = Option<Vec<Vec<(f64, f64)>>>;
+
+    /// A shapefile as ESRI specifies it: `.shp` (big-endian file header and record
+    /// headers, little-endian contents; outer rings clockwise, holes counter-clockwise)
+    /// and a dBase III `.dbf` in Windows-1252, with the `.prj` GDAL writes for
+    /// Lambert-93. `None`: a null shape.
+    fn write_shapefile(path: &Path, rows: &[(&[u8], &[u8], Rings)]) {
+        let mut recs = Vec::new();
+        for (i, (_, _, rings)) in rows.iter().enumerate() {
+            let mut c = Vec::new();
+            match rings {
+                None => c.extend(0i32.to_le_bytes()),
+                Some(rings) => {
+                    c.extend(5i32.to_le_bytes());
+                    c.extend([0u8; 32]);
+                    c.extend((rings.len() as i32).to_le_bytes());
+                    c.extend((rings.iter().map(Vec::len).sum::<usize>() as i32).to_le_bytes());
+                    let mut start = 0;
+                    for r in rings {
+                        c.extend((start as i32).to_le_bytes());
+                        start += r.len();
+                    }
+                    for (x, y) in rings.iter().flatten() {
+                        c.extend(x.to_le_bytes());
+                        c.extend(y.to_le_bytes());
+                    }
+                }
+            }
+            recs.extend((i as i32 + 1).to_be_bytes());
+            recs.extend((c.len() as i32 / 2).to_be_bytes());
+            recs.extend(c);
+        }
+        let mut shp = Vec::new();
+        shp.extend(9994i32.to_be_bytes());
+        shp.extend([0u8; 20]);
+        shp.extend(((100 + recs.len()) as i32 / 2).to_be_bytes());
+        shp.extend(1000i32.to_le_bytes());
+        shp.extend(5i32.to_le_bytes());
+        shp.extend([0u8; 64]);
+        shp.extend(recs);
+        std::fs::write(path, shp).unwrap();
+        let mut dbf = vec![3u8, 126, 11, 26];
+        dbf.extend((rows.len() as u32).to_le_bytes());
+        dbf.extend((32u16 + 2 * 32 + 1).to_le_bytes());
+        dbf.extend((1u16 + 9 + 40).to_le_bytes());
+        dbf.extend([0u8; 20]);
+        for (name, len) in [(&b"CODE_IRIS"[..], 9u8), (&b"NOM_IRIS"[..], 40)] {
+            let mut f = [0u8; 32];
+            f[..name.len()].copy_from_slice(name);
+            f[11] = b'C';
+            f[16] = len;
+            dbf.extend(f);
+        }
+        dbf.push(0x0D);
+        for (code, name, _) in rows {
+            dbf.push(b' ');
+            dbf.extend(code.iter().chain(std::iter::repeat(&b' ')).take(9));
+            dbf.extend(name.iter().chain(std::iter::repeat(&b' ')).take(40));
+        }
+        dbf.push(0x1A);
+        std::fs::write(path.with_extension("dbf"), dbf).unwrap();
+        std::fs::write(
+            path.with_extension("prj"),
+            r#"PROJCS["RGF_1993_Lambert_93",GEOGCS["GCS_RGF_1993",DATUM["D_RGF_1993",SPHEROID["GRS_1980",6378137.0,298.257222101]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Lambert_Conformal_Conic"],PARAMETER["False_Easting",700000.0],PARAMETER["False_Northing",6600000.0],PARAMETER["Central_Meridian",3.0],PARAMETER["Standard_Parallel_1",49.0],PARAMETER["Standard_Parallel_2",44.0],PARAMETER["Latitude_Of_Origin",46.5],UNIT["Meter",1.0]]"#,
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn shapefile_in_lambert93_with_a_hole_and_windows_1252_names() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("CONTOURS-IRIS.shp");
+        let cw = |mut r: Vec<(f64, f64)>| {
+            if !LineString::from(r.clone()).is_cw() {
+                r.reverse();
+            }
+            r
+        };
+        let ccw = |r: Vec<(f64, f64)>| {
+            let mut r = cw(r);
+            r.reverse();
+            r
+        };
+        let c = crescent(704_000.0, 7_060_000.0, 3_000.0);
+        let outer = square(650_000.0, 6_860_000.0, 1_000.0);
+        let hole = square(650_000.0, 6_860_000.0, 400.0);
+        write_shapefile(
+            &p,
+            &[
+                (b"593500104", b"C\x9Cur", Some(vec![cw(c.clone())])),
+                (b"751010101", b"Trou\xE9", Some(vec![cw(outer.clone()), ccw(hole.clone())])),
+                (b"180330000", b"Origine", Some(vec![cw(square(700_000.0, 6_600_000.0, 500.0))])),
+            ],
+        );
+        let f = read_contours(&p).unwrap();
+        assert_eq!(f.srs, "EPSG:2154");
+        let by = |code: &str| f.contours.iter().find(|x| x.code == code).unwrap().clone();
+        let o = by("180330000");
+        assert!((o.lon - 3.0).abs() < 1e-9 && (o.lat - 46.5).abs() < 1e-9, "{o:?}");
+        assert_eq!(by("593500104").name.as_deref(), Some("Cœur"));
+        let t = by("751010101");
+        assert_eq!(t.name.as_deref(), Some("Troué"));
+        let l93 = Proj::from_proj_string(proj_string(2154).unwrap()).unwrap();
+        let wgs = Proj::from_proj_string("+proj=longlat +ellps=WGS84 +datum=WGS84 +no_defs").unwrap();
+        let back = |lon: f64, lat: f64| {
+            let mut pt = (lon.to_radians(), lat.to_radians(), 0.0);
+            proj4rs::transform::transform(&wgs, &l93, &mut pt).unwrap();
+            geo::Point::new(pt.0, pt.1)
+        };
+        let with_hole = Polygon::new(LineString::from(outer), vec![LineString::from(hole)]);
+        assert!(with_hole.contains(&back(t.lon, t.lat)), "{t:?}");
+        let cr = by("593500104");
+        assert!(poly(&c).contains(&back(cr.lon, cr.lat)), "{cr:?}");
+        // A null shape, a missing .dbf: errors naming the file.
+        write_shapefile(&p, &[(b"593500104", b"A", None)]);
+        let e = read_contours(&p).unwrap_err().to_string();
+        assert!(e.contains("CONTOURS-IRIS.shp") && e.contains("IRIS 593500104") && e.contains("null shape"), "{e}");
+        std::fs::remove_file(p.with_extension("dbf")).unwrap();
+        let e = read_contours(&p).unwrap_err().to_string();
+        assert!(e.contains("CONTOURS-IRIS.dbf"), "{e}");
     }
 
     #[test]

@@ -70,9 +70,10 @@ enum Cmd {
         #[command(flatten)]
         fac: FacilityArgs,
         /// `nodes` (every node of the network), `communes` (contour centroids of the
-        /// store), `iris:FILE` (IRIS contours, IGN CONTOURS-IRIS as GeoPackage or a
-        /// GeoJSON with a `CODE_IRIS`/`code_iris`/`iris_code` field: a point inside each
-        /// contour, weighted by the IRIS census population of the store),
+        /// store), `iris:FILE` (IRIS contours, IGN CONTOURS-IRIS as GeoPackage or
+        /// shapefile, or a GeoJSON with a `CODE_IRIS`/`code_iris`/`iris_code` field: a
+        /// point inside each contour, weighted by the IRIS census population of the
+        /// store),
         /// `grid:FILE.csv` (INSEE 200 m cells, Filosofi "carreaux": centre of each cell,
         /// weighted by its inhabitants), `communes-grid:FILE.csv` (each commune's
         /// population-weighted centre from such a file with its `Depcom` or `lcog_geo`
@@ -117,9 +118,9 @@ enum Cmd {
         /// The origins, each counted in the territories of its commune: `communes`
         /// (contour centroids of the store, weighted by the municipal population),
         /// `communes-grid:FILE.csv` (commune centres from INSEE 200 m cells), or
-        /// `iris:FILE` (IRIS contours, IGN CONTOURS-IRIS GeoPackage or GeoJSON: a point
-        /// inside each IRIS, weighted by its census population; an IRIS counts in the
-        /// territories of its commune).
+        /// `iris:FILE` (IRIS contours, IGN CONTOURS-IRIS GeoPackage or shapefile, or
+        /// GeoJSON: a point inside each IRIS, weighted by its census population; an IRIS
+        /// counts in the territories of its commune).
         #[arg(long, default_value = "communes")]
         origins: String,
         /// Thresholds in minutes.
@@ -238,7 +239,7 @@ fn compute(store: &Path, mode: &ModeArgs, fac: &FacilityArgs, origins_spec: &str
             return Err(UserError(
                 "IRIS have no geometry in the store (the pack's IRIS table has codes, names, communes and census \
                  counts only): give their contours with --origins iris:FILE, FILE being IGN's CONTOURS-IRIS \
-                 (GeoPackage .gpkg) or a GeoJSON of IRIS contours"
+                 (GeoPackage .gpkg or shapefile .shp) or a GeoJSON of IRIS contours"
                     .into(),
             )
             .into());
