@@ -77,26 +77,25 @@ pub fn read_contours(path: &Path) -> Result<IrisFile> {
     };
     let to_wgs84 = ToWgs84::new(srs).map_err(bad)?;
     let mut by_code: HashMap<String, usize> = HashMap::new();
-    let mut parts: Vec<(Raw, f64)> = Vec::new();
+    let mut parts: Vec<Raw> = Vec::new();
     let mut duplicates = Vec::new();
     for r in raw {
-        let area = r.shape.unsigned_area();
         match by_code.get(&r.code) {
             Some(&i) => {
                 duplicates.push(r.code.clone());
-                if area > parts[i].1 {
-                    parts[i] = (r, area);
+                if r.area > parts[i].area {
+                    parts[i] = r;
                 }
             }
             None => {
                 by_code.insert(r.code.clone(), parts.len());
-                parts.push((r, area));
+                parts.push(r);
             }
         }
     }
     let mut contours = Vec::with_capacity(parts.len());
-    for (r, _) in parts {
-        let p = r.shape.interior_point().ok_or_else(|| bad(format!("IRIS {}: empty geometry", r.code)))?;
+    for r in parts {
+        let p = r.point.ok_or_else(|| bad(format!("IRIS {}: empty geometry", r.code)))?;
         let (lon, lat) = to_wgs84.convert(p.x(), p.y()).map_err(|e| bad(format!("IRIS {}: {e}", r.code)))?;
         if !valid_lon_lat(lon, lat) {
             return Err(bad(format!(
@@ -115,12 +114,20 @@ pub fn read_contours(path: &Path) -> Result<IrisFile> {
     Ok(IrisFile { contours, srs: to_wgs84.label, duplicates })
 }
 
-/// A feature as read, in the file's coordinates.
+/// A feature as read: its point inside and its area, in the file's coordinates (the
+/// contour itself is not kept).
 struct Raw {
     code: String,
     name: Option<String>,
     commune: Option<String>,
-    shape: MultiPolygon,
+    point: Option<geo::Point>,
+    area: f64,
+}
+
+impl Raw {
+    fn new(code: String, name: Option<String>, commune: Option<String>, shape: &MultiPolygon) -> Self {
+        Raw { code, name, commune, point: shape.interior_point(), area: shape.unsigned_area() }
+    }
 }
 
 /// Polygons only: a contour that is a point or a line is an error.
@@ -252,18 +259,13 @@ fn read_gpkg(path: &Path) -> Result<(Vec<Raw>, Srs)> {
         let code_v = text(row.get_ref(0).map_err(sql)?)
             .ok_or_else(|| bad(format!("layer '{table}', feature {n}: no IRIS code in '{code}'")))?;
         let blob = match row.get_ref(3).map_err(sql)? {
-            ValueRef::Blob(b) => b.to_vec(),
+            ValueRef::Blob(b) => b,
             _ => return Err(bad(format!("IRIS {code_v}: no geometry"))),
         };
         let g =
             GpkgWkb(blob).to_geo().map_err(|e| bad(format!("IRIS {code_v}: unreadable GeoPackage geometry: {e}")))?;
         let shape = polygonal(g).map_err(|e| bad(format!("IRIS {code_v}: {e}")))?;
-        out.push(Raw {
-            code: code_v,
-            name: text(row.get_ref(1).map_err(sql)?),
-            commune: text(row.get_ref(2).map_err(sql)?),
-            shape,
-        });
+        out.push(Raw::new(code_v, text(row.get_ref(1).map_err(sql)?), text(row.get_ref(2).map_err(sql)?), &shape));
     }
     if out.is_empty() {
         return Err(bad(format!("layer '{table}' has no feature")));
@@ -311,7 +313,7 @@ fn read_geojson(path: &Path) -> Result<(Vec<Raw>, Srs)> {
         let code = prop_text(&props[code_key]).ok_or_else(|| bad(format!("feature {i}: empty '{code_key}'")))?;
         let shape = geojson_polygons(&f["geometry"]).map_err(|e| bad(format!("IRIS {code}: {e}")))?;
         let get = |wanted: &[&str]| find_field(&keys, wanted).and_then(|k| prop_text(&props[k]));
-        out.push(Raw { code, name: get(NAME_FIELDS), commune: get(COMMUNE_FIELDS), shape });
+        out.push(Raw::new(code, get(NAME_FIELDS), get(COMMUNE_FIELDS), &shape));
     }
     Ok((out, srs))
 }
@@ -352,7 +354,7 @@ fn read_shapefile(path: &Path) -> Result<(Vec<Raw>, Srs)> {
         let get = |i: Option<usize>| i.and_then(|i| rec[i].clone());
         let code_v = get(ic).ok_or_else(|| bad(format!("record {}: no IRIS code in '{code}'", n + 1)))?;
         let shape = shape.map_err(|e| bad(format!("IRIS {code_v}: {e}")))?;
-        out.push(Raw { code: code_v, name: get(iname), commune: get(icom), shape });
+        out.push(Raw::new(code_v, get(iname), get(icom), &shape));
     }
     if out.is_empty() {
         return Err(bad("no feature".into()));
