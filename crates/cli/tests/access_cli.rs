@@ -416,3 +416,40 @@ cabinet,3.06,50.635
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("iris:FILE"), "{err}");
 }
+
+#[test]
+fn diagnose_sums_up_commune_centres_from_a_grid_file() {
+    let store = test_store();
+    let d = tempfile::tempdir().unwrap();
+    let fac = d.path().join("doctors.csv");
+    std::fs::write(&fac, "id,lon,lat\ncabinet,3.06,50.635\n").unwrap();
+    // Two 200 m cells of Lille (SYNTHETIC counts, cell ids in the Filosofi format).
+    let grid = d.path().join("carreaux.csv");
+    std::fs::write(
+        &grid,
+        "idcar_200m,ind,lcog_geo\nCRS3035RES200mN3097000E3829000,30,59350\nCRS3035RES200mN3097000E3829200,10,59350\n",
+    )
+    .unwrap();
+    let spec = format!("communes-grid:{}", grid.display());
+    let (code, out, err) = echelle(
+        &store,
+        &[
+            "access",
+            "diagnose",
+            "com:59350",
+            "--straight-line",
+            "--facilities",
+            fac.to_str().unwrap(),
+            "--origins",
+            &spec,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let j: Value = serde_json::from_str(&out).unwrap();
+    let row = &j["rows"][0];
+    assert_eq!((row["communes"].as_u64(), row["communes_left_out"].as_u64()), (Some(1), Some(0)));
+    assert_eq!(row["summary"]["population"].as_f64(), Some(40.0));
+    assert!(j["weights"].as_str().unwrap().contains("grid cells"), "{j}");
+}
