@@ -2,12 +2,23 @@
 //! (core-based PHAST): the fast path for "every node to the nearest facility of
 //! each type", giving exactly what [`crate::search::nearest`] gives.
 //!
-//! Preprocessing contracts the least important nodes one by one (edge-difference
-//! priority with lazy updates; small witness searches decide which shortcuts are
-//! needed) until a core is left: a set share of the nodes, or earlier when the
-//! cheapest node would add too many arcs (12 % of the benchmark's 1 M-node grid-like
-//! graph). Contracting the top of a hierarchy is what makes a full one expensive;
-//! the core skips it. The hierarchy is stored with the network (see
+//! Preprocessing contracts nodes in rounds, until a core is left (a set share of
+//! the nodes, or earlier when no node can be contracted without adding too many
+//! arcs). Each round, on the cores of the machine:
+//! 1. every node whose neighbourhood changed gets a priority: the arcs its
+//!    contraction would add if no witness were found, minus those it removes, plus
+//!    its contracted neighbours (no search: cheap, and a fair guide to the order);
+//! 2. the nodes cheaper than all their neighbours are chosen: an independent set,
+//!    so their contractions do not interfere;
+//! 3. their shortcuts are computed, with witness searches (paths of one or two
+//!    arcs, then an optional small Dijkstra) that avoid every chosen node, since
+//!    these all leave the graph together;
+//! 4. each is contracted, unless its shortcuts would add more than the allowed
+//!    number of arcs: it is then refused until its neighbourhood changes.
+//!
+//! A node's level is its round; nodes of one round are never adjacent.
+//! Contracting the top of a hierarchy is what makes a full one expensive; the core
+//! skips it. The hierarchy is stored with the network (see
 //! [`crate::network::save_hierarchy`]): it is built once.
 //!
 //! A query for one facility type then runs in two steps, on the search direction
@@ -72,17 +83,18 @@ pub struct HArc {
 pub struct Params {
     /// Stop when at most this share of the nodes is left uncontracted (the core).
     pub core_share: f64,
-    /// Stop too when the cheapest node would add more than this many arcs than it
-    /// removes (the core is then dense enough).
+    /// Leave in the core a node whose contraction would add more than this many
+    /// arcs than it removes (the core is then dense enough).
     pub max_edge_difference: i32,
-    /// Nodes a witness search may settle before giving up (a shortcut is then added,
-    /// which is never wrong, only less sparse).
+    /// Nodes a witness search may settle, after the paths of one or two arcs, before
+    /// giving up (a shortcut is then added, which is never wrong, only less sparse);
+    /// 0: two arcs at most.
     pub witness_settle_limit: usize,
 }
 
 impl Default for Params {
     fn default() -> Self {
-        Params { core_share: 0.05, max_edge_difference: 16, witness_settle_limit: 20 }
+        Params { core_share: 0.2, max_edge_difference: 16, witness_settle_limit: 0 }
     }
 }
 
@@ -117,6 +129,18 @@ struct Dyn {
 }
 
 impl Dyn {
+    /// The graph in the search direction: an edge a→b carries a label from b to a.
+    fn new(g: &Graph) -> Dyn {
+        let n = g.node_count();
+        let mut dy = Dyn { out: vec![Vec::new(); n], inc: vec![Vec::new(); n], contracted: vec![false; n] };
+        for e in g.edges() {
+            let w = pack(e.time_ms, e.length_dm);
+            Dyn::upsert(&mut dy.out[e.to as usize], e.from, w);
+            Dyn::upsert(&mut dy.inc[e.from as usize], e.to, w);
+        }
+        dy
+    }
+
     fn upsert(list: &mut Vec<(u32, W)>, node: u32, w: W) {
         match list.iter_mut().find(|(x, _)| *x == node) {
             Some(e) => e.1 = e.1.min(w),
@@ -133,11 +157,23 @@ struct Witness {
     stamp: u32,
     touched: Vec<u32>,
     heap: BinaryHeap<Reverse<(W, u32)>>,
+    /// Arcs y→x into the heads of the node being contracted: (y, head index, weight).
+    back: Vec<(u32, u32, W)>,
+    /// Best witness found so far to each head.
+    best: Vec<W>,
 }
 
 impl Witness {
     fn new(n: usize) -> Self {
-        Witness { dist: vec![W::MAX; n], mark: vec![0; n], stamp: 0, touched: Vec::new(), heap: BinaryHeap::new() }
+        Witness {
+            dist: vec![W::MAX; n],
+            mark: vec![0; n],
+            stamp: 0,
+            touched: Vec::new(),
+            heap: BinaryHeap::new(),
+            back: Vec::new(),
+            best: Vec::new(),
+        }
     }
 
     fn reset(&mut self) {
@@ -147,21 +183,11 @@ impl Witness {
         self.touched.clear();
     }
 
-    #[inline]
-    fn lower(&mut self, x: u32, w: W) {
-        let cur = &mut self.dist[x as usize];
-        if *cur == W::MAX {
-            self.touched.push(x);
-        }
-        if w < *cur {
-            *cur = w;
-        }
-    }
-
-    /// Distances from `from` in the remaining graph without `skip`, up to `limit`
-    /// (inclusive), `settle_limit` settled nodes, or the `targets` (marked with the
-    /// current stamp) all settled; read them with `dist` afterwards.
-    fn run(&mut self, g: &Dyn, from: u32, skip: u32, limit: W, settle_limit: usize, mut targets: usize) {
+    /// Distances from `from` in the remaining graph without the nodes being
+    /// contracted (`busy`), up to `limit` (inclusive), `settle_limit` settled nodes,
+    /// or the `targets` (marked with the current stamp) all settled; read them with
+    /// `dist` afterwards.
+    fn run(&mut self, g: &Dyn, from: u32, busy: &[bool], limit: W, settle_limit: usize, mut targets: usize) {
         self.reset();
         self.heap.clear();
         self.dist[from as usize] = 0;
@@ -183,7 +209,7 @@ impl Witness {
                 }
             }
             for &(x, w) in &g.out[v as usize] {
-                if x == skip {
+                if busy[x as usize] {
                     continue;
                 }
                 let nd = add(d, w);
@@ -200,33 +226,65 @@ impl Witness {
     }
 }
 
+/// Witness buffers for the worker threads (each holds two arrays of the graph's size).
+struct Pool {
+    n: usize,
+    free: std::sync::Mutex<Vec<Witness>>,
+}
+
+impl Pool {
+    fn with<R>(&self, f: impl FnOnce(&mut Witness) -> R) -> R {
+        let taken = self.free.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let mut w = taken.unwrap_or_else(|| Witness::new(self.n));
+        let r = f(&mut w);
+        self.free.lock().unwrap_or_else(|e| e.into_inner()).push(w);
+        r
+    }
+}
+
 /// The shortcuts that contracting `v` needs: `(from, to, weight)`. A shortcut u→x
-/// through v is left out when a witness, a path u→x avoiding v at most as long in
-/// (time, length), is found: among paths of one or two arcs first (a scan of the
-/// adjacency, no queue), then, if `settle_limit` > 0, by a Dijkstra search settling
-/// at most that many nodes. A witness missed only adds a needless shortcut.
-fn shortcuts(g: &Dyn, v: u32, wit: &mut Witness, settle_limit: usize, out: &mut Vec<(u32, u32, W)>) {
+/// through v is left out when a witness, a path u→x avoiding v and the other `busy`
+/// nodes at most as long in (time, length), is found: among paths of one or two arcs
+/// first (a scan of the adjacency, no queue), then, if `settle_limit` > 0, by a
+/// Dijkstra search settling at most that many nodes. A witness missed only adds a
+/// needless shortcut.
+fn shortcuts(g: &Dyn, v: u32, busy: &[bool], wit: &mut Witness, settle_limit: usize, out: &mut Vec<(u32, u32, W)>) {
     out.clear();
     let outs = &g.out[v as usize];
+    // Two-arc witnesses u→y→x meet at y: list every y→x (x a head of v) once, by y,
+    // so that each u only reads its own arcs (not those of all its neighbours).
+    wit.back.clear();
+    for (j, &(x, _)) in outs.iter().enumerate() {
+        for &(y, w2) in &g.inc[x as usize] {
+            if y != v && !busy[y as usize] {
+                wit.back.push((y, j as u32, w2));
+            }
+        }
+    }
+    wit.back.sort_unstable_by_key(|b| b.0);
     for &(u, wu) in &g.inc[v as usize] {
         if outs.iter().all(|&(x, _)| x == u) {
             continue;
         }
-        wit.reset();
+        wit.best.clear();
+        wit.best.resize(outs.len(), W::MAX);
         for &(y, w1) in &g.out[u as usize] {
-            if y == v {
+            if y == v || busy[y as usize] {
                 continue;
             }
-            wit.lower(y, w1);
-            for &(x, w2) in &g.out[y as usize] {
-                if x != v {
-                    wit.lower(x, add(w1, w2));
-                }
+            // A one-arc witness u→y, y a head of v.
+            if let Some(j) = outs.iter().position(|&(x, _)| x == y) {
+                wit.best[j] = wit.best[j].min(w1);
+            }
+            let from = wit.back.partition_point(|b| b.0 < y);
+            for &(_, j, w2) in wit.back[from..].iter().take_while(|b| b.0 == y) {
+                let j = j as usize;
+                wit.best[j] = wit.best[j].min(add(w1, w2));
             }
         }
         let before = out.len();
-        for &(x, wx) in outs {
-            if x != u && wit.dist[x as usize] > add(wu, wx) {
+        for (j, &(x, wx)) in outs.iter().enumerate() {
+            if x != u && wit.best[j] > add(wu, wx) {
                 out.push((u, x, add(wu, wx)));
             }
         }
@@ -247,7 +305,7 @@ fn shortcuts(g: &Dyn, v: u32, wit: &mut Witness, settle_limit: usize, out: &mut 
                 targets += 1;
             }
         }
-        wit.run(g, u, v, limit, settle_limit, targets);
+        wit.run(g, u, busy, limit, settle_limit, targets);
         let dist = &wit.dist;
         let mut k = before;
         for i in before..out.len() {
@@ -260,6 +318,33 @@ fn shortcuts(g: &Dyn, v: u32, wit: &mut Witness, settle_limit: usize, out: &mut 
     }
 }
 
+/// Runs `f` on every node of `nodes`, spread over the cores, each worker with its
+/// own witness buffers and shortcut list.
+fn for_nodes<R: Send>(
+    nodes: &[u32],
+    pool: &Pool,
+    f: impl Fn(u32, &mut Witness, &mut Vec<(u32, u32, W)>) -> R + Sync,
+) -> Vec<R> {
+    let chunk = nodes.len().div_ceil(8 * rayon::current_num_threads()).max(256);
+    let parts: Vec<Vec<R>> = nodes
+        .par_chunks(chunk)
+        .map(|part| {
+            pool.with(|wit| {
+                let mut sc = Vec::new();
+                part.iter().map(|&v| f(v, wit, &mut sc)).collect()
+            })
+        })
+        .collect();
+    parts.into_iter().flatten().collect()
+}
+
+/// A fixed scramble of node ids, to break ties between equal priorities without
+/// following the graph's (spatial) order.
+#[inline]
+fn tie(v: u32) -> u32 {
+    v.wrapping_mul(0x9E37_79B1).rotate_left(15)
+}
+
 impl Hierarchy {
     /// Contracts `g` (see the module doc).
     pub fn build(g: &Graph, p: Params) -> Result<Hierarchy> {
@@ -267,67 +352,116 @@ impl Hierarchy {
         if !(0.0..=1.0).contains(&p.core_share) {
             return Err(AccessError::Invalid(format!("core share {}: not between 0 and 1", p.core_share)));
         }
-        // The search direction: an edge a→b carries a label from b to a.
-        let mut dy = Dyn { out: vec![Vec::new(); n], inc: vec![Vec::new(); n], contracted: vec![false; n] };
-        for e in g.edges() {
-            let w = pack(e.time_ms, e.length_dm);
-            Dyn::upsert(&mut dy.out[e.to as usize], e.from, w);
-            Dyn::upsert(&mut dy.inc[e.from as usize], e.to, w);
-        }
-        let mut wit = Witness::new(n);
-        let mut sc = Vec::new();
+        let mut dy = Dyn::new(g);
+        let pool = Pool { n, free: std::sync::Mutex::new(Vec::new()) };
+        let target_core = ((n as f64) * p.core_share).ceil() as usize;
+        let mut active: Vec<u32> = (0..n as u32).collect();
+        let mut prio = vec![0i32; n];
+        // Nodes whose neighbourhood changed since their priority was computed.
+        let mut stale = vec![true; n];
+        // Nodes found too costly to contract, until their neighbourhood changes.
+        let mut refused = vec![false; n];
+        let mut busy = vec![false; n];
         let mut deleted = vec![0i32; n];
         let mut level = vec![0u32; n];
-        let prio = |dy: &Dyn, v: u32, sc: &[(u32, u32, W)], deleted: &[i32]| -> i32 {
-            let removed = (dy.out[v as usize].len() + dy.inc[v as usize].len()) as i32;
-            sc.len() as i32 - removed + deleted[v as usize]
-        };
-        let mut heap = BinaryHeap::with_capacity(n);
-        for v in 0..n as u32 {
-            shortcuts(&dy, v, &mut wit, p.witness_settle_limit, &mut sc);
-            heap.push(Reverse((prio(&dy, v, &sc, &deleted), v)));
-        }
-        let target_core = ((n as f64) * p.core_share).ceil() as usize;
-        let mut left = n;
         // Contracted nodes with their upward and downward arcs (graph ids).
         let mut up_of: Vec<Vec<(u32, W)>> = vec![Vec::new(); n];
         let mut down_of: Vec<Vec<(u32, W)>> = vec![Vec::new(); n];
-        while left > target_core {
-            let Some(Reverse((_, v))) = heap.pop() else { break };
-            shortcuts(&dy, v, &mut wit, p.witness_settle_limit, &mut sc);
-            let pr = prio(&dy, v, &sc, &deleted);
-            if let Some(&Reverse((next, _))) = heap.peek()
-                && pr > next
-            {
-                heap.push(Reverse((pr, v)));
-                continue;
+        for round in 0u32.. {
+            // 1. Priorities: the edge difference if no witness were found (cheap: no
+            // search; the real count decides below), plus the contracted neighbours,
+            // which spreads the contraction evenly.
+            let todo: Vec<u32> = active.iter().copied().filter(|&v| stale[v as usize]).collect();
+            let fresh: Vec<i32> = todo
+                .par_iter()
+                .map(|&v| {
+                    let (ins, outs) = (&dy.inc[v as usize], &dy.out[v as usize]);
+                    let pairs: usize = ins.iter().map(|&(u, _)| outs.iter().filter(|&&(x, _)| x != u).count()).sum();
+                    pairs as i32 - (ins.len() + outs.len()) as i32 + deleted[v as usize]
+                })
+                .collect();
+            for (&v, pr) in todo.iter().zip(fresh) {
+                prio[v as usize] = pr;
+                stale[v as usize] = false;
             }
-            if pr > p.max_edge_difference {
-                heap.push(Reverse((pr, v)));
+            // 2. This round's nodes: those cheaper than all their neighbours, an
+            // independent set, so that their contractions do not interfere.
+            let room = active.len().saturating_sub(target_core);
+            let key = |v: u32| (prio[v as usize], tie(v));
+            let mut chosen: Vec<u32> = active
+                .par_iter()
+                .copied()
+                .filter(|&v| {
+                    let k = key(v);
+                    !refused[v as usize]
+                        && dy.out[v as usize]
+                            .iter()
+                            .chain(&dy.inc[v as usize])
+                            .all(|&(w, _)| refused[w as usize] || k < key(w))
+                })
+                .collect();
+            if room == 0 || chosen.is_empty() {
                 break;
             }
-            // Contract v.
-            let vi = v as usize;
-            let outs = std::mem::take(&mut dy.out[vi]);
-            let ins = std::mem::take(&mut dy.inc[vi]);
-            for &(x, _) in &outs {
-                dy.inc[x as usize].retain(|&(y, _)| y != v);
+            if chosen.len() > room {
+                chosen.sort_unstable_by_key(|&v| key(v));
+                chosen.truncate(room);
             }
-            for &(u, _) in &ins {
-                dy.out[u as usize].retain(|&(y, _)| y != v);
+            // 3. Their shortcuts, with witness searches that avoid all of them.
+            for &v in &chosen {
+                busy[v as usize] = true;
             }
-            for &(a, b, w) in &sc {
-                Dyn::upsert(&mut dy.out[a as usize], b, w);
-                Dyn::upsert(&mut dy.inc[b as usize], a, w);
+            let cuts = for_nodes(&chosen, &pool, |v, wit, sc| {
+                shortcuts(&dy, v, &busy, wit, p.witness_settle_limit, sc);
+                sc.clone()
+            });
+            // 4. Contract them, unless one would add too many arcs. Heads' and tails'
+            // lists are updated side by side (two lists never belong to both).
+            let mut batch = Vec::with_capacity(chosen.len());
+            for (&v, sc) in chosen.iter().zip(cuts) {
+                let vi = v as usize;
+                busy[vi] = false;
+                if sc.len() as i32 - (dy.out[vi].len() + dy.inc[vi].len()) as i32 > p.max_edge_difference {
+                    refused[vi] = true;
+                    continue;
+                }
+                batch.push((v, std::mem::take(&mut dy.out[vi]), std::mem::take(&mut dy.inc[vi]), sc));
             }
-            for &(x, _) in outs.iter().chain(ins.iter()) {
-                deleted[x as usize] += 1;
-                level[x as usize] = level[x as usize].max(level[vi] + 1);
+            let Dyn { out, inc, .. } = &mut dy;
+            rayon::join(
+                || {
+                    for (v, _, ins, sc) in &batch {
+                        for &(u, _) in ins {
+                            out[u as usize].retain(|&(y, _)| y != *v);
+                        }
+                        for &(a, b, w) in sc {
+                            Dyn::upsert(&mut out[a as usize], b, w);
+                        }
+                    }
+                },
+                || {
+                    for (v, outs, _, sc) in &batch {
+                        for &(x, _) in outs {
+                            inc[x as usize].retain(|&(y, _)| y != *v);
+                        }
+                        for &(a, b, w) in sc {
+                            Dyn::upsert(&mut inc[b as usize], a, w);
+                        }
+                    }
+                },
+            );
+            for (v, outs, ins, _) in batch {
+                for &(x, _) in outs.iter().chain(ins.iter()) {
+                    deleted[x as usize] += 1;
+                    stale[x as usize] = true;
+                    refused[x as usize] = false;
+                }
+                level[v as usize] = round;
+                dy.contracted[v as usize] = true;
+                up_of[v as usize] = outs;
+                down_of[v as usize] = ins;
             }
-            dy.contracted[vi] = true;
-            up_of[vi] = outs;
-            down_of[vi] = ins;
-            left -= 1;
+            active.retain(|&v| !dy.contracted[v as usize]);
         }
         // Sweep order: the core (in graph order), then contracted nodes by decreasing
         // level, each level in graph order.
@@ -545,8 +679,12 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(400))]
         #[test]
-        fn same_as_the_plain_search((g, sources, core) in arb_case(), limit in prop_oneof![Just(1usize), Just(60)]) {
-            check(&g, &sources, Params { core_share: core, max_edge_difference: 1000, witness_settle_limit: limit });
+        fn same_as_the_plain_search(
+            (g, sources, core) in arb_case(),
+            limit in prop_oneof![Just(0usize), Just(1), Just(60)],
+            max_ed in prop_oneof![Just(-1), Just(0), Just(2), Just(1000)],
+        ) {
+            check(&g, &sources, Params { core_share: core, max_edge_difference: max_ed, witness_settle_limit: limit });
         }
     }
 

@@ -44,6 +44,9 @@ enum Cmd {
         /// Stop contracting when this share of the nodes is left (the core).
         #[arg(long, default_value_t = Params::default().core_share)]
         core_share: f64,
+        /// Worker threads (default: one per core).
+        #[arg(long)]
+        threads: Option<usize>,
         /// Print the timings as JSON on standard output.
         #[arg(long)]
         timings: bool,
@@ -82,7 +85,10 @@ pub fn run(store: &Path, a: Args) -> Result<()> {
         Cmd::Build { file, profile, name, keep_shape_points, no_hierarchy } => {
             build(store, &file, &profile, name, keep_shape_points, no_hierarchy)
         }
-        Cmd::Contract { name, core_share, timings } => {
+        Cmd::Contract { name, core_share, threads, timings } => {
+            if let Some(t) = threads {
+                rayon::ThreadPoolBuilder::new().num_threads(t.max(1)).build_global().ok();
+            }
             let (g, _) = network::load(store, &name)?;
             let p = Params { core_share, ..Params::default() };
             if !(0.0..=1.0).contains(&core_share) {
@@ -92,7 +98,7 @@ pub fn run(store: &Path, a: Args) -> Result<()> {
             if timings {
                 println!(
                     "{}",
-                    serde_json::json!({"contract_s": s, "nodes": h.node_count(), "core": h.core, "up_arcs": h.up.len(), "down_arcs": h.down.len()})
+                    serde_json::json!({"contract_s": s, "threads": rayon::current_num_threads(), "nodes": h.node_count(), "core": h.core, "up_arcs": h.up.len(), "down_arcs": h.down.len()})
                 );
             } else {
                 println!("network '{name}': contraction hierarchy built in {s:.2} s: {}", h.summary());
