@@ -24,9 +24,9 @@ use arrow::datatypes::Int64Type;
 use geo::{Area, Coord, Geometry, InteriorPoint, LineString, MultiPolygon, Polygon};
 use geozero::ToGeo;
 use geozero::wkb::GpkgWkb;
-use proj4rs::proj::Proj;
 use serde_json::Value;
 
+use echelle_referential::crs;
 use echelle_store::Store;
 
 use crate::error::{AccessError, Result};
@@ -75,7 +75,14 @@ pub fn read_contours(path: &Path) -> Result<IrisFile> {
             ));
         }
     };
-    let to_wgs84 = ToWgs84::new(srs).map_err(bad)?;
+    let Srs::Epsg(epsg) = srs;
+    let label = format!("EPSG:{epsg}");
+    if !crs::is_handled(epsg) {
+        return Err(bad(format!(
+            "coordinate system {label} is not handled (Lambert-93 EPSG:2154, the overseas UTM zones of IGN, or WGS84)"
+        )));
+    }
+    let mut to_wgs84 = crs::ToWgs84::new();
     let mut by_code: HashMap<String, usize> = HashMap::new();
     let mut parts: Vec<Raw> = Vec::new();
     let mut duplicates = Vec::new();
@@ -96,7 +103,7 @@ pub fn read_contours(path: &Path) -> Result<IrisFile> {
     let mut contours = Vec::with_capacity(parts.len());
     for r in parts {
         let p = r.point.ok_or_else(|| bad(format!("IRIS {}: empty geometry", r.code)))?;
-        let (lon, lat) = to_wgs84.convert(p.x(), p.y()).map_err(|e| bad(format!("IRIS {}: {e}", r.code)))?;
+        let (lon, lat) = to_wgs84.convert(epsg, p.x(), p.y()).map_err(|e| bad(format!("IRIS {}: {e}", r.code)))?;
         if !valid_lon_lat(lon, lat) {
             return Err(bad(format!(
                 "IRIS {}: the point ({}, {}) is not a longitude/latitude once read as {}: is the coordinate system \
@@ -104,14 +111,14 @@ pub fn read_contours(path: &Path) -> Result<IrisFile> {
                 r.code,
                 p.x(),
                 p.y(),
-                to_wgs84.label
+                label
             )));
         }
         contours.push(IrisContour { code: r.code, name: r.name, commune: r.commune, lon, lat });
     }
     duplicates.sort();
     duplicates.dedup();
-    Ok(IrisFile { contours, srs: to_wgs84.label, duplicates })
+    Ok(IrisFile { contours, srs: label, duplicates })
 }
 
 /// A feature as read: its point inside and its area, in the file's coordinates (the
@@ -270,6 +277,7 @@ fn read_gpkg(path: &Path) -> Result<(Vec<Raw>, Srs)> {
     if out.is_empty() {
         return Err(bad(format!("layer '{table}' has no feature")));
     }
+    let epsg = u32::try_from(epsg).map_err(|_| bad(format!("layer '{table}': SRS id {epsg} is not an EPSG code")))?;
     Ok((out, Srs::Epsg(epsg)))
 }
 
@@ -534,7 +542,7 @@ fn geojson_polygons(g: &Value) -> std::result::Result<MultiPolygon, String> {
 /// A coordinate system, by its EPSG code.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Srs {
-    Epsg(i64),
+    Epsg(u32),
 }
 
 impl Srs {
@@ -563,53 +571,6 @@ impl Srs {
             .iter()
             .find(|(z, _)| w.contains(z))
             .map(|&(_, code)| Srs::Epsg(code))
-    }
-}
-
-/// The systems IRIS contours come in, as proj strings (EPSG definitions; no EPSG
-/// database needed): Lambert-93 in mainland France and Corsica, the UTM zones of the
-/// overseas départements (as IGN distributes CONTOURS-IRIS), and geographic ones.
-fn proj_string(epsg: i64) -> Option<&'static str> {
-    Some(match epsg {
-        2154 => {
-            "+proj=lcc +lat_0=46.5 +lon_0=3 +lat_1=49 +lat_2=44 +x_0=700000 +y_0=6600000 +ellps=GRS80 +towgs84=0,0,0,0,0,0,0 +units=m +no_defs"
-        }
-        5490 => "+proj=utm +zone=20 +ellps=GRS80 +towgs84=0,0,0,0,0,0,0 +units=m +no_defs",
-        2972 => "+proj=utm +zone=22 +ellps=GRS80 +towgs84=0,0,0,0,0,0,0 +units=m +no_defs",
-        2975 => "+proj=utm +zone=40 +south +ellps=GRS80 +towgs84=0,0,0,0,0,0,0 +units=m +no_defs",
-        4471 => "+proj=utm +zone=38 +south +ellps=GRS80 +towgs84=0,0,0,0,0,0,0 +units=m +no_defs",
-        _ => return None,
-    })
-}
-
-/// From the file's system to WGS84 degrees.
-struct ToWgs84 {
-    /// `None`: already longitude/latitude (WGS84, RGF93 geographic, ETRS89).
-    from: Option<(Proj, Proj)>,
-    label: String,
-}
-
-impl ToWgs84 {
-    fn new(srs: Srs) -> std::result::Result<Self, String> {
-        let Srs::Epsg(code) = srs;
-        let label = format!("EPSG:{code}");
-        if matches!(code, 4326 | 4171 | 4258) {
-            return Ok(ToWgs84 { from: None, label });
-        }
-        let s = proj_string(code).ok_or_else(|| {
-            format!("coordinate system {label} is not handled (Lambert-93 EPSG:2154, the overseas UTM zones of IGN, or WGS84)")
-        })?;
-        let from = Proj::from_proj_string(s).map_err(|e| e.to_string())?;
-        let wgs84 =
-            Proj::from_proj_string("+proj=longlat +ellps=WGS84 +datum=WGS84 +no_defs").map_err(|e| e.to_string())?;
-        Ok(ToWgs84 { from: Some((from, wgs84)), label })
-    }
-
-    fn convert(&self, x: f64, y: f64) -> std::result::Result<(f64, f64), String> {
-        let Some((from, wgs84)) = &self.from else { return Ok((x, y)) };
-        let mut p = (x, y, 0.0);
-        proj4rs::transform::transform(from, wgs84, &mut p).map_err(|e| format!("cannot project ({x}, {y}): {e}"))?;
-        Ok((p.0.to_degrees(), p.1.to_degrees()))
     }
 }
 
@@ -906,11 +867,8 @@ mod tests {
         assert_eq!((o.name.as_deref(), o.commune.as_deref()), (Some("Origine"), Some("18033")));
         // Back in Lambert-93, the crescent's point is inside it, and its centroid is not.
         let to_l93 = |lon: f64, lat: f64| {
-            let l93 = Proj::from_proj_string(proj_string(2154).unwrap()).unwrap();
-            let wgs = Proj::from_proj_string("+proj=longlat +ellps=WGS84 +datum=WGS84 +no_defs").unwrap();
-            let mut pt = (lon.to_radians(), lat.to_radians(), 0.0);
-            proj4rs::transform::transform(&wgs, &l93, &mut pt).unwrap();
-            geo::Point::new(pt.0, pt.1)
+            let (x, y) = crs::ToWgs84::new().from_wgs84(2154, lon, lat).unwrap();
+            geo::Point::new(x, y)
         };
         let cr = by("593500104");
         let shape = poly(&c);
@@ -1048,12 +1006,9 @@ mod tests {
         assert_eq!(by("593500104").name.as_deref(), Some("Cœur"));
         let t = by("751010101");
         assert_eq!(t.name.as_deref(), Some("Troué"));
-        let l93 = Proj::from_proj_string(proj_string(2154).unwrap()).unwrap();
-        let wgs = Proj::from_proj_string("+proj=longlat +ellps=WGS84 +datum=WGS84 +no_defs").unwrap();
         let back = |lon: f64, lat: f64| {
-            let mut pt = (lon.to_radians(), lat.to_radians(), 0.0);
-            proj4rs::transform::transform(&wgs, &l93, &mut pt).unwrap();
-            geo::Point::new(pt.0, pt.1)
+            let (x, y) = crs::ToWgs84::new().from_wgs84(2154, lon, lat).unwrap();
+            geo::Point::new(x, y)
         };
         let with_hole = Polygon::new(LineString::from(outer), vec![LineString::from(hole)]);
         assert!(with_hole.contains(&back(t.lon, t.lat)), "{t:?}");

@@ -13,8 +13,10 @@
 //!        │            └─> perimeter (any set of communes, may overlap)
 //! ```
 //!
-//! It has no I/O of its own: the store crate loads it from the reference pack.
+//! It has no I/O of its own: the store crate loads it from the reference pack. Its
+//! [`crs`] module converts the coordinate systems French files come in to WGS84.
 
+pub mod crs;
 mod error;
 mod fold;
 mod layer;
