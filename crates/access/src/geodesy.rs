@@ -5,17 +5,7 @@
 //! precision of the node positions. The Hilbert order puts nodes that are close on the
 //! ground close in memory, which is what makes a graph search cache-friendly.
 
-/// Mean Earth radius (IUGG), metres.
-pub const EARTH_RADIUS_M: f64 = 6_371_008.8;
-
-/// Great-circle distance in metres between two WGS84 points (degrees).
-pub fn haversine_m(lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> f64 {
-    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
-    let dp = p2 - p1;
-    let dl = (lon2 - lon1).to_radians();
-    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
-    2.0 * EARTH_RADIUS_M * a.sqrt().min(1.0).asin()
-}
+pub use echelle_referential::geodesy::{EARTH_RADIUS_M, haversine_m};
 
 /// A local equirectangular projection to metres around a reference latitude: good
 /// enough to find nearest candidates in a spatial index, whose true distance is then

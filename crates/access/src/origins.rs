@@ -16,10 +16,6 @@
 //! converted to longitude and latitude with the EPSG formulas for the Lambert
 //! azimuthal equal-area projection (IOGP Guidance Note 7-2), weighted by `Ind`.
 
-use arrow::array::{Array, AsArray};
-use geo::Centroid;
-use geozero::ToGeo;
-use geozero::wkb::Wkb;
 
 use echelle_referential::Referential;
 use echelle_store::Store;
@@ -32,33 +28,23 @@ use crate::points::{Point, Rejected};
 /// The communes that have a contour, as points (centroid, population as weight).
 /// Returns the points and the number of communes of the referential left without.
 pub fn commune_centroids(store: &Store, r: &Referential) -> Result<(Vec<Point>, usize)> {
-    let path = store.pack_dir()?.join("contours.parquet");
-    let batch = echelle_store::read_parquet(&path)?;
-    let bad = |m: &str| AccessError::Points { path: path.clone(), message: m.into() };
-    let codes =
-        batch.column_by_name("code").and_then(|c| c.as_string_opt::<i32>()).ok_or_else(|| bad("no 'code' column"))?;
-    let geoms = batch
-        .column_by_name("geometry")
-        .and_then(|c| c.as_binary_opt::<i32>())
-        .ok_or_else(|| bad("no binary 'geometry' column"))?;
-    let mut out = Vec::with_capacity(codes.len());
-    for i in 0..codes.len() {
-        if codes.is_null(i) || geoms.is_null(i) {
-            continue;
-        }
-        let code = codes.value(i);
-        let Some(commune) = r.commune(code) else { continue };
-        let shape = Wkb(geoms.value(i).to_vec()).to_geo().map_err(|e| bad(&format!("commune {code}: {e}")))?;
-        let Some(c) = shape.centroid() else { continue };
-        out.push(Point {
-            id: code.to_string(),
-            kind: "commune".into(),
-            name: Some(commune.name.clone()),
-            lon: c.x(),
-            lat: c.y(),
-            weight: commune.population.map(|p| p as f64),
-        });
-    }
+    let centres = echelle_store::commune_centres(&store.pack_dir()?)?;
+    let mut out: Vec<Point> = r
+        .communes()
+        .iter()
+        .filter_map(|commune| {
+            let &(lon, lat) = centres.get(&commune.code)?;
+            Some(Point {
+                id: commune.code.clone(),
+                kind: "commune".into(),
+                name: Some(commune.name.clone()),
+                lon,
+                lat,
+                weight: commune.population.map(|p| p as f64),
+            })
+        })
+        .collect();
+    out.shrink_to_fit();
     let without = r.communes().len() - out.len();
     Ok((out, without))
 }

@@ -52,8 +52,10 @@ pub enum ImportError {
 }
 
 impl ImportError {
+    /// A data error; values quoted in the message are cut to a few dozen characters,
+    /// so a 2 MB field is named, not echoed.
     pub fn data(at: Position, message: impl Into<String>) -> Self {
-        ImportError::Data { at, message: message.into() }
+        ImportError::Data { at, message: shorten_quoted(&message.into()) }
     }
 
     pub fn io(path: &Path, source: std::io::Error) -> Self {
@@ -79,9 +81,50 @@ impl ImportError {
     }
 }
 
+/// Longest quoted value kept whole in an error message, in characters.
+const QUOTED_MAX: usize = 40;
+
+/// The message with every `'…'` value longer than [`QUOTED_MAX`] characters cut,
+/// saying how long it was.
+pub fn shorten_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(1024));
+    let mut rest = message;
+    while let Some(open) = rest.find('\'') {
+        out.push_str(&rest[..=open]);
+        rest = &rest[open + 1..];
+        let Some(close) = rest.find('\'') else { break };
+        let value = &rest[..close];
+        let n = value.chars().count();
+        if n > QUOTED_MAX {
+            out.extend(value.chars().take(QUOTED_MAX));
+            out.push_str(&format!("…' ({n} caractères)"));
+        } else {
+            out.push_str(value);
+            out.push('\'');
+        }
+        rest = &rest[close + 1..];
+    }
+    out.extend(rest.chars().take(4 * QUOTED_MAX));
+    if rest.chars().count() > 4 * QUOTED_MAX {
+        out.push('…');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_values_are_cut() {
+        let field = "x".repeat(2_000_000);
+        let e = ImportError::data(Position::new(Path::new("f.csv"), 2, 3, None), format!("'{field}' is not a number"));
+        let text = e.to_string();
+        assert!(text.len() < 200, "{}", text.len());
+        assert!(text.contains("(2000000 caractères) is not a number"), "{text}");
+        assert_eq!(shorten_quoted("'99999' is unknown"), "'99999' is unknown");
+        assert_eq!(shorten_quoted("unbalanced 'quote"), "unbalanced 'quote");
+    }
 
     #[test]
     fn data_errors_name_file_line_and_column() {

@@ -35,8 +35,7 @@ impl Positions {
 
     /// The centroids of the pack's commune shapes.
     pub fn from_store(store: &echelle_store::Store, r: &Referential) -> Result<Positions, MobilityError> {
-        let centroids = echelle_import::synth::positions::centroids(&store.pack_dir()?)
-            .map_err(|e| MobilityError::Usage(e.to_string()))?;
+        let centroids = echelle_store::commune_centres(&store.pack_dir()?)?;
         Ok(Positions::new(r.communes().iter().map(|c| centroids.get(&c.code).copied()).collect()))
     }
 
@@ -135,7 +134,7 @@ impl DistanceParams {
             return Some((road.km, Method::Road));
         }
         Some((
-            echelle_import::synth::positions::distance_km(pos.get(o)?, pos.get(d)?) * self.detour,
+            echelle_referential::geodesy::distance_km(pos.get(o)?, pos.get(d)?) * self.detour,
             Method::StraightLine,
         ))
     }

@@ -115,7 +115,7 @@ pub fn flows(r: &Referential) -> Flows {
 }
 
 /// Every commune on the meridian 3° E, the k-th of [`COMMUNES`] at latitude 50° + k × 0.1°:
-/// k steps apart are k × 6371 × 0.1 × π / 180 = k × 11.119492664455874 km apart (great circle).
+/// k steps apart are k × 6371.0088 × 0.1 × π / 180 = k × 11.11950802335329 km apart (great circle).
 pub fn positions(r: &Referential) -> crate::distance::Positions {
     let mut v = vec![None; r.communes().len()];
     for (k, (code, ..)) in COMMUNES.iter().enumerate() {
@@ -125,4 +125,4 @@ pub fn positions(r: &Referential) -> crate::distance::Positions {
 }
 
 /// Straight-line km of one step between neighbours in [`positions`].
-pub const STEP_KM: f64 = 11.119492664455874;
+pub const STEP_KM: f64 = 11.11950802335329;

@@ -17,6 +17,7 @@
 //! [`crs`] module converts the coordinate systems French files come in to WGS84.
 
 pub mod crs;
+pub mod geodesy;
 mod error;
 mod fold;
 mod layer;

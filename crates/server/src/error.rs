@@ -60,3 +60,9 @@ impl From<StoreError> for ApiError {
         if e.is_user_error() { ApiError::BadRequest(e.to_string()) } else { ApiError::Internal(e.to_string()) }
     }
 }
+
+impl From<echelle_report::ReportError> for ApiError {
+    fn from(e: echelle_report::ReportError) -> Self {
+        if e.is_user_error() { ApiError::BadRequest(e.to_string()) } else { ApiError::Internal(e.to_string()) }
+    }
+}

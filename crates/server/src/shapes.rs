@@ -19,7 +19,6 @@ use std::f64::consts::PI;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
-use arrow::array::Array;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -27,8 +26,6 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use echelle_indicators::Engine;
 use echelle_referential::{Layer, Referential, TerritoryRef};
-use geozero::ToGeo;
-use geozero::wkb::Wkb;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -110,35 +107,14 @@ impl Shapes {
     pub fn load(state: &AppState) -> Result<Shapes, ApiError> {
         let engine = state.engine();
         let r = engine.referential();
-        let path = state.store()?.pack_dir()?.join("contours.parquet");
-        let batch = echelle_store::read_parquet(&path)?;
-        let bad = |m: &str| ApiError::Internal(format!("{}: {m}", path.display()));
-        let codes = batch
-            .column_by_name("code")
-            .and_then(|c| c.as_any().downcast_ref::<arrow::array::StringArray>())
-            .ok_or_else(|| bad("no 'code' column"))?;
-        let geoms = batch
-            .column_by_name("geometry")
-            .and_then(|c| c.as_any().downcast_ref::<arrow::array::BinaryArray>())
-            .ok_or_else(|| bad("no binary 'geometry' column"))?;
-        let areas =
-            batch.column_by_name("area_km2").and_then(|c| c.as_any().downcast_ref::<arrow::array::Float64Array>());
-        let mut shapes = Vec::with_capacity(codes.len());
-        for i in 0..codes.len() {
-            if codes.is_null(i) || geoms.is_null(i) {
-                continue;
-            }
-            let code = codes.value(i);
-            let Some(id) = r.commune_index(code) else { continue };
-            let geo = Wkb(geoms.value(i).to_vec()).to_geo().map_err(|e| bad(&format!("commune {code}: {e}")))?;
-            let polygons: Vec<Vec<Ring>> = match geo {
-                geo::Geometry::MultiPolygon(mp) => mp.0.iter().map(polygon_rings).collect(),
-                geo::Geometry::Polygon(p) => vec![polygon_rings(&p)],
-                _ => continue,
-            };
-            let area_km2 = areas.filter(|a| !a.is_null(i)).map(|a| a.value(i));
+        let contours = echelle_store::read_contours(&state.store()?.pack_dir()?)?;
+        let mut shapes = Vec::with_capacity(contours.len());
+        for c in contours {
+            let Some(id) = r.commune_index(&c.code) else { continue };
+            let polygons: Vec<Vec<Ring>> = c.shape.0.iter().map(polygon_rings).collect();
             let name = r.communes()[id as usize].name.clone();
-            shapes.push(Shape::new(id, code, format!("com:{code}"), name, area_km2, polygons));
+            let key = format!("com:{}", c.code);
+            shapes.push(Shape::new(id, &c.code, key, name, c.area_km2, polygons));
         }
         shapes.sort_by_key(|s| s.id);
         let unshaped = r.communes().len() - shapes.len();

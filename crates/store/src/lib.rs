@@ -15,6 +15,7 @@
 //! process leaves the store as it was before or as it is after, never in between.
 
 mod catalog;
+pub mod contours;
 mod error;
 mod import;
 mod load;
@@ -25,6 +26,7 @@ pub mod testing;
 use std::path::{Path, PathBuf};
 
 pub use catalog::{Catalog, Dataset, DatasetLevel};
+pub use contours::{CommuneContour, commune_centres, read_contours};
 pub use error::StoreError;
 pub use import::{DATASETS_DIR, DatasetImport, DatasetMeta};
 pub use table::{read_parquet, sha256_file, write_parquet_atomic};

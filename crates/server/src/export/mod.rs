@@ -7,14 +7,14 @@
 //!  GET  /api/portrait/{key}/pdf?against=
 //! ```
 
-pub mod csv;
 pub mod gpkg;
 pub mod layer;
 pub mod parquet;
 pub mod pdf;
 pub mod portrait;
-pub mod table;
 pub mod xlsx;
+
+pub use echelle_report::{csv, table};
 
 use axum::body::Body;
 use axum::extract::{Path, State};

@@ -1,7 +1,7 @@
 //! Bad files: each gives a clear error naming the file, the line and the column,
 //! and leaves the store exactly as it was (checked by its checksums).
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -90,7 +90,7 @@ async fn the_openapi_document_describes_every_endpoint() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.0.3");
     let paths = doc["paths"].as_object().unwrap();
-    let source = include_str!("../src/lib.rs");
+    let source = include_str!("../../src/lib.rs");
     for line in source.lines().filter(|l| l.trim_start().starts_with(".route(\"")) {
         let route = line.split('"').nth(1).unwrap();
         let full = if route.starts_with("/health") || route.starts_with("/ready") {

@@ -5,7 +5,7 @@
 //! `kill_child_import`), kills it after a random delay spread over the length of a
 //! whole import, and compares the store with the two possible states.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -66,7 +66,7 @@ fn big_file(dir: &Path, variant: u32, copies: usize) -> PathBuf {
 
 fn child(root: &Path, file: &Path) -> Command {
     let mut c = Command::new(std::env::current_exe().unwrap());
-    c.args(["--exact", "kill_child_import", "--ignored", "--nocapture", "--test-threads=1"])
+    c.args(["--exact", "kill::kill_child_import", "--ignored", "--nocapture", "--test-threads=1"])
         .env("ECHELLE_KILL_STORE", root)
         .env("ECHELLE_KILL_FILE", file)
         .stdout(std::process::Stdio::null())

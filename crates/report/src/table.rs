@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::ApiError;
+use crate::ReportError;
 
 /// Rows above which a table export is refused.
 pub const MAX_ROWS: usize = 200_000;
@@ -40,8 +40,8 @@ pub struct Table {
 impl Table {
     /// Checks the body: at least one column, no ragged row, at most [`MAX_ROWS`] rows,
     /// cells that are strings, numbers or null.
-    pub fn from_body(body: TableBody) -> Result<Table, ApiError> {
-        let bad = |m: String| Err(ApiError::BadRequest(m));
+    pub fn from_body(body: TableBody) -> Result<Table, ReportError> {
+        let bad = |m: String| Err(ReportError::Invalid(m));
         if body.columns.is_empty() {
             return bad("a table needs at least one column".into());
         }

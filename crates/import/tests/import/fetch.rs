@@ -3,7 +3,7 @@
 //! wrong size, an unverified entry or a 404 are refused and leave the store as it
 //! was.
 
-mod common;
+use crate::common;
 
 use common::*;
 use echelle_import::fetch::{download, find, parse_sources};

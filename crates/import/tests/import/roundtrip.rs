@@ -1,7 +1,7 @@
 //! Each importer reads its fixture and round-trips: the weighted counts, the number
 //! of rows and the codes are exactly those computed by make_fixtures.py.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 

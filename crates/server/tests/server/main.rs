@@ -1,0 +1,10 @@
+//! The integration tests of echelle-server, one binary (one link of the crate's dependencies).
+
+mod access;
+mod api;
+mod export;
+mod flows;
+mod ogc;
+mod shapes;
+mod static_files;
+mod values;
