@@ -133,10 +133,7 @@ impl DistanceParams {
         if let Some(road) = pos.roads.as_ref().and_then(|r| r.get(o, d)) {
             return Some((road.km, Method::Road));
         }
-        Some((
-            echelle_referential::geodesy::distance_km(pos.get(o)?, pos.get(d)?) * self.detour,
-            Method::StraightLine,
-        ))
+        Some((echelle_referential::geodesy::distance_km(pos.get(o)?, pos.get(d)?) * self.detour, Method::StraightLine))
     }
 
     /// The label of a method in outputs, e.g. `road network "hdf"` or `straight line × 1.3`.

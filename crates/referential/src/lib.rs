@@ -17,9 +17,9 @@
 //! [`crs`] module converts the coordinate systems French files come in to WGS84.
 
 pub mod crs;
-pub mod geodesy;
 mod error;
 mod fold;
+pub mod geodesy;
 mod layer;
 mod perimeter;
 pub mod referential;
