@@ -105,7 +105,9 @@ impl utoipa::PartialSchema for Layer {
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
             .enum_values(Some(Layer::ALL.iter().map(|l| l.prefix())))
-            .description(Some("A layer of territories: com, iris, epci, arr, dep, reg, fr (France) or per (study perimeters)"))
+            .description(Some(
+                "A layer of territories: com, iris, epci, arr, dep, reg, fr (France) or per (study perimeters)",
+            ))
             .into()
     }
 }

@@ -23,7 +23,7 @@ pub struct Health {
 }
 
 #[utoipa::path(get, path = "/health", tag = "probes", summary = "Liveness",
-    responses((status = 200, body = Health)))]
+    responses((status = 200, description = "OK", body = Health)))]
 pub async fn health() -> Json<Health> {
     Json(Health { status: "ok".into() })
 }
@@ -52,7 +52,7 @@ pub struct Readiness {
 /// (requests are served meanwhile, from the engine).
 #[utoipa::path(get, path = "/ready", tag = "probes",
     summary = "Readiness: 200 once the indicator values are materialised, 503 while they are computed",
-    responses((status = 200, body = Readiness), (status = 503, body = Readiness, description = "Warming up: requests are served meanwhile, from the engine")))]
+    responses((status = 200, description = "OK", body = Readiness), (status = 503, body = Readiness, description = "Warming up: requests are served meanwhile, from the engine")))]
 pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
     let (engine, values) = state.engine_and_values();
     let (status, label) = match &values {
@@ -63,7 +63,11 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Readiness
         status: label.into(),
         communes: engine.referential().communes().len(),
         indicators: engine.indicators().len(),
-        materialised: values.map(|v| Materialisation { territories: v.territories, values: v.pairs, seconds: v.seconds }),
+        materialised: values.map(|v| Materialisation {
+            territories: v.territories,
+            values: v.pairs,
+            seconds: v.seconds,
+        }),
     };
     (status, Json(body))
 }
@@ -81,7 +85,7 @@ pub struct LayerInfo {
 }
 
 #[utoipa::path(get, path = "/api/layers", tag = "territories", summary = "Layers and their number of territories",
-    responses((status = 200, body = Vec<LayerInfo>)))]
+    responses((status = 200, description = "OK", body = Vec<LayerInfo>)))]
 pub async fn layers(State(state): State<AppState>) -> Json<Vec<LayerInfo>> {
     let engine = state.engine();
     let r = engine.referential();
@@ -121,8 +125,11 @@ pub struct SearchHit {
 }
 
 #[utoipa::path(get, path = "/api/search", tag = "territories", summary = "Find territories by name or code",
-    params(SearchQuery), responses((status = 200, body = Vec<SearchHit>), (status = 400, body = ErrorBody)))]
-pub async fn search(State(state): State<AppState>, Query(q): Query<SearchQuery>) -> Result<Json<Vec<SearchHit>>, ApiError> {
+    params(SearchQuery), responses((status = 200, description = "OK", body = Vec<SearchHit>), (status = 400, description = "What is wrong with the request", body = ErrorBody)))]
+pub async fn search(
+    State(state): State<AppState>,
+    Query(q): Query<SearchQuery>,
+) -> Result<Json<Vec<SearchHit>>, ApiError> {
     if q.q.chars().count() > 200 || q.limit > 1000 {
         return Err(ApiError::BadRequest("query longer than 200 characters or limit above 1000".into()));
     }
@@ -163,7 +170,7 @@ pub struct TerritorySummary {
 
 #[utoipa::path(get, path = "/api/territories", tag = "territories", summary = "Territories of a layer",
     params(LayerQuery),
-    responses((status = 200, body = Vec<TerritorySummary>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Vec<TerritorySummary>), (status = 400, description = "What is wrong with the request", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)))]
 pub async fn territories(
     State(state): State<AppState>,
     Query(q): Query<LayerQuery>,
@@ -173,8 +180,11 @@ pub async fn territories(
     let list = layer_territories(r, q.layer, q.within.as_deref())?
         .iter()
         .map(|t| {
-            let members =
-                if t.layer == Layer::Iris { Vec::new() } else { r.members(t).map(|m| m.into_owned()).unwrap_or_default() };
+            let members = if t.layer == Layer::Iris {
+                Vec::new()
+            } else {
+                r.members(t).map(|m| m.into_owned()).unwrap_or_default()
+            };
             TerritorySummary {
                 key: t.key(),
                 name: r.name(t).map(String::from),
@@ -218,7 +228,7 @@ pub struct Territory {
 
 #[utoipa::path(get, path = "/api/territory/{key}", tag = "territories", summary = "A territory: name, size, references",
     params(("key" = String, Path, description = "A territory key (`com:62119`, `epci:200093201`, `per:mel`) or a commune code")),
-    responses((status = 200, body = Territory), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Territory), (status = 400, description = "What is wrong with the request", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)))]
 pub async fn territory(State(state): State<AppState>, Path(key): Path<String>) -> Result<Json<Territory>, ApiError> {
     let engine = state.engine();
     let r = engine.referential();
@@ -254,7 +264,7 @@ pub struct Member {
 
 #[utoipa::path(get, path = "/api/territory/{key}/members", tag = "territories", summary = "Member communes of a territory",
     params(("key" = String, Path, description = "A territory key or a commune code")),
-    responses((status = 200, body = Vec<Member>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Vec<Member>), (status = 400, description = "What is wrong with the request", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)))]
 pub async fn members(State(state): State<AppState>, Path(key): Path<String>) -> Result<Json<Vec<Member>>, ApiError> {
     let engine = state.engine();
     let r = engine.referential();
@@ -313,7 +323,7 @@ impl IndicatorInfo {
 }
 
 #[utoipa::path(get, path = "/api/indicators", tag = "indicators", summary = "Declared indicators with source and vintage",
-    responses((status = 200, body = Vec<IndicatorInfo>)))]
+    responses((status = 200, description = "OK", body = Vec<IndicatorInfo>)))]
 pub async fn indicators(State(state): State<AppState>) -> Json<Vec<IndicatorInfo>> {
     let engine = state.engine();
     Json(engine.indicators().iter().map(|d| IndicatorInfo::of(&engine, d)).collect())
@@ -353,8 +363,11 @@ pub struct IndicatorValues {
 /// The values of one indicator for every territory of a layer: what a map needs.
 #[utoipa::path(get, path = "/api/values", tag = "indicators", summary = "One indicator for every territory of a layer",
     params(ValuesQuery),
-    responses((status = 200, body = IndicatorValues), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn values(State(state): State<AppState>, Query(q): Query<ValuesQuery>) -> Result<Json<IndicatorValues>, ApiError> {
+    responses((status = 200, description = "OK", body = IndicatorValues), (status = 400, description = "What is wrong with the request", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)))]
+pub async fn values(
+    State(state): State<AppState>,
+    Query(q): Query<ValuesQuery>,
+) -> Result<Json<IndicatorValues>, ApiError> {
     let (engine, cache) = state.engine_and_values();
     let r = engine.referential().clone();
     let def = engine.indicator(&q.indicator)?.clone();
@@ -469,7 +482,7 @@ pub struct Portrait {
 #[utoipa::path(get, path = "/api/portrait/{key}", tag = "indicators",
     summary = "Key indicators of a territory against its references",
     params(("key" = String, Path, description = "A territory key or a commune code"), PortraitQuery),
-    responses((status = 200, body = Portrait), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Portrait), (status = 400, description = "What is wrong with the request", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)))]
 pub async fn portrait(
     State(state): State<AppState>,
     Path(key): Path<String>,
@@ -517,8 +530,11 @@ pub struct CompareQuery {
 #[utoipa::path(get, path = "/api/compare", tag = "indicators",
     summary = "Two to four territories side by side, or a perimeter against its outside",
     params(CompareQuery),
-    responses((status = 200, body = Comparison), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn compare(State(state): State<AppState>, Query(q): Query<CompareQuery>) -> Result<Json<Comparison>, ApiError> {
+    responses((status = 200, description = "OK", body = Comparison), (status = 400, description = "What is wrong with the request", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)))]
+pub async fn compare(
+    State(state): State<AppState>,
+    Query(q): Query<CompareQuery>,
+) -> Result<Json<Comparison>, ApiError> {
     let (engine, cache) = state.engine_and_values();
     let r = engine.referential().clone();
     let list = split(Some(&q.territories)).iter().map(|a| r.resolve(a)).collect::<Result<Vec<_>, _>>()?;
@@ -531,7 +547,6 @@ pub async fn compare(State(state): State<AppState>, Query(q): Query<CompareQuery
     }
     Ok(Json(evaluate_columns(&engine, cache.as_deref(), &columns, q.indicators.as_deref()).await?))
 }
-
 
 /// A study perimeter drawn in the web application.
 #[derive(Deserialize, ToSchema)]
@@ -559,7 +574,7 @@ pub struct PerimeterCreated {
 #[utoipa::path(post, path = "/api/perimeters", tag = "territories",
     summary = "Save a study perimeter (id, name, include, exclude)",
     request_body = NewPerimeter,
-    responses((status = 201, body = PerimeterCreated), (status = 400, body = ErrorBody, description = "Malformed body, bad id, unknown territory or id taken")))]
+    responses((status = 201, description = "Created", body = PerimeterCreated), (status = 400, body = ErrorBody, description = "Malformed body, bad id, unknown territory or id taken")))]
 pub async fn add_perimeter(
     State(state): State<AppState>,
     JsonBody(p): JsonBody<NewPerimeter>,

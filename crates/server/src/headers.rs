@@ -2,9 +2,7 @@
 //! loads only its own scripts, styles and data, is never framed, and sends no referrer.
 
 use axum::http::HeaderValue;
-use axum::http::header::{
-    CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
-};
+use axum::http::header::{CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS};
 use axum::response::Response;
 
 /// Same origin for everything; MapLibre runs its workers from `blob:` URLs and draws

@@ -140,7 +140,7 @@ pub struct Landing {
 }
 
 #[utoipa::path(get, path = "/ogc", tag = "ogc", summary = "OGC API – Features landing page",
-    responses((status = 200, body = Landing)))]
+    responses((status = 200, description = "OK", body = Landing)))]
 pub async fn landing(headers: HeaderMap) -> Json<Landing> {
     let b = base(&headers);
     Json(Landing {
@@ -168,7 +168,7 @@ pub struct Conformance {
 }
 
 #[utoipa::path(get, path = "/ogc/conformance", tag = "ogc", summary = "OGC API – Features conformance classes",
-    responses((status = 200, body = Conformance)))]
+    responses((status = 200, description = "OK", body = Conformance)))]
 pub async fn conformance() -> Json<Conformance> {
     Json(Conformance {
         conforms_to: ["core", "geojson", "oas30"]
@@ -243,7 +243,7 @@ pub struct Collections {
 
 #[utoipa::path(get, path = "/ogc/collections", tag = "ogc",
     summary = "OGC API – Features collections: communes with their indicators",
-    responses((status = 200, body = Collections), (status = 500, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Collections), (status = 500, description = "The server failed", body = ErrorBody)))]
 pub async fn collections(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Collections>, ApiError> {
     let b = base(&headers);
     let (shapes, table) = loaded(&state).await?;
@@ -262,7 +262,7 @@ fn check_collection(id: &str) -> Result<(), ApiError> {
 
 #[utoipa::path(get, path = "/ogc/collections/{id}", tag = "ogc", summary = "OGC API – Features collection",
     params(("id" = String, Path, description = "The collection: communes")),
-    responses((status = 200, body = Collection), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Collection), (status = 404, description = "No such thing", body = ErrorBody)))]
 pub async fn collection(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -347,8 +347,8 @@ pub struct Items {
 #[utoipa::path(get, path = "/ogc/collections/{id}/items", tag = "ogc",
     summary = "OGC API – Features items (GeoJSON), paged",
     params(("id" = String, Path, description = "The collection: communes"), ItemsQuery),
-    responses((status = 200, body = Items, content_type = "application/geo+json"),
-        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Items, content_type = "application/geo+json"),
+        (status = 400, description = "What is wrong with the request", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)))]
 pub async fn items(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -356,16 +356,15 @@ pub async fn items(
     Query(q): Query<ItemsQuery>,
 ) -> Result<GeoJson<Items>, ApiError> {
     check_collection(&id)?;
-    let number = |name: &str, v: Option<&str>, default: usize, max: usize| -> Result<usize, ApiError> {
-        match v {
-            None => Ok(default),
-            Some(t) => t
-                .parse::<usize>()
-                .ok()
-                .filter(|&n| n <= max)
-                .ok_or_else(|| ApiError::BadRequest(format!("{name} must be an integer from 0 to {max}, not '{t}'"))),
-        }
-    };
+    let number =
+        |name: &str, v: Option<&str>, default: usize, max: usize| -> Result<usize, ApiError> {
+            match v {
+                None => Ok(default),
+                Some(t) => t.parse::<usize>().ok().filter(|&n| n <= max).ok_or_else(|| {
+                    ApiError::BadRequest(format!("{name} must be an integer from 0 to {max}, not '{t}'"))
+                }),
+            }
+        };
     let limit = number("limit", q.limit.as_deref(), 100, MAX_LIMIT)?.max(1);
     let offset = number("offset", q.offset.as_deref(), 0, 1_000_000)?;
     let bbox = q.bbox.as_deref().map(parse_bbox).transpose()?;
@@ -401,7 +400,7 @@ pub async fn items(
     summary = "OGC API – Features item: one commune by INSEE code",
     params(("id" = String, Path, description = "The collection: communes"),
         ("feature" = String, Path, description = "The commune's INSEE code, e.g. 62119")),
-    responses((status = 200, body = CommuneFeature, content_type = "application/geo+json"), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = CommuneFeature, content_type = "application/geo+json"), (status = 404, description = "No such thing", body = ErrorBody)))]
 pub async fn item(
     State(state): State<AppState>,
     headers: HeaderMap,

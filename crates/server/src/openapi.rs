@@ -280,7 +280,10 @@ impl Modify for Pending {
                 .summary(Some(summary))
                 .tag("pending")
                 .parameters(Some(parameters))
-                .response("200", ResponseBuilder::new().description("OK").content(media, ContentBuilder::new().build()).build())
+                .response(
+                    "200",
+                    ResponseBuilder::new().description("OK").content(media, ContentBuilder::new().build()).build(),
+                )
                 .response("400", error())
                 .response("404", error());
             if post {

@@ -20,7 +20,9 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use echelle_referential::{Layer, TerritoryRef};
-use echelle_store::shapes::{CONTOURS_SOURCE, CONTOURS_VINTAGE, LayerShapes, TerritoryShape, commune_shapes, union_layer};
+use echelle_store::shapes::{
+    CONTOURS_SOURCE, CONTOURS_VINTAGE, LayerShapes, TerritoryShape, commune_shapes, union_layer,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -178,7 +180,9 @@ pub async fn layer_shapes_async(state: &AppState, layer: Layer) -> Result<Arc<Sh
         return Ok(s);
     }
     let st = state.clone();
-    tokio::task::spawn_blocking(move || layer_shapes(&st, layer)).await.map_err(|e| ApiError::Internal(e.to_string()))?
+    tokio::task::spawn_blocking(move || layer_shapes(&st, layer))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
 }
 
 /// The layers served as shapes and tiles.
@@ -249,8 +253,11 @@ pub struct FeatureIds {
 #[utoipa::path(get, path = "/api/feature-ids", tag = "shapes", params(ShapesQuery),
     summary = "Integer feature id of each territory of a layer in its vector tiles",
     description = "With the tiles' address and bounds; shapes exist where commune contours exist (Hauts-de-France).",
-    responses((status = 200, body = FeatureIds), (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn feature_ids(State(state): State<AppState>, Query(q): Query<ShapesQuery>) -> Result<Json<FeatureIds>, ApiError> {
+    responses((status = 200, description = "OK", body = FeatureIds), (status = 400, description = "What is wrong with the request", body = crate::error::ErrorBody), (status = 404, description = "No such thing", body = crate::error::ErrorBody)))]
+pub async fn feature_ids(
+    State(state): State<AppState>,
+    Query(q): Query<ShapesQuery>,
+) -> Result<Json<FeatureIds>, ApiError> {
     let layer = shaped_layer(&q.layer)?;
     let keys = within_keys(&state, layer, q.within.as_deref())?;
     let shapes = layer_shapes_async(&state, layer).await?;
@@ -312,8 +319,8 @@ pub struct ShapeCollection {
 #[utoipa::path(get, path = "/api/shapes", tag = "shapes", params(ShapesQuery),
     summary = "Shapes of a layer as GeoJSON (WGS84)",
     description = "A territory is the union of its member communes' shapes.",
-    responses((status = 200, body = ShapeCollection, content_type = "application/geo+json"),
-        (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "OK", body = ShapeCollection, content_type = "application/geo+json"),
+        (status = 400, description = "What is wrong with the request", body = crate::error::ErrorBody), (status = 404, description = "No such thing", body = crate::error::ErrorBody)))]
 pub async fn geojson(
     State(state): State<AppState>,
     Query(q): Query<ShapesQuery>,

@@ -32,8 +32,7 @@ impl Shapes {
         if let Some(t) = self.tiles.get((z, x, y)) {
             return t;
         }
-        let features =
-            self.shapes.iter().map(|s| Feature { id: s.id, key: &s.key, name: &s.name, geometry: &s.merc });
+        let features = self.shapes.iter().map(|s| Feature { id: s.id, key: &s.key, name: &s.name, geometry: &s.merc });
         let plain = encode_tile(self.layer.prefix(), features, z, x, y);
         let gzip = gzip(&plain);
         let tile = Tile { plain: Bytes::from(plain), gzip };
@@ -93,7 +92,10 @@ pub struct TileBytes;
 impl utoipa::PartialSchema for TileBytes {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
-        ObjectBuilder::new().schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary))).into()
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .into()
     }
 }
 
@@ -124,7 +126,7 @@ const NO_SUCH_TILE: &str =
     ),
     responses(
         (status = 200, description = "The tile (gzipped for clients that accept it)", content_type = "application/vnd.mapbox-vector-tile", body = TileBytes),
-        (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+        (status = 400, description = "What is wrong with the request", body = crate::error::ErrorBody), (status = 404, description = "No such thing", body = crate::error::ErrorBody)))]
 pub async fn tile(
     State(state): State<AppState>,
     Path((layer, z, x, file)): Path<(String, String, String, String)>,
@@ -200,5 +202,4 @@ mod tests {
             assert!(matches!(parse_tile(z, x, y), Err(ApiError::BadRequest(_))), "{z}/{x}/{y}");
         }
     }
-
 }

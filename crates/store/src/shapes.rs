@@ -10,9 +10,9 @@
 //! pack): a territory of another layer is shaped when nine in ten of its member
 //! communes are, and says how many it left out; the others are counted as unshaped.
 
+use echelle_referential::{Layer, Referential};
 use geo::MultiPolygon;
 use geo::orient::{Direction, Orient};
-use echelle_referential::{Layer, Referential};
 
 use crate::CommuneContour;
 

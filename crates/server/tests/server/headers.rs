@@ -34,7 +34,8 @@ async fn every_response_carries_the_security_headers() {
         assert_eq!(response.status(), status, "{uri}");
         let h = response.headers();
         let csp = h.get("content-security-policy").unwrap_or_else(|| panic!("{uri}: no CSP")).to_str().unwrap();
-        for directive in ["default-src 'self'", "worker-src 'self' blob:", "img-src 'self' data: blob:", "frame-ancestors 'none'"]
+        for directive in
+            ["default-src 'self'", "worker-src 'self' blob:", "img-src 'self' data: blob:", "frame-ancestors 'none'"]
         {
             assert!(csp.contains(directive), "{uri}: {directive} not in {csp}");
         }
