@@ -45,6 +45,8 @@ enum Command {
     Check(commands::check::Args),
     /// Serve the observatory over HTTP: JSON API and web application.
     Serve(commands::serve::Args),
+    /// Print the server's OpenAPI document (JSON), e.g. for the web application's type generation.
+    Openapi,
     /// Road networks from OpenStreetMap: build, list, export, import.
     Network(commands::network::Args),
     /// Access to services: nearest facilities, diagnostics per territory, isochrones.
@@ -103,6 +105,7 @@ fn main() -> ExitCode {
         Command::Portrait(a) => commands::portrait::run(&store, a),
         Command::Check(a) => commands::check::run(&store, a),
         Command::Serve(a) => commands::serve::run(&store, a),
+        Command::Openapi => commands::serve::openapi(),
         Command::Network(a) => commands::network::run(&store, a),
         Command::Access(a) => commands::access::run(&store, a),
         Command::Import(a) => commands::import::run(&store, a),

@@ -83,3 +83,48 @@ impl FromStr for Layer {
         })
     }
 }
+
+/// A layer is written as its prefix (`com`, `epci`…) in JSON and query strings, and
+/// read as [`Layer::from_str`] reads it.
+impl serde::Serialize for Layer {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.prefix())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Layer {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// In an OpenAPI document: a string, one of the prefixes.
+impl utoipa::PartialSchema for Layer {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(Layer::ALL.iter().map(|l| l.prefix())))
+            .description(Some(
+                "A layer of territories: com, iris, epci, arr, dep, reg, fr (France) or per (study perimeters)",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Layer {}
+
+#[cfg(test)]
+mod serde_tests {
+    use super::*;
+
+    #[test]
+    fn a_layer_is_its_prefix_in_json() {
+        for l in Layer::ALL {
+            let text = serde_json::to_string(&l).unwrap();
+            assert_eq!(text, format!("\"{}\"", l.prefix()));
+            assert_eq!(serde_json::from_str::<Layer>(&text).unwrap(), l);
+        }
+        assert!(serde_json::from_str::<Layer>("\"nope\"").is_err());
+    }
+}

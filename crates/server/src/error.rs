@@ -25,12 +25,18 @@ impl ApiError {
     }
 }
 
+/// The body of every error: what is wrong, in a sentence.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: String,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if matches!(self, ApiError::Internal(_)) {
             tracing::error!(error = %self, "request failed");
         }
-        (self.status(), Json(serde_json::json!({ "error": self.to_string() }))).into_response()
+        (self.status(), Json(ErrorBody { error: self.to_string() })).into_response()
     }
 }
 

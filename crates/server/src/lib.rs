@@ -16,11 +16,16 @@ mod error;
 pub mod export;
 mod extract;
 mod flows;
+mod geojson;
 mod guard;
+mod headers;
+pub mod mvt;
 mod ogc;
 mod openapi;
 pub mod shapes;
 mod state;
+mod tiles;
+mod trace;
 pub mod values;
 
 use std::net::SocketAddr;
@@ -34,7 +39,8 @@ use tower_http::services::{ServeDir, ServeFile};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-pub use error::ApiError;
+pub use error::{ApiError, ErrorBody};
+pub use openapi::{document_json as openapi_json, document_value as openapi_document};
 pub use state::AppState;
 
 /// Where and what to serve.
@@ -84,7 +90,7 @@ pub fn app(state: AppState, web: Option<PathBuf>, timeout: Duration) -> Router {
         .nest("/api", api)
         .route("/health", get(api::health))
         .route("/ready", get(api::ready))
-        .merge(shapes::routes())
+        .merge(tiles::routes())
         .merge(ogc::routes())
         .with_state(state);
     if let Some(web) = web {
@@ -95,7 +101,8 @@ pub fn app(state: AppState, web: Option<PathBuf>, timeout: Duration) -> Router {
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))
         .layer(axum::middleware::from_fn(guard::reject_traversal))
-        .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::map_response(headers::secure))
+        .layer(TraceLayer::new(trace::Failures))
 }
 
 /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.

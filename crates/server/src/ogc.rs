@@ -13,50 +13,58 @@
 //! The indicator values are evaluated once per engine for every commune with a shape
 //! (one DataFusion query per indicator), then served from memory.
 
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
-use axum::response::{IntoResponse, Response};
-use echelle_indicators::{Engine, Target};
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use echelle_indicators::Target;
+use echelle_referential::Layer;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
+use crate::error::ErrorBody;
 use crate::extract::Query;
+use crate::geojson::{self, FeatureCollectionType, FeatureType, GeoJson, MultiPolygon};
 use crate::shapes::{self, Shapes};
 use crate::{ApiError, AppState};
 
 pub const COLLECTION: &str = "communes";
-const GEOJSON: &str = "application/geo+json";
+const GEOJSON: &str = geojson::CONTENT_TYPE;
 const MAX_LIMIT: usize = 10_000;
+
+/// An indicator offered as a property of the communes, with its provenance.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Property {
+    pub id: String,
+    pub label: String,
+    pub unit: String,
+    pub source: String,
+    pub vintage: String,
+    pub synthetic: bool,
+    pub decimals: u8,
+}
 
 /// Indicator values of every commune with a shape: `values[i][s]`, indicator `i`, shape `s`.
 pub struct Table {
-    pub indicators: Vec<Value>,
-    pub ids: Vec<String>,
+    pub indicators: Vec<Property>,
     pub values: Vec<Vec<Option<f64>>>,
 }
 
-type Cached = (Weak<Engine>, Arc<Table>);
-static TABLE: OnceLock<Mutex<Option<Cached>>> = OnceLock::new();
-
-/// The values for the current engine, evaluated at first use.
+/// The values for the current engine: from the state's cache, else evaluated and kept there.
 pub async fn table(state: &AppState, shapes: &Shapes) -> Result<Arc<Table>, ApiError> {
-    let engine = state.engine();
-    let slot = TABLE.get_or_init(Default::default);
-    if let Some((w, t)) = slot.lock().expect("table").as_ref()
-        && Weak::ptr_eq(w, &Arc::downgrade(&engine))
-    {
-        return Ok(t.clone());
+    if let Some(t) = state.cached_ogc_table() {
+        return Ok(t);
     }
+    let engine = state.engine();
     let targets: Vec<Target> = shapes
         .shapes
         .iter()
         .map(|s| Target { key: format!("com:{}", s.code), label: s.name.clone(), communes: vec![s.id], iris: None })
         .collect();
     let defs: Vec<_> = engine.indicators().iter().filter(|d| engine.dataset(&d.dataset).is_some()).cloned().collect();
-    let mut table = Table { indicators: Vec::new(), ids: Vec::new(), values: Vec::new() };
+    let mut table = Table { indicators: Vec::new(), values: Vec::new() };
     for d in &defs {
         let e = match engine.evaluate(&targets, &[d.id.as_str()]).await {
             Ok(e) => e,
@@ -65,13 +73,19 @@ pub async fn table(state: &AppState, shapes: &Shapes) -> Result<Arc<Table>, ApiE
             Err(e) => return Err(e.into()),
         };
         let (source, vintage, synthetic) = e.provenance[0].clone();
-        table.indicators.push(json!({ "id": d.id, "label": d.label, "unit": d.unit, "source": source,
-            "vintage": vintage, "synthetic": synthetic, "decimals": d.decimals }));
-        table.ids.push(d.id.clone());
+        table.indicators.push(Property {
+            id: d.id.clone(),
+            label: d.label.clone(),
+            unit: d.unit.clone(),
+            source,
+            vintage,
+            synthetic,
+            decimals: d.decimals,
+        });
         table.values.push(e.values[0].iter().map(|v| v.value).collect());
     }
     let table = Arc::new(table);
-    *slot.lock().expect("table") = Some((Arc::downgrade(&engine), table.clone()));
+    state.cache_ogc_table(&engine, table.clone());
     Ok(table)
 }
 
@@ -100,64 +114,143 @@ fn base(headers: &HeaderMap) -> String {
     format!("http://{host}/ogc")
 }
 
-fn geojson(body: Value) -> Response {
-    ([(header::CONTENT_TYPE, GEOJSON)], body.to_string()).into_response()
+/// A link of an OGC API document.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Link {
+    pub href: String,
+    pub rel: String,
+    #[serde(rename = "type")]
+    pub media_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
 }
 
-pub async fn landing(headers: HeaderMap) -> Json<Value> {
+impl Link {
+    fn new(href: String, rel: &str, media_type: &str, title: Option<&str>) -> Link {
+        Link { href, rel: rel.into(), media_type: media_type.into(), title: title.map(String::from) }
+    }
+}
+
+/// The landing page: what the service offers, and where.
+#[derive(Serialize, ToSchema)]
+pub struct Landing {
+    pub title: String,
+    pub description: String,
+    pub links: Vec<Link>,
+}
+
+#[utoipa::path(get, path = "/ogc", tag = "ogc", summary = "OGC API – Features landing page",
+    responses((status = 200, description = "OK", body = Landing)))]
+pub async fn landing(headers: HeaderMap) -> Json<Landing> {
     let b = base(&headers);
-    Json(json!({
-        "title": "echelle — observatoire territorial",
-        "description": "Communes des Hauts-de-France et leurs indicateurs (source, millésime et unité de chaque propriété dans la collection).",
-        "links": [
-            { "href": format!("{b}"), "rel": "self", "type": "application/json", "title": "this document" },
-            { "href": format!("{b}/conformance"), "rel": "conformance", "type": "application/json", "title": "conformance classes" },
-            { "href": format!("{b}/collections"), "rel": "data", "type": "application/json", "title": "collections" },
-            { "href": b.replace("/ogc", "/api/openapi.json"), "rel": "service-desc", "type": "application/vnd.oai.openapi+json;version=3.0", "title": "API definition" }
-        ]
-    }))
-}
-
-pub async fn conformance() -> Json<Value> {
-    Json(json!({ "conformsTo": [
-        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
-        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
-        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30"
-    ]}))
-}
-
-fn collection_json(b: &str, shapes: &Shapes, table: &Table) -> Value {
-    json!({
-        "id": COLLECTION,
-        "title": "Communes des Hauts-de-France",
-        "description": "Contours IGN ADMIN EXPRESS 2018 (via france-geojson, Licence Ouverte 2.0) rapprochés du COG 2026, avec les indicateurs de la commune.",
-        "itemType": "feature",
-        "crs": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"],
-        "extent": { "spatial": { "bbox": [shapes.bounds()], "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84" } },
-        "properties": table.indicators,
-        "links": [
-            { "href": format!("{b}/collections/{COLLECTION}"), "rel": "self", "type": "application/json" },
-            { "href": format!("{b}/collections/{COLLECTION}/items"), "rel": "items", "type": GEOJSON, "title": "communes" }
-        ]
+    Json(Landing {
+        title: "echelle — observatoire territorial".into(),
+        description: "Communes des Hauts-de-France et leurs indicateurs (source, millésime et unité de chaque propriété dans la collection).".into(),
+        links: vec![
+            Link::new(b.clone(), "self", "application/json", Some("this document")),
+            Link::new(format!("{b}/conformance"), "conformance", "application/json", Some("conformance classes")),
+            Link::new(format!("{b}/collections"), "data", "application/json", Some("collections")),
+            Link::new(
+                b.replace("/ogc", "/api/openapi.json"),
+                "service-desc",
+                "application/vnd.oai.openapi+json;version=3.1",
+                Some("API definition"),
+            ),
+        ],
     })
 }
 
+/// The conformance classes the service implements.
+#[derive(Serialize, ToSchema)]
+pub struct Conformance {
+    #[serde(rename = "conformsTo")]
+    pub conforms_to: Vec<String>,
+}
+
+#[utoipa::path(get, path = "/ogc/conformance", tag = "ogc", summary = "OGC API – Features conformance classes",
+    responses((status = 200, description = "OK", body = Conformance)))]
+pub async fn conformance() -> Json<Conformance> {
+    Json(Conformance {
+        conforms_to: ["core", "geojson", "oas30"]
+            .iter()
+            .map(|c| format!("http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/{c}"))
+            .collect(),
+    })
+}
+
+/// The spatial extent of a collection.
+#[derive(Serialize, ToSchema)]
+pub struct SpatialExtent {
+    /// West, south, east, north.
+    pub bbox: Vec<[f64; 4]>,
+    pub crs: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Extent {
+    pub spatial: SpatialExtent,
+}
+
+const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
+
+/// The communes' collection: extent, and the provenance of each indicator property.
+#[derive(Serialize, ToSchema)]
+pub struct Collection {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    #[serde(rename = "itemType")]
+    pub item_type: String,
+    pub crs: Vec<String>,
+    pub extent: Extent,
+    /// The indicators offered as properties of each commune.
+    pub properties: Vec<Property>,
+    pub links: Vec<Link>,
+}
+
+fn collection_of(b: &str, shapes: &Shapes, table: &Table) -> Collection {
+    Collection {
+        id: COLLECTION.into(),
+        title: "Communes des Hauts-de-France".into(),
+        description: format!(
+            "Contours {} ({}), avec les indicateurs de la commune.",
+            echelle_store::shapes::CONTOURS_SOURCE,
+            echelle_store::shapes::CONTOURS_VINTAGE
+        ),
+        item_type: "feature".into(),
+        crs: vec![CRS84.into()],
+        extent: Extent { spatial: SpatialExtent { bbox: vec![shapes.bounds()], crs: CRS84.into() } },
+        properties: table.indicators.clone(),
+        links: vec![
+            Link::new(format!("{b}/collections/{COLLECTION}"), "self", "application/json", None),
+            Link::new(format!("{b}/collections/{COLLECTION}/items"), "items", GEOJSON, Some("communes")),
+        ],
+    }
+}
+
 async fn loaded(state: &AppState) -> Result<(Arc<Shapes>, Arc<Table>), ApiError> {
-    let st = state.clone();
-    let shapes = tokio::task::spawn_blocking(move || shapes::shapes(&st))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let shapes = shapes::layer_shapes_async(state, Layer::Commune).await?;
     let table = table(state, &shapes).await?;
     Ok((shapes, table))
 }
 
-pub async fn collections(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+/// The collections of the service (one: the communes).
+#[derive(Serialize, ToSchema)]
+pub struct Collections {
+    pub links: Vec<Link>,
+    pub collections: Vec<Collection>,
+}
+
+#[utoipa::path(get, path = "/ogc/collections", tag = "ogc",
+    summary = "OGC API – Features collections: communes with their indicators",
+    responses((status = 200, description = "OK", body = Collections), (status = 500, description = "The server failed", body = ErrorBody)))]
+pub async fn collections(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Collections>, ApiError> {
     let b = base(&headers);
     let (shapes, table) = loaded(&state).await?;
-    Ok(Json(json!({
-        "links": [{ "href": format!("{b}/collections"), "rel": "self", "type": "application/json" }],
-        "collections": [collection_json(&b, &shapes, &table)]
-    })))
+    Ok(Json(Collections {
+        links: vec![Link::new(format!("{b}/collections"), "self", "application/json", None)],
+        collections: vec![collection_of(&b, &shapes, &table)],
+    }))
 }
 
 fn check_collection(id: &str) -> Result<(), ApiError> {
@@ -167,31 +260,65 @@ fn check_collection(id: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+#[utoipa::path(get, path = "/ogc/collections/{id}", tag = "ogc", summary = "OGC API – Features collection",
+    params(("id" = String, Path, description = "The collection: communes")),
+    responses((status = 200, description = "OK", body = Collection), (status = 404, description = "No such thing", body = ErrorBody)))]
 pub async fn collection(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Collection>, ApiError> {
     check_collection(&id)?;
     let (shapes, table) = loaded(&state).await?;
-    Ok(Json(collection_json(&base(&headers), &shapes, &table)))
+    Ok(Json(collection_of(&base(&headers), &shapes, &table)))
 }
 
-fn feature(shapes: &Shapes, table: &Table, i: usize) -> Value {
+/// A commune's code and name, then one property per indicator (null where missing).
+#[derive(Serialize, ToSchema)]
+pub struct CommuneProperties {
+    pub code: String,
+    pub nom: String,
+    /// Indicator id → the commune's value.
+    #[serde(flatten)]
+    pub indicators: BTreeMap<String, Option<f64>>,
+}
+
+/// A commune as a GeoJSON feature; its id is the INSEE code.
+#[derive(Serialize, ToSchema)]
+pub struct CommuneFeature {
+    #[serde(rename = "type")]
+    pub kind: FeatureType,
+    pub id: String,
+    pub geometry: MultiPolygon,
+    pub properties: CommuneProperties,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub links: Option<Vec<Link>>,
+}
+
+fn feature(shapes: &Shapes, table: &Table, i: usize) -> CommuneFeature {
     let s = &shapes.shapes[i];
-    let mut props = Map::new();
-    props.insert("code".into(), json!(s.code));
-    props.insert("nom".into(), json!(s.name));
-    for (k, id) in table.ids.iter().enumerate() {
-        props.insert(id.clone(), json!(table.values[k][i]));
+    let indicators = table.indicators.iter().zip(&table.values).map(|(p, v)| (p.id.clone(), v[i])).collect();
+    CommuneFeature {
+        kind: FeatureType::Feature,
+        id: s.code.clone(),
+        geometry: shapes::geometry(s),
+        properties: CommuneProperties { code: s.code.clone(), nom: s.name.clone(), indicators },
+        links: None,
     }
-    json!({ "type": "Feature", "id": s.code, "geometry": shapes::geometry(s), "properties": props })
 }
 
-#[derive(Deserialize)]
+/// A page of the communes, optionally within a bounding box.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ItemsQuery {
+    /// Features per page, 1 to 10,000 (default 100).
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 10000)]
     limit: Option<String>,
+    /// Features skipped, 0 to 1,000,000 (default 0).
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 1000000)]
     offset: Option<String>,
+    /// West,south,east,north in WGS84 degrees: only the communes whose box meets it.
+    #[param(example = "3.0,50.6,3.1,50.65")]
     bbox: Option<String>,
 }
 
@@ -204,12 +331,30 @@ fn parse_bbox(b: &str) -> Result<[f64; 4], ApiError> {
     }
 }
 
+/// A page of communes as a GeoJSON feature collection, with paging links.
+#[derive(Serialize, ToSchema)]
+pub struct Items {
+    #[serde(rename = "type")]
+    pub kind: FeatureCollectionType,
+    #[serde(rename = "numberMatched")]
+    pub number_matched: usize,
+    #[serde(rename = "numberReturned")]
+    pub number_returned: usize,
+    pub features: Vec<CommuneFeature>,
+    pub links: Vec<Link>,
+}
+
+#[utoipa::path(get, path = "/ogc/collections/{id}/items", tag = "ogc",
+    summary = "OGC API – Features items (GeoJSON), paged",
+    params(("id" = String, Path, description = "The collection: communes"), ItemsQuery),
+    responses((status = 200, description = "OK", body = Items, content_type = "application/geo+json"),
+        (status = 400, description = "What is wrong with the request", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)))]
 pub async fn items(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
     Query(q): Query<ItemsQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<GeoJson<Items>, ApiError> {
     check_collection(&id)?;
     let number =
         |name: &str, v: Option<&str>, default: usize, max: usize| -> Result<usize, ApiError> {
@@ -230,31 +375,37 @@ pub async fn items(
             bbox.is_none_or(|b| s[0] <= b[2] && s[2] >= b[0] && s[1] <= b[3] && s[3] >= b[1])
         })
         .collect();
-    let page: Vec<Value> = matched.iter().skip(offset).take(limit).map(|&i| feature(&shapes, &table, i)).collect();
+    let page: Vec<CommuneFeature> =
+        matched.iter().skip(offset).take(limit).map(|&i| feature(&shapes, &table, i)).collect();
     let b = base(&headers);
     let bbox_param = q.bbox.as_deref().map(|x| format!("&bbox={x}")).unwrap_or_default();
     let url = |off: usize| format!("{b}/collections/{COLLECTION}/items?limit={limit}&offset={off}{bbox_param}");
-    let mut links = vec![json!({ "href": url(offset), "rel": "self", "type": GEOJSON })];
+    let mut links = vec![Link::new(url(offset), "self", GEOJSON, None)];
     if offset + page.len() < matched.len() {
-        links.push(json!({ "href": url(offset + limit), "rel": "next", "type": GEOJSON }));
+        links.push(Link::new(url(offset + limit), "next", GEOJSON, None));
     }
     if offset > 0 {
-        links.push(json!({ "href": url(offset.saturating_sub(limit)), "rel": "prev", "type": GEOJSON }));
+        links.push(Link::new(url(offset.saturating_sub(limit)), "prev", GEOJSON, None));
     }
-    Ok(geojson(json!({
-        "type": "FeatureCollection",
-        "numberMatched": matched.len(),
-        "numberReturned": page.len(),
-        "features": page,
-        "links": links,
-    })))
+    Ok(GeoJson(Items {
+        kind: FeatureCollectionType::FeatureCollection,
+        number_matched: matched.len(),
+        number_returned: page.len(),
+        features: page,
+        links,
+    }))
 }
 
+#[utoipa::path(get, path = "/ogc/collections/{id}/items/{feature}", tag = "ogc",
+    summary = "OGC API – Features item: one commune by INSEE code",
+    params(("id" = String, Path, description = "The collection: communes"),
+        ("feature" = String, Path, description = "The commune's INSEE code, e.g. 62119")),
+    responses((status = 200, description = "OK", body = CommuneFeature, content_type = "application/geo+json"), (status = 404, description = "No such thing", body = ErrorBody)))]
 pub async fn item(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((id, fid)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
+) -> Result<GeoJson<CommuneFeature>, ApiError> {
     check_collection(&id)?;
     let (shapes, table) = loaded(&state).await?;
     let i = shapes
@@ -264,9 +415,9 @@ pub async fn item(
         .ok_or_else(|| ApiError::NotFound(format!("no commune '{fid}' with a shape in '{COLLECTION}'")))?;
     let mut f = feature(&shapes, &table, i);
     let b = base(&headers);
-    f["links"] = json!([
-        { "href": format!("{b}/collections/{COLLECTION}/items/{fid}"), "rel": "self", "type": GEOJSON },
-        { "href": format!("{b}/collections/{COLLECTION}"), "rel": "collection", "type": "application/json" }
+    f.links = Some(vec![
+        Link::new(format!("{b}/collections/{COLLECTION}/items/{fid}"), "self", GEOJSON, None),
+        Link::new(format!("{b}/collections/{COLLECTION}"), "collection", "application/json", None),
     ]);
-    Ok(geojson(f))
+    Ok(GeoJson(f))
 }

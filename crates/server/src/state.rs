@@ -1,6 +1,6 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock, Weak};
+use std::sync::{Arc, Mutex, RwLock};
 
 use echelle_referential::Layer;
 
@@ -8,10 +8,12 @@ use echelle_indicators::{Engine, EngineSource};
 use echelle_store::Store;
 
 use crate::ApiError;
+use crate::ogc::Table;
 use crate::shapes::Shapes;
 use crate::values::Materialised;
 
-/// The engine and, once computed, its materialised values.
+/// The engine and, once computed, its materialised values and the caches built from
+/// them: all dropped together when the store changes (see [`AppState::reload`]).
 struct Current {
     engine: Arc<Engine>,
     values: Option<Arc<Materialised>>,
@@ -19,10 +21,17 @@ struct Current {
     fingerprint: String,
     /// The store's current reference pack.
     pack: PathBuf,
+    /// Shapes of each layer built for this pack (and, for perimeters, this engine).
+    shapes: HashMap<Layer, Arc<Shapes>>,
+    /// The OGC collection's indicator values for this engine.
+    ogc: Option<Arc<Table>>,
 }
 
-/// Shapes built for a pack (and, for perimeters, an engine).
-type ShapeCache = HashMap<Layer, (PathBuf, Weak<Engine>, Arc<Shapes>)>;
+impl Current {
+    fn new(engine: Arc<Engine>, fingerprint: String, pack: PathBuf) -> Current {
+        Current { engine, values: None, fingerprint, pack, shapes: HashMap::new(), ogc: None }
+    }
+}
 
 /// A summary of what the engine reads from the store's catalog: pack, datasets,
 /// perimeters, indicator catalogs. It changes when any of them does.
@@ -37,7 +46,8 @@ fn fingerprint(store: &Store) -> Result<String, ApiError> {
 pub struct AppState {
     store: PathBuf,
     current: Arc<RwLock<Current>>,
-    shapes: Arc<RwLock<ShapeCache>>,
+    /// Held while shapes are built, so that two requests do not build the same layer.
+    building: Arc<Mutex<()>>,
 }
 
 impl AppState {
@@ -50,8 +60,8 @@ impl AppState {
         let engine = Arc::new(Engine::open(&opened).await?);
         let state = AppState {
             store: store.to_path_buf(),
-            current: Arc::new(RwLock::new(Current { engine: engine.clone(), values: None, fingerprint, pack })),
-            shapes: Default::default(),
+            current: Arc::new(RwLock::new(Current::new(engine.clone(), fingerprint, pack))),
+            building: Default::default(),
         };
         state.materialise(engine);
         Ok(state)
@@ -79,29 +89,54 @@ impl AppState {
 
     /// Shapes of a layer already built for the current pack (and engine, for perimeters).
     pub fn cached_shapes(&self, layer: Layer) -> Option<Arc<Shapes>> {
-        let (pack, engine) = {
-            let c = self.current.read().expect("engine lock");
-            (c.pack.clone(), Arc::downgrade(&c.engine))
-        };
-        let cache = self.shapes.read().expect("shapes lock");
-        let (p, e, s) = cache.get(&layer)?;
-        (*p == pack && (layer != Layer::Perimeter || Weak::ptr_eq(e, &engine))).then(|| s.clone())
+        self.current.read().expect("engine lock").shapes.get(&layer).cloned()
     }
 
-    pub fn cache_shapes(&self, layer: Layer, engine: &Arc<Engine>, pack: PathBuf, shapes: Arc<Shapes>) {
-        self.shapes.write().expect("shapes lock").insert(layer, (pack, Arc::downgrade(engine), shapes));
+    /// Keeps shapes built from `engine`, unless the store changed meanwhile.
+    pub fn cache_shapes(&self, engine: &Arc<Engine>, shapes: Arc<Shapes>) {
+        let mut c = self.current.write().expect("engine lock");
+        if Arc::ptr_eq(&c.engine, engine) {
+            c.shapes.insert(shapes.layer, shapes);
+        }
+    }
+
+    /// The lock held while shapes are built (see [`crate::shapes::layer_shapes`]).
+    pub fn building(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.building.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The OGC collection's values for the current engine, if evaluated.
+    pub fn cached_ogc_table(&self) -> Option<Arc<Table>> {
+        self.current.read().expect("engine lock").ogc.clone()
+    }
+
+    /// Keeps the OGC collection's values evaluated with `engine`, unless the store changed meanwhile.
+    pub fn cache_ogc_table(&self, engine: &Arc<Engine>, table: Arc<Table>) {
+        let mut c = self.current.write().expect("engine lock");
+        if Arc::ptr_eq(&c.engine, engine) {
+            c.ogc = Some(table);
+        }
     }
 
     /// Reloads the engine after the store changed (a perimeter was added, a dataset or
     /// an indicator catalog imported); the values are materialised again in the background.
+    /// The caches go with the engine they were built from, except the shapes of the
+    /// official layers, which depend on the pack alone and are kept while it stays.
     pub async fn reload(&self) -> Result<(), ApiError> {
         let store = self.store()?;
         let fingerprint = fingerprint(&store)?;
         let pack = store.pack_dir()?;
         let source = EngineSource::read(&store)?;
         let engine = Arc::new(Engine::load(source).await?);
-        *self.current.write().expect("engine lock") =
-            Current { engine: engine.clone(), values: None, fingerprint, pack };
+        let mut next = Current::new(engine.clone(), fingerprint, pack);
+        {
+            let mut c = self.current.write().expect("engine lock");
+            if c.pack == next.pack {
+                next.shapes = std::mem::take(&mut c.shapes);
+                next.shapes.remove(&Layer::Perimeter);
+            }
+            *c = next;
+        }
         self.materialise(engine);
         Ok(())
     }

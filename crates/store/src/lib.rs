@@ -20,6 +20,7 @@ mod error;
 mod import;
 mod load;
 pub mod pack;
+pub mod shapes;
 mod table;
 pub mod testing;
 

@@ -50,3 +50,9 @@ pub fn run(store: &Path, a: Args) -> Result<()> {
     runtime()?.block_on(echelle_server::serve(config))?;
     Ok(())
 }
+
+/// `echelle openapi`: the server's OpenAPI document on standard output (no store needed).
+pub fn openapi() -> Result<()> {
+    println!("{}", echelle_server::openapi_json());
+    Ok(())
+}

@@ -83,25 +83,209 @@ async fn a_perimeter_posted_is_usable_at_once() {
     assert_eq!(call(&r, again).await.0, StatusCode::BAD_REQUEST, "same id twice");
 }
 
+/// Every route of the router, as written in the sources: (path as documented, method).
+fn routes() -> Vec<(String, &'static str)> {
+    let mut out = Vec::new();
+    for (source, prefix) in [
+        (include_str!("../../src/lib.rs"), ""),
+        (include_str!("../../src/tiles.rs"), "/tiles"),
+        (include_str!("../../src/ogc.rs"), "/ogc"),
+    ] {
+        for line in source.lines().map(str::trim_start).filter(|l| l.starts_with(".route(\"")) {
+            let route = line.split('"').nth(1).unwrap();
+            let method = if line.contains("post(") || line.contains("table_route") { "post" } else { "get" };
+            let full = match prefix {
+                "" if route.starts_with("/health") || route.starts_with("/ready") => route.to_string(),
+                "" => format!("/api{route}"),
+                "/tiles" => format!("/tiles{route}.mvt"),
+                p => format!("{p}{route}").trim_end_matches('/').to_string(),
+            };
+            out.push((full, method));
+        }
+    }
+    out
+}
+
 #[tokio::test]
 async fn the_openapi_document_describes_every_endpoint() {
     let r = router(&test_store()).await;
     let (status, doc) = get(&r, "/api/openapi.json").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(doc["openapi"], "3.0.3");
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
+    assert_eq!(doc, serde_json::to_value(echelle_server::openapi_document()).unwrap(), "served as generated");
     let paths = doc["paths"].as_object().unwrap();
-    let source = include_str!("../../src/lib.rs");
-    for line in source.lines().filter(|l| l.trim_start().starts_with(".route(\"")) {
-        let route = line.split('"').nth(1).unwrap();
-        let full = if route.starts_with("/health") || route.starts_with("/ready") {
-            route.to_string()
-        } else {
-            format!("/api{route}")
-        };
-        if full != "/api/openapi.json" {
-            assert!(paths.contains_key(&full), "{full} is not documented");
+    let routes = routes();
+    assert!(routes.len() >= 35, "{} routes found in the sources", routes.len());
+    for (path, method) in &routes {
+        let op = &paths.get(path).unwrap_or_else(|| panic!("{path} is not documented"))[method];
+        assert!(op.is_object(), "{method} {path} is not documented");
+        assert!(op["responses"]["200"].is_object() || op["responses"]["201"].is_object(), "{path}: no success");
+    }
+    assert_eq!(paths.len(), routes.len(), "documented paths that the router lacks");
+    // Every JSON answer of the routes annotated here names its schema.
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            if op["tags"][0] == "pending" {
+                continue; // flows, access, exports: annotated on their own branches
+            }
+            let ok = op["responses"].as_object().unwrap().iter().find(|(s, _)| s.starts_with('2')).unwrap().1;
+            let content = ok["content"].as_object().unwrap_or_else(|| panic!("{method} {path}: no content"));
+            for (media, c) in content {
+                assert!(c["schema"].is_object(), "{method} {path} {media}: no schema");
+            }
         }
     }
+}
+
+/// The types of a schema, `null` set aside (`["number", "null"]`, `oneOf` with null).
+fn types(s: &Value) -> Vec<String> {
+    let mut t: Vec<String> = match &s["type"] {
+        Value::String(x) => vec![x.clone()],
+        Value::Array(a) => a.iter().filter_map(|x| x.as_str().map(String::from)).collect(),
+        _ => Vec::new(),
+    };
+    for alt in s["oneOf"].as_array().into_iter().flatten() {
+        t.extend(types(alt));
+    }
+    t.retain(|x| x != "null");
+    t
+}
+
+/// The types of what a schema holds, through arrays and maps.
+fn leaf_types(s: &Value) -> Vec<String> {
+    let t = types(s);
+    if t == ["array"] {
+        return leaf_types(&s["items"]);
+    }
+    if t == ["object"] && s["additionalProperties"].is_object() {
+        return leaf_types(&s["additionalProperties"]);
+    }
+    if let Some(alt) = s["oneOf"].as_array().and_then(|a| a.iter().find(|x| !types(x).is_empty())) {
+        return leaf_types(alt);
+    }
+    t
+}
+
+/// A property of a component schema, looked for in its `allOf` parts too.
+fn property<'a>(doc: &'a Value, schema: &str, field: &str) -> &'a Value {
+    let s = &doc["components"]["schemas"][schema];
+    std::iter::once(s)
+        .chain(s["allOf"].as_array().into_iter().flatten())
+        .map(|part| &part["properties"][field])
+        .find(|p| !p.is_null())
+        .unwrap_or_else(|| panic!("{schema}.{field} is not in the document"))
+}
+
+#[tokio::test]
+async fn numbers_are_typed_as_numbers() {
+    let doc = serde_json::to_value(echelle_server::openapi_document()).unwrap();
+    // Parameters: every count, bound, zoom and coefficient is a number; layers are the enum.
+    let numeric = [
+        "limit",
+        "offset",
+        "z",
+        "x",
+        "y",
+        "min",
+        "top",
+        "secret_below",
+        "detour",
+        "speed",
+        "intra_km",
+        "working_days",
+        "occupancy",
+        "rail_share",
+        "consumption",
+        "price",
+        "threshold",
+        "days",
+        "take_up",
+    ];
+    let mut seen = 0;
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let name = p["name"].as_str().unwrap();
+                let schema = &p["schema"];
+                if numeric.contains(&name) {
+                    let t = types(schema);
+                    assert!(t == ["integer"] || t == ["number"], "parameter {name}: {schema}");
+                    seen += 1;
+                } else if name == "layer" {
+                    assert_eq!(schema["$ref"], "#/components/schemas/Layer", "parameter layer: {schema}");
+                } else if name != "rebound" {
+                    assert_eq!(types(schema), ["string"], "parameter {name}: {schema}");
+                }
+            }
+        }
+    }
+    assert!(seen >= 20, "{seen} numeric parameters");
+    let layer = &doc["components"]["schemas"]["Layer"];
+    assert!(layer["enum"].as_array().unwrap().iter().any(|l| l == "epci"), "{layer}");
+    // Fields: counts, values, bounds and coordinates are numbers.
+    for (schema, field) in [
+        ("Readiness", "communes"),
+        ("Materialisation", "values"),
+        ("Materialisation", "seconds"),
+        ("LayerInfo", "count"),
+        ("TerritorySummary", "communes"),
+        ("TerritorySummary", "population"),
+        ("Territory", "population"),
+        ("Member", "population"),
+        ("IndicatorInfo", "decimals"),
+        ("TerritoryValue", "value"),
+        ("TerritoryValue", "units"),
+        ("TerritoryValue", "covered"),
+        ("IndicatorRow", "values"),
+        ("IndicatorRow", "coverage"),
+        ("PerimeterCreated", "population"),
+        ("FeatureIds", "maxzoom"),
+        ("FeatureIds", "bounds"),
+        ("FeatureIds", "ids"),
+        ("FeatureIds", "partial"),
+        ("FeatureIds", "unshaped"),
+        ("ShapeFeature", "id"),
+        ("ShapeProperties", "area_km2"),
+        ("ShapeProperties", "missing"),
+        ("MultiPolygon", "coordinates"),
+        ("SpatialExtent", "bbox"),
+        ("Items", "numberMatched"),
+        ("Items", "numberReturned"),
+        ("Property", "decimals"),
+    ] {
+        let p = property(&doc, schema, field);
+        let t = leaf_types(p);
+        assert!(t == ["integer"] || t == ["number"], "{schema}.{field}: {p}");
+    }
+    let values = property(&doc, "CommuneProperties", "code");
+    assert_eq!(types(values), ["string"]);
+}
+
+/// The document passes openapi-spec-validator (PyPI), run through python3.
+#[tokio::test]
+async fn the_openapi_document_is_valid() {
+    let check = std::process::Command::new("python3").args(["-c", "import openapi_spec_validator"]).output();
+    if !check.as_ref().is_ok_and(|o| o.status.success()) {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "openapi-spec-validator missing in CI: .ci/run installs it (pip install openapi-spec-validator)"
+        );
+        eprintln!("skipped: python3 lacks openapi-spec-validator (pip install openapi-spec-validator)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("openapi.json");
+    std::fs::write(&file, echelle_server::openapi_json()).unwrap();
+    let script = "import json, sys\nfrom openapi_spec_validator import validate\nvalidate(json.load(open(sys.argv[1])))\nprint('valid')";
+    let out = std::process::Command::new("python3").args(["-c", script]).arg(&file).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && text.contains("valid"), "{text}");
+    // And a document with an error is refused: the check can fail.
+    let mut broken: Value = serde_json::from_str(&echelle_server::openapi_json()).unwrap();
+    broken["paths"]["/api/search"]["get"]["parameters"][0]["in"] = "nowhere".into();
+    std::fs::write(&file, broken.to_string()).unwrap();
+    let out = std::process::Command::new("python3").args(["-c", script]).arg(&file).output().unwrap();
+    assert!(!out.status.success(), "a parameter 'in: nowhere' passes the validator");
 }
 
 /// A thousand bad requests: each gets a 4xx with a JSON error, never a 5xx.

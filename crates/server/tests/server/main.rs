@@ -4,6 +4,7 @@ mod access;
 mod api;
 mod export;
 mod flows;
+mod headers;
 mod ogc;
 mod shapes;
 mod static_files;

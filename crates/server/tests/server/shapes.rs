@@ -359,7 +359,7 @@ async fn routes_outside_the_api_are_documented() {
     let paths = doc["paths"].as_object().unwrap();
     let src = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
     let mut n = 0;
-    for (file, prefix) in [("shapes.rs", "/tiles"), ("ogc.rs", "/ogc")] {
+    for (file, prefix) in [("tiles.rs", "/tiles"), ("ogc.rs", "/ogc")] {
         let text = std::fs::read_to_string(format!("{src}/{file}")).unwrap();
         for line in text.lines().filter(|l| l.trim_start().starts_with(".route(\"")) {
             let route = format!("{prefix}{}", line.split('"').nth(1).unwrap()).trim_end_matches('/').to_string();
