@@ -97,7 +97,6 @@ async function showSynced(ctx: Context, c: Table) {
 
 export const compareView: View = {
   name: 'comparer',
-  overlays: ['synced'],
   async render(ctx) {
     const arg = ctx.route.arg;
     if (arg) keys = arg.split(',').filter(Boolean);

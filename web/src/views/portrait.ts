@@ -15,7 +15,7 @@ import { valueLabel } from './values';
 import { byId, type View } from './view';
 
 let table: ExportTable | null = null;
-/** Key indicators charted (the table holds them all). */
+/** Key indicators charted (the first ones when none is marked key; the table holds them all). */
 const CHARTED = 6;
 
 export const portraitView: View = {
@@ -50,7 +50,8 @@ export const portraitView: View = {
         const a = byId<HTMLInputElement>(ctx, 'against').value.trim();
         go({ view: 'portrait', arg: terr.key, params: a ? { contre: a } : {} });
       };
-      const charted = p.indicators.filter((i) => i.key).slice(0, CHARTED);
+      const keyed = p.indicators.filter((i) => i.key);
+      const charted = (keyed.length ? keyed : p.indicators).slice(0, CHARTED);
       const box = byId(ctx, 'portrait-charts-box');
       box.append(referenceBars(p.columns.map((c) => c.name), charted, Math.max(260, Math.min(460, box.clientWidth - 8))));
       ctx.alternative('portrait-table', t.portrait.describe(terr.name));
