@@ -188,6 +188,7 @@ export const fr = {
     railShare: 'part du train dans les transports en commun',
     tableTitle: 'Flux entre territoires',
     minRange: 'Seuil des flux tracés (curseur)',
+    units: { km: 'km', kmPerDay: 'km/jour', kmPerYear: 'km/an', co2PerYear: 'tCO2e/an', eurPerYear: '€/an' },
     partnersCaption: (title: string) => title,
     partnerColumns: { name: 'Territoire', workers: 'Actifs', share: 'Part' },
     summaryCaption: 'Bilan domicile-travail',

@@ -254,6 +254,7 @@ async function selectTerritory(ctx: Context, key: string, push: boolean) {
   }
   out.innerHTML = `<p>${esc(t.map.loading)}</p>`;
   const f = t.flows;
+  const u = t.flows.units;
   try {
     const [s, d, tw, vu] = await Promise.all([
       api.flows.summary(key, view.layer, cfg.partners, view.secret),
@@ -265,9 +266,9 @@ async function selectTerritory(ctx: Context, key: string, push: boolean) {
     let dist = '';
     if (d) {
       dist = `<h4>${esc(f.distances)}</h4>${figures('flows-distances', f.distances, [
-        [f.meanKm, `${fmt(d.mean_km, 1)} km`],
-        [f.kmPerDay, `${fmt(d.km_per_day, 0)} km/jour`],
-        [f.co2, `${fmt(d.co2_t_per_year, 0)} tCO2e/an`],
+        [f.meanKm, `${fmt(d.mean_km, 1)} ${u.km}`],
+        [f.kmPerDay, `${fmt(d.km_per_day, 0)} ${u.kmPerDay}`],
+        [f.co2, `${fmt(d.co2_t_per_year, 0)} ${u.co2PerYear}`],
         [f.withoutDistance, fmt(d.workers_without_distance, 0)],
       ])}<p class="hint">${esc(f.method)} : ${esc(d.method)} ; ${esc(f.occupancy)} ${fmt(d.params.occupancy, 1)}, ${esc(f.railShare)} ${fmt(d.params.rail_share * 100, 0)} %.</p>`;
     }
@@ -276,9 +277,9 @@ async function selectTerritory(ctx: Context, key: string, push: boolean) {
       const title = f.teleworkTitle(tw.params.days, tw.params.take_up * 100);
       const rows: [string, string][] = [
         [f.teleworkers, `${fmt(tw.teleworkers, 0)} / ${fmt(tw.commuters, 0)}`],
-        [f.kmAvoided, `${fmt(tw.km_avoided_per_year, 0)} km/an`],
-        [f.co2Avoided, `${fmt(tw.co2_avoided_t_per_year, 0)} tCO2e/an`],
-        [f.moneySaved, `${fmt(tw.money_saved_eur_per_year, 0)} €/an`],
+        [f.kmAvoided, `${fmt(tw.km_avoided_per_year, 0)} ${u.kmPerYear}`],
+        [f.co2Avoided, `${fmt(tw.co2_avoided_t_per_year, 0)} ${u.co2PerYear}`],
+        [f.moneySaved, `${fmt(tw.money_saved_eur_per_year, 0)} ${u.eurPerYear}`],
       ];
       if (tw.vulnerable_pct_before !== null) rows.push([f.vulnerableBeforeAfter, `${fmt(tw.vulnerable_pct_before, 1)} % → ${fmt(tw.vulnerable_pct_after, 1)} %`]);
       tele = `<h4>${esc(title)}</h4>${figures('flows-telework', title, rows)}<p class="hint">${esc(f.method)} : ${esc(tw.method)}</p>`;
@@ -289,7 +290,7 @@ async function selectTerritory(ctx: Context, key: string, push: boolean) {
       vuln = `<h4>${esc(f.vulnerabilityTitle)}</h4>${figures('flows-vulnerability', f.vulnerabilityTitle, [
         [f.households, fmt(vu.households, 0)],
         [f.carCommuters, fmt(vu.car_commuters, 0)],
-        [f.spending, `${fmt(vu.spending_per_household, 0)} €/an`],
+        [f.spending, `${fmt(vu.spending_per_household, 0)} ${u.eurPerYear}`],
         [f.effort, pct(vu.effort_pct)],
         [f.vulnerable(vu.params.threshold * 100), pct(vu.vulnerable_pct)],
         [f.precarious, pct(vu.precarious_pct)],
