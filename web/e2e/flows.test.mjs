@@ -192,7 +192,7 @@ test('a territory of the mobility view shows its balance and distances, as the A
   assert.ok((await page.textContent('#flows-territory')).includes(vu.incomes.dataset));
   await shot('flows-territory');
   // The main partners charted: one bar per partner whose count is not secret.
-  const charted = await page.$$eval('#flows-partners-chart svg [aria-label="bar"] rect', (r) => r.length);
+  const charted = await page.$$eval('#flows-partners-chart svg [data-mark="bar"] rect', (r) => r.length);
   assert.equal(charted, [...s.top_destinations, ...s.top_origins].filter((p) => !p.secret && p.workers !== null).length);
   // The territory is in the address: the link opens the same balance.
   assert.match(new URL(page.url()).hash, /territoire=epci:200093201/);

@@ -14,6 +14,14 @@ const BAR = '#2f5d95';
 const HIGHLIGHT = '#b2182b';
 
 function figure(id: string, caption: string, svg: Element, description: string): HTMLElement {
+  // Plot names each mark's <g> with aria-label, which ARIA forbids on an element without a
+  // role (and a role="img" hides them anyway): the mark's name is kept as data-mark.
+  for (const g of svg.querySelectorAll('[aria-label], [aria-description]')) {
+    const name = g.getAttribute('aria-label');
+    if (name) g.setAttribute('data-mark', name);
+    g.removeAttribute('aria-label');
+    g.removeAttribute('aria-description');
+  }
   svg.setAttribute('role', 'img');
   svg.setAttribute('aria-label', description);
   const fig = document.createElement('figure');

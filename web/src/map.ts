@@ -144,10 +144,14 @@ export class MainMap {
     this.map.fitBounds([b[0], b[1], b[2], b[3]], { padding, animate: false, maxZoom: 12 });
   }
 
-  /** Frames a territory: the communes it covers (nothing moves when it has no contour). */
+  /** Frames a territory: its own shape (the union of its communes' contours); nothing moves
+   *  when it has none (outside the pack's contours) or is not a layer with shapes. */
   async fitTerritory(key: string) {
-    const ids = await api.featureIds('com', key).catch(() => null);
-    if (ids && Object.keys(ids.ids).length > 0) this.fit(ids.bounds);
+    const layer = key.split(':')[0];
+    if (!MAP_LAYERS.includes(layer)) return;
+    const shapes = await shapesOf(layer, key).catch(() => null);
+    const own = shapes?.features.filter((f) => f.properties.key === key) ?? [];
+    if (own.length > 0) this.fit(boundsOf(own));
   }
 
   /** The label next to the pointer, kept inside the map. */
