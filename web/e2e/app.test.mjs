@@ -9,7 +9,8 @@ import { cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openPage, startServer } from './harness.mjs';
+import { ckmeans } from 'simple-statistics';
+import { checkView, openPage, startServer } from './harness.mjs';
 
 const web = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const root = resolve(web, '..');
@@ -129,6 +130,16 @@ test('switching indicator and class breaks changes the legend, not the geometry'
   await page.selectOption('#method', 'jenks');
   await page.selectOption('#classes', '4');
   await page.waitForFunction(() => document.querySelectorAll('#legend li').length === 5);
+  // Jenks breaks are exact on every value (Ckmeans.1d.dp, not a sample): each class starts at the
+  // first value of its optimal cluster, as simple-statistics computes it here from the API's values.
+  const all = (await api('/api/values?indicator=share_65_plus&layer=com&within=reg:32')).values.map((v) => v.value).filter((v) => v !== null);
+  assert.ok(all.length > 2000, `${all.length} values, more than the old sample`);
+  const starts = ckmeans([...all].sort((a, b) => a - b), 4).slice(1).map((c) => c[0]);
+  const jenks = await page.$$eval('#legend li', (l) => l.map((x) => x.textContent));
+  for (let i = 0; i < 3; i++) assert.ok(jenks[i + 1].startsWith(`${fr(starts[i], share.decimals)} – `), `${jenks[i + 1]} starts at ${starts[i]}`);
+  // The histogram of the values names the same thresholds.
+  const alt = await page.getAttribute('#values-histogram svg', 'aria-label');
+  assert.ok(alt.includes(starts.map((x) => fr(x, share.decimals)).join(' ; ')), alt);
   await page.selectOption('#method', 'manual');
   await page.fill('#manual', '15 ; 20 ; 25');
   await page.press('#manual', 'Enter');
@@ -338,7 +349,7 @@ test('the portrait prints without map or controls, its table whole, and exports 
   await page.goto(`${base}/#/portrait/epci:200093201`);
   await page.waitForSelector('#portrait-table');
   await page.emulateMedia({ media: 'print' });
-  for (const hidden of ['#mapwrap', 'header', '#controls', '#table-exports', '#against-form', '#portrait-print'])
+  for (const hidden of ['#mapwrap', 'header', '#table-exports', '#against-form', '#portrait-print'])
     assert.equal(await page.$eval(hidden, (e) => getComputedStyle(e).display), 'none', hidden);
   const fit = await page.evaluate(() => {
     const t = document.querySelector('#portrait-table');
@@ -483,7 +494,6 @@ test('draws and saves a perimeter, usable at once', async () => {
   assert.match(await page.textContent('#perimeter-status'), new RegExp(`per:essai-lens-et-bethune enregistré : ${lens.length + 1} communes`));
   const t = await api('/api/territory/per:essai-lens-et-bethune');
   assert.equal(t.communes, lens.length + 1);
-  assert.ok(await page.$('#within option[value="per:essai-lens-et-bethune"]'), 'offered on the map');
   await page.click('#perimeter-portrait');
   await page.waitForSelector('#portrait-title');
   assert.match(await page.textContent('#portrait-title'), /Essai Lens et Béthune/);
@@ -492,6 +502,9 @@ test('draws and saves a perimeter, usable at once', async () => {
   const first = await page.textContent('#portrait-table tr[data-indicator="population"] td.num');
   assert.equal(first, fr(pop.values[0], pop.decimals));
   await shot('06-perimeter-portrait');
+  // Offered at once as a territory of the values map.
+  await page.evaluate(() => (location.hash = '#/carte'));
+  await page.waitForSelector('#within option[value="per:essai-lens-et-bethune"]', { state: 'attached' });
 });
 
 test('in the perimeter editor, a click on the EPCI layer selects all the communes of that EPCI', async () => {
@@ -499,7 +512,7 @@ test('in the perimeter editor, a click on the EPCI layer selects all the commune
   await page.evaluate(() => (location.hash = '#/perimetre'));
   await page.waitForSelector('#perimeter-count');
   await page.click('#perimeter-clear');
-  await page.selectOption('#layer', 'epci');
+  await page.selectOption('#perimeter-layer', 'epci');
   await page.waitForFunction(() => window.echelle.state.shown === 'epci');
   await page.evaluate(() => window.echelle.map.jumpTo({ center: [2.8, 50.43], zoom: 10 }));
   await mapIdle();
@@ -518,7 +531,7 @@ test('in the perimeter editor, a click on the EPCI layer selects all the commune
   // A second click takes them out again.
   await page.mouse.click(box.x + x, box.y + y);
   await page.waitForFunction(() => document.querySelector('#perimeter-count').textContent.startsWith('0 '));
-  await page.selectOption('#layer', 'com');
+  await page.selectOption('#perimeter-layer', 'com');
 });
 
 test('a perimeter saved while the perimeter layer is on the map is drawn there at once', async () => {
@@ -553,4 +566,64 @@ test('a perimeter saved while the perimeter layer is on the map is drawn there a
   assert.match(mine[1], /^#[0-9a-f]{6}$/);
   await shot('13-perimeter-layer');
   await page.selectOption('#layer', 'com');
+});
+
+test('the address holds the view and its settings: a shared link opens the same screen, back and forward work', async () => {
+  const share = (await api('/api/indicators')).find((i) => i.id === 'share_65_plus');
+  const density = (await api('/api/indicators')).find((i) => i.id === 'density');
+  const p = await page.context().newPage();
+  await p.goto(`${base}/#/carte?indicateur=share_65_plus&echelon=epci&methode=jenks&classes=4`);
+  await p.waitForSelector('body[data-ready="true"]');
+  await p.waitForFunction((label) => document.querySelector('#legend-title')?.textContent === label && window.echelle.state.shown === 'epci', share.label);
+  assert.equal(await p.$$eval('#legend li', (l) => l.length), 5, '4 Jenks classes and n/d');
+  assert.equal(await p.inputValue('#indicator'), 'share_65_plus');
+  assert.equal(await p.inputValue('#layer'), 'epci');
+  assert.equal(await p.inputValue('#method'), 'jenks');
+  // A change of indicator is a new address; back returns to the previous indicator, forward again.
+  await p.selectOption('#indicator', 'density');
+  await p.waitForFunction((label) => document.querySelector('#legend-title')?.textContent === label, density.label);
+  const hash = new URL(p.url()).hash;
+  assert.match(hash, /indicateur=density/);
+  assert.match(hash, /echelon=epci/);
+  await p.goBack();
+  await p.waitForFunction((label) => document.querySelector('#legend-title')?.textContent === label, share.label);
+  assert.equal(await p.inputValue('#indicator'), 'share_65_plus');
+  await p.goForward();
+  await p.waitForFunction((label) => document.querySelector('#legend-title')?.textContent === label, density.label);
+  // Another view and back.
+  await p.click('#map-values a');
+  await p.waitForSelector('#portrait-title');
+  await p.goBack();
+  await p.waitForSelector('#map-values');
+  assert.equal(await p.inputValue('#indicator'), 'density');
+  // The same address in a fresh page: the same screen.
+  const copy = await page.context().newPage();
+  await copy.goto(p.url());
+  await copy.waitForFunction((label) => document.querySelector('#legend-title')?.textContent === label && window.echelle.state.shown === 'epci', density.label);
+  assert.equal(await copy.inputValue('#method'), 'jenks');
+  await copy.close();
+  await p.close();
+});
+
+test('every view passes axe-core, shows its own controls only and fits its tables, at 1440 × 900 and 1024 × 768', async () => {
+  await page.goto(`${base}/#/carte`);
+  await page.waitForSelector('#map-values');
+  await page.waitForSelector('#values-histogram svg');
+  await mapIdle();
+  await checkView(page, { view: 'carte', overlays: ['map-exports'], shots, settle: mapIdle });
+  await page.goto(`${base}/#/portrait/epci:200093201`);
+  await page.waitForSelector('#portrait-table');
+  await page.waitForSelector('#portrait-charts figure svg');
+  await page.waitForSelector('#members a');
+  assert.ok(await page.isHidden('#map-exports'), 'no map export outside the values map');
+  assert.equal(await page.$('#indicator'), null, 'no indicator form outside the values map');
+  await checkView(page, { view: 'portrait', shots, settle: mapIdle });
+  await page.goto(`${base}/#/comparer/epci:200093201,epci:246200364`);
+  await page.waitForSelector('#compare-table');
+  await page.waitForFunction(() => window.echelle.synced?.maps.length === 2 && window.echelle.synced.maps.every((m) => m.loaded()));
+  await checkView(page, { view: 'comparer', shots });
+  await page.goto(`${base}/#/perimetre`);
+  await page.waitForSelector('#perimeter-count');
+  await mapIdle();
+  await checkView(page, { view: 'perimetre', shots, settle: mapIdle });
 });

@@ -10,7 +10,7 @@ import { cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { binary, openPage, startServer } from './harness.mjs';
+import { binary, checkView, openPage, startServer } from './harness.mjs';
 
 const web = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const root = resolve(web, '..');
@@ -191,4 +191,19 @@ test('a territory of the mobility view shows its balance and distances, as the A
   assert.ok(vulnText.includes(`${fr(vu.vulnerable_pct, 1)} %`) && vulnText.includes(`${fr(vu.spending_per_household, 0)} €/an`), vulnText);
   assert.ok((await page.textContent('#flows-territory')).includes(vu.incomes.dataset));
   await shot('flows-territory');
+  // The main partners charted: one bar per partner whose count is not secret.
+  const charted = await page.$$eval('#flows-partners-chart svg [data-mark="bar"] rect', (r) => r.length);
+  assert.equal(charted, [...s.top_destinations, ...s.top_origins].filter((p) => !p.secret && p.workers !== null).length);
+  // The territory is in the address: the link opens the same balance.
+  assert.match(new URL(page.url()).hash, /territoire=epci:200093201/);
+});
+
+test('the mobility view passes axe-core, shows its own controls only and fits its tables, at 1440 × 900 and 1024 × 768', async () => {
+  assert.ok(await page.isHidden('#legend'), 'the indicator legend is not shown over the flows');
+  assert.equal(await page.$('#indicator'), null, 'no indicator form over the flows');
+  await checkView(page, { view: 'mobilites', shots, settle: mapIdle });
+  // Back and forward: the territory chosen before comes back.
+  await page.selectOption('#flows-territory-select', '');
+  await page.goBack();
+  await page.waitForFunction(() => document.querySelector('#flows-territory-name')?.textContent.includes('epci:200093201'));
 });

@@ -3,6 +3,7 @@
 // a small SYNTHETIC road network for the views that use one.
 
 import { spawn, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -83,4 +84,97 @@ export function importGridNetwork(store, dir, { name, lon0, lat0, n, step, kmh }
     encoding: 'utf8',
   });
   if (r.status !== 0) throw new Error(`echelle network import exited ${r.status}: ${r.stderr}`);
+}
+
+const require = createRequire(import.meta.url);
+const axePath = require.resolve('axe-core/axe.min.js');
+
+/** The two screens every view is checked and photographed at. */
+export const SCREENS = [
+  { width: 1440, height: 900 },
+  { width: 1024, height: 768 },
+];
+
+/** Words of the interface that would say a label was left in English. */
+const ENGLISH = /\b(the|and|with|Zoom in|Zoom out|Reset bearing|Search|Export|Loading|Error|Show|Hide|Close|Map)\b/;
+
+/** axe-core (WCAG 2.x A/AA rules and best practices) run on the page: the serious and critical violations. */
+export async function axeViolations(page) {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: axePath });
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 4).map((n) => n.target.join(' ')).join(' | ')}`);
+}
+
+/** What a view shows: the form controls outside the header, the panel and the map's zoom buttons
+ *  (those must be the view's own overlays), every control's accessible name, and how each table
+ *  of the panel fits it (inside the panel, or scrolling inside its own container). */
+export function screenOf(page, overlays) {
+  return page.evaluate((overlays) => {
+    const visible = (e) => {
+      const r = e.getBoundingClientRect();
+      return r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== 'hidden';
+    };
+    const controls = [...document.querySelectorAll('button, input, select, textarea')].filter(visible);
+    const allowed = (e) =>
+      e.closest('header, #view, .maplibregl-ctrl') || e.id === 'map-alt' || e.id === 'skip' || overlays.some((id) => e.closest(`#${id}`));
+    const name = (e) =>
+      (e.getAttribute('aria-label') ||
+        [...(e.labels ?? [])].map((l) => l.textContent).join(' ') ||
+        e.getAttribute('title') ||
+        (e.tagName === 'BUTTON' ? e.textContent : '') ||
+        '').trim();
+    const panel = document.querySelector('#panel');
+    const p = panel.getBoundingClientRect();
+    const tables = [...panel.querySelectorAll('table')].filter(visible).map((t) => {
+      const wrap = t.closest('.tablewrap');
+      const box = (wrap ?? t).getBoundingClientRect();
+      return {
+        id: t.id || t.querySelector('caption')?.textContent || '?',
+        inside: box.left >= p.left - 1 && box.right <= p.right + 1,
+        fits: t.getBoundingClientRect().right <= p.right + 1,
+        scrolls: !!wrap && ['auto', 'scroll'].includes(getComputedStyle(wrap).overflowX) && wrap.tabIndex === 0,
+        headers: t.querySelectorAll('th[scope]').length,
+      };
+    });
+    return {
+      foreign: controls.filter((e) => !allowed(e)).map((e) => e.id || e.outerHTML.slice(0, 80)),
+      unnamed: controls.filter((e) => !name(e)).map((e) => e.id || e.outerHTML.slice(0, 80)),
+      names: controls.map(name),
+      tables,
+      panelOverflow: panel.scrollWidth - panel.clientWidth,
+      view: document.querySelector('#view')?.dataset.view,
+    };
+  }, overlays);
+}
+
+/** Checks the view on screen at both screen sizes: no serious or critical axe violation, only
+ *  its own controls, every control named in French, every table with headers and whole inside
+ *  its panel (or scrolling in its container); a screenshot of each size into `shots`. */
+export async function checkView(page, { view, overlays = [], shots, settle }) {
+  for (const s of SCREENS) {
+    await page.setViewportSize(s);
+    await page.waitForTimeout(300);
+    if (settle) await settle();
+    const screen = await screenOf(page, overlays);
+    const size = `${s.width}x${s.height}`;
+    if (screen.view !== view) throw new Error(`${size}: view ${screen.view} on screen, not ${view}`);
+    if (screen.foreign.length) throw new Error(`${view} ${size}: controls of another view visible: ${screen.foreign.join(', ')}`);
+    if (screen.unnamed.length) throw new Error(`${view} ${size}: controls without a label: ${screen.unnamed.join(', ')}`);
+    const english = screen.names.filter((n) => ENGLISH.test(n));
+    if (english.length) throw new Error(`${view} ${size}: labels not in French: ${english.join(' | ')}`);
+    if (screen.tables.length === 0 && ['carte', 'portrait', 'comparer', 'mobilites', 'acces'].includes(view))
+      throw new Error(`${view} ${size}: no table (the map's text alternative)`);
+    for (const t of screen.tables) {
+      if (!t.inside) throw new Error(`${view} ${size}: table ${t.id} goes out of its panel`);
+      if (!t.fits && !t.scrolls) throw new Error(`${view} ${size}: table ${t.id} is cut (wider than the panel, no scroll container)`);
+      if (t.headers === 0) throw new Error(`${view} ${size}: table ${t.id} has no header cell with a scope`);
+    }
+    if (screen.panelOverflow > 1) throw new Error(`${view} ${size}: the panel overflows by ${screen.panelOverflow} px`);
+    const violations = await axeViolations(page);
+    if (violations.length) throw new Error(`${view} ${size}: axe-core:\n${violations.join('\n')}`);
+    await page.screenshot({ path: join(shots, `view-${view}-${size}.png`) });
+  }
+  await page.setViewportSize({ width: 1400, height: 900 });
 }

@@ -1,134 +1,121 @@
-// The observatory's JSON API (see /api/openapi.json).
+// The one client of the observatory's JSON API (see /api/openapi.json): every request
+// the application makes goes through `call` or `fetchFile`, and every answer is typed
+// from api/types.ts.
 
-export interface Indicator {
-  id: string;
-  label: string;
-  unit: string;
-  theme: string | null;
-  decimals: number;
-  key: boolean;
-  source: string | null;
-  vintage: string | null;
-  synthetic: boolean;
-  available: boolean;
-}
+import type {
+  AccessTimes,
+  Diagnose,
+  Distances,
+  FacilitySets,
+  FeatureIds,
+  FlowLines,
+  FlowMatrix,
+  FlowSummary,
+  Found,
+  Indicator,
+  Inflows,
+  PerimeterBody,
+  SavedPerimeter,
+  ShapeCollection,
+  Table,
+  TableBody,
+  Telework,
+  Territory,
+  Values,
+  Vulnerability,
+} from './api/types';
 
-export interface ValueRow {
-  key: string;
-  name: string;
-  value: number | null;
-  units: number;
-  covered: number;
-}
+export type * from './api/types';
 
-export interface Values {
-  indicator: Indicator;
-  values: ValueRow[];
-}
-
-export interface Column {
-  key: string;
-  name: string;
-}
-
-export interface Evaluated extends Indicator {
-  values: (number | null)[];
-  coverage: [number, number][];
-}
-
-export interface Table {
-  columns: Column[];
-  indicators: Evaluated[];
-  territory?: { key: string; name: string; layer: string; layer_label: string };
-}
-
-export interface FeatureIds {
-  bounds: [number, number, number, number];
-  ids: Record<string, number>;
-  maxzoom: number;
-  source: string;
-  vintage: string;
-}
-
-export interface Found {
-  key: string;
-  name: string;
-  layer: string;
-  note: string | null;
-}
-
-export interface Territory {
-  key: string;
-  name: string;
-  communes: number;
-  population: number | null;
-}
-
-export interface ShapeFeature {
-  properties: { key: string; name: string };
-  geometry: { type: 'MultiPolygon'; coordinates: [number, number][][][] } | { type: 'Polygon'; coordinates: [number, number][][] };
-}
-
-export interface ShapeCollection {
-  features: ShapeFeature[];
-}
-
-/** The body of POST /api/export/table. */
-export interface TableBody {
-  title: string;
-  source: string;
-  columns: string[];
-  rows: (string | number | null)[][];
-}
-
+/** An answer of the API other than 2xx: its `error` message, or the HTTP status. */
 export class ApiError extends Error {}
+
+async function failure(res: Response): Promise<ApiError> {
+  const body = await res.json().catch(() => null);
+  return new ApiError(body && typeof body.error === 'string' ? body.error : `${res.status} ${res.statusText}`);
+}
+
+async function call<T>(url: string, init?: RequestInit): Promise<T> {
+  const res = await fetch(url, init);
+  if (!res.ok) throw await failure(res);
+  return (await res.json()) as T;
+}
+
+const postJson = (body: unknown): RequestInit => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
 
 /** A file produced by the server (export endpoints): its bytes and the name it suggests. */
 export async function fetchFile(url: string, init?: RequestInit): Promise<{ blob: Blob; filename: string | null }> {
   const res = await fetch(url, init);
-  if (!res.ok) {
-    const body = await res.json().catch(() => null);
-    throw new ApiError(body && typeof body.error === 'string' ? body.error : `${res.status} ${res.statusText}`);
-  }
+  if (!res.ok) throw await failure(res);
   const cd = res.headers.get('content-disposition') ?? '';
   const m = cd.match(/filename\*=UTF-8''([^;]+)/i) ?? cd.match(/filename="?([^";]+)"?/i);
   return { blob: await res.blob(), filename: m ? decodeURIComponent(m[1]) : null };
 }
 
-export const exportUrls = {
-  table: (format: string) => `/api/export/table?format=${q(format)}`,
-  layer: (layer: string, within: string, indicators: string[], format: string) =>
-    `/api/export/layer?layer=${q(layer)}&within=${q(within)}&indicators=${q(indicators.join(','))}&format=${q(format)}`,
-  portraitPdf: (key: string, against: string[]) =>
-    `/api/portrait/${q(key)}/pdf${against.length ? `?against=${q(against.join(','))}` : ''}`,
-};
-
-async function call<T>(url: string, init?: RequestInit): Promise<T> {
-  const res = await fetch(url, init);
-  const body = await res.json().catch(() => null);
-  if (!res.ok) throw new ApiError(body && typeof body.error === 'string' ? body.error : `${res.status} ${res.statusText}`);
-  return body as T;
+/** A query string from parameters; undefined, null and empty values are left out. */
+export function query(params: Record<string, string | number | undefined | null>): string {
+  const parts = Object.entries(params)
+    .filter(([, v]) => v !== undefined && v !== null && v !== '')
+    .map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`);
+  return parts.length ? `?${parts.join('&')}` : '';
 }
 
 const q = encodeURIComponent;
+const list = (keys: string[]) => (keys.length ? keys.join(',') : undefined);
+
+/** The parameters of an access computation: a stored road network, or straight line × detour at a speed. */
+export interface AccessMode {
+  network: string;
+  detour: number;
+  speed: number;
+}
+const mode = (m: AccessMode) => (m.network ? { network: m.network } : { detour: m.detour, speed: m.speed });
+
+export const exportUrls = {
+  table: (format: string) => `/api/export/table${query({ format })}`,
+  layer: (layer: string, within: string, indicators: string[], format: string) =>
+    `/api/export/layer${query({ layer, within, indicators: indicators.join(','), format })}`,
+  portraitPdf: (key: string, against: string[]) => `/api/portrait/${q(key)}/pdf${query({ against: list(against) })}`,
+};
+
+export const tileUrl = (layer: string, version = '') =>
+  `${location.origin}/tiles/${layer}/{z}/{x}/{y}.mvt${version ? `?v=${version}` : ''}`;
 
 export const api = {
   indicators: () => call<Indicator[]>('/api/indicators'),
-  values: (indicator: string, layer: string, within?: string) =>
-    call<Values>(`/api/values?indicator=${q(indicator)}&layer=${q(layer)}${within ? `&within=${q(within)}` : ''}`),
-  featureIds: (layer: string) => call<FeatureIds>(`/api/feature-ids?layer=${q(layer)}`),
-  shapes: (layer: string, within: string) =>
-    call<ShapeCollection>(`/api/shapes?layer=${q(layer)}&within=${q(within)}`),
-  portrait: (key: string, against: string[]) =>
-    call<Table>(`/api/portrait/${q(key)}${against.length ? `?against=${q(against.join(','))}` : ''}`),
-  compare: (keys: string[]) => call<Table>(`/api/compare?territories=${q(keys.join(','))}`),
-  search: (text: string) => call<Found[]>(`/api/search?q=${q(text)}&limit=8`),
-  territories: (layer: string) => call<Territory[]>(`/api/territories?layer=${q(layer)}`),
+  values: (indicator: string, layer: string, within?: string) => call<Values>(`/api/values${query({ indicator, layer, within })}`),
+  featureIds: (layer: string, within?: string) => call<FeatureIds>(`/api/feature-ids${query({ layer, within })}`),
+  shapes: (layer: string, within: string) => call<ShapeCollection>(`/api/shapes${query({ layer, within })}`),
+  portrait: (key: string, against: string[]) => call<Table>(`/api/portrait/${q(key)}${query({ against: list(against) })}`),
+  compare: (keys: string[]) => call<Table>(`/api/compare${query({ territories: keys.join(',') })}`),
+  search: (text: string, limit: number) => call<Found[]>(`/api/search${query({ q: text, limit })}`),
+  territories: (layer: string) => call<Territory[]>(`/api/territories${query({ layer })}`),
   members: (key: string) => call<Territory[]>(`/api/territory/${q(key)}/members`),
-  savePerimeter: (p: { id: string; name: string; include: string[] }) =>
-    call<{ key: string; communes: number; population: number | null }>('/api/perimeters', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(p),
-    }),
+  savePerimeter: (p: PerimeterBody) => call<SavedPerimeter>('/api/perimeters', postJson(p)),
+  exportTable: (format: string, body: TableBody) => fetchFile(exportUrls.table(format), postJson(body)),
+  flows: {
+    lines: (layer: string, within: string, min: number, secret: number) =>
+      call<FlowLines>(`/api/flows/lines${query({ layer, within, min, secret_below: secret })}`),
+    matrix: (layer: string, within: string, secret: number) =>
+      call<FlowMatrix>(`/api/flows/matrix${query({ layer, within, secret_below: secret })}`),
+    into: (target: string, from: string, secret: number) =>
+      call<Inflows>(`/api/flows/into/${q(target)}${query({ from, secret_below: secret })}`),
+    summary: (key: string, partners: string, top: number, secret: number) =>
+      call<FlowSummary>(`/api/flows/summary/${q(key)}${query({ partners, top, secret_below: secret })}`),
+    distances: (key: string) => call<Distances>(`/api/flows/distances/${q(key)}`),
+    telework: (key: string, days: number, takeUp: number) =>
+      call<Telework>(`/api/flows/telework/${q(key)}${query({ days, take_up: takeUp })}`),
+    vulnerability: (key: string) => call<Vulnerability>(`/api/flows/vulnerability/${q(key)}`),
+  },
+  access: {
+    facilities: () => call<FacilitySets>('/api/access/facilities'),
+    times: (facilities: string, within: string, m: AccessMode) =>
+      call<AccessTimes>(`/api/access/times${query({ facilities, layer: 'com', within, ...mode(m) })}`),
+    diagnose: (key: string, facilities: string, layer: string, thresholds: number[], m: AccessMode) =>
+      call<Diagnose>(`/api/access/diagnose/${q(key)}${query({ facilities, layer, thresholds: thresholds.join(','), ...mode(m) })}`),
+  },
 };

@@ -1,6 +1,8 @@
 // Class breaks for a choropleth: quantiles, equal intervals, Jenks natural breaks, manual.
 // Each returns the inner thresholds (k classes → k-1 thresholds), ascending.
 
+import { ckmeans, uniqueCountSorted } from 'simple-statistics';
+
 export type Method = 'quantile' | 'equal' | 'jenks' | 'manual';
 
 export function quantileBreaks(sorted: number[], k: number): number[] {
@@ -22,59 +24,14 @@ export function equalBreaks(sorted: number[], k: number): number[] {
   return dedupe(out);
 }
 
-/** Fisher–Jenks optimal breaks (minimum within-class variance), on at most 2000 sampled values. */
+/** Jenks natural breaks, exact on every value: the optimal 1-D k-means of Ckmeans.1d.dp
+ *  (simple-statistics' `ckmeans`, O(k·n·log n)), thresholds at the first value of each
+ *  class after the first. Fewer distinct values than classes give one class per value. */
 export function jenksBreaks(sorted: number[], k: number): number[] {
-  let data = sorted;
-  if (data.length > 2000) {
-    const step = data.length / 2000;
-    data = Array.from({ length: 2000 }, (_, i) => sorted[Math.floor(i * step)]);
-    data[data.length - 1] = sorted[sorted.length - 1];
-  }
-  const n = data.length;
-  if (n <= k) return dedupe(data.slice(1));
-  const lower: Int32Array[] = [];
-  const variance: Float64Array[] = [];
-  for (let i = 0; i <= n; i++) {
-    lower.push(new Int32Array(k + 1));
-    variance.push(new Float64Array(k + 1).fill(i === 0 ? 0 : Infinity));
-  }
-  for (let j = 1; j <= k; j++) {
-    lower[1][j] = 1;
-    variance[1][j] = 0;
-  }
-  for (let l = 2; l <= n; l++) {
-    let s1 = 0;
-    let s2 = 0;
-    let w = 0;
-    let v = 0;
-    for (let m = 1; m <= l; m++) {
-      const i3 = l - m + 1;
-      const val = data[i3 - 1];
-      s2 += val * val;
-      s1 += val;
-      w += 1;
-      v = s2 - (s1 * s1) / w;
-      const i4 = i3 - 1;
-      if (i4 !== 0) {
-        for (let j = 2; j <= k; j++) {
-          if (variance[l][j] >= v + variance[i4][j - 1]) {
-            lower[l][j] = i3;
-            variance[l][j] = v + variance[i4][j - 1];
-          }
-        }
-      }
-    }
-    lower[l][1] = 1;
-    variance[l][1] = v;
-  }
-  const breaks: number[] = [];
-  let kk = n;
-  for (let j = k; j >= 2; j--) {
-    const idx = lower[kk][j] - 1;
-    breaks.unshift(data[idx]);
-    kk = idx;
-  }
-  return dedupe(breaks);
+  const distinct = uniqueCountSorted(sorted);
+  if (distinct <= 1) return [];
+  const clusters = ckmeans(sorted, Math.min(k, distinct));
+  return dedupe(clusters.slice(1).map((c) => c[0]));
 }
 
 /** Thresholds typed by the user: numbers separated by ';' (decimal comma or point), strictly ascending. */

@@ -3,7 +3,10 @@
 // map; moving or zooming any of them moves the others (the camera is shared).
 
 import maplibregl from 'maplibre-gl';
-import type { FeatureIds } from './api';
+import type { Bounds, FeatureIds } from './api/types';
+import { tileUrl } from './api';
+import { colors as style } from './config';
+import { t } from './i18n';
 
 export interface SyncedSpec {
   key: string;
@@ -15,8 +18,6 @@ export interface SyncedSpec {
   /** The territory whose own shape is outlined (from its layer's tiles): for "per:x!outside", per:x. */
   outline: { layer: string; key: string } | null;
 }
-
-export type Bounds = [number, number, number, number];
 
 export class SyncedMaps {
   readonly maps: maplibregl.Map[] = [];
@@ -54,19 +55,19 @@ export class SyncedMaps {
           sources: {
             com: {
               type: 'vector',
-              tiles: [`${location.origin}/tiles/com/{z}/{x}/{y}.mvt`],
+              tiles: [tileUrl('com')],
               maxzoom: 12,
               bounds: ids.bounds,
             },
           },
           layers: [
-            { id: 'background', type: 'background', paint: { 'background-color': '#eef1f4' } },
+            { id: 'background', type: 'background', paint: { 'background-color': style.background } },
             {
               id: 'fill',
               type: 'fill',
               source: 'com',
               'source-layer': 'com',
-              paint: { 'fill-color': ['coalesce', ['feature-state', 'color'], '#f7f7f7'] as never },
+              paint: { 'fill-color': ['coalesce', ['feature-state', 'color'], style.noRow] as never },
             },
             {
               id: 'veil',
@@ -105,6 +106,7 @@ export class SyncedMaps {
         fitBoundsOptions: { padding: 10 },
         maxZoom: 14,
         attributionControl: false,
+        locale: t.mapControls,
         canvasContextAttributes: { preserveDrawingBuffer: true },
       });
       map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
@@ -115,7 +117,7 @@ export class SyncedMaps {
           if (o.layer !== 'com')
             map.addSource(o.layer, {
               type: 'vector',
-              tiles: [`${location.origin}/tiles/${o.layer}/{z}/{x}/{y}.mvt`],
+              tiles: [tileUrl(o.layer)],
               maxzoom: 12,
             });
           map.addLayer({
@@ -124,7 +126,7 @@ export class SyncedMaps {
             source: o.layer,
             'source-layer': o.layer,
             filter: ['==', ['get', 'key'], o.key],
-            paint: { 'line-color': '#10245e', 'line-width': 2.2 },
+            paint: { 'line-color': style.outline, 'line-width': 2.2 },
           });
         }
         for (const [key, color] of colors) {

@@ -1,0 +1,77 @@
+// The portrait (#/portrait/<key>[?contre=<keys>]): a territory against its references
+// (département, région, France, and the territories asked), as a table with bars and
+// sources (the map's text alternative), small charts of the key indicators, a permanent
+// link, a printable page and the server's PDF; its communes outlined on the map, which
+// frames them.
+
+import { api, exportUrls } from '../api';
+import type { ExportTable } from '../export';
+import { referenceBars } from '../charts';
+import { esc } from '../format';
+import { t } from '../i18n';
+import { format, go } from '../router';
+import { exportMenu, indicatorExport, indicatorTable, wireExports } from '../tables';
+import { valueLabel } from './values';
+import { byId, type View } from './view';
+
+let table: ExportTable | null = null;
+/** Key indicators charted (the first ones when none is marked key; the table holds them all). */
+const CHARTED = 6;
+
+export const portraitView: View = {
+  name: 'portrait',
+  async render(ctx) {
+    const key = ctx.route.arg;
+    const against = (ctx.route.params.get('contre') ?? '').split(',').filter(Boolean);
+    ctx.map.events = { click: (k) => go({ view: 'portrait', arg: k }), hover: valueLabel };
+    ctx.el.innerHTML = `<p>${esc(t.map.loading)}</p>`;
+    try {
+      const p = await api.portrait(key, against);
+      if (!ctx.live()) return;
+      const terr = p.territory!;
+      table = indicatorExport(`portrait-${terr.key.replace(':', '-')}`, `${t.portrait.title} — ${terr.name}`, p);
+      const link = `${location.origin}${location.pathname}${format({ view: 'portrait', arg: terr.key, params: against.length ? { contre: against.join(',') } : {} })}`;
+      ctx.el.innerHTML = `
+        <h2 id="portrait-title">${esc(t.portrait.title)} — ${esc(terr.name)} <small>${esc(terr.layer_label)} ${esc(terr.key)}</small></h2>
+        <p class="portrait-links"><a id="permalink" href="${esc(link)}">${esc(t.portrait.permalink)}</a>
+          <button type="button" id="portrait-print" class="noprint">${esc(t.portrait.print)}</button>
+          <a id="portrait-pdf" class="button noprint" href="${esc(exportUrls.portraitPdf(terr.key, against))}" download>${esc(t.portrait.pdf)}</a></p>
+        <p class="print-only">${esc(link)}</p>
+        <form id="against-form" class="row"><label>${esc(t.portrait.against)} <input id="against" value="${esc(against.join(','))}" placeholder="${esc(t.portrait.againstPlaceholder)}"></label>
+          <button>${esc(t.portrait.apply)}</button></form>
+        ${exportMenu()}
+        ${indicatorTable(p, 'portrait-table', t.portrait.tableCaption(terr.name))}
+        <section id="portrait-charts-box"><h3>${esc(t.charts.portraitTitle)}</h3></section>
+        <div id="members"></div>`;
+      wireExports(ctx.el, () => table);
+      byId(ctx, 'portrait-print').onclick = () => window.print();
+      byId(ctx, 'against-form').onsubmit = (e) => {
+        e.preventDefault();
+        const a = byId<HTMLInputElement>(ctx, 'against').value.trim();
+        go({ view: 'portrait', arg: terr.key, params: a ? { contre: a } : {} });
+      };
+      const keyed = p.indicators.filter((i) => i.key);
+      const charted = (keyed.length ? keyed : p.indicators).slice(0, CHARTED);
+      const box = byId(ctx, 'portrait-charts-box');
+      box.append(referenceBars(p.columns.map((c) => c.name), charted, Math.max(260, Math.min(460, box.clientWidth - 8))));
+      ctx.alternative('portrait-table', t.portrait.describe(terr.name));
+      ctx.map.select(terr.layer === 'com' ? [terr.key] : []);
+      void ctx.map.fitTerritory(terr.key);
+      if (terr.layer !== 'com' && terr.layer !== 'fr' && terr.layer !== 'iris') {
+        const members = await api.members(terr.key);
+        const out = byId(ctx, 'members');
+        if (!ctx.live() || !out) return;
+        out.innerHTML = `<h3>${esc(t.portrait.members)} (${members.length})</h3><p class="members">${members
+          .slice(0, 500)
+          .map((m) => `<a href="#/portrait/${esc(m.key)}">${esc(m.name)}</a>`)
+          .join(', ')}${members.length > 500 ? ' …' : ''}</p>`;
+        ctx.map.select(members.map((m) => m.key));
+      }
+    } catch (e) {
+      if (ctx.live()) ctx.el.innerHTML = `<p class="error" id="view-error" role="alert">${esc(t.error((e as Error).message))}</p>`;
+    }
+  },
+  leave(ctx) {
+    ctx.map.select([]);
+  },
+};
