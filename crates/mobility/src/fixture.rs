@@ -74,8 +74,8 @@ pub fn provenance() -> Provenance {
         title: "hand-made flows".into(),
         source: "test".into(),
         vintage: "2021".into(),
+        unit: Some(crate::flows::UNIT.into()),
         synthetic: true,
-        detailed: true,
     }
 }
 

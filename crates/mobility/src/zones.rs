@@ -12,7 +12,7 @@ use crate::MobilityError;
 use crate::flows::NONE;
 
 /// What a zone is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ZoneKind {
     /// A territory asked for.
@@ -25,7 +25,7 @@ pub enum ZoneKind {
     Abroad,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ZoneInfo {
     /// `epci:200093201`, or `rest`, `outside`, `abroad`.
     pub key: String,

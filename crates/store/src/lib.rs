@@ -20,6 +20,7 @@ mod error;
 mod import;
 mod load;
 pub mod pack;
+mod provenance;
 mod table;
 pub mod testing;
 
@@ -28,6 +29,7 @@ use std::path::{Path, PathBuf};
 pub use catalog::{Catalog, Dataset, DatasetLevel};
 pub use contours::{CommuneContour, commune_centres, read_contours};
 pub use error::StoreError;
+pub use provenance::{Provenance, SYNTHETIC_LABEL};
 pub use import::{DATASETS_DIR, DatasetImport, DatasetMeta};
 pub use table::{read_parquet, sha256_file, write_parquet_atomic};
 
