@@ -292,11 +292,6 @@ pub fn distances(
 ) -> Result<DistanceReport, MobilityError> {
     p.validate()?;
     secrecy.validate()?;
-    if let Some(t) = t
-        && t.layer == echelle_referential::Layer::Iris
-    {
-        return Err(MobilityError::Usage(format!("{t}: flows are known commune to commune, not by IRIS")));
-    }
     let mask = t.map(|t| member_mask(r, t)).transpose()?;
     let (mut all, mut without, mut travelling, mut km_one_way) = (0i128, 0i128, 0i128, 0f64);
     let mut bins = vec![0i128; BINS.len() + 1];

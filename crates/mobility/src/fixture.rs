@@ -14,7 +14,8 @@
 use echelle_referential::referential::UnitInfo;
 use echelle_referential::{Commune, Layer, PerimeterDef, Referential};
 
-use crate::flows::{CAR, Flow, Flows, NONE, Provenance, weight};
+use crate::flows::{CAR, Flow, Flows, NONE, weight};
+use echelle_store::Provenance;
 
 pub const COMMUNES: [(&str, &str, &str, &str); 12] = [
     ("59350", "Lille", "59", "200093201"),

@@ -238,6 +238,32 @@ pub fn flow_dataset(store: &Store, id: Option<&str>) -> Result<Dataset, Mobility
     }
 }
 
+/// A flow dataset of the store, as listed to users.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct FlowDataset {
+    pub id: String,
+    /// The detailed file (modes and groups known), not the aggregated base.
+    pub detailed: bool,
+    pub provenance: Provenance,
+    /// « Source : … (millésime …) », with « SYNTHÉTIQUE » when generated.
+    pub source_line: String,
+}
+
+/// The home–work flow datasets of the store.
+pub fn datasets(store: &Store) -> Result<Vec<FlowDataset>, MobilityError> {
+    let mut out = Vec::new();
+    for d in store.catalog().datasets()?.into_iter().filter(|d| d.level == DatasetLevel::Flow) {
+        let provenance = Provenance::of(&d).with_unit(UNIT);
+        out.push(FlowDataset {
+            detailed: is_detailed(&store.root().join(&d.path))?,
+            id: d.id,
+            source_line: provenance.line(),
+            provenance,
+        });
+    }
+    Ok(out)
+}
+
 /// Whether the flow table at `path` is the detailed file (it has the mode column
 /// `TRANS`), not the aggregated base.
 pub fn is_detailed(path: &Path) -> Result<bool, MobilityError> {

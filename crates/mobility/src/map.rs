@@ -6,6 +6,7 @@ use echelle_store::Provenance;
 use serde::Serialize;
 
 use crate::MobilityError;
+use crate::distance::Positions;
 use crate::flows::{Flows, UNIT, workers};
 use crate::matrix::{By, MatrixLedger, sums};
 use crate::secrecy::{Count, Secrecy};
@@ -19,6 +20,23 @@ pub const MAX_LINES_LIMIT: usize = 50_000;
 
 /// A position (longitude, latitude, WGS84).
 pub type Point = [f64; 2];
+
+/// How [`zone_points`] places territories.
+pub const MEAN_OF_CENTRES: &str = "moyenne des centroïdes des contours de ses communes (WGS84)";
+
+/// A position for each zone: the mean of its communes' positions (those that have one).
+pub fn zone_points(zones: &Zones, pos: &Positions) -> Vec<Option<Point>> {
+    let mut acc = vec![(0.0, 0.0, 0usize); zones.len()];
+    for (c, &z) in zones.of_commune.iter().enumerate() {
+        if let Some(Some((lon, lat))) = pos.points.get(c) {
+            let a = &mut acc[z as usize];
+            a.0 += lon;
+            a.1 += lat;
+            a.2 += 1;
+        }
+    }
+    acc.into_iter().map(|(x, y, n)| (n > 0).then(|| [x / n as f64, y / n as f64])).collect()
+}
 
 /// What to draw.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -10,7 +10,6 @@ use echelle_store::Provenance;
 use serde::Serialize;
 
 use crate::MobilityError;
-use crate::error::check_range;
 use crate::flows::{self, Batch, Flows, GROUPS, MODES, NONE, UNIT, workers};
 use crate::secrecy::Ledger;
 use crate::zones::{ZoneInfo, Zones};
@@ -27,6 +26,22 @@ pub enum By {
     Mode,
     /// Socio-professional group (`CS1`).
     Group,
+}
+
+impl std::str::FromStr for By {
+    type Err = MobilityError;
+
+    /// `none` (or empty), `mode` or `trans`, `group` or `cs1`.
+    fn from_str(s: &str) -> Result<By, MobilityError> {
+        match s.trim() {
+            "" | "none" => Ok(By::Nothing),
+            "trans" | "mode" => Ok(By::Mode),
+            "cs1" | "group" => Ok(By::Group),
+            other => Err(MobilityError::Usage(format!(
+                "by {other}: expected mode (or trans, mode of transport) or group (or cs1, socio-professional group)"
+            ))),
+        }
+    }
 }
 
 impl By {
@@ -165,6 +180,17 @@ pub struct Matrix {
     pub source_line: String,
 }
 
+/// Refuses a breakdown by mode or group of the aggregated base (`detailed` false).
+pub fn check_breakdown(by: By, detailed: bool, dataset: &str) -> Result<(), MobilityError> {
+    if by != By::Nothing && !detailed {
+        return Err(MobilityError::Usage(format!(
+            "dataset '{dataset}' is the aggregated flows base: it has no mode (TRANS) nor group (CS1); import the \
+             detailed file FD_MOBPRO for a breakdown"
+        )));
+    }
+    Ok(())
+}
+
 /// Sums in-memory flows to a matrix.
 pub fn sums(flows: &Flows, zones: &Zones, by: By) -> PairSums {
     let mut acc = PairSums::new(zones.len(), by.categories());
@@ -196,13 +222,7 @@ pub fn sums_from_parquet(path: &Path, r: &Referential, zones: &Zones, by: By) ->
 /// The matrix of `flows` between `zones`, with secrecy applied.
 pub fn matrix(flows: &Flows, zones: &Zones, by: By, secrecy: Secrecy) -> Result<Matrix, MobilityError> {
     secrecy.validate()?;
-    if by != By::Nothing && !flows.detailed {
-        return Err(MobilityError::Usage(format!(
-            "dataset '{}' is the aggregated flows base: it has no mode (TRANS) nor group (CS1); import the detailed \
-             file FD_MOBPRO for a breakdown",
-            flows.provenance.dataset
-        )));
-    }
+    check_breakdown(by, flows.detailed, &flows.provenance.dataset)?;
     Ok(build(sums(flows, zones, by), zones, by, secrecy, flows.provenance.clone()))
 }
 
@@ -353,6 +373,9 @@ pub struct Summary {
 
 /// A bitset of the communes of a territory.
 pub(crate) fn member_mask(r: &Referential, t: &TerritoryRef) -> Result<Vec<bool>, MobilityError> {
+    if t.layer == Layer::Iris {
+        return Err(MobilityError::Usage(format!("{t}: flows are known commune to commune, not by IRIS")));
+    }
     let mut mask = vec![false; r.communes().len()];
     for &c in r.members(t)?.iter() {
         mask[c as usize] = true;
@@ -415,7 +438,7 @@ pub fn summary(
     l.sum(fr, vec![fi, fo]);
     l.sum(fj, vec![fi, fn_]);
     // The top partners, in the ledger; when the list is whole, it sums to its total.
-    let mut listed = |m: HashMap<u32, i128>, total: usize, l: &mut Ledger| {
+    let listed = |m: HashMap<u32, i128>, total: usize, l: &mut Ledger| {
         let mut v: Vec<(u32, i128)> = m.into_iter().filter(|p| p.1 != 0).collect();
         v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let whole = v.len() <= top;
@@ -501,11 +524,6 @@ pub fn inflows(
     secrecy: Secrecy,
 ) -> Result<Inflows, MobilityError> {
     secrecy.validate()?;
-    for x in [target, from] {
-        if x.layer == Layer::Iris {
-            return Err(MobilityError::Usage(format!("{x}: flows are known commune to commune, not by IRIS")));
-        }
-    }
     let t = member_mask(r, target)?;
     let f = member_mask(r, from)?;
     let overlap_communes = t.iter().zip(&f).filter(|(a, b)| **a && **b).count();

@@ -184,11 +184,16 @@ impl Ledger {
                 if secret != 1 {
                     continue;
                 }
-                let pick = parts.iter().copied().filter(|&k| !self.secret[k]).min_by_key(|&k| (self.weights[k], k));
-                let k = match pick {
-                    Some(k) => k,
-                    None => *total,
-                };
+                // A zero is never hidden: it reveals no one, and a hidden zero protects nothing.
+                let pick = parts
+                    .iter()
+                    .copied()
+                    .filter(|&k| !self.secret[k] && self.weights[k] != 0)
+                    .min_by_key(|&k| (self.weights[k], k));
+                let k = pick.unwrap_or(*total);
+                if self.secret[k] {
+                    continue;
+                }
                 self.secret[k] = true;
                 self.secondary[k] = true;
                 changed = true;

@@ -38,6 +38,8 @@ pub struct AppState {
     store: PathBuf,
     current: Arc<RwLock<Current>>,
     shapes: Arc<RwLock<ShapeCache>>,
+    /// Flows, positions and incomes kept by the flows endpoints; emptied on reload.
+    pub(crate) flows: Arc<crate::flows::FlowsCache>,
 }
 
 impl AppState {
@@ -52,6 +54,7 @@ impl AppState {
             store: store.to_path_buf(),
             current: Arc::new(RwLock::new(Current { engine: engine.clone(), values: None, fingerprint, pack })),
             shapes: Default::default(),
+            flows: Default::default(),
         };
         state.materialise(engine);
         Ok(state)
@@ -102,6 +105,7 @@ impl AppState {
         let engine = Arc::new(Engine::load(source).await?);
         *self.current.write().expect("engine lock") =
             Current { engine: engine.clone(), values: None, fingerprint, pack };
+        self.flows.clear();
         self.materialise(engine);
         Ok(())
     }
