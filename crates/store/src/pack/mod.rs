@@ -282,7 +282,7 @@ fn pack_datasets(
             key_column: "iris".into(),
             path: format!("{pack}/iris.parquet"),
             source: format!(
-                "INSEE, recensement de la population 2021, bases infracommunales (géographie 2024), counts rounded to units, via {}",
+                "INSEE, recensement de la population 2021, bases infracommunales (géographie 2024), effectifs arrondis à l’unité, via {}",
                 sources.iris_package
             ),
             vintage: "RP 2021".into(),
