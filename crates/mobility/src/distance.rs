@@ -18,8 +18,8 @@ use crate::MobilityError;
 use crate::error::check_range;
 use crate::flows::{CAR, Flows, MODES, NO_TRANSPORT, NONE, PUBLIC_TRANSPORT, TWO_WHEELER, UNIT, workers};
 use crate::matrix::{inside, member_mask};
-use crate::secrecy::{Count, Ledger, Secrecy};
 use crate::road::RoadDistances;
+use crate::secrecy::{Count, Ledger, Secrecy};
 
 /// Positions (longitude, latitude) of the communes, by referential index, and the
 /// road distances between them when a network was given.
@@ -152,10 +152,7 @@ impl DistanceParams {
         if let Some(road) = pos.roads.as_ref().and_then(|r| r.get(o, d)) {
             return Some((road.km, Method::Road));
         }
-        Some((
-            echelle_referential::geodesy::distance_km(pos.get(o)?, pos.get(d)?) * self.detour,
-            Method::StraightLine,
-        ))
+        Some((echelle_referential::geodesy::distance_km(pos.get(o)?, pos.get(d)?) * self.detour, Method::StraightLine))
     }
 
     /// The French label of a method, e.g. « réseau routier « hdf » » or « à vol d'oiseau × 1,3 ».

@@ -50,8 +50,8 @@ pub mod vulnerability;
 pub mod zones;
 
 pub use distance::{DistanceParams, DistanceReport, Positions};
-pub use error::MobilityError;
 pub use echelle_store::Provenance;
+pub use error::MobilityError;
 pub use flows::{Flow, Flows};
 pub use map::{FlowMap, MapParams, flow_map};
 pub use matrix::{By, Inflows, Matrix, Summary, inflows, matrix, summary};

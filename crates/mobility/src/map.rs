@@ -170,7 +170,8 @@ pub fn flow_map(
         let i = m.ledger.figure(s, m.col_sums[z] - dw);
         m.ledger.sum(m.rows[z], vec![d, o]);
         m.ledger.sum(m.cols[z], vec![d, i]);
-        let others = |list: &Vec<usize>| list.iter().copied().filter(|&k| Some(k) != diag).map(|k| m.cells[k]).collect();
+        let others =
+            |list: &Vec<usize>| list.iter().copied().filter(|&k| Some(k) != diag).map(|k| m.cells[k]).collect();
         let (row_others, col_others) = (others(&m.by_row[z]), others(&m.by_col[z]));
         m.ledger.sum(o, row_others);
         m.ledger.sum(i, col_others);

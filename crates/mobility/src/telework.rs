@@ -16,8 +16,8 @@ use serde::Serialize;
 
 use crate::MobilityError;
 use crate::distance::Positions;
-use crate::error::check_range;
 use crate::distance::french_number;
+use crate::error::check_range;
 use crate::flows::{CAR, Flows, NO_TRANSPORT, workers};
 use crate::matrix::{inside, member_mask};
 use crate::secrecy::Count;
@@ -178,7 +178,11 @@ pub fn telework(
             french_number(p.take_up),
             french_number(p.days),
             d.method_on(pos),
-            if p.rebound { " ; effet rebond ADEME : 31 % des km et du CO2 évités perdus" } else { " ; sans effet rebond" }
+            if p.rebound {
+                " ; effet rebond ADEME : 31 % des km et du CO2 évités perdus"
+            } else {
+                " ; sans effet rebond"
+            }
         ),
         source_line: match incomes {
             Some(i) => format!("{} ; revenus : {}", flows.provenance.line(), i.source.line()),

@@ -14,7 +14,10 @@ fn t(s: &str) -> TerritoryRef {
 }
 
 fn cell(m: &crate::Matrix, o: &str, d: &str) -> Option<(Option<f64>, bool)> {
-    m.cells.iter().find(|c| c.origin_key == o && c.dest_key == d && c.category.is_none()).map(|c| (c.workers.value(), c.secret))
+    m.cells
+        .iter()
+        .find(|c| c.origin_key == o && c.dest_key == d && c.category.is_none())
+        .map(|c| (c.workers.value(), c.secret))
 }
 
 fn close(a: f64, b: f64) -> bool {
@@ -408,7 +411,10 @@ fn vulnerability_of_bethune_bruay_by_hand() {
     let (r, f, pos, incomes, p, u) = vulnerability_world();
     let v = vulnerability(&f, &incomes, &r, &pos, &t("epci:200072460"), &p).unwrap();
     // car commuters: Béthune -> Lille 50 (4u), Béthune -> Lens 9.25 (2u), Bruay -> Béthune 80 (u)
-    assert_eq!((v.households, v.car_commuters, v.car_commuters_left_out), (1500.0, Count::Shown(139.25), Count::Shown(0.0)));
+    assert_eq!(
+        (v.households, v.car_commuters, v.car_commuters_left_out),
+        (1500.0, Count::Shown(139.25), Count::Shown(0.0))
+    );
     // spending: 50 × 160u + 9.25 × 80u + 80 × 40u = 11,940u €; per household 11,940u / 1,500 = 7.96u
     assert!(close(v.spending_per_household.unwrap(), 7.96 * u));
     assert!(close(v.spending_per_car_commuter.unwrap(), 11_940.0 * u / 139.25));
@@ -592,8 +598,7 @@ fn road_distances_are_used_where_the_network_has_them_and_the_fallback_is_labell
     assert!(close(roads.get(roubaix, lille).unwrap().km, 15.0));
     let pos = fixture::positions(&r).with_roads(roads);
     let p = DistanceParams::default();
-    let d = distances(&f, &r, &pos, Some(&t("per:mel")), &p, Secrecy { threshold: 0.0, ..Secrecy::default() })
-        .unwrap();
+    let d = distances(&f, &r, &pos, Some(&t("per:mel")), &p, Secrecy { threshold: 0.0, ..Secrecy::default() }).unwrap();
     let u = fixture::STEP_KM * 1.3;
     // Round trips: 2 × (Lille 100 × 1 + Lille->Roubaix 40 × 17 + Roubaix->Lille 60 × 15
     //   + Tourcoing->Lille 30 × 2u (Tourcoing is 11 km from any junction) + Villeneuve 20 × 1)

@@ -227,7 +227,8 @@ pub struct LinesQuery {
     )
 )]
 pub async fn lines(State(state): State<AppState>, Query(q): Query<LinesQuery>) -> Result<Json<FlowMap>, ApiError> {
-    let p = MapParams { min: q.min, limit: q.limit.unwrap_or(map::LINES_LIMIT), secrecy: Secrecy::below(q.secret_below) };
+    let p =
+        MapParams { min: q.min, limit: q.limit.unwrap_or(map::LINES_LIMIT), secrecy: Secrecy::below(q.secret_below) };
     p.validate()?;
     let layer: Layer = q.layer.parse()?;
     let engine = state.engine();

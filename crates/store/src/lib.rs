@@ -29,8 +29,8 @@ use std::path::{Path, PathBuf};
 pub use catalog::{Catalog, Dataset, DatasetLevel};
 pub use contours::{CommuneContour, commune_centres, read_contours};
 pub use error::StoreError;
-pub use provenance::{Provenance, SYNTHETIC_LABEL};
 pub use import::{DATASETS_DIR, DatasetImport, DatasetMeta};
+pub use provenance::{Provenance, SYNTHETIC_LABEL};
 pub use table::{read_parquet, sha256_file, write_parquet_atomic};
 
 use echelle_referential::{PerimeterDef, Referential};

@@ -385,7 +385,9 @@ pub fn flows_cmd(store_root: &Path, args: FlowsArgs) -> Result<()> {
                             m.mode.clone(),
                             shown(m.workers),
                             m.km_per_day.map(|x| french(x, 0)).unwrap_or_else(|| missing(m.workers.is_secret()).into()),
-                            m.co2_t_per_year.map(|x| french(x, 1)).unwrap_or_else(|| missing(m.workers.is_secret()).into()),
+                            m.co2_t_per_year
+                                .map(|x| french(x, 1))
+                                .unwrap_or_else(|| missing(m.workers.is_secret()).into()),
                         ]);
                     }
                     println!();
@@ -588,7 +590,9 @@ pub(crate) fn json<T: Serialize>(v: &T) -> Result<()> {
 pub(crate) fn footer(p: &Provenance, secrecy: Option<&Secrecy>) {
     println!("\n{}", p.line());
     if p.synthetic {
-        println!("DONNÉES SYNTHÉTIQUES : ces flux ont été générés par `echelle synth`, ils ne décrivent aucune navette réelle.");
+        println!(
+            "DONNÉES SYNTHÉTIQUES : ces flux ont été générés par `echelle synth`, ils ne décrivent aucune navette réelle."
+        );
     }
     if let Some(s) = secrecy {
         println!("{}", s.note());

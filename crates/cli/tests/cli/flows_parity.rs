@@ -71,7 +71,11 @@ fn cases() -> Vec<Case> {
             "/api/flows/matrix?zones=per:mel,per:bassin-minier&within=reg:32",
             false,
         ),
-        case("flows matrix --layer com --within dep:62 --by mode", "/api/flows/matrix?layer=com&within=dep:62&by=mode", false),
+        case(
+            "flows matrix --layer com --within dep:62 --by mode",
+            "/api/flows/matrix?layer=com&within=dep:62&by=mode",
+            false,
+        ),
         case("flows summary per:mel", "/api/flows/summary/per:mel?", false),
         case("flows summary com:62041 --partners epci", "/api/flows/summary/com:62041?partners=epci", false),
         case("flows summary epci:200072460 --partners epci", "/api/flows/summary/epci:200072460?partners=epci", false),

@@ -134,11 +134,9 @@ async fn flow_endpoints_equal_the_library() {
     // The map's secrecy covers the matrix's and more (its balances, tied to the cells).
     assert!(l["hidden"]["secret"].as_u64().unwrap() as usize >= secret_pairs);
     assert!(l["lines"].as_array().unwrap().iter().all(|x| x["workers"].as_f64().unwrap() >= 2_000.0));
-    let into = ok(
-        &router,
-        &format!("/api/flows/into/per:mel?from=per:bassin-minier&secret_below={}", from_commuters + 1.0),
-    )
-    .await;
+    let into =
+        ok(&router, &format!("/api/flows/into/per:mel?from=per:bassin-minier&secret_below={}", from_commuters + 1.0))
+            .await;
     assert!(into["from_commuters"].is_null() && into["share"].is_null() && into["secret"] == true, "{into}");
 
     // Lines: the library's flow map of the same zones, at the positions the server gave.
