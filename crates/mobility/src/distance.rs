@@ -11,13 +11,15 @@
 //! without a position, or abroad, have no distance and are counted apart.
 
 use echelle_referential::{Referential, TerritoryRef};
+use echelle_store::Provenance;
 use serde::Serialize;
 
 use crate::MobilityError;
 use crate::error::check_range;
-use crate::flows::{CAR, Flows, MODES, NO_TRANSPORT, NONE, PUBLIC_TRANSPORT, Provenance, TWO_WHEELER, workers};
-use crate::matrix::{Secrecy, inside, member_mask};
+use crate::flows::{CAR, Flows, MODES, NO_TRANSPORT, NONE, PUBLIC_TRANSPORT, TWO_WHEELER, UNIT, workers};
+use crate::matrix::{inside, member_mask};
 use crate::road::RoadDistances;
+use crate::secrecy::{Count, Ledger, Secrecy};
 
 /// Positions (longitude, latitude) of the communes, by referential index, and the
 /// road distances between them when a network was given.
@@ -50,7 +52,7 @@ impl Positions {
 }
 
 /// How the distance of one flow was made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Method {
     /// Road network of the access engine.
@@ -63,7 +65,7 @@ pub enum Method {
 
 /// Emission factors in kgCO2e per passenger-km (ADEME Base Carbone via Impact CO2,
 /// METHODS.md §5: use + construction).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Factors {
     /// Thermal car, per vehicle-km: 0.192 + 0.0256 (divided by the occupancy).
     pub car: f64,
@@ -79,8 +81,25 @@ impl Default for Factors {
     }
 }
 
+/// Road distance / straight-line distance by default: an assumption (a usual order
+/// of magnitude for French roads), not from METHODS.md; stated in outputs.
+pub const DETOUR: f64 = 1.3;
+/// One-way km of a trip inside one commune by default (the synthetic generator's 1 km).
+pub const INTRA_KM: f64 = 1.0;
+/// Commuting days per year by default (about 47 weeks of 5 days minus bank holidays).
+pub const WORKING_DAYS: f64 = 220.0;
+/// People per car on commuting trips by default (driver alone).
+pub const OCCUPANCY: f64 = 1.0;
+/// Share of public-transport km made by regional train by default (the rest by bus).
+pub const RAIL_SHARE: f64 = 0.5;
+
+/// A number in French (decimal comma), as parameters appear in labels: `1,3`.
+pub fn french_number(x: f64) -> String {
+    x.to_string().replace('.', ",")
+}
+
 /// Parameters of distances and emissions, with their defaults and sources.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct DistanceParams {
     /// Road distance / straight-line distance. Default 1.3: an assumption (a usual
     /// order of magnitude for French roads), not from METHODS.md; stated in outputs.
@@ -100,11 +119,11 @@ pub struct DistanceParams {
 impl Default for DistanceParams {
     fn default() -> Self {
         DistanceParams {
-            detour: 1.3,
-            intra_km: 1.0,
-            working_days: 220.0,
-            occupancy: 1.0,
-            rail_share: 0.5,
+            detour: DETOUR,
+            intra_km: INTRA_KM,
+            working_days: WORKING_DAYS,
+            occupancy: OCCUPANCY,
+            rail_share: RAIL_SHARE,
             factors: Factors::default(),
         }
     }
@@ -136,26 +155,32 @@ impl DistanceParams {
         Some((echelle_referential::geodesy::distance_km(pos.get(o)?, pos.get(d)?) * self.detour, Method::StraightLine))
     }
 
-    /// The label of a method in outputs, e.g. `road network "hdf"` or `straight line × 1.3`.
+    /// The French label of a method, e.g. « réseau routier « hdf » » or « à vol d'oiseau × 1,3 ».
     pub fn label(&self, pos: &Positions, m: Method) -> String {
         match (m, &pos.roads) {
-            (Method::Road, Some(r)) => format!("road network \"{}\"", r.network),
-            (Method::Road, None) => "road network".to_string(),
-            (Method::StraightLine, _) => format!("straight line × {}", self.detour),
-            (Method::IntraCommune, _) => format!("inside a commune, {} km", self.intra_km),
+            (Method::Road, Some(r)) => format!("réseau routier « {} »", r.network),
+            (Method::Road, None) => "réseau routier".to_string(),
+            (Method::StraightLine, _) => format!("à vol d'oiseau × {}", french_number(self.detour)),
+            (Method::IntraCommune, _) => format!("dans la commune, {} km", french_number(self.intra_km)),
         }
     }
 
-    /// How distances were made, with the road network of `pos` if any.
+    /// How distances were made, in French, with the road network of `pos` if any.
     pub fn method_on(&self, pos: &Positions) -> String {
         match &pos.roads {
             None => self.method(),
             Some(r) => format!(
-                "road network \"{}\" (length of the fastest route between the junctions nearest to the two communes' \
-                 centroids, plus both centroid-to-junction distances; centroids farther than {} m from the network, \
-                 unreached pairs and origins beyond the cap of {} searches ({} left out): straight line between \
-                 commune centroids × detour factor {}); {} km inside a commune; {} commuting days a year",
-                r.network, r.max_snap_m, r.max_origins, r.origins_capped, self.detour, self.intra_km, self.working_days
+                "réseau routier « {} » (longueur de l'itinéraire le plus rapide entre les nœuds les plus proches des \
+                 centroïdes des deux communes, plus les deux distances centroïde–nœud) ; centroïdes à plus de {} m du \
+                 réseau, paires non atteintes et origines au-delà du plafond de {} recherches ({} laissées) : {} entre \
+                 centroïdes ; {} km dans une commune ; {} jours de navette par an",
+                r.network,
+                french_number(r.max_snap_m),
+                r.max_origins,
+                r.origins_capped,
+                self.label(pos, Method::StraightLine),
+                french_number(self.intra_km),
+                french_number(self.working_days)
             ),
         }
     }
@@ -172,50 +197,56 @@ impl DistanceParams {
         }
     }
 
-    /// How distances were made, for outputs.
+    /// How distances were made, in French, without a road network.
     pub fn method(&self) -> String {
         format!(
-            "straight line between commune centroids × detour factor {} (road distances not used); {} km inside a commune; {} commuting days a year",
-            self.detour, self.intra_km, self.working_days
+            "à vol d'oiseau entre centroïdes des communes × {} (facteur de détour, distances routières non \
+             utilisées) ; {} km dans une commune ; {} jours de navette par an",
+            french_number(self.detour),
+            french_number(self.intra_km),
+            french_number(self.working_days)
         )
     }
 }
 
 /// A class of commuting distance.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Bin {
     pub from_km: f64,
     /// `None`: no upper bound.
     pub to_km: Option<f64>,
-    pub workers: f64,
-    /// Share of workers with a distance, %.
+    /// `null` when secret.
+    pub workers: Count,
+    /// Share of workers with a distance, %; `null` when a count it needs is secret.
     pub share: Option<f64>,
 }
 
 /// Kilometres and emissions of one mode.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ModeKm {
     pub mode: String,
-    pub workers: f64,
-    /// Round trips, km per working day.
-    pub km_per_day: f64,
-    /// Tonnes CO2e per year; `None` when the mode is unknown.
+    /// `null` when secret.
+    pub workers: Count,
+    /// Round trips, km per working day; `null` when the count is secret.
+    pub km_per_day: Option<f64>,
+    /// Tonnes CO2e per year; `null` when the mode is unknown or its count secret.
     pub co2_t_per_year: Option<f64>,
 }
 
 /// The flows and workers whose distance was made one way.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct MethodCount {
     pub method: Method,
-    /// E.g. `road network "hdf"`, `straight line × 1.3`.
+    /// E.g. « réseau routier « hdf » », « à vol d'oiseau × 1,3 ».
     pub label: String,
     /// Commune-to-commune pairs (all modes together).
     pub flows: usize,
-    pub workers: f64,
+    /// `null` when secret.
+    pub workers: Count,
 }
 
 /// Distances of the commuters living in a territory (or of every flow).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct DistanceReport {
     pub territory: Option<String>,
     pub name: Option<String>,
@@ -225,9 +256,10 @@ pub struct DistanceReport {
     /// Flows and workers by method (only the methods used).
     pub by_method: Vec<MethodCount>,
     pub params: DistanceParams,
-    pub workers: f64,
+    /// `null` when secret.
+    pub workers: Count,
     /// Workers whose flow has no distance (abroad, or a commune without a position).
-    pub workers_without_distance: f64,
+    pub workers_without_distance: Count,
     /// Mean one-way distance of the workers who travel (mode other than "no transport"), km.
     pub mean_km: Option<f64>,
     pub histogram: Vec<Bin>,
@@ -236,7 +268,11 @@ pub struct DistanceReport {
     pub by_mode: Vec<ModeKm>,
     /// Tonnes CO2e per year; `None` when the dataset has no mode (aggregated base).
     pub co2_t_per_year: Option<f64>,
+    pub secrecy: Secrecy,
+    pub unit: String,
     pub provenance: Provenance,
+    /// « Source : … (millésime …) », with « SYNTHÉTIQUE » when generated.
+    pub source_line: String,
 }
 
 /// Upper bounds of the distance classes, km.
@@ -249,8 +285,10 @@ pub fn distances(
     pos: &Positions,
     t: Option<&TerritoryRef>,
     p: &DistanceParams,
+    secrecy: Secrecy,
 ) -> Result<DistanceReport, MobilityError> {
     p.validate()?;
+    secrecy.validate()?;
     let mask = t.map(|t| member_mask(r, t)).transpose()?;
     let (mut all, mut without, mut travelling, mut km_one_way) = (0i128, 0i128, 0i128, 0f64);
     let mut bins = vec![0i128; BINS.len() + 1];
@@ -282,30 +320,45 @@ pub fn distances(
         }
     }
     let with: i128 = bins.iter().sum();
+    // Secrecy: every count, tied by workers = with + without and with = Σ classes = Σ modes = Σ methods.
+    let mut l = Ledger::new();
+    let (fa, fw, fwo) = (l.figure(&secrecy, all), l.figure(&secrecy, with), l.figure(&secrecy, without));
+    l.sum(fa, vec![fw, fwo]);
+    let fb: Vec<usize> = bins.iter().map(|&w| l.figure(&secrecy, w)).collect();
+    l.sum(fw, fb.clone());
+    let used: Vec<usize> = (0..MODES.len()).filter(|&m| mode_w[m] != 0).collect();
+    let fm: Vec<usize> = used.iter().map(|&m| l.figure(&secrecy, mode_w[m])).collect();
+    l.sum(fw, fm.clone());
+    let methods: Vec<(Method, usize, usize)> =
+        methods.into_iter().map(|(m, (pairs, w))| (m, pairs.len(), l.figure(&secrecy, w))).collect();
+    l.sum(fw, methods.iter().map(|x| x.2).collect());
+    l.protect();
     let histogram = bins
         .iter()
         .enumerate()
-        .map(|(k, &w)| Bin {
+        .map(|(k, _)| Bin {
             from_km: if k == 0 { 0.0 } else { BINS[k - 1] },
             to_km: BINS.get(k).copied(),
-            workers: workers(w),
-            share: (with != 0).then(|| 100.0 * w as f64 / with as f64),
+            workers: l.count(fb[k]),
+            share: l.count(fb[k]).pct_of(l.count(fw)),
         })
         .collect();
     let mut co2 = Some(0.0);
-    let by_mode = (0..MODES.len())
-        .filter(|&m| mode_w[m] != 0)
-        .map(|m| {
+    let by_mode = used
+        .iter()
+        .zip(&fm)
+        .map(|(&m, &k)| {
             let t = p.factor(m as u8).map(|f| mode_km[m] * f * p.working_days / 1000.0);
             co2 = match (co2, t) {
                 (Some(a), Some(b)) => Some(a + b),
                 _ => None,
             };
+            let shown = !l.is_secret(k);
             ModeKm {
                 mode: MODES[m].1.to_string(),
-                workers: workers(mode_w[m]),
-                km_per_day: mode_km[m],
-                co2_t_per_year: t,
+                workers: l.count(k),
+                km_per_day: shown.then_some(mode_km[m]),
+                co2_t_per_year: t.filter(|_| shown),
             }
         })
         .collect();
@@ -316,34 +369,32 @@ pub fn distances(
         network: pos.roads.as_ref().map(|r| r.network.clone()),
         by_method: methods
             .into_iter()
-            .map(|(m, (pairs, w))| MethodCount {
-                method: m,
-                label: p.label(pos, m),
-                flows: pairs.len(),
-                workers: workers(w),
-            })
+            .map(|(m, flows, k)| MethodCount { method: m, label: p.label(pos, m), flows, workers: l.count(k) })
             .collect(),
         params: *p,
-        workers: workers(all),
-        workers_without_distance: workers(without),
+        workers: l.count(fa),
+        workers_without_distance: l.count(fwo),
         mean_km: (travelling != 0).then(|| km_one_way / workers(travelling)),
         histogram,
         km_per_day: mode_km.iter().sum(),
         by_mode,
         co2_t_per_year: co2,
+        secrecy,
+        unit: UNIT.to_string(),
+        source_line: flows.provenance.line(),
         provenance: flows.provenance.clone(),
     })
 }
 
 /// One commune-to-commune flow with its distance, for flow tables and maps.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct FlowLine {
     pub origin: String,
     pub origin_name: String,
     pub dest: Option<String>,
     pub dest_name: Option<String>,
-    /// Workers; `None` when secret.
-    pub workers: Option<f64>,
+    /// Workers; `null` when secret.
+    pub workers: Count,
     pub secret: bool,
     /// One-way distance, km.
     pub km: Option<f64>,
@@ -352,7 +403,9 @@ pub struct FlowLine {
     /// Time of the fastest route, minutes, when `km` is a road distance.
     pub road_minutes: Option<f64>,
     /// Origin and destination positions (lon, lat), for maps.
+    #[schema(value_type = Option<Vec<f64>>)]
     pub from: Option<(f64, f64)>,
+    #[schema(value_type = Option<Vec<f64>>)]
     pub to: Option<(f64, f64)>,
 }
 
@@ -380,7 +433,7 @@ pub fn flow_lines(
     let c = r.communes();
     Ok(v.into_iter()
         .map(|((o, d), w)| {
-            let shown = secrecy.shown(w);
+            let shown = secrecy.count(w);
             let how = p.km_how(pos, o, d);
             FlowLine {
                 origin: c[o as usize].code.clone(),
@@ -388,7 +441,7 @@ pub fn flow_lines(
                 dest: (d != NONE).then(|| c[d as usize].code.clone()),
                 dest_name: (d != NONE).then(|| c[d as usize].name.clone()),
                 workers: shown,
-                secret: shown.is_none(),
+                secret: shown.is_secret(),
                 km: how.map(|h| h.0),
                 method: how.map(|h| h.1),
                 road_minutes: match how {

@@ -14,7 +14,8 @@
 use echelle_referential::referential::UnitInfo;
 use echelle_referential::{Commune, Layer, PerimeterDef, Referential};
 
-use crate::flows::{CAR, Flow, Flows, NONE, Provenance, weight};
+use crate::flows::{CAR, Flow, Flows, NONE, weight};
+use echelle_store::Provenance;
 
 pub const COMMUNES: [(&str, &str, &str, &str); 12] = [
     ("59350", "Lille", "59", "200093201"),
@@ -74,8 +75,8 @@ pub fn provenance() -> Provenance {
         title: "hand-made flows".into(),
         source: "test".into(),
         vintage: "2021".into(),
+        unit: Some(crate::flows::UNIT.into()),
         synthetic: true,
-        detailed: true,
     }
 }
 

@@ -14,7 +14,8 @@
 //!
 //! Every function takes the referential (and flows loaded from the store) and returns
 //! a plain `serde::Serialize` struct that states its unit, parameters and provenance
-//! (with the SYNTHETIC flag when the data was generated).
+//! (`echelle_store::Provenance`, « SYNTHÉTIQUE » when the data was generated), every
+//! count of people under statistical secrecy ([`secrecy`]): consumers print what they get.
 //!
 //! For a server: load once, answer many times.
 //!
@@ -23,9 +24,10 @@
 //! let zones = Zones::layer(&r, Layer::Epci, Some(&reg32))?;   // or Zones::of(&r, &[mel, bassin], frame)
 //! matrix::matrix(&flows, &zones, By::Mode, Secrecy::default())?      -> Matrix
 //! matrix::summary(&flows, &r, &t, Layer::Commune, 10, Secrecy::default())? -> Summary
-//! matrix::inflows(&flows, &r, &mel, &bassin)?                 -> Inflows (METHODS.md §1)
+//! matrix::inflows(&flows, &r, &mel, &bassin, Secrecy::default())? -> Inflows (METHODS.md §1)
 //! let pos = Positions::from_store(&store, &r)?;
-//! distance::distances(&flows, &r, &pos, Some(&t), &DistanceParams::default())? -> DistanceReport
+//! distance::distances(&flows, &r, &pos, Some(&t), &DistanceParams::default(), Secrecy::default())? -> DistanceReport
+//! map::flow_map(&flows, &zones, "epci", None, &points, how, &MapParams::default())? -> FlowMap (lines of a layer)
 //! distance::flow_lines(&flows, &r, &pos, &t, &params, Secrecy::default())?     -> Vec<FlowLine> (maps)
 //! let incomes = vulnerability::Incomes::load(&store, &r, None)?;
 //! vulnerability::vulnerability_many(&flows, &incomes, &r, &pos, &list, &FuelParams::default())?
@@ -39,16 +41,21 @@
 pub mod distance;
 mod error;
 pub mod flows;
+pub mod map;
 pub mod matrix;
 pub mod road;
+pub mod secrecy;
 pub mod telework;
 pub mod vulnerability;
 pub mod zones;
 
 pub use distance::{DistanceParams, DistanceReport, Positions};
+pub use echelle_store::Provenance;
 pub use error::MobilityError;
-pub use flows::{Flow, Flows, Provenance};
-pub use matrix::{By, Inflows, Matrix, Secrecy, Summary, inflows, matrix, summary};
+pub use flows::{Flow, Flows};
+pub use map::{FlowMap, MapParams, flow_map};
+pub use matrix::{By, Inflows, Matrix, Summary, inflows, matrix, summary};
+pub use secrecy::{Count, Secrecy};
 pub use zones::{ZoneInfo, ZoneKind, Zones};
 
 #[cfg(test)]

@@ -6,57 +6,18 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use echelle_referential::{Layer, Referential, TerritoryRef};
+use echelle_store::Provenance;
 use serde::Serialize;
 
 use crate::MobilityError;
-use crate::error::check_range;
-use crate::flows::{self, Batch, Flows, GROUPS, MODES, NONE, Provenance, workers};
+use crate::flows::{self, Batch, Flows, GROUPS, MODES, NONE, UNIT, workers};
+use crate::secrecy::Ledger;
 use crate::zones::{ZoneInfo, Zones};
 
-/// Statistical secrecy applied to flow tables.
-///
-/// METHODS.md §3 gives INSEE's thresholds: fewer than 3 businesses, or fewer than 11
-/// households for tax data. People counts from the census sample have no rule of
-/// their own there; echelle applies the household rule (a cell under 11 workers is
-/// not shown) as the nearest one (an assumption, a parameter). INSEE also calls
-/// counts under 200 fragile and above 500 reliable (METHODS.md §2): such cells are
-/// shown but flagged. In matrices, a simple secondary suppression keeps a secret cell
-/// from being recovered from its row or column total (see [`build`]); it is a
-/// heuristic, not an audited protection, and protection against differencing of
-/// user-drawn perimeters (METHODS.md §3) is NOT applied.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Secrecy {
-    /// Cells with fewer workers than this are secret.
-    pub threshold: f64,
-    /// Cells with fewer workers than this are flagged fragile.
-    pub fragile_below: f64,
-}
-
-impl Default for Secrecy {
-    fn default() -> Self {
-        Secrecy { threshold: 11.0, fragile_below: 200.0 }
-    }
-}
-
-impl Secrecy {
-    pub fn validate(&self) -> Result<(), MobilityError> {
-        check_range("secrecy threshold", self.threshold, 0.0, 1e9, false, "a number of workers >= 0")?;
-        check_range("fragile threshold", self.fragile_below, 0.0, 1e9, false, "a number of workers >= 0")
-    }
-
-    /// The value to show: `None` when secret.
-    pub fn shown(&self, w: i128) -> Option<f64> {
-        let x = workers(w);
-        (x >= self.threshold || w == 0).then_some(x)
-    }
-
-    pub fn is_fragile(&self, w: i128) -> bool {
-        workers(w) < self.fragile_below
-    }
-}
+pub use crate::secrecy::{Count, Secrecy};
 
 /// What a matrix is broken down by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum By {
     #[default]
@@ -65,6 +26,22 @@ pub enum By {
     Mode,
     /// Socio-professional group (`CS1`).
     Group,
+}
+
+impl std::str::FromStr for By {
+    type Err = MobilityError;
+
+    /// `none` (or empty), `mode` or `trans`, `group` or `cs1`.
+    fn from_str(s: &str) -> Result<By, MobilityError> {
+        match s.trim() {
+            "" | "none" => Ok(By::Nothing),
+            "trans" | "mode" => Ok(By::Mode),
+            "cs1" | "group" => Ok(By::Group),
+            other => Err(MobilityError::Usage(format!(
+                "by {other}: expected mode (or trans, mode of transport) or group (or cs1, socio-professional group)"
+            ))),
+        }
+    }
 }
 
 impl By {
@@ -159,7 +136,7 @@ impl PairSums {
 }
 
 /// One cell of a matrix.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct MatrixCell {
     /// Index into [`Matrix::zones`].
     pub origin: u32,
@@ -168,8 +145,8 @@ pub struct MatrixCell {
     pub dest_key: String,
     /// Mode or group, when broken down.
     pub category: Option<String>,
-    /// Workers; `None` when secret.
-    pub workers: Option<f64>,
+    /// Workers; `null` when secret.
+    pub workers: Count,
     pub secret: bool,
     /// Secret only so that a secret cell cannot be recovered from its row or column total.
     pub secondary: bool,
@@ -177,28 +154,41 @@ pub struct MatrixCell {
 }
 
 /// Totals of a zone: residents in work (row) and workers working there (column).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ZoneTotals {
     pub key: String,
     pub name: String,
-    /// `None` when secret (under the threshold, or it would reveal a secret cell).
-    pub residents_in_work: Option<f64>,
-    pub jobs_held: Option<f64>,
+    /// `null` when secret (under the threshold, or it would reveal a secret cell).
+    pub residents_in_work: Count,
+    pub jobs_held: Count,
 }
 
 /// An origin–destination matrix.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Matrix {
     pub zones: Vec<ZoneInfo>,
     pub by: By,
     pub cells: Vec<MatrixCell>,
     pub totals: Vec<ZoneTotals>,
-    /// Total workers (every cell, secret or not).
-    pub total: f64,
+    /// Total workers (every cell, secret or not); secret only when it would reveal a zone's total.
+    pub total: Count,
     pub secret_cells: usize,
     pub secrecy: Secrecy,
-    pub unit: &'static str,
+    pub unit: String,
     pub provenance: Provenance,
+    /// « Source : … (millésime …) », with « SYNTHÉTIQUE » when generated.
+    pub source_line: String,
+}
+
+/// Refuses a breakdown by mode or group of the aggregated base (`detailed` false).
+pub fn check_breakdown(by: By, detailed: bool, dataset: &str) -> Result<(), MobilityError> {
+    if by != By::Nothing && !detailed {
+        return Err(MobilityError::Usage(format!(
+            "dataset '{dataset}' is the aggregated flows base: it has no mode (TRANS) nor group (CS1); import the \
+             detailed file FD_MOBPRO for a breakdown"
+        )));
+    }
+    Ok(())
 }
 
 /// Sums in-memory flows to a matrix.
@@ -232,60 +222,64 @@ pub fn sums_from_parquet(path: &Path, r: &Referential, zones: &Zones, by: By) ->
 /// The matrix of `flows` between `zones`, with secrecy applied.
 pub fn matrix(flows: &Flows, zones: &Zones, by: By, secrecy: Secrecy) -> Result<Matrix, MobilityError> {
     secrecy.validate()?;
-    if by != By::Nothing && !flows.provenance.detailed {
-        return Err(MobilityError::Usage(format!(
-            "dataset '{}' is the aggregated flows base: it has no mode (TRANS) nor group (CS1); import the detailed \
-             file FD_MOBPRO for a breakdown",
-            flows.provenance.dataset
-        )));
-    }
+    check_breakdown(by, flows.detailed, &flows.provenance.dataset)?;
     Ok(build(sums(flows, zones, by), zones, by, secrecy, flows.provenance.clone()))
 }
 
-/// Builds the matrix from sums.
+/// The figures of a matrix in a [`Ledger`]: its cells, each zone's row and column
+/// totals and the grand total, tied by their sums.
+pub(crate) struct MatrixLedger {
+    pub ledger: Ledger,
+    pub list: Vec<(u32, u32, usize, i128)>,
+    /// Ledger index of each cell of `list`, of each zone's row and column total, of the grand total.
+    pub cells: Vec<usize>,
+    pub rows: Vec<usize>,
+    pub cols: Vec<usize>,
+    pub total: usize,
+    /// Cells (indexes into `list`) of each row and column.
+    pub by_row: Vec<Vec<usize>>,
+    pub by_col: Vec<Vec<usize>>,
+    pub row_sums: Vec<i128>,
+    pub col_sums: Vec<i128>,
+}
+
+impl MatrixLedger {
+    pub(crate) fn new(acc: &PairSums, n: usize, secrecy: &Secrecy) -> MatrixLedger {
+        let list = acc.cells();
+        let mut row_sums = vec![0i128; n];
+        let mut col_sums = vec![0i128; n];
+        let mut by_row = vec![Vec::new(); n];
+        let mut by_col = vec![Vec::new(); n];
+        for (k, &(o, d, _, w)) in list.iter().enumerate() {
+            row_sums[o as usize] += w;
+            col_sums[d as usize] += w;
+            by_row[o as usize].push(k);
+            by_col[d as usize].push(k);
+        }
+        let mut ledger = Ledger::new();
+        let cells: Vec<usize> = list.iter().map(|c| ledger.figure(secrecy, c.3)).collect();
+        let rows: Vec<usize> = row_sums.iter().map(|&w| ledger.figure(secrecy, w)).collect();
+        let cols: Vec<usize> = col_sums.iter().map(|&w| ledger.figure(secrecy, w)).collect();
+        let total = ledger.figure(secrecy, acc.total());
+        for z in 0..n {
+            ledger.sum(rows[z], by_row[z].iter().map(|&k| cells[k]).collect());
+            ledger.sum(cols[z], by_col[z].iter().map(|&k| cells[k]).collect());
+        }
+        ledger.sum(total, rows.clone());
+        ledger.sum(total, cols.clone());
+        MatrixLedger { ledger, list, cells, rows, cols, total, by_row, by_col, row_sums, col_sums }
+    }
+}
+
+/// Builds the matrix from sums: secret cells under the threshold, then secondary
+/// suppression so that no secret cell can be recovered from a row, column or grand
+/// total shown (see [`Ledger`]).
 pub fn build(acc: PairSums, zones: &Zones, by: By, secrecy: Secrecy, provenance: Provenance) -> Matrix {
-    let n = zones.len();
-    let list = acc.cells();
-    let mut rows = vec![0i128; n];
-    let mut cols = vec![0i128; n];
-    let mut by_row = vec![Vec::new(); n];
-    let mut by_col = vec![Vec::new(); n];
-    for (k, &(o, d, _, w)) in list.iter().enumerate() {
-        rows[o as usize] += w;
-        cols[d as usize] += w;
-        by_row[o as usize].push(k);
-        by_col[d as usize].push(k);
-    }
-    let weights: Vec<i128> = list.iter().map(|c| c.3).collect();
-    let mut secret: Vec<bool> = weights.iter().map(|&w| secrecy.shown(w).is_none()).collect();
-    let mut secondary = vec![false; list.len()];
-    let mut row_secret: Vec<bool> = rows.iter().map(|&w| secrecy.shown(w).is_none()).collect();
-    let mut col_secret: Vec<bool> = cols.iter().map(|&w| secrecy.shown(w).is_none()).collect();
-    // Secondary suppression: a row or column whose total is shown must not hold exactly
-    // one secret cell (total minus the others would give it): the smallest other cell
-    // is made secret too, or, when there is none, the total. Repeated until stable.
-    loop {
-        let mut changed = false;
-        for (groups, total_secret) in [(&by_row, &mut row_secret), (&by_col, &mut col_secret)] {
-            for (z, idx) in groups.iter().enumerate() {
-                if total_secret[z] || idx.iter().filter(|&&k| secret[k]).count() != 1 {
-                    continue;
-                }
-                match idx.iter().copied().filter(|&k| !secret[k]).min_by_key(|&k| (weights[k], k)) {
-                    Some(k) => {
-                        secret[k] = true;
-                        secondary[k] = true;
-                    }
-                    None => total_secret[z] = true,
-                }
-                changed = true;
-            }
-        }
-        if !changed {
-            break;
-        }
-    }
-    let cells: Vec<MatrixCell> = list
+    let mut m = MatrixLedger::new(&acc, zones.len(), &secrecy);
+    m.ledger.protect();
+    let l = &m.ledger;
+    let cells: Vec<MatrixCell> = m
+        .list
         .iter()
         .enumerate()
         .map(|(k, &(o, d, cat, w))| MatrixCell {
@@ -294,9 +288,9 @@ pub fn build(acc: PairSums, zones: &Zones, by: By, secrecy: Secrecy, provenance:
             origin_key: zones.zones[o as usize].key.clone(),
             dest_key: zones.zones[d as usize].key.clone(),
             category: by.label(cat).map(str::to_string),
-            workers: (!secret[k]).then(|| workers(w)),
-            secret: secret[k],
-            secondary: secondary[k],
+            workers: l.count(m.cells[k]),
+            secret: l.is_secret(m.cells[k]),
+            secondary: l.is_secondary(m.cells[k]),
             fragile: secrecy.is_fragile(w),
         })
         .collect();
@@ -307,58 +301,63 @@ pub fn build(acc: PairSums, zones: &Zones, by: By, secrecy: Secrecy, provenance:
         .map(|(z, info)| ZoneTotals {
             key: info.key.clone(),
             name: info.name.clone(),
-            residents_in_work: (!row_secret[z]).then(|| workers(rows[z])),
-            jobs_held: (!col_secret[z]).then(|| workers(cols[z])),
+            residents_in_work: l.count(m.rows[z]),
+            jobs_held: l.count(m.cols[z]),
         })
         .collect();
     Matrix {
         zones: zones.zones.clone(),
         by,
+        secret_cells: cells.iter().filter(|c| c.secret).count(),
         cells,
         totals,
-        total: workers(acc.total()),
-        secret_cells: secret.iter().filter(|&&s| s).count(),
+        total: l.count(m.total),
         secrecy,
-        unit: "actifs occupés (workers aged 15+, sum of the weights)",
+        unit: UNIT.to_string(),
+        source_line: provenance.line(),
         provenance,
     }
 }
 
 /// A partner territory in a summary (a destination or an origin).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Partner {
     pub key: String,
     pub name: String,
-    /// Workers; `None` when secret.
-    pub workers: Option<f64>,
-    /// Share of the territory's outgoing (or incoming) workers, in %.
+    /// Workers; `null` when secret.
+    pub workers: Count,
+    /// Share of the territory's outgoing (or incoming) workers, in %; `null` when
+    /// either count is secret.
     pub share: Option<f64>,
     pub secret: bool,
 }
 
-/// The commuting balance of one territory.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The commuting balance of one territory, every count under secrecy (`null` when
+/// secret, with secondary suppression between the balance and its partners).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Summary {
     pub territory: String,
     pub name: String,
     /// Workers living in the territory (wherever they work, abroad included).
-    pub residents_in_work: f64,
+    pub residents_in_work: Count,
     /// … of whom working in the territory.
-    pub working_inside: f64,
+    pub working_inside: Count,
     /// … of whom working outside it (abroad included).
-    pub outgoing: f64,
+    pub outgoing: Count,
     /// Workers living outside and working in the territory.
-    pub incoming: f64,
+    pub incoming: Count,
     /// Workers working in the territory, wherever they live.
-    pub jobs_held: f64,
-    /// incoming − outgoing.
-    pub net_balance: f64,
+    pub jobs_held: Count,
+    /// incoming − outgoing; `null` when any count of the balance is secret.
+    pub net_balance: Option<f64>,
     /// working_inside / residents_in_work, in % (self-containment, "auto-contention").
     pub self_containment: Option<f64>,
     /// outgoing / residents_in_work, in % (dependence on outside jobs).
     pub dependence: Option<f64>,
     /// working_inside / jobs_held, in % (jobs held by residents, "autosuffisance").
     pub job_self_sufficiency: Option<f64>,
+    /// Some count of the balance is secret.
+    pub secret: bool,
     /// Destinations of outgoing workers, largest first, at the partner layer.
     pub top_destinations: Vec<Partner>,
     /// Origins of incoming workers, largest first.
@@ -366,16 +365,17 @@ pub struct Summary {
     /// The layer of the partners (`com`, `epci`…).
     pub partner_layer: String,
     pub secrecy: Secrecy,
-    pub unit: &'static str,
+    pub unit: String,
     pub provenance: Provenance,
-}
-
-fn pct(a: i128, b: i128) -> Option<f64> {
-    (b != 0).then(|| 100.0 * a as f64 / b as f64)
+    /// « Source : … (millésime …) », with « SYNTHÉTIQUE » when generated.
+    pub source_line: String,
 }
 
 /// A bitset of the communes of a territory.
 pub(crate) fn member_mask(r: &Referential, t: &TerritoryRef) -> Result<Vec<bool>, MobilityError> {
+    if t.layer == Layer::Iris {
+        return Err(MobilityError::Usage(format!("{t}: flows are known commune to commune, not by IRIS")));
+    }
     let mut mask = vec![false; r.communes().len()];
     for &c in r.members(t)?.iter() {
         mask[c as usize] = true;
@@ -388,6 +388,12 @@ pub(crate) fn inside(mask: &[bool], c: u32) -> bool {
     c != NONE && mask[c as usize]
 }
 
+/// Default number of main destinations and origins in a summary.
+pub const TOP_PARTNERS: usize = 10;
+
+/// At most this many partners in a summary.
+pub const MAX_TOP_PARTNERS: usize = 200;
+
 /// The balance of territory `t`, with its `top` destinations and origins at
 /// `partner_layer` (communes by default).
 pub fn summary(
@@ -399,6 +405,12 @@ pub fn summary(
     secrecy: Secrecy,
 ) -> Result<Summary, MobilityError> {
     secrecy.validate()?;
+    if top == 0 || top > MAX_TOP_PARTNERS {
+        return Err(MobilityError::Usage(format!("top {top}: between 1 and {MAX_TOP_PARTNERS}")));
+    }
+    if partner_layer == Layer::Iris {
+        return Err(MobilityError::Usage("partners iris: flows are known commune to commune".into()));
+    }
     let mask = member_mask(r, t)?;
     let partners = Zones::layer(r, partner_layer, None)?;
     let (mut res, mut inside_w, mut jobs) = (0i128, 0i128, 0i128);
@@ -421,71 +433,97 @@ pub fn summary(
     }
     let outgoing = res - inside_w;
     let incoming = jobs - inside_w;
-    let list = |m: HashMap<u32, i128>, of: i128| {
-        let mut v: Vec<(u32, i128)> = m.into_iter().collect();
+    let mut l = Ledger::new();
+    let [fr, fi, fo, fj, fn_] = [res, inside_w, outgoing, jobs, incoming].map(|w| l.figure(&secrecy, w));
+    l.sum(fr, vec![fi, fo]);
+    l.sum(fj, vec![fi, fn_]);
+    // The top partners, in the ledger; when the list is whole, it sums to its total.
+    let listed = |m: HashMap<u32, i128>, total: usize, l: &mut Ledger| {
+        let mut v: Vec<(u32, i128)> = m.into_iter().filter(|p| p.1 != 0).collect();
         v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        v.into_iter()
-            .take(top)
-            .map(|(z, w)| {
+        let whole = v.len() <= top;
+        v.truncate(top);
+        let idx: Vec<(u32, usize)> = v.iter().map(|&(z, w)| (z, l.figure(&secrecy, w))).collect();
+        if whole {
+            l.sum(total, idx.iter().map(|x| x.1).collect());
+        }
+        idx
+    };
+    let dests = listed(dest, fo, &mut l);
+    let origs = listed(orig, fn_, &mut l);
+    l.protect();
+    let partner_list = |idx: &[(u32, usize)], total: usize| -> Vec<Partner> {
+        idx.iter()
+            .map(|&(z, k)| {
                 let info = &partners.zones[z as usize];
-                let shown = secrecy.shown(w);
                 Partner {
                     key: info.key.clone(),
                     name: info.name.clone(),
-                    workers: shown,
-                    share: shown.and(pct(w, of)),
-                    secret: shown.is_none(),
+                    workers: l.count(k),
+                    share: l.count(k).pct_of(l.count(total)),
+                    secret: l.is_secret(k),
                 }
             })
             .collect()
     };
+    let (r_, i_, o_, j_, n_) = (l.count(fr), l.count(fi), l.count(fo), l.count(fj), l.count(fn_));
+    let secret = [r_, i_, o_, j_, n_].iter().any(|c| c.is_secret());
     Ok(Summary {
         territory: t.to_string(),
         name: r.name(t).unwrap_or("?").to_string(),
-        residents_in_work: workers(res),
-        working_inside: workers(inside_w),
-        outgoing: workers(outgoing),
-        incoming: workers(incoming),
-        jobs_held: workers(jobs),
-        net_balance: workers(incoming - outgoing),
-        self_containment: pct(inside_w, res),
-        dependence: pct(outgoing, res),
-        job_self_sufficiency: pct(inside_w, jobs),
-        top_destinations: list(dest, outgoing),
-        top_origins: list(orig, incoming),
+        residents_in_work: r_,
+        working_inside: i_,
+        outgoing: o_,
+        incoming: n_,
+        jobs_held: j_,
+        net_balance: (!secret).then(|| workers(incoming - outgoing)),
+        self_containment: i_.pct_of(r_),
+        dependence: o_.pct_of(r_),
+        job_self_sufficiency: i_.pct_of(j_),
+        secret,
+        top_destinations: partner_list(&dests, fo),
+        top_origins: partner_list(&origs, fn_),
         partner_layer: partner_layer.prefix().to_string(),
         secrecy,
-        unit: "actifs occupés",
+        unit: UNIT.to_string(),
+        source_line: flows.provenance.line(),
         provenance: flows.provenance.clone(),
     })
 }
 
-/// Commuters into a territory from another.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Commuters into a territory from another, under secrecy.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Inflows {
     pub target: String,
     pub target_name: String,
     pub from: String,
     pub from_name: String,
-    /// Workers working in the target and living outside it.
-    pub commuters_in: f64,
-    /// … of whom living in `from` (outside the target).
-    pub from_commuters: f64,
-    /// from_commuters / commuters_in, in %.
+    /// Workers working in the target and living outside it; `null` when secret.
+    pub commuters_in: Count,
+    /// … of whom living in `from` (outside the target); `null` when secret.
+    pub from_commuters: Count,
+    /// from_commuters / commuters_in, in %; `null` when either is secret.
     pub share: Option<f64>,
+    /// One of the two counts is secret.
+    pub secret: bool,
     /// Communes of `from` that are also in the target (their residents are not commuters into it).
     pub overlap_communes: usize,
-    pub unit: &'static str,
+    pub secrecy: Secrecy,
+    pub unit: String,
     pub provenance: Provenance,
+    /// « Source : … (millésime …) », with « SYNTHÉTIQUE » when generated.
+    pub source_line: String,
 }
 
-/// How many of the workers commuting into `target` live in `from`.
+/// How many of the workers commuting into `target` live in `from` (neither may be an IRIS).
 pub fn inflows(
     flows: &Flows,
     r: &Referential,
     target: &TerritoryRef,
     from: &TerritoryRef,
+    secrecy: Secrecy,
 ) -> Result<Inflows, MobilityError> {
+    secrecy.validate()?;
     let t = member_mask(r, target)?;
     let f = member_mask(r, from)?;
     let overlap_communes = t.iter().zip(&f).filter(|(a, b)| **a && **b).count();
@@ -498,16 +536,20 @@ pub fn inflows(
             }
         }
     }
+    let (all, part) = (secrecy.count(all), secrecy.count(from_w));
     Ok(Inflows {
         target: target.to_string(),
         target_name: r.name(target).unwrap_or("?").to_string(),
         from: from.to_string(),
         from_name: r.name(from).unwrap_or("?").to_string(),
-        commuters_in: workers(all),
-        from_commuters: workers(from_w),
-        share: pct(from_w, all),
+        commuters_in: all,
+        from_commuters: part,
+        share: part.pct_of(all),
+        secret: all.is_secret() || part.is_secret(),
         overlap_communes,
-        unit: "actifs occupés",
+        secrecy,
+        unit: UNIT.to_string(),
+        source_line: flows.provenance.line(),
         provenance: flows.provenance.clone(),
     })
 }

@@ -21,6 +21,12 @@ use crate::MobilityError;
 use crate::distance::Positions;
 use crate::flows::{Flows, NONE};
 
+/// A commune whose centroid is farther than this from any junction is not on the network, by default (m).
+pub const MAX_SNAP_M: f64 = 2_000.0;
+
+/// At most this many origin communes get a search by default (those with most workers first).
+pub const MAX_SEARCHES: usize = 5_000;
+
 /// One road distance between two communes.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Road {

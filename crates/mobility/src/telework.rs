@@ -11,13 +11,16 @@
 //! households ([`crate::vulnerability`]).
 
 use echelle_referential::{Referential, TerritoryRef};
+use echelle_store::Provenance;
 use serde::Serialize;
 
 use crate::MobilityError;
 use crate::distance::Positions;
+use crate::distance::french_number;
 use crate::error::check_range;
-use crate::flows::{CAR, Flows, NO_TRANSPORT, Provenance, workers};
+use crate::flows::{CAR, Flows, NO_TRANSPORT, workers};
 use crate::matrix::{inside, member_mask};
+use crate::secrecy::Count;
 use crate::vulnerability::{FuelParams, Incomes, vulnerability_with};
 
 /// Teleworkable share by `CS1` group index (see [`crate::flows::GROUPS`]): unknown,
@@ -30,8 +33,13 @@ pub const REBOUND: f64 = 0.31;
 /// Working days in a week (assumption: 5).
 pub const WEEK_DAYS: f64 = 5.0;
 
+/// Telework days a week by default, for those who telework.
+pub const DAYS: f64 = 2.0;
+/// Share of the teleworkable commuters who telework, by default.
+pub const TAKE_UP: f64 = 0.5;
+
 /// A telework scenario.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TeleworkParams {
     /// Telework days a week for those who telework, in (0, 5].
     pub days: f64,
@@ -45,7 +53,7 @@ pub struct TeleworkParams {
 
 impl Default for TeleworkParams {
     fn default() -> Self {
-        TeleworkParams { days: 2.0, take_up: 0.5, rebound: false, fuel: FuelParams::default() }
+        TeleworkParams { days: DAYS, take_up: TAKE_UP, rebound: false, fuel: FuelParams::default() }
     }
 }
 
@@ -62,16 +70,17 @@ impl TeleworkParams {
     }
 }
 
-/// What a scenario changes in a territory (its residents' commuting).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// What a scenario changes in a territory (its residents' commuting); counts of
+/// people under secrecy (`null` when secret).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TeleworkResult {
     pub territory: String,
     pub name: String,
     pub params: TeleworkParams,
     /// Workers who travel to work, with a distance.
-    pub commuters: f64,
-    /// … of whom telework.
-    pub teleworkers: f64,
+    pub commuters: Count,
+    /// … of whom telework (an estimate).
+    pub teleworkers: Count,
     /// Km travelled a year without telework (round trips).
     pub km_per_year: f64,
     pub km_avoided_per_year: f64,
@@ -88,6 +97,10 @@ pub struct TeleworkResult {
     pub vulnerable_change_pts: Option<f64>,
     pub method: String,
     pub flows: Provenance,
+    /// The incomes used for the vulnerable shares, if any.
+    pub incomes: Option<Provenance>,
+    /// The flows' (and incomes') source lines.
+    pub source_line: String,
 }
 
 /// The effect of a telework scenario on the residents of `t`.
@@ -100,7 +113,7 @@ pub fn telework(
     p: &TeleworkParams,
 ) -> Result<TeleworkResult, MobilityError> {
     p.validate()?;
-    if !flows.provenance.detailed {
+    if !flows.detailed {
         return Err(MobilityError::Usage(format!(
             "dataset '{}' has no socio-professional group (aggregated base): telework shares need the detailed file FD_MOBPRO",
             flows.provenance.dataset
@@ -146,8 +159,12 @@ pub fn telework(
         territory: t.to_string(),
         name: r.name(t).unwrap_or("?").to_string(),
         params: *p,
-        commuters,
-        teleworkers: tele,
+        commuters: p.fuel.secrecy.estimate(commuters),
+        teleworkers: if p.fuel.secrecy.estimate(commuters).is_secret() {
+            Count::Secret
+        } else {
+            p.fuel.secrecy.estimate(tele)
+        },
         km_per_year: km,
         km_avoided_per_year: km_avoided,
         co2_avoided_t_per_year: co2,
@@ -157,12 +174,21 @@ pub fn telework(
         vulnerable_pct_after: after,
         vulnerable_change_pts: before.zip(after).map(|(b, a)| a - b),
         method: format!(
-            "teleworkable share by CS1 (72/48/36/33/3/2 %, METHODS.md §5) × take-up {} × {} day(s) out of 5; {}{}",
-            p.take_up,
-            p.days,
+            "part télétravaillable par CS1 (72/48/36/33/3/2 %, METHODS.md §5) × adoption {} × {} jour(s) sur 5 ; {}{}",
+            french_number(p.take_up),
+            french_number(p.days),
             d.method_on(pos),
-            if p.rebound { "; ADEME rebound: 31 % of km and CO2 avoided eaten" } else { "; no rebound" }
+            if p.rebound {
+                " ; effet rebond ADEME : 31 % des km et du CO2 évités perdus"
+            } else {
+                " ; sans effet rebond"
+            }
         ),
+        source_line: match incomes {
+            Some(i) => format!("{} ; revenus : {}", flows.provenance.line(), i.source.line()),
+            None => flows.provenance.line(),
+        },
+        incomes: incomes.map(|i| i.source.clone()),
         flows: flows.provenance.clone(),
     })
 }

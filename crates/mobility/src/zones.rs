@@ -12,7 +12,7 @@ use crate::MobilityError;
 use crate::flows::NONE;
 
 /// What a zone is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ZoneKind {
     /// A territory asked for.
@@ -25,7 +25,7 @@ pub enum ZoneKind {
     Abroad,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ZoneInfo {
     /// `epci:200093201`, or `rest`, `outside`, `abroad`.
     pub key: String,
@@ -44,6 +44,26 @@ pub struct Zones {
 }
 
 impl Zones {
+    /// The zones a user asks for: every territory of `layer`, or the territories of
+    /// `list` (codes such as `per:mel`), inside the frame `within` if any.
+    pub fn parse(
+        r: &Referential,
+        layer: Option<&str>,
+        list: &[String],
+        within: Option<&str>,
+    ) -> Result<Zones, MobilityError> {
+        let within = within.map(|w| r.resolve(w)).transpose()?;
+        let list: Vec<&str> = list.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect();
+        match (layer, list.is_empty()) {
+            (Some(l), true) => Zones::layer(r, l.parse()?, within.as_ref()),
+            (None, false) => {
+                let list = list.iter().map(|t| r.resolve(t)).collect::<Result<Vec<_>, _>>()?;
+                Zones::of(r, &list, within.as_ref())
+            }
+            _ => Err(MobilityError::Usage("give a layer or zones (territories, comma-separated), not both".into())),
+        }
+    }
+
     /// Every territory of `layer` lying wholly inside `within` (all of them without).
     pub fn layer(r: &Referential, layer: Layer, within: Option<&TerritoryRef>) -> Result<Zones, MobilityError> {
         if layer == Layer::Iris {

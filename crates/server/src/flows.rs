@@ -1,34 +1,32 @@
 //! Commuting flows over HTTP (issue 5): lines between territories for flow maps,
-//! origin–destination tables with statistical secrecy, a territory's balance, the
-//! "commuters into T from F" question (METHODS.md §1, the MEL inflows) and commuting
-//! distances. Every answer carries the library's provenance (dataset, source,
-//! vintage, SYNTHETIC flag) and unit.
+//! origin–destination tables, a territory's balance, the "commuters into T from F"
+//! question (METHODS.md §1, the MEL inflows), distances, energy vulnerability and
+//! telework. The handlers parse, call echelle-mobility and return its answers as they
+//! are: every figure, secrecy included, is the library's.
 //!
 //! The flows of a dataset are summed once (`Flows::load` scans the whole Parquet
-//! file) and kept in memory per (pack, dataset as catalogued): a re-import changes
-//! the catalog entry and so the key.
+//! file) and kept in the application state's [`FlowsCache`], dropped when the store
+//! changes.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use axum::Json;
 use axum::extract::{Path, State};
-use echelle_mobility::distance::{self, DistanceParams, Positions};
-use echelle_mobility::flows::{self, Flows};
-use echelle_mobility::matrix::{self, By, Secrecy};
-use echelle_mobility::telework::{self, TeleworkParams};
-use echelle_mobility::vulnerability::{self, FuelParams, Incomes};
-use echelle_mobility::{MobilityError, ZoneKind, Zones};
-use echelle_referential::{Layer, Referential, TerritoryRef};
+use echelle_mobility::distance::{self, DistanceParams, DistanceReport, Positions};
+use echelle_mobility::flows::{self, FlowDataset, Flows};
+use echelle_mobility::map::{self, FlowMap, MapParams};
+use echelle_mobility::matrix::{self, By, Inflows, Matrix, Summary};
+use echelle_mobility::telework::{self, TeleworkParams, TeleworkResult};
+use echelle_mobility::vulnerability::{self, FuelParams, Incomes, Vulnerability};
+use echelle_mobility::{MobilityError, Secrecy, Zones};
+use echelle_referential::{Layer, Referential};
 use echelle_store::{DatasetLevel, Store};
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use crate::extract::Query;
 use crate::{ApiError, AppState};
-
-type ApiResult = Result<Json<Value>, ApiError>;
 
 /// How to get flows into the store, for the 404 when there are none.
 const HOW_TO_GET_FLOWS: &str = "no commuting flows in the store: import INSEE's detailed file \
@@ -41,6 +39,9 @@ const MAX_ZONES: usize = 5_000;
 /// At most this many cells in a matrix answer (a JSON of some 100 MB).
 const MAX_CELLS: usize = 500_000;
 
+/// How the server places territories on a flow map.
+const SHAPE_CENTROIDS: &str = "centroïde de la forme du territoire (union des contours de ses communes, WGS84)";
+
 impl From<MobilityError> for ApiError {
     fn from(e: MobilityError) -> Self {
         match e {
@@ -52,10 +53,24 @@ impl From<MobilityError> for ApiError {
     }
 }
 
-type Cache = HashMap<String, Arc<Flows>>;
-static LOADED: OnceLock<Mutex<Cache>> = OnceLock::new();
-static POSITIONS: OnceLock<Mutex<HashMap<PathBuf, Arc<Positions>>>> = OnceLock::new();
-static INCOMES: OnceLock<Mutex<HashMap<String, Arc<Incomes>>>> = OnceLock::new();
+/// What the flows endpoints keep between requests: summed flows per (pack, dataset
+/// as catalogued), the communes' positions per pack, incomes per catalog state. One
+/// value of the application state, emptied when the store changes.
+#[derive(Default)]
+pub struct FlowsCache {
+    flows: Mutex<HashMap<String, Arc<Flows>>>,
+    positions: Mutex<HashMap<PathBuf, Arc<Positions>>>,
+    incomes: Mutex<HashMap<String, Arc<Incomes>>>,
+}
+
+impl FlowsCache {
+    /// Drops everything kept (the store changed).
+    pub fn clear(&self) {
+        self.flows.lock().expect("flows cache").clear();
+        self.positions.lock().expect("positions cache").clear();
+        self.incomes.lock().expect("incomes cache").clear();
+    }
+}
 
 /// The flow dataset to use, as `flows::flow_dataset` chooses it, with a 404 telling
 /// how to get one when the store has none (or not the one named).
@@ -86,7 +101,7 @@ async fn load(state: &AppState, id: Option<&str>) -> Result<(Arc<Referential>, A
         let d = dataset(&store, id.as_deref())?;
         let key = format!("{}|{:?}|{}", store.pack_dir()?.display(), d, rr.communes().len());
         // Held while loading: a second request for the same flows waits instead of scanning again.
-        let mut cache = LOADED.get_or_init(Default::default).lock().expect("flows cache");
+        let mut cache = st.flows.flows.lock().expect("flows cache");
         if let Some(f) = cache.get(&key) {
             return Ok(f.clone());
         }
@@ -104,353 +119,6 @@ async fn load(state: &AppState, id: Option<&str>) -> Result<(Arc<Referential>, A
     Ok((r, flows))
 }
 
-fn secrecy(secret_below: Option<f64>) -> Result<Secrecy, ApiError> {
-    let s = Secrecy { threshold: secret_below.unwrap_or(Secrecy::default().threshold), ..Secrecy::default() };
-    s.validate()?;
-    Ok(s)
-}
-
-/// A count shown unless secret (`None` then), by the same rule as the library's cells.
-fn shown(s: &Secrecy, x: f64) -> Option<f64> {
-    (x >= s.threshold || x == 0.0).then_some(x)
-}
-
-fn by(arg: Option<&str>) -> Result<By, ApiError> {
-    match arg.unwrap_or("") {
-        "" | "none" => Ok(By::Nothing),
-        "trans" | "mode" => Ok(By::Mode),
-        "cs1" | "group" => Ok(By::Group),
-        other => Err(ApiError::BadRequest(format!("by={other}: expected trans (mode of transport) or cs1 (group)"))),
-    }
-}
-
-fn zones(r: &Referential, layer: Option<&str>, list: Option<&str>, within: Option<&str>) -> Result<Zones, ApiError> {
-    let within = within.map(|w| r.resolve(w)).transpose()?;
-    let z = match (layer, list) {
-        (Some(l), None) => Zones::layer(r, l.parse()?, within.as_ref())?,
-        (None, Some(list)) => {
-            let list = list
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(|t| r.resolve(t))
-                .collect::<Result<Vec<_>, _>>()?;
-            if list.is_empty() {
-                return Err(ApiError::BadRequest("zones=: give territories, comma-separated".into()));
-            }
-            Zones::of(r, &list, within.as_ref())?
-        }
-        _ => return Err(ApiError::BadRequest("give layer=… or zones=… (not both)".into())),
-    };
-    if z.len() > MAX_ZONES {
-        return Err(ApiError::BadRequest(format!("{} zones: at most {MAX_ZONES}; narrow with within=…", z.len())));
-    }
-    Ok(z)
-}
-
-/// The flow datasets of the store with their provenance (404 when none).
-pub async fn datasets(State(state): State<AppState>) -> ApiResult {
-    let store = state.store()?;
-    let mut out = Vec::new();
-    for d in store.catalog().datasets()?.into_iter().filter(|d| d.level == DatasetLevel::Flow) {
-        let p = flows::provenance(&d, &store.root().join(&d.path))?;
-        out.push(json!({ "id": d.id, "provenance": p, "source_line": p.line() }));
-    }
-    if out.is_empty() {
-        return Err(ApiError::NotFound(HOW_TO_GET_FLOWS.into()));
-    }
-    Ok(Json(json!(out)))
-}
-
-#[derive(Deserialize)]
-pub struct LinesQuery {
-    layer: String,
-    within: Option<String>,
-    /// Lines with fewer workers are not drawn (default: the secrecy threshold).
-    min: Option<f64>,
-    dataset: Option<String>,
-    secret_below: Option<f64>,
-    /// At most this many lines, largest first.
-    limit: Option<usize>,
-}
-
-/// Lines between the territories of a layer (inside `within`), from each one's shape
-/// centroid, with the in/out totals of every territory.
-pub async fn lines(State(state): State<AppState>, Query(q): Query<LinesQuery>) -> ApiResult {
-    let s = secrecy(q.secret_below)?;
-    let min = q.min.unwrap_or(s.threshold);
-    if !min.is_finite() || min < 0.0 {
-        return Err(ApiError::BadRequest(format!("min={min}: a number of workers >= 0")));
-    }
-    let limit = q.limit.unwrap_or(2_000);
-    if limit == 0 || limit > 50_000 {
-        return Err(ApiError::BadRequest(format!("limit={limit}: between 1 and 50000")));
-    }
-    let layer: Layer = q.layer.parse()?;
-    let engine = state.engine();
-    let z = zones(engine.referential(), Some(&q.layer), None, q.within.as_deref())?;
-    let (_, f) = load(&state, q.dataset.as_deref()).await?;
-    let m = matrix::matrix(&f, &z, By::Nothing, s)?;
-    // Workers living and working in each zone: the diagonal cell (0 when there is none,
-    // `None` when the library made it secret).
-    let mut intra: Vec<Option<f64>> = vec![Some(0.0); z.len()];
-    for c in &m.cells {
-        if c.origin == c.dest {
-            intra[c.origin as usize] = c.workers;
-        }
-    }
-    // Positions: the centroid of each territory's shape, where it has one.
-    let shapes = crate::shapes::shaped_layer(&q.layer).ok().map(|_| crate::shapes::layer_shapes_async(&state, layer));
-    let shapes = match shapes {
-        Some(fut) => fut.await.ok(),
-        None => None,
-    };
-    let pos: Vec<Option<[f64; 2]>> = z
-        .zones
-        .iter()
-        .map(|info| {
-            let code = info.key.split_once(':').map(|(_, c)| c)?;
-            shapes.as_ref()?.get(code).and_then(centroid)
-        })
-        .collect();
-    let mut candidates = Vec::new();
-    let (mut below_min, mut secret, mut unplaced) = (0usize, 0usize, 0usize);
-    for c in &m.cells {
-        let (o, d) = (c.origin as usize, c.dest as usize);
-        if o == d {
-            continue;
-        }
-        if z.zones[o].kind != ZoneKind::Territory || z.zones[d].kind != ZoneKind::Territory {
-            continue;
-        }
-        match c.workers {
-            None => secret += 1,
-            Some(w) if w < min => below_min += 1,
-            Some(w) => match (pos[o], pos[d]) {
-                (Some(a), Some(b)) => candidates.push((w, o, d, a, b)),
-                _ => unplaced += 1,
-            },
-        }
-    }
-    candidates.sort_by(|a, b| b.0.total_cmp(&a.0).then((a.1, a.2).cmp(&(b.1, b.2))));
-    let over_limit = candidates.len().saturating_sub(limit);
-    candidates.truncate(limit);
-    let lines: Vec<Value> = candidates
-        .iter()
-        .map(|&(w, o, d, a, b)| {
-            json!({
-                "origin": z.zones[o].key, "origin_name": z.zones[o].name,
-                "dest": z.zones[d].key, "dest_name": z.zones[d].name,
-                "workers": w, "from": a, "to": b,
-            })
-        })
-        .collect();
-    let territories: Vec<Value> = m
-        .totals
-        .iter()
-        .enumerate()
-        .filter(|(k, _)| z.zones[*k].kind == ZoneKind::Territory)
-        .map(|(k, t)| {
-            // Totals and the diagonal as the library shows them (secret ones `None`, with its
-            // secondary suppression), so that no difference gives a secret cell away.
-            let inside = intra[k];
-            let out = t.residents_in_work.zip(inside).map(|(a, b)| a - b);
-            let inc = t.jobs_held.zip(inside).map(|(a, b)| a - b);
-            json!({
-                "key": t.key, "name": t.name, "position": pos[k],
-                "residents_in_work": t.residents_in_work,
-                "jobs_held": t.jobs_held,
-                "working_inside": inside,
-                "outgoing": out,
-                "incoming": inc,
-                "net_balance": inc.zip(out).map(|(a, b)| a - b),
-            })
-        })
-        .collect();
-    Ok(Json(json!({
-        "layer": layer.prefix(),
-        "within": q.within,
-        "min": min,
-        "lines": lines,
-        "hidden": { "below_min": below_min, "secret": secret, "without_position": unplaced, "over_limit": over_limit },
-        "territories": territories,
-        "position": "centroid of the territory's shape (union of its communes' contours, WGS84)",
-        "total": m.total,
-        "secrecy": m.secrecy,
-        "unit": m.unit,
-        "provenance": m.provenance,
-        "source_line": m.provenance.line(),
-    })))
-}
-
-/// The centroid (lon, lat) of a shape: area-weighted over its polygons.
-fn centroid(s: &crate::shapes::Shape) -> Option<[f64; 2]> {
-    use geo::Centroid;
-    let polys: Vec<geo::Polygon<f64>> = s
-        .lonlat
-        .iter()
-        .filter(|rings| !rings.is_empty())
-        .map(|rings| {
-            let line = |r: &Vec<[f64; 2]>| geo::LineString::from(r.iter().map(|&[x, y]| (x, y)).collect::<Vec<_>>());
-            geo::Polygon::new(line(&rings[0]), rings[1..].iter().map(line).collect())
-        })
-        .collect();
-    let c = geo::MultiPolygon::new(polys).centroid()?;
-    Some([c.x(), c.y()])
-}
-
-#[derive(Deserialize)]
-pub struct MatrixQuery {
-    layer: Option<String>,
-    zones: Option<String>,
-    within: Option<String>,
-    by: Option<String>,
-    dataset: Option<String>,
-    secret_below: Option<f64>,
-}
-
-/// The origin–destination matrix between the territories of a layer (or zones named),
-/// secret cells without count.
-pub async fn matrix_table(State(state): State<AppState>, Query(q): Query<MatrixQuery>) -> ApiResult {
-    let s = secrecy(q.secret_below)?;
-    let by = by(q.by.as_deref())?;
-    let engine = state.engine();
-    let z = zones(engine.referential(), q.layer.as_deref(), q.zones.as_deref(), q.within.as_deref())?;
-    let (_, f) = load(&state, q.dataset.as_deref()).await?;
-    let m = matrix::matrix(&f, &z, by, s)?;
-    if m.cells.len() > MAX_CELLS {
-        return Err(ApiError::BadRequest(format!(
-            "{} cells: at most {MAX_CELLS} in one answer; narrow with within=…, a coarser layer or without by=",
-            m.cells.len()
-        )));
-    }
-    let mut v = serde_json::to_value(&m).map_err(|e| ApiError::Internal(e.to_string()))?;
-    v["source_line"] = json!(m.provenance.line());
-    Ok(Json(v))
-}
-
-#[derive(Deserialize)]
-pub struct SummaryQuery {
-    partners: Option<String>,
-    top: Option<usize>,
-    dataset: Option<String>,
-    secret_below: Option<f64>,
-}
-
-/// A territory's commuting balance with its main destinations and origins.
-pub async fn summary(
-    State(state): State<AppState>,
-    Path(key): Path<String>,
-    Query(q): Query<SummaryQuery>,
-) -> ApiResult {
-    let s = secrecy(q.secret_below)?;
-    let top = q.top.unwrap_or(10);
-    if top == 0 || top > 200 {
-        return Err(ApiError::BadRequest(format!("top={top}: between 1 and 200")));
-    }
-    let engine = state.engine();
-    let t = engine.referential().resolve(&key)?;
-    let partners: Layer = q.partners.as_deref().unwrap_or("com").parse()?;
-    if partners == Layer::Iris {
-        return Err(ApiError::BadRequest("partners=iris: flows are known commune to commune".into()));
-    }
-    let (r, f) = load(&state, q.dataset.as_deref()).await?;
-    let sum = matrix::summary(&f, &r, &t, partners, top, s)?;
-    let mut v = serde_json::to_value(&sum).map_err(|e| ApiError::Internal(e.to_string()))?;
-    // The balance figures under the secrecy rule, like the partners' cells.
-    for k in ["residents_in_work", "working_inside", "outgoing", "incoming", "jobs_held"] {
-        let x = v[k].as_f64().unwrap_or(0.0);
-        if shown(&s, x).is_none() {
-            v[k] = Value::Null;
-            v["secret"][k] = json!(true);
-        }
-    }
-    if v.get("secret").is_some() {
-        v["net_balance"] = Value::Null;
-    }
-    v["source_line"] = json!(sum.provenance.line());
-    Ok(Json(v))
-}
-
-#[derive(Deserialize)]
-pub struct IntoQuery {
-    from: String,
-    dataset: Option<String>,
-    secret_below: Option<f64>,
-}
-
-/// Workers commuting into a territory and the share living in another
-/// (`/api/flows/into/per:mel?from=per:bassin-minier`, METHODS.md §1).
-pub async fn into(State(state): State<AppState>, Path(key): Path<String>, Query(q): Query<IntoQuery>) -> ApiResult {
-    let s = secrecy(q.secret_below)?;
-    let engine = state.engine();
-    let r = engine.referential();
-    let (target, from) = (r.resolve(&key)?, r.resolve(&q.from)?);
-    check_commune_layer(&target)?;
-    check_commune_layer(&from)?;
-    let (r, f) = load(&state, q.dataset.as_deref()).await?;
-    let i = matrix::inflows(&f, &r, &target, &from)?;
-    let mut v = serde_json::to_value(&i).map_err(|e| ApiError::Internal(e.to_string()))?;
-    // Counts under the threshold are secret, and so is a share computed from one.
-    let all = shown(&s, i.commuters_in);
-    let part = shown(&s, i.from_commuters);
-    v["commuters_in"] = json!(all);
-    v["from_commuters"] = json!(part);
-    if all.is_none() || part.is_none() {
-        v["share"] = Value::Null;
-        v["secret"] = json!(true);
-    } else {
-        v["secret"] = json!(false);
-    }
-    v["secrecy"] = json!(s);
-    v["source_line"] = json!(i.provenance.line());
-    Ok(Json(v))
-}
-
-fn check_commune_layer(t: &TerritoryRef) -> Result<(), ApiError> {
-    if t.layer == Layer::Iris {
-        return Err(ApiError::BadRequest(format!("{t}: flows are known commune to commune, not by IRIS")));
-    }
-    Ok(())
-}
-
-#[derive(Deserialize)]
-pub struct DistancesQuery {
-    dataset: Option<String>,
-    detour: Option<f64>,
-    intra_km: Option<f64>,
-    working_days: Option<f64>,
-    occupancy: Option<f64>,
-    rail_share: Option<f64>,
-}
-
-/// Commuting distances, km per day and CO2 per year of a territory's residents.
-pub async fn distances(
-    State(state): State<AppState>,
-    Path(key): Path<String>,
-    Query(q): Query<DistancesQuery>,
-) -> ApiResult {
-    let d = DistanceParams::default();
-    let p = DistanceParams {
-        detour: q.detour.unwrap_or(d.detour),
-        intra_km: q.intra_km.unwrap_or(d.intra_km),
-        working_days: q.working_days.unwrap_or(d.working_days),
-        occupancy: q.occupancy.unwrap_or(d.occupancy),
-        rail_share: q.rail_share.unwrap_or(d.rail_share),
-        ..d
-    };
-    p.validate()?;
-    let engine = state.engine();
-    let t = engine.referential().resolve(&key)?;
-    check_commune_layer(&t)?;
-    let (r, f) = load(&state, q.dataset.as_deref()).await?;
-    let pos = positions(&state, &r).await?;
-    let rep = distance::distances(&f, &r, &pos, Some(&t), &p)?;
-    let mut v = serde_json::to_value(&rep).map_err(|e| ApiError::Internal(e.to_string()))?;
-    v["source_line"] = json!(rep.provenance.line());
-    Ok(Json(v))
-}
-
 /// The commune positions of the pack (centroids of the contours), read once.
 async fn positions(state: &AppState, r: &Arc<Referential>) -> Result<Arc<Positions>, ApiError> {
     let st = state.clone();
@@ -458,7 +126,7 @@ async fn positions(state: &AppState, r: &Arc<Referential>) -> Result<Arc<Positio
     tokio::task::spawn_blocking(move || -> Result<Arc<Positions>, ApiError> {
         let store = st.store()?;
         let pack = store.pack_dir()?;
-        let mut cache = POSITIONS.get_or_init(Default::default).lock().expect("positions cache");
+        let mut cache = st.flows.positions.lock().expect("positions cache");
         if let Some(p) = cache.get(&pack) {
             return Ok(p.clone());
         }
@@ -478,7 +146,7 @@ async fn incomes(state: &AppState, r: &Arc<Referential>, dataset: Option<&str>) 
     tokio::task::spawn_blocking(move || -> Result<Arc<Incomes>, ApiError> {
         let store = st.store()?;
         let key = format!("{}|{:?}|{:?}", store.pack_dir()?.display(), id, store.catalog().datasets()?);
-        let mut cache = INCOMES.get_or_init(Default::default).lock().expect("incomes cache");
+        let mut cache = st.flows.incomes.lock().expect("incomes cache");
         if let Some(i) = cache.get(&key) {
             return Ok(i.clone());
         }
@@ -496,18 +164,315 @@ async fn incomes(state: &AppState, r: &Arc<Referential>, dataset: Option<&str>) 
     .map_err(|e| ApiError::Internal(e.to_string()))?
 }
 
-#[derive(Deserialize)]
-pub struct VulnerabilityQuery {
+/// The zones asked for, at most [`MAX_ZONES`].
+fn zones(r: &Referential, layer: Option<&str>, list: Option<&str>, within: Option<&str>) -> Result<Zones, ApiError> {
+    let list: Vec<String> = list.map(|l| l.split(',').map(str::to_string).collect()).unwrap_or_default();
+    if layer.is_none() && list.iter().all(|s| s.trim().is_empty()) {
+        return Err(ApiError::BadRequest("give layer=… or zones=… (not both)".into()));
+    }
+    let z = Zones::parse(r, layer, &list, within)?;
+    if z.len() > MAX_ZONES {
+        return Err(ApiError::BadRequest(format!("{} zones: at most {MAX_ZONES}; narrow with within=…", z.len())));
+    }
+    Ok(z)
+}
+
+/// The flow datasets of the store with their provenance (404 when none).
+#[utoipa::path(
+    get,
+    path = "/api/flows/datasets",
+    tag = "flows",
+    responses(
+        (status = 200, description = "Jeux de flux domicile-travail du magasin", body = Vec<FlowDataset>),
+        (status = 404, description = "Aucun flux dans le magasin"),
+    )
+)]
+pub async fn datasets(State(state): State<AppState>) -> Result<Json<Vec<FlowDataset>>, ApiError> {
+    let out = flows::datasets(&state.store()?)?;
+    if out.is_empty() {
+        return Err(ApiError::NotFound(HOW_TO_GET_FLOWS.into()));
+    }
+    Ok(Json(out))
+}
+
+/// Parameters of a flow map.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LinesQuery {
+    /// Layer of the territories (`com`, `epci`, `dep`…).
+    layer: String,
+    /// Frame: only territories inside it (e.g. `dep:59`).
+    within: Option<String>,
+    /// Lines with fewer workers are not drawn (default: the secrecy threshold).
+    min: Option<f64>,
+    /// The flow dataset (default: the only one).
     dataset: Option<String>,
+    /// Counts under this many workers are secret (default 11).
+    secret_below: Option<f64>,
+    /// At most this many lines, largest first (default 2000).
+    limit: Option<usize>,
+}
+
+/// Lines between the territories of a layer (inside `within`), from each one's shape
+/// centroid, with the in/out totals of every territory.
+#[utoipa::path(
+    get,
+    path = "/api/flows/lines",
+    tag = "flows",
+    params(LinesQuery),
+    responses(
+        (status = 200, description = "Carte de flux d'une couche", body = FlowMap),
+        (status = 400, description = "Paramètre invalide"),
+        (status = 404, description = "Aucun flux dans le magasin"),
+    )
+)]
+pub async fn lines(State(state): State<AppState>, Query(q): Query<LinesQuery>) -> Result<Json<FlowMap>, ApiError> {
+    let p =
+        MapParams { min: q.min, limit: q.limit.unwrap_or(map::LINES_LIMIT), secrecy: Secrecy::below(q.secret_below) };
+    p.validate()?;
+    let layer: Layer = q.layer.parse()?;
+    let engine = state.engine();
+    let z = zones(engine.referential(), Some(&q.layer), None, q.within.as_deref())?;
+    let (_, f) = load(&state, q.dataset.as_deref()).await?;
+    // Positions: the centroid of each territory's shape, where it has one.
+    let shapes = match crate::shapes::shaped_layer(&q.layer) {
+        Ok(_) => crate::shapes::layer_shapes_async(&state, layer).await.ok(),
+        Err(_) => None,
+    };
+    let points: Vec<Option<map::Point>> = z
+        .zones
+        .iter()
+        .map(|info| {
+            let code = info.key.split_once(':').map(|(_, c)| c)?;
+            shapes.as_ref()?.get(code).and_then(centroid)
+        })
+        .collect();
+    Ok(Json(map::flow_map(&f, &z, layer.prefix(), q.within.as_deref(), &points, SHAPE_CENTROIDS, &p)?))
+}
+
+/// The centroid (lon, lat) of a shape: area-weighted over its polygons.
+fn centroid(s: &crate::shapes::Shape) -> Option<[f64; 2]> {
+    use geo::Centroid;
+    let polys: Vec<geo::Polygon<f64>> = s
+        .lonlat
+        .iter()
+        .filter(|rings| !rings.is_empty())
+        .map(|rings| {
+            let line = |r: &Vec<[f64; 2]>| geo::LineString::from(r.iter().map(|&[x, y]| (x, y)).collect::<Vec<_>>());
+            geo::Polygon::new(line(&rings[0]), rings[1..].iter().map(line).collect())
+        })
+        .collect();
+    let c = geo::MultiPolygon::new(polys).centroid()?;
+    Some([c.x(), c.y()])
+}
+
+/// Parameters of an origin–destination matrix.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MatrixQuery {
+    /// Layer of the zones (`com`, `epci`, `dep`, `per`…); or give `zones`.
+    layer: Option<String>,
+    /// Zones, comma-separated, which must not overlap (e.g. `per:mel,per:bassin-minier`).
+    zones: Option<String>,
+    /// Frame: only territories inside it; the rest of the frame is one zone.
+    within: Option<String>,
+    /// Break cells down by `mode` (TRANS) or `group` (CS1).
+    by: Option<String>,
+    /// The flow dataset (default: the only one).
+    dataset: Option<String>,
+    /// Counts under this many workers are secret (default 11).
+    secret_below: Option<f64>,
+}
+
+/// The origin–destination matrix between the territories of a layer (or zones named),
+/// secret cells without count.
+#[utoipa::path(
+    get,
+    path = "/api/flows/matrix",
+    tag = "flows",
+    params(MatrixQuery),
+    responses(
+        (status = 200, description = "Matrice origine–destination, secret statistique appliqué", body = Matrix),
+        (status = 400, description = "Paramètre invalide"),
+        (status = 404, description = "Aucun flux dans le magasin"),
+    )
+)]
+pub async fn matrix_table(
+    State(state): State<AppState>,
+    Query(q): Query<MatrixQuery>,
+) -> Result<Json<Matrix>, ApiError> {
+    let by: By = q.by.as_deref().unwrap_or("").parse()?;
+    let engine = state.engine();
+    let z = zones(engine.referential(), q.layer.as_deref(), q.zones.as_deref(), q.within.as_deref())?;
+    let (_, f) = load(&state, q.dataset.as_deref()).await?;
+    let m = matrix::matrix(&f, &z, by, Secrecy::below(q.secret_below))?;
+    if m.cells.len() > MAX_CELLS {
+        return Err(ApiError::BadRequest(format!(
+            "{} cells: at most {MAX_CELLS} in one answer; narrow with within=…, a coarser layer or without by=",
+            m.cells.len()
+        )));
+    }
+    Ok(Json(m))
+}
+
+/// Parameters of a territory's balance.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SummaryQuery {
+    /// Layer of the main destinations and origins (default `com`).
+    partners: Option<String>,
+    /// How many of each (default 10, at most 200).
+    top: Option<usize>,
+    /// The flow dataset (default: the only one).
+    dataset: Option<String>,
+    /// Counts under this many workers are secret (default 11).
+    secret_below: Option<f64>,
+}
+
+/// A territory's commuting balance with its main destinations and origins.
+#[utoipa::path(
+    get,
+    path = "/api/flows/summary/{key}",
+    tag = "flows",
+    params(("key" = String, Path, description = "Territoire (com:59350, epci:…, per:mel…)"), SummaryQuery),
+    responses(
+        (status = 200, description = "Bilan des navettes d'un territoire", body = Summary),
+        (status = 400, description = "Paramètre invalide"),
+        (status = 404, description = "Territoire inconnu ou aucun flux"),
+    )
+)]
+pub async fn summary(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    Query(q): Query<SummaryQuery>,
+) -> Result<Json<Summary>, ApiError> {
+    let engine = state.engine();
+    let t = engine.referential().resolve(&key)?;
+    let partners: Layer = q.partners.as_deref().unwrap_or(Layer::Commune.prefix()).parse()?;
+    let top = q.top.unwrap_or(matrix::TOP_PARTNERS);
+    let (r, f) = load(&state, q.dataset.as_deref()).await?;
+    Ok(Json(matrix::summary(&f, &r, &t, partners, top, Secrecy::below(q.secret_below))?))
+}
+
+/// Parameters of inflows.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IntoQuery {
+    /// Where the commuters live (e.g. `per:bassin-minier`).
+    from: String,
+    /// The flow dataset (default: the only one).
+    dataset: Option<String>,
+    /// Counts under this many workers are secret (default 11).
+    secret_below: Option<f64>,
+}
+
+/// Workers commuting into a territory and the share living in another
+/// (`/api/flows/into/per:mel?from=per:bassin-minier`, METHODS.md §1).
+#[utoipa::path(
+    get,
+    path = "/api/flows/into/{key}",
+    tag = "flows",
+    params(("key" = String, Path, description = "Territoire de travail"), IntoQuery),
+    responses(
+        (status = 200, description = "Entrants et part venant d'un autre territoire", body = Inflows),
+        (status = 400, description = "Paramètre invalide"),
+        (status = 404, description = "Territoire inconnu ou aucun flux"),
+    )
+)]
+pub async fn into(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    Query(q): Query<IntoQuery>,
+) -> Result<Json<Inflows>, ApiError> {
+    let engine = state.engine();
+    let r = engine.referential();
+    let (target, from) = (r.resolve(&key)?, r.resolve(&q.from)?);
+    let (r, f) = load(&state, q.dataset.as_deref()).await?;
+    Ok(Json(matrix::inflows(&f, &r, &target, &from, Secrecy::below(q.secret_below))?))
+}
+
+/// Parameters of distances.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DistancesQuery {
+    /// The flow dataset (default: the only one).
+    dataset: Option<String>,
+    /// Road km per straight-line km (default 1.3).
+    detour: Option<f64>,
+    /// One-way km of a trip inside one commune (default 1).
+    intra_km: Option<f64>,
+    /// Commuting days per year (default 220).
+    working_days: Option<f64>,
+    /// People per car (default 1).
+    occupancy: Option<f64>,
+    /// Share of public-transport km by regional train (default 0.5).
+    rail_share: Option<f64>,
+    /// Counts under this many workers are secret (default 11).
+    secret_below: Option<f64>,
+}
+
+impl DistancesQuery {
+    fn params(&self) -> DistanceParams {
+        let d = DistanceParams::default();
+        DistanceParams {
+            detour: self.detour.unwrap_or(d.detour),
+            intra_km: self.intra_km.unwrap_or(d.intra_km),
+            working_days: self.working_days.unwrap_or(d.working_days),
+            occupancy: self.occupancy.unwrap_or(d.occupancy),
+            rail_share: self.rail_share.unwrap_or(d.rail_share),
+            ..d
+        }
+    }
+}
+
+/// Commuting distances, km per day and CO2 per year of a territory's residents.
+#[utoipa::path(
+    get,
+    path = "/api/flows/distances/{key}",
+    tag = "flows",
+    params(("key" = String, Path, description = "Territoire de résidence"), DistancesQuery),
+    responses(
+        (status = 200, description = "Distances domicile-travail, km et CO2", body = DistanceReport),
+        (status = 400, description = "Paramètre invalide"),
+        (status = 404, description = "Territoire inconnu ou aucun flux"),
+    )
+)]
+pub async fn distances(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    Query(q): Query<DistancesQuery>,
+) -> Result<Json<DistanceReport>, ApiError> {
+    let p = q.params();
+    p.validate()?;
+    let engine = state.engine();
+    let t = engine.referential().resolve(&key)?;
+    let (r, f) = load(&state, q.dataset.as_deref()).await?;
+    let pos = positions(&state, &r).await?;
+    Ok(Json(distance::distances(&f, &r, &pos, Some(&t), &p, Secrecy::below(q.secret_below))?))
+}
+
+/// Parameters of vulnerability and telework.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VulnerabilityQuery {
+    /// The flow dataset (default: the only one).
+    dataset: Option<String>,
+    /// The Filosofi dataset (default: the only one).
     incomes: Option<String>,
+    /// Car consumption, L/100 km (default 6.5).
     consumption: Option<f64>,
+    /// Fuel price, €/L (default 1.80).
     price: Option<f64>,
+    /// Effort above which a household is vulnerable, share of income (default 0.045).
     threshold: Option<f64>,
-    /// Telework days a week (telework endpoint).
+    /// Telework days a week (telework endpoint, default 2).
     days: Option<f64>,
-    /// Share of teleworkable commuters who telework (telework endpoint).
+    /// Share of teleworkable commuters who telework (telework endpoint, default 0.5).
     take_up: Option<f64>,
+    /// Apply ADEME's rebound effect (telework endpoint).
     rebound: Option<bool>,
+    /// Counts under this many people are secret (default 11).
+    secret_below: Option<f64>,
 }
 
 impl VulnerabilityQuery {
@@ -517,6 +482,7 @@ impl VulnerabilityQuery {
             consumption: self.consumption.unwrap_or(d.consumption),
             price: self.price.unwrap_or(d.price),
             threshold: self.threshold.unwrap_or(d.threshold),
+            secrecy: Secrecy::below(self.secret_below),
             ..d
         };
         p.validate()?;
@@ -526,31 +492,49 @@ impl VulnerabilityQuery {
 
 /// Energy vulnerability of a territory's households from car commuting (fuel spending
 /// against Filosofi incomes), with its parameters.
+#[utoipa::path(
+    get,
+    path = "/api/flows/vulnerability/{key}",
+    tag = "flows",
+    params(("key" = String, Path, description = "Territoire"), VulnerabilityQuery),
+    responses(
+        (status = 200, description = "Vulnérabilité énergétique liée aux navettes en voiture", body = Vulnerability),
+        (status = 400, description = "Paramètre invalide"),
+        (status = 404, description = "Territoire inconnu, aucun flux ou aucun revenu"),
+    )
+)]
 pub async fn vulnerability_of(
     State(state): State<AppState>,
     Path(key): Path<String>,
     Query(q): Query<VulnerabilityQuery>,
-) -> ApiResult {
+) -> Result<Json<Vulnerability>, ApiError> {
     let p = q.fuel()?;
     let engine = state.engine();
     let t = engine.referential().resolve(&key)?;
-    check_commune_layer(&t)?;
     let (r, f) = load(&state, q.dataset.as_deref()).await?;
     let inc = incomes(&state, &r, q.incomes.as_deref()).await?;
     let pos = positions(&state, &r).await?;
-    let v = vulnerability::vulnerability(&f, &inc, &r, &pos, &t, &p)?;
-    let mut out = serde_json::to_value(&v).map_err(|e| ApiError::Internal(e.to_string()))?;
-    out["source_line"] = json!(v.flows.line());
-    Ok(Json(out))
+    Ok(Json(vulnerability::vulnerability(&f, &inc, &r, &pos, &t, &p)?))
 }
 
 /// A telework scenario for a territory's residents: km, CO2 and money avoided (and
 /// vulnerable households before and after when the store has incomes).
+#[utoipa::path(
+    get,
+    path = "/api/flows/telework/{key}",
+    tag = "flows",
+    params(("key" = String, Path, description = "Territoire"), VulnerabilityQuery),
+    responses(
+        (status = 200, description = "Scénario de télétravail", body = TeleworkResult),
+        (status = 400, description = "Paramètre invalide"),
+        (status = 404, description = "Territoire inconnu ou aucun flux"),
+    )
+)]
 pub async fn telework_of(
     State(state): State<AppState>,
     Path(key): Path<String>,
     Query(q): Query<VulnerabilityQuery>,
-) -> ApiResult {
+) -> Result<Json<TeleworkResult>, ApiError> {
     let d = TeleworkParams::default();
     let p = TeleworkParams {
         days: q.days.unwrap_or(d.days),
@@ -561,13 +545,8 @@ pub async fn telework_of(
     p.validate()?;
     let engine = state.engine();
     let t = engine.referential().resolve(&key)?;
-    check_commune_layer(&t)?;
     let (r, f) = load(&state, q.dataset.as_deref()).await?;
     let inc = incomes(&state, &r, q.incomes.as_deref()).await.ok();
     let pos = positions(&state, &r).await?;
-    let res = telework::telework(&f, inc.as_deref(), &r, &pos, &t, &p)?;
-    let mut out = serde_json::to_value(&res).map_err(|e| ApiError::Internal(e.to_string()))?;
-    out["source_line"] = json!(res.flows.line());
-    out["incomes"] = json!(inc.map(|i| i.source.clone()));
-    Ok(Json(out))
+    Ok(Json(telework::telework(&f, inc.as_deref(), &r, &pos, &t, &p)?))
 }

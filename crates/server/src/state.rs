@@ -48,6 +48,8 @@ pub struct AppState {
     current: Arc<RwLock<Current>>,
     /// Held while shapes are built, so that two requests do not build the same layer.
     building: Arc<Mutex<()>>,
+    /// Flows, positions and incomes kept by the flows endpoints; emptied on reload.
+    pub(crate) flows: Arc<crate::flows::FlowsCache>,
 }
 
 impl AppState {
@@ -62,6 +64,7 @@ impl AppState {
             store: store.to_path_buf(),
             current: Arc::new(RwLock::new(Current::new(engine.clone(), fingerprint, pack))),
             building: Default::default(),
+            flows: Default::default(),
         };
         state.materialise(engine);
         Ok(state)
@@ -137,6 +140,7 @@ impl AppState {
             }
             *c = next;
         }
+        self.flows.clear();
         self.materialise(engine);
         Ok(())
     }

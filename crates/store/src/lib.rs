@@ -20,6 +20,7 @@ mod error;
 mod import;
 mod load;
 pub mod pack;
+mod provenance;
 pub mod shapes;
 mod table;
 pub mod testing;
@@ -30,6 +31,7 @@ pub use catalog::{Catalog, Dataset, DatasetLevel};
 pub use contours::{CommuneContour, commune_centres, read_contours};
 pub use error::StoreError;
 pub use import::{DATASETS_DIR, DatasetImport, DatasetMeta};
+pub use provenance::{Provenance, SYNTHETIC_LABEL};
 pub use table::{read_parquet, sha256_file, write_parquet_atomic};
 
 use echelle_referential::{PerimeterDef, Referential};

@@ -10,11 +10,13 @@ use std::time::Instant;
 use anyhow::Result;
 use echelle_mobility::distance::{self, DistanceParams, Positions};
 use echelle_mobility::flows::{self, Flows};
-use echelle_mobility::matrix::{self, By, Secrecy};
-use echelle_mobility::road::RoadDistances;
+use echelle_mobility::map::{self, MapParams};
+use echelle_mobility::matrix::{self, By};
+use echelle_mobility::road::{self, RoadDistances};
+use echelle_mobility::secrecy::{self, Count, Secrecy};
 use echelle_mobility::telework::{self, TeleworkParams};
 use echelle_mobility::vulnerability::{self, FuelParams, Incomes, Vulnerability};
-use echelle_mobility::{Flow, MobilityError, Zones};
+use echelle_mobility::{Flow, MobilityError, Provenance, Zones};
 use echelle_referential::{Layer, Referential};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
@@ -63,7 +65,7 @@ struct Common {
     dataset: Option<String>,
     /// Cells with fewer workers are secret (shown as "secret", never 0): METHODS.md §3's
     /// household rule applied to people counts (an assumption).
-    #[arg(long, default_value_t = 11.0, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = secrecy::SECRET_BELOW, allow_negative_numbers = true)]
     secret_below: f64,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -71,7 +73,7 @@ struct Common {
 
 impl Common {
     fn secrecy(&self) -> Secrecy {
-        Secrecy { threshold: self.secret_below, ..Secrecy::default() }
+        Secrecy::below(Some(self.secret_below))
     }
 }
 
@@ -79,19 +81,19 @@ impl Common {
 #[derive(clap::Args, Clone)]
 pub(crate) struct DistArgs {
     /// Road km per straight-line km (assumption, stated in the output).
-    #[arg(long, default_value_t = 1.3, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = distance::DETOUR, allow_negative_numbers = true)]
     detour: f64,
     /// One-way km of a trip inside one commune (assumption).
-    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = distance::INTRA_KM, allow_negative_numbers = true)]
     intra_km: f64,
     /// Commuting days per year (assumption).
-    #[arg(long, default_value_t = 220.0, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = distance::WORKING_DAYS, allow_negative_numbers = true)]
     working_days: f64,
     /// People per car on commuting trips (assumption: driver alone).
-    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = distance::OCCUPANCY, allow_negative_numbers = true)]
     occupancy: f64,
     /// Share of public-transport km by regional train, the rest by bus (assumption).
-    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = distance::RAIL_SHARE, allow_negative_numbers = true)]
     rail_share: f64,
     /// Road network of the store (`echelle network build … --name NAME`): flows between
     /// two communes on it take the length of the fastest route; the others keep the
@@ -100,11 +102,11 @@ pub(crate) struct DistArgs {
     network: Option<String>,
     /// With --network: a commune whose centroid is farther than this from any junction
     /// is not on the network (m).
-    #[arg(long, default_value_t = 2000.0, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = road::MAX_SNAP_M, allow_negative_numbers = true)]
     max_snap_m: f64,
     /// With --network: at most this many origin communes get a search (one each, those
     /// with most workers first); the others keep the straight line.
-    #[arg(long, default_value_t = 5000)]
+    #[arg(long, default_value_t = road::MAX_SEARCHES)]
     max_searches: usize,
 }
 
@@ -150,14 +152,6 @@ impl DistArgs {
     }
 }
 
-#[derive(clap::ValueEnum, Clone, Copy)]
-enum ByArg {
-    Mode,
-    Trans,
-    Group,
-    Cs1,
-}
-
 #[derive(clap::Subcommand)]
 enum FlowsCommand {
     /// Origin–destination matrix between the territories of a layer, or between zones you name.
@@ -171,9 +165,9 @@ enum FlowsCommand {
         /// Frame: only territories inside it; communes of the frame in no zone form "rest of the frame".
         #[arg(long)]
         within: Option<String>,
-        /// Break cells down by mode (TRANS) or socio-professional group (CS1): detailed file only.
-        #[arg(long, value_enum)]
-        by: Option<ByArg>,
+        /// Break cells down by mode (or trans) or socio-professional group (or cs1): detailed file only.
+        #[arg(long, default_value = "none")]
+        by: String,
         /// Time the aggregation from the Parquet file N times in this process and print each time to stderr
         /// (benchmark: the first run is cold, the others warm).
         #[arg(long, default_value_t = 1, hide = true)]
@@ -185,9 +179,9 @@ enum FlowsCommand {
     Summary {
         territory: String,
         /// Layer of the main destinations and origins listed.
-        #[arg(long, default_value = "com")]
+        #[arg(long, default_value_t = Layer::Commune.prefix().to_string())]
         partners: String,
-        #[arg(long, default_value_t = 10)]
+        #[arg(long, default_value_t = matrix::TOP_PARTNERS)]
         top: usize,
         #[command(flatten)]
         common: Common,
@@ -200,12 +194,26 @@ enum FlowsCommand {
         #[command(flatten)]
         common: Common,
     },
-    /// The commune-to-commune flows from or to a territory, largest first, with distances (secret ones without counts).
+    /// The commune-to-commune flows from or to a territory, largest first, with distances (secret ones without counts);
+    /// or, with --layer, the flow map of a layer (lines between its territories and their balances).
     Lines {
-        territory: String,
+        #[arg(required_unless_present = "layer")]
+        territory: Option<String>,
         /// At most this many lines.
         #[arg(long, default_value_t = 50)]
         top: usize,
+        /// Flow map of this layer's territories instead (com, epci, dep…).
+        #[arg(long, conflicts_with = "territory")]
+        layer: Option<String>,
+        /// With --layer: only territories inside this one.
+        #[arg(long, requires = "layer")]
+        within: Option<String>,
+        /// With --layer: lines with fewer workers are not drawn (default: the secrecy threshold).
+        #[arg(long, requires = "layer")]
+        min: Option<f64>,
+        /// With --layer: at most this many lines, largest first.
+        #[arg(long, default_value_t = map::LINES_LIMIT)]
+        limit: usize,
         #[command(flatten)]
         dist: DistArgs,
         #[command(flatten)]
@@ -227,28 +235,16 @@ pub fn flows_cmd(store_root: &Path, args: FlowsArgs) -> Result<()> {
     let r = store.referential()?;
     match args.command {
         FlowsCommand::Matrix { layer, zones, within, by, repeat, common } => {
-            let within = within.map(|w| r.resolve(&w)).transpose()?;
-            let z = match (layer, zones.is_empty()) {
-                (Some(l), _) => Zones::layer(&r, l.parse()?, within.as_ref()).map_err(user)?,
-                (None, false) => Zones::of(&r, &super::resolve_all(&r, &zones)?, within.as_ref()).map_err(user)?,
-                (None, true) => return Err(UserError("flows matrix: give --layer or --zones".into()).into()),
-            };
-            let by = match by {
-                None => By::Nothing,
-                Some(ByArg::Mode | ByArg::Trans) => By::Mode,
-                Some(ByArg::Group | ByArg::Cs1) => By::Group,
-            };
+            if layer.is_none() && zones.is_empty() {
+                return Err(UserError("flows matrix: give --layer or --zones".into()).into());
+            }
+            let z = Zones::parse(&r, layer.as_deref(), &zones, within.as_deref()).map_err(user)?;
+            let by: By = by.parse().map_err(user)?;
             common.secrecy().validate().map_err(user)?;
             let d = flows::flow_dataset(&store, common.dataset.as_deref()).map_err(user)?;
             let path = store.root().join(&d.path);
-            let provenance = flows::provenance(&d, &path).map_err(user)?;
-            if by != By::Nothing && !provenance.detailed {
-                return Err(UserError(format!(
-                    "dataset '{}' is the aggregated flows base: no mode (TRANS) nor group (CS1); import FD_MOBPRO",
-                    d.id
-                ))
-                .into());
-            }
+            let provenance = Provenance::of(&d).with_unit(flows::UNIT);
+            matrix::check_breakdown(by, flows::is_detailed(&path).map_err(user)?, &d.id).map_err(user)?;
             let mut sums = None;
             for run in 0..repeat.max(1) {
                 let start = Instant::now();
@@ -270,17 +266,12 @@ pub fn flows_cmd(store_root: &Path, args: FlowsArgs) -> Result<()> {
                 Format::Csv => {
                     let mut out = String::from("territory,measure,value,unit\n");
                     for (k, v) in summary_lines(&s) {
-                        let _ = writeln!(
-                            out,
-                            "{},{k},{},{}",
-                            s.territory,
-                            v.map(|x| x.to_string()).unwrap_or_default(),
-                            s.unit
-                        );
+                        let v = v.map(|x| x.to_string()).unwrap_or_else(|| missing(s.secret).into());
+                        let _ = writeln!(out, "{},{k},{v},{}", s.territory, s.unit);
                     }
                     for (kind, list) in [("destination", &s.top_destinations), ("origin", &s.top_origins)] {
                         for p in list {
-                            let v = p.workers.map(|x| x.to_string()).unwrap_or_else(|| "secret".into());
+                            let v = raw(p.workers);
                             let _ = writeln!(out, "{},{kind}:{},{v},{}", s.territory, p.key, s.unit);
                         }
                     }
@@ -294,7 +285,7 @@ pub fn flows_cmd(store_root: &Path, args: FlowsArgs) -> Result<()> {
                         let pct = k.ends_with("%");
                         rows.push(vec![
                             k.to_string(),
-                            v.map(|x| french(x, if pct { 1 } else { 0 })).unwrap_or("n/d".into()),
+                            v.map(|x| french(x, if pct { 1 } else { 0 })).unwrap_or_else(|| missing(s.secret).into()),
                         ]);
                     }
                     print!("{}", align(&rows));
@@ -307,7 +298,7 @@ pub fn flows_cmd(store_root: &Path, args: FlowsArgs) -> Result<()> {
                             rows.push(vec![
                                 p.key.clone(),
                                 p.name.clone(),
-                                p.workers.map(|x| french(x, 0)).unwrap_or("secret".into()),
+                                shown(p.workers),
                                 p.share.map(|x| french(x, 1)).unwrap_or_default(),
                             ]);
                         }
@@ -325,18 +316,18 @@ pub fn flows_cmd(store_root: &Path, args: FlowsArgs) -> Result<()> {
             let f = load(&store, &r, &common)?;
             let mask = t.as_ref().map(|t| mask_of(&r, std::slice::from_ref(t))).transpose()?;
             let pos = dist.positions(&store, &r, &f, |x| mask.as_ref().is_none_or(|m| is_in(m, x.origin)))?;
-            let d = distance::distances(&f, &r, &pos, t.as_ref(), &p).map_err(user)?;
+            let d = distance::distances(&f, &r, &pos, t.as_ref(), &p, common.secrecy()).map_err(user)?;
             match common.format {
                 Format::Json => json(&d),
                 Format::Csv => {
                     println!("measure,value,unit");
-                    println!("workers,{},actifs", d.workers);
-                    println!("workers_without_distance,{},actifs", d.workers_without_distance);
+                    println!("workers,{},actifs", raw(d.workers));
+                    println!("workers_without_distance,{},actifs", raw(d.workers_without_distance));
                     for m in &d.by_method {
                         println!(
                             "workers_{},{},actifs",
                             serde_json::to_value(m.method)?.as_str().unwrap_or("?"),
-                            m.workers
+                            raw(m.workers)
                         );
                         println!("flows_{},{},flux", serde_json::to_value(m.method)?.as_str().unwrap_or("?"), m.flows);
                     }
@@ -345,7 +336,7 @@ pub fn flows_cmd(store_root: &Path, args: FlowsArgs) -> Result<()> {
                     println!("co2_per_year,{},tCO2e", d.co2_t_per_year.map(|x| x.to_string()).unwrap_or_default());
                     for b in &d.histogram {
                         let to = b.to_km.map(|x| x.to_string()).unwrap_or_default();
-                        println!("workers_{}_{to}_km,{},actifs", b.from_km, b.workers);
+                        println!("workers_{}_{to}_km,{},actifs", b.from_km, raw(b.workers));
                     }
                     Ok(())
                 }
@@ -358,16 +349,16 @@ pub fn flows_cmd(store_root: &Path, args: FlowsArgs) -> Result<()> {
                     println!("Méthode: {}", d.method);
                     for m in &d.by_method {
                         println!(
-                            "  method: {} — {} flux, {} actifs",
+                            "  méthode : {} — {} flux, {} actifs",
                             m.label,
                             french(m.flows as f64, 0),
-                            french(m.workers, 0)
+                            shown(m.workers)
                         );
                     }
                     println!(
                         "Actifs: {} (dont {} sans distance: étranger ou commune sans position)",
-                        french(d.workers, 0),
-                        french(d.workers_without_distance, 0)
+                        shown(d.workers),
+                        shown(d.workers_without_distance)
                     );
                     println!(
                         "Distance moyenne (aller, actifs qui se déplacent): {} km",
@@ -384,7 +375,7 @@ pub fn flows_cmd(store_root: &Path, args: FlowsArgs) -> Result<()> {
                             Some(to) => format!("{} à {} km", b.from_km, to),
                             None => format!("{} km et plus", b.from_km),
                         };
-                        rows.push(vec![label, french(b.workers, 0), b.share.map(|x| french(x, 1)).unwrap_or_default()]);
+                        rows.push(vec![label, shown(b.workers), b.share.map(|x| french(x, 1)).unwrap_or_default()]);
                     }
                     println!();
                     print!("{}", align(&rows));
@@ -392,20 +383,61 @@ pub fn flows_cmd(store_root: &Path, args: FlowsArgs) -> Result<()> {
                     for m in &d.by_mode {
                         rows.push(vec![
                             m.mode.clone(),
-                            french(m.workers, 0),
-                            french(m.km_per_day, 0),
-                            m.co2_t_per_year.map(|x| french(x, 1)).unwrap_or("n/d".into()),
+                            shown(m.workers),
+                            m.km_per_day.map(|x| french(x, 0)).unwrap_or_else(|| missing(m.workers.is_secret()).into()),
+                            m.co2_t_per_year
+                                .map(|x| french(x, 1))
+                                .unwrap_or_else(|| missing(m.workers.is_secret()).into()),
                         ]);
                     }
                     println!();
                     print!("{}", align(&rows));
-                    footer(&d.provenance, None);
+                    footer(&d.provenance, Some(&d.secrecy));
                     Ok(())
                 }
             }
         }
-        FlowsCommand::Lines { territory, top, dist, common } => {
-            let t = r.resolve(&territory)?;
+        FlowsCommand::Lines { territory: None, layer: Some(layer), within, min, limit, dist: _, common, .. } => {
+            let p = MapParams { min, limit, secrecy: common.secrecy() };
+            p.validate().map_err(user)?;
+            let z = Zones::parse(&r, Some(&layer), &[], within.as_deref()).map_err(user)?;
+            let l: Layer = layer.parse()?;
+            let f = load(&store, &r, &common)?;
+            let pos = Positions::from_store(&store, &r).map_err(user)?;
+            let points = map::zone_points(&z, &pos);
+            let m = map::flow_map(&f, &z, l.prefix(), within.as_deref(), &points, map::MEAN_OF_CENTRES, &p)
+                .map_err(user)?;
+            match common.format {
+                Format::Json => json(&m),
+                Format::Csv => {
+                    println!("origin,dest,workers");
+                    for x in &m.lines {
+                        println!("{},{},{}", x.origin, x.dest, x.workers);
+                    }
+                    Ok(())
+                }
+                Format::Table => {
+                    println!("Carte des flux entre territoires ({}) — {} lignes", m.layer, m.lines.len());
+                    let mut rows = vec![vec!["origine".to_string(), "destination".into(), "actifs".into()]];
+                    for x in &m.lines {
+                        rows.push(vec![
+                            format!("{} {}", x.origin, x.origin_name),
+                            format!("{} {}", x.dest, x.dest_name),
+                            french(x.workers, 0),
+                        ]);
+                    }
+                    print!("{}", align(&rows));
+                    println!(
+                        "Non tracées : {} sous le minimum, {} secrètes, {} sans position, {} au-delà de la limite.",
+                        m.hidden.below_min, m.hidden.secret, m.hidden.without_position, m.hidden.over_limit
+                    );
+                    footer(&m.provenance, Some(&m.secrecy));
+                    Ok(())
+                }
+            }
+        }
+        FlowsCommand::Lines { territory, top, dist, common, .. } => {
+            let t = r.resolve(territory.as_deref().unwrap_or_default())?;
             let p = dist.params();
             let f = load(&store, &r, &common)?;
             let mask = mask_of(&r, std::slice::from_ref(&t))?;
@@ -421,7 +453,7 @@ pub fn flows_cmd(store_root: &Path, args: FlowsArgs) -> Result<()> {
                             "{},{},{},{},{},{}",
                             l.origin,
                             l.dest.as_deref().unwrap_or("abroad"),
-                            l.workers.map(|x| x.to_string()).unwrap_or_else(|| "secret".into()),
+                            raw(l.workers),
                             l.secret,
                             l.km.map(|x| x.to_string()).unwrap_or_default(),
                             method_name(l.method)?
@@ -436,7 +468,7 @@ pub fn flows_cmd(store_root: &Path, args: FlowsArgs) -> Result<()> {
                         "destination".into(),
                         "actifs".into(),
                         "km".into(),
-                        "method".into(),
+                        "méthode".into(),
                     ]];
                     for l in &lines {
                         rows.push(vec![
@@ -445,7 +477,7 @@ pub fn flows_cmd(store_root: &Path, args: FlowsArgs) -> Result<()> {
                                 .as_ref()
                                 .map(|d| format!("{d} {}", l.dest_name.clone().unwrap_or_default()))
                                 .unwrap_or("étranger ou inconnu".into()),
-                            l.workers.map(|x| french(x, 0)).unwrap_or("secret".into()),
+                            shown(l.workers),
                             l.km.map(|x| french(x, 1)).unwrap_or("n/d".into()),
                             l.method.map(|m| p.label(&pos, m)).unwrap_or_default(),
                         ]);
@@ -459,7 +491,7 @@ pub fn flows_cmd(store_root: &Path, args: FlowsArgs) -> Result<()> {
         FlowsCommand::Into { target, from, common } => {
             let (t, from) = (r.resolve(&target)?, r.resolve(&from)?);
             let f = load(&store, &r, &common)?;
-            let x = matrix::inflows(&f, &r, &t, &from).map_err(user)?;
+            let x = matrix::inflows(&f, &r, &t, &from, common.secrecy()).map_err(user)?;
             match common.format {
                 Format::Json => json(&x),
                 Format::Csv => {
@@ -468,9 +500,9 @@ pub fn flows_cmd(store_root: &Path, args: FlowsArgs) -> Result<()> {
                         "{},{},{},{},{},{},{},{},{}",
                         x.target,
                         x.from,
-                        x.commuters_in,
-                        x.from_commuters,
-                        x.share.map(|s| s.to_string()).unwrap_or_default(),
+                        raw(x.commuters_in),
+                        raw(x.from_commuters),
+                        x.share.map(|s| s.to_string()).unwrap_or_else(|| missing(x.secret).into()),
                         x.unit,
                         x.provenance.dataset,
                         x.provenance.vintage,
@@ -483,14 +515,14 @@ pub fn flows_cmd(store_root: &Path, args: FlowsArgs) -> Result<()> {
                         "Actifs venant travailler dans {} {} (et résidant hors de ce territoire): {}",
                         x.target,
                         x.target_name,
-                        french(x.commuters_in, 0)
+                        shown(x.commuters_in)
                     );
                     println!(
                         "  dont résidant dans {} {}: {} soit {} %",
                         x.from,
                         x.from_name,
-                        french(x.from_commuters, 0),
-                        x.share.map(|s| french(s, 1)).unwrap_or("n/d".into())
+                        shown(x.from_commuters),
+                        x.share.map(|s| french(s, 1)).unwrap_or_else(|| missing(x.secret).into())
                     );
                     if x.overlap_communes > 0 {
                         println!(
@@ -501,7 +533,7 @@ pub fn flows_cmd(store_root: &Path, args: FlowsArgs) -> Result<()> {
                     println!(
                         "  Référence publiée (METHODS.md §1, Insee Analyses Hauts-de-France n°196, 2025): 130 300 entrants dans la MEL en 2022, dont la moitié résidant dans l'ancien bassin minier."
                     );
-                    footer(&x.provenance, None);
+                    footer(&x.provenance, Some(&x.secrecy));
                     Ok(())
                 }
             }
@@ -522,16 +554,31 @@ fn load(store: &echelle_store::Store, r: &Referential, common: &Common) -> Resul
 
 fn summary_lines(s: &matrix::Summary) -> Vec<(&'static str, Option<f64>)> {
     vec![
-        ("actifs résidents", Some(s.residents_in_work)),
-        ("travaillant sur place", Some(s.working_inside)),
-        ("sortants", Some(s.outgoing)),
-        ("entrants", Some(s.incoming)),
-        ("emplois occupés (actifs y travaillant)", Some(s.jobs_held)),
-        ("solde (entrants - sortants)", Some(s.net_balance)),
+        ("actifs résidents", s.residents_in_work.value()),
+        ("travaillant sur place", s.working_inside.value()),
+        ("sortants", s.outgoing.value()),
+        ("entrants", s.incoming.value()),
+        ("emplois occupés (actifs y travaillant)", s.jobs_held.value()),
+        ("solde (entrants - sortants)", s.net_balance),
         ("taux d'auto-contention (sur place / résidents) %", s.self_containment),
         ("taux de dépendance (sortants / résidents) %", s.dependence),
         ("autosuffisance (sur place / emplois occupés) %", s.job_self_sufficiency),
     ]
+}
+
+/// What a missing figure is called: « secret » when secrecy hid it, else not available.
+fn missing(secret: bool) -> &'static str {
+    if secret { "secret" } else { "n/d" }
+}
+
+/// A count for tables: French digits, or « secret ».
+fn shown(c: Count) -> String {
+    c.value().map(|x| french(x, 0)).unwrap_or_else(|| "secret".into())
+}
+
+/// A count for CSV: the number, or `secret`.
+fn raw(c: Count) -> String {
+    c.value().map(|x| x.to_string()).unwrap_or_else(|| "secret".into())
 }
 
 pub(crate) fn json<T: Serialize>(v: &T) -> Result<()> {
@@ -539,22 +586,21 @@ pub(crate) fn json<T: Serialize>(v: &T) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn footer(p: &flows::Provenance, secrecy: Option<&Secrecy>) {
-    println!("\nSource: {}", p.line());
+/// The source line, the synthetic warning and the secrecy note, all from the library.
+pub(crate) fn footer(p: &Provenance, secrecy: Option<&Secrecy>) {
+    println!("\n{}", p.line());
     if p.synthetic {
-        println!("SYNTHETIC DATA: these flows were generated by `echelle synth`, they describe no real commuting.");
+        println!(
+            "DONNÉES SYNTHÉTIQUES : ces flux ont été générés par `echelle synth`, ils ne décrivent aucune navette réelle."
+        );
     }
     if let Some(s) = secrecy {
-        println!(
-            "Secret: counts under {} workers are not shown (METHODS.md §3, household rule applied to people); counts under {} are fragile (INSEE); in matrices, secondary suppression by rows and columns; no protection against differencing of perimeters.",
-            french(s.threshold, 0),
-            french(s.fragile_below, 0)
-        );
+        println!("{}", s.note());
     }
 }
 
 fn print_matrix(m: &matrix::Matrix, format: Format) -> Result<()> {
-    let value = |c: &matrix::MatrixCell| c.workers.map(|x| x.to_string()).unwrap_or_else(|| "secret".into());
+    let value = |c: &matrix::MatrixCell| raw(c.workers);
     match format {
         Format::Json => json(m),
         Format::Csv => {
@@ -582,7 +628,7 @@ fn print_matrix(m: &matrix::Matrix, format: Format) -> Result<()> {
                 m.unit,
                 m.zones.len(),
                 m.cells.len(),
-                french(m.total, 0)
+                shown(m.total)
             );
             let mut rows =
                 vec![vec!["origine".to_string(), "destination".into(), "catégorie".into(), "actifs".into(), "".into()]];
@@ -591,7 +637,7 @@ fn print_matrix(m: &matrix::Matrix, format: Format) -> Result<()> {
                     format!("{} {}", c.origin_key, m.zones[c.origin as usize].name),
                     format!("{} {}", c.dest_key, m.zones[c.dest as usize].name),
                     c.category.clone().unwrap_or_default(),
-                    c.workers.map(|x| french(x, 0)).unwrap_or("secret".into()),
+                    shown(c.workers),
                     if c.fragile && !c.secret { "fragile".into() } else { String::new() },
                 ]);
             }
@@ -599,8 +645,8 @@ fn print_matrix(m: &matrix::Matrix, format: Format) -> Result<()> {
             println!("\nTotaux par zone:");
             let mut rows =
                 vec![vec!["zone".to_string(), "nom".into(), "actifs résidents".into(), "emplois occupés".into()]];
-            let shown = |x: Option<f64>| x.map(|x| french(x, 0)).unwrap_or("secret".into());
-            for t in m.totals.iter().filter(|t| t.residents_in_work != Some(0.0) || t.jobs_held != Some(0.0)) {
+            let zero = Count::Shown(0.0);
+            for t in m.totals.iter().filter(|t| t.residents_in_work != zero || t.jobs_held != zero) {
                 rows.push(vec![t.key.clone(), t.name.clone(), shown(t.residents_in_work), shown(t.jobs_held)]);
             }
             print!("{}", align(&rows));
@@ -631,16 +677,16 @@ fn share(s: &str) -> Result<f64, String> {
 #[derive(clap::Args, Clone)]
 pub struct FuelArgs {
     /// Car consumption, L/100 km (assumption, unconfirmed).
-    #[arg(long, default_value_t = 6.5, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = vulnerability::CONSUMPTION, allow_negative_numbers = true)]
     consumption: f64,
     /// Fuel price, €/L (assumption, unconfirmed).
-    #[arg(long, default_value_t = 1.80, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = vulnerability::FUEL_PRICE, allow_negative_numbers = true)]
     fuel_price: f64,
     /// Vulnerability threshold, share of disposable income (METHODS.md §4: 4.5%).
-    #[arg(long, default_value = "4.5%", value_parser = share, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = vulnerability::EFFORT_THRESHOLD, value_parser = share, allow_hyphen_values = true)]
     threshold: f64,
     /// D9/D1 ratio of standard of living inside a commune when the income file has no deciles (assumption).
-    #[arg(long, default_value_t = 3.4, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = vulnerability::D9_D1, allow_negative_numbers = true)]
     d9_d1: f64,
     /// Third decile of standard of living, €/UC/year, for "precarious" (default: estimated from the income dataset).
     #[arg(long, allow_negative_numbers = true)]
@@ -653,8 +699,9 @@ pub struct FuelArgs {
 }
 
 impl FuelArgs {
-    fn params(&self) -> FuelParams {
+    fn params(&self, secrecy: Secrecy) -> FuelParams {
         FuelParams {
+            secrecy,
             consumption: self.consumption,
             price: self.fuel_price,
             distance: self.dist.params(),
@@ -736,14 +783,8 @@ fn income_footer(v: &Vulnerability) {
         (Some(d), false) => println!("D3 du niveau de vie: {} €/UC/an (paramètre)", french(d, 0)),
         (None, _) => println!("D3 inconnu: part « précaire » non calculée"),
     }
-    println!(
-        "Revenus: {}; millésime {} (dataset '{}'){}",
-        v.incomes.source,
-        v.incomes.vintage,
-        v.incomes.dataset,
-        if v.incomes.synthetic { " [SYNTHETIC DATA: generated, not observed]" } else { "" }
-    );
-    footer(&v.flows, None);
+    println!("Revenus : {}", v.incomes.line());
+    footer(&v.flows, Some(&v.params.secrecy));
 }
 
 pub fn vulnerability_cmd(store_root: &Path, args: VulnerabilityArgs) -> Result<()> {
@@ -756,7 +797,7 @@ pub fn vulnerability_cmd(store_root: &Path, args: VulnerabilityArgs) -> Result<(
         }
     };
     let list = targets.resolve(&r)?;
-    let p = fuel.params();
+    let p = fuel.params(common.secrecy());
     p.validate().map_err(user)?;
     let f = load(&store, &r, common)?;
     let incomes = Incomes::load(&store, &r, fuel.incomes.as_deref()).map_err(user)?;
@@ -778,7 +819,7 @@ pub fn vulnerability_cmd(store_root: &Path, args: VulnerabilityArgs) -> Result<(
                             "{},{},{},{},{},{},{},{},{},{}",
                             v.territory,
                             v.households,
-                            v.car_commuters,
+                            raw(v.car_commuters),
                             o(v.spending_per_household),
                             o(v.effort_pct),
                             o(v.vulnerable_pct),
@@ -810,7 +851,7 @@ pub fn vulnerability_cmd(store_root: &Path, args: VulnerabilityArgs) -> Result<(
                             v.territory.clone(),
                             v.name.clone(),
                             french(v.households, 0),
-                            french(v.car_commuters, 0),
+                            shown(v.car_commuters),
                             opt(v.spending_per_household, 0),
                             opt(v.effort_pct, 2),
                             opt(v.vulnerable_pct, 2),
@@ -903,10 +944,10 @@ enum TeleworkCommand {
     Show {
         territory: String,
         /// Telework days a week for those who telework (0 < days <= 5).
-        #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
+        #[arg(long, default_value_t = telework::DAYS, allow_negative_numbers = true)]
         days: f64,
         /// Share of teleworkable commuters who telework: 0.5 or 50%.
-        #[arg(long, default_value = "50%", value_parser = share, allow_hyphen_values = true)]
+        #[arg(long, default_value_t = telework::TAKE_UP, value_parser = share, allow_hyphen_values = true)]
         take_up: f64,
         /// Apply ADEME's average rebound effect (31 % of km and CO2 avoided eaten, METHODS.md §5).
         #[arg(long)]
@@ -949,11 +990,17 @@ pub fn telework_cmd(store_root: &Path, args: TeleworkArgs) -> Result<()> {
     let r = store.referential()?;
     let (territory, scenarios, no_incomes, fuel, common) = match &args.command {
         TeleworkCommand::Show { territory, days, take_up, rebound, no_incomes, fuel, common } => {
-            let p = TeleworkParams { days: *days, take_up: *take_up, rebound: *rebound, fuel: fuel.params() };
+            let p = TeleworkParams {
+                days: *days,
+                take_up: *take_up,
+                rebound: *rebound,
+                fuel: fuel.params(common.secrecy()),
+            };
             (territory, vec![p], *no_incomes, fuel, common)
         }
         TeleworkCommand::Compare { territory, scenarios, no_incomes, fuel, common } => {
-            let list = scenarios.iter().map(|s| scenario(s, fuel.params())).collect::<Result<Vec<_>>>()?;
+            let list =
+                scenarios.iter().map(|s| scenario(s, fuel.params(common.secrecy()))).collect::<Result<Vec<_>>>()?;
             (territory, list, *no_incomes, fuel, common)
         }
     };
@@ -981,8 +1028,8 @@ pub fn telework_cmd(store_root: &Path, args: TeleworkArgs) -> Result<()> {
                     x.params.days,
                     x.params.take_up,
                     x.params.rebound,
-                    x.commuters,
-                    x.teleworkers,
+                    raw(x.commuters),
+                    raw(x.teleworkers),
                     x.km_per_year,
                     x.km_avoided_per_year,
                     o(x.co2_avoided_t_per_year),
@@ -1011,8 +1058,8 @@ pub fn telework_cmd(store_root: &Path, args: TeleworkArgs) -> Result<()> {
                 row.extend(out.iter().map(f));
                 rows.push(row);
             };
-            line("navetteurs (avec distance)", &|x| french(x.commuters, 0));
-            line("télétravailleurs", &|x| french(x.teleworkers, 0));
+            line("navetteurs (avec distance)", &|x| shown(x.commuters));
+            line("télétravailleurs", &|x| shown(x.teleworkers));
             line("km/an sans télétravail", &|x| french(x.km_per_year, 0));
             line("km/an évités", &|x| french(x.km_avoided_per_year, 0));
             line("tCO2e/an évitées", &|x| opt(x.co2_avoided_t_per_year, 1));
@@ -1024,15 +1071,9 @@ pub fn telework_cmd(store_root: &Path, args: TeleworkArgs) -> Result<()> {
             print!("{}", align(&rows));
             if let Some(x) = out.first() {
                 println!("\nMéthode: {}", x.method);
-                footer(&x.flows, None);
-                if let Some(i) = &incomes {
-                    println!(
-                        "Revenus: {}; millésime {} (dataset '{}'){}",
-                        i.source.source,
-                        i.source.vintage,
-                        i.source.dataset,
-                        if i.source.synthetic { " [SYNTHETIC DATA]" } else { "" }
-                    );
+                footer(&x.flows, Some(&x.params.fuel.secrecy));
+                if let Some(i) = &x.incomes {
+                    println!("Revenus : {}", i.line());
                 }
             }
             Ok(())

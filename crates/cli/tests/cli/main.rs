@@ -2,5 +2,6 @@
 
 mod access_cli;
 mod cli;
+mod flows_parity;
 mod import_cli;
 mod mobility_cli;

@@ -9,14 +9,14 @@ use std::process::Command;
 use serde_json::Value;
 
 /// A private copy of the test store.
-fn test_store() -> (tempfile::TempDir, PathBuf) {
+pub(crate) fn test_store() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let dest = dir.path().join("store");
     echelle_store::testing::copy_store(&echelle_store::testing::test_store(), &dest);
     (dir, dest)
 }
 
-fn echelle(store: &Path, args: &[&str]) -> (i32, String, String) {
+pub(crate) fn echelle(store: &Path, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_echelle")).arg("--store").arg(store).args(args).output().unwrap();
     (
         out.status.code().unwrap_or(-1),
@@ -46,7 +46,7 @@ const ROWS: [(&str, &str, &str, &str, &[&str]); 17] = [
     ("62041", "62041", "1", "1", &["4"]),
 ];
 
-fn store_with_fixture() -> (tempfile::TempDir, PathBuf) {
+pub(crate) fn store_with_fixture() -> (tempfile::TempDir, PathBuf) {
     let (dir, store) = test_store();
     let mut text = String::from("COMMUNE;ARM;DCLT;CS1;IPONDI;TRANS\n");
     for (o, d, trans, cs, weights) in ROWS {
@@ -125,9 +125,9 @@ fn flows_matrix_summary_and_inflows_by_hand() {
         echelle(&store, &["flows", "matrix", "--zones", "per:mel,per:bassin-minier", "--within", "reg:32"]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("110"), "{out}"); // bassin -> MEL: 50 + 25.5 + 35 = 110.5, shown rounded
-    assert!(out.contains("Source:") && out.contains("mobpro_2021"), "{out}");
+    assert!(out.contains("Source :") && out.contains("mobpro_2021"), "{out}");
 
-    let s = json(&store, &["flows", "summary", "per:mel"]);
+    let s = json(&store, &["flows", "summary", "per:mel", "--secret-below", "0"]);
     // residents 258, inside 250, outgoing 8, incoming 115.5, jobs 365.5, balance 107.5
     for (k, v) in [
         ("residents_in_work", 258.0),
@@ -143,6 +143,13 @@ fn flows_matrix_summary_and_inflows_by_hand() {
     }
     assert_eq!(s["top_origins"][0]["key"], "com:62119");
     assert!(close(&s["top_origins"][0]["workers"], 50.0));
+    // At the default threshold, outgoing (8) is secret, and so are working inside (258 - 8 would
+    // give it), incoming (jobs 365.5 - inside), the balance and every rate.
+    let s = json(&store, &["flows", "summary", "per:mel"]);
+    for k in ["outgoing", "working_inside", "incoming", "net_balance", "self_containment", "dependence"] {
+        assert!(s[k].is_null(), "{k}: {}", s[k]);
+    }
+    assert!(close(&s["residents_in_work"], 258.0) && s["secret"] == true);
 
     // The MEL inflows question, one command.
     let x = json(&store, &["flows", "into", "per:mel", "--from", "per:bassin-minier"]);
@@ -173,7 +180,7 @@ fn flows_refusals_exit_2() {
 }
 
 /// Flows plus a Filosofi file for Béthune (1,000 households) and Bruay-la-Buissière (500).
-fn store_with_incomes() -> (tempfile::TempDir, PathBuf) {
+pub(crate) fn store_with_incomes() -> (tempfile::TempDir, PathBuf) {
     let (dir, store) = store_with_fixture();
     let file = dir.path().join("cc_filosofi_2021_COM.csv");
     std::fs::write(
@@ -216,7 +223,7 @@ fn vulnerability_and_telework_by_hand() {
     let (code, out, err) = echelle(&store, &["telework", "show", "epci:200072460"]);
     assert_eq!(code, 0, "{err}");
     assert!(
-        out.contains("ménages vulnérables % après") && out.contains("Source:") && !out.contains("SYNTHETIC"),
+        out.contains("ménages vulnérables % après") && out.contains("Source :") && !out.contains("SYNTHÉTIQUE"),
         "{out}"
     );
 }
@@ -289,8 +296,8 @@ fn road_network_distances_where_given_straight_line_elsewhere() {
     assert!(close(&km(&lines, "59512"), 15.0), "{lines}");
     assert!(lines.as_array().unwrap().iter().all(|l| l["method"] == "road"), "{lines}");
     // Distances of the MEL's residents: only Lille <-> Roubaix change (40 workers there, 60 back).
-    let before = json(&store, &["flows", "distances", "per:mel"]);
-    let after = json(&store, &["flows", "distances", "per:mel", "--network", "tiny"]);
+    let before = json(&store, &["flows", "distances", "per:mel", "--secret-below", "0"]);
+    let after = json(&store, &["flows", "distances", "per:mel", "--network", "tiny", "--secret-below", "0"]);
     let (s_there, s_back) =
         (km(&straight_lines, "59350").as_f64().unwrap(), km(&straight_lines, "59512").as_f64().unwrap());
     let expected = before["km_per_day"].as_f64().unwrap() + 2.0 * (40.0 * (17.0 - s_there) + 60.0 * (15.0 - s_back));
@@ -308,18 +315,21 @@ fn road_network_distances_where_given_straight_line_elsewhere() {
     assert_eq!(
         by,
         vec![
-            ("road network \"tiny\"".to_string(), 2, 100.0),
-            ("straight line × 1.3".to_string(), 1, 30.0),
-            ("inside a commune, 1 km".to_string(), 2, 120.0),
+            ("réseau routier « tiny »".to_string(), 2, 100.0),
+            ("à vol d'oiseau × 1,3".to_string(), 1, 30.0),
+            ("dans la commune, 1 km".to_string(), 2, 120.0),
         ]
     );
     assert!(before["by_method"].as_array().unwrap().iter().all(|m| m["method"] != "road"));
     let (code, out, err) = echelle(&store, &["flows", "distances", "per:mel", "--network", "tiny"]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("method: road network \"tiny\"") && out.contains("method: straight line × 1.3"), "{out}");
+    assert!(
+        out.contains("méthode : réseau routier « tiny »") && out.contains("méthode : à vol d'oiseau × 1,3"),
+        "{out}"
+    );
     // The other outputs built on distances say so too.
     let x = json(&store, &["telework", "show", "per:mel", "--no-incomes", "--network", "tiny"]);
-    assert!(x[0]["method"].as_str().unwrap().contains("road network \"tiny\""), "{x}");
+    assert!(x[0]["method"].as_str().unwrap().contains("réseau routier « tiny »"), "{x}");
     // CSV: one column per field, the method by its machine name.
     let (code, out, err) = echelle(
         &store,
