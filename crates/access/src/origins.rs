@@ -16,7 +16,6 @@
 //! converted to longitude and latitude with the EPSG formulas for the Lambert
 //! azimuthal equal-area projection (IOGP Guidance Note 7-2), weighted by `Ind`.
 
-
 use echelle_referential::Referential;
 use echelle_store::Store;
 

@@ -38,6 +38,9 @@ pub struct AppState {
     store: PathBuf,
     current: Arc<RwLock<Current>>,
     shapes: Arc<RwLock<ShapeCache>>,
+    /// Facility sets offered by the access view, and the points and runs computed
+    /// from them (dropped when the engine changes).
+    pub(crate) access: Arc<crate::access::AccessCache>,
 }
 
 impl AppState {
@@ -52,6 +55,7 @@ impl AppState {
             store: store.to_path_buf(),
             current: Arc::new(RwLock::new(Current { engine: engine.clone(), values: None, fingerprint, pack })),
             shapes: Default::default(),
+            access: Default::default(),
         };
         state.materialise(engine);
         Ok(state)
