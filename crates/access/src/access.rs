@@ -8,8 +8,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::engine::Engine;
 use crate::graph::Graph;
-use crate::phast::Hierarchy;
+use crate::method::Method;
 use crate::points::{Point, Rejected};
 use crate::search::{self, Adjacency, Source, UNREACHED};
 use crate::snap::Snapper;
@@ -68,22 +69,25 @@ pub struct PlacedOrigin {
     pub excluded: Option<String>,
 }
 
-/// A whole run: the mode, the origins, and each type's results.
+/// A whole run: the method, the origins, and each type's results.
 #[derive(Debug, Clone)]
 pub struct AccessRun {
-    /// What the times are: the network and profile, or the straight-line model.
+    /// How the times were obtained, with its parameters.
+    pub method: Method,
+    /// What the times are, as files and logs say it ([`Method::mode`]).
     pub mode: String,
     pub straight_line: bool,
     pub origins: Vec<PlacedOrigin>,
     pub types: Vec<TypeAccess>,
 }
 
-/// On a road network; with its contraction `hierarchy` (built for `graph`), the
-/// nearest facility (k = 1) is found on it, with the same results, faster.
+/// On a road network (`method` describes it); with the [`Engine::Hierarchy`] (built
+/// for `graph`), the nearest facility (k = 1) is found on it, with the same results,
+/// faster.
 pub fn on_network(
     graph: &Graph,
-    hierarchy: Option<&Hierarchy>,
-    mode: String,
+    engine: &Engine,
+    method: Method,
     origins: Vec<Point>,
     facilities: BTreeMap<String, Vec<Point>>,
     q: Query,
@@ -118,7 +122,7 @@ pub fn on_network(
             }
         }
         let per_node: Vec<Vec<Reach>> = if q.k <= 1 {
-            let r = match hierarchy {
+            let r = match engine.hierarchy() {
                 Some(h) => h.nearest(&sources),
                 None => search::nearest(adj, &sources),
             };
@@ -142,7 +146,7 @@ pub fn on_network(
         let within = count.map(|c| origin_node.iter().map(|n| n.map(|v| c[v as usize]).unwrap_or(0)).collect());
         types.push(TypeAccess { kind, facilities: used, excluded, nearest, within });
     }
-    AccessRun { mode, straight_line: false, origins: placed, types }
+    AccessRun { mode: method.mode(), straight_line: method.is_straight_line(), method, origins: placed, types }
 }
 
 fn reach(t: u32, d: u32, f: u32) -> Reach {
@@ -181,7 +185,8 @@ pub fn straight_line(
         });
     }
     let origins = origins.into_iter().map(|point| PlacedOrigin { point, snap_m: Some(0.0), excluded: None }).collect();
-    AccessRun { mode: model.label(), straight_line: true, origins, types }
+    let method = Method::straight(&model);
+    AccessRun { mode: method.mode(), straight_line: true, method, origins, types }
 }
 
 #[cfg(test)]
@@ -207,6 +212,10 @@ mod tests {
             .unwrap()
     }
 
+    fn test_method() -> Method {
+        Method::Road { network: "test".into(), profile: "car".into(), synthetic: true, max_snap_m: 500.0 }
+    }
+
     #[test]
     fn network_run_snaps_excludes_and_ranks() {
         let g = street();
@@ -219,8 +228,8 @@ mod tests {
         ]);
         let run = on_network(
             &g,
-            None,
-            "test".into(),
+            &Engine::Plain,
+            test_method(),
             origins.clone(),
             fac.clone(),
             Query { k: 2, within_s: Some(150.0), max_snap_m: 500.0 },
@@ -242,10 +251,11 @@ mod tests {
         let school = &run.types[1];
         assert_eq!(school.nearest[0][0].time_s, 0.0);
         // The hierarchy gives the same nearest facilities.
-        let h = Hierarchy::build(&g, crate::phast::Params { core_share: 0.0, ..Default::default() }).unwrap();
+        let h =
+            crate::phast::Hierarchy::build(&g, crate::phast::Params { core_share: 0.0, ..Default::default() }).unwrap();
         let q = Query { k: 1, within_s: None, max_snap_m: 500.0 };
-        let a = on_network(&g, Some(&h), "test".into(), origins.clone(), fac.clone(), q);
-        let b = on_network(&g, None, "test".into(), origins, fac, q);
+        let a = on_network(&g, &Engine::Hierarchy(h), test_method(), origins.clone(), fac.clone(), q);
+        let b = on_network(&g, &Engine::Plain, test_method(), origins, fac, q);
         for (x, y) in a.types.iter().zip(&b.types) {
             assert_eq!(x.nearest, y.nearest);
         }

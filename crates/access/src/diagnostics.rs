@@ -100,7 +100,14 @@ pub fn summarize(values: &[Weighted], thresholds_min: &[f64]) -> Summary {
             (th, if population > 0.0 { over / population } else { 0.0 })
         })
         .collect();
-    Summary { population, unreached_population, mean_min, median_min, beyond }
+    // + 0.0: a sum over no origin is -0.0, shown "-0".
+    Summary {
+        population: population + 0.0,
+        unreached_population: unreached_population + 0.0,
+        mean_min,
+        median_min,
+        beyond,
+    }
 }
 
 /// A basket's time for one origin: the mean of its per-type times (`None` if any
@@ -133,6 +140,7 @@ mod tests {
         assert_eq!(s.beyond, vec![(7.0, 400.0 / 500.0), (20.0, 100.0 / 500.0)]);
         let empty = summarize(&[], &[7.0]);
         assert_eq!((empty.mean_min, empty.beyond[0].1), (None, 0.0));
+        assert!(empty.population.is_sign_positive() && empty.unreached_population.is_sign_positive());
     }
 
     #[test]

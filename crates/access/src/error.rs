@@ -33,6 +33,9 @@ pub enum AccessError {
     Invalid(String),
     #[error(transparent)]
     Store(#[from] echelle_store::StoreError),
+    /// A territory or layer the referential does not know.
+    #[error(transparent)]
+    Referential(#[from] echelle_referential::Error),
 }
 
 impl AccessError {

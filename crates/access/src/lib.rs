@@ -17,18 +17,29 @@
 //! - [`access`] puts it together for origins × facility types, on the road network
 //!   or, without one, on straight-line distance ([`straight`]); [`diagnostics`] sums
 //!   it up per territory and basket of types; [`isochrone`] draws reachable areas.
+//! - [`compute`] is the one entry point of the command line and the server: a
+//!   [`compute::Mode`] (a stored network with its [`engine`], or the straight line),
+//!   origins of an [`origin_kind::OriginKind`], [`facilities`] by type; [`territory`]
+//!   sums a run up per territory; [`method`] names the method in every output;
+//!   [`tables`] gives the rows of the CSV outputs; [`defaults`] holds every default.
 
 pub mod access;
+pub mod compute;
+pub mod defaults;
 pub mod diagnostics;
+pub mod engine;
 pub mod error;
+pub mod facilities;
 pub mod geodesy;
 pub mod graph;
 pub mod heap;
 pub mod iris;
 pub mod isochrone;
 pub mod layers;
+pub mod method;
 pub mod network;
 pub mod npy;
+pub mod origin_kind;
 pub mod origins;
 pub mod osm;
 pub mod phast;
@@ -38,6 +49,8 @@ pub mod scc;
 pub mod search;
 pub mod snap;
 pub mod straight;
+pub mod tables;
+pub mod territory;
 
 pub use error::{AccessError, Result};
 pub use graph::{Edge, Graph};

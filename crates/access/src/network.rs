@@ -41,6 +41,34 @@ pub struct NetworkInfo {
     pub credit: Option<String>,
 }
 
+/// What the server lists of a stored network.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct NetworkSummary {
+    pub name: String,
+    pub profile: String,
+    /// Generated data, not a real network: shown wherever the network is used.
+    pub synthetic: bool,
+    /// The file it was built from.
+    pub source: String,
+    pub nodes: u64,
+    /// How screens name the method on this network (« RÉSEAU ROUTIER « nom » »…).
+    pub label: String,
+}
+
+impl From<NetworkInfo> for NetworkSummary {
+    fn from(n: NetworkInfo) -> Self {
+        let label = crate::method::Method::road(&n, crate::defaults::MAX_SNAP_M).label_fr();
+        NetworkSummary {
+            name: n.name,
+            profile: n.profile,
+            synthetic: n.synthetic,
+            source: n.source,
+            nodes: n.nodes,
+            label,
+        }
+    }
+}
+
 /// The networks folder of a store.
 pub fn networks_dir(store_root: &Path) -> PathBuf {
     store_root.join("networks")

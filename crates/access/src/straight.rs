@@ -36,7 +36,7 @@ impl StraightLine {
 
     /// How outputs name this mode.
     pub fn label(&self) -> String {
-        format!("STRAIGHT LINE × {} at {} km/h (no road network: estimated times)", self.detour, self.speed_kmh)
+        crate::method::Method::straight(self).mode()
     }
 
     /// Seconds for a straight-line distance in metres.

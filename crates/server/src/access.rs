@@ -2,156 +2,163 @@
 //! nearest facility of a set, on a stored road network or in straight line
 //! (distance × detour factor at an average speed), and the population-weighted
 //! diagnostics of a territory (mean, median, share beyond thresholds), all computed
-//! by `echelle-access` as `echelle access nearest|diagnose` does.
+//! by `echelle-access` as `echelle access nearest|diagnose` does; the handlers parse,
+//! call and answer.
 //!
 //! Facility sets are point files named at `serve` time (`--facilities NAME=PATH`,
-//! repeatable), read once and kept: the France services file of 2021 is usable
-//! without any import. Every answer states the method (road network or straight line
-//! with its parameters) and the facilities' file and vintage.
+//! repeatable), registered in the application state and read once: the France
+//! services file of 2021 is usable without any import. Every answer states the
+//! method (road network or straight line with its parameters, and its French label)
+//! and the facilities' file and vintage.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 
 use axum::Json;
 use axum::extract::{Path, State};
 use echelle_access::access::{self, AccessRun, Query as AccessQuery};
-use echelle_access::diagnostics::{self, Weighted};
-use echelle_access::points::{Fields, Point, read_points};
+use echelle_access::compute::{self, Mode};
+use echelle_access::engine::EngineChoice;
+use echelle_access::facilities::{self, FacilitySet};
+use echelle_access::method::Method;
+use echelle_access::network::{self, NetworkSummary};
+use echelle_access::origin_kind::OriginKind;
+use echelle_access::points::Point;
 use echelle_access::straight::StraightLine;
-use echelle_access::{AccessError, network, origins};
+use echelle_access::territory::{self, CommuneTime, FacilityPoint, Members, TerritoryAccess};
+use echelle_access::{AccessError, defaults};
+use echelle_indicators::Engine;
 use echelle_referential::{Layer, Referential};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use crate::extract::Query;
 use crate::{ApiError, AppState};
-
-type ApiResult = Result<Json<Value>, ApiError>;
-
-/// Snap distance beyond which a point is left out on a road network, metres (the CLI's default).
-const MAX_SNAP_M: f64 = 1000.0;
 
 impl From<AccessError> for ApiError {
     fn from(e: AccessError) -> Self {
         match e {
             AccessError::UnknownNetwork { .. } => ApiError::NotFound(e.to_string()),
             AccessError::Store(s) => s.into(),
+            AccessError::Referential(r) => r.into(),
             e if e.is_user_error() => ApiError::BadRequest(e.to_string()),
             e => ApiError::Internal(e.to_string()),
         }
     }
 }
 
-static SETS: OnceLock<RwLock<BTreeMap<String, PathBuf>>> = OnceLock::new();
-static POINTS: OnceLock<Mutex<HashMap<String, Arc<Vec<Point>>>>> = OnceLock::new();
-/// A run computed, with the method's description (`method_detail`).
-type Cached = (Arc<AccessRun>, Value);
-/// The runs computed, by (pack, set, method).
-static RUNS: OnceLock<Mutex<HashMap<String, Cached>>> = OnceLock::new();
+/// A run computed, by (pack, set, method).
+type Runs = HashMap<String, Arc<AccessRun>>;
 
-fn sets() -> &'static RwLock<BTreeMap<String, PathBuf>> {
-    SETS.get_or_init(Default::default)
+/// The facility sets offered and what was computed from them, owned by the
+/// application state: the points and runs belong to one engine (one state of the
+/// store) and are dropped when the store changes.
+#[derive(Default)]
+pub struct AccessCache {
+    sets: RwLock<BTreeMap<String, PathBuf>>,
+    computed: Mutex<Computed>,
 }
 
-/// Makes a facility point file (GeoJSON or CSV) available under `name`
-/// (`serve --facilities NAME=PATH`). The name is letters, digits, '-' and '_'.
-pub fn register_facilities(name: &str, path: PathBuf) -> Result<(), String> {
-    if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        return Err(format!("facility set name '{name}': use letters, digits, '-' and '_'"));
+/// Points and runs, with the engine they were computed under.
+#[derive(Default)]
+struct Computed {
+    engine: Weak<Engine>,
+    points: HashMap<String, Arc<Vec<Point>>>,
+    runs: Runs,
+}
+
+/// At most this many runs are kept; beyond, the cache starts again.
+const MAX_RUNS: usize = 32;
+
+fn poisoned<T>(_: T) -> ApiError {
+    ApiError::Internal("access cache poisoned".into())
+}
+
+impl AccessCache {
+    /// The points and runs of `engine`: those of an earlier engine (the store changed
+    /// since) are dropped first.
+    fn computed(&self, engine: &Arc<Engine>) -> Result<std::sync::MutexGuard<'_, Computed>, ApiError> {
+        let mut c = self.computed.lock().map_err(poisoned)?;
+        if !Weak::ptr_eq(&c.engine, &Arc::downgrade(engine)) {
+            *c = Computed { engine: Arc::downgrade(engine), ..Default::default() };
+        }
+        Ok(c)
     }
-    if !path.is_file() {
-        return Err(format!("facility set '{name}': no file {}", path.display()));
+}
+
+impl AppState {
+    /// Makes a facility point file (GeoJSON or CSV) available under `name`
+    /// (`serve --facilities NAME=PATH`). The name is letters, digits, '-' and '_'.
+    pub fn register_facilities(&self, name: &str, path: PathBuf) -> Result<(), ApiError> {
+        facilities::check_set_name(name)?;
+        if !path.is_file() {
+            return Err(ApiError::BadRequest(format!("facility set '{name}': no file {}", path.display())));
+        }
+        self.access.sets.write().map_err(poisoned)?.insert(name.to_string(), path);
+        Ok(())
     }
-    sets().write().map_err(|_| "facility sets poisoned".to_string())?.insert(name.to_string(), path);
-    Ok(())
-}
 
-/// The vintage of a facility file, as its name states it (a four-digit year), if it does.
-fn vintage(path: &std::path::Path) -> Option<String> {
-    let stem = path.file_stem()?.to_str()?;
-    stem.split(|c: char| !c.is_ascii_digit())
-        .find(|p| p.len() == 4 && (p.starts_with("19") || p.starts_with("20")))
-        .map(str::to_string)
-}
-
-fn set_path(name: &str) -> Result<PathBuf, ApiError> {
-    let all = sets().read().map_err(|_| ApiError::Internal("facility sets poisoned".into()))?;
-    all.get(name).cloned().ok_or_else(|| {
-        ApiError::NotFound(if all.is_empty() {
-            format!(
-                "no facility set '{name}': none is configured (start the server with `echelle serve --facilities NAME=FILE.geojson`)"
-            )
-        } else {
-            format!("no facility set '{name}'; known: {}", all.keys().cloned().collect::<Vec<_>>().join(", "))
+    fn facility_set_path(&self, name: &str) -> Result<PathBuf, ApiError> {
+        let all = self.access.sets.read().map_err(poisoned)?;
+        all.get(name).cloned().ok_or_else(|| {
+            ApiError::NotFound(if all.is_empty() {
+                format!(
+                    "no facility set '{name}': none is configured (start the server with `echelle serve --facilities NAME=FILE.geojson`)"
+                )
+            } else {
+                format!("no facility set '{name}'; known: {}", all.keys().cloned().collect::<Vec<_>>().join(", "))
+            })
         })
-    })
+    }
+
+    /// The points of a set, read once per engine, and the set as answers state it.
+    fn facility_points(&self, name: &str) -> Result<(FacilitySet, Arc<Vec<Point>>), ApiError> {
+        let path = self.facility_set_path(name)?;
+        let engine = self.engine();
+        if let Some(p) = self.access.computed(&engine)?.points.get(name) {
+            return Ok((FacilitySet::new(name, &path, p.len()), p.clone()));
+        }
+        let pts = Arc::new(facilities::read_set(name, &path)?);
+        self.access.computed(&engine)?.points.insert(name.to_string(), pts.clone());
+        Ok((FacilitySet::new(name, &path, pts.len()), pts))
+    }
 }
 
-/// The points of a set, read once; every point gets the set's name as its type (the
-/// nearest facility of the set, whatever its own type).
-fn points_of(name: &str) -> Result<(PathBuf, Arc<Vec<Point>>), ApiError> {
-    let path = set_path(name)?;
-    let cache = POINTS.get_or_init(Default::default);
-    if let Some(p) = cache.lock().map_err(|_| ApiError::Internal("cache poisoned".into()))?.get(name) {
-        return Ok((path, p.clone()));
-    }
-    let (mut pts, _rejected) = read_points(&path, &Fields::default())?;
-    if pts.is_empty() {
-        return Err(ApiError::BadRequest(format!(
-            "facility set '{name}': no facility with coordinates in {}",
-            path.display()
-        )));
-    }
-    for p in &mut pts {
-        p.kind = name.to_string();
-    }
-    let pts = Arc::new(pts);
-    cache.lock().map_err(|_| ApiError::Internal("cache poisoned".into()))?.insert(name.to_string(), pts.clone());
-    Ok((path, pts))
-}
-
-/// The facility file's description for every answer.
-fn provenance(name: &str, path: &std::path::Path, count: usize) -> Value {
-    json!({
-        "name": name,
-        "file": path.file_name().map(|f| f.to_string_lossy().to_string()),
-        "vintage": vintage(path),
-        "count": count,
-    })
-}
-
-#[derive(Debug, Deserialize)]
+/// The query parameters of `/api/access/times` and `/api/access/diagnose/{key}`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ModeQuery {
+    /// The facility set (see `/api/access/facilities`); required.
     facilities: Option<String>,
+    /// A stored road network; without it, straight line.
     network: Option<String>,
+    /// Straight line: detour factor (≥ 1, default 1.3).
+    #[param(value_type = Option<f64>)]
     detour: Option<String>,
+    /// Straight line: average speed, km/h (0 to 200, default 40).
+    #[param(value_type = Option<f64>)]
     speed: Option<String>,
+    /// Times: `com` only. Diagnose: the layer of the parts listed after the territory
+    /// (`epci`, `arr`, `dep`, `reg`, `com`).
     layer: Option<String>,
+    /// Times only: the territory whose communes are listed (`dep:62`).
     within: Option<String>,
+    /// Diagnose only: thresholds in minutes separated by commas (default 7,20).
     thresholds: Option<String>,
-}
-
-/// The method asked: a network's name, or the straight-line model.
-enum Method {
-    Road(String),
-    Straight(StraightLine),
 }
 
 fn number(name: &str, v: Option<&str>, default: f64) -> Result<f64, ApiError> {
     match v {
         None | Some("") => Ok(default),
-        Some(s) => s
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|x| x.is_finite())
-            .ok_or_else(|| ApiError::BadRequest(format!("{name}: not a number: '{s}'"))),
+        Some(s) => s.trim().parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| {
+            ApiError::BadRequest(format!("{name}: not a number: '{}'", s.chars().take(40).collect::<String>()))
+        }),
     }
 }
 
-fn method(q: &ModeQuery) -> Result<Method, ApiError> {
+/// The mode asked: a network's name, or the straight-line model.
+fn mode(q: &ModeQuery) -> Result<Mode, ApiError> {
     match q.network.as_deref().filter(|n| !n.is_empty()) {
         Some(n) => {
             if q.detour.is_some() || q.speed.is_some() {
@@ -160,12 +167,12 @@ fn method(q: &ModeQuery) -> Result<Method, ApiError> {
                 ));
             }
             network::check_name(n).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-            Ok(Method::Road(n.to_string()))
+            Ok(Mode::Network { name: n.to_string(), engine: EngineChoice::Auto })
         }
         None => {
-            let detour = number("detour", q.detour.as_deref(), 1.3)?;
-            let speed = number("speed", q.speed.as_deref(), 40.0)?;
-            Ok(Method::Straight(StraightLine::new(detour, speed).map_err(|e| ApiError::BadRequest(e.to_string()))?))
+            let detour = number("detour", q.detour.as_deref(), defaults::DETOUR)?;
+            let speed = number("speed", q.speed.as_deref(), defaults::SPEED_KMH)?;
+            Ok(Mode::StraightLine(StraightLine::new(detour, speed).map_err(|e| ApiError::BadRequest(e.to_string()))?))
         }
     }
 }
@@ -178,94 +185,104 @@ fn facilities_name(q: &ModeQuery) -> Result<String, ApiError> {
 }
 
 /// The nearest facility of the set for every commune centroid of the pack, computed
-/// once per (pack, set, method).
-async fn run(state: &AppState, set: &str, m: Method) -> Result<(Arc<AccessRun>, Value), ApiError> {
-    let (path, pts) = points_of(set)?;
-    let store = state.store()?;
-    let root = store.root().to_path_buf();
+/// once per (pack, set, mode) and engine.
+async fn run(state: &AppState, set: &str, m: Mode) -> Result<(Arc<AccessRun>, FacilitySet), ApiError> {
+    let (about, pts) = state.facility_points(set)?;
+    let engine = state.engine();
     let key = match &m {
-        Method::Road(n) => format!("{}|{set}|road|{n}", state.pack().display()),
-        Method::Straight(s) => format!("{}|{set}|straight|{}|{}", state.pack().display(), s.detour, s.speed_kmh),
+        Mode::Network { name, .. } => format!("{}|{set}|road|{name}", state.pack().display()),
+        Mode::StraightLine(s) => format!("{}|{set}|straight|{}|{}", state.pack().display(), s.detour, s.speed_kmh),
     };
-    let prov = provenance(set, &path, pts.len());
-    let cache = RUNS.get_or_init(Default::default);
-    if let Some((r, detail)) = cache.lock().map_err(|_| ApiError::Internal("cache poisoned".into()))?.get(&key) {
-        return Ok((r.clone(), json!({"detail": detail, "facilities": prov})));
+    if let Some(r) = state.access.computed(&engine)?.runs.get(&key) {
+        return Ok((r.clone(), about));
     }
-    let r = state.engine().referential().clone();
-    let (run, detail) = tokio::task::spawn_blocking(move || -> Result<(AccessRun, Value), ApiError> {
-        let (origins, _without) = origins::commune_centroids(&store, &r)?;
-        let by_type = access::by_type(pts.as_ref().clone());
-        let q = AccessQuery { k: 1, within_s: None, max_snap_m: MAX_SNAP_M };
-        Ok(match m {
-            Method::Road(n) => {
-                let (g, info) = network::load(&root, &n)?;
-                let h = network::load_hierarchy(&root, &n, &g)?;
-                let synth = if info.synthetic { ", SYNTHETIC network" } else { "" };
-                let label = format!("road network '{}' ({} profile{synth})", info.name, info.profile);
-                // Whether the network is generated data travels with every answer, for the label on screen.
-                let detail = json!({
-                    "kind": "road",
-                    "network": info.name,
-                    "profile": info.profile,
-                    "synthetic": info.synthetic,
-                    "max_snap_m": MAX_SNAP_M,
-                });
-                (access::on_network(&g, h.as_ref(), label, origins, by_type, q), detail)
-            }
-            Method::Straight(s) => {
-                let detail = json!({"kind": "straight_line", "detour": s.detour, "speed_kmh": s.speed_kmh});
-                (access::straight_line(s, origins, by_type, q), detail)
-            }
-        })
+    let root = state.store()?.root().to_path_buf();
+    let computed = tokio::task::spawn_blocking(move || {
+        let q = AccessQuery { k: 1, within_s: None, max_snap_m: defaults::MAX_SNAP_M };
+        compute::compute(&root, &m, &OriginKind::Communes, access::by_type(pts.as_ref().clone()), q)
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))??;
-    let run = Arc::new(run);
-    let mut c = cache.lock().map_err(|_| ApiError::Internal("cache poisoned".into()))?;
-    if c.len() >= 32 {
-        c.clear();
+    let run = Arc::new(computed.run);
+    let mut c = state.access.computed(&engine)?;
+    if c.runs.len() >= MAX_RUNS {
+        c.runs.clear();
     }
-    c.insert(key, (run.clone(), detail.clone()));
-    Ok((run, json!({"detail": detail, "facilities": prov})))
+    c.runs.insert(key, run.clone());
+    Ok((run, about))
 }
 
-fn origin_time(run: &AccessRun, o: usize) -> Option<(f64, f64)> {
-    if run.origins[o].excluded.is_some() {
-        return None;
-    }
-    run.types.first().and_then(|t| t.nearest[o].first()).map(|x| (x.time_s, x.distance_m))
+/// The straight-line mode's defaults.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StraightLineDefaults {
+    pub detour: f64,
+    pub speed_kmh: f64,
+}
+
+/// The facility sets offered and the stored road networks.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FacilitySets {
+    pub facilities: Vec<FacilitySet>,
+    pub networks: Vec<NetworkSummary>,
+    pub straight_line_defaults: StraightLineDefaults,
+    pub thresholds_default_min: Vec<f64>,
 }
 
 /// `GET /api/access/facilities`: the facility sets and the stored road networks.
-pub async fn facility_sets(State(state): State<AppState>) -> ApiResult {
-    let all: Vec<(String, PathBuf)> = sets()
-        .read()
-        .map_err(|_| ApiError::Internal("poisoned".into()))?
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let mut out = Vec::new();
-    for (name, path) in all {
-        let (_, pts) = points_of(&name)?;
-        out.push(provenance(&name, &path, pts.len()));
-    }
-    let store = state.store()?;
-    let networks: Vec<Value> = network::list(store.root())?
-        .into_iter()
-        .map(|n| json!({"name": n.name, "profile": n.profile, "synthetic": n.synthetic, "source": n.source, "nodes": n.nodes}))
-        .collect();
-    Ok(Json(json!({
-        "facilities": out,
-        "networks": networks,
-        "straight_line_defaults": {"detour": 1.3, "speed_kmh": 40.0},
-        "thresholds_default_min": [7.0, 20.0],
-    })))
+#[utoipa::path(
+    get,
+    path = "/api/access/facilities",
+    tag = "access",
+    responses((status = 200, description = "Facility sets offered (serve --facilities NAME=PATH: file, vintage, count), the stored road networks and the defaults", body = FacilitySets))
+)]
+pub async fn facility_sets(State(state): State<AppState>) -> Result<Json<FacilitySets>, ApiError> {
+    let names: Vec<String> = state.access.sets.read().map_err(poisoned)?.keys().cloned().collect();
+    let facilities = names.iter().map(|n| state.facility_points(n).map(|(set, _)| set)).collect::<Result<_, _>>()?;
+    let networks = network::list(state.store()?.root())?.into_iter().map(NetworkSummary::from).collect();
+    Ok(Json(FacilitySets {
+        facilities,
+        networks,
+        straight_line_defaults: StraightLineDefaults { detour: defaults::DETOUR, speed_kmh: defaults::SPEED_KMH },
+        thresholds_default_min: defaults::THRESHOLDS_MIN.to_vec(),
+    }))
+}
+
+/// Per commune, minutes and km to the nearest facility of the set.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Times {
+    /// The method as files and logs write it (`road network 'x' (car profile)`).
+    pub method: String,
+    /// The method's French label, as the screen shows it.
+    pub method_label: String,
+    pub straight_line: bool,
+    pub method_detail: Method,
+    pub facilities: FacilitySet,
+    /// The territory whose communes are listed.
+    pub within: Option<String>,
+    /// Always `min`.
+    pub unit: String,
+    /// What the origins are.
+    pub origins: String,
+    pub communes: Vec<CommuneTime>,
+    /// Communes of the territory without an origin (no contour in the pack).
+    pub communes_left_out: usize,
+    pub facility_points: Vec<FacilityPoint>,
 }
 
 /// `GET /api/access/times`: per commune (of `within`), minutes and km to the nearest
 /// facility of the set, with the facilities themselves (points) and the method.
-pub async fn times(State(state): State<AppState>, Query(q): Query<ModeQuery>) -> ApiResult {
+#[utoipa::path(
+    get,
+    path = "/api/access/times",
+    tag = "access",
+    params(ModeQuery),
+    responses(
+        (status = 200, description = "Per commune (inside within), minutes and km to the nearest facility of the set, with the facilities as points; states the method and the facilities' file and vintage", body = Times),
+        (status = 400, description = "A parameter is missing or wrong"),
+        (status = 404, description = "Unknown facility set, network or territory"),
+    )
+)]
+pub async fn times(State(state): State<AppState>, Query(q): Query<ModeQuery>) -> Result<Json<Times>, ApiError> {
     let set = facilities_name(&q)?;
     if let Some(l) = q.layer.as_deref().filter(|l| !l.is_empty()) {
         let layer: Layer = l.parse()?;
@@ -276,146 +293,85 @@ pub async fn times(State(state): State<AppState>, Query(q): Query<ModeQuery>) ->
     if q.thresholds.is_some() {
         return Err(ApiError::BadRequest("thresholds: only for /api/access/diagnose".into()));
     }
-    let m = method(&q)?;
+    let m = mode(&q)?;
     let r: Arc<Referential> = state.engine().referential().clone();
     let within = q.within.as_deref().filter(|w| !w.is_empty()).map(|w| r.resolve(w)).transpose()?;
     let (run, about) = run(&state, &set, m).await?;
-    let members: Option<Vec<u32>> = within.as_ref().map(|w| r.members(w).map(|m| m.into_owned())).transpose()?;
-    let codes: Option<std::collections::HashSet<&str>> =
-        members.as_ref().map(|m| m.iter().map(|&i| r.communes()[i as usize].code.as_str()).collect());
-    let mut communes = Vec::new();
-    let mut origin_codes = std::collections::HashSet::new();
-    for (o, placed) in run.origins.iter().enumerate() {
-        let code = placed.point.id.as_str();
-        if codes.as_ref().is_some_and(|c| !c.contains(code)) {
-            continue;
-        }
-        origin_codes.insert(code);
-        let t = origin_time(&run, o);
-        communes.push(json!({
-            "code": code,
-            "name": placed.point.name,
-            "population": placed.point.weight,
-            "minutes": t.map(|x| x.0 / 60.0),
-            "km": t.map(|x| x.1 / 1000.0),
-            "excluded": placed.excluded,
-        }));
-    }
-    let left_out: usize = match &codes {
-        Some(c) => c.iter().filter(|c| !origin_codes.contains(*c)).count(),
-        None => r.communes().len() - origin_codes.len(),
-    };
-    let fac: Vec<Value> = run
-        .types
-        .first()
-        .map(|t| {
-            t.facilities.iter().map(|(p, _)| json!({"id": p.id, "name": p.name, "lon": p.lon, "lat": p.lat})).collect()
-        })
-        .unwrap_or_default();
-    Ok(Json(json!({
-        "method": run.mode,
-        "straight_line": run.straight_line,
-        "method_detail": about["detail"],
-        "facilities": about["facilities"],
-        "within": within.map(|w| w.key()),
-        "unit": "min",
-        "origins": "commune contour centroids of the pack, weighted by municipal population",
-        "communes": communes,
-        "communes_left_out": left_out,
-        "facility_points": fac,
-    })))
+    let t = territory::commune_times(&run, &r, within.as_ref())?;
+    Ok(Json(Times {
+        method: run.mode.clone(),
+        method_label: run.method.label_fr(),
+        straight_line: run.straight_line,
+        method_detail: run.method.clone(),
+        facilities: about,
+        within: within.map(|w| w.key()),
+        unit: "min".into(),
+        origins: territory::COMMUNE_ORIGINS.into(),
+        communes: t.communes,
+        communes_left_out: t.communes_left_out,
+        facility_points: t.facility_points,
+    }))
 }
 
-fn thresholds(s: Option<&str>) -> Result<Vec<f64>, ApiError> {
-    let s = s.filter(|s| !s.is_empty()).unwrap_or("7,20");
-    let v = s
-        .split(',')
-        .map(|t| t.trim().parse::<f64>().ok().filter(|x| x.is_finite() && *x >= 0.0 && *x <= 1440.0))
-        .collect::<Option<Vec<f64>>>()
-        .ok_or_else(|| {
-            ApiError::BadRequest(format!("thresholds: minutes separated by commas (0 to 1440), got '{s}'"))
-        })?;
-    if v.is_empty() || v.len() > 10 {
-        return Err(ApiError::BadRequest("thresholds: one to ten values".into()));
-    }
-    Ok(v)
+/// The diagnostics of a territory and of its parts.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Diagnose {
+    /// The method as files and logs write it.
+    pub method: String,
+    /// The method's French label, as the screen shows it.
+    pub method_label: String,
+    pub straight_line: bool,
+    pub method_detail: Method,
+    pub facilities: FacilitySet,
+    pub thresholds_min: Vec<f64>,
+    /// Always `min`.
+    pub unit: String,
+    /// What the origins are, and what is left out.
+    pub origins: String,
+    /// The territory first, then its parts.
+    pub rows: Vec<TerritoryAccess>,
 }
 
 /// `GET /api/access/diagnose/{key}`: the territory and, with `layer`, each territory
 /// of that layer inside it: population-weighted mean and median minutes, shares
 /// beyond the thresholds, population without access, communes left out.
-pub async fn diagnose(State(state): State<AppState>, Path(key): Path<String>, Query(q): Query<ModeQuery>) -> ApiResult {
+#[utoipa::path(
+    get,
+    path = "/api/access/diagnose/{key}",
+    tag = "access",
+    params(("key" = String, Path, description = "The territory (`dep:62`, `epci:200093201`, `per:NAME`…)"), ModeQuery),
+    responses(
+        (status = 200, description = "Access diagnostics of a territory (and of each territory of layer= inside it): population-weighted mean and median minutes, shares of the population beyond the thresholds, population without access, communes left out", body = Diagnose),
+        (status = 400, description = "A parameter is missing or wrong"),
+        (status = 404, description = "Unknown facility set, network or territory"),
+    )
+)]
+pub async fn diagnose(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    Query(q): Query<ModeQuery>,
+) -> Result<Json<Diagnose>, ApiError> {
     let set = facilities_name(&q)?;
-    let th = thresholds(q.thresholds.as_deref())?;
+    let th = defaults::parse_thresholds(q.thresholds.as_deref().unwrap_or_default()).map_err(ApiError::BadRequest)?;
     if q.within.is_some() {
         return Err(ApiError::BadRequest("within: the territory is the path's key; use layer= for its parts".into()));
     }
-    let m = method(&q)?;
+    let m = mode(&q)?;
     let r: Arc<Referential> = state.engine().referential().clone();
     let t = r.resolve(&key)?;
-    let mut territories = vec![t.clone()];
-    if let Some(l) = q.layer.as_deref().filter(|l| !l.is_empty()) {
-        let layer: Layer = l.parse()?;
-        if matches!(layer, Layer::Iris | Layer::Country | Layer::Perimeter) {
-            return Err(ApiError::BadRequest(format!(
-                "layer '{l}': parts must be communes, EPCI, arrondissements, départements or régions"
-            )));
-        }
-        let parts = r.territories_within(layer, Some(&t))?;
-        if parts.len() > 2000 {
-            return Err(ApiError::BadRequest(format!(
-                "{} territories of layer '{l}' inside {key}: at most 2000",
-                parts.len()
-            )));
-        }
-        territories.extend(parts.into_iter().filter(|p| *p != t));
-    }
+    let parts = q.layer.as_deref().filter(|l| !l.is_empty()).map(str::parse::<Layer>).transpose()?;
+    let territories = territory::with_parts(&r, &t, parts)?;
     let (run, about) = run(&state, &set, m).await?;
-    let index: HashMap<&str, usize> = run.origins.iter().enumerate().map(|(i, o)| (o.point.id.as_str(), i)).collect();
-    let mut rows = Vec::new();
-    for tref in &territories {
-        let members = r.members(tref)?;
-        let (mut used, mut missing, mut missing_pop) = (Vec::new(), 0usize, 0u64);
-        for &mi in members.iter() {
-            let c = &r.communes()[mi as usize];
-            match index.get(c.code.as_str()) {
-                Some(&o) if run.origins[o].excluded.is_none() => used.push(o),
-                _ => {
-                    missing += 1;
-                    missing_pop += c.population.unwrap_or(0);
-                }
-            }
-        }
-        let values: Vec<Weighted> = used
-            .iter()
-            .map(|&o| Weighted {
-                weight: run.origins[o].point.weight.unwrap_or(0.0),
-                time_s: origin_time(&run, o).map(|x| x.0),
-            })
-            .collect();
-        let s = diagnostics::summarize(&values, &th);
-        rows.push(json!({
-            "territory": tref.key(),
-            "name": r.name(tref),
-            "communes": used.len(),
-            // + 0.0: a sum over no commune is -0.0, shown "-0".
-            "population": s.population + 0.0,
-            "mean_min": s.mean_min,
-            "median_min": s.median_min,
-            "beyond": s.beyond.iter().map(|(t, sh)| json!({"threshold_min": t, "share": sh})).collect::<Vec<_>>(),
-            "unreached_population": s.unreached_population + 0.0,
-            "communes_left_out": missing,
-            "population_left_out": missing_pop,
-        }));
-    }
-    Ok(Json(json!({
-        "method": run.mode,
-        "straight_line": run.straight_line,
-        "method_detail": about["detail"],
-        "facilities": about["facilities"],
-        "thresholds_min": th,
-        "unit": "min",
-        "origins": "commune contour centroids of the pack, weighted by municipal population; communes without contour (or too far from a road) are left out and counted",
-        "rows": rows,
-    })))
+    let rows = territory::diagnose(&run, &r, &territories, Members::Communes, &[], &th)?;
+    Ok(Json(Diagnose {
+        method: run.mode.clone(),
+        method_label: run.method.label_fr(),
+        straight_line: run.straight_line,
+        method_detail: run.method.clone(),
+        facilities: about,
+        thresholds_min: th,
+        unit: "min".into(),
+        origins: territory::COMMUNE_ORIGINS_DIAGNOSE.into(),
+        rows,
+    }))
 }

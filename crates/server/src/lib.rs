@@ -107,10 +107,10 @@ pub fn app(state: AppState, web: Option<PathBuf>, timeout: Duration) -> Router {
 
 /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
 pub async fn serve(config: ServeConfig) -> Result<(), ApiError> {
-    for (name, path) in &config.facilities {
-        access::register_facilities(name, path.clone()).map_err(ApiError::BadRequest)?;
-    }
     let state = AppState::open(&config.store).await?;
+    for (name, path) in &config.facilities {
+        state.register_facilities(name, path.clone())?;
+    }
     let warm = state.clone();
     tokio::spawn(async move {
         // Build every layer's shapes once the values are in, so no visitor waits for a union.

@@ -50,6 +50,9 @@ pub struct AppState {
     building: Arc<Mutex<()>>,
     /// Flows, positions and incomes kept by the flows endpoints; emptied on reload.
     pub(crate) flows: Arc<crate::flows::FlowsCache>,
+    /// Facility sets offered by the access view, and the points and runs computed
+    /// from them (dropped when the engine changes).
+    pub(crate) access: Arc<crate::access::AccessCache>,
 }
 
 impl AppState {
@@ -65,6 +68,7 @@ impl AppState {
             current: Arc::new(RwLock::new(Current::new(engine.clone(), fingerprint, pack))),
             building: Default::default(),
             flows: Default::default(),
+            access: Default::default(),
         };
         state.materialise(engine);
         Ok(state)

@@ -1,6 +1,7 @@
 //! The integration tests of echelle-cli, one binary (one link of the crate's dependencies).
 
 mod access_cli;
+mod access_csv;
 mod cli;
 mod flows_parity;
 mod import_cli;

@@ -10,9 +10,12 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use echelle_access::access::{self, Query};
 use echelle_access::diagnostics::{self, Weighted};
+use echelle_access::engine::Engine;
+use echelle_access::method::Method;
 use echelle_access::origins;
 use echelle_access::points::{Fields, read_points};
 use echelle_access::straight::StraightLine;
+use echelle_access::territory::{self, Members};
 use echelle_server::{AppState, app};
 use echelle_store::Store;
 use serde_json::Value;
@@ -29,9 +32,17 @@ fn france_services() -> PathBuf {
     p
 }
 
+/// The application on a store, the France services file registered in its state.
+async fn router_on(store: &std::path::Path, sets: &[(&str, PathBuf)]) -> axum::Router {
+    let state = AppState::open(store).await.unwrap();
+    for (name, path) in sets {
+        state.register_facilities(name, path.clone()).unwrap();
+    }
+    app(state, None, Duration::from_secs(120))
+}
+
 async fn router() -> axum::Router {
-    echelle_server::access::register_facilities("france-services", france_services()).unwrap();
-    app(AppState::open(&test_store()).await.unwrap(), None, Duration::from_secs(120))
+    router_on(&test_store(), &[("france-services", france_services())]).await
 }
 
 async fn get(router: &axum::Router, uri: &str) -> (StatusCode, Value) {
@@ -81,6 +92,7 @@ async fn times_and_diagnostics_equal_the_library() {
         ok(&router, "/api/access/times?facilities=france-services&layer=com&within=dep:62&detour=1.5&speed=50").await;
     assert_eq!(got["method"], run.mode.as_str());
     assert!(got["method"].as_str().unwrap().contains("STRAIGHT LINE × 1.5 at 50 km/h"));
+    assert_eq!(got["method_label"], "À VOL D'OISEAU × 1,5 à 50 km/h (temps estimés, sans réseau routier)");
     assert_eq!(got["straight_line"], true);
     assert_eq!(got["method_detail"]["detour"], 1.5);
     assert_eq!(got["facilities"]["vintage"], "2021");
@@ -146,6 +158,11 @@ async fn times_and_diagnostics_equal_the_library() {
         }
     }
     assert_eq!(rows[0]["territory"], "dep:62");
+    // Row for row, the library's diagnostics of the same territories.
+    let territories: Vec<_> = rows.iter().map(|row| r.resolve(row["territory"].as_str().unwrap()).unwrap()).collect();
+    let want = territory::diagnose(&run, &r, &territories, Members::Communes, &[], &[5.0, 15.0, 30.0]).unwrap();
+    assert_eq!(d["rows"], serde_json::to_value(&want).unwrap());
+    assert_eq!(rows[1]["what"], "france-services");
 
     // Defaults: × 1.3 at 40 km/h, thresholds 7 and 20.
     let d = ok(&router, "/api/access/diagnose/dep:59?facilities=france-services").await;
@@ -276,8 +293,7 @@ async fn road_network_times_equal_the_library() {
         credit: None,
     };
     network::save(&root, &g, &info).unwrap();
-    echelle_server::access::register_facilities("france-services", france_services()).unwrap();
-    let router = app(AppState::open(&root).await.unwrap(), None, Duration::from_secs(120));
+    let router = router_on(&root, &[("france-services", france_services())]).await;
 
     let store = Store::open(&root).unwrap();
     let r = store.referential().unwrap();
@@ -289,8 +305,8 @@ async fn road_network_times_equal_the_library() {
     let label = "road network 'grille' (car profile, SYNTHETIC network)".to_string();
     let run = access::on_network(
         &g,
-        None,
-        label.clone(),
+        &Engine::Plain,
+        Method::road(&info, 1000.0),
         centroids,
         access::by_type(points),
         Query { k: 1, within_s: None, max_snap_m: 1000.0 },
@@ -298,6 +314,8 @@ async fn road_network_times_equal_the_library() {
 
     let got = ok(&router, "/api/access/times?facilities=france-services&layer=com&within=dep:62&network=grille").await;
     assert_eq!(got["method"], label.as_str());
+    assert_eq!(run.mode, label);
+    assert_eq!(got["method_label"], "RÉSEAU ROUTIER « grille » — SYNTHÉTIQUE (réseau généré, pas un réseau réel)");
     assert_eq!(got["straight_line"], false);
     assert_eq!(got["method_detail"]["network"], "grille");
     // The network is generated data: the detail says so, for the label on screen.
@@ -336,4 +354,40 @@ fn reached_or_unreached(run: &echelle_access::access::AccessRun, r: &echelle_ref
             run.origins.iter().any(|o| &o.point.id == code && o.excluded.is_none())
         })
         .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn facility_sets_live_in_the_state_and_are_read_again_when_the_store_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("store");
+    echelle_store::testing::copy_store(&test_store(), &root);
+    let file = dir.path().join("cabinets-2024.csv");
+    std::fs::write(&file, "id,lon,lat\na,2.83,50.43\nb,2.90,50.40\n").unwrap();
+    // Another state of the same process knows nothing of this state's sets.
+    let other = router_on(&test_store(), &[]).await;
+    let router = router_on(&root, &[("cabinets", file.clone())]).await;
+    let (status, body) = get(&other, "/api/access/times?facilities=cabinets").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("none is configured"), "{body}");
+
+    let count = |v: &Value| v["facilities"][0]["count"].as_u64().unwrap();
+    assert_eq!(count(&ok(&router, "/api/access/facilities").await), 2);
+    let before = ok(&router, "/api/access/times?facilities=cabinets&within=dep:62").await;
+    assert_eq!(before["facility_points"].as_array().unwrap().len(), 2);
+    // The file changes: the points read are kept while the store does not change…
+    std::fs::write(&file, "id,lon,lat\na,2.83,50.43\n").unwrap();
+    assert_eq!(count(&ok(&router, "/api/access/facilities").await), 2);
+    // …and dropped with the runs when it does (a perimeter is saved: the engine reloads).
+    let body = r#"{"id": "lens-henin", "name": "Lens-Hénin", "include": ["epci:246200364", "epci:246200299"]}"#;
+    let request =
+        Request::post("/api/perimeters").header("content-type", "application/json").body(Body::from(body)).unwrap();
+    let response = router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(count(&ok(&router, "/api/access/facilities").await), 1);
+    let after = ok(&router, "/api/access/times?facilities=cabinets&within=dep:62").await;
+    assert_eq!(after["facility_points"].as_array().unwrap().len(), 1);
+    // The new perimeter is diagnosed at once.
+    let d = ok(&router, "/api/access/diagnose/per:lens-henin?facilities=cabinets").await;
+    assert_eq!(d["rows"][0]["name"], "Lens-Hénin");
+    assert_eq!(d["rows"][0]["communes"].as_u64().unwrap() + d["rows"][0]["communes_left_out"].as_u64().unwrap(), 50);
 }
