@@ -4,3 +4,4 @@ mod access_cli;
 mod cli;
 mod import_cli;
 mod mobility_cli;
+mod report_cli;
