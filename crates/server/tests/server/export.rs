@@ -248,8 +248,10 @@ async fn every_character_of_a_portrait_prints() {
     assert_eq!(status, StatusCode::OK);
     eprintln!("portrait per:oeuvre: {} bytes", pdf.len());
     if let Some(text) = pdftotext(&pdf) {
+        // Lines wrapped on paper are joined back with a space.
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(text.contains(&format!("Portrait : {UNICODE_NAME} (per:oeuvre)")), "{text}");
-        assert!(text.contains("dans : Pas-de-Calais"), "{text}");
+        assert!(text.contains(&format!("{UNICODE_NAME} dans : Pas-de-Calais")), "locator caption: {text}");
         assert!(!text.contains('?'), "no character replaced: {text}");
     }
 }
@@ -301,7 +303,7 @@ async fn names_read_back_exact_and_never_as_formulas() {
             assert_eq!(sheet[i + 1][0], json!(expected), "{kind}, row {}", i + 1);
         }
         if kind == "xlsx" {
-            assert_eq!(sheet[1][1], json!(1000), "numbers stay numbers");
+            assert_eq!(sheet[1][1].as_f64(), Some(1000.0), "numbers stay numbers");
             assert_eq!(back["frozen"], "A2");
             assert_eq!(back["autofilter"], "A1:C4");
             assert_eq!(back["formats"], json!(["General", "#,##0", "0.0"]));
