@@ -1,11 +1,21 @@
-//! Rendering evaluations as a text table (French number style), CSV or JSON.
+//! Rendering evaluations as a text table (French number style), CSV, JSON or XLSX.
+//! Files are written by `echelle-report` (CSV quoting and formula guard, XLSX).
 
 use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 
+use anyhow::Result;
 use clap::ValueEnum;
 use echelle_indicators::{Evaluation, Value};
+use echelle_report::csv::{Dialect, Writer as CsvWriter};
+pub use echelle_report::french;
+use echelle_report::{Cell, ColumnInfo, Date, Table, xlsx};
 use serde_json::json;
 
+use crate::commands::UserError;
+
+/// Output of the commands printing streams of rows.
 #[derive(Clone, Copy, Debug, Default, ValueEnum)]
 pub enum Format {
     #[default]
@@ -14,22 +24,25 @@ pub enum Format {
     Json,
 }
 
-/// `1 194 040`, `12,3`: the way French reports write numbers.
-pub fn french(value: f64, decimals: u8) -> String {
-    let s = format!("{:.*}", decimals as usize, value.abs());
-    let (int, frac) = s.split_once('.').map_or((s.as_str(), None), |(i, f)| (i, Some(f)));
-    let mut grouped = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push('\u{202f}');
-        }
-        grouped.push(c);
-    }
-    let sign = if value < 0.0 && s.chars().any(|c| c != '0' && c != '.') { "-" } else { "" };
-    match frac {
-        Some(f) => format!("{sign}{grouped},{f}"),
-        None => format!("{sign}{grouped}"),
-    }
+/// Output of the evaluation commands (`eval`, `compare`, `portrait`): a stream, or an
+/// XLSX workbook written to `--out`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum EvalFormat {
+    #[default]
+    Table,
+    Csv,
+    Json,
+    Xlsx,
+}
+
+/// Where and how an evaluation is written: `--format` and `--out`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Destination {
+    #[arg(long, value_enum, default_value_t)]
+    pub format: EvalFormat,
+    /// Write to this file instead of the standard output (required for xlsx).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 /// A value as shown in a table: the number, or why there is none.
@@ -88,33 +101,63 @@ pub fn sources(e: &Evaluation) -> String {
     out
 }
 
-/// Long CSV: one line per territory and indicator, with unit and provenance.
-pub fn csv(e: &Evaluation) -> String {
-    let mut out = String::from("territory,name,indicator,value,unit,units,covered,source,vintage,synthetic\n");
+/// Long CSV: one line per territory and indicator, with unit and provenance, written
+/// through `echelle_report::csv` (quoting, CR/LF, formula guard).
+pub fn csv(e: &Evaluation, out: impl std::io::Write) -> std::io::Result<()> {
+    let mut w = CsvWriter::new(out, Dialect::Plain)?;
+    w.texts(["territory", "name", "indicator", "value", "unit", "units", "covered", "source", "vintage", "synthetic"])?;
     for (i, d) in e.indicators.iter().enumerate() {
         let (source, vintage, synthetic) = &e.provenance[i];
         for (t, (key, label)) in e.targets.iter().enumerate() {
             let v = &e.values[i][t];
-            let value = v.value.map(|x| format!("{x}")).unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "{},{},{},{value},{},{},{},{},{},{synthetic}",
-                quote(key),
-                quote(label),
-                d.id,
-                quote(&d.unit),
-                v.units,
-                v.covered,
-                quote(source),
-                quote(vintage)
-            );
+            w.cells(&[
+                Cell::Text(key.clone()),
+                Cell::Text(label.clone()),
+                Cell::Text(d.id.clone()),
+                v.value.map_or(Cell::Empty, Cell::Number),
+                Cell::Text(d.unit.clone()),
+                Cell::Number(v.units as f64),
+                Cell::Number(v.covered as f64),
+                Cell::Text(source.clone()),
+                Cell::Text(vintage.clone()),
+                Cell::Text(synthetic.to_string()),
+            ])?;
         }
     }
-    out
+    w.finish()?.flush()
 }
 
-fn quote(s: &str) -> String {
-    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+/// Wide table for spreadsheets: one row per territory, one column per indicator with
+/// its unit, decimals, source and vintage (the XLSX "Sources" sheet).
+pub fn evaluation_table(e: &Evaluation, title: &str) -> Table {
+    let mut columns = vec!["Territoire".to_string(), "Nom".to_string()];
+    let mut info = vec![ColumnInfo::default(), ColumnInfo::default()];
+    let mut sources: Vec<String> = Vec::new();
+    for (d, (source, vintage, synthetic)) in e.indicators.iter().zip(&e.provenance) {
+        columns.push(format!("{} ({})", d.label, d.unit));
+        let source = if *synthetic { format!("{source} (données synthétiques)") } else { source.clone() };
+        let line = format!("{source}, {vintage}");
+        if !sources.contains(&line) {
+            sources.push(line);
+        }
+        info.push(ColumnInfo {
+            unit: Some(d.unit.clone()),
+            decimals: Some(d.decimals),
+            source: Some(source),
+            vintage: Some(vintage.clone()),
+        });
+    }
+    let rows = e
+        .targets
+        .iter()
+        .enumerate()
+        .map(|(t, (key, label))| {
+            let mut row = vec![Cell::Text(key.clone()), Cell::Text(label.clone())];
+            row.extend(e.values.iter().map(|v| v[t].value.map_or(Cell::Empty, Cell::Number)));
+            row
+        })
+        .collect();
+    Table { title: title.to_string(), source: sources.join(" ; "), columns, info, rows }
 }
 
 pub fn json(e: &Evaluation) -> serde_json::Value {
@@ -137,23 +180,97 @@ pub fn json(e: &Evaluation) -> serde_json::Value {
     json!({ "values": values })
 }
 
-pub fn print(e: &Evaluation, format: Format) {
-    match format {
-        Format::Table => print!("{}", table(e)),
-        Format::Csv => print!("{}", csv(e)),
-        Format::Json => println!("{}", serde_json::to_string_pretty(&json(e)).expect("serialisable")),
+/// Bytes to the file named by `--out`, or to the standard output.
+pub fn emit(out: Option<&Path>, bytes: &[u8]) -> Result<()> {
+    match out {
+        Some(path) => {
+            std::fs::write(path, bytes).map_err(|e| UserError(format!("{}: {e}", path.display())))?;
+            eprintln!("{} written ({} bytes)", path.display(), bytes.len());
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+                // The reader went away (`| head`): end quietly, as `cat` does.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                r => r?,
+            }
+        }
     }
+    Ok(())
+}
+
+/// Writes an evaluation as asked; `text` is its text-table layout.
+pub fn write(e: &Evaluation, to: &Destination, title: &str, text: impl FnOnce() -> String) -> Result<()> {
+    let bytes = match to.format {
+        EvalFormat::Table => text().into_bytes(),
+        EvalFormat::Csv => {
+            let mut bytes = Vec::new();
+            csv(e, &mut bytes)?;
+            bytes
+        }
+        EvalFormat::Json => {
+            let mut s = serde_json::to_string_pretty(&json(e)).expect("serialisable");
+            s.push('\n');
+            s.into_bytes()
+        }
+        EvalFormat::Xlsx => {
+            if to.out.is_none() {
+                return Err(UserError("--format xlsx writes a file: name it with --out FILE.xlsx".into()).into());
+            }
+            xlsx::write(&evaluation_table(e, title), Date::today()).map_err(|e| UserError(e.to_string()))?
+        }
+    };
+    emit(to.out.as_deref(), &bytes)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::french;
+    use super::*;
+    use echelle_indicators::parse_catalog;
+    use echelle_report::number;
+
+    fn evaluation() -> Evaluation {
+        let catalog = "[[indicator]]\nid = \"population\"\nlabel = \"Population\"\nunit = \"habitants\"\n\
+                       dataset = \"communes\"\naggregate = \"sum\"\nvalue = \"population\"\n";
+        Evaluation {
+            targets: vec![
+                ("per:x".into(), "=HYPERLINK(\"http://x\")".into()),
+                ("per:y".into(), "Lens, \"centre\"".into()),
+            ],
+            indicators: parse_catalog("test", catalog).unwrap(),
+            values: vec![vec![
+                Value { value: Some(1200.0), units: 2, covered: 2 },
+                Value { value: None, units: 3, covered: 1 },
+            ]],
+            provenance: vec![("Insee, RP".into(), "2021".into(), false)],
+        }
+    }
 
     #[test]
     fn numbers_are_written_the_french_way() {
         assert_eq!(french(1_194_040.0, 0), "1\u{202f}194\u{202f}040");
-        assert_eq!(french(12.345, 1), "12,3");
-        assert_eq!(french(-0.04, 1), "0,0");
-        assert_eq!(french(-1234.5, 1), "-1\u{202f}234,5");
+    }
+
+    #[test]
+    fn csv_cells_are_quoted_and_guarded() {
+        let mut bytes = Vec::new();
+        csv(&evaluation(), &mut bytes).unwrap();
+        assert_eq!(
+            String::from_utf8(bytes).unwrap(),
+            "territory,name,indicator,value,unit,units,covered,source,vintage,synthetic\r\n\
+             per:x,\"'=HYPERLINK(\"\"http://x\"\")\",population,1200,habitants,2,2,\"Insee, RP\",2021,false\r\n\
+             per:y,\"Lens, \"\"centre\"\"\",population,,habitants,3,1,\"Insee, RP\",2021,false\r\n"
+        );
+    }
+
+    #[test]
+    fn spreadsheet_table_has_one_column_per_indicator() {
+        let t = evaluation_table(&evaluation(), "Indicateurs");
+        assert_eq!(t.columns, ["Territoire", "Nom", "Population (habitants)"]);
+        assert_eq!(t.rows[0][1], Cell::Text("=HYPERLINK(\"http://x\")".into()));
+        assert_eq!(t.rows[1][2], Cell::Empty);
+        assert_eq!(t.info[2].decimals, Some(0));
+        assert_eq!(t.source, "Insee, RP, 2021");
+        assert_eq!(number(1200.0), "1200");
     }
 }

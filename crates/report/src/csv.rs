@@ -110,6 +110,7 @@ mod tests {
                 vec![Cell::Text("Lens, ville".into()), Cell::Empty],
                 vec![Cell::Text("=HYPERLINK(\"http://x\")".into()), Cell::Number(-1.0)],
             ],
+            ..Table::default()
         }
     }
 
@@ -138,6 +139,7 @@ mod tests {
             source: String::new(),
             columns: vec!["a".into()],
             rows: vec![vec![Cell::Text("x\r\ny".into())]],
+            ..Table::default()
         };
         assert_eq!(String::from_utf8(write(&t, Dialect::Plain)).unwrap(), "a\r\n\"x\r\ny\"\r\n");
     }

@@ -2,19 +2,33 @@
 //! server's exports alike.
 //!
 //! ```text
-//!  libraries' figures ──> Table {title, source, columns, rows of Cell}
+//!  libraries' figures ──> Table {title, source, columns, info, rows of Cell}
 //!                            ├─> csv::write(Dialect::Plain | Dialect::Excel)
-//!                            └─> (xlsx, parquet, geojson, gpkg, pdf)
+//!                            ├─> xlsx::write   (number formats by unit, "Sources" sheet)
+//!                            └─> parquet::write
+//!  shapes and values  ──> FeatureLayer ──> geojson::write, gpkg::write
+//!  a portrait         ──> pdf::Portrait ──> pdf::render (locator map, bars, table)
 //! ```
 //!
-//! Every text cell goes through [`guard::cell_text`] first: a spreadsheet never
-//! evaluates a name such as `=HYPERLINK(…)` as a formula.
+//! Every CSV text cell goes through [`guard::cell_text`] first: a spreadsheet never
+//! evaluates a name such as `=HYPERLINK(…)` as a formula. XLSX writes text as string
+//! cells, which spreadsheets never evaluate either.
 
 pub mod csv;
+pub mod date;
+pub mod french;
+pub mod geojson;
+pub mod gpkg;
 pub mod guard;
+pub mod layer;
+pub mod parquet;
+pub mod pdf;
 pub mod table;
+pub mod xlsx;
 
-pub use table::{Cell, Table, TableBody, file_name, number};
+pub use date::Date;
+pub use french::french;
+pub use table::{Cell, ColumnInfo, Table, TableBody, file_name, number};
 
 /// A table that cannot be written as asked: the caller's fault (HTTP 400, exit 2).
 #[derive(Debug, thiserror::Error)]

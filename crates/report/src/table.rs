@@ -18,22 +18,56 @@ pub enum Cell {
     Empty,
 }
 
+/// What is known of a column beyond its name: its unit, the decimals its values are
+/// shown with, and where they come from. Drives XLSX number formats and the "Sources" sheet.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct ColumnInfo {
+    pub unit: Option<String>,
+    pub decimals: Option<u8>,
+    pub source: Option<String>,
+    pub vintage: Option<String>,
+}
+
+impl ColumnInfo {
+    /// Whether nothing is known of the column.
+    pub fn is_empty(&self) -> bool {
+        *self == ColumnInfo::default()
+    }
+}
+
+/// A column as posted: its name alone, or its name with a [`ColumnInfo`].
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub enum ColumnBody {
+    Name(String),
+    Described {
+        name: String,
+        #[serde(flatten)]
+        info: ColumnInfo,
+    },
+}
+
+/// The body of `POST /api/export/table`: title, source line, columns (names, or objects
+/// `{name, unit, decimals, source, vintage}`) and rows of strings, numbers or nulls.
 #[derive(Deserialize)]
 pub struct TableBody {
     #[serde(default)]
     pub title: String,
     #[serde(default)]
     pub source: String,
-    pub columns: Vec<String>,
+    pub columns: Vec<ColumnBody>,
     pub rows: Vec<Vec<Value>>,
 }
 
 /// A rectangular table with its title and source line.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Table {
     pub title: String,
     pub source: String,
     pub columns: Vec<String>,
+    /// One per column, or empty when nothing is known of any column.
+    pub info: Vec<ColumnInfo>,
     pub rows: Vec<Vec<Cell>>,
 }
 
@@ -81,7 +115,21 @@ impl Table {
             }
             rows.push(cells);
         }
-        Ok(Table { title: body.title, source: body.source, columns: body.columns, rows })
+        let (columns, info): (Vec<String>, Vec<ColumnInfo>) = body
+            .columns
+            .into_iter()
+            .map(|c| match c {
+                ColumnBody::Name(name) => (name, ColumnInfo::default()),
+                ColumnBody::Described { name, info } => (name, info),
+            })
+            .unzip();
+        let info = if info.iter().all(ColumnInfo::is_empty) { Vec::new() } else { info };
+        Ok(Table { title: body.title, source: body.source, columns, info, rows })
+    }
+
+    /// What is known of column `j` (nothing when the table carries no column info).
+    pub fn column_info(&self, j: usize) -> Option<&ColumnInfo> {
+        self.info.get(j).filter(|i| !i.is_empty())
     }
 
     /// The source line written at the end of CSV and XLSX files.
@@ -116,6 +164,24 @@ pub fn number(x: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn columns_as_names_or_described() {
+        let body: TableBody = serde_json::from_value(serde_json::json!({
+            "columns": ["Territoire", { "name": "Part (%)", "unit": "%", "decimals": 1, "source": "Insee", "vintage": "2021" }],
+            "rows": [["Lens", 12.5]]
+        }))
+        .unwrap();
+        let t = Table::from_body(body).unwrap();
+        assert_eq!(t.columns, ["Territoire", "Part (%)"]);
+        assert_eq!(t.column_info(0), None);
+        assert_eq!(t.column_info(1).unwrap().decimals, Some(1));
+        let plain: TableBody = serde_json::from_value(serde_json::json!({ "columns": ["a"], "rows": [] })).unwrap();
+        assert!(Table::from_body(plain).unwrap().info.is_empty());
+        let nameless =
+            serde_json::from_value::<TableBody>(serde_json::json!({ "columns": [{ "unit": "%" }], "rows": [] }));
+        assert!(nameless.is_err(), "a described column has a name");
+    }
 
     #[test]
     fn names_and_numbers() {

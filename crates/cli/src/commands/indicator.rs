@@ -6,7 +6,7 @@ use echelle_referential::{Layer, TerritoryRef};
 use indicatif::ProgressBar;
 
 use super::{UserError, engine, open_store, resolve_all, runtime};
-use crate::output::{self, Format, align, cell};
+use crate::output::{self, Destination, align, cell};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -76,8 +76,8 @@ pub struct EvalArgs {
     /// Add these territories as references.
     #[arg(long, value_delimiter = ',')]
     against: Vec<String>,
-    #[arg(long, value_enum, default_value_t)]
-    format: Format,
+    #[command(flatten)]
+    to: Destination,
 }
 
 pub fn eval(store: &Path, a: EvalArgs) -> Result<()> {
@@ -119,8 +119,7 @@ pub fn eval(store: &Path, a: EvalArgs) -> Result<()> {
     if let Some(s) = spinner {
         s.finish_and_clear();
     }
-    output::print(&evaluation, a.format);
-    Ok(())
+    output::write(&evaluation, &a.to, "Indicateurs", || output::table(&evaluation))
 }
 
 #[derive(clap::Args)]
@@ -130,8 +129,8 @@ pub struct CompareArgs {
     /// Indicators, comma separated [default: the key indicators].
     #[arg(long)]
     indicators: Option<String>,
-    #[arg(long, value_enum, default_value_t)]
-    format: Format,
+    #[command(flatten)]
+    to: Destination,
 }
 
 pub fn compare(store: &Path, a: CompareArgs) -> Result<()> {
@@ -153,11 +152,7 @@ pub fn compare(store: &Path, a: CompareArgs) -> Result<()> {
     }
     let ids = indicator_ids(&engine, a.indicators.as_deref());
     let evaluation = rt.block_on(engine.evaluate(&targets, &ids.iter().map(String::as_str).collect::<Vec<_>>()))?;
-    match a.format {
-        Format::Table => print!("{}", transposed(&evaluation)),
-        f => output::print(&evaluation, f),
-    }
-    Ok(())
+    output::write(&evaluation, &a.to, "Comparaison", || transposed(&evaluation))
 }
 
 /// The requested indicators, or the key ones.

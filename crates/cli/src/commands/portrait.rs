@@ -1,3 +1,4 @@
+use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::Result;
@@ -5,7 +6,7 @@ use echelle_indicators::Target;
 use echelle_referential::Layer;
 
 use super::{engine, resolve_all, runtime};
-use crate::output::{self, Format, french};
+use crate::output::{self, Destination, french};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -17,8 +18,8 @@ pub struct Args {
     /// Indicators, comma separated [default: the key indicators].
     #[arg(long)]
     indicators: Option<String>,
-    #[arg(long, value_enum, default_value_t)]
-    format: Format,
+    #[command(flatten)]
+    to: Destination,
 }
 
 pub fn run(store: &Path, a: Args) -> Result<()> {
@@ -29,28 +30,22 @@ pub fn run(store: &Path, a: Args) -> Result<()> {
     let targets = Target::portrait(&r, &t, &resolve_all(&r, &a.against)?)?;
     let ids = super::indicator::indicator_ids(&engine, a.indicators.as_deref());
     let e = rt.block_on(engine.evaluate(&targets, &ids.iter().map(String::as_str).collect::<Vec<_>>()))?;
-    if !matches!(a.format, Format::Table) {
-        output::print(&e, a.format);
-        return Ok(());
-    }
-    println!("{} — {}", r.name(&t).unwrap_or(&t.code), t.layer.label());
-    if t.layer != Layer::Iris {
-        let members = r.members(&t)?;
-        println!(
-            "{} : {} communes, population {}",
-            t.key(),
-            members.len(),
-            french(r.population_of(&members) as f64, 0)
-        );
-    }
-    if let Some(p) = r.perimeter(&t.code).filter(|_| t.layer == Layer::Perimeter) {
-        println!(
-            "statut : {}{}",
-            p.def.status.label(),
-            p.def.note.as_ref().map(|n| format!(" — {n}")).unwrap_or_default()
-        );
-    }
-    println!();
-    print!("{}", super::indicator::transposed(&e));
-    Ok(())
+    let name = r.name(&t).unwrap_or(&t.code).to_string();
+    let text = || -> Result<String> {
+        let mut out = format!("{name} — {}\n", t.layer.label());
+        if t.layer != Layer::Iris {
+            let members = r.members(&t)?;
+            let population = french(r.population_of(&members) as f64, 0);
+            let _ = writeln!(out, "{} : {} communes, population {population}", t.key(), members.len());
+        }
+        if let Some(p) = r.perimeter(&t.code).filter(|_| t.layer == Layer::Perimeter) {
+            let note = p.def.note.as_ref().map(|n| format!(" — {n}")).unwrap_or_default();
+            let _ = writeln!(out, "statut : {}{note}", p.def.status.label());
+        }
+        out.push('\n');
+        out.push_str(&super::indicator::transposed(&e));
+        Ok(out)
+    };
+    let text = if a.to.format == output::EvalFormat::Table { text()? } else { String::new() };
+    output::write(&e, &a.to, &format!("Portrait {name}"), || text)
 }

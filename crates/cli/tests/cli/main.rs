@@ -6,3 +6,4 @@ mod cli;
 mod flows_parity;
 mod import_cli;
 mod mobility_cli;
+mod report_cli;

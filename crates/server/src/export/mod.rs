@@ -1,5 +1,6 @@
 //! Downloads: tables (CSV, CSV for spreadsheets, XLSX, Parquet), layers with their
-//! values (GeoJSON, GeoPackage) and portraits (PDF). One module per format.
+//! values (GeoJSON, GeoPackage) and portraits (PDF). The handlers gather the figures;
+//! every file is written by `echelle-report`.
 //!
 //! ```text
 //!  POST /api/export/table?format=csv|csv-excel|xlsx|parquet   body {title, source, columns, rows}
@@ -7,24 +8,20 @@
 //!  GET  /api/portrait/{key}/pdf?against=
 //! ```
 
-pub mod gpkg;
 pub mod layer;
-pub mod parquet;
-pub mod pdf;
 pub mod portrait;
-pub mod xlsx;
 
 pub use echelle_report::{csv, table};
+pub use portrait::portrait_pdf;
 
 use axum::body::Body;
-use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use echelle_report::{Date, parquet, xlsx};
 use serde::Deserialize;
 
-use crate::api::PortraitQuery;
+use crate::ApiError;
 use crate::extract::{Json, Query};
-use crate::{ApiError, AppState};
 use table::{Table, TableBody, file_name};
 
 /// A file download: content type and `Content-Disposition: attachment` with the name
@@ -41,6 +38,13 @@ pub fn attachment(bytes: Vec<u8>, content_type: &str, name: &str) -> Response {
         .into_response()
 }
 
+/// Runs a writer off the async workers.
+pub async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| ApiError::Internal(e.to_string()))?
+}
+
 #[derive(Deserialize)]
 pub struct FormatQuery {
     format: String,
@@ -49,7 +53,7 @@ pub struct FormatQuery {
 const TABLE_FORMATS: &str = "csv, csv-excel, xlsx, parquet";
 
 /// The table export accepts bodies up to [`table::MAX_BODY`]; larger ones are a 400.
-pub fn table_route() -> axum::routing::MethodRouter<AppState> {
+pub fn table_route() -> axum::routing::MethodRouter<crate::AppState> {
     axum::routing::post(table).layer(axum::extract::DefaultBodyLimit::max(table::MAX_BODY))
 }
 
@@ -60,16 +64,13 @@ pub async fn table(Query(q): Query<FormatQuery>, Json(body): Json<TableBody>) ->
     }
     let t = Table::from_body(body)?;
     let format = q.format;
-    tokio::task::spawn_blocking(move || -> Result<Response, ApiError> {
+    blocking(move || {
+        let csv_type = "text/csv; charset=utf-8";
         Ok(match format.as_str() {
-            "csv" => {
-                attachment(csv::write(&t, csv::Dialect::Plain), "text/csv; charset=utf-8", &file_name(&t.title, "csv"))
-            }
-            "csv-excel" => {
-                attachment(csv::write(&t, csv::Dialect::Excel), "text/csv; charset=utf-8", &file_name(&t.title, "csv"))
-            }
+            "csv" => attachment(csv::write(&t, csv::Dialect::Plain), csv_type, &file_name(&t.title, "csv")),
+            "csv-excel" => attachment(csv::write(&t, csv::Dialect::Excel), csv_type, &file_name(&t.title, "csv")),
             "xlsx" => attachment(
-                xlsx::write(&t).map_err(|e| ApiError::Internal(format!("writing XLSX: {e}")))?,
+                xlsx::write(&t, Date::today())?,
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 &file_name(&t.title, "xlsx"),
             ),
@@ -77,16 +78,4 @@ pub async fn table(Query(q): Query<FormatQuery>, Json(body): Json<TableBody>) ->
         })
     })
     .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?
-}
-
-/// `GET /api/portrait/{key}/pdf`: the portrait as a printable PDF.
-pub async fn portrait_pdf(
-    State(state): State<AppState>,
-    Path(key): Path<String>,
-    Query(q): Query<PortraitQuery>,
-) -> Result<Response, ApiError> {
-    let body = crate::api::portrait_body(&state, &key, &q).await?;
-    let name = file_name(&format!("portrait {key}"), "pdf");
-    Ok(attachment(portrait::render(&body), "application/pdf", &name))
 }

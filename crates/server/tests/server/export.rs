@@ -1,17 +1,22 @@
-//! Exports: tables in every format read back, portraits as PDF, layers as GeoJSON and
-//! GeoPackage (read back with rusqlite and, when installed, GDAL's `ogrinfo`).
+//! Exports: tables in every format read back (by Python's `csv` and openpyxl when
+//! installed), portraits as PDF (their text read back by poppler's `pdftotext`), layers
+//! as GeoJSON and GeoPackage (read back with rusqlite and GDAL's `ogrinfo`).
 
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use echelle_server::{AppState, app};
-use echelle_store::testing::test_store;
+use echelle_store::testing::{copy_store, test_store};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
 async fn router() -> axum::Router {
-    app(AppState::open(&test_store()).await.unwrap(), None, Duration::from_secs(60))
+    router_on(&test_store()).await
+}
+
+async fn router_on(store: &std::path::Path) -> axum::Router {
+    app(AppState::open(store).await.unwrap(), None, Duration::from_secs(60))
 }
 
 /// Status, headers of interest (content type, disposition) and body.
@@ -167,6 +172,23 @@ async fn bad_tables_are_400() {
     }
 }
 
+/// The text of a PDF as poppler reads it, or `None` when `pdftotext` is not installed.
+fn pdftotext(pdf: &[u8]) -> Option<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("portrait.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    match std::process::Command::new("pdftotext").args(["-enc", "UTF-8"]).arg(&path).arg("-").output() {
+        Ok(out) => {
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            Some(String::from_utf8(out.stdout).unwrap())
+        }
+        Err(e) => {
+            eprintln!("pdftotext not run ({e}): PDF text not checked");
+            None
+        }
+    }
+}
+
 #[tokio::test]
 async fn portraits_as_pdf() {
     let r = router().await;
@@ -175,44 +197,30 @@ async fn portraits_as_pdf() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(kind, "application/pdf");
     assert!(disposition.contains("portrait_com_62119.pdf"), "{disposition}");
-    assert!(pdf.starts_with(b"%PDF-1.4\n") && pdf.ends_with(b"%%EOF\n"));
-    // The cross-reference table points at every object.
-    let tail = String::from_utf8_lossy(&pdf[pdf.len() - 32..]).to_string();
-    let start: usize = tail.split("startxref\n").nth(1).unwrap().lines().next().unwrap().parse().unwrap();
-    let xref = String::from_utf8(pdf[start..].to_vec()).unwrap();
-    let count: usize = xref.lines().nth(1).unwrap().split(' ').nth(1).unwrap().parse().unwrap();
-    for (k, line) in xref.lines().skip(3).take(count - 1).enumerate() {
-        let offset: usize = line[..10].parse().unwrap();
-        assert!(pdf[offset..].starts_with(format!("{} 0 obj", k + 1).as_bytes()), "object {}", k + 1);
-    }
-    // The text: the territory (accents in WinAnsi), the references, every indicator label.
+    assert!(pdf.starts_with(b"%PDF-") && pdf.trim_ascii_end().ends_with(b"%%EOF"));
+    // The fonts are embedded (a subset of DejaVu Sans), never the standard 14.
+    assert!(pdf.windows(10).any(|w| w == b"DejaVuSans"), "DejaVu Sans embedded");
+    assert!(!pdf.windows(9).any(|w| w == b"Helvetica"));
+    eprintln!("portrait com:62119 against per:mel: {} bytes", pdf.len());
     let (_, portrait) = {
         let (s, _, _, b) =
             send(&r, Request::get("/api/portrait/com:62119?against=per:mel").body(Body::empty()).unwrap()).await;
         (s, serde_json::from_slice::<Value>(&b).unwrap())
     };
-    let text = pdf_text(&pdf);
-    assert!(text.contains("Portrait : Béthune (com:62119)"), "{text}");
-    for c in portrait["columns"].as_array().unwrap() {
-        assert!(text.contains(c["key"].as_str().unwrap()), "{}", c["key"]);
-    }
-    for i in portrait["indicators"].as_array().unwrap() {
-        let first_word = i["label"].as_str().unwrap().split_whitespace().next().unwrap();
-        assert!(text.contains(first_word), "{first_word}");
-        assert!(text.contains(i["source"].as_str().unwrap().split_whitespace().next().unwrap()));
-    }
-    // Poppler, when installed, reads the same text (accents included) from the file.
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("portrait.pdf");
-    std::fs::write(&path, &pdf).unwrap();
-    match std::process::Command::new("pdftotext").arg(&path).arg("-").output() {
-        Ok(out) => {
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-            let text = String::from_utf8(out.stdout).unwrap();
-            assert!(text.contains("Portrait : Béthune (com:62119)"), "{text}");
-            assert!(text.contains("Pas-de-Calais") && text.contains("page 1 /"), "{text}");
+    if let Some(text) = pdftotext(&pdf) {
+        assert!(text.contains("Portrait : Béthune (com:62119)"), "{text}");
+        assert!(text.contains("Pas-de-Calais") && text.contains("page 1 /"), "{text}");
+        // The locator map's caption and the bar chart's title.
+        assert!(text.contains("Béthune dans : Pas-de-Calais"), "{text}");
+        assert!(text.contains("Comparaison avec les territoires de référence"), "{text}");
+        for c in portrait["columns"].as_array().unwrap() {
+            assert!(text.contains(c["key"].as_str().unwrap()), "{}", c["key"]);
         }
-        Err(e) => eprintln!("pdftotext not run ({e}): PDF text checked from the content streams only"),
+        for i in portrait["indicators"].as_array().unwrap() {
+            let first_word = i["label"].as_str().unwrap().split_whitespace().next().unwrap();
+            assert!(text.contains(first_word), "{first_word}");
+            assert!(text.contains(i["source"].as_str().unwrap().split_whitespace().next().unwrap()));
+        }
     }
     for bad in [
         "/api/portrait/99999/pdf",
@@ -225,34 +233,84 @@ async fn portraits_as_pdf() {
     }
 }
 
-/// The strings drawn by the content streams (uncompressed), decoded from WinAnsi.
-fn pdf_text(pdf: &[u8]) -> String {
-    let mut out = String::new();
-    let mut i = 0;
-    while i < pdf.len() {
-        if pdf[i..].starts_with(b"Td (") {
-            i += 4;
-            while pdf[i] != b')' {
-                let b = if pdf[i] == b'\\' {
-                    i += 1;
-                    pdf[i]
-                } else {
-                    pdf[i]
-                };
-                out.push(match b {
-                    0x80 => '€',
-                    0x96 => '–',
-                    0x97 => '—',
-                    0xa0 => ' ',
-                    b => char::from(b),
-                });
-                i += 1;
-            }
-            out.push('\n');
-        }
-        i += 1;
+/// A name with characters outside Windows-1252 (≥, −, ², ₂, œ) and accented capitals.
+const UNICODE_NAME: &str = "Œuvre ≥ 2 − Île-de-Là² ÉÈ cœur";
+
+#[tokio::test]
+async fn every_character_of_a_portrait_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_store(&test_store(), dir.path());
+    let r = router_on(dir.path()).await;
+    let body = json!({ "id": "oeuvre", "name": UNICODE_NAME, "include": ["epci:246200364"] });
+    let (status, _, _, created) = send(&r, post("/api/perimeters", &body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{}", String::from_utf8_lossy(&created));
+    let (status, _, _, pdf) = send(&r, Request::get("/api/portrait/per:oeuvre/pdf").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    eprintln!("portrait per:oeuvre: {} bytes", pdf.len());
+    if let Some(text) = pdftotext(&pdf) {
+        // Lines wrapped on paper are joined back with a space.
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(text.contains(&format!("Portrait : {UNICODE_NAME} (per:oeuvre)")), "{text}");
+        assert!(text.contains(&format!("{UNICODE_NAME} dans : Pas-de-Calais")), "locator caption: {text}");
+        assert!(!text.contains('?'), "no character replaced: {text}");
     }
-    out
+}
+
+/// Names a spreadsheet must show as written: a formula, commas, double quotes.
+const TRICKY_NAMES: [&str; 3] = ["=HYPERLINK(\"http://x\")", "Lens, ville", "Saint-Omer \"centre\""];
+
+/// The table read back by Python (`csv` or openpyxl), or `None` when python3 or
+/// openpyxl is not installed.
+fn readback(kind: &str, bytes: &[u8]) -> Option<Value> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(format!("t.{}", if kind == "xlsx" { "xlsx" } else { "csv" }));
+    std::fs::write(&path, bytes).unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../report/tests/readback.py");
+    let out = std::process::Command::new("python3").arg(script).arg(kind).arg(&path).output();
+    match out {
+        Ok(out) if out.status.success() => Some(serde_json::from_slice(&out.stdout).unwrap()),
+        Ok(out) if kind == "xlsx" && String::from_utf8_lossy(&out.stderr).contains("No module named 'openpyxl'") => {
+            eprintln!("openpyxl not installed: XLSX not read back by Python");
+            None
+        }
+        Ok(out) => panic!("readback {kind}: {}", String::from_utf8_lossy(&out.stderr)),
+        Err(e) => {
+            eprintln!("python3 not run ({e}): {kind} not read back by Python");
+            None
+        }
+    }
+}
+
+#[tokio::test]
+async fn names_read_back_exact_and_never_as_formulas() {
+    let r = router().await;
+    let body = json!({
+        "title": "Noms difficiles",
+        "source": "essai",
+        "columns": ["Territoire", { "name": "Population", "unit": "habitants", "decimals": 0, "source": "Insee", "vintage": "2021" },
+            { "name": "Part (%)", "unit": "%" }],
+        "rows": TRICKY_NAMES.iter().enumerate().map(|(i, n)| json!([n, 1000 * (i + 1), 12.5])).collect::<Vec<_>>(),
+    });
+    for kind in ["csv", "csv-excel", "xlsx"] {
+        let (status, _, _, bytes) = send(&r, post(&format!("/api/export/table?format={kind}"), &body)).await;
+        assert_eq!(status, StatusCode::OK, "{kind}");
+        let Some(back) = readback(kind, &bytes) else { continue };
+        assert_eq!(back["formulas"], 0, "{kind}: no cell is a formula");
+        let sheet = back["sheets"].as_object().unwrap().values().next().unwrap();
+        for (i, name) in TRICKY_NAMES.iter().enumerate() {
+            // CSV guards a formula-like name with an apostrophe; XLSX writes it as a string.
+            let expected = if kind != "xlsx" && name.starts_with('=') { format!("'{name}") } else { name.to_string() };
+            assert_eq!(sheet[i + 1][0], json!(expected), "{kind}, row {}", i + 1);
+        }
+        if kind == "xlsx" {
+            assert_eq!(sheet[1][1].as_f64(), Some(1000.0), "numbers stay numbers");
+            assert_eq!(back["frozen"], "A2");
+            assert_eq!(back["autofilter"], "A1:C4");
+            assert_eq!(back["formats"], json!(["General", "#,##0", "0.0"]));
+            let sources = &back["sheets"]["Sources"];
+            assert_eq!(sources[2], json!(["Population", "habitants", "Insee", "2021"]));
+        }
+    }
 }
 
 #[tokio::test]

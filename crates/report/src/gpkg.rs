@@ -1,14 +1,15 @@
 //! GeoPackage (OGC 12-128r, version 1.2 header values), written with SQLite: the
 //! required metadata tables, one features table in WGS84 (EPSG:4326) with a
 //! MULTIPOLYGON column holding GeoPackage binary geometry (a "GP" header with the
-//! envelope, then ISO WKB).
+//! envelope, then ISO WKB). SQLite writes to a file: it is made in a private temporary
+//! directory (mode 0700, random name) removed once the bytes are read.
 
 use std::path::Path;
 
 use rusqlite::{Connection, params_from_iter};
 
-use super::layer::Feature;
-use crate::ApiError;
+use crate::ReportError;
+use crate::layer::{FeatureLayer, Polygon};
 
 /// `PRAGMA application_id`: the ASCII bytes 'GPKG'.
 pub const APPLICATION_ID: i32 = 0x4750_4B47;
@@ -18,7 +19,7 @@ pub const USER_VERSION: i32 = 10200;
 const WGS84: &str = r#"GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],AUTHORITY["EPSG","4326"]]"#;
 
 /// A polygon set as ISO WKB (little endian), rings closed.
-pub fn wkb_multipolygon(polygons: &[Vec<Vec<[f64; 2]>>]) -> Vec<u8> {
+pub fn wkb_multipolygon(polygons: &[Polygon]) -> Vec<u8> {
     let mut out = Vec::new();
     out.push(1);
     out.extend_from_slice(&6u32.to_le_bytes());
@@ -41,7 +42,7 @@ pub fn wkb_multipolygon(polygons: &[Vec<Vec<[f64; 2]>>]) -> Vec<u8> {
 
 /// GeoPackage binary geometry: magic, version 0, flags (little endian, xy envelope),
 /// SRS id, envelope (min x, max x, min y, max y), WKB.
-pub fn gpkg_geometry(polygons: &[Vec<Vec<[f64; 2]>>], bbox: [f64; 4], srs_id: i32) -> Vec<u8> {
+pub fn gpkg_geometry(polygons: &[Polygon], bbox: [f64; 4], srs_id: i32) -> Vec<u8> {
     let mut out = vec![b'G', b'P', 0, 0b0000_0011];
     out.extend_from_slice(&srs_id.to_le_bytes());
     for v in [bbox[0], bbox[2], bbox[1], bbox[3]] {
@@ -55,17 +56,24 @@ fn quote(identifier: &str) -> String {
     format!("\"{}\"", identifier.replace('"', "\"\""))
 }
 
-/// Writes the features as a new GeoPackage at `path` (which must not exist), in a
-/// table named `table`, with `code`, `name`, `missing` (member communes without a
-/// shape) and one REAL column per indicator.
-pub fn write(
-    path: &Path,
-    table: &str,
-    description: &str,
-    indicators: &[String],
-    features: &[Feature],
-) -> Result<(), ApiError> {
-    let fail = |e: rusqlite::Error| ApiError::Internal(format!("writing GeoPackage: {e}"));
+/// The layer as GeoPackage bytes: a table named after the layer with `code`, `name`,
+/// `missing` (member communes without a shape) and one REAL column per indicator.
+pub fn write(layer: &FeatureLayer) -> Result<Vec<u8>, ReportError> {
+    layer.check()?;
+    let io = |e: std::io::Error| ReportError::Write { format: "GeoPackage", message: e.to_string() };
+    let dir = tempfile::Builder::new().prefix("echelle-gpkg-").tempdir().map_err(io)?;
+    let path = dir.path().join(format!("{}.gpkg", layer.name));
+    write_file(&path, layer)?;
+    let bytes = std::fs::read(&path).map_err(io)?;
+    dir.close().map_err(io)?;
+    Ok(bytes)
+}
+
+/// Writes the layer as a new GeoPackage at `path` (which must not exist).
+fn write_file(path: &Path, layer: &FeatureLayer) -> Result<(), ReportError> {
+    let (table, description) = (layer.name.as_str(), layer.description());
+    let features = &layer.features;
+    let fail = |e: rusqlite::Error| ReportError::Write { format: "GeoPackage", message: e.to_string() };
     let mut db = Connection::open(path).map_err(fail)?;
     db.pragma_update(None, "application_id", APPLICATION_ID).map_err(fail)?;
     db.pragma_update(None, "user_version", USER_VERSION).map_err(fail)?;
@@ -94,9 +102,7 @@ pub fn write(
         [WGS84],
     )
     .map_err(fail)?;
-    let bbox = features.iter().fold([180.0f64, 90.0f64, -180.0f64, -90.0f64], |b, f| {
-        [b[0].min(f.bbox[0]), b[1].min(f.bbox[1]), b[2].max(f.bbox[2]), b[3].max(f.bbox[3])]
-    });
+    let bbox = layer.bbox();
     tx.execute(
         "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, min_x, min_y, max_x, max_y, srs_id)
          VALUES (?1, 'features', ?1, ?2, ?3, ?4, ?5, ?6, 4326)",
@@ -105,19 +111,19 @@ pub fn write(
     .map_err(fail)?;
     tx.execute("INSERT INTO gpkg_geometry_columns VALUES (?1, 'geom', 'MULTIPOLYGON', 4326, 0, 0)", [table])
         .map_err(fail)?;
-    let columns: String = indicators.iter().map(|i| format!(", {} REAL", quote(i))).collect();
+    let columns: String = layer.indicators.iter().map(|i| format!(", {} REAL", quote(&i.id))).collect();
     tx.execute_batch(&format!(
         "CREATE TABLE {} (fid INTEGER PRIMARY KEY AUTOINCREMENT, geom MULTIPOLYGON, code TEXT, name TEXT, missing INTEGER{columns})",
         quote(table)
     ))
     .map_err(fail)?;
-    let placeholders: String = (0..indicators.len()).map(|k| format!(", ?{}", k + 5)).collect();
+    let placeholders: String = (0..layer.indicators.len()).map(|k| format!(", ?{}", k + 5)).collect();
     {
         let mut insert = tx
             .prepare(&format!(
                 "INSERT INTO {} (geom, code, name, missing{}) VALUES (?1, ?2, ?3, ?4{placeholders})",
                 quote(table),
-                indicators.iter().map(|i| format!(", {}", quote(i))).collect::<String>()
+                layer.indicators.iter().map(|i| format!(", {}", quote(&i.id))).collect::<String>()
             ))
             .map_err(fail)?;
         for f in features {
@@ -152,5 +158,26 @@ mod tests {
         // 1 polygon, 1 ring of 5 points (closed): 9 + 9 + 4 + 5 * 16 bytes.
         assert_eq!(wkb.len(), 9 + 9 + 4 + 5 * 16);
         assert_eq!(APPLICATION_ID.to_be_bytes(), *b"GPKG");
+    }
+
+    #[test]
+    fn written_and_read_back() {
+        let layer = crate::layer::tests::layer();
+        let bytes = write(&layer).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("back.gpkg");
+        std::fs::write(&path, bytes).unwrap();
+        let db = Connection::open(&path).unwrap();
+        let rows: Vec<(String, Option<f64>)> = db
+            .prepare("SELECT name, population FROM epci ORDER BY fid")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(rows, [("=HYPERLINK(\"x\"), \"quoted\"".to_string(), Some(1200.0)), ("Œuvre ≥ 2".into(), None)]);
+        let srs: i64 =
+            db.query_row("SELECT srs_id FROM gpkg_contents WHERE table_name = 'epci'", [], |r| r.get(0)).unwrap();
+        assert_eq!(srs, 4326);
     }
 }

@@ -9,8 +9,8 @@ use parquet::arrow::ArrowWriter;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
 
-use super::table::{Cell, Table, number};
-use crate::ApiError;
+use crate::ReportError;
+use crate::table::{Cell, Table, number};
 
 /// Column names made unique (a repeated name gets " (2)", " (3)"...).
 fn unique(columns: &[String]) -> Vec<String> {
@@ -27,8 +27,9 @@ fn unique(columns: &[String]) -> Vec<String> {
     out
 }
 
-pub fn write(t: &Table) -> Result<Vec<u8>, ApiError> {
-    let internal = |e: &dyn std::fmt::Display| ApiError::Internal(format!("writing Parquet: {e}"));
+/// The table as a Parquet file (one row group).
+pub fn write(t: &Table) -> Result<Vec<u8>, ReportError> {
+    let internal = |e: &dyn std::fmt::Display| ReportError::Write { format: "Parquet", message: e.to_string() };
     let names = unique(&t.columns);
     let mut fields = Vec::with_capacity(names.len());
     let mut arrays: Vec<ArrayRef> = Vec::with_capacity(names.len());
@@ -66,4 +67,15 @@ pub fn write(t: &Table) -> Result<Vec<u8>, ApiError> {
     writer.write(&batch).map_err(|e| internal(&e))?;
     writer.close().map_err(|e| internal(&e))?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_names_are_made_unique() {
+        let names = unique(&["a".into(), "a".into(), "a (2)".into(), "a".into()]);
+        assert_eq!(names, ["a", "a (2)", "a (2) (2)", "a (3)"]);
+    }
 }
