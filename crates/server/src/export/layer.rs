@@ -15,14 +15,30 @@ use crate::shapes::{self, COVERAGE};
 use crate::values::evaluate;
 use crate::{ApiError, AppState};
 
-#[derive(Deserialize)]
+/// What layer to export, where, with which indicators, in which format.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LayerQuery {
+    /// The layer of the territories exported.
+    #[param(value_type = echelle_referential::Layer)]
     layer: String,
+    /// Only the territories within this one (a key, e.g. `dep:62`).
     within: Option<String>,
+    /// Indicator ids, comma-separated.
     indicators: Option<String>,
+    /// `geojson` or `gpkg`.
+    #[param(pattern = "^(geojson|gpkg)$")]
     format: String,
 }
 
+/// `GET /api/export/layer`: the shaped territories of a layer with their values.
+#[utoipa::path(get, path = "/api/export/layer", tag = "exports", params(LayerQuery),
+    summary = "The territories of a layer with their shapes and indicator values, as GeoJSON or GeoPackage",
+    responses(
+        (status = 200, description = "The file, as an attachment", content_type = "application/octet-stream", body = String),
+        (status = 400, description = "A bad parameter", body = crate::error::ErrorBody),
+        (status = 404, description = "An unknown territory or indicator", body = crate::error::ErrorBody),
+    ))]
 pub async fn export(State(state): State<AppState>, Query(q): Query<LayerQuery>) -> Result<Response, ApiError> {
     if q.format != "geojson" && q.format != "gpkg" {
         return Err(ApiError::BadRequest(format!("unknown layer format '{}': geojson or gpkg", q.format)));

@@ -45,8 +45,12 @@ pub async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(work).await.map_err(|e| ApiError::Internal(e.to_string()))?
 }
 
-#[derive(Deserialize)]
+/// The format of a table export.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FormatQuery {
+    /// `csv`, `csv-excel` (French spreadsheets: BOM, ';', decimal comma), `xlsx` or `parquet`.
+    #[param(pattern = "^(csv|csv-excel|xlsx|parquet)$")]
     format: String,
 }
 
@@ -58,6 +62,13 @@ pub fn table_route() -> axum::routing::MethodRouter<crate::AppState> {
 }
 
 /// `POST /api/export/table?format=…`: the posted table as a file.
+#[utoipa::path(post, path = "/api/export/table", tag = "exports", params(FormatQuery),
+    summary = "A table as CSV, CSV for French spreadsheets, XLSX or Parquet",
+    request_body(content = Object, description = "{title, source, columns (names or {name, unit, decimals, source, vintage}), rows of strings, numbers or nulls}"),
+    responses(
+        (status = 200, description = "The file, as an attachment", content_type = "application/octet-stream", body = String),
+        (status = 400, description = "A bad table or format", body = crate::error::ErrorBody),
+    ))]
 pub async fn table(Query(q): Query<FormatQuery>, Json(body): Json<TableBody>) -> Result<Response, ApiError> {
     if !TABLE_FORMATS.split(", ").any(|f| f == q.format) {
         return Err(ApiError::BadRequest(format!("unknown table format '{}': one of {TABLE_FORMATS}", q.format)));

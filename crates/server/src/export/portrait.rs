@@ -30,6 +30,14 @@ async fn locator(state: &AppState, t: &TerritoryRef) -> Option<Locator> {
     Some(Locator { territory: rings(state, t).await?, context: rings(state, &context).await?, context_name })
 }
 
+/// `GET /api/portrait/{key}/pdf`: the portrait as a printable A4 PDF.
+#[utoipa::path(get, path = "/api/portrait/{key}/pdf", tag = "exports",
+    params(("key" = String, Path, description = "A territory key, e.g. `com:62119`"), PortraitQuery),
+    summary = "The portrait of a territory as a printable A4 PDF (DejaVu Sans, locator map, bars)",
+    responses(
+        (status = 200, description = "The PDF, as an attachment", content_type = "application/pdf", body = String),
+        (status = 404, description = "An unknown territory or indicator", body = crate::error::ErrorBody),
+    ))]
 pub async fn portrait_pdf(
     State(state): State<AppState>,
     Path(key): Path<String>,
