@@ -141,6 +141,7 @@ pub struct ModeQuery {
     speed: Option<String>,
     /// Times: `com` only. Diagnose: the layer of the parts listed after the territory
     /// (`epci`, `arr`, `dep`, `reg`, `com`).
+    #[param(value_type = Option<echelle_referential::Layer>)]
     layer: Option<String>,
     /// Times only: the territory whose communes are listed (`dep:62`).
     within: Option<String>,

@@ -200,6 +200,7 @@ pub async fn datasets(State(state): State<AppState>) -> Result<Json<Vec<FlowData
 #[into_params(parameter_in = Query)]
 pub struct LinesQuery {
     /// Layer of the territories (`com`, `epci`, `dep`…).
+    #[param(value_type = echelle_referential::Layer)]
     layer: String,
     /// Frame: only territories inside it (e.g. `dep:59`).
     within: Option<String>,
@@ -271,6 +272,7 @@ fn centroid(s: &crate::shapes::Shape) -> Option<[f64; 2]> {
 #[into_params(parameter_in = Query)]
 pub struct MatrixQuery {
     /// Layer of the zones (`com`, `epci`, `dep`, `per`…); or give `zones`.
+    #[param(value_type = Option<echelle_referential::Layer>)]
     layer: Option<String>,
     /// Zones, comma-separated, which must not overlap (e.g. `per:mel,per:bassin-minier`).
     zones: Option<String>,

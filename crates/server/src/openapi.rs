@@ -4,8 +4,8 @@
 
 use axum::Json;
 use echelle_referential::Layer;
-use utoipa::openapi::OpenApi as Document;
 use utoipa::OpenApi;
+use utoipa::openapi::OpenApi as Document;
 
 use crate::error::ErrorBody;
 
@@ -82,4 +82,3 @@ pub fn document_json() -> String {
 pub async fn document() -> Json<Document> {
     Json(document_value())
 }
-

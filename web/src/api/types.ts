@@ -1,3 +1,8 @@
+import type { components } from './schema';
+
+/** The server's schemas, generated from its OpenAPI document (`npm run api-types`). */
+type S = components['schemas'];
+
 // The JSON the server answers, in one place. Every module imports its types from here,
 // never declares its own copy. Shaped after the server's response types, so that this
 // file can be replaced by one re-exporting the types generated from /api/openapi.json
@@ -50,14 +55,6 @@ export interface Table {
 
 export type Bounds = [number, number, number, number];
 
-/** GET /api/feature-ids */
-export interface FeatureIds {
-  bounds: Bounds;
-  ids: Record<string, number>;
-  maxzoom: number;
-  source: string;
-  vintage: string;
-}
 
 /** GET /api/search */
 export interface Found {
@@ -75,16 +72,7 @@ export interface Territory {
   population: number | null;
 }
 
-export interface ShapeFeature {
-  properties: { key: string; name: string };
-  geometry: { type: 'MultiPolygon'; coordinates: [number, number][][][] } | { type: 'Polygon'; coordinates: [number, number][][] };
-}
 
-/** GET /api/shapes */
-export interface ShapeCollection {
-  type: 'FeatureCollection';
-  features: ShapeFeature[];
-}
 
 /** POST /api/perimeters */
 export interface PerimeterBody {
@@ -108,125 +96,15 @@ export interface TableBody {
 
 // ------------------------------------------------------------------ flows
 
-export interface Provenance {
-  dataset: string;
-  title: string;
-  source: string;
-  vintage: string;
-  synthetic: boolean;
-  detailed: boolean;
-}
 
-export interface FlowLine {
-  origin: string;
-  origin_name: string;
-  dest: string;
-  dest_name: string;
-  workers: number;
-  from: [number, number];
-  to: [number, number];
-}
 
-export interface TerritoryTotals {
-  key: string;
-  name: string;
-  position: [number, number] | null;
-  residents_in_work: number | null;
-  jobs_held: number | null;
-  working_inside: number | null;
-  outgoing: number | null;
-  incoming: number | null;
-  net_balance: number | null;
-}
 
-/** GET /api/flows/lines */
-export interface FlowLines {
-  layer: string;
-  min: number;
-  lines: FlowLine[];
-  hidden: { below_min: number; secret: number; without_position: number; over_limit: number };
-  territories: TerritoryTotals[];
-  total: number;
-  secrecy: { threshold: number; fragile_below: number };
-  unit: string;
-  provenance: Provenance;
-}
 
-export interface MatrixCell {
-  origin: number;
-  dest: number;
-  origin_key: string;
-  dest_key: string;
-  workers: number | null;
-  secret: boolean;
-  fragile: boolean;
-}
 
-/** GET /api/flows/matrix */
-export interface FlowMatrix {
-  zones: { key: string; name: string; kind: string }[];
-  cells: MatrixCell[];
-  total: number;
-  secret_cells: number;
-  secrecy: { threshold: number };
-  unit: string;
-  provenance: Provenance;
-}
 
-/** GET /api/flows/into/{key} */
-export interface Inflows {
-  target: string;
-  target_name: string;
-  from: string;
-  from_name: string;
-  commuters_in: number | null;
-  from_commuters: number | null;
-  share: number | null;
-  secret: boolean;
-  unit: string;
-  provenance: Provenance;
-}
 
-export interface Partner {
-  key: string;
-  name: string;
-  workers: number | null;
-  share: number | null;
-  secret: boolean;
-}
 
-/** GET /api/flows/summary/{key} */
-export interface FlowSummary {
-  territory: string;
-  name: string;
-  residents_in_work: number | null;
-  working_inside: number | null;
-  outgoing: number | null;
-  incoming: number | null;
-  jobs_held: number | null;
-  net_balance: number | null;
-  self_containment: number | null;
-  dependence: number | null;
-  job_self_sufficiency: number | null;
-  top_destinations: Partner[];
-  top_origins: Partner[];
-  partner_layer: string;
-  unit: string;
-  provenance: Provenance;
-}
 
-/** GET /api/flows/distances/{key} */
-export interface Distances {
-  method: string;
-  params: { detour: number; intra_km: number; working_days: number; occupancy: number; rail_share: number };
-  workers: number;
-  workers_without_distance: number;
-  mean_km: number | null;
-  km_per_day: number;
-  co2_t_per_year: number | null;
-  by_mode: { mode: string; workers: number; km_per_day: number; co2_t_per_year: number | null }[];
-  provenance: Provenance;
-}
 
 export interface IncomesProvenance {
   dataset: string;
@@ -235,50 +113,11 @@ export interface IncomesProvenance {
   synthetic: boolean;
 }
 
-/** GET /api/flows/telework/{key} */
-export interface Telework {
-  params: { days: number; take_up: number; rebound: boolean };
-  commuters: number;
-  teleworkers: number;
-  km_avoided_per_year: number;
-  co2_avoided_t_per_year: number | null;
-  money_saved_eur_per_year: number;
-  vulnerable_pct_before: number | null;
-  vulnerable_pct_after: number | null;
-  method: string;
-  flows: Provenance;
-  incomes: IncomesProvenance | null;
-}
 
-/** GET /api/flows/vulnerability/{key} */
-export interface Vulnerability {
-  households: number;
-  car_commuters: number;
-  spending_per_household: number | null;
-  effort_pct: number | null;
-  vulnerable_pct: number | null;
-  vulnerable_households: number;
-  precarious_pct: number | null;
-  params: { consumption: number; price: number; threshold: number };
-  method: string;
-  flows: Provenance;
-  incomes: IncomesProvenance;
-}
 
 // ------------------------------------------------------------------ access
 
-export interface FacilitySet {
-  name: string;
-  file: string | null;
-  vintage: string | null;
-  count: number;
-}
 
-/** GET /api/access/facilities */
-export interface FacilitySets {
-  facilities: FacilitySet[];
-  networks: { name: string; profile: string; synthetic: boolean }[];
-}
 
 /** How times were computed: on a road network, or in straight line × detour at a speed. */
 export interface MethodDetail {
@@ -290,15 +129,6 @@ export interface MethodDetail {
   speed_kmh?: number;
 }
 
-/** GET /api/access/times */
-export interface AccessTimes {
-  method: string;
-  method_detail: MethodDetail;
-  facilities: FacilitySet;
-  communes: { code: string; name: string | null; minutes: number | null; km: number | null; excluded: string | null }[];
-  communes_left_out: number;
-  facility_points: { id: string; name: string | null; lon: number; lat: number }[];
-}
 
 export interface DiagnoseRow {
   territory: string;
@@ -313,11 +143,42 @@ export interface DiagnoseRow {
   population_left_out: number;
 }
 
-/** GET /api/access/diagnose/{key} */
-export interface Diagnose {
-  method: string;
-  method_detail: MethodDetail;
-  facilities: FacilitySet;
-  thresholds_min: number[];
-  rows: DiagnoseRow[];
+/** GET /api/feature-ids */
+export interface FeatureIds {
+  bounds: Bounds;
+  ids: Record<string, number>;
+  maxzoom: number;
+  source: string;
+  vintage: string;
 }
+
+/** GET /api/shapes */
+export interface ShapeCollection {
+  type: 'FeatureCollection';
+  features: ShapeFeature[];
+}
+
+export interface ShapeFeature {
+  properties: { key: string; name: string };
+  geometry: { type: 'MultiPolygon'; coordinates: [number, number][][][] } | { type: 'Polygon'; coordinates: [number, number][][] };
+}
+
+// Generated from the server's OpenAPI document: these cannot drift from the Rust types.
+// (Bounds and GeoJSON coordinates above stay hand-written: the document types them as
+// plain arrays, the map library wants tuples.)
+export type Provenance = S['Provenance'];
+export type FlowLines = S['FlowMap'];
+export type FlowLine = S['MapLine'];
+export type TerritoryTotals = S['MapTerritory'];
+export type MatrixCell = S['MatrixCell'];
+export type FlowMatrix = S['Matrix'];
+export type Inflows = S['Inflows'];
+export type Partner = S['Partner'];
+export type FlowSummary = S['Summary'];
+export type Distances = S['DistanceReport'];
+export type Telework = S['TeleworkResult'];
+export type Vulnerability = S['Vulnerability'];
+export type FacilitySet = S['FacilitySet'];
+export type FacilitySets = S['FacilitySets'];
+export type AccessTimes = S['Times'];
+export type Diagnose = S['Diagnose'];

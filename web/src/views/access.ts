@@ -136,7 +136,7 @@ async function draw(ctx: Context) {
     }
     const off = times.communes.filter((c) => c.excluded != null).length;
     const unreached = times.communes.filter((c) => c.excluded == null && c.minutes == null).length;
-    status.textContent = t.access.shown(times.communes.length - off - unreached, off, unreached, times.communes_left_out, fmt(times.method_detail.max_snap_m ?? null, 0));
+    status.textContent = t.access.shown(times.communes.length - off - unreached, off, unreached, times.communes_left_out, fmt("max_snap_m" in times.method_detail ? times.method_detail.max_snap_m : null, 0));
     if (fitted !== view.within) {
       fitted = view.within;
       await ctx.map.fitTerritory(view.within);
@@ -165,14 +165,14 @@ function renderTable(ctx: Context, d: Diagnose, label: string, source: string) {
   const header = [c.key, c.name, c.communes, c.population, c.mean, c.median, ...d.thresholds_min.map((x) => c.beyond(x)), c.unreached, c.leftOut];
   const rows = d.rows.map((r) => [
     r.territory,
-    r.name,
-    r.communes,
+    r.name ?? null,
+    r.communes ?? null,
     r.population,
-    r.mean_min,
-    r.median_min,
+    r.mean_min ?? null,
+    r.median_min ?? null,
     ...r.beyond.map((b) => b.share * 100),
     r.unreached_population,
-    r.communes_left_out,
+    r.communes_left_out ?? null,
   ]);
   table = { name: `acces-${view.set}-${view.within.replace(':', '-')}`, title: `${t.access.tableTitle} — ${view.set}`, source, header, rows };
   const body = d.rows

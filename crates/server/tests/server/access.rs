@@ -161,7 +161,7 @@ async fn times_and_diagnostics_equal_the_library() {
     // Row for row, the library's diagnostics of the same territories.
     let territories: Vec<_> = rows.iter().map(|row| r.resolve(row["territory"].as_str().unwrap()).unwrap()).collect();
     let want = territory::diagnose(&run, &r, &territories, Members::Communes, &[], &[5.0, 15.0, 30.0]).unwrap();
-    assert_eq!(d["rows"], serde_json::to_value(&want).unwrap());
+    assert_eq!(d["rows"], crate::as_sent(&want));
     assert_eq!(rows[1]["what"], "france-services");
 
     // Defaults: × 1.3 at 40 km/h, thresholds 7 and 20.
