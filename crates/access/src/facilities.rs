@@ -11,10 +11,13 @@ use crate::access::by_type;
 use crate::error::{AccessError, Result};
 use crate::points::{Fields, Point, Rejected, read_points};
 
+/// Facilities by type.
+pub type ByType = BTreeMap<String, Vec<Point>>;
+
 /// Reads a facility file (GeoJSON, or CSV with longitude/latitude columns), the type
 /// from `type_field` (default: one type, the file's name); rows without coordinates
 /// are handed back. A file without any facility is an error.
-pub fn read_by_type(path: &Path, type_field: Option<&str>) -> Result<(BTreeMap<String, Vec<Point>>, Vec<Rejected>)> {
+pub fn read_by_type(path: &Path, type_field: Option<&str>) -> Result<(ByType, Vec<Rejected>)> {
     let (points, rejected) = read_points(path, &Fields { kind: type_field.map(str::to_string), ..Default::default() })?;
     if points.is_empty() {
         return Err(AccessError::Invalid(format!("{}: no facility with coordinates", path.display())));
