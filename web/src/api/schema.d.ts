@@ -1742,7 +1742,7 @@ export interface operations {
                  * @description Times: `com` only. Diagnose: the layer of the parts listed after the territory
                  *     (`epci`, `arr`, `dep`, `reg`, `com`).
                  */
-                layer?: string;
+                layer?: components["schemas"]["Layer"];
                 /** @description Times only: the territory whose communes are listed (`dep:62`). */
                 within?: string;
                 /** @description Diagnose only: thresholds in minutes separated by commas (default 7,20). */
@@ -1817,7 +1817,7 @@ export interface operations {
                  * @description Times: `com` only. Diagnose: the layer of the parts listed after the territory
                  *     (`epci`, `arr`, `dep`, `reg`, `com`).
                  */
-                layer?: string;
+                layer?: components["schemas"]["Layer"];
                 /** @description Times only: the territory whose communes are listed (`dep:62`). */
                 within?: string;
                 /** @description Diagnose only: thresholds in minutes separated by commas (default 7,20). */
@@ -2151,7 +2151,7 @@ export interface operations {
         parameters: {
             query: {
                 /** @description Layer of the territories (`com`, `epci`, `dep`…). */
-                layer: string;
+                layer: components["schemas"]["Layer"];
                 /** @description Frame: only territories inside it (e.g. `dep:59`). */
                 within?: string;
                 /** @description Lines with fewer workers are not drawn (default: the secrecy threshold). */
@@ -2198,7 +2198,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Layer of the zones (`com`, `epci`, `dep`, `per`…); or give `zones`. */
-                layer?: string;
+                layer?: components["schemas"]["Layer"];
                 /** @description Zones, comma-separated, which must not overlap (e.g. `per:mel,per:bassin-minier`). */
                 zones?: string;
                 /** @description Frame: only territories inside it; the rest of the frame is one zone. */
