@@ -45,22 +45,7 @@ async fn router() -> axum::Router {
     router_on(&test_store(), &[("france-services", france_services())]).await
 }
 
-async fn get(router: &axum::Router, uri: &str) -> (StatusCode, Value) {
-    let response = router.clone().oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 28).await.unwrap();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
-}
-
-async fn ok(router: &axum::Router, uri: &str) -> Value {
-    let (status, body) = get(router, uri).await;
-    assert_eq!(status, StatusCode::OK, "{uri}: {body}");
-    body
-}
-
-fn close(a: &Value, b: f64) -> bool {
-    a.as_f64().is_some_and(|a| (a - b).abs() <= 1e-9 * b.abs().max(1.0))
-}
+use crate::{close, get, ok};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn times_and_diagnostics_equal_the_library() {

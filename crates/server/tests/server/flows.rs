@@ -7,8 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use echelle_mobility::map::{self, MapParams};
 use echelle_mobility::matrix::{self, By, Secrecy};
 use echelle_mobility::{Flows, Zones};
@@ -16,8 +15,6 @@ use echelle_referential::Layer;
 use echelle_server::{AppState, app};
 use echelle_store::Store;
 use echelle_store::testing::{copy_store, test_store};
-use serde_json::Value;
-use tower::ServiceExt;
 
 /// A copy of the test store with `rows` synthetic FD_MOBPRO rows over the region imported.
 fn store_with_flows(rows: u64) -> (tempfile::TempDir, PathBuf) {
@@ -41,22 +38,7 @@ async fn router(store: &Path) -> axum::Router {
     app(AppState::open(store).await.unwrap(), None, Duration::from_secs(60))
 }
 
-async fn get(router: &axum::Router, uri: &str) -> (StatusCode, Value) {
-    let response = router.clone().oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 28).await.unwrap();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
-}
-
-async fn ok(router: &axum::Router, uri: &str) -> Value {
-    let (status, body) = get(router, uri).await;
-    assert_eq!(status, StatusCode::OK, "{uri}: {body}");
-    body
-}
-
-fn close(a: &Value, b: f64) -> bool {
-    a.as_f64().is_some_and(|a| (a - b).abs() <= 1e-9 * b.abs().max(1.0))
-}
+use crate::{close, get, ok};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn flow_endpoints_equal_the_library() {

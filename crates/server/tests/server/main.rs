@@ -15,3 +15,28 @@ mod values;
 pub fn as_sent(value: &impl serde::Serialize) -> serde_json::Value {
     serde_json::from_str(&serde_json::to_string(value).unwrap()).unwrap()
 }
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use serde_json::Value;
+use tower::ServiceExt;
+
+/// A GET on the router: status and JSON body (`null` when the body is not JSON).
+pub async fn get(router: &axum::Router, uri: &str) -> (StatusCode, Value) {
+    let response = router.clone().oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 28).await.unwrap();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+/// A GET that must answer 200: its JSON body.
+pub async fn ok(router: &axum::Router, uri: &str) -> Value {
+    let (status, body) = get(router, uri).await;
+    assert_eq!(status, StatusCode::OK, "{uri}: {body}");
+    body
+}
+
+/// A JSON number equal to `b` within 10⁻⁹ relative.
+pub fn close(a: &Value, b: f64) -> bool {
+    a.as_f64().is_some_and(|a| (a - b).abs() <= 1e-9 * b.abs().max(1.0))
+}
