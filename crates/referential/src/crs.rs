@@ -61,6 +61,7 @@ impl Default for ToWgs84 {
 }
 
 impl ToWgs84 {
+    /// Without any projection built yet: each system is built on first use.
     pub fn new() -> Self {
         ToWgs84 {
             wgs84: Proj::from_proj_string("+proj=longlat +ellps=WGS84 +datum=WGS84 +no_defs").expect("valid WGS84"),
@@ -68,6 +69,7 @@ impl ToWgs84 {
         }
     }
 
+    /// `(x, y)` in `epsg` to `(longitude, latitude)`; an unknown system is an error naming it.
     pub fn convert(&mut self, epsg: u32, x: f64, y: f64) -> Result<(f64, f64), String> {
         if is_geographic(epsg) {
             return Ok((x, y));

@@ -6,16 +6,46 @@ use std::fmt;
 /// errors are shown to analysts as they are.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// No territory has that code or name.
     #[error("unknown territory '{input}'{}", Suggestions(.suggestions))]
-    UnknownTerritory { input: String, suggestions: Vec<String> },
+    UnknownTerritory {
+        /// What the user typed.
+        input: String,
+        /// The closest names, offered as "did you mean".
+        suggestions: Vec<String>,
+    },
+    /// A name shared by several territories: the user must pick one by its code.
     #[error("'{input}' is ambiguous: it may be {}", .candidates.join(", "))]
-    Ambiguous { input: String, candidates: Vec<String> },
+    Ambiguous {
+        /// What the user typed.
+        input: String,
+        /// The territories it may name, each as `prefix:code (name)`.
+        candidates: Vec<String>,
+    },
+    /// The code of a commune merged away: it names no current territory by itself.
     #[error("'{input}' is a former commune code: {detail}")]
-    FormerCode { input: String, detail: String },
+    FormerCode {
+        /// The former code typed.
+        input: String,
+        /// Which current communes took it over.
+        detail: String,
+    },
+    /// A layer prefix other than those of [`crate::Layer`].
     #[error("unknown layer '{0}' (layers: com, iris, epci, arr, dep, reg, fr, per)")]
     UnknownLayer(String),
+    /// A perimeter definition that does not parse or resolve, with its position.
     #[error("{origin}:{line}:{column}: {message}")]
-    Perimeter { origin: String, line: usize, column: usize, message: String },
+    Perimeter {
+        /// Where the definition came from, as given to [`crate::PerimeterDef::parse`].
+        origin: String,
+        /// 1-based line in the definition's text.
+        line: usize,
+        /// 1-based column in that line.
+        column: usize,
+        /// What is wrong there.
+        message: String,
+    },
+    /// Inconsistent input data (a reference pack that contradicts itself…).
     #[error("{0}")]
     Invalid(String),
 }

@@ -9,17 +9,26 @@ use crate::Error;
 /// which are sets of communes and may overlap each other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Layer {
+    /// The infra-communal census unit (about 2,000 inhabitants).
     Iris,
+    /// The commune actuelle, on which everything is observed.
     Commune,
+    /// The intercommunality (EPCI à fiscalité propre), coded by its SIREN.
     Epci,
+    /// The arrondissement départemental.
     Arrondissement,
+    /// The département.
     Departement,
+    /// The région.
     Region,
+    /// France as a whole (statistical France: métropole and DROM).
     Country,
+    /// A study perimeter drawn by analysts (see [`crate::PerimeterDef`]).
     Perimeter,
 }
 
 impl Layer {
+    /// Every layer, in the order lists and menus show them (commune first).
     pub const ALL: [Layer; 8] = [
         Layer::Commune,
         Layer::Iris,

@@ -22,12 +22,16 @@ use crate::{Error, Layer, Referential, TerritoryRef};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PerimeterStatus {
+    /// Adopted by the body it describes.
     Confirmed,
+    /// Usable, but awaiting a decision that may change its members.
     Provisional,
+    /// A working hypothesis, to be checked before results are published.
     ToConfirm,
 }
 
 impl PerimeterStatus {
+    /// The status as shown beside results, for readers to weigh them.
     pub fn label(self) -> &'static str {
         match self {
             PerimeterStatus::Confirmed => "confirmed",
@@ -41,13 +45,21 @@ impl PerimeterStatus {
 /// can point at a line.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PerimeterDef {
+    /// Referenced as `per:<id>`: lower case, digits and dashes.
     pub id: String,
+    /// The name shown to users.
     pub name: String,
+    /// How far the definition can be trusted.
     pub status: PerimeterStatus,
+    /// Where the definition comes from (a deliberation, a study…).
     pub source: Option<String>,
+    /// A free remark kept with the definition.
     pub note: Option<String>,
+    /// Territory references whose communes are united; spans point back into [`Self::text`].
     pub include: Vec<Spanned<String>>,
+    /// Territory references whose communes are taken out of the union.
     pub exclude: Vec<Spanned<String>>,
+    /// Territory references the members must also belong to, each of them.
     pub intersect: Vec<Spanned<String>>,
     /// Where the definition came from (a file path), for messages.
     pub origin: String,

@@ -1,3 +1,6 @@
+//! The in-memory referential: communes, official units, sub-communal codes, IRIS and
+//! perimeters, with the indices that resolve codes and members.
+
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -9,9 +12,13 @@ use crate::{Error, Layer, TerritoryRef};
 /// A commune of the current official geography (a "commune actuelle").
 #[derive(Debug, Clone, PartialEq)]
 pub struct Commune {
+    /// The INSEE code (COG), e.g. `59350`; five characters, `2A`/`2B` in Corsica.
     pub code: String,
+    /// The official name, with accents and articles (« Le Cateau-Cambrésis »).
     pub name: String,
+    /// Code of its département (`59`, `2A`, `971`).
     pub departement: String,
+    /// Code of its région (`32` for Hauts-de-France).
     pub region: String,
     /// `None` for the few communes outside any arrondissement (overseas collectivities).
     pub arrondissement: Option<String>,
@@ -31,8 +38,11 @@ pub struct Commune {
 /// région), with its member communes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Unit {
+    /// The layer it belongs to (never `Commune`, `Iris` or `Perimeter`).
     pub layer: Layer,
+    /// Its code in that layer: SIREN for an EPCI, COG code otherwise.
     pub code: String,
+    /// Its official name.
     pub name: String,
     /// The legal form where it matters: `CC`, `CA`, `CU`, `METRO` for EPCI.
     pub kind: Option<String>,
@@ -43,12 +53,16 @@ pub struct Unit {
 /// What a code below or beside the commune actuelle is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SubCommuneKind {
+    /// A former commune kept as a commune déléguée of a commune nouvelle.
     Deleguee,
+    /// A former commune kept as a commune associée after a merger (fusion-association).
     Associee,
+    /// An arrondissement of Paris, Lyon or Marseille.
     ArrondissementMunicipal,
 }
 
 impl SubCommuneKind {
+    /// The French label shown in search notes and messages.
     pub fn label(self) -> &'static str {
         match self {
             SubCommuneKind::Deleguee => "commune déléguée",
@@ -62,16 +76,22 @@ impl SubCommuneKind {
 /// commune actuelle it belongs to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubCommune {
+    /// Its own COG code, distinct from its commune's.
     pub code: String,
+    /// Its name, which searches also match.
     pub name: String,
+    /// What sort of code it is.
     pub kind: SubCommuneKind,
+    /// Code of the commune actuelle it belongs to.
     pub commune: String,
 }
 
 /// An IRIS, the infra-communal unit of the census.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Iris {
+    /// The nine-character IRIS code (commune code + four digits).
     pub code: String,
+    /// Its name as INSEE publishes it.
     pub name: String,
     /// Index of its commune actuelle in [`Referential::communes`].
     pub commune: u32,
@@ -80,7 +100,9 @@ pub struct Iris {
 /// A study perimeter and the communes its definition resolved to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Perimeter {
+    /// The definition as written.
     pub def: PerimeterDef,
+    /// Indices into [`Referential::communes`], sorted.
     pub members: Vec<u32>,
 }
 
@@ -104,9 +126,13 @@ pub struct Referential {
 /// The official units above the commune, as read from the reference pack.
 #[derive(Debug, Clone)]
 pub struct UnitInfo {
+    /// The layer of the unit.
     pub layer: Layer,
+    /// Its code in that layer.
     pub code: String,
+    /// Its official name.
     pub name: String,
+    /// The legal form where it matters (`CC`, `CA`, `CU`, `METRO` for EPCI).
     pub kind: Option<String>,
 }
 
@@ -199,14 +225,17 @@ impl Referential {
         })
     }
 
+    /// Every commune actuelle; other types refer to them by index in this slice.
     pub fn communes(&self) -> &[Commune] {
         &self.communes
     }
 
+    /// The commune actuelle of that code (former codes are not resolved here).
     pub fn commune(&self, code: &str) -> Option<&Commune> {
         self.commune_index.get(code).map(|&i| &self.communes[i as usize])
     }
 
+    /// The index in [`Self::communes`] of the commune of that code.
     pub fn commune_index(&self, code: &str) -> Option<u32> {
         self.commune_index.get(code).copied()
     }
@@ -216,10 +245,12 @@ impl Referential {
         self.iris_index.get(code).copied()
     }
 
+    /// Every IRIS, in the order of the reference pack.
     pub fn iris(&self) -> &[Iris] {
         &self.iris
     }
 
+    /// Communes déléguées, associées and arrondissements municipaux.
     pub fn sub_communes(&self) -> &[SubCommune] {
         &self.sub_communes
     }
@@ -234,15 +265,18 @@ impl Referential {
         self.units.get(&layer).map(Vec::as_slice).unwrap_or(&[])
     }
 
+    /// The unit of an official layer above the commune with that code.
     pub fn unit(&self, layer: Layer, code: &str) -> Option<&Unit> {
         let i = *self.unit_index.get(&(layer, code.to_string()))?;
         Some(&self.units[&layer][i])
     }
 
+    /// The study perimeters loaded, in loading order.
     pub fn perimeters(&self) -> &[Perimeter] {
         &self.perimeters
     }
 
+    /// The study perimeter of that id (without the `per:` prefix).
     pub fn perimeter(&self, id: &str) -> Option<&Perimeter> {
         self.perimeters.iter().find(|p| p.def.id == id)
     }

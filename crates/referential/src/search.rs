@@ -6,6 +6,7 @@ use crate::{Layer, Referential, TerritoryRef, fold};
 /// A territory found by a search.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Match {
+    /// The territory found.
     pub territory: TerritoryRef,
     /// The matched name, as published.
     pub name: String,

@@ -8,11 +8,14 @@ use crate::Layer;
 /// Codes are strings: `01001` keeps its zero and Corsica has letters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TerritoryRef {
+    /// The layer, written as the prefix (`dep` in `dep:59`).
     pub layer: Layer,
+    /// The code within that layer, as the referential stores it.
     pub code: String,
 }
 
 impl TerritoryRef {
+    /// A reference from its parts, without checking that the territory exists.
     pub fn new(layer: Layer, code: impl Into<String>) -> Self {
         TerritoryRef { layer, code: code.into() }
     }
