@@ -3,29 +3,54 @@ use std::path::{Path, PathBuf};
 /// Errors of the store; each says which file or dataset is concerned.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// A file of the store that cannot be read or written: a machine failure.
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        /// The file or folder concerned.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// The SQLite catalog failed (locked too long, damaged…).
     #[error("catalog: {0}")]
     Catalog(#[from] rusqlite::Error),
+    /// A Parquet file of the store that cannot be read or written.
     #[error("{path}: {message}")]
-    Parquet { path: PathBuf, message: String },
+    Parquet {
+        /// The Parquet file.
+        path: PathBuf,
+        /// The reader's or writer's message.
+        message: String,
+    },
+    /// A source file given by the user (COG, contours…) that is not what it should be.
     #[error("{path}: {message}")]
-    Source { path: PathBuf, message: String },
+    Source {
+        /// The file as given.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The store has no reference pack yet: nothing can be observed.
     #[error("no reference pack in the store {0}: run `echelle pack build` (the README's setup does)")]
     NoPack(PathBuf),
+    /// No dataset of that id in the catalog.
     #[error("unknown dataset '{0}'")]
     UnknownDataset(String),
+    /// A territory or perimeter the referential rejects.
     #[error(transparent)]
     Referential(#[from] echelle_referential::Error),
+    /// A request that makes no sense (a bad dataset id…).
     #[error("{0}")]
     Invalid(String),
 }
 
 impl StoreError {
+    /// An I/O failure on `path`, for `map_err`.
     pub fn io(path: &Path, source: std::io::Error) -> Self {
         StoreError::Io { path: path.to_path_buf(), source }
     }
 
+    /// A user-given file that is not what it should be.
     pub fn source(path: &Path, message: impl Into<String>) -> Self {
         StoreError::Source { path: path.to_path_buf(), message: message.into() }
     }

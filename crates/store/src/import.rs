@@ -32,13 +32,21 @@ pub const DATASETS_DIR: &str = "datasets";
 /// and checksum are filled in by the commit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DatasetMeta {
+    /// The dataset id; also the stem of its file.
     pub id: String,
+    /// As [`Dataset::title`].
     pub title: String,
+    /// What one row is.
     pub level: DatasetLevel,
+    /// As [`Dataset::key_column`].
     pub key_column: String,
+    /// As [`Dataset::source`].
     pub source: String,
+    /// As [`Dataset::vintage`].
     pub vintage: String,
+    /// As [`Dataset::geography`].
     pub geography: String,
+    /// As [`Dataset::synthetic`].
     pub synthetic: bool,
 }
 
@@ -112,6 +120,7 @@ impl DatasetImport<'_> {
         Ok(())
     }
 
+    /// Rows written so far, for progress bars.
     pub fn rows(&self) -> u64 {
         self.rows
     }

@@ -80,10 +80,12 @@ impl Store {
         data.join("echelle")
     }
 
+    /// The store's folder: paths in the catalog are relative to it.
     pub fn root(&self) -> &Path {
         &self.root
     }
 
+    /// The catalog of datasets, packs and user perimeters.
     pub fn catalog(&self) -> &Catalog {
         &self.catalog
     }

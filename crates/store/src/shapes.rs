@@ -43,6 +43,7 @@ pub struct TerritoryShape {
     pub code: String,
     /// The territory key, `com:59350`, `epci:200093201`...
     pub key: String,
+    /// The territory's name, for map labels and tooltips.
     pub name: String,
     /// Area of the shape, km²: the sum of the members' when none is missing.
     pub area_km2: Option<f64>,
@@ -55,6 +56,7 @@ pub struct TerritoryShape {
 /// Every shape of a layer.
 #[derive(Debug, Clone)]
 pub struct LayerShapes {
+    /// The layer these shapes tile.
     pub layer: Layer,
     /// Ordered by id.
     pub shapes: Vec<TerritoryShape>,

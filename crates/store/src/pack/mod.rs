@@ -40,10 +40,15 @@ pub struct PackSources {
 /// What the build did, and what it could not do.
 #[derive(Debug, Default)]
 pub struct PackReport {
+    /// The folder name of the new pack.
     pub pack: String,
+    /// Communes actuelles in the pack.
     pub communes: usize,
+    /// EPCI in the pack.
     pub epci: usize,
+    /// IRIS in the pack.
     pub iris: usize,
+    /// Communes with a contour.
     pub shapes: usize,
     /// Communes of the covered régions left without a shape: (code, name, reason).
     pub missing_shapes: Vec<(String, String, String)>,
