@@ -21,15 +21,35 @@ use crate::IndicatorError;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Aggregate {
     /// A count or a quantity: sums.
-    Sum { value: String },
+    Sum {
+        /// The column summed.
+        value: String,
+    },
     /// Rates, shares, densities: `scale × Σ numerator / Σ denominator`.
-    Ratio { numerator: String, denominator: String, scale: f64 },
+    Ratio {
+        /// The column summed above the line.
+        numerator: String,
+        /// The column summed below the line.
+        denominator: String,
+        /// 100 for a percentage, 1,000 for a rate per thousand, 1 for a plain ratio.
+        scale: f64,
+    },
     /// `Σ value × weight / Σ weight`.
-    WeightedMean { value: String, weight: String },
+    WeightedMean {
+        /// The column averaged.
+        value: String,
+        /// The column weighting each unit (households, population…).
+        weight: String,
+    },
     /// The number of units (communes or IRIS) with a row in the dataset.
     Count,
     /// Not summable (a median, a rank): only shown for the dataset's own units.
-    None { value: String, why: String },
+    None {
+        /// The column shown as it is.
+        value: String,
+        /// Why it does not add up, shown when a larger territory is asked.
+        why: String,
+    },
 }
 
 impl Aggregate {
@@ -47,18 +67,27 @@ impl Aggregate {
 /// One declared indicator.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IndicatorDef {
+    /// The name users and URLs give it (`vacancy_rate`).
     pub id: String,
+    /// The French label shown in tables and legends.
     pub label: String,
+    /// The unit shown beside values (`%`, `€`, `hab.`).
     pub unit: String,
+    /// The theme it is listed under (« général » when the declaration names none).
     pub theme: String,
+    /// The id of the dataset it reads.
     pub dataset: String,
+    /// How it adds up from the dataset's units to a territory.
     pub aggregate: Aggregate,
     /// Overrides the dataset's source when the indicator reads only part of it.
     pub source: Option<String>,
+    /// Overrides the dataset's millésime, as `source` does its source.
     pub vintage: Option<String>,
+    /// Decimals shown; values are computed and exported unrounded.
     pub decimals: u8,
     /// Shown in portraits.
     pub key: bool,
+    /// What it measures and its caveats, for the indicator's help.
     pub description: Option<String>,
 }
 

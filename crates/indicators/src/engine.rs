@@ -23,8 +23,11 @@ use crate::{Aggregate, IndicatorDef, IndicatorError, SHIPPED_INDICATORS, parse_c
 /// communes (and, for an IRIS, of itself).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Target {
+    /// The territory key (`dep:59`, `per:mel!outside`), as outputs name it.
     pub key: String,
+    /// The territory's name, for column headers.
     pub label: String,
+    /// Raw indices of its member communes in the referential.
     pub communes: Vec<u32>,
     /// Set for an IRIS: the IRIS itself; otherwise the IRIS of `communes`.
     pub iris: Option<Vec<u32>>,
@@ -88,7 +91,9 @@ pub struct Value {
 /// The values of several indicators for several targets, with their provenance.
 #[derive(Debug, Clone)]
 pub struct Evaluation {
+    /// The evaluated territories, in the order asked: (key, label).
     pub targets: Vec<(String, String)>,
+    /// The evaluated indicators, in the order asked.
     pub indicators: Vec<IndicatorDef>,
     /// `values[i][t]`: indicator `i`, target `t`.
     pub values: Vec<Vec<Value>>,
@@ -110,6 +115,9 @@ pub struct EngineSource {
 }
 
 impl EngineSource {
+    /// Reads the referential, the shipped and the store's indicator catalogs (a store's
+    /// declaration replaces a shipped one of the same id) and the paths of the
+    /// commune- and IRIS-level datasets.
     pub fn read(store: &Store) -> Result<Self, IndicatorError> {
         let mut indicators = parse_catalog(SHIPPED_INDICATORS.0, SHIPPED_INDICATORS.1)?;
         for (name, text) in store.catalog().indicator_catalogs()? {
@@ -175,10 +183,12 @@ impl Engine {
         Ok(Engine { ctx, parallel, referential, datasets, indicators })
     }
 
+    /// The territories the engine was loaded with, shared with its callers.
     pub fn referential(&self) -> &Arc<Referential> {
         &self.referential
     }
 
+    /// Every declared indicator, shipped ones first.
     pub fn indicators(&self) -> &[IndicatorDef] {
         &self.indicators
     }
@@ -188,6 +198,7 @@ impl Engine {
         self.indicators.iter().filter(|d| d.key).map(|d| d.id.as_str()).collect()
     }
 
+    /// The catalog entry of a loaded dataset, for source lines.
     pub fn dataset(&self, id: &str) -> Option<&Dataset> {
         self.datasets.get(id).map(|d| &d.meta)
     }
