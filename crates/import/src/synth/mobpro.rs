@@ -182,7 +182,7 @@ pub fn generate(
         seed,
         rows,
         method: format!(
-            "gravity model on the reference pack's populations and centroid distances of {n} communes (pop_j·exp(−d/10 km)); {} asked communes without a position left out",
+            "modèle gravitaire sur les populations du paquet de référence et les distances entre centroïdes de {n} communes (pop_j·exp(−d/10 km)) ; {} communes demandées sans position écartées",
             g.left_out.len()
         ),
     }

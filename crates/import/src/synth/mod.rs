@@ -51,6 +51,6 @@ impl Sidecar {
     }
 
     pub fn describe(&self) -> String {
-        format!("generator {}, seed {}, {} rows: {}", self.generator, self.seed, self.rows, self.method)
+        format!("générateur {}, graine {}, {} lignes : {}", self.generator, self.seed, self.rows, self.method)
     }
 }

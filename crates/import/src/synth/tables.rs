@@ -60,7 +60,9 @@ pub fn bpe(
         generator: "bpe".into(),
         seed,
         rows,
-        method: "about one equipment per 250 inhabitants, random types, points around the commune centroid".into(),
+        method:
+            "environ un équipement pour 250 habitants, types tirés au hasard, points autour du centroïde de la commune"
+                .into(),
     }
     .write(out)?;
     Ok(rows)
@@ -88,8 +90,7 @@ pub fn filosofi(r: &Referential, communes: &[u32], year: u16, seed: u64, out: &P
         generator: "filosofi".into(),
         seed,
         rows: communes.len() as u64,
-        method: "households = population / 2.2, median and poverty rate drawn at random, 's' under 11 households"
-            .into(),
+        method: "ménages = population / 2,2, médiane et taux de pauvreté tirés au hasard, « s » sous 11 ménages".into(),
     }
     .write(out)?;
     Ok(communes.len() as u64)
