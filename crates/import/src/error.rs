@@ -10,13 +10,18 @@ use echelle_store::StoreError;
 /// with its header name when there is one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Position {
+    /// The file as the user named it.
     pub file: PathBuf,
+    /// 1-based line (of the file, not of the records: a quoted field may span lines).
     pub line: u64,
+    /// 1-based field number in the line.
     pub column: u64,
+    /// The header's name of that field, when the file has a header.
     pub column_name: Option<String>,
 }
 
 impl Position {
+    /// A position, copying the file's path and the column's name.
     pub fn new(file: &Path, line: u64, column: u64, column_name: Option<&str>) -> Self {
         Position { file: file.to_path_buf(), line, column, column_name: column_name.map(str::to_string) }
     }
@@ -38,15 +43,32 @@ pub enum ImportError {
     /// Something in the data: a bad line, a bad value, an unknown code, a wrong
     /// encoding or separator, an empty or binary file.
     #[error("{at}: {message}")]
-    Data { at: Position, message: String },
+    Data {
+        /// Where in the file.
+        at: Position,
+        /// What is wrong there, with long quoted values cut.
+        message: String,
+    },
     /// The user's request (an option, a dataset name) cannot be carried out.
     #[error("{0}")]
     Usage(String),
     /// A download failed or did not match its declared size or checksum.
     #[error("{url}: {message}")]
-    Fetch { url: String, message: String },
+    Fetch {
+        /// The address downloaded.
+        url: String,
+        /// What failed or did not match.
+        message: String,
+    },
+    /// A file that cannot be read or written (a missing input file is the user's fault).
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        /// The file concerned.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// The store could not take the dataset.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -58,6 +80,7 @@ impl ImportError {
         ImportError::Data { at, message: shorten_quoted(&message.into()) }
     }
 
+    /// An I/O failure on `path`, for `map_err`.
     pub fn io(path: &Path, source: std::io::Error) -> Self {
         ImportError::Io { path: path.to_path_buf(), source }
     }

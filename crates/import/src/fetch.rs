@@ -22,8 +22,11 @@ pub const SHIPPED_SOURCES: (&str, &str) = ("data/sources.toml", include_str!("..
 /// One downloadable file.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct SourceEntry {
+    /// The name users fetch it by (`mobpro-2021`).
     pub name: String,
+    /// What the file is, for listings.
     pub title: String,
+    /// The publisher's address of the file (or of the zip holding it).
     pub url: String,
     /// Expected size in bytes of what the address serves.
     pub size: Option<u64>,
@@ -31,7 +34,9 @@ pub struct SourceEntry {
     pub sha256: Option<String>,
     /// The file to take out of a zip archive.
     pub member: Option<String>,
+    /// The [`Format`] name it is imported with.
     pub format: String,
+    /// The millésime recorded in the catalog, when the file's name does not give it.
     pub vintage: Option<String>,
     /// Dataset id in the catalog [default: from the format and vintage].
     pub id: Option<String>,
@@ -68,7 +73,9 @@ pub fn find<'a>(sources: &'a [SourceEntry], name: &str) -> Result<&'a SourceEntr
 pub struct Downloaded {
     /// The file to import (the zip member when there is one).
     pub path: PathBuf,
+    /// Bytes downloaded.
     pub size: u64,
+    /// SHA-256 (hex) of what was downloaded, to record or to declare in the catalog.
     pub sha256: String,
     /// Whether size and checksum were declared and matched.
     pub verified: bool,

@@ -32,6 +32,7 @@ pub struct Relocation {
 }
 
 impl Relocation {
+    /// Whether the file was already on the current geography.
     pub fn is_empty(&self) -> bool {
         self.merged.is_empty() && self.split.is_empty() && self.not_movable.is_empty()
     }

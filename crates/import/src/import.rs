@@ -22,34 +22,44 @@ use crate::synth::Sidecar;
 /// What the user asks.
 #[derive(Debug, Clone, Default)]
 pub struct ImportRequest {
+    /// The file to import (CSV, TXT, XLSX, or a zip holding one).
     pub path: PathBuf,
     /// Forced format; recognised from the header otherwise.
     pub format: Option<Format>,
     /// Dataset id in the catalog; derived from format and vintage otherwise.
     pub id: Option<String>,
+    /// Forced encoding; sniffed otherwise.
     pub encoding: Option<Encoding>,
     /// Code column of a plain file.
     pub key: Option<String>,
     /// Columns of a plain file that are counts (summed when communes merge).
     pub additive: Vec<String>,
+    /// The millésime; read from the file's name or columns otherwise.
     pub vintage: Option<String>,
     /// Where the data comes from, recorded in the catalog.
     pub source: Option<String>,
     /// A spreadsheet's sheet and header row (1-based).
     pub sheet: Option<String>,
+    /// The row of a spreadsheet's header, 1-based.
     pub header_row: Option<usize>,
     /// Move codes with INSEE's correspondence table: the id of an imported
     /// `passage` dataset and the year of the file's geography (its `CODGEO_YYYY`).
     pub passage: Option<(String, String)>,
+    /// What to do with bad lines, progress, batch size.
     pub options: Options,
 }
 
 /// An import ready to run: the file is open and its columns planned.
 pub struct Prepared {
+    /// What the user asked.
     pub request: ImportRequest,
+    /// The format recognised (or forced).
     pub format: Format,
+    /// Each column's type and role.
     pub plan: Plan,
+    /// The dataset id it will be registered under.
     pub id: String,
+    /// The millésime recorded (`unknown` when nothing says it).
     pub vintage: String,
     /// Set when the file was written by echelle's generator.
     pub synthetic: Option<Sidecar>,
@@ -59,10 +69,15 @@ pub struct Prepared {
 /// What an import did.
 #[derive(Debug, Clone)]
 pub struct ImportReport {
+    /// The catalog entry written.
     pub dataset: Dataset,
+    /// The format the file was read as.
     pub format: Format,
+    /// Rows read, rejected, moved, and how fast.
     pub stats: ReadStats,
+    /// What moving onto the current geography merged or split, for commune-level tables.
     pub relocation: Option<Relocation>,
+    /// Each stored column and its type, as shown before importing.
     pub columns: Vec<(String, String)>,
 }
 
@@ -309,6 +324,7 @@ fn additive_columns(format: Format, plan: &Plan, asked: &[String]) -> Result<Has
 }
 
 impl ImportReport {
+    /// The report printed after an import: rows, speed, codes moved, rejects.
     pub fn text(&self) -> String {
         let d = &self.dataset;
         let s = &self.stats;

@@ -14,17 +14,17 @@
 //! Also here: `fetch` (official files by name, from a catalog of addresses kept as
 //! data) and `synth` (synthetic data in the same formats, always labelled so).
 
-pub mod codes;
+pub(crate) mod codes;
 pub mod decimal;
 pub mod error;
 pub mod fetch;
-pub mod formats;
+pub(crate) mod formats;
 pub mod geography;
 pub mod import;
 pub mod pipeline;
-pub mod plan;
-pub mod sniff;
-pub mod source;
+pub(crate) mod plan;
+pub(crate) mod sniff;
+pub(crate) mod source;
 pub mod synth;
 
 pub use error::{ImportError, Position};

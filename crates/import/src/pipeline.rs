@@ -33,6 +33,7 @@ pub enum OnError {
 /// How to run an import.
 #[derive(Debug, Clone)]
 pub struct Options {
+    /// Stop at the first bad line, or set bad lines aside.
     pub on_error: OnError,
     /// Show a progress bar with rows per second (on a terminal).
     pub progress: bool,
@@ -55,8 +56,11 @@ pub trait Derive: Send {
 /// What reading found.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct ReadStats {
+    /// Rows imported.
     pub rows: u64,
+    /// Bad lines set aside (with [`OnError::Reject`]).
     pub rejected: u64,
+    /// Where they were written, when there were any.
     pub rejects_file: Option<PathBuf>,
     /// Codes found under another code than their commune actuelle's (former,
     /// delegated, associated, arrondissement municipal): code -> rows.
@@ -66,14 +70,16 @@ pub struct ReadStats {
     pub split: BTreeMap<String, u64>,
     /// Rows outside any commune (abroad, `ZZZZZ`), per column.
     pub outside: BTreeMap<String, u64>,
+    /// Time spent reading and writing.
     pub elapsed: Duration,
+    /// Size of the input file.
     pub bytes: u64,
     /// How the file was read (`';'-separated, Latin-1`).
     pub dialect: String,
 }
 
 impl ReadStats {
-    pub fn rows_per_second(&self) -> f64 {
+    pub(crate) fn rows_per_second(&self) -> f64 {
         self.rows as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
 }

@@ -13,12 +13,14 @@ pub const SEPARATORS: [u8; 4] = [b';', b'\t', b',', b'|'];
 /// The text encodings of published files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Encoding {
+    /// UTF-8, with or without a byte order mark: INSEE's recent files.
     Utf8,
     /// Latin-1 as Windows writes it (a superset of ISO-8859-1 for printable text).
     Windows1252,
 }
 
 impl Encoding {
+    /// The encoding as reports name it.
     pub fn label(self) -> &'static str {
         match self {
             Encoding::Utf8 => "UTF-8",

@@ -116,10 +116,6 @@ impl CsvSource {
         Ok(src)
     }
 
-    pub fn dialect(&self) -> Dialect {
-        self.dialect
-    }
-
     fn decode_into(&mut self, i: usize, line: u64, out: &mut String) -> Result<(), ImportError> {
         let bytes = self.reader.field(i);
         if bytes.is_ascii() {
@@ -443,10 +439,6 @@ impl<R: std::io::BufRead> RecordReader<R> {
     /// Number of fields of the current record.
     pub fn len(&self) -> usize {
         self.ends.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
     }
 
     /// The bytes of field `i` of the current record.

@@ -20,17 +20,26 @@ use crate::plan::{Expect, Kind};
 /// A published format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// `FD_MOBPRO`: one row per employed person, with where they live and work.
     Mobpro,
+    /// The flow base: commune-to-commune counts of workers or students.
     Flows,
+    /// The geolocated Base permanente des équipements: one row per facility.
     Bpe,
+    /// Filosofi at commune level: incomes and poverty.
     Filosofi,
+    /// The COG's list of communes, current and former (`v_commune`).
     CogCommunes,
+    /// The communes of each EPCI.
     EpciComposition,
+    /// INSEE's correspondence table between the codes of successive geographies.
     Passage,
+    /// Any table with a commune code column (a user's own data).
     Plain,
 }
 
 impl Format {
+    /// Every format, in the order recognition tries them.
     pub const ALL: [Format; 8] = [
         Format::Mobpro,
         Format::Flows,
@@ -42,6 +51,7 @@ impl Format {
         Format::Plain,
     ];
 
+    /// The name given to `--format` and written in catalogs of addresses.
     pub fn name(self) -> &'static str {
         match self {
             Format::Mobpro => "mobpro",
@@ -55,6 +65,7 @@ impl Format {
         }
     }
 
+    /// The format of that name.
     pub fn parse(s: &str) -> Option<Format> {
         Format::ALL.into_iter().find(|f| f.name() == s)
     }
@@ -191,6 +202,7 @@ impl Format {
         }
     }
 
+    /// The publisher recorded as source when the user gives none.
     pub fn publisher(self) -> &'static str {
         match self {
             Format::Plain => "user file",

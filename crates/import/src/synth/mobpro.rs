@@ -54,10 +54,15 @@ impl Zone {
 /// What was generated.
 #[derive(Debug, Clone)]
 pub struct Generated {
+    /// Rows written (one per employed person).
     pub rows: u64,
+    /// Communes of residence and work drawn from.
     pub communes: usize,
+    /// Codes of asked communes without a position or a population, left out.
     pub left_out: Vec<String>,
+    /// Time taken, for the benchmark.
     pub seconds: f64,
+    /// Size of the file written.
     pub bytes: u64,
 }
 

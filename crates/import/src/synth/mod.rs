@@ -5,7 +5,7 @@
 
 pub mod mobpro;
 pub mod positions;
-pub mod rng;
+pub(crate) mod rng;
 pub mod tables;
 
 use std::path::{Path, PathBuf};
@@ -19,14 +19,16 @@ use crate::error::ImportError;
 pub struct Sidecar {
     /// Which generator (`mobpro`, `bpe`, `filosofi`).
     pub generator: String,
+    /// The seed: the same seed and rows give the same file.
     pub seed: u64,
+    /// Rows written.
     pub rows: u64,
     /// How it was made, in a sentence.
     pub method: String,
 }
 
 impl Sidecar {
-    pub fn path_for(file: &Path) -> PathBuf {
+    pub(crate) fn path_for(file: &Path) -> PathBuf {
         let mut p = file.as_os_str().to_owned();
         p.push(".synthetic.toml");
         PathBuf::from(p)
@@ -44,12 +46,14 @@ impl Sidecar {
         }
     }
 
+    /// Writes the sidecar beside `file` (`<file>.synthetic.toml`).
     pub fn write(&self, file: &Path) -> Result<(), ImportError> {
         let path = Self::path_for(file);
         let text = toml::to_string(self).map_err(|e| ImportError::Usage(format!("internal: {e}")))?;
         std::fs::write(&path, text).map_err(|e| ImportError::io(&path, e))
     }
 
+    /// The sidecar in one French sentence, recorded as the dataset's source.
     pub fn describe(&self) -> String {
         format!("générateur {}, graine {}, {} lignes : {}", self.generator, self.seed, self.rows, self.method)
     }
