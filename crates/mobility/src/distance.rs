@@ -25,7 +25,9 @@ use crate::secrecy::{Count, Ledger, Secrecy};
 /// road distances between them when a network was given.
 #[derive(Debug, Clone)]
 pub struct Positions {
+    /// By referential index; `None` for a commune without a position (no contour).
     pub points: Vec<Option<(f64, f64)>>,
+    /// Road distances between the communes, when a network was given.
     pub roads: Option<RoadDistances>,
 }
 
@@ -113,6 +115,7 @@ pub struct DistanceParams {
     pub occupancy: f64,
     /// Share of public-transport km made by regional train (the rest by bus). Default 0.5: an assumption.
     pub rail_share: f64,
+    /// Emission factors per mode.
     pub factors: Factors,
 }
 
@@ -130,6 +133,7 @@ impl Default for DistanceParams {
 }
 
 impl DistanceParams {
+    /// Rejects values outside their meaningful range, naming the parameter.
     pub fn validate(&self) -> Result<(), MobilityError> {
         check_range("detour", self.detour, 1.0, 5.0, false, "a factor between 1 and 5 (road km per straight-line km)")?;
         check_range("intra-commune distance", self.intra_km, 0.0, 100.0, false, "km between 0 and 100")?;
@@ -212,6 +216,7 @@ impl DistanceParams {
 /// A class of commuting distance.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Bin {
+    /// Lower bound, km (included).
     pub from_km: f64,
     /// `None`: no upper bound.
     pub to_km: Option<f64>,
@@ -224,6 +229,7 @@ pub struct Bin {
 /// Kilometres and emissions of one mode.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ModeKm {
+    /// The mode's French label.
     pub mode: String,
     /// `null` when secret.
     pub workers: Count,
@@ -236,6 +242,7 @@ pub struct ModeKm {
 /// The flows and workers whose distance was made one way.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct MethodCount {
+    /// How the distances were made.
     pub method: Method,
     /// E.g. « réseau routier « hdf » », « à vol d'oiseau × 1,3 ».
     pub label: String,
@@ -248,13 +255,17 @@ pub struct MethodCount {
 /// Distances of the commuters living in a territory (or of every flow).
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct DistanceReport {
+    /// The territory key; `None` for every flow of the dataset.
     pub territory: Option<String>,
+    /// The territory's name.
     pub name: Option<String>,
+    /// How distances were made, in a French sentence.
     pub method: String,
     /// The road network used where it gives a distance, if any.
     pub network: Option<String>,
     /// Flows and workers by method (only the methods used).
     pub by_method: Vec<MethodCount>,
+    /// The parameters used.
     pub params: DistanceParams,
     /// `null` when secret.
     pub workers: Count,
@@ -262,14 +273,19 @@ pub struct DistanceReport {
     pub workers_without_distance: Count,
     /// Mean one-way distance of the workers who travel (mode other than "no transport"), km.
     pub mean_km: Option<f64>,
+    /// Workers by distance class ([`BINS`]).
     pub histogram: Vec<Bin>,
     /// Round trips of the workers who travel, km per working day.
     pub km_per_day: f64,
+    /// Kilometres and emissions per mode, when the dataset has modes.
     pub by_mode: Vec<ModeKm>,
     /// Tonnes CO2e per year; `None` when the dataset has no mode (aggregated base).
     pub co2_t_per_year: Option<f64>,
+    /// The secrecy threshold applied to every count above.
     pub secrecy: Secrecy,
+    /// The unit of the counts (`actifs occupés`).
     pub unit: String,
+    /// Where the flows come from.
     pub provenance: Provenance,
     /// « Source : … (millésime …) », with « SYNTHÉTIQUE » when generated.
     pub source_line: String,
@@ -389,12 +405,17 @@ pub fn distances(
 /// One commune-to-commune flow with its distance, for flow tables and maps.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct FlowLine {
+    /// Key of the commune of residence.
     pub origin: String,
+    /// Its name.
     pub origin_name: String,
+    /// Key of the commune of work; `None` abroad or unknown.
     pub dest: Option<String>,
+    /// Its name.
     pub dest_name: Option<String>,
     /// Workers; `null` when secret.
     pub workers: Count,
+    /// Under the secrecy threshold: `workers` is withheld.
     pub secret: bool,
     /// One-way distance, km.
     pub km: Option<f64>,
@@ -405,6 +426,7 @@ pub struct FlowLine {
     /// Origin and destination positions (lon, lat), for maps.
     #[schema(value_type = Option<Vec<f64>>)]
     pub from: Option<(f64, f64)>,
+    /// Destination position (lon, lat).
     #[schema(value_type = Option<Vec<f64>>)]
     pub to: Option<(f64, f64)>,
 }

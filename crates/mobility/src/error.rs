@@ -3,16 +3,31 @@
 pub enum MobilityError {
     /// A parameter outside its meaningful range (negative price, share above 100 %…).
     #[error("parameter {name} = {value}: {expected}")]
-    Parameter { name: &'static str, value: f64, expected: &'static str },
+    Parameter {
+        /// The parameter, as the user knows it.
+        name: &'static str,
+        /// The value given.
+        value: f64,
+        /// The meaningful range, in words.
+        expected: &'static str,
+    },
     /// Something the user asked that cannot be done (wrong dataset, overlapping zones…).
     #[error("{0}")]
     Usage(String),
+    /// The store could not be read.
     #[error(transparent)]
     Store(#[from] echelle_store::StoreError),
+    /// A territory the referential does not know.
     #[error(transparent)]
     Referential(#[from] echelle_referential::Error),
+    /// A flows file that cannot be read or lacks a column.
     #[error("{path}: {message}")]
-    Parquet { path: String, message: String },
+    Parquet {
+        /// The dataset's file.
+        path: String,
+        /// What the reader said.
+        message: String,
+    },
     /// A stored road network that cannot be read (damaged file, disk error).
     #[error("road network: {0}")]
     Network(String),

@@ -117,7 +117,9 @@ pub struct Flow {
     pub origin: u32,
     /// Work commune, or [`NONE`] (abroad, unknown).
     pub dest: u32,
+    /// Main mode of transport, index into [`MODES`] (0: unknown).
     pub mode: u8,
+    /// Socio-professional group, index into [`GROUPS`] (0: unknown).
     pub group: u8,
     /// Workers at scale [`SCALE`].
     pub weight: i128,
@@ -126,6 +128,7 @@ pub struct Flow {
 /// The flows of a dataset summed by (origin, destination, mode, group).
 #[derive(Debug, Clone)]
 pub struct Flows {
+    /// Every (origin, destination, mode, group) with workers, in no particular order.
     pub flows: Vec<Flow>,
     /// Where the flows come from (unit: [`UNIT`]).
     pub provenance: Provenance,
@@ -241,9 +244,11 @@ pub fn flow_dataset(store: &Store, id: Option<&str>) -> Result<Dataset, Mobility
 /// A flow dataset of the store, as listed to users.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct FlowDataset {
+    /// The dataset id in the store.
     pub id: String,
     /// The detailed file (modes and groups known), not the aggregated base.
     pub detailed: bool,
+    /// Where the flows come from.
     pub provenance: Provenance,
     /// « Source : … (millésime …) », with « SYNTHÉTIQUE » when generated.
     pub source_line: String,
@@ -314,7 +319,7 @@ impl Columns {
 }
 
 /// One decoded batch: commune indices, mode and group indices, exact weights.
-pub struct Batch<'a> {
+pub(crate) struct Batch<'a> {
     pub origin: &'a [u32],
     pub dest: &'a [u32],
     pub mode: &'a [u8],
@@ -322,20 +327,20 @@ pub struct Batch<'a> {
     pub weight: &'a [i128],
 }
 
+/// Which of the optional columns a scan reads (mode `TRANS`, group `CS1`); columns not
+/// read come as "unknown" (index 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Need {
+    pub mode: bool,
+    pub group: bool,
+}
+
 /// Reads the flow table at `path` on all cores, one task per row group, and folds
 /// every decoded batch into an accumulator (`init`, `fold`, `merge`).
 ///
 /// Code columns are read dictionary-encoded: each distinct code of a row group is
 /// looked up in the referential once, not once per row.
-/// Which of the optional columns a scan reads (mode `TRANS`, group `CS1`); columns not
-/// read come as "unknown" (index 0).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Need {
-    pub mode: bool,
-    pub group: bool,
-}
-
-pub fn scan<A: Send>(
+pub(crate) fn scan<A: Send>(
     path: &Path,
     r: &Referential,
     need: Need,

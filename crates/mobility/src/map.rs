@@ -45,6 +45,7 @@ pub struct MapParams {
     pub min: Option<f64>,
     /// At most this many lines, largest first.
     pub limit: usize,
+    /// Lines and totals under its threshold are secret.
     pub secrecy: Secrecy,
 }
 
@@ -77,14 +78,20 @@ impl MapParams {
 /// One line between two territories.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct MapLine {
+    /// Key of the territory of residence.
     pub origin: String,
+    /// Its name.
     pub origin_name: String,
+    /// Key of the territory of work.
     pub dest: String,
+    /// Its name.
     pub dest_name: String,
     /// Workers (never secret: secret lines are not drawn).
     pub workers: f64,
+    /// Origin position (lon, lat).
     #[schema(value_type = Vec<f64>)]
     pub from: Point,
+    /// Destination position (lon, lat).
     #[schema(value_type = Vec<f64>)]
     pub to: Point,
 }
@@ -92,14 +99,22 @@ pub struct MapLine {
 /// The balance of one territory of the map.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct MapTerritory {
+    /// The territory key.
     pub key: String,
+    /// Its name.
     pub name: String,
+    /// Where its lines start and end (lon, lat); `None` without a shape.
     #[schema(value_type = Option<Vec<f64>>)]
     pub position: Option<Point>,
+    /// Workers living there, wherever they work.
     pub residents_in_work: Count,
+    /// Workers working there, wherever they live.
     pub jobs_held: Count,
+    /// Workers living and working there.
     pub working_inside: Count,
+    /// Workers living there and working elsewhere.
     pub outgoing: Count,
+    /// Workers working there and living elsewhere.
     pub incoming: Count,
     /// incoming − outgoing; `null` when either is secret.
     pub net_balance: Option<f64>,
@@ -108,9 +123,13 @@ pub struct MapTerritory {
 /// Lines left out of the map, by reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Hidden {
+    /// Fewer workers than the map's minimum.
     pub below_min: usize,
+    /// Under the secrecy threshold.
     pub secret: usize,
+    /// An end without a position.
     pub without_position: usize,
+    /// Beyond the number of lines asked.
     pub over_limit: usize,
 }
 
@@ -119,17 +138,25 @@ pub struct Hidden {
 pub struct FlowMap {
     /// The layer's prefix (`com`, `epci`…).
     pub layer: String,
+    /// The territory the map is framed on, if any.
     pub within: Option<String>,
+    /// The minimum of workers of a drawn line.
     pub min: f64,
+    /// The lines drawn, largest first.
     pub lines: Vec<MapLine>,
+    /// The lines left out, by reason.
     pub hidden: Hidden,
+    /// The balance of each territory of the map.
     pub territories: Vec<MapTerritory>,
     /// How positions were made.
     pub position: String,
     /// Every worker of the flows; `null` when it would reveal a secret total.
     pub total: Count,
+    /// The secrecy threshold applied to every count above.
     pub secrecy: Secrecy,
+    /// The unit of the counts (`actifs occupés`).
     pub unit: String,
+    /// Where the flows come from.
     pub provenance: Provenance,
     /// « Source : … (millésime …) », with « SYNTHÉTIQUE » when generated.
     pub source_line: String,

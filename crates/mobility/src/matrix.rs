@@ -20,6 +20,7 @@ pub use crate::secrecy::{Count, Secrecy};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum By {
+    /// All modes and groups together.
     #[default]
     Nothing,
     /// Main mode of transport (`TRANS`).
@@ -85,14 +86,14 @@ pub struct PairSums {
 const DENSE_LIMIT: usize = 1 << 22;
 
 impl PairSums {
-    pub fn new(zones: usize, cats: usize) -> PairSums {
+    pub(crate) fn new(zones: usize, cats: usize) -> PairSums {
         let cells = zones * zones * cats;
         let dense = if cells <= DENSE_LIMIT { vec![0; cells] } else { Vec::new() };
         PairSums { zones, cats, dense, sparse: HashMap::default() }
     }
 
     #[inline]
-    pub fn add(&mut self, o: u32, d: u32, cat: usize, w: i128) {
+    pub(crate) fn add(&mut self, o: u32, d: u32, cat: usize, w: i128) {
         let k = (o as usize * self.zones + d as usize) * self.cats + cat;
         if self.dense.is_empty() {
             *self.sparse.entry(k as u64).or_default() += w;
@@ -101,7 +102,7 @@ impl PairSums {
         }
     }
 
-    pub fn merge(mut self, other: PairSums) -> PairSums {
+    pub(crate) fn merge(mut self, other: PairSums) -> PairSums {
         if self.dense.is_empty() {
             for (k, v) in other.sparse {
                 *self.sparse.entry(k).or_default() += v;
@@ -130,6 +131,7 @@ impl PairSums {
         out
     }
 
+    /// Every worker summed, at scale [`crate::flows::SCALE`].
     pub fn total(&self) -> i128 {
         if self.dense.is_empty() { self.sparse.values().sum() } else { self.dense.iter().sum() }
     }
@@ -140,41 +142,57 @@ impl PairSums {
 pub struct MatrixCell {
     /// Index into [`Matrix::zones`].
     pub origin: u32,
+    /// Index into [`Matrix::zones`].
     pub dest: u32,
+    /// Key of the zone of residence.
     pub origin_key: String,
+    /// Key of the zone of work.
     pub dest_key: String,
     /// Mode or group, when broken down.
     pub category: Option<String>,
     /// Workers; `null` when secret.
     pub workers: Count,
+    /// Under the secrecy threshold, or secondary: `workers` is withheld.
     pub secret: bool,
     /// Secret only so that a secret cell cannot be recovered from its row or column total.
     pub secondary: bool,
+    /// Published but fragile: few workers, to be read with care.
     pub fragile: bool,
 }
 
 /// Totals of a zone: residents in work (row) and workers working there (column).
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ZoneTotals {
+    /// The zone key.
     pub key: String,
+    /// Its name.
     pub name: String,
     /// `null` when secret (under the threshold, or it would reveal a secret cell).
     pub residents_in_work: Count,
+    /// Workers working in the zone (column total); `null` when secret.
     pub jobs_held: Count,
 }
 
 /// An origin–destination matrix.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Matrix {
+    /// The rows and columns, in order.
     pub zones: Vec<ZoneInfo>,
+    /// The breakdown of the cells.
     pub by: By,
+    /// Cells with workers; an absent cell has none.
     pub cells: Vec<MatrixCell>,
+    /// Row and column totals, one per zone.
     pub totals: Vec<ZoneTotals>,
     /// Total workers (every cell, secret or not); secret only when it would reveal a zone's total.
     pub total: Count,
+    /// Cells withheld, secondary ones included.
     pub secret_cells: usize,
+    /// The secrecy threshold applied to every count above.
     pub secrecy: Secrecy,
+    /// The unit of the counts (`actifs occupés`).
     pub unit: String,
+    /// Where the flows come from.
     pub provenance: Provenance,
     /// « Source : … (millésime …) », with « SYNTHÉTIQUE » when generated.
     pub source_line: String,
@@ -192,7 +210,7 @@ pub fn check_breakdown(by: By, detailed: bool, dataset: &str) -> Result<(), Mobi
 }
 
 /// Sums in-memory flows to a matrix.
-pub fn sums(flows: &Flows, zones: &Zones, by: By) -> PairSums {
+pub(crate) fn sums(flows: &Flows, zones: &Zones, by: By) -> PairSums {
     let mut acc = PairSums::new(zones.len(), by.categories());
     for f in &flows.flows {
         acc.add(zones.zone(f.origin), zones.zone(f.dest), by.of(f.mode, f.group), f.weight);
@@ -322,13 +340,16 @@ pub fn build(acc: PairSums, zones: &Zones, by: By, secrecy: Secrecy, provenance:
 /// A partner territory in a summary (a destination or an origin).
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Partner {
+    /// The partner's key.
     pub key: String,
+    /// Its name.
     pub name: String,
     /// Workers; `null` when secret.
     pub workers: Count,
     /// Share of the territory's outgoing (or incoming) workers, in %; `null` when
     /// either count is secret.
     pub share: Option<f64>,
+    /// Under the secrecy threshold: `workers` is withheld.
     pub secret: bool,
 }
 
@@ -336,7 +357,9 @@ pub struct Partner {
 /// secret, with secondary suppression between the balance and its partners).
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Summary {
+    /// The territory key.
     pub territory: String,
+    /// Its name.
     pub name: String,
     /// Workers living in the territory (wherever they work, abroad included).
     pub residents_in_work: Count,
@@ -364,8 +387,11 @@ pub struct Summary {
     pub top_origins: Vec<Partner>,
     /// The layer of the partners (`com`, `epci`…).
     pub partner_layer: String,
+    /// The secrecy threshold applied to every count above.
     pub secrecy: Secrecy,
+    /// The unit of the counts (`actifs occupés`).
     pub unit: String,
+    /// Where the flows come from.
     pub provenance: Provenance,
     /// « Source : … (millésime …) », with « SYNTHÉTIQUE » when generated.
     pub source_line: String,
@@ -494,9 +520,13 @@ pub fn summary(
 /// Commuters into a territory from another, under secrecy.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Inflows {
+    /// Key of the territory commuted into.
     pub target: String,
+    /// Its name.
     pub target_name: String,
+    /// Key of the territory of residence asked about.
     pub from: String,
+    /// Its name.
     pub from_name: String,
     /// Workers working in the target and living outside it; `null` when secret.
     pub commuters_in: Count,
@@ -508,8 +538,11 @@ pub struct Inflows {
     pub secret: bool,
     /// Communes of `from` that are also in the target (their residents are not commuters into it).
     pub overlap_communes: usize,
+    /// The secrecy threshold applied to every count above.
     pub secrecy: Secrecy,
+    /// The unit of the counts (`actifs occupés`).
     pub unit: String,
+    /// Where the flows come from.
     pub provenance: Provenance,
     /// « Source : … (millésime …) », with « SYNTHÉTIQUE » when generated.
     pub source_line: String,

@@ -45,11 +45,13 @@ pub struct RoadDistances {
     pub max_snap_m: f64,
     /// Communes with a position that were snapped / too far from any junction.
     pub communes_snapped: usize,
+    /// … and those farther than `max_snap_m` from any junction (straight line for them).
     pub communes_too_far: usize,
     /// The cap on searches (one per origin commune).
     pub max_origins: usize,
     /// Origin communes searched, and those left to the straight line by the cap.
     pub origins_searched: usize,
+    /// … and those left to the straight line by the cap.
     pub origins_capped: usize,
     /// (origin, destination) referential indexes → distance.
     #[serde(skip)]

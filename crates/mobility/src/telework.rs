@@ -58,6 +58,7 @@ impl Default for TeleworkParams {
 }
 
 impl TeleworkParams {
+    /// Rejects values outside their meaningful range, naming the parameter.
     pub fn validate(&self) -> Result<(), MobilityError> {
         check_range("telework days", self.days, 0.0, WEEK_DAYS, true, "days a week, above 0 and at most 5")?;
         check_range("take-up", self.take_up, 0.0, 1.0, false, "a share between 0 and 1 (100 %)")?;
@@ -74,8 +75,11 @@ impl TeleworkParams {
 /// people under secrecy (`null` when secret).
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TeleworkResult {
+    /// The territory key.
     pub territory: String,
+    /// Its name.
     pub name: String,
+    /// The scenario.
     pub params: TeleworkParams,
     /// Workers who travel to work, with a distance.
     pub commuters: Count,
@@ -83,6 +87,7 @@ pub struct TeleworkResult {
     pub teleworkers: Count,
     /// Km travelled a year without telework (round trips).
     pub km_per_year: f64,
+    /// … of which avoided by telework (after rebound when asked).
     pub km_avoided_per_year: f64,
     /// Tonnes CO2e a year avoided (after rebound when asked); `None` without modes.
     pub co2_avoided_t_per_year: Option<f64>,
@@ -92,10 +97,13 @@ pub struct TeleworkResult {
     pub money_saved_per_teleworking_driver: Option<f64>,
     /// Vulnerable households, % before and after (when incomes are given).
     pub vulnerable_pct_before: Option<f64>,
+    /// … and after telework.
     pub vulnerable_pct_after: Option<f64>,
     /// after − before, percentage points.
     pub vulnerable_change_pts: Option<f64>,
+    /// The method and its assumptions, in French, for the source note.
     pub method: String,
+    /// Where the flows come from.
     pub flows: Provenance,
     /// The incomes used for the vulnerable shares, if any.
     pub incomes: Option<Provenance>,

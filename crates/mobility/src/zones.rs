@@ -25,17 +25,21 @@ pub enum ZoneKind {
     Abroad,
 }
 
+/// A zone of a matrix or map: a territory, or the rest of the frame, outside, abroad.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ZoneInfo {
     /// `epci:200093201`, or `rest`, `outside`, `abroad`.
     pub key: String,
+    /// Its name, or the French label of the kind.
     pub name: String,
+    /// A territory asked for, or a catch-all zone.
     pub kind: ZoneKind,
 }
 
 /// A partition of all communes (and of "abroad") into zones.
 #[derive(Debug, Clone)]
 pub struct Zones {
+    /// The zones, the territories asked for first.
     pub zones: Vec<ZoneInfo>,
     /// Zone of each commune (index into the referential's communes).
     pub of_commune: Vec<u32>,
@@ -155,10 +159,12 @@ impl Zones {
         if commune == NONE { self.abroad } else { self.of_commune[commune as usize] }
     }
 
+    /// Number of zones, catch-all ones included.
     pub fn len(&self) -> usize {
         self.zones.len()
     }
 
+    /// Whether there is no zone at all.
     pub fn is_empty(&self) -> bool {
         self.zones.is_empty()
     }
