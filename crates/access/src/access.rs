@@ -39,7 +39,9 @@ pub struct Query {
 /// One origin's access to one facility.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Reach {
+    /// Travel time, seconds.
     pub time_s: f64,
+    /// Length of that fastest route (or detoured straight line), metres.
     pub distance_m: f64,
     /// Index into [`TypeAccess::facilities`].
     pub facility: u32,
@@ -48,6 +50,7 @@ pub struct Reach {
 /// The results for one facility type.
 #[derive(Debug, Clone)]
 pub struct TypeAccess {
+    /// The facility type (BPE `TYPEQU`, or the file's own type).
     pub kind: String,
     /// The facilities used (snapped), with their snap distance (0 in straight line).
     pub facilities: Vec<(Point, f64)>,
@@ -63,9 +66,11 @@ pub struct TypeAccess {
 /// An origin as placed on the network.
 #[derive(Debug, Clone)]
 pub struct PlacedOrigin {
+    /// The origin as read.
     pub point: Point,
     /// Distance to the node it joined (0 in straight line); `None`: excluded.
     pub snap_m: Option<f64>,
+    /// Why it is left out (too far from any road), for the rejects list.
     pub excluded: Option<String>,
 }
 
@@ -76,8 +81,11 @@ pub struct AccessRun {
     pub method: Method,
     /// What the times are, as files and logs say it ([`Method::mode`]).
     pub mode: String,
+    /// No road network: times are straight line × detour at a speed.
     pub straight_line: bool,
+    /// The origins, in input order: results are indexed by them.
     pub origins: Vec<PlacedOrigin>,
+    /// Results per facility type, in type order.
     pub types: Vec<TypeAccess>,
 }
 

@@ -18,7 +18,12 @@ use crate::straight::StraightLine;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Mode {
     /// A network of the store, by name, searched with the engine asked.
-    Network { name: String, engine: EngineChoice },
+    Network {
+        /// The network's name in the store.
+        name: String,
+        /// Plain search or contraction hierarchy.
+        engine: EngineChoice,
+    },
     /// No road network: straight-line distance × detour at an average speed.
     StraightLine(StraightLine),
 }
@@ -26,6 +31,7 @@ pub enum Mode {
 /// A run and what to tell the user about its origins.
 #[derive(Debug, Clone)]
 pub struct Computed {
+    /// The times and what they were computed on.
     pub run: AccessRun,
     /// Counts, rows left out, weights of the origins (see [`OriginKind::place`]).
     pub notes: Vec<String>,

@@ -25,7 +25,9 @@ use crate::error::{AccessError, Result};
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Basket {
+    /// The name results give the basket (`basket: <name>`).
     pub name: String,
+    /// The facility types it holds; a basket's time is the mean of theirs ([`basket_time`]).
     pub types: Vec<String>,
 }
 
@@ -57,7 +59,9 @@ pub fn read_baskets(origin: &str, text: &str, known: &[String]) -> Result<Vec<Ba
 /// The time of one origin (seconds; `None`: nothing reachable) and its weight.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Weighted {
+    /// Population the origin stands for.
     pub weight: f64,
+    /// Time to the nearest facility, seconds; `None`: nothing reachable.
     pub time_s: Option<f64>,
 }
 
@@ -70,6 +74,7 @@ pub struct Summary {
     pub unreached_population: f64,
     /// Population-weighted mean and median, minutes, over the reached population.
     pub mean_min: Option<f64>,
+    /// … and the weighted median.
     pub median_min: Option<f64>,
     /// (threshold in minutes, share of the population beyond it).
     pub beyond: Vec<(f64, f64)>,

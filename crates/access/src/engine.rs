@@ -18,7 +18,9 @@ pub enum EngineChoice {
     /// The hierarchy when the network has one, else the plain search.
     #[default]
     Auto,
+    /// The multi-source search on the graph itself.
     Plain,
+    /// The contraction hierarchy stored with the network; an error when it has none.
     Hierarchy,
 }
 
@@ -71,6 +73,7 @@ impl Engine {
         }
     }
 
+    /// The hierarchy, when the engine searches one.
     pub fn hierarchy(&self) -> Option<&Hierarchy> {
         match self {
             Engine::Plain => None,

@@ -3,34 +3,77 @@
 
 use std::path::{Path, PathBuf};
 
+/// Why an access computation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AccessError {
+    /// A file that cannot be read or written: a machine failure.
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        /// The file concerned.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
     /// The file is not an OpenStreetMap PBF extract, or is damaged (truncated…).
     #[error("{path}: not a readable OpenStreetMap PBF file: {message}")]
-    NotPbf { path: PathBuf, message: String },
+    NotPbf {
+        /// The extract as given.
+        path: PathBuf,
+        /// What the PBF reader said.
+        message: String,
+    },
     /// The extract holds no road the profile can use.
     #[error("{path}: no {profile} road found in this extract (is it empty, or outside the profile?)")]
-    NoRoads { path: PathBuf, profile: String },
+    NoRoads {
+        /// The extract as given.
+        path: PathBuf,
+        /// The profile's name.
+        profile: String,
+    },
     /// A profile file that does not parse or names a key echelle does not know.
     #[error("profile {origin}: {message}")]
-    Profile { origin: String, message: String },
+    Profile {
+        /// The profile file, as named in messages.
+        origin: String,
+        /// What is wrong in it.
+        message: String,
+    },
     /// A stored network file that is damaged or of another format.
     #[error("{path}: not a valid echelle network file: {message}")]
-    BadNetwork { path: PathBuf, message: String },
+    BadNetwork {
+        /// The stored file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
     /// No network of that name in the store.
     #[error("no network '{name}' in the store (build one with `echelle network build FILE.osm.pbf`); known: {known}")]
-    UnknownNetwork { name: String, known: String },
+    UnknownNetwork {
+        /// The name asked.
+        name: String,
+        /// The store's networks, comma-separated.
+        known: String,
+    },
     /// A point file (facilities, origins) that cannot be read.
     #[error("{path}: {message}")]
-    Points { path: PathBuf, message: String },
+    Points {
+        /// The file as given.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
     /// A basket file that cannot be read.
     #[error("basket {origin}: {message}")]
-    Basket { origin: String, message: String },
+    Basket {
+        /// The basket file.
+        origin: String,
+        /// What is wrong in it.
+        message: String,
+    },
     /// Parameters that make no sense (negative speed, empty facility set…).
     #[error("{0}")]
     Invalid(String),
+    /// The store could not be read.
     #[error(transparent)]
     Store(#[from] echelle_store::StoreError),
     /// A territory or layer the referential does not know.
@@ -39,6 +82,7 @@ pub enum AccessError {
 }
 
 impl AccessError {
+    /// An I/O failure on `path`, for `map_err`.
     pub fn io(path: &Path, source: std::io::Error) -> Self {
         AccessError::Io { path: path.to_path_buf(), source }
     }
@@ -53,4 +97,5 @@ impl AccessError {
     }
 }
 
+/// The result of every fallible function of the crate.
 pub type Result<T, E = AccessError> = std::result::Result<T, E>;

@@ -55,6 +55,7 @@ pub fn read_set(name: &str, path: &Path) -> Result<Vec<Point>> {
 /// A facility set as every answer states it.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct FacilitySet {
+    /// The set's name (the file's stem, or the name given).
     pub name: String,
     /// The file's name (without its folder).
     pub file: Option<String>,
@@ -65,6 +66,7 @@ pub struct FacilitySet {
 }
 
 impl FacilitySet {
+    /// The set read from `path`, with `count` facilities; the vintage is read from the file's name.
     pub fn new(name: &str, path: &Path, count: usize) -> Self {
         FacilitySet {
             name: name.to_string(),

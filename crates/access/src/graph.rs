@@ -17,9 +17,13 @@ use crate::geodesy::hilbert_keys;
 /// A directed edge before the graph is built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Edge {
+    /// Tail node.
     pub from: u32,
+    /// Head node.
     pub to: u32,
+    /// Travel time, milliseconds, at the profile's speed.
     pub time_ms: u32,
+    /// Length, decimetres.
     pub length_dm: u32,
 }
 
@@ -27,13 +31,19 @@ pub struct Edge {
 /// `first_out[v]..first_out[v+1]`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Graph {
+    /// Longitude of each node, WGS84.
     pub lon: Vec<f64>,
+    /// Latitude of each node, WGS84.
     pub lat: Vec<f64>,
     /// The OpenStreetMap id of each node (or the id it had in an imported file).
     pub node_id: Vec<i64>,
+    /// Offsets of each node's arcs in `head`, `time_ms` and `length_dm` (one more than nodes).
     pub first_out: Vec<u32>,
+    /// Head node of each arc.
     pub head: Vec<u32>,
+    /// Travel time of each arc, milliseconds.
     pub time_ms: Vec<u32>,
+    /// Length of each arc, decimetres.
     pub length_dm: Vec<u32>,
 }
 
@@ -41,8 +51,11 @@ pub struct Graph {
 /// line per few arcs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Arc {
+    /// The node the arc leaves (head in the search direction for [`Forward`]).
     pub tail: u32,
+    /// Travel time, milliseconds.
     pub time_ms: u32,
+    /// Length, decimetres.
     pub length_dm: u32,
 }
 
@@ -51,22 +64,28 @@ pub struct Arc {
 /// its nearest facility, one-way streets included.
 #[derive(Debug, Clone)]
 pub struct Reversed {
+    /// Offsets of each node's entering arcs in `arcs` (one more than nodes).
     pub first_in: Vec<u32>,
+    /// The arcs, grouped by the node they enter.
     pub arcs: Vec<Arc>,
 }
 
 /// The forward graph packed the same way (for isochrones: times *from* a point).
 #[derive(Debug, Clone)]
 pub struct Forward {
+    /// Offsets of each node's leaving arcs in `arcs` (one more than nodes).
     pub first_out: Vec<u32>,
+    /// The arcs, grouped by the node they leave; `tail` holds their head.
     pub arcs: Vec<Arc>,
 }
 
 impl Graph {
+    /// Number of nodes (junctions and shape points kept).
     pub fn node_count(&self) -> usize {
         self.lon.len()
     }
 
+    /// Number of directed arcs.
     pub fn edge_count(&self) -> usize {
         self.head.len()
     }

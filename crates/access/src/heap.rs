@@ -24,6 +24,7 @@ fn bucket(key: u32, last: u32) -> usize {
 }
 
 impl<T: Copy> RadixHeap<T> {
+    /// An empty heap whose last popped key is 0.
     pub fn new() -> Self {
         RadixHeap { last: 0, len: 0, buckets: (0..33).map(|_| Vec::new()).collect() }
     }
@@ -37,10 +38,12 @@ impl<T: Copy> RadixHeap<T> {
         self.len = 0;
     }
 
+    /// Items in the heap.
     pub fn len(&self) -> usize {
         self.len
     }
 
+    /// Whether the heap holds no item.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }

@@ -41,17 +41,22 @@ const COMMUNE_FIELDS: &[&str] = &["INSEE_COM", "code_insee", "DEPCOM", "com_code
 /// One IRIS of a contour file: what the file says of it, and a point inside it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IrisContour {
+    /// The nine-character IRIS code.
     pub code: String,
+    /// Its name, when the file gives one.
     pub name: Option<String>,
     /// The commune code the file gives (`INSEE_COM`…), if any.
     pub commune: Option<String>,
+    /// Longitude of a point inside it (WGS84).
     pub lon: f64,
+    /// Latitude of that point.
     pub lat: f64,
 }
 
 /// The IRIS of a contour file.
 #[derive(Debug, Clone)]
 pub struct IrisFile {
+    /// One per IRIS code, in file order.
     pub contours: Vec<IrisContour>,
     /// The coordinate system of the file, e.g. `EPSG:2154`.
     pub srs: String,
@@ -227,7 +232,9 @@ pub struct IrisOrigins {
     pub weighted_by: Option<String>,
     /// Codes of the file the store's IRIS table does not know (kept, without weight).
     pub unknown: Vec<String>,
+    /// The coordinate system of the file, e.g. `EPSG:2154`.
     pub srs: String,
+    /// Codes given by several features (the largest part is kept).
     pub duplicates: Vec<String>,
 }
 

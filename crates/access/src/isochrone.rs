@@ -15,8 +15,11 @@ use crate::search::{Adjacency, within};
 /// One isochrone: its limit, the nodes inside, and its polygon (lon, lat).
 #[derive(Debug, Clone)]
 pub struct Isochrone {
+    /// The time limit, minutes.
     pub minutes: f64,
+    /// Network nodes reached within it.
     pub nodes: usize,
+    /// The area reached, around those nodes (lon, lat).
     pub polygon: Polygon<f64>,
 }
 

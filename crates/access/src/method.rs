@@ -49,7 +49,7 @@ impl Method {
         Method::StraightLine { detour: model.detour, speed_kmh: model.speed_kmh }
     }
 
-    pub fn is_straight_line(&self) -> bool {
+    pub(crate) fn is_straight_line(&self) -> bool {
         matches!(self, Method::StraightLine { .. })
     }
 

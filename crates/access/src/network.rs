@@ -23,6 +23,7 @@ const CH_MAGIC: &[u8; 8] = b"ECHCH001";
 /// What a stored network is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NetworkInfo {
+    /// The name it is stored and asked by.
     pub name: String,
     /// The file it was built from.
     pub source: String,
@@ -31,9 +32,13 @@ pub struct NetworkInfo {
     /// Set for generated graphs (benchmarks): shown wherever the network is used.
     #[serde(default)]
     pub synthetic: bool,
+    /// The travel profile it was built with (`drive`, `walk`…).
     pub profile: String,
+    /// Nodes of the graph kept (its largest strongly connected component).
     pub nodes: u64,
+    /// Directed arcs of that graph.
     pub edges: u64,
+    /// What the build read and dropped (`None` for an imported graph).
     #[serde(default)]
     pub report: Option<BuildReport>,
     /// Attribution to show with results.
@@ -44,12 +49,15 @@ pub struct NetworkInfo {
 /// What the server lists of a stored network.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct NetworkSummary {
+    /// The name it is stored and asked by.
     pub name: String,
+    /// The travel profile it was built with.
     pub profile: String,
     /// Generated data, not a real network: shown wherever the network is used.
     pub synthetic: bool,
     /// The file it was built from.
     pub source: String,
+    /// Nodes of its graph, to tell a city from a région.
     pub nodes: u64,
     /// How screens name the method on this network (« RÉSEAU ROUTIER « nom » »…).
     pub label: String,

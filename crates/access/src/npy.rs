@@ -8,7 +8,9 @@ use crate::error::{AccessError, Result};
 
 /// Element types echelle writes.
 pub trait NpyType: Copy {
+    /// The NumPy dtype string of the header (`<u4`, `<f8`…).
     const DESCR: &'static str;
+    /// Appends the value, little-endian.
     fn put(self, out: &mut Vec<u8>);
 }
 

@@ -108,7 +108,9 @@ impl fmt::Display for OriginKind {
 /// weights).
 #[derive(Debug, Clone)]
 pub struct PlacedOrigins {
+    /// The origins, each with its weight.
     pub points: Vec<Point>,
+    /// Lines for the user: counts, rows left out, what the weights are.
     pub notes: Vec<String>,
 }
 

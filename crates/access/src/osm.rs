@@ -26,16 +26,25 @@ use crate::scc::largest_component;
 /// with the network.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BuildReport {
+    /// Ways in the extract.
     pub ways_read: u64,
+    /// … of which roads the profile can use.
     pub road_ways: u64,
+    /// Nodes in the extract.
     pub nodes_read: u64,
     /// Nodes referenced by a road but absent from the extract (cut at its border).
     pub missing_nodes: u64,
+    /// Graph nodes before keeping the largest strongly connected component.
     pub graph_nodes_before_scc: u64,
+    /// Graph arcs before that.
     pub graph_edges_before_scc: u64,
+    /// Nodes kept.
     pub nodes: u64,
+    /// Arcs kept.
     pub edges: u64,
+    /// Arcs of one-way roads (no arc back).
     pub one_way_edges: u64,
+    /// Length of the arcs kept, km (a two-way road counts twice).
     pub total_length_km: f64,
 }
 

@@ -73,8 +73,11 @@ fn add(a: W, b: W) -> W {
 /// core arc, the tail of a downward one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HArc {
+    /// Sweep position of the arc's other end.
     pub other: u32,
+    /// Travel time, milliseconds (a shortcut's is the sum of the path it stands for).
     pub time_ms: u32,
+    /// Length of that path, decimetres.
     pub length_dm: u32,
 }
 
@@ -110,13 +113,16 @@ pub struct Hierarchy {
     /// Step 1: for a core node its core arcs, for a contracted node its upward arcs
     /// (CSR by sweep position, `other` = head in the search direction).
     pub up_first: Vec<u32>,
+    /// The arcs of step 1.
     pub up: Vec<HArc>,
     /// Step 2: for a contracted node its downward arcs (`other` = tail in the search
     /// direction, always an earlier position). Indexed from position `core`.
     pub down_first: Vec<u32>,
+    /// The arcs of step 2.
     pub down: Vec<HArc>,
     /// The graph's sizes, to refuse a hierarchy built for another graph.
     pub graph_nodes: u64,
+    /// … and arcs.
     pub graph_edges: u64,
 }
 
@@ -506,6 +512,7 @@ impl Hierarchy {
         })
     }
 
+    /// Number of nodes, the same as its graph's.
     pub fn node_count(&self) -> usize {
         self.order.len()
     }

@@ -19,26 +19,37 @@ use crate::geodesy::valid_lon_lat;
 /// A point of a file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Point {
+    /// Its id in the file (or the row number).
     pub id: String,
+    /// Its type (facility type, or `commune`, `iris` for origins).
     pub kind: String,
+    /// Its name, when the file gives one.
     pub name: Option<String>,
+    /// Longitude, WGS84.
     pub lon: f64,
+    /// Latitude, WGS84.
     pub lat: f64,
+    /// The population it stands for (origins); `None`: unweighted.
     pub weight: Option<f64>,
 }
 
 /// A row that could not be read as a point, and why.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rejected {
+    /// The row's id (or number).
     pub id: String,
+    /// Why it was left out.
     pub reason: String,
 }
 
 /// Which columns mean what; `None` lets the reader guess.
 #[derive(Debug, Clone, Default)]
 pub struct Fields {
+    /// The column of the type.
     pub kind: Option<String>,
+    /// The column of the id.
     pub id: Option<String>,
+    /// The column of the weight.
     pub weight: Option<String>,
 }
 

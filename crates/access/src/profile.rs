@@ -28,14 +28,18 @@ use crate::error::{AccessError, Result};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
+    /// Motor vehicles: one-way streets, vehicle access tags and `maxspeed` are obeyed.
     Drive,
+    /// On foot: every way both ways, foot access tags obeyed, at a walking speed.
     Walk,
 }
 
 /// A travel profile: the usable road classes and their speeds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Profile {
+    /// The profile's name (`drive`, `walk`, or the file's).
     pub name: String,
+    /// How ways are read.
     pub mode: Mode,
     /// km/h by `highway=*` value; a class absent from the map is not usable.
     pub speeds: BTreeMap<String, f64>,

@@ -27,13 +27,18 @@ pub const UNREACHED: u32 = u32::MAX;
 /// caller's list, and the cost already spent to reach it from that node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Source {
+    /// The node the facility was snapped to.
     pub node: u32,
+    /// Its index in the caller's list.
     pub facility: u32,
+    /// Time already spent to reach the node, milliseconds.
     pub time_ms: u32,
+    /// Length already travelled, decimetres.
     pub length_dm: u32,
 }
 
 impl Source {
+    /// A facility exactly on `node`.
     pub fn at(node: u32, facility: u32) -> Self {
         Source { node, facility, time_ms: 0, length_dm: 0 }
     }
@@ -43,7 +48,9 @@ impl Source {
 /// (incoming ones for the reversed graph, whose `tail` is the other end).
 #[derive(Clone, Copy)]
 pub struct Adjacency<'a> {
+    /// Offsets of each node's arcs (one more than nodes).
     pub first: &'a [u32],
+    /// The arcs, grouped by node.
     pub arcs: &'a [Arc],
 }
 
@@ -60,6 +67,7 @@ impl<'a> From<&'a crate::graph::Forward> for Adjacency<'a> {
 }
 
 impl Adjacency<'_> {
+    /// Number of nodes.
     pub fn node_count(&self) -> usize {
         self.first.len() - 1
     }
@@ -74,8 +82,11 @@ impl Adjacency<'_> {
 /// facility, and that facility's index; [`UNREACHED`] where none is reachable.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Nearest {
+    /// By node: time to the nearest facility, milliseconds.
     pub time_ms: Vec<u32>,
+    /// By node: length of that path, decimetres.
     pub length_dm: Vec<u32>,
+    /// By node: the nearest facility's index.
     pub facility: Vec<u32>,
 }
 
@@ -160,11 +171,14 @@ pub fn nearest_per_type(adj: Adjacency<'_>, types: &[Vec<Source>]) -> Vec<Neares
 /// The `k` nearest distinct facilities of every node, nearest first.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KNearest {
+    /// Facilities kept per node.
     pub k: usize,
     /// `k` slots per node (`node * k + rank`), [`UNREACHED`] where fewer than `k`
     /// facilities are reachable.
     pub time_ms: Vec<u32>,
+    /// Lengths of those paths, decimetres, in the same slots.
     pub length_dm: Vec<u32>,
+    /// The facilities' indices, in the same slots.
     pub facility: Vec<u32>,
 }
 

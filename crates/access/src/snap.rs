@@ -15,15 +15,24 @@ use crate::graph::Graph;
 /// Where a point joined the network.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Snap {
+    /// The nearest node.
     pub node: u32,
+    /// Straight-line distance to it, metres.
     pub distance_m: f64,
 }
 
 /// Why a point could not be snapped.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SnapFailure {
+    /// Not a longitude and latitude (NaN, out of range).
     InvalidCoordinates,
-    TooFar { distance_m: f64, limit_m: f64 },
+    /// Farther from any node than allowed: the point is left out rather than placed wrongly.
+    TooFar {
+        /// Distance to the nearest node, metres.
+        distance_m: f64,
+        /// The largest snap allowed, metres.
+        limit_m: f64,
+    },
 }
 
 impl std::fmt::Display for SnapFailure {
@@ -45,6 +54,7 @@ pub struct Snapper<'g> {
 }
 
 impl<'g> Snapper<'g> {
+    /// Indexes every node of `graph`, in a metric frame around its mean latitude.
     pub fn new(graph: &'g Graph) -> Self {
         let n = graph.node_count().max(1);
         let lat0 = graph.lat.iter().sum::<f64>() / n as f64;

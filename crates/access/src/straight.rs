@@ -24,6 +24,7 @@ pub struct StraightLine {
 }
 
 impl StraightLine {
+    /// The model, refusing a detour under 1 or a speed outside (0, 200] km/h.
     pub fn new(detour: f64, speed_kmh: f64) -> Result<Self> {
         if !(detour.is_finite() && detour >= 1.0) {
             return Err(AccessError::Invalid(format!("detour factor must be ≥ 1, got {detour}")));
@@ -53,6 +54,7 @@ pub struct Facilities<'a> {
 }
 
 impl<'a> Facilities<'a> {
+    /// Indexes `points`, in a metric frame around their mean latitude.
     pub fn new(points: &'a [Point]) -> Self {
         let lat0 =
             if points.is_empty() { 0.0 } else { points.iter().map(|p| p.lat).sum::<f64>() / points.len() as f64 };

@@ -33,6 +33,7 @@ pub enum Members<'a> {
 }
 
 impl Members<'_> {
+    /// Whether the run's origins are communes or IRIS.
     pub fn unit(&self) -> Unit {
         match self {
             Members::Communes => Unit::Communes,
@@ -44,6 +45,7 @@ impl Members<'_> {
 /// The share of a population beyond a threshold.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Beyond {
+    /// The threshold, minutes.
     pub threshold_min: f64,
     /// Between 0 and 1.
     pub share: f64,
@@ -77,6 +79,7 @@ pub struct TerritoryAccess {
     pub population: f64,
     /// Population-weighted mean and median, minutes, over the reached population.
     pub mean_min: Option<f64>,
+    /// … and the weighted median.
     pub median_min: Option<f64>,
     /// Share of the population beyond each threshold (the unreached included).
     pub beyond: Vec<Beyond>,
@@ -217,11 +220,15 @@ pub fn with_parts(r: &Referential, t: &TerritoryRef, parts: Option<Layer>) -> Re
 /// One commune's time to the nearest facility of the run's first type.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct CommuneTime {
+    /// The commune code.
     pub code: String,
+    /// Its name.
     pub name: Option<String>,
+    /// Its municipal population (the origin's weight).
     pub population: Option<f64>,
     /// `None`: nothing reachable, or the commune is left out (`excluded`).
     pub minutes: Option<f64>,
+    /// Length of that route, km.
     pub km: Option<f64>,
     /// Why the commune is left out (too far from any road).
     pub excluded: Option<String>,
@@ -230,15 +237,20 @@ pub struct CommuneTime {
 /// A facility used by a run.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct FacilityPoint {
+    /// Its id in the facility file.
     pub id: String,
+    /// Its name, when the file gives one.
     pub name: Option<String>,
+    /// Longitude, WGS84.
     pub lon: f64,
+    /// Latitude, WGS84.
     pub lat: f64,
 }
 
 /// The times of the communes of a territory.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CommuneTimes {
+    /// The communes placed, one per origin of the territory.
     pub communes: Vec<CommuneTime>,
     /// Communes of the territory without an origin (no contour).
     pub communes_left_out: usize,
