@@ -6,8 +6,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// A calendar day (proleptic Gregorian).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Date {
+    /// Year, e.g. 2026.
     pub year: i32,
+    /// Month, 1 to 12.
     pub month: u8,
+    /// Day of the month, 1 to 31.
     pub day: u8,
 }
 

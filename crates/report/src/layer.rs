@@ -11,10 +11,13 @@ pub type Polygon = Vec<Ring>;
 /// One territory with its shape and values.
 #[derive(Debug, Clone)]
 pub struct Feature {
+    /// The territory's code in its layer.
     pub code: String,
     /// The territory key, `epci:200093201`.
     pub key: String,
+    /// Its name, written as a property.
     pub name: String,
+    /// Its shape, WGS84 longitude and latitude.
     pub polygons: Vec<Polygon>,
     /// West, south, east, north.
     pub bbox: [f64; 4],
@@ -27,11 +30,17 @@ pub struct Feature {
 /// An indicator written as a column, with what a reader needs to use it.
 #[derive(Debug, Clone)]
 pub struct IndicatorColumn {
+    /// The indicator id, also the column's name.
     pub id: String,
+    /// Its French label.
     pub label: String,
+    /// Its unit.
     pub unit: String,
+    /// Where its figures come from.
     pub source: String,
+    /// Their millésime.
     pub vintage: String,
+    /// Generated data: the column says SYNTHÉTIQUE.
     pub synthetic: bool,
 }
 
@@ -44,7 +53,9 @@ pub struct FeatureLayer {
     pub label: String,
     /// Which territories have shapes in this pack.
     pub coverage: String,
+    /// The indicator columns, in order.
     pub indicators: Vec<IndicatorColumn>,
+    /// The territories, with one value per indicator column.
     pub features: Vec<Feature>,
 }
 

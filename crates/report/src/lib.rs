@@ -33,10 +33,17 @@ pub use table::{Cell, ColumnInfo, Table, TableBody, file_name, number};
 /// A table that cannot be written as asked: the caller's fault (HTTP 400, exit 2).
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
+    /// The request is at fault (too many rows, ragged rows, a bad column…).
     #[error("{0}")]
     Invalid(String),
+    /// The writer failed.
     #[error("writing {format}: {message}")]
-    Write { format: &'static str, message: String },
+    Write {
+        /// The format being written (`xlsx`, `parquet`…).
+        format: &'static str,
+        /// What the writer said.
+        message: String,
+    },
 }
 
 impl ReportError {

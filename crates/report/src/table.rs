@@ -13,8 +13,11 @@ pub const MAX_BODY: usize = 20 * 1024 * 1024;
 /// One cell: text, a number or nothing.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
+    /// Text, guarded against formula injection when written.
     Text(String),
+    /// A number, written as a number (formatted by the column's unit in XLSX).
     Number(f64),
+    /// Nothing: a missing or secret value.
     Empty,
 }
 
@@ -23,9 +26,13 @@ pub enum Cell {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct ColumnInfo {
+    /// The unit (`%`, `€`…): picks the XLSX number format.
     pub unit: Option<String>,
+    /// Decimals shown.
     pub decimals: Option<u8>,
+    /// Where the values come from, listed in the "Sources" sheet.
     pub source: Option<String>,
+    /// Their millésime.
     pub vintage: Option<String>,
 }
 
@@ -40,9 +47,13 @@ impl ColumnInfo {
 #[derive(Deserialize)]
 #[serde(untagged)]
 pub enum ColumnBody {
+    /// Just the name.
     Name(String),
+    /// The name with what is known of the column.
     Described {
+        /// The column's name.
         name: String,
+        /// Its unit, decimals and source.
         #[serde(flatten)]
         info: ColumnInfo,
     },
@@ -52,22 +63,30 @@ pub enum ColumnBody {
 /// `{name, unit, decimals, source, vintage}`) and rows of strings, numbers or nulls.
 #[derive(Deserialize)]
 pub struct TableBody {
+    /// The table's title (the file's name and the sheet's heading).
     #[serde(default)]
     pub title: String,
+    /// The source line printed under it.
     #[serde(default)]
     pub source: String,
+    /// The columns, in order.
     pub columns: Vec<ColumnBody>,
+    /// The rows: strings, numbers or null.
     pub rows: Vec<Vec<Value>>,
 }
 
 /// A rectangular table with its title and source line.
 #[derive(Debug, Clone, Default)]
 pub struct Table {
+    /// The table's title.
     pub title: String,
+    /// The source line.
     pub source: String,
+    /// The column names.
     pub columns: Vec<String>,
     /// One per column, or empty when nothing is known of any column.
     pub info: Vec<ColumnInfo>,
+    /// The rows, as many cells as columns.
     pub rows: Vec<Vec<Cell>>,
 }
 

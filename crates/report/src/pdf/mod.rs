@@ -7,9 +7,9 @@
 //!        └─ chart::draw   (a few rates, territory against references)
 //! ```
 
-pub mod canvas;
+pub(crate) mod canvas;
 pub mod chart;
-pub mod font;
+pub(crate) mod font;
 pub mod locator;
 pub mod portrait;
 

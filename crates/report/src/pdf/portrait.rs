@@ -31,7 +31,9 @@ pub const MISSING: &str = "n.d.";
 /// The territory a portrait is about.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Territory {
+    /// The territory key (`epci:200093201`).
     pub key: String,
+    /// Its name, the portrait's title.
     #[serde(default)]
     pub name: Option<String>,
     /// What the territory is (`commune`, `EPCI`…).
@@ -42,7 +44,9 @@ pub struct Territory {
 /// A column: the territory first, then its references.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Column {
+    /// The column's territory key (`dep:59`, or an outside key).
     pub key: String,
+    /// Its heading.
     #[serde(default)]
     pub name: String,
 }
@@ -50,19 +54,27 @@ pub struct Column {
 /// One indicator with one value per column (`None`: missing or secret).
 #[derive(Debug, Clone, Deserialize)]
 pub struct Indicator {
+    /// The indicator id.
     #[serde(default)]
     pub id: String,
+    /// Its French label.
     pub label: String,
+    /// Its unit, printed beside the label.
     #[serde(default)]
     pub unit: String,
+    /// Where its figures come from, for the sources note.
     #[serde(default)]
     pub source: Option<String>,
+    /// Their millésime.
     #[serde(default)]
     pub vintage: Option<String>,
+    /// Generated data: printed SYNTHÉTIQUE.
     #[serde(default)]
     pub synthetic: bool,
+    /// Decimals printed.
     #[serde(default)]
     pub decimals: u8,
+    /// One value per column.
     pub values: Vec<Option<f64>>,
 }
 
@@ -70,9 +82,13 @@ pub struct Indicator {
 /// shapes are known.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Portrait {
+    /// The territory portrayed.
     pub territory: Territory,
+    /// The territory, then its references.
     pub columns: Vec<Column>,
+    /// The rows of the table and charts.
     pub indicators: Vec<Indicator>,
+    /// The locator map, when shapes are known.
     #[serde(default)]
     pub locator: Option<Locator>,
 }
