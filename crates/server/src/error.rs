@@ -7,10 +7,13 @@ use echelle_store::StoreError;
 /// An API error: 4xx when the request is at fault, 5xx otherwise; always JSON.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
+    /// 400: the request is at fault (a bad parameter, an unknown indicator…).
     #[error("{0}")]
     BadRequest(String),
+    /// 404: no such territory, layer or dataset.
     #[error("{0}")]
     NotFound(String),
+    /// 500: the server failed; logged as an error.
     #[error("{0}")]
     Internal(String),
 }
@@ -28,6 +31,7 @@ impl ApiError {
 /// The body of every error: what is wrong, in a sentence.
 #[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ErrorBody {
+    /// The message, in one sentence.
     pub error: String,
 }
 

@@ -10,19 +10,19 @@
 //! is at fault; the engine is swapped whole when a perimeter is added, so readers
 //! never see half an update.
 
-pub mod access;
+mod access;
 mod api;
 mod error;
-pub mod export;
+mod export;
 mod extract;
 mod flows;
 mod geojson;
 mod guard;
 mod headers;
-pub mod mvt;
+mod mvt;
 mod ogc;
 mod openapi;
-pub mod shapes;
+mod shapes;
 mod state;
 mod tiles;
 mod trace;
@@ -46,10 +46,13 @@ pub use state::AppState;
 /// Where and what to serve.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
+    /// The store's folder.
     pub store: PathBuf,
+    /// Address and port to listen on.
     pub addr: SocketAddr,
     /// The built web application (`web/dist`); `None` serves the API alone.
     pub web: Option<PathBuf>,
+    /// A request taking longer is answered 408 and dropped.
     pub request_timeout: Duration,
     /// Facility point files offered by the access view: (name, path).
     pub facilities: Vec<(String, PathBuf)>,

@@ -85,6 +85,7 @@ impl AppState {
         (c.engine.clone(), c.values.clone())
     }
 
+    /// Opens the store for a request that reads or writes it directly (flows, networks, perimeters).
     pub fn store(&self) -> Result<Store, ApiError> {
         Ok(Store::open(&self.store)?)
     }

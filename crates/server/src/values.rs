@@ -24,8 +24,11 @@ pub struct Materialised {
     index: HashMap<String, (u8, u32)>,
     /// Indicator id → per layer slot, the values of every territory of the layer.
     values: HashMap<String, Vec<Option<Vec<Value>>>>,
+    /// Territories of every layer.
     pub territories: usize,
+    /// (indicator, territory) pairs evaluated.
     pub pairs: usize,
+    /// Time the evaluation took, logged at start-up.
     pub seconds: f64,
 }
 
@@ -87,7 +90,9 @@ impl Materialised {
 /// A column to evaluate: a territory, or the outside of a perimeter.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Column {
+    /// The territory itself.
     Territory(TerritoryRef),
+    /// The rest of the régions a perimeter touches, outside it.
     Outside(TerritoryRef),
 }
 
