@@ -103,6 +103,14 @@ fn synthetic_data_is_labelled_synthetic() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("SYNTHETIC FD_MOBPRO-format file"), "{out}");
     assert!(out.contains("imported 'mobpro_2021_synthetic' (mobpro, SYNTHETIC): 5000 rows"), "{out}");
+    // The catalog's texts reach every French source line: they say it in French.
+    let d = echelle_store::Store::open(&store).unwrap().catalog().dataset("mobpro_2021_synthetic").unwrap();
+    assert!(
+        d.source.starts_with("Données synthétiques générées par echelle (générateur mobpro, graine 3, 5000 lignes : "),
+        "{}",
+        d.source
+    );
+    assert!(d.title.ends_with(" [SYNTHÉTIQUE]"), "{}", d.title);
     // Same seed, same file.
     let again = dir.path().join("again.csv");
     let (code, _, _) = echelle(
