@@ -8,7 +8,7 @@
 //! editions) or a GeoJSON of IRIS contours (WGS84, or the system its `crs` member names; the code
 //! in `CODE_IRIS`, `code_iris`, `iris_code` as in Opendatasoft's georef-france-iris,
 //! or `DCOMIRIS` as in the older all-in-one files). The files are read by
-//! [`crate::layers`]; what is IRIS here is the choice of fields, of the layer, and
+//! `crate::layers`; what is IRIS here is the choice of fields, of the layer, and
 //! what a contour becomes.
 //!
 //! An IRIS's origin is a point inside its contour (geo's `InteriorPoint`: on the

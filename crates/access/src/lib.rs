@@ -12,7 +12,7 @@
 //! - [`snap`] attaches [`points`] (facilities, origins) to the network and reports
 //!   those too far from any road; [`origins`] places communes and 200 m grid cells,
 //!   [`iris`] the IRIS from a contour file (IGN CONTOURS-IRIS, GeoJSON) read by
-//!   [`layers`], the readers of polygon layers with attributes (GeoPackage,
+//!   `layers`, the readers of polygon layers with attributes (GeoPackage,
 //!   shapefile, GeoJSON; nothing IRIS-specific).
 //! - [`access`] puts it together for origins × facility types, on the road network
 //!   or, without one, on straight-line distance ([`straight`]); [`diagnostics`] sums

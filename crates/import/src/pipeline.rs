@@ -49,7 +49,7 @@ impl Default for Options {
 
 /// Computes extra columns from a row (e.g. WGS84 coordinates from Lambert-93).
 pub trait Derive: Send {
-    /// Values of [`Plan::derived`] for a row; an error names the field index.
+    /// Values of the plan's `derived` columns for a row; an error names the field index.
     fn derive(&mut self, row: &Row, out: &mut Vec<Option<f64>>) -> Result<(), (usize, String)>;
 }
 

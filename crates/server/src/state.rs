@@ -108,7 +108,7 @@ impl AppState {
         }
     }
 
-    /// The lock held while shapes are built (see [`crate::shapes::layer_shapes`]).
+    /// The lock held while shapes are built (see `shapes::layer_shapes`).
     pub fn building(&self) -> std::sync::MutexGuard<'_, ()> {
         self.building.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
