@@ -212,7 +212,7 @@ pub struct LinesQuery {
 }
 
 /// Lines between the territories of a layer (inside `within`), from each one's
-/// position ([`map::zone_points`], as the CLI places them), with the in/out totals of every territory.
+/// position (the mean of its communes' centroids, as the CLI places them), with the in/out totals of every territory.
 #[utoipa::path(
     get,
     path = "/api/flows/lines",
