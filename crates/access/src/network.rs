@@ -245,17 +245,7 @@ pub fn decode_hierarchy(path: &Path, b: &[u8]) -> Result<Hierarchy> {
             return Err(bad("a downward arc comes from a later position"));
         }
     }
-    Ok(Hierarchy {
-        order,
-        position,
-        core: core as u32,
-        up_first,
-        up,
-        down_first,
-        down,
-        graph_nodes: gn as u64,
-        graph_edges: ge as u64,
-    })
+    Ok(Hierarchy::from_parts((order, position, core), (up_first, up), (down_first, down), (gn as u64, ge as u64)))
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -341,11 +331,9 @@ mod tests {
         .unwrap()
     }
 
-    #[test]
-    fn save_load_list() {
-        let d = tempfile::tempdir().unwrap();
-        let g = small();
-        let info = NetworkInfo {
+    /// What is stored beside [`small`].
+    fn small_info() -> NetworkInfo {
+        NetworkInfo {
             name: "t".into(),
             source: "x".into(),
             kind: "imported-csv".into(),
@@ -355,7 +343,14 @@ mod tests {
             edges: 3,
             report: None,
             credit: None,
-        };
+        }
+    }
+
+    #[test]
+    fn save_load_list() {
+        let d = tempfile::tempdir().unwrap();
+        let g = small();
+        let info = small_info();
         save(d.path(), &g, &info).unwrap();
         let (back, i) = load(d.path(), "t").unwrap();
         assert_eq!(back, g);
@@ -370,17 +365,7 @@ mod tests {
     fn hierarchy_round_trip_and_damage() {
         let d = tempfile::tempdir().unwrap();
         let g = small();
-        let info = NetworkInfo {
-            name: "t".into(),
-            source: "x".into(),
-            kind: "imported-csv".into(),
-            synthetic: true,
-            profile: "drive".into(),
-            nodes: 3,
-            edges: 3,
-            report: None,
-            credit: None,
-        };
+        let info = small_info();
         save(d.path(), &g, &info).unwrap();
         assert!(load_hierarchy(d.path(), "t", &g).unwrap().is_none());
         let h = Hierarchy::build(&g, crate::phast::Params { core_share: 0.0, ..Default::default() }).unwrap();

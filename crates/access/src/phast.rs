@@ -499,17 +499,24 @@ impl Hierarchy {
             down.extend(arcs);
             down_first.push(down.len() as u32);
         }
-        Ok(Hierarchy {
-            order,
-            position,
-            core: core as u32,
-            up_first,
-            up,
-            down_first,
-            down,
-            graph_nodes: n as u64,
-            graph_edges: g.edge_count() as u64,
-        })
+        Ok(Hierarchy::from_parts(
+            (order, position, core),
+            (up_first, up),
+            (down_first, down),
+            (n as u64, g.edge_count() as u64),
+        ))
+    }
+
+    /// Assembles a hierarchy from its sweep (`order`, its inverse `position`, the core
+    /// size), its upward and downward arcs (CSR: offsets, arcs) and the sizes of the
+    /// graph it was built for (nodes, edges). Checking the parts is the caller's job.
+    pub fn from_parts(
+        (order, position, core): (Vec<u32>, Vec<u32>, usize),
+        (up_first, up): (Vec<u32>, Vec<HArc>),
+        (down_first, down): (Vec<u32>, Vec<HArc>),
+        (graph_nodes, graph_edges): (u64, u64),
+    ) -> Hierarchy {
+        Hierarchy { order, position, core: core as u32, up_first, up, down_first, down, graph_nodes, graph_edges }
     }
 
     /// Number of nodes, the same as its graph's.

@@ -96,27 +96,10 @@ const DRIVE_SPEEDS: &[(&str, f64)] = &[
     ("service", 15.0),
 ];
 
-const WALK_CLASSES: &[&str] = &[
-    "primary",
-    "primary_link",
-    "secondary",
-    "secondary_link",
-    "tertiary",
-    "tertiary_link",
-    "unclassified",
-    "residential",
-    "living_street",
-    "service",
-    "road",
-    "track",
-    "pedestrian",
-    "footway",
-    "path",
-    "steps",
-    "cycleway",
-    "bridleway",
-    "corridor",
-];
+/// The classes closed to pedestrians: motorways, trunk roads, bus-only ways,
+/// escape lanes and raceways. Every other class of [`HIGHWAY_CLASSES`] is walkable.
+const NOT_WALKABLE: &[&str] =
+    &["motorway", "motorway_link", "trunk", "trunk_link", "busway", "bus_guideway", "escape", "raceway"];
 
 /// Walking speed, km/h.
 pub const WALK_SPEED_KMH: f64 = 5.0;
@@ -150,7 +133,11 @@ impl Profile {
         Profile {
             name: "walk".into(),
             mode: Mode::Walk,
-            speeds: WALK_CLASSES.iter().map(|k| (k.to_string(), WALK_SPEED_KMH)).collect(),
+            speeds: HIGHWAY_CLASSES
+                .iter()
+                .filter(|k| !NOT_WALKABLE.contains(k))
+                .map(|k| (k.to_string(), WALK_SPEED_KMH))
+                .collect(),
             maxspeed_factor: 1.0,
         }
     }
@@ -301,6 +288,9 @@ mod tests {
         let w = Profile::walk();
         assert_eq!(w.speed(tags(&[("highway", "footway")])), Some(5.0));
         assert_eq!(w.speed(tags(&[("highway", "motorway")])), None);
+        assert_eq!(w.speed(tags(&[("highway", "busway")])), None);
+        assert_eq!(w.speeds.len(), 19);
+        assert!(w.speeds.contains_key("steps") && w.speeds.contains_key("corridor"));
     }
 
     #[test]

@@ -27,7 +27,7 @@
 //! matrix::inflows(&flows, &r, &mel, &bassin, Secrecy::default())? -> Inflows (METHODS.md §1)
 //! let pos = Positions::from_store(&store, &r)?;
 //! distance::distances(&flows, &r, &pos, Some(&t), &DistanceParams::default(), Secrecy::default())? -> DistanceReport
-//! map::flow_map(&flows, &zones, "epci", None, &points, how, &MapParams::default())? -> FlowMap (lines of a layer)
+//! map::flow_map(&flows, &zones, "epci", None, &pos, &MapParams::default())? -> FlowMap (lines of a layer)
 //! distance::flow_lines(&flows, &r, &pos, &t, &params, Secrecy::default())?     -> Vec<FlowLine> (maps)
 //! let incomes = vulnerability::Incomes::load(&store, &r, None)?;
 //! vulnerability::vulnerability_many(&flows, &incomes, &r, &pos, &list, &FuelParams::default())?

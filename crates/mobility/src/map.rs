@@ -21,7 +21,7 @@ pub const MAX_LINES_LIMIT: usize = 50_000;
 /// A position (longitude, latitude, WGS84).
 pub type Point = [f64; 2];
 
-/// How [`zone_points`] places territories.
+/// How [`flow_map`] places territories (see [`zone_points`]).
 pub const MEAN_OF_CENTRES: &str = "moyenne des centroïdes des contours de ses communes (WGS84)";
 
 /// A position for each zone: the mean of its communes' positions (those that have one).
@@ -163,7 +163,8 @@ pub struct FlowMap {
 }
 
 /// The flow map of `zones` (a layer's territories, with `layer` its prefix and
-/// `within` its frame), each zone at `positions[z]` (`how` says how they were made).
+/// `within` its frame), each zone at the mean of its communes' positions `pos`
+/// ([`zone_points`]): the one placement of the CLI and the server.
 ///
 /// Secrecy covers the cells, every total and each territory's working inside,
 /// outgoing and incoming, tied by their sums (row = inside + outgoing, column =
@@ -174,11 +175,11 @@ pub fn flow_map(
     zones: &Zones,
     layer: &str,
     within: Option<&str>,
-    positions: &[Option<Point>],
-    how: &str,
+    pos: &Positions,
     p: &MapParams,
 ) -> Result<FlowMap, MobilityError> {
     p.validate()?;
+    let positions = zone_points(zones, pos);
     let n = zones.len();
     let acc = sums(flows, zones, By::Nothing);
     let mut m = MatrixLedger::new(&acc, n, &p.secrecy);
@@ -267,7 +268,7 @@ pub fn flow_map(
         lines,
         hidden,
         territories,
-        position: how.to_string(),
+        position: MEAN_OF_CENTRES.to_string(),
         total: l.count(m.total),
         secrecy: *s,
         unit: UNIT.to_string(),

@@ -58,28 +58,20 @@ pub struct RoadDistances {
     pub pairs: HashMap<(u32, u32), Road>,
 }
 
+/// The network `name` of the store, for [`RoadDistances::compute`].
+pub fn load_network(store: &echelle_store::Store, name: &str) -> Result<Graph, MobilityError> {
+    let (graph, _) = echelle_access::network::load(store.root(), name).map_err(access_error)?;
+    Ok(graph)
+}
+
 /// How many origins one round of searches holds in memory (one label array each).
 const CHUNK: usize = 16;
 
 impl RoadDistances {
-    /// Loads the network `name` of the store and computes the road distances of the
-    /// flows' commune pairs (see the module doc). `max_origins` caps the searches
-    /// (the origins with most workers first); `progress(done, total)` is called after
-    /// each round of searches.
-    pub fn from_store(
-        store: &echelle_store::Store,
-        name: &str,
-        flows: &Flows,
-        pos: &Positions,
-        max_snap_m: f64,
-        max_origins: usize,
-        progress: &dyn Fn(usize, usize),
-    ) -> Result<RoadDistances, MobilityError> {
-        let (graph, _) = echelle_access::network::load(store.root(), name).map_err(access_error)?;
-        RoadDistances::compute(&graph, name, flows, pos, max_snap_m, max_origins, progress)
-    }
-
-    /// The road distances on `graph` (named `name` in outputs).
+    /// The road distances of the flows' commune pairs on `graph` (named `name` in
+    /// outputs; see the module doc). `max_origins` caps the searches (the origins
+    /// with most workers first); `progress(done, total)` is called after each round
+    /// of searches.
     pub fn compute(
         graph: &Graph,
         name: &str,

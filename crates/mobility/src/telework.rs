@@ -21,7 +21,7 @@ use crate::error::check_range;
 use crate::flows::{CAR, Flows, NO_TRANSPORT, workers};
 use crate::matrix::{inside, member_mask};
 use crate::secrecy::Count;
-use crate::vulnerability::{FuelParams, Incomes, vulnerability_with};
+use crate::vulnerability::{FuelData, FuelParams, Incomes, vulnerability_with};
 
 /// Teleworkable share by `CS1` group index (see [`crate::flows::GROUPS`]): unknown,
 /// retired and other inactive groups get France's 39 % (METHODS.md §5).
@@ -153,9 +153,10 @@ pub fn telework(
         }
     }
     let (before, after) = match incomes {
-        Some(inc) => {
-            let b = vulnerability_with(flows, inc, r, pos, t, &p.fuel, &|_| vec![(1.0, 1.0)])?;
-            let a = vulnerability_with(flows, inc, r, pos, t, &p.fuel, &|g| {
+        Some(incomes) => {
+            let data = FuelData { flows, incomes, referential: r, positions: pos };
+            let b = vulnerability_with(&data, t, &p.fuel, &|_| vec![(1.0, 1.0)])?;
+            let a = vulnerability_with(&data, t, &p.fuel, &|g| {
                 let a = p.teleworking(g);
                 vec![(a, 1.0 - week), (1.0 - a, 1.0)]
             })?;

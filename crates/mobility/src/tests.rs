@@ -407,9 +407,10 @@ fn vulnerability_world() -> (
 
 #[test]
 fn vulnerability_of_bethune_bruay_by_hand() {
-    use crate::vulnerability::{price_scenario, vulnerability};
+    use crate::vulnerability::{FuelData, price_scenario, vulnerability};
     let (r, f, pos, incomes, p, u) = vulnerability_world();
-    let v = vulnerability(&f, &incomes, &r, &pos, &t("epci:200072460"), &p).unwrap();
+    let d = FuelData { flows: &f, incomes: &incomes, referential: &r, positions: &pos };
+    let v = vulnerability(&d, &t("epci:200072460"), &p).unwrap();
     // car commuters: Béthune -> Lille 50 (4u), Béthune -> Lens 9.25 (2u), Bruay -> Béthune 80 (u)
     assert_eq!(
         (v.households, v.car_commuters, v.car_commuters_left_out),
@@ -434,7 +435,7 @@ fn vulnerability_of_bethune_bruay_by_hand() {
 
     // Fuel +30 %: every z moves up by ln(1.3) / 0.5 = 0.5247: Φ(0.5247) = 0.7001140, Φ(-0.8616) = 0.1944632,
     // Φ(-0.4753) = 0.3172967
-    let s = price_scenario(&f, &incomes, &r, &pos, &t("epci:200072460"), &p, 0.3).unwrap();
+    let s = price_scenario(&d, &t("epci:200072460"), &p, 0.3).unwrap();
     assert!(close(s.scenario_price, 2.6));
     let vulnerable30 = 50.0 * 0.700_114_039 + 9.25 * 0.194_463_240 + 80.0 * 0.317_296_745;
     assert!((s.scenario.vulnerable_households.value().unwrap() - vulnerable30).abs() < 1e-4);
@@ -444,8 +445,9 @@ fn vulnerability_of_bethune_bruay_by_hand() {
 
 #[test]
 fn fuel_parameters_out_of_range_are_refused() {
-    use crate::vulnerability::{FuelParams, price_scenario, vulnerability};
+    use crate::vulnerability::{FuelData, FuelParams, price_scenario, vulnerability};
     let (r, f, pos, incomes, p, _) = vulnerability_world();
+    let d = FuelData { flows: &f, incomes: &incomes, referential: &r, positions: &pos };
     let b = t("epci:200072460");
     for (q, name) in [
         (FuelParams { price: -1.0, ..p }, "fuel price"),
@@ -454,10 +456,10 @@ fn fuel_parameters_out_of_range_are_refused() {
         (FuelParams { consumption: 0.0, ..p }, "consumption"),
         (FuelParams { distance: crate::DistanceParams { working_days: 0.0, ..p.distance }, ..p }, "working days"),
     ] {
-        let e = vulnerability(&f, &incomes, &r, &pos, &b, &q).unwrap_err();
+        let e = vulnerability(&d, &b, &q).unwrap_err();
         assert!(e.is_user_error() && e.to_string().contains(name), "{e}");
     }
-    let e = price_scenario(&f, &incomes, &r, &pos, &b, &p, -1.5).unwrap_err();
+    let e = price_scenario(&d, &b, &p, -1.5).unwrap_err();
     assert!(e.to_string().contains("price change"), "{e}");
 }
 
@@ -536,12 +538,13 @@ fn telework_parameters_out_of_range_are_refused() {
 
 #[test]
 fn many_territories_in_one_pass_add_up() {
-    use crate::vulnerability::{price_scenarios, vulnerability, vulnerability_many};
+    use crate::vulnerability::{FuelData, price_scenarios, vulnerability, vulnerability_many};
     let (r, f, pos, incomes, p, _) = vulnerability_world();
+    let d = FuelData { flows: &f, incomes: &incomes, referential: &r, positions: &pos };
     let list = [t("epci:200072460"), t("com:62119"), t("com:62178")];
-    let many = vulnerability_many(&f, &incomes, &r, &pos, &list, &p).unwrap();
+    let many = vulnerability_many(&d, &list, &p).unwrap();
     for (v, ter) in many.iter().zip(&list) {
-        assert_eq!(v, &vulnerability(&f, &incomes, &r, &pos, ter, &p).unwrap());
+        assert_eq!(v, &vulnerability(&d, ter, &p).unwrap());
     }
     // the EPCI is the sum of its two communes with incomes
     let vh = |k: usize| many[k].vulnerable_households.value().unwrap();
@@ -549,7 +552,7 @@ fn many_territories_in_one_pass_add_up() {
     assert!(close(many[0].households, many[1].households + many[2].households));
     // Bruay alone: 80 commuters at z = -1: 80 × 0.1586553 / 500 households
     assert!((many[2].vulnerable_pct.unwrap() - 100.0 * 80.0 * 0.158_655_254 / 500.0).abs() < 1e-5);
-    let s = price_scenarios(&f, &incomes, &r, &pos, &list, &p, 0.3).unwrap();
+    let s = price_scenarios(&d, &list, &p, 0.3).unwrap();
     assert!((s[2].scenario.vulnerable_households.value().unwrap() - 80.0 * 0.317_296_745).abs() < 1e-4);
 }
 

@@ -27,8 +27,10 @@ pub struct Feature {
     pub missing: usize,
 }
 
-/// An indicator written as a column, with what a reader needs to use it.
-#[derive(Debug, Clone)]
+/// An indicator written as a column, with what a reader needs to use it (the OGC
+/// API's `Property` of a commune).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = Property)]
 pub struct IndicatorColumn {
     /// The indicator id, also the column's name.
     pub id: String,
@@ -42,6 +44,8 @@ pub struct IndicatorColumn {
     pub vintage: String,
     /// Generated data: the column says SYNTHÉTIQUE.
     pub synthetic: bool,
+    /// Decimals shown on screen.
+    pub decimals: u8,
 }
 
 /// The features of one layer with their indicators.
@@ -143,6 +147,7 @@ pub(crate) mod tests {
                 source: "Insee".into(),
                 vintage: "2021".into(),
                 synthetic: false,
+                decimals: 0,
             }],
             features: vec![
                 feature("1", "=HYPERLINK(\"x\"), \"quoted\"", 2.0, Some(1200.0)),

@@ -39,9 +39,6 @@ const MAX_ZONES: usize = 5_000;
 /// At most this many cells in a matrix answer (a JSON of some 100 MB).
 const MAX_CELLS: usize = 500_000;
 
-/// How the server places territories on a flow map.
-const SHAPE_CENTROIDS: &str = "centroïde de la forme du territoire (union des contours de ses communes, WGS84)";
-
 impl From<MobilityError> for ApiError {
     fn from(e: MobilityError) -> Self {
         match e {
@@ -214,8 +211,8 @@ pub struct LinesQuery {
     limit: Option<usize>,
 }
 
-/// Lines between the territories of a layer (inside `within`), from each one's shape
-/// centroid, with the in/out totals of every territory.
+/// Lines between the territories of a layer (inside `within`), from each one's
+/// position (the mean of its communes' centroids, as the CLI places them), with the in/out totals of every territory.
 #[utoipa::path(
     get,
     path = "/api/flows/lines",
@@ -234,37 +231,9 @@ pub async fn lines(State(state): State<AppState>, Query(q): Query<LinesQuery>) -
     let layer: Layer = q.layer.parse()?;
     let engine = state.engine();
     let z = zones(engine.referential(), Some(&q.layer), None, q.within.as_deref())?;
-    let (_, f) = load(&state, q.dataset.as_deref()).await?;
-    // Positions: the centroid of each territory's shape, where it has one.
-    let shapes = match crate::shapes::shaped_layer(&q.layer) {
-        Ok(_) => crate::shapes::layer_shapes_async(&state, layer).await.ok(),
-        Err(_) => None,
-    };
-    let points: Vec<Option<map::Point>> = z
-        .zones
-        .iter()
-        .map(|info| {
-            let code = info.key.split_once(':').map(|(_, c)| c)?;
-            shapes.as_ref()?.get(code).and_then(centroid)
-        })
-        .collect();
-    Ok(Json(map::flow_map(&f, &z, layer.prefix(), q.within.as_deref(), &points, SHAPE_CENTROIDS, &p)?))
-}
-
-/// The centroid (lon, lat) of a shape: area-weighted over its polygons.
-fn centroid(s: &crate::shapes::Shape) -> Option<[f64; 2]> {
-    use geo::Centroid;
-    let polys: Vec<geo::Polygon<f64>> = s
-        .lonlat
-        .iter()
-        .filter(|rings| !rings.is_empty())
-        .map(|rings| {
-            let line = |r: &Vec<[f64; 2]>| geo::LineString::from(r.iter().map(|&[x, y]| (x, y)).collect::<Vec<_>>());
-            geo::Polygon::new(line(&rings[0]), rings[1..].iter().map(line).collect())
-        })
-        .collect();
-    let c = geo::MultiPolygon::new(polys).centroid()?;
-    Some([c.x(), c.y()])
+    let (r, f) = load(&state, q.dataset.as_deref()).await?;
+    let pos = positions(&state, &r).await?;
+    Ok(Json(map::flow_map(&f, &z, layer.prefix(), q.within.as_deref(), &pos, &p)?))
 }
 
 /// Parameters of an origin–destination matrix.
@@ -516,7 +485,8 @@ pub async fn vulnerability_of(
     let (r, f) = load(&state, q.dataset.as_deref()).await?;
     let inc = incomes(&state, &r, q.incomes.as_deref()).await?;
     let pos = positions(&state, &r).await?;
-    Ok(Json(vulnerability::vulnerability(&f, &inc, &r, &pos, &t, &p)?))
+    let data = vulnerability::FuelData { flows: &f, incomes: &inc, referential: &r, positions: &pos };
+    Ok(Json(vulnerability::vulnerability(&data, &t, &p)?))
 }
 
 /// A telework scenario for a territory's residents: km, CO2 and money avoided (and

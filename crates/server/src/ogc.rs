@@ -19,7 +19,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
-use echelle_indicators::Target;
+use echelle_indicators::{IndicatorDef, Target};
 use echelle_referential::Layer;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -35,15 +35,19 @@ const GEOJSON: &str = geojson::CONTENT_TYPE;
 const MAX_LIMIT: usize = 10_000;
 
 /// An indicator offered as a property of the communes, with its provenance.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Property {
-    pub id: String,
-    pub label: String,
-    pub unit: String,
-    pub source: String,
-    pub vintage: String,
-    pub synthetic: bool,
-    pub decimals: u8,
+pub use echelle_report::layer::IndicatorColumn as Property;
+
+/// The column of indicator `d` whose values have `provenance` (source, vintage, synthetic).
+pub fn property(d: &IndicatorDef, (source, vintage, synthetic): &(String, String, bool)) -> Property {
+    Property {
+        id: d.id.clone(),
+        label: d.label.clone(),
+        unit: d.unit.clone(),
+        source: source.clone(),
+        vintage: vintage.clone(),
+        synthetic: *synthetic,
+        decimals: d.decimals,
+    }
 }
 
 /// Indicator values of every commune with a shape: `values[i][s]`, indicator `i`, shape `s`.
@@ -72,16 +76,7 @@ pub async fn table(state: &AppState, shapes: &Shapes) -> Result<Arc<Table>, ApiE
             Err(e) if e.is_user_error() => continue,
             Err(e) => return Err(e.into()),
         };
-        let (source, vintage, synthetic) = e.provenance[0].clone();
-        table.indicators.push(Property {
-            id: d.id.clone(),
-            label: d.label.clone(),
-            unit: d.unit.clone(),
-            source,
-            vintage,
-            synthetic,
-            decimals: d.decimals,
-        });
+        table.indicators.push(property(d, &e.provenance[0]));
         table.values.push(e.values[0].iter().map(|v| v.value).collect());
     }
     let table = Arc::new(table);

@@ -236,9 +236,10 @@ pub struct FeatureIds {
     pub maxzoom: u8,
     /// West, south, east, north of every shape of the layer.
     pub bounds: [f64; 4],
-    /// Territory key → feature id.
+    /// Territory key → feature id (of the territories inside `within`, if given).
     pub ids: BTreeMap<String, u32>,
-    /// Territory key → member communes without a contour, for the shapes that lack some.
+    /// Territory key → member communes without a contour, for the shapes that lack
+    /// some (inside `within`, if given).
     pub partial: BTreeMap<String, usize>,
     /// Territories of the layer with a shape.
     pub shaped: usize,
@@ -261,13 +262,10 @@ pub async fn feature_ids(
     let layer = shaped_layer(&q.layer)?;
     let keys = within_keys(&state, layer, q.within.as_deref())?;
     let shapes = layer_shapes_async(&state, layer).await?;
-    let ids = shapes
-        .shapes
-        .iter()
-        .filter(|s| keys.as_ref().is_none_or(|k| k.contains(&s.key)))
-        .map(|s| (s.key.clone(), s.id))
-        .collect();
-    let partial = shapes.shapes.iter().filter(|s| s.missing > 0).map(|s| (s.key.clone(), s.missing)).collect();
+    let inside: Vec<&Shape> =
+        shapes.shapes.iter().filter(|s| keys.as_ref().is_none_or(|k| k.contains(&s.key))).collect();
+    let ids = inside.iter().map(|s| (s.key.clone(), s.id)).collect();
+    let partial = inside.iter().filter(|s| s.missing > 0).map(|s| (s.key.clone(), s.missing)).collect();
     let p = layer.prefix();
     Ok(Json(FeatureIds {
         layer,

@@ -195,8 +195,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Lines between the territories of a layer (inside `within`), from each one's shape
-         *     centroid, with the in/out totals of every territory.
+         * Lines between the territories of a layer (inside `within`), from each one's
+         *     position (the mean of its communes' centroids, as the CLI places them), with the in/out totals of every territory.
          */
         get: operations["lines"];
         put?: never;
@@ -903,11 +903,14 @@ export interface components {
             maxzoom: number;
             /** @description West, south, east, north of every shape of the layer. */
             bounds: number[];
-            /** @description Territory key → feature id. */
+            /** @description Territory key → feature id (of the territories inside `within`, if given). */
             ids: {
                 [key: string]: number;
             };
-            /** @description Territory key → member communes without a contour, for the shapes that lack some. */
+            /**
+             * @description Territory key → member communes without a contour, for the shapes that lack
+             *     some (inside `within`, if given).
+             */
             partial: {
                 [key: string]: number;
             };
@@ -1313,7 +1316,10 @@ export interface components {
             layer: components["schemas"]["Layer"];
             layer_label: string;
         };
-        /** @description An indicator offered as a property of the communes, with its provenance. */
+        /**
+         * @description An indicator written as a column, with what a reader needs to use it (the OGC
+         *     API's `Property` of a commune).
+         */
         Property: {
             id: string;
             label: string;
@@ -1321,7 +1327,10 @@ export interface components {
             source: string;
             vintage: string;
             synthetic: boolean;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description Decimals shown on screen.
+             */
             decimals: number;
         };
         /** @description The provenance of a dataset's figures, shown under every result. */

@@ -15,7 +15,7 @@ use echelle_mobility::matrix::{self, By};
 use echelle_mobility::road::{self, RoadDistances};
 use echelle_mobility::secrecy::{self, Count, Secrecy};
 use echelle_mobility::telework::{self, TeleworkParams};
-use echelle_mobility::vulnerability::{self, FuelParams, Incomes, Vulnerability};
+use echelle_mobility::vulnerability::{self, FuelData, FuelParams, Incomes, Vulnerability};
 use echelle_mobility::{Flow, MobilityError, Provenance, Zones};
 use echelle_referential::{Layer, Referential};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -142,7 +142,8 @@ impl DistArgs {
                 .expect("valid template"),
         );
         bar.set_message(name.clone());
-        let roads = RoadDistances::from_store(store, name, flows, &pos, self.max_snap_m, self.max_searches, &|d, t| {
+        let graph = road::load_network(store, name).map_err(user)?;
+        let roads = RoadDistances::compute(&graph, name, flows, &pos, self.max_snap_m, self.max_searches, &|d, t| {
             bar.set_length(t as u64);
             bar.set_position(d as u64);
         })
@@ -404,9 +405,7 @@ pub fn flows_cmd(store_root: &Path, args: FlowsArgs) -> Result<()> {
             let l: Layer = layer.parse()?;
             let f = load(&store, &r, &common)?;
             let pos = Positions::from_store(&store, &r).map_err(user)?;
-            let points = map::zone_points(&z, &pos);
-            let m = map::flow_map(&f, &z, l.prefix(), within.as_deref(), &points, map::MEAN_OF_CENTRES, &p)
-                .map_err(user)?;
+            let m = map::flow_map(&f, &z, l.prefix(), within.as_deref(), &pos, &p).map_err(user)?;
             match common.format {
                 Format::Json => json(&m),
                 Format::Csv => {
@@ -803,10 +802,10 @@ pub fn vulnerability_cmd(store_root: &Path, args: VulnerabilityArgs) -> Result<(
     let incomes = Incomes::load(&store, &r, fuel.incomes.as_deref()).map_err(user)?;
     let mask = mask_of(&r, &list)?;
     let pos = fuel.dist.positions(&store, &r, &f, |x| is_in(&mask, x.origin))?;
+    let data = FuelData { flows: &f, incomes: &incomes, referential: &r, positions: &pos };
     match change {
         None => {
-            let out: Vec<Vulnerability> =
-                vulnerability::vulnerability_many(&f, &incomes, &r, &pos, &list, &p).map_err(user)?;
+            let out: Vec<Vulnerability> = vulnerability::vulnerability_many(&data, &list, &p).map_err(user)?;
             match common.format {
                 Format::Json => json(&out),
                 Format::Csv => {
@@ -869,7 +868,7 @@ pub fn vulnerability_cmd(store_root: &Path, args: VulnerabilityArgs) -> Result<(
         }
         Some(change) => {
             let out: Vec<vulnerability::PriceScenario> =
-                vulnerability::price_scenarios(&f, &incomes, &r, &pos, &list, &p, change).map_err(user)?;
+                vulnerability::price_scenarios(&data, &list, &p, change).map_err(user)?;
             match common.format {
                 Format::Json => json(&out),
                 Format::Csv => {
@@ -952,26 +951,29 @@ enum TeleworkCommand {
         /// Apply ADEME's average rebound effect (31 % of km and CO2 avoided eaten, METHODS.md §5).
         #[arg(long)]
         rebound: bool,
-        /// Skip the vulnerability change (no income dataset needed).
-        #[arg(long)]
-        no_incomes: bool,
         #[command(flatten)]
-        fuel: FuelArgs,
-        #[command(flatten)]
-        common: Common,
+        data: TeleworkData,
     },
     /// Scenarios side by side: --scenario DAYS:TAKE-UP[:rebound], repeated.
     Compare {
         territory: String,
         #[arg(long = "scenario", required = true)]
         scenarios: Vec<String>,
-        #[arg(long)]
-        no_incomes: bool,
         #[command(flatten)]
-        fuel: FuelArgs,
-        #[command(flatten)]
-        common: Common,
+        data: TeleworkData,
     },
+}
+
+/// The options both telework commands take.
+#[derive(clap::Args)]
+struct TeleworkData {
+    /// Skip the vulnerability change (no income dataset needed).
+    #[arg(long)]
+    no_incomes: bool,
+    #[command(flatten)]
+    fuel: FuelArgs,
+    #[command(flatten)]
+    common: Common,
 }
 
 fn scenario(s: &str, fuel: FuelParams) -> Result<TeleworkParams> {
@@ -988,20 +990,20 @@ fn scenario(s: &str, fuel: FuelParams) -> Result<TeleworkParams> {
 pub fn telework_cmd(store_root: &Path, args: TeleworkArgs) -> Result<()> {
     let store = open_store(store_root)?;
     let r = store.referential()?;
-    let (territory, scenarios, no_incomes, fuel, common) = match &args.command {
-        TeleworkCommand::Show { territory, days, take_up, rebound, no_incomes, fuel, common } => {
+    let (territory, scenarios, TeleworkData { no_incomes, fuel, common }) = match &args.command {
+        TeleworkCommand::Show { territory, days, take_up, rebound, data } => {
             let p = TeleworkParams {
                 days: *days,
                 take_up: *take_up,
                 rebound: *rebound,
-                fuel: fuel.params(common.secrecy()),
+                fuel: data.fuel.params(data.common.secrecy()),
             };
-            (territory, vec![p], *no_incomes, fuel, common)
+            (territory, vec![p], data)
         }
-        TeleworkCommand::Compare { territory, scenarios, no_incomes, fuel, common } => {
-            let list =
-                scenarios.iter().map(|s| scenario(s, fuel.params(common.secrecy()))).collect::<Result<Vec<_>>>()?;
-            (territory, list, *no_incomes, fuel, common)
+        TeleworkCommand::Compare { territory, scenarios, data } => {
+            let fuel = data.fuel.params(data.common.secrecy());
+            let list = scenarios.iter().map(|s| scenario(s, fuel)).collect::<Result<Vec<_>>>()?;
+            (territory, list, data)
         }
     };
     let t = r.resolve(territory)?;
@@ -1010,7 +1012,7 @@ pub fn telework_cmd(store_root: &Path, args: TeleworkArgs) -> Result<()> {
     }
     let f = load(&store, &r, common)?;
     let incomes =
-        if no_incomes { None } else { Some(Incomes::load(&store, &r, fuel.incomes.as_deref()).map_err(user)?) };
+        if *no_incomes { None } else { Some(Incomes::load(&store, &r, fuel.incomes.as_deref()).map_err(user)?) };
     let mask = mask_of(&r, std::slice::from_ref(&t))?;
     let pos = fuel.dist.positions(&store, &r, &f, |x| is_in(&mask, x.origin))?;
     let out = telework::compare(&f, incomes.as_ref(), &r, &pos, &t, &scenarios).map_err(user)?;

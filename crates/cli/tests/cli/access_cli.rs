@@ -6,8 +6,8 @@
 //! contours drawn by the tests are synthetic geometry).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use crate::echelle;
 use echelle_store::testing::test_store;
 use serde_json::{Value, json};
 
@@ -18,13 +18,18 @@ fn helsinki() -> PathBuf {
     base.join("data/helsinki-2019.osm.pbf")
 }
 
-fn echelle(store: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_echelle")).arg("--store").arg(store).args(args).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
+/// `echelle access COMMAND ARGS… --facilities FACILITIES` on the store.
+fn access(store: &Path, command: &str, facilities: &Path, args: &[&str]) -> (i32, String, String) {
+    let mut all = vec!["access", command, "--facilities", facilities.to_str().unwrap()];
+    all.extend(args);
+    echelle(store, &all)
+}
+
+/// A facility file of one doctor's surgery in Lille, in `dir`.
+fn doctor(dir: &Path) -> PathBuf {
+    let fac = dir.join("doctors.csv");
+    std::fs::write(&fac, "id,lon,lat\ncabinet,3.06,50.635\n").unwrap();
+    fac
 }
 
 /// A store with Helsinki built twice, with and without its hierarchy, and the
@@ -126,15 +131,13 @@ fn engine_hierarchy_needs_one_and_network_contract_builds_it() {
 #[test]
 fn geojson_layer_and_grid_origins() {
     let (d, store, fac, origins) = setup();
-    let (code, out, err) = echelle(
+    let (code, out, err) = access(
         &store,
+        "nearest",
+        &fac,
         &[
-            "access",
-            "nearest",
             "--network",
             "hel",
-            "--facilities",
-            fac.to_str().unwrap(),
             "--type-field",
             "kind",
             "--origins",
@@ -166,10 +169,7 @@ fn geojson_layer_and_grid_origins() {
     let grid = d.path().join("carreaux.csv");
     std::fs::write(&grid, "Idcar_200m;Ind\nCRS3035RES200mN4206000E5145600;37.5\nCRS3035RES200mNxE1;2\n").unwrap();
     let spec = format!("grid:{}", grid.display());
-    let (code, out, err) = echelle(
-        &store,
-        &["access", "nearest", "--network", "hel", "--facilities", fac.to_str().unwrap(), "--origins", &spec],
-    );
+    let (code, out, err) = access(&store, "nearest", &fac, &["--network", "hel", "--origins", &spec]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("1 grid cells (1 rows left out)"), "{err}");
     let row: Vec<&str> = out.lines().nth(2).unwrap().split(',').collect();
@@ -188,33 +188,15 @@ fn geojson_layer_and_grid_origins() {
     )
     .unwrap();
     let spec = format!("communes-grid:{}", grid.display());
-    let (code, out, err) = echelle(
-        &store,
-        &["access", "nearest", "--network", "hel", "--facilities", fac.to_str().unwrap(), "--origins", &spec],
-    );
+    let (code, out, err) = access(&store, "nearest", &fac, &["--network", "hel", "--origins", &spec]);
     assert_eq!(code, 0, "{err}");
     let row: Vec<&str> = out.lines().nth(2).unwrap().split(',').collect();
     assert_eq!((row[0], row[4]), ("91001", "40"));
     assert!(row[13] == "network", "{row:?}");
-    let (code, _, err) = echelle(
-        &store,
-        &["access", "nearest", "--network", "hel", "--facilities", fac.to_str().unwrap(), "--origins", "iris"],
-    );
+    let (code, _, err) = access(&store, "nearest", &fac, &["--network", "hel", "--origins", "iris"]);
     assert_eq!(code, 2);
     assert!(err.contains("iris:FILE") && err.contains("CONTOURS-IRIS"), "{err}");
-    let (code, _, err) = echelle(
-        &store,
-        &[
-            "access",
-            "nearest",
-            "--network",
-            "hel",
-            "--facilities",
-            fac.to_str().unwrap(),
-            "--origins",
-            "grid:/no/such.csv",
-        ],
-    );
+    let (code, _, err) = access(&store, "nearest", &fac, &["--network", "hel", "--origins", "grid:/no/such.csv"]);
     assert_eq!(code, 2, "{err}");
 }
 
@@ -259,19 +241,9 @@ fn iris_contours_are_origins_weighted_by_the_census_and_summed_up_per_territory(
             (json!({"iris_code": codes[2], "iris_name": "Synthétique C"}), centres[2]),
         ],
     );
-    let fac = d.path().join("doctors.csv");
-    std::fs::write(
-        &fac,
-        "id,lon,lat
-cabinet,3.06,50.635
-",
-    )
-    .unwrap();
+    let fac = doctor(d.path());
     let spec = format!("iris:{}", file.display());
-    let (code, out, err) = echelle(
-        &store,
-        &["access", "nearest", "--straight-line", "--facilities", fac.to_str().unwrap(), "--origins", &spec],
-    );
+    let (code, out, err) = access(&store, "nearest", &fac, &["--straight-line", "--origins", &spec]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("3 IRIS, a point inside each contour") && err.contains("RP 2021"), "{err}");
     let rows: Vec<Vec<&str>> = out.lines().skip(2).map(|l| l.split(',').collect()).collect();
@@ -294,21 +266,11 @@ cabinet,3.06,50.635
     assert!(times.iter().any(|&t| (t - times[0]).abs() > 0.1), "{times:?}");
     // Lille's diagnostic: the three IRIS, weighted by their census population; the
     // other IRIS of Lille, without a contour in the file, are left out and counted.
-    let (code, out, err) = echelle(
+    let (code, out, err) = access(
         &store,
-        &[
-            "access",
-            "diagnose",
-            "com:59350",
-            "iris:593500105",
-            "--straight-line",
-            "--facilities",
-            fac.to_str().unwrap(),
-            "--origins",
-            &spec,
-            "--format",
-            "json",
-        ],
+        "diagnose",
+        &fac,
+        &["com:59350", "iris:593500105", "--straight-line", "--origins", &spec, "--format", "json"],
     );
     assert_eq!(code, 0, "{err}");
     let j: Value = serde_json::from_str(&out).unwrap();
@@ -334,19 +296,7 @@ cabinet,3.06,50.635
     assert_eq!(one["population"].as_f64().unwrap(), pop[1]);
     assert!((one["mean_min"].as_f64().unwrap() - times[1]).abs() < 0.006);
     // The table says what the weights are.
-    let (code, out, err) = echelle(
-        &store,
-        &[
-            "access",
-            "diagnose",
-            "com:59350",
-            "--straight-line",
-            "--facilities",
-            fac.to_str().unwrap(),
-            "--origins",
-            &spec,
-        ],
-    );
+    let (code, out, err) = access(&store, "diagnose", &fac, &["com:59350", "--straight-line", "--origins", &spec]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("IRIS écartés") && out.contains("census RP 2021"), "{out}");
 }
@@ -355,14 +305,7 @@ cabinet,3.06,50.635
 fn iris_files_with_unknown_codes_or_without_code_field() {
     let store = test_store();
     let d = tempfile::tempdir().unwrap();
-    let fac = d.path().join("doctors.csv");
-    std::fs::write(
-        &fac,
-        "id,lon,lat
-cabinet,3.06,50.635
-",
-    )
-    .unwrap();
+    let fac = doctor(d.path());
     let file = d.path().join("iris.geojson");
     // 593509999 is no IRIS of the store (SYNTHETIC code and geometry).
     iris_geojson(
@@ -370,12 +313,7 @@ cabinet,3.06,50.635
         &[(json!({"CODE_IRIS": "593500104"}), (3.05, 50.63)), (json!({"CODE_IRIS": "593509999"}), (3.07, 50.64))],
     );
     let spec = format!("iris:{}", file.display());
-    let nearest = |spec: &str| {
-        echelle(
-            &store,
-            &["access", "nearest", "--straight-line", "--facilities", fac.to_str().unwrap(), "--origins", spec],
-        )
-    };
+    let nearest = |spec: &str| access(&store, "nearest", &fac, &["--straight-line", "--origins", spec]);
     let (code, out, err) = nearest(&spec);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("1 IRIS of the file are not in the store's IRIS table") && err.contains("593509999"), "{err}");
@@ -400,19 +338,7 @@ cabinet,3.06,50.635
     let (code, _, err) = nearest("iris:/no/such.gpkg");
     assert_eq!(code, 2, "{err}");
     // diagnose sums up origins that belong to a commune only.
-    let (code, _, err) = echelle(
-        &store,
-        &[
-            "access",
-            "diagnose",
-            "com:59350",
-            "--straight-line",
-            "--facilities",
-            fac.to_str().unwrap(),
-            "--origins",
-            "nodes",
-        ],
-    );
+    let (code, _, err) = access(&store, "diagnose", &fac, &["com:59350", "--straight-line", "--origins", "nodes"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("iris:FILE"), "{err}");
 }
@@ -421,8 +347,7 @@ cabinet,3.06,50.635
 fn diagnose_sums_up_commune_centres_from_a_grid_file() {
     let store = test_store();
     let d = tempfile::tempdir().unwrap();
-    let fac = d.path().join("doctors.csv");
-    std::fs::write(&fac, "id,lon,lat\ncabinet,3.06,50.635\n").unwrap();
+    let fac = doctor(d.path());
     // Two 200 m cells of Lille (SYNTHETIC counts, cell ids in the Filosofi format).
     let grid = d.path().join("carreaux.csv");
     std::fs::write(
@@ -431,21 +356,8 @@ fn diagnose_sums_up_commune_centres_from_a_grid_file() {
     )
     .unwrap();
     let spec = format!("communes-grid:{}", grid.display());
-    let (code, out, err) = echelle(
-        &store,
-        &[
-            "access",
-            "diagnose",
-            "com:59350",
-            "--straight-line",
-            "--facilities",
-            fac.to_str().unwrap(),
-            "--origins",
-            &spec,
-            "--format",
-            "json",
-        ],
-    );
+    let (code, out, err) =
+        access(&store, "diagnose", &fac, &["com:59350", "--straight-line", "--origins", &spec, "--format", "json"]);
     assert_eq!(code, 0, "{err}");
     let j: Value = serde_json::from_str(&out).unwrap();
     let row = &j["rows"][0];

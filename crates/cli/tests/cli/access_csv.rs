@@ -6,17 +6,9 @@
 use std::path::Path;
 use std::process::Command;
 
+use crate::echelle;
 use echelle_store::testing::{copy_store, test_store};
 use serde_json::Value;
-
-fn echelle(store: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_echelle")).arg("--store").arg(store).args(args).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
-}
 
 /// The records of a CSV file after its `# times:` line, as Python's `csv` reads them.
 fn python_csv(path: &Path) -> Vec<Vec<String>> {
@@ -136,22 +128,13 @@ fn diagnose_csv_keeps_territory_and_type_names() {
         format!("id,kind,lon,lat\na,{},3.06,50.63\nb,{},3.10,50.70\n", quoted(kinds[0]), quoted(kinds[1])),
     )
     .unwrap();
-    let (code, out, err) = echelle(
-        &store,
-        &[
-            "access",
-            "diagnose",
-            "per:piege",
-            "epci:200093201",
-            "--straight-line",
-            "--facilities",
-            fac.to_str().unwrap(),
-            "--type-field",
-            "kind",
-            "--format",
-            "csv",
-        ],
-    );
+    let diagnose = |args: &[&str]| {
+        let mut all = vec!["access", "diagnose", "--straight-line", "--facilities", fac.to_str().unwrap()];
+        all.extend(["--type-field", "kind"]);
+        all.extend(args);
+        echelle(&store, &all)
+    };
+    let (code, out, err) = diagnose(&["per:piege", "epci:200093201", "--format", "csv"]);
     assert_eq!(code, 0, "{err}");
     let file = d.path().join("diagnose.csv");
     std::fs::write(&file, &out).unwrap();
@@ -174,21 +157,7 @@ fn diagnose_csv_keeps_territory_and_type_names() {
     let population: f64 = rows[1][3].parse().unwrap();
     assert!(communes > 90.0 && population > 1_000_000.0, "{:?}", rows[1]);
     // The same diagnostics as JSON: the perimeter's name exact, with the French label.
-    let (code, out, err) = echelle(
-        &store,
-        &[
-            "access",
-            "diagnose",
-            "per:piege",
-            "--straight-line",
-            "--facilities",
-            fac.to_str().unwrap(),
-            "--type-field",
-            "kind",
-            "--format",
-            "json",
-        ],
-    );
+    let (code, out, err) = diagnose(&["per:piege", "--format", "json"]);
     assert_eq!(code, 0, "{err}");
     let j: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(j["rows"][0]["name"], perimeter_name);

@@ -2,8 +2,8 @@
 //! naming the file, line and column, and the store is unchanged; a good one is
 //! imported; a synthetic file is registered and shown as synthetic.
 
+use crate::echelle;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// A private copy of the test store.
 fn test_store() -> (tempfile::TempDir, PathBuf) {
@@ -11,15 +11,6 @@ fn test_store() -> (tempfile::TempDir, PathBuf) {
     let dest = dir.path().join("store");
     echelle_store::testing::copy_store(&echelle_store::testing::test_store(), &dest);
     (dir, dest)
-}
-
-fn echelle(store: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_echelle")).arg("--store").arg(store).args(args).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
 }
 
 fn fixture(rel: &str) -> String {
@@ -83,23 +74,14 @@ fn bad_files_exit_2_with_file_line_column_and_leave_the_store_unchanged() {
 #[test]
 fn synthetic_data_is_labelled_synthetic() {
     let (dir, store) = test_store();
+    let synth = |out: &Path, more: &[&str]| {
+        let mut args = vec!["synth", "mobpro", "--within", "epci:200093201", "--rows", "5000", "--seed", "3"];
+        args.extend(["--out", out.to_str().unwrap()]);
+        args.extend(more);
+        echelle(&store, &args)
+    };
     let out_file = dir.path().join("FD_MOBPRO_2021.csv");
-    let (code, out, err) = echelle(
-        &store,
-        &[
-            "synth",
-            "mobpro",
-            "--within",
-            "epci:200093201",
-            "--rows",
-            "5000",
-            "--seed",
-            "3",
-            "--out",
-            out_file.to_str().unwrap(),
-            "--import",
-        ],
-    );
+    let (code, out, err) = synth(&out_file, &["--import"]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("SYNTHETIC FD_MOBPRO-format file"), "{out}");
     assert!(out.contains("imported 'mobpro_2021_synthetic' (mobpro, SYNTHETIC): 5000 rows"), "{out}");
@@ -113,21 +95,7 @@ fn synthetic_data_is_labelled_synthetic() {
     assert!(d.title.ends_with(" [SYNTHÉTIQUE]"), "{}", d.title);
     // Same seed, same file.
     let again = dir.path().join("again.csv");
-    let (code, _, _) = echelle(
-        &store,
-        &[
-            "synth",
-            "mobpro",
-            "--within",
-            "epci:200093201",
-            "--rows",
-            "5000",
-            "--seed",
-            "3",
-            "--out",
-            again.to_str().unwrap(),
-        ],
-    );
+    let (code, _, _) = synth(&again, &[]);
     assert_eq!(code, 0);
     assert_eq!(std::fs::read(&out_file).unwrap(), std::fs::read(&again).unwrap());
 }

@@ -7,3 +7,16 @@ mod flows_parity;
 mod import_cli;
 mod mobility_cli;
 mod report_cli;
+
+use std::path::Path;
+use std::process::Command;
+
+/// Runs the `echelle` binary on `store`: exit code, stdout, stderr.
+pub(crate) fn echelle(store: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_echelle")).arg("--store").arg(store).args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}

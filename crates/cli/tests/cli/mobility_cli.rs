@@ -4,8 +4,8 @@
 //! some split over several rows), with figures computed by hand.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use crate::echelle;
 use serde_json::Value;
 
 /// A private copy of the test store.
@@ -14,15 +14,6 @@ pub(crate) fn test_store() -> (tempfile::TempDir, PathBuf) {
     let dest = dir.path().join("store");
     echelle_store::testing::copy_store(&echelle_store::testing::test_store(), &dest);
     (dir, dest)
-}
-
-pub(crate) fn echelle(store: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_echelle")).arg("--store").arg(store).args(args).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
 }
 
 /// (home, work, TRANS, CS1, weights of its rows): the fixture's flows, 99131 = Belgium.

@@ -82,19 +82,8 @@ pub async fn export(State(state): State<AppState>, Query(q): Query<LayerQuery>) 
             missing: s.missing,
         })
         .collect();
-    let indicators: Vec<IndicatorColumn> = e
-        .indicators
-        .iter()
-        .zip(&e.provenance)
-        .map(|(d, (source, vintage, synthetic))| IndicatorColumn {
-            id: d.id.clone(),
-            label: d.label.clone(),
-            unit: d.unit.clone(),
-            source: source.clone(),
-            vintage: vintage.clone(),
-            synthetic: *synthetic,
-        })
-        .collect();
+    let indicators: Vec<IndicatorColumn> =
+        e.indicators.iter().zip(&e.provenance).map(|(d, provenance)| crate::ogc::property(d, provenance)).collect();
     let stem = format!("{}{}", layer.prefix(), q.within.as_deref().map(|w| format!(" {w}")).unwrap_or_default());
     let fl = FeatureLayer {
         name: layer.prefix().to_string(),

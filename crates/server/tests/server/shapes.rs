@@ -250,6 +250,32 @@ async fn layers_are_unions_of_their_communes() {
 }
 
 #[tokio::test]
+async fn feature_ids_within_a_territory_are_its_members() {
+    let r = router().await;
+    let keys = |v: &Value| v["ids"].as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    let (status, all) = json(&r, "/api/feature-ids?layer=epci").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, inside) = json(&r, "/api/feature-ids?layer=epci&within=dep:62").await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, listed) = json(&r, "/api/territories?layer=epci&within=dep:62").await;
+    let mut listed: Vec<String> =
+        listed.as_array().unwrap().iter().map(|t| t["key"].as_str().unwrap().into()).collect();
+    listed.sort();
+    assert_eq!(keys(&inside), listed);
+    assert!(listed.len() > 10 && listed.len() < keys(&all).len(), "{} of {}", listed.len(), keys(&all).len());
+    for k in keys(&inside) {
+        assert_eq!(inside["ids"][&k], all["ids"][&k], "{k}");
+    }
+    // The Oise's missing contours are said within the region, not within the Pas-de-Calais.
+    let (_, hdf) = json(&r, "/api/feature-ids?layer=dep&within=reg:32").await;
+    assert_eq!(hdf["partial"]["dep:60"], 2, "{}", hdf["partial"]);
+    let (_, pdc) = json(&r, "/api/feature-ids?layer=dep&within=dep:62").await;
+    assert_eq!((keys(&pdc), pdc["partial"].as_object().unwrap().len()), (vec!["dep:62".to_string()], 0));
+    let (status, _) = json(&r, "/api/feature-ids?layer=epci&within=dep:999").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
 async fn a_thousand_bad_requests_are_4xx_json() {
     let r = router().await;
     let mut uris: Vec<String> = Vec::new();
