@@ -96,7 +96,8 @@ async fn slow_connections_are_closed() {
         t.await.unwrap();
     }
     let mut s = TcpStream::connect(addr).await.unwrap();
-    s.write_all(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").await.unwrap();
+    let request = format!("GET /health HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n", addr.port());
+    s.write_all(request.as_bytes()).await.unwrap();
     let answer = String::from_utf8(read_to_close(&mut s).await).unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 }
