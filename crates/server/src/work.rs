@@ -240,7 +240,7 @@ mod tests {
         assert_eq!(work.in_use(), 1, "a queued caller gone frees its place");
         tx.send(()).unwrap();
         running.await.unwrap().unwrap();
-        assert_eq!(work.run_blocking(|s| Ok(!s.stopped())).await.unwrap(), true);
+        assert!(work.run_blocking(|s| Ok(!s.stopped())).await.unwrap());
         assert_eq!(work.in_use(), 0);
     }
 }
