@@ -5,6 +5,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use echelle_indicators::{Engine, Evaluation, IndicatorDef};
 use echelle_referential::{Layer, Referential, TerritoryRef};
 use serde::{Deserialize, Serialize};
@@ -126,21 +127,23 @@ pub struct SearchHit {
 
 #[utoipa::path(get, path = "/api/search", tag = "territories", summary = "Find territories by name or code",
     params(SearchQuery), responses((status = 200, description = "OK", body = Vec<SearchHit>), (status = 400, description = "What is wrong with the request", body = ErrorBody)))]
-pub async fn search(
-    State(state): State<AppState>,
-    Query(q): Query<SearchQuery>,
-) -> Result<Json<Vec<SearchHit>>, ApiError> {
-    if q.q.chars().count() > 200 || q.limit > 1000 {
-        return Err(ApiError::BadRequest("query longer than 200 characters or limit above 1000".into()));
-    }
-    let engine = state.engine();
-    let found = engine
-        .referential()
-        .find(&q.q, q.limit)
-        .into_iter()
-        .map(|m| SearchHit { key: m.territory.key(), name: m.name, layer: m.territory.layer, note: m.note })
-        .collect();
-    Ok(Json(found))
+pub async fn search(State(state): State<AppState>, Query(q): Query<SearchQuery>) -> Result<Response, ApiError> {
+    state
+        .clone()
+        .respond(async move {
+            if q.q.chars().count() > 200 || q.limit > 1000 {
+                return Err(ApiError::BadRequest("query longer than 200 characters or limit above 1000".into()));
+            }
+            let engine = state.engine();
+            let found: Vec<SearchHit> = engine
+                .referential()
+                .find(&q.q, q.limit)
+                .into_iter()
+                .map(|m| SearchHit { key: m.territory.key(), name: m.name, layer: m.territory.layer, note: m.note })
+                .collect();
+            Ok(Json(found))
+        })
+        .await
 }
 
 /// The territories of a layer, within a territory.
@@ -171,29 +174,31 @@ pub struct TerritorySummary {
 #[utoipa::path(get, path = "/api/territories", tag = "territories", summary = "Territories of a layer",
     params(LayerQuery),
     responses((status = 200, description = "OK", body = Vec<TerritorySummary>), (status = 400, description = "What is wrong with the request", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)))]
-pub async fn territories(
-    State(state): State<AppState>,
-    Query(q): Query<LayerQuery>,
-) -> Result<Json<Vec<TerritorySummary>>, ApiError> {
-    let engine = state.engine();
-    let r = engine.referential();
-    let list = layer_territories(r, q.layer, q.within.as_deref())?
-        .iter()
-        .map(|t| {
-            let members = if t.layer == Layer::Iris {
-                Vec::new()
-            } else {
-                r.members(t).map(|m| m.into_owned()).unwrap_or_default()
-            };
-            TerritorySummary {
-                key: t.key(),
-                name: r.name(t).map(String::from),
-                communes: members.len(),
-                population: r.population_of(&members),
-            }
+pub async fn territories(State(state): State<AppState>, Query(q): Query<LayerQuery>) -> Result<Response, ApiError> {
+    state
+        .clone()
+        .respond(async move {
+            let engine = state.engine();
+            let r = engine.referential();
+            let list: Vec<TerritorySummary> = layer_territories(r, q.layer, q.within.as_deref())?
+                .iter()
+                .map(|t| {
+                    let members = if t.layer == Layer::Iris {
+                        Vec::new()
+                    } else {
+                        r.members(t).map(|m| m.into_owned()).unwrap_or_default()
+                    };
+                    TerritorySummary {
+                        key: t.key(),
+                        name: r.name(t).map(String::from),
+                        communes: members.len(),
+                        population: r.population_of(&members),
+                    }
+                })
+                .collect();
+            Ok(Json(list))
         })
-        .collect();
-    Ok(Json(list))
+        .await
 }
 
 /// A territory named.
@@ -229,28 +234,37 @@ pub struct Territory {
 #[utoipa::path(get, path = "/api/territory/{key}", tag = "territories", summary = "A territory: name, size, references",
     params(("key" = String, Path, description = "A territory key (`com:62119`, `epci:200093201`, `per:mel`) or a commune code")),
     responses((status = 200, description = "OK", body = Territory), (status = 400, description = "What is wrong with the request", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)))]
-pub async fn territory(State(state): State<AppState>, Path(key): Path<String>) -> Result<Json<Territory>, ApiError> {
-    let engine = state.engine();
-    let r = engine.referential();
-    let t = r.resolve(&key)?;
-    let members = if t.layer == Layer::Iris { Vec::new() } else { r.members(&t)?.into_owned() };
-    let references =
-        r.references(&t)?.iter().map(|x| TerritoryName { key: x.key(), name: r.name(x).map(String::from) }).collect();
-    let perimeter = (t.layer == Layer::Perimeter).then(|| r.perimeter(&t.code)).flatten().map(|p| PerimeterInfo {
-        status: p.def.status.label().into(),
-        source: p.def.source.clone(),
-        note: p.def.note.clone(),
-    });
-    Ok(Json(Territory {
-        key: t.key(),
-        name: r.name(&t).map(String::from),
-        layer: t.layer,
-        layer_label: t.layer.label().into(),
-        communes: members.len(),
-        population: r.population_of(&members),
-        references,
-        perimeter,
-    }))
+pub async fn territory(State(state): State<AppState>, Path(key): Path<String>) -> Result<Response, ApiError> {
+    state
+        .clone()
+        .respond(async move {
+            let engine = state.engine();
+            let r = engine.referential();
+            let t = r.resolve(&key)?;
+            let members = if t.layer == Layer::Iris { Vec::new() } else { r.members(&t)?.into_owned() };
+            let references = r
+                .references(&t)?
+                .iter()
+                .map(|x| TerritoryName { key: x.key(), name: r.name(x).map(String::from) })
+                .collect();
+            let perimeter =
+                (t.layer == Layer::Perimeter).then(|| r.perimeter(&t.code)).flatten().map(|p| PerimeterInfo {
+                    status: p.def.status.label().into(),
+                    source: p.def.source.clone(),
+                    note: p.def.note.clone(),
+                });
+            Ok(Json(Territory {
+                key: t.key(),
+                name: r.name(&t).map(String::from),
+                layer: t.layer,
+                layer_label: t.layer.label().into(),
+                communes: members.len(),
+                population: r.population_of(&members),
+                references,
+                perimeter,
+            }))
+        })
+        .await
 }
 
 /// A member commune.
@@ -265,19 +279,24 @@ pub struct Member {
 #[utoipa::path(get, path = "/api/territory/{key}/members", tag = "territories", summary = "Member communes of a territory",
     params(("key" = String, Path, description = "A territory key or a commune code")),
     responses((status = 200, description = "OK", body = Vec<Member>), (status = 400, description = "What is wrong with the request", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)))]
-pub async fn members(State(state): State<AppState>, Path(key): Path<String>) -> Result<Json<Vec<Member>>, ApiError> {
-    let engine = state.engine();
-    let r = engine.referential();
-    let t = r.resolve(&key)?;
-    let list = r
-        .members(&t)?
-        .iter()
-        .map(|&c| {
-            let c = &r.communes()[c as usize];
-            Member { key: format!("com:{}", c.code), name: c.name.clone(), population: c.population }
+pub async fn members(State(state): State<AppState>, Path(key): Path<String>) -> Result<Response, ApiError> {
+    state
+        .clone()
+        .respond(async move {
+            let engine = state.engine();
+            let r = engine.referential();
+            let t = r.resolve(&key)?;
+            let list: Vec<Member> = r
+                .members(&t)?
+                .iter()
+                .map(|&c| {
+                    let c = &r.communes()[c as usize];
+                    Member { key: format!("com:{}", c.code), name: c.name.clone(), population: c.population }
+                })
+                .collect();
+            Ok(Json(list))
         })
-        .collect();
-    Ok(Json(list))
+        .await
 }
 
 /// A declared indicator with its provenance.
@@ -364,29 +383,31 @@ pub struct IndicatorValues {
 #[utoipa::path(get, path = "/api/values", tag = "indicators", summary = "One indicator for every territory of a layer",
     params(ValuesQuery),
     responses((status = 200, description = "OK", body = IndicatorValues), (status = 400, description = "What is wrong with the request", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)))]
-pub async fn values(
-    State(state): State<AppState>,
-    Query(q): Query<ValuesQuery>,
-) -> Result<Json<IndicatorValues>, ApiError> {
-    let (engine, cache) = state.engine_and_values();
-    let r = engine.referential().clone();
-    let def = engine.indicator(&q.indicator)?.clone();
-    let territories = layer_territories(&r, q.layer, q.within.as_deref())?;
-    let columns: Vec<Column> = territories.into_iter().map(Column::Territory).collect();
-    let e = evaluate_cached(&engine, cache.as_deref(), &columns, &[def.id.as_str()]).await?;
-    let values = e
-        .targets
-        .iter()
-        .zip(&e.values[0])
-        .map(|((key, name), v)| TerritoryValue {
-            key: key.clone(),
-            name: name.clone(),
-            value: v.value,
-            units: v.units,
-            covered: v.covered,
+pub async fn values(State(state): State<AppState>, Query(q): Query<ValuesQuery>) -> Result<Response, ApiError> {
+    state
+        .clone()
+        .respond(async move {
+            let (engine, cache) = state.engine_and_values();
+            let r = engine.referential().clone();
+            let def = engine.indicator(&q.indicator)?.clone();
+            let territories = layer_territories(&r, q.layer, q.within.as_deref())?;
+            let columns: Vec<Column> = territories.into_iter().map(Column::Territory).collect();
+            let e = evaluate_cached(&engine, cache.as_deref(), &columns, &[def.id.as_str()]).await?;
+            let values = e
+                .targets
+                .iter()
+                .zip(&e.values[0])
+                .map(|((key, name), v)| TerritoryValue {
+                    key: key.clone(),
+                    name: name.clone(),
+                    value: v.value,
+                    units: v.units,
+                    covered: v.covered,
+                })
+                .collect();
+            Ok(Json(IndicatorValues { indicator: IndicatorInfo::of(&engine, &def), values }))
         })
-        .collect();
-    Ok(Json(IndicatorValues { indicator: IndicatorInfo::of(&engine, &def), values }))
+        .await
 }
 
 /// The references and indicators of a portrait.
@@ -487,8 +508,8 @@ pub async fn portrait(
     State(state): State<AppState>,
     Path(key): Path<String>,
     Query(q): Query<PortraitQuery>,
-) -> Result<Json<Portrait>, ApiError> {
-    Ok(Json(portrait_of(&state, &key, &q).await?))
+) -> Result<Response, ApiError> {
+    state.clone().respond(async move { Ok(Json(portrait_of(&state, &key, &q).await?)) }).await
 }
 
 /// The portrait of `key`: columns (the territory and its references) and indicators.
@@ -531,21 +552,25 @@ pub struct CompareQuery {
     summary = "Two to four territories side by side, or a perimeter against its outside",
     params(CompareQuery),
     responses((status = 200, description = "OK", body = Comparison), (status = 400, description = "What is wrong with the request", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)))]
-pub async fn compare(
-    State(state): State<AppState>,
-    Query(q): Query<CompareQuery>,
-) -> Result<Json<Comparison>, ApiError> {
-    let (engine, cache) = state.engine_and_values();
-    let r = engine.referential().clone();
-    let list = split(Some(&q.territories)).iter().map(|a| r.resolve(a)).collect::<Result<Vec<_>, _>>()?;
-    let mut columns: Vec<Column> = list.iter().cloned().map(Column::Territory).collect();
-    match list.as_slice() {
-        [one] if one.layer == Layer::Perimeter => columns.push(Column::Outside(one.clone())),
-        [] | [_] => return Err(ApiError::BadRequest("compare needs two to four territories, or one perimeter".into())),
-        l if l.len() > 4 => return Err(ApiError::BadRequest("compare takes at most four territories".into())),
-        _ => {}
-    }
-    Ok(Json(evaluate_columns(&engine, cache.as_deref(), &columns, q.indicators.as_deref()).await?))
+pub async fn compare(State(state): State<AppState>, Query(q): Query<CompareQuery>) -> Result<Response, ApiError> {
+    state
+        .clone()
+        .respond(async move {
+            let (engine, cache) = state.engine_and_values();
+            let r = engine.referential().clone();
+            let list = split(Some(&q.territories)).iter().map(|a| r.resolve(a)).collect::<Result<Vec<_>, _>>()?;
+            let mut columns: Vec<Column> = list.iter().cloned().map(Column::Territory).collect();
+            match list.as_slice() {
+                [one] if one.layer == Layer::Perimeter => columns.push(Column::Outside(one.clone())),
+                [] | [_] => {
+                    return Err(ApiError::BadRequest("compare needs two to four territories, or one perimeter".into()));
+                }
+                l if l.len() > 4 => return Err(ApiError::BadRequest("compare takes at most four territories".into())),
+                _ => {}
+            }
+            Ok(Json(evaluate_columns(&engine, cache.as_deref(), &columns, q.indicators.as_deref()).await?))
+        })
+        .await
 }
 
 /// A study perimeter drawn in the web application.

@@ -2,6 +2,7 @@
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
@@ -21,16 +22,21 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     }
 }
 
-/// A JSON body; a malformed one is a 400 `{"error": …}`.
+/// A JSON body; a malformed one is a 400 `{"error": …}`, one too large a 413, one
+/// without a JSON content type a 415.
 pub struct Json<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        axum::Json::<T>::from_request(req, state)
-            .await
-            .map(|j| Json(j.0))
-            .map_err(|e: JsonRejection| ApiError::BadRequest(format!("malformed JSON body: {}", e.body_text())))
+        axum::Json::<T>::from_request(req, state).await.map(|j| Json(j.0)).map_err(|e: JsonRejection| {
+            match e.status() {
+                s @ (StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE) => {
+                    ApiError::Refused(s, e.body_text())
+                }
+                _ => ApiError::BadRequest(format!("malformed JSON body: {}", e.body_text())),
+            }
+        })
     }
 }

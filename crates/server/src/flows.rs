@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::response::Response;
 use echelle_mobility::distance::{self, DistanceParams, DistanceReport, Positions};
 use echelle_mobility::flows::{self, FlowDataset, Flows};
 use echelle_mobility::map::{self, FlowMap, MapParams};
@@ -224,16 +225,24 @@ pub struct LinesQuery {
         (status = 404, description = "Aucun flux dans le magasin"),
     )
 )]
-pub async fn lines(State(state): State<AppState>, Query(q): Query<LinesQuery>) -> Result<Json<FlowMap>, ApiError> {
-    let p =
-        MapParams { min: q.min, limit: q.limit.unwrap_or(map::LINES_LIMIT), secrecy: Secrecy::below(q.secret_below) };
-    p.validate()?;
-    let layer: Layer = q.layer.parse()?;
-    let engine = state.engine();
-    let z = zones(engine.referential(), Some(&q.layer), None, q.within.as_deref())?;
-    let (r, f) = load(&state, q.dataset.as_deref()).await?;
-    let pos = positions(&state, &r).await?;
-    Ok(Json(map::flow_map(&f, &z, layer.prefix(), q.within.as_deref(), &pos, &p)?))
+pub async fn lines(State(state): State<AppState>, Query(q): Query<LinesQuery>) -> Result<Response, ApiError> {
+    state
+        .clone()
+        .respond(async move {
+            let p = MapParams {
+                min: q.min,
+                limit: q.limit.unwrap_or(map::LINES_LIMIT),
+                secrecy: Secrecy::below(q.secret_below),
+            };
+            p.validate()?;
+            let layer: Layer = q.layer.parse()?;
+            let engine = state.engine();
+            let z = zones(engine.referential(), Some(&q.layer), None, q.within.as_deref())?;
+            let (r, f) = load(&state, q.dataset.as_deref()).await?;
+            let pos = positions(&state, &r).await?;
+            Ok(Json(map::flow_map(&f, &z, layer.prefix(), q.within.as_deref(), &pos, &p)?))
+        })
+        .await
 }
 
 /// Parameters of an origin–destination matrix.
@@ -268,22 +277,24 @@ pub struct MatrixQuery {
         (status = 404, description = "Aucun flux dans le magasin"),
     )
 )]
-pub async fn matrix_table(
-    State(state): State<AppState>,
-    Query(q): Query<MatrixQuery>,
-) -> Result<Json<Matrix>, ApiError> {
-    let by: By = q.by.as_deref().unwrap_or("").parse()?;
-    let engine = state.engine();
-    let z = zones(engine.referential(), q.layer.as_deref(), q.zones.as_deref(), q.within.as_deref())?;
-    let (_, f) = load(&state, q.dataset.as_deref()).await?;
-    let m = matrix::matrix(&f, &z, by, Secrecy::below(q.secret_below))?;
-    if m.cells.len() > MAX_CELLS {
-        return Err(ApiError::BadRequest(format!(
-            "{} cells: at most {MAX_CELLS} in one answer; narrow with within=…, a coarser layer or without by=",
-            m.cells.len()
-        )));
-    }
-    Ok(Json(m))
+pub async fn matrix_table(State(state): State<AppState>, Query(q): Query<MatrixQuery>) -> Result<Response, ApiError> {
+    state
+        .clone()
+        .respond(async move {
+            let by: By = q.by.as_deref().unwrap_or("").parse()?;
+            let engine = state.engine();
+            let z = zones(engine.referential(), q.layer.as_deref(), q.zones.as_deref(), q.within.as_deref())?;
+            let (_, f) = load(&state, q.dataset.as_deref()).await?;
+            let m = matrix::matrix(&f, &z, by, Secrecy::below(q.secret_below))?;
+            if m.cells.len() > MAX_CELLS {
+                return Err(ApiError::BadRequest(format!(
+                    "{} cells: at most {MAX_CELLS} in one answer; narrow with within=…, a coarser layer or without by=",
+                    m.cells.len()
+                )));
+            }
+            Ok(Json(m))
+        })
+        .await
 }
 
 /// Parameters of a territory's balance.
@@ -316,13 +327,18 @@ pub async fn summary(
     State(state): State<AppState>,
     Path(key): Path<String>,
     Query(q): Query<SummaryQuery>,
-) -> Result<Json<Summary>, ApiError> {
-    let engine = state.engine();
-    let t = engine.referential().resolve(&key)?;
-    let partners: Layer = q.partners.as_deref().unwrap_or(Layer::Commune.prefix()).parse()?;
-    let top = q.top.unwrap_or(matrix::TOP_PARTNERS);
-    let (r, f) = load(&state, q.dataset.as_deref()).await?;
-    Ok(Json(matrix::summary(&f, &r, &t, partners, top, Secrecy::below(q.secret_below))?))
+) -> Result<Response, ApiError> {
+    state
+        .clone()
+        .respond(async move {
+            let engine = state.engine();
+            let t = engine.referential().resolve(&key)?;
+            let partners: Layer = q.partners.as_deref().unwrap_or(Layer::Commune.prefix()).parse()?;
+            let top = q.top.unwrap_or(matrix::TOP_PARTNERS);
+            let (r, f) = load(&state, q.dataset.as_deref()).await?;
+            Ok(Json(matrix::summary(&f, &r, &t, partners, top, Secrecy::below(q.secret_below))?))
+        })
+        .await
 }
 
 /// Parameters of inflows.
@@ -354,12 +370,17 @@ pub async fn into(
     State(state): State<AppState>,
     Path(key): Path<String>,
     Query(q): Query<IntoQuery>,
-) -> Result<Json<Inflows>, ApiError> {
-    let engine = state.engine();
-    let r = engine.referential();
-    let (target, from) = (r.resolve(&key)?, r.resolve(&q.from)?);
-    let (r, f) = load(&state, q.dataset.as_deref()).await?;
-    Ok(Json(matrix::inflows(&f, &r, &target, &from, Secrecy::below(q.secret_below))?))
+) -> Result<Response, ApiError> {
+    state
+        .clone()
+        .respond(async move {
+            let engine = state.engine();
+            let r = engine.referential();
+            let (target, from) = (r.resolve(&key)?, r.resolve(&q.from)?);
+            let (r, f) = load(&state, q.dataset.as_deref()).await?;
+            Ok(Json(matrix::inflows(&f, &r, &target, &from, Secrecy::below(q.secret_below))?))
+        })
+        .await
 }
 
 /// Parameters of distances.
@@ -412,14 +433,19 @@ pub async fn distances(
     State(state): State<AppState>,
     Path(key): Path<String>,
     Query(q): Query<DistancesQuery>,
-) -> Result<Json<DistanceReport>, ApiError> {
-    let p = q.params();
-    p.validate()?;
-    let engine = state.engine();
-    let t = engine.referential().resolve(&key)?;
-    let (r, f) = load(&state, q.dataset.as_deref()).await?;
-    let pos = positions(&state, &r).await?;
-    Ok(Json(distance::distances(&f, &r, &pos, Some(&t), &p, Secrecy::below(q.secret_below))?))
+) -> Result<Response, ApiError> {
+    state
+        .clone()
+        .respond(async move {
+            let p = q.params();
+            p.validate()?;
+            let engine = state.engine();
+            let t = engine.referential().resolve(&key)?;
+            let (r, f) = load(&state, q.dataset.as_deref()).await?;
+            let pos = positions(&state, &r).await?;
+            Ok(Json(distance::distances(&f, &r, &pos, Some(&t), &p, Secrecy::below(q.secret_below))?))
+        })
+        .await
 }
 
 /// Parameters of vulnerability and telework.
@@ -478,15 +504,20 @@ pub async fn vulnerability_of(
     State(state): State<AppState>,
     Path(key): Path<String>,
     Query(q): Query<VulnerabilityQuery>,
-) -> Result<Json<Vulnerability>, ApiError> {
-    let p = q.fuel()?;
-    let engine = state.engine();
-    let t = engine.referential().resolve(&key)?;
-    let (r, f) = load(&state, q.dataset.as_deref()).await?;
-    let inc = incomes(&state, &r, q.incomes.as_deref()).await?;
-    let pos = positions(&state, &r).await?;
-    let data = vulnerability::FuelData { flows: &f, incomes: &inc, referential: &r, positions: &pos };
-    Ok(Json(vulnerability::vulnerability(&data, &t, &p)?))
+) -> Result<Response, ApiError> {
+    state
+        .clone()
+        .respond(async move {
+            let p = q.fuel()?;
+            let engine = state.engine();
+            let t = engine.referential().resolve(&key)?;
+            let (r, f) = load(&state, q.dataset.as_deref()).await?;
+            let inc = incomes(&state, &r, q.incomes.as_deref()).await?;
+            let pos = positions(&state, &r).await?;
+            let data = vulnerability::FuelData { flows: &f, incomes: &inc, referential: &r, positions: &pos };
+            Ok(Json(vulnerability::vulnerability(&data, &t, &p)?))
+        })
+        .await
 }
 
 /// A telework scenario for a territory's residents: km, CO2 and money avoided (and
@@ -506,19 +537,24 @@ pub async fn telework_of(
     State(state): State<AppState>,
     Path(key): Path<String>,
     Query(q): Query<VulnerabilityQuery>,
-) -> Result<Json<TeleworkResult>, ApiError> {
-    let d = TeleworkParams::default();
-    let p = TeleworkParams {
-        days: q.days.unwrap_or(d.days),
-        take_up: q.take_up.unwrap_or(d.take_up),
-        rebound: q.rebound.unwrap_or(d.rebound),
-        fuel: q.fuel()?,
-    };
-    p.validate()?;
-    let engine = state.engine();
-    let t = engine.referential().resolve(&key)?;
-    let (r, f) = load(&state, q.dataset.as_deref()).await?;
-    let inc = incomes(&state, &r, q.incomes.as_deref()).await.ok();
-    let pos = positions(&state, &r).await?;
-    Ok(Json(telework::telework(&f, inc.as_deref(), &r, &pos, &t, &p)?))
+) -> Result<Response, ApiError> {
+    state
+        .clone()
+        .respond(async move {
+            let d = TeleworkParams::default();
+            let p = TeleworkParams {
+                days: q.days.unwrap_or(d.days),
+                take_up: q.take_up.unwrap_or(d.take_up),
+                rebound: q.rebound.unwrap_or(d.rebound),
+                fuel: q.fuel()?,
+            };
+            p.validate()?;
+            let engine = state.engine();
+            let t = engine.referential().resolve(&key)?;
+            let (r, f) = load(&state, q.dataset.as_deref()).await?;
+            let inc = incomes(&state, &r, q.incomes.as_deref()).await.ok();
+            let pos = positions(&state, &r).await?;
+            Ok(Json(telework::telework(&f, inc.as_deref(), &r, &pos, &t, &p)?))
+        })
+        .await
 }

@@ -1,8 +1,10 @@
 //! Refuses request paths that try to climb out of a directory (`..` segments, also
 //! percent-encoded), or carry backslashes or NUL bytes, with a 400 JSON error before
-//! any route or the static file service sees them.
+//! any route or the static file service sees them; and addresses or headers too long
+//! (414, 431).
 
 use axum::extract::Request;
+use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -33,7 +35,30 @@ pub fn acceptable(path: &str) -> bool {
     [once, twice].iter().all(|p| !p.contains(['\\', '\0']) && p.split('/').all(|s| s != ".." && s != "."))
 }
 
+/// Bytes of a request's path and query accepted; beyond, a 414 (names and lists
+/// longer than this are no territory's).
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+
+/// Bytes of a request's headers accepted; beyond, a 431.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+
 pub async fn reject_traversal(request: Request, next: Next) -> Response {
+    let uri = request.uri();
+    if uri.path().len() + uri.query().map_or(0, str::len) > MAX_URI_BYTES {
+        return ApiError::Refused(
+            StatusCode::URI_TOO_LONG,
+            format!("request address longer than {MAX_URI_BYTES} bytes"),
+        )
+        .into_response();
+    }
+    let header_bytes: usize = request.headers().iter().map(|(n, v)| n.as_str().len() + v.len() + 4).sum();
+    if header_bytes > MAX_HEADER_BYTES {
+        return ApiError::Refused(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            format!("request headers longer than {MAX_HEADER_BYTES} bytes"),
+        )
+        .into_response();
+    }
     if !acceptable(request.uri().path()) {
         return ApiError::BadRequest(
             "path refused: '..' or '.' segments, backslashes and NUL bytes are not allowed (even percent-encoded)"

@@ -7,11 +7,15 @@
 //! ```
 //!
 //! Every error is a JSON object `{"error": "…"}` with a 4xx status when the request
-//! is at fault; the engine is swapped whole when a perimeter is added, so readers
-//! never see half an update.
+//! is at fault (`{"error": "…", "id": "…"}` for a failure of the server, whose cause
+//! is logged under that id); the engine is swapped whole when a perimeter is added,
+//! so readers never see half an update. The heavy part of every request runs in a
+//! bounded pool ([`work`]), connections are bounded ([`conn`]) and only the allowed
+//! `Host` values are answered ([`site`]).
 
 mod access;
 mod api;
+pub mod conn;
 mod error;
 mod export;
 mod extract;
@@ -23,25 +27,32 @@ mod mvt;
 mod ogc;
 mod openapi;
 mod shapes;
+mod site;
 mod state;
 mod tiles;
 mod trace;
 pub mod values;
+pub mod work;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+pub use conn::Connections;
 pub use error::{ApiError, ErrorBody};
 pub use openapi::{document_json as openapi_json, document_value as openapi_document};
+pub use site::Site;
 pub use state::AppState;
+pub use work::WorkConfig;
 
 /// Where and what to serve.
 #[derive(Debug, Clone)]
@@ -56,7 +67,20 @@ pub struct ServeConfig {
     pub request_timeout: Duration,
     /// Facility point files offered by the access view: (name, path).
     pub facilities: Vec<(String, PathBuf)>,
+    /// `Host` values answered besides loopback (`NAME` or `NAME:PORT`).
+    pub allowed_hosts: Vec<String>,
+    /// The URL clients reach the server at, for absolute links; by default the
+    /// listening address.
+    pub public_url: Option<String>,
+    /// Header-read timeout and connection cap.
+    pub connections: Connections,
+    /// Size of the pool that runs the heavy part of requests, and of its queue.
+    pub work: WorkConfig,
 }
+
+/// Bytes of a request body read at most, except a table export's
+/// ([`export::table::MAX_BODY`]); beyond, a 413.
+pub const MAX_BODY: usize = 64 * 1024;
 
 /// The router: API under `/api`, health probes, the web application at `/`.
 pub fn app(state: AppState, web: Option<PathBuf>, timeout: Duration) -> Router {
@@ -73,7 +97,7 @@ pub fn app(state: AppState, web: Option<PathBuf>, timeout: Duration) -> Router {
         .route("/export/table", export::table_route())
         .route("/export/layer", get(export::layer::export))
         .route("/compare", get(api::compare))
-        .route("/perimeters", post(api::add_perimeter))
+        .route("/perimeters", post(api::add_perimeter).layer(DefaultBodyLimit::max(MAX_BODY)))
         .route("/feature-ids", get(shapes::feature_ids))
         .route("/shapes", get(shapes::geojson))
         .route("/flows/datasets", get(flows::datasets))
@@ -88,7 +112,9 @@ pub fn app(state: AppState, web: Option<PathBuf>, timeout: Duration) -> Router {
         .route("/access/times", get(access::times))
         .route("/access/diagnose/{key}", get(access::diagnose))
         .route("/openapi.json", get(openapi::document))
-        .fallback(api::not_found);
+        .fallback(api::not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY));
+    let hosts = axum::middleware::from_fn_with_state(state.clone(), site::check_host);
     let mut router = Router::new()
         .nest("/api", api)
         .route("/health", get(api::health))
@@ -101,8 +127,11 @@ pub fn app(state: AppState, web: Option<PathBuf>, timeout: Duration) -> Router {
         router = router.fallback_service(ServeDir::new(&web).fallback(ServeFile::new(index)));
     }
     router
+        .layer(CatchPanicLayer::new())
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(axum::middleware::map_response(error::json_errors))
+        .layer(hosts)
         .layer(axum::middleware::from_fn(guard::reject_traversal))
         .layer(axum::middleware::map_response(headers::secure))
         .layer(TraceLayer::new(trace::Failures))
@@ -110,12 +139,17 @@ pub fn app(state: AppState, web: Option<PathBuf>, timeout: Duration) -> Router {
 
 /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
 pub async fn serve(config: ServeConfig) -> Result<(), ApiError> {
-    let state = AppState::open(&config.store).await?;
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|e| ApiError::Internal(format!("cannot listen on {}: {e}", config.addr)))?;
+    let local = listener.local_addr().map_err(|e| ApiError::Internal(e.to_string()))?;
+    let site = Site::new(local, config.public_url.as_deref(), &config.allowed_hosts)?;
+    let state = AppState::open_with(&config.store, config.work).await?.with_site(site);
     for (name, path) in &config.facilities {
         state.register_facilities(name, path.clone())?;
     }
     let warm = state.clone();
-    tokio::spawn(async move {
+    state.work().spawn(async move {
         // Build every layer's shapes once the values are in, so no visitor waits for a union.
         warm.ready().await;
         for layer in shapes::SHAPED {
@@ -137,19 +171,18 @@ pub async fn serve(config: ServeConfig) -> Result<(), ApiError> {
         let mut every = tokio::time::interval(Duration::from_secs(5));
         loop {
             every.tick().await;
-            if let Err(e) = watched.reload_if_changed().await {
+            let checked = watched.clone();
+            let reloaded = watched.work().background(async move { checked.reload_if_changed().await }).await;
+            if let Err(e) = reloaded {
                 tracing::warn!(error = %e, "checking the store for changes failed");
             }
         }
     });
-    let listener = tokio::net::TcpListener::bind(config.addr)
-        .await
-        .map_err(|e| ApiError::Internal(format!("cannot listen on {}: {e}", config.addr)))?;
-    let local = listener.local_addr().map_err(|e| ApiError::Internal(e.to_string()))?;
-    tracing::info!(%local, "echelle serving");
-    println!("echelle: observatory at http://{local}/ (API at http://{local}/api/openapi.json)");
-    axum::serve(listener, app(state, config.web, config.request_timeout))
-        .with_graceful_shutdown(shutdown())
+    let url = state.site().url("");
+    tracing::info!(%local, %url, "echelle serving");
+    println!("echelle: observatory at {url}/ (API at {url}/api/openapi.json)");
+    let router = app(state, config.web, config.request_timeout);
+    conn::serve_connections(listener, router, config.connections, shutdown())
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))
 }

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, header};
+use axum::response::Response;
 use echelle_indicators::{IndicatorDef, Target};
 use echelle_referential::Layer;
 use serde::{Deserialize, Serialize};
@@ -99,14 +99,10 @@ pub fn routes() -> axum::Router<AppState> {
     axum::Router::new().nest("/ogc", ogc)
 }
 
-/// `http://host` of the request, for absolute links.
-fn base(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| h.len() < 256 && h.chars().all(|c| c.is_ascii_alphanumeric() || ".:-[]".contains(c)))
-        .unwrap_or("127.0.0.1");
-    format!("http://{host}/ogc")
+/// The service's address for absolute links, from the server's configuration
+/// (never from the request's `Host`).
+fn base(state: &AppState) -> String {
+    state.site().url("/ogc")
 }
 
 /// A link of an OGC API document.
@@ -136,8 +132,8 @@ pub struct Landing {
 
 #[utoipa::path(get, path = "/ogc", tag = "ogc", summary = "OGC API – Features landing page",
     responses((status = 200, description = "OK", body = Landing)))]
-pub async fn landing(headers: HeaderMap) -> Json<Landing> {
-    let b = base(&headers);
+pub async fn landing(State(state): State<AppState>) -> Json<Landing> {
+    let b = base(&state);
     Json(Landing {
         title: "echelle — observatoire territorial".into(),
         description: "Communes des Hauts-de-France et leurs indicateurs (source, millésime et unité de chaque propriété dans la collection).".into(),
@@ -146,7 +142,7 @@ pub async fn landing(headers: HeaderMap) -> Json<Landing> {
             Link::new(format!("{b}/conformance"), "conformance", "application/json", Some("conformance classes")),
             Link::new(format!("{b}/collections"), "data", "application/json", Some("collections")),
             Link::new(
-                b.replace("/ogc", "/api/openapi.json"),
+                state.site().url("/api/openapi.json"),
                 "service-desc",
                 "application/vnd.oai.openapi+json;version=3.1",
                 Some("API definition"),
@@ -239,13 +235,18 @@ pub struct Collections {
 #[utoipa::path(get, path = "/ogc/collections", tag = "ogc",
     summary = "OGC API – Features collections: communes with their indicators",
     responses((status = 200, description = "OK", body = Collections), (status = 500, description = "The server failed", body = ErrorBody)))]
-pub async fn collections(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Collections>, ApiError> {
-    let b = base(&headers);
-    let (shapes, table) = loaded(&state).await?;
-    Ok(Json(Collections {
-        links: vec![Link::new(format!("{b}/collections"), "self", "application/json", None)],
-        collections: vec![collection_of(&b, &shapes, &table)],
-    }))
+pub async fn collections(State(state): State<AppState>) -> Result<Response, ApiError> {
+    state
+        .clone()
+        .respond(async move {
+            let b = base(&state);
+            let (shapes, table) = loaded(&state).await?;
+            Ok(Json(Collections {
+                links: vec![Link::new(format!("{b}/collections"), "self", "application/json", None)],
+                collections: vec![collection_of(&b, &shapes, &table)],
+            }))
+        })
+        .await
 }
 
 fn check_collection(id: &str) -> Result<(), ApiError> {
@@ -258,14 +259,15 @@ fn check_collection(id: &str) -> Result<(), ApiError> {
 #[utoipa::path(get, path = "/ogc/collections/{id}", tag = "ogc", summary = "OGC API – Features collection",
     params(("id" = String, Path, description = "The collection: communes")),
     responses((status = 200, description = "OK", body = Collection), (status = 404, description = "No such thing", body = ErrorBody)))]
-pub async fn collection(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Result<Json<Collection>, ApiError> {
-    check_collection(&id)?;
-    let (shapes, table) = loaded(&state).await?;
-    Ok(Json(collection_of(&base(&headers), &shapes, &table)))
+pub async fn collection(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    state
+        .clone()
+        .respond(async move {
+            check_collection(&id)?;
+            let (shapes, table) = loaded(&state).await?;
+            Ok(Json(collection_of(&base(&state), &shapes, &table)))
+        })
+        .await
 }
 
 /// A commune's code and name, then one property per indicator (null where missing).
@@ -346,49 +348,52 @@ pub struct Items {
         (status = 400, description = "What is wrong with the request", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)))]
 pub async fn items(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Query(q): Query<ItemsQuery>,
-) -> Result<GeoJson<Items>, ApiError> {
-    check_collection(&id)?;
-    let number =
-        |name: &str, v: Option<&str>, default: usize, max: usize| -> Result<usize, ApiError> {
-            match v {
-                None => Ok(default),
-                Some(t) => t.parse::<usize>().ok().filter(|&n| n <= max).ok_or_else(|| {
-                    ApiError::BadRequest(format!("{name} must be an integer from 0 to {max}, not '{t}'"))
-                }),
+) -> Result<Response, ApiError> {
+    state
+        .clone()
+        .respond(async move {
+            check_collection(&id)?;
+            let number = |name: &str, v: Option<&str>, default: usize, max: usize| -> Result<usize, ApiError> {
+                match v {
+                    None => Ok(default),
+                    Some(t) => t.parse::<usize>().ok().filter(|&n| n <= max).ok_or_else(|| {
+                        ApiError::BadRequest(format!("{name} must be an integer from 0 to {max}, not '{t}'"))
+                    }),
+                }
+            };
+            let limit = number("limit", q.limit.as_deref(), 100, MAX_LIMIT)?.max(1);
+            let offset = number("offset", q.offset.as_deref(), 0, 1_000_000)?;
+            let bbox = q.bbox.as_deref().map(parse_bbox).transpose()?;
+            let (shapes, table) = loaded(&state).await?;
+            let matched: Vec<usize> = (0..shapes.shapes.len())
+                .filter(|&i| {
+                    let s = &shapes.shapes[i].bbox;
+                    bbox.is_none_or(|b| s[0] <= b[2] && s[2] >= b[0] && s[1] <= b[3] && s[3] >= b[1])
+                })
+                .collect();
+            let page: Vec<CommuneFeature> =
+                matched.iter().skip(offset).take(limit).map(|&i| feature(&shapes, &table, i)).collect();
+            let b = base(&state);
+            let bbox_param = q.bbox.as_deref().map(|x| format!("&bbox={x}")).unwrap_or_default();
+            let url = |off: usize| format!("{b}/collections/{COLLECTION}/items?limit={limit}&offset={off}{bbox_param}");
+            let mut links = vec![Link::new(url(offset), "self", GEOJSON, None)];
+            if offset + page.len() < matched.len() {
+                links.push(Link::new(url(offset + limit), "next", GEOJSON, None));
             }
-        };
-    let limit = number("limit", q.limit.as_deref(), 100, MAX_LIMIT)?.max(1);
-    let offset = number("offset", q.offset.as_deref(), 0, 1_000_000)?;
-    let bbox = q.bbox.as_deref().map(parse_bbox).transpose()?;
-    let (shapes, table) = loaded(&state).await?;
-    let matched: Vec<usize> = (0..shapes.shapes.len())
-        .filter(|&i| {
-            let s = &shapes.shapes[i].bbox;
-            bbox.is_none_or(|b| s[0] <= b[2] && s[2] >= b[0] && s[1] <= b[3] && s[3] >= b[1])
+            if offset > 0 {
+                links.push(Link::new(url(offset.saturating_sub(limit)), "prev", GEOJSON, None));
+            }
+            Ok(GeoJson(Items {
+                kind: FeatureCollectionType::FeatureCollection,
+                number_matched: matched.len(),
+                number_returned: page.len(),
+                features: page,
+                links,
+            }))
         })
-        .collect();
-    let page: Vec<CommuneFeature> =
-        matched.iter().skip(offset).take(limit).map(|&i| feature(&shapes, &table, i)).collect();
-    let b = base(&headers);
-    let bbox_param = q.bbox.as_deref().map(|x| format!("&bbox={x}")).unwrap_or_default();
-    let url = |off: usize| format!("{b}/collections/{COLLECTION}/items?limit={limit}&offset={off}{bbox_param}");
-    let mut links = vec![Link::new(url(offset), "self", GEOJSON, None)];
-    if offset + page.len() < matched.len() {
-        links.push(Link::new(url(offset + limit), "next", GEOJSON, None));
-    }
-    if offset > 0 {
-        links.push(Link::new(url(offset.saturating_sub(limit)), "prev", GEOJSON, None));
-    }
-    Ok(GeoJson(Items {
-        kind: FeatureCollectionType::FeatureCollection,
-        number_matched: matched.len(),
-        number_returned: page.len(),
-        features: page,
-        links,
-    }))
+        .await
 }
 
 #[utoipa::path(get, path = "/ogc/collections/{id}/items/{feature}", tag = "ogc",
@@ -398,21 +403,25 @@ pub async fn items(
     responses((status = 200, description = "OK", body = CommuneFeature, content_type = "application/geo+json"), (status = 404, description = "No such thing", body = ErrorBody)))]
 pub async fn item(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path((id, fid)): Path<(String, String)>,
-) -> Result<GeoJson<CommuneFeature>, ApiError> {
-    check_collection(&id)?;
-    let (shapes, table) = loaded(&state).await?;
-    let i = shapes
-        .shapes
-        .iter()
-        .position(|s| s.code == fid)
-        .ok_or_else(|| ApiError::NotFound(format!("no commune '{fid}' with a shape in '{COLLECTION}'")))?;
-    let mut f = feature(&shapes, &table, i);
-    let b = base(&headers);
-    f.links = Some(vec![
-        Link::new(format!("{b}/collections/{COLLECTION}/items/{fid}"), "self", GEOJSON, None),
-        Link::new(format!("{b}/collections/{COLLECTION}"), "collection", "application/json", None),
-    ]);
-    Ok(GeoJson(f))
+) -> Result<Response, ApiError> {
+    state
+        .clone()
+        .respond(async move {
+            check_collection(&id)?;
+            let (shapes, table) = loaded(&state).await?;
+            let i = shapes
+                .shapes
+                .iter()
+                .position(|s| s.code == fid)
+                .ok_or_else(|| ApiError::NotFound(format!("no commune '{fid}' with a shape in '{COLLECTION}'")))?;
+            let mut f = feature(&shapes, &table, i);
+            let b = base(&state);
+            f.links = Some(vec![
+                Link::new(format!("{b}/collections/{COLLECTION}/items/{fid}"), "self", GEOJSON, None),
+                Link::new(format!("{b}/collections/{COLLECTION}"), "collection", "application/json", None),
+            ]);
+            Ok(GeoJson(f))
+        })
+        .await
 }

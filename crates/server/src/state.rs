@@ -10,7 +10,9 @@ use echelle_store::Store;
 use crate::ApiError;
 use crate::ogc::Table;
 use crate::shapes::Shapes;
+use crate::site::Site;
 use crate::values::Materialised;
+use crate::work::{Work, WorkConfig};
 
 /// The engine and, once computed, its materialised values and the caches built from
 /// them: all dropped together when the store changes (see [`AppState::reload`]).
@@ -53,12 +55,22 @@ pub struct AppState {
     /// Facility sets offered by the access view, and the points and runs computed
     /// from them (dropped when the engine changes).
     pub(crate) access: Arc<crate::access::AccessCache>,
+    /// The pool where the heavy part of every request runs ([`crate::work`]).
+    work: Work,
+    /// The allowed `Host` values and the public URL ([`crate::site`]).
+    site: Arc<Site>,
 }
 
 impl AppState {
     /// Opens the store and starts materialising the values in the background
     /// (`/ready` says so until done); needs a Tokio runtime.
     pub async fn open(store: &Path) -> Result<Self, ApiError> {
+        AppState::open_with(store, WorkConfig::default()).await
+    }
+
+    /// Like [`AppState::open`], with a pool of CPU work of these limits.
+    pub async fn open_with(store: &Path, work: WorkConfig) -> Result<Self, ApiError> {
+        let work = Work::new(work)?;
         let opened = Store::open(store)?;
         let fingerprint = fingerprint(&opened)?;
         let pack = opened.pack_dir()?;
@@ -69,9 +81,27 @@ impl AppState {
             building: Default::default(),
             flows: Default::default(),
             access: Default::default(),
+            work,
+            site: Default::default(),
         };
         state.materialise(engine);
         Ok(state)
+    }
+
+    /// The same state answering the `Host` values of `site`, with its links.
+    pub fn with_site(mut self, site: Site) -> Self {
+        self.site = Arc::new(site);
+        self
+    }
+
+    /// The allowed `Host` values and the public URL links are built from.
+    pub fn site(&self) -> &Site {
+        &self.site
+    }
+
+    /// The pool of CPU work.
+    pub fn work(&self) -> &Work {
+        &self.work
     }
 
     /// The engine as it is now; a request keeps the one it started with.
@@ -135,7 +165,7 @@ impl AppState {
         let fingerprint = fingerprint(&store)?;
         let pack = store.pack_dir()?;
         let source = EngineSource::read(&store)?;
-        let engine = Arc::new(Engine::load(source).await?);
+        let engine = Arc::new(self.work.background(async move { Ok(Engine::load(source).await?) }).await?);
         let mut next = Current::new(engine.clone(), fingerprint, pack);
         {
             let mut c = self.current.write().expect("engine lock");
@@ -171,7 +201,7 @@ impl AppState {
 
     fn materialise(&self, engine: Arc<Engine>) {
         let current = self.current.clone();
-        tokio::spawn(async move {
+        self.work.spawn(async move {
             match Materialised::build(&engine).await {
                 Ok(values) => {
                     tracing::info!(

@@ -134,12 +134,13 @@ pub async fn tile(
 ) -> Result<Response, ApiError> {
     let layer = shaped_layer(&layer)?;
     let (z, x, y) = parse_tile(&z, &x, &file)?;
-    let shapes = layer_shapes_async(&state, layer).await?;
-    let tile = match shapes.tiles.get((z, x, y)) {
+    // A tile already encoded is served at once; any other goes through the pool.
+    let tile = match state.cached_shapes(layer).and_then(|s| s.tiles.get((z, x, y))) {
         Some(t) => t,
-        None => tokio::task::spawn_blocking(move || shapes.tile(z, x, y))
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?,
+        None => {
+            let st = state.clone();
+            state.work().run(async move { Ok(layer_shapes_async(&st, layer).await?.tile(z, x, y)) }).await?
+        }
     };
     // Perimeters change when one is added: no caching by the browser.
     let cache = if layer == Layer::Perimeter { "no-cache" } else { "public, max-age=3600" };

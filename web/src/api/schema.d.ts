@@ -833,9 +833,14 @@ export interface components {
             /** @description « Source : … (millésime …) », with « SYNTHÉTIQUE » when generated. */
             source_line: string;
         };
-        /** @description The body of every error: what is wrong, in a sentence. */
+        /**
+         * @description The body of every error: what is wrong, in a sentence, and for a failure of the
+         *     server the id under which its cause is logged.
+         */
         ErrorBody: {
             error: string;
+            /** @description The id of a server failure in the server's log. */
+            id?: string | null;
         };
         Extent: {
             spatial: components["schemas"]["SpatialExtent"];

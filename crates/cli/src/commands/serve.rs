@@ -22,6 +22,27 @@ pub struct Args {
     /// (repeatable), e.g. france-services=../shared/data/france-services-2021.geojson.
     #[arg(long, value_name = "NAME=PATH")]
     facilities: Vec<String>,
+    /// A `Host` value answered besides loopback's (repeatable): NAME for any port, or
+    /// NAME:PORT. Other hosts are refused (421), against DNS rebinding.
+    #[arg(long, value_name = "HOST")]
+    allowed_host: Vec<String>,
+    /// The URL clients reach the server at (behind a proxy, say), for absolute links;
+    /// its host is answered. By default the listening address.
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
+    /// Seconds a client has to send a request's headers, and an idle keep-alive
+    /// connection is kept.
+    #[arg(long, default_value_t = echelle_server::conn::HEADER_READ_TIMEOUT.as_secs())]
+    header_timeout: u64,
+    /// Connections open at once; beyond, new ones wait.
+    #[arg(long, default_value_t = echelle_server::conn::MAX_CONNECTIONS)]
+    max_connections: usize,
+    /// Requests whose heavy part runs at once (default: one per core, at least 2).
+    #[arg(long)]
+    workers: Option<usize>,
+    /// Requests waiting for a worker; beyond, 503 with Retry-After.
+    #[arg(long, default_value_t = echelle_server::work::QUEUED)]
+    queue: usize,
 }
 
 pub fn run(store: &Path, a: Args) -> Result<()> {
@@ -46,6 +67,16 @@ pub fn run(store: &Path, a: Args) -> Result<()> {
         web: a.web,
         request_timeout: Duration::from_secs(a.timeout),
         facilities,
+        allowed_hosts: a.allowed_host,
+        public_url: a.public_url,
+        connections: echelle_server::Connections {
+            header_read_timeout: Duration::from_secs(a.header_timeout.max(1)),
+            max_connections: a.max_connections.max(1),
+        },
+        work: echelle_server::WorkConfig {
+            running: a.workers.unwrap_or_else(echelle_server::work::default_running).max(1),
+            queued: a.queue,
+        },
     };
     runtime()?.block_on(echelle_server::serve(config))?;
     Ok(())

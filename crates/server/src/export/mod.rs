@@ -15,6 +15,7 @@ pub use echelle_report::{csv, table};
 pub use portrait::portrait_pdf;
 
 use axum::body::Body;
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use echelle_report::{Date, parquet, xlsx};
@@ -69,24 +70,30 @@ pub fn table_route() -> axum::routing::MethodRouter<crate::AppState> {
         (status = 200, description = "The file, as an attachment", content_type = "application/octet-stream", body = String),
         (status = 400, description = "A bad table or format", body = crate::error::ErrorBody),
     ))]
-pub async fn table(Query(q): Query<FormatQuery>, Json(body): Json<TableBody>) -> Result<Response, ApiError> {
+pub async fn table(
+    State(state): State<crate::AppState>,
+    Query(q): Query<FormatQuery>,
+    Json(body): Json<TableBody>,
+) -> Result<Response, ApiError> {
     if !TABLE_FORMATS.split(", ").any(|f| f == q.format) {
         return Err(ApiError::BadRequest(format!("unknown table format '{}': one of {TABLE_FORMATS}", q.format)));
     }
-    let t = Table::from_body(body)?;
     let format = q.format;
-    blocking(move || {
-        let csv_type = "text/csv; charset=utf-8";
-        Ok(match format.as_str() {
-            "csv" => attachment(csv::write(&t, csv::Dialect::Plain), csv_type, &file_name(&t.title, "csv")),
-            "csv-excel" => attachment(csv::write(&t, csv::Dialect::Excel), csv_type, &file_name(&t.title, "csv")),
-            "xlsx" => attachment(
-                xlsx::write(&t, Date::today())?,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                &file_name(&t.title, "xlsx"),
-            ),
-            _ => attachment(parquet::write(&t)?, "application/vnd.apache.parquet", &file_name(&t.title, "parquet")),
+    state
+        .work()
+        .run_blocking(move |_| {
+            let t = Table::from_body(body)?;
+            let csv_type = "text/csv; charset=utf-8";
+            Ok(match format.as_str() {
+                "csv" => attachment(csv::write(&t, csv::Dialect::Plain), csv_type, &file_name(&t.title, "csv")),
+                "csv-excel" => attachment(csv::write(&t, csv::Dialect::Excel), csv_type, &file_name(&t.title, "csv")),
+                "xlsx" => attachment(
+                    xlsx::write(&t, Date::today())?,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    &file_name(&t.title, "xlsx"),
+                ),
+                _ => attachment(parquet::write(&t)?, "application/vnd.apache.parquet", &file_name(&t.title, "parquet")),
+            })
         })
-    })
-    .await
+        .await
 }

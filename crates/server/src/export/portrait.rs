@@ -43,12 +43,17 @@ pub async fn portrait_pdf(
     Path(key): Path<String>,
     Query(q): Query<PortraitQuery>,
 ) -> Result<Response, ApiError> {
-    let body = crate::api::portrait_body(&state, &key, &q).await?;
-    let mut portrait: Portrait =
-        serde_json::from_value(body).map_err(|e| ApiError::Internal(format!("portrait body: {e}")))?;
-    let t = state.engine().referential().resolve(&portrait.territory.key)?;
-    portrait.locator = locator(&state, &t).await;
-    let name = file_name(&format!("portrait {key}"), "pdf");
-    let bytes = blocking(move || Ok(pdf::render(&portrait, Date::today())?)).await?;
-    Ok(attachment(bytes, "application/pdf", &name))
+    state
+        .clone()
+        .respond(async move {
+            let body = crate::api::portrait_body(&state, &key, &q).await?;
+            let mut portrait: Portrait =
+                serde_json::from_value(body).map_err(|e| ApiError::Internal(format!("portrait body: {e}")))?;
+            let t = state.engine().referential().resolve(&portrait.territory.key)?;
+            portrait.locator = locator(&state, &t).await;
+            let name = file_name(&format!("portrait {key}"), "pdf");
+            let bytes = blocking(move || Ok(pdf::render(&portrait, Date::today())?)).await?;
+            Ok(attachment(bytes, "application/pdf", &name))
+        })
+        .await
 }

@@ -5,6 +5,7 @@ mod api;
 mod export;
 mod flows;
 mod headers;
+mod hostile;
 mod ogc;
 mod shapes;
 mod static_files;

@@ -85,8 +85,13 @@ async fn ogrinfo_reads_the_collection() {
         .as_f64()
         .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let server = tokio::spawn(async move { axum::serve(listener, r).await.unwrap() });
+    let local = listener.local_addr().unwrap();
+    let port = local.port();
+    // The links of the answers come from the server's configuration: its address.
+    let site = echelle_server::Site::new(local, None, &[]).unwrap();
+    let r = app(AppState::open(&test_store()).await.unwrap().with_site(site), None, Duration::from_secs(30));
+    let limits = echelle_server::Connections::default();
+    let server = tokio::spawn(echelle_server::conn::serve_connections(listener, r, limits, std::future::pending()));
     let url = format!("OAPIF:http://127.0.0.1:{port}/ogc");
     let run = move |args: Vec<String>| {
         tokio::task::spawn_blocking(move || {
