@@ -11,6 +11,9 @@ pub enum ApiError {
     BadRequest(String),
     #[error("{0}")]
     NotFound(String),
+    /// Refused because of what the store holds (a shipped perimeter cannot be removed).
+    #[error("{0}")]
+    Conflict(String),
     #[error("{0}")]
     Internal(String),
 }
@@ -20,6 +23,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -63,6 +67,11 @@ impl From<IndicatorError> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::UnknownPerimeter(_) => return ApiError::NotFound(e.to_string()),
+            StoreError::Protected(_) => return ApiError::Conflict(e.to_string()),
+            _ => {}
+        }
         if e.is_user_error() { ApiError::BadRequest(e.to_string()) } else { ApiError::Internal(e.to_string()) }
     }
 }

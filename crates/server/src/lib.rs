@@ -7,8 +7,8 @@
 //! ```
 //!
 //! Every error is a JSON object `{"error": "…"}` with a 4xx status when the request
-//! is at fault; the engine is swapped whole when a perimeter is added, so readers
-//! never see half an update.
+//! is at fault; the state is swapped whole after a change of the store, by one
+//! writer, so readers never see half an update (see `state`).
 
 pub mod access;
 mod api;
@@ -33,7 +33,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::timeout::TimeoutLayer;
@@ -71,6 +71,7 @@ pub fn app(state: AppState, web: Option<PathBuf>, timeout: Duration) -> Router {
         .route("/export/layer", get(export::layer::export))
         .route("/compare", get(api::compare))
         .route("/perimeters", post(api::add_perimeter))
+        .route("/perimeters/{key}", delete(api::remove_perimeter))
         .route("/feature-ids", get(shapes::feature_ids))
         .route("/shapes", get(shapes::geojson))
         .route("/flows/datasets", get(flows::datasets))
@@ -130,7 +131,8 @@ pub async fn serve(config: ServeConfig) -> Result<(), ApiError> {
     });
     let watched = state.clone();
     tokio::spawn(async move {
-        // A dataset or catalog imported while serving is picked up within seconds.
+        // A dataset or catalog imported while serving is picked up within seconds: the
+        // catalog's version is one SQLite read.
         let mut every = tokio::time::interval(Duration::from_secs(5));
         loop {
             every.tick().await;

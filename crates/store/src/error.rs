@@ -19,6 +19,12 @@ pub enum StoreError {
     Referential(#[from] echelle_referential::Error),
     #[error("{0}")]
     Invalid(String),
+    #[error("no user perimeter '{0}'")]
+    UnknownPerimeter(String),
+    /// A change refused because of what the store holds (a shipped perimeter, a
+    /// perimeter another one refers to).
+    #[error("{0}")]
+    Protected(String),
 }
 
 impl StoreError {
@@ -38,6 +44,8 @@ impl StoreError {
             StoreError::Referential(_)
                 | StoreError::UnknownDataset(_)
                 | StoreError::Invalid(_)
+                | StoreError::UnknownPerimeter(_)
+                | StoreError::Protected(_)
                 | StoreError::Source { .. }
         )
     }

@@ -7,6 +7,7 @@ mod flows;
 mod headers;
 mod ogc;
 mod shapes;
+mod state;
 mod static_files;
 mod values;
 
