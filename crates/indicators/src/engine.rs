@@ -186,14 +186,14 @@ impl Engine {
     /// same indicators over the same datasets and its referential has the same communes
     /// and IRIS (only perimeters differ, as after a perimeter is added): no file is read
     /// again. `Err(source)` otherwise, for [`Engine::load`].
-    pub fn with_perimeters_of(&self, source: EngineSource) -> Result<Engine, EngineSource> {
+    pub fn with_perimeters_of(&self, source: EngineSource) -> Result<Engine, Box<EngineSource>> {
         let same_datasets = source.datasets.len() == self.datasets.len()
             && source.datasets.iter().all(|(d, _)| self.datasets.get(&d.id).is_some_and(|l| l.meta == *d));
         let (a, b) = (&self.referential, &source.referential);
         let same_units = a.communes().iter().map(|c| &c.code).eq(b.communes().iter().map(|c| &c.code))
             && a.iris().iter().map(|i| &i.code).eq(b.iris().iter().map(|i| &i.code));
         if !(same_datasets && same_units && source.indicators == self.indicators) {
-            return Err(source);
+            return Err(Box::new(source));
         }
         Ok(Engine {
             ctx: self.ctx.clone(),

@@ -234,7 +234,7 @@ impl AppState {
                 (engine, values, before.generation)
             }
             Err(source) => {
-                let engine = Arc::new(Engine::load(source).await?);
+                let engine = Arc::new(Engine::load(*source).await?);
                 let values = Arc::new(materialise(&engine).await);
                 (engine, Some(values), before.generation + 1)
             }
