@@ -185,7 +185,7 @@ async fn the_poller_picks_up_an_import_by_another_handle() {
 }
 
 /// Imports a tiny commune table `test_scores` into the store at `root`.
-fn import_table(root: &Path) {
+pub fn import_table(root: &Path) {
     use arrow::array::{Int64Array, StringArray};
     use arrow::datatypes::{DataType, Field, Schema};
     use arrow::record_batch::RecordBatch;
