@@ -137,7 +137,7 @@ impl Store {
                 def.id
             )));
         }
-        self.change_perimeters(|mut defs| {
+        self.change_perimeters(Some(&def), |mut defs| {
             if replace {
                 defs.retain(|(id, _)| *id != def.id);
             }
@@ -156,7 +156,7 @@ impl Store {
             )));
         }
         let mut found = false;
-        let removed = self.change_perimeters(|mut defs| {
+        let removed = self.change_perimeters(None, |mut defs| {
             let before = defs.len();
             defs.retain(|(p, _)| p != id);
             found = defs.len() < before;
@@ -175,9 +175,11 @@ impl Store {
     }
 
     /// Rewrites the user perimeters as `change` says, in one catalog transaction, once
-    /// the referential has resolved every perimeter as they will be.
+    /// the referential has resolved every perimeter as they will be (errors in `added`
+    /// located in its own origin).
     fn change_perimeters(
         &self,
+        added: Option<&PerimeterDef>,
         change: impl FnOnce(Vec<(String, String)>) -> Result<Vec<(String, String)>, StoreError>,
     ) -> Result<Referential, StoreError> {
         let mut checked = None;
@@ -186,7 +188,10 @@ impl Store {
             let mut r = load::referential(&self.pack_dir()?)?;
             let mut defs = shipped_defs()?;
             for (id, text) in &next {
-                defs.push(user_def(id, text)?);
+                match added.filter(|d| d.id == *id && d.text == *text) {
+                    Some(d) => defs.push(d.clone()),
+                    None => defs.push(user_def(id, text)?),
+                }
             }
             r.add_perimeters(defs)?;
             checked = Some(r);
