@@ -101,6 +101,7 @@ pub struct Evaluation {
     pub provenance: Vec<(String, String, bool)>,
 }
 
+#[derive(Clone)]
 struct Loaded {
     meta: Dataset,
     columns: Vec<(String, DataType)>,
@@ -119,6 +120,12 @@ impl EngineSource {
     /// declaration replaces a shipped one of the same id) and the paths of the
     /// commune- and IRIS-level datasets.
     pub fn read(store: &Store) -> Result<Self, IndicatorError> {
+        EngineSource::read_with(store, store.referential()?)
+    }
+
+    /// What the engine takes from `store`, with its referential already loaded (as
+    /// [`Store::add_perimeter`] returns it, say).
+    pub fn read_with(store: &Store, referential: Referential) -> Result<Self, IndicatorError> {
         let mut indicators = parse_catalog(SHIPPED_INDICATORS.0, SHIPPED_INDICATORS.1)?;
         for (name, text) in store.catalog().indicator_catalogs()? {
             for def in parse_catalog(&format!("indicator catalog '{name}' in the store"), &text)? {
@@ -138,7 +145,7 @@ impl EngineSource {
                 (d, path)
             })
             .collect();
-        Ok(EngineSource { referential: store.referential()?, indicators, datasets })
+        Ok(EngineSource { referential, indicators, datasets })
     }
 }
 
@@ -181,6 +188,28 @@ impl Engine {
             datasets.insert(meta.id.clone(), Loaded { meta, columns });
         }
         Ok(Engine { ctx, parallel, referential, datasets, indicators })
+    }
+
+    /// An engine over `source` that shares this one's tables, if `source` declares the
+    /// same indicators over the same datasets and its referential has the same communes
+    /// and IRIS (only perimeters differ, as after a perimeter is added): no file is read
+    /// again. `Err(source)` otherwise, for [`Engine::load`].
+    pub fn with_perimeters_of(&self, source: EngineSource) -> Result<Engine, Box<EngineSource>> {
+        let same_datasets = source.datasets.len() == self.datasets.len()
+            && source.datasets.iter().all(|(d, _)| self.datasets.get(&d.id).is_some_and(|l| l.meta == *d));
+        let (a, b) = (&self.referential, &source.referential);
+        let same_units = a.communes().iter().map(|c| &c.code).eq(b.communes().iter().map(|c| &c.code))
+            && a.iris().iter().map(|i| &i.code).eq(b.iris().iter().map(|i| &i.code));
+        if !(same_datasets && same_units && source.indicators == self.indicators) {
+            return Err(Box::new(source));
+        }
+        Ok(Engine {
+            ctx: self.ctx.clone(),
+            parallel: self.parallel.clone(),
+            referential: Arc::new(source.referential),
+            datasets: self.datasets.iter().map(|(id, l)| (id.clone(), l.clone())).collect(),
+            indicators: source.indicators,
+        })
     }
 
     /// The territories the engine was loaded with, shared with its callers.

@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::sync::{Arc, Mutex, RwLock};
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -29,7 +29,6 @@ use echelle_access::points::Point;
 use echelle_access::straight::StraightLine;
 use echelle_access::territory::{self, CommuneTime, FacilityPoint, Members, TerritoryAccess};
 use echelle_access::{AccessError, defaults};
-use echelle_indicators::Engine;
 use echelle_referential::{Layer, Referential};
 use serde::{Deserialize, Serialize};
 
@@ -52,18 +51,19 @@ impl From<AccessError> for ApiError {
 type Runs = HashMap<String, Arc<AccessRun>>;
 
 /// The facility sets offered and what was computed from them, owned by the
-/// application state: the points and runs belong to one engine (one state of the
-/// store) and are dropped when the store changes.
+/// application state: the points and runs belong to one generation of the engine's
+/// data (pack, datasets, indicators) and are dropped when it changes.
 #[derive(Default)]
 pub struct AccessCache {
     sets: RwLock<BTreeMap<String, PathBuf>>,
     computed: Mutex<Computed>,
 }
 
-/// Points and runs, with the engine they were computed under.
+/// Points and runs, with the generation of the engine's data they were computed under
+/// (a perimeter change keeps them: they are per commune).
 #[derive(Default)]
 struct Computed {
-    engine: Weak<Engine>,
+    generation: u64,
     points: HashMap<String, Arc<Vec<Point>>>,
     runs: Runs,
 }
@@ -76,12 +76,12 @@ fn poisoned<T>(_: T) -> ApiError {
 }
 
 impl AccessCache {
-    /// The points and runs of `engine`: those of an earlier engine (the store changed
+    /// The points and runs of `generation`: those of an earlier one (the store changed
     /// since) are dropped first.
-    fn computed(&self, engine: &Arc<Engine>) -> Result<std::sync::MutexGuard<'_, Computed>, ApiError> {
+    fn computed(&self, generation: u64) -> Result<std::sync::MutexGuard<'_, Computed>, ApiError> {
         let mut c = self.computed.lock().map_err(poisoned)?;
-        if !Weak::ptr_eq(&c.engine, &Arc::downgrade(engine)) {
-            *c = Computed { engine: Arc::downgrade(engine), ..Default::default() };
+        if c.generation != generation {
+            *c = Computed { generation, ..Default::default() };
         }
         Ok(c)
     }
@@ -115,12 +115,12 @@ impl AppState {
     /// The points of a set, read once per engine, and the set as answers state it.
     fn facility_points(&self, name: &str) -> Result<(FacilitySet, Arc<Vec<Point>>), ApiError> {
         let path = self.facility_set_path(name)?;
-        let engine = self.engine();
-        if let Some(p) = self.access.computed(&engine)?.points.get(name) {
+        let generation = self.generation();
+        if let Some(p) = self.access.computed(generation)?.points.get(name) {
             return Ok((FacilitySet::new(name, &path, p.len()), p.clone()));
         }
         let pts = Arc::new(facilities::read_set(name, &path)?);
-        self.access.computed(&engine)?.points.insert(name.to_string(), pts.clone());
+        self.access.computed(generation)?.points.insert(name.to_string(), pts.clone());
         Ok((FacilitySet::new(name, &path, pts.len()), pts))
     }
 }
@@ -190,12 +190,12 @@ fn facilities_name(q: &ModeQuery) -> Result<String, ApiError> {
 /// once per (pack, set, mode) and engine.
 async fn run(state: &AppState, set: &str, m: Mode) -> Result<(Arc<AccessRun>, FacilitySet), ApiError> {
     let (about, pts) = state.facility_points(set)?;
-    let engine = state.engine();
+    let generation = state.generation();
     let key = match &m {
         Mode::Network { name, .. } => format!("{}|{set}|road|{name}", state.pack().display()),
         Mode::StraightLine(s) => format!("{}|{set}|straight|{}|{}", state.pack().display(), s.detour, s.speed_kmh),
     };
-    if let Some(r) = state.access.computed(&engine)?.runs.get(&key) {
+    if let Some(r) = state.access.computed(generation)?.runs.get(&key) {
         return Ok((r.clone(), about));
     }
     let root = state.store()?.root().to_path_buf();
@@ -206,7 +206,7 @@ async fn run(state: &AppState, set: &str, m: Mode) -> Result<(Arc<AccessRun>, Fa
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))??;
     let run = Arc::new(computed.run);
-    let mut c = state.access.computed(&engine)?;
+    let mut c = state.access.computed(generation)?;
     if c.runs.len() >= MAX_RUNS {
         c.runs.clear();
     }

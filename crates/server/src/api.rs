@@ -595,7 +595,8 @@ pub struct PerimeterCreated {
     pub population: u64,
 }
 
-/// Saves a perimeter drawn in the web application; it is usable at once everywhere.
+/// Saves a perimeter drawn in the web application; answered once it is usable
+/// everywhere (the next request sees it).
 #[utoipa::path(post, path = "/api/perimeters", tag = "territories",
     summary = "Save a study perimeter (id, name, include, exclude)",
     request_body = NewPerimeter,
@@ -613,9 +614,7 @@ pub async fn add_perimeter(
     ));
     text.push_str(&format!("include = [{}]\nexclude = [{}]\n", list(&p.include), list(&p.exclude)));
     let def = echelle_referential::PerimeterDef::parse("request body", &text)?;
-    state.store()?.add_perimeter(def, false)?;
-    state.reload().await?;
-    let engine = state.engine();
+    let engine = state.change(move |store| Ok(store.add_perimeter(def, false)?)).await?;
     let r = engine.referential();
     let key = TerritoryRef::new(Layer::Perimeter, &p.id);
     let members = r.members(&key)?;
@@ -623,4 +622,19 @@ pub async fn add_perimeter(
         StatusCode::CREATED,
         Json(PerimeterCreated { key: key.key(), communes: members.len(), population: r.population_of(&members) }),
     ))
+}
+
+/// Removes a perimeter saved by a user; answered once no request can see it any more.
+#[utoipa::path(delete, path = "/api/perimeters/{key}", tag = "territories",
+    summary = "Remove a study perimeter saved by a user",
+    params(("key" = String, Path, description = "The perimeter's key (`per:lens-henin`) or id")),
+    responses((status = 204, description = "Removed"), (status = 400, body = ErrorBody, description = "Not a perimeter's key"), (status = 404, body = ErrorBody, description = "No such user perimeter"), (status = 409, body = ErrorBody, description = "A perimeter shipped with echelle, or one another perimeter refers to")))]
+pub async fn remove_perimeter(State(state): State<AppState>, Path(key): Path<String>) -> Result<StatusCode, ApiError> {
+    let id = match key.split_once(':') {
+        None => key.clone(),
+        Some((prefix, id)) if prefix.parse::<Layer>().is_ok_and(|l| l == Layer::Perimeter) => id.to_string(),
+        Some(_) => return Err(ApiError::BadRequest(format!("'{key}' is not a study perimeter (per:…)"))),
+    };
+    state.change(move |store| Ok(store.remove_perimeter(&id)?)).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

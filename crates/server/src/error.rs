@@ -17,6 +17,9 @@ pub enum ApiError {
     /// 404: no such territory, layer or dataset.
     #[error("{0}")]
     NotFound(String),
+    /// Refused because of what the store holds (a shipped perimeter cannot be removed).
+    #[error("{0}")]
+    Conflict(String),
     /// A failure of the server: its cause is logged with an id, the client gets the id.
     #[error("{0}")]
     Internal(String),
@@ -33,6 +36,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Refused(status, _) => *status,
             ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
@@ -192,6 +196,11 @@ impl From<IndicatorError> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::UnknownPerimeter(_) => return ApiError::NotFound(e.to_string()),
+            StoreError::Protected(_) => return ApiError::Conflict(e.to_string()),
+            _ => {}
+        }
         if e.is_user_error() { ApiError::BadRequest(e.to_string()) } else { ApiError::Internal(e.to_string()) }
     }
 }

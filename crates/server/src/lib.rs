@@ -8,10 +8,10 @@
 //!
 //! Every error is a JSON object `{"error": "…"}` with a 4xx status when the request
 //! is at fault (`{"error": "…", "id": "…"}` for a failure of the server, whose cause
-//! is logged under that id); the engine is swapped whole when a perimeter is added,
-//! so readers never see half an update. The heavy part of every request runs in a
-//! bounded pool ([`work`]), connections are bounded ([`conn`]) and only the allowed
-//! `Host` values are answered ([`site`]).
+//! is logged under that id); the state is swapped whole after a change of the store, by
+//! one writer, so readers never see half an update (see `state`). The heavy part of
+//! every request runs in a bounded pool ([`work`]), connections are bounded ([`conn`])
+//! and only the allowed `Host` values are answered ([`site`]).
 
 mod access;
 mod api;
@@ -40,7 +40,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
@@ -98,6 +98,7 @@ pub fn app(state: AppState, web: Option<PathBuf>, timeout: Duration) -> Router {
         .route("/export/layer", get(export::layer::export))
         .route("/compare", get(api::compare))
         .route("/perimeters", post(api::add_perimeter).layer(DefaultBodyLimit::max(MAX_BODY)))
+        .route("/perimeters/{key}", delete(api::remove_perimeter))
         .route("/feature-ids", get(shapes::feature_ids))
         .route("/shapes", get(shapes::geojson))
         .route("/flows/datasets", get(flows::datasets))
@@ -167,7 +168,8 @@ pub async fn serve(config: ServeConfig) -> Result<(), ApiError> {
     });
     let watched = state.clone();
     tokio::spawn(async move {
-        // A dataset or catalog imported while serving is picked up within seconds.
+        // A dataset or catalog imported while serving is picked up within seconds: the
+        // catalog's version is one SQLite read.
         let mut every = tokio::time::interval(Duration::from_secs(5));
         loop {
             every.tick().await;

@@ -28,6 +28,7 @@ use crate::error::ErrorBody;
         crate::api::portrait,
         crate::api::compare,
         crate::api::add_perimeter,
+        crate::api::remove_perimeter,
         crate::shapes::feature_ids,
         crate::shapes::geojson,
         crate::tiles::tile,

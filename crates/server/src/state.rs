@@ -1,10 +1,25 @@
+//! The application state: one snapshot of the store as served, swapped whole.
+//!
+//! ```text
+//!  readers ──read lock, clone the Arc──> Snapshot (engine, values, caches): kept for the request
+//!  writer  ──tokio Mutex──> write the store ─> build the next Snapshot ─> swap ─> answer
+//!  poller  ──every 5 s: catalog version ≠ snapshot's?──> writer (reads the store again)
+//! ```
+//!
+//! Changes are serialized by one writer, and a change is answered only once the
+//! snapshot that holds it is current: a request that starts after the answer sees it.
+//! A snapshot is complete when swapped in: after a perimeter change, the engine shares
+//! the previous one's tables and the values are those of the previous table with the
+//! perimeter layer evaluated again; after any other change, the engine is loaded and
+//! the values materialised before the swap. The previous snapshot is served meanwhile,
+//! so `/ready` says 503 only during the first warm-up.
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
-use echelle_referential::Layer;
-
 use echelle_indicators::{Engine, EngineSource};
+use echelle_referential::{Layer, Referential};
 use echelle_store::Store;
 
 use crate::ApiError;
@@ -14,46 +29,49 @@ use crate::site::Site;
 use crate::values::Materialised;
 use crate::work::{Work, WorkConfig};
 
-/// The engine and, once computed, its materialised values and the caches built from
-/// them: all dropped together when the store changes (see [`AppState::reload`]).
-struct Current {
+/// One state of the store as served: the engine, its materialised values and the
+/// caches built from them. Never changed once current, replaced whole.
+#[derive(Clone)]
+struct Snapshot {
     engine: Arc<Engine>,
+    /// `None` until the first materialisation is done.
     values: Option<Arc<Materialised>>,
-    /// What the engine was loaded from (see [`fingerprint`]).
-    fingerprint: String,
+    /// The catalog's version the snapshot was read at (see [`echelle_store::Catalog::version`]).
+    version: u64,
+    /// Changes with the engine's data (pack, datasets, indicators), not with perimeters:
+    /// what is cached from those alone is kept across a perimeter change.
+    generation: u64,
     /// The store's current reference pack.
     pack: PathBuf,
     /// Shapes of each layer built for this pack (and, for perimeters, this engine).
     shapes: HashMap<Layer, Arc<Shapes>>,
-    /// The OGC collection's indicator values for this engine.
+    /// The OGC collection's indicator values (communes: this generation's).
     ogc: Option<Arc<Table>>,
 }
 
-impl Current {
-    fn new(engine: Arc<Engine>, fingerprint: String, pack: PathBuf) -> Current {
-        Current { engine, values: None, fingerprint, pack, shapes: HashMap::new(), ogc: None }
-    }
+/// What a change leaves in the store, read off the async workers.
+struct Read {
+    source: EngineSource,
+    pack: PathBuf,
+    version: u64,
 }
 
-/// A summary of what the engine reads from the store's catalog: pack, datasets,
-/// perimeters, indicator catalogs. It changes when any of them does.
-fn fingerprint(store: &Store) -> Result<String, ApiError> {
-    let c = store.catalog();
-    Ok(format!("{:?}|{:?}|{:?}|{:?}", c.current_pack()?, c.datasets()?, c.user_perimeters()?, c.indicator_catalogs()?))
-}
-
-/// What every handler sees: the store's location, the current engine and its
-/// materialised values.
+/// What every handler sees: the store's location, the current snapshot and the caches
+/// kept beside it.
 #[derive(Clone)]
 pub struct AppState {
     store: PathBuf,
-    current: Arc<RwLock<Current>>,
+    current: Arc<RwLock<Arc<Snapshot>>>,
+    /// The one writer: held across a change's write to the store, the building of the
+    /// next snapshot and the swap, so that changes never overtake one another.
+    writer: Arc<tokio::sync::Mutex<()>>,
     /// Held while shapes are built, so that two requests do not build the same layer.
     building: Arc<Mutex<()>>,
-    /// Flows, positions and incomes kept by the flows endpoints; emptied on reload.
+    /// Flows, positions and incomes kept by the flows endpoints; emptied when the
+    /// engine's data changes.
     pub(crate) flows: Arc<crate::flows::FlowsCache>,
     /// Facility sets offered by the access view, and the points and runs computed
-    /// from them (dropped when the engine changes).
+    /// from them (dropped when the engine's data changes).
     pub(crate) access: Arc<crate::access::AccessCache>,
     /// The pool where the heavy part of every request runs ([`crate::work`]).
     work: Work,
@@ -71,20 +89,34 @@ impl AppState {
     /// Like [`AppState::open`], with a pool of CPU work of these limits.
     pub async fn open_with(store: &Path, work: WorkConfig) -> Result<Self, ApiError> {
         let work = Work::new(work)?;
-        let opened = Store::open(store)?;
-        let fingerprint = fingerprint(&opened)?;
-        let pack = opened.pack_dir()?;
-        let engine = Arc::new(Engine::open(&opened).await?);
+        let root = store.to_path_buf();
+        let read = blocking(move || {
+            let store = Store::open(&root)?;
+            let version = store.catalog().version()?;
+            read_store(&store, None, version)
+        })
+        .await?;
+        let engine = Arc::new(Engine::load(read.source).await?);
+        let snapshot = Snapshot {
+            engine: engine.clone(),
+            values: None,
+            version: read.version,
+            generation: 0,
+            pack: read.pack,
+            shapes: HashMap::new(),
+            ogc: None,
+        };
         let state = AppState {
             store: store.to_path_buf(),
-            current: Arc::new(RwLock::new(Current::new(engine.clone(), fingerprint, pack))),
+            current: Arc::new(RwLock::new(Arc::new(snapshot))),
+            writer: Default::default(),
             building: Default::default(),
             flows: Default::default(),
             access: Default::default(),
             work,
             site: Default::default(),
         };
-        state.materialise(engine);
+        state.warm_up(engine);
         Ok(state)
     }
 
@@ -104,15 +136,24 @@ impl AppState {
         &self.work
     }
 
-    /// The engine as it is now; a request keeps the one it started with.
-    pub fn engine(&self) -> Arc<Engine> {
-        self.current.read().expect("engine lock").engine.clone()
+    fn snapshot(&self) -> Arc<Snapshot> {
+        self.current.read().expect("state lock").clone()
     }
 
-    /// The engine with its materialised values (`None` while they are computed).
+    /// The engine as it is now; a request keeps the one it started with.
+    pub fn engine(&self) -> Arc<Engine> {
+        self.snapshot().engine.clone()
+    }
+
+    /// The engine with its materialised values (`None` during the first warm-up).
     pub fn engine_and_values(&self) -> (Arc<Engine>, Option<Arc<Materialised>>) {
-        let c = self.current.read().expect("engine lock");
-        (c.engine.clone(), c.values.clone())
+        let s = self.snapshot();
+        (s.engine.clone(), s.values.clone())
+    }
+
+    /// Changes with the engine's data (pack, datasets, indicators), not with perimeters.
+    pub(crate) fn generation(&self) -> u64 {
+        self.snapshot().generation
     }
 
     /// Opens the store for a request that reads or writes it directly (flows, networks, perimeters).
@@ -122,20 +163,19 @@ impl AppState {
 
     /// The current reference pack's directory, without opening the store.
     pub fn pack(&self) -> PathBuf {
-        self.current.read().expect("engine lock").pack.clone()
+        self.snapshot().pack.clone()
     }
 
     /// Shapes of a layer already built for the current pack (and engine, for perimeters).
     pub fn cached_shapes(&self, layer: Layer) -> Option<Arc<Shapes>> {
-        self.current.read().expect("engine lock").shapes.get(&layer).cloned()
+        self.snapshot().shapes.get(&layer).cloned()
     }
 
     /// Keeps shapes built from `engine`, unless the store changed meanwhile.
     pub fn cache_shapes(&self, engine: &Arc<Engine>, shapes: Arc<Shapes>) {
-        let mut c = self.current.write().expect("engine lock");
-        if Arc::ptr_eq(&c.engine, engine) {
-            c.shapes.insert(shapes.layer, shapes);
-        }
+        self.update(engine, |s| {
+            s.shapes.insert(shapes.layer, shapes);
+        });
     }
 
     /// The lock held while shapes are built (see `shapes::layer_shapes`).
@@ -145,85 +185,198 @@ impl AppState {
 
     /// The OGC collection's values for the current engine, if evaluated.
     pub fn cached_ogc_table(&self) -> Option<Arc<Table>> {
-        self.current.read().expect("engine lock").ogc.clone()
+        self.snapshot().ogc.clone()
     }
 
     /// Keeps the OGC collection's values evaluated with `engine`, unless the store changed meanwhile.
     pub fn cache_ogc_table(&self, engine: &Arc<Engine>, table: Arc<Table>) {
-        let mut c = self.current.write().expect("engine lock");
-        if Arc::ptr_eq(&c.engine, engine) {
-            c.ogc = Some(table);
+        self.update(engine, |s| s.ogc = Some(table));
+    }
+
+    /// Replaces the current snapshot by a copy changed by `change`, if its engine is
+    /// still `engine`.
+    fn update(&self, engine: &Arc<Engine>, change: impl FnOnce(&mut Snapshot)) {
+        let mut current = self.current.write().expect("state lock");
+        if Arc::ptr_eq(&current.engine, engine) {
+            let mut next = Snapshot::clone(&current);
+            change(&mut next);
+            *current = Arc::new(next);
         }
     }
 
-    /// Reloads the engine after the store changed (a perimeter was added, a dataset or
-    /// an indicator catalog imported); the values are materialised again in the background.
-    /// The caches go with the engine they were built from, except the shapes of the
-    /// official layers, which depend on the pack alone and are kept while it stays.
-    pub async fn reload(&self) -> Result<(), ApiError> {
-        let store = self.store()?;
-        let fingerprint = fingerprint(&store)?;
-        let pack = store.pack_dir()?;
-        let source = EngineSource::read(&store)?;
-        let engine = Arc::new(self.work.background(async move { Ok(Engine::load(source).await?) }).await?);
-        let mut next = Current::new(engine.clone(), fingerprint, pack);
-        {
-            let mut c = self.current.write().expect("engine lock");
-            if c.pack == next.pack {
-                next.shapes = std::mem::take(&mut c.shapes);
-                next.shapes.remove(&Layer::Perimeter);
-            }
-            *c = next;
-        }
-        self.flows.clear();
-        self.materialise(engine);
-        Ok(())
+    /// Applies `write` to the store (it returns the referential as the store holds it
+    /// after the write), then makes the snapshot that follows current; returns its
+    /// engine. Changes are serialized: a request that starts after this returns sees
+    /// the change.
+    pub async fn change(
+        &self,
+        write: impl FnOnce(&Store) -> Result<Referential, ApiError> + Send + 'static,
+    ) -> Result<Arc<Engine>, ApiError> {
+        // On the work runtime, and carried through even if the client leaves: a change
+        // written to the store is always installed.
+        let state = self.clone();
+        let change = self.work.spawn(async move {
+            let _writer = state.writer.lock().await;
+            let root = state.store.clone();
+            let read = blocking(move || {
+                let store = Store::open(&root)?;
+                let before = store.catalog().version()?;
+                let referential = write(&store)?;
+                let after = store.catalog().version()?;
+                // Another process's change in between is picked up by the poller.
+                let version = if after == before + 1 { after } else { before };
+                read_store(&store, Some(referential), version)
+            })
+            .await?;
+            state.install(read).await
+        });
+        change.await.map_err(|e| ApiError::Internal(format!("applying a change: {e}")))?
     }
 
-    /// Reloads if the store's catalog changed since the engine was loaded (a dataset
-    /// imported by `echelle import` while serving, say); true if it reloaded.
+    /// Reads the store again if its catalog changed since the current snapshot was
+    /// read (a dataset imported by `echelle import` while serving, say); true if it did.
     pub async fn reload_if_changed(&self) -> Result<bool, ApiError> {
-        let now = fingerprint(&self.store()?)?;
-        if now == self.current.read().expect("engine lock").fingerprint {
+        let root = self.store.clone();
+        let version = blocking(move || Ok(Store::open(&root)?.catalog().version()?)).await?;
+        if version == self.snapshot().version {
             return Ok(false);
         }
-        tracing::info!("the store changed: reloading the engine");
-        self.reload().await?;
+        let _writer = self.writer.lock().await;
+        let known = self.snapshot().version;
+        let root = self.store.clone();
+        let read = blocking(move || {
+            let store = Store::open(&root)?;
+            let version = store.catalog().version()?;
+            if version == known { Ok(None) } else { read_store(&store, None, version).map(Some) }
+        })
+        .await?;
+        let Some(read) = read else { return Ok(false) };
+        tracing::info!(version = read.version, "the store changed: reading it again");
+        self.install(read).await?;
         Ok(true)
     }
 
-    /// Waits until the values of the current engine are materialised.
+    /// Builds the snapshot of what was read and makes it current (the writer is held).
+    async fn install(&self, read: Read) -> Result<Arc<Engine>, ApiError> {
+        let before = self.snapshot();
+        let started = std::time::Instant::now();
+        let (engine, values, generation) = match before.engine.with_perimeters_of(read.source) {
+            Ok(engine) => {
+                let engine = Arc::new(engine);
+                let values = match &before.values {
+                    Some(v) => Some(Arc::new(perimeters_again(v, &engine).await)),
+                    // The first warm-up, still running, takes the new perimeters into account.
+                    None => None,
+                };
+                (engine, values, before.generation)
+            }
+            Err(source) => {
+                let engine = Arc::new(Engine::load(*source).await?);
+                let values = Arc::new(materialise(&engine).await);
+                (engine, Some(values), before.generation + 1)
+            }
+        };
+        let data_changed = generation != before.generation;
+        tracing::info!(seconds = started.elapsed().as_secs_f64(), data_changed, "next state built");
+        let mut next = Snapshot {
+            engine: engine.clone(),
+            values,
+            version: read.version,
+            generation,
+            pack: read.pack,
+            shapes: HashMap::new(),
+            ogc: None,
+        };
+        {
+            let mut current = self.current.write().expect("state lock");
+            // What depends on the pack alone, or on the engine's data alone, stays.
+            if next.pack == current.pack {
+                next.shapes = current
+                    .shapes
+                    .iter()
+                    .filter(|(l, _)| **l != Layer::Perimeter)
+                    .map(|(l, s)| (*l, s.clone()))
+                    .collect();
+            }
+            if !data_changed {
+                next.ogc = current.ogc.clone();
+            }
+            *current = Arc::new(next);
+        }
+        if data_changed {
+            self.flows.clear();
+        }
+        Ok(engine)
+    }
+
+    /// Waits until the values are materialised (the first warm-up).
     pub async fn ready(&self) {
         while self.engine_and_values().1.is_none() {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }
 
-    fn materialise(&self, engine: Arc<Engine>) {
-        let current = self.current.clone();
+    /// Materialises the values of `engine` in the background, then installs them in the
+    /// current snapshot, with its perimeters if they changed meanwhile.
+    fn warm_up(&self, engine: Arc<Engine>) {
+        let state = self.clone();
         self.work.spawn(async move {
-            match Materialised::build(&engine).await {
-                Ok(values) => {
-                    tracing::info!(
-                        territories = values.territories,
-                        pairs = values.pairs,
-                        seconds = values.seconds,
-                        "indicator values materialised"
-                    );
-                    let mut c = current.write().expect("engine lock");
-                    // A reload in the meantime made these values stale: drop them.
-                    if Arc::ptr_eq(&c.engine, &engine) {
-                        c.values = Some(Arc::new(values));
-                    }
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "materialising indicator values failed; serving from the engine");
-                    let mut c = current.write().expect("engine lock");
-                    if Arc::ptr_eq(&c.engine, &engine) {
-                        c.values = Some(Arc::new(Materialised::empty()));
-                    }
-                }
+            let values = materialise(&engine).await;
+            let _writer = state.writer.lock().await;
+            let now = state.snapshot();
+            if now.values.is_some() || now.generation != 0 {
+                return;
             }
+            let values =
+                if Arc::ptr_eq(&now.engine, &engine) { values } else { perimeters_again(&values, &now.engine).await };
+            state.update(&now.engine, |s| s.values = Some(Arc::new(values)));
         });
+    }
+}
+
+/// The engine's source, pack and version, read from the store (with `referential` if
+/// the store already gave it).
+fn read_store(store: &Store, referential: Option<Referential>, version: u64) -> Result<Read, ApiError> {
+    let referential = match referential {
+        Some(r) => r,
+        None => store.referential()?,
+    };
+    Ok(Read { source: EngineSource::read_with(store, referential)?, pack: store.pack_dir()?, version })
+}
+
+/// Runs store work (SQLite, Parquet) off the async workers.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| ApiError::Internal(e.to_string()))?
+}
+
+/// Every value of `engine`; an empty table (everything from the engine) if that fails.
+async fn materialise(engine: &Engine) -> Materialised {
+    match Materialised::build(engine).await {
+        Ok(values) => {
+            tracing::info!(
+                territories = values.territories,
+                pairs = values.pairs,
+                seconds = values.seconds,
+                "indicator values materialised"
+            );
+            values
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "materialising indicator values failed; serving from the engine");
+            Materialised::empty()
+        }
+    }
+}
+
+/// `values` with the perimeter layer evaluated by `engine` (whose perimeters changed).
+async fn perimeters_again(values: &Materialised, engine: &Engine) -> Materialised {
+    match values.with_layer(engine, Layer::Perimeter).await {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::error!(error = %e, "evaluating the perimeters failed; serving from the engine");
+            Materialised::empty()
+        }
     }
 }

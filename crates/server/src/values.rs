@@ -3,16 +3,19 @@
 //!
 //! ```text
 //!  Engine ──evaluate(layer targets, indicators of one dataset)──> Materialised
-//!            (in the background after start and after every reload)
+//!            (in the background after start; before the swap after a change,
+//!             only the perimeter layer when perimeters alone changed)
 //!  request ──> evaluate(): cached pairs from Materialised, the rest from the Engine
 //! ```
 //!
-//! A table belongs to one engine: it is installed only if the engine it was computed
-//! from is still the current one, and dropped when the engine is replaced. Pairs the
+//! A table belongs to one engine and is served with it (see `crate::state`); after a
+//! perimeter change, the new engine's table shares every layer but the perimeters'
+//! with the previous one. Pairs the
 //! engine refuses for a whole layer (an indicator that cannot be aggregated, say) are
 //! left out and so go to the engine, which gives the same error as without a cache.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 use echelle_indicators::{Engine, Evaluation, IndicatorDef, IndicatorError, Target, Value};
@@ -20,16 +23,66 @@ use echelle_referential::{Layer, Referential, TerritoryRef};
 
 /// The values of every (indicator, territory) pair the engine evaluates for a whole layer.
 pub struct Materialised {
-    /// Territory key → (layer slot in [`Layer::ALL`], position in the layer).
-    index: HashMap<String, (u8, u32)>,
-    /// Indicator id → per layer slot, the values of every territory of the layer.
-    values: HashMap<String, Vec<Option<Vec<Value>>>>,
+    /// One per layer of [`Layer::ALL`], in that order; shared with the table this one
+    /// was derived from when the layer did not change (see [`Materialised::with_layer`]).
+    layers: Vec<Arc<LayerValues>>,
     /// Territories of every layer.
     pub territories: usize,
     /// (indicator, territory) pairs evaluated.
     pub pairs: usize,
-    /// Time the evaluation took, logged at start-up.
+    /// What computing this table took (one layer's values, for a table derived from another).
     pub seconds: f64,
+}
+
+/// The values of one layer.
+struct LayerValues {
+    /// Territory key → position in the layer.
+    index: HashMap<String, u32>,
+    /// Indicator id → the values of every territory of the layer.
+    values: HashMap<String, Vec<Value>>,
+    pairs: usize,
+}
+
+/// Indicators the engine can evaluate, grouped by dataset (one query per group).
+fn by_dataset(engine: &Engine) -> Vec<Vec<&str>> {
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for d in engine.indicators().iter().filter(|d| engine.check(d).is_ok()) {
+        match groups.iter_mut().find(|(id, _)| *id == d.dataset) {
+            Some((_, ids)) => ids.push(&d.id),
+            None => groups.push((&d.dataset, vec![&d.id])),
+        }
+    }
+    groups.into_iter().map(|(_, ids)| ids).collect()
+}
+
+impl LayerValues {
+    /// Evaluates every group for every territory of `layer`, one indicator at a time
+    /// if a group is refused.
+    async fn build(engine: &Engine, layer: Layer, groups: &[Vec<&str>]) -> Result<LayerValues, IndicatorError> {
+        let targets = Target::layer(engine.referential(), layer)?;
+        let index = targets.iter().enumerate().map(|(i, t)| (t.key.clone(), i as u32)).collect();
+        let mut values = HashMap::new();
+        let mut pairs = 0;
+        for ids in groups {
+            let evaluated: Vec<(String, Vec<Value>)> = match engine.evaluate(&targets, ids).await {
+                Ok(e) => ids.iter().map(|id| id.to_string()).zip(e.values).collect(),
+                Err(_) => {
+                    let mut one_by_one = Vec::new();
+                    for id in ids {
+                        if let Ok(mut e) = engine.evaluate(&targets, &[id]).await {
+                            one_by_one.push((id.to_string(), e.values.remove(0)));
+                        }
+                    }
+                    one_by_one
+                }
+            };
+            for (id, v) in evaluated {
+                pairs += v.len();
+                values.insert(id, v);
+            }
+        }
+        Ok(LayerValues { index, values, pairs })
+    }
 }
 
 impl Materialised {
@@ -37,53 +90,48 @@ impl Materialised {
     /// of one dataset are evaluated together, one by one if the group is refused.
     pub async fn build(engine: &Engine) -> Result<Materialised, IndicatorError> {
         let started = Instant::now();
-        let r = engine.referential();
-        let mut by_dataset: Vec<(&str, Vec<&str>)> = Vec::new();
-        for d in engine.indicators().iter().filter(|d| engine.check(d).is_ok()) {
-            match by_dataset.iter_mut().find(|(id, _)| *id == d.dataset) {
-                Some((_, ids)) => ids.push(&d.id),
-                None => by_dataset.push((&d.dataset, vec![&d.id])),
-            }
+        let groups = by_dataset(engine);
+        let mut layers = Vec::with_capacity(Layer::ALL.len());
+        for layer in Layer::ALL {
+            layers.push(Arc::new(LayerValues::build(engine, layer, &groups).await?));
         }
-        let mut index = HashMap::new();
-        let mut values: HashMap<String, Vec<Option<Vec<Value>>>> = HashMap::new();
-        let mut pairs = 0;
-        for (slot, &layer) in Layer::ALL.iter().enumerate() {
-            let targets = Target::layer(r, layer)?;
-            for (i, t) in targets.iter().enumerate() {
-                index.insert(t.key.clone(), (slot as u8, i as u32));
-            }
-            for (_, ids) in &by_dataset {
-                let evaluated: Vec<(String, Vec<Value>)> = match engine.evaluate(&targets, ids).await {
-                    Ok(e) => ids.iter().map(|id| id.to_string()).zip(e.values).collect(),
-                    Err(_) => {
-                        let mut one_by_one = Vec::new();
-                        for id in ids {
-                            if let Ok(mut e) = engine.evaluate(&targets, &[id]).await {
-                                one_by_one.push((id.to_string(), e.values.remove(0)));
-                            }
-                        }
-                        one_by_one
-                    }
-                };
-                for (id, v) in evaluated {
-                    pairs += v.len();
-                    values.entry(id).or_insert_with(|| vec![None; Layer::ALL.len()])[slot] = Some(v);
-                }
-            }
+        Ok(Materialised::of(layers, started))
+    }
+
+    /// The table of `engine`, an engine that differs from this table's in `layer` alone
+    /// (same datasets, indicators and communes; other perimeters, say): that layer is
+    /// evaluated again, the others are shared.
+    pub async fn with_layer(&self, engine: &Engine, layer: Layer) -> Result<Materialised, IndicatorError> {
+        let started = Instant::now();
+        if self.layers.is_empty() {
+            return Ok(Materialised::empty());
         }
-        Ok(Materialised { territories: index.len(), index, values, pairs, seconds: started.elapsed().as_secs_f64() })
+        let mut layers = self.layers.clone();
+        let slot = Layer::ALL.iter().position(|&l| l == layer).expect("a layer of Layer::ALL");
+        layers[slot] = Arc::new(LayerValues::build(engine, layer, &by_dataset(engine)).await?);
+        Ok(Materialised::of(layers, started))
+    }
+
+    fn of(layers: Vec<Arc<LayerValues>>, started: Instant) -> Materialised {
+        Materialised {
+            territories: layers.iter().map(|l| l.index.len()).sum(),
+            pairs: layers.iter().map(|l| l.pairs).sum(),
+            layers,
+            seconds: started.elapsed().as_secs_f64(),
+        }
     }
 
     /// A table with nothing in it: everything goes to the engine.
     pub fn empty() -> Materialised {
-        Materialised { index: HashMap::new(), values: HashMap::new(), territories: 0, pairs: 0, seconds: 0.0 }
+        Materialised { layers: Vec::new(), territories: 0, pairs: 0, seconds: 0.0 }
     }
 
     /// The materialised value of an indicator for a territory key, if any.
     pub fn get(&self, indicator: &str, key: &str) -> Option<&Value> {
-        let &(slot, i) = self.index.get(key)?;
-        self.values.get(indicator)?[slot as usize].as_ref()?.get(i as usize)
+        let prefix = key.split(':').next()?;
+        let slot = Layer::ALL.iter().position(|l| l.prefix() == prefix)?;
+        let layer = self.layers.get(slot)?;
+        layer.values.get(indicator)?.get(*layer.index.get(key)? as usize)
     }
 }
 

@@ -2,11 +2,13 @@
 //! come from and what they contain, and which user perimeters exist.
 //!
 //! Every change is one transaction, which is what makes imports atomic: files are
-//! written aside first and the catalog row that points to them is the commit.
+//! written aside first and the catalog row that points to them is the commit. Each
+//! transaction also increments the catalog's version (a `meta` row), so that a
+//! server notices a change made by any process by reading one number.
 
 use std::path::Path;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use crate::StoreError;
 
@@ -110,6 +112,18 @@ impl Catalog {
         Ok(Catalog { conn })
     }
 
+    /// The catalog's version: incremented by every change, in the change's own
+    /// transaction (0 for a catalog never changed since versions were kept).
+    pub fn version(&self) -> Result<u64, StoreError> {
+        version(&self.conn)
+    }
+
+    /// A write transaction taken at once (`BEGIN IMMEDIATE`): what it reads cannot be
+    /// changed by another process before it commits.
+    fn write(&self) -> Result<Transaction<'_>, StoreError> {
+        Ok(Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?)
+    }
+
     /// The folder name of the current reference pack.
     pub fn current_pack(&self) -> Result<Option<String>, StoreError> {
         Ok(self.conn.query_row("SELECT value FROM meta WHERE key = 'pack'", [], |r| r.get(0)).optional()?)
@@ -118,20 +132,22 @@ impl Catalog {
     /// Makes `pack` current and registers its datasets, in one transaction; returns
     /// the folder of the pack it replaced.
     pub fn commit_pack(&self, pack: &str, datasets: &[Dataset]) -> Result<Option<String>, StoreError> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write()?;
         let previous = self.current_pack()?;
         tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('pack', ?1)", [pack])?;
         for d in datasets {
             insert_dataset(&tx, d)?;
         }
+        bump(&tx)?;
         tx.commit()?;
         Ok(previous.filter(|p| p != pack))
     }
 
     /// Registers (or replaces) a dataset.
     pub fn register(&self, dataset: &Dataset) -> Result<(), StoreError> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write()?;
         insert_dataset(&tx, dataset)?;
+        bump(&tx)?;
         tx.commit()?;
         Ok(())
     }
@@ -180,12 +196,6 @@ impl Catalog {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Stores a user perimeter's TOML text; an id already present is an error.
-    pub fn add_perimeter(&self, id: &str, definition: &str) -> Result<(), StoreError> {
-        self.conn.execute("INSERT INTO perimeter (id, definition) VALUES (?1, ?2)", params![id, definition])?;
-        Ok(())
-    }
-
     /// Users' indicator catalogs: (name, TOML text).
     pub fn indicator_catalogs(&self) -> Result<Vec<(String, String)>, StoreError> {
         let mut stmt = self.conn.prepare("SELECT name, definition FROM indicator_catalog ORDER BY added_at, name")?;
@@ -195,17 +205,60 @@ impl Catalog {
 
     /// Stores (or replaces) a user's indicator catalog under `name`.
     pub fn add_indicator_catalog(&self, name: &str, definition: &str) -> Result<(), StoreError> {
-        self.conn.execute(
+        let tx = self.write()?;
+        tx.execute(
             "INSERT OR REPLACE INTO indicator_catalog (name, definition) VALUES (?1, ?2)",
             params![name, definition],
         )?;
+        bump(&tx)?;
+        tx.commit()?;
         Ok(())
     }
 
-    /// Removes a user perimeter; false when there was none of that id.
-    pub fn remove_perimeter(&self, id: &str) -> Result<bool, StoreError> {
-        Ok(self.conn.execute("DELETE FROM perimeter WHERE id = ?1", [id])? > 0)
+    /// Rewrites the user perimeters in one write transaction: `change` gets them as
+    /// they are (id, definition, in order of addition) and returns them as they must be,
+    /// or an error that leaves them untouched. The version is incremented if any changed.
+    pub fn update_perimeters(
+        &self,
+        change: impl FnOnce(Vec<(String, String)>) -> Result<Vec<(String, String)>, StoreError>,
+    ) -> Result<(), StoreError> {
+        let tx = self.write()?;
+        let current = self.user_perimeters()?;
+        let next = change(current.clone())?;
+        let mut changed = false;
+        for (id, definition) in &current {
+            if !next.iter().any(|(i, d)| i == id && d == definition) {
+                changed |= tx.execute("DELETE FROM perimeter WHERE id = ?1", [id])? > 0;
+            }
+        }
+        for (id, definition) in &next {
+            if !current.iter().any(|(i, d)| i == id && d == definition) {
+                tx.execute("INSERT INTO perimeter (id, definition) VALUES (?1, ?2)", params![id, definition])?;
+                changed = true;
+            }
+        }
+        if changed {
+            bump(&tx)?;
+        }
+        tx.commit()?;
+        Ok(())
     }
+}
+
+fn version(conn: &Connection) -> Result<u64, StoreError> {
+    let v: Option<i64> =
+        conn.query_row("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'version'", [], |r| r.get(0)).optional()?;
+    Ok(v.unwrap_or(0) as u64)
+}
+
+/// Increments the catalog's version, inside the change's transaction.
+fn bump(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('version', '1')
+         ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+        [],
+    )?;
+    Ok(())
 }
 
 fn insert_dataset(conn: &Connection, d: &Dataset) -> Result<(), StoreError> {
@@ -228,4 +281,69 @@ fn insert_dataset(conn: &Connection, d: &Dataset) -> Result<(), StoreError> {
         ],
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dataset(id: &str) -> Dataset {
+        Dataset {
+            id: id.into(),
+            title: id.into(),
+            level: DatasetLevel::Commune,
+            key_column: "code".into(),
+            path: format!("datasets/{id}.parquet"),
+            source: "test".into(),
+            vintage: "2026".into(),
+            geography: "2026".into(),
+            rows: 1,
+            checksum: "0".into(),
+            synthetic: true,
+        }
+    }
+
+    #[test]
+    fn every_change_increments_the_version_seen_by_every_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("catalog.sqlite");
+        let (a, b) = (Catalog::open(&path).unwrap(), Catalog::open(&path).unwrap());
+        assert_eq!(a.version().unwrap(), 0, "a catalog never changed");
+        a.register(&dataset("one")).unwrap();
+        assert_eq!(b.version().unwrap(), 1);
+        b.commit_pack("pack-x", &[dataset("two")]).unwrap();
+        a.add_indicator_catalog("mine", "").unwrap();
+        assert_eq!(a.version().unwrap(), 3);
+        b.update_perimeters(|mut p| {
+            p.push(("p".into(), "id = 'p'".into()));
+            Ok(p)
+        })
+        .unwrap();
+        assert_eq!(a.version().unwrap(), 4);
+        b.update_perimeters(Ok).unwrap();
+        assert_eq!(a.version().unwrap(), 4, "nothing changed");
+        let refused = a.update_perimeters(|_| Err(StoreError::Invalid("no".into())));
+        assert!(refused.is_err());
+        assert_eq!((a.version().unwrap(), a.user_perimeters().unwrap().len()), (4, 1), "a refused change leaves all");
+        a.update_perimeters(|_| Ok(Vec::new())).unwrap();
+        assert_eq!((b.version().unwrap(), b.user_perimeters().unwrap().len()), (5, 0));
+    }
+
+    #[test]
+    fn a_catalog_of_an_earlier_version_opens_with_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("catalog.sqlite");
+        // As written before versions were kept: the same tables, no version row.
+        let old = Connection::open(&path).unwrap();
+        old.execute_batch(SCHEMA).unwrap();
+        old.execute("INSERT INTO meta (key, value) VALUES ('pack', 'pack-old')", []).unwrap();
+        old.execute("INSERT INTO perimeter (id, definition) VALUES ('p', 'id = \"p\"')", []).unwrap();
+        drop(old);
+        let c = Catalog::open(&path).unwrap();
+        assert_eq!(c.version().unwrap(), 0);
+        assert_eq!(c.current_pack().unwrap().as_deref(), Some("pack-old"));
+        assert_eq!(c.user_perimeters().unwrap().len(), 1);
+        c.register(&dataset("one")).unwrap();
+        assert_eq!(c.version().unwrap(), 1);
+    }
 }

@@ -42,6 +42,13 @@ pub enum StoreError {
     /// A request that makes no sense (a bad dataset id…).
     #[error("{0}")]
     Invalid(String),
+    /// No perimeter of that id among the user's (a removal of an unknown one).
+    #[error("no user perimeter '{0}'")]
+    UnknownPerimeter(String),
+    /// A change refused because of what the store holds (a shipped perimeter, a
+    /// perimeter another one refers to).
+    #[error("{0}")]
+    Protected(String),
 }
 
 impl StoreError {
@@ -63,6 +70,8 @@ impl StoreError {
             StoreError::Referential(_)
                 | StoreError::UnknownDataset(_)
                 | StoreError::Invalid(_)
+                | StoreError::UnknownPerimeter(_)
+                | StoreError::Protected(_)
                 | StoreError::Source { .. }
         )
     }

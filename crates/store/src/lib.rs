@@ -106,12 +106,9 @@ impl Store {
 
     /// The perimeter definitions: shipped ones first, then the users'.
     pub fn perimeter_defs(&self) -> Result<Vec<PerimeterDef>, StoreError> {
-        let mut defs = SHIPPED_PERIMETERS
-            .iter()
-            .map(|(origin, text)| PerimeterDef::parse(origin, text))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut defs = shipped_defs()?;
         for (id, text) in self.catalog.user_perimeters()? {
-            defs.push(PerimeterDef::parse(&format!("perimeter '{id}' in the store"), &text)?);
+            defs.push(user_def(&id, &text)?);
         }
         Ok(defs)
     }
@@ -131,21 +128,90 @@ impl Store {
         Ok(codes.iter().zip(pops.iter()).filter_map(|(c, p)| Some((c?.to_string(), p? as u64))).collect())
     }
 
-    /// Validates a user's perimeter against the referential and saves it; nothing is
-    /// written when it does not resolve.
-    pub fn add_perimeter(&self, def: PerimeterDef, replace: bool) -> Result<(), StoreError> {
-        let mut r = self.referential()?;
-        if replace && r.perimeter(&def.id).is_some() {
-            if SHIPPED_PERIMETERS.iter().any(|(_, t)| PerimeterDef::parse("", t).is_ok_and(|d| d.id == def.id)) {
-                return Err(StoreError::Invalid(format!(
-                    "perimeter '{}' is shipped with echelle and cannot be replaced",
-                    def.id
-                )));
-            }
-            self.catalog.remove_perimeter(&def.id)?;
-            r = self.referential()?;
+    /// Validates a user's perimeter against the referential and saves it (in place of
+    /// the user perimeter of the same id if `replace`); nothing is written when it does
+    /// not resolve, or when a perimeter that refers to the replaced one would not. Returns
+    /// the referential with it, as [`Store::referential`] would load it now.
+    pub fn add_perimeter(&self, def: PerimeterDef, replace: bool) -> Result<Referential, StoreError> {
+        if replace && is_shipped(&def.id) {
+            return Err(StoreError::Protected(format!(
+                "perimeter '{}' is shipped with echelle and cannot be replaced",
+                def.id
+            )));
         }
-        r.add_perimeters(vec![def.clone()])?;
-        self.catalog.add_perimeter(&def.id, &def.text)
+        self.change_perimeters(Some(&def), |mut defs| {
+            if replace {
+                defs.retain(|(id, _)| *id != def.id);
+            }
+            defs.push((def.id.clone(), def.text.clone()));
+            Ok(defs)
+        })
     }
+
+    /// Removes a user's perimeter; refused for a shipped one and for one another
+    /// perimeter refers to. Returns the referential without it, as
+    /// [`Store::referential`] would load it now.
+    pub fn remove_perimeter(&self, id: &str) -> Result<Referential, StoreError> {
+        if is_shipped(id) {
+            return Err(StoreError::Protected(format!(
+                "perimeter '{id}' is shipped with echelle and cannot be removed"
+            )));
+        }
+        let mut found = false;
+        let removed = self.change_perimeters(None, |mut defs| {
+            let before = defs.len();
+            defs.retain(|(p, _)| p != id);
+            found = defs.len() < before;
+            if !found {
+                return Err(StoreError::UnknownPerimeter(id.into()));
+            }
+            Ok(defs)
+        });
+        match removed {
+            // What no longer resolves is a perimeter that refers to the one removed.
+            Err(StoreError::Referential(e)) if found => {
+                Err(StoreError::Protected(format!("perimeter '{id}' cannot be removed, another one refers to it: {e}")))
+            }
+            other => other,
+        }
+    }
+
+    /// Rewrites the user perimeters as `change` says, in one catalog transaction, once
+    /// the referential has resolved every perimeter as they will be (errors in `added`
+    /// located in its own origin).
+    fn change_perimeters(
+        &self,
+        added: Option<&PerimeterDef>,
+        change: impl FnOnce(Vec<(String, String)>) -> Result<Vec<(String, String)>, StoreError>,
+    ) -> Result<Referential, StoreError> {
+        let mut checked = None;
+        self.catalog.update_perimeters(|current| {
+            let next = change(current)?;
+            let mut r = load::referential(&self.pack_dir()?)?;
+            let mut defs = shipped_defs()?;
+            for (id, text) in &next {
+                match added.filter(|d| d.id == *id && d.text == *text) {
+                    Some(d) => defs.push(d.clone()),
+                    None => defs.push(user_def(id, text)?),
+                }
+            }
+            r.add_perimeters(defs)?;
+            checked = Some(r);
+            Ok(next)
+        })?;
+        Ok(checked.expect("resolved before the commit"))
+    }
+}
+
+fn shipped_defs() -> Result<Vec<PerimeterDef>, StoreError> {
+    Ok(SHIPPED_PERIMETERS.iter().map(|(origin, text)| PerimeterDef::parse(origin, text)).collect::<Result<_, _>>()?)
+}
+
+fn user_def(id: &str, text: &str) -> Result<PerimeterDef, StoreError> {
+    Ok(PerimeterDef::parse(&format!("perimeter '{id}' in the store"), text)?)
+}
+
+/// Whether `id` is one of the perimeters shipped with echelle.
+pub fn is_shipped(id: &str) -> bool {
+    SHIPPED_PERIMETERS.iter().any(|(_, t)| PerimeterDef::parse("", t).is_ok_and(|d| d.id == id))
 }

@@ -143,3 +143,37 @@ fn merged_communes_get_the_union_of_their_former_shapes() {
     let r = store.referential().unwrap();
     assert!(r.contains(&TerritoryRef::new(Layer::Commune, "62119")));
 }
+
+#[test]
+fn user_perimeters_are_added_replaced_and_removed_in_one_transaction_each() {
+    use echelle_referential::PerimeterDef;
+    use echelle_store::StoreError;
+    let dir = tempfile::tempdir().unwrap();
+    echelle_store::testing::copy_store(store().root(), dir.path());
+    let store = Store::open(dir.path()).unwrap();
+    let def = |id: &str, include: &str| {
+        let text = format!("id = \"{id}\"\nname = \"{id}\"\nstatus = \"provisional\"\ninclude = [\"{include}\"]\n");
+        PerimeterDef::parse("test", &text).unwrap()
+    };
+    let version = store.catalog().version().unwrap();
+    let r = store.add_perimeter(def("a", "dep:62"), false).unwrap();
+    assert_eq!(members(&r, "per:a"), members(&r, "dep:62"), "the referential returned holds it");
+    store.add_perimeter(def("b", "per:a"), false).unwrap();
+    assert_eq!(store.catalog().version().unwrap(), version + 2);
+    assert!(store.add_perimeter(def("a", "dep:59"), false).is_err(), "id taken");
+    assert!(store.add_perimeter(def("c", "99999"), false).is_err(), "unknown territory");
+    assert!(matches!(store.add_perimeter(def("mel", "dep:59"), true), Err(StoreError::Protected(_))));
+    assert_eq!(store.catalog().version().unwrap(), version + 2, "refusals write nothing");
+
+    // Replacing a perimeter another refers to changes that one too.
+    let r = store.add_perimeter(def("a", "dep:59"), true).unwrap();
+    assert_eq!(members(&r, "per:b"), members(&r, "dep:59"));
+    assert!(matches!(store.remove_perimeter("a"), Err(StoreError::Protected(m)) if m.contains("'b'")));
+    assert!(matches!(store.remove_perimeter("mel"), Err(StoreError::Protected(_))));
+    assert!(matches!(store.remove_perimeter("nope"), Err(StoreError::UnknownPerimeter(_))));
+    store.remove_perimeter("b").unwrap();
+    let r = store.remove_perimeter("a").unwrap();
+    assert!(r.perimeter("a").is_none() && r.perimeter("mel").is_some());
+    assert!(store.referential().unwrap().perimeter("b").is_none());
+    assert_eq!(store.catalog().version().unwrap(), version + 5);
+}

@@ -37,8 +37,7 @@ pub fn run(store: &Path, a: Args) -> Result<()> {
             let def = PerimeterDef::parse(&file.display().to_string(), &text)?;
             let id = def.id.clone();
             let store = open_store(store)?;
-            store.add_perimeter(def, replace)?;
-            let r = store.referential()?;
+            let r = store.add_perimeter(def, replace)?;
             let p = r.perimeter(&id).expect("just added");
             println!(
                 "perimeter '{id}' added: {} communes, {} inhabitants",
@@ -48,17 +47,7 @@ pub fn run(store: &Path, a: Args) -> Result<()> {
             Ok(())
         }
         PerimeterCommand::Remove { id } => {
-            let store = open_store(store)?;
-            if !store.catalog().remove_perimeter(&id)? {
-                return Err(
-                    UserError(format!("no user perimeter '{id}' (shipped perimeters cannot be removed)")).into()
-                );
-            }
-            if let Err(e) = store.referential() {
-                return Err(
-                    UserError(format!("perimeter '{id}' removed, but another perimeter refers to it: {e}")).into()
-                );
-            }
+            open_store(store)?.remove_perimeter(id.strip_prefix("per:").unwrap_or(&id))?;
             println!("perimeter '{id}' removed");
             Ok(())
         }

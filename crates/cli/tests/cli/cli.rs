@@ -108,6 +108,18 @@ fn a_users_perimeter_is_usable_everywhere_at_once() {
     assert_eq!(json["values"][0]["value"], 126_133.0 + 242_591.0);
     assert!(ok(store.path(), &["find", "lens henin"]).contains("per:lens-henin"));
     refused(store.path(), &["perimeter", "add", file.to_str().unwrap()]);
+
+    // Removed unless shipped or referred to; the store stays loadable throughout.
+    let uses = dir.path().join("autour.toml");
+    std::fs::write(&uses, "id = \"autour\"\nname = \"Autour\"\ninclude = [\"per:lens-henin\", \"dep:62\"]\n").unwrap();
+    ok(store.path(), &["perimeter", "add", uses.to_str().unwrap()]);
+    let err = refused(store.path(), &["perimeter", "remove", "lens-henin"]);
+    assert!(err.contains("autour"), "{err}");
+    assert!(refused(store.path(), &["perimeter", "remove", "mel"]).contains("shipped"));
+    ok(store.path(), &["perimeter", "remove", "autour"]);
+    ok(store.path(), &["perimeter", "remove", "per:lens-henin"]);
+    assert!(!ok(store.path(), &["perimeter"]).contains("per:lens-henin"));
+    assert!(refused(store.path(), &["perimeter", "remove", "lens-henin"]).contains("no user perimeter"));
 }
 
 #[test]

@@ -350,7 +350,9 @@ async fn facility_sets_live_in_the_state_and_are_read_again_when_the_store_chang
     std::fs::write(&file, "id,lon,lat\na,2.83,50.43\nb,2.90,50.40\n").unwrap();
     // Another state of the same process knows nothing of this state's sets.
     let other = router_on(&test_store(), &[]).await;
-    let router = router_on(&root, &[("cabinets", file.clone())]).await;
+    let state = AppState::open(&root).await.unwrap();
+    state.register_facilities("cabinets", file.clone()).unwrap();
+    let router = app(state.clone(), None, Duration::from_secs(120));
     let (status, body) = get(&other, "/api/access/times?facilities=cabinets").await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     assert!(body["error"].as_str().unwrap().contains("none is configured"), "{body}");
@@ -362,12 +364,16 @@ async fn facility_sets_live_in_the_state_and_are_read_again_when_the_store_chang
     // The file changes: the points read are kept while the store does not change…
     std::fs::write(&file, "id,lon,lat\na,2.83,50.43\n").unwrap();
     assert_eq!(count(&ok(&router, "/api/access/facilities").await), 2);
-    // …and dropped with the runs when it does (a perimeter is saved: the engine reloads).
+    // …a perimeter saved leaves them (they are per commune)…
     let body = r#"{"id": "lens-henin", "name": "Lens-Hénin", "include": ["epci:246200364", "epci:246200299"]}"#;
     let request =
         Request::post("/api/perimeters").header("content-type", "application/json").body(Body::from(body)).unwrap();
     let response = router.clone().oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(count(&ok(&router, "/api/access/facilities").await), 2);
+    // …and they are dropped with the runs when the store's data changes (a dataset imported).
+    crate::state::import_table(&root);
+    assert!(state.reload_if_changed().await.unwrap());
     assert_eq!(count(&ok(&router, "/api/access/facilities").await), 1);
     let after = ok(&router, "/api/access/times?facilities=cabinets&within=dep:62").await;
     assert_eq!(after["facility_points"].as_array().unwrap().len(), 1);

@@ -8,6 +8,7 @@ mod headers;
 mod hostile;
 mod ogc;
 mod shapes;
+mod state;
 mod static_files;
 mod values;
 
