@@ -18,6 +18,10 @@ pub enum Error {
     Perimeter { origin: String, line: usize, column: usize, message: String },
     #[error("{0}")]
     Invalid(String),
+    /// A text longer than the limit set for it (a name typed, a key, a perimeter's
+    /// field); the text itself is not repeated.
+    #[error("{what} has {chars} characters: at most {max}")]
+    TooLong { what: &'static str, chars: usize, max: usize },
 }
 
 struct Suggestions<'a>(&'a [String]);
