@@ -131,6 +131,20 @@ impl PairSums {
         out
     }
 
+    /// How many cells are not zero.
+    pub fn len(&self) -> usize {
+        if self.dense.is_empty() {
+            self.sparse.values().filter(|v| **v != 0).count()
+        } else {
+            self.dense.iter().filter(|v| **v != 0).count()
+        }
+    }
+
+    /// Whether every cell is zero.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Every worker summed, at scale [`crate::flows::SCALE`].
     pub fn total(&self) -> i128 {
         if self.dense.is_empty() { self.sparse.values().sum() } else { self.dense.iter().sum() }
@@ -237,11 +251,34 @@ pub fn sums_from_parquet(path: &Path, r: &Referential, zones: &Zones, by: By) ->
     )
 }
 
-/// The matrix of `flows` between `zones`, with secrecy applied.
+/// The most cells (non-zero pairs of zones, by category) of a matrix answered at once:
+/// a JSON of some 100 MB, and secrecy costs grow with the cells.
+pub const MAX_CELLS: usize = 500_000;
+
+/// The matrix of `flows` between `zones`, with secrecy applied; refused above
+/// [`MAX_CELLS`] cells, before secrecy is worked out.
 pub fn matrix(flows: &Flows, zones: &Zones, by: By, secrecy: Secrecy) -> Result<Matrix, MobilityError> {
+    matrix_at_most(flows, zones, by, secrecy, MAX_CELLS)
+}
+
+pub(crate) fn matrix_at_most(
+    flows: &Flows,
+    zones: &Zones,
+    by: By,
+    secrecy: Secrecy,
+    max_cells: usize,
+) -> Result<Matrix, MobilityError> {
     secrecy.validate()?;
     check_breakdown(by, flows.detailed, &flows.provenance.dataset)?;
-    Ok(build(sums(flows, zones, by), zones, by, secrecy, flows.provenance.clone()))
+    let acc = sums(flows, zones, by);
+    let cells = acc.len();
+    if cells > max_cells {
+        return Err(MobilityError::Usage(format!(
+            "{cells} cells: a matrix has at most {max_cells}; narrow the zones (a frame, a coarser layer) or drop the \
+             breakdown by mode or group"
+        )));
+    }
+    Ok(build(acc, zones, by, secrecy, flows.provenance.clone()))
 }
 
 /// The figures of a matrix in a [`Ledger`]: its cells, each zone's row and column

@@ -218,6 +218,23 @@ fn secrecy_parameters_are_checked() {
     assert!(e.to_string().contains("no mode"), "{e}");
 }
 
+#[test]
+fn matrices_and_zones_beyond_their_limits_are_user_errors() {
+    let r = fixture::referential();
+    let f = fixture::flows(&r);
+    let z = Zones::layer(&r, Layer::Commune, None).unwrap();
+    let open = Secrecy { threshold: 0.0, ..Secrecy::default() };
+    let cells = matrix::matrix(&f, &z, By::Mode, open).unwrap().cells.len();
+    let e = matrix::matrix_at_most(&f, &z, By::Mode, open, cells - 1).unwrap_err();
+    assert!(e.is_user_error() && e.to_string().contains(&format!("{cells} cells: a matrix has at most")), "{e}");
+    assert_eq!(matrix::matrix_at_most(&f, &z, By::Mode, open, cells).unwrap().cells.len(), cells);
+    assert!(z.check_size().is_ok());
+    let mut many = z.clone();
+    many.zones = vec![many.zones[0].clone(); crate::zones::MAX_ZONES + 1];
+    let e = many.check_size().unwrap_err();
+    assert!(e.is_user_error() && e.to_string().contains("5001 zones"), "{e}");
+}
+
 fn random_flows() -> impl Strategy<Value = Vec<(usize, usize, u8, u8, u32)>> {
     // dest 12 stands for abroad
     prop::collection::vec((0usize..12, 0usize..13, 0u8..8, 0u8..9, 1u32..5_000_000), 0..60)

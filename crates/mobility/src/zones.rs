@@ -36,6 +36,10 @@ pub struct ZoneInfo {
     pub kind: ZoneKind,
 }
 
+/// The most zones of a matrix or a flow map answered at once (25 million pairs): ask
+/// for territories within a frame instead.
+pub const MAX_ZONES: usize = 5_000;
+
 /// A partition of all communes (and of "abroad") into zones.
 #[derive(Debug, Clone)]
 pub struct Zones {
@@ -162,6 +166,17 @@ impl Zones {
     /// Number of zones, catch-all ones included.
     pub fn len(&self) -> usize {
         self.zones.len()
+    }
+
+    /// Refuses more than [`MAX_ZONES`] zones, for answers computed on request.
+    pub fn check_size(&self) -> Result<(), MobilityError> {
+        if self.len() > MAX_ZONES {
+            return Err(MobilityError::Usage(format!(
+                "{} zones: at most {MAX_ZONES} at once; ask for territories within a frame",
+                self.len()
+            )));
+        }
+        Ok(())
     }
 
     /// Whether there is no zone at all.

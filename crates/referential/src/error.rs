@@ -48,6 +48,17 @@ pub enum Error {
     /// Inconsistent input data (a reference pack that contradicts itself…).
     #[error("{0}")]
     Invalid(String),
+    /// A text longer than the limit set for it (a name typed, a key, a perimeter's
+    /// field); the text itself is not repeated.
+    #[error("{what} has {chars} characters: at most {max}")]
+    TooLong {
+        /// What the text is ("a name", "a perimeter's id"…).
+        what: &'static str,
+        /// Its length in characters.
+        chars: usize,
+        /// The limit.
+        max: usize,
+    },
 }
 
 struct Suggestions<'a>(&'a [String]);

@@ -21,7 +21,7 @@ mod error;
 mod fold;
 pub mod geodesy;
 mod layer;
-mod perimeter;
+pub mod perimeter;
 pub mod referential;
 mod search;
 mod territory;
@@ -33,6 +33,11 @@ pub use perimeter::{PerimeterDef, PerimeterStatus};
 pub use referential::{Commune, Iris, Perimeter, Referential, SubCommune, SubCommuneKind, Unit};
 pub use search::Match;
 pub use territory::TerritoryRef;
+
+/// The longest text [`Referential::resolve`] and [`Referential::find`] look up (a key,
+/// a code or a name) and the longest name of a perimeter, in characters. The longest
+/// official name, an EPCI's, has about 70; fuzzy matching costs grow with the length.
+pub const MAX_NAME_CHARS: usize = 200;
 
 #[cfg(test)]
 mod fixture;

@@ -445,8 +445,12 @@ impl Referential {
             return Err(def.error_at(None, format!("perimeter '{}' is defined twice", def.id)));
         }
         path.push(def.id.clone());
+        let mut seen = std::collections::HashSet::new();
         for r in def.references() {
             let Some(id) = r.strip_prefix("per:") else { continue };
+            if !seen.insert(id) {
+                continue;
+            }
             if path.iter().any(|p| p == id) {
                 return Err(def.error_at(
                     None,
@@ -464,9 +468,11 @@ impl Referential {
     }
 
     /// Resolves what a person typed into a territory: `layer:code`, a bare code, or a
-    /// name matching exactly one territory.
+    /// name matching exactly one territory. An input over [`crate::MAX_NAME_CHARS`]
+    /// characters is refused.
     pub fn resolve(&self, input: &str) -> Result<TerritoryRef, Error> {
         let input = input.trim();
+        check_length(input)?;
         if let Some((prefix, code)) = input.split_once(':') {
             let layer: crate::Layer = prefix.parse()?;
             let t = TerritoryRef::new(layer, code.trim());
@@ -494,7 +500,7 @@ impl Referential {
                 .collect();
             return Err(Error::FormerCode { input: input.into(), detail: format!("now part of {}", names.join(", ")) });
         }
-        let mut exact: Vec<_> = self.find(input, 50).into_iter().filter(|m| m.exact && m.note.is_none()).collect();
+        let mut exact = self.search_index().exact(input, 50);
         // "Béthune" is a commune and the arrondissement named after it: people mean the commune.
         if exact.iter().filter(|m| m.territory.layer == Layer::Commune).count() == 1 {
             exact.retain(|m| m.territory.layer == Layer::Commune);
@@ -529,26 +535,41 @@ impl Referential {
         }
     }
 
-    /// Finds territories by name or code, best matches first.
+    /// Finds territories by name or code, best matches first. A query over
+    /// [`crate::MAX_NAME_CHARS`] characters finds nothing.
     pub fn find(&self, query: &str, limit: usize) -> Vec<crate::Match> {
-        self.search.get_or_init(|| SearchIndex::build(self)).find(self, query, limit)
+        if check_length(query.trim()).is_err() {
+            return Vec::new();
+        }
+        self.search_index().find(self, query, limit)
     }
 
+    fn search_index(&self) -> &SearchIndex {
+        self.search.get_or_init(|| SearchIndex::build(self))
+    }
+
+    /// The error for an input that names nothing, with the nearest names or codes
+    /// (none for an input too long to be compared at a bounded cost).
     fn unknown(&self, input: &str) -> Error {
-        Error::UnknownTerritory {
-            input: input.into(),
-            suggestions: self
-                .search
-                .get_or_init(|| SearchIndex::build(self))
-                .suggest(self, input)
-                .iter()
-                .map(|t| self.describe(t))
-                .collect(),
-        }
+        let suggestions = if check_length(input).is_ok() {
+            self.search_index().suggest(self, input).iter().map(|t| self.describe(t)).collect()
+        } else {
+            Vec::new()
+        };
+        Error::UnknownTerritory { input: input.into(), suggestions }
     }
 
     /// Rebuilt lazily after perimeters change, so that they can be found by name.
     pub(crate) fn reset_search(&mut self) {
         self.search = OnceLock::new();
     }
+}
+
+/// Refuses an input longer than [`crate::MAX_NAME_CHARS`] characters.
+fn check_length(input: &str) -> Result<(), Error> {
+    let chars = input.chars().count();
+    if chars > crate::MAX_NAME_CHARS {
+        return Err(Error::TooLong { what: "a territory name or key", chars, max: crate::MAX_NAME_CHARS });
+    }
+    Ok(())
 }

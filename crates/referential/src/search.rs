@@ -74,6 +74,7 @@ impl SearchIndex {
             found.push(Match { territory: t, name, note: None, exact: true, score: (0, 0) });
         }
         let words: Vec<&str> = q.split(' ').collect();
+        let letters = Letters::of(&q);
         for e in &self.entries {
             let rank = if e.key == q {
                 0
@@ -81,7 +82,7 @@ impl SearchIndex {
                 1
             } else if words.iter().all(|w| e.key.split(' ').any(|k| k.starts_with(w))) {
                 2
-            } else if q.len() >= 4 && strsim::jaro_winkler(&e.key, &q) > 0.9 {
+            } else if q.len() >= 4 && letters.jaro_winkler_above(&e.key, 0.9) {
                 3
             } else {
                 continue;
@@ -96,11 +97,27 @@ impl SearchIndex {
                 score: (rank * 2 + u8::from(e.territory.layer != Layer::Commune), -e.weight),
             });
         }
-        found.sort_by(|a, b| a.score.cmp(&b.score).then_with(|| a.territory.cmp(&b.territory)));
-        let mut seen = std::collections::HashSet::new();
-        found.retain(|m| seen.insert((m.territory.clone(), m.note.is_some())));
-        found.truncate(limit);
-        found
+        rank_and_cut(found, limit)
+    }
+
+    /// The territories whose name is exactly `input` once folded (not those found
+    /// through a former or delegated commune's name), best first: what
+    /// [`Self::find`] marks exact, without its fuzzy pass.
+    pub(crate) fn exact(&self, input: &str, limit: usize) -> Vec<Match> {
+        let q = fold(input);
+        let found = self
+            .entries
+            .iter()
+            .filter(|e| e.note.is_none() && !q.is_empty() && e.key == q)
+            .map(|e| Match {
+                territory: e.territory.clone(),
+                name: e.name.clone(),
+                note: None,
+                exact: true,
+                score: (u8::from(e.territory.layer != Layer::Commune), -e.weight),
+            })
+            .collect();
+        rank_and_cut(found, limit)
     }
 
     /// The nearest known codes or names to an unknown input, for error messages.
@@ -131,11 +148,12 @@ impl SearchIndex {
     }
 
     fn find_names(&self, q: &str) -> Vec<TerritoryRef> {
+        let letters = Letters::of(q);
         let mut scored: Vec<(i64, &Entry)> = self
             .entries
             .iter()
             .filter_map(|e| {
-                let s = strsim::jaro_winkler(&e.key, q);
+                let s = letters.jaro_winkler(&e.key, 0.85)?;
                 (s > 0.85).then_some(((s * -1000.0) as i64, e))
             })
             .collect();
@@ -150,5 +168,109 @@ impl SearchIndex {
             }
         }
         out
+    }
+}
+
+/// Best matches first, each territory once (and once more through another name),
+/// at most `limit`.
+fn rank_and_cut(mut found: Vec<Match>, limit: usize) -> Vec<Match> {
+    found.sort_by(|a, b| a.score.cmp(&b.score).then_with(|| a.territory.cmp(&b.territory)));
+    let mut seen = std::collections::HashSet::new();
+    found.retain(|m| seen.insert((m.territory.clone(), m.note.is_some())));
+    found.truncate(limit);
+    found
+}
+
+/// Character classes counted to bound the Jaro–Winkler similarity: folded names are
+/// made of a–z, digits and spaces; anything else shares the last class.
+const CLASSES: usize = 38;
+
+fn class(c: char) -> usize {
+    match c {
+        'a'..='z' => c as usize - 'a' as usize,
+        '0'..='9' => 26 + (c as usize - '0' as usize),
+        ' ' => 36,
+        _ => 37,
+    }
+}
+
+/// A folded query with what bounds its Jaro–Winkler similarity to any name, so that
+/// names that cannot reach a threshold are skipped after one pass over their letters
+/// instead of a comparison costing the product of both lengths.
+struct Letters<'a> {
+    text: &'a str,
+    chars: usize,
+    counts: [u32; CLASSES],
+}
+
+impl<'a> Letters<'a> {
+    fn of(text: &'a str) -> Self {
+        let mut counts = [0; CLASSES];
+        let mut chars = 0;
+        for c in text.chars() {
+            counts[class(c)] += 1;
+            chars += 1;
+        }
+        Letters { text, chars, counts }
+    }
+
+    /// At least `strsim::jaro_winkler(key, query)`. Jaro is `(m/|a| + m/|b| + (m − t)/m) / 3`
+    /// with `m` matching characters, at most the characters the strings have in
+    /// common; Winkler adds `0.1 × p × (1 − Jaro)` for a common prefix of `p ≤ 4` characters.
+    fn upper_bound(&self, key: &str) -> f64 {
+        let mut left = self.counts;
+        let (mut common, mut len) = (0usize, 0usize);
+        for c in key.chars() {
+            len += 1;
+            let k = class(c);
+            if left[k] > 0 {
+                left[k] -= 1;
+                common += 1;
+            }
+        }
+        if common == 0 {
+            return if len == 0 && self.chars == 0 { 1.0 } else { 0.0 };
+        }
+        let m = common as f64;
+        let jaro = (m / len as f64 + m / self.chars as f64 + 1.0) / 3.0;
+        let prefix = key.chars().take(4).zip(self.text.chars()).take_while(|(a, b)| a == b).count();
+        jaro + 0.1 * prefix as f64 * (1.0 - jaro)
+    }
+
+    /// `strsim::jaro_winkler(key, query)` when it may exceed `threshold`, computed only then.
+    fn jaro_winkler(&self, key: &str, threshold: f64) -> Option<f64> {
+        // The margin keeps a name whose bound and score round to either side of the threshold.
+        (self.upper_bound(key) > threshold - 1e-9).then(|| strsim::jaro_winkler(key, self.text))
+    }
+
+    fn jaro_winkler_above(&self, key: &str, threshold: f64) -> bool {
+        self.jaro_winkler(key, threshold).is_some_and(|s| s > threshold)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Letters;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The prefilter never skips a name the full comparison would keep.
+        #[test]
+        fn the_bound_is_never_below_jaro_winkler(a in "[abeilnrst ]{0,14}", b in "[abeilnrstж ]{0,14}") {
+            let exact = strsim::jaro_winkler(&a, &b);
+            prop_assert!(Letters::of(&b).upper_bound(&a) >= exact - 1e-12, "{} < {exact}", Letters::of(&b).upper_bound(&a));
+            let kept = Letters::of(&b).jaro_winkler(&a, 0.85);
+            prop_assert!(exact <= 0.85 || kept == Some(exact));
+        }
+    }
+
+    #[test]
+    fn names_without_a_common_letter_are_skipped() {
+        let q = "ж".repeat(200);
+        assert_eq!(Letters::of(&q).jaro_winkler("bethune", 0.85), None);
+        assert_eq!(
+            Letters::of("bethun").jaro_winkler("bethune", 0.85),
+            Some(strsim::jaro_winkler("bethune", "bethun"))
+        );
     }
 }

@@ -3,7 +3,8 @@
 use proptest::prelude::*;
 
 use crate::fixture::referential;
-use crate::{Error, Layer, PerimeterDef, TerritoryRef};
+use crate::perimeter::{MAX_DISTINCT_ENTRIES, MAX_ENTRIES, MAX_ID_CHARS, MAX_NOTE_CHARS, MAX_TEXT_BYTES};
+use crate::{Error, Layer, MAX_NAME_CHARS, PerimeterDef, TerritoryRef};
 
 fn codes(r: &crate::Referential, t: &str) -> Vec<String> {
     let t = r.resolve(t).unwrap();
@@ -112,18 +113,86 @@ fn a_bad_perimeter_says_where_and_adds_nothing() {
     assert!(PerimeterDef::parse("p.toml", "id = 'Bad Id'\nname = 'X'\ninclude = ['fr']").is_err());
 }
 
+#[test]
+fn names_and_keys_longer_than_the_limit_are_refused_without_suggestions() {
+    let r = referential();
+    let long = "ж".repeat(MAX_NAME_CHARS + 1);
+    let err = r.resolve(&long).unwrap_err();
+    assert!(matches!(err, Error::TooLong { chars: 201, max: MAX_NAME_CHARS, .. }), "{err}");
+    assert!(!err.to_string().contains('ж'), "the input is not repeated: {err}");
+    assert!(matches!(r.resolve(&format!("com:{long}")), Err(Error::TooLong { .. })));
+    assert!(r.find(&format!("bethune {long}"), 5).is_empty());
+    // At the limit, the name is looked up (and found or not) as any other.
+    let err = r.resolve(&"ж".repeat(MAX_NAME_CHARS)).unwrap_err();
+    assert!(matches!(err, Error::UnknownTerritory { ref suggestions, .. } if suggestions.is_empty()), "{err}");
+    assert_eq!(r.resolve(&format!("{:>200}", "Béthune")).unwrap(), TerritoryRef::new(Layer::Commune, "62119"));
+}
+
+#[test]
+fn typos_still_get_their_suggestions() {
+    let r = referential();
+    let err = r.resolve("bethun").unwrap_err().to_string();
+    assert!(err.contains("did you mean") && err.contains("com:62119 (Béthune)"), "{err}");
+    assert_eq!(r.find("bethunne", 5)[0].territory, TerritoryRef::new(Layer::Commune, "62119"));
+}
+
+/// A definition with `include` repeated `n` times.
+fn repeated(entry: &str, n: usize, rest: &str) -> String {
+    format!("id = 'p'\nname = 'P'\ninclude = [{}]\n{rest}", vec![format!("'{entry}'"); n].join(", "))
+}
+
+#[test]
+fn a_perimeter_repeating_an_entry_costs_one_entry() {
+    // 300,000 times France: refused on its size before anything is parsed or resolved.
+    let text = repeated("fr", 300_000, "exclude = ['fr']");
+    let err = PerimeterDef::parse("body", &text).unwrap_err().to_string();
+    assert!(err.contains(&format!("at most {MAX_TEXT_BYTES}")), "{err}");
+    // 20,000 times France (20,000 copies of every commune before): one set, then empty.
+    let mut r = referential();
+    let err = r.add_perimeters(vec![perimeter(&repeated("fr", 20_000, "exclude = ['fr']"))]).unwrap_err();
+    assert!(err.to_string().contains("no commune left"), "{err}");
+    r.add_perimeters(vec![perimeter(&repeated("fr", 20_000, "exclude = ['dep:59', 'reg:11', 'dep:59']"))]).unwrap();
+    assert_eq!(codes(&r, "per:p"), ["62119", "62178", "62498"]);
+}
+
+#[test]
+fn perimeter_limits_are_errors_that_say_which() {
+    let refused = |text: &str, expected: &str| {
+        let err = PerimeterDef::parse("body", text).unwrap_err();
+        assert!(matches!(err, Error::Perimeter { .. }), "{err}");
+        assert!(err.to_string().contains(expected), "{err} should say {expected}");
+    };
+    refused(&repeated("1", MAX_ENTRIES + 1, ""), &format!("{} entries", MAX_ENTRIES + 1));
+    let many: Vec<String> = (0..=MAX_DISTINCT_ENTRIES).map(|i| format!("'{i}'")).collect();
+    refused(&format!("id = 'p'\nname = 'P'\ninclude = [{}]", many.join(",")), "distinct entries");
+    let id = "a".repeat(MAX_ID_CHARS + 1);
+    refused(&format!("id = '{id}'\nname = 'P'\ninclude = ['fr']"), "id has 65 characters");
+    let name = "é".repeat(MAX_NAME_CHARS + 1);
+    refused(&format!("id = 'p'\nname = '{name}'\ninclude = ['fr']"), "name has 201 characters");
+    let note = "x".repeat(MAX_NOTE_CHARS + 1);
+    refused(&format!("id = 'p'\nname = 'P'\nnote = '{note}'\ninclude = ['fr']"), "note has");
+    refused(&format!("id = 'p'\nname = 'P'\nsource = '{note}'\ninclude = ['fr']"), "source has");
+    // At the limits, accepted.
+    let name = "é".repeat(MAX_NAME_CHARS);
+    let id = "a".repeat(MAX_ID_CHARS);
+    PerimeterDef::parse("body", &format!("id = '{id}'\nname = '{name}'\ninclude = ['fr']")).unwrap();
+    PerimeterDef::parse("body", &repeated("1", MAX_ENTRIES, "")).unwrap();
+}
+
 proptest! {
-    /// Perimeter algebra equals the same set algebra done naively on codes.
+    /// Perimeter algebra equals the same set algebra done naively on codes, entries
+    /// repeated or written differently included.
     #[test]
     fn perimeter_members_follow_set_algebra(
-        include in proptest::collection::vec(0usize..8, 1..4),
-        exclude in proptest::collection::vec(0usize..8, 0..3),
-        intersect in proptest::collection::vec(0usize..8, 0..2),
+        include in proptest::collection::vec(0usize..11, 1..12),
+        exclude in proptest::collection::vec(0usize..11, 0..6),
+        intersect in proptest::collection::vec(0usize..11, 0..3),
     ) {
-        let pool = ["dep:59", "dep:62", "reg:32", "epci:200072460", "arr:627", "59350", "62119", "fr"];
+        let pool = ["dep:59", "dep:62", "reg:32", "epci:200072460", "arr:627", "59350", "62119", "fr", "FR", "dep:62 ", "reg:11"];
         let r0 = referential();
         let set = |i: &usize| -> std::collections::BTreeSet<String> {
-            let t = if pool[*i].contains(':') || pool[*i] == "fr" { pool[*i].to_string() } else { format!("com:{}", pool[*i]) };
+            let p = pool[*i].trim();
+            let t = if p.contains(':') || p.eq_ignore_ascii_case("fr") { p.to_string() } else { format!("com:{p}") };
             codes(&r0, &t).into_iter().collect()
         };
         let mut expected: std::collections::BTreeSet<String> = include.iter().flat_map(set).collect();

@@ -1,6 +1,7 @@
 //! Parquet: a column of numbers (and nulls) is Float64, any other column Utf8 (numbers
 //! in it written as text); title and source in the file's key-value metadata.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Float64Array, RecordBatch, StringArray};
@@ -12,16 +13,25 @@ use parquet::file::properties::WriterProperties;
 use crate::ReportError;
 use crate::table::{Cell, Table, number};
 
-/// Column names made unique (a repeated name gets " (2)", " (3)"...).
+/// Column names made unique (a repeated name gets " (2)", " (3)"...), in one pass: the
+/// next number to try is kept per name, and numbers tried once stay taken.
 fn unique(columns: &[String]) -> Vec<String> {
+    let mut taken: HashSet<String> = HashSet::with_capacity(columns.len());
+    let mut next: HashMap<&str, usize> = HashMap::new();
     let mut out: Vec<String> = Vec::with_capacity(columns.len());
     for c in columns {
         let mut name = c.clone();
-        let mut k = 2;
-        while out.contains(&name) {
-            name = format!("{c} ({k})");
-            k += 1;
+        if taken.contains(&name) {
+            let k = next.entry(c).or_insert(2);
+            loop {
+                name = format!("{c} ({k})");
+                *k += 1;
+                if !taken.contains(&name) {
+                    break;
+                }
+            }
         }
+        taken.insert(name.clone());
         out.push(name);
     }
     out
@@ -77,5 +87,48 @@ mod tests {
     fn repeated_names_are_made_unique() {
         let names = unique(&["a".into(), "a".into(), "a (2)".into(), "a".into()]);
         assert_eq!(names, ["a", "a (2)", "a (2) (2)", "a (3)"]);
+        let names = unique(&["b (2)".into(), "b".into(), "b".into(), "b".into(), "b (3)".into()]);
+        assert_eq!(names, ["b (2)", "b", "b (3)", "b (4)", "b (3) (2)"]);
+    }
+
+    /// The renaming as it was (quadratic, then cubic with the names' length): the reference.
+    fn unique_naive(columns: &[String]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for c in columns {
+            let mut name = c.clone();
+            let mut k = 2;
+            while out.contains(&name) {
+                name = format!("{c} ({k})");
+                k += 1;
+            }
+            out.push(name);
+        }
+        out
+    }
+
+    /// Every sequence of up to five names among ones that collide with each other's renamings.
+    #[test]
+    fn one_pass_renaming_equals_the_naive_one() {
+        let pool = ["a", "a (2)", "a (3)", "a (2) (2)", "b"];
+        let mut sequences: Vec<Vec<String>> = vec![Vec::new()];
+        for _ in 0..5 {
+            let longer: Vec<Vec<String>> = sequences
+                .iter()
+                .filter(|s| s.len() == sequences.last().map_or(0, Vec::len))
+                .flat_map(|s| pool.iter().map(move |p| [s.clone(), vec![p.to_string()]].concat()))
+                .collect();
+            sequences.extend(longer);
+        }
+        assert_eq!(sequences.len(), 1 + 5 + 25 + 125 + 625 + 3125);
+        for s in &sequences {
+            assert_eq!(unique(s), unique_naive(s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn the_most_columns_allowed_all_equal_are_renamed() {
+        let names = unique(&vec!["x".to_string(); crate::table::MAX_COLUMNS]);
+        assert_eq!(names.last().unwrap(), &format!("x ({})", crate::table::MAX_COLUMNS));
+        assert_eq!(names.iter().collect::<HashSet<_>>().len(), crate::table::MAX_COLUMNS);
     }
 }

@@ -7,6 +7,8 @@ use crate::ReportError;
 
 /// Rows above which a table export is refused.
 pub const MAX_ROWS: usize = 200_000;
+/// Columns above which a table export is refused: XLSX's own limit.
+pub const MAX_COLUMNS: usize = 16_384;
 /// Largest request body accepted by `POST /api/export/table`.
 pub const MAX_BODY: usize = 20 * 1024 * 1024;
 
@@ -91,15 +93,15 @@ pub struct Table {
 }
 
 impl Table {
-    /// Checks the body: at least one column, no ragged row, at most [`MAX_ROWS`] rows,
+    /// Checks the body: at least one column and at most [`MAX_COLUMNS`], no ragged row, at most [`MAX_ROWS`] rows,
     /// cells that are strings, numbers or null.
     pub fn from_body(body: TableBody) -> Result<Table, ReportError> {
         let bad = |m: String| Err(ReportError::Invalid(m));
         if body.columns.is_empty() {
             return bad("a table needs at least one column".into());
         }
-        if body.columns.len() > 16_384 {
-            return bad("a table has at most 16384 columns".into());
+        if body.columns.len() > MAX_COLUMNS {
+            return bad(format!("{} columns: a table export has at most {MAX_COLUMNS} columns", body.columns.len()));
         }
         if body.rows.len() > MAX_ROWS {
             return bad(format!("{} rows: a table export has at most {MAX_ROWS} rows", body.rows.len()));
@@ -200,6 +202,21 @@ mod tests {
         let nameless =
             serde_json::from_value::<TableBody>(serde_json::json!({ "columns": [{ "unit": "%" }], "rows": [] }));
         assert!(nameless.is_err(), "a described column has a name");
+    }
+
+    #[test]
+    fn more_columns_or_rows_than_allowed_are_the_callers_fault() {
+        let body = |columns: usize, rows: usize| TableBody {
+            title: String::new(),
+            source: String::new(),
+            columns: (0..columns).map(|_| ColumnBody::Name("x".into())).collect(),
+            rows: vec![vec![Value::Null; columns]; rows],
+        };
+        let e = Table::from_body(body(MAX_COLUMNS + 1, 0)).unwrap_err();
+        assert!(e.is_user_error() && e.to_string().contains("at most 16384 columns"), "{e}");
+        let e = Table::from_body(body(1, MAX_ROWS + 1)).unwrap_err();
+        assert!(e.is_user_error() && e.to_string().contains("at most 200000 rows"), "{e}");
+        assert_eq!(Table::from_body(body(MAX_COLUMNS, 1)).unwrap().columns.len(), MAX_COLUMNS);
     }
 
     #[test]

@@ -131,8 +131,9 @@ pub async fn search(State(state): State<AppState>, Query(q): Query<SearchQuery>)
     state
         .clone()
         .respond(async move {
-            if q.q.chars().count() > 200 || q.limit > 1000 {
-                return Err(ApiError::BadRequest("query longer than 200 characters or limit above 1000".into()));
+            let max = echelle_referential::MAX_NAME_CHARS;
+            if q.q.chars().count() > max || q.limit > 1000 {
+                return Err(ApiError::BadRequest(format!("query longer than {max} characters or limit above 1000")));
             }
             let engine = state.engine();
             let found: Vec<SearchHit> = engine

@@ -34,12 +34,6 @@ const HOW_TO_GET_FLOWS: &str = "no commuting flows in the store: import INSEE's 
      (`echelle import FD_MOBPRO_2021.csv`, from https://www.insee.fr/fr/statistiques/7630376) or the flows base, \
      or generate SYNTHETIC ones (`echelle synth mobpro --out mobpro.csv --import`)";
 
-/// At most this many zones in a matrix or a line map (ask a frame with `within`).
-const MAX_ZONES: usize = 5_000;
-
-/// At most this many cells in a matrix answer (a JSON of some 100 MB).
-const MAX_CELLS: usize = 500_000;
-
 impl From<MobilityError> for ApiError {
     fn from(e: MobilityError) -> Self {
         match e {
@@ -162,16 +156,14 @@ async fn incomes(state: &AppState, r: &Arc<Referential>, dataset: Option<&str>) 
     .map_err(|e| ApiError::Internal(e.to_string()))?
 }
 
-/// The zones asked for, at most [`MAX_ZONES`].
+/// The zones asked for, at most [`echelle_mobility::zones::MAX_ZONES`].
 fn zones(r: &Referential, layer: Option<&str>, list: Option<&str>, within: Option<&str>) -> Result<Zones, ApiError> {
     let list: Vec<String> = list.map(|l| l.split(',').map(str::to_string).collect()).unwrap_or_default();
     if layer.is_none() && list.iter().all(|s| s.trim().is_empty()) {
         return Err(ApiError::BadRequest("give layer=… or zones=… (not both)".into()));
     }
     let z = Zones::parse(r, layer, &list, within)?;
-    if z.len() > MAX_ZONES {
-        return Err(ApiError::BadRequest(format!("{} zones: at most {MAX_ZONES}; narrow with within=…", z.len())));
-    }
+    z.check_size()?;
     Ok(z)
 }
 
@@ -285,14 +277,7 @@ pub async fn matrix_table(State(state): State<AppState>, Query(q): Query<MatrixQ
             let engine = state.engine();
             let z = zones(engine.referential(), q.layer.as_deref(), q.zones.as_deref(), q.within.as_deref())?;
             let (_, f) = load(&state, q.dataset.as_deref()).await?;
-            let m = matrix::matrix(&f, &z, by, Secrecy::below(q.secret_below))?;
-            if m.cells.len() > MAX_CELLS {
-                return Err(ApiError::BadRequest(format!(
-                    "{} cells: at most {MAX_CELLS} in one answer; narrow with within=…, a coarser layer or without by=",
-                    m.cells.len()
-                )));
-            }
-            Ok(Json(m))
+            Ok(Json(matrix::matrix(&f, &z, by, Secrecy::below(q.secret_below))?))
         })
         .await
 }

@@ -50,6 +50,7 @@ use tower_http::trace::TraceLayer;
 pub use conn::Connections;
 pub use error::{ApiError, ErrorBody};
 pub use openapi::{document_json as openapi_json, document_value as openapi_document};
+pub use shapes::layer_shapes_async;
 pub use site::Site;
 pub use state::AppState;
 pub use work::WorkConfig;

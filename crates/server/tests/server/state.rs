@@ -136,9 +136,9 @@ async fn a_user_perimeter_is_removed_and_the_others_are_refused() {
 async fn a_perimeter_change_keeps_the_server_ready_and_its_caches() {
     let (_dir, state) = warm_copy().await;
     let r = router(&state);
-    let communes = echelle_server::shapes::layer_shapes_async(&state, Layer::Commune).await.unwrap();
-    let departements = echelle_server::shapes::layer_shapes_async(&state, Layer::Departement).await.unwrap();
-    echelle_server::shapes::layer_shapes_async(&state, Layer::Perimeter).await.unwrap();
+    let communes = echelle_server::layer_shapes_async(&state, Layer::Commune).await.unwrap();
+    let departements = echelle_server::layer_shapes_async(&state, Layer::Departement).await.unwrap();
+    echelle_server::layer_shapes_async(&state, Layer::Perimeter).await.unwrap();
     let before = state.engine_and_values().1.unwrap();
 
     let posting = {
@@ -161,7 +161,7 @@ async fn a_perimeter_change_keeps_the_server_ready_and_its_caches() {
     assert!(Arc::ptr_eq(&state.cached_shapes(Layer::Commune).unwrap(), &communes), "commune shapes kept");
     assert!(Arc::ptr_eq(&state.cached_shapes(Layer::Departement).unwrap(), &departements), "official shapes kept");
     assert!(state.cached_shapes(Layer::Perimeter).is_none(), "perimeter shapes built again");
-    let perimeters = echelle_server::shapes::layer_shapes_async(&state, Layer::Perimeter).await.unwrap();
+    let perimeters = echelle_server::layer_shapes_async(&state, Layer::Perimeter).await.unwrap();
     assert!(perimeters.shapes.iter().any(|s| s.code == "ready-or-not"));
     let after = state.engine_and_values().1.unwrap();
     assert_eq!(after.territories, before.territories + 1);
