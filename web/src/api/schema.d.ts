@@ -352,6 +352,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/perimeters/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a study perimeter saved by a user */
+        delete: operations["remove_perimeter"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/portrait/{key}": {
         parameters: {
             query?: never;
@@ -653,7 +670,10 @@ export interface components {
     schemas: {
         /** @description The share of a population beyond a threshold. */
         Beyond: {
-            /** Format: double */
+            /**
+             * Format: double
+             * @description The threshold, minutes.
+             */
             threshold_min: number;
             /**
              * Format: double
@@ -663,7 +683,10 @@ export interface components {
         };
         /** @description A class of commuting distance. */
         Bin: {
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Lower bound, km (included).
+             */
             from_km: number;
             /**
              * Format: double
@@ -723,16 +746,24 @@ export interface components {
         };
         /** @description One commune's time to the nearest facility of the run's first type. */
         CommuneTime: {
+            /** @description The commune code. */
             code: string;
+            /** @description Its name. */
             name?: string | null;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Its municipal population (the origin's weight).
+             */
             population?: number | null;
             /**
              * Format: double
              * @description `None`: nothing reachable, or the commune is left out (`excluded`).
              */
             minutes?: number | null;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Length of that route, km.
+             */
             km?: number | null;
             /** @description Why the commune is left out (too far from any road). */
             excluded?: string | null;
@@ -794,17 +825,22 @@ export interface components {
              * @description Share of public-transport km made by regional train (the rest by bus). Default 0.5: an assumption.
              */
             rail_share: number;
+            /** @description Emission factors per mode. */
             factors: components["schemas"]["Factors"];
         };
         /** @description Distances of the commuters living in a territory (or of every flow). */
         DistanceReport: {
+            /** @description The territory key; `None` for every flow of the dataset. */
             territory?: string | null;
+            /** @description The territory's name. */
             name?: string | null;
+            /** @description How distances were made, in a French sentence. */
             method: string;
             /** @description The road network used where it gives a distance, if any. */
             network?: string | null;
             /** @description Flows and workers by method (only the methods used). */
             by_method: components["schemas"]["MethodCount"][];
+            /** @description The parameters used. */
             params: components["schemas"]["DistanceParams"];
             /** @description `null` when secret. */
             workers: components["schemas"]["Count"];
@@ -815,20 +851,25 @@ export interface components {
              * @description Mean one-way distance of the workers who travel (mode other than "no transport"), km.
              */
             mean_km?: number | null;
+            /** @description Workers by distance class ([`BINS`]). */
             histogram: components["schemas"]["Bin"][];
             /**
              * Format: double
              * @description Round trips of the workers who travel, km per working day.
              */
             km_per_day: number;
+            /** @description Kilometres and emissions per mode, when the dataset has modes. */
             by_mode: components["schemas"]["ModeKm"][];
             /**
              * Format: double
              * @description Tonnes CO2e per year; `None` when the dataset has no mode (aggregated base).
              */
             co2_t_per_year?: number | null;
+            /** @description The secrecy threshold applied to every count above. */
             secrecy: components["schemas"]["Secrecy"];
+            /** @description The unit of the counts (`actifs occupés`). */
             unit: string;
+            /** @description Where the flows come from. */
             provenance: components["schemas"]["Provenance"];
             /** @description « Source : … (millésime …) », with « SYNTHÉTIQUE » when generated. */
             source_line: string;
@@ -838,6 +879,7 @@ export interface components {
          *     server the id under which its cause is logged.
          */
         ErrorBody: {
+            /** @description The message, in one sentence. */
             error: string;
             /** @description The id of a server failure in the server's log. */
             id?: string | null;
@@ -847,15 +889,24 @@ export interface components {
         };
         /** @description A facility used by a run. */
         FacilityPoint: {
+            /** @description Its id in the facility file. */
             id: string;
+            /** @description Its name, when the file gives one. */
             name?: string | null;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Longitude, WGS84.
+             */
             lon: number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Latitude, WGS84.
+             */
             lat: number;
         };
         /** @description A facility set as every answer states it. */
         FacilitySet: {
+            /** @description The set's name (the file's stem, or the name given). */
             name: string;
             /** @description The file's name (without its folder). */
             file?: string | null;
@@ -934,9 +985,11 @@ export interface components {
         FeatureType: "Feature";
         /** @description A flow dataset of the store, as listed to users. */
         FlowDataset: {
+            /** @description The dataset id in the store. */
             id: string;
             /** @description The detailed file (modes and groups known), not the aggregated base. */
             detailed: boolean;
+            /** @description Where the flows come from. */
             provenance: components["schemas"]["Provenance"];
             /** @description « Source : … (millésime …) », with « SYNTHÉTIQUE » when generated. */
             source_line: string;
@@ -945,18 +998,28 @@ export interface components {
         FlowMap: {
             /** @description The layer's prefix (`com`, `epci`…). */
             layer: string;
+            /** @description The territory the map is framed on, if any. */
             within?: string | null;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description The minimum of workers of a drawn line.
+             */
             min: number;
+            /** @description The lines drawn, largest first. */
             lines: components["schemas"]["MapLine"][];
+            /** @description The lines left out, by reason. */
             hidden: components["schemas"]["Hidden"];
+            /** @description The balance of each territory of the map. */
             territories: components["schemas"]["MapTerritory"][];
             /** @description How positions were made. */
             position: string;
             /** @description Every worker of the flows; `null` when it would reveal a secret total. */
             total: components["schemas"]["Count"];
+            /** @description The secrecy threshold applied to every count above. */
             secrecy: components["schemas"]["Secrecy"];
+            /** @description The unit of the counts (`actifs occupés`). */
             unit: string;
+            /** @description Where the flows come from. */
             provenance: components["schemas"]["Provenance"];
             /** @description « Source : … (millésime …) », with « SYNTHÉTIQUE » when generated. */
             source_line: string;
@@ -1011,9 +1074,13 @@ export interface components {
         };
         /** @description Lines left out of the map, by reason. */
         Hidden: {
+            /** @description Fewer workers than the map's minimum. */
             below_min: number;
+            /** @description Under the secrecy threshold. */
             secret: number;
+            /** @description An end without a position. */
             without_position: number;
+            /** @description Beyond the number of lines asked. */
             over_limit: number;
         };
         /** @description A declared indicator with its provenance. */
@@ -1053,9 +1120,13 @@ export interface components {
         };
         /** @description Commuters into a territory from another, under secrecy. */
         Inflows: {
+            /** @description Key of the territory commuted into. */
             target: string;
+            /** @description Its name. */
             target_name: string;
+            /** @description Key of the territory of residence asked about. */
             from: string;
+            /** @description Its name. */
             from_name: string;
             /** @description Workers working in the target and living outside it; `null` when secret. */
             commuters_in: components["schemas"]["Count"];
@@ -1070,8 +1141,11 @@ export interface components {
             secret: boolean;
             /** @description Communes of `from` that are also in the target (their residents are not commuters into it). */
             overlap_communes: number;
+            /** @description The secrecy threshold applied to every count above. */
             secrecy: components["schemas"]["Secrecy"];
+            /** @description The unit of the counts (`actifs occupés`). */
             unit: string;
+            /** @description Where the flows come from. */
             provenance: components["schemas"]["Provenance"];
             /** @description « Source : … (millésime …) », with « SYNTHÉTIQUE » when generated. */
             source_line: string;
@@ -1110,27 +1184,41 @@ export interface components {
         };
         /** @description One line between two territories. */
         MapLine: {
+            /** @description Key of the territory of residence. */
             origin: string;
+            /** @description Its name. */
             origin_name: string;
+            /** @description Key of the territory of work. */
             dest: string;
+            /** @description Its name. */
             dest_name: string;
             /**
              * Format: double
              * @description Workers (never secret: secret lines are not drawn).
              */
             workers: number;
+            /** @description Origin position (lon, lat). */
             from: number[];
+            /** @description Destination position (lon, lat). */
             to: number[];
         };
         /** @description The balance of one territory of the map. */
         MapTerritory: {
+            /** @description The territory key. */
             key: string;
+            /** @description Its name. */
             name: string;
+            /** @description Where its lines start and end (lon, lat); `None` without a shape. */
             position?: number[] | null;
+            /** @description Workers living there, wherever they work. */
             residents_in_work: components["schemas"]["Count"];
+            /** @description Workers working there, wherever they live. */
             jobs_held: components["schemas"]["Count"];
+            /** @description Workers living and working there. */
             working_inside: components["schemas"]["Count"];
+            /** @description Workers living there and working elsewhere. */
             outgoing: components["schemas"]["Count"];
+            /** @description Workers working there and living elsewhere. */
             incoming: components["schemas"]["Count"];
             /**
              * Format: double
@@ -1148,15 +1236,23 @@ export interface components {
         };
         /** @description An origin–destination matrix. */
         Matrix: {
+            /** @description The rows and columns, in order. */
             zones: components["schemas"]["ZoneInfo"][];
+            /** @description The breakdown of the cells. */
             by: components["schemas"]["By"];
+            /** @description Cells with workers; an absent cell has none. */
             cells: components["schemas"]["MatrixCell"][];
+            /** @description Row and column totals, one per zone. */
             totals: components["schemas"]["ZoneTotals"][];
             /** @description Total workers (every cell, secret or not); secret only when it would reveal a zone's total. */
             total: components["schemas"]["Count"];
+            /** @description Cells withheld, secondary ones included. */
             secret_cells: number;
+            /** @description The secrecy threshold applied to every count above. */
             secrecy: components["schemas"]["Secrecy"];
+            /** @description The unit of the counts (`actifs occupés`). */
             unit: string;
+            /** @description Where the flows come from. */
             provenance: components["schemas"]["Provenance"];
             /** @description « Source : … (millésime …) », with « SYNTHÉTIQUE » when generated. */
             source_line: string;
@@ -1168,17 +1264,24 @@ export interface components {
              * @description Index into [`Matrix::zones`].
              */
             origin: number;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description Index into [`Matrix::zones`].
+             */
             dest: number;
+            /** @description Key of the zone of residence. */
             origin_key: string;
+            /** @description Key of the zone of work. */
             dest_key: string;
             /** @description Mode or group, when broken down. */
             category?: string | null;
             /** @description Workers; `null` when secret. */
             workers: components["schemas"]["Count"];
+            /** @description Under the secrecy threshold, or secondary: `workers` is withheld. */
             secret: boolean;
             /** @description Secret only so that a secret cell cannot be recovered from its row or column total. */
             secondary: boolean;
+            /** @description Published but fragile: few workers, to be read with care. */
             fragile: boolean;
         };
         /** @description A member commune. */
@@ -1222,6 +1325,7 @@ export interface components {
         };
         /** @description The flows and workers whose distance was made one way. */
         MethodCount: {
+            /** @description How the distances were made. */
             method: components["schemas"]["Method"];
             /** @description E.g. « réseau routier « hdf » », « à vol d'oiseau × 1,3 ». */
             label: string;
@@ -1232,6 +1336,7 @@ export interface components {
         };
         /** @description Kilometres and emissions of one mode. */
         ModeKm: {
+            /** @description The mode's French label. */
             mode: string;
             /** @description `null` when secret. */
             workers: components["schemas"]["Count"];
@@ -1259,13 +1364,18 @@ export interface components {
         MultiPolygonType: "MultiPolygon";
         /** @description What the server lists of a stored network. */
         NetworkSummary: {
+            /** @description The name it is stored and asked by. */
             name: string;
+            /** @description The travel profile it was built with. */
             profile: string;
             /** @description Generated data, not a real network: shown wherever the network is used. */
             synthetic: boolean;
             /** @description The file it was built from. */
             source: string;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Nodes of its graph, to tell a city from a région.
+             */
             nodes: number;
             /** @description How screens name the method on this network (« RÉSEAU ROUTIER « nom » »…). */
             label: string;
@@ -1282,7 +1392,9 @@ export interface components {
         };
         /** @description A partner territory in a summary (a destination or an origin). */
         Partner: {
+            /** @description The partner's key. */
             key: string;
+            /** @description Its name. */
             name: string;
             /** @description Workers; `null` when secret. */
             workers: components["schemas"]["Count"];
@@ -1292,6 +1404,7 @@ export interface components {
              *     either count is secret.
              */
             share?: number | null;
+            /** @description Under the secrecy threshold: `workers` is withheld. */
             secret: boolean;
         };
         /** @description A perimeter saved. */
@@ -1326,11 +1439,17 @@ export interface components {
          *     API's `Property` of a commune).
          */
         Property: {
+            /** @description The indicator id, also the column's name. */
             id: string;
+            /** @description Its French label. */
             label: string;
+            /** @description Its unit. */
             unit: string;
+            /** @description Where its figures come from. */
             source: string;
+            /** @description Their millésime. */
             vintage: string;
+            /** @description Generated data: the column says SYNTHÉTIQUE. */
             synthetic: boolean;
             /**
              * Format: int32
@@ -1425,7 +1544,9 @@ export interface components {
          *     secret, with secondary suppression between the balance and its partners).
          */
         Summary: {
+            /** @description The territory key. */
             territory: string;
+            /** @description Its name. */
             name: string;
             /** @description Workers living in the territory (wherever they work, abroad included). */
             residents_in_work: components["schemas"]["Count"];
@@ -1465,8 +1586,11 @@ export interface components {
             top_origins: components["schemas"]["Partner"][];
             /** @description The layer of the partners (`com`, `epci`…). */
             partner_layer: string;
+            /** @description The secrecy threshold applied to every count above. */
             secrecy: components["schemas"]["Secrecy"];
+            /** @description The unit of the counts (`actifs occupés`). */
             unit: string;
+            /** @description Where the flows come from. */
             provenance: components["schemas"]["Provenance"];
             /** @description « Source : … (millésime …) », with « SYNTHÉTIQUE » when generated. */
             source_line: string;
@@ -1493,8 +1617,11 @@ export interface components {
          *     people under secrecy (`null` when secret).
          */
         TeleworkResult: {
+            /** @description The territory key. */
             territory: string;
+            /** @description Its name. */
             name: string;
+            /** @description The scenario. */
             params: components["schemas"]["TeleworkParams"];
             /** @description Workers who travel to work, with a distance. */
             commuters: components["schemas"]["Count"];
@@ -1505,7 +1632,10 @@ export interface components {
              * @description Km travelled a year without telework (round trips).
              */
             km_per_year: number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description … of which avoided by telework (after rebound when asked).
+             */
             km_avoided_per_year: number;
             /**
              * Format: double
@@ -1527,14 +1657,19 @@ export interface components {
              * @description Vulnerable households, % before and after (when incomes are given).
              */
             vulnerable_pct_before?: number | null;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description … and after telework.
+             */
             vulnerable_pct_after?: number | null;
             /**
              * Format: double
              * @description after − before, percentage points.
              */
             vulnerable_change_pts?: number | null;
+            /** @description The method and its assumptions, in French, for the source note. */
             method: string;
+            /** @description Where the flows come from. */
             flows: components["schemas"]["Provenance"];
             incomes?: components["schemas"]["Provenance"] | null;
             /** @description The flows' (and incomes') source lines. */
@@ -1579,7 +1714,10 @@ export interface components {
              * @description Population-weighted mean and median, minutes, over the reached population.
              */
             mean_min?: number | null;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description … and the weighted median.
+             */
             median_min?: number | null;
             /** @description Share of the population beyond each threshold (the unreached included). */
             beyond: components["schemas"]["Beyond"][];
@@ -1658,7 +1796,9 @@ export interface components {
          *     and the figures that would reveal them too.
          */
         Vulnerability: {
+            /** @description The territory key. */
             territory: string;
+            /** @description Its name. */
             name: string;
             /**
              * Format: double
@@ -1671,6 +1811,7 @@ export interface components {
             car_commuters_left_out: components["schemas"]["Count"];
             /** @description Communes of the territory with income data / all. */
             communes_with_incomes: number;
+            /** @description … and all its communes. */
             communes: number;
             /**
              * Format: double
@@ -1699,24 +1840,33 @@ export interface components {
              * @description Vulnerable and in the three lowest deciles, % of households.
              */
             precarious_pct?: number | null;
+            /** @description An estimate (expected number); `null` under the secrecy threshold. */
             precarious_households: components["schemas"]["Count"];
             /**
              * Format: double
              * @description The D3 used (€/UC/year), and whether it was estimated from the data.
              */
             d3?: number | null;
+            /** @description … estimated from the dataset rather than given. */
             d3_estimated: boolean;
+            /** @description The parameters used. */
             params: components["schemas"]["FuelParams"];
+            /** @description The method and its assumptions, in French, for the source note. */
             method: string;
+            /** @description Where the flows come from. */
             flows: components["schemas"]["Provenance"];
+            /** @description Where the incomes come from (Filosofi). */
             incomes: components["schemas"]["Provenance"];
             /** @description The flows' and the incomes' source lines. */
             source_line: string;
         };
+        /** @description A zone of a matrix or map: a territory, or the rest of the frame, outside, abroad. */
         ZoneInfo: {
             /** @description `epci:200093201`, or `rest`, `outside`, `abroad`. */
             key: string;
+            /** @description Its name, or the French label of the kind. */
             name: string;
+            /** @description A territory asked for, or a catch-all zone. */
             kind: components["schemas"]["ZoneKind"];
         };
         /**
@@ -1726,10 +1876,13 @@ export interface components {
         ZoneKind: "territory" | "rest_of_frame" | "outside" | "abroad";
         /** @description Totals of a zone: residents in work (row) and workers working there (column). */
         ZoneTotals: {
+            /** @description The zone key. */
             key: string;
+            /** @description Its name. */
             name: string;
             /** @description `null` when secret (under the threshold, or it would reveal a secret cell). */
             residents_in_work: components["schemas"]["Count"];
+            /** @description Workers working in the zone (column total); `null` when secret. */
             jobs_held: components["schemas"]["Count"];
         };
     };
@@ -2497,6 +2650,54 @@ export interface operations {
             };
             /** @description Malformed body, bad id, unknown territory or id taken */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    remove_perimeter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The perimeter's key (`per:lens-henin`) or id */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not a perimeter's key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such user perimeter */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A perimeter shipped with echelle, or one another perimeter refers to */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
