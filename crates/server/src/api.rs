@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use echelle_indicators::{Engine, Evaluation, IndicatorDef};
 use echelle_referential::{Layer, Referential, TerritoryRef};
 use serde::{Deserialize, Serialize};
@@ -510,7 +510,33 @@ pub async fn portrait(
     Path(key): Path<String>,
     Query(q): Query<PortraitQuery>,
 ) -> Result<Response, ApiError> {
+    if answered_by_lookup(&state, &key, &q) {
+        return Ok(Json(portrait_of(&state, &key, &q).await?).into_response());
+    }
     state.clone().respond(async move { Ok(Json(portrait_of(&state, &key, &q).await?)) }).await
+}
+
+/// Whether a portrait is a lookup in the materialised values (keys written exactly, every
+/// value materialised): then it is answered at once on the request's thread, without a
+/// place in the pool, which is kept for what the engine must evaluate.
+fn answered_by_lookup(state: &AppState, key: &str, q: &PortraitQuery) -> bool {
+    let (engine, values) = state.engine_and_values();
+    let Some(values) = values else { return false };
+    let r = engine.referential();
+    let exact = |k: &str| {
+        let (prefix, code) = k.split_once(':')?;
+        let t = TerritoryRef::new(prefix.parse::<Layer>().ok()?, code);
+        r.contains(&t).then_some(t)
+    };
+    let Some(t) = exact(key) else { return false };
+    let Some(against) = split(q.against.as_deref()).iter().map(|a| exact(a)).collect::<Option<Vec<_>>>() else {
+        return false;
+    };
+    let Ok(columns) = Column::portrait(r, &t, &against) else { return false };
+    let requested = split(q.indicators.as_deref());
+    let ids: Vec<&str> =
+        if requested.is_empty() { engine.key_indicators() } else { requested.iter().map(String::as_str).collect() };
+    ids.len() <= 50 && values.covers(&columns, &ids)
 }
 
 /// The portrait of `key`: columns (the territory and its references) and indicators.

@@ -126,6 +126,16 @@ impl Materialised {
         Materialised { layers: Vec::new(), territories: 0, pairs: 0, seconds: 0.0 }
     }
 
+    /// Whether every value of `ids` for `columns` is materialised (an outside never is).
+    pub fn covers(&self, columns: &[Column], ids: &[&str]) -> bool {
+        columns.iter().all(|c| {
+            matches!(c, Column::Territory(_)) && {
+                let key = c.key();
+                ids.iter().all(|id| self.get(id, &key).is_some())
+            }
+        })
+    }
+
     /// The materialised value of an indicator for a territory key, if any.
     pub fn get(&self, indicator: &str, key: &str) -> Option<&Value> {
         let prefix = key.split(':').next()?;
