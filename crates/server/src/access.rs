@@ -33,6 +33,7 @@ use echelle_referential::{Layer, Referential};
 use serde::{Deserialize, Serialize};
 
 use crate::extract::Query;
+use crate::work::respond;
 use crate::{ApiError, AppState};
 
 impl From<AccessError> for ApiError {
@@ -238,24 +239,19 @@ pub struct FacilitySets {
     responses((status = 200, description = "Facility sets offered (serve --facilities NAME=PATH: file, vintage, count), the stored road networks and the defaults", body = FacilitySets))
 )]
 pub async fn facility_sets(State(state): State<AppState>) -> Result<Response, ApiError> {
-    state
-        .clone()
-        .respond(async move {
-            let names: Vec<String> = state.access.sets.read().map_err(poisoned)?.keys().cloned().collect();
-            let facilities =
-                names.iter().map(|n| state.facility_points(n).map(|(set, _)| set)).collect::<Result<_, _>>()?;
-            let networks = network::list(state.store()?.root())?.into_iter().map(NetworkSummary::from).collect();
-            Ok(Json(FacilitySets {
-                facilities,
-                networks,
-                straight_line_defaults: StraightLineDefaults {
-                    detour: defaults::DETOUR,
-                    speed_kmh: defaults::SPEED_KMH,
-                },
-                thresholds_default_min: defaults::THRESHOLDS_MIN.to_vec(),
-            }))
-        })
-        .await
+    respond(state.clone(), async move {
+        let names: Vec<String> = state.access.sets.read().map_err(poisoned)?.keys().cloned().collect();
+        let facilities =
+            names.iter().map(|n| state.facility_points(n).map(|(set, _)| set)).collect::<Result<_, _>>()?;
+        let networks = network::list(state.store()?.root())?.into_iter().map(NetworkSummary::from).collect();
+        Ok(Json(FacilitySets {
+            facilities,
+            networks,
+            straight_line_defaults: StraightLineDefaults { detour: defaults::DETOUR, speed_kmh: defaults::SPEED_KMH },
+            thresholds_default_min: defaults::THRESHOLDS_MIN.to_vec(),
+        }))
+    })
+    .await
 }
 
 /// Per commune, minutes and km to the nearest facility of the set.
@@ -294,39 +290,37 @@ pub struct Times {
     )
 )]
 pub async fn times(State(state): State<AppState>, Query(q): Query<ModeQuery>) -> Result<Response, ApiError> {
-    state
-        .clone()
-        .respond(async move {
-            let set = facilities_name(&q)?;
-            if let Some(l) = q.layer.as_deref().filter(|l| !l.is_empty()) {
-                let layer: Layer = l.parse()?;
-                if layer != Layer::Commune {
-                    return Err(ApiError::BadRequest(format!("layer '{l}': times are per commune (layer=com)")));
-                }
+    respond(state.clone(), async move {
+        let set = facilities_name(&q)?;
+        if let Some(l) = q.layer.as_deref().filter(|l| !l.is_empty()) {
+            let layer: Layer = l.parse()?;
+            if layer != Layer::Commune {
+                return Err(ApiError::BadRequest(format!("layer '{l}': times are per commune (layer=com)")));
             }
-            if q.thresholds.is_some() {
-                return Err(ApiError::BadRequest("thresholds: only for /api/access/diagnose".into()));
-            }
-            let m = mode(&q)?;
-            let r: Arc<Referential> = state.engine().referential().clone();
-            let within = q.within.as_deref().filter(|w| !w.is_empty()).map(|w| r.resolve(w)).transpose()?;
-            let (run, about) = run(&state, &set, m).await?;
-            let t = territory::commune_times(&run, &r, within.as_ref())?;
-            Ok(Json(Times {
-                method: run.mode.clone(),
-                method_label: run.method.label_fr(),
-                straight_line: run.straight_line,
-                method_detail: run.method.clone(),
-                facilities: about,
-                within: within.map(|w| w.key()),
-                unit: "min".into(),
-                origins: territory::COMMUNE_ORIGINS.into(),
-                communes: t.communes,
-                communes_left_out: t.communes_left_out,
-                facility_points: t.facility_points,
-            }))
-        })
-        .await
+        }
+        if q.thresholds.is_some() {
+            return Err(ApiError::BadRequest("thresholds: only for /api/access/diagnose".into()));
+        }
+        let m = mode(&q)?;
+        let r: Arc<Referential> = state.engine().referential().clone();
+        let within = q.within.as_deref().filter(|w| !w.is_empty()).map(|w| r.resolve(w)).transpose()?;
+        let (run, about) = run(&state, &set, m).await?;
+        let t = territory::commune_times(&run, &r, within.as_ref())?;
+        Ok(Json(Times {
+            method: run.mode.clone(),
+            method_label: run.method.label_fr(),
+            straight_line: run.straight_line,
+            method_detail: run.method.clone(),
+            facilities: about,
+            within: within.map(|w| w.key()),
+            unit: "min".into(),
+            origins: territory::COMMUNE_ORIGINS.into(),
+            communes: t.communes,
+            communes_left_out: t.communes_left_out,
+            facility_points: t.facility_points,
+        }))
+    })
+    .await
 }
 
 /// The diagnostics of a territory and of its parts.
@@ -367,35 +361,33 @@ pub async fn diagnose(
     Path(key): Path<String>,
     Query(q): Query<ModeQuery>,
 ) -> Result<Response, ApiError> {
-    state
-        .clone()
-        .respond(async move {
-            let set = facilities_name(&q)?;
-            let th = defaults::parse_thresholds(q.thresholds.as_deref().unwrap_or_default())
-                .map_err(ApiError::BadRequest)?;
-            if q.within.is_some() {
-                return Err(ApiError::BadRequest(
-                    "within: the territory is the path's key; use layer= for its parts".into(),
-                ));
-            }
-            let m = mode(&q)?;
-            let r: Arc<Referential> = state.engine().referential().clone();
-            let t = r.resolve(&key)?;
-            let parts = q.layer.as_deref().filter(|l| !l.is_empty()).map(str::parse::<Layer>).transpose()?;
-            let territories = territory::with_parts(&r, &t, parts)?;
-            let (run, about) = run(&state, &set, m).await?;
-            let rows = territory::diagnose(&run, &r, &territories, Members::Communes, &[], &th)?;
-            Ok(Json(Diagnose {
-                method: run.mode.clone(),
-                method_label: run.method.label_fr(),
-                straight_line: run.straight_line,
-                method_detail: run.method.clone(),
-                facilities: about,
-                thresholds_min: th,
-                unit: "min".into(),
-                origins: territory::COMMUNE_ORIGINS_DIAGNOSE.into(),
-                rows,
-            }))
-        })
-        .await
+    respond(state.clone(), async move {
+        let set = facilities_name(&q)?;
+        let th =
+            defaults::parse_thresholds(q.thresholds.as_deref().unwrap_or_default()).map_err(ApiError::BadRequest)?;
+        if q.within.is_some() {
+            return Err(ApiError::BadRequest(
+                "within: the territory is the path's key; use layer= for its parts".into(),
+            ));
+        }
+        let m = mode(&q)?;
+        let r: Arc<Referential> = state.engine().referential().clone();
+        let t = r.resolve(&key)?;
+        let parts = q.layer.as_deref().filter(|l| !l.is_empty()).map(str::parse::<Layer>).transpose()?;
+        let territories = territory::with_parts(&r, &t, parts)?;
+        let (run, about) = run(&state, &set, m).await?;
+        let rows = territory::diagnose(&run, &r, &territories, Members::Communes, &[], &th)?;
+        Ok(Json(Diagnose {
+            method: run.mode.clone(),
+            method_label: run.method.label_fr(),
+            straight_line: run.straight_line,
+            method_detail: run.method.clone(),
+            facilities: about,
+            thresholds_min: th,
+            unit: "min".into(),
+            origins: territory::COMMUNE_ORIGINS_DIAGNOSE.into(),
+            rows,
+        }))
+    })
+    .await
 }

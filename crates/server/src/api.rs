@@ -14,6 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::error::ErrorBody;
 use crate::extract::{Json as JsonBody, Query};
 use crate::values::{Column, Materialised, evaluate_columns as evaluate_cached};
+use crate::work::respond;
 use crate::{ApiError, AppState};
 
 /// The server is alive.
@@ -128,23 +129,21 @@ pub struct SearchHit {
 #[utoipa::path(get, path = "/api/search", tag = "territories", summary = "Find territories by name or code",
     params(SearchQuery), responses((status = 200, description = "OK", body = Vec<SearchHit>), (status = 400, description = "What is wrong with the request", body = ErrorBody)))]
 pub async fn search(State(state): State<AppState>, Query(q): Query<SearchQuery>) -> Result<Response, ApiError> {
-    state
-        .clone()
-        .respond(async move {
-            let max = echelle_referential::MAX_NAME_CHARS;
-            if q.q.chars().count() > max || q.limit > 1000 {
-                return Err(ApiError::BadRequest(format!("query longer than {max} characters or limit above 1000")));
-            }
-            let engine = state.engine();
-            let found: Vec<SearchHit> = engine
-                .referential()
-                .find(&q.q, q.limit)
-                .into_iter()
-                .map(|m| SearchHit { key: m.territory.key(), name: m.name, layer: m.territory.layer, note: m.note })
-                .collect();
-            Ok(Json(found))
-        })
-        .await
+    respond(state.clone(), async move {
+        let max = echelle_referential::MAX_NAME_CHARS;
+        if q.q.chars().count() > max || q.limit > 1000 {
+            return Err(ApiError::BadRequest(format!("query longer than {max} characters or limit above 1000")));
+        }
+        let engine = state.engine();
+        let found: Vec<SearchHit> = engine
+            .referential()
+            .find(&q.q, q.limit)
+            .into_iter()
+            .map(|m| SearchHit { key: m.territory.key(), name: m.name, layer: m.territory.layer, note: m.note })
+            .collect();
+        Ok(Json(found))
+    })
+    .await
 }
 
 /// The territories of a layer, within a territory.
@@ -176,30 +175,28 @@ pub struct TerritorySummary {
     params(LayerQuery),
     responses((status = 200, description = "OK", body = Vec<TerritorySummary>), (status = 400, description = "What is wrong with the request", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)))]
 pub async fn territories(State(state): State<AppState>, Query(q): Query<LayerQuery>) -> Result<Response, ApiError> {
-    state
-        .clone()
-        .respond(async move {
-            let engine = state.engine();
-            let r = engine.referential();
-            let list: Vec<TerritorySummary> = layer_territories(r, q.layer, q.within.as_deref())?
-                .iter()
-                .map(|t| {
-                    let members = if t.layer == Layer::Iris {
-                        Vec::new()
-                    } else {
-                        r.members(t).map(|m| m.into_owned()).unwrap_or_default()
-                    };
-                    TerritorySummary {
-                        key: t.key(),
-                        name: r.name(t).map(String::from),
-                        communes: members.len(),
-                        population: r.population_of(&members),
-                    }
-                })
-                .collect();
-            Ok(Json(list))
-        })
-        .await
+    respond(state.clone(), async move {
+        let engine = state.engine();
+        let r = engine.referential();
+        let list: Vec<TerritorySummary> = layer_territories(r, q.layer, q.within.as_deref())?
+            .iter()
+            .map(|t| {
+                let members = if t.layer == Layer::Iris {
+                    Vec::new()
+                } else {
+                    r.members(t).map(|m| m.into_owned()).unwrap_or_default()
+                };
+                TerritorySummary {
+                    key: t.key(),
+                    name: r.name(t).map(String::from),
+                    communes: members.len(),
+                    population: r.population_of(&members),
+                }
+            })
+            .collect();
+        Ok(Json(list))
+    })
+    .await
 }
 
 /// A territory named.
@@ -236,36 +233,33 @@ pub struct Territory {
     params(("key" = String, Path, description = "A territory key (`com:62119`, `epci:200093201`, `per:mel`) or a commune code")),
     responses((status = 200, description = "OK", body = Territory), (status = 400, description = "What is wrong with the request", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)))]
 pub async fn territory(State(state): State<AppState>, Path(key): Path<String>) -> Result<Response, ApiError> {
-    state
-        .clone()
-        .respond(async move {
-            let engine = state.engine();
-            let r = engine.referential();
-            let t = r.resolve(&key)?;
-            let members = if t.layer == Layer::Iris { Vec::new() } else { r.members(&t)?.into_owned() };
-            let references = r
-                .references(&t)?
-                .iter()
-                .map(|x| TerritoryName { key: x.key(), name: r.name(x).map(String::from) })
-                .collect();
-            let perimeter =
-                (t.layer == Layer::Perimeter).then(|| r.perimeter(&t.code)).flatten().map(|p| PerimeterInfo {
-                    status: p.def.status.label().into(),
-                    source: p.def.source.clone(),
-                    note: p.def.note.clone(),
-                });
-            Ok(Json(Territory {
-                key: t.key(),
-                name: r.name(&t).map(String::from),
-                layer: t.layer,
-                layer_label: t.layer.label().into(),
-                communes: members.len(),
-                population: r.population_of(&members),
-                references,
-                perimeter,
-            }))
-        })
-        .await
+    respond(state.clone(), async move {
+        let engine = state.engine();
+        let r = engine.referential();
+        let t = r.resolve(&key)?;
+        let members = if t.layer == Layer::Iris { Vec::new() } else { r.members(&t)?.into_owned() };
+        let references = r
+            .references(&t)?
+            .iter()
+            .map(|x| TerritoryName { key: x.key(), name: r.name(x).map(String::from) })
+            .collect();
+        let perimeter = (t.layer == Layer::Perimeter).then(|| r.perimeter(&t.code)).flatten().map(|p| PerimeterInfo {
+            status: p.def.status.label().into(),
+            source: p.def.source.clone(),
+            note: p.def.note.clone(),
+        });
+        Ok(Json(Territory {
+            key: t.key(),
+            name: r.name(&t).map(String::from),
+            layer: t.layer,
+            layer_label: t.layer.label().into(),
+            communes: members.len(),
+            population: r.population_of(&members),
+            references,
+            perimeter,
+        }))
+    })
+    .await
 }
 
 /// A member commune.
@@ -281,23 +275,21 @@ pub struct Member {
     params(("key" = String, Path, description = "A territory key or a commune code")),
     responses((status = 200, description = "OK", body = Vec<Member>), (status = 400, description = "What is wrong with the request", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)))]
 pub async fn members(State(state): State<AppState>, Path(key): Path<String>) -> Result<Response, ApiError> {
-    state
-        .clone()
-        .respond(async move {
-            let engine = state.engine();
-            let r = engine.referential();
-            let t = r.resolve(&key)?;
-            let list: Vec<Member> = r
-                .members(&t)?
-                .iter()
-                .map(|&c| {
-                    let c = &r.communes()[c as usize];
-                    Member { key: format!("com:{}", c.code), name: c.name.clone(), population: c.population }
-                })
-                .collect();
-            Ok(Json(list))
-        })
-        .await
+    respond(state.clone(), async move {
+        let engine = state.engine();
+        let r = engine.referential();
+        let t = r.resolve(&key)?;
+        let list: Vec<Member> = r
+            .members(&t)?
+            .iter()
+            .map(|&c| {
+                let c = &r.communes()[c as usize];
+                Member { key: format!("com:{}", c.code), name: c.name.clone(), population: c.population }
+            })
+            .collect();
+        Ok(Json(list))
+    })
+    .await
 }
 
 /// A declared indicator with its provenance.
@@ -385,30 +377,28 @@ pub struct IndicatorValues {
     params(ValuesQuery),
     responses((status = 200, description = "OK", body = IndicatorValues), (status = 400, description = "What is wrong with the request", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)))]
 pub async fn values(State(state): State<AppState>, Query(q): Query<ValuesQuery>) -> Result<Response, ApiError> {
-    state
-        .clone()
-        .respond(async move {
-            let (engine, cache) = state.engine_and_values();
-            let r = engine.referential().clone();
-            let def = engine.indicator(&q.indicator)?.clone();
-            let territories = layer_territories(&r, q.layer, q.within.as_deref())?;
-            let columns: Vec<Column> = territories.into_iter().map(Column::Territory).collect();
-            let e = evaluate_cached(&engine, cache.as_deref(), &columns, &[def.id.as_str()]).await?;
-            let values = e
-                .targets
-                .iter()
-                .zip(&e.values[0])
-                .map(|((key, name), v)| TerritoryValue {
-                    key: key.clone(),
-                    name: name.clone(),
-                    value: v.value,
-                    units: v.units,
-                    covered: v.covered,
-                })
-                .collect();
-            Ok(Json(IndicatorValues { indicator: IndicatorInfo::of(&engine, &def), values }))
-        })
-        .await
+    respond(state.clone(), async move {
+        let (engine, cache) = state.engine_and_values();
+        let r = engine.referential().clone();
+        let def = engine.indicator(&q.indicator)?.clone();
+        let territories = layer_territories(&r, q.layer, q.within.as_deref())?;
+        let columns: Vec<Column> = territories.into_iter().map(Column::Territory).collect();
+        let e = evaluate_cached(&engine, cache.as_deref(), &columns, &[def.id.as_str()]).await?;
+        let values = e
+            .targets
+            .iter()
+            .zip(&e.values[0])
+            .map(|((key, name), v)| TerritoryValue {
+                key: key.clone(),
+                name: name.clone(),
+                value: v.value,
+                units: v.units,
+                covered: v.covered,
+            })
+            .collect();
+        Ok(Json(IndicatorValues { indicator: IndicatorInfo::of(&engine, &def), values }))
+    })
+    .await
 }
 
 /// The references and indicators of a portrait.
@@ -513,7 +503,7 @@ pub async fn portrait(
     if answered_by_lookup(&state, &key, &q) {
         return Ok(Json(portrait_of(&state, &key, &q).await?).into_response());
     }
-    state.clone().respond(async move { Ok(Json(portrait_of(&state, &key, &q).await?)) }).await
+    respond(state.clone(), async move { Ok(Json(portrait_of(&state, &key, &q).await?)) }).await
 }
 
 /// Whether a portrait is a lookup in the materialised values (keys written exactly, every
@@ -580,24 +570,22 @@ pub struct CompareQuery {
     params(CompareQuery),
     responses((status = 200, description = "OK", body = Comparison), (status = 400, description = "What is wrong with the request", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)))]
 pub async fn compare(State(state): State<AppState>, Query(q): Query<CompareQuery>) -> Result<Response, ApiError> {
-    state
-        .clone()
-        .respond(async move {
-            let (engine, cache) = state.engine_and_values();
-            let r = engine.referential().clone();
-            let list = split(Some(&q.territories)).iter().map(|a| r.resolve(a)).collect::<Result<Vec<_>, _>>()?;
-            let mut columns: Vec<Column> = list.iter().cloned().map(Column::Territory).collect();
-            match list.as_slice() {
-                [one] if one.layer == Layer::Perimeter => columns.push(Column::Outside(one.clone())),
-                [] | [_] => {
-                    return Err(ApiError::BadRequest("compare needs two to four territories, or one perimeter".into()));
-                }
-                l if l.len() > 4 => return Err(ApiError::BadRequest("compare takes at most four territories".into())),
-                _ => {}
+    respond(state.clone(), async move {
+        let (engine, cache) = state.engine_and_values();
+        let r = engine.referential().clone();
+        let list = split(Some(&q.territories)).iter().map(|a| r.resolve(a)).collect::<Result<Vec<_>, _>>()?;
+        let mut columns: Vec<Column> = list.iter().cloned().map(Column::Territory).collect();
+        match list.as_slice() {
+            [one] if one.layer == Layer::Perimeter => columns.push(Column::Outside(one.clone())),
+            [] | [_] => {
+                return Err(ApiError::BadRequest("compare needs two to four territories, or one perimeter".into()));
             }
-            Ok(Json(evaluate_columns(&engine, cache.as_deref(), &columns, q.indicators.as_deref()).await?))
-        })
-        .await
+            l if l.len() > 4 => return Err(ApiError::BadRequest("compare takes at most four territories".into())),
+            _ => {}
+        }
+        Ok(Json(evaluate_columns(&engine, cache.as_deref(), &columns, q.indicators.as_deref()).await?))
+    })
+    .await
 }
 
 /// A study perimeter drawn in the web application.

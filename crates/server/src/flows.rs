@@ -27,6 +27,7 @@ use echelle_store::{DatasetLevel, Store};
 use serde::Deserialize;
 
 use crate::extract::Query;
+use crate::work::respond;
 use crate::{ApiError, AppState};
 
 /// How to get flows into the store, for the 404 when there are none.
@@ -185,6 +186,16 @@ pub async fn datasets(State(state): State<AppState>) -> Result<Json<Vec<FlowData
     Ok(Json(out))
 }
 
+/// Which flows, and below which count they are secret: the parameters of every flows answer.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FlowSource {
+    /// The flow dataset (default: the only one).
+    dataset: Option<String>,
+    /// Counts under this many workers are secret (default 11).
+    secret_below: Option<f64>,
+}
+
 /// Parameters of a flow map.
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -196,10 +207,6 @@ pub struct LinesQuery {
     within: Option<String>,
     /// Lines with fewer workers are not drawn (default: the secrecy threshold).
     min: Option<f64>,
-    /// The flow dataset (default: the only one).
-    dataset: Option<String>,
-    /// Counts under this many workers are secret (default 11).
-    secret_below: Option<f64>,
     /// At most this many lines, largest first (default 2000).
     limit: Option<usize>,
 }
@@ -210,31 +217,33 @@ pub struct LinesQuery {
     get,
     path = "/api/flows/lines",
     tag = "flows",
-    params(LinesQuery),
+    params(LinesQuery, FlowSource),
     responses(
         (status = 200, description = "Carte de flux d'une couche", body = FlowMap),
         (status = 400, description = "Paramètre invalide"),
         (status = 404, description = "Aucun flux dans le magasin"),
     )
 )]
-pub async fn lines(State(state): State<AppState>, Query(q): Query<LinesQuery>) -> Result<Response, ApiError> {
-    state
-        .clone()
-        .respond(async move {
-            let p = MapParams {
-                min: q.min,
-                limit: q.limit.unwrap_or(map::LINES_LIMIT),
-                secrecy: Secrecy::below(q.secret_below),
-            };
-            p.validate()?;
-            let layer: Layer = q.layer.parse()?;
-            let engine = state.engine();
-            let z = zones(engine.referential(), Some(&q.layer), None, q.within.as_deref())?;
-            let (r, f) = load(&state, q.dataset.as_deref()).await?;
-            let pos = positions(&state, &r).await?;
-            Ok(Json(map::flow_map(&f, &z, layer.prefix(), q.within.as_deref(), &pos, &p)?))
-        })
-        .await
+pub async fn lines(
+    State(state): State<AppState>,
+    Query(q): Query<LinesQuery>,
+    Query(source): Query<FlowSource>,
+) -> Result<Response, ApiError> {
+    respond(state.clone(), async move {
+        let p = MapParams {
+            min: q.min,
+            limit: q.limit.unwrap_or(map::LINES_LIMIT),
+            secrecy: Secrecy::below(source.secret_below),
+        };
+        p.validate()?;
+        let layer: Layer = q.layer.parse()?;
+        let engine = state.engine();
+        let z = zones(engine.referential(), Some(&q.layer), None, q.within.as_deref())?;
+        let (r, f) = load(&state, source.dataset.as_deref()).await?;
+        let pos = positions(&state, &r).await?;
+        Ok(Json(map::flow_map(&f, &z, layer.prefix(), q.within.as_deref(), &pos, &p)?))
+    })
+    .await
 }
 
 /// Parameters of an origin–destination matrix.
@@ -250,10 +259,6 @@ pub struct MatrixQuery {
     within: Option<String>,
     /// Break cells down by `mode` (TRANS) or `group` (CS1).
     by: Option<String>,
-    /// The flow dataset (default: the only one).
-    dataset: Option<String>,
-    /// Counts under this many workers are secret (default 11).
-    secret_below: Option<f64>,
 }
 
 /// The origin–destination matrix between the territories of a layer (or zones named),
@@ -262,24 +267,26 @@ pub struct MatrixQuery {
     get,
     path = "/api/flows/matrix",
     tag = "flows",
-    params(MatrixQuery),
+    params(MatrixQuery, FlowSource),
     responses(
         (status = 200, description = "Matrice origine–destination, secret statistique appliqué", body = Matrix),
         (status = 400, description = "Paramètre invalide"),
         (status = 404, description = "Aucun flux dans le magasin"),
     )
 )]
-pub async fn matrix_table(State(state): State<AppState>, Query(q): Query<MatrixQuery>) -> Result<Response, ApiError> {
-    state
-        .clone()
-        .respond(async move {
-            let by: By = q.by.as_deref().unwrap_or("").parse()?;
-            let engine = state.engine();
-            let z = zones(engine.referential(), q.layer.as_deref(), q.zones.as_deref(), q.within.as_deref())?;
-            let (_, f) = load(&state, q.dataset.as_deref()).await?;
-            Ok(Json(matrix::matrix(&f, &z, by, Secrecy::below(q.secret_below))?))
-        })
-        .await
+pub async fn matrix_table(
+    State(state): State<AppState>,
+    Query(q): Query<MatrixQuery>,
+    Query(source): Query<FlowSource>,
+) -> Result<Response, ApiError> {
+    respond(state.clone(), async move {
+        let by: By = q.by.as_deref().unwrap_or("").parse()?;
+        let engine = state.engine();
+        let z = zones(engine.referential(), q.layer.as_deref(), q.zones.as_deref(), q.within.as_deref())?;
+        let (_, f) = load(&state, source.dataset.as_deref()).await?;
+        Ok(Json(matrix::matrix(&f, &z, by, Secrecy::below(source.secret_below))?))
+    })
+    .await
 }
 
 /// Parameters of a territory's balance.
@@ -290,10 +297,6 @@ pub struct SummaryQuery {
     partners: Option<String>,
     /// How many of each (default 10, at most 200).
     top: Option<usize>,
-    /// The flow dataset (default: the only one).
-    dataset: Option<String>,
-    /// Counts under this many workers are secret (default 11).
-    secret_below: Option<f64>,
 }
 
 /// A territory's commuting balance with its main destinations and origins.
@@ -301,7 +304,7 @@ pub struct SummaryQuery {
     get,
     path = "/api/flows/summary/{key}",
     tag = "flows",
-    params(("key" = String, Path, description = "Territoire (com:59350, epci:…, per:mel…)"), SummaryQuery),
+    params(("key" = String, Path, description = "Territoire (com:59350, epci:…, per:mel…)"), SummaryQuery, FlowSource),
     responses(
         (status = 200, description = "Bilan des navettes d'un territoire", body = Summary),
         (status = 400, description = "Paramètre invalide"),
@@ -312,18 +315,17 @@ pub async fn summary(
     State(state): State<AppState>,
     Path(key): Path<String>,
     Query(q): Query<SummaryQuery>,
+    Query(source): Query<FlowSource>,
 ) -> Result<Response, ApiError> {
-    state
-        .clone()
-        .respond(async move {
-            let engine = state.engine();
-            let t = engine.referential().resolve(&key)?;
-            let partners: Layer = q.partners.as_deref().unwrap_or(Layer::Commune.prefix()).parse()?;
-            let top = q.top.unwrap_or(matrix::TOP_PARTNERS);
-            let (r, f) = load(&state, q.dataset.as_deref()).await?;
-            Ok(Json(matrix::summary(&f, &r, &t, partners, top, Secrecy::below(q.secret_below))?))
-        })
-        .await
+    respond(state.clone(), async move {
+        let engine = state.engine();
+        let t = engine.referential().resolve(&key)?;
+        let partners: Layer = q.partners.as_deref().unwrap_or(Layer::Commune.prefix()).parse()?;
+        let top = q.top.unwrap_or(matrix::TOP_PARTNERS);
+        let (r, f) = load(&state, source.dataset.as_deref()).await?;
+        Ok(Json(matrix::summary(&f, &r, &t, partners, top, Secrecy::below(source.secret_below))?))
+    })
+    .await
 }
 
 /// Parameters of inflows.
@@ -332,10 +334,6 @@ pub async fn summary(
 pub struct IntoQuery {
     /// Where the commuters live (e.g. `per:bassin-minier`).
     from: String,
-    /// The flow dataset (default: the only one).
-    dataset: Option<String>,
-    /// Counts under this many workers are secret (default 11).
-    secret_below: Option<f64>,
 }
 
 /// Workers commuting into a territory and the share living in another
@@ -344,7 +342,7 @@ pub struct IntoQuery {
     get,
     path = "/api/flows/into/{key}",
     tag = "flows",
-    params(("key" = String, Path, description = "Territoire de travail"), IntoQuery),
+    params(("key" = String, Path, description = "Territoire de travail"), IntoQuery, FlowSource),
     responses(
         (status = 200, description = "Entrants et part venant d'un autre territoire", body = Inflows),
         (status = 400, description = "Paramètre invalide"),
@@ -355,17 +353,16 @@ pub async fn into(
     State(state): State<AppState>,
     Path(key): Path<String>,
     Query(q): Query<IntoQuery>,
+    Query(source): Query<FlowSource>,
 ) -> Result<Response, ApiError> {
-    state
-        .clone()
-        .respond(async move {
-            let engine = state.engine();
-            let r = engine.referential();
-            let (target, from) = (r.resolve(&key)?, r.resolve(&q.from)?);
-            let (r, f) = load(&state, q.dataset.as_deref()).await?;
-            Ok(Json(matrix::inflows(&f, &r, &target, &from, Secrecy::below(q.secret_below))?))
-        })
-        .await
+    respond(state.clone(), async move {
+        let engine = state.engine();
+        let r = engine.referential();
+        let (target, from) = (r.resolve(&key)?, r.resolve(&q.from)?);
+        let (r, f) = load(&state, source.dataset.as_deref()).await?;
+        Ok(Json(matrix::inflows(&f, &r, &target, &from, Secrecy::below(source.secret_below))?))
+    })
+    .await
 }
 
 /// Parameters of distances.
@@ -419,18 +416,16 @@ pub async fn distances(
     Path(key): Path<String>,
     Query(q): Query<DistancesQuery>,
 ) -> Result<Response, ApiError> {
-    state
-        .clone()
-        .respond(async move {
-            let p = q.params();
-            p.validate()?;
-            let engine = state.engine();
-            let t = engine.referential().resolve(&key)?;
-            let (r, f) = load(&state, q.dataset.as_deref()).await?;
-            let pos = positions(&state, &r).await?;
-            Ok(Json(distance::distances(&f, &r, &pos, Some(&t), &p, Secrecy::below(q.secret_below))?))
-        })
-        .await
+    respond(state.clone(), async move {
+        let p = q.params();
+        p.validate()?;
+        let engine = state.engine();
+        let t = engine.referential().resolve(&key)?;
+        let (r, f) = load(&state, q.dataset.as_deref()).await?;
+        let pos = positions(&state, &r).await?;
+        Ok(Json(distance::distances(&f, &r, &pos, Some(&t), &p, Secrecy::below(q.secret_below))?))
+    })
+    .await
 }
 
 /// Parameters of vulnerability and telework.
@@ -490,19 +485,17 @@ pub async fn vulnerability_of(
     Path(key): Path<String>,
     Query(q): Query<VulnerabilityQuery>,
 ) -> Result<Response, ApiError> {
-    state
-        .clone()
-        .respond(async move {
-            let p = q.fuel()?;
-            let engine = state.engine();
-            let t = engine.referential().resolve(&key)?;
-            let (r, f) = load(&state, q.dataset.as_deref()).await?;
-            let inc = incomes(&state, &r, q.incomes.as_deref()).await?;
-            let pos = positions(&state, &r).await?;
-            let data = vulnerability::FuelData { flows: &f, incomes: &inc, referential: &r, positions: &pos };
-            Ok(Json(vulnerability::vulnerability(&data, &t, &p)?))
-        })
-        .await
+    respond(state.clone(), async move {
+        let p = q.fuel()?;
+        let engine = state.engine();
+        let t = engine.referential().resolve(&key)?;
+        let (r, f) = load(&state, q.dataset.as_deref()).await?;
+        let inc = incomes(&state, &r, q.incomes.as_deref()).await?;
+        let pos = positions(&state, &r).await?;
+        let data = vulnerability::FuelData { flows: &f, incomes: &inc, referential: &r, positions: &pos };
+        Ok(Json(vulnerability::vulnerability(&data, &t, &p)?))
+    })
+    .await
 }
 
 /// A telework scenario for a territory's residents: km, CO2 and money avoided (and
@@ -523,23 +516,21 @@ pub async fn telework_of(
     Path(key): Path<String>,
     Query(q): Query<VulnerabilityQuery>,
 ) -> Result<Response, ApiError> {
-    state
-        .clone()
-        .respond(async move {
-            let d = TeleworkParams::default();
-            let p = TeleworkParams {
-                days: q.days.unwrap_or(d.days),
-                take_up: q.take_up.unwrap_or(d.take_up),
-                rebound: q.rebound.unwrap_or(d.rebound),
-                fuel: q.fuel()?,
-            };
-            p.validate()?;
-            let engine = state.engine();
-            let t = engine.referential().resolve(&key)?;
-            let (r, f) = load(&state, q.dataset.as_deref()).await?;
-            let inc = incomes(&state, &r, q.incomes.as_deref()).await.ok();
-            let pos = positions(&state, &r).await?;
-            Ok(Json(telework::telework(&f, inc.as_deref(), &r, &pos, &t, &p)?))
-        })
-        .await
+    respond(state.clone(), async move {
+        let d = TeleworkParams::default();
+        let p = TeleworkParams {
+            days: q.days.unwrap_or(d.days),
+            take_up: q.take_up.unwrap_or(d.take_up),
+            rebound: q.rebound.unwrap_or(d.rebound),
+            fuel: q.fuel()?,
+        };
+        p.validate()?;
+        let engine = state.engine();
+        let t = engine.referential().resolve(&key)?;
+        let (r, f) = load(&state, q.dataset.as_deref()).await?;
+        let inc = incomes(&state, &r, q.incomes.as_deref()).await.ok();
+        let pos = positions(&state, &r).await?;
+        Ok(Json(telework::telework(&f, inc.as_deref(), &r, &pos, &t, &p)?))
+    })
+    .await
 }

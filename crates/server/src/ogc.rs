@@ -28,6 +28,7 @@ use crate::error::ErrorBody;
 use crate::extract::Query;
 use crate::geojson::{self, FeatureCollectionType, FeatureType, GeoJson, MultiPolygon};
 use crate::shapes::{self, Shapes};
+use crate::work::respond;
 use crate::{ApiError, AppState};
 
 pub const COLLECTION: &str = "communes";
@@ -236,17 +237,15 @@ pub struct Collections {
     summary = "OGC API – Features collections: communes with their indicators",
     responses((status = 200, description = "OK", body = Collections), (status = 500, description = "The server failed", body = ErrorBody)))]
 pub async fn collections(State(state): State<AppState>) -> Result<Response, ApiError> {
-    state
-        .clone()
-        .respond(async move {
-            let b = base(&state);
-            let (shapes, table) = loaded(&state).await?;
-            Ok(Json(Collections {
-                links: vec![Link::new(format!("{b}/collections"), "self", "application/json", None)],
-                collections: vec![collection_of(&b, &shapes, &table)],
-            }))
-        })
-        .await
+    respond(state.clone(), async move {
+        let b = base(&state);
+        let (shapes, table) = loaded(&state).await?;
+        Ok(Json(Collections {
+            links: vec![Link::new(format!("{b}/collections"), "self", "application/json", None)],
+            collections: vec![collection_of(&b, &shapes, &table)],
+        }))
+    })
+    .await
 }
 
 fn check_collection(id: &str) -> Result<(), ApiError> {
@@ -260,14 +259,12 @@ fn check_collection(id: &str) -> Result<(), ApiError> {
     params(("id" = String, Path, description = "The collection: communes")),
     responses((status = 200, description = "OK", body = Collection), (status = 404, description = "No such thing", body = ErrorBody)))]
 pub async fn collection(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
-    state
-        .clone()
-        .respond(async move {
-            check_collection(&id)?;
-            let (shapes, table) = loaded(&state).await?;
-            Ok(Json(collection_of(&base(&state), &shapes, &table)))
-        })
-        .await
+    respond(state.clone(), async move {
+        check_collection(&id)?;
+        let (shapes, table) = loaded(&state).await?;
+        Ok(Json(collection_of(&base(&state), &shapes, &table)))
+    })
+    .await
 }
 
 /// A commune's code and name, then one property per indicator (null where missing).
@@ -351,49 +348,47 @@ pub async fn items(
     Path(id): Path<String>,
     Query(q): Query<ItemsQuery>,
 ) -> Result<Response, ApiError> {
-    state
-        .clone()
-        .respond(async move {
-            check_collection(&id)?;
-            let number = |name: &str, v: Option<&str>, default: usize, max: usize| -> Result<usize, ApiError> {
-                match v {
-                    None => Ok(default),
-                    Some(t) => t.parse::<usize>().ok().filter(|&n| n <= max).ok_or_else(|| {
-                        ApiError::BadRequest(format!("{name} must be an integer from 0 to {max}, not '{t}'"))
-                    }),
-                }
-            };
-            let limit = number("limit", q.limit.as_deref(), 100, MAX_LIMIT)?.max(1);
-            let offset = number("offset", q.offset.as_deref(), 0, 1_000_000)?;
-            let bbox = q.bbox.as_deref().map(parse_bbox).transpose()?;
-            let (shapes, table) = loaded(&state).await?;
-            let matched: Vec<usize> = (0..shapes.shapes.len())
-                .filter(|&i| {
-                    let s = &shapes.shapes[i].bbox;
-                    bbox.is_none_or(|b| s[0] <= b[2] && s[2] >= b[0] && s[1] <= b[3] && s[3] >= b[1])
-                })
-                .collect();
-            let page: Vec<CommuneFeature> =
-                matched.iter().skip(offset).take(limit).map(|&i| feature(&shapes, &table, i)).collect();
-            let b = base(&state);
-            let bbox_param = q.bbox.as_deref().map(|x| format!("&bbox={x}")).unwrap_or_default();
-            let url = |off: usize| format!("{b}/collections/{COLLECTION}/items?limit={limit}&offset={off}{bbox_param}");
-            let mut links = vec![Link::new(url(offset), "self", GEOJSON, None)];
-            if offset + page.len() < matched.len() {
-                links.push(Link::new(url(offset + limit), "next", GEOJSON, None));
+    respond(state.clone(), async move {
+        check_collection(&id)?;
+        let number = |name: &str, v: Option<&str>, default: usize, max: usize| -> Result<usize, ApiError> {
+            match v {
+                None => Ok(default),
+                Some(t) => t.parse::<usize>().ok().filter(|&n| n <= max).ok_or_else(|| {
+                    ApiError::BadRequest(format!("{name} must be an integer from 0 to {max}, not '{t}'"))
+                }),
             }
-            if offset > 0 {
-                links.push(Link::new(url(offset.saturating_sub(limit)), "prev", GEOJSON, None));
-            }
-            Ok(GeoJson(Items {
-                kind: FeatureCollectionType::FeatureCollection,
-                number_matched: matched.len(),
-                number_returned: page.len(),
-                features: page,
-                links,
-            }))
-        })
-        .await
+        };
+        let limit = number("limit", q.limit.as_deref(), 100, MAX_LIMIT)?.max(1);
+        let offset = number("offset", q.offset.as_deref(), 0, 1_000_000)?;
+        let bbox = q.bbox.as_deref().map(parse_bbox).transpose()?;
+        let (shapes, table) = loaded(&state).await?;
+        let matched: Vec<usize> = (0..shapes.shapes.len())
+            .filter(|&i| {
+                let s = &shapes.shapes[i].bbox;
+                bbox.is_none_or(|b| s[0] <= b[2] && s[2] >= b[0] && s[1] <= b[3] && s[3] >= b[1])
+            })
+            .collect();
+        let page: Vec<CommuneFeature> =
+            matched.iter().skip(offset).take(limit).map(|&i| feature(&shapes, &table, i)).collect();
+        let b = base(&state);
+        let bbox_param = q.bbox.as_deref().map(|x| format!("&bbox={x}")).unwrap_or_default();
+        let url = |off: usize| format!("{b}/collections/{COLLECTION}/items?limit={limit}&offset={off}{bbox_param}");
+        let mut links = vec![Link::new(url(offset), "self", GEOJSON, None)];
+        if offset + page.len() < matched.len() {
+            links.push(Link::new(url(offset + limit), "next", GEOJSON, None));
+        }
+        if offset > 0 {
+            links.push(Link::new(url(offset.saturating_sub(limit)), "prev", GEOJSON, None));
+        }
+        Ok(GeoJson(Items {
+            kind: FeatureCollectionType::FeatureCollection,
+            number_matched: matched.len(),
+            number_returned: page.len(),
+            features: page,
+            links,
+        }))
+    })
+    .await
 }
 
 #[utoipa::path(get, path = "/ogc/collections/{id}/items/{feature}", tag = "ogc",
@@ -405,23 +400,21 @@ pub async fn item(
     State(state): State<AppState>,
     Path((id, fid)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    state
-        .clone()
-        .respond(async move {
-            check_collection(&id)?;
-            let (shapes, table) = loaded(&state).await?;
-            let i = shapes
-                .shapes
-                .iter()
-                .position(|s| s.code == fid)
-                .ok_or_else(|| ApiError::NotFound(format!("no commune '{fid}' with a shape in '{COLLECTION}'")))?;
-            let mut f = feature(&shapes, &table, i);
-            let b = base(&state);
-            f.links = Some(vec![
-                Link::new(format!("{b}/collections/{COLLECTION}/items/{fid}"), "self", GEOJSON, None),
-                Link::new(format!("{b}/collections/{COLLECTION}"), "collection", "application/json", None),
-            ]);
-            Ok(GeoJson(f))
-        })
-        .await
+    respond(state.clone(), async move {
+        check_collection(&id)?;
+        let (shapes, table) = loaded(&state).await?;
+        let i = shapes
+            .shapes
+            .iter()
+            .position(|s| s.code == fid)
+            .ok_or_else(|| ApiError::NotFound(format!("no commune '{fid}' with a shape in '{COLLECTION}'")))?;
+        let mut f = feature(&shapes, &table, i);
+        let b = base(&state);
+        f.links = Some(vec![
+            Link::new(format!("{b}/collections/{COLLECTION}/items/{fid}"), "self", GEOJSON, None),
+            Link::new(format!("{b}/collections/{COLLECTION}"), "collection", "application/json", None),
+        ]);
+        Ok(GeoJson(f))
+    })
+    .await
 }

@@ -33,6 +33,7 @@ use crate::extract::Query;
 use crate::geojson::{FeatureCollectionType, FeatureType, GeoJson, MultiPolygon};
 use crate::mvt::{Projected, Ring};
 use crate::tiles::{MAX_ZOOM, TileCache};
+use crate::work::respond;
 use crate::{ApiError, AppState};
 
 /// One territory's shape, in WGS84 and projected for tiles.
@@ -257,33 +258,31 @@ pub struct FeatureIds {
     description = "With the tiles' address and bounds; shapes exist where commune contours exist (Hauts-de-France).",
     responses((status = 200, description = "OK", body = FeatureIds), (status = 400, description = "What is wrong with the request", body = crate::error::ErrorBody), (status = 404, description = "No such thing", body = crate::error::ErrorBody)))]
 pub async fn feature_ids(State(state): State<AppState>, Query(q): Query<ShapesQuery>) -> Result<Response, ApiError> {
-    state
-        .clone()
-        .respond(async move {
-            let layer = shaped_layer(&q.layer)?;
-            let keys = within_keys(&state, layer, q.within.as_deref())?;
-            let shapes = layer_shapes_async(&state, layer).await?;
-            let inside: Vec<&Shape> =
-                shapes.shapes.iter().filter(|s| keys.as_ref().is_none_or(|k| k.contains(&s.key))).collect();
-            let ids = inside.iter().map(|s| (s.key.clone(), s.id)).collect();
-            let partial = inside.iter().filter(|s| s.missing > 0).map(|s| (s.key.clone(), s.missing)).collect();
-            let p = layer.prefix();
-            Ok(Json(FeatureIds {
-                layer,
-                tiles: format!("/tiles/{p}/{{z}}/{{x}}/{{y}}.mvt"),
-                source_layer: layer,
-                maxzoom: MAX_ZOOM,
-                bounds: shapes.bounds(),
-                ids,
-                partial,
-                shaped: shapes.shapes.len(),
-                unshaped: shapes.unshaped,
-                coverage: COVERAGE.into(),
-                source: CONTOURS_SOURCE.into(),
-                vintage: CONTOURS_VINTAGE.into(),
-            }))
-        })
-        .await
+    respond(state.clone(), async move {
+        let layer = shaped_layer(&q.layer)?;
+        let keys = within_keys(&state, layer, q.within.as_deref())?;
+        let shapes = layer_shapes_async(&state, layer).await?;
+        let inside: Vec<&Shape> =
+            shapes.shapes.iter().filter(|s| keys.as_ref().is_none_or(|k| k.contains(&s.key))).collect();
+        let ids = inside.iter().map(|s| (s.key.clone(), s.id)).collect();
+        let partial = inside.iter().filter(|s| s.missing > 0).map(|s| (s.key.clone(), s.missing)).collect();
+        let p = layer.prefix();
+        Ok(Json(FeatureIds {
+            layer,
+            tiles: format!("/tiles/{p}/{{z}}/{{x}}/{{y}}.mvt"),
+            source_layer: layer,
+            maxzoom: MAX_ZOOM,
+            bounds: shapes.bounds(),
+            ids,
+            partial,
+            shaped: shapes.shapes.len(),
+            unshaped: shapes.unshaped,
+            coverage: COVERAGE.into(),
+            source: CONTOURS_SOURCE.into(),
+            vintage: CONTOURS_VINTAGE.into(),
+        }))
+    })
+    .await
 }
 
 /// What a shape's GeoJSON feature says of its territory.
@@ -323,34 +322,32 @@ pub struct ShapeCollection {
     responses((status = 200, description = "OK", body = ShapeCollection, content_type = "application/geo+json"),
         (status = 400, description = "What is wrong with the request", body = crate::error::ErrorBody), (status = 404, description = "No such thing", body = crate::error::ErrorBody)))]
 pub async fn geojson(State(state): State<AppState>, Query(q): Query<ShapesQuery>) -> Result<Response, ApiError> {
-    state
-        .clone()
-        .respond(async move {
-            let layer = shaped_layer(&q.layer)?;
-            let keys = within_keys(&state, layer, q.within.as_deref())?;
-            let shapes = layer_shapes_async(&state, layer).await?;
-            let features = shapes
-                .shapes
-                .iter()
-                .filter(|s| keys.as_ref().is_none_or(|k| k.contains(&s.key)))
-                .map(|s| ShapeFeature {
-                    kind: FeatureType::Feature,
-                    id: s.id,
-                    geometry: geometry(s),
-                    properties: ShapeProperties {
-                        key: s.key.clone(),
-                        code: s.code.clone(),
-                        name: s.name.clone(),
-                        area_km2: s.area_km2,
-                        missing: s.missing,
-                    },
-                })
-                .collect();
-            Ok(GeoJson(ShapeCollection {
-                kind: FeatureCollectionType::FeatureCollection,
-                features,
-                coverage: COVERAGE.into(),
-            }))
-        })
-        .await
+    respond(state.clone(), async move {
+        let layer = shaped_layer(&q.layer)?;
+        let keys = within_keys(&state, layer, q.within.as_deref())?;
+        let shapes = layer_shapes_async(&state, layer).await?;
+        let features = shapes
+            .shapes
+            .iter()
+            .filter(|s| keys.as_ref().is_none_or(|k| k.contains(&s.key)))
+            .map(|s| ShapeFeature {
+                kind: FeatureType::Feature,
+                id: s.id,
+                geometry: geometry(s),
+                properties: ShapeProperties {
+                    key: s.key.clone(),
+                    code: s.code.clone(),
+                    name: s.name.clone(),
+                    area_km2: s.area_km2,
+                    missing: s.missing,
+                },
+            })
+            .collect();
+        Ok(GeoJson(ShapeCollection {
+            kind: FeatureCollectionType::FeatureCollection,
+            features,
+            coverage: COVERAGE.into(),
+        }))
+    })
+    .await
 }

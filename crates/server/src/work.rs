@@ -195,16 +195,14 @@ impl Work {
     }
 }
 
-impl crate::AppState {
-    /// Runs a handler's heavy part in the pool, encoding its answer there too (a
-    /// large JSON is written off the async workers).
-    pub async fn respond<R, F>(&self, work: F) -> Result<Response, ApiError>
-    where
-        R: IntoResponse,
-        F: Future<Output = Result<R, ApiError>> + Send + 'static,
-    {
-        self.work().run(async move { work.await.map(IntoResponse::into_response) }).await
-    }
+/// Runs a handler's heavy part in the state's pool, encoding its answer there too (a
+/// large JSON is written off the async workers): `respond(state.clone(), async move { … })`.
+pub async fn respond<R, F>(state: crate::AppState, work: F) -> Result<Response, ApiError>
+where
+    R: IntoResponse,
+    F: Future<Output = Result<R, ApiError>> + Send + 'static,
+{
+    state.work().run(async move { work.await.map(IntoResponse::into_response) }).await
 }
 
 async fn join<T>(mut abort: Abort<Result<T, ApiError>>) -> Result<T, ApiError> {

@@ -2323,12 +2323,12 @@ export interface operations {
                 within?: string;
                 /** @description Lines with fewer workers are not drawn (default: the secrecy threshold). */
                 min?: number;
+                /** @description At most this many lines, largest first (default 2000). */
+                limit?: number;
                 /** @description The flow dataset (default: the only one). */
                 dataset?: string;
                 /** @description Counts under this many workers are secret (default 11). */
                 secret_below?: number;
-                /** @description At most this many lines, largest first (default 2000). */
-                limit?: number;
             };
             header?: never;
             path?: never;

@@ -13,6 +13,7 @@ use super::{attachment, blocking};
 use crate::extract::Query;
 use crate::shapes::{self, COVERAGE};
 use crate::values::evaluate;
+use crate::work::respond;
 use crate::{ApiError, AppState};
 
 /// What layer to export, where, with which indicators, in which format.
@@ -40,75 +41,65 @@ pub struct LayerQuery {
         (status = 404, description = "An unknown territory or indicator", body = crate::error::ErrorBody),
     ))]
 pub async fn export(State(state): State<AppState>, Query(q): Query<LayerQuery>) -> Result<Response, ApiError> {
-    state
-        .clone()
-        .respond(async move {
-            if q.format != "geojson" && q.format != "gpkg" {
-                return Err(ApiError::BadRequest(format!("unknown layer format '{}': geojson or gpkg", q.format)));
-            }
-            let layer = shapes::shaped_layer(&q.layer)?;
-            let keys = shapes::within_keys(&state, layer, q.within.as_deref())?;
-            let (engine, cache) = state.engine_and_values();
-            let requested: Vec<String> = q
-                .indicators
-                .as_deref()
-                .map(|l| l.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
-                .unwrap_or_default();
-            let ids: Vec<&str> = if requested.is_empty() {
-                engine.key_indicators()
-            } else {
-                requested.iter().map(String::as_str).collect()
-            };
-            if ids.len() > 50 {
-                return Err(ApiError::BadRequest("at most 50 indicators per export".into()));
-            }
-            for id in &ids {
-                engine.indicator(id)?;
-                column_name(id)?;
-            }
-            let shapes = shapes::layer_shapes_async(&state, layer).await?;
-            let r = engine.referential().clone();
-            let chosen: Vec<&shapes::Shape> =
-                shapes.shapes.iter().filter(|s| keys.as_ref().is_none_or(|k| k.contains(&s.key))).collect();
-            let targets = chosen
-                .iter()
-                .map(|s| Target::territory(&r, &TerritoryRef::new(layer, &s.code)))
-                .collect::<Result<Vec<_>, _>>()?;
-            let e = evaluate(&engine, cache.as_deref(), &targets, &ids).await?;
-            let features: Vec<Feature> = chosen
-                .iter()
-                .enumerate()
-                .map(|(t, s)| Feature {
-                    code: s.code.clone(),
-                    key: s.key.clone(),
-                    name: s.name.clone(),
-                    polygons: s.lonlat.clone(),
-                    bbox: s.bbox,
-                    values: e.values.iter().map(|v| v[t].value).collect(),
-                    missing: s.missing,
-                })
-                .collect();
-            let indicators: Vec<IndicatorColumn> = e
-                .indicators
-                .iter()
-                .zip(&e.provenance)
-                .map(|(d, provenance)| crate::ogc::property(d, provenance))
-                .collect();
-            let stem =
-                format!("{}{}", layer.prefix(), q.within.as_deref().map(|w| format!(" {w}")).unwrap_or_default());
-            let fl = FeatureLayer {
-                name: layer.prefix().to_string(),
-                label: layer.label().to_string(),
-                coverage: COVERAGE.to_string(),
-                indicators,
-                features,
-            };
-            if q.format == "geojson" {
-                let bytes = blocking(move || Ok(geojson::write(&fl)?)).await?;
-                return Ok(attachment(bytes, "application/geo+json", &file_name(&stem, "geojson")));
-            }
-            let bytes = blocking(move || Ok(gpkg::write(&fl)?)).await?;
-            Ok(attachment(bytes, "application/geopackage+sqlite3", &file_name(&stem, "gpkg")))
-        })
-        .await
+    respond(state.clone(), async move {
+        if q.format != "geojson" && q.format != "gpkg" {
+            return Err(ApiError::BadRequest(format!("unknown layer format '{}': geojson or gpkg", q.format)));
+        }
+        let layer = shapes::shaped_layer(&q.layer)?;
+        let keys = shapes::within_keys(&state, layer, q.within.as_deref())?;
+        let (engine, cache) = state.engine_and_values();
+        let requested: Vec<String> = q
+            .indicators
+            .as_deref()
+            .map(|l| l.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+            .unwrap_or_default();
+        let ids: Vec<&str> =
+            if requested.is_empty() { engine.key_indicators() } else { requested.iter().map(String::as_str).collect() };
+        if ids.len() > 50 {
+            return Err(ApiError::BadRequest("at most 50 indicators per export".into()));
+        }
+        for id in &ids {
+            engine.indicator(id)?;
+            column_name(id)?;
+        }
+        let shapes = shapes::layer_shapes_async(&state, layer).await?;
+        let r = engine.referential().clone();
+        let chosen: Vec<&shapes::Shape> =
+            shapes.shapes.iter().filter(|s| keys.as_ref().is_none_or(|k| k.contains(&s.key))).collect();
+        let targets = chosen
+            .iter()
+            .map(|s| Target::territory(&r, &TerritoryRef::new(layer, &s.code)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let e = evaluate(&engine, cache.as_deref(), &targets, &ids).await?;
+        let features: Vec<Feature> = chosen
+            .iter()
+            .enumerate()
+            .map(|(t, s)| Feature {
+                code: s.code.clone(),
+                key: s.key.clone(),
+                name: s.name.clone(),
+                polygons: s.lonlat.clone(),
+                bbox: s.bbox,
+                values: e.values.iter().map(|v| v[t].value).collect(),
+                missing: s.missing,
+            })
+            .collect();
+        let indicators: Vec<IndicatorColumn> =
+            e.indicators.iter().zip(&e.provenance).map(|(d, provenance)| crate::ogc::property(d, provenance)).collect();
+        let stem = format!("{}{}", layer.prefix(), q.within.as_deref().map(|w| format!(" {w}")).unwrap_or_default());
+        let fl = FeatureLayer {
+            name: layer.prefix().to_string(),
+            label: layer.label().to_string(),
+            coverage: COVERAGE.to_string(),
+            indicators,
+            features,
+        };
+        if q.format == "geojson" {
+            let bytes = blocking(move || Ok(geojson::write(&fl)?)).await?;
+            return Ok(attachment(bytes, "application/geo+json", &file_name(&stem, "geojson")));
+        }
+        let bytes = blocking(move || Ok(gpkg::write(&fl)?)).await?;
+        Ok(attachment(bytes, "application/geopackage+sqlite3", &file_name(&stem, "gpkg")))
+    })
+    .await
 }

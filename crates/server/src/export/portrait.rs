@@ -11,6 +11,7 @@ use super::{attachment, blocking};
 use crate::api::PortraitQuery;
 use crate::extract::Query;
 use crate::shapes;
+use crate::work::respond;
 use crate::{ApiError, AppState};
 
 /// The WGS84 rings of a territory, when its layer has shapes and it has one.
@@ -43,17 +44,15 @@ pub async fn portrait_pdf(
     Path(key): Path<String>,
     Query(q): Query<PortraitQuery>,
 ) -> Result<Response, ApiError> {
-    state
-        .clone()
-        .respond(async move {
-            let body = crate::api::portrait_body(&state, &key, &q).await?;
-            let mut portrait: Portrait =
-                serde_json::from_value(body).map_err(|e| ApiError::Internal(format!("portrait body: {e}")))?;
-            let t = state.engine().referential().resolve(&portrait.territory.key)?;
-            portrait.locator = locator(&state, &t).await;
-            let name = file_name(&format!("portrait {key}"), "pdf");
-            let bytes = blocking(move || Ok(pdf::render(&portrait, Date::today())?)).await?;
-            Ok(attachment(bytes, "application/pdf", &name))
-        })
-        .await
+    respond(state.clone(), async move {
+        let body = crate::api::portrait_body(&state, &key, &q).await?;
+        let mut portrait: Portrait =
+            serde_json::from_value(body).map_err(|e| ApiError::Internal(format!("portrait body: {e}")))?;
+        let t = state.engine().referential().resolve(&portrait.territory.key)?;
+        portrait.locator = locator(&state, &t).await;
+        let name = file_name(&format!("portrait {key}"), "pdf");
+        let bytes = blocking(move || Ok(pdf::render(&portrait, Date::today())?)).await?;
+        Ok(attachment(bytes, "application/pdf", &name))
+    })
+    .await
 }
