@@ -1,14 +1,14 @@
-//! Refuses request paths that try to climb out of a directory (`..` segments, also
-//! percent-encoded), or carry backslashes or NUL bytes, with a 400 JSON error before
-//! any route or the static file service sees them; and addresses or headers too long
-//! (414, 431).
+//! Requests refused before any route or the static file service sees them: a `Host`
+//! that is not allowed (421, see [`crate::site`]); paths that try to climb out of a
+//! directory (`..` segments, also percent-encoded) or carry backslashes or NUL bytes
+//! (400); addresses or headers too long (414, 431). Every refusal is JSON.
 
-use axum::extract::Request;
-use axum::http::StatusCode;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::ApiError;
+use crate::{ApiError, AppState};
 
 /// The path percent-decoded, or `None` when it does not decode to UTF-8.
 fn decode(path: &str) -> Option<String> {
@@ -62,6 +62,23 @@ pub async fn reject_traversal(request: Request, next: Next) -> Response {
     if !acceptable(request.uri().path()) {
         return ApiError::BadRequest(
             "path refused: '..' or '.' segments, backslashes and NUL bytes are not allowed (even percent-encoded)"
+                .into(),
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+/// Refuses a request whose `Host` is not allowed with a 421 JSON error. A request
+/// without `Host` (HTTP/1.0, or in-process) is not one a browser sends: it passes.
+pub async fn check_host(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let host = request.headers().get(header::HOST).map(|h| h.to_str().unwrap_or("\u{0}"));
+    if let Some(h) = host
+        && !state.site().allows(h)
+    {
+        return ApiError::Refused(
+            StatusCode::MISDIRECTED_REQUEST,
+            "hôte non autorisé : ce serveur ne répond qu'aux noms configurés (echelle serve --allowed-host, --public-url)"
                 .into(),
         )
         .into_response();

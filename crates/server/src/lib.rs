@@ -116,7 +116,7 @@ pub fn app(state: AppState, web: Option<PathBuf>, timeout: Duration) -> Router {
         .route("/openapi.json", get(openapi::document))
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY));
-    let hosts = axum::middleware::from_fn_with_state(state.clone(), site::check_host);
+    let hosts = axum::middleware::from_fn_with_state(state.clone(), guard::check_host);
     let mut router = Router::new()
         .nest("/api", api)
         .route("/health", get(api::health))

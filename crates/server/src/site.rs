@@ -4,12 +4,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-
-use crate::{ApiError, AppState};
+use crate::ApiError;
 
 /// The ports a `Host` without one means (http, https).
 const DEFAULT_PORTS: [u16; 2] = [80, 443];
@@ -134,23 +129,6 @@ impl Default for Site {
     fn default() -> Self {
         Site::loopback()
     }
-}
-
-/// Refuses a request whose `Host` is not allowed with a 421 JSON error. A request
-/// without `Host` (HTTP/1.0, or in-process) is not one a browser sends: it passes.
-pub async fn check_host(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let host = request.headers().get(header::HOST).map(|h| h.to_str().unwrap_or("\u{0}"));
-    if let Some(h) = host
-        && !state.site().allows(h)
-    {
-        return ApiError::Refused(
-            StatusCode::MISDIRECTED_REQUEST,
-            "hôte non autorisé : ce serveur ne répond qu'aux noms configurés (echelle serve --allowed-host, --public-url)"
-                .into(),
-        )
-        .into_response();
-    }
-    next.run(request).await
 }
 
 #[cfg(test)]
