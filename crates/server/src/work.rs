@@ -83,11 +83,6 @@ impl Stop {
     pub fn stopped(&self) -> bool {
         self.0.load(Ordering::Relaxed)
     }
-
-    /// An error to leave a step with once nobody waits for its result.
-    pub fn check(&self) -> Result<(), ApiError> {
-        if self.stopped() { Err(ApiError::Internal("work stopped: the request is gone".into())) } else { Ok(()) }
-    }
 }
 
 /// Aborts a task (and sets its stop flag) when the request waiting for it goes.
@@ -121,11 +116,6 @@ impl Work {
             running: Arc::new(Semaphore::new(running)),
             config: WorkConfig { running, ..config },
         })
-    }
-
-    /// The limits the pool runs with.
-    pub fn config(&self) -> WorkConfig {
-        self.config
     }
 
     /// A place in the pool: at once, or [`ApiError::Busy`] when it is full.
