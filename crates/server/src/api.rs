@@ -458,6 +458,17 @@ impl Comparison {
     }
 }
 
+/// The indicator ids asked for (`indicators`, comma-separated), the key indicators by
+/// default; at most 50.
+fn indicator_ids<'a>(engine: &'a Engine, requested: &'a [String]) -> Result<Vec<&'a str>, ApiError> {
+    let ids: Vec<&str> =
+        if requested.is_empty() { engine.key_indicators() } else { requested.iter().map(String::as_str).collect() };
+    if ids.len() > 50 {
+        return Err(ApiError::BadRequest("at most 50 indicators per request".into()));
+    }
+    Ok(ids)
+}
+
 async fn evaluate_columns(
     engine: &Engine,
     cache: Option<&Materialised>,
@@ -465,11 +476,7 @@ async fn evaluate_columns(
     indicators: Option<&str>,
 ) -> Result<Comparison, ApiError> {
     let requested = split(indicators);
-    let ids: Vec<&str> =
-        if requested.is_empty() { engine.key_indicators() } else { requested.iter().map(String::as_str).collect() };
-    if ids.len() > 50 {
-        return Err(ApiError::BadRequest("at most 50 indicators per request".into()));
-    }
+    let ids = indicator_ids(engine, &requested)?;
     Ok(Comparison::of(engine, evaluate_cached(engine, cache, columns, &ids).await?))
 }
 
@@ -500,53 +507,55 @@ pub async fn portrait(
     Path(key): Path<String>,
     Query(q): Query<PortraitQuery>,
 ) -> Result<Response, ApiError> {
-    if answered_by_lookup(&state, &key, &q) {
-        return Ok(Json(portrait_of(&state, &key, &q).await?).into_response());
+    if let Some(found) = portrait_by_lookup(&state, &key, &q) {
+        return Ok(Json(found?).into_response());
     }
     respond(state.clone(), async move { Ok(Json(portrait_of(&state, &key, &q).await?)) }).await
 }
 
-/// Whether a portrait is a lookup in the materialised values (keys written exactly, every
-/// value materialised): then it is answered at once on the request's thread, without a
-/// place in the pool, which is kept for what the engine must evaluate.
-fn answered_by_lookup(state: &AppState, key: &str, q: &PortraitQuery) -> bool {
+/// The portrait when it is a lookup in the materialised values (keys written exactly,
+/// every value materialised), answered at once on the request's thread without a place
+/// in the pool, which is kept for what the engine must evaluate; `None` otherwise.
+fn portrait_by_lookup(state: &AppState, key: &str, q: &PortraitQuery) -> Option<Result<Portrait, ApiError>> {
     let (engine, values) = state.engine_and_values();
-    let Some(values) = values else { return false };
+    let values = values?;
     let r = engine.referential();
     let exact = |k: &str| {
         let (prefix, code) = k.split_once(':')?;
         let t = TerritoryRef::new(prefix.parse::<Layer>().ok()?, code);
         r.contains(&t).then_some(t)
     };
-    let Some(t) = exact(key) else { return false };
-    let Some(against) = split(q.against.as_deref()).iter().map(|a| exact(a)).collect::<Option<Vec<_>>>() else {
-        return false;
-    };
-    let Ok(columns) = Column::portrait(r, &t, &against) else { return false };
+    let t = exact(key)?;
+    let against = split(q.against.as_deref()).iter().map(|a| exact(a)).collect::<Option<Vec<_>>>()?;
+    let columns = Column::portrait(r, &t, &against).ok()?;
     let requested = split(q.indicators.as_deref());
-    let ids: Vec<&str> =
-        if requested.is_empty() { engine.key_indicators() } else { requested.iter().map(String::as_str).collect() };
-    ids.len() <= 50 && values.covers(&columns, &ids)
+    let ids = indicator_ids(&engine, &requested).ok()?;
+    let found = crate::values::look_up_columns(&engine, &values, &columns, &ids)?;
+    Some(found.map_err(ApiError::from).map(|e| portrait_from(r, &t, Comparison::of(&engine, e))))
 }
 
 /// The portrait of `key`: columns (the territory and its references) and indicators.
 pub async fn portrait_of(state: &AppState, key: &str, q: &PortraitQuery) -> Result<Portrait, ApiError> {
     let (engine, cache) = state.engine_and_values();
-    let r = engine.referential().clone();
+    let r = engine.referential();
     let t = r.resolve(key)?;
     let against = split(q.against.as_deref()).iter().map(|a| r.resolve(a)).collect::<Result<Vec<_>, _>>()?;
-    let columns = Column::portrait(&r, &t, &against)?;
+    let columns = Column::portrait(r, &t, &against)?;
     let table = evaluate_columns(&engine, cache.as_deref(), &columns, q.indicators.as_deref()).await?;
-    Ok(Portrait {
+    Ok(portrait_from(r, &t, table))
+}
+
+fn portrait_from(r: &Referential, t: &TerritoryRef, table: Comparison) -> Portrait {
+    Portrait {
         territory: PortraitTerritory {
             key: t.key(),
-            name: r.name(&t).map(String::from),
+            name: r.name(t).map(String::from),
             layer: t.layer,
             layer_label: t.layer.label().into(),
         },
         columns: table.columns,
         indicators: table.indicators,
-    })
+    }
 }
 
 /// The portrait of `key` as a JSON value, for the PDF export.

@@ -42,7 +42,11 @@ pub const MAX_URI_BYTES: usize = 8 * 1024;
 /// Bytes of a request's headers accepted; beyond, a 431.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
-pub async fn reject_traversal(request: Request, next: Next) -> Response {
+/// The checks of every request, in one middleware: `Host`, sizes, then path.
+pub async fn admit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if let Some(refused) = foreign_host(&state, &request) {
+        return refused;
+    }
     let uri = request.uri();
     if uri.path().len() + uri.query().map_or(0, str::len) > MAX_URI_BYTES {
         return ApiError::Refused(
@@ -69,21 +73,18 @@ pub async fn reject_traversal(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
-/// Refuses a request whose `Host` is not allowed with a 421 JSON error. A request
-/// without `Host` (HTTP/1.0, or in-process) is not one a browser sends: it passes.
-pub async fn check_host(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let host = request.headers().get(header::HOST).map(|h| h.to_str().unwrap_or("\u{0}"));
-    if let Some(h) = host
-        && !state.site().allows(h)
-    {
-        return ApiError::Refused(
+/// A 421 JSON error when the request's `Host` is not allowed. A request without `Host`
+/// (HTTP/1.0, or in-process) is not one a browser sends: it passes.
+fn foreign_host(state: &AppState, request: &Request) -> Option<Response> {
+    let host = request.headers().get(header::HOST)?.to_str().unwrap_or("\u{0}");
+    (!state.site().allows(host)).then(|| {
+        ApiError::Refused(
             StatusCode::MISDIRECTED_REQUEST,
             "hôte non autorisé : ce serveur ne répond qu'aux noms configurés (echelle serve --allowed-host, --public-url)"
                 .into(),
         )
-        .into_response();
-    }
-    next.run(request).await
+        .into_response()
+    })
 }
 
 #[cfg(test)]

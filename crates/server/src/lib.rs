@@ -116,7 +116,7 @@ pub fn app(state: AppState, web: Option<PathBuf>, timeout: Duration) -> Router {
         .route("/openapi.json", get(openapi::document))
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY));
-    let hosts = axum::middleware::from_fn_with_state(state.clone(), guard::check_host);
+    let admit = axum::middleware::from_fn_with_state(state.clone(), guard::admit);
     let mut router = Router::new()
         .nest("/api", api)
         .route("/health", get(api::health))
@@ -133,8 +133,7 @@ pub fn app(state: AppState, web: Option<PathBuf>, timeout: Duration) -> Router {
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))
         .layer(axum::middleware::map_response(error::json_errors))
-        .layer(hosts)
-        .layer(axum::middleware::from_fn(guard::reject_traversal))
+        .layer(admit)
         .layer(axum::middleware::map_response(headers::secure))
         .layer(TraceLayer::new(trace::Failures))
 }

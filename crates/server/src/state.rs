@@ -57,26 +57,40 @@ struct Read {
 }
 
 /// What every handler sees: the store's location, the current snapshot and the caches
-/// kept beside it.
+/// kept beside it. Cloned for every request (by the router and the middlewares), so a
+/// clone is two reference counts.
 #[derive(Clone)]
 pub struct AppState {
-    store: PathBuf,
-    current: Arc<RwLock<Arc<Snapshot>>>,
-    /// The one writer: held across a change's write to the store, the building of the
-    /// next snapshot and the swap, so that changes never overtake one another.
-    writer: Arc<tokio::sync::Mutex<()>>,
-    /// Held while shapes are built, so that two requests do not build the same layer.
-    building: Arc<Mutex<()>>,
-    /// Flows, positions and incomes kept by the flows endpoints; emptied when the
-    /// engine's data changes.
-    pub(crate) flows: Arc<crate::flows::FlowsCache>,
-    /// Facility sets offered by the access view, and the points and runs computed
-    /// from them (dropped when the engine's data changes).
-    pub(crate) access: Arc<crate::access::AccessCache>,
-    /// The pool where the heavy part of every request runs ([`crate::work`]).
-    work: Work,
+    shared: Arc<Shared>,
     /// The allowed `Host` values and the public URL ([`crate::site`]).
     site: Arc<Site>,
+}
+
+/// What every clone of an [`AppState`] shares.
+pub struct Shared {
+    store: PathBuf,
+    current: RwLock<Arc<Snapshot>>,
+    /// The one writer: held across a change's write to the store, the building of the
+    /// next snapshot and the swap, so that changes never overtake one another.
+    writer: tokio::sync::Mutex<()>,
+    /// Held while shapes are built, so that two requests do not build the same layer.
+    building: Mutex<()>,
+    /// Flows, positions and incomes kept by the flows endpoints; emptied when the
+    /// engine's data changes.
+    pub(crate) flows: crate::flows::FlowsCache,
+    /// Facility sets offered by the access view, and the points and runs computed
+    /// from them (dropped when the engine's data changes).
+    pub(crate) access: crate::access::AccessCache,
+    /// The pool where the heavy part of every request runs ([`crate::work`]).
+    work: Work,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.shared
+    }
 }
 
 impl AppState {
@@ -106,16 +120,16 @@ impl AppState {
             shapes: HashMap::new(),
             ogc: None,
         };
-        let state = AppState {
+        let shared = Shared {
             store: store.to_path_buf(),
-            current: Arc::new(RwLock::new(Arc::new(snapshot))),
+            current: RwLock::new(Arc::new(snapshot)),
             writer: Default::default(),
             building: Default::default(),
             flows: Default::default(),
             access: Default::default(),
             work,
-            site: Default::default(),
         };
+        let state = AppState { shared: Arc::new(shared), site: Default::default() };
         state.warm_up(engine);
         Ok(state)
     }

@@ -126,16 +126,6 @@ impl Materialised {
         Materialised { layers: Vec::new(), territories: 0, pairs: 0, seconds: 0.0 }
     }
 
-    /// Whether every value of `ids` for `columns` is materialised (an outside never is).
-    pub fn covers(&self, columns: &[Column], ids: &[&str]) -> bool {
-        columns.iter().all(|c| {
-            matches!(c, Column::Territory(_)) && {
-                let key = c.key();
-                ids.iter().all(|id| self.get(id, &key).is_some())
-            }
-        })
-    }
-
     /// The materialised value of an indicator for a territory key, if any.
     pub fn get(&self, indicator: &str, key: &str) -> Option<&Value> {
         let prefix = key.split(':').next()?;
@@ -204,12 +194,8 @@ pub async fn evaluate_columns(
         let targets = columns.iter().map(|c| c.target(r)).collect::<Result<Vec<_>, _>>()?;
         return engine.evaluate(&targets, ids).await;
     };
-    let (indicators, provenance) = checked(engine, ids)?;
-    let keys: Vec<String> = columns.iter().map(Column::key).collect();
-    let mut values: Vec<Vec<Option<Value>>> =
-        ids.iter().map(|id| keys.iter().map(|k| cache.get(id, k).cloned()).collect()).collect();
-    let missing: Vec<usize> =
-        (0..columns.len()).filter(|&c| values.iter().any(|per_column| per_column[c].is_none())).collect();
+    let mut found = Lookup::of(engine, cache, columns, ids)?;
+    let missing = found.missing();
     let mut labels: Vec<Option<String>> = vec![None; columns.len()];
     if !missing.is_empty() {
         let subset = missing.iter().map(|&c| columns[c].target(r)).collect::<Result<Vec<_>, _>>()?;
@@ -219,28 +205,72 @@ pub async fn evaluate_columns(
         }
         for (i, computed) in e.values.into_iter().enumerate() {
             for (&c, v) in missing.iter().zip(computed) {
-                values[i][c] = Some(v);
+                found.values[i][c] = Some(v);
             }
         }
     }
-    let targets = columns
-        .iter()
-        .zip(keys)
-        .zip(labels)
-        .map(|((c, key), label)| {
-            let label = label.unwrap_or_else(|| match c {
-                Column::Territory(t) => r.name(t).unwrap_or(&t.code).to_string(),
-                Column::Outside(_) => unreachable!("an outside is never materialised"),
-            });
-            (key, label)
-        })
-        .collect();
-    Ok(Evaluation {
-        targets,
-        indicators,
-        values: values.into_iter().map(|v| v.into_iter().map(|x| x.expect("filled")).collect()).collect(),
-        provenance,
-    })
+    Ok(found.finish(r, columns, labels))
+}
+
+/// [`evaluate_columns`] when every pair is materialised, without the engine: `None`
+/// when one is missing (an outside, an indicator left out of the table).
+pub fn look_up_columns(
+    engine: &Engine,
+    cache: &Materialised,
+    columns: &[Column],
+    ids: &[&str],
+) -> Option<Result<Evaluation, IndicatorError>> {
+    let found = match Lookup::of(engine, cache, columns, ids) {
+        Ok(found) => found,
+        Err(e) => return Some(Err(e)),
+    };
+    found.missing().is_empty().then(|| Ok(found.finish(engine.referential(), columns, vec![None; columns.len()])))
+}
+
+/// The materialised pairs of some columns, `None` where missing.
+struct Lookup {
+    indicators: Vec<IndicatorDef>,
+    provenance: Provenance,
+    keys: Vec<String>,
+    /// Per indicator, per column.
+    values: Vec<Vec<Option<Value>>>,
+}
+
+impl Lookup {
+    fn of(engine: &Engine, cache: &Materialised, columns: &[Column], ids: &[&str]) -> Result<Lookup, IndicatorError> {
+        let (indicators, provenance) = checked(engine, ids)?;
+        let keys: Vec<String> = columns.iter().map(Column::key).collect();
+        let values = ids.iter().map(|id| keys.iter().map(|k| cache.get(id, k).cloned()).collect()).collect();
+        Ok(Lookup { indicators, provenance, keys, values })
+    }
+
+    /// Columns with at least one pair missing.
+    fn missing(&self) -> Vec<usize> {
+        (0..self.keys.len()).filter(|&c| self.values.iter().any(|per_column| per_column[c].is_none())).collect()
+    }
+
+    /// The evaluation, once every pair is filled; a column's label is the engine's
+    /// where it evaluated the column, else the territory's name.
+    fn finish(self, r: &Referential, columns: &[Column], labels: Vec<Option<String>>) -> Evaluation {
+        let targets = columns
+            .iter()
+            .zip(self.keys)
+            .zip(labels)
+            .map(|((c, key), label)| {
+                let label = label.unwrap_or_else(|| match c {
+                    Column::Territory(t) => r.name(t).unwrap_or(&t.code).to_string(),
+                    Column::Outside(_) => unreachable!("an outside is never materialised"),
+                });
+                (key, label)
+            })
+            .collect();
+        Evaluation {
+            targets,
+            indicators: self.indicators,
+            values: self.values.into_iter().map(|v| v.into_iter().map(|x| x.expect("filled")).collect()).collect(),
+            provenance: self.provenance,
+        }
+    }
 }
 
 /// The declarations and provenance of indicators, refused as [`Engine::evaluate`] does.
