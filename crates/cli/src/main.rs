@@ -63,6 +63,8 @@ enum Command {
     Vulnerability(commands::mobility::VulnerabilityArgs),
     /// Telework scenarios: km, CO2, money and vulnerable households, side by side.
     Telework(commands::mobility::TeleworkArgs),
+    /// Where to open p sites (third places…): p-median, maximal covering, set covering, p-center; proven optimum or gap.
+    Siting(commands::siting::Args),
 }
 
 /// `echelle list com | head -1`: when the reader of standard output goes away,
@@ -114,6 +116,7 @@ fn main() -> ExitCode {
         Command::Flows(a) => commands::mobility::flows_cmd(&store, a),
         Command::Vulnerability(a) => commands::mobility::vulnerability_cmd(&store, a),
         Command::Telework(a) => commands::mobility::telework_cmd(&store, a),
+        Command::Siting(a) => commands::siting::run(&store, a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -9,6 +9,7 @@ pub mod pack;
 pub mod perimeter;
 pub mod portrait;
 pub mod serve;
+pub mod siting;
 pub mod synth;
 pub mod territory;
 
@@ -32,6 +33,7 @@ pub fn is_user_error(e: &anyhow::Error) -> bool {
             || c.downcast_ref::<StoreError>().is_some_and(StoreError::is_user_error)
             || c.downcast_ref::<IndicatorError>().is_some_and(IndicatorError::is_user_error)
             || c.downcast_ref::<echelle_access::AccessError>().is_some_and(echelle_access::AccessError::is_user_error)
+            || c.is::<echelle_siting::Error>()
             || c.downcast_ref::<echelle_import::ImportError>().is_some_and(echelle_import::ImportError::is_user_error)
     })
 }

@@ -7,6 +7,7 @@ mod flows_parity;
 mod import_cli;
 mod mobility_cli;
 mod report_cli;
+mod siting_cli;
 
 use std::path::Path;
 use std::process::Command;

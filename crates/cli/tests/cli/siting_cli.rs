@@ -1,0 +1,47 @@
+//! `echelle siting`: an instance written from the store and read back gives the same
+//! proven optimum; impossible requests exit with status 2 and say why.
+
+use echelle_store::testing::test_store;
+
+use crate::echelle;
+
+#[test]
+fn an_instance_from_the_store_is_solved_to_a_proven_optimum() {
+    let store = test_store();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("instance.csv");
+    let f = file.to_str().unwrap();
+    let (code, _, err) = echelle(&store, &["siting", "instance", "--within", "epci:200093201", "--out", f]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(text.lines().next(), Some("role,id,x,y,weight"));
+    let from_store = echelle(&store, &["siting", "solve", "--within", "epci:200093201", "--p", "3"]);
+    let from_file = echelle(&store, &["siting", "solve", "--instance", f, "--p", "3"]);
+    assert_eq!(from_store.0, 0, "{}", from_store.2);
+    let line = |out: &str, key: &str| out.lines().find(|l| l.starts_with(key)).unwrap_or_default().to_string();
+    assert_eq!(line(&from_store.1, "sites :"), line(&from_file.1, "sites :"));
+    // The file keeps positions to the millimetre.
+    let objective = |out: &str| line(out, "objectif").trim_start_matches("objectif : ").parse::<f64>().unwrap();
+    let (a, b) = (objective(&from_store.1), objective(&from_file.1));
+    assert!((a - b).abs() <= 1e-6 * a, "{a} vs {b}");
+    assert!(from_store.1.contains("optimum prouvé"), "{}", from_store.1);
+    let (code, out, err) =
+        echelle(&store, &["siting", "solve", "--instance", f, "--model", "mclp", "--distance-km", "5", "--p", "2"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("demande couverte"), "{out}");
+}
+
+#[test]
+fn impossible_requests_exit_2() {
+    let store = test_store();
+    for (args, says) in [
+        (vec!["siting", "solve", "--within", "epci:200093201", "--p", "100000"], "candidats seulement"),
+        (vec!["siting", "solve", "--within", "epci:200093201", "--fixed", "99999"], "n'est pas parmi les candidats"),
+        (vec!["siting", "solve", "--within", "epci:200093201", "--model", "mclp"], "distance de service"),
+        (vec!["siting", "solve", "--within", "dep:999"], ""),
+    ] {
+        let (code, _, err) = echelle(&store, &args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+}

@@ -1,0 +1,32 @@
+//! Where to open the next sites (third places, services): the location models of
+//! METHODS §5, solved exactly with a proof, or heuristically with a proven gap.
+//!
+//! ```text
+//!  demand points, candidate sites, distances (sparse, radius-truncated)
+//!        │
+//!        ▼
+//!  Instance ── one engine: p sites, each demand served by its cheapest open site,
+//!        │     or at its fallback cost (unreachable / uncovered)
+//!        ├── p-median  : cost = weight × distance, no fallback
+//!        ├── MCLP      : cost = 0 within the service distance, fallback = weight
+//!        ├── LSCP      : the smallest p whose MCLP optimum leaves nothing uncovered
+//!        └── p-center  : the smallest distance whose LSCP needs at most p sites
+//!        ▼
+//!  swap local search (upper bound) + Lagrangian relaxation (lower bound)
+//!        + branch and bound on the sites (proof, or the gap at the limit)
+//! ```
+//!
+//! The engine works on raw indices (demand `i`, candidate `j`); callers keep the
+//! territories and points those indices stand for.
+
+mod error;
+mod instance;
+mod models;
+mod relaxation;
+mod search;
+mod solve;
+
+pub use error::Error;
+pub use instance::{Instance, Point};
+pub use models::{Model, Outcome, solve_model};
+pub use solve::{Limits, Progress, Solution};

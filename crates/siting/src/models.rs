@@ -1,0 +1,196 @@
+//! The four location models of PySAL spopt, each a set of costs for the one engine.
+
+use crate::solve::{Costs, Limits, Progress, Solution, solve_costs};
+use crate::{Error, Instance};
+
+/// A location model.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Model {
+    /// p-median (Hakimi 1965): minimise the demand-weighted distance to the nearest site.
+    PMedian,
+    /// Maximal covering (Church & ReVelle 1974): maximise the demand within `distance`
+    /// of an open site.
+    Covering {
+        /// The service distance, in the instance's unit.
+        distance: f64,
+    },
+    /// Location set covering (Toregas et al. 1971): the fewest sites that put every
+    /// demand point of positive weight within `distance`.
+    SetCovering {
+        /// The service distance.
+        distance: f64,
+    },
+    /// p-center: the smallest distance within which `p` sites put every demand point of
+    /// positive weight.
+    PCenter,
+}
+
+/// A model's answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// The sites and what is proven (the engine's objective: weighted distance for the
+    /// p-median, uncovered demand for covering models).
+    pub solution: Solution,
+    /// Sites open.
+    pub p: usize,
+    /// The service distance (given, or the p-center's optimum).
+    pub distance: Option<f64>,
+    /// Demand within the service distance of an open site (covering models).
+    pub covered: Option<f64>,
+    /// Total demand.
+    pub demand: f64,
+}
+
+/// Solves `model` on `instance` with `p` sites (set covering: at most `p` is not asked,
+/// the smallest number is found and `p` is ignored).
+pub fn solve_model(
+    instance: &Instance,
+    model: Model,
+    p: usize,
+    limits: Limits,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Outcome, Error> {
+    instance.check()?;
+    let demand: f64 = instance.demand.iter().sum();
+    match model {
+        Model::PMedian => {
+            let costs = median_costs(instance)?;
+            let solution = solve_costs(&costs, p, limits, progress)?;
+            Ok(Outcome { p: solution.open.len(), solution, distance: None, covered: None, demand })
+        }
+        Model::Covering { distance } => {
+            let solution = solve_costs(&covering_costs(instance, distance, false), p, limits, progress)?;
+            let covered = demand - solution.objective;
+            Ok(Outcome { p: solution.open.len(), solution, distance: Some(distance), covered: Some(covered), demand })
+        }
+        Model::SetCovering { distance } => {
+            let (p, solution) = fewest_sites(instance, distance, limits, progress)?;
+            Ok(Outcome { p, solution, distance: Some(distance), covered: Some(demand), demand })
+        }
+        Model::PCenter => p_center(instance, p, limits, progress),
+    }
+}
+
+fn median_costs(instance: &Instance) -> Result<Costs, Error> {
+    let mut fallback = Vec::with_capacity(instance.demand.len());
+    let mut rows = Vec::with_capacity(instance.demand.len());
+    for (i, (row, &w)) in instance.reach.iter().zip(&instance.demand).enumerate() {
+        let row: Vec<(u32, f64)> =
+            row.iter().filter(|(j, _)| !instance.excluded.contains(j)).map(|&(j, d)| (j, w * d)).collect();
+        if w > 0.0 && row.is_empty() {
+            return Err(Error::Unreachable(i));
+        }
+        fallback.push(if w > 0.0 { f64::INFINITY } else { 0.0 });
+        rows.push(row);
+    }
+    Ok(Costs {
+        rows,
+        fallback,
+        candidates: instance.candidates,
+        fixed: instance.fixed.clone(),
+        excluded: instance.excluded.clone(),
+    })
+}
+
+/// Covered: cost 0; uncovered: the demand's weight (1 per point of positive weight
+/// with `unit`).
+fn covering_costs(instance: &Instance, distance: f64, unit: bool) -> Costs {
+    let rows = instance
+        .reach
+        .iter()
+        .map(|row| {
+            row.iter()
+                .filter(|&&(j, d)| d <= distance && !instance.excluded.contains(&j))
+                .map(|&(j, _)| (j, 0.0))
+                .collect()
+        })
+        .collect();
+    let fallback = instance.demand.iter().map(|&w| if unit { f64::from(u8::from(w > 0.0)) } else { w }).collect();
+    Costs {
+        rows,
+        fallback,
+        candidates: instance.candidates,
+        fixed: instance.fixed.clone(),
+        excluded: instance.excluded.clone(),
+    }
+}
+
+/// The smallest `p` whose covering optimum leaves no point of positive weight
+/// uncovered, by bisection (covering is monotone in `p`).
+fn fewest_sites(
+    instance: &Instance,
+    distance: f64,
+    limits: Limits,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(usize, Solution), Error> {
+    let costs = covering_costs(instance, distance, true);
+    let most = instance.openable();
+    let mut all = solve_costs(&costs, most.max(1), limits, progress)?;
+    if all.objective > 0.0 {
+        return Err(Error::CannotCover);
+    }
+    let (mut lo, mut hi) = (instance.fixed.len().max(1), most.max(1));
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        let s = solve_costs(&costs, mid, limits, progress)?;
+        if s.objective == 0.0 {
+            hi = mid;
+            all = s;
+        } else if s.proven {
+            lo = mid + 1;
+        } else {
+            // Not proven either way within the limits: keep the covering solution found.
+            break;
+        }
+    }
+    Ok((hi, all))
+}
+
+/// The smallest distance among the instance's own within which `p` sites cover every
+/// point of positive weight, by bisection over the sorted distances.
+fn p_center(
+    instance: &Instance,
+    p: usize,
+    limits: Limits,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Outcome, Error> {
+    let demand: f64 = instance.demand.iter().sum();
+    let mut distances: Vec<f64> = instance.reach.iter().flatten().map(|&(_, d)| d).collect();
+    distances.sort_by(f64::total_cmp);
+    distances.dedup();
+    let covers = |d: f64, progress: &mut dyn FnMut(Progress)| {
+        solve_costs(&covering_costs(instance, d, true), p, limits, progress)
+    };
+    let Some(&largest) = distances.last() else { return Err(Error::CannotCover) };
+    let mut best = covers(largest, progress)?;
+    if best.objective > 0.0 {
+        return Err(Error::CannotCover);
+    }
+    let (mut lo, mut hi) = (0, distances.len() - 1);
+    let mut proven = true;
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        let s = covers(distances[mid], progress)?;
+        if s.objective == 0.0 {
+            hi = mid;
+            best = s;
+        } else {
+            // Unproven: a smaller distance may still do; the answer is then an upper bound.
+            proven &= s.proven;
+            lo = mid + 1;
+        }
+    }
+    // The radius is the largest distance from a demand to its nearest open site.
+    let open: std::collections::HashSet<u32> = best.open.iter().copied().collect();
+    let radius = instance
+        .reach
+        .iter()
+        .zip(&instance.demand)
+        .filter(|(_, w)| **w > 0.0)
+        .filter_map(|(row, _)| row.iter().find(|(j, _)| open.contains(j)).map(|x| x.1))
+        .fold(0.0, f64::max);
+    best.proven = proven;
+    best.objective = radius;
+    best.bound = if proven { radius } else { 0.0 };
+    Ok(Outcome { p: best.open.len(), solution: best, distance: Some(radius), covered: Some(demand), demand })
+}
