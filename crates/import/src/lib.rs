@@ -14,6 +14,7 @@
 //! Also here: `fetch` (official files by name, from a catalog of addresses kept as
 //! data) and `synth` (synthetic data in the same formats, always labelled so).
 
+pub(crate) mod chunked;
 pub(crate) mod codes;
 pub mod decimal;
 pub mod error;
