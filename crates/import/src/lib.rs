@@ -2,6 +2,7 @@
 //!
 //! ```text
 //!  file ─> sniff (encoding, separator, BOM, binary?) ─> rows with line numbers
+//!          (a CSV file in blocks on every core, taken back in file order: `chunked`)
 //!       ─> plan (format recognised by its header, column types)
 //!       ─> check every field (codes against the reference pack, exact decimals)
 //!       ─> Parquet written aside ─> one catalog transaction (store::DatasetImport)
