@@ -48,13 +48,33 @@ impl Resolved {
     }
 }
 
+/// Slots of well-formed codes: `00000`–`99999`, then `2A000`–`2A999`, `2B000`–`2B999`
+/// and `ZZZZZ`.
+const SLOTS: usize = 102_001;
+
+/// A well-formed code's slot, found from its bytes without hashing.
+fn slot(code: &[u8]) -> Option<usize> {
+    let &[a, b, c, d, e] = code else { return None };
+    let digit = |x: u8| x.is_ascii_digit().then(|| (x - b'0') as usize);
+    let tail = || Some(digit(c)? * 100 + digit(d)? * 10 + digit(e)?);
+    match (a, b) {
+        (b'2', b'A') => Some(100_000 + tail()?),
+        (b'2', b'B') => Some(101_000 + tail()?),
+        (b'Z', b'Z') if code == b"ZZZZZ" => Some(102_000),
+        _ => Some(digit(a)? * 10_000 + digit(b)? * 1000 + tail()?),
+    }
+}
+
 /// Resolves codes, with a cache: a national file repeats 35,000 codes millions of
-/// times.
+/// times, so a code is looked up by its slot in a table.
 pub struct Codes<'r> {
     r: &'r Referential,
     subs: HashMap<&'r str, u32>,
     arms: HashMap<&'r str, u32>,
-    /// One cache per role, looked up by `&str` without allocating.
+    /// Per role, a code's slot -> 1 + its answer's index in `answers` (0: not seen).
+    slots: [Vec<u32>; 3],
+    answers: Vec<Result<Resolved, String>>,
+    /// Per role, answers for codes without a slot (malformed ones).
     cache: [HashMap<String, Result<Resolved, String>>; 3],
     /// INSEE's correspondence table, when given: a code of the file's year -> the
     /// codes of the table's latest year.
@@ -73,13 +93,36 @@ impl<'r> Codes<'r> {
                 }
             }
         }
-        Codes { r, subs, arms, cache: Default::default(), passage: HashMap::new() }
+        Codes {
+            r,
+            subs,
+            arms,
+            slots: Default::default(),
+            answers: Vec::new(),
+            cache: Default::default(),
+            passage: HashMap::new(),
+        }
+    }
+
+    /// The same resolver with empty caches, for another reading thread.
+    pub fn fork(&self) -> Codes<'r> {
+        Codes {
+            r: self.r,
+            subs: self.subs.clone(),
+            arms: self.arms.clone(),
+            slots: Default::default(),
+            answers: Vec::new(),
+            cache: Default::default(),
+            passage: self.passage.clone(),
+        }
     }
 
     /// Uses INSEE's correspondence table (`table_passage_annuelle`): codes of the
     /// file's year are first moved to the table's latest year, then onto the pack.
     pub fn with_passage(mut self, passage: HashMap<String, Vec<String>>) -> Self {
         self.passage = passage;
+        self.slots = Default::default();
+        self.answers.clear();
         self.cache = Default::default();
         self
     }
@@ -90,13 +133,28 @@ impl<'r> Codes<'r> {
 
     /// Resolves `code` for a column of `role`; the error says why it is refused.
     pub fn resolve(&mut self, code: &str, role: CodeRole) -> Result<Resolved, String> {
-        let slot = role as usize;
-        if let Some(hit) = self.cache[slot].get(code) {
-            return hit.clone();
+        self.resolve_ref(code, role).clone()
+    }
+
+    /// As [`Codes::resolve`], without copying the answer: the import's hot path.
+    pub fn resolve_ref(&mut self, code: &str, role: CodeRole) -> &Result<Resolved, String> {
+        let r = role as usize;
+        if let Some(k) = slot(code.as_bytes()) {
+            if self.slots[r].is_empty() {
+                self.slots[r] = vec![0; SLOTS];
+            }
+            if self.slots[r][k] == 0 {
+                let out = self.resolve_uncached(code, role);
+                self.answers.push(out);
+                self.slots[r][k] = self.answers.len() as u32;
+            }
+            return &self.answers[self.slots[r][k] as usize - 1];
         }
-        let out = self.resolve_uncached(code, role);
-        self.cache[slot].insert(code.to_string(), out.clone());
-        out
+        if !self.cache[r].contains_key(code) {
+            let out = self.resolve_uncached(code, role);
+            self.cache[r].insert(code.to_string(), out);
+        }
+        &self.cache[r][code]
     }
 
     fn resolve_uncached(&self, code: &str, role: CodeRole) -> Result<Resolved, String> {
@@ -222,6 +280,21 @@ mod tests {
         assert!(c.resolve("1001", CodeRole::Commune).unwrap_err().contains("leading zero"));
         assert!(c.resolve("2C004", CodeRole::Commune).is_err());
         assert!(c.resolve("59350", CodeRole::ArmOrZ).is_err());
+    }
+
+    #[test]
+    fn slots_are_distinct_for_every_well_formed_code() {
+        let mut seen = std::collections::HashSet::new();
+        let mut codes: Vec<String> = (0..100_000).map(|n| format!("{n:05}")).collect();
+        codes.extend((0..1000).flat_map(|n| [format!("2A{n:03}"), format!("2B{n:03}")]));
+        codes.push("ZZZZZ".into());
+        for c in &codes {
+            let k = slot(c.as_bytes()).unwrap();
+            assert!(k < SLOTS && seen.insert(k), "{c}");
+        }
+        for bad in ["2C004", "1001", "ZZZZ1", "0100A", "A1001", "123456", "2A0B1"] {
+            assert_eq!(slot(bad.as_bytes()), None, "{bad}");
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //!  file ─> sniff (encoding, separator, BOM, binary?) ─> rows with line numbers
+//!          (a CSV file in blocks on every core, taken back in file order: `chunked`)
 //!       ─> plan (format recognised by its header, column types)
 //!       ─> check every field (codes against the reference pack, exact decimals)
 //!       ─> Parquet written aside ─> one catalog transaction (store::DatasetImport)
@@ -14,6 +15,7 @@
 //! Also here: `fetch` (official files by name, from a catalog of addresses kept as
 //! data) and `synth` (synthetic data in the same formats, always labelled so).
 
+pub(crate) mod chunked;
 pub(crate) mod codes;
 pub mod decimal;
 pub mod error;

@@ -51,6 +51,8 @@ impl Default for Options {
 pub trait Derive: Send {
     /// Values of the plan's `derived` columns for a row; an error names the field index.
     fn derive(&mut self, row: &Row, out: &mut Vec<Option<f64>>) -> Result<(), (usize, String)>;
+    /// The same computation for another reading thread.
+    fn fork(&self) -> Box<dyn Derive>;
 }
 
 /// What reading found.
@@ -84,6 +86,40 @@ impl ReadStats {
     }
 }
 
+impl ReadStats {
+    /// Adds what another reader of the same file found.
+    pub(crate) fn merge(&mut self, other: ReadStats) {
+        self.rows += other.rows;
+        self.rejected += other.rejected;
+        for (into, from) in
+            [(&mut self.moved, other.moved), (&mut self.split, other.split), (&mut self.outside, other.outside)]
+        {
+            for (k, n) in from {
+                *into.entry(k).or_default() += n;
+            }
+        }
+    }
+}
+
+/// Counts one more row under `key`, allocating only for a key not seen yet.
+fn count(map: &mut BTreeMap<String, u64>, key: &str) {
+    match map.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            map.insert(key.to_string(), 1);
+        }
+    }
+}
+
+/// `str::trim` without its cost on the usual field, which has no space around it.
+pub(crate) fn trim(s: &str) -> &str {
+    let b = s.as_bytes();
+    match (b.first(), b.last()) {
+        (Some(f), Some(l)) if f.is_ascii_graphic() && l.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
+}
+
 enum Val {
     Skip,
     Dec(i128),
@@ -92,61 +128,190 @@ enum Val {
     Code(Option<u32>),
 }
 
-/// Reads every row of `source` per `plan`, handing batches to `sink`.
+/// What one reading thread holds: the checks of every field, the Arrow columns
+/// being built and what was found.
+pub(crate) struct Checker<'p, 'r> {
+    plan: &'p Plan,
+    width: usize,
+    sep: u8,
+    codes: Codes<'r>,
+    derive: Option<Box<dyn Derive>>,
+    vals: Vec<Val>,
+    derived: Vec<Option<f64>>,
+    pub(crate) stats: ReadStats,
+    builders: Builders,
+}
+
+impl<'p, 'r> Checker<'p, 'r> {
+    pub(crate) fn new(
+        plan: &'p Plan,
+        width: usize,
+        sep: u8,
+        codes: Codes<'r>,
+        derive: Option<Box<dyn Derive>>,
+        batch_rows: usize,
+    ) -> Self {
+        Checker {
+            plan,
+            width,
+            sep,
+            codes,
+            derive,
+            vals: Vec::with_capacity(plan.columns.len()),
+            derived: Vec::with_capacity(plan.derived.len()),
+            stats: ReadStats::default(),
+            builders: Builders::new(plan, batch_rows),
+        }
+    }
+
+    /// Checks a row and, when good, appends it; the error is (1-based column,
+    /// message).
+    pub(crate) fn take(&mut self, row: &Row) -> Result<(), (usize, String)> {
+        check_row(
+            row,
+            self.width,
+            self.sep,
+            self.plan,
+            &mut self.codes,
+            &mut self.derive,
+            &mut self.vals,
+            &mut self.derived,
+            &mut self.stats,
+        )?;
+        self.builders.append(row, self.plan, &self.vals, &self.derived, &self.codes);
+        self.stats.rows += 1;
+        Ok(())
+    }
+
+    /// Rows appended since the last batch.
+    pub(crate) fn pending(&self) -> usize {
+        self.builders.len
+    }
+
+    /// The rows appended since the last batch, as a batch.
+    pub(crate) fn batch(&mut self) -> Result<RecordBatch, ImportError> {
+        self.builders.finish(&self.plan.schema())
+    }
+
+    /// The name of a column for an error at a (1-based) column.
+    pub(crate) fn column_name(&self, column: usize) -> Option<&'p str> {
+        self.plan.columns.get(column.saturating_sub(1)).map(|c| c.name.as_str()).filter(|_| column <= self.width)
+    }
+}
+
+/// Reads every row of `source` per `plan`, handing batches to `sink` in the order of
+/// the file. A CSV file is read on every core ([`crate::chunked`]), other sources on
+/// this thread; both find the same rows, errors and line numbers.
 pub fn read_rows(
     source: &mut dyn RowSource,
     plan: &Plan,
     codes: &mut Codes<'_>,
-    mut derive: Option<&mut dyn Derive>,
+    derive: Option<&mut dyn Derive>,
     options: &Options,
     sink: &mut dyn FnMut(RecordBatch) -> Result<(), ImportError>,
 ) -> Result<ReadStats, ImportError> {
     let start = Instant::now();
-    let schema = plan.schema();
     let width = source.header().len();
+    let sep = source.separator();
     let file = source.file().to_path_buf();
-    let mut builders = Builders::new(plan, options.batch_rows);
-    let mut stats = ReadStats { dialect: source.describe(), ..Default::default() };
-    let mut rejects: Option<Rejects> = None;
-    let mut row = Row::default();
-    let mut vals: Vec<Val> = Vec::with_capacity(plan.columns.len());
-    let mut derived: Vec<Option<f64>> = Vec::with_capacity(plan.derived.len());
+    let header = source.header().to_vec();
     let bar = progress_bar(options.progress, source.progress().1);
-    let mut last_line = 1;
-    while source.next_row(&mut row)? {
-        last_line = row.line;
-        let checked =
-            check_row(&row, width, source.separator(), plan, codes, &mut derive, &mut vals, &mut derived, &mut stats);
-        match checked {
-            Ok(()) => {
-                builders.append(&row, plan, &vals, &derived, codes);
-                stats.rows += 1;
-                if builders.len >= options.batch_rows {
-                    sink(builders.finish(&schema)?)?;
-                    if let Some(bar) = &bar {
-                        update_bar(bar, source, &stats, start);
+    let dialect = source.describe();
+    let mut rejects: Option<Rejects> = None;
+    let mut bad =
+        |at: Position, message: String, row: Option<&Row>, stats: &mut ReadStats| -> Result<(), ImportError> {
+            match (&options.on_error, row) {
+                (OnError::Reject(path), Some(row)) => {
+                    if rejects.is_none() {
+                        rejects = Some(Rejects::create(path, &header)?);
                     }
+                    rejects.as_mut().expect("created").write(&at, &message, row)?;
+                    stats.rejected += 1;
+                    Ok(())
+                }
+                _ => Err(ImportError::data(at, message)),
+            }
+        };
+    let checker =
+        |derive: Option<Box<dyn Derive>>| Checker::new(plan, width, sep, codes.fork(), derive, options.batch_rows);
+    let mut stats = ReadStats::default();
+    let mut last_line = 1;
+    let total = source.progress().1;
+    match source.rest_of_csv() {
+        Some((ahead, rest)) => {
+            // Rows already read ahead (to infer types), then the rest on every core.
+            let mut first = checker(derive.as_ref().map(|d| d.fork()));
+            for row in &ahead {
+                last_line = row.line;
+                if let Err((column, message)) = first.take(row) {
+                    let at = Position::new(&file, row.line, column as u64, first.column_name(column));
+                    bad(at, message, Some(row), &mut stats)?;
                 }
             }
-            Err((column, message)) => {
-                let name =
-                    plan.columns.get(column.saturating_sub(1)).map(|c| c.name.as_str()).filter(|_| column <= width);
-                let at = Position::new(&file, row.line, column as u64, name);
-                match &options.on_error {
-                    OnError::Stop => return Err(ImportError::data(at, message)),
-                    OnError::Reject(path) => {
-                        if rejects.is_none() {
-                            rejects = Some(Rejects::create(path, source.header())?);
-                        }
-                        rejects.as_mut().expect("created").write(&at, &message, &row)?;
-                        stats.rejected += 1;
-                    }
+            if first.pending() > 0 {
+                sink(first.batch()?)?;
+            }
+            stats.merge(std::mem::take(&mut first.stats));
+            let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
+            let checkers: Vec<Checker<'_, '_>> =
+                (0..workers).map(|_| checker(derive.as_ref().map(|d| d.fork()))).collect();
+            let stop = options.on_error == OnError::Stop;
+            let (mut line, mut bytes, mut shown) = (rest.next_line, rest.offset, stats.rows);
+            let mut take = |done: crate::chunked::Done| -> Result<(), ImportError> {
+                if let Some(e) = done.error {
+                    return Err(e);
                 }
+                for b in &done.bad {
+                    let at = crate::chunked::position(&file, line, b);
+                    bad(at, b.message.clone(), b.row.as_ref().filter(|_| !b.fatal), &mut stats)?;
+                }
+                for batch in done.batches {
+                    sink(batch)?;
+                }
+                if let Some(last) = done.last {
+                    last_line = line + last;
+                }
+                line += done.lines;
+                bytes += done.bytes;
+                shown += done.rows;
+                if let Some(bar) = &bar {
+                    bar.set_position(bytes);
+                    update_bar(bar, shown, start);
+                }
+                Ok(())
+            };
+            let back =
+                crate::chunked::read_blocks(&file, &rest, checkers, &header, stop, options.batch_rows, &mut take)?;
+            for c in back {
+                stats.merge(c.stats);
             }
         }
-    }
-    if builders.len > 0 {
-        sink(builders.finish(&schema)?)?;
+        None => {
+            let mut one = checker(derive.as_ref().map(|d| d.fork()));
+            let mut row = Row::default();
+            while source.next_row(&mut row)? {
+                last_line = row.line;
+                match one.take(&row) {
+                    Ok(()) => {
+                        if one.pending() >= options.batch_rows {
+                            sink(one.batch()?)?;
+                            if let Some(bar) = &bar {
+                                bar.set_position(source.progress().0);
+                                update_bar(bar, one.stats.rows, start);
+                            }
+                        }
+                    }
+                    Err((column, message)) => {
+                        let at = Position::new(&file, row.line, column as u64, one.column_name(column));
+                        bad(at, message, Some(&row), &mut stats)?;
+                    }
+                }
+            }
+            if one.pending() > 0 {
+                sink(one.batch()?)?;
+            }
+            stats.merge(one.stats);
+        }
     }
     if let Some(r) = rejects {
         stats.rejects_file = Some(r.finish()?);
@@ -160,9 +325,11 @@ pub fn read_rows(
         return Err(ImportError::data(Position::new(&file, last_line + 1, 1, None), message));
     }
     stats.elapsed = start.elapsed();
-    stats.bytes = source.progress().0;
+    stats.bytes = total;
+    stats.dialect = dialect;
     if let Some(bar) = bar {
-        update_bar(&bar, source, &stats, start);
+        bar.set_position(total);
+        update_bar(&bar, stats.rows, start);
         bar.finish_and_clear();
     }
     Ok(stats)
@@ -175,20 +342,20 @@ fn check_row(
     sep: u8,
     plan: &Plan,
     codes: &mut Codes<'_>,
-    derive: &mut Option<&mut dyn Derive>,
+    derive: &mut Option<Box<dyn Derive>>,
     vals: &mut Vec<Val>,
     derived: &mut Vec<Option<f64>>,
     stats: &mut ReadStats,
 ) -> Result<(), (usize, String)> {
     // Trailing empty fields (a separator at the end of each line) are tolerated.
-    let n = row.fields().iter().rposition(|f| !f.is_empty()).map_or(0, |p| p + 1).max(row.len().min(width));
+    let n = (0..row.len()).rposition(|i| !row.get(i).is_empty()).map_or(0, |p| p + 1).max(row.len().min(width));
     if n != width {
         let column = if n < width { n + 1 } else { width + 1 };
         return Err((column, field_count_message(row, width, sep)));
     }
     vals.clear();
     for c in &plan.columns {
-        let raw = row.get(c.index).trim();
+        let raw = trim(row.get(c.index));
         let col = c.index + 1;
         if raw.is_empty() && c.required {
             return Err((col, format!("empty {}", c.kind.label())));
@@ -199,18 +366,18 @@ fn check_row(
                 if raw.is_empty() {
                     Val::Code(None)
                 } else {
-                    match codes.resolve(raw, role).map_err(|m| (col, m))? {
-                        Resolved::Current(i) => Val::Code(Some(i)),
+                    match codes.resolve_ref(raw, role).as_ref().map_err(|m| (col, m.clone()))? {
+                        Resolved::Current(i) => Val::Code(Some(*i)),
                         Resolved::Moved(i) => {
-                            *stats.moved.entry(raw.to_string()).or_default() += 1;
-                            Val::Code(Some(i))
+                            count(&mut stats.moved, raw);
+                            Val::Code(Some(*i))
                         }
                         Resolved::Split(_) => {
-                            *stats.split.entry(raw.to_string()).or_default() += 1;
+                            count(&mut stats.split, raw);
                             Val::Code(None)
                         }
                         Resolved::Outside => {
-                            *stats.outside.entry(c.name.clone()).or_default() += 1;
+                            count(&mut stats.outside, &c.name);
                             Val::Code(None)
                         }
                     }
@@ -283,7 +450,7 @@ impl Builders {
     fn append(&mut self, row: &Row, plan: &Plan, vals: &[Val], derived: &[Option<f64>], codes: &Codes<'_>) {
         let mut k = 0;
         for (c, v) in plan.columns.iter().zip(vals) {
-            let raw = row.get(c.index).trim();
+            let raw = trim(row.get(c.index));
             match (&mut self.cols[k], v) {
                 (B::Str(b), _) => {
                     if raw.is_empty() && c.kind != Kind::Text {
@@ -366,7 +533,7 @@ impl Rejects {
             None => at.column.to_string(),
         };
         let mut rec = vec![at.line.to_string(), col, message.to_string()];
-        rec.extend(row.fields().iter().cloned());
+        rec.extend(row.fields().map(str::to_string));
         self.out.write_record(&rec).map_err(|e| ImportError::io(&self.tmp, e.into()))
     }
 
@@ -390,8 +557,7 @@ fn progress_bar(show: bool, total: u64) -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
-fn update_bar(bar: &indicatif::ProgressBar, source: &dyn RowSource, stats: &ReadStats, start: Instant) {
-    let rate = stats.rows as f64 / start.elapsed().as_secs_f64().max(1e-9);
-    bar.set_position(source.progress().0);
-    bar.set_message(format!("{} rows, {:.0} rows/s", stats.rows, rate));
+fn update_bar(bar: &indicatif::ProgressBar, rows: u64, start: Instant) {
+    let rate = rows as f64 / start.elapsed().as_secs_f64().max(1e-9);
+    bar.set_message(format!("{rows} rows, {rate:.0} rows/s"));
 }

@@ -10,50 +10,87 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::error::{ImportError, Position};
 use crate::sniff::{Dialect, Encoding, SEPARATORS, separator_label, sniff};
 
-/// One row: its 1-based line number in the file and its fields. The strings are
-/// reused from row to row, so a large file costs no allocation per field.
+/// One row: its 1-based line number in the file and its fields, held in one
+/// string with the span of each field, reused from row to row, so that a large
+/// file costs no allocation per field.
 #[derive(Debug, Default, Clone)]
 pub struct Row {
     pub line: u64,
-    fields: Vec<String>,
-    len: usize,
+    text: String,
+    spans: Vec<(usize, usize)>,
 }
 
 impl Row {
-    pub fn fields(&self) -> &[String] {
-        &self.fields[..self.len]
+    /// The fields, in order.
+    pub fn fields(&self) -> impl Iterator<Item = &str> + '_ {
+        self.spans.iter().map(|&(a, b)| &self.text[a..b])
     }
 
+    /// Field `i`, or `""` past the end of the row.
     pub fn get(&self, i: usize) -> &str {
-        self.fields().get(i).map_or("", String::as_str)
+        match self.spans.get(i) {
+            Some(&(a, b)) => &self.text[a..b],
+            None => "",
+        }
     }
 
     pub fn len(&self) -> usize {
-        self.len
+        self.spans.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.spans.is_empty()
     }
 
-    fn clear(&mut self) {
-        self.len = 0;
+    pub(crate) fn clear(&mut self) {
+        self.text.clear();
+        self.spans.clear();
     }
 
-    fn push_with(&mut self, f: impl FnOnce(&mut String)) {
-        if self.len == self.fields.len() {
-            self.fields.push(String::new());
+    /// Appends a field.
+    pub(crate) fn push(&mut self, field: &str) {
+        let start = self.text.len();
+        self.text.push_str(field);
+        self.spans.push((start, self.text.len()));
+    }
+
+    /// Appends a whole line of fields split at `sep`: one copy for the line.
+    pub(crate) fn push_split(&mut self, line: &str, sep: u8) {
+        let base = self.text.len();
+        self.text.push_str(line);
+        let mut start = base;
+        for (i, &b) in line.as_bytes().iter().enumerate() {
+            if b == sep {
+                self.spans.push((start, base + i));
+                start = base + i + 1;
+            }
         }
-        let s = &mut self.fields[self.len];
-        s.clear();
-        f(s);
-        self.len += 1;
+        self.spans.push((start, self.text.len()));
+    }
+
+    /// The text to decode a field onto, after the fields pushed so far; end the
+    /// field with [`Row::end_field`].
+    pub(crate) fn text_mut(&mut self) -> &mut String {
+        &mut self.text
+    }
+
+    pub(crate) fn end_field(&mut self) {
+        let start = self.spans.last().map_or(0, |s| s.1);
+        self.spans.push((start, self.text.len()));
+    }
+
+    fn truncate(&mut self, n: usize) {
+        self.spans.truncate(n);
+        self.text.truncate(self.spans.last().map_or(0, |s| s.1));
     }
 
     /// Builds a row from strings (spreadsheets, tests).
     pub fn from_fields(line: u64, fields: Vec<String>) -> Self {
-        let len = fields.len();
-        Row { line, fields, len }
+        let mut row = Row { line, ..Default::default() };
+        for f in &fields {
+            row.push(f);
+        }
+        row
     }
 }
 
@@ -71,6 +108,11 @@ pub trait RowSource: Send {
     /// The separator, to diagnose lines written with another one.
     fn separator(&self) -> u8 {
         b';'
+    }
+    /// For a CSV file: the rows already read ahead and where the others start, so
+    /// that they are read on every core; `None` for other sources.
+    fn rest_of_csv(&mut self) -> Option<(Vec<Row>, CsvRest)> {
+        None
     }
 }
 
@@ -106,7 +148,7 @@ impl CsvSource {
         if !src.next_row(&mut row)? {
             return Err(ImportError::data(Position::new(path, 1, 1, None), "the file is empty"));
         }
-        src.header = row.fields().iter().map(|h| h.trim().to_string()).collect();
+        src.header = row.fields().map(|h| h.trim().to_string()).collect();
         if let Some((i, _)) = src.header.iter().enumerate().find(|(_, h)| h.is_empty()) {
             return Err(ImportError::data(
                 Position::new(path, row.line, i as u64 + 1, None),
@@ -116,43 +158,59 @@ impl CsvSource {
         Ok(src)
     }
 
-    fn decode_into(&mut self, i: usize, line: u64, out: &mut String) -> Result<(), ImportError> {
-        let bytes = self.reader.field(i);
-        if bytes.is_ascii() {
-            // ASCII is the same in every encoding echelle reads.
-            out.push_str(std::str::from_utf8(bytes).expect("ASCII"));
-            return Ok(());
+    /// Where the rows not read yet start, for reading them on every core.
+    fn rest(&self) -> CsvRest {
+        CsvRest {
+            offset: self.read.load(Ordering::Relaxed) + if self.dialect.bom { 3 } else { 0 },
+            next_line: self.reader.line_no + 1,
+            separator: self.dialect.separator,
+            encoding: self.dialect.encoding,
         }
-        let encoding = match self.dialect.encoding {
-            Some(e) => e,
-            None => {
-                // The first non-ASCII field decides for the whole file.
-                let e = if std::str::from_utf8(bytes).is_ok() { Encoding::Utf8 } else { Encoding::Windows1252 };
-                self.dialect.encoding = Some(e);
-                e
-            }
-        };
-        match encoding {
-            Encoding::Utf8 => match std::str::from_utf8(bytes) {
-                Ok(s) => out.push_str(s),
-                Err(_) => {
-                    let name = self.header.get(i).map(String::as_str);
-                    return Err(ImportError::data(
-                        Position::new(&self.file, line, i as u64 + 1, name),
-                        format!(
-                            "bytes that are not UTF-8 in a file read as UTF-8 ({:?}): the file mixes encodings, or pass --encoding latin-1",
-                            String::from_utf8_lossy(bytes)
-                        ),
-                    ));
-                }
-            },
-            Encoding::Windows1252 => {
-                let (s, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes);
-                out.push_str(&s);
-            }
-        }
-        Ok(())
     }
+}
+
+/// The part of a CSV file not read yet: where it starts and how it is written.
+#[derive(Debug, Clone)]
+pub struct CsvRest {
+    /// Byte offset of the next record.
+    pub offset: u64,
+    /// Its line number.
+    pub next_line: u64,
+    pub separator: u8,
+    /// `None` while every byte read is ASCII.
+    pub encoding: Option<Encoding>,
+}
+
+/// Decodes a field's bytes onto `out`. While the encoding is unknown, the first
+/// non-ASCII field decides it for the whole file. The error is the message for a
+/// field that is not UTF-8 in a file read as UTF-8.
+pub(crate) fn decode_field(bytes: &[u8], encoding: &mut Option<Encoding>, out: &mut String) -> Result<(), String> {
+    if bytes.is_ascii() {
+        // ASCII is the same in every encoding echelle reads.
+        out.push_str(std::str::from_utf8(bytes).unwrap_or_default());
+        return Ok(());
+    }
+    let e = *encoding.get_or_insert(if std::str::from_utf8(bytes).is_ok() {
+        Encoding::Utf8
+    } else {
+        Encoding::Windows1252
+    });
+    match e {
+        Encoding::Utf8 => match std::str::from_utf8(bytes) {
+            Ok(s) => out.push_str(s),
+            Err(_) => {
+                return Err(format!(
+                    "bytes that are not UTF-8 in a file read as UTF-8 ({:?}): the file mixes encodings, or pass --encoding latin-1",
+                    String::from_utf8_lossy(bytes)
+                ));
+            }
+        },
+        Encoding::Windows1252 => {
+            let (s, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes);
+            out.push_str(&s);
+        }
+    }
+    Ok(())
 }
 
 impl RowSource for CsvSource {
@@ -171,24 +229,17 @@ impl RowSource for CsvSource {
         row.clear();
         row.line = line;
         for i in 0..self.reader.len() {
-            let mut err = None;
-            let mut taken = std::mem::take(&mut row.fields);
-            // Decode straight into the reused string.
-            if row.len == taken.len() {
-                taken.push(String::new());
+            if let Err(message) = decode_field(self.reader.field(i), &mut self.dialect.encoding, row.text_mut()) {
+                let name = self.header.get(i).map(String::as_str);
+                return Err(ImportError::data(Position::new(&self.file, line, i as u64 + 1, name), message));
             }
-            let s = &mut taken[row.len];
-            s.clear();
-            if let Err(e) = self.decode_into(i, line, s) {
-                err = Some(e);
-            }
-            row.fields = taken;
-            row.len += 1;
-            if let Some(e) = err {
-                return Err(e);
-            }
+            row.end_field();
         }
         Ok(true)
+    }
+
+    fn rest_of_csv(&mut self) -> Option<(Vec<Row>, CsvRest)> {
+        Some((Vec::new(), self.rest()))
     }
 
     fn progress(&self) -> (u64, u64) {
@@ -278,22 +329,20 @@ impl SheetSource {
             .collect();
         // Trailing empty cells and rows are the spreadsheet's, not data.
         for r in &mut rows {
-            while r.len > 0 && r.fields[r.len - 1].trim().is_empty() {
-                r.len -= 1;
+            while !r.is_empty() && r.get(r.len() - 1).trim().is_empty() {
+                r.truncate(r.len() - 1);
             }
         }
-        rows.retain(|r| r.len > 0);
+        rows.retain(|r| !r.is_empty());
         // Title lines above a table have one cell: the header is the first row with
         // two or more, unless the user says which.
         let skip = match header_row {
             Some(h) => rows.iter().position(|r| r.line as usize >= h).unwrap_or(rows.len()),
-            None => {
-                rows.iter().position(|r| r.fields().iter().filter(|f| !f.trim().is_empty()).count() >= 2).unwrap_or(0)
-            }
+            None => rows.iter().position(|r| r.fields().filter(|f| !f.trim().is_empty()).count() >= 2).unwrap_or(0),
         };
         let mut rows = rows.into_iter().skip(skip);
         let header_row = rows.next().ok_or_else(|| ImportError::data(at(1, 1), format!("sheet '{name}' is empty")))?;
-        let header: Vec<String> = header_row.fields().iter().map(|h| h.trim().to_string()).collect();
+        let header: Vec<String> = header_row.fields().map(|h| h.trim().to_string()).collect();
         let rest: Vec<Row> = rows.collect();
         let total = rest.len() as u64;
         Ok(SheetSource { file: path.to_path_buf(), header, rows: rest.into_iter(), total, done: 0 })
@@ -315,7 +364,7 @@ impl RowSource for SheetSource {
                 row.clear();
                 row.line = r.line;
                 for f in r.fields() {
-                    row.push_with(|s| s.push_str(f));
+                    row.push(f);
                 }
                 self.done += 1;
                 Ok(true)
@@ -361,7 +410,7 @@ impl Peeked {
         let mut ahead = std::collections::VecDeque::new();
         let mut row = Row::default();
         while ahead.len() < n && inner.next_row(&mut row)? {
-            ahead.push_back(Row::from_fields(row.line, row.fields().to_vec()));
+            ahead.push_back(row.clone());
         }
         Ok(Peeked { inner, ahead })
     }
@@ -401,6 +450,13 @@ impl RowSource for Peeked {
     fn separator(&self) -> u8 {
         self.inner.separator()
     }
+
+    fn rest_of_csv(&mut self) -> Option<(Vec<Row>, CsvRest)> {
+        let (mut ahead, rest) = self.inner.rest_of_csv()?;
+        let mut rows: Vec<Row> = self.ahead.drain(..).collect();
+        rows.append(&mut ahead);
+        Some((rows, rest))
+    }
 }
 
 /// Splits CSV records, with their exact starting line numbers (which the `csv`
@@ -410,7 +466,7 @@ impl RowSource for Peeked {
 pub struct RecordReader<R> {
     inner: R,
     sep: u8,
-    line_no: u64,
+    pub(crate) line_no: u64,
     buf: Vec<u8>,
     data: Vec<u8>,
     ends: Vec<usize>,
@@ -560,7 +616,7 @@ mod tests {
         let mut row = Row::default();
         let mut out = Vec::new();
         while src.next_row(&mut row)? {
-            out.push((row.line, row.fields().to_vec()));
+            out.push((row.line, row.fields().map(str::to_string).collect()));
         }
         Ok(out)
     }

@@ -73,4 +73,14 @@ impl Derive for BpeCoordinates {
         out.extend([Some(lon), Some(lat)]);
         Ok(())
     }
+
+    fn fork(&self) -> Box<dyn Derive> {
+        Box::new(BpeCoordinates {
+            proj: ToWgs84::new(),
+            depcom: self.depcom,
+            xy: self.xy,
+            lonlat: self.lonlat,
+            epsg: self.epsg,
+        })
+    }
 }
