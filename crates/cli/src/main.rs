@@ -63,6 +63,8 @@ enum Command {
     Vulnerability(commands::mobility::VulnerabilityArgs),
     /// Telework scenarios: km, CO2, money and vulnerable households, side by side.
     Telework(commands::mobility::TeleworkArgs),
+    /// Local authorities' loan guarantees: import a register, check before a vote, exposure, stress test.
+    Guarantees(commands::guarantees::Args),
 }
 
 /// `echelle list com | head -1`: when the reader of standard output goes away,
@@ -114,6 +116,7 @@ fn main() -> ExitCode {
         Command::Flows(a) => commands::mobility::flows_cmd(&store, a),
         Command::Vulnerability(a) => commands::mobility::vulnerability_cmd(&store, a),
         Command::Telework(a) => commands::mobility::telework_cmd(&store, a),
+        Command::Guarantees(a) => commands::guarantees::run(&store, a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

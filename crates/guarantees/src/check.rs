@@ -104,6 +104,8 @@ pub struct Break {
     pub year: i32,
     /// The rule.
     pub rule: RuleId,
+    /// Its French label.
+    pub label: String,
 }
 
 /// The answer to a check before a vote.
@@ -232,7 +234,7 @@ pub fn check(
     let first_break = std::iter::once(&vote)
         .chain(&projection)
         .find(|y| !y.holds)
-        .and_then(|y| y.first_to_break.map(|rule| Break { year: y.year, rule }));
+        .and_then(|y| y.first_to_break.map(|rule| Break { year: y.year, rule, label: rules.label(rule).to_string() }));
     let mut articles: Vec<String> = vote.outcomes.iter().map(|o| o.article.clone()).collect();
     articles.extend(vote.outcomes.iter().filter_map(|o| o.exemption.as_ref().map(|e| e.basis.clone())));
     articles.dedup();

@@ -38,6 +38,9 @@ pub mod rules;
 pub mod schedule;
 pub mod store;
 pub mod stress;
+pub mod study;
+pub mod synth;
+pub mod tables;
 
 pub use check::{Check, Proposal, RuleOutcome, YearCheck, check};
 pub use date::Date;
