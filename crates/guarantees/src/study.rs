@@ -39,13 +39,15 @@ pub fn check(l: &Loaded, r: &Referential, p: &Proposal) -> Result<Check, Guarant
 }
 
 /// What an exposure question asks: territories, or every territory of a layer within a frame.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExposureQuery {
     /// Territories (`epci:200072460,per:bassin-minier`), comma separated.
     #[serde(default)]
     pub territories: Option<String>,
     /// Or every territory of this layer (`com`, `epci`, `dep`, `reg`)…
     #[serde(default)]
+    #[param(value_type = Option<echelle_referential::Layer>)]
     pub layer: Option<String>,
     /// …lying within this territory.
     #[serde(default)]

@@ -31,7 +31,8 @@ fn info(unit: Option<&str>, decimals: u8, p: Option<&Provenance>) -> ColumnInfo 
 
 fn source(p: Option<&Provenance>, extra: &str) -> String {
     match p {
-        Some(p) => format!("{} ; {extra}", p.line()),
+        // The writers put « Source : » before the line themselves.
+        Some(p) => format!("{} ; {extra}", p.line().trim_start_matches("Source : ")),
         None => extra.to_string(),
     }
 }
@@ -218,5 +219,24 @@ pub fn stress_table(s: &Stress, p: Option<&Provenance>) -> Table {
         columns: ["Garant", "Nom", "Exercice", "Montant appelé (€)"].map(String::from).to_vec(),
         info: vec![ColumnInfo::default(), ColumnInfo::default(), ColumnInfo::default(), info(Some("€"), 2, p)],
         rows,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_source_line_leaves_its_prefix_to_the_writers_and_says_synthetique() {
+        let p = Provenance {
+            dataset: "garanties".into(),
+            title: "Registre".into(),
+            source: "synth".into(),
+            vintage: "2026".into(),
+            unit: Some("euros".into()),
+            synthetic: true,
+        };
+        let s = source(Some(&p), "encours au 2026-12-31");
+        assert!(s.starts_with("synth — Registre") && s.contains("SYNTHÉTIQUE ; encours"), "{s}");
     }
 }

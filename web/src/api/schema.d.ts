@@ -3033,20 +3033,20 @@ export interface operations {
     };
     exposure: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description Territories (`epci:200072460,per:bassin-minier`), comma separated. */
-                territories: string | null;
+                territories?: string;
                 /** @description Or every territory of this layer (`com`, `epci`, `dep`, `reg`)… */
-                layer: string | null;
+                layer?: components["schemas"]["Layer"];
                 /** @description …lying within this territory. */
-                within: string | null;
+                within?: string;
                 /** @description Date of the outstanding capital (AAAA-MM-JJ; default: 31 December of `year`). */
-                date: string | null;
+                date?: string;
                 /** @description Year of the annuities and revenue (default: the register's latest finances). */
-                year: number | null;
+                year?: number;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
