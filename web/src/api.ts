@@ -6,6 +6,9 @@ import type {
   AccessTimes,
   Diagnose,
   Distances,
+  Exposure,
+  GuaranteeCheck,
+  Proposal,
   FacilitySets,
   FeatureIds,
   FlowLines,
@@ -110,6 +113,11 @@ export const api = {
     telework: (key: string, days: number, takeUp: number) =>
       call<Telework>(`/api/flows/telework/${q(key)}${query({ days, take_up: takeUp })}`),
     vulnerability: (key: string) => call<Vulnerability>(`/api/flows/vulnerability/${q(key)}`),
+  },
+  guarantees: {
+    check: (p: Proposal) => call<GuaranteeCheck>('/api/guarantees/check', postJson(p)),
+    exposure: (params: { territories?: string; layer?: string; within?: string }) =>
+      call<Exposure[]>(`/api/guarantees/exposure${query(params)}`),
   },
   access: {
     facilities: () => call<FacilitySets>('/api/access/facilities'),

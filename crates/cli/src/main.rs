@@ -65,6 +65,8 @@ enum Command {
     Telework(commands::mobility::TeleworkArgs),
     /// Where to open p sites (third places…): p-median, maximal covering, set covering, p-center; proven optimum or gap.
     Siting(commands::siting::Args),
+    /// Local authorities' loan guarantees: import a register, check before a vote, exposure, stress test.
+    Guarantees(commands::guarantees::Args),
 }
 
 /// `echelle list com | head -1`: when the reader of standard output goes away,
@@ -117,6 +119,7 @@ fn main() -> ExitCode {
         Command::Vulnerability(a) => commands::mobility::vulnerability_cmd(&store, a),
         Command::Telework(a) => commands::mobility::telework_cmd(&store, a),
         Command::Siting(a) => commands::siting::run(&store, a),
+        Command::Guarantees(a) => commands::guarantees::run(&store, a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

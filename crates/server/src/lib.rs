@@ -21,6 +21,7 @@ mod export;
 mod extract;
 mod flows;
 mod geojson;
+mod guarantees;
 mod guard;
 mod headers;
 mod mvt;
@@ -113,6 +114,10 @@ pub fn app(state: AppState, web: Option<PathBuf>, timeout: Duration) -> Router {
         .route("/access/facilities", get(access::facility_sets))
         .route("/access/times", get(access::times))
         .route("/access/diagnose/{key}", get(access::diagnose))
+        .route("/guarantees/check", post(guarantees::check))
+        .route("/guarantees/exposure", get(guarantees::exposure))
+        .route("/guarantees/beneficiaries", get(guarantees::beneficiaries))
+        .route("/guarantees/stress", get(guarantees::stress))
         .route("/openapi.json", get(openapi::document))
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY));

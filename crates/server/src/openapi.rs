@@ -50,6 +50,10 @@ use crate::error::ErrorBody;
         crate::access::facility_sets,
         crate::access::times,
         crate::access::diagnose,
+        crate::guarantees::check,
+        crate::guarantees::exposure,
+        crate::guarantees::beneficiaries,
+        crate::guarantees::stress,
         crate::export::table,
         crate::export::layer::export,
         crate::export::portrait::portrait_pdf,
@@ -63,6 +67,7 @@ use crate::error::ErrorBody;
         (name = "ogc", description = "OGC API – Features over the communes"),
         (name = "flows", description = "Home–work commuting: matrices, balances, distances, vulnerability, telework"),
         (name = "access", description = "Access to services: travel times and diagnostics"),
+        (name = "guarantees", description = "Loan guarantees: the check before a vote (CGCT), exposure, stress tests"),
         (name = "exports", description = "Tables, layers and portraits as files"),
     )
 )]

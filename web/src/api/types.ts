@@ -182,3 +182,8 @@ export type FacilitySet = S['FacilitySet'];
 export type FacilitySets = S['FacilitySets'];
 export type AccessTimes = S['Times'];
 export type Diagnose = S['Diagnose'];
+
+/** Loan guarantees (issue 16): the check before a vote, exposure by territory. */
+export type Proposal = S['Proposal'];
+export type GuaranteeCheck = S['Check'];
+export type Exposure = S['Exposure'];

@@ -5,6 +5,7 @@ import type { ViewName } from '../router';
 import { accessView } from './access';
 import { compareView } from './compare';
 import { flowsView } from './flows';
+import { guaranteesView } from './guarantees';
 import { perimeterView } from './perimeter';
 import { portraitView } from './portrait';
 import { valuesView } from './values';
@@ -17,6 +18,7 @@ export const views: Record<ViewName, View> = {
   perimetre: perimeterView,
   mobilites: flowsView,
   acces: accessView,
+  garanties: guaranteesView,
 };
 
 /** The navigation: the views reached from the header (the portrait opens from a territory). */
@@ -26,4 +28,5 @@ export const navigation: { view: ViewName; label: (nav: Record<string, string>) 
   { view: 'perimetre', label: (n) => n.perimeter },
   { view: 'mobilites', label: (n) => n.flows },
   { view: 'acces', label: (n) => n.access },
+  { view: 'garanties', label: (n) => n.guarantees },
 ];

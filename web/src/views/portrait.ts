@@ -7,7 +7,7 @@
 import { api, exportUrls } from '../api';
 import type { ExportTable } from '../export';
 import { referenceBars } from '../charts';
-import { esc } from '../format';
+import { esc, fmt } from '../format';
 import { t } from '../i18n';
 import { format, go } from '../router';
 import { exportMenu, indicatorExport, indicatorTable, wireExports } from '../tables';
@@ -17,6 +17,20 @@ import { byId, type View } from './view';
 let table: ExportTable | null = null;
 /** Key indicators charted (the first ones when none is marked key; the table holds them all). */
 const CHARTED = 6;
+
+/** The territory's loan guarantees, when the store holds a register (nothing shown otherwise). */
+async function guarantees(key: string, name: string) {
+  const list = await api.guarantees.exposure({ territories: key }).catch(() => []);
+  const box = document.getElementById('portrait-guarantees');
+  const e = list[0];
+  if (!box || !e || e.loans === 0) return;
+  const p = e.provenance;
+  box.innerHTML = `<h3>${esc(t.guarantees.portraitTitle)} — ${esc(name)}</h3>
+    <p id="portrait-guarantees-line">${esc(t.guarantees.portraitLine(e.loans, fmt(e.guaranteed_outstanding, 0), fmt(e.per_inhabitant ?? null, 2)))}
+    <a href="#/garanties?dans=${esc(key)}">${esc(t.nav.guarantees)}</a></p>
+    ${p ? `<p class="source">${esc(t.export.sourceLine(`${p.source} — ${p.title} (${p.vintage})`))}${p.synthetic ? ` <strong class="synthetic">${esc(t.guarantees.synthetic)}</strong>` : ''}</p>` : ''}`;
+  box.hidden = false;
+}
 
 export const portraitView: View = {
   name: 'portrait',
@@ -42,6 +56,7 @@ export const portraitView: View = {
         ${exportMenu()}
         ${indicatorTable(p, 'portrait-table', t.portrait.tableCaption(terr.name))}
         <section id="portrait-charts-box"><h3>${esc(t.charts.portraitTitle)}</h3></section>
+        <section id="portrait-guarantees" hidden></section>
         <div id="members"></div>`;
       wireExports(ctx.el, () => table);
       byId(ctx, 'portrait-print').onclick = () => window.print();
@@ -57,6 +72,7 @@ export const portraitView: View = {
       ctx.alternative('portrait-table', t.portrait.describe(terr.name));
       ctx.map.select(terr.layer === 'com' ? [terr.key] : []);
       void ctx.map.fitTerritory(terr.key);
+      void guarantees(terr.key, terr.name);
       if (terr.layer !== 'com' && terr.layer !== 'fr' && terr.layer !== 'iris') {
         const members = await api.members(terr.key);
         const out = byId(ctx, 'members');

@@ -1,6 +1,7 @@
 pub mod access;
 pub mod check;
 pub mod fetch;
+pub mod guarantees;
 pub mod import;
 pub mod indicator;
 pub mod mobility;
@@ -35,6 +36,8 @@ pub fn is_user_error(e: &anyhow::Error) -> bool {
             || c.downcast_ref::<echelle_access::AccessError>().is_some_and(echelle_access::AccessError::is_user_error)
             || c.is::<echelle_siting::Error>()
             || c.downcast_ref::<echelle_import::ImportError>().is_some_and(echelle_import::ImportError::is_user_error)
+            || c.downcast_ref::<echelle_guarantees::GuaranteeError>()
+                .is_some_and(echelle_guarantees::GuaranteeError::is_user_error)
     })
 }
 

@@ -4,6 +4,7 @@ mod access_cli;
 mod access_csv;
 mod cli;
 mod flows_parity;
+mod guarantees_cli;
 mod import_cli;
 mod mobility_cli;
 mod report_cli;

@@ -206,6 +206,7 @@ async fn numbers_are_typed_as_numbers() {
         "threshold",
         "days",
         "take_up",
+        "year",
     ];
     let mut seen = 0;
     for item in doc["paths"].as_object().unwrap().values() {

@@ -1,0 +1,125 @@
+//! Calendar dates of loans and payments: no time zone, no time of day.
+
+use std::fmt;
+
+/// A calendar date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date {
+    /// The year.
+    pub year: i32,
+    /// 1 to 12.
+    pub month: u8,
+    /// 1 to 31.
+    pub day: u8,
+}
+
+impl Date {
+    /// A date, checked.
+    pub fn new(year: i32, month: u8, day: u8) -> Option<Date> {
+        let ok =
+            (1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month) && (1800..=2300).contains(&year);
+        ok.then_some(Date { year, month, day })
+    }
+
+    /// Parses `2026-03-31` or `31/03/2026`.
+    pub fn parse(s: &str) -> Option<Date> {
+        let t = s.trim();
+        let t = t.split([' ', 'T']).next().unwrap_or(t);
+        let parts: Vec<&str> = if t.contains('-') { t.split('-').collect() } else { t.split('/').collect() };
+        if parts.len() != 3 {
+            return None;
+        }
+        let n = |p: &str| p.parse::<i32>().ok();
+        let (y, m, d) = if t.contains('-') {
+            (n(parts[0])?, n(parts[1])?, n(parts[2])?)
+        } else {
+            (n(parts[2])?, n(parts[1])?, n(parts[0])?)
+        };
+        Date::new(y, u8::try_from(m).ok()?, u8::try_from(d).ok()?)
+    }
+
+    /// The date `months` later, the day kept or brought back to the month's last.
+    pub fn add_months(self, months: u32) -> Date {
+        let total = self.year * 12 + (self.month as i32 - 1) + months as i32;
+        let (year, month) = (total.div_euclid(12), (total.rem_euclid(12) + 1) as u8);
+        Date { year, month, day: self.day.min(days_in_month(year, month)) }
+    }
+
+    /// 31 December of `year`.
+    pub fn end_of_year(year: i32) -> Date {
+        Date { year, month: 12, day: 31 }
+    }
+
+    /// The date of a spreadsheet's serial number (days since 1899-12-30).
+    pub fn from_serial(serial: f64) -> Option<Date> {
+        if !(1.0..=200_000.0).contains(&serial) {
+            return None;
+        }
+        // Days since 1970-01-01, then the civil date (H. Hinnant's algorithm).
+        let z = serial.floor() as i64 - 25_569 + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+        let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
+        Date::new(year, month, day)
+    }
+}
+
+fn days_in_month(year: i32, month: u8) -> u8 {
+    match month {
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+impl serde::Serialize for Date {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Date {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Date::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("not a date (AAAA-MM-JJ): {s}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_both_writings_and_rejects_impossible_dates() {
+        assert_eq!(Date::parse("2026-03-31"), Date::new(2026, 3, 31));
+        assert_eq!(Date::parse("31/03/2026"), Date::new(2026, 3, 31));
+        assert_eq!(Date::parse("2026-02-30"), None);
+        assert_eq!(Date::parse("demain"), None);
+    }
+
+    #[test]
+    fn months_added_keep_the_day_or_the_month_end() {
+        let d = Date::new(2025, 1, 31).unwrap();
+        assert_eq!(d.add_months(1), Date::new(2025, 2, 28).unwrap());
+        assert_eq!(d.add_months(12), Date::new(2026, 1, 31).unwrap());
+        assert_eq!(Date::new(2025, 10, 15).unwrap().add_months(3), Date::new(2026, 1, 15).unwrap());
+    }
+
+    #[test]
+    fn spreadsheet_serials() {
+        assert_eq!(Date::from_serial(25_569.0), Date::new(1970, 1, 1));
+        assert_eq!(Date::from_serial(46_022.0), Date::new(2025, 12, 31));
+    }
+}

@@ -1,0 +1,95 @@
+use std::fmt;
+
+/// One thing wrong in an imported file: which table, line and field, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// The table (`garanties`, `finances`, `echeances`) or the file.
+    pub table: String,
+    /// The line in the file (1 is the header), 0 when the problem is the whole table's.
+    pub line: u64,
+    /// The register's field (`share`, `amount`…) as the mapping file names it.
+    pub field: String,
+    /// What is wrong, in French, quoting at most a few dozen characters of the value.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line > 0 {
+            write!(f, "{}, ligne {}, champ « {} » : {}", self.table, self.line, self.field, self.message)
+        } else {
+            write!(f, "{}, champ « {} » : {}", self.table, self.field, self.message)
+        }
+    }
+}
+
+/// Errors of the guarantees study.
+#[derive(Debug, thiserror::Error)]
+pub enum GuaranteeError {
+    /// An imported register with problems: nothing was written.
+    #[error("{} problème(s) dans le registre, rien n'a été importé :\n{}", .0.len(), list(.0))]
+    Invalid(Vec<Problem>),
+    /// A request that cannot be answered (unknown guarantor, beneficiary, bad parameter).
+    #[error("{0}")]
+    Usage(String),
+    /// A ratio needs the guarantor's revenue for a year the register lacks.
+    #[error("pas de recettes réelles de fonctionnement pour {guarantor} en {year} : le ratio ne peut être calculé")]
+    MissingRevenue {
+        /// The guarantor (`com:59350`).
+        guarantor: String,
+        /// The year the ratio needs.
+        year: i32,
+    },
+    /// The rules data file is not what it should be.
+    #[error("rules file {origin}: {message}")]
+    Rules {
+        /// The file.
+        origin: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A file that cannot be read (mapping, register).
+    #[error("{path}: {message}")]
+    File {
+        /// The file as given.
+        path: String,
+        /// What the reader said.
+        message: String,
+    },
+    /// The store could not be read or written.
+    #[error(transparent)]
+    Store(#[from] echelle_store::StoreError),
+    /// A territory the referential does not know.
+    #[error(transparent)]
+    Referential(#[from] echelle_referential::Error),
+}
+
+fn list(problems: &[Problem]) -> String {
+    const SHOWN: usize = 30;
+    let mut s: Vec<String> = problems.iter().take(SHOWN).map(|p| format!("  - {p}")).collect();
+    if problems.len() > SHOWN {
+        s.push(format!("  … et {} autre(s)", problems.len() - SHOWN));
+    }
+    s.join("\n")
+}
+
+impl GuaranteeError {
+    /// Whether the error comes from what the user gave (exit status 2, HTTP 4xx).
+    pub fn is_user_error(&self) -> bool {
+        match self {
+            GuaranteeError::Invalid(_)
+            | GuaranteeError::Usage(_)
+            | GuaranteeError::MissingRevenue { .. }
+            | GuaranteeError::File { .. }
+            | GuaranteeError::Referential(_) => true,
+            GuaranteeError::Store(e) => e.is_user_error(),
+            GuaranteeError::Rules { .. } => false,
+        }
+    }
+}
+
+/// A value quoted in a message: at most 40 characters.
+pub(crate) fn quote(value: &str) -> String {
+    let v: String = value.chars().take(40).collect();
+    if v.len() < value.len() { format!("« {v}… »") } else { format!("« {v} »") }
+}

@@ -1,0 +1,7 @@
+//! The guarantees study on hand-computed fixtures (issue 16's checks).
+
+mod fixture;
+mod import;
+mod ratios;
+mod schedules;
+mod territory;
