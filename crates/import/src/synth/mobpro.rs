@@ -193,12 +193,15 @@ struct Near {
     starts: Vec<usize>,
     dest: Vec<u32>,
     cum: Vec<f32>,
+    /// Distance to each destination, km.
+    dist: Vec<f32>,
 }
 
 impl Near {
     fn new(zone: &Zone) -> Near {
         // A grid of cells about NEAR_KM wide: the neighbours of a commune are in its
-        // cell's row and the rows beside, within two cells east and west.
+        // cell's row and the rows beside, within two cells east and west; a local flat
+        // projection discards most of them before the geodesic distance is computed.
         let cell = NEAR_KM / 111.0;
         let key = |(lon, lat): (f64, f64)| {
             ((lat / cell).floor() as i64, (lon * lat.to_radians().cos() / cell).floor() as i64)
@@ -207,31 +210,65 @@ impl Near {
         for (j, c) in zone.communes.iter().enumerate() {
             grid.entry(key(c.2)).or_default().push(j as u32);
         }
-        let mut near = Near { starts: vec![0], dest: Vec::new(), cum: Vec::new() };
-        let mut found = Vec::new();
-        for (i, a) in zone.communes.iter().enumerate() {
-            let (row, col) = key(a.2);
-            found.clear();
-            for dr in -1..=1 {
-                for dc in -2..=2 {
-                    if let Some(v) = grid.get(&(row + dr, col + dc)) {
-                        found.extend(v.iter().copied());
-                    }
-                }
+        let n = zone.communes.len();
+        let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).min(8);
+        let per = n.div_ceil(threads).max(1);
+        // Each thread: (destinations, cumulative weights, distances, count per origin)
+        // for a range of origins.
+        type Part = (Vec<u32>, Vec<f32>, Vec<f32>, Vec<usize>);
+        let parts: Vec<Part> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..n)
+                .step_by(per)
+                .map(|from| {
+                    let grid = &grid;
+                    scope.spawn(move || {
+                        let (mut dest, mut cum, mut dist, mut counts) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+                        let mut found = Vec::new();
+                        for i in from..(from + per).min(n) {
+                            let a = &zone.communes[i];
+                            let (row, col) = key(a.2);
+                            found.clear();
+                            for dr in -1..=1 {
+                                for dc in -2..=2 {
+                                    if let Some(v) = grid.get(&(row + dr, col + dc)) {
+                                        found.extend(v.iter().copied());
+                                    }
+                                }
+                            }
+                            let cos = a.2.1.to_radians().cos();
+                            let mut acc = 0.0f64;
+                            let before = dest.len();
+                            for &j in &found {
+                                let b = &zone.communes[j as usize];
+                                let (dx, dy) = ((b.2.0 - a.2.0) * cos * 111.3, (b.2.1 - a.2.1) * 111.1);
+                                if dx * dx + dy * dy > 1.05 * NEAR_KM * NEAR_KM {
+                                    continue;
+                                }
+                                let d = if j as usize == i { 1.0 } else { distance_km(a.2, b.2) };
+                                if d > NEAR_KM {
+                                    continue;
+                                }
+                                acc += b.1 * (-d / 10.0).exp() * if j as usize == i { 2.0 } else { 1.0 };
+                                dest.push(j);
+                                cum.push(acc as f32);
+                                dist.push(d as f32);
+                            }
+                            counts.push(dest.len() - before);
+                        }
+                        (dest, cum, dist, counts)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().expect("neighbour thread")).collect()
+        });
+        let mut near = Near { starts: vec![0], dest: Vec::new(), cum: Vec::new(), dist: Vec::new() };
+        for (dest, cum, dist, counts) in parts {
+            for c in counts {
+                near.starts.push(near.starts[near.starts.len() - 1] + c);
             }
-            found.sort_unstable();
-            let mut acc = 0.0f64;
-            for &j in &found {
-                let b = &zone.communes[j as usize];
-                let d = if j as usize == i { 1.0 } else { distance_km(a.2, b.2) };
-                if d > NEAR_KM {
-                    continue;
-                }
-                acc += b.1 * (-d / 10.0).exp() * if j as usize == i { 2.0 } else { 1.0 };
-                near.dest.push(j);
-                near.cum.push(acc as f32);
-            }
-            near.starts.push(near.dest.len());
+            near.dest.extend(dest);
+            near.cum.extend(cum);
+            near.dist.extend(dist);
         }
         near
     }
@@ -318,16 +355,17 @@ impl Ctx<'_> {
         const NA5: [&[u8]; 5] = [b"AZ", b"BE", b"FZ", b"GU", b"OQ"];
         for _ in 0..count {
             let i = rng.pick(self.origin_cum);
-            let j = if rng.f64() < FAR_SHARE {
+            let (j, d) = if rng.f64() < FAR_SHARE {
                 let (communes, cum) = &self.far.pools[self.far.part[i] as usize];
-                communes[rng.pick(cum)] as usize
+                let j = communes[rng.pick(cum)] as usize;
+                (j, if i == j { 1.0 } else { distance_km(self.zone.communes[i].2, self.zone.communes[j].2) })
             } else {
                 let (from, to) = (self.near.starts[i], self.near.starts[i + 1]);
                 let cum = &self.near.cum[from..to];
                 let x = rng.f64() as f32 * cum[cum.len() - 1];
-                self.near.dest[from + cum.partition_point(|&c| c <= x).min(cum.len() - 1)] as usize
+                let k = from + cum.partition_point(|&c| c <= x).min(cum.len() - 1);
+                (self.near.dest[k] as usize, f64::from(self.near.dist[k]))
             };
-            let d = if i == j { 1.0 } else { distance_km(self.zone.communes[i].2, self.zone.communes[j].2) };
             let trans: u8 = {
                 let u = rng.f64();
                 let (walk, bike, two, car) = if d < 2.0 {

@@ -191,7 +191,8 @@ async fn a_breton_epci_has_distances_and_telework_on_france_wide_flows() {
     assert!(workers > 100.0, "{d}");
     assert!(d["workers_without_distance"].as_f64().is_some_and(|w| w < 0.01 * workers), "{d}");
     let tw = ok(&router, &format!("/api/flows/telework/{key}")).await;
-    assert_eq!(tw["provenance"]["synthetic"], true, "{tw}");
+    assert_eq!(tw["flows"]["synthetic"], true, "{tw}");
+    assert!(tw["km_avoided_per_year"].as_f64().is_some_and(|k| k > 0.0), "{tw}");
 }
 
 #[tokio::test]
