@@ -25,7 +25,8 @@ pub const CONTOURS_VINTAGE: &str = "2018, reconciled to COG 2026";
 /// What shapes cover, said in every answer about shapes.
 pub const COVERAGE: &str = "Commune contours exist for every commune of France (métropole and DROM) but 7 \
      communes re-established since 2018, whose land is still inside the 2018 contour of the commune they had joined \
-     (the pack's build report names them); the overseas collectivities have none. A territory of another layer is \
+     (the pack's build report names them; their area counts in that commune's, so that territories' areas are whole); \
+     the overseas collectivities have none. A territory of another layer is \
      the union of its member communes' shapes and is shaped when at least 90 % of them have one ('missing' counts \
      those left out). Territories without a shape are absent from tiles, GeoJSON and exports, not errors.";
 

@@ -122,7 +122,7 @@ export interface paths {
         };
         /**
          * Integer feature id of each territory of a layer in its vector tiles
-         * @description With the tiles' address and bounds; shapes exist where commune contours exist (Hauts-de-France).
+         * @description With the tiles' address and bounds; shapes exist where commune contours exist (France, métropole and DROM).
          */
         get: operations["feature_ids"];
         put?: never;
@@ -549,7 +549,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** OGC API – Features collections: communes with their indicators */
+        /** OGC API – Features collections: every layer's territories with their indicators */
         get: operations["collections"];
         put?: never;
         post?: never;
@@ -600,7 +600,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** OGC API – Features item: one commune by INSEE code */
+        /** OGC API – Features item: one territory by its code */
         get: operations["item"];
         put?: never;
         post?: never;
@@ -706,7 +706,7 @@ export interface components {
          * @enum {string}
          */
         By: "nothing" | "mode" | "group";
-        /** @description The communes' collection: extent, and the provenance of each indicator property. */
+        /** @description A collection: extent, and the provenance of each indicator property. */
         Collection: {
             id: string;
             title: string;
@@ -714,11 +714,11 @@ export interface components {
             itemType: string;
             crs: string[];
             extent: components["schemas"]["Extent"];
-            /** @description The indicators offered as properties of each commune. */
+            /** @description The indicators offered as properties of each territory. */
             properties: components["schemas"]["Property"][];
             links: components["schemas"]["Link"][];
         };
-        /** @description The collections of the service (one: the communes). */
+        /** @description The collections of the service, one per layer with shapes. */
         Collections: {
             links: components["schemas"]["Link"][];
             collections: components["schemas"]["Collection"][];
@@ -728,21 +728,6 @@ export interface components {
             /** @description The territory key (`per:aml!outside` for the outside of a perimeter). */
             key: string;
             name: string;
-        };
-        /** @description A commune as a GeoJSON feature; its id is the INSEE code. */
-        CommuneFeature: {
-            type: components["schemas"]["FeatureType"];
-            id: string;
-            geometry: components["schemas"]["MultiPolygon"];
-            properties: components["schemas"]["CommuneProperties"];
-            links?: components["schemas"]["Link"][] | null;
-        };
-        /** @description A commune's code and name, then one property per indicator (null where missing). */
-        CommuneProperties: {
-            code: string;
-            nom: string;
-        } & {
-            [key: string]: number | null;
         };
         /** @description One commune's time to the nearest facility of the run's first type. */
         CommuneTime: {
@@ -1150,12 +1135,12 @@ export interface components {
             /** @description « Source : … (millésime …) », with « SYNTHÉTIQUE » when generated. */
             source_line: string;
         };
-        /** @description A page of communes as a GeoJSON feature collection, with paging links. */
+        /** @description A page of territories as a GeoJSON feature collection, with paging links. */
         Items: {
             type: components["schemas"]["FeatureCollectionType"];
             numberMatched: number;
             numberReturned: number;
-            features: components["schemas"]["CommuneFeature"][];
+            features: components["schemas"]["TerritoryFeature"][];
             links: components["schemas"]["Link"][];
         };
         /** @description The landing page: what the service offers, and where. */
@@ -1732,10 +1717,27 @@ export interface components {
              */
             population_left_out: number;
         };
+        /** @description A territory as a GeoJSON feature; its id is its code (INSEE code for a commune). */
+        TerritoryFeature: {
+            type: components["schemas"]["FeatureType"];
+            id: string;
+            geometry: components["schemas"]["MultiPolygon"];
+            properties: components["schemas"]["TerritoryProperties"];
+            links?: components["schemas"]["Link"][] | null;
+        };
         /** @description A territory named. */
         TerritoryName: {
             key: string;
             name?: string | null;
+        };
+        /** @description A territory's code and name, then one property per indicator (null where missing). */
+        TerritoryProperties: {
+            code: string;
+            nom: string;
+            /** @description Member communes without a contour, left out of the shape. */
+            missing: number;
+        } & {
+            [key: string]: number | null;
         };
         /** @description A territory with its size. */
         TerritorySummary: {
@@ -2151,7 +2153,7 @@ export interface operations {
     feature_ids: {
         parameters: {
             query: {
-                /** @description A layer with shapes: com, epci, arr, dep, reg or per. */
+                /** @description A layer with shapes: com, epci, arr, dep, reg, fr or per. */
                 layer: components["schemas"]["Layer"];
                 /** @description Only the territories inside this one (a territory key, e.g. `dep:62`). */
                 within?: string;
@@ -2827,7 +2829,7 @@ export interface operations {
     geojson: {
         parameters: {
             query: {
-                /** @description A layer with shapes: com, epci, arr, dep, reg or per. */
+                /** @description A layer with shapes: com, epci, arr, dep, reg, fr or per. */
                 layer: components["schemas"]["Layer"];
                 /** @description Only the territories inside this one (a territory key, e.g. `dep:62`). */
                 within?: string;
@@ -3109,7 +3111,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The collection: communes */
+                /** @description The collection: communes, epci, arrondissements, departements, regions, france or perimetres */
                 id: string;
             };
             cookie?: never;
@@ -3144,14 +3146,14 @@ export interface operations {
                 /** @description Features skipped, 0 to 1,000,000 (default 0). */
                 offset?: number;
                 /**
-                 * @description West,south,east,north in WGS84 degrees: only the communes whose box meets it.
+                 * @description West,south,east,north in WGS84 degrees: only the territories whose box meets it.
                  * @example 3.0,50.6,3.1,50.65
                  */
                 bbox?: string;
             };
             header?: never;
             path: {
-                /** @description The collection: communes */
+                /** @description The collection, e.g. communes or departements */
                 id: string;
             };
             cookie?: never;
@@ -3192,9 +3194,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The collection: communes */
+                /** @description The collection, e.g. communes */
                 id: string;
-                /** @description The commune's INSEE code, e.g. 62119 */
+                /** @description The territory's code, e.g. 62119 for a commune, 29 for a département */
                 feature: string;
             };
             cookie?: never;
@@ -3207,7 +3209,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/geo+json": components["schemas"]["CommuneFeature"];
+                    "application/geo+json": components["schemas"]["TerritoryFeature"];
                 };
             };
             /** @description No such thing */

@@ -222,7 +222,8 @@ impl Near {
                 .map(|from| {
                     let grid = &grid;
                     scope.spawn(move || {
-                        let (mut dest, mut cum, mut dist, mut counts) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+                        let (mut dest, mut cum, mut dist, mut counts) =
+                            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
                         let mut found = Vec::new();
                         for i in from..(from + per).min(n) {
                             let a = &zone.communes[i];

@@ -417,7 +417,11 @@ async fn a_geopackage_of_every_commune_of_france() {
     let out = out.expect("ogrinfo (GDAL, apt-get install -y gdal-bin)");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains(&format!("Feature Count: {n}")), "{n} features: {}", &text[text.len().saturating_sub(2000)..]);
+    assert!(
+        text.contains(&format!("Feature Count: {n}")),
+        "{n} features: {}",
+        &text[text.len().saturating_sub(2000)..]
+    );
     for field in ["population: Real", "area: Real", "density: Real"] {
         assert!(text.contains(field), "{field}");
     }

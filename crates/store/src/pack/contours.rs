@@ -116,6 +116,9 @@ pub(crate) struct Reconciled {
     /// (commune code, name) of the regions no contour covers (the overseas
     /// collectivities with the national set).
     pub outside: Vec<(String, String)>,
+    /// Communes without a shape whose land is inside another commune's 2018 contour
+    /// (re-established since 2018): their area counts in that commune's.
+    pub elsewhere: std::collections::HashSet<String>,
 }
 
 /// How a commune actuelle is tied to a 2018 code: its own code or a current commune
@@ -130,6 +133,8 @@ pub(crate) enum Tie {
 enum Outcome {
     Shaped(Shape),
     Missing(String),
+    /// Missing, its land inside another commune's 2018 contour.
+    Elsewhere(String),
     Outside,
 }
 
@@ -196,16 +201,16 @@ pub(crate) fn reconcile(
                 if !covered.contains(region.as_str()) {
                     return Outcome::Outside;
                 }
-                return Outcome::Missing(if candidates.len() > 1 {
+                return if candidates.len() > 1 {
                     let codes: Vec<&str> = candidates.iter().map(|c| c.0.as_str()).collect();
-                    format!("no 2018 contour under its code or former codes ({})", codes.join(", "))
+                    Outcome::Missing(format!("no 2018 contour under its code or former codes ({})", codes.join(", ")))
                 } else {
-                    format!(
+                    Outcome::Elsewhere(format!(
                         "no 2018 contour under its code {code}, and no former code: a commune re-established since \
                          2018 (its land is then still inside the 2018 contour of the commune nouvelle it had joined, \
-                         which keeps it whole: no source at hand says which) or created since"
-                    )
-                });
+                         which keeps it whole: no source at hand says which); its area counts in that commune's"
+                    ))
+                };
             }
             if from.is_empty() {
                 let theirs: Vec<String> =
@@ -230,12 +235,17 @@ pub(crate) fn reconcile(
     let mut shapes = HashMap::new();
     let mut missing = Vec::new();
     let mut outside = Vec::new();
+    let mut elsewhere = std::collections::HashSet::new();
     for ((code, name, _, _), outcome) in communes.iter().zip(outcomes) {
         match outcome {
             Outcome::Shaped(s) => {
                 shapes.insert(code.clone(), s);
             }
             Outcome::Missing(why) => missing.push((code.clone(), name.clone(), why)),
+            Outcome::Elsewhere(why) => {
+                elsewhere.insert(code.clone());
+                missing.push((code.clone(), name.clone(), why));
+            }
             Outcome::Outside => outside.push((code.clone(), name.clone())),
         }
     }
@@ -255,5 +265,5 @@ pub(crate) fn reconcile(
         .collect();
     missing.sort();
     outside.sort();
-    Reconciled { shapes, missing, unused, outside }
+    Reconciled { shapes, missing, unused, outside, elsewhere }
 }

@@ -185,6 +185,13 @@ pub fn build(
             "area_km2",
             Arc::new(actuelles.iter().map(|c| rec.shapes.get(&c.code).map(|s| s.area_km2)).collect::<Float64Array>()),
         ),
+        (
+            // 1 where the commune's land is inside another commune's shape (its area counts there).
+            "area_in_other_commune",
+            Arc::new(
+                actuelles.iter().map(|c| Some(i64::from(rec.elsewhere.contains(&c.code)))).collect::<Int64Array>(),
+            ),
+        ),
     ])
     .map_err(|e| StoreError::Invalid(e.to_string()))?;
     digests.push(write_parquet_atomic(&tmp.join("communes.parquet"), &communes)?);
