@@ -66,9 +66,9 @@ fn rates_are_ratios_of_sums_and_partial_coverage_shows_no_value() {
     // has one, Sannerville), its région and France have their whole area and density;
     // Sannerville alone has none; Saint-Pierre-et-Miquelon (no contour) is "missing",
     // not a partial sum, with its coverage.
-    for t in 0..4 {
-        assert!(e.values[3][t].value.is_some_and(|a| a > 0.0), "{}: area", targets[t].key);
-        assert!(e.values[4][t].value.is_some_and(|d| d > 0.0), "{}: density", targets[t].key);
+    for (t, target) in targets.iter().enumerate().take(4) {
+        assert!(e.values[3][t].value.is_some_and(|a| a > 0.0), "{}: area", target.key);
+        assert!(e.values[4][t].value.is_some_and(|d| d > 0.0), "{}: density", target.key);
     }
     assert_eq!(e.values[3][3].units - e.values[3][3].covered, 1, "Sannerville has no area of its own");
     assert_eq!((e.values[3][4].value, e.values[4][4].value), (None, None));

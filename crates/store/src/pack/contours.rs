@@ -129,6 +129,9 @@ pub(crate) enum Tie {
     Current,
 }
 
+/// A commune actuelle: (code, name, région, candidate 2018 codes with their tie).
+pub(crate) type Claimant = (String, String, String, Vec<(String, Tie)>);
+
 /// What became of one commune actuelle.
 enum Outcome {
     Shaped(Shape),
@@ -146,7 +149,7 @@ enum Outcome {
 /// hand says where the line runs, and giving it to both would count its area twice.
 pub(crate) fn reconcile(
     contours: &BTreeMap<String, Contour>,
-    communes: &[(String, String, String, Vec<(String, Tie)>)],
+    communes: &[Claimant],
     progress: impl Fn() + Sync,
 ) -> Reconciled {
     // Each contour goes to the claimant with the strongest tie to it, if only one has it.
