@@ -23,12 +23,16 @@ def sql_for(dataset, spec, indicators):
     for i, ind in enumerate(indicators):
         cols = ind["columns"]
         kind = ind["aggregate"]
+        # Units without a value whose quantity another unit carries (counted_elsewhere)
+        # do not make the sum incomplete.
+        flag = ind.get("counted_elsewhere")
+        x = (lambda c: f"sum(CASE WHEN d.{flag} = 1 AND d.{c} IS NULL THEN 1 ELSE 0 END)") if flag else (lambda c: "0")
         if kind == "sum":
-            aggs += [f"sum(d.{cols[0]}::DOUBLE) AS a{i}", f"count(d.{cols[0]}) AS n{i}"]
+            aggs += [f"sum(d.{cols[0]}::DOUBLE) AS a{i}", f"count(d.{cols[0]}) + {x(cols[0])} AS n{i}"]
             values.append(f"CASE WHEN n{i} = units THEN a{i} END AS v{i}")
         elif kind == "ratio":
             aggs += [f"sum(d.{cols[0]}::DOUBLE) AS a{i}", f"sum(d.{cols[1]}::DOUBLE) AS b{i}",
-                     f"count(d.{cols[0]}) AS n{i}", f"count(d.{cols[1]}) AS m{i}"]
+                     f"count(d.{cols[0]}) AS n{i}", f"count(d.{cols[1]}) + {x(cols[1])} AS m{i}"]
             values.append(f"CASE WHEN n{i} = units AND m{i} = units AND b{i} <> 0 THEN a{i} / b{i} * {ind['scale']} END AS v{i}")
         elif kind == "count":
             aggs += [f"count(d.{d['key']}) AS n{i}"]

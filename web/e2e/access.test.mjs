@@ -245,23 +245,28 @@ test('any territory: another département, a saved perimeter, an EPCI found by s
   assert.equal(await page.inputValue('#access-within'), found.key);
   await check(found.key);
 
-  // Paris: no commune contour in the pack; the screen says so instead of an empty map.
-  const times = await api('/api/access/times?facilities=france-services&layer=com&within=dep:75&detour=1.3&speed=40');
+  // The Finistère, far from the first contours: every commune has a time.
+  await change('#access-within', 'dep:29');
+  assert.equal(await page.getAttribute('body', 'data-access'), 'ready');
+  await check('dep:29');
+
+  // Saint-Pierre-et-Miquelon: no commune contour (an overseas collectivity); the screen says so instead of an empty map.
+  const times = await api('/api/access/times?facilities=france-services&layer=com&within=dep:975&detour=1.3&speed=40');
   assert.equal(times.communes.length, 0);
-  await change('#access-within', 'dep:75');
+  await change('#access-within', 'dep:975');
   assert.equal(await page.getAttribute('body', 'data-access'), 'empty');
   const message = await page.textContent('#access-status');
-  assert.equal(times.communes_left_out, 1);
-  assert.ok(message.includes('Paris : sa commune n’a pas de contour dans ce paquet'), message);
-  assert.match(message, /Hauts-de-France seulement/);
+  assert.equal(times.communes_left_out, 2);
+  assert.ok(message.includes('Saint-Pierre-et-Miquelon : aucune de ses 2 communes n’a de contour dans ce paquet'), message);
+  assert.match(message, /collectivités d’outre-mer/);
   assert.equal(await page.textContent('#access-map-empty'), message);
-  await page.screenshot({ path: join(shots, 'access-dep75.png') });
+  await page.screenshot({ path: join(shots, 'access-dep975.png') });
 
-  // The Bouches-du-Rhône: many communes, none with a contour.
-  const t13 = await api('/api/access/times?facilities=france-services&layer=com&within=dep:13&detour=1.3&speed=40');
+  // Nouvelle-Calédonie: many communes, none with a contour.
+  const t13 = await api('/api/access/times?facilities=france-services&layer=com&within=dep:988&detour=1.3&speed=40');
   assert.ok(t13.communes.length === 0 && t13.communes_left_out > 1);
-  await change('#access-within', 'dep:13');
+  await change('#access-within', 'dep:988');
   assert.equal(await page.getAttribute('body', 'data-access'), 'empty');
   assert.ok((await page.textContent('#access-status')).includes(`aucune de ses ${t13.communes_left_out} communes n’a de contour`));
-  assert.equal(await page.locator('#access-table tr[data-key="dep:13"] td.population').textContent(), '0');
+  assert.equal(await page.locator('#access-table tr[data-key="dep:988"] td.population').textContent(), '0');
 });

@@ -90,9 +90,72 @@ after(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-test('the map shows an indicator with its legend, unit, source, vintage and n/d', async () => {
+test('the map opens on France by département; the overseas départements are a jump away', async () => {
   await page.goto(`${base}/#/carte`);
   await page.waitForSelector('body[data-ready="true"]');
+  await mapIdle();
+  assert.equal(await page.inputValue('#within'), 'fr');
+  assert.equal(await page.inputValue('#layer'), 'dep');
+  const deps = await api('/api/values?indicator=density&layer=dep&within=fr');
+  await page.waitForFunction(() => window.echelle.state.shown === 'dep');
+  const items = await page.$$eval('#legend li', (l) => l.map((x) => x.textContent));
+  const total = items.map((t) => Number(t.match(/\((\d+) /)[1])).reduce((a, b) => a + b, 0);
+  assert.equal(total, deps.values.length, items.join('\n'));
+  assert.ok(deps.values.length >= 101 && deps.values.filter((v) => v.value !== null).length >= 90, 'densities of the départements');
+  const [lng, lat] = await page.evaluate(() => [window.echelle.map.getCenter().lng, window.echelle.map.getCenter().lat]);
+  assert.ok(Math.abs(lng - 2.2) < 3 && Math.abs(lat - 46.5) < 3, `centred on France (${lng}, ${lat})`);
+  const drawn = await page.evaluate(() => new Set(window.echelle.map.queryRenderedFeatures({ layers: ['dep-fill'] }).map((f) => f.properties.key)).size);
+  assert.ok(drawn > 80, `${drawn} départements drawn`);
+  await shot('00-map-france');
+  // La Réunion, by the jump control: the map moves there and draws it.
+  await page.click('#jump-dep-974');
+  await page.waitForFunction(() => Math.abs(window.echelle.map.getCenter().lng - 55.5) < 1);
+  await mapIdle();
+  const reunion = await page.evaluate(() => window.echelle.map.queryRenderedFeatures({ layers: ['dep-fill'] }).map((f) => f.properties.key));
+  assert.ok(reunion.includes('dep:974'), reunion.join(' '));
+  await shot('00-map-reunion');
+  await page.click('#jump-metropole');
+  await mapIdle();
+});
+
+test('a région in the address opens on its communes', async () => {
+  await page.goto(`${base}/#/carte?dans=reg:53`);
+  await page.waitForFunction(() => window.echelle.state.shown === 'com' && document.querySelector('#within')?.value === 'reg:53');
+  await mapIdle();
+  const [lng, lat] = await page.evaluate(() => [window.echelle.map.getCenter().lng, window.echelle.map.getCenter().lat]);
+  assert.ok(lng < -1 && lat > 47 && lat < 49.5, `centred on Bretagne (${lng}, ${lat})`);
+});
+
+for (const [query, key, name] of [
+  ['Quimper', 'com:29232', 'Quimper'],
+  ['Le Tampon', 'com:97422', 'Le Tampon'],
+]) {
+  test(`search "${query}" opens its portrait with a map and a density`, async () => {
+    await page.fill('#search', query);
+    await page.waitForSelector(`#search-results a[href="#/portrait/${key}"]`);
+    await page.click(`#search-results a[href="#/portrait/${key}"]`);
+    await page.waitForSelector('#portrait-title');
+    assert.match(await page.textContent('#portrait-title'), new RegExp(name));
+    const p = await api(`/api/portrait/${key}`);
+    const density = p.indicators.find((i) => i.id === 'density');
+    assert.ok(density.values[0] > 0, `${key} has a density`);
+    const cell = await page.textContent('#portrait-table tr[data-indicator="density"] td.num');
+    assert.equal(cell, fr(density.values[0], density.decimals));
+    // The map frames the commune, outlined.
+    await mapIdle();
+    const outlined = await page.evaluate((k) => {
+      const m = window.echelle.map;
+      return m.queryRenderedFeatures({ layers: ['com-sel-line'] }).some((f) => f.properties.key === k);
+    }, key);
+    assert.ok(outlined, `${key} drawn and outlined on the map`);
+    await shot(`00-portrait-${key.replace(':', '-')}`);
+  });
+}
+
+test('the map shows an indicator with its legend, unit, source, vintage and n/d', async () => {
+  await page.goto(`${base}/#/carte?dans=reg:32`);
+  await page.waitForSelector('body[data-ready="true"]');
+  await page.waitForFunction(() => window.echelle.state.shown === 'com' && document.querySelector('#within')?.value === 'reg:32');
   await mapIdle();
   const density = (await api('/api/indicators')).find((i) => i.id === 'density');
   await page.waitForSelector('#legend-title');

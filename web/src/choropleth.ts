@@ -7,7 +7,7 @@
 import { api } from './api';
 import type { Indicator, Territory, ValueRow, Values } from './api/types';
 import { breaks, classOf, MISSING_COLOR, type Method, palette } from './classify';
-import { DEFAULT_CLASSES, DEFAULT_INDICATOR, REGION } from './config';
+import { DEFAULT_CLASSES, DEFAULT_INDICATOR, FRANCE, FRANCE_LAYER } from './config';
 import type { LegendEntry } from './export';
 import { esc, fmt } from './format';
 import { t } from './i18n';
@@ -35,7 +35,8 @@ export interface Classes {
 export const state = {
   indicators: [] as Indicator[],
   perimeters: [] as Territory[],
-  settings: { indicator: '', layer: 'com', within: REGION, method: 'quantile', classes: DEFAULT_CLASSES, manual: '' } as Settings,
+  regions: [] as Territory[],
+  settings: { indicator: '', layer: FRANCE_LAYER, within: FRANCE, method: 'quantile', classes: DEFAULT_CLASSES, manual: '' } as Settings,
   values: null as Values | null,
   byKey: new Map<string, ValueRow>(),
   classes: null as Classes | null,
@@ -63,9 +64,10 @@ const notify = () => painted.slice().forEach((fn) => fn());
 
 /** The indicators with values, and the saved perimeters (offered as territories to show). */
 export async function loadChoices() {
-  const [indicators, perimeters] = await Promise.all([api.indicators(), api.territories('per')]);
+  const [indicators, perimeters, regions] = await Promise.all([api.indicators(), api.territories('per'), api.territories('reg')]);
   state.indicators = indicators.filter((i) => i.available);
   state.perimeters = perimeters;
+  state.regions = regions.filter((r) => r.communes > 0).sort((a, b) => a.name.localeCompare(b.name, 'fr'));
   if (!state.settings.indicator)
     state.settings.indicator = state.indicators.find((i) => i.id === DEFAULT_INDICATOR)?.id ?? state.indicators[0]?.id ?? '';
 }
@@ -80,7 +82,7 @@ export async function refreshPerimeters() {
 export async function set(patch: Partial<Settings>) {
   const before = { ...state.settings };
   const next = { ...before, ...patch };
-  if (next.layer !== before.layer) {
+  if (next.layer !== before.layer || !mainMap.idsBy[next.layer]) {
     try {
       await mainMap.ensureLayer(next.layer);
     } catch (e) {
@@ -197,10 +199,10 @@ export function swatches(entries: LegendEntry[], cls = ''): string {
     .join('')}</ul>`;
 }
 
-/** The name of the territory shown ("Hauts-de-France" or a perimeter). */
+/** The name of the territory shown (France, a région or a perimeter). */
 export function withinName(): string {
   const w = state.settings.within;
-  return w === REGION ? t.map.withinRegion : (state.perimeters.find((p) => p.key === w)?.name ?? w);
+  return w === FRANCE ? t.map.withinFrance : ([...state.regions, ...state.perimeters].find((p) => p.key === w)?.name ?? w);
 }
 
 /** "Source (millésime …)" of an indicator. */

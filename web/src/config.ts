@@ -2,8 +2,21 @@
 // draw, the defaults of each view's parameters and the colours that carry meaning.
 // The server owns the figures; these are only what the screens start from.
 
-/** The région the observatory covers (Hauts-de-France). */
+/** The région of the examples of METHODS.md (Hauts-de-France): the flows' and comparisons' frame. */
 export const REGION = 'reg:32';
+/** What the map opens on: all of France, by département (a région in the address opens on its communes). */
+export const FRANCE = 'fr';
+export const FRANCE_LAYER = 'dep';
+/** The overseas départements the map jumps to, as the Observatoire des territoires does, then métropole. */
+export const JUMPS: [string, string][] = [
+  ['dep:971', 'Guadeloupe'],
+  ['dep:972', 'Martinique'],
+  ['dep:973', 'Guyane'],
+  ['dep:974', 'La Réunion'],
+  ['dep:976', 'Mayotte'],
+];
+/** Métropole and Corsica, west, south, east, north. */
+export const METROPOLE: [number, number, number, number] = [-5.2, 41.3, 9.6, 51.1];
 /** Layers the values map can draw (each has its own tiles). */
 export const MAP_LAYERS = ['com', 'epci', 'arr', 'dep', 'reg', 'per'];
 /** The indicator shown first. */

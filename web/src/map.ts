@@ -8,7 +8,7 @@
 import maplibregl from 'maplibre-gl';
 import { api, tileUrl } from './api';
 import type { Bounds, FeatureIds, ShapeCollection, ShapeFeature } from './api/types';
-import { colors, MAP_LAYERS } from './config';
+import { colors, JUMPS, MAP_LAYERS, METROPOLE } from './config';
 import { t } from './i18n';
 
 export interface ShapeEvents {
@@ -33,14 +33,15 @@ export class MainMap {
     this.map = new maplibregl.Map({
       container,
       style: { version: 8, sources: {}, layers: [{ id: 'background', type: 'background', paint: { 'background-color': colors.background } }] },
-      center: [2.75, 49.95],
-      zoom: 7,
+      center: [2.5, 46.6],
+      zoom: 4.8,
       maxZoom: 14,
       attributionControl: false,
       locale: t.mapControls,
       canvasContextAttributes: { preserveDrawingBuffer: true },
     });
     this.map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+    this.map.addControl(new JumpControl(this), 'top-left');
     this.ready = new Promise((resolve) => this.map.on('load', () => resolve()));
     this.map.on('mouseout', () => this.hideHover());
   }
@@ -56,7 +57,7 @@ export class MainMap {
     this.map.addLayer({ id: 'com-sel', type: 'fill', ...base, paint: { 'fill-color': colors.selection, 'fill-opacity': ['case', sel, 0.25, 0] as never } });
     this.map.addLayer({ id: 'com-sel-line', type: 'line', ...base, paint: { 'line-color': colors.selection, 'line-width': ['case', sel, 2.5, 0] as never } });
     await this.ensureLayer('com');
-    this.fit(ids.bounds);
+    this.fit(METROPOLE);
     return ids;
   }
 
@@ -147,6 +148,7 @@ export class MainMap {
   /** Frames a territory: its own shape (the union of its communes' contours); nothing moves
    *  when it has none (outside the pack's contours) or is not a layer with shapes. */
   async fitTerritory(key: string) {
+    if (key === 'fr') return this.fit(METROPOLE);
     const layer = key.split(':')[0];
     if (!MAP_LAYERS.includes(layer)) return;
     const shapes = await shapesOf(layer, key).catch(() => null);
@@ -180,6 +182,35 @@ export class MainMap {
   /** Describes the map for screen readers, and names the table that holds its figures. */
   describe(text: string) {
     this.map.getCanvas().setAttribute('aria-label', text);
+  }
+}
+
+/** Buttons that frame métropole or one of the five overseas départements, far from it. */
+class JumpControl implements maplibregl.IControl {
+  private box: HTMLElement | null = null;
+  constructor(private readonly main: MainMap) {}
+
+  onAdd(): HTMLElement {
+    const box = document.createElement('nav');
+    box.className = 'maplibregl-ctrl maplibregl-ctrl-group jump';
+    box.setAttribute('aria-label', t.map.jump);
+    const button = (id: string, label: string, go: () => void) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.id = id;
+      b.textContent = label;
+      b.title = `${t.map.jump} : ${label}`;
+      b.onclick = go;
+      box.append(b);
+    };
+    button('jump-metropole', t.map.metropole, () => this.main.fit(METROPOLE));
+    for (const [key, name] of JUMPS) button(`jump-${key.replace(':', '-')}`, name, () => void this.main.fitTerritory(key));
+    this.box = box;
+    return box;
+  }
+
+  onRemove() {
+    this.box?.remove();
   }
 }
 

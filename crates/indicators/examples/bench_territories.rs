@@ -168,7 +168,8 @@ fn export_spec(
             Aggregate::None { value, .. } => ("none", vec![value.clone()], 1.0),
         };
         indicators.push(
-            serde_json::json!({"id": d.id, "dataset": d.dataset, "aggregate": kind, "columns": cols, "scale": scale}),
+            serde_json::json!({"id": d.id, "dataset": d.dataset, "aggregate": kind, "columns": cols, "scale": scale,
+                "counted_elsewhere": d.counted_elsewhere}),
         );
     }
     let spec = serde_json::json!({"datasets": datasets, "indicators": indicators});

@@ -89,6 +89,12 @@ pub struct IndicatorDef {
     pub key: bool,
     /// What it measures and its caveats, for the indicator's help.
     pub description: Option<String>,
+    /// For a sum or a ratio's denominator: a 0/1 column of the dataset, 1 for a unit
+    /// whose quantity is counted in another unit's (a commune re-established since the
+    /// contours' vintage, whose land is still in its former commune nouvelle's shape).
+    /// Such a unit without a value does not make a territory's sum incomplete; alone,
+    /// it still has none.
+    pub counted_elsewhere: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -119,6 +125,7 @@ struct RawIndicator {
     #[serde(default)]
     key: bool,
     description: Option<String>,
+    counted_elsewhere: Option<String>,
 }
 
 /// Parses a catalog file of `[[indicator]]` tables; `origin` names it in errors.
@@ -168,6 +175,9 @@ pub fn parse_catalog(origin: &str, text: &str) -> Result<Vec<IndicatorDef>, Indi
                 ));
             }
         };
+        if r.counted_elsewhere.is_some() && !matches!(aggregate, Aggregate::Sum { .. } | Aggregate::Ratio { .. }) {
+            return Err(at(start, format!("indicator '{}': 'counted_elsewhere' is for sums and ratios", r.id)));
+        }
         if out.iter().any(|d| d.id == r.id) {
             return Err(at(start, format!("indicator '{}' is declared twice", r.id)));
         }
@@ -183,6 +193,7 @@ pub fn parse_catalog(origin: &str, text: &str) -> Result<Vec<IndicatorDef>, Indi
             decimals: r.decimals,
             key: r.key,
             description: r.description,
+            counted_elsewhere: r.counted_elsewhere,
         });
     }
     Ok(out)

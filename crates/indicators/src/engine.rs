@@ -255,7 +255,7 @@ impl Engine {
             indicator: def.id.clone(),
             dataset: def.dataset.clone(),
         })?;
-        for c in def.aggregate.columns() {
+        for c in def.aggregate.columns().into_iter().chain(def.counted_elsewhere.as_deref()) {
             match loaded.columns.iter().find(|(n, _)| n == c) {
                 None => {
                     return Err(IndicatorError::NotAggregatable(format!(
@@ -354,16 +354,25 @@ impl Engine {
         let mut aggs = vec![count(ident("__member")).alias("__units")];
         for (i, d) in defs.iter().enumerate() {
             let (a, b, n, m) = (format!("a{i}"), format!("b{i}"), format!("n{i}"), format!("m{i}"));
+            // Units without a value whose quantity another unit carries still complete
+            // the sum (see IndicatorDef::counted_elsewhere).
+            let elsewhere = |value: &str| -> Result<Option<Expr>, datafusion::error::DataFusionError> {
+                let Some(flag) = &d.counted_elsewhere else { return Ok(None) };
+                let unit_elsewhere = ident(flag).eq(lit(1i64)).and(ident(value).is_null());
+                Ok(Some(sum(when(unit_elsewhere, lit(1i64)).otherwise(lit(0i64))?).alias(format!("x{i}"))))
+            };
             match &d.aggregate {
                 Aggregate::Sum { value } => {
                     aggs.push(sum(float(value)).alias(a));
                     aggs.push(count(ident(value)).alias(n));
+                    aggs.extend(elsewhere(value)?);
                 }
                 Aggregate::Ratio { numerator, denominator, .. } => {
                     aggs.push(sum(float(numerator)).alias(a));
                     aggs.push(sum(float(denominator)).alias(b));
                     aggs.push(count(ident(numerator)).alias(n));
                     aggs.push(count(ident(denominator)).alias(m));
+                    aggs.extend(elsewhere(denominator)?);
                 }
                 Aggregate::WeightedMean { value, weight } => {
                     aggs.push(sum(float(value) * float(weight)).alias(a));
@@ -382,10 +391,16 @@ impl Engine {
         let mut select = vec![ident("__territory")];
         for (i, d) in defs.iter().enumerate() {
             let (a, b, n, m) = (format!("a{i}"), format!("b{i}"), format!("n{i}"), format!("m{i}"));
+            let x = format!("x{i}");
+            let complete_with = |c: &str| match d.counted_elsewhere {
+                Some(_) => (ident(c) + ident(&x)).eq(ident("__units")),
+                None => complete(c),
+            };
             let value: Expr = match &d.aggregate {
-                Aggregate::Sum { .. } | Aggregate::None { .. } => when(complete(&n), ident(&a)).end()?,
+                Aggregate::Sum { .. } => when(complete_with(&n), ident(&a)).end()?,
+                Aggregate::None { .. } => when(complete(&n), ident(&a)).end()?,
                 Aggregate::Ratio { scale, .. } => when(
-                    complete(&n).and(complete(&m)).and(ident(&b).not_eq(lit(0.0))),
+                    complete(&n).and(complete_with(&m)).and(ident(&b).not_eq(lit(0.0))),
                     ident(&a) / ident(&b) * lit(*scale),
                 )
                 .end()?,

@@ -45,21 +45,46 @@ fn rates_are_ratios_of_sums_and_partial_coverage_shows_no_value() {
     let rt = rt();
     let engine = engine(&rt, &test_store());
     let r = engine.referential().clone();
-    let targets = vec![target(&r, "dep:62"), target(&r, "reg:32"), target(&r, "fr")];
+    let targets = vec![
+        target(&r, "dep:62"),
+        target(&r, "reg:32"),
+        target(&r, "fr"),
+        target(&r, "dep:14"),
+        target(&r, "com:14666"),
+        target(&r, "dep:975"),
+    ];
     let e = rt
         .block_on(engine.evaluate(&targets, &["vacancy_rate", "vacant_dwellings", "dwellings", "area", "density"]))
         .unwrap();
-    for t in 0..targets.len() {
+    for t in 0..3 {
         let (rate, vacant, all) =
             (e.values[0][t].value.unwrap(), e.values[1][t].value.unwrap(), e.values[2][t].value.unwrap());
         assert!((rate - 100.0 * vacant / all).abs() < 1e-9);
     }
-    // Areas exist for Hauts-de-France only, and two communes of the Oise lack a shape:
-    // the région's area is not a partial sum but "missing", with its coverage.
-    assert!(e.values[3][0].value.is_some(), "Pas-de-Calais has all its shapes");
-    assert_eq!(e.values[3][1].value, None);
-    assert_eq!(e.values[3][1].units - e.values[3][1].covered, 2);
-    assert_eq!(e.values[4][2].value, None, "no density for France without its areas");
+    // Every commune of France has an area but 7 re-established since 2018, whose land is
+    // counted in the shape of the commune nouvelle they had joined: the Calvados (which
+    // has one, Sannerville), its région and France have their whole area and density;
+    // Sannerville alone has none; Saint-Pierre-et-Miquelon (no contour) is "missing",
+    // not a partial sum, with its coverage.
+    for (t, target) in targets.iter().enumerate().take(4) {
+        assert!(e.values[3][t].value.is_some_and(|a| a > 0.0), "{}: area", target.key);
+        assert!(e.values[4][t].value.is_some_and(|d| d > 0.0), "{}: density", target.key);
+    }
+    assert_eq!(e.values[3][3].units - e.values[3][3].covered, 1, "Sannerville has no area of its own");
+    assert_eq!((e.values[3][4].value, e.values[4][4].value), (None, None));
+    assert_eq!(e.values[3][5].value, None);
+    assert_eq!((e.values[3][5].units, e.values[3][5].covered), (2, 0));
+    assert_eq!(e.values[4][5].value, None, "no density without areas");
+    // France's area is the sum of its départements'.
+    let deps: Vec<Target> = r
+        .territories(Layer::Departement)
+        .iter()
+        .filter(|d| r.members(d).unwrap().iter().all(|&c| r.communes()[c as usize].in_france))
+        .map(|d| target(&r, &d.key()))
+        .collect();
+    let areas = rt.block_on(engine.evaluate(&deps, &["area"])).unwrap();
+    let deps: f64 = areas.values[0].iter().map(|v| v.value.expect("every département has its area")).sum();
+    assert!((deps - e.values[3][2].value.unwrap()).abs() < 1e-6 * deps, "{deps}");
     let (source, vintage, synthetic) = &e.provenance[0];
     assert!(source.contains("INSEE") && vintage.contains("2021") && !synthetic);
 }

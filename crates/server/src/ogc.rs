@@ -1,17 +1,20 @@
-//! OGC API – Features (Part 1: Core, GeoJSON) over the commune shapes, with every
-//! available indicator as a property, so that QGIS and `ogrinfo OAPIF:…/ogc` read them.
+//! OGC API – Features (Part 1: Core, GeoJSON) over the shapes of every layer, with
+//! every available indicator as a property, so that QGIS and `ogrinfo OAPIF:…/ogc`
+//! read them.
 //!
 //! ```text
 //!  /ogc                                   landing page
 //!  /ogc/conformance                       conformance classes
-//!  /ogc/collections                       one collection: communes (with shapes)
-//!  /ogc/collections/communes              its extent and the provenance of each property
-//!  /ogc/collections/communes/items        GeoJSON, limit / offset / bbox, next links
-//!  /ogc/collections/communes/items/{code} one commune
+//!  /ogc/collections                       one collection per layer: communes, epci,
+//!                                         arrondissements, departements, regions,
+//!                                         france, perimetres (territories with a shape)
+//!  /ogc/collections/{id}                  its extent and the provenance of each property
+//!  /ogc/collections/{id}/items            GeoJSON, limit / offset / bbox, next links
+//!  /ogc/collections/{id}/items/{code}     one territory by its code
 //! ```
 //!
-//! The indicator values are evaluated once per engine for every commune with a shape
-//! (one DataFusion query per indicator), then served from memory.
+//! The indicator values of a collection are taken once per engine from the
+//! materialised values (the engine for what is not there), then served from memory.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -20,7 +23,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use echelle_indicators::{IndicatorDef, Target};
-use echelle_referential::Layer;
+use echelle_referential::{Layer, TerritoryRef};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -31,7 +34,16 @@ use crate::shapes::{self, Shapes};
 use crate::work::respond;
 use crate::{ApiError, AppState};
 
-pub const COLLECTION: &str = "communes";
+/// The collections: (id, layer, title), one per layer with shapes.
+pub const COLLECTIONS: [(&str, Layer, &str); 7] = [
+    ("communes", Layer::Commune, "Communes"),
+    ("epci", Layer::Epci, "EPCI à fiscalité propre"),
+    ("arrondissements", Layer::Arrondissement, "Arrondissements"),
+    ("departements", Layer::Departement, "Départements"),
+    ("regions", Layer::Region, "Régions"),
+    ("france", Layer::Country, "France (métropole et DROM)"),
+    ("perimetres", Layer::Perimeter, "Périmètres d'étude"),
+];
 const GEOJSON: &str = geojson::CONTENT_TYPE;
 const MAX_LIMIT: usize = 10_000;
 
@@ -51,29 +63,31 @@ pub fn property(d: &IndicatorDef, (source, vintage, synthetic): &(String, String
     }
 }
 
-/// Indicator values of every commune with a shape: `values[i][s]`, indicator `i`, shape `s`.
+/// Indicator values of every shaped territory of a layer: `values[i][s]`, indicator `i`, shape `s`.
 pub struct Table {
     pub indicators: Vec<Property>,
     pub values: Vec<Vec<Option<f64>>>,
 }
 
-/// The values for the current engine: from the state's cache, else evaluated and kept there.
+/// The values of a layer for the current engine: from the state's cache, else
+/// evaluated and kept there.
 pub async fn table(state: &AppState, shapes: &Shapes) -> Result<Arc<Table>, ApiError> {
-    if let Some(t) = state.cached_ogc_table() {
+    if let Some(t) = state.cached_ogc_table(shapes.layer) {
         return Ok(t);
     }
-    let engine = state.engine();
+    let (engine, cache) = state.engine_and_values();
+    let r = engine.referential();
     let targets: Vec<Target> = shapes
         .shapes
         .iter()
-        .map(|s| Target { key: format!("com:{}", s.code), label: s.name.clone(), communes: vec![s.id], iris: None })
-        .collect();
+        .map(|s| Target::territory(r, &TerritoryRef::new(shapes.layer, &s.code)))
+        .collect::<Result<_, _>>()?;
     let defs: Vec<_> = engine.indicators().iter().filter(|d| engine.dataset(&d.dataset).is_some()).cloned().collect();
     let mut table = Table { indicators: Vec::new(), values: Vec::new() };
     for d in &defs {
-        let e = match engine.evaluate(&targets, &[d.id.as_str()]).await {
+        let e = match crate::values::evaluate(&engine, cache.as_deref(), &targets, &[d.id.as_str()]).await {
             Ok(e) => e,
-            // An indicator that cannot be evaluated at commune level is left out.
+            // An indicator that cannot be evaluated for this layer is left out.
             Err(e) if e.is_user_error() => continue,
             Err(e) => return Err(e.into()),
         };
@@ -81,7 +95,7 @@ pub async fn table(state: &AppState, shapes: &Shapes) -> Result<Arc<Table>, ApiE
         table.values.push(e.values[0].iter().map(|v| v.value).collect());
     }
     let table = Arc::new(table);
-    state.cache_ogc_table(&engine, table.clone());
+    state.cache_ogc_table(&engine, shapes.layer, table.clone());
     Ok(table)
 }
 
@@ -137,7 +151,9 @@ pub async fn landing(State(state): State<AppState>) -> Json<Landing> {
     let b = base(&state);
     Json(Landing {
         title: "echelle — observatoire territorial".into(),
-        description: "Communes des Hauts-de-France et leurs indicateurs (source, millésime et unité de chaque propriété dans la collection).".into(),
+        description: "Communes, EPCI, arrondissements, départements, régions, France et périmètres d'étude, avec \
+            leurs indicateurs (source, millésime et unité de chaque propriété dans la collection)."
+            .into(),
         links: vec![
             Link::new(b.clone(), "self", "application/json", Some("this document")),
             Link::new(format!("{b}/conformance"), "conformance", "application/json", Some("conformance classes")),
@@ -185,7 +201,7 @@ pub struct Extent {
 
 const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 
-/// The communes' collection: extent, and the provenance of each indicator property.
+/// A collection: extent, and the provenance of each indicator property.
 #[derive(Serialize, ToSchema)]
 pub struct Collection {
     pub id: String,
@@ -195,17 +211,17 @@ pub struct Collection {
     pub item_type: String,
     pub crs: Vec<String>,
     pub extent: Extent,
-    /// The indicators offered as properties of each commune.
+    /// The indicators offered as properties of each territory.
     pub properties: Vec<Property>,
     pub links: Vec<Link>,
 }
 
-fn collection_of(b: &str, shapes: &Shapes, table: &Table) -> Collection {
+fn collection_of(b: &str, (id, _, title): (&str, Layer, &str), shapes: &Shapes, table: &Table) -> Collection {
     Collection {
-        id: COLLECTION.into(),
-        title: "Communes des Hauts-de-France".into(),
+        id: id.into(),
+        title: title.into(),
         description: format!(
-            "Contours {} ({}), avec les indicateurs de la commune.",
+            "{title} : union des contours des communes membres, {} ({}), avec les indicateurs de chaque territoire.",
             echelle_store::shapes::CONTOURS_SOURCE,
             echelle_store::shapes::CONTOURS_VINTAGE
         ),
@@ -214,19 +230,19 @@ fn collection_of(b: &str, shapes: &Shapes, table: &Table) -> Collection {
         extent: Extent { spatial: SpatialExtent { bbox: vec![shapes.bounds()], crs: CRS84.into() } },
         properties: table.indicators.clone(),
         links: vec![
-            Link::new(format!("{b}/collections/{COLLECTION}"), "self", "application/json", None),
-            Link::new(format!("{b}/collections/{COLLECTION}/items"), "items", GEOJSON, Some("communes")),
+            Link::new(format!("{b}/collections/{id}"), "self", "application/json", None),
+            Link::new(format!("{b}/collections/{id}/items"), "items", GEOJSON, Some(title)),
         ],
     }
 }
 
-async fn loaded(state: &AppState) -> Result<(Arc<Shapes>, Arc<Table>), ApiError> {
-    let shapes = shapes::layer_shapes_async(state, Layer::Commune).await?;
+async fn loaded(state: &AppState, layer: Layer) -> Result<(Arc<Shapes>, Arc<Table>), ApiError> {
+    let shapes = shapes::layer_shapes_async(state, layer).await?;
     let table = table(state, &shapes).await?;
     Ok((shapes, table))
 }
 
-/// The collections of the service (one: the communes).
+/// The collections of the service, one per layer with shapes.
 #[derive(Serialize, ToSchema)]
 pub struct Collections {
     pub links: Vec<Link>,
@@ -234,74 +250,80 @@ pub struct Collections {
 }
 
 #[utoipa::path(get, path = "/ogc/collections", tag = "ogc",
-    summary = "OGC API – Features collections: communes with their indicators",
+    summary = "OGC API – Features collections: every layer's territories with their indicators",
     responses((status = 200, description = "OK", body = Collections), (status = 500, description = "The server failed", body = ErrorBody)))]
 pub async fn collections(State(state): State<AppState>) -> Result<Response, ApiError> {
     respond(state.clone(), async move {
         let b = base(&state);
-        let (shapes, table) = loaded(&state).await?;
+        let mut collections = Vec::new();
+        for c in COLLECTIONS {
+            let (shapes, table) = loaded(&state, c.1).await?;
+            collections.push(collection_of(&b, c, &shapes, &table));
+        }
         Ok(Json(Collections {
             links: vec![Link::new(format!("{b}/collections"), "self", "application/json", None)],
-            collections: vec![collection_of(&b, &shapes, &table)],
+            collections,
         }))
     })
     .await
 }
 
-fn check_collection(id: &str) -> Result<(), ApiError> {
-    if id != COLLECTION {
-        return Err(ApiError::NotFound(format!("no collection '{id}'; the collection is '{COLLECTION}'")));
-    }
-    Ok(())
+fn find_collection(id: &str) -> Result<(&'static str, Layer, &'static str), ApiError> {
+    COLLECTIONS.into_iter().find(|c| c.0 == id).ok_or_else(|| {
+        let ids: Vec<&str> = COLLECTIONS.iter().map(|c| c.0).collect();
+        ApiError::NotFound(format!("no collection '{id}'; the collections are {}", ids.join(", ")))
+    })
 }
 
 #[utoipa::path(get, path = "/ogc/collections/{id}", tag = "ogc", summary = "OGC API – Features collection",
-    params(("id" = String, Path, description = "The collection: communes")),
+    params(("id" = String, Path, description = "The collection: communes, epci, arrondissements, departements, regions, france or perimetres")),
     responses((status = 200, description = "OK", body = Collection), (status = 404, description = "No such thing", body = ErrorBody)))]
 pub async fn collection(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
     respond(state.clone(), async move {
-        check_collection(&id)?;
-        let (shapes, table) = loaded(&state).await?;
-        Ok(Json(collection_of(&base(&state), &shapes, &table)))
+        let c = find_collection(&id)?;
+        let (shapes, table) = loaded(&state, c.1).await?;
+        Ok(Json(collection_of(&base(&state), c, &shapes, &table)))
     })
     .await
 }
 
-/// A commune's code and name, then one property per indicator (null where missing).
+/// A territory's code and name, then one property per indicator (null where missing).
 #[derive(Serialize, ToSchema)]
-pub struct CommuneProperties {
+pub struct TerritoryProperties {
     pub code: String,
     pub nom: String,
+    /// Member communes without a contour, left out of the shape.
+    pub missing: usize,
     /// Indicator id → the commune's value.
     #[serde(flatten)]
     pub indicators: BTreeMap<String, Option<f64>>,
 }
 
-/// A commune as a GeoJSON feature; its id is the INSEE code.
+/// A territory as a GeoJSON feature; its id is its code (INSEE code for a commune).
 #[derive(Serialize, ToSchema)]
-pub struct CommuneFeature {
+pub struct TerritoryFeature {
     #[serde(rename = "type")]
     pub kind: FeatureType,
     pub id: String,
     pub geometry: MultiPolygon,
-    pub properties: CommuneProperties,
+    pub properties: TerritoryProperties,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<Link>>,
 }
 
-fn feature(shapes: &Shapes, table: &Table, i: usize) -> CommuneFeature {
+fn feature(shapes: &Shapes, table: &Table, i: usize) -> TerritoryFeature {
     let s = &shapes.shapes[i];
     let indicators = table.indicators.iter().zip(&table.values).map(|(p, v)| (p.id.clone(), v[i])).collect();
-    CommuneFeature {
+    TerritoryFeature {
         kind: FeatureType::Feature,
         id: s.code.clone(),
         geometry: shapes::geometry(s),
-        properties: CommuneProperties { code: s.code.clone(), nom: s.name.clone(), indicators },
+        properties: TerritoryProperties { code: s.code.clone(), nom: s.name.clone(), missing: s.missing, indicators },
         links: None,
     }
 }
 
-/// A page of the communes, optionally within a bounding box.
+/// A page of a collection, optionally within a bounding box.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ItemsQuery {
@@ -311,7 +333,7 @@ pub struct ItemsQuery {
     /// Features skipped, 0 to 1,000,000 (default 0).
     #[param(value_type = Option<u32>, minimum = 0, maximum = 1000000)]
     offset: Option<String>,
-    /// West,south,east,north in WGS84 degrees: only the communes whose box meets it.
+    /// West,south,east,north in WGS84 degrees: only the territories whose box meets it.
     #[param(example = "3.0,50.6,3.1,50.65")]
     bbox: Option<String>,
 }
@@ -325,7 +347,7 @@ fn parse_bbox(b: &str) -> Result<[f64; 4], ApiError> {
     }
 }
 
-/// A page of communes as a GeoJSON feature collection, with paging links.
+/// A page of territories as a GeoJSON feature collection, with paging links.
 #[derive(Serialize, ToSchema)]
 pub struct Items {
     #[serde(rename = "type")]
@@ -334,13 +356,13 @@ pub struct Items {
     pub number_matched: usize,
     #[serde(rename = "numberReturned")]
     pub number_returned: usize,
-    pub features: Vec<CommuneFeature>,
+    pub features: Vec<TerritoryFeature>,
     pub links: Vec<Link>,
 }
 
 #[utoipa::path(get, path = "/ogc/collections/{id}/items", tag = "ogc",
     summary = "OGC API – Features items (GeoJSON), paged",
-    params(("id" = String, Path, description = "The collection: communes"), ItemsQuery),
+    params(("id" = String, Path, description = "The collection, e.g. communes or departements"), ItemsQuery),
     responses((status = 200, description = "OK", body = Items, content_type = "application/geo+json"),
         (status = 400, description = "What is wrong with the request", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)))]
 pub async fn items(
@@ -349,7 +371,7 @@ pub async fn items(
     Query(q): Query<ItemsQuery>,
 ) -> Result<Response, ApiError> {
     respond(state.clone(), async move {
-        check_collection(&id)?;
+        let (id, layer, _) = find_collection(&id)?;
         let number = |name: &str, v: Option<&str>, default: usize, max: usize| -> Result<usize, ApiError> {
             match v {
                 None => Ok(default),
@@ -361,18 +383,18 @@ pub async fn items(
         let limit = number("limit", q.limit.as_deref(), 100, MAX_LIMIT)?.max(1);
         let offset = number("offset", q.offset.as_deref(), 0, 1_000_000)?;
         let bbox = q.bbox.as_deref().map(parse_bbox).transpose()?;
-        let (shapes, table) = loaded(&state).await?;
+        let (shapes, table) = loaded(&state, layer).await?;
         let matched: Vec<usize> = (0..shapes.shapes.len())
             .filter(|&i| {
                 let s = &shapes.shapes[i].bbox;
                 bbox.is_none_or(|b| s[0] <= b[2] && s[2] >= b[0] && s[1] <= b[3] && s[3] >= b[1])
             })
             .collect();
-        let page: Vec<CommuneFeature> =
+        let page: Vec<TerritoryFeature> =
             matched.iter().skip(offset).take(limit).map(|&i| feature(&shapes, &table, i)).collect();
         let b = base(&state);
         let bbox_param = q.bbox.as_deref().map(|x| format!("&bbox={x}")).unwrap_or_default();
-        let url = |off: usize| format!("{b}/collections/{COLLECTION}/items?limit={limit}&offset={off}{bbox_param}");
+        let url = |off: usize| format!("{b}/collections/{id}/items?limit={limit}&offset={off}{bbox_param}");
         let mut links = vec![Link::new(url(offset), "self", GEOJSON, None)];
         if offset + page.len() < matched.len() {
             links.push(Link::new(url(offset + limit), "next", GEOJSON, None));
@@ -392,27 +414,25 @@ pub async fn items(
 }
 
 #[utoipa::path(get, path = "/ogc/collections/{id}/items/{feature}", tag = "ogc",
-    summary = "OGC API – Features item: one commune by INSEE code",
-    params(("id" = String, Path, description = "The collection: communes"),
-        ("feature" = String, Path, description = "The commune's INSEE code, e.g. 62119")),
-    responses((status = 200, description = "OK", body = CommuneFeature, content_type = "application/geo+json"), (status = 404, description = "No such thing", body = ErrorBody)))]
+    summary = "OGC API – Features item: one territory by its code",
+    params(("id" = String, Path, description = "The collection, e.g. communes"),
+        ("feature" = String, Path, description = "The territory's code, e.g. 62119 for a commune, 29 for a département")),
+    responses((status = 200, description = "OK", body = TerritoryFeature, content_type = "application/geo+json"), (status = 404, description = "No such thing", body = ErrorBody)))]
 pub async fn item(
     State(state): State<AppState>,
     Path((id, fid)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     respond(state.clone(), async move {
-        check_collection(&id)?;
-        let (shapes, table) = loaded(&state).await?;
+        let (id, layer, _) = find_collection(&id)?;
+        let (shapes, table) = loaded(&state, layer).await?;
         let i = shapes
-            .shapes
-            .iter()
-            .position(|s| s.code == fid)
-            .ok_or_else(|| ApiError::NotFound(format!("no commune '{fid}' with a shape in '{COLLECTION}'")))?;
+            .index(&fid)
+            .ok_or_else(|| ApiError::NotFound(format!("no territory '{fid}' with a shape in '{id}'")))?;
         let mut f = feature(&shapes, &table, i);
         let b = base(&state);
         f.links = Some(vec![
-            Link::new(format!("{b}/collections/{COLLECTION}/items/{fid}"), "self", GEOJSON, None),
-            Link::new(format!("{b}/collections/{COLLECTION}"), "collection", "application/json", None),
+            Link::new(format!("{b}/collections/{id}/items/{fid}"), "self", GEOJSON, None),
+            Link::new(format!("{b}/collections/{id}"), "collection", "application/json", None),
         ]);
         Ok(GeoJson(f))
     })

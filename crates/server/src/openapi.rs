@@ -64,7 +64,7 @@ use crate::error::ErrorBody;
         (name = "territories", description = "Territories of every layer, study perimeters"),
         (name = "indicators", description = "Indicator values, portraits and comparisons"),
         (name = "shapes", description = "Shapes of territories: vector tiles and GeoJSON"),
-        (name = "ogc", description = "OGC API – Features over the communes"),
+        (name = "ogc", description = "OGC API – Features: one collection per layer with shapes"),
         (name = "flows", description = "Home–work commuting: matrices, balances, distances, vulnerability, telework"),
         (name = "access", description = "Access to services: travel times and diagnostics"),
         (name = "guarantees", description = "Loan guarantees: the check before a vote (CGCT), exposure, stress tests"),

@@ -137,6 +137,11 @@ impl Shapes {
         self.by_code.get(code).map(|&i| &self.shapes[i])
     }
 
+    /// The position of the shape of code `code` in `shapes`.
+    pub fn index(&self, code: &str) -> Option<usize> {
+        self.by_code.get(code).copied()
+    }
+
     /// West, south, east, north of every shape.
     pub fn bounds(&self) -> [f64; 4] {
         self.shapes.iter().fold([180.0, 90.0, -180.0, -90.0], |b, s| {
@@ -188,15 +193,22 @@ pub async fn layer_shapes_async(state: &AppState, layer: Layer) -> Result<Arc<Sh
 }
 
 /// The layers served as shapes and tiles.
-pub const SHAPED: [Layer; 6] =
-    [Layer::Commune, Layer::Epci, Layer::Arrondissement, Layer::Departement, Layer::Region, Layer::Perimeter];
+pub const SHAPED: [Layer; 7] = [
+    Layer::Commune,
+    Layer::Epci,
+    Layer::Arrondissement,
+    Layer::Departement,
+    Layer::Region,
+    Layer::Country,
+    Layer::Perimeter,
+];
 
 /// A layer with shapes, or a 400 naming those that have.
 pub fn shaped_layer(layer: &str) -> Result<Layer, ApiError> {
     let parsed: Layer = layer.parse()?;
     if !SHAPED.contains(&parsed) {
         return Err(ApiError::BadRequest(format!(
-            "no shapes for layer '{layer}': shapes exist for com, epci, arr, dep, reg and per"
+            "no shapes for layer '{layer}': shapes exist for com, epci, arr, dep, reg, fr and per"
         )));
     }
     Ok(parsed)
@@ -220,7 +232,7 @@ pub fn geometry(s: &Shape) -> MultiPolygon {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ShapesQuery {
-    /// A layer with shapes: com, epci, arr, dep, reg or per.
+    /// A layer with shapes: com, epci, arr, dep, reg, fr or per.
     #[param(value_type = Layer)]
     layer: String,
     /// Only the territories inside this one (a territory key, e.g. `dep:62`).
@@ -255,7 +267,7 @@ pub struct FeatureIds {
 /// `/api/feature-ids?layer=epci`: the integer id of each territory's tile feature.
 #[utoipa::path(get, path = "/api/feature-ids", tag = "shapes", params(ShapesQuery),
     summary = "Integer feature id of each territory of a layer in its vector tiles",
-    description = "With the tiles' address and bounds; shapes exist where commune contours exist (Hauts-de-France).",
+    description = "With the tiles' address and bounds; shapes exist where commune contours exist (France, métropole and DROM).",
     responses((status = 200, description = "OK", body = FeatureIds), (status = 400, description = "What is wrong with the request", body = crate::error::ErrorBody), (status = 404, description = "No such thing", body = crate::error::ErrorBody)))]
 pub async fn feature_ids(State(state): State<AppState>, Query(q): Query<ShapesQuery>) -> Result<Response, ApiError> {
     respond(state.clone(), async move {

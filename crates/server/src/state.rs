@@ -46,7 +46,7 @@ struct Snapshot {
     /// Shapes of each layer built for this pack (and, for perimeters, this engine).
     shapes: HashMap<Layer, Arc<Shapes>>,
     /// The OGC collection's indicator values (communes: this generation's).
-    ogc: Option<Arc<Table>>,
+    ogc: HashMap<Layer, Arc<Table>>,
 }
 
 /// What a change leaves in the store, read off the async workers.
@@ -118,7 +118,7 @@ impl AppState {
             generation: 0,
             pack: read.pack,
             shapes: HashMap::new(),
-            ogc: None,
+            ogc: HashMap::new(),
         };
         let shared = Shared {
             store: store.to_path_buf(),
@@ -197,14 +197,16 @@ impl AppState {
         self.building.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The OGC collection's values for the current engine, if evaluated.
-    pub fn cached_ogc_table(&self) -> Option<Arc<Table>> {
-        self.snapshot().ogc.clone()
+    /// An OGC collection's values for the current engine, if evaluated.
+    pub fn cached_ogc_table(&self, layer: Layer) -> Option<Arc<Table>> {
+        self.snapshot().ogc.get(&layer).cloned()
     }
 
-    /// Keeps the OGC collection's values evaluated with `engine`, unless the store changed meanwhile.
-    pub fn cache_ogc_table(&self, engine: &Arc<Engine>, table: Arc<Table>) {
-        self.update(engine, |s| s.ogc = Some(table));
+    /// Keeps an OGC collection's values evaluated with `engine`, unless the store changed meanwhile.
+    pub fn cache_ogc_table(&self, engine: &Arc<Engine>, layer: Layer, table: Arc<Table>) {
+        self.update(engine, |s| {
+            s.ogc.insert(layer, table);
+        });
     }
 
     /// Replaces the current snapshot by a copy changed by `change`, if its engine is
@@ -299,7 +301,7 @@ impl AppState {
             generation,
             pack: read.pack,
             shapes: HashMap::new(),
-            ogc: None,
+            ogc: HashMap::new(),
         };
         {
             let mut current = self.current.write().expect("state lock");
@@ -312,8 +314,10 @@ impl AppState {
                     .map(|(l, s)| (*l, s.clone()))
                     .collect();
             }
-            if !data_changed {
-                next.ogc = current.ogc.clone();
+            if !data_changed && next.pack == current.pack {
+                // The perimeters' values and shapes may have changed: only theirs go.
+                next.ogc =
+                    current.ogc.iter().filter(|(l, _)| **l != Layer::Perimeter).map(|(l, t)| (*l, t.clone())).collect();
             }
             *current = Arc::new(next);
         }

@@ -6,9 +6,10 @@
 //!           kept when at least 90 % of the members have a contour
 //! ```
 //!
-//! Commune contours exist for part of France only (Hauts-de-France in the shipped
-//! pack): a territory of another layer is shaped when nine in ten of its member
-//! communes are, and says how many it left out; the others are counted as unshaped.
+//! Commune contours exist for every commune of France but a handful (see the pack's
+//! build report) and the overseas collectivities: a territory of another layer is
+//! shaped when nine in ten of its member communes are, and says how many it left out;
+//! the others are counted as unshaped.
 
 use echelle_referential::{Layer, Referential};
 use geo::MultiPolygon;
@@ -22,10 +23,12 @@ pub const CONTOURS_SOURCE: &str = "IGN ADMIN EXPRESS via france-geojson (Licence
 pub const CONTOURS_VINTAGE: &str = "2018, reconciled to COG 2026";
 
 /// What shapes cover, said in every answer about shapes.
-pub const COVERAGE: &str = "Commune contours exist for Hauts-de-France only in this pack (2 communes of the Oise \
-     split since 2018 have none); a territory of another layer is the union of its member communes' shapes and is \
-     shaped when at least 90 % of them have one ('missing' counts those left out). Territories elsewhere have no \
-     shape: they are absent from tiles, GeoJSON and exports, not errors.";
+pub const COVERAGE: &str = "Commune contours exist for every commune of France (métropole and DROM) but 7 \
+     communes re-established since 2018, whose land is still inside the 2018 contour of the commune they had joined \
+     (the pack's build report names them; their area counts in that commune's, so that territories' areas are whole); \
+     the overseas collectivities have none. A territory of another layer is \
+     the union of its member communes' shapes and is shaped when at least 90 % of them have one ('missing' counts \
+     those left out). Territories without a shape are absent from tiles, GeoJSON and exports, not errors.";
 
 /// Whether a territory with `members` communes, `missing` of them without a contour,
 /// is shaped: some member has one and at most one in ten lacks one.
@@ -141,14 +144,15 @@ mod tests {
         assert!(!is_shaped(1, 1));
     }
 
-    /// On the shipped pack: the Pas-de-Calais whole, the Oise shaped without its two
-    /// communes split since 2018, the départements outside Hauts-de-France unshaped.
+    /// On the shipped pack: the Pas-de-Calais and the Oise whole (its commune split since
+    /// 2018 resolved by the current commune déléguée), the Calvados shaped without the
+    /// commune re-established since 2018, the overseas collectivities unshaped.
     #[test]
     fn departements_are_unions_of_their_communes() {
         let store = crate::Store::open(crate::testing::test_store()).unwrap();
         let r = store.referential().unwrap();
         let communes = commune_shapes(&r, crate::read_contours(&store.pack_dir().unwrap()).unwrap());
-        assert!(communes.shapes.len() > 3700 && communes.unshaped > 30_000, "{}", communes.shapes.len());
+        assert!(communes.shapes.len() > 34_800 && communes.unshaped < 110, "{}", communes.shapes.len());
         assert!(communes.shapes.windows(2).all(|w| w[0].id < w[1].id));
         let deps = union_layer(&r, &communes, Layer::Departement);
         let dep = |code: &str| deps.shapes.iter().find(|s| s.code == code);
@@ -159,9 +163,14 @@ mod tests {
         let summed: f64 = communes.shapes.iter().filter(|s| s.code.starts_with("62")).filter_map(|s| s.area_km2).sum();
         assert!((pas_de_calais.area_km2.unwrap() - summed).abs() < 1e-6);
         let oise = dep("60").expect("shaped");
-        assert_eq!((oise.missing, oise.area_km2), (2, None));
-        assert!(dep("75").is_none() && dep("13").is_none());
+        assert_eq!(oise.missing, 0, "the Oise's commune split since 2018 is resolved");
+        let calvados = dep("14").expect("shaped");
+        assert_eq!((calvados.missing, calvados.area_km2), (1, None), "Sannerville, re-established, has no shape");
+        for code in ["75", "13", "2A", "2B", "971", "972", "973", "974", "976"] {
+            assert_eq!(dep(code).map(|d| d.missing), Some(0), "dep:{code}");
+        }
+        assert!(dep("975").is_none() && dep("988").is_none(), "overseas collectivities have no contour");
         assert_eq!(deps.shapes.len() + deps.unshaped, r.territories(Layer::Departement).len());
-        assert_eq!(deps.shapes.len(), 5);
+        assert_eq!(deps.shapes.len(), 101);
     }
 }

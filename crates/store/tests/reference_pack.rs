@@ -101,28 +101,56 @@ fn the_shipped_perimeters_are_what_methods_md_says() {
 }
 
 #[test]
-fn every_commune_of_nord_and_pas_de_calais_has_a_shape() {
+fn every_commune_of_france_has_a_shape_or_a_reason() {
     let store = store();
     let r = store.referential().unwrap();
     let contours = read_parquet(&store.pack_dir().unwrap().join("contours.parquet")).unwrap();
     let codes: BTreeSet<&str> = contours.column_by_name("code").unwrap().as_string::<i32>().iter().flatten().collect();
     let report = std::fs::read_to_string(store.pack_dir().unwrap().join("build-report.txt")).unwrap();
-    let (mut shaped, mut total) = (0, 0);
-    for c in r.communes().iter().filter(|c| c.departement == "59" || c.departement == "62") {
-        total += 1;
-        assert!(
-            codes.contains(c.code.as_str()) || report.contains(&c.code),
-            "{} {} has no shape and no reason",
-            c.code,
-            c.name
-        );
-        shaped += usize::from(codes.contains(c.code.as_str()));
+    let france = members(&r, "fr");
+    let mut without = Vec::new();
+    for &c in &france {
+        let c = &r.communes()[c as usize];
+        if !codes.contains(c.code.as_str()) {
+            let line = report.lines().find(|l| l.starts_with(&format!("  {} ", c.code)));
+            assert!(line.is_some_and(|l| l.contains(": ")), "{} {} has no shape and no reason", c.code, c.name);
+            without.push(c.code.as_str());
+        }
     }
-    assert_eq!(shaped, total, "every commune of Nord and Pas-de-Calais has a shape");
-    assert!(total > 1_500, "{total} communes in Nord and Pas-de-Calais");
-    // Elsewhere in the region, the communes without a shape are listed with a reason.
-    for line in report.lines().filter(|l| l.starts_with("  60")) {
-        assert!(line.contains(": "), "{line}");
+    assert!(france.len() > 34_800, "{} communes in France (métropole and DROM)", france.len());
+    assert!(without.len() <= 10, "at most a handful without a shape: {without:?}");
+    for dep in ["59", "62", "29", "2A", "2B", "971", "972", "973", "974", "976"] {
+        assert!(without.iter().all(|c| !c.starts_with(dep)), "every commune of dep:{dep} has a shape");
+    }
+    // The overseas collectivities, outside the contours, are listed too.
+    for c in r.communes().iter().filter(|c| !codes.contains(c.code.as_str())) {
+        assert!(report.contains(&format!("{} {}", c.code, c.name)), "{} {} is not in the build report", c.code, c.name);
+    }
+}
+
+/// Per département, nothing overlaps and nothing is lost in the reconciliation: the sum
+/// of its communes' areas equals the area of their union to 0.1 %.
+#[test]
+fn each_departement_is_the_sum_of_its_communes_areas() {
+    use echelle_store::shapes::{commune_shapes, union_layer};
+    use geo::GeodesicArea;
+    let store = store();
+    let r = store.referential().unwrap();
+    let communes = commune_shapes(&r, echelle_store::read_contours(&store.pack_dir().unwrap()).unwrap());
+    let deps = union_layer(&r, &communes, Layer::Departement);
+    assert!(deps.shapes.len() >= 101, "every département of France and the DROM is shaped ({})", deps.shapes.len());
+    for dep in &deps.shapes {
+        let members = members(&r, &dep.key);
+        let summed: f64 = members.iter().filter_map(|&c| communes.by_id(c)).filter_map(|s| s.area_km2).sum();
+        let union = dep.shape.geodesic_area_unsigned() / 1e6;
+        let gap = (summed - union).abs() / union;
+        assert!(
+            gap < 1e-3,
+            "{} {}: communes {summed:.1} km², union {union:.1} km² ({:.3} %)",
+            dep.key,
+            dep.name,
+            gap * 100.0
+        );
     }
 }
 
@@ -136,7 +164,7 @@ fn merged_communes_get_the_union_of_their_former_shapes() {
     let by_code: HashMap<&str, (usize, f64)> =
         (0..contours.num_rows()).map(|i| (codes.value(i), (from.value(i).split(' ').count(), area.value(i)))).collect();
     let merged = by_code.values().filter(|(n, _)| *n > 1).count();
-    assert!(merged > 10, "some communes of Hauts-de-France merged since 2018 ({merged})");
+    assert!(merged > 200, "communes of France merged since 2018 ({merged})");
     // Béthune is 9.46 km² (IGN); the simplified 2018 contour is within 2 %.
     let (_, bethune) = by_code["62119"];
     assert!((bethune - 9.46).abs() / 9.46 < 0.02, "{bethune}");

@@ -34,7 +34,9 @@ export const fr = {
   map: {
     indicator: 'Indicateur',
     within: 'Territoire affiché',
-    withinRegion: 'Hauts-de-France (toute la région)',
+    withinFrance: 'France entière (métropole et DROM)',
+    jump: 'Aller à',
+    metropole: 'Métropole',
     layer: 'Échelon',
     layers: { com: 'Communes', epci: 'EPCI', arr: 'Arrondissements', dep: 'Départements', reg: 'Régions', per: 'Périmètres d’étude' } as Record<string, string>,
     noShapes: (layer: string, m: string) => `Pas de contours pour l’échelon « ${layer} » : ${m}`,
@@ -262,7 +264,7 @@ export const fr = {
         .filter(Boolean)
         .join(', '),
     noContours: (name: string, communes: number, population: string) =>
-      `${name} : ${communes > 1 ? `aucune de ses ${communes} communes n’a` : 'sa commune n’a pas'} de contour dans ce paquet (contours des communes : Hauts-de-France seulement), donc ni temps ni carte ; ${population} habitants non couverts. Choisir un territoire des Hauts-de-France.`,
+      `${name} : ${communes > 1 ? `aucune de ses ${communes} communes n’a` : 'sa commune n’a pas'} de contour dans ce paquet (les collectivités d’outre-mer n’en ont pas), donc ni temps ni carte ; ${population} habitants non couverts. Choisir un territoire de métropole ou d’un DROM.`,
     noSets: "Aucun jeu d'équipements : lancer le serveur avec --facilities NOM=FICHIER.geojson",
     tableTitle: "Diagnostic d'accès",
     describe: (set: string) => `temps d'accès par commune à l'équipement le plus proche (${set})`,

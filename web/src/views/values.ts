@@ -8,7 +8,7 @@ import { exportUrls } from '../api';
 import { histogram } from '../charts';
 import * as choropleth from '../choropleth';
 import type { Method } from '../classify';
-import { CLASS_COUNTS, colors, MAP_LAYERS, REGION, TABLE_ROWS } from '../config';
+import { CLASS_COUNTS, colors, FRANCE, MAP_LAYERS, TABLE_ROWS } from '../config';
 import { download, mapPng, mapSvg, type ExportTable, type SvgShape } from '../export';
 import { esc, fmt } from '../format';
 import { t } from '../i18n';
@@ -23,7 +23,7 @@ const PARAMS = { indicateur: 'indicator', echelon: 'layer', dans: 'within', meth
 let table: ExportTable | null = null;
 let unsubscribe: (() => void) | null = null;
 /** The territory the camera was last framed on: it moves when the territory changes, not the indicator. */
-let framed = REGION;
+let framed = FRANCE;
 
 const option = (value: string, text: string, selected: boolean) =>
   `<option value="${esc(value)}"${selected ? ' selected' : ''}>${esc(text)}</option>`;
@@ -38,7 +38,8 @@ function controlsHtml(): string {
     <div class="row">
       <label>${esc(m.layer)} <select id="layer">${MAP_LAYERS.map((l) => option(l, m.layers[l], l === s.layer)).join('')}</select></label>
       <label>${esc(m.within)} <select id="within">${[
-        option(REGION, m.withinRegion, s.within === REGION),
+        option(FRANCE, m.withinFrance, s.within === FRANCE),
+        ...choropleth.state.regions.map((r) => option(r.key, r.name, r.key === s.within)),
         ...choropleth.state.perimeters.map((p) => option(p.key, `${p.name} (${p.communes})`, p.key === s.within)),
       ].join('')}</select></label>
     </div>
@@ -60,6 +61,8 @@ function fromAddress(params: URLSearchParams): Partial<choropleth.Settings> {
     const v = params.get(param);
     if (v !== null) patch[key] = key === 'classes' ? Number(v) : v;
   }
+  // A région named without a layer opens on its communes.
+  if (typeof patch.within === 'string' && patch.within.startsWith('reg:') && patch.layer === undefined) patch.layer = 'com';
   return patch as Partial<choropleth.Settings>;
 }
 

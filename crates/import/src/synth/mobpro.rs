@@ -4,9 +4,13 @@
 //! rows takes a few seconds and constant memory).
 //!
 //! Flows follow a gravity model on the pack's real populations and distances:
-//! a worker of commune i works in j with probability ∝ pop_j · exp(−d_ij / 10 km),
-//! the commune itself counting at a distance of half its radius. Modes depend on
-//! distance (walking and cycling short, car long, some public transport). Weights
+//! a worker of commune i works in j with probability ∝ pop_j · exp(−d_ij / 10 km)
+//! over the communes within 50 km (beyond, the weight is under 0.7 % of a
+//! neighbour's: cut, so that all of France's 35,000 communes fit in memory), the
+//! commune itself counting twice at 1 km; and, for 2 % of workers, anywhere in their
+//! part of France (métropole, or their own DROM) in proportion to population — the
+//! long commutes of the real file. Modes depend on distance (walking and cycling
+//! short, car long, some public transport). Weights
 //! `IPONDI` are chosen so that they sum to about 42 % of the population (the
 //! employment rate of the 15+), like the real file's sum. None of this is
 //! observed: the file's sidecar and the catalog say so.
@@ -78,7 +82,7 @@ pub fn generate(
     let n = zone.communes.len();
     if n == 0 {
         return Err(ImportError::Usage(
-            "none of the asked communes has a position in the reference pack (commune shapes exist for the Hauts-de-France only)".into(),
+            "none of the asked communes has a position in the reference pack (no commune shape: the overseas collectivities and a few communes re-established since 2018)".into(),
         ));
     }
     let start = std::time::Instant::now();
@@ -90,35 +94,17 @@ pub fn generate(
         origin_cum.push(acc);
     }
     let total_pop = acc;
-    let mut dest_cum: Vec<f32> = vec![0.0; n * n];
-    let mut dist: Vec<f32> = vec![0.0; n * n];
-    for (i, a) in zone.communes.iter().enumerate() {
-        let mut acc = 0.0f64;
-        for (j, b) in zone.communes.iter().enumerate() {
-            let d = if i == j { 1.0 } else { distance_km(a.2, b.2) };
-            let w = b.1 * (-d / 10.0).exp() * if i == j { 2.0 } else { 1.0 };
-            acc += w;
-            dest_cum[i * n + j] = acc as f32;
-            dist[i * n + j] = d as f32;
-        }
-    }
+    let near = Near::new(zone);
+    let far = Far::new(r, zone);
     let codes: Vec<&str> = zone.communes.iter().map(|c| r.communes()[c.0 as usize].code.as_str()).collect();
     let deps: Vec<&str> = zone.communes.iter().map(|c| r.communes()[c.0 as usize].departement.as_str()).collect();
     let regs: Vec<&str> = zone.communes.iter().map(|c| r.communes()[c.0 as usize].region.as_str()).collect();
-    let arms: Vec<Vec<&str>> = zone
-        .communes
-        .iter()
-        .map(|c| {
-            let code = &r.communes()[c.0 as usize].code;
-            r.sub_communes()
-                .iter()
-                .filter(|s| {
-                    &s.commune == code && s.kind == echelle_referential::SubCommuneKind::ArrondissementMunicipal
-                })
-                .map(|s| s.code.as_str())
-                .collect()
-        })
-        .collect();
+    let mut arms_of: std::collections::HashMap<&str, Vec<&str>> = std::collections::HashMap::new();
+    for s in r.sub_communes().iter().filter(|s| s.kind == echelle_referential::SubCommuneKind::ArrondissementMunicipal)
+    {
+        arms_of.entry(s.commune.as_str()).or_default().push(s.code.as_str());
+    }
+    let arms: Vec<Vec<&str>> = codes.iter().map(|c| arms_of.get(c).cloned().unwrap_or_default()).collect();
     // Mean weight so that weights sum to ~42 % of the population.
     let mean_weight = 0.42 * total_pop / rows.max(1) as f64;
 
@@ -128,10 +114,10 @@ pub fn generate(
     w.write_all(HEADER.as_bytes()).map_err(io)?;
     w.write_all(b"\r\n").map_err(io)?;
     let ctx = Ctx {
-        n,
+        zone,
         origin_cum: &origin_cum,
-        dest_cum: &dest_cum,
-        dist: &dist,
+        near: &near,
+        far: &far,
         codes: &codes,
         deps: &deps,
         regs: &regs,
@@ -187,12 +173,140 @@ pub fn generate(
         seed,
         rows,
         method: format!(
-            "modèle gravitaire sur les populations du paquet de référence et les distances entre centroïdes de {n} communes (pop_j·exp(−d/10 km)) ; {} communes demandées sans position écartées",
+            "modèle gravitaire sur les populations du paquet de référence et les distances entre centroïdes de {n} communes (pop_j·exp(−d/10 km) jusqu'à {NEAR_KM} km ; {:.0} % des actifs n'importe où dans leur partie de la France, selon la population) ; {} communes demandées sans position écartées",
+            FAR_SHARE * 100.0,
             g.left_out.len()
         ),
     }
     .write(out)?;
     Ok(g)
+}
+
+/// Radius of the gravity model's neighbourhood, km.
+const NEAR_KM: f64 = 50.0;
+/// Share of workers drawn anywhere in their part of France.
+const FAR_SHARE: f64 = 0.02;
+
+/// Each origin's destinations within [`NEAR_KM`], with cumulative gravity weights.
+struct Near {
+    /// Origin `i`'s destinations are `dest[starts[i]..starts[i + 1]]`.
+    starts: Vec<usize>,
+    dest: Vec<u32>,
+    cum: Vec<f32>,
+    /// Distance to each destination, km.
+    dist: Vec<f32>,
+}
+
+impl Near {
+    fn new(zone: &Zone) -> Near {
+        // A grid of cells about NEAR_KM wide: the neighbours of a commune are in its
+        // cell's row and the rows beside, within two cells east and west; a local flat
+        // projection discards most of them before the geodesic distance is computed.
+        let cell = NEAR_KM / 111.0;
+        let key = |(lon, lat): (f64, f64)| {
+            ((lat / cell).floor() as i64, (lon * lat.to_radians().cos() / cell).floor() as i64)
+        };
+        let mut grid: std::collections::HashMap<(i64, i64), Vec<u32>> = std::collections::HashMap::new();
+        for (j, c) in zone.communes.iter().enumerate() {
+            grid.entry(key(c.2)).or_default().push(j as u32);
+        }
+        let n = zone.communes.len();
+        let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).min(8);
+        let per = n.div_ceil(threads).max(1);
+        // Each thread: (destinations, cumulative weights, distances, count per origin)
+        // for a range of origins.
+        type Part = (Vec<u32>, Vec<f32>, Vec<f32>, Vec<usize>);
+        let parts: Vec<Part> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..n)
+                .step_by(per)
+                .map(|from| {
+                    let grid = &grid;
+                    scope.spawn(move || {
+                        let (mut dest, mut cum, mut dist, mut counts) =
+                            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+                        let mut found = Vec::new();
+                        for i in from..(from + per).min(n) {
+                            let a = &zone.communes[i];
+                            let (row, col) = key(a.2);
+                            found.clear();
+                            for dr in -1..=1 {
+                                for dc in -2..=2 {
+                                    if let Some(v) = grid.get(&(row + dr, col + dc)) {
+                                        found.extend(v.iter().copied());
+                                    }
+                                }
+                            }
+                            let cos = a.2.1.to_radians().cos();
+                            let mut acc = 0.0f64;
+                            let before = dest.len();
+                            for &j in &found {
+                                let b = &zone.communes[j as usize];
+                                let (dx, dy) = ((b.2.0 - a.2.0) * cos * 111.3, (b.2.1 - a.2.1) * 111.1);
+                                if dx * dx + dy * dy > 1.05 * NEAR_KM * NEAR_KM {
+                                    continue;
+                                }
+                                let d = if j as usize == i { 1.0 } else { distance_km(a.2, b.2) };
+                                if d > NEAR_KM {
+                                    continue;
+                                }
+                                acc += b.1 * (-d / 10.0).exp() * if j as usize == i { 2.0 } else { 1.0 };
+                                dest.push(j);
+                                cum.push(acc as f32);
+                                dist.push(d as f32);
+                            }
+                            counts.push(dest.len() - before);
+                        }
+                        (dest, cum, dist, counts)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().expect("neighbour thread")).collect()
+        });
+        let mut near = Near { starts: vec![0], dest: Vec::new(), cum: Vec::new(), dist: Vec::new() };
+        for (dest, cum, dist, counts) in parts {
+            for c in counts {
+                near.starts.push(near.starts[near.starts.len() - 1] + c);
+            }
+            near.dest.extend(dest);
+            near.cum.extend(cum);
+            near.dist.extend(dist);
+        }
+        near
+    }
+}
+
+/// Destinations drawn anywhere in a part of France (métropole, or one DROM: a région
+/// coded under 10), in proportion to population.
+struct Far {
+    /// Part of each commune of the zone.
+    part: Vec<u32>,
+    /// Per part: its communes and their cumulative populations.
+    pools: Vec<(Vec<u32>, Vec<f64>)>,
+}
+
+impl Far {
+    fn new(r: &Referential, zone: &Zone) -> Far {
+        let mut parts: Vec<&str> = Vec::new();
+        let mut far = Far { part: Vec::with_capacity(zone.communes.len()), pools: Vec::new() };
+        for (j, c) in zone.communes.iter().enumerate() {
+            let region = r.communes()[c.0 as usize].region.as_str();
+            let part = if region.parse::<u32>().is_ok_and(|n| n < 10) { region } else { "metro" };
+            let p = match parts.iter().position(|x| *x == part) {
+                Some(p) => p,
+                None => {
+                    parts.push(part);
+                    far.pools.push((Vec::new(), Vec::new()));
+                    parts.len() - 1
+                }
+            };
+            far.part.push(p as u32);
+            let pool = &mut far.pools[p];
+            let acc = pool.1.last().copied().unwrap_or(0.0) + c.1;
+            pool.0.push(j as u32);
+            pool.1.push(acc);
+        }
+        far
+    }
 }
 
 /// Appends a positive decimal with 14 decimals, as INSEE writes IPONDI.
@@ -223,10 +337,10 @@ fn push_decimal(out: &mut Vec<u8>, v: f64) {
 
 /// What each row is drawn from.
 struct Ctx<'a> {
-    n: usize,
+    zone: &'a Zone,
+    near: &'a Near,
+    far: &'a Far,
     origin_cum: &'a [f64],
-    dest_cum: &'a [f32],
-    dist: &'a [f32],
     codes: &'a [&'a str],
     deps: &'a [&'a str],
     regs: &'a [&'a str],
@@ -237,16 +351,22 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     /// Appends `count` rows to `out`.
     fn rows(&self, rng: &mut Rng, count: u64, out: &mut Vec<u8>) {
-        let n = self.n;
         const AGES: [&[u8]; 8] = [b"15", b"20", b"25", b"30", b"40", b"50", b"55", b"65"];
         const EMPL: [&[u8]; 9] = [b"11", b"12", b"13", b"14", b"15", b"16", b"21", b"22", b"23"];
         const NA5: [&[u8]; 5] = [b"AZ", b"BE", b"FZ", b"GU", b"OQ"];
         for _ in 0..count {
             let i = rng.pick(self.origin_cum);
-            let row = &self.dest_cum[i * n..(i + 1) * n];
-            let x = rng.f64() as f32 * row[n - 1];
-            let j = row.partition_point(|&c| c <= x).min(n - 1);
-            let d = self.dist[i * n + j];
+            let (j, d) = if rng.f64() < FAR_SHARE {
+                let (communes, cum) = &self.far.pools[self.far.part[i] as usize];
+                let j = communes[rng.pick(cum)] as usize;
+                (j, if i == j { 1.0 } else { distance_km(self.zone.communes[i].2, self.zone.communes[j].2) })
+            } else {
+                let (from, to) = (self.near.starts[i], self.near.starts[i + 1]);
+                let cum = &self.near.cum[from..to];
+                let x = rng.f64() as f32 * cum[cum.len() - 1];
+                let k = from + cum.partition_point(|&c| c <= x).min(cum.len() - 1);
+                (self.near.dest[k] as usize, f64::from(self.near.dist[k]))
+            };
             let trans: u8 = {
                 let u = rng.f64();
                 let (walk, bike, two, car) = if d < 2.0 {

@@ -1,9 +1,9 @@
 //! Where communes are, for the gravity model: the centroids of the pack's commune
-//! shapes (`contours.parquet`, WGS84 WKB). The pack has shapes for the
-//! Hauts-de-France only (the only contours at hand, see shared/data/README.md);
-//! elsewhere echelle knows no position and no distance, so the generators keep
-//! only communes with a position and say which they left out, rather than invent
-//! distances.
+//! shapes (`contours.parquet`, WGS84 WKB). The pack has shapes for every commune of
+//! France but the overseas collectivities and a handful re-established since 2018
+//! (its build report); there echelle knows no position and no distance, so the
+//! generators keep only communes with a position and say which they left out,
+//! rather than invent distances.
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! set of communes, deterministic for a seed, and labelled synthetic by a sidecar.
 //!
 //! - BPE (old upper-case layout, `;`): about one equipment per 250 inhabitants,
-//!   types drawn from a fixed list; communes with a position (Hauts-de-France) get
+//!   types drawn from a fixed list; communes with a position (all France but a handful) get
 //!   Lambert-93 coordinates scattered around their centroid, the others are written
 //!   "Non géolocalisé" with empty coordinates, as INSEE does for such equipments.
 //! - Filosofi (commune level): households = population / 2.2; median standard of

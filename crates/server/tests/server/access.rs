@@ -155,16 +155,20 @@ async fn times_and_diagnostics_equal_the_library() {
     assert_eq!(d["thresholds_min"], serde_json::json!([7.0, 20.0]));
     assert_eq!(d["rows"].as_array().unwrap().len(), 1);
 
-    // Paris has no commune contour in the pack: no time, the commune and its population
-    // counted as left out, and the population of what is computed is 0 (not -0).
+    // Paris has a contour now that the pack covers France: one time.
     let t = ok(&router, "/api/access/times?facilities=france-services&layer=com&within=dep:75").await;
+    assert_eq!((t["communes"].as_array().unwrap().len(), t["communes_left_out"].as_u64()), (1, Some(0)));
+    // Saint-Pierre-et-Miquelon has no commune contour in the pack: no time, the communes
+    // and their population counted as left out, and the population of what is computed
+    // is 0 (not -0).
+    let t = ok(&router, "/api/access/times?facilities=france-services&layer=com&within=dep:975").await;
     assert_eq!(t["communes"].as_array().unwrap().len(), 0);
-    assert_eq!(t["communes_left_out"], 1);
-    let d = ok(&router, "/api/access/diagnose/dep:75?facilities=france-services").await;
+    assert_eq!(t["communes_left_out"], 2);
+    let d = ok(&router, "/api/access/diagnose/dep:975?facilities=france-services").await;
     let row = &d["rows"][0];
     assert_eq!(row["communes"], 0);
-    assert_eq!(row["communes_left_out"], 1);
-    assert!(row["population_left_out"].as_u64().unwrap() > 2_000_000, "{row}");
+    assert_eq!(row["communes_left_out"], 2);
+    assert!(row["population_left_out"].as_u64().unwrap() > 5_000, "{row}");
     assert!(row["population"].as_f64().unwrap().is_sign_positive(), "{row}");
     assert!(row["mean_min"].is_null(), "{row}");
 }

@@ -259,12 +259,13 @@ async fn numbers_are_typed_as_numbers() {
         ("Items", "numberMatched"),
         ("Items", "numberReturned"),
         ("Property", "decimals"),
+        ("TerritoryProperties", "missing"),
     ] {
         let p = property(&doc, schema, field);
         let t = leaf_types(p);
         assert!(t == ["integer"] || t == ["number"], "{schema}.{field}: {p}");
     }
-    let values = property(&doc, "CommuneProperties", "code");
+    let values = property(&doc, "TerritoryProperties", "code");
     assert_eq!(types(values), ["string"]);
 }
 

@@ -398,3 +398,39 @@ async fn layers_as_geojson_and_geopackage() {
         Err(e) => eprintln!("ogrinfo not run ({e}): GeoPackage checked with SQLite only"),
     }
 }
+
+/// Every commune of France with a shape in one GeoPackage, which GDAL reads whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_geopackage_of_every_commune_of_france() {
+    let r = router().await;
+    let (_, _, _, ids) = send(&r, Request::get("/api/feature-ids?layer=com").body(Body::empty()).unwrap()).await;
+    let ids: Value = serde_json::from_slice(&ids).unwrap();
+    let n = ids["ids"].as_object().unwrap().len();
+    assert!(n > 34_800, "{n} communes with a shape");
+    let uri = "/api/export/layer?layer=com&indicators=population,area,density&format=gpkg";
+    let (status, kind, _, gpkg) = send(&r, Request::get(uri).body(Body::empty()).unwrap()).await;
+    assert_eq!((status, kind.as_str()), (StatusCode::OK, "application/geopackage+sqlite3"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("communes.gpkg");
+    std::fs::write(&path, &gpkg).unwrap();
+    let out = std::process::Command::new("ogrinfo").arg("-so").arg("-al").arg(&path).output();
+    let out = out.expect("ogrinfo (GDAL, apt-get install -y gdal-bin)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        text.contains(&format!("Feature Count: {n}")),
+        "{n} features: {}",
+        &text[text.len().saturating_sub(2000)..]
+    );
+    for field in ["population: Real", "area: Real", "density: Real"] {
+        assert!(text.contains(field), "{field}");
+    }
+    // Quimper, Ajaccio and Saint-Denis de La Réunion, with their density.
+    let out = std::process::Command::new("ogrinfo")
+        .args(["-al", "-q", "-where", "code IN ('29232', '2A004', '97411')"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.matches("density (Real) = ").count(), 3, "{}", &text[..text.len().min(3000)]);
+}

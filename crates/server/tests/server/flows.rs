@@ -18,13 +18,18 @@ use echelle_store::testing::{copy_store, test_store};
 
 /// A copy of the test store with `rows` synthetic FD_MOBPRO rows over the region imported.
 fn store_with_flows(rows: u64) -> (tempfile::TempDir, PathBuf) {
+    store_with_flows_over("reg:32", rows)
+}
+
+/// A copy of the test store with `rows` synthetic FD_MOBPRO rows over `within` imported.
+fn store_with_flows_over(within: &str, rows: u64) -> (tempfile::TempDir, PathBuf) {
     use echelle_import::synth::{mobpro, positions};
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("store");
     copy_store(&test_store(), &root);
     let store = Store::open(&root).unwrap();
     let r = store.referential().unwrap();
-    let communes: Vec<u32> = r.members(&r.resolve("reg:32").unwrap()).unwrap().into_owned();
+    let communes: Vec<u32> = r.members(&r.resolve(within).unwrap()).unwrap().into_owned();
     let centroids = positions::centroids(&store.pack_dir().unwrap()).unwrap();
     let zone = mobpro::Zone::new(&r, &communes, &centroids);
     let file = dir.path().join("FD_MOBPRO_synth.csv");
@@ -161,6 +166,33 @@ async fn flow_endpoints_equal_the_library() {
     let ds = ok(&router, "/api/flows/datasets").await;
     assert_eq!(ds[0]["provenance"]["synthetic"], true);
     assert_eq!(ds[0]["id"], flows.provenance.dataset.as_str());
+}
+
+/// France-wide SYNTHETIC flows: a Breton EPCI (Quimper's) has its distances, km, CO2
+/// and telework scenario, the same as the library's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_breton_epci_has_distances_and_telework_on_france_wide_flows() {
+    let (_dir, root) = store_with_flows_over("fr", 200_000);
+    let store = Store::open(&root).unwrap();
+    let r = store.referential().unwrap();
+    let flows = Flows::load(&store, &r, None).unwrap();
+    assert!(flows.provenance.synthetic);
+    let epci = r.commune("29232").expect("Quimper").epci.clone().expect("in an EPCI");
+    let key = format!("epci:{epci}");
+    let t = r.resolve(&key).unwrap();
+    let pos = echelle_mobility::Positions::from_store(&store, &r).unwrap();
+    let p = echelle_mobility::DistanceParams::default();
+    let e = echelle_mobility::distance::distances(&flows, &r, &pos, Some(&t), &p, Secrecy::default()).unwrap();
+    let router = router(&root).await;
+    let d = ok(&router, &format!("/api/flows/distances/{key}")).await;
+    assert_eq!(d, crate::as_sent(&e));
+    assert!(e.km_per_day > 0.0 && e.co2_t_per_year.is_some_and(|c| c > 0.0), "{d}");
+    let workers = d["workers"].as_f64().expect("shown");
+    assert!(workers > 100.0, "{d}");
+    assert!(d["workers_without_distance"].as_f64().is_some_and(|w| w < 0.01 * workers), "{d}");
+    let tw = ok(&router, &format!("/api/flows/telework/{key}")).await;
+    assert_eq!(tw["flows"]["synthetic"], true, "{tw}");
+    assert!(tw["km_avoided_per_year"].as_f64().is_some_and(|k| k > 0.0), "{tw}");
 }
 
 #[tokio::test]

