@@ -284,6 +284,80 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/guarantees/beneficiaries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every beneficiary across all its guarantors. */
+        get: operations["beneficiaries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/guarantees/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Checks a proposed guarantee against the prudential rules (CGCT), in the vote's
+         *     year and over the next years; every outcome cites its articles.
+         */
+        post: operations["check"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/guarantees/exposure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Outstanding guaranteed capital of territories (a loan shared by several
+         *     guarantors inside one counted once there), per inhabitant, by category.
+         */
+        get: operations["exposure"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/guarantees/stress": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A beneficiary defaults: what each guarantor pays, year by year. */
+        get: operations["stress"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/indicators": {
         parameters: {
             query?: never;
@@ -668,6 +742,52 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description An exemption applied to a loan for a guarantor, with its legal basis spelled out. */
+        AppliedExemption: {
+            /** @description The exemption's id. */
+            id: string;
+            /** @description What it is, in French. */
+            label: string;
+            /** @description The articles it rests on. */
+            basis: string;
+        };
+        /** @description A beneficiary across all its guarantors. */
+        BeneficiaryExposure: {
+            /** @description SIREN. */
+            siren: string;
+            /** @description Name. */
+            name: string;
+            /** @description Category. */
+            category: components["schemas"]["Category"];
+            /** @description Distinct loans. */
+            loans: number;
+            /**
+             * Format: double
+             * @description Outstanding capital of its guaranteed loans (euros).
+             */
+            loans_outstanding: number;
+            /**
+             * Format: double
+             * @description Outstanding capital guaranteed by all its guarantors together (euros).
+             */
+            guaranteed_outstanding: number;
+            /** @description Each guarantor. */
+            guarantors: components["schemas"]["BeneficiaryGuarantor"][];
+        };
+        /** @description One guarantor of a beneficiary. */
+        BeneficiaryGuarantor: {
+            /** @description The guarantor. */
+            guarantor: string;
+            /** @description Its name. */
+            name: string;
+            /** @description Loans of the beneficiary it guarantees. */
+            loans: number;
+            /**
+             * Format: double
+             * @description Outstanding capital it guarantees (euros).
+             */
+            guaranteed_outstanding: number;
+        };
         /** @description The share of a population beyond a threshold. */
         Beyond: {
             /**
@@ -701,11 +821,66 @@ export interface components {
              */
             share?: number | null;
         };
+        /** @description The first year a rule breaks. */
+        Break: {
+            /**
+             * Format: int32
+             * @description The year.
+             */
+            year: number;
+            /** @description The rule. */
+            rule: components["schemas"]["RuleId"];
+            /** @description Its French label. */
+            label: string;
+        };
         /**
          * @description What a matrix is broken down by.
          * @enum {string}
          */
         By: "nothing" | "mode" | "group";
+        /**
+         * @description What the beneficiary is: decides the share ceiling and the exemptions.
+         * @enum {string}
+         */
+        Category: "social_housing" | "development" | "general_interest" | "other";
+        /** @description Exposure on one beneficiary category. */
+        CategoryExposure: {
+            /** @description The category. */
+            category: components["schemas"]["Category"];
+            /** @description Its French label. */
+            label: string;
+            /** @description Distinct loans. */
+            loans: number;
+            /**
+             * Format: double
+             * @description Outstanding capital guaranteed (euros).
+             */
+            guaranteed_outstanding: number;
+        };
+        /** @description The answer to a check before a vote. */
+        Check: {
+            /** @description The guarantor. */
+            guarantor: string;
+            /** @description Its name. */
+            guarantor_name: string;
+            /** @description The proposal checked. */
+            proposal: components["schemas"]["Proposal"];
+            /** @description The vote's year. */
+            vote: components["schemas"]["YearCheck"];
+            /** @description The following years, with projected annuities. */
+            projection: components["schemas"]["YearCheck"][];
+            first_break?: components["schemas"]["Break"] | null;
+            /**
+             * Format: double
+             * @description The new loan's first full annuity (euros), before the share.
+             */
+            first_full_annuity: number;
+            /** @description Every article cited. */
+            articles: string[];
+            /** @description Which texts the rules file was read from. */
+            rules_text: string;
+            provenance?: components["schemas"]["Provenance"] | null;
+        };
         /** @description A collection: extent, and the provenance of each indicator property. */
         Collection: {
             id: string;
@@ -869,6 +1044,67 @@ export interface components {
             /** @description The id of a server failure in the server's log. */
             id?: string | null;
         };
+        /** @description What the guarantors inside a territory (or one guarantor) carry. */
+        Exposure: {
+            /** @description The territory (`epci:200072460`) or guarantor. */
+            territory: string;
+            /** @description Its name. */
+            name: string;
+            /** @description Date of the outstanding capital. */
+            date: string;
+            /**
+             * Format: int32
+             * @description Year of the annuities and revenue.
+             */
+            year: number;
+            /** @description Guarantors counted (inside the territory, with at least one guarantee). */
+            guarantors: string[];
+            /** @description Distinct loans guaranteed. */
+            loans: number;
+            /**
+             * Format: double
+             * @description Outstanding capital of those loans, each counted once (euros).
+             */
+            loans_outstanding: number;
+            /**
+             * Format: double
+             * @description Outstanding capital guaranteed: each loan's outstanding times the guarantors' shares (euros).
+             */
+            guaranteed_outstanding: number;
+            /**
+             * Format: double
+             * @description Of which outside the prudential ratios (exempted), euros.
+             */
+            exempt_outstanding: number;
+            /**
+             * Format: int64
+             * @description Population of the territory (reference pack).
+             */
+            population?: number | null;
+            /**
+             * Format: double
+             * @description Guaranteed outstanding per inhabitant (euros).
+             */
+            per_inhabitant?: number | null;
+            /** @description By beneficiary category. */
+            by_category: components["schemas"]["CategoryExposure"][];
+            /**
+             * Format: double
+             * @description Guaranteed annuities due in the year (euros).
+             */
+            guaranteed_annuities: number;
+            /**
+             * Format: double
+             * @description Real operating revenue of the guarantors counted, where every one has it (euros).
+             */
+            revenue?: number | null;
+            /**
+             * Format: double
+             * @description Guaranteed annuities over revenue (percent).
+             */
+            annuities_over_revenue?: number | null;
+            provenance?: components["schemas"]["Provenance"] | null;
+        };
         Extent: {
             spatial: components["schemas"]["SpatialExtent"];
         };
@@ -1009,6 +1245,11 @@ export interface components {
             /** @description « Source : … (millésime …) », with « SYNTHÉTIQUE » when generated. */
             source_line: string;
         };
+        /**
+         * @description How often the loan is repaid.
+         * @enum {string}
+         */
+        Frequency: "yearly" | "quarterly";
         /** @description Parameters of the fuel spending model, with documented defaults. */
         FuelParams: {
             /**
@@ -1051,6 +1292,25 @@ export interface components {
             persons_per_household: number;
             /** @description Secrecy of the counts of people (car commuters, households). */
             secrecy: components["schemas"]["Secrecy"];
+        };
+        /** @description What one guarantor pays. */
+        GuarantorCall: {
+            /** @description The guarantor. */
+            guarantor: string;
+            /** @description Its name. */
+            name: string;
+            /** @description Amount called per year (euros), in the order of [`Stress::years`]. */
+            per_year: number[];
+            /**
+             * Format: double
+             * @description Total called (euros).
+             */
+            total: number;
+            /**
+             * Format: double
+             * @description The first year's call over its real operating revenue of that year (percent), where known.
+             */
+            first_year_over_revenue?: number | null;
         };
         /** @description The server is alive. */
         Health: {
@@ -1420,6 +1680,11 @@ export interface components {
             layer_label: string;
         };
         /**
+         * @description How the loan is repaid.
+         * @enum {string}
+         */
+        Profile: "constant_annuity" | "constant_amortisation";
+        /**
          * @description An indicator written as a column, with what a reader needs to use it (the OGC
          *     API's `Property` of a commune).
          */
@@ -1441,6 +1706,62 @@ export interface components {
              * @description Decimals shown on screen.
              */
             decimals: number;
+        };
+        /** @description A guarantee proposed to a vote. Amounts in euros, rates and shares in percent. */
+        Proposal: {
+            /** @description The guarantor (`com:59350`, `epci:200072460`, `dep:62`, `reg:32`). */
+            guarantor: string;
+            /** @description The borrower's name. */
+            beneficiary: string;
+            /** @description The borrower's SIREN: its other guaranteed loans count in the one-debtor rule. */
+            siren: string;
+            /** @description What the borrower is. */
+            category: components["schemas"]["Category"];
+            /**
+             * Format: double
+             * @description Amount borrowed, in euros.
+             */
+            amount: number;
+            /**
+             * @description Date the funds are drawn (AAAA-MM-JJ).
+             * @example 2026-07-01
+             */
+            start: string;
+            /**
+             * Format: int32
+             * @description Duration in years.
+             */
+            years: number;
+            /** @description Payments per year. */
+            frequency: components["schemas"]["Frequency"];
+            /**
+             * Format: double
+             * @description Yearly rate, in percent.
+             */
+            rate: number;
+            /** @description How the principal is repaid. */
+            profile: components["schemas"]["Profile"];
+            /**
+             * Format: double
+             * @description Share of the loan guaranteed by this guarantor, in percent.
+             */
+            share: number;
+            /** @description Subsidised or aided by the State. */
+            state_aided?: boolean;
+            /** @description Under the departmental plan for housing the disadvantaged. */
+            housing_plan?: boolean;
+            /** @description The register's id of the loan when other authorities already guarantee it. */
+            loan?: string | null;
+            /**
+             * Format: int32
+             * @description The budget year of the vote (default: the start's year).
+             */
+            year?: number | null;
+            /**
+             * Format: int32
+             * @description Years projected after the vote's (default 10, at most 40).
+             */
+            horizon?: number | null;
         };
         /** @description The provenance of a dataset's figures, shown under every result. */
         Provenance: {
@@ -1464,6 +1785,47 @@ export interface components {
             communes: number;
             indicators: number;
             materialised?: components["schemas"]["Materialisation"] | null;
+        };
+        /**
+         * @description One of the three prudential rules.
+         * @enum {string}
+         */
+        RuleId: "annuities" | "debtor" | "share";
+        /** @description One rule in one year: the value, the limit, the margin left, and whether it holds. */
+        RuleOutcome: {
+            /** @description The rule. */
+            rule: components["schemas"]["RuleId"];
+            /** @description Its French label. */
+            label: string;
+            /** @description The articles it rests on. */
+            article: string;
+            /** @description Unit of value, limit and margin: `€` or `%`. */
+            unit: string;
+            /**
+             * Format: double
+             * @description The computed value (euros, or percent of the loan).
+             */
+            value: number;
+            /**
+             * Format: double
+             * @description The limit.
+             */
+            limit: number;
+            /**
+             * Format: double
+             * @description Limit less value: what is left before the rule breaks (negative: broken).
+             */
+            margin: number;
+            /**
+             * Format: double
+             * @description Margin over limit: which rule is closest to breaking.
+             */
+            relative_margin: number;
+            /** @description Whether the rule holds (an exempted rule holds). */
+            holds: boolean;
+            exemption?: components["schemas"]["AppliedExemption"] | null;
+            /** @description How the value was computed, in French. */
+            detail: string;
         };
         /** @description A territory found by its name or code. */
         SearchHit: {
@@ -1523,6 +1885,21 @@ export interface components {
             detour: number;
             /** Format: double */
             speed_kmh: number;
+        };
+        /** @description The stress test's answer. */
+        Stress: {
+            /** @description The beneficiary's SIREN. */
+            siren: string;
+            /** @description Its name. */
+            beneficiary: string;
+            /** @description The default's date: payments due after it are called. */
+            default_date: string;
+            /** @description The years with a call. */
+            years: number[];
+            /** @description Each guarantor. */
+            guarantors: components["schemas"]["GuarantorCall"][];
+            /** @description All guarantors together, per year (euros). */
+            total_per_year: number[];
         };
         /**
          * @description The commuting balance of one territory, every count under secrecy (`null` when
@@ -1861,6 +2238,24 @@ export interface components {
             incomes: components["schemas"]["Provenance"];
             /** @description The flows' and the incomes' source lines. */
             source_line: string;
+        };
+        /** @description The three rules in one year. */
+        YearCheck: {
+            /**
+             * Format: int32
+             * @description The budget year.
+             */
+            year: number;
+            /**
+             * Format: int32
+             * @description When the register has no finances for the year: the year whose figures were held.
+             */
+            finances_from?: number | null;
+            /** @description Each rule. */
+            outcomes: components["schemas"]["RuleOutcome"][];
+            /** @description Whether every rule holds. */
+            holds: boolean;
+            first_to_break?: components["schemas"]["RuleId"] | null;
         };
         /** @description A zone of a matrix or map: a territory, or the rest of the frame, outside, abroad. */
         ZoneInfo: {
@@ -2560,6 +2955,160 @@ export interface operations {
                 content?: never;
             };
             /** @description Territoire inconnu, aucun flux ou aucun revenu */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    beneficiaries: {
+        parameters: {
+            query?: {
+                /** @description Date (AAAA-MM-JJ): of the outstanding capital, or of the default. */
+                date?: string;
+                /** @description The defaulting beneficiary's SIREN (stress test). */
+                siren?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Encours garanti par bénéficiaire, tous garants confondus */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BeneficiaryExposure"][];
+                };
+            };
+            /** @description Aucun registre dans le magasin */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    check: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Proposal"];
+            };
+        };
+        responses: {
+            /** @description Contrôle avant délibération : chaque règle, sa marge, ses articles */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Check"];
+                };
+            };
+            /** @description Proposition invalide ou recettes manquantes */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Aucun registre dans le magasin */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    exposure: {
+        parameters: {
+            query?: {
+                /** @description Territories (`epci:200072460,per:bassin-minier`), comma separated. */
+                territories?: string;
+                /** @description Or every territory of this layer (`com`, `epci`, `dep`, `reg`)… */
+                layer?: components["schemas"]["Layer"];
+                /** @description …lying within this territory. */
+                within?: string;
+                /** @description Date of the outstanding capital (AAAA-MM-JJ; default: 31 December of `year`). */
+                date?: string;
+                /** @description Year of the annuities and revenue (default: the register's latest finances). */
+                year?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Encours garanti par territoire */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Exposure"][];
+                };
+            };
+            /** @description Paramètre invalide */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Territoire inconnu ou aucun registre */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    stress: {
+        parameters: {
+            query?: {
+                /** @description Date (AAAA-MM-JJ): of the outstanding capital, or of the default. */
+                date?: string;
+                /** @description The defaulting beneficiary's SIREN (stress test). */
+                siren?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Montants appelés par garant et par exercice */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Stress"];
+                };
+            };
+            /** @description SIREN inconnu ou date invalide */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Aucun registre dans le magasin */
             404: {
                 headers: {
                     [name: string]: unknown;
