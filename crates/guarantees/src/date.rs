@@ -55,17 +55,9 @@ impl Date {
         if !(1.0..=200_000.0).contains(&serial) {
             return None;
         }
-        // Days since 1970-01-01, then the civil date (H. Hinnant's algorithm).
-        let z = serial.floor() as i64 - 25_569 + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-        let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
-        Date::new(year, month, day)
+        // Serial 25,569 is 1970-01-01.
+        let d = echelle_report::date::Date::from_days(serial.floor() as i64 - 25_569);
+        Date::new(d.year, d.month, d.day)
     }
 }
 

@@ -71,12 +71,22 @@ pub fn solve_model(
     }
 }
 
+/// Whether each candidate is excluded, looked up once per pair.
+fn excluded(instance: &Instance) -> Vec<bool> {
+    let mut out = vec![false; instance.candidates];
+    for &j in &instance.excluded {
+        out[j as usize] = true;
+    }
+    out
+}
+
 fn median_costs(instance: &Instance) -> Result<Costs, Error> {
+    let excluded = excluded(instance);
     let mut fallback = Vec::with_capacity(instance.demand.len());
     let mut rows = Vec::with_capacity(instance.demand.len());
     for (i, (row, &w)) in instance.reach.iter().zip(&instance.demand).enumerate() {
         let row: Vec<(u32, f64)> =
-            row.iter().filter(|(j, _)| !instance.excluded.contains(j)).map(|&(j, d)| (j, w * d)).collect();
+            row.iter().filter(|(j, _)| !excluded[*j as usize]).map(|&(j, d)| (j, w * d)).collect();
         if w > 0.0 && row.is_empty() {
             return Err(Error::Unreachable(i));
         }
@@ -95,14 +105,12 @@ fn median_costs(instance: &Instance) -> Result<Costs, Error> {
 /// Covered: cost 0; uncovered: the demand's weight (1 per point of positive weight
 /// with `unit`).
 fn covering_costs(instance: &Instance, distance: f64, unit: bool) -> Costs {
+    let excluded = excluded(instance);
     let rows = instance
         .reach
         .iter()
         .map(|row| {
-            row.iter()
-                .filter(|&&(j, d)| d <= distance && !instance.excluded.contains(&j))
-                .map(|&(j, _)| (j, 0.0))
-                .collect()
+            row.iter().filter(|&&(j, d)| d <= distance && !excluded[j as usize]).map(|&(j, _)| (j, 0.0)).collect()
         })
         .collect();
     let fallback = instance.demand.iter().map(|&w| if unit { f64::from(u8::from(w > 0.0)) } else { w }).collect();

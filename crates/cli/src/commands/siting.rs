@@ -82,9 +82,8 @@ enum ModelArg {
     Pcenter,
 }
 
-/// An instance with the ids its indices stand for.
+/// An instance with the ids its candidates' indices stand for.
 struct Study {
-    demand_ids: Vec<String>,
     candidate_ids: Vec<String>,
     instance: Instance,
 }
@@ -198,11 +197,7 @@ fn study(demand: Weighted, candidates: Weighted, fixed: &[String], exclude: &[St
     let instance = Instance::from_points(&points, &sites, None)
         .and_then(|i| i.with_sites(fixed, exclude))
         .map_err(|e| UserError(e.to_string()))?;
-    Ok(Study {
-        demand_ids: demand.into_iter().map(|d| d.0).collect(),
-        candidate_ids: candidates.into_iter().map(|c| c.0).collect(),
-        instance,
-    })
+    Ok(Study { candidate_ids: candidates.into_iter().map(|c| c.0).collect(), instance })
 }
 
 fn write_instance(path: &Path, demand: &Weighted, candidates: &Weighted) -> Result<()> {
@@ -291,7 +286,6 @@ fn print_outcome(study: &Study, model: Model, o: &Outcome) {
         "sites : {}",
         s.open.iter().map(|&j| study.candidate_ids[j as usize].as_str()).collect::<Vec<_>>().join(",")
     );
-    let _ = &study.demand_ids;
 }
 
 fn write_sites(path: &Path, study: &Study, model: Model, o: &Outcome) -> Result<()> {
