@@ -30,3 +30,8 @@ pub use error::Error;
 pub use instance::{Instance, Point};
 pub use models::{Model, Outcome, solve_model};
 pub use solve::{Limits, Progress, Solution};
+
+mod capped;
+mod curve;
+pub use capped::solve_pmedian_capped;
+pub use curve::{CurvePoint, coverage_curve};

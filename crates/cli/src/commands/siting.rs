@@ -58,6 +58,25 @@ enum Command {
         /// The heuristic mode: the best solution found and the root's proven bound.
         #[arg(long)]
         heuristic: bool,
+        /// p-median on large instances: keep the pairs within this many km, charge the
+        /// radius beyond it for the bound, price the sites chosen at their true distances.
+        #[arg(long)]
+        radius_km: Option<f64>,
+        /// Demand from the observatory: population, commuters (leaving their home
+        /// commune), commuters-teleworkable (× the teleworkable share by CS1),
+        /// working-age (IRIS counts, 20–64), or points:FILE (a `weight` field).
+        #[arg(long)]
+        demand: Option<String>,
+        /// Candidates: communes, tiers-lieux:FILE (CGET 2019 inventory),
+        /// france-services:FILE, or points:FILE; each point joined to the commune whose contour contains it.
+        #[arg(long)]
+        candidates: Option<String>,
+        /// Existing third places (CGET 2019 file), open in every solution.
+        #[arg(long)]
+        existing: Option<PathBuf>,
+        /// Detour factor on straight lines (with --demand/--candidates/--existing).
+        #[arg(long, default_value_t = echelle_mobility::third_places::DETOUR)]
+        detour: f64,
         /// Write the sites chosen as CSV.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -101,33 +120,78 @@ pub fn run(store: &Path, args: Args) -> Result<()> {
             );
             Ok(())
         }
-        Command::Solve { territory, instance, model, p, distance_km, fixed, exclude, time_limit, heuristic, out } => {
+        Command::Solve {
+            territory,
+            instance,
+            model,
+            p,
+            distance_km,
+            fixed,
+            exclude,
+            time_limit,
+            heuristic,
+            radius_km,
+            demand: demand_arg,
+            candidates: candidates_arg,
+            existing,
+            detour,
+            out,
+        } => {
+            if demand_arg.is_some() || candidates_arg.is_some() || existing.is_some() {
+                if !(time_limit.is_finite() && time_limit > 0.0) {
+                    return Err(UserError("--time-limit : un nombre de secondes positif est requis".into()).into());
+                }
+                let limits = Limits { time: Some(Duration::from_secs_f64(time_limit)), exact: !heuristic };
+                let model = model_of(model, distance_km)?;
+                let ask = Ask {
+                    demand: demand_arg.as_deref().unwrap_or("population"),
+                    candidates: candidates_arg.as_deref().unwrap_or("communes"),
+                    existing: existing.as_deref(),
+                    detour,
+                    fixed: &fixed,
+                    exclude: &exclude,
+                };
+                return observatory(store, &territory, &ask, model, p, limits, out.as_deref());
+            }
             let (demand, candidates) = match &instance {
                 Some(path) => read_instance(path)?,
                 None => communes(store, &territory)?,
             };
-            let study = study(demand, candidates, &fixed, &exclude)?;
-            let metres = || {
-                distance_km
-                    .filter(|d| d.is_finite() && *d > 0.0)
-                    .map(|d| d * 1000.0)
-                    .ok_or_else(|| UserError("--distance-km : une distance de service positive est requise".into()))
+            let radius = match radius_km {
+                Some(r) if !(r.is_finite() && r > 0.0) => {
+                    return Err(UserError("--radius-km : un rayon positif est requis".into()).into());
+                }
+                Some(_) if !matches!(model, ModelArg::Pmedian) => {
+                    return Err(UserError("--radius-km : seulement pour la p-médiane (--model pmedian)".into()).into());
+                }
+                r => r.map(|r| r * 1000.0),
             };
-            let model = match model {
-                ModelArg::Pmedian => Model::PMedian,
-                ModelArg::Mclp => Model::Covering { distance: metres()? },
-                ModelArg::Lscp => Model::SetCovering { distance: metres()? },
-                ModelArg::Pcenter => Model::PCenter,
-            };
+            let points: Vec<(Point, f64)> = demand.iter().map(|d| (d.1, d.2)).collect();
+            let sites: Vec<Point> = candidates.iter().map(|c| c.1).collect();
+            let study = study(demand, candidates, &fixed, &exclude, radius)?;
+            let model = model_of(model, distance_km)?;
             if !(time_limit.is_finite() && time_limit > 0.0) {
                 return Err(UserError("--time-limit : un nombre de secondes positif est requis".into()).into());
             }
             let limits = Limits { time: Some(Duration::from_secs_f64(time_limit)), exact: !heuristic };
             let bar = indicatif::ProgressBar::new_spinner();
-            let outcome = solve_model(&study.instance, model, p, limits, &mut |pr| {
+            let mut tick = |pr: echelle_siting::Progress| {
                 bar.set_message(format!("nœuds {} · meilleure {:.6e} · borne {:.6e}", pr.nodes, pr.upper, pr.lower));
                 bar.tick();
-            })
+            };
+            let outcome = match radius {
+                Some(r) => echelle_siting::solve_pmedian_capped(
+                    &points,
+                    &sites,
+                    r,
+                    p,
+                    study.instance.fixed.clone(),
+                    study.instance.excluded.clone(),
+                    limits,
+                    &mut tick,
+                ),
+                None => solve_model(&study.instance, model, p, limits, &mut tick),
+            }
             .map_err(|e| UserError(e.to_string()))?;
             bar.finish_and_clear();
             print_outcome(&study, model, &outcome);
@@ -137,6 +201,201 @@ pub fn run(store: &Path, args: Args) -> Result<()> {
             Ok(())
         }
     }
+}
+
+fn model_of(model: ModelArg, distance_km: Option<f64>) -> Result<Model> {
+    let metres = || {
+        distance_km
+            .filter(|d| d.is_finite() && *d > 0.0)
+            .map(|d| d * 1000.0)
+            .ok_or_else(|| UserError("--distance-km : une distance de service positive est requise".into()))
+    };
+    Ok(match model {
+        ModelArg::Pmedian => Model::PMedian,
+        ModelArg::Mclp => Model::Covering { distance: metres()? },
+        ModelArg::Lscp => Model::SetCovering { distance: metres()? },
+        ModelArg::Pcenter => Model::PCenter,
+    })
+}
+
+/// A study on the observatory's demand and candidates.
+struct Ask<'a> {
+    demand: &'a str,
+    candidates: &'a str,
+    existing: Option<&'a Path>,
+    detour: f64,
+    fixed: &'a [String],
+    exclude: &'a [String],
+}
+
+fn observatory(
+    store: &Path,
+    t: &Territory,
+    ask: &Ask,
+    model: Model,
+    p: usize,
+    limits: Limits,
+    out: Option<&Path>,
+) -> Result<()> {
+    use echelle_mobility::third_places::{self as tp, CandidateKind, DemandKind, DistanceKind};
+    if t.within.is_empty() {
+        return Err(UserError("--within : au moins un territoire (dep:59,dep:62, per:aml…)".into()).into());
+    }
+    let user = |e: echelle_mobility::MobilityError| -> anyhow::Error {
+        if e.is_user_error() { UserError(e.to_string()).into() } else { e.into() }
+    };
+    let file = |spec: &str, prefix: &str| spec.strip_prefix(prefix).map(PathBuf::from);
+    let demand_kind = match ask.demand {
+        "population" => DemandKind::Population,
+        "commuters" => DemandKind::Commuters { teleworkable: false },
+        "commuters-teleworkable" => DemandKind::Commuters { teleworkable: true },
+        "working-age" => DemandKind::WorkingAge,
+        s => DemandKind::Points(file(s, "points:").ok_or_else(|| {
+            UserError(format!(
+                "--demand « {s:.40} » : population, commuters, commuters-teleworkable, working-age ou points:FICHIER"
+            ))
+        })?),
+    };
+    let candidate_kind = match ask.candidates {
+        "communes" => CandidateKind::Communes,
+        s => {
+            if let Some(f) = file(s, "tiers-lieux:") {
+                CandidateKind::ThirdPlaces(f)
+            } else if let Some(f) = file(s, "france-services:") {
+                CandidateKind::FranceServices(f)
+            } else if let Some(f) = file(s, "points:") {
+                CandidateKind::Points(f)
+            } else {
+                return Err(UserError(format!(
+                    "--candidates « {s:.40} » : communes, tiers-lieux:FICHIER, france-services:FICHIER ou points:FICHIER"
+                ))
+                .into());
+            }
+        }
+    };
+    let st = super::open_store(store)?;
+    let r = st.referential()?;
+    let mut members: std::collections::BTreeSet<u32> = Default::default();
+    for x in super::resolve_all(&r, &t.within)? {
+        members.extend(r.members(&x)?.iter().copied());
+    }
+    let members: Vec<u32> = members.into_iter().collect();
+    let demand = tp::demand(&st, &r, &members, &demand_kind).map_err(user)?;
+    let locator = tp::Locator::from_store(&st).map_err(user)?;
+    let mut cands = tp::candidates(&st, &r, &members, &candidate_kind, &locator).map_err(user)?;
+    let mut existing = Vec::new();
+    let mut mismatches = cands.mismatches.clone();
+    if let Some(path) = ask.existing {
+        let open = tp::candidates(&st, &r, &members, &CandidateKind::ThirdPlaces(path.to_path_buf()), &locator)
+            .map_err(user)?;
+        mismatches.extend(open.mismatches);
+        for place in open.places {
+            existing.push(cands.places.len());
+            cands.places.push(place);
+        }
+    }
+    let index = |id: &String| {
+        cands
+            .places
+            .iter()
+            .position(|c| &c.id == id)
+            .ok_or_else(|| UserError(format!("« {id:.40} » n'est pas parmi les candidats")))
+    };
+    for id in ask.fixed {
+        existing.push(index(id)?);
+    }
+    let excluded = ask.exclude.iter().map(index).collect::<Result<Vec<_>, _>>()?;
+    let distance = DistanceKind { detour: ask.detour };
+    let bar = indicatif::ProgressBar::new_spinner();
+    let study = tp::solve(&demand.places, &cands.places, &existing, &excluded, distance, model, p, limits, &mut |pr| {
+        bar.set_message(format!("nœuds {} · meilleure {:.6e} · borne {:.6e}", pr.nodes, pr.upper, pr.lower));
+        bar.tick();
+    })
+    .map_err(user)?;
+    bar.finish_and_clear();
+    println!("modèle : {}", describe(model));
+    println!("demande : {} ({} points, total {:.1})", demand.label, demand.places.len(), study.demand);
+    if let Some(pr) = &demand.provenance {
+        println!("{}", pr.line());
+    }
+    println!("candidats : {} ({}), dont {} existants ouverts", cands.label, cands.places.len(), existing.len());
+    println!("distances : {}", study.distance_kind);
+    if !mismatches.is_empty() {
+        let codes: std::collections::HashSet<&str> =
+            members.iter().map(|&c| r.communes()[c as usize].code.as_str()).collect();
+        let here = |m: &&tp::Mismatch| {
+            codes.contains(m.declared.as_str()) || m.located.as_deref().is_some_and(|l| codes.contains(l))
+        };
+        println!(
+            "sites dont la commune déclarée (INSEECOM) est vide ou diffère du contour : {} dans le fichier, {} dans ce territoire :",
+            mismatches.len(),
+            mismatches.iter().filter(here).count()
+        );
+        for m in mismatches.iter().filter(here) {
+            println!("  {} {} : {}", m.id, m.name.as_deref().unwrap_or(""), m.reason);
+        }
+    }
+    println!("objectif : {:.6}", study.objective);
+    println!("borne inférieure prouvée : {:.6}", study.bound);
+    println!(
+        "écart : {:.4} % ({}) ; {:.2} s",
+        100.0 * study.gap,
+        if study.proven { "optimum prouvé" } else { "limite atteinte" },
+        study.seconds
+    );
+    if let Some(c) = study.covered {
+        println!("demande couverte : {c:.1} ({:.2} %)", 100.0 * c / study.demand.max(1e-12));
+    }
+    if let Some(alone) = study.existing_alone {
+        let obj = alone.objective;
+        match alone.covered {
+            Some(c) => println!(
+                "sites existants seuls : demande couverte {c:.1} ({:.2} %)",
+                100.0 * c / study.demand.max(1e-12)
+            ),
+            None => println!("sites existants seuls : objectif {obj:.6}"),
+        }
+    }
+    println!("sites (id, commune, existant, demande servie) :");
+    for s in &study.sites {
+        println!(
+            "  {} {} {} {}{:.1}",
+            s.place.id,
+            s.place.name.as_deref().unwrap_or(""),
+            s.place.commune.as_deref().unwrap_or("?"),
+            if s.existing { "existant " } else { "" },
+            s.served
+        );
+    }
+    if let Some(path) = out {
+        let file = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+        let mut w = Writer::new(std::io::BufWriter::new(file), Dialect::Plain)?;
+        w.texts([
+            "site", "name", "commune", "lon", "lat", "existing", "served", "model", "p", "objective", "bound", "gap",
+            "proven", "distance_kind", "demand",
+        ])?;
+        for s in &study.sites {
+            w.texts([
+                s.place.id.clone(),
+                s.place.name.clone().unwrap_or_default(),
+                s.place.commune.clone().unwrap_or_default(),
+                s.place.lon.to_string(),
+                s.place.lat.to_string(),
+                s.existing.to_string(),
+                s.served.to_string(),
+                describe(model),
+                p.to_string(),
+                study.objective.to_string(),
+                study.bound.to_string(),
+                study.gap.to_string(),
+                study.proven.to_string(),
+                study.distance_kind.clone(),
+                demand.label.clone(),
+            ])?;
+        }
+        w.finish()?;
+    }
+    Ok(())
 }
 
 type Weighted = Vec<(String, Point, f64)>;
@@ -182,7 +441,15 @@ fn communes(store: &Path, t: &Territory) -> Result<(Weighted, Weighted)> {
     Ok((demand, candidates))
 }
 
-fn study(demand: Weighted, candidates: Weighted, fixed: &[String], exclude: &[String]) -> Result<Study> {
+/// With `radius` (the capped p-median) only the sites are checked here: the solver
+/// builds its own sparse instance from the points.
+fn study(
+    demand: Weighted,
+    candidates: Weighted,
+    fixed: &[String],
+    exclude: &[String],
+    radius: Option<f64>,
+) -> Result<Study> {
     let index = |id: &String| {
         candidates
             .iter()
@@ -194,8 +461,11 @@ fn study(demand: Weighted, candidates: Weighted, fixed: &[String], exclude: &[St
     let exclude = exclude.iter().map(index).collect::<Result<Vec<_>, _>>()?;
     let points: Vec<(Point, f64)> = demand.iter().map(|d| (d.1, d.2)).collect();
     let sites: Vec<Point> = candidates.iter().map(|c| c.1).collect();
-    let instance = Instance::from_points(&points, &sites, None)
-        .and_then(|i| i.with_sites(fixed, exclude))
+    let instance = match radius {
+        Some(_) => Ok(Instance { demand: points.iter().map(|p| p.1).collect(), candidates: sites.len(), ..Default::default() }),
+        None => Instance::from_points(&points, &sites, None),
+    }
+    .and_then(|i| i.with_sites(fixed, exclude))
         .map_err(|e| UserError(e.to_string()))?;
     Ok(Study { candidate_ids: candidates.into_iter().map(|c| c.0).collect(), instance })
 }
@@ -278,6 +548,9 @@ fn print_outcome(study: &Study, model: Model, o: &Outcome) {
     );
     if let Some(c) = o.covered {
         println!("demande couverte : {c:.0} ({:.2} %)", 100.0 * c / o.demand.max(1e-12));
+    }
+    if let (Model::PMedian, Some(r)) = (model, o.distance) {
+        println!("rayon : {:.1} km (au-delà, la borne compte le rayon ; l'objectif est en distances vraies)", r / 1000.0);
     }
     if let Some(d) = o.distance.filter(|_| model == Model::PCenter) {
         println!("distance maximale : {:.0} m", d);
