@@ -20,6 +20,8 @@ import type {
   PerimeterBody,
   SavedPerimeter,
   ShapeCollection,
+  SitingAnswer,
+  SitingRequest,
   Table,
   TableBody,
   Telework,
@@ -118,6 +120,9 @@ export const api = {
     check: (p: Proposal) => call<GuaranteeCheck>('/api/guarantees/check', postJson(p)),
     exposure: (params: { territories?: string; layer?: string; within?: string }) =>
       call<Exposure[]>(`/api/guarantees/exposure${query(params)}`),
+  },
+  siting: {
+    study: (q: SitingRequest) => call<SitingAnswer>('/api/siting/study', postJson(q)),
   },
   access: {
     facilities: () => call<FacilitySets>('/api/access/facilities'),

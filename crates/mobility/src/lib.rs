@@ -9,7 +9,8 @@
 //!           ├─> inflows into a territory from another (METHODS.md §1, the MEL question)
 //!           ├─> distances (road network of the access engine where given, else straight line × detour), km per day, CO2 per year
 //!           ├─> vulnerability: fuel spending of car commuting vs household income (Filosofi)
-//!           └─> telework scenarios: km, CO2, money and vulnerable households avoided
+//!           ├─> telework scenarios: km, CO2, money and vulnerable households avoided
+//!           └─> third places: demand and candidates of a siting study (echelle_siting)
 //! ```
 //!
 //! Every function takes the referential (and flows loaded from the store) and returns
@@ -46,6 +47,7 @@ pub mod matrix;
 pub mod road;
 pub mod secrecy;
 pub mod telework;
+pub mod third_places;
 pub mod vulnerability;
 pub mod zones;
 

@@ -100,7 +100,7 @@ impl AppState {
         Ok(())
     }
 
-    fn facility_set_path(&self, name: &str) -> Result<PathBuf, ApiError> {
+    pub(crate) fn facility_set_path(&self, name: &str) -> Result<PathBuf, ApiError> {
         let all = self.access.sets.read().map_err(poisoned)?;
         all.get(name).cloned().ok_or_else(|| {
             ApiError::NotFound(if all.is_empty() {

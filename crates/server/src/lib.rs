@@ -22,6 +22,7 @@ mod extract;
 mod flows;
 mod geojson;
 mod guarantees;
+mod siting;
 mod guard;
 mod headers;
 mod mvt;
@@ -118,6 +119,7 @@ pub fn app(state: AppState, web: Option<PathBuf>, timeout: Duration) -> Router {
         .route("/guarantees/exposure", get(guarantees::exposure))
         .route("/guarantees/beneficiaries", get(guarantees::beneficiaries))
         .route("/guarantees/stress", get(guarantees::stress))
+        .route("/siting/study", post(siting::study))
         .route("/openapi.json", get(openapi::document))
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY));

@@ -54,6 +54,7 @@ use crate::error::ErrorBody;
         crate::guarantees::exposure,
         crate::guarantees::beneficiaries,
         crate::guarantees::stress,
+        crate::siting::study,
         crate::export::table,
         crate::export::layer::export,
         crate::export::portrait::portrait_pdf,
@@ -68,6 +69,7 @@ use crate::error::ErrorBody;
         (name = "flows", description = "Home–work commuting: matrices, balances, distances, vulnerability, telework"),
         (name = "access", description = "Access to services: travel times and diagnostics"),
         (name = "guarantees", description = "Loan guarantees: the check before a vote (CGCT), exposure, stress tests"),
+        (name = "siting", description = "Third places: where to open the next sites (location models)"),
         (name = "exports", description = "Tables, layers and portraits as files"),
     )
 )]

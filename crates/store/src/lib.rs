@@ -51,6 +51,15 @@ pub const SHIPPED_PERIMETERS: &[(&str, &str)] = &[
         "data/perimeters/hauts-de-france-hors-aml.toml",
         include_str!("../../../data/perimeters/hauts-de-france-hors-aml.toml"),
     ),
+    // The SCoT of the Aire métropolitaine de Lille (issue 14), to confirm.
+    ("data/perimeters/scot-lille-metropole.toml", include_str!("../../../data/perimeters/scot-lille-metropole.toml")),
+    ("data/perimeters/scot-lens-lievin-henin-carvin.toml", include_str!("../../../data/perimeters/scot-lens-lievin-henin-carvin.toml")),
+    ("data/perimeters/scot-artois.toml", include_str!("../../../data/perimeters/scot-artois.toml")),
+    ("data/perimeters/scot-grand-douaisis.toml", include_str!("../../../data/perimeters/scot-grand-douaisis.toml")),
+    ("data/perimeters/scot-valenciennois.toml", include_str!("../../../data/perimeters/scot-valenciennois.toml")),
+    ("data/perimeters/scot-region-arras.toml", include_str!("../../../data/perimeters/scot-region-arras.toml")),
+    ("data/perimeters/scot-cambresis.toml", include_str!("../../../data/perimeters/scot-cambresis.toml")),
+    ("data/perimeters/scot-sambre-avesnois.toml", include_str!("../../../data/perimeters/scot-sambre-avesnois.toml")),
 ];
 
 /// An opened store folder.

@@ -514,6 +514,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/siting/study": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Solves a location model on the communes of a territory and states the sites chosen
+         *     with the demand each serves, the optimum, its bound and gap, and the distance kind.
+         */
+        post: operations["study"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/territories": {
         parameters: {
             query?: never;
@@ -881,6 +901,18 @@ export interface components {
             rules_text: string;
             provenance?: components["schemas"]["Provenance"] | null;
         };
+        /** @description A site of the answer and the demand it serves. */
+        ChosenSite: {
+            /** @description The candidate. */
+            place: components["schemas"]["Place"];
+            /** @description Already open (an existing site), not a new one. */
+            existing: boolean;
+            /**
+             * Format: double
+             * @description Demand whose nearest open site it is (within the service distance for covering).
+             */
+            served: number;
+        };
         /** @description A collection: extent, and the provenance of each indicator property. */
         Collection: {
             id: string;
@@ -1043,6 +1075,19 @@ export interface components {
             error: string;
             /** @description The id of a server failure in the server's log. */
             id?: string | null;
+        };
+        /** @description The objective and covered demand of a set of sites. */
+        Evaluation: {
+            /**
+             * Format: double
+             * @description The model's objective.
+             */
+            objective: number;
+            /**
+             * Format: double
+             * @description Demand covered (covering models).
+             */
+            covered?: number | null;
         };
         /** @description What the guarantors inside a territory (or one guarantor) carry. */
         Exposure: {
@@ -1579,6 +1624,19 @@ export interface components {
             /** @description `null` when secret. */
             workers: components["schemas"]["Count"];
         };
+        /** @description A site of a point file whose declared commune is not the one its point lies in. */
+        Mismatch: {
+            /** @description The site's id in the file. */
+            id: string;
+            /** @description Its name. */
+            name?: string | null;
+            /** @description The commune code the file gives (`INSEECOM`), empty when none. */
+            declared: string;
+            /** @description The commune whose contour contains the point (none: outside every contour). */
+            located?: string | null;
+            /** @description Why they differ, in French. */
+            reason: string;
+        };
         /** @description Kilometres and emissions of one mode. */
         ModeKm: {
             /** @description The mode's French label. */
@@ -1664,6 +1722,30 @@ export interface components {
             status: string;
             source?: string | null;
             note?: string | null;
+        };
+        /** @description A place of a study: a commune centre or a point of a file. */
+        Place: {
+            /** @description Its id (commune code, or the file's id). */
+            id: string;
+            /** @description Its name, when known. */
+            name?: string | null;
+            /** @description The commune whose contour contains it (commune centres: the commune itself). */
+            commune?: string | null;
+            /**
+             * Format: double
+             * @description WGS84 longitude.
+             */
+            lon: number;
+            /**
+             * Format: double
+             * @description WGS84 latitude.
+             */
+            lat: number;
+            /**
+             * Format: double
+             * @description Demand it stands for (candidates: 0).
+             */
+            weight: number;
         };
         /** @description Key indicators of a territory against its references. */
         Portrait: {
@@ -1900,6 +1982,96 @@ export interface components {
             guarantors: components["schemas"]["GuarantorCall"][];
             /** @description All guarantors together, per year (euros). */
             total_per_year: number[];
+        };
+        /** @description A study's answer. */
+        Study: {
+            /** @description Sites open, existing first. */
+            sites: components["schemas"]["ChosenSite"][];
+            /**
+             * Format: double
+             * @description The objective (weighted distance in m, or uncovered demand).
+             */
+            objective: number;
+            /**
+             * Format: double
+             * @description The proven lower bound.
+             */
+            bound: number;
+            /**
+             * Format: double
+             * @description (objective − bound) / objective.
+             */
+            gap: number;
+            /** @description Whether the optimum is proven. */
+            proven: boolean;
+            /**
+             * Format: double
+             * @description Demand covered (covering models).
+             */
+            covered?: number | null;
+            /**
+             * Format: double
+             * @description Total demand.
+             */
+            demand: number;
+            /**
+             * Format: double
+             * @description Seconds spent solving.
+             */
+            seconds: number;
+            existing_alone?: components["schemas"]["Evaluation"] | null;
+            /** @description How distances were measured. */
+            distance_kind: string;
+        };
+        /** @description A study's answer with everything an export states. */
+        StudyAnswer: {
+            /** @description The model, in French, with its service distance. */
+            model: string;
+            /** @description Sites asked for. */
+            p: number;
+            /** @description What the demand counts. */
+            demand_label: string;
+            /** @description Source of the demand when it is a dataset of the store (« SYNTHÉTIQUE » when generated). */
+            source?: string | null;
+            /** @description Whether the demand comes from generated data. */
+            synthetic: boolean;
+            /** @description What the candidates are. */
+            candidates_label: string;
+            /** @description Candidates considered. */
+            candidates: number;
+            /** @description Existing sites open in every solution. */
+            existing: number;
+            /** @description Sites of the point files whose declared commune is empty or differs, in the territory. */
+            mismatches: components["schemas"]["Mismatch"][];
+            /** @description Demand points (commune centres) with their weights. */
+            demand_points: components["schemas"]["Place"][];
+            /** @description The answer. */
+            study: components["schemas"]["Study"];
+        };
+        /** @description A study as the web page asks for it. */
+        StudyRequest: {
+            /** @description Territories whose communes hold the demand and the candidates (`per:mel`, `dep:62`). */
+            within: string[];
+            /** @description `pmedian`, `mclp`, `lscp` or `pcenter`. */
+            model: string;
+            /** @description Sites open, existing ones included. */
+            p: number;
+            /**
+             * Format: double
+             * @description Service distance, km (mclp, lscp).
+             */
+            distance_km?: number | null;
+            /** @description `population`, `commuters`, `commuters-teleworkable` or `working-age`. */
+            demand: string;
+            /** @description `communes`, or the name of a point set of the server (`tiers-lieux`, `france-services`). */
+            candidates: string;
+            /** @description The existing third places (the server's `tiers-lieux` set) open in every solution. */
+            existing?: boolean;
+            /**
+             * Format: double
+             * @description Detour factor on straight lines (default 1.3).
+             */
+            detour?: number | null;
         };
         /**
          * @description The commuting balance of one territory, every count under secrecy (`null` when
@@ -3408,6 +3580,48 @@ export interface operations {
                 };
             };
             /** @description No such thing */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    study: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StudyRequest"];
+            };
+        };
+        responses: {
+            /** @description Sites choisis, demande servie, optimum, borne, écart */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudyAnswer"];
+                };
+            };
+            /** @description Demande impossible (p trop grand, distance manquante…) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Territoire inconnu */
             404: {
                 headers: {
                     [name: string]: unknown;

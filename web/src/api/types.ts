@@ -187,3 +187,5 @@ export type Diagnose = S['Diagnose'];
 export type Proposal = S['Proposal'];
 export type GuaranteeCheck = S['Check'];
 export type Exposure = S['Exposure'];
+export type SitingRequest = S['StudyRequest'];
+export type SitingAnswer = S['StudyAnswer'];

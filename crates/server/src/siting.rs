@@ -1,0 +1,45 @@
+//! Third places over HTTP (issue 14): where to open the next sites, on the
+//! observatory's demand and candidates. The handler parses, calls
+//! `echelle_mobility::third_places::run` (as the CLI's building blocks do) on the work
+//! pool with a time limit, and returns its answer as it is; impossible inputs are a 400
+//! with the library's French message. The web page asks once per p for the coverage
+//! curve, so that each point is an optimum and progress shows.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::Response;
+use echelle_mobility::third_places::{self, Locator, StudyAnswer, StudyRequest};
+use echelle_siting::Limits;
+
+use crate::work::respond;
+use crate::{ApiError, AppState};
+
+/// Seconds one solve may take before the gap reached is returned.
+pub const TIME_LIMIT_SECONDS: u64 = 30;
+
+/// Solves a location model on the communes of a territory and states the sites chosen
+/// with the demand each serves, the optimum, its bound and gap, and the distance kind.
+#[utoipa::path(
+    post,
+    path = "/api/siting/study",
+    tag = "siting",
+    request_body = StudyRequest,
+    responses(
+        (status = 200, description = "Sites choisis, demande servie, optimum, borne, écart", body = StudyAnswer),
+        (status = 400, description = "Demande impossible (p trop grand, distance manquante…)", body = crate::error::ErrorBody),
+        (status = 404, description = "Territoire inconnu", body = crate::error::ErrorBody),
+    )
+)]
+pub async fn study(State(state): State<AppState>, Json(q): Json<StudyRequest>) -> Result<Response, ApiError> {
+    respond(state.clone(), async move {
+        let store = state.store()?;
+        let engine = state.engine();
+        let locator = Locator::from_store(&store)?;
+        let sets = |name: &str| state.facility_set_path(name).ok();
+        let limits = Limits { time: Some(Duration::from_secs(TIME_LIMIT_SECONDS)), exact: true };
+        Ok(Json(third_places::run(&store, engine.referential(), &locator, &q, &sets, limits, &mut |_| {})?))
+    })
+    .await
+}
