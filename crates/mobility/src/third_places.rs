@@ -138,7 +138,11 @@ impl Locator {
         self.shapes
             .iter()
             .find(|(_, rect, shape)| {
-                rect.min().x <= lon && lon <= rect.max().x && rect.min().y <= lat && lat <= rect.max().y && shape.contains(&p)
+                rect.min().x <= lon
+                    && lon <= rect.max().x
+                    && rect.min().y <= lat
+                    && lat <= rect.max().y
+                    && shape.contains(&p)
             })
             .map(|(code, _, _)| code.as_str())
     }
@@ -271,14 +275,14 @@ pub fn candidates(
     };
     let inside: HashSet<&str> = communes.iter().map(|&c| r.communes()[c as usize].code.as_str()).collect();
     // Sub-communal codes (arrondissements municipaux, communes déléguées) name their commune.
-    let parent: HashMap<&str, &str> =
-        r.sub_communes().iter().map(|s| (s.code.as_str(), s.commune.as_str())).collect();
+    let parent: HashMap<&str, &str> = r.sub_communes().iter().map(|s| (s.code.as_str(), s.commune.as_str())).collect();
     let (mut places, mut mismatches) = (Vec::new(), Vec::new());
     for p in points {
         let located = locator.commune_at(p.lon, p.lat).map(str::to_string);
         if let Some(raw) = declared.get(&p.id) {
             // A spreadsheet may have dropped the leading zero of 01…09 codes.
-            let code = if raw.len() == 4 && raw.bytes().all(|b| b.is_ascii_digit()) { format!("0{raw}") } else { raw.clone() };
+            let code =
+                if raw.len() == 4 && raw.bytes().all(|b| b.is_ascii_digit()) { format!("0{raw}") } else { raw.clone() };
             let reason = match (&located, code.as_str()) {
                 (_, "") => Some("INSEECOM vide".to_string()),
                 (None, _) => Some("point hors de tout contour communal".to_string()),
@@ -315,7 +319,10 @@ fn declared_communes(path: &Path, column: &str) -> Result<HashMap<String, String
     let bad = |m: String| MobilityError::Usage(format!("{} : {m}", path.display()));
     let mut reader = csv::Reader::from_path(path).map_err(|e| bad(e.to_string()))?;
     let headers = reader.headers().map_err(|e| bad(e.to_string()))?.clone();
-    let col = headers.iter().position(|h| h.eq_ignore_ascii_case(column)).ok_or_else(|| bad(format!("pas de colonne {column}")))?;
+    let col = headers
+        .iter()
+        .position(|h| h.eq_ignore_ascii_case(column))
+        .ok_or_else(|| bad(format!("pas de colonne {column}")))?;
     let id = headers.iter().position(|h| h.eq_ignore_ascii_case("id"));
     let mut out = HashMap::new();
     for (k, rec) in reader.records().enumerate() {
@@ -526,8 +533,9 @@ mod tests {
 
     #[test]
     fn served_demand_adds_up_and_existing_sites_stay_open() {
-        let demand: Vec<Place> =
-            (0..12).map(|k| place(&format!("d{k}"), 2.8 + 0.02 * k as f64, 50.4 + 0.01 * (k % 3) as f64, 10.0 + k as f64)).collect();
+        let demand: Vec<Place> = (0..12)
+            .map(|k| place(&format!("d{k}"), 2.8 + 0.02 * k as f64, 50.4 + 0.01 * (k % 3) as f64, 10.0 + k as f64))
+            .collect();
         let candidates: Vec<Place> = demand.iter().map(|d| Place { weight: 0.0, ..d.clone() }).collect();
         let total: f64 = demand.iter().map(|d| d.weight).sum();
         let s = solve(
@@ -631,7 +639,10 @@ pub fn model_label(model: Model) -> String {
     match model {
         Model::PMedian => "p-médiane (distance pondérée par la demande, m)".into(),
         Model::Covering { distance } => {
-            format!("couverture maximale à {} km (demande non couverte)", crate::distance::french_number(distance / 1000.0))
+            format!(
+                "couverture maximale à {} km (demande non couverte)",
+                crate::distance::french_number(distance / 1000.0)
+            )
         }
         Model::SetCovering { distance } => {
             format!("couverture totale à {} km (nombre de sites)", crate::distance::french_number(distance / 1000.0))
@@ -693,7 +704,8 @@ pub fn run(
         }
     }
     let codes: HashSet<&str> = members.iter().map(|&c| r.communes()[c as usize].code.as_str()).collect();
-    mismatches.retain(|m| codes.contains(m.declared.as_str()) || m.located.as_deref().is_some_and(|l| codes.contains(l)));
+    mismatches
+        .retain(|m| codes.contains(m.declared.as_str()) || m.located.as_deref().is_some_and(|l| codes.contains(l)));
     mismatches.sort_by(|a, b| a.id.cmp(&b.id));
     mismatches.dedup_by(|a, b| a.id == b.id);
     let distance = DistanceKind { detour: q.detour.unwrap_or(DETOUR) };

@@ -42,7 +42,8 @@ pub fn solve_pmedian_capped(
     let objective: f64 = demand
         .iter()
         .map(|&(point, w)| {
-            let nearest = solution.open.iter().map(|&j| distance(point, candidates[j as usize])).fold(f64::INFINITY, f64::min);
+            let nearest =
+                solution.open.iter().map(|&j| distance(point, candidates[j as usize])).fold(f64::INFINITY, f64::min);
             if w > 0.0 { w * nearest } else { 0.0 }
         })
         .sum();
@@ -57,7 +58,8 @@ mod tests {
     use super::*;
 
     fn line(n: usize) -> (Vec<(Point, f64)>, Vec<Point>) {
-        let pts: Vec<Point> = (0..n).map(|k| Point { x: (k * k % 97) as f64 * 1000.0, y: (k % 7) as f64 * 300.0 }).collect();
+        let pts: Vec<Point> =
+            (0..n).map(|k| Point { x: (k * k % 97) as f64 * 1000.0, y: (k % 7) as f64 * 300.0 }).collect();
         (pts.iter().enumerate().map(|(k, &p)| (p, 1.0 + (k % 5) as f64)).collect(), pts)
     }
 

@@ -53,7 +53,10 @@ pub const SHIPPED_PERIMETERS: &[(&str, &str)] = &[
     ),
     // The SCoT of the Aire métropolitaine de Lille (issue 14), to confirm.
     ("data/perimeters/scot-lille-metropole.toml", include_str!("../../../data/perimeters/scot-lille-metropole.toml")),
-    ("data/perimeters/scot-lens-lievin-henin-carvin.toml", include_str!("../../../data/perimeters/scot-lens-lievin-henin-carvin.toml")),
+    (
+        "data/perimeters/scot-lens-lievin-henin-carvin.toml",
+        include_str!("../../../data/perimeters/scot-lens-lievin-henin-carvin.toml"),
+    ),
     ("data/perimeters/scot-artois.toml", include_str!("../../../data/perimeters/scot-artois.toml")),
     ("data/perimeters/scot-grand-douaisis.toml", include_str!("../../../data/perimeters/scot-grand-douaisis.toml")),
     ("data/perimeters/scot-valenciennois.toml", include_str!("../../../data/perimeters/scot-valenciennois.toml")),

@@ -205,3 +205,23 @@ fn user_perimeters_are_added_replaced_and_removed_in_one_transaction_each() {
     assert!(store.referential().unwrap().perimeter("b").is_none());
     assert_eq!(store.catalog().version().unwrap(), version + 5);
 }
+
+#[test]
+fn the_scot_of_the_aml_are_to_confirm_disjoint_and_found_by_name() {
+    let s = store();
+    let r = s.referential().unwrap();
+    let scot: Vec<_> = r.perimeters().iter().filter(|p| p.def.id.starts_with("scot-")).collect();
+    assert_eq!(scot.len(), 8);
+    let mut seen = BTreeSet::new();
+    for p in &scot {
+        // No published composition was at hand: every one says so.
+        assert_eq!(p.def.status.label(), "to confirm", "{}", p.def.id);
+        assert!(!p.members.is_empty(), "{}", p.def.id);
+        for &c in &p.members {
+            assert!(seen.insert(c), "{} shares commune {c} with another SCoT", p.def.id);
+        }
+    }
+    let llhc = r.resolve("SCoT de Lens-Liévin Hénin-Carvin").unwrap();
+    let lens = r.commune_index("62498").unwrap();
+    assert!(r.members(&llhc).unwrap().contains(&lens));
+}

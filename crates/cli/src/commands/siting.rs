@@ -19,6 +19,8 @@ pub struct Args {
     command: Command,
 }
 
+// Parsed once per process: the size of the larger variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Write the instance (demand points and candidates, Lambert-93 metres) as CSV:
@@ -371,8 +373,21 @@ fn observatory(
         let file = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
         let mut w = Writer::new(std::io::BufWriter::new(file), Dialect::Plain)?;
         w.texts([
-            "site", "name", "commune", "lon", "lat", "existing", "served", "model", "p", "objective", "bound", "gap",
-            "proven", "distance_kind", "demand",
+            "site",
+            "name",
+            "commune",
+            "lon",
+            "lat",
+            "existing",
+            "served",
+            "model",
+            "p",
+            "objective",
+            "bound",
+            "gap",
+            "proven",
+            "distance_kind",
+            "demand",
         ])?;
         for s in &study.sites {
             w.texts([
@@ -462,11 +477,13 @@ fn study(
     let points: Vec<(Point, f64)> = demand.iter().map(|d| (d.1, d.2)).collect();
     let sites: Vec<Point> = candidates.iter().map(|c| c.1).collect();
     let instance = match radius {
-        Some(_) => Ok(Instance { demand: points.iter().map(|p| p.1).collect(), candidates: sites.len(), ..Default::default() }),
+        Some(_) => {
+            Ok(Instance { demand: points.iter().map(|p| p.1).collect(), candidates: sites.len(), ..Default::default() })
+        }
         None => Instance::from_points(&points, &sites, None),
     }
     .and_then(|i| i.with_sites(fixed, exclude))
-        .map_err(|e| UserError(e.to_string()))?;
+    .map_err(|e| UserError(e.to_string()))?;
     Ok(Study { candidate_ids: candidates.into_iter().map(|c| c.0).collect(), instance })
 }
 
@@ -550,7 +567,10 @@ fn print_outcome(study: &Study, model: Model, o: &Outcome) {
         println!("demande couverte : {c:.0} ({:.2} %)", 100.0 * c / o.demand.max(1e-12));
     }
     if let (Model::PMedian, Some(r)) = (model, o.distance) {
-        println!("rayon : {:.1} km (au-delà, la borne compte le rayon ; l'objectif est en distances vraies)", r / 1000.0);
+        println!(
+            "rayon : {:.1} km (au-delà, la borne compte le rayon ; l'objectif est en distances vraies)",
+            r / 1000.0
+        );
     }
     if let Some(d) = o.distance.filter(|_| model == Model::PCenter) {
         println!("distance maximale : {:.0} m", d);

@@ -45,3 +45,43 @@ fn impossible_requests_exit_2() {
         assert!(err.contains(says), "{args:?}: {err}");
     }
 }
+
+/// The CGET 2019 third places of the shared data folder, when it is at hand.
+fn third_places() -> Option<std::path::PathBuf> {
+    let dir = std::env::var("ECHELLE_SHARED")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../../shared")));
+    let f = dir.join("data/tiers-lieux-cget-2019.csv");
+    f.exists().then_some(f)
+}
+
+#[test]
+fn existing_third_places_stay_open_and_a_scot_is_found_by_name() {
+    let Some(tl) = third_places() else {
+        eprintln!("no shared data folder: ECHELLE_SHARED unset and none beside the checkout");
+        return;
+    };
+    let store = test_store();
+    let tl = tl.to_str().unwrap();
+    let base =
+        ["siting", "solve", "--within", "SCoT de Lens-Liévin Hénin-Carvin", "--model", "mclp", "--distance-km", "5"];
+    // Too few sites for those already open: exit 2 with the count.
+    let (code, _, err) = echelle(&store, &[&base[..], &["--p", "1", "--existing", tl]].concat());
+    assert_eq!(code, 2, "{err}");
+    let open: usize = err.split("mais ").nth(1).and_then(|s| s.split(' ').next()).and_then(|n| n.parse().ok()).unwrap();
+    assert!(open > 0, "{err}");
+    let p = (open + 3).to_string();
+    let (code, out, err) =
+        echelle(&store, &[&base[..], &["--p", &p, "--existing", tl, "--demand", "working-age"]].concat());
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("distances : ligne droite (Lambert-93) × 1,3"), "{out}");
+    assert!(out.contains("sites existants seuls"), "{out}");
+    assert_eq!(out.lines().filter(|l| l.contains(" existant ")).count(), open, "{out}");
+    // « demande couverte : N (…) » and « sites existants seuls : demande couverte N (…) ».
+    let covered = |key: &str| {
+        let line = out.lines().find(|l| l.starts_with(key)).unwrap();
+        let rest = line.rsplit("couverte").next().unwrap().trim_start_matches(" :").trim_start();
+        rest.split(' ').next().unwrap().parse::<f64>().unwrap()
+    };
+    assert!(covered("sites existants seuls") <= covered("demande couverte"), "{out}");
+}
