@@ -16,7 +16,7 @@ const web = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const root = resolve(web, '..');
 const shots = process.env.ECHELLE_E2E_ARTEFACTS ? resolve(process.env.ECHELLE_E2E_ARTEFACTS) : join(web, 'e2e', 'screenshots');
 const testStore = process.env.ECHELLE_TEST_STORE ?? join(root, '.cache', 'test-store');
-const shared = process.env.ECHELLE_SHARED ?? resolve(root, '..', '..', 'shared');
+const shared = process.env.ECHELLE_SHARED ?? [resolve(root, '..', 'shared'), resolve(root, '..', '..', 'shared')].find((d) => existsSync(d)) ?? resolve(root, '..', 'shared');
 const thirdPlaces = join(shared, 'data', 'tiers-lieux-cget-2019.csv');
 
 let server;

@@ -48,11 +48,16 @@ fn impossible_requests_exit_2() {
 
 /// The CGET 2019 third places of the shared data folder, when it is at hand.
 fn third_places() -> Option<std::path::PathBuf> {
-    let dir = std::env::var("ECHELLE_SHARED")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../../shared")));
-    let f = dir.join("data/tiers-lieux-cget-2019.csv");
-    f.exists().then_some(f)
+    // Given, or beside the checkout (a worktree sits one level deeper).
+    let dirs = match std::env::var("ECHELLE_SHARED") {
+        Ok(d) => vec![std::path::PathBuf::from(d)],
+        Err(_) => ["/../../../shared", "/../../../../shared"]
+            .iter()
+            .map(|up| std::path::PathBuf::from(format!("{}{up}", env!("CARGO_MANIFEST_DIR"))))
+            .collect(),
+    };
+    let f = dirs.iter().map(|d| d.join("data/tiers-lieux-cget-2019.csv")).find(|f| f.exists())?;
+    Some(f)
 }
 
 #[test]
