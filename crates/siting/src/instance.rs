@@ -28,6 +28,9 @@ pub struct Instance {
     pub fixed: Vec<u32>,
     /// Candidates the user excluded: never opened.
     pub excluded: Vec<u32>,
+    /// Per candidate, the demand it can serve at most (in the weights' unit); empty:
+    /// unlimited. Demand may then be split between sites.
+    pub capacity: Vec<f64>,
 }
 
 impl Instance {
@@ -99,6 +102,13 @@ impl Instance {
         Ok(self)
     }
 
+    /// The same instance with a capacity per candidate.
+    pub fn with_capacities(mut self, capacity: Vec<f64>) -> Result<Instance, Error> {
+        self.capacity = capacity;
+        self.check()?;
+        Ok(self)
+    }
+
     /// Refuses negative or missing weights, bad distances, unknown or contradictory sites.
     pub fn check(&self) -> Result<(), Error> {
         for (index, &value) in self.demand.iter().enumerate() {
@@ -123,6 +133,12 @@ impl Instance {
         }
         if let Some(&j) = self.fixed.iter().find(|j| self.excluded.contains(j)) {
             return Err(Error::FixedAndExcluded(j as usize));
+        }
+        if !self.capacity.is_empty() && self.capacity.len() != self.candidates {
+            return Err(Error::CapacitiesCount { given: self.capacity.len(), candidates: self.candidates });
+        }
+        if let Some((index, &value)) = self.capacity.iter().enumerate().find(|(_, c)| !(c.is_finite() && **c >= 0.0)) {
+            return Err(Error::BadCapacity { index, value });
         }
         Ok(())
     }

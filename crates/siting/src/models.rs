@@ -99,6 +99,7 @@ fn median_costs(instance: &Instance) -> Result<Costs, Error> {
         candidates: instance.candidates,
         fixed: instance.fixed.clone(),
         excluded: instance.excluded.clone(),
+        capacity: capacity(instance),
     })
 }
 
@@ -120,7 +121,13 @@ fn covering_costs(instance: &Instance, distance: f64, unit: bool) -> Costs {
         candidates: instance.candidates,
         fixed: instance.fixed.clone(),
         excluded: instance.excluded.clone(),
+        capacity: capacity(instance),
     }
+}
+
+/// What each demand consumes and each site offers, when the instance has capacities.
+fn capacity(instance: &Instance) -> Option<(Vec<f64>, Vec<f64>)> {
+    (!instance.capacity.is_empty()).then(|| (instance.demand.clone(), instance.capacity.clone()))
 }
 
 /// The smallest `p` whose covering optimum leaves no point of positive weight

@@ -7,7 +7,12 @@ use crate::solve::Costs;
 
 /// Each demand's cost under `open`: its cheapest open site, or its fallback.
 pub(crate) fn objective(costs: &Costs, open: &[bool]) -> f64 {
-    (0..costs.rows.len()).map(|i| nearest_two(costs, open, i).1).sum()
+    (0..costs.rows.len()).map(|i| served(costs, open, i)).sum()
+}
+
+/// Demand `i`'s cost under `open`.
+pub(crate) fn served(costs: &Costs, open: &[bool], i: usize) -> f64 {
+    nearest_two(costs, open, i).1
 }
 
 /// For demand `i`: (nearest open site or `u32::MAX` for the fallback, its cost, the

@@ -55,9 +55,17 @@ enum Command {
         /// Stop after this many seconds with the gap reached.
         #[arg(long, default_value_t = 600.0)]
         time_limit: f64,
-        /// The heuristic mode: the best solution found and the root's proven bound.
+        /// The heuristic mode: the best solution found and the LP bound it proves.
         #[arg(long)]
         heuristic: bool,
+        /// Keep only the pairs within this distance, km (all pairs by default): how
+        /// instances of tens of thousands of points fit in memory; a demand point with
+        /// no candidate within it is an error.
+        #[arg(long)]
+        radius_km: Option<f64>,
+        /// Threads of the HiGHS solver (its default: half the cores).
+        #[arg(long)]
+        threads: Option<usize>,
         /// Write the sites chosen as CSV.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -101,12 +109,28 @@ pub fn run(store: &Path, args: Args) -> Result<()> {
             );
             Ok(())
         }
-        Command::Solve { territory, instance, model, p, distance_km, fixed, exclude, time_limit, heuristic, out } => {
+        Command::Solve {
+            territory,
+            instance,
+            model,
+            p,
+            distance_km,
+            fixed,
+            exclude,
+            time_limit,
+            heuristic,
+            radius_km,
+            threads,
+            out,
+        } => {
             let (demand, candidates) = match &instance {
                 Some(path) => read_instance(path)?,
                 None => communes(store, &territory)?,
             };
-            let study = study(demand, candidates, &fixed, &exclude)?;
+            if radius_km.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
+                return Err(UserError("--radius-km : une distance positive est requise".into()).into());
+            }
+            let study = study(demand, candidates, &fixed, &exclude, radius_km.map(|r| r * 1000.0))?;
             let metres = || {
                 distance_km
                     .filter(|d| d.is_finite() && *d > 0.0)
@@ -122,10 +146,10 @@ pub fn run(store: &Path, args: Args) -> Result<()> {
             if !(time_limit.is_finite() && time_limit > 0.0) {
                 return Err(UserError("--time-limit : un nombre de secondes positif est requis".into()).into());
             }
-            let limits = Limits { time: Some(Duration::from_secs_f64(time_limit)), exact: !heuristic };
+            let limits = Limits { time: Some(Duration::from_secs_f64(time_limit)), exact: !heuristic, threads };
             let bar = indicatif::ProgressBar::new_spinner();
             let outcome = solve_model(&study.instance, model, p, limits, &mut |pr| {
-                bar.set_message(format!("nœuds {} · meilleure {:.6e} · borne {:.6e}", pr.nodes, pr.upper, pr.lower));
+                bar.set_message(format!("tours {} · meilleure {:.6e} · borne {:.6e}", pr.rounds, pr.upper, pr.lower));
                 bar.tick();
             })
             .map_err(|e| UserError(e.to_string()))?;
@@ -182,7 +206,13 @@ fn communes(store: &Path, t: &Territory) -> Result<(Weighted, Weighted)> {
     Ok((demand, candidates))
 }
 
-fn study(demand: Weighted, candidates: Weighted, fixed: &[String], exclude: &[String]) -> Result<Study> {
+fn study(
+    demand: Weighted,
+    candidates: Weighted,
+    fixed: &[String],
+    exclude: &[String],
+    radius: Option<f64>,
+) -> Result<Study> {
     let index = |id: &String| {
         candidates
             .iter()
@@ -194,7 +224,7 @@ fn study(demand: Weighted, candidates: Weighted, fixed: &[String], exclude: &[St
     let exclude = exclude.iter().map(index).collect::<Result<Vec<_>, _>>()?;
     let points: Vec<(Point, f64)> = demand.iter().map(|d| (d.1, d.2)).collect();
     let sites: Vec<Point> = candidates.iter().map(|c| c.1).collect();
-    let instance = Instance::from_points(&points, &sites, None)
+    let instance = Instance::from_points(&points, &sites, radius)
         .and_then(|i| i.with_sites(fixed, exclude))
         .map_err(|e| UserError(e.to_string()))?;
     Ok(Study { candidate_ids: candidates.into_iter().map(|c| c.0).collect(), instance })
@@ -270,10 +300,10 @@ fn print_outcome(study: &Study, model: Model, o: &Outcome) {
     println!("objectif : {:.6}", s.objective);
     println!("borne inférieure prouvée : {:.6}", s.bound);
     println!(
-        "écart : {:.4} % ({}) ; {} nœuds, {:.2} s",
+        "écart : {:.4} % ({}) ; {} tours du problème maître, {:.2} s",
         100.0 * s.gap(),
         if s.proven { "optimum prouvé" } else { "limite atteinte" },
-        s.nodes,
+        s.rounds,
         s.seconds
     );
     if let Some(c) = o.covered {

@@ -149,3 +149,95 @@ proptest! {
         prop_assert!(close(uncovered(&i, &o.solution.open, s), truth));
     }
 }
+
+/// The cheapest split of the demand among the `open` sites within their capacities
+/// (a transportation LP, HiGHS), each demand's share left unserved costing `fallback(i)`
+/// (infinite: must be served); `INFINITY` when the open sites cannot serve it.
+fn transport(
+    instance: &Instance,
+    open: &[u32],
+    cost: impl Fn(usize, f64) -> Option<f64>,
+    fallback: impl Fn(usize) -> f64,
+) -> f64 {
+    use highs::{HighsModelStatus, RowProblem, Sense};
+    let mut pb = RowProblem::default();
+    let mut load: Vec<Vec<(highs::Col, f64)>> = vec![Vec::new(); open.len()];
+    for (i, row) in instance.reach.iter().enumerate() {
+        let w = instance.demand[i];
+        if w <= 0.0 {
+            continue;
+        }
+        let mut serve = Vec::new();
+        for (k, &j) in open.iter().enumerate() {
+            if let Some(c) = row.iter().find(|x| x.0 == j).and_then(|&(_, d)| cost(i, d)) {
+                let x = pb.add_column(c, 0.0..=1.0);
+                load[k].push((x, w));
+                serve.push((x, 1.0));
+            }
+        }
+        if fallback(i).is_finite() {
+            serve.push((pb.add_column(fallback(i), 0.0..=1.0), 1.0));
+        }
+        pb.add_row(1.0..=1.0, serve);
+    }
+    for (k, row) in load.into_iter().enumerate() {
+        pb.add_row(..=instance.capacity[open[k] as usize], row);
+    }
+    let solved = pb.optimise(Sense::Minimise).solve();
+    match solved.status() {
+        HighsModelStatus::Optimal => solved.objective_value(),
+        _ => f64::INFINITY,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(100))]
+
+    #[test]
+    fn capacitated_optimum_equals_brute_force((pts, c, p, fixed, excluded) in small(), caps in prop::collection::vec(0.0..40.0f64, 9)) {
+        let mut fixed = fixed;
+        fixed.sort_unstable();
+        fixed.dedup();
+        let excluded: Vec<u32> = excluded.into_iter().filter(|j| !fixed.contains(j)).collect();
+        let i = instance(&pts, c, fixed.clone(), excluded.clone()).with_capacities(caps[..c].to_vec()).unwrap();
+        let p = p.max(fixed.len());
+        prop_assume!(p <= i.openable());
+        let truth = brute(&i, p, |open| transport(&i, open, |k, d| Some(i.demand[k] * d), |_| f64::INFINITY));
+        match solve_model(&i, Model::PMedian, p, Limits::default(), &mut |_| {}) {
+            Ok(o) => {
+                prop_assert!(o.solution.proven);
+                prop_assert!(close(o.solution.objective, truth), "{} vs {}", o.solution.objective, truth);
+                prop_assert!(fixed.iter().all(|j| o.solution.open.contains(j)));
+                prop_assert!(excluded.iter().all(|j| !o.solution.open.contains(j)));
+            }
+            Err(e) => {
+                prop_assert!(truth.is_infinite(), "{e} but the optimum is {truth}");
+                prop_assert!(matches!(e, Error::CapacityBelowDemand { .. } | Error::NoFeasibleChoice(_)), "{e}");
+            }
+        }
+        let s = 25.0;
+        let truth = brute(&i, p, |open| transport(&i, open, |_, d| (d <= s).then_some(0.0), |k| i.demand[k]));
+        let o = solve_model(&i, Model::Covering { distance: s }, p, Limits::default(), &mut |_| {}).unwrap();
+        prop_assert!(o.solution.proven);
+        prop_assert!(close(o.solution.objective, truth), "covering {} vs {}", o.solution.objective, truth);
+    }
+}
+
+#[test]
+fn capacities_below_the_demand_are_refused() {
+    let pts: Vec<(f64, f64, f64)> = (0..4).map(|k| (k as f64, 0.0, 10.0)).collect();
+    let i = instance(&pts, 3, vec![], vec![]).with_capacities(vec![15.0, 10.0, 5.0]).unwrap();
+    let e = solve_model(&i, Model::PMedian, 2, Limits::default(), &mut |_| {}).unwrap_err();
+    assert_eq!(e, Error::CapacityBelowDemand { p: 2, capacity: 25.0, demand: 40.0 });
+    assert!(e.to_string().contains("capacités"));
+    let e = instance(&pts, 3, vec![], vec![]).with_capacities(vec![1.0]).unwrap_err();
+    assert_eq!(e, Error::CapacitiesCount { given: 1, candidates: 3 });
+    // Sites {1, 2} (or {0, 2}): two points 1 away, weight 10 each.
+    let i = instance(&pts, 3, vec![], vec![]).with_capacities(vec![30.0, 30.0, 30.0]).unwrap();
+    let o = solve_model(&i, Model::PMedian, 2, Limits::default(), &mut |_| {}).unwrap();
+    assert!(o.solution.proven && close(o.solution.objective, 20.0), "{}", o.solution.objective);
+    // Site 2 holding 15 only: {1, 2} sends 5 of point 3 to site 1 (2 away): 10 + 10 + 5.
+    let i = instance(&pts, 3, vec![], vec![]).with_capacities(vec![0.0, 30.0, 15.0]).unwrap();
+    let o = solve_model(&i, Model::PMedian, 2, Limits::default(), &mut |_| {}).unwrap();
+    assert!(o.solution.proven && close(o.solution.objective, 25.0), "{}", o.solution.objective);
+}
