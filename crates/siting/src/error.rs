@@ -81,6 +81,14 @@ pub enum Error {
         /// Total demand.
         demand: f64,
     },
+    /// A service distance beyond the radius the instance's pairs were cut at.
+    #[error("distance de service {distance} au-delà du rayon de l'instance ({radius}) : augmentez le rayon")]
+    RadiusBelowService {
+        /// The instance's radius.
+        radius: f64,
+        /// The service distance.
+        distance: f64,
+    },
     /// The solver failed (a defect, not an input error).
     #[error("le solveur HiGHS a échoué : {0}")]
     Solver(String),

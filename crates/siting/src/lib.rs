@@ -24,12 +24,13 @@ mod capacity;
 mod cuts;
 mod error;
 mod instance;
+mod lagrangian;
 mod master;
 mod models;
 mod search;
 mod solve;
 
 pub use error::Error;
-pub use instance::{Instance, Point};
+pub use instance::{Instance, Point, Truncation};
 pub use models::{Model, Outcome, solve_model};
 pub use solve::{Limits, Progress, Solution, TOLERANCE};

@@ -1,6 +1,6 @@
 //! The four location models of PySAL spopt, each a set of costs for the one engine.
 
-use crate::solve::{Costs, Limits, Progress, Solution, solve_costs};
+use crate::solve::{Costs, Limits, Progress, Solution, TOLERANCE, solve_costs};
 use crate::{Error, Instance};
 
 /// A location model.
@@ -55,8 +55,16 @@ pub fn solve_model(
     match model {
         Model::PMedian => {
             let costs = median_costs(instance)?;
-            let solution = solve_costs(&costs, p, limits, progress)?;
+            let mut solution = solve_costs(&costs, p, limits, progress)?;
+            if let Some(t) = &instance.truncated {
+                measure_exactly(instance, t, &mut solution);
+            }
             Ok(Outcome { p: solution.open.len(), solution, distance: None, covered: None, demand })
+        }
+        Model::Covering { distance } | Model::SetCovering { distance }
+            if instance.truncated.as_ref().is_some_and(|t| distance > t.radius) =>
+        {
+            Err(Error::RadiusBelowService { radius: instance.truncated.as_ref().map_or(0.0, |t| t.radius), distance })
         }
         Model::Covering { distance } => {
             let solution = solve_costs(&covering_costs(instance, distance, false), p, limits, progress)?;
@@ -80,17 +88,30 @@ fn excluded(instance: &Instance) -> Vec<bool> {
     out
 }
 
+/// The solution's true objective where pairs beyond the radius were costed at the
+/// radius: the bound (of a problem whose costs are never above the true ones) stands.
+fn measure_exactly(instance: &Instance, t: &crate::Truncation, solution: &mut Solution) {
+    let exact: f64 = instance.demand.iter().enumerate().map(|(i, w)| w * t.nearest(i, &solution.open)).sum();
+    solution.objective = exact;
+    solution.proven = exact - solution.bound <= TOLERANCE * exact;
+    if solution.proven {
+        solution.bound = exact;
+    }
+}
+
 fn median_costs(instance: &Instance) -> Result<Costs, Error> {
     let excluded = excluded(instance);
+    // Beyond the radius, at least the radius.
+    let beyond = instance.truncated.as_ref().map_or(f64::INFINITY, |t| t.radius);
     let mut fallback = Vec::with_capacity(instance.demand.len());
     let mut rows = Vec::with_capacity(instance.demand.len());
     for (i, (row, &w)) in instance.reach.iter().zip(&instance.demand).enumerate() {
         let row: Vec<(u32, f64)> =
             row.iter().filter(|(j, _)| !excluded[*j as usize]).map(|&(j, d)| (j, w * d)).collect();
-        if w > 0.0 && row.is_empty() {
+        if w > 0.0 && row.is_empty() && beyond.is_infinite() {
             return Err(Error::Unreachable(i));
         }
-        fallback.push(if w > 0.0 { f64::INFINITY } else { 0.0 });
+        fallback.push(if w > 0.0 { w * beyond } else { 0.0 });
         rows.push(row);
     }
     Ok(Costs {

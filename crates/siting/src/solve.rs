@@ -106,6 +106,10 @@ impl Solution {
     }
 }
 
+/// Pairs beyond which the heuristic mode keeps to the Lagrangian bound: HiGHS's
+/// simplex on the LP master of such instances takes minutes.
+const LP_PAIRS: usize = 4_000_000;
+
 /// Relative gap under which a solution counts as proven optimal: HiGHS's own LP and MIP
 /// tolerances, far below any figure shown.
 pub const TOLERANCE: f64 = 1e-7;
@@ -149,7 +153,7 @@ pub(crate) fn solve_costs(
     let (mut best, mut upper) = local_search(costs, &allowed, &start, p);
     let mut lower: f64 = 0.0; // costs are never negative
     let mut rounds = 0;
-    let done = |upper: f64, lower: f64| upper - lower <= TOLERANCE * upper;
+    let done = |upper: f64, lower: f64| upper.is_finite() && upper - lower <= TOLERANCE * upper;
     let finish = |best: &[bool], upper: f64, lower: f64, rounds: usize| {
         let open: Vec<u32> = (0..n).filter(|&j| best[j]).map(|j| j as u32).collect();
         let proven = done(upper, lower);
@@ -159,6 +163,18 @@ pub(crate) fn solve_costs(
     progress(Progress { upper, lower, rounds });
     if done(upper, lower) {
         return Ok(finish(&best, upper, lower, rounds));
+    }
+    if !limits.exact {
+        // The heuristic mode: a Lagrangian bound first (cheap per step, fits any size),
+        // then the LP master's where it fits the time.
+        let lp_fits = costs.rows.iter().map(Vec::len).sum::<usize>() <= LP_PAIRS;
+        let left = deadline.map_or(Duration::from_secs(60), |d| d.saturating_duration_since(Instant::now()));
+        let until = Instant::now() + if lp_fits { left / 4 } else { left };
+        lower = lower.max(crate::lagrangian::bound(costs, &bounds, p, costs_at(costs, &best), upper, until));
+        progress(Progress { upper, lower, rounds });
+        if done(upper, lower) || !lp_fits {
+            return Ok(finish(&best, upper, lower, rounds));
+        }
     }
     let typical = if upper.is_finite() { upper / m.max(1) as f64 } else { 1.0 };
     // Violations smaller than this are HiGHS's rounding, not missing cuts.

@@ -290,8 +290,15 @@ fn describe(model: Model) -> String {
 fn print_outcome(study: &Study, model: Model, o: &Outcome) {
     let s = &o.solution;
     println!("modèle : {}", describe(model));
+    let radius = match &study.instance.truncated {
+        Some(t) => format!(
+            ", paires retenues jusqu'à {:.0} km (au-delà comptées au rayon dans la borne, mesurées exactement dans l'objectif)",
+            t.radius / 1000.0
+        ),
+        None => String::new(),
+    };
     println!(
-        "instance : {} points de demande (demande totale {:.0}), {} candidats, distances en ligne droite (Lambert-93)",
+        "instance : {} points de demande (demande totale {:.0}), {} candidats, distances en ligne droite (Lambert-93){radius}",
         study.instance.demand.len(),
         o.demand,
         study.instance.candidates

@@ -94,10 +94,32 @@ fn impossible_inputs_are_refused() {
     assert_eq!(run(&fixed, Model::PMedian, 1).unwrap_err(), Error::FewerThanFixed { p: 1, fixed: 2 });
     let excluded = i.clone().with_sites(vec![], vec![0, 1]).unwrap();
     assert_eq!(run(&excluded, Model::PMedian, 2).unwrap_err(), Error::TooManySites { p: 2, candidates: 1 });
-    let far =
-        Instance::from_points(&[(Point { x: 0.0, y: 0.0 }, 1.0)], &[Point { x: 10.0, y: 0.0 }], Some(5.0)).unwrap();
+    let far = Instance::from_fn(vec![1.0], 1, Some(5.0), |_, _| 10.0).unwrap();
     assert_eq!(run(&far, Model::PMedian, 1).unwrap_err(), Error::Unreachable(0));
+    let cut =
+        Instance::from_points(&[(Point { x: 0.0, y: 0.0 }, 1.0)], &[Point { x: 10.0, y: 0.0 }], Some(5.0)).unwrap();
+    assert_eq!(
+        run(&cut, Model::Covering { distance: 6.0 }, 1).unwrap_err(),
+        Error::RadiusBelowService { radius: 5.0, distance: 6.0 }
+    );
     assert_eq!(run(&i, Model::SetCovering { distance: 0.5 }, 0).unwrap_err(), Error::CannotCover);
+}
+
+#[test]
+fn a_radius_truncated_instance_measures_its_solution_exactly_and_keeps_its_bound_honest() {
+    // Demand at 0 (weight 1) and 30 (weight 2), sites at 0 and 30, pairs cut at 10 km: with
+    // one site, the search sees the far demand at 10, the truth is 30.
+    let demand = [(Point { x: 0.0, y: 0.0 }, 1.0), (Point { x: 30.0, y: 0.0 }, 2.0)];
+    let sites = [Point { x: 0.0, y: 0.0 }, Point { x: 30.0, y: 0.0 }];
+    let i = Instance::from_points(&demand, &sites, Some(10.0)).unwrap();
+    let o = solve_model(&i, Model::PMedian, 1, Limits::default(), &mut |_| {}).unwrap();
+    assert_eq!(o.solution.open, vec![1]);
+    assert!(close(o.solution.objective, 30.0)); // 1 × 30, measured beyond the radius
+    assert!(close(o.solution.bound, 10.0)); // 1 × 10: the capped problem's optimum
+    assert!(!o.solution.proven && o.solution.gap() > 0.6);
+    // Two sites: everything within the radius, proven.
+    let o = solve_model(&i, Model::PMedian, 2, Limits::default(), &mut |_| {}).unwrap();
+    assert!(o.solution.proven && o.solution.objective == 0.0);
 }
 
 /// Points (x, y, weight), candidates (the first ones), p, fixed sites, excluded sites.
