@@ -12,24 +12,39 @@
 
 use std::time::Instant;
 
+use rayon::prelude::*;
+
 use crate::solve::Costs;
 
 /// `L(λ)`, the sites its minimum opens, and each demand's count of them below `λ_i`
 /// (the subgradient is `1 −` that count, the fallback counting as a site).
 fn evaluate(costs: &Costs, bounds: &[(f64, f64)], p: usize, lambda: &[f64]) -> (f64, Vec<bool>) {
     let n = costs.candidates;
-    let mut scores = vec![0.0; n];
-    let mut value = 0.0;
-    for (i, row) in costs.rows.iter().enumerate() {
-        let l = lambda[i];
-        value += l + (costs.fallback[i] - l).min(0.0);
-        for &(j, c) in row {
-            if c >= l {
-                break;
-            }
-            scores[j as usize] += c - l;
-        }
-    }
+    // One pass over the pairs below each λ_i, split between the cores.
+    let (scores, mut value) = (0..costs.rows.len())
+        .into_par_iter()
+        .with_min_len(512)
+        .fold(
+            || (vec![0.0; n], 0.0),
+            |(mut scores, mut value), i| {
+                let l = lambda[i];
+                value += l + (costs.fallback[i] - l).min(0.0);
+                for &(j, c) in &costs.rows[i] {
+                    if c >= l {
+                        break;
+                    }
+                    scores[j as usize] += c - l;
+                }
+                (scores, value)
+            },
+        )
+        .reduce(
+            || (vec![0.0; n], 0.0),
+            |(mut a, va), (b, vb)| {
+                a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+                (a, va + vb)
+            },
+        );
     let mut open = vec![false; n];
     let mut free: Vec<usize> = Vec::new();
     let mut count = 0;
@@ -81,22 +96,24 @@ pub(crate) fn bound(
     let mut theta = 1.0;
     let mut stalled = 0;
     while Instant::now() < deadline && theta > 1e-6 && best < upper {
-        let mut g = vec![0.0; lambda.len()];
-        let mut norm = 0.0;
-        for (i, row) in costs.rows.iter().enumerate() {
-            let l = lambda[i];
-            let mut served = if costs.fallback[i] < l { 1.0 } else { 0.0 };
-            for &(j, c) in row {
-                if c >= l {
-                    break;
+        let g: Vec<f64> = (0..lambda.len())
+            .into_par_iter()
+            .with_min_len(512)
+            .map(|i| {
+                let l = lambda[i];
+                let mut served = if costs.fallback[i] < l { 1.0 } else { 0.0 };
+                for &(j, c) in &costs.rows[i] {
+                    if c >= l {
+                        break;
+                    }
+                    if open[j as usize] {
+                        served += 1.0;
+                    }
                 }
-                if open[j as usize] {
-                    served += 1.0;
-                }
-            }
-            g[i] = 1.0 - served;
-            norm += scale[i] * g[i] * g[i];
-        }
+                1.0 - served
+            })
+            .collect();
+        let norm: f64 = g.iter().zip(&scale).map(|(g, s)| s * g * g).sum();
         if norm == 0.0 {
             break;
         }
