@@ -27,6 +27,7 @@ mod instance;
 mod lagrangian;
 mod master;
 mod models;
+mod reduce;
 mod search;
 mod solve;
 

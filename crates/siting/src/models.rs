@@ -1,7 +1,7 @@
 //! The four location models of PySAL spopt, each a set of costs for the one engine.
 
 use crate::solve::{Costs, Limits, Progress, Solution, TOLERANCE, solve_costs};
-use crate::{Error, Instance};
+use crate::{Error, Instance, reduce};
 
 /// A location model.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -67,7 +67,11 @@ pub fn solve_model(
             Err(Error::RadiusBelowService { radius: instance.truncated.as_ref().map_or(0.0, |t| t.radius), distance })
         }
         Model::Covering { distance } => {
-            let solution = solve_costs(&covering_costs(instance, distance, false), p, limits, progress)?;
+            let mut costs = covering_costs(instance, distance, false);
+            if costs.capacity.is_none() {
+                reduce::exclude_dominated(&mut costs, p);
+            }
+            let solution = solve_costs(&costs, p, limits, progress)?;
             let covered = demand - solution.objective;
             Ok(Outcome { p: solution.open.len(), solution, distance: Some(distance), covered: Some(covered), demand })
         }
@@ -136,14 +140,15 @@ fn covering_costs(instance: &Instance, distance: f64, unit: bool) -> Costs {
         })
         .collect();
     let fallback = instance.demand.iter().map(|&w| if unit { f64::from(u8::from(w > 0.0)) } else { w }).collect();
-    Costs {
+    let costs = Costs {
         rows,
         fallback,
         candidates: instance.candidates,
         fixed: instance.fixed.clone(),
         excluded: instance.excluded.clone(),
         capacity: capacity(instance),
-    }
+    };
+    if costs.capacity.is_none() { reduce::merge_demand(costs) } else { costs }
 }
 
 /// What each demand consumes and each site offers, when the instance has capacities.
