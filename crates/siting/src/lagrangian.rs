@@ -69,7 +69,7 @@ fn evaluate(costs: &Costs, bounds: &[(f64, f64)], p: usize, lambda: &[f64]) -> (
 }
 
 /// The best `L(λ)` found by subgradient steps (Polyak's, towards `upper`) from `start`
-/// (each demand's cost in a good solution) until `deadline` or the steps vanish.
+/// until `deadline` or the steps vanish.
 ///
 /// Demands weigh from tens to hundreds of thousands: one step length for all of them
 /// moves the small ones too far and the large ones too little. The steps are taken in

@@ -10,6 +10,13 @@ pub(crate) fn objective(costs: &Costs, open: &[bool]) -> f64 {
     (0..costs.rows.len()).map(|i| served(costs, open, i)).sum()
 }
 
+/// Demand `i`'s costs at its nearest and second-nearest open sites (the fallback
+/// standing in for missing ones).
+pub(crate) fn two_nearest(costs: &Costs, open: &[bool], i: usize) -> (f64, f64) {
+    let (_, d1, _, d2) = nearest_two(costs, open, i);
+    (d1, d2)
+}
+
 /// Demand `i`'s cost under `open`.
 pub(crate) fn served(costs: &Costs, open: &[bool], i: usize) -> f64 {
     nearest_two(costs, open, i).1
