@@ -49,6 +49,7 @@ pub(crate) struct Master {
     p: usize,
     demand: usize,
     scale: f64,
+    step: f64,
     /// Per site, its bounds (fixed open, excluded, or settled by reduced costs).
     bounds: Vec<(f64, f64)>,
     cuts: Vec<Cut>,
@@ -61,9 +62,18 @@ pub(crate) struct Master {
 impl Master {
     /// `bounds`: per site, `(lower, upper)` among 0 and 1; `typical`: the size of an
     /// average demand's cost, for scaling.
-    pub fn new(p: usize, demand: usize, bounds: Vec<(f64, f64)>, typical: f64, threads: Option<usize>) -> Master {
+    /// `step`: a gap below which the MIP may stop (just under 1 when every objective is
+    /// whole, else 0).
+    pub fn new(
+        p: usize,
+        demand: usize,
+        bounds: Vec<(f64, f64)>,
+        typical: f64,
+        threads: Option<usize>,
+        step: f64,
+    ) -> Master {
         let scale = if typical > 0.0 && typical.is_finite() { 1.0 / typical } else { 1.0 };
-        Master { p, demand, scale, bounds, cuts: Vec::new(), threads, lp: None, in_lp: 0 }
+        Master { p, demand, scale, step, bounds, cuts: Vec::new(), threads, lp: None, in_lp: 0 }
     }
 
     pub fn add(&mut self, cut: Cut) {
@@ -191,7 +201,7 @@ impl Master {
             return Ok(None);
         }
         model.set_option("mip_rel_gap", 1e-9);
-        model.set_option("mip_abs_gap", 0.0);
+        model.set_option("mip_abs_gap", self.step * self.scale);
         let fits = start.iter().zip(&self.bounds).all(|(&o, &(lo, hi))| (lo..=hi).contains(&f64::from(u8::from(o))));
         if fits {
             let cols: Vec<f64> = start

@@ -153,7 +153,12 @@ pub(crate) fn solve_costs(
     let (mut best, mut upper) = local_search(costs, &allowed, &start, p);
     let mut lower: f64 = 0.0; // costs are never negative
     let mut rounds = 0;
-    let done = |upper: f64, lower: f64| upper.is_finite() && upper - lower <= TOLERANCE * upper;
+    // With whole costs (covering models on counts of people), every objective is whole:
+    // a bound less than 1 below the best proves it.
+    let whole = costs.rows.iter().flatten().map(|x| x.1).chain(costs.fallback.iter().copied()).all(|c| c == c.round());
+    let step = if whole { 1.0 - 1e-6 } else { 0.0 };
+    let done =
+        |upper: f64, lower: f64| upper.is_finite() && (upper - lower <= TOLERANCE * upper || upper - lower < step);
     let finish = |best: &[bool], upper: f64, lower: f64, rounds: usize| {
         let open: Vec<u32> = (0..n).filter(|&j| best[j]).map(|j| j as u32).collect();
         let proven = done(upper, lower);
@@ -189,7 +194,7 @@ pub(crate) fn solve_costs(
     let typical = if upper.is_finite() { upper / m.max(1) as f64 } else { 1.0 };
     // Violations smaller than this are HiGHS's rounding, not missing cuts.
     let slack = 1e-6 * typical;
-    let mut master = Master::new(p, m, bounds, typical, limits.threads);
+    let mut master = Master::new(p, m, bounds, typical, limits.threads, step);
     let mut y_in: Vec<f64> = best.iter().map(|&o| f64::from(u8::from(o))).collect();
     for i in 0..m {
         master.add(cut(costs, i, &y_in).1);
