@@ -169,6 +169,13 @@ proptest! {
         let o = solve_model(&i, Model::Covering { distance: s }, p, Limits::default(), &mut |_| {}).unwrap();
         prop_assert!(close(o.solution.objective, truth), "covering {} vs {}", o.solution.objective, truth);
         prop_assert!(close(uncovered(&i, &o.solution.open, s), truth));
+
+        // Whole weights (counts of people): proven by a bound less than 1 below.
+        let mut whole = i.clone();
+        whole.demand.iter_mut().for_each(|w| *w = w.round());
+        let truth = brute(&whole, p, |open| uncovered(&whole, open, s));
+        let o = solve_model(&whole, Model::Covering { distance: s }, p, Limits::default(), &mut |_| {}).unwrap();
+        prop_assert!(o.solution.proven && o.solution.objective == truth, "whole {} vs {}", o.solution.objective, truth);
     }
 }
 
