@@ -842,7 +842,7 @@ export interface components {
          * @description What the beneficiary is: decides the share ceiling and the exemptions.
          * @enum {string}
          */
-        Category: "social_housing" | "development" | "general_interest" | "other";
+        Category: "social_housing" | "development" | "general_interest" | "land_trust" | "other";
         /** @description Exposure on one beneficiary category. */
         CategoryExposure: {
             /** @description The category. */
@@ -1750,6 +1750,8 @@ export interface components {
             state_aided?: boolean;
             /** @description Under the departmental plan for housing the disadvantaged. */
             housing_plan?: boolean;
+            /** @description A development operation (C. urb. L300-4 to L300-5-2) mainly of housing in a tense zone. */
+            tense_zone_housing?: boolean;
             /** @description The register's id of the loan when other authorities already guarantee it. */
             loan?: string | null;
             /**
