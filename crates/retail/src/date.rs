@@ -34,8 +34,11 @@ impl Date {
             return None;
         }
         let n = |p: &str| p.parse::<i32>().ok();
-        let (y, m, d) =
-            if dashed { (n(parts[0])?, n(parts[1])?, n(parts[2])?) } else { (n(parts[2])?, n(parts[1])?, n(parts[0])?) };
+        let (y, m, d) = if dashed {
+            (n(parts[0])?, n(parts[1])?, n(parts[2])?)
+        } else {
+            (n(parts[2])?, n(parts[1])?, n(parts[0])?)
+        };
         Date::new(y, u8::try_from(m).ok()?, u8::try_from(d).ok()?)
     }
 

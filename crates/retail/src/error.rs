@@ -77,9 +77,10 @@ impl RetailError {
     /// Whether the error comes from what the user gave (exit status 2, HTTP 4xx).
     pub fn is_user_error(&self) -> bool {
         match self {
-            RetailError::Invalid(_) | RetailError::Usage(_) | RetailError::File { .. } | RetailError::Referential(_) => {
-                true
-            }
+            RetailError::Invalid(_)
+            | RetailError::Usage(_)
+            | RetailError::File { .. }
+            | RetailError::Referential(_) => true,
             RetailError::Store(e) => e.is_user_error(),
             RetailError::Rules { .. } => false,
         }

@@ -123,7 +123,8 @@ impl Mapping {
         if !c.contains_key("area_indoor") && !c.contains_key("area") {
             problem("etablissements", "area_indoor", "associez une colonne de surface (area_indoor ou area)".into());
         }
-        if !c.contains_key("commune") && !(c.contains_key("lon") && c.contains_key("lat")) {
+        let located = c.contains_key("lon") && c.contains_key("lat");
+        if !c.contains_key("commune") && !located {
             problem("etablissements", "commune", "associez la commune, ou les coordonnées lon et lat".into());
         }
         if problems.is_empty() { Ok(m) } else { Err(RetailError::Invalid(problems)) }
@@ -200,7 +201,9 @@ pub fn read(
         ),
     };
     if p.is_some() && mapping.projects.is_none() {
-        return Err(RetailError::Usage("un fichier de projets est donné sans section [projects] dans la correspondance".into()));
+        return Err(RetailError::Usage(
+            "un fichier de projets est donné sans section [projects] dans la correspondance".into(),
+        ));
     }
     let mut parser = Parser { problems: Vec::new(), cx, default_source: mapping.source.clone() };
     let mut reg = existing.cloned().unwrap_or_default();
@@ -390,7 +393,11 @@ impl Parser<'_> {
                     Some((x, y)) => {
                         let found = self.cx.places.locate(x, y);
                         if found.is_none() {
-                            self.problem(row, "commune", "commune manquante et coordonnées hors de toute commune".into());
+                            self.problem(
+                                row,
+                                "commune",
+                                "commune manquante et coordonnées hors de toute commune".into(),
+                            );
                         }
                         found
                     }
@@ -415,7 +422,11 @@ impl Parser<'_> {
                     Some(k) => Some((k.key.clone(), None)),
                     None => {
                         let known: Vec<&str> = self.cx.rules.categories.iter().map(|k| k.label.as_str()).collect();
-                        self.problem(row, "category", format!("catégorie inconnue {} (attendues : {})", quote(c), known.join(", ")));
+                        self.problem(
+                            row,
+                            "category",
+                            format!("catégorie inconnue {} (attendues : {})", quote(c), known.join(", ")),
+                        );
                         None
                     }
                 },
@@ -428,8 +439,13 @@ impl Parser<'_> {
                                 row,
                                 "category",
                                 match (&brand, self.cx.brands) {
-                                    (Some(b), Some(_)) => format!("catégorie manquante, et l'enseigne {} est inconnue de name-suggestion-index", quote(b)),
-                                    (Some(_), None) => "catégorie manquante (donnez l'index des enseignes pour la deviner)".into(),
+                                    (Some(b), Some(_)) => format!(
+                                        "catégorie manquante, et l'enseigne {} est inconnue de name-suggestion-index",
+                                        quote(b)
+                                    ),
+                                    (Some(_), None) => {
+                                        "catégorie manquante (donnez l'index des enseignes pour la deviner)".into()
+                                    }
                                     (None, _) => "catégorie manquante et pas d'enseigne".into(),
                                 },
                             );
@@ -440,13 +456,24 @@ impl Parser<'_> {
             };
             let source = row.get("source").map(str::to_string).or_else(|| self.default_source.clone());
             let in_mall = self.flag(row, "in_mall");
-            let (Some(id), Some(name), Some(observed), Some(commune), Some(indoor), Some(outdoor), Some((category, guessed_from))) =
-                (id, name, observed, commune, indoor, outdoor, category)
+            let (
+                Some(id),
+                Some(name),
+                Some(observed),
+                Some(commune),
+                Some(indoor),
+                Some(outdoor),
+                Some((category, guessed_from)),
+            ) = (id, name, observed, commune, indoor, outdoor, category)
             else {
                 continue;
             };
             if let Some(first) = seen.get(&(id.clone(), observed)) {
-                self.problem(row, "id", format!("identifiant en double : {} déjà observé le {observed} {first}", quote(&id)));
+                self.problem(
+                    row,
+                    "id",
+                    format!("identifiant en double : {} déjà observé le {observed} {first}", quote(&id)),
+                );
                 continue;
             }
             seen.insert((id.clone(), observed), format!("à la ligne {}", row.line));
@@ -475,26 +502,28 @@ impl Parser<'_> {
                 },
             ));
         }
-        // Across an establishment's observations: a closing before its opening.
-        let mut span: HashMap<&str, (Option<Date>, Option<Date>)> = HashMap::new();
+        // Across an establishment's observations: a closing before its opening (the
+        // earliest opening date given, else its first observation).
+        let mut span: HashMap<&str, (Option<Date>, Date, Option<Date>)> = HashMap::new();
         for o in existing.observations.iter().chain(out.iter().map(|(_, o)| o)) {
-            let s = span.entry(o.establishment.as_str()).or_default();
+            let s = span.entry(o.establishment.as_str()).or_insert((None, o.observed, None));
             s.0 = s.0.into_iter().chain(o.opened).min();
-            s.1 = s.1.into_iter().chain(o.closed).min();
+            s.1 = s.1.min(o.observed);
+            s.2 = s.2.into_iter().chain(o.closed).min();
         }
         let mut late = Vec::new();
         for (line, o) in &out {
-            if let Some((Some(op), Some(cl))) = span.get(o.establishment.as_str())
-                && cl < op
-                && (o.closed == Some(*cl) || o.opened == Some(*op))
-                && !(o.opened.is_some() && o.closed.is_some())
-            {
-                late.push(Problem {
-                    table: sheet.name.clone(),
-                    line: *line,
-                    field: "closed".into(),
-                    message: format!("fermeture ({cl}) avant l'ouverture ({op}) de l'établissement {}", quote(&o.establishment)),
-                });
+            let Some(&(opened, first, Some(cl))) = span.get(o.establishment.as_str()) else { continue };
+            let op = opened.unwrap_or(first);
+            let own = matches!((o.opened, o.closed), (Some(a), Some(b)) if b < a);
+            if cl < op && o.closed == Some(cl) && !own {
+                let id = quote(&o.establishment);
+                let message = if opened.is_some() {
+                    format!("fermeture ({cl}) avant l'ouverture ({op}) de l'établissement {id}")
+                } else {
+                    format!("fermeture ({cl}) avant le {op}, où l'établissement {id} est observé ouvert")
+                };
+                late.push(Problem { table: sheet.name.clone(), line: *line, field: "closed".into(), message });
             }
         }
         self.problems.extend(late);
@@ -503,12 +532,10 @@ impl Parser<'_> {
 
     fn projects(&mut self, sheet: &Sheet, m: &TableMapping, reg: &Register) -> Vec<Project> {
         let rows = self.rows(sheet, m);
-        let known: std::collections::HashSet<&str> = reg.observations.iter().map(|o| o.establishment.as_str()).collect();
-        let mut projects: BTreeMap<String, (u64, Project, bool)> = reg
-            .projects
-            .iter()
-            .map(|p| (p.id.clone(), (0, p.clone(), true)))
-            .collect();
+        let known: std::collections::HashSet<&str> =
+            reg.observations.iter().map(|o| o.establishment.as_str()).collect();
+        let mut projects: BTreeMap<String, (u64, Project, bool)> =
+            reg.projects.iter().map(|p| (p.id.clone(), (0, p.clone(), true))).collect();
         for row in &rows {
             let id = self.required(row, "project").map(str::to_string);
             let commune = self.commune(row, "commune");
@@ -525,17 +552,28 @@ impl Parser<'_> {
             });
             let favourable = match row.get("decision").map(echelle_referential::fold).as_deref() {
                 None => None,
-                Some("favorable" | "favourable" | "autorise" | "autorisation" | "accorde" | "oui" | "confirme" | "admis" | "f") => Some(true),
-                Some("defavorable" | "unfavourable" | "refuse" | "refus" | "rejete" | "non" | "annule" | "annulation" | "d") => Some(false),
+                Some(
+                    "favorable" | "favourable" | "autorise" | "autorisation" | "accorde" | "oui" | "confirme" | "admis"
+                    | "f",
+                ) => Some(true),
+                Some(
+                    "defavorable" | "unfavourable" | "refuse" | "refus" | "rejete" | "non" | "annule" | "annulation"
+                    | "d",
+                ) => Some(false),
                 Some(_) => {
-                    self.problem(row, "decision", format!("{} : attendu favorable ou défavorable", quote(row.get("decision").unwrap_or(""))));
+                    self.problem(
+                        row,
+                        "decision",
+                        format!("{} : attendu favorable ou défavorable", quote(row.get("decision").unwrap_or(""))),
+                    );
                     None
                 }
             };
             if kind.is_some_and(EventKind::decides) && favourable.is_none() && row.get("decision").is_none() {
                 self.problem(row, "decision", "décision manquante (favorable ou défavorable)".into());
             }
-            let votes = [self.count(row, "votes_for"), self.count(row, "votes_against"), self.count(row, "votes_abstaining")];
+            let votes =
+                [self.count(row, "votes_for"), self.count(row, "votes_against"), self.count(row, "votes_abstaining")];
             let area = self.area(row, "area");
             let requested = self.area(row, "area_requested");
             let nature = row.get("nature").and_then(|v| {
@@ -610,7 +648,14 @@ impl Parser<'_> {
             }
             p.events.push(event);
             for c in conflicts {
-                self.problem(row, c, format!("le projet {} est décrit autrement plus haut (même date et même étape, ou autre valeur)", quote(&id)));
+                self.problem(
+                    row,
+                    c,
+                    format!(
+                        "le projet {} est décrit autrement plus haut (même date et même étape, ou autre valeur)",
+                        quote(&id)
+                    ),
+                );
             }
         }
         let mut out = Vec::new();

@@ -12,15 +12,16 @@ use echelle_referential::{Referential, TerritoryRef};
 use echelle_store::Provenance;
 use serde::Serialize;
 
+use crate::RetailError;
 use crate::date::Date;
 use crate::inventory::{Index, exclusion};
 use crate::projects::{self, ProjectState, ProjectSummary, pct};
 use crate::register::{Observation, Register};
 use crate::rules::Rules;
-use crate::RetailError;
 
 /// Shops and floor space of one band, category, family or reason of exclusion.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = RetailFigure)]
 pub struct Figure {
     /// Key (`300-999`, `food`, `non_food`, `car`…).
     pub key: String,
@@ -34,6 +35,7 @@ pub struct Figure {
 
 /// A territory the inventory is compared with.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = RetailReference)]
 pub struct Reference {
     /// Its key (`dep:62`, `per:aire-urbaine-centrale!outside` for the outside of a perimeter).
     pub territory: String,
@@ -51,6 +53,7 @@ pub struct Reference {
 
 /// Floor space away from the commune centres.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = RetailCentrality)]
 pub struct Centrality {
     /// The distance beyond which a shop is away from its commune's centre, m.
     pub threshold_m: f64,
@@ -66,6 +69,7 @@ pub struct Centrality {
 
 /// The large-retail inventory of a territory on a date.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = RetailInventory)]
 pub struct Inventory {
     /// The territory (`epci:200072460`).
     pub territory: String,
@@ -108,6 +112,7 @@ pub struct Inventory {
 
 /// Openings, extensions, closures between two dates.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = RetailChange)]
 pub struct Change {
     /// The territory.
     pub territory: String,
@@ -150,6 +155,7 @@ pub struct Change {
 
 /// A shop on the map.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = RetailShopPoint)]
 pub struct ShopPoint {
     /// Identifier.
     pub id: String,

@@ -80,11 +80,8 @@ impl<'a> Index<'a> {
             .establishments()
             .into_iter()
             .map(|(id, observations)| {
-                let opened = observations
-                    .iter()
-                    .filter_map(|o| o.opened)
-                    .min()
-                    .unwrap_or_else(|| observations[0].observed);
+                let opened =
+                    observations.iter().filter_map(|o| o.opened).min().unwrap_or_else(|| observations[0].observed);
                 let closed = observations.iter().filter_map(|o| o.closed).min();
                 Timeline { id, observations, opened, closed }
             })

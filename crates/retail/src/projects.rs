@@ -13,6 +13,7 @@ use crate::rules::Rules;
 
 /// A vote or decision on an application.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = RetailDecision)]
 pub struct Decision {
     /// Its date.
     #[schema(value_type = String)]
@@ -29,6 +30,7 @@ pub struct Decision {
 
 /// Where a project stands on a date.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = RetailProjectState)]
 pub struct ProjectState {
     /// Its identifier.
     pub id: String,
@@ -66,6 +68,7 @@ pub struct ProjectState {
 
 /// An approval rate.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = RetailApproval)]
 pub struct Approval {
     /// Applications decided.
     pub decided: usize,
@@ -83,6 +86,7 @@ pub struct Approval {
 
 /// Count and area.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = RetailCountArea)]
 pub struct CountArea {
     /// Projects or shops.
     pub count: usize,
@@ -99,6 +103,7 @@ impl CountArea {
 
 /// The projects of a territory on a date.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = RetailProjectSummary)]
 pub struct ProjectSummary {
     /// Filed by the date.
     pub filed: CountArea,
@@ -141,10 +146,9 @@ pub fn state(p: &Project, rules: &Rules, d: Date) -> Option<ProjectState> {
     events.sort_by_key(|e| (e.date, e.kind));
     let cdac = events.iter().rev().find(|e| e.kind == EventKind::CdacVote).map(|e| decision(e, p.area_requested));
     let last = events.iter().rposition(|e| e.kind.decides());
-    let appeal_pending = events
-        .iter()
-        .rposition(|e| e.kind == EventKind::CnacAppeal)
-        .is_some_and(|a| events[a..].iter().all(|e| e.kind != EventKind::CnacDecision && e.kind != EventKind::CourtDecision));
+    let appeal_pending = events.iter().rposition(|e| e.kind == EventKind::CnacAppeal).is_some_and(|a| {
+        events[a..].iter().all(|e| e.kind != EventKind::CnacDecision && e.kind != EventKind::CourtDecision)
+    });
     let in_force = last.filter(|_| !appeal_pending).map(|i| decision(&events[i], p.area_requested));
     let opening = events.iter().rev().find(|e| e.kind == EventKind::Opening);
     let area_authorised = in_force.as_ref().filter(|x| x.favourable).map(|x| x.area);

@@ -13,6 +13,7 @@ use crate::date::Date;
 
 /// What a source saw of an establishment on a date.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = RetailObservation)]
 pub struct Observation {
     /// The establishment's identifier (SIRET when known, else the partner's).
     pub establishment: String,
@@ -81,6 +82,7 @@ pub fn haversine_m(lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> f64 {
 
 /// A creation or an extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = RetailNature)]
 #[serde(rename_all = "snake_case")]
 pub enum Nature {
     /// A new shop.
@@ -116,6 +118,7 @@ impl Nature {
 
 /// A step of an authorisation's life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
+#[schema(as = RetailEventKind)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     /// The application is filed.
@@ -208,6 +211,7 @@ impl EventKind {
 
 /// One event of a project.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = RetailEvent)]
 pub struct Event {
     /// Its date.
     #[schema(value_type = String)]
@@ -228,6 +232,7 @@ pub struct Event {
 
 /// An application for a retail authorisation and what became of it.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = RetailProject)]
 pub struct Project {
     /// Its identifier (the CDAC file number).
     pub id: String,

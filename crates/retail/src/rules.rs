@@ -13,6 +13,7 @@ pub const SHIPPED_RULES: &str = include_str!("../../../data/retail/rules.toml");
 
 /// A size band of sales area, `from` included, `to` excluded.
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[schema(as = RetailBand)]
 pub struct Band {
     /// Its key (`300-999`).
     pub key: String,

@@ -122,7 +122,11 @@ pub fn to_batch(reg: &Register) -> RecordBatch {
             if let Some(f) = e.favourable {
                 r.bool.insert("favourable", f);
             }
-            for (k, v) in [("votes_for", e.votes_for), ("votes_against", e.votes_against), ("votes_abstaining", e.votes_abstaining)] {
+            for (k, v) in [
+                ("votes_for", e.votes_for),
+                ("votes_against", e.votes_against),
+                ("votes_abstaining", e.votes_abstaining),
+            ] {
                 if let Some(v) = v {
                     r.int.insert(k, v as i64);
                 }
@@ -175,9 +179,8 @@ pub fn from_batch(b: &RecordBatch) -> Result<Register, String> {
     for k in 0..b.num_rows() {
         match need(text("record", k)?, "record", k)?.as_str() {
             "observation" => {
-                let pair = |x: &str, y: &str| -> Result<Option<(f64, f64)>, String> {
-                    Ok(float(x, k)?.zip(float(y, k)?))
-                };
+                let pair =
+                    |x: &str, y: &str| -> Result<Option<(f64, f64)>, String> { Ok(float(x, k)?.zip(float(y, k)?)) };
                 reg.observations.push(Observation {
                     establishment: need(text("id", k)?, "id", k)?,
                     observed: date(text("observed", k)?, k)?.ok_or(format!("row {k}: observed missing"))?,
@@ -336,7 +339,9 @@ impl crate::import::Places for Contours {
         let p = geo::Point::new(lon, lat);
         self.shapes
             .iter()
-            .find(|(_, r, s)| r.min().x <= lon && lon <= r.max().x && r.min().y <= lat && lat <= r.max().y && s.contains(&p))
+            .find(|(_, r, s)| {
+                r.min().x <= lon && lon <= r.max().x && r.min().y <= lat && lat <= r.max().y && s.contains(&p)
+            })
             .map(|(code, _, _)| code.clone())
     }
 }
@@ -378,8 +383,24 @@ mod tests {
             artificialises: true,
             zone: None,
             events: vec![
-                Event { date: Date::parse("2021-01-01").unwrap(), kind: EventKind::Filing, favourable: None, votes_for: None, votes_against: None, votes_abstaining: None, area: None },
-                Event { date: Date::parse("2021-05-01").unwrap(), kind: EventKind::CdacVote, favourable: Some(true), votes_for: Some(6), votes_against: Some(2), votes_abstaining: Some(1), area: Some(1000.0) },
+                Event {
+                    date: Date::parse("2021-01-01").unwrap(),
+                    kind: EventKind::Filing,
+                    favourable: None,
+                    votes_for: None,
+                    votes_against: None,
+                    votes_abstaining: None,
+                    area: None,
+                },
+                Event {
+                    date: Date::parse("2021-05-01").unwrap(),
+                    kind: EventKind::CdacVote,
+                    favourable: Some(true),
+                    votes_for: Some(6),
+                    votes_against: Some(2),
+                    votes_abstaining: Some(1),
+                    area: Some(1000.0),
+                },
             ],
         };
         let reg = Register { observations: vec![o], projects: vec![p] };

@@ -88,13 +88,15 @@ pub struct Between {
 /// Openings, extensions and closures of a territory between two dates.
 pub fn change(l: &Loaded, r: &Referential, q: &Between) -> Result<Change, RetailError> {
     let t = r.resolve(&q.territory)?;
-    let mut c = Observatory::new(&l.register, &l.rules, r).change(&t, parse_date(&q.from)?, l.date(q.to.as_deref())?)?;
+    let mut c =
+        Observatory::new(&l.register, &l.rules, r).change(&t, parse_date(&q.from)?, l.date(q.to.as_deref())?)?;
     c.provenance = Some(l.provenance.clone());
     Ok(c)
 }
 
 /// The projects of a territory at a date.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = RetailProjects)]
 pub struct Projects {
     /// The territory.
     pub territory: String,
@@ -131,6 +133,7 @@ pub fn projects(l: &Loaded, r: &Referential, q: &AtDate) -> Result<Projects, Ret
 
 /// The shops of a territory at a date, for a map.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = RetailShops)]
 pub struct Shops {
     /// The territory.
     pub territory: String,
@@ -167,6 +170,7 @@ pub struct LayerAt {
 
 /// Densities of territories.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = RetailDensities)]
 pub struct Densities {
     /// The date.
     #[schema(value_type = String)]

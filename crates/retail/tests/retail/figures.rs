@@ -48,10 +48,7 @@ fn counts_areas_and_densities_at_three_dates() {
     assert_eq!((i.shops, i.area, i.density), (9, 16_120.0, Some(260.0)));
     let i = at(&dep, "2026-01-01");
     assert_eq!((i.shops, i.area, i.density), (17, 36_970.0, Some(345.51)));
-    assert_eq!(
-        figures(&i.by_band),
-        vec![("300-999", 6, 3_170.0), ("1000-2499", 5, 7_700.0), ("2500+", 6, 26_100.0)]
-    );
+    assert_eq!(figures(&i.by_band), vec![("300-999", 6, 3_170.0), ("1000-2499", 5, 7_700.0), ("2500+", 6, 26_100.0)]);
     assert_eq!(
         figures(&i.by_category),
         vec![

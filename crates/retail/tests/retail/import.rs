@@ -12,14 +12,14 @@ const HEADER: &str = "Identifiant;SIRET;Nom;Enseigne;Commune;Longitude;Latitude;
 fn every_rejected_row_is_reported_with_its_reason() {
     let dir = tempfile::tempdir().unwrap();
     let rows = [
-        "A1;;Bon;;62119;;;1000;;alimentaire;;;;;;2020-01-01;",        // line 2: valid
-        "A2;;Sans surface;;62119;;;;;alimentaire;;;;;;2020-01-01;",   // 3: missing area
-        "A3;;Négatif;;62119;;;-500;;alimentaire;;;;;;2020-01-01;",    // 4: negative area
-        "A4;;Ailleurs;;99999;;;800;;alimentaire;;;;;;2020-01-01;",    // 5: unknown commune
+        "A1;;Bon;;62119;;;1000;;alimentaire;;;;;;2020-01-01;", // line 2: valid
+        "A2;;Sans surface;;62119;;;;;alimentaire;;;;;;2020-01-01;", // 3: missing area
+        "A3;;Négatif;;62119;;;-500;;alimentaire;;;;;;2020-01-01;", // 4: negative area
+        "A4;;Ailleurs;;99999;;;800;;alimentaire;;;;;;2020-01-01;", // 5: unknown commune
         "A1;;Bon encore;;62119;;;1000;;alimentaire;;;;;;2020-01-01;", // 6: duplicate (A1, 2020-01-01)
         "A5;;Fermé tôt;;62119;;;800;;alimentaire;;;;2020-05-01;2019-12-31;2020-06-01;", // 7: closed before opened
-        "A6;;Futur;;62119;;;800;;alimentaire;;;;;;2030-01-01;",       // 8: future date
-        "A7;;Pharmacie;;62119;;;800;;pharmacie;;;;;;2020-01-01;",     // 9: unknown category
+        "A6;;Futur;;62119;;;800;;alimentaire;;;;;;2030-01-01;", // 8: future date
+        "A7;;Pharmacie;;62119;;;800;;pharmacie;;;;;;2020-01-01;", // 9: unknown category
     ];
     let path = dir.path().join("e.csv");
     std::fs::write(&path, format!("{HEADER}{}\n", rows.join("\n"))).unwrap();

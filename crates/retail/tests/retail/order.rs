@@ -25,7 +25,7 @@ fn observation(id: usize, observed: Date, commune: &str, area: f64, closed: Opti
         guessed_from: None,
         naf: None,
         zone: None,
-        in_mall: id % 5 == 0,
+        in_mall: id.is_multiple_of(5),
         opened: None,
         closed,
     }
@@ -40,7 +40,9 @@ fn observations() -> impl Strategy<Value = Vec<Observation>> {
         1..25,
     )
     .prop_map(|ests| {
-        let day = |n: u32| Date::new(2015 + (n / 365) as i32, 1 + ((n % 365) / 31).min(11) as u8, 1 + (n % 28) as u8).unwrap();
+        let day = |n: u32| {
+            Date::new(2015 + (n / 365) as i32, 1 + ((n % 365) / 31).min(11) as u8, 1 + (n % 28) as u8).unwrap()
+        };
         let mut out = Vec::new();
         for (id, obs) in ests.into_iter().enumerate() {
             for (n, (c, area, closes)) in obs {
