@@ -67,17 +67,8 @@ impl Observation {
     /// Distance from the commune's centre, metres (great circle), when geocoded.
     pub fn distance_from_centre(&self) -> Option<f64> {
         let ((x, y), (cx, cy)) = (self.position?, self.centre?);
-        Some(haversine_m(x, y, cx, cy))
+        Some(echelle_referential::geodesy::haversine_m(x, y, cx, cy))
     }
-}
-
-/// Great-circle distance in metres between two WGS84 points.
-pub fn haversine_m(lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> f64 {
-    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
-    let dp = p2 - p1;
-    let dl = (lon2 - lon1).to_radians();
-    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
-    2.0 * 6_371_008.8 * a.sqrt().asin()
 }
 
 /// A creation or an extension.

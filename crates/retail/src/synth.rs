@@ -118,8 +118,8 @@ pub fn inventory(
         .filter_map(|c| r.commune(&c.code).map(|x| (c.code.clone(), x.population.unwrap_or(0))))
         .collect();
     let total: u64 = pops.iter().map(|p| p.1).sum();
-    // About one shop for 2,600 inhabitants, towns of under 1,500 rarely any.
-    let per_shop = (total as f64 / 1_000.0).max(1.0);
+    // About 1,150 establishments over the three dates, by population; small communes rarely any.
+    let per_shop = (total as f64 / 1_150.0).max(1.0);
     let dates = DATES.map(date);
     let source = "echelle retail synth (données générées)".to_string();
     let mut reg = Register::default();
