@@ -49,6 +49,8 @@ pub struct Reference {
     pub area: f64,
     /// m² per 1,000 inhabitants.
     pub density: Option<f64>,
+    /// Reaches beyond the territory the inventory covers: its figures are partial.
+    pub partial: bool,
 }
 
 /// Floor space away from the commune centres.
@@ -86,6 +88,10 @@ pub struct Inventory {
     pub area: f64,
     /// m² per 1,000 inhabitants.
     pub density: Option<f64>,
+    /// The territory the inventory covers, when said.
+    pub coverage: Option<String>,
+    /// Reaches beyond that coverage: its figures are partial.
+    pub partial: bool,
     /// Food and non-food.
     pub by_family: Vec<Figure>,
     /// By category (counted categories).
@@ -203,6 +209,8 @@ pub struct Observatory<'a> {
     rules: &'a Rules,
     r: &'a Referential,
     index: Index<'a>,
+    /// The communes of the inventory's coverage, sorted, when it says one.
+    coverage: Option<Vec<u32>>,
 }
 
 /// A set of communes, as sorted raw indices of the referential.
@@ -220,7 +228,12 @@ impl Communes<'_> {
 impl<'a> Observatory<'a> {
     /// Indexes a register.
     pub fn new(register: &'a Register, rules: &'a Rules, r: &'a Referential) -> Observatory<'a> {
-        Observatory { register, rules, r, index: Index::new(register) }
+        let coverage = register.coverage.as_deref().and_then(|c| r.resolve(c).ok()).and_then(|t| {
+            let mut m = r.members(&t).ok()?.into_owned();
+            m.sort_unstable();
+            Some(m)
+        });
+        Observatory { register, rules, r, index: Index::new(register), coverage }
     }
 
     fn communes(&self, t: &TerritoryRef) -> Result<Communes<'a>, RetailError> {
@@ -238,11 +251,24 @@ impl<'a> Observatory<'a> {
             .collect()
     }
 
+    /// Whether a set of communes reaches beyond the inventory's coverage.
+    fn partial(&self, c: &Communes<'_>) -> bool {
+        self.coverage.as_ref().is_some_and(|cov| c.members.iter().any(|m| cov.binary_search(m).is_err()))
+    }
+
     fn reference(&self, key: String, name: String, c: &Communes<'_>, d: Date) -> Reference {
         let shops = self.counted(c, d);
         let area: f64 = shops.iter().map(|(_, o)| o.area()).sum();
         let population = self.r.population_of(&c.members);
-        Reference { territory: key, name, population, shops: shops.len(), area, density: density(area, population) }
+        Reference {
+            territory: key,
+            name,
+            population,
+            shops: shops.len(),
+            area,
+            density: density(area, population),
+            partial: self.partial(c),
+        }
     }
 
     /// The states on `d` of the projects of a territory's communes.
@@ -345,6 +371,8 @@ impl<'a> Observatory<'a> {
             shops,
             area,
             density: density(area, population),
+            coverage: self.register.coverage.clone(),
+            partial: self.partial(&c),
             by_family: self
                 .rules
                 .families

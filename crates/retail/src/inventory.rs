@@ -130,7 +130,7 @@ mod tests {
         let b = obs("A", "2023-01-01", 1200.0);
         let mut c = obs("A", "2025-01-01", 1200.0);
         c.closed = Date::parse("2024-09-30");
-        let reg = Register { observations: vec![c, a, b], projects: vec![] };
+        let reg = Register { observations: vec![c, a, b], ..Default::default() };
         let ix = Index::new(&reg);
         let at = |d: &str| ix.open_at(Date::parse(d).unwrap()).first().map(|(_, o)| o.area());
         assert_eq!(at("2015-01-01"), None);

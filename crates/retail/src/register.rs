@@ -252,6 +252,9 @@ pub struct Register {
     pub observations: Vec<Observation>,
     /// Every project.
     pub projects: Vec<Project>,
+    /// The territory the inventory covers (`per:aire-urbaine-centrale`), when said: figures
+    /// of territories reaching beyond it are partial.
+    pub coverage: Option<String>,
 }
 
 impl Register {
@@ -273,5 +276,8 @@ impl Register {
     pub fn merge(&mut self, other: Register) {
         self.observations.extend(other.observations);
         self.projects.extend(other.projects);
+        if other.coverage.is_some() {
+            self.coverage = other.coverage;
+        }
     }
 }

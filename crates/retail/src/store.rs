@@ -135,6 +135,12 @@ pub fn to_batch(reg: &Register) -> RecordBatch {
             rows.push(r);
         }
     }
+    if let Some(c) = &reg.coverage {
+        let mut r = Row::default();
+        r.t("record", "coverage");
+        r.t("id", c);
+        rows.push(r);
+    }
     let mut cols: Vec<ArrayRef> = Vec::new();
     for k in TEXT {
         cols.push(Arc::new(StringArray::from(rows.iter().map(|r| r.text.get(k).cloned()).collect::<Vec<_>>())));
@@ -234,6 +240,7 @@ pub fn from_batch(b: &RecordBatch) -> Result<Register, String> {
                 }
                 projects.get_mut(&id).expect("inserted above").events.push(event);
             }
+            "coverage" => reg.coverage = Some(need(text("id", k)?, "id", k)?),
             other => return Err(format!("row {k}: unknown record '{other}'")),
         }
     }
@@ -403,7 +410,8 @@ mod tests {
                 },
             ],
         };
-        let reg = Register { observations: vec![o], projects: vec![p] };
+        let reg =
+            Register { observations: vec![o], projects: vec![p], coverage: Some("per:aire-urbaine-centrale".into()) };
         assert_eq!(from_batch(&to_batch(&reg)).unwrap(), reg);
     }
 }

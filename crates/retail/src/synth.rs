@@ -221,6 +221,7 @@ pub fn inventory(
         }
     }
     reg.projects = projects(&mut rng, &pops, &shops);
+    reg.coverage = Some(within.key());
     Ok(reg)
 }
 

@@ -76,7 +76,12 @@ pub fn inventory_table(i: &Inventory) -> Table {
         c.far_share_pct,
     );
     for r in &i.references {
-        row("référence", &r.territory, &r.name, Some(r.shops as f64), Some(r.area), r.density);
+        let name = if r.partial {
+            format!("{} (partiel : hors de la couverture de l'inventaire)", r.name)
+        } else {
+            r.name.clone()
+        };
+        row("référence", &r.territory, &name, Some(r.shops as f64), Some(r.area), r.density);
     }
     let s = &i.projects;
     let ca = |c: &CountArea| (Some(c.count as f64), Some(c.area));
@@ -114,7 +119,19 @@ pub fn inventory_table(i: &Inventory) -> Table {
     }
     Table {
         title: format!("Grand commerce — {} ({}) au {}", i.name, i.territory, i.date),
-        source: source(p, &format!("population {} hab. ; {}", i.population, i.rules)),
+        source: source(
+            p,
+            &format!(
+                "population {} hab.{} ; {}",
+                i.population,
+                match (&i.coverage, i.partial) {
+                    (Some(c), true) =>
+                        format!(" ; PARTIEL : le territoire dépasse la couverture de l'inventaire ({c})"),
+                    _ => String::new(),
+                },
+                i.rules
+            ),
+        ),
         columns: columns(&[
             "Rubrique",
             "Clé",
@@ -293,7 +310,7 @@ pub fn densities_table(d: &Densities) -> Table {
     let row = |r: &Reference| {
         vec![
             text(&r.territory),
-            text(&r.name),
+            text(if r.partial { format!("{} (partiel)", r.name) } else { r.name.clone() }),
             num(r.population as f64),
             num(r.shops as f64),
             num(r.area),

@@ -60,6 +60,9 @@ struct ImportArgs {
     /// Add to the inventory already stored instead of replacing it.
     #[arg(long)]
     append: bool,
+    /// The territory the inventory covers (per:aire-urbaine-centrale): figures reaching beyond are marked partial.
+    #[arg(long)]
+    coverage: Option<String>,
     /// Dates after this day are refused (default: today).
     #[arg(long)]
     today: Option<String>,
@@ -171,7 +174,10 @@ fn import(store: &Path, a: ImportArgs) -> Result<()> {
     let rules = Rules::shipped();
     let existing = if a.append { Some(user(echelle_retail::store::load(&s, &a.id))?.0) } else { None };
     let cx = Context { referential: &r, rules: &rules, brands: brands.as_ref(), places: &contours, today };
-    let reg = user(echelle_retail::import::read(&sources, &mapping, &cx, existing.as_ref()))?;
+    let mut reg = user(echelle_retail::import::read(&sources, &mapping, &cx, existing.as_ref()))?;
+    if let Some(c) = &a.coverage {
+        reg.coverage = Some(r.resolve(c)?.key());
+    }
     let vintage = a
         .vintage
         .unwrap_or_else(|| echelle_retail::store::latest_date(&reg).map_or_else(String::new, |d| d.year.to_string()));

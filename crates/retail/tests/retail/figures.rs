@@ -88,6 +88,19 @@ fn a_perimeter_against_its_outside() {
     let out = &i.references[0];
     assert_eq!(out.territory, "per:test!outside");
     assert_eq!((out.shops, out.area, out.population, out.density), (4, 7_920.0, 30_000, Some(264.0)));
+    assert!(!i.partial && !out.partial);
+}
+
+#[test]
+fn figures_reaching_beyond_the_inventory_s_coverage_are_partial() {
+    let (mut reg, rules, r) = (register(), Rules::shipped(), referential());
+    reg.coverage = Some("epci:246200364".into());
+    let obs = Observatory::new(&reg, &rules, &r);
+    let ll = obs.inventory(&TerritoryRef::new(Layer::Epci, "246200364"), date("2026-01-01"), &[]).unwrap();
+    assert_eq!((ll.partial, ll.coverage.as_deref()), (false, Some("epci:246200364")));
+    assert!(ll.references.iter().all(|x| x.partial), "the département reaches beyond Lens-Liévin");
+    let bb = obs.inventory(&TerritoryRef::new(Layer::Epci, "200072460"), date("2026-01-01"), &[]).unwrap();
+    assert!(bb.partial);
 }
 
 #[test]

@@ -81,7 +81,7 @@ proptest! {
         seed in any::<u64>(),
         cut in 0usize..100,
     ) {
-        let reference = inventories(&Register { observations: all.clone(), projects: vec![] });
+        let reference = inventories(&Register { observations: all.clone(), ..Default::default() });
         // Shuffled (a Fisher-Yates with a small generator: the seed is the case's).
         let mut shuffled = all.clone();
         let mut s = seed | 1;
@@ -91,11 +91,11 @@ proptest! {
             s ^= s << 17;
             shuffled.swap(i, (s % (i as u64 + 1)) as usize);
         }
-        prop_assert_eq!(&inventories(&Register { observations: shuffled.clone(), projects: vec![] }), &reference);
+        prop_assert_eq!(&inventories(&Register { observations: shuffled.clone(), ..Default::default() }), &reference);
         // Two files, the later one imported first.
         let k = cut * shuffled.len() / 100;
-        let mut reg = Register { observations: shuffled[k..].to_vec(), projects: vec![] };
-        reg.merge(Register { observations: shuffled[..k].to_vec(), projects: vec![] });
+        let mut reg = Register { observations: shuffled[k..].to_vec(), ..Default::default() };
+        reg.merge(Register { observations: shuffled[..k].to_vec(), ..Default::default() });
         prop_assert_eq!(&inventories(&reg), &reference);
     }
 }
