@@ -159,7 +159,7 @@ pub fn shops(l: &Loaded, r: &Referential, q: &AtDate) -> Result<Shops, RetailErr
 #[into_params(parameter_in = Query)]
 pub struct LayerAt {
     /// The layer (`com`, `epci`, `arr`, `dep`).
-    #[param(value_type = String)]
+    #[param(value_type = echelle_referential::Layer)]
     pub layer: String,
     /// Lying within this territory.
     pub within: String,

@@ -3870,7 +3870,7 @@ export interface operations {
         parameters: {
             query: {
                 /** @description The layer (`com`, `epci`, `arr`, `dep`). */
-                layer: string;
+                layer: components["schemas"]["Layer"];
                 /** @description Lying within this territory. */
                 within: string;
                 /** @description The date (default: the inventory's latest observation). */

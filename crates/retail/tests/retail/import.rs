@@ -68,3 +68,43 @@ fn projects_are_checked_too() {
     let got: Vec<(u64, &str)> = problems.iter().map(|p| (p.line, p.field.as_str())).collect();
     assert_eq!(got, vec![(2, "establishment"), (3, "decision"), (4, "event")]);
 }
+
+/// Writes a CSV fixture as a sheet: numbers as numbers, dates as date cells.
+fn sheet(book: &mut rust_xlsxwriter::Workbook, name: &str, csv: &str) {
+    let s = book.add_worksheet().set_name(name).unwrap();
+    let date_format = rust_xlsxwriter::Format::new().set_num_format("dd/mm/yyyy");
+    for (row, line) in csv.lines().enumerate() {
+        for (col, v) in line.split(';').enumerate() {
+            let (r, c) = (row as u32, col as u16);
+            if row > 0 && v.len() == 10 && v.as_bytes()[4] == b'-' {
+                let d = rust_xlsxwriter::ExcelDateTime::parse_from_str(v).unwrap();
+                s.write_datetime_with_format(r, c, &d, &date_format).unwrap();
+            } else if let (true, Ok(x)) = (row > 0, v.parse::<f64>()) {
+                s.write_number(r, c, x).unwrap();
+            } else if !v.is_empty() {
+                s.write_string(r, c, v).unwrap();
+            }
+        }
+    }
+}
+
+#[test]
+fn a_workbook_gives_the_register_its_csv_files_give() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("inventaire.xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    sheet(&mut book, "Etablissements", &std::fs::read_to_string(dir().join("etablissements.csv")).unwrap());
+    sheet(&mut book, "Projets", &std::fs::read_to_string(dir().join("projets.csv")).unwrap());
+    book.save(&path).unwrap();
+    let (r, rules, b, c) = (referential(), echelle_retail::Rules::shipped(), brands(), centres());
+    let cx = echelle_retail::import::Context {
+        referential: &r,
+        rules: &rules,
+        brands: Some(&b),
+        places: &c,
+        today: date("2026-06-30"),
+    };
+    let from_book =
+        echelle_retail::import::read(&echelle_retail::import::Sources::Workbook(&path), &mapping(), &cx, None).unwrap();
+    assert_eq!(from_book, register());
+}
