@@ -85,6 +85,11 @@ test('the commerce view: the API figures, the map of shops, inside against outsi
     return { visible: m.getLayoutProperty('retail-circles', 'visibility'), n: m.getSource('retail-shops').serialize().data.features.length };
   });
   assert.deepEqual(drawn, { visible: 'visible', n: shops.shops.length });
+  // The shops as a GeoJSON file, from the link of the view.
+  const href = await page.getAttribute('#retail-geojson', 'href');
+  const geo = await (await fetch(`${base}${href}`)).json();
+  assert.equal(geo.features.length, shops.shops.length);
+  assert.ok(geo.source.includes('SYNTHÉTIQUE'));
   await page.screenshot({ path: join(shots, 'retail-view.png') });
   await checkView(page, { view: 'commerce', overlays: ['retail-legend'], shots });
 });

@@ -304,6 +304,11 @@ pub fn shops_table(s: &Shops) -> Table {
     }
 }
 
+/// The shops as GeoJSON points (WGS84), every column of [`shops_table`] a property.
+pub fn shops_geojson(s: &Shops) -> Result<Vec<u8>, echelle_report::ReportError> {
+    echelle_report::points::write_geojson(&shops_table(s), "Longitude", "Latitude")
+}
+
 /// Densities of territories.
 pub fn densities_table(d: &Densities) -> Table {
     let p = Some(&d.provenance);

@@ -123,6 +123,7 @@ pub fn app(state: AppState, web: Option<PathBuf>, timeout: Duration) -> Router {
         .route("/retail/change", get(retail::change))
         .route("/retail/projects", get(retail::projects))
         .route("/retail/shops", get(retail::shops))
+        .route("/retail/shops.geojson", get(retail::shops_geojson))
         .route("/retail/densities", get(retail::densities))
         .route("/openapi.json", get(openapi::document))
         .fallback(api::not_found)

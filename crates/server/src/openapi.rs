@@ -58,6 +58,7 @@ use crate::error::ErrorBody;
         crate::retail::change,
         crate::retail::projects,
         crate::retail::shops,
+        crate::retail::shops_geojson,
         crate::retail::densities,
         crate::export::table,
         crate::export::layer::export,

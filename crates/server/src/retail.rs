@@ -121,6 +121,26 @@ pub async fn shops(State(state): State<AppState>, Query(q): Query<AtDate>) -> Re
     .await
 }
 
+/// The counted shops of a territory at a date as a GeoJSON file of points (for QGIS).
+#[utoipa::path(
+    get,
+    path = "/api/retail/shops.geojson",
+    tag = "retail",
+    params(AtDate),
+    responses(
+        (status = 200, description = "Commerces en points GeoJSON (WGS84), source et SYNTHÉTIQUE dans la collection", content_type = "application/geo+json", body = String),
+        (status = 404, description = "Territoire inconnu ou aucun inventaire"),
+    )
+)]
+pub async fn shops_geojson(State(state): State<AppState>, Query(q): Query<AtDate>) -> Result<Response, ApiError> {
+    let l = loaded(&state)?;
+    let engine = state.engine();
+    let s = study::shops(&l, engine.referential(), &q)?;
+    let bytes = echelle_retail::tables::shops_geojson(&s).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let name = format!("commerces-{}-{}.geojson", s.territory.replace([':', '!'], "-"), s.date);
+    Ok(crate::export::attachment(bytes, "application/geo+json", &name))
+}
+
 /// Floor space per 1,000 inhabitants of every territory of a layer within another.
 #[utoipa::path(
     get,

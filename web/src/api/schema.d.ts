@@ -566,6 +566,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/retail/shops.geojson": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The counted shops of a territory at a date as a GeoJSON file of points (for QGIS). */
+        get: operations["shops_geojson"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/search": {
         parameters: {
             query?: never;
@@ -4005,6 +4022,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RetailShops"];
+                };
+            };
+            /** @description Territoire inconnu ou aucun inventaire */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    shops_geojson: {
+        parameters: {
+            query: {
+                /** @description The territory (`epci:200072460`, `per:aire-urbaine-centrale`, a commune's name…). */
+                territory: string;
+                /** @description The date (AAAA-MM-JJ; default: the inventory's latest observation). */
+                date?: string;
+                /** @description Other territories to compare with, comma separated. */
+                against?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Commerces en points GeoJSON (WGS84), source et SYNTHÉTIQUE dans la collection */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/geo+json": string;
                 };
             };
             /** @description Territoire inconnu ou aucun inventaire */

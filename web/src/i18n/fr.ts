@@ -373,6 +373,7 @@ export const fr = {
     portraitLine: (shops: string, area: string, density: string, date: string) => `${shops} commerces de plus de 300 m², ${area} m² de surface de vente, ${density} m² pour 1 000 habitants au ${date}.`,
     rules: 'Règles appliquées',
     partial: '(partiel)',
+    geojson: 'Commerces en GeoJSON (points)',
     coverage: (c: string) => `L’inventaire couvre ${c} : les territoires qui en dépassent sont marqués « partiel », leurs chiffres ne comptent que les commerces inventoriés.`,
     categories: { food: 'Alimentaire', household: 'Équipement de la maison', personal: 'Équipement de la personne', culture_leisure: 'Culture et loisirs', diy_garden: 'Bricolage et jardinage', other_non_food: 'Autre non alimentaire' } as Record<string, string>,
   },

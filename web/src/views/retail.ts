@@ -6,7 +6,7 @@
 // prints it, with its source and date, and SYNTHÉTIQUE when the inventory was generated.
 
 import type maplibregl from 'maplibre-gl';
-import { api, type RetailChange, type RetailInventory, type RetailProjects, type RetailShops } from '../api';
+import { api, query, type RetailChange, type RetailInventory, type RetailProjects, type RetailShops } from '../api';
 import type { ExportTable } from '../export';
 import { esc, fmt } from '../format';
 import { t } from '../i18n';
@@ -184,6 +184,7 @@ async function draw(ctx: Context, territory: string, date: string, from: string)
       <details><summary>${esc(r.rules)}</summary><p class="source">${esc(i.rules)}</p></details>`;
     const source = sourceLine(i.provenance, i.date);
     byId(ctx, 'retail-source').textContent = source;
+    byId<HTMLAnchorElement>(ctx, 'retail-geojson').href = `/api/retail/shops.geojson${query({ territory, date: date || undefined })}`;
     table = {
       name: `commerce-${territory.replace(':', '-')}-${i.date}`,
       title: `${r.title} — ${i.name} au ${i.date}`,
@@ -224,6 +225,7 @@ export const retailView: View = {
         <button id="retail-apply">${esc(r.apply)}</button></form>
       <p id="retail-source" class="source"></p>
       ${exportMenu()}
+      <p><a id="retail-geojson" class="button" download>${esc(r.geojson)}</a></p>
       <div id="retail-box"><p>${esc(t.map.loading)}</p></div>`;
     wireExports(ctx.el, () => table);
     byId(ctx, 'retail-form').onsubmit = (e) => {

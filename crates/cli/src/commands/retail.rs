@@ -32,8 +32,8 @@ enum Command {
     Change(ChangeArgs),
     /// Authorisation projects of a territory at a date: where each stands, authorised not opened, approval rates.
     Projects(AtArgs),
-    /// The counted shops of a territory at a date, with their position (for maps).
-    Shops(AtArgs),
+    /// The counted shops of a territory at a date, with their position (for maps; --format geojson too).
+    Shops(ShopsArgs),
     /// Density of every territory of a layer within another.
     Densities(LayerArgs),
     /// Generate a SYNTHETIC inventory of the communes of a territory (demo).
@@ -96,6 +96,30 @@ struct AtArgs {
     dataset: Option<String>,
     #[command(flatten)]
     to: Destination,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ShopsFormat {
+    Table,
+    Csv,
+    Json,
+    Xlsx,
+    Geojson,
+}
+
+#[derive(clap::Args)]
+struct ShopsArgs {
+    territory: String,
+    #[arg(long)]
+    date: Option<String>,
+    #[arg(long)]
+    dataset: Option<String>,
+    /// table, csv, json, xlsx, or geojson (points, for QGIS).
+    #[arg(long, value_enum, default_value = "table")]
+    format: ShopsFormat,
+    /// Write to this file instead of the standard output (required for xlsx).
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -268,12 +292,22 @@ fn projects(store: &Path, a: AtArgs) -> Result<()> {
     write(&p, &t, &a.to, || text_table(&t))
 }
 
-fn shops(store: &Path, a: AtArgs) -> Result<()> {
+fn shops(store: &Path, a: ShopsArgs) -> Result<()> {
     let (l, r) = loaded(store, a.dataset.as_deref())?;
     let q = AtDate { territory: a.territory, date: a.date, against: None };
     let s = user(study::shops(&l, &r, &q))?;
     let t = tables::shops_table(&s);
-    write(&s, &t, &a.to, || text_table(&t))
+    let format = match a.format {
+        ShopsFormat::Geojson => {
+            let bytes = tables::shops_geojson(&s).map_err(|e| UserError(e.to_string()))?;
+            return emit(a.out.as_deref(), &bytes);
+        }
+        ShopsFormat::Table => EvalFormat::Table,
+        ShopsFormat::Csv => EvalFormat::Csv,
+        ShopsFormat::Json => EvalFormat::Json,
+        ShopsFormat::Xlsx => EvalFormat::Xlsx,
+    };
+    write(&s, &t, &Destination { format, out: a.out }, || text_table(&t))
 }
 
 fn densities(store: &Path, a: LayerArgs) -> Result<()> {

@@ -149,6 +149,24 @@ async fn the_fixture_gives_the_same_figures_through_the_cli_and_the_api() {
     // On 2026-01-01 (the latest date): Béthune 17 300, Bruay 3 550 among the EPCI's communes.
     assert!(d.contains(&("com:62119", 17_300.0)) && d.contains(&("com:62178", 3_550.0)), "{d:?}");
 
+    // The shops as GeoJSON points: the same file through the CLI and the API.
+    let (code, geo, err) =
+        echelle(&store, &["retail", "shops", "com:62119", "--date", "2026-01-01", "--format", "geojson"]);
+    assert_eq!(code, 0, "{err}");
+    let response = router
+        .clone()
+        .oneshot(
+            Request::get("/api/retail/shops.geojson?territory=com:62119&date=2026-01-01").body(Body::empty()).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 26).await.unwrap();
+    assert_eq!(geo.as_bytes(), &bytes[..]);
+    let fc: Value = serde_json::from_str(&geo).unwrap();
+    assert_eq!(fc["features"].as_array().unwrap().len(), 5);
+    assert!(fc["source"].as_str().unwrap().contains("SYNTHÉTIQUE"));
+
     // CSV and XLSX exports, the source line saying SYNTHÉTIQUE.
     let (code, csv, err) =
         echelle(&store, &["retail", "inventory", "dep:62", "--date", "2026-01-01", "--format", "csv"]);
