@@ -258,7 +258,8 @@ impl<'a> Observatory<'a> {
 
     fn reference(&self, key: String, name: String, c: &Communes<'_>, d: Date) -> Reference {
         let shops = self.counted(c, d);
-        let area: f64 = shops.iter().map(|(_, o)| o.area()).sum();
+        // A fold from +0.0: an empty sum of floats is -0.0.
+        let area: f64 = shops.iter().fold(0.0, |a, (_, o)| a + o.area());
         let population = self.r.population_of(&c.members);
         Reference {
             territory: key,

@@ -89,6 +89,9 @@ fn a_perimeter_against_its_outside() {
     assert_eq!(out.territory, "per:test!outside");
     assert_eq!((out.shops, out.area, out.population, out.density), (4, 7_920.0, 30_000, Some(264.0)));
     assert!(!i.partial && !out.partial);
+    // Before any shop opened: zero, not minus zero (JSON would say -0.0).
+    let d = obs.densities(&[TerritoryRef::new(Layer::Commune, "62119")], date("1990-01-01")).unwrap();
+    assert!(d[0].area == 0.0 && d[0].area.is_sign_positive() && d[0].density == Some(0.0), "{:?}", d[0]);
 }
 
 #[test]
