@@ -18,6 +18,10 @@ import type {
   Indicator,
   Inflows,
   PerimeterBody,
+  RetailChange,
+  RetailInventory,
+  RetailProjects,
+  RetailShops,
   SavedPerimeter,
   ShapeCollection,
   Table,
@@ -118,6 +122,13 @@ export const api = {
     check: (p: Proposal) => call<GuaranteeCheck>('/api/guarantees/check', postJson(p)),
     exposure: (params: { territories?: string; layer?: string; within?: string }) =>
       call<Exposure[]>(`/api/guarantees/exposure${query(params)}`),
+  },
+  retail: {
+    inventory: (territory: string, date?: string, against?: string) =>
+      call<RetailInventory>(`/api/retail/inventory${query({ territory, date, against })}`),
+    change: (territory: string, from: string, to?: string) => call<RetailChange>(`/api/retail/change${query({ territory, from, to })}`),
+    projects: (territory: string, date?: string) => call<RetailProjects>(`/api/retail/projects${query({ territory, date })}`),
+    shops: (territory: string, date?: string) => call<RetailShops>(`/api/retail/shops${query({ territory, date })}`),
   },
   access: {
     facilities: () => call<FacilitySets>('/api/access/facilities'),

@@ -54,6 +54,12 @@ use crate::error::ErrorBody;
         crate::guarantees::exposure,
         crate::guarantees::beneficiaries,
         crate::guarantees::stress,
+        crate::retail::inventory,
+        crate::retail::change,
+        crate::retail::projects,
+        crate::retail::shops,
+        crate::retail::shops_geojson,
+        crate::retail::densities,
         crate::export::table,
         crate::export::layer::export,
         crate::export::portrait::portrait_pdf,
@@ -68,6 +74,7 @@ use crate::error::ErrorBody;
         (name = "flows", description = "Home–work commuting: matrices, balances, distances, vulnerability, telework"),
         (name = "access", description = "Access to services: travel times and diagnostics"),
         (name = "guarantees", description = "Loan guarantees: the check before a vote (CGCT), exposure, stress tests"),
+        (name = "retail", description = "Large retail (shops over 300 m²): inventory at any date, change, projects and authorisations"),
         (name = "exports", description = "Tables, layers and portraits as files"),
     )
 )]

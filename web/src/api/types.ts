@@ -187,3 +187,12 @@ export type Diagnose = S['Diagnose'];
 export type Proposal = S['Proposal'];
 export type GuaranteeCheck = S['Check'];
 export type Exposure = S['Exposure'];
+
+/** Large retail (issue 15): the inventory of a territory at a date, change, projects, shops. */
+export type RetailInventory = S['RetailInventory'];
+export type RetailChange = S['RetailChange'];
+export type RetailProjects = S['RetailProjects'];
+export type RetailShops = S['RetailShops'];
+export type RetailShopPoint = S['RetailShopPoint'];
+export type RetailFigure = S['RetailFigure'];
+export type RetailReference = S['RetailReference'];

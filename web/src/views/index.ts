@@ -8,6 +8,7 @@ import { flowsView } from './flows';
 import { guaranteesView } from './guarantees';
 import { perimeterView } from './perimeter';
 import { portraitView } from './portrait';
+import { retailView } from './retail';
 import { valuesView } from './values';
 import type { View } from './view';
 
@@ -19,6 +20,7 @@ export const views: Record<ViewName, View> = {
   mobilites: flowsView,
   acces: accessView,
   garanties: guaranteesView,
+  commerce: retailView,
 };
 
 /** The navigation: the views reached from the header (the portrait opens from a territory). */
@@ -29,4 +31,5 @@ export const navigation: { view: ViewName; label: (nav: Record<string, string>) 
   { view: 'mobilites', label: (n) => n.flows },
   { view: 'acces', label: (n) => n.access },
   { view: 'garanties', label: (n) => n.guarantees },
+  { view: 'commerce', label: (n) => n.retail },
 ];
