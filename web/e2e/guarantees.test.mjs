@@ -57,7 +57,7 @@ test('the check before a vote gives the same answer in the page, the API and the
   const proposal = {
     guarantor: 'com:62119', beneficiary: 'Projet', siren: '900000001', category: 'other', amount: 2000000,
     start: '2026-07-01', years: 15, frequency: 'yearly', rate: 3.5, profile: 'constant_annuity', share: 50.01,
-    state_aided: false, housing_plan: false, loan: null,
+    state_aided: false, housing_plan: false, tense_zone_housing: false, loan: null,
   };
   await page.fill('#g-guarantor', proposal.guarantor);
   await page.fill('#g-siren', proposal.siren);

@@ -18,6 +18,10 @@ import type {
   Indicator,
   Inflows,
   PerimeterBody,
+  RetailChange,
+  RetailInventory,
+  RetailProjects,
+  RetailShops,
   SavedPerimeter,
   ShapeCollection,
   SitingAnswer,
@@ -123,6 +127,13 @@ export const api = {
   },
   siting: {
     study: (q: SitingRequest) => call<SitingAnswer>('/api/siting/study', postJson(q)),
+  },
+  retail: {
+    inventory: (territory: string, date?: string, against?: string) =>
+      call<RetailInventory>(`/api/retail/inventory${query({ territory, date, against })}`),
+    change: (territory: string, from: string, to?: string) => call<RetailChange>(`/api/retail/change${query({ territory, from, to })}`),
+    projects: (territory: string, date?: string) => call<RetailProjects>(`/api/retail/projects${query({ territory, date })}`),
+    shops: (territory: string, date?: string) => call<RetailShops>(`/api/retail/shops${query({ territory, date })}`),
   },
   access: {
     facilities: () => call<FacilitySets>('/api/access/facilities'),

@@ -67,6 +67,8 @@ enum Command {
     Siting(commands::siting::Args),
     /// Local authorities' loan guarantees: import a register, check before a vote, exposure, stress test.
     Guarantees(commands::guarantees::Args),
+    /// Large retail (shops over 300 m²): import an inventory, its figures at a date, change, projects, SYNTHETIC demo.
+    Retail(commands::retail::Args),
 }
 
 /// `echelle list com | head -1`: when the reader of standard output goes away,
@@ -120,6 +122,7 @@ fn main() -> ExitCode {
         Command::Telework(a) => commands::mobility::telework_cmd(&store, a),
         Command::Siting(a) => commands::siting::run(&store, a),
         Command::Guarantees(a) => commands::guarantees::run(&store, a),
+        Command::Retail(a) => commands::retail::run(&store, a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

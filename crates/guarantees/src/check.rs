@@ -44,6 +44,9 @@ pub struct Proposal {
     /// Under the departmental plan for housing the disadvantaged.
     #[serde(default)]
     pub housing_plan: bool,
+    /// A development operation (C. urb. L300-4 to L300-5-2) mainly of housing in a tense zone.
+    #[serde(default)]
+    pub tense_zone_housing: bool,
     /// The register's id of the loan when other authorities already guarantee it.
     #[serde(default)]
     pub loan: Option<String>,
@@ -177,6 +180,7 @@ impl Proposal {
             },
             state_aided: self.state_aided,
             housing_plan: self.housing_plan,
+            tense_zone_housing: self.tense_zone_housing,
             declared_outstanding: None,
             given_schedule: None,
         };

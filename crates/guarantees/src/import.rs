@@ -77,6 +77,7 @@ const GUARANTEE_FIELDS: &[(&str, bool)] = &[
     ("share", true),
     ("state_aided", false),
     ("housing_plan", false),
+    ("tense_zone_housing", false),
     ("outstanding", false),
     ("outstanding_date", false),
 ];
@@ -445,8 +446,12 @@ impl Parser<'_> {
         {
             self.problem(row, "siren", format!("{} : un SIREN a neuf chiffres", quote(s)));
         }
-        let category =
-            self.parsed(row, "category", Category::parse, "logement social, aménagement, intérêt général ou autre");
+        let category = self.parsed(
+            row,
+            "category",
+            Category::parse,
+            "logement social, aménagement, intérêt général, foncier solidaire ou autre",
+        );
         let amount = self.amount(row, "amount", true);
         if amount == Some(0) {
             self.problem(row, "amount", "montant nul".into());
@@ -516,6 +521,7 @@ impl Parser<'_> {
         });
         let state_aided = self.flag(row, "state_aided");
         let housing_plan = self.flag(row, "housing_plan");
+        let tense_zone_housing = self.flag(row, "tense_zone_housing");
         let outstanding = self.amount(row, "outstanding", false);
         let outstanding_date = self.date(row, "outstanding_date", false);
         if outstanding.is_some() != outstanding_date.is_some() {
@@ -549,6 +555,7 @@ impl Parser<'_> {
             },
             state_aided,
             housing_plan,
+            tense_zone_housing,
             declared_outstanding: outstanding_date.zip(outstanding),
             given_schedule: None,
         };

@@ -102,14 +102,21 @@ pub enum Category {
     Development,
     /// A body of general interest (CGI art. 200 and 238 bis).
     GeneralInterest,
+    /// An approved land trust (organisme de foncier solidaire, C. urb. L329-1).
+    LandTrust,
     /// Anything else.
     Other,
 }
 
 impl Category {
     /// Every category, in the order tables show them.
-    pub const ALL: [Category; 4] =
-        [Category::SocialHousing, Category::Development, Category::GeneralInterest, Category::Other];
+    pub const ALL: [Category; 5] = [
+        Category::SocialHousing,
+        Category::Development,
+        Category::GeneralInterest,
+        Category::LandTrust,
+        Category::Other,
+    ];
 
     /// The word of the rules file and of the stored register.
     pub fn key(self) -> &'static str {
@@ -117,6 +124,7 @@ impl Category {
             Category::SocialHousing => "social_housing",
             Category::Development => "development",
             Category::GeneralInterest => "general_interest",
+            Category::LandTrust => "land_trust",
             Category::Other => "other",
         }
     }
@@ -127,11 +135,13 @@ impl Category {
             Category::SocialHousing => "logement social (HLM, SEM)",
             Category::Development => "opération d'aménagement",
             Category::GeneralInterest => "organisme d'intérêt général",
+            Category::LandTrust => "organisme de foncier solidaire",
             Category::Other => "autre",
         }
     }
 
-    /// Reads the key or a French word (`logement social`, `hlm`, `aménagement`, `intérêt général`, `autre`).
+    /// Reads the key or a French word (`logement social`, `hlm`, `aménagement`, `intérêt général`,
+    /// `foncier solidaire`, `ofs`, `autre`).
     pub fn parse(s: &str) -> Option<Category> {
         let f = echelle_referential::fold(s.trim()).replace(['-', '_', '\''], " ");
         let f = f.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -139,6 +149,7 @@ impl Category {
             "social housing" | "logement social" | "hlm" | "sem" | "oph" | "logement" => Some(Category::SocialHousing),
             "development" | "amenagement" | "operation d amenagement" => Some(Category::Development),
             "general interest" | "interet general" | "organisme d interet general" => Some(Category::GeneralInterest),
+            "land trust" | "ofs" | "foncier solidaire" | "organisme de foncier solidaire" => Some(Category::LandTrust),
             "other" | "autre" => Some(Category::Other),
             _ => None,
         }
@@ -301,6 +312,9 @@ pub struct Loan {
     pub state_aided: bool,
     /// Under the departmental plan for housing the disadvantaged (an exemption).
     pub housing_plan: bool,
+    /// A development operation under C. urb. L300-4 to L300-5-2, mainly housing, in a
+    /// tense zone (CGI art. 232) or fast-growing commune: its share is not capped.
+    pub tense_zone_housing: bool,
     /// Outstanding capital as declared at a date (cents), where the register gives it.
     #[schema(value_type = Option<Object>)]
     pub declared_outstanding: Option<(Date, i64)>,

@@ -48,8 +48,8 @@ pub struct AnnuitiesRule {
     pub ceiling: f64,
     /// Multiplier of the specific provisions deducted.
     pub provisions_multiplier: f64,
-    /// The regulatory article.
-    pub article: String,
+    /// The paragraph of the authority's article setting the rule.
+    pub paragraph: String,
 }
 
 /// Rule 2's figures.
@@ -59,8 +59,8 @@ pub struct DebtorRule {
     pub label: String,
     /// Ceiling, a fraction of what may be guaranteed.
     pub ceiling: f64,
-    /// The regulatory article.
-    pub article: String,
+    /// The paragraph of the authority's article setting the rule.
+    pub paragraph: String,
 }
 
 /// Rule 3's figures.
@@ -72,10 +72,10 @@ pub struct ShareRule {
     pub ceiling: f64,
     /// Ceiling for development operations.
     pub development_ceiling: f64,
-    /// The article raising it for development operations.
+    /// What raises it for development operations.
     pub development_article: String,
-    /// The regulatory article.
-    pub article: String,
+    /// The paragraph of the authority's article setting the rule.
+    pub paragraph: String,
 }
 
 /// The three rules.
@@ -95,7 +95,7 @@ pub struct RuleSet {
 pub struct When {
     /// The beneficiary's category.
     pub category: Option<Category>,
-    /// A flag of the loan: `state_aided` or `housing_plan`.
+    /// A flag of the loan: `state_aided`, `housing_plan` or `tense_zone_housing`.
     pub flag: Option<String>,
 }
 
@@ -108,6 +108,10 @@ pub struct Exemption {
     pub label: String,
     /// What it matches.
     pub when: When,
+    /// The kinds of guarantor it holds for (`commune`, `epci`, `departement`,
+    /// `region`); every kind when absent.
+    #[serde(default)]
+    pub kinds: Option<Vec<String>>,
     /// The rules that do not apply.
     pub lifts: Vec<RuleId>,
     /// The legal basis, with `{exemptions}` and `{ceilings}` standing for the authority's articles.
@@ -130,6 +134,8 @@ pub struct AppliedExemption {
 pub struct Rules {
     /// Which texts, read when.
     pub text: String,
+    /// The decree fixing the percentages.
+    pub decree: String,
     /// Per kind of authority.
     pub authorities: BTreeMap<String, Authority>,
     /// The three rules.
@@ -166,11 +172,16 @@ impl Rules {
         }
         for e in &rules.exemptions {
             match e.when.flag.as_deref() {
-                None | Some("state_aided") | Some("housing_plan") => {}
+                None | Some("state_aided") | Some("housing_plan") | Some("tense_zone_housing") => {}
                 Some(f) => return Err(bad(format!("exemption {}: unknown flag '{f}'", e.id))),
             }
             if e.when.flag.is_none() && e.when.category.is_none() {
                 return Err(bad(format!("exemption {}: `when` matches nothing", e.id)));
+            }
+            for k in e.kinds.iter().flatten() {
+                if !rules.authorities.contains_key(k.as_str()) {
+                    return Err(bad(format!("exemption {}: unknown kind of authority '{k}'", e.id)));
+                }
             }
         }
         Ok(rules)
@@ -188,11 +199,13 @@ impl Rules {
         self.exemptions
             .iter()
             .filter(|e| e.lifts.contains(&rule))
+            .filter(|e| e.kinds.as_ref().is_none_or(|ks| ks.iter().any(|k| k == kind.key())))
             .find(|e| {
                 e.when.category.is_none_or(|c| c == loan.beneficiary.category)
                     && match e.when.flag.as_deref() {
                         Some("state_aided") => loan.state_aided,
                         Some("housing_plan") => loan.housing_plan,
+                        Some("tense_zone_housing") => loan.tense_zone_housing,
                         _ => true,
                     }
             })
@@ -203,14 +216,15 @@ impl Rules {
             })
     }
 
-    /// The rule's article, with the authority's own.
+    /// The rule's articles: the authority's own with its paragraph, and the decree.
     pub fn article(&self, kind: AuthorityKind, rule: RuleId) -> String {
         let a = self.authority(kind);
-        match rule {
-            RuleId::Annuities => format!("{} ; {}", a.ceilings, self.rules.annuities.article),
-            RuleId::Debtor => format!("{} ; {}", a.ceilings, self.rules.debtor.article),
-            RuleId::Share => format!("{} ; {}", a.ceilings, self.rules.share.article),
-        }
+        let paragraph = match rule {
+            RuleId::Annuities => &self.rules.annuities.paragraph,
+            RuleId::Debtor => &self.rules.debtor.paragraph,
+            RuleId::Share => &self.rules.share.paragraph,
+        };
+        format!("{}, {paragraph} ; {}", a.ceilings, self.decree)
     }
 
     /// The rule's French label.

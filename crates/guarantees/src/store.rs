@@ -53,6 +53,7 @@ fn schema() -> Arc<Schema> {
     fields.push(Field::new("share", DataType::Float64, true));
     fields.push(Field::new("state_aided", DataType::Boolean, true));
     fields.push(Field::new("housing_plan", DataType::Boolean, true));
+    fields.push(Field::new("tense_zone_housing", DataType::Boolean, true));
     Arc::new(Schema::new(fields))
 }
 
@@ -63,6 +64,7 @@ struct Row {
     share: Option<f64>,
     state_aided: Option<bool>,
     housing_plan: Option<bool>,
+    tense_zone_housing: Option<bool>,
 }
 
 fn t(name: &str) -> usize {
@@ -99,6 +101,7 @@ pub fn to_batch(reg: &Register) -> RecordBatch {
         r.share = Some(g.share);
         r.state_aided = Some(l.state_aided);
         r.housing_plan = Some(l.housing_plan);
+        r.tense_zone_housing = Some(l.tense_zone_housing);
         rows.push(r);
     }
     for f in &reg.finances {
@@ -132,6 +135,7 @@ pub fn to_batch(reg: &Register) -> RecordBatch {
     cols.push(Arc::new(Float64Array::from(rows.iter().map(|r| r.share).collect::<Vec<_>>())));
     cols.push(Arc::new(BooleanArray::from(rows.iter().map(|r| r.state_aided).collect::<Vec<_>>())));
     cols.push(Arc::new(BooleanArray::from(rows.iter().map(|r| r.housing_plan).collect::<Vec<_>>())));
+    cols.push(Arc::new(BooleanArray::from(rows.iter().map(|r| r.tense_zone_housing).collect::<Vec<_>>())));
     RecordBatch::try_new(schema(), cols).expect("columns match the schema")
 }
 
@@ -152,6 +156,8 @@ pub fn from_batch(b: &RecordBatch) -> Result<Register, String> {
     let share = b.column_by_name("share").and_then(|c| c.as_primitive_opt::<Float64Type>()).ok_or("column share")?;
     let aided = b.column_by_name("state_aided").and_then(|c| c.as_boolean_opt()).ok_or("column state_aided")?;
     let plan = b.column_by_name("housing_plan").and_then(|c| c.as_boolean_opt()).ok_or("column housing_plan")?;
+    // Registers stored before this flag existed have no such column: false.
+    let tense = b.column_by_name("tense_zone_housing").and_then(|c| c.as_boolean_opt());
     let mut reg = Register::default();
     let bad = |k: usize, what: &str| format!("row {k}: bad {what}");
     for k in 0..b.num_rows() {
@@ -183,6 +189,7 @@ pub fn from_batch(b: &RecordBatch) -> Result<Register, String> {
                         },
                         state_aided: aided.value(k),
                         housing_plan: plan.value(k),
+                        tense_zone_housing: tense.is_some_and(|c| c.is_valid(k) && c.value(k)),
                         declared_outstanding: declared,
                         given_schedule: None,
                     });

@@ -73,7 +73,7 @@ pub fn register(r: &Referential, within: &TerritoryRef, seed: u64) -> Result<Reg
             let (name, category) = BENEFICIARIES[rng.range(0, BENEFICIARIES.len() as i64 - 1) as usize];
             let b = BENEFICIARIES.iter().position(|x| x.0 == name).unwrap_or(0);
             let (amount, years, rate) = match category {
-                Category::SocialHousing => {
+                Category::SocialHousing | Category::LandTrust => {
                     (rng.range(300, 4_000) * 1_000, rng.range(25, 40), rng.range(15_000, 40_000))
                 }
                 Category::Development => (rng.range(500, 6_000) * 1_000, rng.range(5, 15), rng.range(20_000, 45_000)),
@@ -106,6 +106,7 @@ pub fn register(r: &Referential, within: &TerritoryRef, seed: u64) -> Result<Reg
                 },
                 state_aided: category == Category::SocialHousing && rng.unit() < 0.3,
                 housing_plan: false,
+                tense_zone_housing: false,
                 declared_outstanding: None,
                 given_schedule: None,
             };
@@ -116,6 +117,8 @@ pub fn register(r: &Referential, within: &TerritoryRef, seed: u64) -> Result<Reg
                 Category::SocialHousing | Category::GeneralInterest => 1.0,
                 Category::Development => [0.5, 0.8][rng.range(0, 1) as usize],
                 Category::Other => [0.2, 0.3, 0.5][rng.range(0, 2) as usize],
+                // No land trust among the synthetic beneficiaries; a commune may guarantee half.
+                Category::LandTrust => 0.5,
             };
             match shared {
                 Some(e) => {

@@ -23,6 +23,7 @@ pub mod guard;
 pub mod layer;
 pub mod parquet;
 pub mod pdf;
+pub mod points;
 pub mod table;
 pub mod xlsx;
 

@@ -1,6 +1,10 @@
 //! Loan guarantees over HTTP (issue 16): the check before a vote, exposure by
 //! territory and by beneficiary, the stress test. The handlers parse, call
 //! `echelle_guarantees::study` (as the CLI does) and return its answers as they are.
+//! The register is read once per store version and kept in the application state's
+//! [`GuaranteesCache`], dropped when the store changes.
+
+use std::sync::{Arc, Mutex};
 
 use axum::Json;
 use axum::extract::State;
@@ -24,8 +28,31 @@ impl From<GuaranteeError> for ApiError {
     }
 }
 
-/// The register of the store, or a 404 saying how to get one.
-fn loaded(state: &AppState) -> Result<Loaded, ApiError> {
+/// The register read from the store, kept with the store version it was read at;
+/// emptied when the store changes.
+#[derive(Default)]
+pub struct GuaranteesCache {
+    loaded: Mutex<Option<(u64, Arc<Loaded>)>>,
+}
+
+impl GuaranteesCache {
+    /// Drops the register kept (the store changed).
+    pub fn clear(&self) {
+        *self.loaded.lock().expect("guarantees cache") = None;
+    }
+}
+
+/// The register of the store, or a 404 saying how to get one; read at the first
+/// request after a store change, then kept (call off the async workers).
+fn loaded(state: &AppState) -> Result<Arc<Loaded>, ApiError> {
+    let version = state.store_version();
+    // Held while reading: a second request waits instead of reading the register again.
+    let mut cache = state.guarantees.loaded.lock().expect("guarantees cache");
+    if let Some((v, l)) = cache.as_ref()
+        && *v == version
+    {
+        return Ok(l.clone());
+    }
     let store = state.store()?;
     if store.catalog().dataset(echelle_guarantees::store::DEFAULT_ID).is_err() {
         return Err(ApiError::NotFound(
@@ -34,7 +61,9 @@ fn loaded(state: &AppState) -> Result<Loaded, ApiError> {
                 .into(),
         ));
     }
-    Ok(study::load(&store, None)?)
+    let l = Arc::new(study::load(&store, None)?);
+    *cache = Some((version, l.clone()));
+    Ok(l)
 }
 
 /// Checks a proposed guarantee against the prudential rules (CGCT), in the vote's

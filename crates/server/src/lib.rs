@@ -27,6 +27,7 @@ mod headers;
 mod mvt;
 mod ogc;
 mod openapi;
+mod retail;
 mod shapes;
 mod site;
 mod siting;
@@ -120,6 +121,12 @@ pub fn app(state: AppState, web: Option<PathBuf>, timeout: Duration) -> Router {
         .route("/guarantees/beneficiaries", get(guarantees::beneficiaries))
         .route("/guarantees/stress", get(guarantees::stress))
         .route("/siting/study", post(siting::study))
+        .route("/retail/inventory", get(retail::inventory))
+        .route("/retail/change", get(retail::change))
+        .route("/retail/projects", get(retail::projects))
+        .route("/retail/shops", get(retail::shops))
+        .route("/retail/shops.geojson", get(retail::shops_geojson))
+        .route("/retail/densities", get(retail::densities))
         .route("/openapi.json", get(openapi::document))
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY));

@@ -55,6 +55,12 @@ use crate::error::ErrorBody;
         crate::guarantees::beneficiaries,
         crate::guarantees::stress,
         crate::siting::study,
+        crate::retail::inventory,
+        crate::retail::change,
+        crate::retail::projects,
+        crate::retail::shops,
+        crate::retail::shops_geojson,
+        crate::retail::densities,
         crate::export::table,
         crate::export::layer::export,
         crate::export::portrait::portrait_pdf,
@@ -70,6 +76,7 @@ use crate::error::ErrorBody;
         (name = "access", description = "Access to services: travel times and diagnostics"),
         (name = "guarantees", description = "Loan guarantees: the check before a vote (CGCT), exposure, stress tests"),
         (name = "siting", description = "Third places: where to open the next sites (location models)"),
+        (name = "retail", description = "Large retail (shops over 300 m²): inventory at any date, change, projects and authorisations"),
         (name = "exports", description = "Tables, layers and portraits as files"),
     )
 )]

@@ -38,7 +38,7 @@ pub async fn study(State(state): State<AppState>, Json(q): Json<StudyRequest>) -
         let engine = state.engine();
         let locator = Locator::from_store(&store)?;
         let sets = |name: &str| state.facility_set_path(name).ok();
-        let limits = Limits { time: Some(Duration::from_secs(TIME_LIMIT_SECONDS)), exact: true };
+        let limits = Limits { time: Some(Duration::from_secs(TIME_LIMIT_SECONDS)), ..Limits::default() };
         Ok(Json(third_places::run(&store, engine.referential(), &locator, &q, &sets, limits, &mut |_| {})?))
     })
     .await

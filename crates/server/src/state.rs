@@ -81,6 +81,8 @@ pub struct Shared {
     /// Facility sets offered by the access view, and the points and runs computed
     /// from them (dropped when the engine's data changes).
     pub(crate) access: crate::access::AccessCache,
+    /// The loan guarantees register, read once per store version.
+    pub(crate) guarantees: crate::guarantees::GuaranteesCache,
     /// The pool where the heavy part of every request runs ([`crate::work`]).
     work: Work,
 }
@@ -127,6 +129,7 @@ impl AppState {
             building: Default::default(),
             flows: Default::default(),
             access: Default::default(),
+            guarantees: Default::default(),
             work,
         };
         let state = AppState { shared: Arc::new(shared), site: Default::default() };
@@ -168,6 +171,11 @@ impl AppState {
     /// Changes with the engine's data (pack, datasets, indicators), not with perimeters.
     pub(crate) fn generation(&self) -> u64 {
         self.snapshot().generation
+    }
+
+    /// The store's catalog version the current snapshot was read at.
+    pub(crate) fn store_version(&self) -> u64 {
+        self.snapshot().version
     }
 
     /// Opens the store for a request that reads or writes it directly (flows, networks, perimeters).
@@ -324,6 +332,8 @@ impl AppState {
         if data_changed {
             self.flows.clear();
         }
+        // The register is not part of the engine's data: any change of the store drops it.
+        self.guarantees.clear();
         Ok(engine)
     }
 

@@ -52,4 +52,44 @@ pub enum Error {
     /// Every site open leaves demand uncovered (set covering, p-center).
     #[error("même en ouvrant tous les candidats, une demande reste hors de portée")]
     CannotCover,
+    /// No choice of `p` sites reaches every demand point that must be served.
+    #[error("aucun choix de {0} sites ne dessert toute la demande à portée (augmentez p ou le rayon)")]
+    NoFeasibleChoice(usize),
+    /// A negative or not-a-number capacity.
+    #[error("capacité invalide du candidat n° {index} : {value} (attendu : un nombre positif ou nul)")]
+    BadCapacity {
+        /// The candidate.
+        index: usize,
+        /// Its capacity.
+        value: f64,
+    },
+    /// Capacities given for some candidates but not all.
+    #[error("{given} capacités données pour {candidates} candidats")]
+    CapacitiesCount {
+        /// Capacities given.
+        given: usize,
+        /// Candidates.
+        candidates: usize,
+    },
+    /// The largest capacities that `p` sites can offer fall short of the demand to serve.
+    #[error("les {p} plus grandes capacités totalisent {capacity}, moins que la demande à servir ({demand})")]
+    CapacityBelowDemand {
+        /// Sites asked for.
+        p: usize,
+        /// Their largest total capacity.
+        capacity: f64,
+        /// Total demand.
+        demand: f64,
+    },
+    /// A service distance beyond the radius the instance's pairs were cut at.
+    #[error("distance de service {distance} au-delà du rayon de l'instance ({radius}) : augmentez le rayon")]
+    RadiusBelowService {
+        /// The instance's radius.
+        radius: f64,
+        /// The service distance.
+        distance: f64,
+    },
+    /// The solver failed (a defect, not an input error).
+    #[error("le solveur HiGHS a échoué : {0}")]
+    Solver(String),
 }

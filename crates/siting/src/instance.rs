@@ -28,6 +28,31 @@ pub struct Instance {
     pub fixed: Vec<u32>,
     /// Candidates the user excluded: never opened.
     pub excluded: Vec<u32>,
+    /// Per candidate, the demand it can serve at most (in the weights' unit); empty:
+    /// unlimited. Demand may then be split between sites.
+    pub capacity: Vec<f64>,
+    /// The radius `reach` was cut at, with the points it was measured between: a pair
+    /// beyond it is then costed at the radius in the search (a lower estimate, so the
+    /// bounds stay proven) and the solution's objective is measured exactly.
+    pub truncated: Option<Truncation>,
+}
+
+/// Where a radius-truncated instance's points are, to measure any pair exactly.
+#[derive(Debug, Clone, Default)]
+pub struct Truncation {
+    /// The radius, m.
+    pub radius: f64,
+    /// Demand points.
+    pub demand: Vec<Point>,
+    /// Candidate sites.
+    pub candidates: Vec<Point>,
+}
+
+impl Truncation {
+    /// Demand `i`'s distance to its nearest site among `open`.
+    pub fn nearest(&self, i: usize, open: &[u32]) -> f64 {
+        open.iter().map(|&j| distance(self.demand[i], self.candidates[j as usize])).fold(f64::INFINITY, f64::min)
+    }
 }
 
 impl Instance {
@@ -55,7 +80,8 @@ impl Instance {
     }
 
     /// Straight-line distances (m) between planar points, the pairs within `radius`
-    /// found through a grid of `radius`-sized cells (every pair with `None`).
+    /// found through a grid of `radius`-sized cells (every pair with `None`); farther
+    /// pairs are measured again when a solution needs them (see [`Truncation`]).
     pub fn from_points(demand: &[(Point, f64)], candidates: &[Point], radius: Option<f64>) -> Result<Instance, Error> {
         let weights: Vec<f64> = demand.iter().map(|d| d.1).collect();
         let Some(r) = radius.filter(|r| *r > 0.0) else {
@@ -86,7 +112,13 @@ impl Instance {
                 row
             })
             .collect();
-        let instance = Instance { demand: weights, candidates: candidates.len(), reach, ..Instance::default() };
+        let truncated = Some(Truncation {
+            radius: r,
+            demand: demand.iter().map(|d| d.0).collect(),
+            candidates: candidates.to_vec(),
+        });
+        let instance =
+            Instance { demand: weights, candidates: candidates.len(), reach, truncated, ..Instance::default() };
         instance.check()?;
         Ok(instance)
     }
@@ -95,6 +127,13 @@ impl Instance {
     pub fn with_sites(mut self, fixed: Vec<u32>, excluded: Vec<u32>) -> Result<Instance, Error> {
         self.fixed = fixed;
         self.excluded = excluded;
+        self.check()?;
+        Ok(self)
+    }
+
+    /// The same instance with a capacity per candidate.
+    pub fn with_capacities(mut self, capacity: Vec<f64>) -> Result<Instance, Error> {
+        self.capacity = capacity;
         self.check()?;
         Ok(self)
     }
@@ -123,6 +162,12 @@ impl Instance {
         }
         if let Some(&j) = self.fixed.iter().find(|j| self.excluded.contains(j)) {
             return Err(Error::FixedAndExcluded(j as usize));
+        }
+        if !self.capacity.is_empty() && self.capacity.len() != self.candidates {
+            return Err(Error::CapacitiesCount { given: self.capacity.len(), candidates: self.candidates });
+        }
+        if let Some((index, &value)) = self.capacity.iter().enumerate().find(|(_, c)| !(c.is_finite() && **c >= 0.0)) {
+            return Err(Error::BadCapacity { index, value });
         }
         Ok(())
     }

@@ -12,26 +12,29 @@
 //!        ├── LSCP      : the smallest p whose MCLP optimum leaves nothing uncovered
 //!        └── p-center  : the smallest distance whose LSCP needs at most p sites
 //!        ▼
-//!  swap local search (upper bound) + Lagrangian relaxation (lower bound)
-//!        + branch and bound on the sites (proof, or the gap at the limit)
+//!  swap local search (upper bound) + Benders cuts of the radius formulation in an
+//!        LP master (lower bound), then the MIP master in HiGHS (proof, or the gap
+//!        at the time limit)
 //! ```
 //!
 //! The engine works on raw indices (demand `i`, candidate `j`); callers keep the
 //! territories and points those indices stand for.
 
+mod capacity;
+mod cuts;
 mod error;
 mod instance;
+mod lagrangian;
+mod master;
 mod models;
-mod relaxation;
+mod reduce;
 mod search;
 mod solve;
 
 pub use error::Error;
-pub use instance::{Instance, Point};
+pub use instance::{Instance, Point, Truncation};
 pub use models::{Model, Outcome, solve_model};
-pub use solve::{Limits, Progress, Solution};
+pub use solve::{Limits, Progress, Solution, TOLERANCE};
 
-mod capped;
 mod curve;
-pub use capped::solve_pmedian_capped;
 pub use curve::{CurvePoint, coverage_curve};

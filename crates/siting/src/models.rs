@@ -1,7 +1,7 @@
 //! The four location models of PySAL spopt, each a set of costs for the one engine.
 
-use crate::solve::{Costs, Limits, Progress, Solution, solve_costs};
-use crate::{Error, Instance};
+use crate::solve::{Costs, Limits, Progress, Solution, TOLERANCE, solve_costs};
+use crate::{Error, Instance, reduce};
 
 /// A location model.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -55,11 +55,23 @@ pub fn solve_model(
     match model {
         Model::PMedian => {
             let costs = median_costs(instance)?;
-            let solution = solve_costs(&costs, p, limits, progress)?;
+            let mut solution = solve_costs(&costs, p, limits, progress)?;
+            if let Some(t) = &instance.truncated {
+                measure_exactly(instance, t, &mut solution);
+            }
             Ok(Outcome { p: solution.open.len(), solution, distance: None, covered: None, demand })
         }
+        Model::Covering { distance } | Model::SetCovering { distance }
+            if instance.truncated.as_ref().is_some_and(|t| distance > t.radius) =>
+        {
+            Err(Error::RadiusBelowService { radius: instance.truncated.as_ref().map_or(0.0, |t| t.radius), distance })
+        }
         Model::Covering { distance } => {
-            let solution = solve_costs(&covering_costs(instance, distance, false), p, limits, progress)?;
+            let mut costs = covering_costs(instance, distance, false);
+            if costs.capacity.is_none() {
+                reduce::exclude_dominated(&mut costs, p);
+            }
+            let solution = solve_costs(&costs, p, limits, progress)?;
             let covered = demand - solution.objective;
             Ok(Outcome { p: solution.open.len(), solution, distance: Some(distance), covered: Some(covered), demand })
         }
@@ -80,17 +92,30 @@ fn excluded(instance: &Instance) -> Vec<bool> {
     out
 }
 
+/// The solution's true objective where pairs beyond the radius were costed at the
+/// radius: the bound (of a problem whose costs are never above the true ones) stands.
+fn measure_exactly(instance: &Instance, t: &crate::Truncation, solution: &mut Solution) {
+    let exact: f64 = instance.demand.iter().enumerate().map(|(i, w)| w * t.nearest(i, &solution.open)).sum();
+    solution.objective = exact;
+    solution.proven = exact - solution.bound <= TOLERANCE * exact;
+    if solution.proven {
+        solution.bound = exact;
+    }
+}
+
 fn median_costs(instance: &Instance) -> Result<Costs, Error> {
     let excluded = excluded(instance);
+    // Beyond the radius, at least the radius.
+    let beyond = instance.truncated.as_ref().map_or(f64::INFINITY, |t| t.radius);
     let mut fallback = Vec::with_capacity(instance.demand.len());
     let mut rows = Vec::with_capacity(instance.demand.len());
     for (i, (row, &w)) in instance.reach.iter().zip(&instance.demand).enumerate() {
         let row: Vec<(u32, f64)> =
             row.iter().filter(|(j, _)| !excluded[*j as usize]).map(|&(j, d)| (j, w * d)).collect();
-        if w > 0.0 && row.is_empty() {
+        if w > 0.0 && row.is_empty() && beyond.is_infinite() {
             return Err(Error::Unreachable(i));
         }
-        fallback.push(if w > 0.0 { f64::INFINITY } else { 0.0 });
+        fallback.push(if w > 0.0 { w * beyond } else { 0.0 });
         rows.push(row);
     }
     Ok(Costs {
@@ -99,6 +124,7 @@ fn median_costs(instance: &Instance) -> Result<Costs, Error> {
         candidates: instance.candidates,
         fixed: instance.fixed.clone(),
         excluded: instance.excluded.clone(),
+        capacity: capacity(instance),
     })
 }
 
@@ -114,13 +140,20 @@ fn covering_costs(instance: &Instance, distance: f64, unit: bool) -> Costs {
         })
         .collect();
     let fallback = instance.demand.iter().map(|&w| if unit { f64::from(u8::from(w > 0.0)) } else { w }).collect();
-    Costs {
+    let costs = Costs {
         rows,
         fallback,
         candidates: instance.candidates,
         fixed: instance.fixed.clone(),
         excluded: instance.excluded.clone(),
-    }
+        capacity: capacity(instance),
+    };
+    if costs.capacity.is_none() { reduce::merge_demand(costs) } else { costs }
+}
+
+/// What each demand consumes and each site offers, when the instance has capacities.
+fn capacity(instance: &Instance) -> Option<(Vec<f64>, Vec<f64>)> {
+    (!instance.capacity.is_empty()).then(|| (instance.demand.clone(), instance.capacity.clone()))
 }
 
 /// The smallest `p` whose covering optimum leaves no point of positive weight

@@ -1,12 +1,22 @@
 //! The engine: `p` sites, each demand served by its cheapest open site (or at its
-//! fallback cost), solved by branch and bound on the sites with Lagrangian bounds and
-//! swap-search upper bounds. Exact when the tree is exhausted; otherwise the gap
-//! between the best solution and the smallest bound of the nodes left is proven.
+//! fallback cost). Benders decomposition of the radius formulation, after
+//! Durán-Mateluna, Alès & Elloumi (2023):
+//!
+//! ```text
+//!  swap search ──► upper bound (a solution)
+//!  LP master + cuts at the in-out point, until none is violated ──► LP bound
+//!  reduced-cost fixing: sites whose flip cannot beat the upper bound are settled
+//!  MIP master (HiGHS) ──► its optimum y*; cuts at y* if its true cost is higher; again
+//! ```
+//!
+//! Every master optimum, LP or MIP, is a lower bound of the problem's (the master holds
+//! only valid cuts), so the gap reported at a time limit is proven.
 
 use std::time::{Duration, Instant};
 
 use crate::Error;
-use crate::relaxation::{Site, bound};
+use crate::cuts::cut;
+use crate::master::Master;
 use crate::search::{local_search, objective};
 
 /// The problem the engine solves, in raw indices.
@@ -21,6 +31,9 @@ pub(crate) struct Costs {
     pub fixed: Vec<u32>,
     /// Never opened.
     pub excluded: Vec<u32>,
+    /// Capacities: per demand, what it consumes when served; per site, what it can
+    /// serve (`None`: unlimited, each demand served whole by its cheapest open site).
+    pub capacity: Option<(Vec<f64>, Vec<f64>)>,
 }
 
 impl Costs {
@@ -33,7 +46,7 @@ impl Costs {
                 r
             })
             .collect();
-        Costs { rows, fallback: vec![fallback; demand], candidates, fixed: vec![], excluded: vec![] }
+        Costs { rows, fallback: vec![fallback; demand], candidates, fixed: vec![], excluded: vec![], capacity: None }
     }
 }
 
@@ -42,13 +55,16 @@ impl Costs {
 pub struct Limits {
     /// Stop after this long with the gap reached (`None`: until proven).
     pub time: Option<Duration>,
-    /// `false`: the heuristic mode, the best solution found and the root's bound.
+    /// `false`: the heuristic mode, the best solution found and the LP bound (as far as
+    /// the time allows).
     pub exact: bool,
+    /// HiGHS's threads (its default: half the cores).
+    pub threads: Option<usize>,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { time: Some(Duration::from_secs(600)), exact: true }
+        Limits { time: Some(Duration::from_secs(600)), exact: true, threads: None }
     }
 }
 
@@ -59,8 +75,8 @@ pub struct Progress {
     pub upper: f64,
     /// The proven lower bound.
     pub lower: f64,
-    /// Nodes of the tree explored.
-    pub nodes: usize,
+    /// Rounds of the master so far (LP solves with new cuts, then MIP solves).
+    pub rounds: usize,
 }
 
 /// The sites chosen and what is proven of them.
@@ -72,10 +88,10 @@ pub struct Solution {
     pub objective: f64,
     /// A proven lower bound of the optimum.
     pub bound: f64,
-    /// Whether `objective` is proven optimal (the tree was exhausted).
+    /// Whether `objective` is proven optimal (to a relative gap of `TOLERANCE`).
     pub proven: bool,
-    /// Nodes of the tree explored.
-    pub nodes: usize,
+    /// Rounds of the master (LP solves with new cuts, then MIP solves).
+    pub rounds: usize,
     /// Wall time, s.
     pub seconds: f64,
 }
@@ -90,16 +106,13 @@ impl Solution {
     }
 }
 
-struct Node {
-    sites: Vec<Site>,
-    lambda: Vec<f64>,
-    /// The parent's bound: a bound of this node too.
-    parent: f64,
-}
+/// Pairs beyond which the heuristic mode keeps to the Lagrangian bound: HiGHS's
+/// simplex on the LP master of such instances takes minutes.
+const LP_PAIRS: usize = 4_000_000;
 
-/// Subgradient iterations at the root and at the other nodes.
-const ROOT_ITERATIONS: usize = 1500;
-const NODE_ITERATIONS: usize = 120;
+/// Relative gap under which a solution counts as proven optimal: HiGHS's own LP and MIP
+/// tolerances, far below any figure shown.
+pub const TOLERANCE: f64 = 1e-7;
 
 pub(crate) fn solve_costs(
     costs: &Costs,
@@ -108,7 +121,9 @@ pub(crate) fn solve_costs(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Solution, Error> {
     let started = Instant::now();
+    let deadline = limits.time.map(|t| started + t);
     let n = costs.candidates;
+    let m = costs.rows.len();
     let mut allowed = vec![true; n];
     for &j in &costs.excluded {
         allowed[j as usize] = false;
@@ -126,117 +141,158 @@ pub(crate) fn solve_costs(
     if p < fixed.len() {
         return Err(Error::FewerThanFixed { p, fixed: fixed.len() });
     }
-    let mut root = vec![Site::Free; n];
-    let mut start = vec![false; n];
-    for j in 0..n {
-        if !allowed[j] {
-            root[j] = Site::Closed;
-        }
+    if costs.capacity.is_some() {
+        return crate::capacity::solve(costs, p, &allowed, &fixed, limits, progress);
     }
+    let mut bounds: Vec<(f64, f64)> = allowed.iter().map(|&a| if a { (0.0, 1.0) } else { (0.0, 0.0) }).collect();
+    let mut start = vec![false; n];
     for &j in &fixed {
-        root[j as usize] = Site::Open;
+        bounds[j as usize] = (1.0, 1.0);
         start[j as usize] = true;
     }
     let (mut best, mut upper) = local_search(costs, &allowed, &start, p);
-    let mut nodes = 0;
-    let mut stack = vec![Node { sites: root, lambda: initial_multipliers(costs, &best), parent: f64::NEG_INFINITY }];
-    let mut lower_root = f64::NEG_INFINITY;
-    let out_of_time = |started: &Instant| limits.time.is_some_and(|t| started.elapsed() >= t);
-    while let Some(node) = stack.pop() {
-        let eps = 1e-9 * upper.abs().max(1.0);
-        if node.parent >= upper - eps {
-            continue;
+    let mut lower: f64 = 0.0; // costs are never negative
+    let mut rounds = 0;
+    // With whole costs (covering models on counts of people), every objective is whole:
+    // a bound less than 1 below the best proves it.
+    let whole = costs.rows.iter().flatten().map(|x| x.1).chain(costs.fallback.iter().copied()).all(|c| c == c.round());
+    let step = if whole { 1.0 - 1e-6 } else { 0.0 };
+    let done =
+        |upper: f64, lower: f64| upper.is_finite() && (upper - lower <= TOLERANCE * upper || upper - lower < step);
+    let finish = |best: &[bool], upper: f64, lower: f64, rounds: usize| {
+        let open: Vec<u32> = (0..n).filter(|&j| best[j]).map(|j| j as u32).collect();
+        let proven = done(upper, lower);
+        let bound = if proven { upper } else { lower.min(upper) };
+        Solution { open, objective: upper, bound, proven, rounds, seconds: started.elapsed().as_secs_f64() }
+    };
+    progress(Progress { upper, lower, rounds });
+    if done(upper, lower) {
+        return Ok(finish(&best, upper, lower, rounds));
+    }
+    if !limits.exact {
+        // The heuristic mode: a Lagrangian bound first (cheap per step, fits any size),
+        // then the LP master's where it fits the time.
+        let lp_fits = costs.rows.iter().map(Vec::len).sum::<usize>() <= LP_PAIRS;
+        let left = deadline.map_or(Duration::from_secs(60), |d| d.saturating_duration_since(Instant::now()));
+        let until = Instant::now() + if lp_fits { left / 4 } else { left };
+        // Multipliers start halfway between each demand's nearest and second-nearest open
+        // sites of the best solution: where the LP's duals lie when it is integral
+        // (measured on all France, p = 100: a 3.9 % gap at 45 s, against 10 % from the
+        // nearest's cost and 14 % from the second's).
+        let start: Vec<f64> = (0..m)
+            .map(|i| {
+                let (d1, d2) = crate::search::two_nearest(costs, &best, i);
+                if d2.is_finite() { 0.5 * (d1 + d2) } else { d1 }
+            })
+            .collect();
+        lower = lower.max(crate::lagrangian::bound(costs, &bounds, p, start, upper, until));
+        progress(Progress { upper, lower, rounds });
+        if done(upper, lower) || !lp_fits {
+            return Ok(finish(&best, upper, lower, rounds));
         }
-        if nodes > 0 && (!limits.exact || out_of_time(&started)) {
-            stack.push(node);
+    }
+    let typical = if upper.is_finite() { upper / m.max(1) as f64 } else { 1.0 };
+    // Violations smaller than this are HiGHS's rounding, not missing cuts.
+    let slack = 1e-6 * typical;
+    let mut master = Master::new(p, m, bounds, typical, limits.threads, step);
+    let mut y_in: Vec<f64> = best.iter().map(|&o| f64::from(u8::from(o))).collect();
+    for i in 0..m {
+        master.add(cut(costs, i, &y_in).1);
+    }
+    // The LP bound: cuts separated at the in-out point (Ben-Ameur & Neto 2007) between the
+    // LP's solution and a stable point, or at the LP's solution when that one finds none.
+    let mut last = None;
+    while let Some(lp) = master.relax(deadline)? {
+        rounds += 1;
+        lower = lower.max(lp.value);
+        progress(Progress { upper, lower, rounds });
+        if done(upper, lower) {
+            return Ok(finish(&best, upper, lower, rounds));
+        }
+        let sep: Vec<f64> = lp.y.iter().zip(&y_in).map(|(a, b)| 0.5 * (a + b)).collect();
+        let before = master.cuts();
+        for i in 0..m {
+            let (_, c) = cut(costs, i, &sep);
+            if c.violation(&lp.y, lp.theta[i]) > slack {
+                master.add(c);
+                continue;
+            }
+            let (_, c) = cut(costs, i, &lp.y);
+            if c.violation(&lp.y, lp.theta[i]) > slack {
+                master.add(c);
+            }
+        }
+        let converged = master.cuts() == before;
+        for (a, b) in y_in.iter_mut().zip(&lp.y) {
+            *a = 0.5 * (*a + b);
+        }
+        last = Some(lp);
+        if converged {
             break;
         }
-        nodes += 1;
-        let iterations = if nodes == 1 { ROOT_ITERATIONS } else { NODE_ITERATIONS };
-        let mut found: Option<(Vec<bool>, f64)> = None;
-        let mut primal = |open: &[bool]| {
-            let value = objective(costs, open);
-            if value < found.as_ref().map_or(upper, |f| f.1) {
-                found = Some(local_search(costs, &allowed, open, p));
-            }
-            found.as_ref().map_or(value, |f| f.1.min(value))
-        };
-        let Some(b) = bound(costs, &node.sites, p, &node.lambda, upper, iterations, &mut primal) else { continue };
-        if let Some((open, value)) = found
-            && value < upper
-        {
-            best = open;
-            upper = value;
-        }
-        let value = b.value.max(node.parent);
-        if nodes == 1 {
-            lower_root = value;
-        }
-        progress(Progress { upper, lower: lower_of(&stack, value.min(upper)), nodes });
-        let eps = 1e-9 * upper.abs().max(1.0);
-        if value >= upper - eps {
-            continue;
-        }
-        // Sites the bound settles: opening (closing) them would cost more than the best.
-        let mut sites = node.sites.clone();
-        let free: Vec<usize> = (0..n).filter(|&j| sites[j] == Site::Free).collect();
-        let chosen_free: Vec<usize> = free.iter().copied().filter(|&j| b.open[j]).collect();
-        let last_in = chosen_free.iter().map(|&j| b.scores[j]).fold(f64::NEG_INFINITY, f64::max);
-        let first_out = free.iter().filter(|&&j| !b.open[j]).map(|&j| b.scores[j]).fold(f64::INFINITY, f64::min);
-        for &j in &free {
-            if b.open[j] {
-                if value - b.scores[j] + first_out >= upper - eps {
-                    sites[j] = Site::Open;
-                }
-            } else if !chosen_free.is_empty() && value - last_in + b.scores[j] >= upper - eps {
-                sites[j] = Site::Closed;
-            }
-        }
-        // Branch on the free site of the relaxation's solution with the best score.
-        let Some(&j) = chosen_free
-            .iter()
-            .filter(|&&j| sites[j] == Site::Free)
-            .min_by(|&&a, &&b2| b.scores[a].total_cmp(&b.scores[b2]))
-        else {
-            // Every site settled: the node's sites are its only solution.
-            if sites.iter().filter(|&&s| s == Site::Open).count() == p {
-                let open: Vec<bool> = sites.iter().map(|&s| s == Site::Open).collect();
-                let v = objective(costs, &open);
-                if v < upper {
-                    upper = v;
-                    best = open;
-                }
-            } else if sites != node.sites {
-                stack.push(Node { sites, lambda: b.lambda, parent: value });
-            }
-            continue;
-        };
-        let mut closed = sites.clone();
-        closed[j] = Site::Closed;
-        let mut opened = sites;
-        opened[j] = Site::Open;
-        stack.push(Node { sites: closed, lambda: b.lambda.clone(), parent: value });
-        stack.push(Node { sites: opened, lambda: b.lambda, parent: value });
     }
-    let proven = stack.is_empty();
-    let lower = if proven { upper } else { lower_of(&stack, upper).max(lower_root.min(upper)) };
-    let open: Vec<u32> = (0..n).filter(|&j| best[j]).map(|j| j as u32).collect();
-    Ok(Solution { open, objective: upper, bound: lower, proven, nodes, seconds: started.elapsed().as_secs_f64() })
+    let Some(lp) = last else { return Ok(finish(&best, upper, lower, rounds)) };
+    // A solution near the LP's: its sites with the largest shares, improved by swaps.
+    let near: Vec<bool> = (0..n).map(|j| start[j] || lp.y[j] > 0.5).collect();
+    if near.iter().filter(|&&o| o).count() <= p {
+        let (open, value) = local_search(costs, &allowed, &near, p);
+        if value < upper {
+            (best, upper) = (open, value);
+            progress(Progress { upper, lower, rounds });
+        }
+    }
+    if done(upper, lower) || !limits.exact {
+        return Ok(finish(&best, upper, lower, rounds));
+    }
+    // Sites whose flip would cost the LP more than the gap cannot be in a better solution.
+    let margin = upper - lp.value + slack;
+    for j in 0..n {
+        if master.bounds()[j].0 == master.bounds()[j].1 {
+            continue;
+        }
+        if lp.y[j] <= 1e-9 && lp.reduced[j] > margin {
+            master.settle(j, false);
+        } else if lp.y[j] >= 1.0 - 1e-9 && -lp.reduced[j] > margin {
+            master.settle(j, true);
+        }
+    }
+    // The MIP master, with the cuts of each of its optima, until an optimum costs what the
+    // master says (then it is the problem's) or the time is up.
+    while let Some(mip) = master.integer(&best, &costs_at(costs, &best), deadline)? {
+        rounds += 1;
+        if mip.infeasible {
+            // Nothing better than the best solution is left.
+            lower = upper;
+            break;
+        }
+        lower = lower.max(mip.bound.min(upper));
+        let Some(open) = mip.open else { break };
+        let value = objective(costs, &open);
+        if value < upper {
+            (best, upper) = (open.clone(), value);
+        }
+        progress(Progress { upper, lower, rounds });
+        if done(upper, lower) || !mip.optimal {
+            break;
+        }
+        let y: Vec<f64> = open.iter().map(|&o| f64::from(u8::from(o))).collect();
+        let before = master.cuts();
+        for i in 0..m {
+            let (_, c) = cut(costs, i, &y);
+            if c.violation(&y, mip.theta[i]) > slack {
+                master.add(c);
+            }
+        }
+        if master.cuts() == before {
+            // The master's optimum costs what it says: it is the problem's.
+            lower = upper.min(mip.value.max(lower));
+            break;
+        }
+    }
+    Ok(finish(&best, upper, lower, rounds))
 }
 
-/// The smallest bound among the nodes left and `current`.
-fn lower_of(stack: &[Node], current: f64) -> f64 {
-    stack.iter().map(|n| n.parent).fold(current, f64::min)
-}
-
-/// Each demand's cost in the first solution (Beasley's start), its fallback when finite
-/// and nothing serves it cheaper.
-fn initial_multipliers(costs: &Costs, open: &[bool]) -> Vec<f64> {
-    costs
-        .rows
-        .iter()
-        .zip(&costs.fallback)
-        .map(|(row, &f)| row.iter().find(|&&(j, _)| open[j as usize]).map_or(f, |&(_, c)| c.min(f)))
-        .map(|c| if c.is_finite() { c } else { 0.0 })
-        .collect()
+/// Each demand's cost under `open`.
+fn costs_at(costs: &Costs, open: &[bool]) -> Vec<f64> {
+    (0..costs.rows.len()).map(|i| crate::search::served(costs, open, i)).collect()
 }

@@ -477,6 +477,112 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/retail/change": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Openings, extensions, moves and closures of a territory between two dates. */
+        get: operations["change"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/retail/densities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Floor space per 1,000 inhabitants of every territory of a layer within another. */
+        get: operations["densities"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/retail/inventory": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Shops over 300 m² and their floor space in a territory at a date, by band, category
+         *     and family, density against its references (outside a perimeter too), away from the
+         *     commune centres, and its projects.
+         */
+        get: operations["inventory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/retail/projects": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Where the authorisation projects of a territory stand at a date. */
+        get: operations["projects"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/retail/shops": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The counted shops of a territory at a date, placed (geocoded, or at their commune's centre). */
+        get: operations["shops"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/retail/shops.geojson": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The counted shops of a territory at a date as a GeoJSON file of points (for QGIS). */
+        get: operations["shops_geojson"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/search": {
         parameters: {
             query?: never;
@@ -862,7 +968,7 @@ export interface components {
          * @description What the beneficiary is: decides the share ceiling and the exemptions.
          * @enum {string}
          */
-        Category: "social_housing" | "development" | "general_interest" | "other";
+        Category: "social_housing" | "development" | "general_interest" | "land_trust" | "other";
         /** @description Exposure on one beneficiary category. */
         CategoryExposure: {
             /** @description The category. */
@@ -1832,6 +1938,8 @@ export interface components {
             state_aided?: boolean;
             /** @description Under the departmental plan for housing the disadvantaged. */
             housing_plan?: boolean;
+            /** @description A development operation (C. urb. L300-4 to L300-5-2) mainly of housing in a tense zone. */
+            tense_zone_housing?: boolean;
             /** @description The register's id of the loan when other authorities already guarantee it. */
             loan?: string | null;
             /**
@@ -1867,6 +1975,401 @@ export interface components {
             communes: number;
             indicators: number;
             materialised?: components["schemas"]["Materialisation"] | null;
+        };
+        /** @description An approval rate. */
+        RetailApproval: {
+            /** @description Applications decided. */
+            decided: number;
+            /** @description Of which authorised. */
+            approved: number;
+            /**
+             * Format: double
+             * @description Approved over decided, percent.
+             */
+            by_number_pct?: number | null;
+            /**
+             * Format: double
+             * @description Area requested by the applications decided, m².
+             */
+            area_requested: number;
+            /**
+             * Format: double
+             * @description Area authorised, m².
+             */
+            area_approved: number;
+            /**
+             * Format: double
+             * @description Area authorised over area requested, percent.
+             */
+            by_area_pct?: number | null;
+        };
+        /** @description Floor space away from the commune centres. */
+        RetailCentrality: {
+            /**
+             * Format: double
+             * @description The distance beyond which a shop is away from its commune's centre, m.
+             */
+            threshold_m: number;
+            /** @description Shops geocoded (the others are placed at their commune's centre and left out here). */
+            geocoded_shops: number;
+            /**
+             * Format: double
+             * @description Their sales area, m².
+             */
+            geocoded_area: number;
+            /**
+             * Format: double
+             * @description Area of the geocoded shops farther than the threshold, m².
+             */
+            far_area: number;
+            /**
+             * Format: double
+             * @description Far area over geocoded area, percent.
+             */
+            far_share_pct?: number | null;
+        };
+        /** @description Openings, extensions, closures between two dates. */
+        RetailChange: {
+            /** @description The territory. */
+            territory: string;
+            /** @description Its name. */
+            name: string;
+            /** @description From. */
+            from: string;
+            /** @description To. */
+            to: string;
+            /** @description Shops counted on `from`, and their area. */
+            before: components["schemas"]["RetailCountArea"];
+            /** @description Shops counted on `to`, and their area. */
+            after: components["schemas"]["RetailCountArea"];
+            /** @description Counted on `to`, not on `from`, and not moved in: area on `to`. */
+            openings: components["schemas"]["RetailCountArea"];
+            /** @description Counted on both dates with more area: area added. */
+            extensions: components["schemas"]["RetailCountArea"];
+            /** @description Counted on both dates with less area: area removed (positive). */
+            reductions: components["schemas"]["RetailCountArea"];
+            /** @description Counted on `from`, not on `to`, and not moved out: area on `from`. */
+            closures: components["schemas"]["RetailCountArea"];
+            /** @description Moved in from a commune outside the territory: area on `to`. */
+            moved_in: components["schemas"]["RetailCountArea"];
+            /** @description Moved out to a commune outside the territory: area on `from`. */
+            moved_out: components["schemas"]["RetailCountArea"];
+            /**
+             * Format: int64
+             * @description Shops on `to` minus shops on `from`.
+             */
+            net_shops: number;
+            /**
+             * Format: double
+             * @description Area on `to` minus area on `from`, m²: openings + extensions + moved in −
+             *     reductions − closures − moved out.
+             */
+            net_area: number;
+            /**
+             * Format: double
+             * @description m² per 1,000 inhabitants on both dates (population of the pack, one vintage).
+             */
+            density_before?: number | null;
+            /**
+             * Format: double
+             * @description m² per 1,000 inhabitants on `to`.
+             */
+            density_after?: number | null;
+            provenance?: components["schemas"]["Provenance"] | null;
+        };
+        /** @description Count and area. */
+        RetailCountArea: {
+            /** @description Projects or shops. */
+            count: number;
+            /**
+             * Format: double
+             * @description Sales area, m².
+             */
+            area: number;
+        };
+        /** @description A vote or decision on an application. */
+        RetailDecision: {
+            /** @description Its date. */
+            date: string;
+            /** @description Who decided: `cdac_vote`, `cnac_decision`, `court_decision`. */
+            by: components["schemas"]["RetailEventKind"];
+            /** @description Authorised (or upheld). */
+            favourable: boolean;
+            /** @description Votes for, against, abstaining (CDAC). */
+            votes?: number[] | null;
+            /**
+             * Format: double
+             * @description Area authorised, m² (the area requested when the decision does not say).
+             */
+            area: number;
+        };
+        /** @description Densities of territories. */
+        RetailDensities: {
+            /** @description The date. */
+            date: string;
+            /** @description One per territory. */
+            territories: components["schemas"]["RetailReference"][];
+            /** @description Where the figures come from. */
+            provenance: components["schemas"]["Provenance"];
+        };
+        /** @description One event of a project. */
+        RetailEvent: {
+            /** @description Its date. */
+            date: string;
+            /** @description What happened. */
+            kind: components["schemas"]["RetailEventKind"];
+            /** @description For a vote or decision: favourable (authorised, or upheld by a court). */
+            favourable?: boolean | null;
+            /**
+             * Format: int32
+             * @description CDAC votes for.
+             */
+            votes_for?: number | null;
+            /**
+             * Format: int32
+             * @description CDAC votes against.
+             */
+            votes_against?: number | null;
+            /**
+             * Format: int32
+             * @description CDAC abstentions.
+             */
+            votes_abstaining?: number | null;
+            /**
+             * Format: double
+             * @description Area the event is about: authorised by a decision, opened at an opening, m².
+             */
+            area?: number | null;
+        };
+        /**
+         * @description A step of an authorisation's life.
+         * @enum {string}
+         */
+        RetailEventKind: "filing" | "cdac_vote" | "cnac_appeal" | "cnac_decision" | "court_decision" | "permit" | "compliance" | "opening";
+        /** @description Shops and floor space of one band, category, family or reason of exclusion. */
+        RetailFigure: {
+            /** @description Key (`300-999`, `food`, `non_food`, `car`…). */
+            key: string;
+            /** @description French label. */
+            label: string;
+            /** @description Shops. */
+            shops: number;
+            /**
+             * Format: double
+             * @description Sales area, m².
+             */
+            area: number;
+        };
+        /** @description The large-retail inventory of a territory on a date. */
+        RetailInventory: {
+            /** @description The territory (`epci:200072460`). */
+            territory: string;
+            /** @description Its name. */
+            name: string;
+            /** @description The date. */
+            date: string;
+            /**
+             * Format: int64
+             * @description Population (reference pack).
+             */
+            population: number;
+            /** @description Shops counted. */
+            shops: number;
+            /**
+             * Format: double
+             * @description Their sales area, m².
+             */
+            area: number;
+            /**
+             * Format: double
+             * @description m² per 1,000 inhabitants.
+             */
+            density?: number | null;
+            /** @description The territory the inventory covers, when said. */
+            coverage?: string | null;
+            /** @description Reaches beyond that coverage: its figures are partial. */
+            partial: boolean;
+            /** @description Food and non-food. */
+            by_family: components["schemas"]["RetailFigure"][];
+            /** @description By category (counted categories). */
+            by_category: components["schemas"]["RetailFigure"][];
+            /** @description By size band. */
+            by_band: components["schemas"]["RetailFigure"][];
+            /** @description Shops liable to TASCOM by area (at or above its threshold). */
+            tascom: components["schemas"]["RetailFigure"];
+            /** @description Open establishments not counted, by reason. */
+            excluded: components["schemas"]["RetailFigure"][];
+            /** @description Counted shops without coordinates (placed at their commune's centre on maps). */
+            placed_at_commune: number;
+            /** @description Floor space away from the commune centres. */
+            centrality: components["schemas"]["RetailCentrality"];
+            /** @description Its references (département, région, France; outside a perimeter; the ones asked). */
+            references: components["schemas"]["RetailReference"][];
+            /** @description The projects of the territory at the date. */
+            projects: components["schemas"]["RetailProjectSummary"];
+            /** @description The rules applied (data/retail/rules.toml). */
+            rules: string;
+            provenance?: components["schemas"]["Provenance"] | null;
+        };
+        /**
+         * @description A creation or an extension.
+         * @enum {string}
+         */
+        RetailNature: "creation" | "extension";
+        /** @description Where a project stands on a date. */
+        RetailProjectState: {
+            /** @description Its identifier. */
+            id: string;
+            /** @description Name or main brand. */
+            name: string;
+            /** @description Commune code. */
+            commune: string;
+            /** @description The establishment it creates or extends. */
+            establishment?: string | null;
+            /** @description Creation or extension. */
+            nature: components["schemas"]["RetailNature"];
+            /**
+             * Format: double
+             * @description Area requested, m².
+             */
+            area_requested: number;
+            /** @description Whether a CDAC authorisation is needed (area requested at or above the threshold, L752-1). */
+            needs_authorisation: boolean;
+            /** @description Artificialises soil (L752-6 V). */
+            artificialises: boolean;
+            /** @description Retail park or zone. */
+            zone?: string | null;
+            /** @description `filed`, `appeal_pending`, `authorised`, `refused`, `opened`. */
+            status: string;
+            /** @description French label of the status. */
+            status_label: string;
+            cdac?: components["schemas"]["RetailDecision"] | null;
+            decision?: components["schemas"]["RetailDecision"] | null;
+            /**
+             * Format: double
+             * @description Area authorised by the decision in force, when favourable.
+             */
+            area_authorised?: number | null;
+            /**
+             * Format: double
+             * @description Area opened, m².
+             */
+            area_opened?: number | null;
+            /** @description Events up to the date. */
+            events: components["schemas"]["RetailEvent"][];
+        };
+        /** @description The projects of a territory on a date. */
+        RetailProjectSummary: {
+            /** @description Filed by the date. */
+            filed: components["schemas"]["RetailCountArea"];
+            /** @description Not decided yet (no vote, or an appeal pending): area requested. */
+            pending: components["schemas"]["RetailCountArea"];
+            /** @description Authorised (decision in force) and not opened: area authorised. */
+            authorised_not_opened: components["schemas"]["RetailCountArea"];
+            /** @description Opened: area opened. */
+            opened: components["schemas"]["RetailCountArea"];
+            /** @description Refused (decision in force): area requested. */
+            refused: components["schemas"]["RetailCountArea"];
+            /** @description Artificialising soil: area requested. */
+            artificialising: components["schemas"]["RetailCountArea"];
+            /** @description The CDACs' votes. */
+            cdac_approval: components["schemas"]["RetailApproval"];
+            /** @description The decisions in force (after appeals). */
+            final_approval: components["schemas"]["RetailApproval"];
+        };
+        /** @description The projects of a territory at a date. */
+        RetailProjects: {
+            /** @description The territory. */
+            territory: string;
+            /** @description Its name. */
+            name: string;
+            /** @description The date. */
+            date: string;
+            /** @description Authorised not opened, approval rates… */
+            summary: components["schemas"]["RetailProjectSummary"];
+            /** @description Each project as it stands. */
+            projects: components["schemas"]["RetailProjectState"][];
+            /** @description The rules applied. */
+            rules: string;
+            /** @description Where the figures come from. */
+            provenance: components["schemas"]["Provenance"];
+        };
+        /** @description A territory the inventory is compared with. */
+        RetailReference: {
+            /** @description Its key (`dep:62`, `per:aire-urbaine-centrale!outside` for the outside of a perimeter). */
+            territory: string;
+            /** @description Its name. */
+            name: string;
+            /**
+             * Format: int64
+             * @description Population (reference pack).
+             */
+            population: number;
+            /** @description Shops counted. */
+            shops: number;
+            /**
+             * Format: double
+             * @description Sales area, m².
+             */
+            area: number;
+            /**
+             * Format: double
+             * @description m² per 1,000 inhabitants.
+             */
+            density?: number | null;
+            /** @description Reaches beyond the territory the inventory covers: its figures are partial. */
+            partial: boolean;
+        };
+        /** @description A shop on the map. */
+        RetailShopPoint: {
+            /** @description Identifier. */
+            id: string;
+            /** @description Name. */
+            name: string;
+            /** @description Brand. */
+            brand?: string | null;
+            /** @description Commune code. */
+            commune: string;
+            /**
+             * Format: double
+             * @description Longitude, WGS84.
+             */
+            lon: number;
+            /**
+             * Format: double
+             * @description Latitude, WGS84.
+             */
+            lat: number;
+            /** @description Geocoded (`false`: placed at its commune's centre). */
+            geocoded: boolean;
+            /**
+             * Format: double
+             * @description Sales area, m².
+             */
+            area: number;
+            /** @description Category key. */
+            category: string;
+            /** @description `food` or `non_food`. */
+            family: string;
+            /** @description Size band key. */
+            band: string;
+            /** @description Set when the category was guessed: from what. */
+            guessed_from?: string | null;
+            /** @description Retail park or zone. */
+            zone?: string | null;
+            /** @description Date of the state shown. */
+            observed: string;
+        };
+        /** @description The shops of a territory at a date, for a map. */
+        RetailShops: {
+            /** @description The territory. */
+            territory: string;
+            /** @description The date. */
+            date: string;
+            /** @description The counted shops. */
+            shops: components["schemas"]["RetailShopPoint"][];
+            /** @description Where the figures come from. */
+            provenance: components["schemas"]["Provenance"];
         };
         /**
          * @description One of the three prudential rules.
@@ -3510,6 +4013,231 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
+            };
+        };
+    };
+    change: {
+        parameters: {
+            query: {
+                /** @description The territory. */
+                territory: string;
+                /** @description From (AAAA-MM-JJ). */
+                from: string;
+                /** @description To (AAAA-MM-JJ; default: the inventory's latest observation). */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Évolution entre deux dates */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetailChange"];
+                };
+            };
+            /** @description Dates invalides */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Territoire inconnu ou aucun inventaire */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    densities: {
+        parameters: {
+            query: {
+                /** @description The layer (`com`, `epci`, `arr`, `dep`). */
+                layer: components["schemas"]["Layer"];
+                /** @description Lying within this territory. */
+                within: string;
+                /** @description The date (default: the inventory's latest observation). */
+                date?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Densité commerciale par territoire */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetailDensities"];
+                };
+            };
+            /** @description Échelon invalide */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Territoire inconnu ou aucun inventaire */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    inventory: {
+        parameters: {
+            query: {
+                /** @description The territory (`epci:200072460`, `per:aire-urbaine-centrale`, a commune's name…). */
+                territory: string;
+                /** @description The date (AAAA-MM-JJ; default: the inventory's latest observation). */
+                date?: string;
+                /** @description Other territories to compare with, comma separated. */
+                against?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Inventaire du grand commerce d'un territoire à une date */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetailInventory"];
+                };
+            };
+            /** @description Date invalide */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Territoire inconnu ou aucun inventaire */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    projects: {
+        parameters: {
+            query: {
+                /** @description The territory (`epci:200072460`, `per:aire-urbaine-centrale`, a commune's name…). */
+                territory: string;
+                /** @description The date (AAAA-MM-JJ; default: the inventory's latest observation). */
+                date?: string;
+                /** @description Other territories to compare with, comma separated. */
+                against?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Projets : état, autorisé non ouvert, taux d'approbation */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetailProjects"];
+                };
+            };
+            /** @description Territoire inconnu ou aucun inventaire */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    shops: {
+        parameters: {
+            query: {
+                /** @description The territory (`epci:200072460`, `per:aire-urbaine-centrale`, a commune's name…). */
+                territory: string;
+                /** @description The date (AAAA-MM-JJ; default: the inventory's latest observation). */
+                date?: string;
+                /** @description Other territories to compare with, comma separated. */
+                against?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Commerces de plus de 300 m² avec leur position */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetailShops"];
+                };
+            };
+            /** @description Territoire inconnu ou aucun inventaire */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    shops_geojson: {
+        parameters: {
+            query: {
+                /** @description The territory (`epci:200072460`, `per:aire-urbaine-centrale`, a commune's name…). */
+                territory: string;
+                /** @description The date (AAAA-MM-JJ; default: the inventory's latest observation). */
+                date?: string;
+                /** @description Other territories to compare with, comma separated. */
+                against?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Commerces en points GeoJSON (WGS84), source et SYNTHÉTIQUE dans la collection */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/geo+json": string;
+                };
+            };
+            /** @description Territoire inconnu ou aucun inventaire */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

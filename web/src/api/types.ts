@@ -189,3 +189,12 @@ export type GuaranteeCheck = S['Check'];
 export type Exposure = S['Exposure'];
 export type SitingRequest = S['StudyRequest'];
 export type SitingAnswer = S['StudyAnswer'];
+
+/** Large retail (issue 15): the inventory of a territory at a date, change, projects, shops. */
+export type RetailInventory = S['RetailInventory'];
+export type RetailChange = S['RetailChange'];
+export type RetailProjects = S['RetailProjects'];
+export type RetailShops = S['RetailShops'];
+export type RetailShopPoint = S['RetailShopPoint'];
+export type RetailFigure = S['RetailFigure'];
+export type RetailReference = S['RetailReference'];

@@ -47,6 +47,7 @@ function form(): string {
     <label class="block">${esc(g.profile)} ${select('g-profile', g.profiles, 'constant_annuity')}</label>
     <label class="block">${esc(g.share)} <input id="g-share" type="number" min="0" max="100" step="0.01" value="50" required></label>
     <label class="block"><input id="g-state-aided" type="checkbox"> ${esc(g.stateAided)}</label>
+    <label class="block"><input id="g-tense-zone" type="checkbox"> ${esc(g.tenseZoneHousing)}</label>
     <label class="block">${esc(g.loan)} <input id="g-loan"></label>
     <button id="g-submit">${esc(g.submit)}</button>
   </form>
@@ -69,6 +70,7 @@ function proposal(ctx: Context): Proposal {
     share: Number(v('g-share')),
     state_aided: byId<HTMLInputElement>(ctx, 'g-state-aided').checked,
     housing_plan: false,
+    tense_zone_housing: byId<HTMLInputElement>(ctx, 'g-tense-zone').checked,
     loan: v('g-loan') || null,
   };
 }

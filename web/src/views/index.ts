@@ -9,6 +9,7 @@ import { guaranteesView } from './guarantees';
 import { perimeterView } from './perimeter';
 import { portraitView } from './portrait';
 import { sitingView } from './siting';
+import { retailView } from './retail';
 import { valuesView } from './values';
 import type { View } from './view';
 
@@ -21,6 +22,7 @@ export const views: Record<ViewName, View> = {
   acces: accessView,
   garanties: guaranteesView,
   'tiers-lieux': sitingView,
+  commerce: retailView,
 };
 
 /** The navigation: the views reached from the header (the portrait opens from a territory). */
@@ -32,4 +34,5 @@ export const navigation: { view: ViewName; label: (nav: Record<string, string>) 
   { view: 'acces', label: (n) => n.access },
   { view: 'garanties', label: (n) => n.guarantees },
   { view: 'tiers-lieux', label: (n) => n.siting },
+  { view: 'commerce', label: (n) => n.retail },
 ];

@@ -10,7 +10,7 @@ import { referenceBars } from '../charts';
 import { esc, fmt } from '../format';
 import { t } from '../i18n';
 import { format, go } from '../router';
-import { exportMenu, indicatorExport, indicatorTable, wireExports } from '../tables';
+import { exportMenu, headRow, indicatorExport, indicatorTable, scrollTable, wireExports } from '../tables';
 import { valueLabel } from './values';
 import { byId, type View } from './view';
 
@@ -29,6 +29,23 @@ async function guarantees(key: string, name: string) {
     <p id="portrait-guarantees-line">${esc(t.guarantees.portraitLine(e.loans, fmt(e.guaranteed_outstanding, 0), fmt(e.per_inhabitant ?? null, 2)))}
     <a href="#/garanties?dans=${esc(key)}">${esc(t.nav.guarantees)}</a></p>
     ${p ? `<p class="source">${esc(t.export.sourceLine(`${p.source} — ${p.title} (${p.vintage})`))}${p.synthetic ? ` <strong class="synthetic">${esc(t.guarantees.synthetic)}</strong>` : ''}</p>` : ''}`;
+  box.hidden = false;
+}
+
+/** The territory's large retail, when the store holds an inventory (nothing shown otherwise). */
+async function retail(key: string, name: string) {
+  const i = await api.retail.inventory(key).catch(() => null);
+  const box = document.getElementById('portrait-retail');
+  if (!box || !i || i.shops === 0) return;
+  const p = i.provenance;
+  const refs = i.references
+    .map((r) => `<tr><th scope="row">${esc(r.name)}${r.partial ? ` <em>${esc(t.retail.partial)}</em>` : ''}</th><td class="num">${fmt(r.density ?? null, 2)}</td></tr>`)
+    .join('');
+  box.innerHTML = `<h3>${esc(t.retail.portraitTitle)} — ${esc(name)}</h3>
+    <p id="portrait-retail-line">${esc(t.retail.portraitLine(fmt(i.shops, 0), fmt(i.area, 0), fmt(i.density ?? null, 2), i.date))}
+    <a href="#/commerce?territoire=${esc(key)}">${esc(t.nav.retail)}</a></p>
+    ${scrollTable('portrait-retail-references', t.retail.referencesCaption, headRow([t.retail.name, t.retail.density].map((text) => ({ text }))), `<tr><th scope="row">${esc(name)}</th><td class="num">${fmt(i.density ?? null, 2)}</td></tr>${refs}`)}
+    ${p ? `<p class="source">${esc(t.export.sourceLine(`${p.source} — ${p.title} (${p.vintage}), état au ${i.date}`))}${p.synthetic ? ` <strong class="synthetic">${esc(t.retail.synthetic)}</strong>` : ''}</p>` : ''}`;
   box.hidden = false;
 }
 
@@ -57,6 +74,7 @@ export const portraitView: View = {
         ${indicatorTable(p, 'portrait-table', t.portrait.tableCaption(terr.name))}
         <section id="portrait-charts-box"><h3>${esc(t.charts.portraitTitle)}</h3></section>
         <section id="portrait-guarantees" hidden></section>
+        <section id="portrait-retail" hidden></section>
         <div id="members"></div>`;
       wireExports(ctx.el, () => table);
       byId(ctx, 'portrait-print').onclick = () => window.print();
@@ -73,6 +91,7 @@ export const portraitView: View = {
       ctx.map.select(terr.layer === 'com' ? [terr.key] : []);
       void ctx.map.fitTerritory(terr.key);
       void guarantees(terr.key, terr.name);
+      void retail(terr.key, terr.name);
       if (terr.layer !== 'com' && terr.layer !== 'fr' && terr.layer !== 'iris') {
         const members = await api.members(terr.key);
         const out = byId(ctx, 'members');

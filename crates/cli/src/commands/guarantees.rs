@@ -121,6 +121,9 @@ struct CheckArgs {
     state_aided: bool,
     #[arg(long)]
     housing_plan: bool,
+    /// A development operation (C. urb. L300-4 to L300-5-2) mainly of housing in a tense zone.
+    #[arg(long)]
+    tense_zone_housing: bool,
     /// The register's loan id when others already guarantee it.
     #[arg(long)]
     loan: Option<String>,
@@ -268,6 +271,7 @@ fn check(store: &Path, a: CheckArgs) -> Result<()> {
             share: a.share.unwrap_or_default(),
             state_aided: a.state_aided,
             housing_plan: a.housing_plan,
+            tense_zone_housing: a.tense_zone_housing,
             loan: a.loan.clone(),
             year: a.year,
             horizon: a.horizon,

@@ -9,6 +9,7 @@ pub mod network;
 pub mod pack;
 pub mod perimeter;
 pub mod portrait;
+pub mod retail;
 pub mod serve;
 pub mod siting;
 pub mod synth;
@@ -38,6 +39,7 @@ pub fn is_user_error(e: &anyhow::Error) -> bool {
             || c.downcast_ref::<echelle_import::ImportError>().is_some_and(echelle_import::ImportError::is_user_error)
             || c.downcast_ref::<echelle_guarantees::GuaranteeError>()
                 .is_some_and(echelle_guarantees::GuaranteeError::is_user_error)
+            || c.downcast_ref::<echelle_retail::RetailError>().is_some_and(echelle_retail::RetailError::is_user_error)
     })
 }
 

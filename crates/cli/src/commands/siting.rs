@@ -57,11 +57,13 @@ enum Command {
         /// Stop after this many seconds with the gap reached.
         #[arg(long, default_value_t = 600.0)]
         time_limit: f64,
-        /// The heuristic mode: the best solution found and the root's proven bound.
+        /// The heuristic mode: the best solution found and the LP bound it proves.
         #[arg(long)]
         heuristic: bool,
-        /// p-median on large instances: keep the pairs within this many km, charge the
-        /// radius beyond it for the bound, price the sites chosen at their true distances.
+        /// Keep only the pairs within this distance, km (all pairs by default): how
+        /// instances of tens of thousands of points fit in memory. For the p-median, a
+        /// pair beyond it counts the radius in the bound and is measured exactly in the
+        /// objective; covering models need it at least their service distance.
         #[arg(long)]
         radius_km: Option<f64>,
         /// Demand from the observatory: population, commuters (leaving their home
@@ -79,6 +81,9 @@ enum Command {
         /// Detour factor on straight lines (with --demand/--candidates/--existing).
         #[arg(long, default_value_t = echelle_mobility::third_places::DETOUR)]
         detour: f64,
+        /// Threads of the HiGHS solver (its default: half the cores).
+        #[arg(long)]
+        threads: Option<usize>,
         /// Write the sites chosen as CSV.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -137,13 +142,14 @@ pub fn run(store: &Path, args: Args) -> Result<()> {
             candidates: candidates_arg,
             existing,
             detour,
+            threads,
             out,
         } => {
             if demand_arg.is_some() || candidates_arg.is_some() || existing.is_some() {
                 if !(time_limit.is_finite() && time_limit > 0.0) {
                     return Err(UserError("--time-limit : un nombre de secondes positif est requis".into()).into());
                 }
-                let limits = Limits { time: Some(Duration::from_secs_f64(time_limit)), exact: !heuristic };
+                let limits = Limits { time: Some(Duration::from_secs_f64(time_limit)), exact: !heuristic, threads };
                 let model = model_of(model, distance_km)?;
                 let ask = Ask {
                     demand: demand_arg.as_deref().unwrap_or("population"),
@@ -159,41 +165,20 @@ pub fn run(store: &Path, args: Args) -> Result<()> {
                 Some(path) => read_instance(path)?,
                 None => communes(store, &territory)?,
             };
-            let radius = match radius_km {
-                Some(r) if !(r.is_finite() && r > 0.0) => {
-                    return Err(UserError("--radius-km : un rayon positif est requis".into()).into());
-                }
-                Some(_) if !matches!(model, ModelArg::Pmedian) => {
-                    return Err(UserError("--radius-km : seulement pour la p-médiane (--model pmedian)".into()).into());
-                }
-                r => r.map(|r| r * 1000.0),
-            };
-            let points: Vec<(Point, f64)> = demand.iter().map(|d| (d.1, d.2)).collect();
-            let sites: Vec<Point> = candidates.iter().map(|c| c.1).collect();
-            let study = study(demand, candidates, &fixed, &exclude, radius)?;
+            if radius_km.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
+                return Err(UserError("--radius-km : une distance positive est requise".into()).into());
+            }
+            let study = study(demand, candidates, &fixed, &exclude, radius_km.map(|r| r * 1000.0))?;
             let model = model_of(model, distance_km)?;
             if !(time_limit.is_finite() && time_limit > 0.0) {
                 return Err(UserError("--time-limit : un nombre de secondes positif est requis".into()).into());
             }
-            let limits = Limits { time: Some(Duration::from_secs_f64(time_limit)), exact: !heuristic };
+            let limits = Limits { time: Some(Duration::from_secs_f64(time_limit)), exact: !heuristic, threads };
             let bar = indicatif::ProgressBar::new_spinner();
-            let mut tick = |pr: echelle_siting::Progress| {
-                bar.set_message(format!("nœuds {} · meilleure {:.6e} · borne {:.6e}", pr.nodes, pr.upper, pr.lower));
+            let outcome = solve_model(&study.instance, model, p, limits, &mut |pr| {
+                bar.set_message(format!("tours {} · meilleure {:.6e} · borne {:.6e}", pr.rounds, pr.upper, pr.lower));
                 bar.tick();
-            };
-            let outcome = match radius {
-                Some(r) => echelle_siting::solve_pmedian_capped(
-                    &points,
-                    &sites,
-                    r,
-                    p,
-                    study.instance.fixed.clone(),
-                    study.instance.excluded.clone(),
-                    limits,
-                    &mut tick,
-                ),
-                None => solve_model(&study.instance, model, p, limits, &mut tick),
-            }
+            })
             .map_err(|e| UserError(e.to_string()))?;
             bar.finish_and_clear();
             print_outcome(&study, model, &outcome);
@@ -310,7 +295,7 @@ fn observatory(
     let distance = DistanceKind { detour: ask.detour };
     let bar = indicatif::ProgressBar::new_spinner();
     let study = tp::solve(&demand.places, &cands.places, &existing, &excluded, distance, model, p, limits, &mut |pr| {
-        bar.set_message(format!("nœuds {} · meilleure {:.6e} · borne {:.6e}", pr.nodes, pr.upper, pr.lower));
+        bar.set_message(format!("tours {} · meilleure {:.6e} · borne {:.6e}", pr.rounds, pr.upper, pr.lower));
         bar.tick();
     })
     .map_err(user)?;
@@ -456,8 +441,6 @@ fn communes(store: &Path, t: &Territory) -> Result<(Weighted, Weighted)> {
     Ok((demand, candidates))
 }
 
-/// With `radius` (the capped p-median) only the sites are checked here: the solver
-/// builds its own sparse instance from the points.
 fn study(
     demand: Weighted,
     candidates: Weighted,
@@ -476,14 +459,9 @@ fn study(
     let exclude = exclude.iter().map(index).collect::<Result<Vec<_>, _>>()?;
     let points: Vec<(Point, f64)> = demand.iter().map(|d| (d.1, d.2)).collect();
     let sites: Vec<Point> = candidates.iter().map(|c| c.1).collect();
-    let instance = match radius {
-        Some(_) => {
-            Ok(Instance { demand: points.iter().map(|p| p.1).collect(), candidates: sites.len(), ..Default::default() })
-        }
-        None => Instance::from_points(&points, &sites, None),
-    }
-    .and_then(|i| i.with_sites(fixed, exclude))
-    .map_err(|e| UserError(e.to_string()))?;
+    let instance = Instance::from_points(&points, &sites, radius)
+        .and_then(|i| i.with_sites(fixed, exclude))
+        .map_err(|e| UserError(e.to_string()))?;
     Ok(Study { candidate_ids: candidates.into_iter().map(|c| c.0).collect(), instance })
 }
 
@@ -547,8 +525,15 @@ fn describe(model: Model) -> String {
 fn print_outcome(study: &Study, model: Model, o: &Outcome) {
     let s = &o.solution;
     println!("modèle : {}", describe(model));
+    let radius = match &study.instance.truncated {
+        Some(t) => format!(
+            ", paires retenues jusqu'à {:.0} km (au-delà comptées au rayon dans la borne, mesurées exactement dans l'objectif)",
+            t.radius / 1000.0
+        ),
+        None => String::new(),
+    };
     println!(
-        "instance : {} points de demande (demande totale {:.0}), {} candidats, distances en ligne droite (Lambert-93)",
+        "instance : {} points de demande (demande totale {:.0}), {} candidats, distances en ligne droite (Lambert-93){radius}",
         study.instance.demand.len(),
         o.demand,
         study.instance.candidates
@@ -557,10 +542,10 @@ fn print_outcome(study: &Study, model: Model, o: &Outcome) {
     println!("objectif : {:.6}", s.objective);
     println!("borne inférieure prouvée : {:.6}", s.bound);
     println!(
-        "écart : {:.4} % ({}) ; {} nœuds, {:.2} s",
+        "écart : {:.4} % ({}) ; {} tours du problème maître, {:.2} s",
         100.0 * s.gap(),
         if s.proven { "optimum prouvé" } else { "limite atteinte" },
-        s.nodes,
+        s.rounds,
         s.seconds
     );
     if let Some(c) = o.covered {

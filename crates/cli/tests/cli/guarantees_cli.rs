@@ -92,7 +92,7 @@ async fn check_exposure_and_stress_agree_between_cli_and_api() {
     assert!(out.contains("3 emprunts, 5 garanties") && out.contains("SYNTHÉTIQUE"), "{out}");
 
     let state = echelle_server::AppState::open(&store).await.unwrap();
-    let router = echelle_server::app(state, None, Duration::from_secs(60));
+    let router = echelle_server::app(state.clone(), None, Duration::from_secs(60));
     for (k, p) in proposals().into_iter().enumerate() {
         let file = write(dir.path(), &format!("p{k}.json"), &p.to_string());
         let from_cli = cli(&store, &["guarantees", "check", "--proposal", &file]);
@@ -124,7 +124,7 @@ async fn check_exposure_and_stress_agree_between_cli_and_api() {
     assert_eq!(answers[1]["vote"]["holds"], json!(false));
     assert_eq!(answers[1]["first_break"]["rule"], json!("share"));
     assert_eq!(answers[2]["vote"]["holds"], json!(true));
-    assert_eq!(answers[2]["vote"]["outcomes"][0]["exemption"]["basis"], json!("CGCT art. L2252-2, 1°"));
+    assert_eq!(answers[2]["vote"]["outcomes"][0]["exemption"]["basis"], json!("CGCT art. L2252-2, I, 1°"));
     // The EPCI's 25 % on top of the 50 % already guaranteed on S: 75 %, over the ceiling.
     assert_eq!(answers[3]["vote"]["outcomes"][2]["value"], json!(75.0));
     assert!(answers[3]["vote"]["outcomes"][2]["article"].as_str().unwrap().contains("L5111-4"));
@@ -151,6 +151,22 @@ async fn check_exposure_and_stress_agree_between_cli_and_api() {
     .await;
     assert_eq!(s_cli, s_api);
     assert_eq!(s_api["total_per_year"], json!([112_000.0, 108_000.0, 104_000.0]));
+
+    // The server keeps the register it read and drops it when the store changes: the
+    // commune's 30 % of D becomes 10 %, and once the store is read again the API follows.
+    let exposure = || Request::get("/api/guarantees/exposure?territories=com:62119").body(Body::empty()).unwrap();
+    let before = api(&router, exposure()).await;
+    let changed = GUARANTEES.replace(
+        "D;com:62119;SEM;123456789;aménagement;1000000;2024-01-01;5;annuelle;4;amortissement constant;30",
+        "D;com:62119;SEM;123456789;aménagement;1000000;2024-01-01;5;annuelle;4;amortissement constant;10",
+    );
+    assert_eq!(import(&store, dir.path(), &changed).0, 0);
+    assert!(state.reload_if_changed().await.unwrap());
+    let after = api(&router, exposure()).await;
+    assert_eq!(after, cli(&store, &["guarantees", "exposure", "com:62119"]));
+    // D's 600 000 € outstanding at the end of 2026: 20 % less of it guaranteed by the commune.
+    let guaranteed = |v: &Value| v[0]["guaranteed_outstanding"].as_f64().unwrap();
+    assert_eq!(guaranteed(&before) - guaranteed(&after), 120_000.0);
 }
 
 #[test]

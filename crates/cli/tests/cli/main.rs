@@ -8,6 +8,7 @@ mod guarantees_cli;
 mod import_cli;
 mod mobility_cli;
 mod report_cli;
+mod retail_cli;
 mod siting_cli;
 
 use std::path::Path;

@@ -82,6 +82,7 @@ pub fn loan(
         },
         state_aided: false,
         housing_plan: false,
+        tense_zone_housing: false,
         declared_outstanding: None,
         given_schedule: None,
     }

@@ -59,6 +59,7 @@ pub fn proposal(guarantor: &str, siren: &str, category: Category, amount: f64, s
         share,
         state_aided: false,
         housing_plan: false,
+        tense_zone_housing: false,
         loan: None,
         year: None,
         horizon: Some(5),
@@ -81,7 +82,7 @@ fn annuities_ceiling_at_under_and_over() {
     let at = run(&reg, &proposal("com:62119", "555555555", Category::Other, 4_900_000.0, 50.0));
     let o = outcome(&at, RuleId::Annuities);
     assert_eq!((o.value, o.limit, o.margin, o.holds), (500_000.0, 500_000.0, 0.0, true), "{}", o.detail);
-    assert!(o.article.contains("L2252-1") && o.article.contains("D1511-32"), "{}", o.article);
+    assert_eq!(o.article, "CGCT art. L2252-1, 2e alinéa ; CGCT art. D1511-30 à D1511-35");
     assert!(o.exemption.is_none());
     let under = run(&reg, &proposal("com:62119", "555555555", Category::Other, 4_899_999.80, 50.0));
     let o = outcome(&under, RuleId::Annuities);
@@ -104,7 +105,7 @@ fn one_debtor_ceiling_at_under_and_over() {
     let at = run(&reg, &proposal("com:62119", "222222222", Category::Other, 500_000.0, 50.0));
     let o = outcome(&at, RuleId::Debtor);
     assert_eq!((o.value, o.limit, o.margin, o.holds), (30_000.0, 30_000.0, 0.0, true), "{}", o.detail);
-    assert!(o.article.contains("D1511-34"));
+    assert_eq!(o.article, "CGCT art. L2252-1, 3e alinéa ; CGCT art. D1511-30 à D1511-35");
     let under = run(&reg, &proposal("com:62119", "222222222", Category::Other, 499_999.80, 50.0));
     assert_eq!((outcome(&under, RuleId::Debtor).margin, outcome(&under, RuleId::Debtor).holds), (0.01, true));
     let over = run(&reg, &proposal("com:62119", "222222222", Category::Other, 500_000.20, 50.0));
@@ -126,7 +127,7 @@ fn share_ceiling_at_under_and_over_with_the_other_guarantors() {
     p.loan = Some("L3".into()); // the EPCI already guarantees 30 %
     let o = outcome(&run(&reg, &p), RuleId::Share).clone();
     assert_eq!((o.value, o.limit, o.margin, o.holds), (50.0, 50.0, 0.0, true), "{}", o.detail);
-    assert!(o.article.contains("D1511-35"));
+    assert_eq!(o.article, "CGCT art. L2252-1, 4e alinéa ; CGCT art. D1511-30 à D1511-35");
     p.share = 19.99;
     let o = outcome(&run(&reg, &p), RuleId::Share).clone();
     assert_eq!((o.margin, o.holds), (0.01, true));
@@ -147,9 +148,9 @@ fn social_housing_is_exempted_with_its_article_for_each_kind_of_authority() {
     let reg = register(0);
     // 100 % of a 50 M€ loan: every ceiling would break, none applies.
     for (guarantor, basis) in [
-        ("com:62119", "CGCT art. L2252-2, 1°"),
-        ("epci:200072460", "CGCT art. L2252-2 (par renvoi de l'art. L5111-4), 1°"),
-        ("dep:62", "CGCT art. L3231-4-1, 1°"),
+        ("com:62119", "CGCT art. L2252-2, I, 1°"),
+        ("epci:200072460", "CGCT art. L2252-2 (par renvoi de l'art. L5111-4), I, 1°"),
+        ("dep:62", "CGCT art. L3231-4-1, I, 1°"),
     ] {
         let c = run(&reg, &proposal(guarantor, "777777777", Category::SocialHousing, 50_000_000.0, 100.0));
         assert!(c.vote.holds, "{guarantor}");
@@ -164,11 +165,71 @@ fn social_housing_is_exempted_with_its_article_for_each_kind_of_authority() {
     let mut p = proposal("com:62119", "888888888", Category::Other, 1_000.0, 100.0);
     p.state_aided = true;
     let c = run(&reg, &p);
-    assert_eq!(outcome(&c, RuleId::Share).exemption.as_ref().unwrap().basis, "CGCT art. L2252-2, 2°");
+    assert_eq!(outcome(&c, RuleId::Share).exemption.as_ref().unwrap().basis, "CGCT art. L2252-2, I, 2°");
     let c = run(&reg, &proposal("com:62119", "999999999", Category::GeneralInterest, 1_000.0, 100.0));
     let share = outcome(&c, RuleId::Share);
-    assert!(share.holds && share.exemption.as_ref().unwrap().basis.contains("CGI art. 200 et 238 bis"));
+    assert_eq!(share.exemption.as_ref().unwrap().basis, "CGCT art. L2252-1, 5e alinéa ; CGI art. 200 et 238 bis");
+    assert!(share.holds);
     assert!(outcome(&c, RuleId::Annuities).exemption.is_none());
+}
+
+#[test]
+fn land_trusts_escape_the_share_ceiling_of_departements_only() {
+    let reg = register(0);
+    // An OFS borrows 1 000 000 € over 10 years at 0 %: 100 000 € a year, guaranteed 100 %.
+    let c = run(&reg, &proposal("dep:62", "121212121", Category::LandTrust, 1_000_000.0, 100.0));
+    let share = outcome(&c, RuleId::Share);
+    assert_eq!((share.value, share.limit, share.holds), (100.0, 50.0, true));
+    let e = share.exemption.as_ref().expect("the share ceiling is lifted");
+    assert_eq!(
+        (e.id.as_str(), e.basis.as_str()),
+        ("foncier-solidaire", "CGCT art. L3231-4, 5e alinéa ; C. urb. art. L329-1")
+    );
+    // The two other ratios still apply: 100 000 000 € of own annuities + 100 000 € against
+    // 50 % of 2 000 000 000 €; one debtor: 100 000 € against 10 % × (1 000 000 000 − 100 000 000).
+    let a = outcome(&c, RuleId::Annuities);
+    assert_eq!((a.value, a.limit, a.holds, a.exemption.is_none()), (100_100_000.0, 1_000_000_000.0, true, true));
+    let d = outcome(&c, RuleId::Debtor);
+    assert_eq!((d.value, d.limit, d.exemption.is_none()), (100_000.0, 90_000_000.0, true));
+    // A commune: no text lifts any ratio for a land trust, so 100 % breaks the 50 % ceiling.
+    let c = run(&reg, &proposal("com:62119", "121212121", Category::LandTrust, 1_000_000.0, 100.0));
+    let share = outcome(&c, RuleId::Share);
+    assert_eq!((share.value, share.limit, share.holds), (100.0, 50.0, false));
+    assert!(share.exemption.is_none());
+}
+
+#[test]
+fn development_mainly_housing_in_a_tense_zone_escapes_the_share_ceiling_only() {
+    let reg = register(0);
+    // 100 000 € over 10 years at 0 %, guaranteed 100 %: 10 000 € a year.
+    let mut p = proposal("com:62119", "131313131", Category::Development, 100_000.0, 100.0);
+    let c = run(&reg, &p);
+    let share = outcome(&c, RuleId::Share);
+    assert_eq!((share.limit, share.holds), (80.0, false));
+    assert!(share.exemption.is_none());
+    p.tense_zone_housing = true;
+    let c = run(&reg, &p);
+    let share = outcome(&c, RuleId::Share);
+    assert!(share.holds);
+    let e = share.exemption.as_ref().expect("the share ceiling is lifted");
+    assert_eq!(
+        (e.id.as_str(), e.basis.as_str()),
+        ("amenagement-zone-tendue", "CGCT art. L2252-2, II ; C. urb. art. L300-4 à L300-5-2 ; CGI art. 232")
+    );
+    // Rule 1 still counts it: 50 000 + 5 000 (L1, L2) + 10 000 + 200 000 own annuities.
+    let a = outcome(&c, RuleId::Annuities);
+    assert_eq!((a.value, a.exemption.is_none()), (265_000.0, true));
+    assert!(outcome(&c, RuleId::Debtor).exemption.is_none());
+    // A département cites its own article; the flag alone, on another category, lifts nothing.
+    p.guarantor = "dep:62".into();
+    let c = run(&reg, &p);
+    assert_eq!(
+        outcome(&c, RuleId::Share).exemption.as_ref().unwrap().basis,
+        "CGCT art. L3231-4-1, II ; C. urb. art. L300-4 à L300-5-2 ; CGI art. 232"
+    );
+    p.category = Category::Other;
+    let c = run(&reg, &p);
+    assert!(outcome(&c, RuleId::Share).exemption.is_none());
 }
 
 #[test]

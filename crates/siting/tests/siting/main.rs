@@ -94,10 +94,32 @@ fn impossible_inputs_are_refused() {
     assert_eq!(run(&fixed, Model::PMedian, 1).unwrap_err(), Error::FewerThanFixed { p: 1, fixed: 2 });
     let excluded = i.clone().with_sites(vec![], vec![0, 1]).unwrap();
     assert_eq!(run(&excluded, Model::PMedian, 2).unwrap_err(), Error::TooManySites { p: 2, candidates: 1 });
-    let far =
-        Instance::from_points(&[(Point { x: 0.0, y: 0.0 }, 1.0)], &[Point { x: 10.0, y: 0.0 }], Some(5.0)).unwrap();
+    let far = Instance::from_fn(vec![1.0], 1, Some(5.0), |_, _| 10.0).unwrap();
     assert_eq!(run(&far, Model::PMedian, 1).unwrap_err(), Error::Unreachable(0));
+    let cut =
+        Instance::from_points(&[(Point { x: 0.0, y: 0.0 }, 1.0)], &[Point { x: 10.0, y: 0.0 }], Some(5.0)).unwrap();
+    assert_eq!(
+        run(&cut, Model::Covering { distance: 6.0 }, 1).unwrap_err(),
+        Error::RadiusBelowService { radius: 5.0, distance: 6.0 }
+    );
     assert_eq!(run(&i, Model::SetCovering { distance: 0.5 }, 0).unwrap_err(), Error::CannotCover);
+}
+
+#[test]
+fn a_radius_truncated_instance_measures_its_solution_exactly_and_keeps_its_bound_honest() {
+    // Demand at 0 (weight 1) and 30 (weight 2), sites at 0 and 30, pairs cut at 10 km: with
+    // one site, the search sees the far demand at 10, the truth is 30.
+    let demand = [(Point { x: 0.0, y: 0.0 }, 1.0), (Point { x: 30.0, y: 0.0 }, 2.0)];
+    let sites = [Point { x: 0.0, y: 0.0 }, Point { x: 30.0, y: 0.0 }];
+    let i = Instance::from_points(&demand, &sites, Some(10.0)).unwrap();
+    let o = solve_model(&i, Model::PMedian, 1, Limits::default(), &mut |_| {}).unwrap();
+    assert_eq!(o.solution.open, vec![1]);
+    assert!(close(o.solution.objective, 30.0)); // 1 × 30, measured beyond the radius
+    assert!(close(o.solution.bound, 10.0)); // 1 × 10: the capped problem's optimum
+    assert!(!o.solution.proven && o.solution.gap() > 0.6);
+    // Two sites: everything within the radius, proven.
+    let o = solve_model(&i, Model::PMedian, 2, Limits::default(), &mut |_| {}).unwrap();
+    assert!(o.solution.proven && o.solution.objective == 0.0);
 }
 
 /// Points (x, y, weight), candidates (the first ones), p, fixed sites, excluded sites.
@@ -147,5 +169,104 @@ proptest! {
         let o = solve_model(&i, Model::Covering { distance: s }, p, Limits::default(), &mut |_| {}).unwrap();
         prop_assert!(close(o.solution.objective, truth), "covering {} vs {}", o.solution.objective, truth);
         prop_assert!(close(uncovered(&i, &o.solution.open, s), truth));
+
+        // Whole weights (counts of people): proven by a bound less than 1 below.
+        let mut whole = i.clone();
+        whole.demand.iter_mut().for_each(|w| *w = w.round());
+        let truth = brute(&whole, p, |open| uncovered(&whole, open, s));
+        let o = solve_model(&whole, Model::Covering { distance: s }, p, Limits::default(), &mut |_| {}).unwrap();
+        prop_assert!(o.solution.proven && o.solution.objective == truth, "whole {} vs {}", o.solution.objective, truth);
     }
+}
+
+/// The cheapest split of the demand among the `open` sites within their capacities
+/// (a transportation LP, HiGHS), each demand's share left unserved costing `fallback(i)`
+/// (infinite: must be served); `INFINITY` when the open sites cannot serve it.
+fn transport(
+    instance: &Instance,
+    open: &[u32],
+    cost: impl Fn(usize, f64) -> Option<f64>,
+    fallback: impl Fn(usize) -> f64,
+) -> f64 {
+    use highs::{HighsModelStatus, RowProblem, Sense};
+    let mut pb = RowProblem::default();
+    let mut load: Vec<Vec<(highs::Col, f64)>> = vec![Vec::new(); open.len()];
+    for (i, row) in instance.reach.iter().enumerate() {
+        let w = instance.demand[i];
+        if w <= 0.0 {
+            continue;
+        }
+        let mut serve = Vec::new();
+        for (k, &j) in open.iter().enumerate() {
+            if let Some(c) = row.iter().find(|x| x.0 == j).and_then(|&(_, d)| cost(i, d)) {
+                let x = pb.add_column(c, 0.0..=1.0);
+                load[k].push((x, w));
+                serve.push((x, 1.0));
+            }
+        }
+        if fallback(i).is_finite() {
+            serve.push((pb.add_column(fallback(i), 0.0..=1.0), 1.0));
+        }
+        pb.add_row(1.0..=1.0, serve);
+    }
+    for (k, row) in load.into_iter().enumerate() {
+        pb.add_row(..=instance.capacity[open[k] as usize], row);
+    }
+    let solved = pb.optimise(Sense::Minimise).solve();
+    match solved.status() {
+        HighsModelStatus::Optimal => solved.objective_value(),
+        _ => f64::INFINITY,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(100))]
+
+    #[test]
+    fn capacitated_optimum_equals_brute_force((pts, c, p, fixed, excluded) in small(), caps in prop::collection::vec(0.0..40.0f64, 9)) {
+        let mut fixed = fixed;
+        fixed.sort_unstable();
+        fixed.dedup();
+        let excluded: Vec<u32> = excluded.into_iter().filter(|j| !fixed.contains(j)).collect();
+        let i = instance(&pts, c, fixed.clone(), excluded.clone()).with_capacities(caps[..c].to_vec()).unwrap();
+        let p = p.max(fixed.len());
+        prop_assume!(p <= i.openable());
+        let truth = brute(&i, p, |open| transport(&i, open, |k, d| Some(i.demand[k] * d), |_| f64::INFINITY));
+        match solve_model(&i, Model::PMedian, p, Limits::default(), &mut |_| {}) {
+            Ok(o) => {
+                prop_assert!(o.solution.proven);
+                prop_assert!(close(o.solution.objective, truth), "{} vs {}", o.solution.objective, truth);
+                prop_assert!(fixed.iter().all(|j| o.solution.open.contains(j)));
+                prop_assert!(excluded.iter().all(|j| !o.solution.open.contains(j)));
+            }
+            Err(e) => {
+                prop_assert!(truth.is_infinite(), "{e} but the optimum is {truth}");
+                prop_assert!(matches!(e, Error::CapacityBelowDemand { .. } | Error::NoFeasibleChoice(_)), "{e}");
+            }
+        }
+        let s = 25.0;
+        let truth = brute(&i, p, |open| transport(&i, open, |_, d| (d <= s).then_some(0.0), |k| i.demand[k]));
+        let o = solve_model(&i, Model::Covering { distance: s }, p, Limits::default(), &mut |_| {}).unwrap();
+        prop_assert!(o.solution.proven);
+        prop_assert!(close(o.solution.objective, truth), "covering {} vs {}", o.solution.objective, truth);
+    }
+}
+
+#[test]
+fn capacities_below_the_demand_are_refused() {
+    let pts: Vec<(f64, f64, f64)> = (0..4).map(|k| (k as f64, 0.0, 10.0)).collect();
+    let i = instance(&pts, 3, vec![], vec![]).with_capacities(vec![15.0, 10.0, 5.0]).unwrap();
+    let e = solve_model(&i, Model::PMedian, 2, Limits::default(), &mut |_| {}).unwrap_err();
+    assert_eq!(e, Error::CapacityBelowDemand { p: 2, capacity: 25.0, demand: 40.0 });
+    assert!(e.to_string().contains("capacités"));
+    let e = instance(&pts, 3, vec![], vec![]).with_capacities(vec![1.0]).unwrap_err();
+    assert_eq!(e, Error::CapacitiesCount { given: 1, candidates: 3 });
+    // Sites {1, 2} (or {0, 2}): two points 1 away, weight 10 each.
+    let i = instance(&pts, 3, vec![], vec![]).with_capacities(vec![30.0, 30.0, 30.0]).unwrap();
+    let o = solve_model(&i, Model::PMedian, 2, Limits::default(), &mut |_| {}).unwrap();
+    assert!(o.solution.proven && close(o.solution.objective, 20.0), "{}", o.solution.objective);
+    // Site 2 holding 15 only: {1, 2} sends 5 of point 3 to site 1 (2 away): 10 + 10 + 5.
+    let i = instance(&pts, 3, vec![], vec![]).with_capacities(vec![0.0, 30.0, 15.0]).unwrap();
+    let o = solve_model(&i, Model::PMedian, 2, Limits::default(), &mut |_| {}).unwrap();
+    assert!(o.solution.proven && close(o.solution.objective, 25.0), "{}", o.solution.objective);
 }
