@@ -627,8 +627,10 @@ pub struct PerimeterCreated {
     responses((status = 201, description = "Created", body = PerimeterCreated), (status = 400, body = ErrorBody, description = "Malformed body, bad id, unknown territory or id taken")))]
 pub async fn add_perimeter(
     State(state): State<AppState>,
+    viewer: crate::viewer::Viewer,
     JsonBody(p): JsonBody<NewPerimeter>,
 ) -> Result<(StatusCode, Json<PerimeterCreated>), ApiError> {
+    may_change_catalog(&viewer)?;
     let quote = |s: &str| serde_json::to_string(s).expect("string");
     let list = |v: &[String]| v.iter().map(|s| quote(s)).collect::<Vec<_>>().join(", ");
     let mut text = format!("id = {}\nname = {}\nstatus = \"provisional\"\n", quote(&p.id), quote(&p.name));
@@ -653,7 +655,12 @@ pub async fn add_perimeter(
     summary = "Remove a study perimeter saved by a user",
     params(("key" = String, Path, description = "The perimeter's key (`per:lens-henin`) or id")),
     responses((status = 204, description = "Removed"), (status = 400, body = ErrorBody, description = "Not a perimeter's key"), (status = 404, body = ErrorBody, description = "No such user perimeter"), (status = 409, body = ErrorBody, description = "A perimeter shipped with echelle, or one another perimeter refers to")))]
-pub async fn remove_perimeter(State(state): State<AppState>, Path(key): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn remove_perimeter(
+    State(state): State<AppState>,
+    viewer: crate::viewer::Viewer,
+    Path(key): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    may_change_catalog(&viewer)?;
     let id = match key.split_once(':') {
         None => key.clone(),
         Some((prefix, id)) if prefix.parse::<Layer>().is_ok_and(|l| l == Layer::Perimeter) => id.to_string(),
@@ -661,4 +668,14 @@ pub async fn remove_perimeter(State(state): State<AppState>, Path(key): Path<Str
     };
     state.change(move |store| Ok(store.remove_perimeter(&id)?)).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Perimeters are public catalog objects until they carry a visibility of their own:
+/// only the local user and administrators change them.
+fn may_change_catalog(viewer: &crate::viewer::Viewer) -> Result<(), ApiError> {
+    if viewer.0.can_change(&echelle_platform::Visibility::Public) {
+        Ok(())
+    } else {
+        Err(ApiError::Refused(StatusCode::FORBIDDEN, "modification réservée aux administrateurs".into()))
+    }
 }

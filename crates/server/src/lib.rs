@@ -35,6 +35,7 @@ mod state;
 mod tiles;
 mod trace;
 pub mod values;
+mod viewer;
 pub mod work;
 
 use std::net::SocketAddr;
@@ -143,6 +144,7 @@ pub fn app(state: AppState, web: Option<PathBuf>, timeout: Duration) -> Router {
         router = router.fallback_service(ServeDir::new(&web).fallback(ServeFile::new(index)));
     }
     router
+        .layer(axum::middleware::from_fn(viewer::identify))
         .layer(CatchPanicLayer::new())
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))

@@ -1,0 +1,14 @@
+//! The partners' platform: who is asking, and what they may see.
+//!
+//! ```text
+//!  request ──server: session cookie / API token / loopback──> Viewer
+//!  catalog object (dataset, indicator, perimeter, study, request) ──> Visibility
+//!  Viewer::can_see(&Visibility) ── false ──> answered exactly like an object that does not exist
+//! ```
+//!
+//! The server turns a request into a [`Viewer`] (its job: cookies, tokens, CSRF); every
+//! decision about what that viewer may read or change is taken here, once.
+
+mod visibility;
+
+pub use visibility::{OrgId, Principal, Role, Viewer, Visibility};
