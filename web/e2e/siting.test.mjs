@@ -6,7 +6,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,6 +76,23 @@ test('the page shows the API answer: sites, demand served, optimum, gap, existin
   const source = await page.textContent('#siting-source');
   for (const word of ['couverture maximale', `p = ${p}`, 'Écart', '× 1,3']) assert.ok(source.includes(word), `${word} in ${source}`);
   await page.screenshot({ path: join(shots, 'siting.png') });
+
+  // The sites as a GIS layer: a GeoPackage whose every row states the study.
+  const [d] = await Promise.all([page.waitForEvent('download'), page.click('#export-sites-gpkg')]);
+  assert.match(d.suggestedFilename(), /^tiers-lieux-per-mel-p\d+\.gpkg$/);
+  const file = join(tmp, d.suggestedFilename());
+  await d.saveAs(file);
+  const head = readFileSync(file).subarray(0, 16).toString('latin1');
+  assert.equal(head, 'SQLite format 3\0');
+  const geojson = await fetch(`${base}/api/siting/export?format=geojson`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...request, p }) });
+  assert.equal(geojson.status, 200);
+  const fc = await geojson.json();
+  assert.equal(fc.features.length, p);
+  assert.equal(fc.features.filter((f) => f.properties.existant === 'oui').length, open);
+  assert.ok(fc.features.every((f) => f.properties.ecart === a.study.gap && f.properties.borne === a.study.bound));
+  const shp = await fetch(`${base}/api/siting/export?format=shp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...request, p }) });
+  assert.equal(shp.status, 400);
+  assert.match((await shp.json()).error, /csv, xlsx, geojson ou gpkg/);
 });
 
 test('an impossible request shows the French message of the library', async () => {

@@ -127,6 +127,8 @@ export const api = {
   },
   siting: {
     study: (q: SitingRequest) => call<SitingAnswer>('/api/siting/study', postJson(q)),
+    /** The sites as a file (geojson, gpkg, csv, xlsx) stating model, optimum, bound and gap. */
+    exportSites: (format: string, q: SitingRequest) => fetchFile(`/api/siting/export${query({ format })}`, postJson(q)),
   },
   retail: {
     inventory: (territory: string, date?: string, against?: string) =>

@@ -31,6 +31,9 @@ pub enum MobilityError {
     /// A stored road network that cannot be read (damaged file, disk error).
     #[error("road network: {0}")]
     Network(String),
+    /// A file could not be written.
+    #[error(transparent)]
+    Report(#[from] echelle_report::ReportError),
 }
 
 impl MobilityError {
@@ -39,6 +42,7 @@ impl MobilityError {
         match self {
             MobilityError::Parameter { .. } | MobilityError::Usage(_) | MobilityError::Referential(_) => true,
             MobilityError::Store(e) => e.is_user_error(),
+            MobilityError::Report(e) => e.is_user_error(),
             MobilityError::Parquet { .. } | MobilityError::Network(_) => false,
         }
     }

@@ -46,6 +46,7 @@ pub mod map;
 pub mod matrix;
 pub mod road;
 pub mod secrecy;
+pub mod sites;
 pub mod telework;
 pub mod third_places;
 pub mod vulnerability;

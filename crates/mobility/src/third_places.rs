@@ -385,6 +385,8 @@ pub struct Study {
     pub existing_alone: Option<Evaluation>,
     /// How distances were measured.
     pub distance_kind: String,
+    /// The capacity of every site (demand units), when capacities were asked.
+    pub capacity: Option<f64>,
 }
 
 /// Lambert-93 points of places (mainland France; overseas places are refused).
@@ -432,13 +434,24 @@ pub fn solve(
     distance: DistanceKind,
     model: Model,
     p: usize,
+    capacity: Option<f64>,
     limits: Limits,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Study, MobilityError> {
     let user = |e: echelle_siting::Error| MobilityError::Usage(e.to_string());
     let fixed: Vec<u32> = existing.iter().map(|&j| j as u32).collect();
     let excluded = excluded.iter().map(|&j| j as u32).collect();
-    let instance = instance(demand, candidates, distance)?.with_sites(fixed.clone(), excluded).map_err(user)?;
+    let mut instance = instance(demand, candidates, distance)?.with_sites(fixed.clone(), excluded).map_err(user)?;
+    if let Some(c) = capacity {
+        if !(c.is_finite() && c > 0.0) {
+            return Err(MobilityError::Parameter {
+                name: "capacity",
+                value: c,
+                expected: "a positive demand per site",
+            });
+        }
+        instance = instance.with_capacities(vec![c; candidates.len()]).map_err(user)?;
+    }
     let outcome = solve_model(&instance, model, p, limits, progress).map_err(user)?;
     let existing_alone = (!fixed.is_empty()).then(|| evaluate(&instance, model, &fixed));
     Ok(study(&instance, demand, candidates, model, &outcome, existing_alone, distance))
@@ -491,11 +504,15 @@ fn study(
         Model::PCenter => o.distance,
     };
     let mut served: HashMap<u32, f64> = HashMap::new();
-    for (row, place) in instance.reach.iter().zip(demand) {
-        if let Some(&(j, d)) = row.iter().find(|(j, _)| open.contains(j))
-            && reach.is_none_or(|r| d <= r)
-        {
-            *served.entry(j).or_default() += place.weight;
+    if let Some(split) = &o.solution.served {
+        served.extend(o.solution.open.iter().copied().zip(split.iter().copied()));
+    } else {
+        for (row, place) in instance.reach.iter().zip(demand) {
+            if let Some(&(j, d)) = row.iter().find(|(j, _)| open.contains(j))
+                && reach.is_none_or(|r| d <= r)
+            {
+                *served.entry(j).or_default() += place.weight;
+            }
         }
     }
     let mut sites: Vec<ChosenSite> = o
@@ -520,6 +537,7 @@ fn study(
         seconds: o.solution.seconds,
         existing_alone,
         distance_kind: distance.label(),
+        capacity: (!instance.capacity.is_empty()).then(|| instance.capacity[0]),
     }
 }
 
@@ -546,6 +564,7 @@ mod tests {
             DistanceKind { detour: 1.3 },
             Model::PMedian,
             3,
+            None,
             Limits::default(),
             &mut |_| {},
         )
@@ -585,6 +604,40 @@ pub struct StudyRequest {
     pub existing: bool,
     /// Detour factor on straight lines (default 1.3).
     pub detour: Option<f64>,
+    /// Candidates open in every solution (ids), counted in p.
+    #[serde(default)]
+    pub fixed: Vec<String>,
+    /// Candidates never opened (ids).
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// What every site can serve, in demand units (none: unlimited); demand may then
+    /// be split between sites.
+    pub capacity: Option<f64>,
+}
+
+/// A study with its demand and candidates resolved: what the CLI and the API both run.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// Territories whose communes hold the demand and the candidates.
+    pub within: Vec<String>,
+    /// The model.
+    pub model: Model,
+    /// Sites open, existing and fixed ones included.
+    pub p: usize,
+    /// Where demand comes from.
+    pub demand: DemandKind,
+    /// Where candidates come from.
+    pub candidates: CandidateKind,
+    /// A CGET-format file of third places open in every solution.
+    pub existing: Option<PathBuf>,
+    /// Candidates open in every solution (ids).
+    pub fixed: Vec<String>,
+    /// Candidates never opened (ids).
+    pub exclude: Vec<String>,
+    /// What every site can serve (none: unlimited).
+    pub capacity: Option<f64>,
+    /// How distances are measured.
+    pub distance: DistanceKind,
 }
 
 /// A study's answer with everything an export states.
@@ -661,17 +714,10 @@ pub fn run(
     limits: Limits,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<StudyAnswer, MobilityError> {
-    let model = model_of(&q.model, q.distance_km)?;
-    if q.within.is_empty() {
-        return Err(MobilityError::Usage("aucun territoire (within)".into()));
-    }
-    let mut members: std::collections::BTreeSet<u32> = Default::default();
-    for w in &q.within {
-        let t = r.resolve(w)?;
-        members.extend(r.members(&t)?.iter().copied());
-    }
-    let members: Vec<u32> = members.into_iter().collect();
-    let demand_kind = match q.demand.as_str() {
+    let set = |name: &str| {
+        sets(name).ok_or_else(|| MobilityError::Usage(format!("aucun jeu de points « {name:.30} » sur ce serveur")))
+    };
+    let demand = match q.demand.as_str() {
         "population" => DemandKind::Population,
         "commuters" => DemandKind::Commuters { teleworkable: false },
         "commuters-teleworkable" => DemandKind::Commuters { teleworkable: true },
@@ -682,37 +728,90 @@ pub fn run(
             )));
         }
     };
-    let set = |name: &str| {
-        sets(name).ok_or_else(|| MobilityError::Usage(format!("aucun jeu de points « {name:.30} » sur ce serveur")))
-    };
-    let candidate_kind = match q.candidates.as_str() {
+    let candidates = match q.candidates.as_str() {
         "communes" => CandidateKind::Communes,
         "tiers-lieux" => CandidateKind::ThirdPlaces(set("tiers-lieux")?),
         "france-services" => CandidateKind::FranceServices(set("france-services")?),
         other => CandidateKind::Points(set(other)?),
     };
-    let demand = demand(store, r, &members, &demand_kind)?;
-    let mut cands = candidates(store, r, &members, &candidate_kind, locator)?;
+    let spec = Spec {
+        within: q.within.clone(),
+        model: model_of(&q.model, q.distance_km)?,
+        p: q.p,
+        demand,
+        candidates,
+        existing: if q.existing { Some(set("tiers-lieux")?) } else { None },
+        fixed: q.fixed.clone(),
+        exclude: q.exclude.clone(),
+        capacity: q.capacity,
+        distance: DistanceKind { detour: q.detour.unwrap_or(DETOUR) },
+    };
+    run_spec(store, r, locator, &spec, limits, progress)
+}
+
+/// Runs a resolved study: demand and candidates of the territories' communes, the
+/// existing sites added to the candidates and fixed open, the answer stated on places.
+pub fn run_spec(
+    store: &Store,
+    r: &Referential,
+    locator: &Locator,
+    spec: &Spec,
+    limits: Limits,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<StudyAnswer, MobilityError> {
+    if spec.within.is_empty() {
+        return Err(MobilityError::Usage("aucun territoire (within)".into()));
+    }
+    let mut members: std::collections::BTreeSet<u32> = Default::default();
+    for w in &spec.within {
+        let t = r.resolve(w)?;
+        members.extend(r.members(&t)?.iter().copied());
+    }
+    let members: Vec<u32> = members.into_iter().collect();
+    let demand = demand(store, r, &members, &spec.demand)?;
+    let mut cands = candidates(store, r, &members, &spec.candidates, locator)?;
     let mut mismatches = cands.mismatches.clone();
     let mut existing = Vec::new();
-    if q.existing {
-        let open = candidates(store, r, &members, &CandidateKind::ThirdPlaces(set("tiers-lieux")?), locator)?;
+    if let Some(path) = &spec.existing {
+        let open = candidates(store, r, &members, &CandidateKind::ThirdPlaces(path.clone()), locator)?;
         mismatches.extend(open.mismatches);
         for place in open.places {
             existing.push(cands.places.len());
             cands.places.push(place);
         }
     }
+    let index = |id: &String| {
+        cands
+            .places
+            .iter()
+            .position(|c| &c.id == id)
+            .ok_or_else(|| MobilityError::Usage(format!("« {id:.40} » n'est pas parmi les candidats")))
+    };
+    let mut fixed = existing.clone();
+    for id in &spec.fixed {
+        fixed.push(index(id)?);
+    }
+    let excluded = spec.exclude.iter().map(index).collect::<Result<Vec<_>, _>>()?;
     let codes: HashSet<&str> = members.iter().map(|&c| r.communes()[c as usize].code.as_str()).collect();
     mismatches
         .retain(|m| codes.contains(m.declared.as_str()) || m.located.as_deref().is_some_and(|l| codes.contains(l)));
     mismatches.sort_by(|a, b| a.id.cmp(&b.id));
     mismatches.dedup_by(|a, b| a.id == b.id);
-    let distance = DistanceKind { detour: q.detour.unwrap_or(DETOUR) };
-    let study = solve(&demand.places, &cands.places, &existing, &[], distance, model, q.p, limits, progress)?;
+    let study = solve(
+        &demand.places,
+        &cands.places,
+        &fixed,
+        &excluded,
+        spec.distance,
+        spec.model,
+        spec.p,
+        spec.capacity,
+        limits,
+        progress,
+    )?;
     Ok(StudyAnswer {
-        model: model_label(model),
-        p: q.p,
+        model: model_label(spec.model),
+        p: spec.p,
         source: demand.provenance.as_ref().map(Provenance::line),
         synthetic: demand.provenance.as_ref().is_some_and(|p| p.synthetic),
         demand_label: demand.label,

@@ -52,7 +52,7 @@ pub fn gpkg_geometry(polygons: &[Polygon], bbox: [f64; 4], srs_id: i32) -> Vec<u
     out
 }
 
-fn quote(identifier: &str) -> String {
+pub(crate) fn quote(identifier: &str) -> String {
     format!("\"{}\"", identifier.replace('"', "\"\""))
 }
 
@@ -60,25 +60,42 @@ fn quote(identifier: &str) -> String {
 /// `missing` (member communes without a shape) and one REAL column per indicator.
 pub fn write(layer: &FeatureLayer) -> Result<Vec<u8>, ReportError> {
     layer.check()?;
+    through_file(&layer.name, |path| write_file(path, layer))
+}
+
+/// Runs `write` on a new file in a private temporary directory and returns its bytes.
+pub(crate) fn through_file(
+    name: &str,
+    write: impl FnOnce(&Path) -> Result<(), ReportError>,
+) -> Result<Vec<u8>, ReportError> {
     let io = |e: std::io::Error| ReportError::Write { format: "GeoPackage", message: e.to_string() };
     let dir = tempfile::Builder::new().prefix("echelle-gpkg-").tempdir().map_err(io)?;
-    let path = dir.path().join(format!("{}.gpkg", layer.name));
-    write_file(&path, layer)?;
+    let path = dir.path().join(format!("{name}.gpkg"));
+    write(&path)?;
     let bytes = std::fs::read(&path).map_err(io)?;
     dir.close().map_err(io)?;
     Ok(bytes)
 }
 
-/// Writes the layer as a new GeoPackage at `path` (which must not exist).
-fn write_file(path: &Path, layer: &FeatureLayer) -> Result<(), ReportError> {
-    let (table, description) = (layer.name.as_str(), layer.description());
-    let features = &layer.features;
-    let fail = |e: rusqlite::Error| ReportError::Write { format: "GeoPackage", message: e.to_string() };
-    let mut db = Connection::open(path).map_err(fail)?;
+pub(crate) fn fail(e: rusqlite::Error) -> ReportError {
+    ReportError::Write { format: "GeoPackage", message: e.to_string() }
+}
+
+/// Opens a new GeoPackage at `path` and writes its metadata tables for one features
+/// table in WGS84 of the given geometry type; the caller creates and fills the table
+/// in the returned transaction's connection, then commits.
+pub(crate) fn begin(
+    path: &Path,
+    table: &str,
+    description: &str,
+    bbox: [f64; 4],
+    geometry: &str,
+) -> Result<Connection, ReportError> {
+    let db = Connection::open(path).map_err(fail)?;
     db.pragma_update(None, "application_id", APPLICATION_ID).map_err(fail)?;
     db.pragma_update(None, "user_version", USER_VERSION).map_err(fail)?;
-    let tx = db.transaction().map_err(fail)?;
-    tx.execute_batch(
+    db.execute_batch("BEGIN").map_err(fail)?;
+    db.execute_batch(
         "CREATE TABLE gpkg_spatial_ref_sys (srs_name TEXT NOT NULL, srs_id INTEGER NOT NULL PRIMARY KEY,
             organization TEXT NOT NULL, organization_coordsys_id INTEGER NOT NULL, definition TEXT NOT NULL,
             description TEXT);
@@ -94,7 +111,7 @@ fn write_file(path: &Path, layer: &FeatureLayer) -> Result<(), ReportError> {
             CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id));",
     )
     .map_err(fail)?;
-    tx.execute(
+    db.execute(
         "INSERT INTO gpkg_spatial_ref_sys VALUES
             ('Undefined cartesian SRS', -1, 'NONE', -1, 'undefined', 'undefined cartesian coordinate reference system'),
             ('Undefined geographic SRS', 0, 'NONE', 0, 'undefined', 'undefined geographic coordinate reference system'),
@@ -102,15 +119,22 @@ fn write_file(path: &Path, layer: &FeatureLayer) -> Result<(), ReportError> {
         [WGS84],
     )
     .map_err(fail)?;
-    let bbox = layer.bbox();
-    tx.execute(
+    db.execute(
         "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, min_x, min_y, max_x, max_y, srs_id)
          VALUES (?1, 'features', ?1, ?2, ?3, ?4, ?5, ?6, 4326)",
         rusqlite::params![table, description, bbox[0], bbox[1], bbox[2], bbox[3]],
     )
     .map_err(fail)?;
-    tx.execute("INSERT INTO gpkg_geometry_columns VALUES (?1, 'geom', 'MULTIPOLYGON', 4326, 0, 0)", [table])
+    db.execute("INSERT INTO gpkg_geometry_columns VALUES (?1, 'geom', ?2, 4326, 0, 0)", [table, geometry])
         .map_err(fail)?;
+    Ok(db)
+}
+
+/// Writes the layer as a new GeoPackage at `path` (which must not exist).
+fn write_file(path: &Path, layer: &FeatureLayer) -> Result<(), ReportError> {
+    let (table, description) = (layer.name.as_str(), layer.description());
+    let features = &layer.features;
+    let tx = begin(path, table, &description, layer.bbox(), "MULTIPOLYGON")?;
     let columns: String = layer.indicators.iter().map(|i| format!(", {} REAL", quote(&i.id))).collect();
     tx.execute_batch(&format!(
         "CREATE TABLE {} (fid INTEGER PRIMARY KEY AUTOINCREMENT, geom MULTIPOLYGON, code TEXT, name TEXT, missing INTEGER{columns})",
@@ -140,7 +164,7 @@ fn write_file(path: &Path, layer: &FeatureLayer) -> Result<(), ReportError> {
             insert.execute(params_from_iter(values)).map_err(fail)?;
         }
     }
-    tx.commit().map_err(fail)
+    tx.execute_batch("COMMIT").map_err(fail)
 }
 
 #[cfg(test)]

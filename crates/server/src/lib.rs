@@ -122,6 +122,7 @@ pub fn app(state: AppState, web: Option<PathBuf>, timeout: Duration) -> Router {
         .route("/guarantees/beneficiaries", get(guarantees::beneficiaries))
         .route("/guarantees/stress", get(guarantees::stress))
         .route("/siting/study", post(siting::study))
+        .route("/siting/export", post(siting::export))
         .route("/retail/inventory", get(retail::inventory))
         .route("/retail/change", get(retail::change))
         .route("/retail/projects", get(retail::projects))

@@ -55,6 +55,7 @@ use crate::error::ErrorBody;
         crate::guarantees::beneficiaries,
         crate::guarantees::stress,
         crate::siting::study,
+        crate::siting::export,
         crate::retail::inventory,
         crate::retail::change,
         crate::retail::projects,

@@ -10,9 +10,12 @@ use std::time::Duration;
 use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
+use echelle_mobility::sites::{self, SitesFormat};
 use echelle_mobility::third_places::{self, Locator, StudyAnswer, StudyRequest};
 use echelle_siting::Limits;
+use serde::Deserialize;
 
+use crate::extract::Query;
 use crate::work::respond;
 use crate::{ApiError, AppState};
 
@@ -33,13 +36,53 @@ pub const TIME_LIMIT_SECONDS: u64 = 30;
     )
 )]
 pub async fn study(State(state): State<AppState>, Json(q): Json<StudyRequest>) -> Result<Response, ApiError> {
+    respond(state.clone(), async move { Ok(Json(answer(&state, &q)?)) }).await
+}
+
+fn answer(state: &AppState, q: &StudyRequest) -> Result<StudyAnswer, ApiError> {
+    let store = state.store()?;
+    let engine = state.engine();
+    let locator = Locator::from_store(&store)?;
+    let sets = |name: &str| state.facility_set_path(name).ok();
+    let limits = Limits { time: Some(Duration::from_secs(TIME_LIMIT_SECONDS)), ..Limits::default() };
+    Ok(third_places::run(&store, engine.referential(), &locator, q, &sets, limits, &mut |_| {})?)
+}
+
+/// The format of an exported study.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportFormat {
+    /// `csv`, `xlsx`, `geojson` or `gpkg`.
+    pub format: String,
+}
+
+/// Solves the study as `/api/siting/study` does and returns its sites as a file, each
+/// row stating the model, its parameters, the optimum, the bound and the gap.
+#[utoipa::path(
+    post,
+    path = "/api/siting/export",
+    operation_id = "siting_export",
+    tag = "siting",
+    params(ExportFormat),
+    request_body = StudyRequest,
+    responses(
+        (status = 200, description = "Sites choisis (CSV, XLSX, GeoJSON ou GeoPackage)", content_type = "application/octet-stream", body = String),
+        (status = 400, description = "Format inconnu ou demande impossible", body = crate::error::ErrorBody),
+        (status = 404, description = "Territoire inconnu", body = crate::error::ErrorBody),
+    )
+)]
+pub async fn export(
+    State(state): State<AppState>,
+    Query(f): Query<ExportFormat>,
+    Json(q): Json<StudyRequest>,
+) -> Result<Response, ApiError> {
+    let format = SitesFormat::parse(&f.format)?;
     respond(state.clone(), async move {
-        let store = state.store()?;
-        let engine = state.engine();
-        let locator = Locator::from_store(&store)?;
-        let sets = |name: &str| state.facility_set_path(name).ok();
-        let limits = Limits { time: Some(Duration::from_secs(TIME_LIMIT_SECONDS)), ..Limits::default() };
-        Ok(Json(third_places::run(&store, engine.referential(), &locator, &q, &sets, limits, &mut |_| {})?))
+        let a = answer(&state, &q)?;
+        let bytes = sites::export(&a, format)?;
+        let (mime, ext) = format.media();
+        let within = q.within.join("-").replace([':', '!', '/', '"'], "-");
+        Ok(crate::export::attachment(bytes, mime, &format!("tiers-lieux-{within:.60}-p{}.{ext}", q.p)))
     })
     .await
 }

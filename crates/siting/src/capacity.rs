@@ -62,6 +62,8 @@ pub(crate) fn solve(
     let pf = p as f64;
     pb.add_row(pf..=pf, y.iter().map(|&c| (c, 1.0)));
     let mut load: Vec<Vec<(highs::Col, f64)>> = vec![Vec::new(); n];
+    // The site and weight of each assignment column, in the order they are added after the n site columns.
+    let mut shares: Vec<(u32, f64)> = Vec::new();
     for (i, row) in costs.rows.iter().enumerate() {
         let (w, f) = (weights[i], costs.fallback[i]);
         if w <= 0.0 {
@@ -74,10 +76,12 @@ pub(crate) fn solve(
             let x = pb.add_column(c * scale, 0.0..=1.0);
             pb.add_row(..=0.0, [(x, 1.0), (y[j as usize], -1.0)]);
             load[j as usize].push((x, w));
+            shares.push((j, w));
             serve.push((x, 1.0));
         }
         if f.is_finite() {
             serve.push((pb.add_column(f * scale, 0.0..=1.0), 1.0));
+            shares.push((u32::MAX, 0.0));
         } else if serve.is_empty() {
             return Err(Error::Unreachable(i));
         }
@@ -115,6 +119,13 @@ pub(crate) fn solve(
     let bound = (solved.double_info_value(c"mip_dual_bound").unwrap_or(0.0) / scale).clamp(0.0, objective);
     let cols = solved.get_solution().columns().to_vec();
     let open: Vec<u32> = (0..n).filter(|&j| cols[j] > 0.5).map(|j| j as u32).collect();
+    let mut served = vec![0.0; n];
+    for (&(j, w), x) in shares.iter().zip(&cols[n..]) {
+        if j != u32::MAX {
+            served[j as usize] += w * x.clamp(0.0, 1.0);
+        }
+    }
+    let served = open.iter().map(|&j| served[j as usize]).collect();
     let proven = objective - bound <= TOLERANCE * objective;
     progress(Progress { upper: objective, lower: bound, rounds: 1 });
     Ok(Solution {
@@ -124,5 +135,6 @@ pub(crate) fn solve(
         proven,
         rounds: 1,
         seconds: started.elapsed().as_secs_f64(),
+        served: Some(served),
     })
 }

@@ -94,6 +94,9 @@ pub struct Solution {
     pub rounds: usize,
     /// Wall time, s.
     pub seconds: f64,
+    /// With capacities, the demand each open site serves (in `open`'s order), demand
+    /// being split between sites; `None`: each demand goes whole to its cheapest open site.
+    pub served: Option<Vec<f64>>,
 }
 
 impl Solution {
@@ -163,7 +166,15 @@ pub(crate) fn solve_costs(
         let open: Vec<u32> = (0..n).filter(|&j| best[j]).map(|j| j as u32).collect();
         let proven = done(upper, lower);
         let bound = if proven { upper } else { lower.min(upper) };
-        Solution { open, objective: upper, bound, proven, rounds, seconds: started.elapsed().as_secs_f64() }
+        Solution {
+            open,
+            objective: upper,
+            bound,
+            proven,
+            rounds,
+            seconds: started.elapsed().as_secs_f64(),
+            served: None,
+        }
     };
     progress(Progress { upper, lower, rounds });
     if done(upper, lower) {

@@ -620,6 +620,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/siting/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Solves the study as `/api/siting/study` does and returns its sites as a file, each
+         *     row stating the model, its parameters, the optimum, the bound and the gap.
+         */
+        post: operations["siting_export"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/siting/study": {
         parameters: {
             query?: never;
@@ -2525,6 +2545,11 @@ export interface components {
             existing_alone?: components["schemas"]["Evaluation"] | null;
             /** @description How distances were measured. */
             distance_kind: string;
+            /**
+             * Format: double
+             * @description The capacity of every site (demand units), when capacities were asked.
+             */
+            capacity?: number | null;
         };
         /** @description A study's answer with everything an export states. */
         StudyAnswer: {
@@ -2575,6 +2600,16 @@ export interface components {
              * @description Detour factor on straight lines (default 1.3).
              */
             detour?: number | null;
+            /** @description Candidates open in every solution (ids), counted in p. */
+            fixed?: string[];
+            /** @description Candidates never opened (ids). */
+            exclude?: string[];
+            /**
+             * Format: double
+             * @description What every site can serve, in demand units (none: unlimited); demand may then
+             *     be split between sites.
+             */
+            capacity?: number | null;
         };
         /**
          * @description The commuting balance of one territory, every count under secrecy (`null` when
@@ -4308,6 +4343,51 @@ export interface operations {
                 };
             };
             /** @description No such thing */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    siting_export: {
+        parameters: {
+            query: {
+                /** @description `csv`, `xlsx`, `geojson` or `gpkg`. */
+                format: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StudyRequest"];
+            };
+        };
+        responses: {
+            /** @description Sites choisis (CSV, XLSX, GeoJSON ou GeoPackage) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description Format inconnu ou demande impossible */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Territoire inconnu */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -10,7 +10,7 @@
 import type maplibregl from 'maplibre-gl';
 import * as Plot from '@observablehq/plot';
 import { api, type SitingAnswer, type SitingRequest } from '../api';
-import type { ExportTable } from '../export';
+import { download, type ExportTable } from '../export';
 import { esc, fmt } from '../format';
 import { t } from '../i18n';
 import { setParams } from '../router';
@@ -42,6 +42,7 @@ const select = (id: string, options: Record<string, string>, value: string) =>
 function request(ctx: Context, p?: number): SitingRequest {
   const v = (id: string) => byId<HTMLInputElement>(ctx, id).value.trim();
   const distance = Number(v('s-distance'));
+  const capacity = Number(v('s-capacity'));
   return {
     within: v('s-within').split(',').map((s) => s.trim()).filter(Boolean),
     model: v('s-model'),
@@ -51,7 +52,21 @@ function request(ctx: Context, p?: number): SitingRequest {
     candidates: v('s-candidates'),
     existing: byId<HTMLInputElement>(ctx, 's-existing').checked,
     detour: Number(v('s-detour')) || null,
+    capacity: v('s-capacity') !== '' && Number.isFinite(capacity) && capacity > 0 ? capacity : null,
   };
+}
+
+/** The sites as a map layer file from the server (the model, optimum, bound and gap on every row). */
+async function exportSites(ctx: Context, format: 'geojson' | 'gpkg') {
+  const status = byId(ctx, 'siting-files-status');
+  status.hidden = true;
+  try {
+    const { blob, filename } = await api.siting.exportSites(format, request(ctx));
+    download(filename ?? `tiers-lieux.${format}`, blob);
+  } catch (e) {
+    status.textContent = t.error((e as Error).message);
+    status.hidden = false;
+  }
 }
 
 /** « modèle, p = 10, optimum …, borne …, écart … %, distances … » — the line every export carries. */
@@ -67,6 +82,7 @@ function sourceLine(a: SitingAnswer): string {
     `${t.siting.gap} ${fmt(100 * s.gap, 4)} %${s.proven ? ` (${t.siting.proven})` : ''}`,
     `${t.siting.distances} : ${s.distance_kind}`,
   ];
+  if (s.capacity != null) parts.push(`${t.siting.capacity} : ${fmt(s.capacity, 0)}`);
   if (a.source) parts.push(a.source);
   return parts.join(' — ');
 }
@@ -79,6 +95,7 @@ function summary(a: SitingAnswer): string {
     [t.siting.demandLabel, `${a.demand_label} — ${fmt(s.demand, 0)}`],
     [t.siting.candidatesLabel, `${a.candidates_label} (${a.candidates})`],
     [t.siting.distances, s.distance_kind],
+    ...(s.capacity != null ? [[t.siting.capacity, fmt(s.capacity, 0)]] : []),
     [t.siting.objective, fmt(s.objective, 0)],
     [t.siting.bound, fmt(s.bound, 0)],
     [t.siting.gap, `${fmt(100 * s.gap, 4)} % — ${s.proven ? t.siting.proven : t.siting.limit}`],
@@ -245,12 +262,17 @@ export const sitingView: View = {
         <label class="block">${esc(s.candidatesLabel)} ${select('s-candidates', s.candidateKinds, r.get('candidats') || 'communes')}</label>
         <label class="block"><input id="s-existing" type="checkbox"${r.get('existants') === '1' ? ' checked' : ''}> ${esc(s.existingOpen)}</label>
         <label class="block">${esc(s.detour)} <input id="s-detour" type="number" min="1" step="0.05" value="1.3"></label>
+        <label class="block">${esc(s.capacity)} <input id="s-capacity" type="number" min="0" step="any" placeholder="${esc(s.unlimited)}"></label>
         <button id="s-submit">${esc(s.submit)}</button>
         <button type="button" id="s-curve">${esc(s.curve)}</button>
       </form>
       <p id="siting-status" aria-live="polite"></p>
       <p id="siting-source" class="source"></p>
       ${exportMenu()}
+      <div class="exports" role="group" aria-labelledby="siting-files-label"><span id="siting-files-label">${esc(s.sitesFiles)}</span>
+        <button type="button" id="export-sites-geojson">GeoJSON</button>
+        <button type="button" id="export-sites-gpkg">GeoPackage</button>
+        <span id="siting-files-status" class="error" role="status" hidden></span></div>
       <div id="siting-result"></div>
       <section><h3>${esc(s.curveTitle)}</h3><progress id="siting-curve-progress" hidden></progress>
         <p id="siting-curve-status" aria-live="polite"></p><div id="siting-curve"></div></section>`;
@@ -260,6 +282,8 @@ export const sitingView: View = {
       void solve(ctx);
     };
     byId(ctx, 's-curve').onclick = () => void curve(ctx);
+    byId(ctx, 'export-sites-geojson').onclick = () => void exportSites(ctx, 'geojson');
+    byId(ctx, 'export-sites-gpkg').onclick = () => void exportSites(ctx, 'gpkg');
     await solve(ctx);
   },
   leave(ctx) {

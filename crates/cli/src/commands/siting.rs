@@ -84,7 +84,13 @@ enum Command {
         /// Threads of the HiGHS solver (its default: half the cores).
         #[arg(long)]
         threads: Option<usize>,
-        /// Write the sites chosen as CSV.
+        /// What every site can serve, in demand units (unlimited by default); demand
+        /// may then be split between sites.
+        #[arg(long)]
+        capacity: Option<f64>,
+        /// Write the sites chosen, with the model, the optimum, the bound and the gap:
+        /// the format follows the extension (.csv, .xlsx, .geojson, .gpkg; an instance
+        /// file's study: .csv only).
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -143,23 +149,38 @@ pub fn run(store: &Path, args: Args) -> Result<()> {
             existing,
             detour,
             threads,
+            capacity,
             out,
         } => {
+            if capacity.is_some_and(|c| !(c.is_finite() && c > 0.0)) {
+                return Err(UserError("--capacity : une demande positive par site est requise".into()).into());
+            }
             if demand_arg.is_some() || candidates_arg.is_some() || existing.is_some() {
                 if !(time_limit.is_finite() && time_limit > 0.0) {
                     return Err(UserError("--time-limit : un nombre de secondes positif est requis".into()).into());
                 }
                 let limits = Limits { time: Some(Duration::from_secs_f64(time_limit)), exact: !heuristic, threads };
-                let model = model_of(model, distance_km)?;
-                let ask = Ask {
-                    demand: demand_arg.as_deref().unwrap_or("population"),
-                    candidates: candidates_arg.as_deref().unwrap_or("communes"),
-                    existing: existing.as_deref(),
+                let format = out
+                    .as_deref()
+                    .map(|o| echelle_mobility::sites::SitesFormat::parse(&o.to_string_lossy()))
+                    .transpose()
+                    .map_err(|e| UserError(format!("--out : {e}")))?;
+                let spec = spec(
+                    &territory,
+                    model_of(model, distance_km)?,
+                    p,
+                    demand_arg.as_deref().unwrap_or("population"),
+                    candidates_arg.as_deref().unwrap_or("communes"),
+                    existing,
+                    fixed,
+                    exclude,
+                    capacity,
                     detour,
-                    fixed: &fixed,
-                    exclude: &exclude,
-                };
-                return observatory(store, &territory, &ask, model, p, limits, out.as_deref());
+                )?;
+                return observatory(store, &spec, limits, out.as_deref().zip(format));
+            }
+            if out.as_ref().is_some_and(|o| o.extension().is_none_or(|e| !e.eq_ignore_ascii_case("csv"))) {
+                return Err(UserError("--out : une étude sur fichier d'instance s'écrit en .csv".into()).into());
             }
             let (demand, candidates) = match &instance {
                 Some(path) => read_instance(path)?,
@@ -168,7 +189,7 @@ pub fn run(store: &Path, args: Args) -> Result<()> {
             if radius_km.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
                 return Err(UserError("--radius-km : une distance positive est requise".into()).into());
             }
-            let study = study(demand, candidates, &fixed, &exclude, radius_km.map(|r| r * 1000.0))?;
+            let study = study(demand, candidates, &fixed, &exclude, radius_km.map(|r| r * 1000.0), capacity)?;
             let model = model_of(model, distance_km)?;
             if !(time_limit.is_finite() && time_limit > 0.0) {
                 return Err(UserError("--time-limit : un nombre de secondes positif est requis".into()).into());
@@ -205,34 +226,26 @@ fn model_of(model: ModelArg, distance_km: Option<f64>) -> Result<Model> {
     })
 }
 
-/// A study on the observatory's demand and candidates.
-struct Ask<'a> {
-    demand: &'a str,
-    candidates: &'a str,
-    existing: Option<&'a Path>,
-    detour: f64,
-    fixed: &'a [String],
-    exclude: &'a [String],
-}
-
-fn observatory(
-    store: &Path,
+/// The study asked on the observatory's demand and candidates.
+#[allow(clippy::too_many_arguments)]
+fn spec(
     t: &Territory,
-    ask: &Ask,
     model: Model,
     p: usize,
-    limits: Limits,
-    out: Option<&Path>,
-) -> Result<()> {
-    use echelle_mobility::third_places::{self as tp, CandidateKind, DemandKind, DistanceKind};
+    demand: &str,
+    candidates: &str,
+    existing: Option<PathBuf>,
+    fixed: Vec<String>,
+    exclude: Vec<String>,
+    capacity: Option<f64>,
+    detour: f64,
+) -> Result<echelle_mobility::third_places::Spec> {
+    use echelle_mobility::third_places::{CandidateKind, DemandKind, DistanceKind, Spec};
     if t.within.is_empty() {
         return Err(UserError("--within : au moins un territoire (dep:59,dep:62, per:aml…)".into()).into());
     }
-    let user = |e: echelle_mobility::MobilityError| -> anyhow::Error {
-        if e.is_user_error() { UserError(e.to_string()).into() } else { e.into() }
-    };
     let file = |spec: &str, prefix: &str| spec.strip_prefix(prefix).map(PathBuf::from);
-    let demand_kind = match ask.demand {
+    let demand = match demand {
         "population" => DemandKind::Population,
         "commuters" => DemandKind::Commuters { teleworkable: false },
         "commuters-teleworkable" => DemandKind::Commuters { teleworkable: true },
@@ -243,7 +256,7 @@ fn observatory(
             ))
         })?),
     };
-    let candidate_kind = match ask.candidates {
+    let candidates = match candidates {
         "communes" => CandidateKind::Communes,
         s => {
             if let Some(f) = file(s, "tiers-lieux:") {
@@ -260,65 +273,57 @@ fn observatory(
             }
         }
     };
+    Ok(Spec {
+        within: t.within.clone(),
+        model,
+        p,
+        demand,
+        candidates,
+        existing,
+        fixed,
+        exclude,
+        capacity,
+        distance: DistanceKind { detour },
+    })
+}
+
+fn observatory(
+    store: &Path,
+    spec: &echelle_mobility::third_places::Spec,
+    limits: Limits,
+    out: Option<(&Path, echelle_mobility::sites::SitesFormat)>,
+) -> Result<()> {
+    use echelle_mobility::third_places as tp;
+    let user = |e: echelle_mobility::MobilityError| -> anyhow::Error {
+        if e.is_user_error() { UserError(e.to_string()).into() } else { e.into() }
+    };
     let st = super::open_store(store)?;
     let r = st.referential()?;
-    let mut members: std::collections::BTreeSet<u32> = Default::default();
-    for x in super::resolve_all(&r, &t.within)? {
-        members.extend(r.members(&x)?.iter().copied());
-    }
-    let members: Vec<u32> = members.into_iter().collect();
-    let demand = tp::demand(&st, &r, &members, &demand_kind).map_err(user)?;
     let locator = tp::Locator::from_store(&st).map_err(user)?;
-    let mut cands = tp::candidates(&st, &r, &members, &candidate_kind, &locator).map_err(user)?;
-    let mut existing = Vec::new();
-    let mut mismatches = cands.mismatches.clone();
-    if let Some(path) = ask.existing {
-        let open = tp::candidates(&st, &r, &members, &CandidateKind::ThirdPlaces(path.to_path_buf()), &locator)
-            .map_err(user)?;
-        mismatches.extend(open.mismatches);
-        for place in open.places {
-            existing.push(cands.places.len());
-            cands.places.push(place);
-        }
-    }
-    let index = |id: &String| {
-        cands
-            .places
-            .iter()
-            .position(|c| &c.id == id)
-            .ok_or_else(|| UserError(format!("« {id:.40} » n'est pas parmi les candidats")))
-    };
-    for id in ask.fixed {
-        existing.push(index(id)?);
-    }
-    let excluded = ask.exclude.iter().map(index).collect::<Result<Vec<_>, _>>()?;
-    let distance = DistanceKind { detour: ask.detour };
     let bar = indicatif::ProgressBar::new_spinner();
-    let study = tp::solve(&demand.places, &cands.places, &existing, &excluded, distance, model, p, limits, &mut |pr| {
+    let a = tp::run_spec(&st, &r, &locator, spec, limits, &mut |pr| {
         bar.set_message(format!("tours {} · meilleure {:.6e} · borne {:.6e}", pr.rounds, pr.upper, pr.lower));
         bar.tick();
     })
     .map_err(user)?;
     bar.finish_and_clear();
-    println!("modèle : {}", describe(model));
-    println!("demande : {} ({} points, total {:.1})", demand.label, demand.places.len(), study.demand);
-    if let Some(pr) = &demand.provenance {
-        println!("{}", pr.line());
+    let study = &a.study;
+    println!("modèle : {}", a.model);
+    println!("demande : {} ({} points, total {:.1})", a.demand_label, a.demand_points.len(), study.demand);
+    if let Some(source) = &a.source {
+        println!("{source}");
     }
-    println!("candidats : {} ({}), dont {} existants ouverts", cands.label, cands.places.len(), existing.len());
+    println!("candidats : {} ({}), dont {} existants ouverts", a.candidates_label, a.candidates, a.existing);
     println!("distances : {}", study.distance_kind);
-    if !mismatches.is_empty() {
-        let codes: std::collections::HashSet<&str> =
-            members.iter().map(|&c| r.communes()[c as usize].code.as_str()).collect();
-        let here = |m: &&tp::Mismatch| {
-            codes.contains(m.declared.as_str()) || m.located.as_deref().is_some_and(|l| codes.contains(l))
-        };
+    if let Some(c) = study.capacity {
+        println!("capacité : {c} par site (la demande peut être partagée entre sites)");
+    }
+    if !a.mismatches.is_empty() {
         println!(
-            "sites dont la commune déclarée (INSEECOM) est vide ou diffère du contour : {} dans le fichier, {} dans ce territoire :",
-            mismatches.len(),
-            mismatches.iter().filter(here).count()
+            "sites dont la commune déclarée (INSEECOM) est vide ou diffère du contour, dans ce territoire : {}",
+            a.mismatches.len()
         );
-        for m in mismatches.iter().filter(here) {
+        for m in &a.mismatches {
             println!("  {} {} : {}", m.id, m.name.as_deref().unwrap_or(""), m.reason);
         }
     }
@@ -354,46 +359,10 @@ fn observatory(
             s.served
         );
     }
-    if let Some(path) = out {
-        let file = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
-        let mut w = Writer::new(std::io::BufWriter::new(file), Dialect::Plain)?;
-        w.texts([
-            "site",
-            "name",
-            "commune",
-            "lon",
-            "lat",
-            "existing",
-            "served",
-            "model",
-            "p",
-            "objective",
-            "bound",
-            "gap",
-            "proven",
-            "distance_kind",
-            "demand",
-        ])?;
-        for s in &study.sites {
-            w.texts([
-                s.place.id.clone(),
-                s.place.name.clone().unwrap_or_default(),
-                s.place.commune.clone().unwrap_or_default(),
-                s.place.lon.to_string(),
-                s.place.lat.to_string(),
-                s.existing.to_string(),
-                s.served.to_string(),
-                describe(model),
-                p.to_string(),
-                study.objective.to_string(),
-                study.bound.to_string(),
-                study.gap.to_string(),
-                study.proven.to_string(),
-                study.distance_kind.clone(),
-                demand.label.clone(),
-            ])?;
-        }
-        w.finish()?;
+    if let Some((path, format)) = out {
+        let bytes = echelle_mobility::sites::export(&a, format).map_err(user)?;
+        std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("sites écrits dans {}", path.display());
     }
     Ok(())
 }
@@ -447,6 +416,7 @@ fn study(
     fixed: &[String],
     exclude: &[String],
     radius: Option<f64>,
+    capacity: Option<f64>,
 ) -> Result<Study> {
     let index = |id: &String| {
         candidates
@@ -459,8 +429,13 @@ fn study(
     let exclude = exclude.iter().map(index).collect::<Result<Vec<_>, _>>()?;
     let points: Vec<(Point, f64)> = demand.iter().map(|d| (d.1, d.2)).collect();
     let sites: Vec<Point> = candidates.iter().map(|c| c.1).collect();
+    let n = sites.len();
     let instance = Instance::from_points(&points, &sites, radius)
         .and_then(|i| i.with_sites(fixed, exclude))
+        .and_then(|i| match capacity {
+            Some(c) => i.with_capacities(vec![c; n]),
+            None => Ok(i),
+        })
         .map_err(|e| UserError(e.to_string()))?;
     Ok(Study { candidate_ids: candidates.into_iter().map(|c| c.0).collect(), instance })
 }

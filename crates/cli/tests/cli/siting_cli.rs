@@ -90,3 +90,67 @@ fn existing_third_places_stay_open_and_a_scot_is_found_by_name() {
     };
     assert!(covered("sites existants seuls") <= covered("demande couverte"), "{out}");
 }
+
+#[test]
+fn sites_are_exported_in_every_format_and_capacities_split_demand() {
+    let store = test_store();
+    let dir = tempfile::tempdir().unwrap();
+    let base = ["siting", "solve", "--within", "epci:200093201", "--demand", "population", "--p", "3"];
+    let (code, out, err) = echelle(&store, &base);
+    assert_eq!(code, 0, "{err}");
+    let total: f64 = out
+        .lines()
+        .find_map(|l| l.strip_prefix("demande : ").and_then(|r| r.split("total ").nth(1)))
+        .and_then(|t| t.trim_end_matches(')').parse().ok())
+        .unwrap();
+    for ext in ["csv", "xlsx", "geojson", "gpkg"] {
+        let path = dir.path().join(format!("sites.{ext}"));
+        let (code, _, err) = echelle(&store, &[&base[..], &["--out", path.to_str().unwrap()]].concat());
+        assert_eq!(code, 0, "{ext}: {err}");
+        match ext {
+            "xlsx" => assert_eq!(&std::fs::read(&path).unwrap()[..2], b"PK"),
+            // The house CSV: a header, one line per site, then the source line.
+            "csv" => {
+                let text = std::fs::read_to_string(&path).unwrap();
+                assert_eq!(text.lines().count(), 5, "{text}");
+                assert!(text.lines().last().unwrap().contains("écart 0 % (optimum prouvé)"), "{text}");
+            }
+            _ => {}
+        }
+        if ext != "geojson" && ext != "gpkg" {
+            continue;
+        }
+        // GDAL reads the three others as a layer of 3 points with the study's columns.
+        let info = std::process::Command::new("ogrinfo").args(["-ro", "-al", "-so"]).arg(&path).output();
+        let Ok(info) = info else {
+            eprintln!("ogrinfo not installed: {ext} not read back");
+            continue;
+        };
+        let text = String::from_utf8_lossy(&info.stdout);
+        assert!(info.status.success(), "{ext}: {}", String::from_utf8_lossy(&info.stderr));
+        assert!(text.contains("Feature Count: 3"), "{ext}: {text}");
+        assert!(text.contains("borne") && text.contains("ecart") && text.contains("demande_servie"), "{ext}: {text}");
+        assert!(text.contains("Point"), "{ext}: {text}");
+    }
+    let (code, _, err) = echelle(&store, &[&base[..], &["--out", "sites.shp"]].concat());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("csv, xlsx, geojson ou gpkg"), "{err}");
+    // Capacities: below a third of the demand, 3 sites cannot serve it; above, the
+    // demand is split and no site serves more than its capacity.
+    let (code, _, err) = echelle(&store, &[&base[..], &["--capacity", &format!("{}", total / 3.5)]].concat());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("capacités"), "{err}");
+    let capacity = total / 2.5;
+    let (code, out, err) = echelle(&store, &[&base[..], &["--capacity", &format!("{capacity}")]].concat());
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("capacité :"), "{out}");
+    let served: Vec<f64> = out
+        .lines()
+        .skip_while(|l| !l.starts_with("sites (id"))
+        .skip(1)
+        .filter_map(|l| l.rsplit(' ').next().and_then(|x| x.parse().ok()))
+        .collect();
+    assert_eq!(served.len(), 3, "{out}");
+    assert!(served.iter().all(|&s| s <= capacity + 0.1), "{served:?} vs {capacity}");
+    assert!((served.iter().sum::<f64>() - total).abs() <= 0.2, "{served:?} vs {total}");
+}

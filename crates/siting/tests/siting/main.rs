@@ -52,6 +52,11 @@ fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-7 * a.abs().max(b.abs()).max(1.0)
 }
 
+/// Equal within the solver's primal feasibility (assignment shares are LP values).
+fn near(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-5 * a.abs().max(b.abs()).max(1.0)
+}
+
 #[test]
 fn p_median_by_hand() {
     // Demand 1, 1, 1 at 0, 1, 2 and 1, 1, 1 at 100, 101, 102: one site in each cluster, at its middle.
@@ -238,6 +243,14 @@ proptest! {
                 prop_assert!(close(o.solution.objective, truth), "{} vs {}", o.solution.objective, truth);
                 prop_assert!(fixed.iter().all(|j| o.solution.open.contains(j)));
                 prop_assert!(excluded.iter().all(|j| !o.solution.open.contains(j)));
+                // Every demand is served (no fallback in the p-median), each site within its capacity.
+                let served = o.solution.served.as_ref().expect("capacities give the split assignment");
+                prop_assert_eq!(served.len(), o.solution.open.len());
+                let total: f64 = i.demand.iter().sum();
+                prop_assert!(near(served.iter().sum::<f64>(), total), "{served:?} vs {total}");
+                for (s, &j) in served.iter().zip(&o.solution.open) {
+                    prop_assert!(*s <= i.capacity[j as usize] * (1.0 + 1e-6) + 1e-6, "{s} above {}", i.capacity[j as usize]);
+                }
             }
             Err(e) => {
                 prop_assert!(truth.is_infinite(), "{e} but the optimum is {truth}");
@@ -249,6 +262,8 @@ proptest! {
         let o = solve_model(&i, Model::Covering { distance: s }, p, Limits::default(), &mut |_| {}).unwrap();
         prop_assert!(o.solution.proven);
         prop_assert!(close(o.solution.objective, truth), "covering {} vs {}", o.solution.objective, truth);
+        let covered: f64 = o.solution.served.as_ref().expect("split assignment").iter().sum();
+        prop_assert!(near(covered, o.covered.unwrap()), "served {covered} vs covered {:?}", o.covered);
     }
 }
 
