@@ -314,10 +314,65 @@ pub fn within(adj: Adjacency<'_>, sources: &[(u32, u32)], limit_ms: u32) -> Vec<
     out
 }
 
+/// For each origin node, the targets reachable from it within `limit_ms` as
+/// `(target index, time)`, nearest first (ties by index): one search bounded by the
+/// limit per target on the *reversed* graph (times from origin to target, one-way
+/// streets respected), spread over the cores. A travel time matrix for origins ×
+/// targets kept sparse by the limit (a siting study's demand × candidates).
+pub fn times_within(reversed: Adjacency<'_>, origins: &[u32], targets: &[u32], limit_ms: u32) -> Vec<Vec<(u32, u32)>> {
+    let n = reversed.node_count();
+    // Origins by node (several places may share one).
+    let mut at: std::collections::HashMap<u32, Vec<u32>> = std::collections::HashMap::new();
+    for (i, &v) in origins.iter().enumerate() {
+        at.entry(v).or_default().push(i as u32);
+    }
+    let found: Vec<(u32, u32, u32)> = targets
+        .par_iter()
+        .enumerate()
+        .fold(
+            || (Bounded::new(n), Vec::new()),
+            |(mut b, mut out), (j, &node)| {
+                b.run(reversed, &[(node, 0)], limit_ms, |v, t| {
+                    if let Some(list) = at.get(&v) {
+                        out.extend(list.iter().map(|&i| (i, j as u32, t)));
+                    }
+                });
+                (b, out)
+            },
+        )
+        .map(|(_, out)| out)
+        .reduce(Vec::new, |mut a, b| {
+            a.extend(b);
+            a
+        });
+    let mut rows = vec![Vec::new(); origins.len()];
+    for (i, j, t) in found {
+        rows[i as usize].push((j, t));
+    }
+    for row in &mut rows {
+        row.sort_unstable_by_key(|&(j, t)| (t, j));
+    }
+    rows
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::graph::{Edge, Graph};
+
+    #[test]
+    fn times_within_follow_one_way_streets_and_the_limit() {
+        // 0 -> 1 -> 2 one way (5 s each), 2 <-> 3 both ways (20 s).
+        let g = graph(4, &[(0, 1, 5_000), (1, 2, 5_000), (2, 3, 20_000), (3, 2, 20_000)]);
+        let r = g.reversed();
+        let rows = times_within(Adjacency::from(&r), &[0, 2, 3, 0], &[2, 0], 30_000);
+        assert_eq!(rows[0], vec![(1, 0), (0, 10_000)], "target 1 is on node 0 itself");
+        assert_eq!(rows[1], vec![(0, 0)], "node 2 cannot go back to 0");
+        assert_eq!(rows[2], vec![(0, 20_000)]);
+        assert_eq!(rows[3], rows[0], "two origins on one node");
+        let short = times_within(Adjacency::from(&r), &[3], &[2], 19_999);
+        assert!(short[0].is_empty(), "beyond the limit");
+    }
 
     fn graph(n: usize, arcs: &[(u32, u32, u32)]) -> Graph {
         let edges = arcs.iter().map(|&(from, to, t)| Edge { from, to, time_ms: t, length_dm: t * 10 }).collect();

@@ -334,19 +334,57 @@ fn declared_communes(path: &Path, column: &str) -> Result<HashMap<String, String
 }
 
 /// How distances are measured.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct DistanceKind {
-    /// Straight line in Lambert-93 times this factor (1 = straight line).
-    pub detour: f64,
+#[derive(Debug, Clone, PartialEq)]
+pub enum DistanceKind {
+    /// Straight line in Lambert-93 times this factor (1 = straight line), metres.
+    Straight {
+        /// The detour factor (at least 1).
+        detour: f64,
+    },
+    /// Travel time on a road network kept in the store (the access engine), minutes.
+    Road(Road),
+}
+
+/// A road network of the store to cost pairs with, and how far to look.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Road {
+    /// The store's folder.
+    pub store: PathBuf,
+    /// The network's name (`echelle network list`).
+    pub network: String,
+    /// Pairs farther apart than this many minutes are out of reach.
+    pub limit_minutes: f64,
+}
+
+/// Pairs of a road study are looked for within this many minutes by default.
+pub const ROAD_LIMIT_MINUTES: f64 = 60.0;
+
+/// The unit of an instance's costs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// Metres (straight lines).
+    Metres,
+    /// Minutes (road travel times).
+    Minutes,
 }
 
 impl DistanceKind {
-    /// What every output states.
+    /// The unit of the costs.
+    pub fn unit(&self) -> Unit {
+        match self {
+            DistanceKind::Straight { .. } => Unit::Metres,
+            DistanceKind::Road(_) => Unit::Minutes,
+        }
+    }
+
+    /// What every output states (for a road network, [`instance`] gives the full label).
     pub fn label(&self) -> String {
-        if self.detour == 1.0 {
-            "ligne droite (Lambert-93)".into()
-        } else {
-            format!("ligne droite (Lambert-93) × {} (détour)", crate::distance::french_number(self.detour))
+        match self {
+            DistanceKind::Straight { detour } if *detour == 1.0 => "ligne droite (Lambert-93)".into(),
+            DistanceKind::Straight { detour } => {
+                format!("ligne droite (Lambert-93) × {} (détour)", crate::distance::french_number(*detour))
+            }
+            DistanceKind::Road(r) => format!("temps de trajet sur le réseau routier « {} »", r.network),
         }
     }
 }
@@ -407,20 +445,81 @@ pub fn project(places: &[Place]) -> Result<Vec<Point>, MobilityError> {
         .collect()
 }
 
-/// The siting instance: distances straight line × detour between every demand and candidate.
-pub fn instance(demand: &[Place], candidates: &[Place], distance: DistanceKind) -> Result<Instance, MobilityError> {
-    if !(distance.detour.is_finite() && distance.detour >= 1.0) {
-        return Err(MobilityError::Parameter { name: "detour", value: distance.detour, expected: "at least 1" });
+/// The siting instance: straight line × detour between every demand and candidate, or
+/// road travel times within a limit; with the label every output states.
+pub fn instance(
+    demand: &[Place],
+    candidates: &[Place],
+    distance: &DistanceKind,
+) -> Result<(Instance, String), MobilityError> {
+    let detour = match distance {
+        DistanceKind::Road(road) => return road_instance(demand, candidates, road),
+        DistanceKind::Straight { detour } => *detour,
+    };
+    if !(detour.is_finite() && detour >= 1.0) {
+        return Err(MobilityError::Parameter { name: "detour", value: detour, expected: "at least 1" });
     }
     let (d, c) = (project(demand)?, project(candidates)?);
     let points: Vec<(Point, f64)> = d.into_iter().zip(demand).map(|(p, x)| (p, x.weight)).collect();
     let mut instance = Instance::from_points(&points, &c, None).map_err(|e| MobilityError::Usage(e.to_string()))?;
     for row in &mut instance.reach {
         for x in row.iter_mut() {
-            x.1 *= distance.detour;
+            x.1 *= detour;
         }
     }
-    Ok(instance)
+    Ok((instance, distance.label()))
+}
+
+/// Road travel times (minutes) from every demand point to the candidates within the
+/// limit, on a network of the store: places are attached to their nearest node (within
+/// the access engine's snapping distance), one-way streets respected.
+fn road_instance(demand: &[Place], candidates: &[Place], road: &Road) -> Result<(Instance, String), MobilityError> {
+    use echelle_access::search::{Adjacency, times_within};
+    if !(road.limit_minutes.is_finite() && road.limit_minutes > 0.0 && road.limit_minutes <= 1440.0) {
+        return Err(MobilityError::Parameter {
+            name: "road limit (minutes)",
+            value: road.limit_minutes,
+            expected: "between 0 and 1440 minutes",
+        });
+    }
+    let network = |e: echelle_access::AccessError| {
+        if e.is_user_error() { MobilityError::Usage(e.to_string()) } else { MobilityError::Network(e.to_string()) }
+    };
+    let (graph, info) = echelle_access::network::load(&road.store, &road.network).map_err(network)?;
+    let snapper = echelle_access::snap::Snapper::new(&graph);
+    let limit_m = echelle_access::defaults::MAX_SNAP_M;
+    let nodes = |places: &[Place]| {
+        places
+            .iter()
+            .map(|p| {
+                snapper.snap(p.lon, p.lat, limit_m).map(|s| s.node).map_err(|why| {
+                    MobilityError::Usage(format!("{} : non rattaché au réseau « {} » ({why})", p.id, road.network))
+                })
+            })
+            .collect::<Result<Vec<u32>, _>>()
+    };
+    let (origins, targets) = (nodes(demand)?, nodes(candidates)?);
+    let reversed = graph.reversed();
+    let limit_ms = (road.limit_minutes * 60_000.0).round() as u32;
+    let rows = times_within(Adjacency::from(&reversed), &origins, &targets, limit_ms);
+    let reach =
+        rows.into_iter().map(|row| row.into_iter().map(|(j, ms)| (j, f64::from(ms) / 60_000.0)).collect()).collect();
+    let instance = Instance {
+        demand: demand.iter().map(|p| p.weight).collect(),
+        candidates: candidates.len(),
+        reach,
+        ..Instance::default()
+    };
+    instance.check().map_err(|e| MobilityError::Usage(e.to_string()))?;
+    let synthetic = if info.synthetic { ", SYNTHÉTIQUE" } else { "" };
+    let label = format!(
+        "temps de trajet (min) sur le réseau routier « {} » (profil {}, {}{synthetic}), lieux rattachés au nœud le plus proche, paires au-delà de {} min hors d'atteinte",
+        road.network,
+        info.profile,
+        info.source,
+        crate::distance::french_number(road.limit_minutes)
+    );
+    Ok((instance, label))
 }
 
 /// Solves `model` with `p` sites, `existing` candidates open in every solution and
@@ -441,7 +540,8 @@ pub fn solve(
     let user = |e: echelle_siting::Error| MobilityError::Usage(e.to_string());
     let fixed: Vec<u32> = existing.iter().map(|&j| j as u32).collect();
     let excluded = excluded.iter().map(|&j| j as u32).collect();
-    let mut instance = instance(demand, candidates, distance)?.with_sites(fixed.clone(), excluded).map_err(user)?;
+    let (instance, label) = instance(demand, candidates, &distance)?;
+    let mut instance = instance.with_sites(fixed.clone(), excluded).map_err(user)?;
     if let Some(c) = capacity {
         if !(c.is_finite() && c > 0.0) {
             return Err(MobilityError::Parameter {
@@ -454,7 +554,7 @@ pub fn solve(
     }
     let outcome = solve_model(&instance, model, p, limits, progress).map_err(user)?;
     let existing_alone = (!fixed.is_empty()).then(|| evaluate(&instance, model, &fixed));
-    Ok(study(&instance, demand, candidates, model, &outcome, existing_alone, distance))
+    Ok(study(&instance, demand, candidates, model, &outcome, existing_alone, label))
 }
 
 /// The objective and covered demand of a set of sites.
@@ -495,7 +595,7 @@ fn study(
     model: Model,
     o: &Outcome,
     existing_alone: Option<Evaluation>,
-    distance: DistanceKind,
+    distance_kind: String,
 ) -> Study {
     let open: HashSet<u32> = o.solution.open.iter().copied().collect();
     let reach = match model {
@@ -536,7 +636,7 @@ fn study(
         demand: o.demand,
         seconds: o.solution.seconds,
         existing_alone,
-        distance_kind: distance.label(),
+        distance_kind,
         capacity: (!instance.capacity.is_empty()).then(|| instance.capacity[0]),
     }
 }
@@ -561,7 +661,7 @@ mod tests {
             &candidates,
             &[0],
             &[],
-            DistanceKind { detour: 1.3 },
+            DistanceKind::Straight { detour: 1.3 },
             Model::PMedian,
             3,
             None,
@@ -578,9 +678,66 @@ mod tests {
     }
 
     #[test]
+    fn road_costs_are_travel_times_on_the_stored_network() {
+        use echelle_access::network::{NetworkInfo, save};
+        use echelle_access::{Edge, Graph};
+        // Four crossroads in Lille, 0 -> 1 one way (2 min), 1 <-> 2 (3 min), 2 <-> 3 (70 min).
+        let lon = vec![3.05, 3.06, 3.07, 3.30];
+        let lat = vec![50.63, 50.63, 50.63, 50.63];
+        let arc = |from: u32, to: u32, min: u32| Edge { from, to, time_ms: min * 60_000, length_dm: min * 10_000 };
+        let edges = vec![arc(0, 1, 2), arc(1, 2, 3), arc(2, 1, 3), arc(2, 3, 70), arc(3, 2, 70)];
+        let g = Graph::from_edges(lon.clone(), lat.clone(), vec![10, 11, 12, 13], edges).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let info = NetworkInfo {
+            name: "lille".into(),
+            source: "dessiné pour le test".into(),
+            kind: "imported-csv".into(),
+            synthetic: true,
+            profile: "drive".into(),
+            nodes: 4,
+            edges: 5,
+            report: None,
+            credit: None,
+        };
+        save(dir.path(), &g, &info).unwrap();
+        let at = |id: &str, k: usize, w: f64| place(id, lon[k] + 1e-5, lat[k], w);
+        let demand = [at("d0", 0, 10.0), at("d2", 2, 5.0), at("d3", 3, 1.0)];
+        let candidates = [at("c0", 0, 0.0), at("c2", 2, 0.0)];
+        let road = |limit_minutes| {
+            DistanceKind::Road(Road { store: dir.path().to_path_buf(), network: "lille".into(), limit_minutes })
+        };
+        let (i, label) = instance(&demand, &candidates, &road(60.0)).unwrap();
+        assert_eq!(i.reach[0], vec![(0, 0.0), (1, 5.0)], "d0 reaches c2 in 2 + 3 min");
+        assert_eq!(i.reach[1], vec![(1, 0.0)], "d2 cannot drive back to c0: 0 -> 1 is one way");
+        assert!(i.reach[2].is_empty(), "d3 is 70 min away, beyond the limit");
+        assert!(label.contains("« lille »") && label.contains("60 min") && label.contains("SYNTHÉTIQUE"), "{label}");
+        let (i, _) = instance(&demand, &candidates, &road(80.0)).unwrap();
+        assert_eq!(i.reach[2], vec![(1, 70.0)]);
+        // Solved in minutes, stated in minutes.
+        let s =
+            solve(&demand, &candidates, &[], &[], road(80.0), Model::PMedian, 1, None, Limits::default(), &mut |_| {})
+                .unwrap();
+        assert_eq!(s.sites[0].place.id, "c2");
+        assert!((s.objective - (10.0 * 5.0 + 70.0)).abs() < 1e-9, "{}", s.objective);
+        assert_eq!(
+            model_label(Model::Covering { distance: 15.0 }, Unit::Minutes),
+            "couverture maximale à 15 min (demande non couverte)"
+        );
+        let missing = DistanceKind::Road(Road {
+            store: dir.path().to_path_buf(),
+            network: "nulle-part".into(),
+            limit_minutes: 60.0,
+        });
+        assert!(instance(&demand, &candidates, &missing).is_err());
+        let far = [place("loin", 2.0, 48.0, 1.0)];
+        let e = instance(&far, &candidates, &road(60.0)).unwrap_err();
+        assert!(e.to_string().contains("non rattaché au réseau"), "{e}");
+    }
+
+    #[test]
     fn a_detour_below_one_is_refused() {
         let d = [place("a", 3.0, 50.0, 1.0)];
-        assert!(instance(&d, &d, DistanceKind { detour: 0.5 }).is_err());
+        assert!(instance(&d, &d, &DistanceKind::Straight { detour: 0.5 }).is_err());
     }
 }
 
@@ -613,6 +770,14 @@ pub struct StudyRequest {
     /// What every site can serve, in demand units (none: unlimited); demand may then
     /// be split between sites.
     pub capacity: Option<f64>,
+    /// A road network of the store (`echelle network list`): costs are then travel
+    /// times in minutes instead of straight lines, and `service_minutes` replaces
+    /// `distance_km`.
+    pub network: Option<String>,
+    /// Service time, minutes (mclp, lscp on a road network).
+    pub service_minutes: Option<f64>,
+    /// Pairs farther than this many minutes are out of reach (default 60).
+    pub limit_minutes: Option<f64>,
 }
 
 /// A study with its demand and candidates resolved: what the CLI and the API both run.
@@ -667,17 +832,23 @@ pub struct StudyAnswer {
     pub study: Study,
 }
 
-/// The model of a name and a service distance in km.
-pub fn model_of(name: &str, distance_km: Option<f64>) -> Result<Model, MobilityError> {
-    let metres = || {
-        distance_km.filter(|d| d.is_finite() && *d > 0.0).map(|d| d * 1000.0).ok_or_else(|| {
-            MobilityError::Usage("distance de service : un nombre de km positif est requis pour ce modèle".into())
-        })
+/// The model of a name and a service threshold: km for straight lines, minutes for
+/// road times (`unit`); the model then holds it in the instance's unit (m or min).
+pub fn model_of(name: &str, service: Option<f64>, unit: Unit) -> Result<Model, MobilityError> {
+    let threshold = || {
+        let (scale, missing) = match unit {
+            Unit::Metres => (1000.0, "distance de service : un nombre de km positif est requis pour ce modèle"),
+            Unit::Minutes => (1.0, "temps de service : un nombre de minutes positif est requis pour ce modèle"),
+        };
+        service
+            .filter(|d| d.is_finite() && *d > 0.0)
+            .map(|d| d * scale)
+            .ok_or_else(|| MobilityError::Usage(missing.into()))
     };
     Ok(match name {
         "pmedian" => Model::PMedian,
-        "mclp" => Model::Covering { distance: metres()? },
-        "lscp" => Model::SetCovering { distance: metres()? },
+        "mclp" => Model::Covering { distance: threshold()? },
+        "lscp" => Model::SetCovering { distance: threshold()? },
         "pcenter" => Model::PCenter,
         other => {
             return Err(MobilityError::Usage(format!(
@@ -687,20 +858,22 @@ pub fn model_of(name: &str, distance_km: Option<f64>) -> Result<Model, MobilityE
     })
 }
 
-/// The model in French, as every output states it.
-pub fn model_label(model: Model) -> String {
+/// The model in French with its unit, as every output states it.
+pub fn model_label(model: Model, unit: Unit) -> String {
+    use crate::distance::french_number;
+    let threshold = |d: f64| match unit {
+        Unit::Metres => format!("{} km", french_number(d / 1000.0)),
+        Unit::Minutes => format!("{} min", french_number(d)),
+    };
+    let (weighted, worst) = match unit {
+        Unit::Metres => ("distance pondérée par la demande, m", "distance maximale, m"),
+        Unit::Minutes => ("temps de trajet pondéré par la demande, min", "temps de trajet maximal, min"),
+    };
     match model {
-        Model::PMedian => "p-médiane (distance pondérée par la demande, m)".into(),
-        Model::Covering { distance } => {
-            format!(
-                "couverture maximale à {} km (demande non couverte)",
-                crate::distance::french_number(distance / 1000.0)
-            )
-        }
-        Model::SetCovering { distance } => {
-            format!("couverture totale à {} km (nombre de sites)", crate::distance::french_number(distance / 1000.0))
-        }
-        Model::PCenter => "p-centre (distance maximale, m)".into(),
+        Model::PMedian => format!("p-médiane ({weighted})"),
+        Model::Covering { distance } => format!("couverture maximale à {} (demande non couverte)", threshold(distance)),
+        Model::SetCovering { distance } => format!("couverture totale à {} (nombre de sites)", threshold(distance)),
+        Model::PCenter => format!("p-centre ({worst})"),
     }
 }
 
@@ -734,9 +907,20 @@ pub fn run(
         "france-services" => CandidateKind::FranceServices(set("france-services")?),
         other => CandidateKind::Points(set(other)?),
     };
+    let distance = match &q.network {
+        Some(network) => DistanceKind::Road(Road {
+            store: store.root().to_path_buf(),
+            network: network.clone(),
+            limit_minutes: q.limit_minutes.unwrap_or(ROAD_LIMIT_MINUTES),
+        }),
+        None => DistanceKind::Straight { detour: q.detour.unwrap_or(DETOUR) },
+    };
     let spec = Spec {
         within: q.within.clone(),
-        model: model_of(&q.model, q.distance_km)?,
+        model: match &distance {
+            DistanceKind::Straight { .. } => model_of(&q.model, q.distance_km, Unit::Metres)?,
+            DistanceKind::Road(_) => model_of(&q.model, q.service_minutes, Unit::Minutes)?,
+        },
         p: q.p,
         demand,
         candidates,
@@ -744,7 +928,7 @@ pub fn run(
         fixed: q.fixed.clone(),
         exclude: q.exclude.clone(),
         capacity: q.capacity,
-        distance: DistanceKind { detour: q.detour.unwrap_or(DETOUR) },
+        distance,
     };
     run_spec(store, r, locator, &spec, limits, progress)
 }
@@ -802,7 +986,7 @@ pub fn run_spec(
         &cands.places,
         &fixed,
         &excluded,
-        spec.distance,
+        spec.distance.clone(),
         spec.model,
         spec.p,
         spec.capacity,
@@ -810,7 +994,7 @@ pub fn run_spec(
         progress,
     )?;
     Ok(StudyAnswer {
-        model: model_label(spec.model),
+        model: model_label(spec.model, spec.distance.unit()),
         p: spec.p,
         source: demand.provenance.as_ref().map(Provenance::line),
         synthetic: demand.provenance.as_ref().is_some_and(|p| p.synthetic),

@@ -2610,6 +2610,22 @@ export interface components {
              *     be split between sites.
              */
             capacity?: number | null;
+            /**
+             * @description A road network of the store (`echelle network list`): costs are then travel
+             *     times in minutes instead of straight lines, and `service_minutes` replaces
+             *     `distance_km`.
+             */
+            network?: string | null;
+            /**
+             * Format: double
+             * @description Service time, minutes (mclp, lscp on a road network).
+             */
+            service_minutes?: number | null;
+            /**
+             * Format: double
+             * @description Pairs farther than this many minutes are out of reach (default 60).
+             */
+            limit_minutes?: number | null;
         };
         /**
          * @description The commuting balance of one territory, every count under secrecy (`null` when

@@ -53,6 +53,8 @@ function request(ctx: Context, p?: number): SitingRequest {
     existing: byId<HTMLInputElement>(ctx, 's-existing').checked,
     detour: Number(v('s-detour')) || null,
     capacity: v('s-capacity') !== '' && Number.isFinite(capacity) && capacity > 0 ? capacity : null,
+    network: v('s-network') || null,
+    service_minutes: Number(v('s-minutes')) > 0 ? Number(v('s-minutes')) : null,
   };
 }
 
@@ -262,6 +264,8 @@ export const sitingView: View = {
         <label class="block">${esc(s.candidatesLabel)} ${select('s-candidates', s.candidateKinds, r.get('candidats') || 'communes')}</label>
         <label class="block"><input id="s-existing" type="checkbox"${r.get('existants') === '1' ? ' checked' : ''}> ${esc(s.existingOpen)}</label>
         <label class="block">${esc(s.detour)} <input id="s-detour" type="number" min="1" step="0.05" value="1.3"></label>
+        <label class="block">${esc(s.network)} <input id="s-network" value="${esc(r.get('reseau') || '')}" placeholder="${esc(s.straightLine)}"></label>
+        <label class="block">${esc(s.serviceMinutes)} <input id="s-minutes" type="number" min="0" step="1" value="15"></label>
         <label class="block">${esc(s.capacity)} <input id="s-capacity" type="number" min="0" step="any" placeholder="${esc(s.unlimited)}"></label>
         <button id="s-submit">${esc(s.submit)}</button>
         <button type="button" id="s-curve">${esc(s.curve)}</button>

@@ -81,6 +81,16 @@ enum Command {
         /// Detour factor on straight lines (with --demand/--candidates/--existing).
         #[arg(long, default_value_t = echelle_mobility::third_places::DETOUR)]
         detour: f64,
+        /// Cost pairs by travel time on this road network of the store (`echelle network
+        /// list`) instead of straight lines (with --demand/--candidates/--existing).
+        #[arg(long)]
+        network: Option<String>,
+        /// Service time in minutes (mclp, lscp on a road network).
+        #[arg(long, requires = "network")]
+        service_minutes: Option<f64>,
+        /// On a road network, pairs farther than this many minutes are out of reach.
+        #[arg(long, requires = "network", default_value_t = echelle_mobility::third_places::ROAD_LIMIT_MINUTES)]
+        limit_minutes: f64,
         /// Threads of the HiGHS solver (its default: half the cores).
         #[arg(long)]
         threads: Option<usize>,
@@ -148,6 +158,9 @@ pub fn run(store: &Path, args: Args) -> Result<()> {
             candidates: candidates_arg,
             existing,
             detour,
+            network,
+            service_minutes,
+            limit_minutes,
             threads,
             capacity,
             out,
@@ -155,7 +168,7 @@ pub fn run(store: &Path, args: Args) -> Result<()> {
             if capacity.is_some_and(|c| !(c.is_finite() && c > 0.0)) {
                 return Err(UserError("--capacity : une demande positive par site est requise".into()).into());
             }
-            if demand_arg.is_some() || candidates_arg.is_some() || existing.is_some() {
+            if demand_arg.is_some() || candidates_arg.is_some() || existing.is_some() || network.is_some() {
                 if !(time_limit.is_finite() && time_limit > 0.0) {
                     return Err(UserError("--time-limit : un nombre de secondes positif est requis".into()).into());
                 }
@@ -165,9 +178,25 @@ pub fn run(store: &Path, args: Args) -> Result<()> {
                     .map(|o| echelle_mobility::sites::SitesFormat::parse(&o.to_string_lossy()))
                     .transpose()
                     .map_err(|e| UserError(format!("--out : {e}")))?;
+                use echelle_mobility::third_places::{DistanceKind, Road, Unit};
+                let distance = match network {
+                    Some(network) => DistanceKind::Road(Road { store: store.to_path_buf(), network, limit_minutes }),
+                    None => DistanceKind::Straight { detour },
+                };
+                let name = match model {
+                    ModelArg::Pmedian => "pmedian",
+                    ModelArg::Mclp => "mclp",
+                    ModelArg::Lscp => "lscp",
+                    ModelArg::Pcenter => "pcenter",
+                };
+                let model = match distance.unit() {
+                    Unit::Metres => echelle_mobility::third_places::model_of(name, distance_km, Unit::Metres),
+                    Unit::Minutes => echelle_mobility::third_places::model_of(name, service_minutes, Unit::Minutes),
+                }
+                .map_err(|e| UserError(e.to_string()))?;
                 let spec = spec(
                     &territory,
-                    model_of(model, distance_km)?,
+                    model,
                     p,
                     demand_arg.as_deref().unwrap_or("population"),
                     candidates_arg.as_deref().unwrap_or("communes"),
@@ -175,7 +204,7 @@ pub fn run(store: &Path, args: Args) -> Result<()> {
                     fixed,
                     exclude,
                     capacity,
-                    detour,
+                    distance,
                 )?;
                 return observatory(store, &spec, limits, out.as_deref().zip(format));
             }
@@ -238,9 +267,9 @@ fn spec(
     fixed: Vec<String>,
     exclude: Vec<String>,
     capacity: Option<f64>,
-    detour: f64,
+    distance: echelle_mobility::third_places::DistanceKind,
 ) -> Result<echelle_mobility::third_places::Spec> {
-    use echelle_mobility::third_places::{CandidateKind, DemandKind, DistanceKind, Spec};
+    use echelle_mobility::third_places::{CandidateKind, DemandKind, Spec};
     if t.within.is_empty() {
         return Err(UserError("--within : au moins un territoire (dep:59,dep:62, per:aml…)".into()).into());
     }
@@ -273,18 +302,7 @@ fn spec(
             }
         }
     };
-    Ok(Spec {
-        within: t.within.clone(),
-        model,
-        p,
-        demand,
-        candidates,
-        existing,
-        fixed,
-        exclude,
-        capacity,
-        distance: DistanceKind { detour },
-    })
+    Ok(Spec { within: t.within.clone(), model, p, demand, candidates, existing, fixed, exclude, capacity, distance })
 }
 
 fn observatory(
