@@ -11,4 +11,7 @@
 
 mod visibility;
 
-pub use visibility::{OrgId, Principal, Role, Viewer, Visibility};
+pub use visibility::{
+    Hidden, IndicatorReads, OrgId, Principal, Role, Viewer, Visibilities, Visibility, VisibilityError, indicator_visibility,
+    is_org_slug,
+};

@@ -36,6 +36,7 @@ mod tiles;
 mod trace;
 pub mod values;
 mod viewer;
+mod visibility;
 pub mod work;
 
 use std::net::SocketAddr;
