@@ -53,6 +53,8 @@ enum Command {
     Access(commands::access::Args),
     /// Import a published file (MOBPRO, flows, BPE, Filosofi, COG…) or your own commune table.
     Import(commands::import::Args),
+    /// Who may see a dataset: list, set its visibility, share or unshare it.
+    Dataset(commands::dataset::Args),
     /// Download an official file by name (catalog of addresses in data/sources.toml), check it, import it.
     Fetch(commands::fetch::Args),
     /// Generate SYNTHETIC data in INSEE's formats (MOBPRO, BPE, Filosofi), for demos and benchmarks.
@@ -115,6 +117,7 @@ fn main() -> ExitCode {
         Command::Network(a) => commands::network::run(&store, a),
         Command::Access(a) => commands::access::run(&store, a),
         Command::Import(a) => commands::import::run(&store, a),
+        Command::Dataset(a) => commands::dataset::run(&store, a),
         Command::Fetch(a) => commands::fetch::run(&store, a),
         Command::Synth(a) => commands::synth::run(&store, a),
         Command::Flows(a) => commands::mobility::flows_cmd(&store, a),

@@ -168,6 +168,30 @@ impl Visibility {
         }
     }
 
+    /// The same object shared besides with `orgs` (a private one becomes shared).
+    pub fn share_with(&self, orgs: &[String]) -> Result<Visibility, VisibilityError> {
+        match self {
+            Visibility::Public => Err(VisibilityError::NotShared),
+            Visibility::Private { owner } => Visibility::parse("shared", Some(owner), orgs),
+            Visibility::Shared { owner, with } => {
+                let all: Vec<String> = with.iter().chain(orgs).cloned().collect();
+                Visibility::parse("shared", Some(owner), &all)
+            }
+        }
+    }
+
+    /// The same object no longer shared with `orgs` (shared with nobody: private).
+    pub fn unshare(&self, orgs: &[String]) -> Result<Visibility, VisibilityError> {
+        match self {
+            Visibility::Shared { owner, with } => {
+                let left: Vec<String> = with.iter().filter(|w| !orgs.contains(w)).cloned().collect();
+                let level = if left.is_empty() { "private" } else { "shared" };
+                Visibility::parse(level, Some(owner), &left)
+            }
+            _ => Err(VisibilityError::NotShared),
+        }
+    }
+
     /// The word stored and shown in listings: `public`, `shared` or `private`.
     pub fn level(&self) -> &'static str {
         match self {
@@ -397,6 +421,11 @@ mod tests {
         assert!(matches!(Visibility::parse("secret", Some("cci"), &[]), Err(VisibilityError::UnknownLevel(_))));
         assert!(matches!(Visibility::parse("private", Some("CCI HDF"), &[]), Err(VisibilityError::BadOrg(_))));
         assert_eq!(Visibility::parse("public", None, &["x".into()]), Err(VisibilityError::NotShared));
+        let private = Visibility::Private { owner: "cci".into() };
+        let shared = private.share_with(&["dep62".into()]).unwrap();
+        assert_eq!(shared, Visibility::Shared { owner: "cci".into(), with: vec!["dep62".into()] });
+        assert_eq!(shared.unshare(&["dep62".into()]), Ok(private));
+        assert_eq!(Visibility::Public.share_with(&["dep62".into()]), Err(VisibilityError::NotShared));
     }
 
     #[test]

@@ -48,7 +48,7 @@ pub struct Readiness {
     pub status: String,
     pub communes: usize,
     pub indicators: usize,
-    /// Once ready.
+    /// Once ready, to administrators (and the local user).
     pub materialised: Option<Materialisation>,
 }
 
@@ -57,8 +57,9 @@ pub struct Readiness {
 #[utoipa::path(get, path = "/ready", tag = "probes",
     summary = "Readiness: 200 once the indicator values are materialised, 503 while they are computed",
     responses((status = 200, description = "OK", body = Readiness), (status = 503, body = Readiness, description = "Warming up: requests are served meanwhile, from the engine")))]
-pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
-    let (engine, values) = state.engine_and_values();
+pub async fn ready(State(state): State<AppState>, viewer: Viewer) -> (StatusCode, Json<Readiness>) {
+    let view = state.view(&viewer.0);
+    let (engine, values) = (&view.engine, view.values.clone());
     let (status, label) = match &values {
         Some(_) => (StatusCode::OK, "ready"),
         None => (StatusCode::SERVICE_UNAVAILABLE, "loading: materialising indicator values"),
@@ -66,8 +67,9 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Readiness
     let body = Readiness {
         status: label.into(),
         communes: engine.referential().communes().len(),
-        indicators: engine.indicators().len(),
-        materialised: values.map(|v| Materialisation {
+        indicators: engine.indicators().iter().filter(|d| view.shows_indicator(&d.id)).count(),
+        // Counts of the whole catalog (private objects included): administrators only.
+        materialised: values.filter(|_| view.viewer.is_admin()).map(|v| Materialisation {
             territories: v.territories,
             values: v.pairs,
             seconds: v.seconds,

@@ -1,5 +1,6 @@
 pub mod access;
 pub mod check;
+pub mod dataset;
 pub mod fetch;
 pub mod guarantees;
 pub mod import;

@@ -11,6 +11,7 @@ mod shapes;
 mod state;
 mod static_files;
 mod values;
+mod visibility;
 
 /// A library value as a client reads it from the server: written to JSON text and
 /// parsed back, with the same float parsing as the answer it is compared with.
