@@ -522,6 +522,8 @@ pub struct PortraitTerritory {
     pub name: Option<String>,
     pub layer: Layer,
     pub layer_label: String,
+    /// Who may see it (a user perimeter may be private or shared; the rest is public).
+    pub visibility: echelle_platform::Visibility,
 }
 
 /// Key indicators of a territory against its references.
@@ -567,7 +569,7 @@ fn portrait_by_lookup(view: &View, key: &str, q: &PortraitQuery) -> Option<Resul
     let requested = split(q.indicators.as_deref());
     let ids = indicator_ids(view, &requested).ok()?;
     let found = crate::values::look_up_columns(engine, values, &columns, &ids)?;
-    Some(found.map_err(ApiError::from).map(|e| portrait_from(r, &t, Comparison::of(view, e))))
+    Some(found.map_err(ApiError::from).map(|e| portrait_from(view, &t, Comparison::of(view, e))))
 }
 
 /// The portrait of `key`: columns (the territory and its references) and indicators.
@@ -577,16 +579,21 @@ pub async fn portrait_of(view: &View, key: &str, q: &PortraitQuery) -> Result<Po
     let against = split(q.against.as_deref()).iter().map(|a| r.resolve(a)).collect::<Result<Vec<_>, _>>()?;
     let columns = Column::portrait(r, &t, &against)?;
     let table = evaluate_columns(view, &columns, q.indicators.as_deref()).await?;
-    Ok(portrait_from(r, &t, table))
+    Ok(portrait_from(view, &t, table))
 }
 
-fn portrait_from(r: &Referential, t: &TerritoryRef, table: Comparison) -> Portrait {
+fn portrait_from(view: &View, t: &TerritoryRef, table: Comparison) -> Portrait {
+    let visibility = match t.layer {
+        Layer::Perimeter => view.perimeter_visibility(&t.code).clone(),
+        _ => echelle_platform::Visibility::Public,
+    };
     Portrait {
         territory: PortraitTerritory {
             key: t.key(),
-            name: r.name(t).map(String::from),
+            name: view.referential.name(t).map(String::from),
             layer: t.layer,
             layer_label: t.layer.label().into(),
+            visibility,
         },
         columns: table.columns,
         indicators: table.indicators,
@@ -648,9 +655,16 @@ pub struct NewPerimeter {
     #[serde(default)]
     exclude: Vec<String>,
     source: Option<String>,
-    /// Who may see it; by default private to the organisation of the account saving
-    /// it (public for the local user).
-    visibility: Option<echelle_platform::Visibility>,
+    /// Who may see it: `public`, `shared` or `private`; by default private to the
+    /// organisation of the account saving it (public for the local user).
+    #[schema(pattern = "^(public|shared|private)$")]
+    visibility: Option<String>,
+    /// The organisations a shared perimeter is shared with.
+    #[serde(default)]
+    share_with: Vec<String>,
+    /// The owner organisation; by default the saving account's (the local user and
+    /// administrators name one for a shared or private perimeter).
+    owner: Option<String>,
 }
 
 /// A perimeter saved.
@@ -672,12 +686,15 @@ pub async fn add_perimeter(
     viewer: Viewer,
     JsonBody(p): JsonBody<NewPerimeter>,
 ) -> Result<(StatusCode, Json<PerimeterCreated>), ApiError> {
-    let visibility = p.visibility.clone().unwrap_or_else(|| viewer.0.default_visibility());
+    let visibility = match &p.visibility {
+        None => viewer.0.default_visibility(),
+        Some(level) => {
+            let owner = p.owner.as_deref().or(viewer.0.org());
+            echelle_platform::Visibility::parse(level, owner, &p.share_with)
+                .map_err(|e| ApiError::BadRequest(format!("visibility: {e}")))?
+        }
+    };
     may_change(&viewer, &visibility)?;
-    if let Some(owner) = visibility.owner().filter(|o| !echelle_platform::is_org_slug(o)) {
-        let owner: String = owner.chars().take(40).collect();
-        return Err(ApiError::BadRequest(format!("visibility: organisation « {owner} » invalide")));
-    }
     let quote = |s: &str| serde_json::to_string(s).expect("string");
     let list = |v: &[String]| v.iter().map(|s| quote(s)).collect::<Vec<_>>().join(", ");
     let mut text = format!("id = {}\nname = {}\nstatus = \"provisional\"\n", quote(&p.id), quote(&p.name));

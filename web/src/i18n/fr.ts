@@ -119,6 +119,12 @@ export const fr = {
     tableCaption: 'Territoires comparés',
     describe: (names: string) => `comparaison de ${names}`,
   },
+  visibility: {
+    private: 'privé',
+    shared: 'partagé',
+    sharedWith: (orgs: string[]) => `partagé avec ${orgs.join(', ')}`,
+    privateTo: (owner: string) => `privé : ${owner}`,
+  },
   perimeter: {
     title: 'Éditeur de périmètre',
     intro:
@@ -133,6 +139,13 @@ export const fr = {
     saved: (key: string, n: number, pop: number | null) =>
       `Périmètre ${key} enregistré : ${n} communes, ${pop === null ? 'population n/d' : pop.toLocaleString('fr-FR') + ' habitants'}.`,
     openPortrait: 'Ouvrir son portrait',
+    visibility: 'Visibilité',
+    visibilityDefault: 'par défaut (privé à mon organisation ; public en mode local)',
+    visibilityPrivate: 'privé : mon organisation seulement',
+    visibilityShared: 'partagé avec des organisations',
+    visibilityPublic: 'public',
+    shareWith: 'Partagé avec',
+    shareWithPlaceholder: 'ex. dep62, cci-hdf',
     empty: 'Sélectionner au moins une commune et donner un nom.',
     layer: 'Cliquer sur les territoires de l’échelon',
     describe: 'éditeur de périmètre, communes sélectionnées soulignées',

@@ -59,6 +59,13 @@ export const perimeterView: View = {
       <form id="perimeter-form">
         <label>${esc(p.name)} <input id="perimeter-name" required></label>
         <label>${esc(p.id)} <input id="perimeter-id" pattern="[a-z0-9-]+" required></label>
+        <label>${esc(p.visibility)} <select id="perimeter-visibility">
+          <option value="">${esc(p.visibilityDefault)}</option>
+          <option value="private">${esc(p.visibilityPrivate)}</option>
+          <option value="shared">${esc(p.visibilityShared)}</option>
+          <option value="public">${esc(p.visibilityPublic)}</option>
+        </select></label>
+        <label id="perimeter-share" hidden>${esc(p.shareWith)} <input id="perimeter-share-with" placeholder="${esc(p.shareWithPlaceholder)}"></label>
         <button id="perimeter-save">${esc(p.save)}</button>
         <button type="button" id="perimeter-clear">${esc(p.clear)}</button>
       </form>
@@ -77,6 +84,11 @@ export const perimeterView: View = {
     const id = byId<HTMLInputElement>(ctx, 'perimeter-id');
     name.oninput = () => {
       id.value = slug(name.value);
+    };
+    const visibility = byId<HTMLSelectElement>(ctx, 'perimeter-visibility');
+    const shareWith = byId<HTMLInputElement>(ctx, 'perimeter-share-with');
+    visibility.onchange = () => {
+      byId(ctx, 'perimeter-share').hidden = visibility.value !== 'shared';
     };
     byId(ctx, 'perimeter-clear').onclick = () => add(ctx, [...selected], false);
     byId(ctx, 'perimeter-add').onsubmit = async (e) => {
@@ -100,7 +112,14 @@ export const perimeterView: View = {
         return;
       }
       try {
-        const r = await api.savePerimeter({ id: id.value, name: name.value.trim(), include: [...selected] });
+        const orgs = shareWith.value.split(',').map((o) => o.trim()).filter(Boolean);
+        const r = await api.savePerimeter({
+          id: id.value,
+          name: name.value.trim(),
+          include: [...selected],
+          ...(visibility.value ? { visibility: visibility.value } : {}),
+          ...(visibility.value === 'shared' ? { share_with: orgs } : {}),
+        });
         status(ctx, `${esc(p.saved(r.key, r.communes, r.population))} <a id="perimeter-portrait" href="#/portrait/${esc(r.key)}">${esc(p.openPortrait)}</a>`);
         await choropleth.refreshPerimeters();
       } catch (err) {

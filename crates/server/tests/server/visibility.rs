@@ -274,6 +274,13 @@ fn operations() -> Vec<(String, String)> {
 fn every_route_of_the_api_is_classified() {
     let unclassified: Vec<String> =
         operations().into_iter().filter(|(m, p)| trial(m, p).is_none()).map(|(m, p)| format!("{m} {p}")).collect();
+    for (m, p) in operations() {
+        match trial(&m, &p) {
+            Some(Trial::NoCatalogObject(why)) => assert!(!why.is_empty(), "{m} {p}: say why"),
+            Some(Trial::Ask(requests)) => assert!(!requests.is_empty(), "{m} {p}: no request"),
+            _ => {}
+        }
+    }
     assert!(
         unclassified.is_empty(),
         "routes without a visibility trial (add them to tests/server/visibility.rs): {unclassified:?}"
@@ -332,7 +339,7 @@ async fn only_the_allowed_viewers_get_the_data() {
         ("/api/flows/datasets".to_string(), PRIVATE_FLOWS),
         ("/api/retail/inventory?territory=dep:62".to_string(), "dep:62"),
         ("/ogc/collections/perimetres/items?limit=1000".to_string(), p),
-        ("/tiles/per/0/0/0.mvt".to_string(), "per:zone-cci"),
+        ("/tiles/per/7/64/43.mvt".to_string(), "per:zone-cci"),
         (format!("/api/portrait/per:{p}/pdf"), "%PDF"),
     ];
     for (uri, needle) in &checks {
@@ -385,12 +392,23 @@ async fn perimeters_are_saved_and_removed_by_their_owner() {
         assert_eq!(got.status, status, "{viewer:?}: {}", got.text());
     }
     // An analyst may not give its perimeter to another organisation, nor make it public.
-    let other = r#","visibility":{"kind":"private","owner":"dep59"}"#;
+    let other = r#","visibility":"private","owner":"dep59""#;
     let got = ask(&full, &analyst(OWNER), &post, "/api/perimeters", Some(&body("essai-b", other))).await;
     assert_eq!(got.status, StatusCode::FORBIDDEN, "{}", got.text());
-    let public = r#","visibility":{"kind":"public"}"#;
+    let public = r#","visibility":"public""#;
     let got = ask(&full, &analyst(OWNER), &post, "/api/perimeters", Some(&body("essai-c", public))).await;
     assert_eq!(got.status, StatusCode::FORBIDDEN, "{}", got.text());
+    // Shared with a département: it sees it, another does not.
+    let shared = r#","visibility":"shared","share_with":["dep62"]"#;
+    let got = ask(&full, &analyst(OWNER), &post, "/api/perimeters", Some(&body("essai-d", shared))).await;
+    assert_eq!(got.status, StatusCode::CREATED, "{}", got.text());
+    for (viewer, status) in [(analyst(SHARED_WITH), StatusCode::OK), (analyst("dep59"), StatusCode::NOT_FOUND)] {
+        let got = ask(&full, &viewer, &Method::GET, "/api/territory/per:essai-d", None).await;
+        assert_eq!(got.status, status, "{viewer:?}: {}", got.text());
+    }
+    let got = ask(&full, &analyst(OWNER), &post, "/api/perimeters", Some(&body("essai-e", r#","visibility":"secret""#))).await;
+    assert_eq!(got.status, StatusCode::BAD_REQUEST, "{}", got.text());
+    assert!(got.text().contains("visibilité « secret » inconnue"), "{}", got.text());
     // The local user saves a public one by default.
     let got = ask(&full, &Viewer::Local, &post, "/api/perimeters", Some(&body("essai-local", ""))).await;
     assert_eq!(got.status, StatusCode::CREATED, "{}", got.text());
