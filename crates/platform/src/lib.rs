@@ -11,4 +11,15 @@
 
 mod visibility;
 
+pub mod account;
+pub mod audit;
+pub mod session;
+pub mod store;
+pub mod throttle;
+pub mod token;
+
+pub use account::{Account, AccountError, Accounts, Login, NewAccount, Organisation};
+pub use audit::{Action, Actor, AuditEntry, AuditQuery};
+pub use store::{AccountStore, SqliteAccounts};
+pub use token::{Scope, TokenInfo};
 pub use visibility::{OrgId, Principal, Role, Viewer, Visibility};
