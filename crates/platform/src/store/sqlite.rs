@@ -68,7 +68,7 @@ impl SqliteAccounts {
 
     /// The schema version of the file (0 before it exists).
     pub fn schema_version(&self) -> Result<usize, AccountError> {
-        self.read(0, |c| schema_version(c))
+        self.read(0, schema_version)
     }
 
     fn lock(&self) -> MutexGuard<'_, Option<Connection>> {
