@@ -11,6 +11,17 @@
 
 mod visibility;
 
+pub mod account;
+pub mod audit;
+pub mod session;
+pub mod store;
+pub mod throttle;
+pub mod token;
+
+pub use account::{Account, AccountError, Accounts, Login, NewAccount, Organisation};
+pub use audit::{Action, Actor, AuditEntry, AuditQuery};
+pub use store::{AccountStore, SqliteAccounts};
+pub use token::{Scope, TokenInfo};
 pub use visibility::{
     Hidden, IndicatorReads, OrgId, Principal, Role, Viewer, Visibilities, Visibility, VisibilityError, indicator_visibility,
     is_org_slug,

@@ -32,6 +32,7 @@ use echelle_access::{AccessError, defaults};
 use echelle_referential::{Layer, Referential};
 use serde::{Deserialize, Serialize};
 
+use crate::visibility::Asker;
 use crate::extract::Query;
 use crate::work::respond;
 use crate::{ApiError, AppState};
@@ -291,10 +292,10 @@ pub struct Times {
 )]
 pub async fn times(
     State(state): State<AppState>,
-    viewer: crate::viewer::Viewer,
+    viewer: Asker,
     Query(q): Query<ModeQuery>,
 ) -> Result<Response, ApiError> {
-    let view = state.view(&viewer.0);
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let set = facilities_name(&q)?;
         if let Some(l) = q.layer.as_deref().filter(|l| !l.is_empty()) {
@@ -364,11 +365,11 @@ pub struct Diagnose {
 )]
 pub async fn diagnose(
     State(state): State<AppState>,
-    viewer: crate::viewer::Viewer,
+    viewer: Asker,
     Path(key): Path<String>,
     Query(q): Query<ModeQuery>,
 ) -> Result<Response, ApiError> {
-    let view = state.view(&viewer.0);
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let set = facilities_name(&q)?;
         let th =

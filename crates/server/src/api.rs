@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::error::ErrorBody;
 use crate::extract::{Json as JsonBody, Query};
 use crate::values::{Column, evaluate_columns as evaluate_cached};
-use crate::viewer::Viewer;
+use crate::visibility::Asker;
 use crate::visibility::View;
 use crate::work::respond;
 use crate::{ApiError, AppState};
@@ -57,8 +57,8 @@ pub struct Readiness {
 #[utoipa::path(get, path = "/ready", tag = "probes",
     summary = "Readiness: 200 once the indicator values are materialised, 503 while they are computed",
     responses((status = 200, description = "OK", body = Readiness), (status = 503, body = Readiness, description = "Warming up: requests are served meanwhile, from the engine")))]
-pub async fn ready(State(state): State<AppState>, viewer: Viewer) -> (StatusCode, Json<Readiness>) {
-    let view = state.view(&viewer.0);
+pub async fn ready(State(state): State<AppState>, viewer: Asker) -> (StatusCode, Json<Readiness>) {
+    let view = state.view_of(&viewer);
     let (engine, values) = (&view.engine, view.values.clone());
     let (status, label) = match &values {
         Some(_) => (StatusCode::OK, "ready"),
@@ -92,8 +92,8 @@ pub struct LayerInfo {
 
 #[utoipa::path(get, path = "/api/layers", tag = "territories", summary = "Layers and their number of territories",
     responses((status = 200, description = "OK", body = Vec<LayerInfo>)))]
-pub async fn layers(State(state): State<AppState>, viewer: Viewer) -> Json<Vec<LayerInfo>> {
-    let view = state.view(&viewer.0);
+pub async fn layers(State(state): State<AppState>, viewer: Asker) -> Json<Vec<LayerInfo>> {
+    let view = state.view_of(&viewer);
     let r = &view.referential;
     Json(
         Layer::ALL
@@ -134,10 +134,10 @@ pub struct SearchHit {
     params(SearchQuery), responses((status = 200, description = "OK", body = Vec<SearchHit>), (status = 400, description = "What is wrong with the request", body = ErrorBody)))]
 pub async fn search(
     State(state): State<AppState>,
-    viewer: Viewer,
+    viewer: Asker,
     Query(q): Query<SearchQuery>,
 ) -> Result<Response, ApiError> {
-    let view = state.view(&viewer.0);
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let max = echelle_referential::MAX_NAME_CHARS;
         if q.q.chars().count() > max || q.limit > 1000 {
@@ -184,10 +184,10 @@ pub struct TerritorySummary {
     responses((status = 200, description = "OK", body = Vec<TerritorySummary>), (status = 400, description = "What is wrong with the request", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)))]
 pub async fn territories(
     State(state): State<AppState>,
-    viewer: Viewer,
+    viewer: Asker,
     Query(q): Query<LayerQuery>,
 ) -> Result<Response, ApiError> {
-    let view = state.view(&viewer.0);
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let r = &view.referential;
         let list: Vec<TerritorySummary> = layer_territories(r, q.layer, q.within.as_deref())?
@@ -248,10 +248,10 @@ pub struct Territory {
     responses((status = 200, description = "OK", body = Territory), (status = 400, description = "What is wrong with the request", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)))]
 pub async fn territory(
     State(state): State<AppState>,
-    viewer: Viewer,
+    viewer: Asker,
     Path(key): Path<String>,
 ) -> Result<Response, ApiError> {
-    let view = state.view(&viewer.0);
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let r = &view.referential;
         let t = r.resolve(&key)?;
@@ -295,10 +295,10 @@ pub struct Member {
     responses((status = 200, description = "OK", body = Vec<Member>), (status = 400, description = "What is wrong with the request", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)))]
 pub async fn members(
     State(state): State<AppState>,
-    viewer: Viewer,
+    viewer: Asker,
     Path(key): Path<String>,
 ) -> Result<Response, ApiError> {
-    let view = state.view(&viewer.0);
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let r = &view.referential;
         let t = r.resolve(&key)?;
@@ -362,8 +362,8 @@ impl IndicatorInfo {
 
 #[utoipa::path(get, path = "/api/indicators", tag = "indicators", summary = "Declared indicators with source and vintage",
     responses((status = 200, description = "OK", body = Vec<IndicatorInfo>)))]
-pub async fn indicators(State(state): State<AppState>, viewer: Viewer) -> Json<Vec<IndicatorInfo>> {
-    let view = state.view(&viewer.0);
+pub async fn indicators(State(state): State<AppState>, viewer: Asker) -> Json<Vec<IndicatorInfo>> {
+    let view = state.view_of(&viewer);
     Json(
         view.engine
             .indicators()
@@ -411,14 +411,15 @@ pub struct IndicatorValues {
     responses((status = 200, description = "OK", body = IndicatorValues), (status = 400, description = "What is wrong with the request", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)))]
 pub async fn values(
     State(state): State<AppState>,
-    viewer: Viewer,
+    viewer: Asker,
     Query(q): Query<ValuesQuery>,
 ) -> Result<Response, ApiError> {
-    let view = state.view(&viewer.0);
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let (engine, cache) = (view.engine.clone(), view.values.clone());
         let r = view.referential.clone();
         let def = view.indicator(&engine, &q.indicator)?.clone();
+        view.read_indicators([def.id.as_str()], "/api/values");
         let territories = layer_territories(&r, q.layer, q.within.as_deref())?;
         let columns: Vec<Column> = territories.into_iter().map(Column::Territory).collect();
         let e = evaluate_cached(&engine, cache.as_deref(), &columns, &[def.id.as_str()]).await?;
@@ -512,6 +513,7 @@ async fn evaluate_columns(view: &View, columns: &[Column], indicators: Option<&s
     let requested = split(indicators);
     let ids = indicator_ids(view, &requested)?;
     let e = evaluate_cached(&view.engine, view.values.as_deref(), columns, &ids).await?;
+    view.read_indicators(ids.iter().copied(), "portrait, comparaison");
     Ok(Comparison::of(view, e))
 }
 
@@ -541,11 +543,11 @@ pub struct Portrait {
     responses((status = 200, description = "OK", body = Portrait), (status = 400, description = "What is wrong with the request", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)))]
 pub async fn portrait(
     State(state): State<AppState>,
-    viewer: Viewer,
+    viewer: Asker,
     Path(key): Path<String>,
     Query(q): Query<PortraitQuery>,
 ) -> Result<Response, ApiError> {
-    let view = state.view(&viewer.0);
+    let view = state.view_of(&viewer);
     if let Some(found) = portrait_by_lookup(&view, &key, &q) {
         return Ok(Json(found?).into_response());
     }
@@ -569,6 +571,9 @@ fn portrait_by_lookup(view: &View, key: &str, q: &PortraitQuery) -> Option<Resul
     let requested = split(q.indicators.as_deref());
     let ids = indicator_ids(view, &requested).ok()?;
     let found = crate::values::look_up_columns(engine, values, &columns, &ids)?;
+    if found.is_ok() {
+        view.read_indicators(ids.iter().copied(), "portrait");
+    }
     Some(found.map_err(ApiError::from).map(|e| portrait_from(view, &t, Comparison::of(view, e))))
 }
 
@@ -622,10 +627,10 @@ pub struct CompareQuery {
     responses((status = 200, description = "OK", body = Comparison), (status = 400, description = "What is wrong with the request", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)))]
 pub async fn compare(
     State(state): State<AppState>,
-    viewer: Viewer,
+    viewer: Asker,
     Query(q): Query<CompareQuery>,
 ) -> Result<Response, ApiError> {
-    let view = state.view(&viewer.0);
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let r = view.referential.clone();
         let list = split(Some(&q.territories)).iter().map(|a| r.resolve(a)).collect::<Result<Vec<_>, _>>()?;
@@ -683,7 +688,7 @@ pub struct PerimeterCreated {
     responses((status = 201, description = "Created", body = PerimeterCreated), (status = 400, body = ErrorBody, description = "Malformed body, bad id, unknown territory or id taken"), (status = 403, body = ErrorBody, description = "A visibility the viewer may not give")))]
 pub async fn add_perimeter(
     State(state): State<AppState>,
-    viewer: Viewer,
+    viewer: Asker,
     JsonBody(p): JsonBody<NewPerimeter>,
 ) -> Result<(StatusCode, Json<PerimeterCreated>), ApiError> {
     let visibility = match &p.visibility {
@@ -721,7 +726,7 @@ pub async fn add_perimeter(
     responses((status = 204, description = "Removed"), (status = 400, body = ErrorBody, description = "Not a perimeter's key"), (status = 403, body = ErrorBody, description = "Not the viewer's to remove"), (status = 404, body = ErrorBody, description = "No such user perimeter"), (status = 409, body = ErrorBody, description = "A perimeter shipped with echelle, or one another perimeter refers to")))]
 pub async fn remove_perimeter(
     State(state): State<AppState>,
-    viewer: Viewer,
+    viewer: Asker,
     Path(key): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     if viewer.0 == echelle_platform::Viewer::Public {
@@ -733,7 +738,7 @@ pub async fn remove_perimeter(
         Some((prefix, id)) if prefix.parse::<Layer>().is_ok_and(|l| l == Layer::Perimeter) => id.to_string(),
         Some(_) => return Err(ApiError::BadRequest(format!("'{key}' is not a study perimeter (per:…)"))),
     };
-    let view = state.view(&viewer.0);
+    let view = state.view_of(&viewer);
     let shipped = echelle_store::is_shipped(&id);
     if !shipped {
         // One the viewer may not see is answered as one that does not exist.
@@ -752,6 +757,6 @@ fn refused() -> ApiError {
 
 /// Whether the viewer may create or change an object of this visibility
 /// ([`echelle_platform::Viewer::can_change`]).
-fn may_change(viewer: &Viewer, visibility: &echelle_platform::Visibility) -> Result<(), ApiError> {
+fn may_change(viewer: &Asker, visibility: &echelle_platform::Visibility) -> Result<(), ApiError> {
     if viewer.0.can_change(visibility) { Ok(()) } else { Err(refused()) }
 }

@@ -27,7 +27,7 @@ use echelle_store::{DatasetLevel, Store};
 use serde::Deserialize;
 
 use crate::extract::Query;
-use crate::viewer::Viewer;
+use crate::visibility::Asker;
 use crate::visibility::View;
 use crate::work::respond;
 use crate::{ApiError, AppState};
@@ -92,13 +92,13 @@ async fn load(state: &AppState, view: &View, id: Option<&str>) -> Result<(Arc<Re
     let id = id.map(str::to_string);
     let rr = r.clone();
     let store = view.store(state)?;
-    let flows = tokio::task::spawn_blocking(move || -> Result<Arc<Flows>, ApiError> {
+    let (flows, read) = tokio::task::spawn_blocking(move || -> Result<(Arc<Flows>, String), ApiError> {
         let d = dataset(&store, id.as_deref())?;
         let key = format!("{}|{:?}|{}", store.pack_dir()?.display(), d, rr.communes().len());
         // Held while loading: a second request for the same flows waits instead of scanning again.
         let mut cache = st.flows.flows.lock().expect("flows cache");
         if let Some(f) = cache.get(&key) {
-            return Ok(f.clone());
+            return Ok((f.clone(), d.id));
         }
         let started = std::time::Instant::now();
         let f = Arc::new(Flows::load(&store, &rr, Some(&d.id))?);
@@ -107,10 +107,11 @@ async fn load(state: &AppState, view: &View, id: Option<&str>) -> Result<(Arc<Re
             cache.clear();
         }
         cache.insert(key, f.clone());
-        Ok(f)
+        Ok((f, d.id))
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))??;
+    view.read_dataset(&read, "flux domicile-travail");
     Ok((r, flows))
 }
 
@@ -185,8 +186,8 @@ fn zones(r: &Referential, layer: Option<&str>, list: Option<&str>, within: Optio
         (status = 404, description = "Aucun flux dans le magasin"),
     )
 )]
-pub async fn datasets(State(state): State<AppState>, viewer: Viewer) -> Result<Json<Vec<FlowDataset>>, ApiError> {
-    let view = state.view(&viewer.0);
+pub async fn datasets(State(state): State<AppState>, viewer: Asker) -> Result<Json<Vec<FlowDataset>>, ApiError> {
+    let view = state.view_of(&viewer);
     let out = flows::datasets(&view.store(&state)?)?;
     if out.is_empty() {
         return Err(ApiError::NotFound(HOW_TO_GET_FLOWS.into()));
@@ -234,11 +235,11 @@ pub struct LinesQuery {
 )]
 pub async fn lines(
     State(state): State<AppState>,
-    viewer: Viewer,
+    viewer: Asker,
     Query(q): Query<LinesQuery>,
     Query(source): Query<FlowSource>,
 ) -> Result<Response, ApiError> {
-    let view = state.view(&viewer.0);
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let p = MapParams {
             min: q.min,
@@ -285,11 +286,11 @@ pub struct MatrixQuery {
 )]
 pub async fn matrix_table(
     State(state): State<AppState>,
-    viewer: Viewer,
+    viewer: Asker,
     Query(q): Query<MatrixQuery>,
     Query(source): Query<FlowSource>,
 ) -> Result<Response, ApiError> {
-    let view = state.view(&viewer.0);
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let by: By = q.by.as_deref().unwrap_or("").parse()?;
                 let z = zones(&view.referential, q.layer.as_deref(), q.zones.as_deref(), q.within.as_deref())?;
@@ -323,12 +324,12 @@ pub struct SummaryQuery {
 )]
 pub async fn summary(
     State(state): State<AppState>,
-    viewer: Viewer,
+    viewer: Asker,
     Path(key): Path<String>,
     Query(q): Query<SummaryQuery>,
     Query(source): Query<FlowSource>,
 ) -> Result<Response, ApiError> {
-    let view = state.view(&viewer.0);
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
                 let t = view.referential.resolve(&key)?;
         let partners: Layer = q.partners.as_deref().unwrap_or(Layer::Commune.prefix()).parse()?;
@@ -362,12 +363,12 @@ pub struct IntoQuery {
 )]
 pub async fn into(
     State(state): State<AppState>,
-    viewer: Viewer,
+    viewer: Asker,
     Path(key): Path<String>,
     Query(q): Query<IntoQuery>,
     Query(source): Query<FlowSource>,
 ) -> Result<Response, ApiError> {
-    let view = state.view(&viewer.0);
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
                 let r = &view.referential;
         let (target, from) = (r.resolve(&key)?, r.resolve(&q.from)?);
@@ -425,11 +426,11 @@ impl DistancesQuery {
 )]
 pub async fn distances(
     State(state): State<AppState>,
-    viewer: Viewer,
+    viewer: Asker,
     Path(key): Path<String>,
     Query(q): Query<DistancesQuery>,
 ) -> Result<Response, ApiError> {
-    let view = state.view(&viewer.0);
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let p = q.params();
         p.validate()?;
@@ -495,11 +496,11 @@ impl VulnerabilityQuery {
 )]
 pub async fn vulnerability_of(
     State(state): State<AppState>,
-    viewer: Viewer,
+    viewer: Asker,
     Path(key): Path<String>,
     Query(q): Query<VulnerabilityQuery>,
 ) -> Result<Response, ApiError> {
-    let view = state.view(&viewer.0);
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let p = q.fuel()?;
                 let t = view.referential.resolve(&key)?;
@@ -527,11 +528,11 @@ pub async fn vulnerability_of(
 )]
 pub async fn telework_of(
     State(state): State<AppState>,
-    viewer: Viewer,
+    viewer: Asker,
     Path(key): Path<String>,
     Query(q): Query<VulnerabilityQuery>,
 ) -> Result<Response, ApiError> {
-    let view = state.view(&viewer.0);
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let d = TeleworkParams::default();
         let p = TeleworkParams {

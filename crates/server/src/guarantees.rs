@@ -14,7 +14,7 @@ use echelle_guarantees::{BeneficiaryExposure, Check, Date, Exposure, GuaranteeEr
 use serde::Deserialize;
 
 use crate::extract::Query;
-use crate::viewer::Viewer;
+use crate::visibility::Asker;
 use crate::visibility::View;
 use crate::work::respond;
 use crate::{ApiError, AppState};
@@ -52,6 +52,7 @@ fn loaded(state: &AppState, view: &View) -> Result<Arc<Loaded>, ApiError> {
     if !view.shows_dataset(echelle_guarantees::store::DEFAULT_ID) {
         return Err(no_register());
     }
+    view.read_dataset(echelle_guarantees::store::DEFAULT_ID, "garanties");
     let version = state.store_version();
     // Held while reading: a second request waits instead of reading the register again.
     let mut cache = state.guarantees.loaded.lock().expect("guarantees cache");
@@ -92,9 +93,9 @@ fn no_register() -> ApiError {
 )]
 pub async fn check(
     State(state): State<AppState>,
-    viewer: Viewer,
+    viewer: Asker,
     Json(p): Json<Proposal>) -> Result<Response, ApiError> {
-    let view = state.view(&viewer.0);
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let l = loaded(&state, &view)?;
         Ok(Json(study::check(&l, &view.referential, &p)?))
@@ -117,9 +118,9 @@ pub async fn check(
 )]
 pub async fn exposure(
     State(state): State<AppState>,
-    viewer: Viewer,
+    viewer: Asker,
     Query(q): Query<ExposureQuery>) -> Result<Response, ApiError> {
-    let view = state.view(&viewer.0);
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let l = loaded(&state, &view)?;
         Ok(Json(study::exposure(&l, &view.referential, &q)?))
@@ -157,9 +158,9 @@ fn date(s: Option<&str>) -> Result<Date, ApiError> {
 )]
 pub async fn beneficiaries(
     State(state): State<AppState>,
-    viewer: Viewer,
+    viewer: Asker,
     Query(q): Query<AtDate>) -> Result<Response, ApiError> {
-    let view = state.view(&viewer.0);
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let l = loaded(&state, &view)?;
         Ok(Json(study::beneficiaries(&l, &view.referential, date(q.date.as_deref())?)?))
@@ -181,9 +182,9 @@ pub async fn beneficiaries(
 )]
 pub async fn stress(
     State(state): State<AppState>,
-    viewer: Viewer,
+    viewer: Asker,
     Query(q): Query<AtDate>) -> Result<Response, ApiError> {
-    let view = state.view(&viewer.0);
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let siren = q.siren.ok_or_else(|| ApiError::BadRequest("paramètre siren manquant".into()))?;
         let l = loaded(&state, &view)?;

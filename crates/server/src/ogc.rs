@@ -31,7 +31,7 @@ use crate::error::ErrorBody;
 use crate::extract::Query;
 use crate::geojson::{self, FeatureCollectionType, FeatureType, GeoJson, MultiPolygon};
 use crate::shapes::{self, Shapes};
-use crate::viewer::Viewer;
+use crate::visibility::Asker;
 use crate::visibility::View;
 use crate::work::respond;
 use crate::{ApiError, AppState};
@@ -262,8 +262,8 @@ pub struct Collections {
 #[utoipa::path(get, path = "/ogc/collections", tag = "ogc",
     summary = "OGC API – Features collections: every layer's territories with their indicators",
     responses((status = 200, description = "OK", body = Collections), (status = 500, description = "The server failed", body = ErrorBody)))]
-pub async fn collections(State(state): State<AppState>, viewer: Viewer) -> Result<Response, ApiError> {
-    let view = state.view(&viewer.0);
+pub async fn collections(State(state): State<AppState>, viewer: Asker) -> Result<Response, ApiError> {
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let b = base(&state);
         let mut collections = Vec::new();
@@ -291,10 +291,10 @@ fn find_collection(id: &str) -> Result<(&'static str, Layer, &'static str), ApiE
     responses((status = 200, description = "OK", body = Collection), (status = 404, description = "No such thing", body = ErrorBody)))]
 pub async fn collection(
     State(state): State<AppState>,
-    viewer: Viewer,
+    viewer: Asker,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let view = state.view(&viewer.0);
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let c = find_collection(&id)?;
         let (shapes, table) = loaded(&state, c.1).await?;
@@ -389,11 +389,11 @@ pub struct Items {
         (status = 400, description = "What is wrong with the request", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)))]
 pub async fn items(
     State(state): State<AppState>,
-    viewer: Viewer,
+    viewer: Asker,
     Path(id): Path<String>,
     Query(q): Query<ItemsQuery>,
 ) -> Result<Response, ApiError> {
-    let view = state.view(&viewer.0);
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let (id, layer, _) = find_collection(&id)?;
         let number = |name: &str, v: Option<&str>, default: usize, max: usize| -> Result<usize, ApiError> {
@@ -415,6 +415,7 @@ pub async fn items(
                     && bbox.is_none_or(|b| s[0] <= b[2] && s[2] >= b[0] && s[1] <= b[3] && s[3] >= b[1])
             })
             .collect();
+        view.read_indicators(table.indicators.iter().map(|p| p.id.as_str()).filter(|id| view.shows_indicator(id)), "OGC");
         let page: Vec<TerritoryFeature> =
             matched.iter().skip(offset).take(limit).map(|&i| feature(&view, &shapes, &table, i)).collect();
         let b = base(&state);
@@ -445,10 +446,10 @@ pub async fn items(
     responses((status = 200, description = "OK", body = TerritoryFeature, content_type = "application/geo+json"), (status = 404, description = "No such thing", body = ErrorBody)))]
 pub async fn item(
     State(state): State<AppState>,
-    viewer: Viewer,
+    viewer: Asker,
     Path((id, fid)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let view = state.view(&viewer.0);
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let (id, layer, _) = find_collection(&id)?;
         let (shapes, table) = loaded(&state, layer).await?;
@@ -456,6 +457,7 @@ pub async fn item(
             .index(&fid)
             .filter(|&i| view.shows_key(&shapes.shapes[i].key))
             .ok_or_else(|| ApiError::NotFound(format!("no territory '{fid}' with a shape in '{id}'")))?;
+        view.read_indicators(table.indicators.iter().map(|p| p.id.as_str()).filter(|id| view.shows_indicator(id)), "OGC");
         let mut f = feature(&view, &shapes, &table, i);
         let b = base(&state);
         f.links = Some(vec![

@@ -10,7 +10,7 @@ use echelle_retail::study::{self, AtDate, Between, Densities, LayerAt, Loaded, P
 use echelle_retail::{Change, Inventory, RetailError};
 
 use crate::extract::Query;
-use crate::viewer::Viewer;
+use crate::visibility::Asker;
 use crate::visibility::View;
 use crate::work::respond;
 use crate::{ApiError, AppState};
@@ -30,6 +30,9 @@ impl From<RetailError> for ApiError {
 fn loaded(state: &AppState, view: &View) -> Result<Loaded, ApiError> {
     // A private inventory is, for whoever may not see it, no inventory at all.
     let store = view.store(state)?;
+    if echelle_retail::store::exists(&store, echelle_retail::store::DEFAULT_ID) {
+        view.read_dataset(echelle_retail::store::DEFAULT_ID, "commerce");
+    }
     if !echelle_retail::store::exists(&store, echelle_retail::store::DEFAULT_ID) {
         return Err(ApiError::NotFound(
             "aucun inventaire du commerce dans le magasin : importez-en un (`echelle retail import`) \
@@ -56,9 +59,9 @@ fn loaded(state: &AppState, view: &View) -> Result<Loaded, ApiError> {
 )]
 pub async fn inventory(
     State(state): State<AppState>,
-    viewer: Viewer,
+    viewer: Asker,
     Query(q): Query<AtDate>) -> Result<Response, ApiError> {
-    let view = state.view(&viewer.0);
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let l = loaded(&state, &view)?;
         Ok(Json(study::inventory(&l, &view.referential, &q)?))
@@ -80,9 +83,9 @@ pub async fn inventory(
 )]
 pub async fn change(
     State(state): State<AppState>,
-    viewer: Viewer,
+    viewer: Asker,
     Query(q): Query<Between>) -> Result<Response, ApiError> {
-    let view = state.view(&viewer.0);
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let l = loaded(&state, &view)?;
         Ok(Json(study::change(&l, &view.referential, &q)?))
@@ -103,9 +106,9 @@ pub async fn change(
 )]
 pub async fn projects(
     State(state): State<AppState>,
-    viewer: Viewer,
+    viewer: Asker,
     Query(q): Query<AtDate>) -> Result<Response, ApiError> {
-    let view = state.view(&viewer.0);
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let l = loaded(&state, &view)?;
         Ok(Json(study::projects(&l, &view.referential, &q)?))
@@ -126,9 +129,9 @@ pub async fn projects(
 )]
 pub async fn shops(
     State(state): State<AppState>,
-    viewer: Viewer,
+    viewer: Asker,
     Query(q): Query<AtDate>) -> Result<Response, ApiError> {
-    let view = state.view(&viewer.0);
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let l = loaded(&state, &view)?;
         Ok(Json(study::shops(&l, &view.referential, &q)?))
@@ -149,9 +152,9 @@ pub async fn shops(
 )]
 pub async fn shops_geojson(
     State(state): State<AppState>,
-    viewer: Viewer,
+    viewer: Asker,
     Query(q): Query<AtDate>) -> Result<Response, ApiError> {
-    let view = state.view(&viewer.0);
+    let view = state.view_of(&viewer);
     let l = loaded(&state, &view)?;
     let s = study::shops(&l, &view.referential, &q)?;
     let bytes = echelle_retail::tables::shops_geojson(&s).map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -173,9 +176,9 @@ pub async fn shops_geojson(
 )]
 pub async fn densities(
     State(state): State<AppState>,
-    viewer: Viewer,
+    viewer: Asker,
     Query(q): Query<LayerAt>) -> Result<Response, ApiError> {
-    let view = state.view(&viewer.0);
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let l = loaded(&state, &view)?;
         Ok(Json(study::densities(&l, &view.referential, &q)?))

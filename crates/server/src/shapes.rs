@@ -33,7 +33,7 @@ use crate::extract::Query;
 use crate::geojson::{FeatureCollectionType, FeatureType, GeoJson, MultiPolygon};
 use crate::mvt::{Projected, Ring};
 use crate::tiles::{MAX_ZOOM, TileCache};
-use crate::viewer::Viewer;
+use crate::visibility::Asker;
 use crate::visibility::View;
 use crate::work::respond;
 use crate::{ApiError, AppState};
@@ -288,10 +288,10 @@ pub struct FeatureIds {
     responses((status = 200, description = "OK", body = FeatureIds), (status = 400, description = "What is wrong with the request", body = crate::error::ErrorBody), (status = 404, description = "No such thing", body = crate::error::ErrorBody)))]
 pub async fn feature_ids(
     State(state): State<AppState>,
-    viewer: Viewer,
+    viewer: Asker,
     Query(q): Query<ShapesQuery>,
 ) -> Result<Response, ApiError> {
-    let view = state.view(&viewer.0);
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let layer = shaped_layer(&q.layer)?;
         let keys = within_keys(&view, layer, q.within.as_deref())?;
@@ -360,10 +360,10 @@ pub struct ShapeCollection {
         (status = 400, description = "What is wrong with the request", body = crate::error::ErrorBody), (status = 404, description = "No such thing", body = crate::error::ErrorBody)))]
 pub async fn geojson(
     State(state): State<AppState>,
-    viewer: Viewer,
+    viewer: Asker,
     Query(q): Query<ShapesQuery>,
 ) -> Result<Response, ApiError> {
-    let view = state.view(&viewer.0);
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let layer = shaped_layer(&q.layer)?;
         let keys = within_keys(&view, layer, q.within.as_deref())?;

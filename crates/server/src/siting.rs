@@ -15,6 +15,7 @@ use echelle_mobility::third_places::{self, Locator, StudyAnswer, StudyRequest};
 use echelle_siting::Limits;
 use serde::Deserialize;
 
+use crate::visibility::Asker;
 use crate::extract::Query;
 use crate::visibility::View;
 use crate::work::respond;
@@ -38,10 +39,10 @@ pub const TIME_LIMIT_SECONDS: u64 = 30;
 )]
 pub async fn study(
     State(state): State<AppState>,
-    viewer: crate::viewer::Viewer,
+    viewer: Asker,
     Json(q): Json<StudyRequest>,
 ) -> Result<Response, ApiError> {
-    let view = state.view(&viewer.0);
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move { Ok(Json(answer(&state, &view, &q)?)) }).await
 }
 
@@ -80,12 +81,12 @@ pub struct ExportFormat {
 )]
 pub async fn export(
     State(state): State<AppState>,
-    viewer: crate::viewer::Viewer,
+    viewer: Asker,
     Query(f): Query<ExportFormat>,
     Json(q): Json<StudyRequest>,
 ) -> Result<Response, ApiError> {
     let format = SitesFormat::parse(&f.format)?;
-    let view = state.view(&viewer.0);
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let a = answer(&state, &view, &q)?;
         let bytes = sites::export(&a, format)?;

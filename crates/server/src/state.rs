@@ -71,6 +71,8 @@ pub struct AppState {
     shared: Arc<Shared>,
     /// The allowed `Host` values and the public URL ([`crate::site`]).
     site: Arc<Site>,
+    /// The accounts, sessions and tokens ([`crate::auth`]).
+    gate: Arc<crate::auth::Gate>,
 }
 
 /// What every clone of an [`AppState`] shares.
@@ -141,7 +143,8 @@ impl AppState {
             guarantees: Default::default(),
             work,
         };
-        let state = AppState { shared: Arc::new(shared), site: Default::default() };
+        let gate = Arc::new(crate::auth::Gate::of_store(store)?);
+        let state = AppState { shared: Arc::new(shared), site: Default::default(), gate };
         state.warm_up(engine);
         Ok(state)
     }
@@ -150,6 +153,17 @@ impl AppState {
     pub fn with_site(mut self, site: Site) -> Self {
         self.site = Arc::new(site);
         self
+    }
+
+    /// The same state with these account rules (another store, a throttling policy).
+    pub fn with_accounts(mut self, accounts: echelle_platform::Accounts) -> Self {
+        self.gate = Arc::new(crate::auth::Gate::new(accounts));
+        self
+    }
+
+    /// The accounts of the server.
+    pub fn gate(&self) -> &Arc<crate::auth::Gate> {
+        &self.gate
     }
 
     /// The allowed `Host` values and the public URL links are built from.

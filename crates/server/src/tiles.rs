@@ -13,7 +13,7 @@ use echelle_referential::Layer;
 
 use crate::mvt::{Feature, encode_tile};
 use crate::shapes::{Shapes, layer_shapes_async, shaped_layer};
-use crate::viewer::Viewer;
+use crate::visibility::Asker;
 use crate::{ApiError, AppState};
 
 /// Deepest zoom served; deeper tiles are refused (the client overzooms).
@@ -164,7 +164,7 @@ const NO_SUCH_TILE: &str =
         (status = 400, description = "What is wrong with the request", body = crate::error::ErrorBody), (status = 404, description = "No such thing", body = crate::error::ErrorBody)))]
 pub async fn tile(
     State(state): State<AppState>,
-    viewer: Viewer,
+    viewer: Asker,
     Path((layer, z, x, file)): Path<(String, String, String, String)>,
     headers: axum::http::HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -173,7 +173,7 @@ pub async fn tile(
     // Only perimeters carry what a viewer may not see: the other layers' tiles are
     // everyone's, served without looking at the viewer.
     let hidden = if layer == Layer::Perimeter {
-        state.view(&viewer.0).hidden_perimeters().clone()
+        state.view_of(&viewer).hidden_perimeters().clone()
     } else {
         BTreeSet::new()
     };

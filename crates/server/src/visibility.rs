@@ -23,6 +23,20 @@ use echelle_store::Store;
 use crate::values::Materialised;
 use crate::{ApiError, AppState};
 
+/// Who asks, and from where (the client's address, for the audit log): the extractor
+/// of every handler that serves catalog objects. A request never identified is a
+/// public visitor's (fail closed).
+pub struct Asker(pub Viewer, pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Asker {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _state: &S) -> Result<Self, ApiError> {
+        let viewer = parts.extensions.get::<Viewer>().cloned().unwrap_or(Viewer::Public);
+        Ok(Asker(viewer, crate::auth::client_of(&parts.extensions)))
+    }
+}
+
 /// Restricted referentials kept per snapshot; beyond, the cache starts again.
 const MAX_VIEWS: usize = 32;
 
@@ -40,9 +54,20 @@ pub struct View {
     /// The referential without the hidden perimeters (the engine's own when none is).
     pub referential: Arc<Referential>,
     visibilities: Arc<Visibilities>,
+    /// Where the request comes from, and the accounts whose audit log records reads of
+    /// non-public datasets (`None`: nothing to record, as for a view without a request).
+    audit: Option<(String, Arc<crate::auth::Gate>)>,
 }
 
 impl AppState {
+    /// What the asker of a request may see of the current snapshot; its reads of
+    /// non-public datasets go to the audit log.
+    pub fn view_of(&self, asker: &Asker) -> View {
+        let mut view = self.view(&asker.0);
+        view.audit = Some((asker.1.clone(), self.gate().clone()));
+        view
+    }
+
     /// What `viewer` may see of the current snapshot.
     pub fn view(&self, viewer: &Viewer) -> View {
         let (engine, values, visibilities, views) = self.visibility_parts();
@@ -68,7 +93,7 @@ impl AppState {
                 }
             }
         };
-        View { viewer: viewer.clone(), engine, values, hidden: Arc::new(hidden), referential, visibilities }
+        View { viewer: viewer.clone(), engine, values, hidden: Arc::new(hidden), referential, visibilities, audit: None }
     }
 }
 
@@ -138,6 +163,29 @@ impl View {
     pub fn store(&self, state: &AppState) -> Result<Store, ApiError> {
         let store = state.store()?;
         Ok(if self.hidden.datasets.is_empty() { store } else { store.hiding(self.hidden.datasets.clone()) })
+    }
+
+    /// Records in the audit log that the viewer read this dataset, if it is not public.
+    pub fn read_dataset(&self, id: &str, what: &str) {
+        if *self.visibilities.dataset(id) == Visibility::Public {
+            return;
+        }
+        if let Some((from, gate)) = &self.audit {
+            gate.record(&self.viewer, from, echelle_platform::Action::Read, id, what);
+        }
+    }
+
+    /// Records the reads of the non-public datasets of these indicators (each once).
+    pub fn read_indicators<'a>(&self, ids: impl IntoIterator<Item = &'a str>, what: &str) {
+        let datasets: BTreeSet<&str> = ids
+            .into_iter()
+            .filter_map(|id| self.engine.indicator(id).ok())
+            .map(|d| d.dataset.as_str())
+            .filter(|d| *self.visibilities.dataset(d) != Visibility::Public)
+            .collect();
+        for d in datasets {
+            self.read_dataset(d, what);
+        }
     }
 
     /// The hidden perimeter ids (for a tile cache key).

@@ -209,3 +209,12 @@ export type RetailShops = S['RetailShops'];
 export type RetailShopPoint = S['RetailShopPoint'];
 export type RetailFigure = S['RetailFigure'];
 export type RetailReference = S['RetailReference'];
+
+/** Accounts (issue 17): who is asking, accounts, organisations, tokens, the audit log. */
+export type Me = S['Me'];
+export type Viewer = S['Viewer'];
+export type AccountInfo = S['Account'];
+export type Organisation = S['Organisation'];
+export type TokenInfo = S['TokenInfo'];
+export type AuditEntry = S['AuditEntry'];
+export type NewAccountRequest = S['NewAccountRequest'];

@@ -104,6 +104,7 @@ pub fn run(store: &Path, args: Args) -> Result<()> {
         ),
         None => None,
     };
+    let imported = args.file.display().to_string();
     let request = ImportRequest {
         passage,
         path: args.file,
@@ -130,5 +131,12 @@ pub fn run(store: &Path, args: Args) -> Result<()> {
     };
     let report = prepared.run(&store)?;
     print!("{}", report.text());
+    // Audited once the store has accounts (a store without them has nobody to answer to).
+    if store.root().join(echelle_platform::store::ACCOUNTS_FILE).is_file() {
+        let accounts = echelle_platform::Accounts::new(std::sync::Arc::new(
+            echelle_platform::SqliteAccounts::in_store(store.root())?,
+        ));
+        accounts.record(&echelle_platform::Actor::command_line(), echelle_platform::Action::Import, &imported, "")?;
+    }
     Ok(())
 }

@@ -10,6 +10,7 @@ use echelle_report::{file_name, geojson, gpkg};
 use serde::Deserialize;
 
 use super::{attachment, blocking};
+use crate::visibility::Asker;
 use crate::extract::Query;
 use crate::shapes::{self, COVERAGE};
 use crate::values::evaluate;
@@ -42,10 +43,10 @@ pub struct LayerQuery {
     ))]
 pub async fn export(
     State(state): State<AppState>,
-    viewer: crate::viewer::Viewer,
+    viewer: Asker,
     Query(q): Query<LayerQuery>,
 ) -> Result<Response, ApiError> {
-    let view = state.view(&viewer.0);
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         if q.format != "geojson" && q.format != "gpkg" {
             return Err(ApiError::BadRequest(format!("unknown layer format '{}': geojson or gpkg", q.format)));
@@ -67,6 +68,7 @@ pub async fn export(
             view.indicator(&engine, id)?;
             column_name(id)?;
         }
+        view.read_indicators(ids.iter().copied(), "/api/export/layer");
         let shapes = shapes::layer_shapes_async(&state, layer).await?;
         let r = engine.referential().clone();
         let chosen: Vec<&shapes::Shape> = shapes

@@ -8,6 +8,7 @@ use echelle_report::pdf::{self, Locator, Portrait};
 use echelle_report::{Date, file_name};
 
 use super::{attachment, blocking};
+use crate::visibility::Asker;
 use crate::api::PortraitQuery;
 use crate::extract::Query;
 use crate::shapes;
@@ -41,11 +42,11 @@ async fn locator(state: &AppState, t: &TerritoryRef) -> Option<Locator> {
     ))]
 pub async fn portrait_pdf(
     State(state): State<AppState>,
-    viewer: crate::viewer::Viewer,
+    viewer: Asker,
     Path(key): Path<String>,
     Query(q): Query<PortraitQuery>,
 ) -> Result<Response, ApiError> {
-    let view = state.view(&viewer.0);
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let body = crate::api::portrait_body(&view, &key, &q).await?;
         let mut portrait: Portrait =

@@ -2,6 +2,7 @@
 
 mod access;
 mod api;
+mod auth;
 mod export;
 mod flows;
 mod headers;

@@ -445,3 +445,65 @@ async fn a_change_of_visibility_is_served_at_once() {
     let got = ask(&full, &Viewer::Public, &Method::GET, &uri, None).await;
     assert_eq!(got.status, StatusCode::OK, "{}", got.text());
 }
+
+/// Logs in through the API; the session cookie (`name=value`).
+async fn log_in(router: &axum::Router, login: &str, password: &str) -> String {
+    let body = serde_json::json!({"login": login, "password": password}).to_string();
+    let request = Request::post("/api/auth/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body))
+        .unwrap();
+    let response = router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{login}");
+    let set = response.headers().get(header::SET_COOKIE).unwrap().to_str().unwrap().to_string();
+    set.split(';').next().unwrap().to_string()
+}
+
+async fn get_with(router: &axum::Router, uri: &str, cookie: Option<&str>) -> (StatusCode, Vec<u8>) {
+    let mut request = Request::get(uri);
+    if let Some(c) = cookie {
+        request = request.header(header::COOKIE, c);
+    }
+    let response = router.clone().oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
+    let status = response.status();
+    (status, axum::body::to_bytes(response.into_body(), 1 << 26).await.unwrap().to_vec())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_a_real_login_the_owner_reads_and_the_read_is_audited() {
+    use echelle_platform::{Action, Actor, AuditQuery, NewAccount};
+    let s = stores();
+    let state = AppState::open(&s.full).await.unwrap();
+    state.ready().await;
+    let by = Actor::command_line();
+    let accounts = state.gate().accounts();
+    for (org, login) in [(OWNER, "ana"), ("dep59", "bob")] {
+        accounts.add_organisation(org, org, &by).unwrap();
+        let new = NewAccount { login: login.into(), org: Some(org.into()), role: Role::Analyst };
+        accounts.add_account(&new, "un mot de passe assez long", &by).unwrap();
+    }
+    let router = app(state.clone(), None, Duration::from_secs(120));
+    // Accounts exist: an anonymous request is a public visitor's (the gate looks again after a second).
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (ana, bob) = (log_in(&router, "ana", "un mot de passe assez long").await, log_in(&router, "bob", "un mot de passe assez long").await);
+    let uri = format!("/api/values?indicator={PRIVATE_INDICATOR}&layer=dep&within=reg:32");
+    let (status, _) = get_with(&router, &uri, Some(&ana)).await;
+    assert_eq!(status, StatusCode::OK);
+    let anonymous = get_with(&router, &uri, None).await;
+    assert_eq!(anonymous.0, StatusCode::NOT_FOUND);
+    assert_eq!(get_with(&router, &uri, Some(&bob)).await, anonymous, "another organisation: as for the public");
+    let (status, _) = get_with(&router, &format!("/api/territory/per:{PRIVATE_PERIMETER}"), Some(&ana)).await;
+    assert_eq!(status, StatusCode::OK);
+    // The owner's read of its private dataset is in the audit log; the refused ones are not reads.
+    let query = AuditQuery { action: Some(Action::Read), ..Default::default() };
+    let mut reads = Vec::new();
+    for _ in 0..50 {
+        reads = accounts.audit(&query).unwrap();
+        if !reads.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let lines: Vec<(String, String)> = reads.iter().map(|e| (e.who.clone(), e.target.clone())).collect();
+    assert_eq!(lines, [("ana".to_string(), PRIVATE_DATASET.to_string())], "{reads:?}");
+}
