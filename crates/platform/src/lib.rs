@@ -23,6 +23,6 @@ pub use audit::{Action, Actor, AuditEntry, AuditQuery};
 pub use store::{AccountStore, SqliteAccounts};
 pub use token::{Scope, TokenInfo};
 pub use visibility::{
-    Hidden, IndicatorReads, OrgId, Principal, Role, Viewer, Visibilities, Visibility, VisibilityError, indicator_visibility,
-    is_org_slug,
+    Hidden, IndicatorReads, OrgId, Principal, Role, Viewer, Visibilities, Visibility, VisibilityError,
+    indicator_visibility, is_org_slug,
 };

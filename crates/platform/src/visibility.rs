@@ -154,7 +154,11 @@ impl Visibility {
         let need = |what| owner.map(String::from).ok_or(VisibilityError::NoOwner(what));
         match level.trim().to_lowercase().as_str() {
             "public" => {
-                if shared.is_empty() { Ok(Visibility::Public) } else { Err(VisibilityError::NotShared) }
+                if shared.is_empty() {
+                    Ok(Visibility::Public)
+                } else {
+                    Err(VisibilityError::NotShared)
+                }
             }
             "private" | "privé" | "prive" => {
                 if shared.is_empty() {
@@ -438,7 +442,9 @@ mod tests {
         assert_eq!(indicator_visibility(None, [&shared, &private]), private, "only cci reads both");
         assert_eq!(indicator_visibility(Some(&public), [&private]), public, "declared public by its owner");
         let nobody = indicator_visibility(None, [&private, &Visibility::Private { owner: "dep59".into() }]);
-        assert!(!analyst("cci").can_see(&nobody) && !analyst("dep59").can_see(&nobody) && !analyst("").can_see(&nobody));
+        assert!(
+            !analyst("cci").can_see(&nobody) && !analyst("dep59").can_see(&nobody) && !analyst("").can_see(&nobody)
+        );
         assert!(Viewer::Local.can_see(&nobody));
         let two = Visibility::Shared { owner: "reg".into(), with: vec!["cci".into(), "dep62".into()] };
         let both = indicator_visibility(None, [&shared, &two]);

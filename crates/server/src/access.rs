@@ -32,8 +32,8 @@ use echelle_access::{AccessError, defaults};
 use echelle_referential::{Layer, Referential};
 use serde::{Deserialize, Serialize};
 
-use crate::visibility::Asker;
 use crate::extract::Query;
+use crate::visibility::Asker;
 use crate::work::respond;
 use crate::{ApiError, AppState};
 

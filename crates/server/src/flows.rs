@@ -248,7 +248,7 @@ pub async fn lines(
         };
         p.validate()?;
         let layer: Layer = q.layer.parse()?;
-                let z = zones(&view.referential, Some(&q.layer), None, q.within.as_deref())?;
+        let z = zones(&view.referential, Some(&q.layer), None, q.within.as_deref())?;
         let (r, f) = load(&state, &view, source.dataset.as_deref()).await?;
         let pos = positions(&state, &r).await?;
         Ok(Json(map::flow_map(&f, &z, layer.prefix(), q.within.as_deref(), &pos, &p)?))
@@ -293,7 +293,7 @@ pub async fn matrix_table(
     let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let by: By = q.by.as_deref().unwrap_or("").parse()?;
-                let z = zones(&view.referential, q.layer.as_deref(), q.zones.as_deref(), q.within.as_deref())?;
+        let z = zones(&view.referential, q.layer.as_deref(), q.zones.as_deref(), q.within.as_deref())?;
         let (_, f) = load(&state, &view, source.dataset.as_deref()).await?;
         Ok(Json(matrix::matrix(&f, &z, by, Secrecy::below(source.secret_below))?))
     })
@@ -331,7 +331,7 @@ pub async fn summary(
 ) -> Result<Response, ApiError> {
     let view = state.view_of(&viewer);
     respond(state.clone(), async move {
-                let t = view.referential.resolve(&key)?;
+        let t = view.referential.resolve(&key)?;
         let partners: Layer = q.partners.as_deref().unwrap_or(Layer::Commune.prefix()).parse()?;
         let top = q.top.unwrap_or(matrix::TOP_PARTNERS);
         let (r, f) = load(&state, &view, source.dataset.as_deref()).await?;
@@ -370,7 +370,7 @@ pub async fn into(
 ) -> Result<Response, ApiError> {
     let view = state.view_of(&viewer);
     respond(state.clone(), async move {
-                let r = &view.referential;
+        let r = &view.referential;
         let (target, from) = (r.resolve(&key)?, r.resolve(&q.from)?);
         let (r, f) = load(&state, &view, source.dataset.as_deref()).await?;
         Ok(Json(matrix::inflows(&f, &r, &target, &from, Secrecy::below(source.secret_below))?))
@@ -434,7 +434,7 @@ pub async fn distances(
     respond(state.clone(), async move {
         let p = q.params();
         p.validate()?;
-                let t = view.referential.resolve(&key)?;
+        let t = view.referential.resolve(&key)?;
         let (r, f) = load(&state, &view, q.dataset.as_deref()).await?;
         let pos = positions(&state, &r).await?;
         Ok(Json(distance::distances(&f, &r, &pos, Some(&t), &p, Secrecy::below(q.secret_below))?))
@@ -503,7 +503,7 @@ pub async fn vulnerability_of(
     let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let p = q.fuel()?;
-                let t = view.referential.resolve(&key)?;
+        let t = view.referential.resolve(&key)?;
         let (r, f) = load(&state, &view, q.dataset.as_deref()).await?;
         let inc = incomes(&state, &view, &r, q.incomes.as_deref()).await?;
         let pos = positions(&state, &r).await?;
@@ -542,7 +542,7 @@ pub async fn telework_of(
             fuel: q.fuel()?,
         };
         p.validate()?;
-                let t = view.referential.resolve(&key)?;
+        let t = view.referential.resolve(&key)?;
         let (r, f) = load(&state, &view, q.dataset.as_deref()).await?;
         let inc = incomes(&state, &view, &r, q.incomes.as_deref()).await.ok();
         let pos = positions(&state, &r).await?;

@@ -94,7 +94,8 @@ fn no_register() -> ApiError {
 pub async fn check(
     State(state): State<AppState>,
     viewer: Asker,
-    Json(p): Json<Proposal>) -> Result<Response, ApiError> {
+    Json(p): Json<Proposal>,
+) -> Result<Response, ApiError> {
     let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let l = loaded(&state, &view)?;
@@ -119,7 +120,8 @@ pub async fn check(
 pub async fn exposure(
     State(state): State<AppState>,
     viewer: Asker,
-    Query(q): Query<ExposureQuery>) -> Result<Response, ApiError> {
+    Query(q): Query<ExposureQuery>,
+) -> Result<Response, ApiError> {
     let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let l = loaded(&state, &view)?;
@@ -159,7 +161,8 @@ fn date(s: Option<&str>) -> Result<Date, ApiError> {
 pub async fn beneficiaries(
     State(state): State<AppState>,
     viewer: Asker,
-    Query(q): Query<AtDate>) -> Result<Response, ApiError> {
+    Query(q): Query<AtDate>,
+) -> Result<Response, ApiError> {
     let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let l = loaded(&state, &view)?;
@@ -183,7 +186,8 @@ pub async fn beneficiaries(
 pub async fn stress(
     State(state): State<AppState>,
     viewer: Asker,
-    Query(q): Query<AtDate>) -> Result<Response, ApiError> {
+    Query(q): Query<AtDate>,
+) -> Result<Response, ApiError> {
     let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let siren = q.siren.ok_or_else(|| ApiError::BadRequest("paramètre siren manquant".into()))?;

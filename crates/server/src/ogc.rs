@@ -415,7 +415,10 @@ pub async fn items(
                     && bbox.is_none_or(|b| s[0] <= b[2] && s[2] >= b[0] && s[1] <= b[3] && s[3] >= b[1])
             })
             .collect();
-        view.read_indicators(table.indicators.iter().map(|p| p.id.as_str()).filter(|id| view.shows_indicator(id)), "OGC");
+        view.read_indicators(
+            table.indicators.iter().map(|p| p.id.as_str()).filter(|id| view.shows_indicator(id)),
+            "OGC",
+        );
         let page: Vec<TerritoryFeature> =
             matched.iter().skip(offset).take(limit).map(|&i| feature(&view, &shapes, &table, i)).collect();
         let b = base(&state);
@@ -457,7 +460,10 @@ pub async fn item(
             .index(&fid)
             .filter(|&i| view.shows_key(&shapes.shapes[i].key))
             .ok_or_else(|| ApiError::NotFound(format!("no territory '{fid}' with a shape in '{id}'")))?;
-        view.read_indicators(table.indicators.iter().map(|p| p.id.as_str()).filter(|id| view.shows_indicator(id)), "OGC");
+        view.read_indicators(
+            table.indicators.iter().map(|p| p.id.as_str()).filter(|id| view.shows_indicator(id)),
+            "OGC",
+        );
         let mut f = feature(&view, &shapes, &table, i);
         let b = base(&state);
         f.links = Some(vec![

@@ -60,7 +60,8 @@ fn loaded(state: &AppState, view: &View) -> Result<Loaded, ApiError> {
 pub async fn inventory(
     State(state): State<AppState>,
     viewer: Asker,
-    Query(q): Query<AtDate>) -> Result<Response, ApiError> {
+    Query(q): Query<AtDate>,
+) -> Result<Response, ApiError> {
     let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let l = loaded(&state, &view)?;
@@ -84,7 +85,8 @@ pub async fn inventory(
 pub async fn change(
     State(state): State<AppState>,
     viewer: Asker,
-    Query(q): Query<Between>) -> Result<Response, ApiError> {
+    Query(q): Query<Between>,
+) -> Result<Response, ApiError> {
     let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let l = loaded(&state, &view)?;
@@ -107,7 +109,8 @@ pub async fn change(
 pub async fn projects(
     State(state): State<AppState>,
     viewer: Asker,
-    Query(q): Query<AtDate>) -> Result<Response, ApiError> {
+    Query(q): Query<AtDate>,
+) -> Result<Response, ApiError> {
     let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let l = loaded(&state, &view)?;
@@ -130,7 +133,8 @@ pub async fn projects(
 pub async fn shops(
     State(state): State<AppState>,
     viewer: Asker,
-    Query(q): Query<AtDate>) -> Result<Response, ApiError> {
+    Query(q): Query<AtDate>,
+) -> Result<Response, ApiError> {
     let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let l = loaded(&state, &view)?;
@@ -153,7 +157,8 @@ pub async fn shops(
 pub async fn shops_geojson(
     State(state): State<AppState>,
     viewer: Asker,
-    Query(q): Query<AtDate>) -> Result<Response, ApiError> {
+    Query(q): Query<AtDate>,
+) -> Result<Response, ApiError> {
     let view = state.view_of(&viewer);
     let l = loaded(&state, &view)?;
     let s = study::shops(&l, &view.referential, &q)?;
@@ -177,7 +182,8 @@ pub async fn shops_geojson(
 pub async fn densities(
     State(state): State<AppState>,
     viewer: Asker,
-    Query(q): Query<LayerAt>) -> Result<Response, ApiError> {
+    Query(q): Query<LayerAt>,
+) -> Result<Response, ApiError> {
     let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let l = loaded(&state, &view)?;

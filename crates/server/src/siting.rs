@@ -15,8 +15,8 @@ use echelle_mobility::third_places::{self, Locator, StudyAnswer, StudyRequest};
 use echelle_siting::Limits;
 use serde::Deserialize;
 
-use crate::visibility::Asker;
 use crate::extract::Query;
+use crate::visibility::Asker;
 use crate::visibility::View;
 use crate::work::respond;
 use crate::{ApiError, AppState};

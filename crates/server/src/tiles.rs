@@ -45,11 +45,12 @@ impl Shapes {
         if let Some(t) = tiles.get((z, x, y)) {
             return t;
         }
-        let features = self
-            .shapes
-            .iter()
-            .filter(|s| !hidden_here || !hidden.contains(&s.code))
-            .map(|s| Feature { id: s.id, key: &s.key, name: &s.name, geometry: &s.merc });
+        let features = self.shapes.iter().filter(|s| !hidden_here || !hidden.contains(&s.code)).map(|s| Feature {
+            id: s.id,
+            key: &s.key,
+            name: &s.name,
+            geometry: &s.merc,
+        });
         let plain = encode_tile(self.layer.prefix(), features, z, x, y);
         let gzip = gzip(&plain);
         let tile = Tile { plain: Bytes::from(plain), gzip };
@@ -172,11 +173,8 @@ pub async fn tile(
     let (z, x, y) = parse_tile(&z, &x, &file)?;
     // Only perimeters carry what a viewer may not see: the other layers' tiles are
     // everyone's, served without looking at the viewer.
-    let hidden = if layer == Layer::Perimeter {
-        state.view_of(&viewer).hidden_perimeters().clone()
-    } else {
-        BTreeSet::new()
-    };
+    let hidden =
+        if layer == Layer::Perimeter { state.view_of(&viewer).hidden_perimeters().clone() } else { BTreeSet::new() };
     // A tile already encoded is served at once; any other goes through the pool.
     let cached = state.cached_shapes(layer);
     let tile = match cached.as_ref().filter(|_| hidden.is_empty()).and_then(|s| s.tiles.get((z, x, y))) {

@@ -93,7 +93,15 @@ impl AppState {
                 }
             }
         };
-        View { viewer: viewer.clone(), engine, values, hidden: Arc::new(hidden), referential, visibilities, audit: None }
+        View {
+            viewer: viewer.clone(),
+            engine,
+            values,
+            hidden: Arc::new(hidden),
+            referential,
+            visibilities,
+            audit: None,
+        }
     }
 }
 

@@ -84,7 +84,11 @@ pub fn run(store: &Path, a: Args) -> Result<()> {
         }
     };
     catalog.set_visibility(ObjectKind::Dataset, &id, &next)?;
-    println!("jeu '{id}' : {}{}", label(&next), next.owner().map(|o| format!(" (propriétaire {o})")).unwrap_or_default());
+    println!(
+        "jeu '{id}' : {}{}",
+        label(&next),
+        next.owner().map(|o| format!(" (propriétaire {o})")).unwrap_or_default()
+    );
     Ok(())
 }
 

@@ -10,10 +10,10 @@ use echelle_report::{file_name, geojson, gpkg};
 use serde::Deserialize;
 
 use super::{attachment, blocking};
-use crate::visibility::Asker;
 use crate::extract::Query;
 use crate::shapes::{self, COVERAGE};
 use crate::values::evaluate;
+use crate::visibility::Asker;
 use crate::work::respond;
 use crate::{ApiError, AppState};
 

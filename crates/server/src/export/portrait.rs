@@ -8,10 +8,10 @@ use echelle_report::pdf::{self, Locator, Portrait};
 use echelle_report::{Date, file_name};
 
 use super::{attachment, blocking};
-use crate::visibility::Asker;
 use crate::api::PortraitQuery;
 use crate::extract::Query;
 use crate::shapes;
+use crate::visibility::Asker;
 use crate::work::respond;
 use crate::{ApiError, AppState};
 

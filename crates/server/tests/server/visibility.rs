@@ -179,23 +179,23 @@ fn trial(method: &str, path: &str) -> Option<Trial> {
     let p = PRIVATE_PERIMETER;
     let i = PRIVATE_INDICATOR;
     let post = |uri: &str, body: String| Trial::Ask(vec![(Method::POST, uri.to_string(), Some(body))]);
-    let siting = format!(
-        r#"{{"within":["per:{p}"],"model":"p-median","p":1,"demand":"population","candidates":"communes"}}"#
-    );
+    let siting =
+        format!(r#"{{"within":["per:{p}"],"model":"p-median","p":1,"demand":"population","candidates":"communes"}}"#);
     Some(match (method, path) {
         ("get", "/health") => Trial::NoCatalogObject("liveness"),
         ("get", "/ready") => get(&["/ready"]),
         ("get", "/api/openapi.json") => Trial::NoCatalogObject("the API's description"),
         ("get", "/api/layers") => get(&["/api/layers"]),
         ("get", "/api/search") => get(&[&format!("/api/search?q={p}"), "/api/search?q=zone&limit=50"]),
-        ("get", "/api/territories") => get(&["/api/territories?layer=per", &format!("/api/territories?layer=com&within=per:{p}")]),
+        ("get", "/api/territories") => {
+            get(&["/api/territories?layer=per", &format!("/api/territories?layer=com&within=per:{p}")])
+        }
         ("get", "/api/territory/{key}") => get(&[&format!("/api/territory/per:{p}"), &format!("/api/territory/{p}")]),
         ("get", "/api/territory/{key}/members") => get(&[&format!("/api/territory/per:{p}/members")]),
         ("get", "/api/indicators") => get(&["/api/indicators"]),
-        ("get", "/api/values") => get(&[
-            &format!("/api/values?indicator={i}&layer=dep"),
-            "/api/values?indicator=population&layer=per",
-        ]),
+        ("get", "/api/values") => {
+            get(&[&format!("/api/values?indicator={i}&layer=dep"), "/api/values?indicator=population&layer=per"])
+        }
         ("get", "/api/portrait/{key}") => get(&[
             &format!("/api/portrait/per:{p}"),
             "/api/portrait/com:62119",
@@ -211,39 +211,66 @@ fn trial(method: &str, path: &str) -> Option<Trial> {
             &format!("/api/export/layer?layer=dep&indicators={i}&format=geojson"),
             &format!("/api/export/layer?layer=com&within=per:{p}&format=gpkg"),
         ]),
-        ("get", "/api/compare") => {
-            get(&[&format!("/api/compare?territories=per:{p}"), &format!("/api/compare?territories=dep:62,dep:59&indicators={i}")])
-        }
+        ("get", "/api/compare") => get(&[
+            &format!("/api/compare?territories=per:{p}"),
+            &format!("/api/compare?territories=dep:62,dep:59&indicators={i}"),
+        ]),
         ("post", "/api/perimeters") | ("delete", "/api/perimeters/{key}") => Trial::Changes,
-        ("get", "/api/feature-ids") => get(&["/api/feature-ids?layer=per", &format!("/api/feature-ids?layer=com&within=per:{p}")]),
+        ("get", "/api/feature-ids") => {
+            get(&["/api/feature-ids?layer=per", &format!("/api/feature-ids?layer=com&within=per:{p}")])
+        }
         ("get", "/api/shapes") => get(&["/api/shapes?layer=per", &format!("/api/shapes?layer=com&within=per:{p}")]),
         ("get", "/api/flows/datasets") => get(&["/api/flows/datasets"]),
-        ("get", "/api/flows/lines") => get(&["/api/flows/lines?layer=epci&within=dep:62", &format!("/api/flows/lines?layer=com&dataset={PRIVATE_FLOWS}")]),
-        ("get", "/api/flows/matrix") => get(&["/api/flows/matrix?layer=epci&within=dep:62", &format!("/api/flows/matrix?zones=per:{p},dep:59")]),
-        ("get", "/api/flows/summary/{key}") => get(&["/api/flows/summary/dep:62", &format!("/api/flows/summary/per:{p}")]),
-        ("get", "/api/flows/into/{key}") => get(&["/api/flows/into/dep:62?from=dep:59", &format!("/api/flows/into/per:{p}?from=dep:62")]),
-        ("get", "/api/flows/distances/{key}") => get(&[&format!("/api/flows/distances/dep:62?dataset={PRIVATE_FLOWS}")]),
+        ("get", "/api/flows/lines") => get(&[
+            "/api/flows/lines?layer=epci&within=dep:62",
+            &format!("/api/flows/lines?layer=com&dataset={PRIVATE_FLOWS}"),
+        ]),
+        ("get", "/api/flows/matrix") => {
+            get(&["/api/flows/matrix?layer=epci&within=dep:62", &format!("/api/flows/matrix?zones=per:{p},dep:59")])
+        }
+        ("get", "/api/flows/summary/{key}") => {
+            get(&["/api/flows/summary/dep:62", &format!("/api/flows/summary/per:{p}")])
+        }
+        ("get", "/api/flows/into/{key}") => {
+            get(&["/api/flows/into/dep:62?from=dep:59", &format!("/api/flows/into/per:{p}?from=dep:62")])
+        }
+        ("get", "/api/flows/distances/{key}") => {
+            get(&[&format!("/api/flows/distances/dep:62?dataset={PRIVATE_FLOWS}")])
+        }
         ("get", "/api/flows/vulnerability/{key}") => get(&["/api/flows/vulnerability/dep:62"]),
-        ("get", "/api/flows/telework/{key}") => get(&["/api/flows/telework/dep:62", &format!("/api/flows/telework/per:{p}")]),
+        ("get", "/api/flows/telework/{key}") => {
+            get(&["/api/flows/telework/dep:62", &format!("/api/flows/telework/per:{p}")])
+        }
         ("get", "/api/access/facilities") => {
             Trial::NoCatalogObject("facility files named by the operator at serve time, road networks")
         }
         ("get", "/api/access/times") => get(&[&format!("/api/access/times?facilities=x&within=per:{p}")]),
         ("get", "/api/access/diagnose/{key}") => get(&[&format!("/api/access/diagnose/per:{p}?facilities=x")]),
-        ("post", "/api/guarantees/check") => post("/api/guarantees/check", r#"{"guarantor":"dep:62","siren":"000000000","amount":1000,"date":"2026-01-01"}"#.into()),
+        ("post", "/api/guarantees/check") => post(
+            "/api/guarantees/check",
+            r#"{"guarantor":"dep:62","siren":"000000000","amount":1000,"date":"2026-01-01"}"#.into(),
+        ),
         ("get", "/api/guarantees/exposure") => get(&["/api/guarantees/exposure?layer=dep"]),
         ("get", "/api/guarantees/beneficiaries") => get(&["/api/guarantees/beneficiaries"]),
         ("get", "/api/guarantees/stress") => get(&["/api/guarantees/stress?siren=000000000"]),
         ("post", "/api/siting/study") => post("/api/siting/study", siting.clone()),
         ("post", "/api/siting/export") => post("/api/siting/export?format=csv", siting.clone()),
-        ("get", "/api/retail/inventory") => get(&["/api/retail/inventory?territory=dep:62", &format!("/api/retail/inventory?territory=per:{p}")]),
+        ("get", "/api/retail/inventory") => {
+            get(&["/api/retail/inventory?territory=dep:62", &format!("/api/retail/inventory?territory=per:{p}")])
+        }
         ("get", "/api/retail/change") => get(&["/api/retail/change?territory=dep:62&from=2020-01-01"]),
         ("get", "/api/retail/projects") => get(&["/api/retail/projects?territory=dep:62"]),
         ("get", "/api/retail/shops") => get(&["/api/retail/shops?territory=dep:62"]),
         ("get", "/api/retail/shops.geojson") => get(&["/api/retail/shops.geojson?territory=dep:62"]),
         ("get", "/api/retail/densities") => get(&["/api/retail/densities?layer=epci&within=dep:62"]),
-        ("get", "/tiles/{layer}/{z}/{x}/{y}.mvt") => get(&["/tiles/per/0/0/0.mvt", "/tiles/per/7/64/43.mvt", "/tiles/com/7/64/43.mvt"]),
+        ("get", "/tiles/{layer}/{z}/{x}/{y}.mvt") => {
+            get(&["/tiles/per/0/0/0.mvt", "/tiles/per/7/64/43.mvt", "/tiles/com/7/64/43.mvt"])
+        }
         ("get", "/ogc") | ("get", "/ogc/conformance") => Trial::NoCatalogObject("the service's description"),
+        (_, path) if path.starts_with("/api/auth/") => Trial::NoCatalogObject("the viewer's own session"),
+        (_, path) if path.starts_with("/api/admin/") => {
+            Trial::NoCatalogObject("accounts, organisations, tokens and the audit log: administrators only")
+        }
         ("get", "/ogc/collections") => get(&["/ogc/collections"]),
         ("get", "/ogc/collections/{id}") => get(&["/ogc/collections/perimetres", "/ogc/collections/departements"]),
         ("get", "/ogc/collections/{id}/items") => {
@@ -385,9 +412,11 @@ async fn perimeters_are_saved_and_removed_by_their_owner() {
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text());
     let saved = ask(&full, &analyst(OWNER), &post, "/api/perimeters", Some(&body("essai-cci", ""))).await;
     assert_eq!(saved.status, StatusCode::CREATED, "{}", saved.text());
-    for (viewer, status) in
-        [(analyst(OWNER), StatusCode::OK), (analyst("dep59"), StatusCode::NOT_FOUND), (Viewer::Public, StatusCode::NOT_FOUND)]
-    {
+    for (viewer, status) in [
+        (analyst(OWNER), StatusCode::OK),
+        (analyst("dep59"), StatusCode::NOT_FOUND),
+        (Viewer::Public, StatusCode::NOT_FOUND),
+    ] {
         let got = ask(&full, &viewer, &Method::GET, "/api/territory/per:essai-cci", None).await;
         assert_eq!(got.status, status, "{viewer:?}: {}", got.text());
     }
@@ -406,7 +435,9 @@ async fn perimeters_are_saved_and_removed_by_their_owner() {
         let got = ask(&full, &viewer, &Method::GET, "/api/territory/per:essai-d", None).await;
         assert_eq!(got.status, status, "{viewer:?}: {}", got.text());
     }
-    let got = ask(&full, &analyst(OWNER), &post, "/api/perimeters", Some(&body("essai-e", r#","visibility":"secret""#))).await;
+    let got =
+        ask(&full, &analyst(OWNER), &post, "/api/perimeters", Some(&body("essai-e", r#","visibility":"secret""#)))
+            .await;
     assert_eq!(got.status, StatusCode::BAD_REQUEST, "{}", got.text());
     assert!(got.text().contains("visibilité « secret » inconnue"), "{}", got.text());
     // The local user saves a public one by default.
@@ -420,7 +451,8 @@ async fn perimeters_are_saved_and_removed_by_their_owner() {
     let missing = ask(&full, &analyst("dep59"), &delete, "/api/perimeters/per:essai-cxx", None).await;
     assert_eq!(hidden.status, StatusCode::NOT_FOUND);
     assert_eq!(hidden.text().replace("essai-cci", "essai-cxx"), missing.text());
-    let got = ask(&full, &analyst(SHARED_WITH), &delete, &format!("/api/perimeters/per:{SHARED_PERIMETER}"), None).await;
+    let got =
+        ask(&full, &analyst(SHARED_WITH), &delete, &format!("/api/perimeters/per:{SHARED_PERIMETER}"), None).await;
     assert_eq!(got.status, StatusCode::FORBIDDEN, "seen but not its own: {}", got.text());
     let got = ask(&full, &analyst(OWNER), &delete, "/api/perimeters/per:essai-cci", None).await;
     assert_eq!(got.status, StatusCode::NO_CONTENT, "{}", got.text());
@@ -485,7 +517,10 @@ async fn through_a_real_login_the_owner_reads_and_the_read_is_audited() {
     let router = app(state.clone(), None, Duration::from_secs(120));
     // Accounts exist: an anonymous request is a public visitor's (the gate looks again after a second).
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let (ana, bob) = (log_in(&router, "ana", "un mot de passe assez long").await, log_in(&router, "bob", "un mot de passe assez long").await);
+    let (ana, bob) = (
+        log_in(&router, "ana", "un mot de passe assez long").await,
+        log_in(&router, "bob", "un mot de passe assez long").await,
+    );
     let uri = format!("/api/values?indicator={PRIVATE_INDICATOR}&layer=dep&within=reg:32");
     let (status, _) = get_with(&router, &uri, Some(&ana)).await;
     assert_eq!(status, StatusCode::OK);

@@ -62,7 +62,9 @@ impl Catalog {
     pub fn set_visibility(&self, kind: ObjectKind, id: &str, visibility: &Visibility) -> Result<(), StoreError> {
         let tx = self.write()?;
         let exists = match kind {
-            ObjectKind::Dataset => tx.query_row("SELECT COUNT(*) FROM dataset WHERE id = ?1", [id], |r| r.get::<_, i64>(0))?,
+            ObjectKind::Dataset => {
+                tx.query_row("SELECT COUNT(*) FROM dataset WHERE id = ?1", [id], |r| r.get::<_, i64>(0))?
+            }
             ObjectKind::Perimeter => {
                 tx.query_row("SELECT COUNT(*) FROM perimeter WHERE id = ?1", [id], |r| r.get::<_, i64>(0))?
             }
@@ -131,7 +133,10 @@ pub(crate) fn write_visibility(
     }
     if let Visibility::Shared { with, .. } = visibility {
         for org in with {
-            conn.execute("INSERT OR IGNORE INTO object_share (kind, id, org) VALUES (?1, ?2, ?3)", params![k, id, org])?;
+            conn.execute(
+                "INSERT OR IGNORE INTO object_share (kind, id, org) VALUES (?1, ?2, ?3)",
+                params![k, id, org],
+            )?;
         }
     }
     Ok(())
