@@ -130,6 +130,7 @@ async fn each_role_logs_in_and_a_wrong_password_is_refused() {
         assert!(set.contains(flag), "the session cookie lacks {flag}: {set}");
     }
     assert_eq!(body["viewer"]["role"], "admin");
+    assert_eq!(headers[header::CACHE_CONTROL], "no-store", "the CSRF token is kept by no cache");
     let admin = set.split(';').next().unwrap().to_string();
     let (_, _, me) = call("GET", "/api/auth/me").header("cookie", &admin).send(&r).await;
     assert_eq!((me["viewer"]["login"].as_str(), me["viewer"]["role"].as_str()), (Some("root"), Some("admin")));
