@@ -91,16 +91,25 @@ impl Gate {
         Ok(configured)
     }
 
-    /// Appends a line to the audit log, off the async workers; a failure is logged, not
-    /// answered (the request it describes is done).
-    pub fn record(&self, viewer: &Viewer, from: &str, action: Action, target: &str, detail: &str) {
+    /// Appends a line to the audit log, off the async workers, once the store has accounts
+    /// (before, the local user is alone and the store stays as it is); a failure is logged,
+    /// not answered (the request it describes is done).
+    pub async fn record(&self, viewer: &Viewer, from: &str, action: Action, target: &str, detail: &str) {
         let accounts = self.accounts.clone();
         let (actor, target, detail) = (Actor::of(viewer, from), target.to_string(), detail.to_string());
-        tokio::task::spawn_blocking(move || {
-            if let Err(e) = accounts.record(&actor, action, &target, &detail) {
+        let written = tokio::task::spawn_blocking(move || {
+            let recorded = accounts.configured().and_then(|configured| match configured {
+                true => accounts.record(&actor, action, &target, &detail),
+                false => Ok(()),
+            });
+            if let Err(e) = recorded {
                 tracing::error!(error = %e, action = action.as_str(), "writing the audit log failed");
             }
-        });
+        })
+        .await;
+        if let Err(e) = written {
+            tracing::error!(error = %e, "writing the audit log failed");
+        }
     }
 }
 

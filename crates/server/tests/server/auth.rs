@@ -141,6 +141,11 @@ async fn each_role_logs_in_and_a_wrong_password_is_refused() {
     assert_eq!(logins, ["ana", "root"]);
     assert!(!list.to_string().contains("argon2"), "no password hash leaves: {list}");
 
+    // An export answered is audited, with who asked it.
+    let uri = "/api/export/layer?layer=epci&within=dep:62&indicators=population_dgcl&format=geojson";
+    let (status, _, _) = call("GET", uri).header("cookie", &admin).send(&r).await;
+    assert_eq!(status, StatusCode::OK);
+
     let (analyst, _) = log_in(&r, "ana", ANALYST_PASSWORD).await;
     let (_, _, me) = call("GET", "/api/auth/me").header("cookie", &analyst).send(&r).await;
     assert_eq!((me["viewer"]["role"].as_str(), me["viewer"]["org"].as_str()), (Some("analyst"), Some("cci")));
@@ -180,9 +185,14 @@ async fn each_role_logs_in_and_a_wrong_password_is_refused() {
     assert_eq!(status, StatusCode::OK);
     assert!(headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/csv"));
     assert!(csv.starts_with("date (UTC),qui,action,objet,depuis,détail\r\n"), "{csv}");
-    for line in
-        ["root,login,root", "ana,login,ana", "ana,login_failed", "nobody,login_failed", "local,account_disabled,ana"]
-    {
+    for line in [
+        "root,login,root",
+        "ana,login,ana",
+        "root,export,/api/export/layer?layer=epci&within=dep:62",
+        "ana,login_failed",
+        "nobody,login_failed",
+        "local,account_disabled,ana",
+    ] {
         assert!(csv.contains(line), "the audit log lacks '{line}':\n{csv}");
     }
     assert!(!csv.contains(ADMIN_PASSWORD) && !csv.contains(ANALYST_PASSWORD));
