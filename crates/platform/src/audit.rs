@@ -128,10 +128,14 @@ pub struct AuditEntry {
 
 /// Which lines to read, newest first.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Lines at or after this Unix second.
     pub since: Option<i64>,
-    /// Lines of this action only.
+    /// Lines of this action only: login, login_failed, logout, import, export, read,
+    /// organisation_created, account_created, account_disabled, account_enabled,
+    /// password_changed, token_created, token_revoked.
+    #[param(value_type = Option<String>)]
     pub action: Option<Action>,
     /// Lines of this actor only.
     pub who: Option<String>,

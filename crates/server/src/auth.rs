@@ -91,16 +91,25 @@ impl Gate {
         Ok(configured)
     }
 
-    /// Appends a line to the audit log, off the async workers; a failure is logged, not
-    /// answered (the request it describes is done).
-    pub fn record(&self, viewer: &Viewer, from: &str, action: Action, target: &str, detail: &str) {
+    /// Appends a line to the audit log, off the async workers, once the store has accounts
+    /// (before, the local user is alone and the store stays as it is); a failure is logged,
+    /// not answered (the request it describes is done).
+    pub async fn record(&self, viewer: &Viewer, from: &str, action: Action, target: &str, detail: &str) {
         let accounts = self.accounts.clone();
         let (actor, target, detail) = (Actor::of(viewer, from), target.to_string(), detail.to_string());
-        tokio::task::spawn_blocking(move || {
-            if let Err(e) = accounts.record(&actor, action, &target, &detail) {
+        let written = tokio::task::spawn_blocking(move || {
+            let recorded = accounts.configured().and_then(|configured| match configured {
+                true => accounts.record(&actor, action, &target, &detail),
+                false => Ok(()),
+            });
+            if let Err(e) = recorded {
                 tracing::error!(error = %e, action = action.as_str(), "writing the audit log failed");
             }
-        });
+        })
+        .await;
+        if let Err(e) = written {
+            tracing::error!(error = %e, "writing the audit log failed");
+        }
     }
 }
 
@@ -260,7 +269,7 @@ pub async fn login(
             gate.configured.store(true, Ordering::Relaxed);
             tracing::info!(login = %principal.login, "session opened");
             let me = Me { viewer: Viewer::Account(principal), csrf: Some(session.csrf), scope: None, accounts: true };
-            let mut response = Json(me).into_response();
+            let mut response = private(Json(me).into_response());
             let value = HeaderValue::from_str(&cookie(&session.id)).map_err(|e| ApiError::Internal(e.to_string()))?;
             response.headers_mut().insert(header::SET_COOKIE, value);
             Ok(response)
@@ -307,15 +316,22 @@ pub async fn me(
     State(state): State<AppState>,
     viewer: crate::viewer::Viewer,
     request: Request,
-) -> Result<Json<Me>, ApiError> {
+) -> Result<Response, ApiError> {
     let how = request.extensions().get::<Authenticated>().cloned();
     let accounts = matches!(viewer.0, Viewer::Account(_)) || state.gate().configured().await?;
-    Ok(Json(Me {
+    let me = Me {
         viewer: viewer.0,
         csrf: how.as_ref().and_then(|h| h.csrf.clone()),
         scope: how.and_then(|h| h.scope),
         accounts,
-    }))
+    };
+    Ok(private(Json(me).into_response()))
+}
+
+/// An answer that carries a session's secrets: kept by no cache.
+fn private(mut response: Response) -> Response {
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 /// The actor of an administration request, or 403.
@@ -442,6 +458,7 @@ pub async fn add_organisation(
 
 /// Which tokens to list.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TokensQuery {
     /// One account's only.
     pub login: Option<String>,
@@ -540,7 +557,7 @@ pub async fn audit(
 
 #[utoipa::path(get, path = "/api/admin/audit.csv", tag = "accounts", summary = "The audit log as CSV, newest first (administrators)",
     params(AuditQuery),
-    responses((status = 200, description = "RFC 4180 CSV, UTF-8", content_type = "text/csv"), (status = 403, body = ErrorBody, description = "Not an administrator")))]
+    responses((status = 200, description = "RFC 4180 CSV, UTF-8, as an attachment", content_type = "text/csv", body = String), (status = 403, body = ErrorBody, description = "Not an administrator")))]
 pub async fn audit_csv(
     State(state): State<AppState>,
     viewer: crate::viewer::Viewer,
@@ -557,12 +574,5 @@ pub async fn audit_csv(
     }
     let bytes = csv.finish().map_err(|e| ApiError::Internal(e.to_string()))?;
     let name = format!("journal-audit-{}.csv", echelle_report::Date::today().iso());
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::export::attachment(bytes, "text/csv; charset=utf-8", &name))
 }

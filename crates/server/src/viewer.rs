@@ -56,7 +56,7 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
     if let Some((viewer, from, target)) = export
         && response.status().is_success()
     {
-        state.gate().record(&viewer, &from, echelle_platform::Action::Export, &target, "");
+        state.gate().record(&viewer, &from, echelle_platform::Action::Export, &target, "").await;
     }
     response
 }

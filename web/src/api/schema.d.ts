@@ -3571,18 +3571,22 @@ export interface operations {
     };
     audit: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description Lines at or after this Unix second. */
-                since: number | null;
-                /** @description Lines of this action only. */
-                action: components["schemas"]["Action"] | null;
+                since?: number;
+                /**
+                 * @description Lines of this action only: login, login_failed, logout, import, export, read,
+                 *     organisation_created, account_created, account_disabled, account_enabled,
+                 *     password_changed, token_created, token_revoked.
+                 */
+                action?: string;
                 /** @description Lines of this actor only. */
-                who: string | null;
+                who?: string;
                 /** @description At most this many lines (default and maximum [`MAX_AUDIT_LINES`]). */
-                limit: number | null;
+                limit?: number;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -3609,29 +3613,33 @@ export interface operations {
     };
     audit_csv: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description Lines at or after this Unix second. */
-                since: number | null;
-                /** @description Lines of this action only. */
-                action: components["schemas"]["Action"] | null;
+                since?: number;
+                /**
+                 * @description Lines of this action only: login, login_failed, logout, import, export, read,
+                 *     organisation_created, account_created, account_disabled, account_enabled,
+                 *     password_changed, token_created, token_revoked.
+                 */
+                action?: string;
                 /** @description Lines of this actor only. */
-                who: string | null;
+                who?: string;
                 /** @description At most this many lines (default and maximum [`MAX_AUDIT_LINES`]). */
-                limit: number | null;
+                limit?: number;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description RFC 4180 CSV, UTF-8 */
+            /** @description RFC 4180 CSV, UTF-8, as an attachment */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/csv": unknown;
+                    "text/csv": string;
                 };
             };
             /** @description Not an administrator */
@@ -3718,12 +3726,12 @@ export interface operations {
     };
     tokens: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description One account's only. */
-                login: string | null;
+                login?: string;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;

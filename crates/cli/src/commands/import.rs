@@ -131,11 +131,10 @@ pub fn run(store: &Path, args: Args) -> Result<()> {
     };
     let report = prepared.run(&store)?;
     print!("{}", report.text());
-    // Audited once the store has accounts (a store without them has nobody to answer to).
-    if store.root().join(echelle_platform::store::ACCOUNTS_FILE).is_file() {
-        let accounts = echelle_platform::Accounts::new(std::sync::Arc::new(
-            echelle_platform::SqliteAccounts::in_store(store.root())?,
-        ));
+    // Audited once the store has accounts (before, the local user is alone).
+    let accounts =
+        echelle_platform::Accounts::new(std::sync::Arc::new(echelle_platform::SqliteAccounts::in_store(store.root())?));
+    if accounts.configured()? {
         accounts.record(&echelle_platform::Actor::command_line(), echelle_platform::Action::Import, &imported, "")?;
     }
     Ok(())

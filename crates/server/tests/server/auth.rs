@@ -130,6 +130,7 @@ async fn each_role_logs_in_and_a_wrong_password_is_refused() {
         assert!(set.contains(flag), "the session cookie lacks {flag}: {set}");
     }
     assert_eq!(body["viewer"]["role"], "admin");
+    assert_eq!(headers[header::CACHE_CONTROL], "no-store", "the CSRF token is kept by no cache");
     let admin = set.split(';').next().unwrap().to_string();
     let (_, _, me) = call("GET", "/api/auth/me").header("cookie", &admin).send(&r).await;
     assert_eq!((me["viewer"]["login"].as_str(), me["viewer"]["role"].as_str()), (Some("root"), Some("admin")));
@@ -139,6 +140,11 @@ async fn each_role_logs_in_and_a_wrong_password_is_refused() {
     let logins: Vec<&str> = list.as_array().unwrap().iter().map(|a| a["login"].as_str().unwrap()).collect();
     assert_eq!(logins, ["ana", "root"]);
     assert!(!list.to_string().contains("argon2"), "no password hash leaves: {list}");
+
+    // An export answered is audited, with who asked it.
+    let uri = "/api/export/layer?layer=epci&within=dep:62&indicators=population_dgcl&format=geojson";
+    let (status, _, _) = call("GET", uri).header("cookie", &admin).send(&r).await;
+    assert_eq!(status, StatusCode::OK);
 
     let (analyst, _) = log_in(&r, "ana", ANALYST_PASSWORD).await;
     let (_, _, me) = call("GET", "/api/auth/me").header("cookie", &analyst).send(&r).await;
@@ -179,9 +185,14 @@ async fn each_role_logs_in_and_a_wrong_password_is_refused() {
     assert_eq!(status, StatusCode::OK);
     assert!(headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/csv"));
     assert!(csv.starts_with("date (UTC),qui,action,objet,depuis,détail\r\n"), "{csv}");
-    for line in
-        ["root,login,root", "ana,login,ana", "ana,login_failed", "nobody,login_failed", "local,account_disabled,ana"]
-    {
+    for line in [
+        "root,login,root",
+        "ana,login,ana",
+        "root,export,/api/export/layer?layer=epci&within=dep:62",
+        "ana,login_failed",
+        "nobody,login_failed",
+        "local,account_disabled,ana",
+    ] {
         assert!(csv.contains(line), "the audit log lacks '{line}':\n{csv}");
     }
     assert!(!csv.contains(ADMIN_PASSWORD) && !csv.contains(ANALYST_PASSWORD));
