@@ -3,6 +3,7 @@
 // communes of that territory; the communes of a territory can be added by its code. The
 // perimeter saved is at once a territory of the map, of the portraits and comparisons.
 
+import { viewer } from '../account';
 import { api } from '../api';
 import * as choropleth from '../choropleth';
 import { MAP_LAYERS } from '../config';
@@ -38,6 +39,12 @@ async function toggle(ctx: Context, key: string) {
   add(ctx, members, !members.every((k) => selected.has(k)));
 }
 
+/** The organisation of the signed-in account, if any. */
+function ownOrg(): string | null {
+  const v = viewer?.viewer;
+  return v && v.kind === 'account' ? (v.org ?? null) : null;
+}
+
 function status(ctx: Context, html: string) {
   byId(ctx, 'perimeter-status').innerHTML = html;
 }
@@ -59,12 +66,14 @@ export const perimeterView: View = {
       <form id="perimeter-form">
         <label>${esc(p.name)} <input id="perimeter-name" required></label>
         <label>${esc(p.id)} <input id="perimeter-id" pattern="[a-z0-9-]+" required></label>
-        <label>${esc(p.visibility)} <select id="perimeter-visibility">
-          <option value="">${esc(p.visibilityDefault)}</option>
-          <option value="private">${esc(p.visibilityPrivate)}</option>
+        <label>${esc(p.visibility)} <select id="perimeter-visibility">${
+          // Private and shared belong to an organisation: offered to an account of one.
+          ownOrg()
+            ? `<option value="">${esc(p.visibilityDefault)}</option>
           <option value="shared">${esc(p.visibilityShared)}</option>
-          <option value="public">${esc(p.visibilityPublic)}</option>
-        </select></label>
+          <option value="public">${esc(p.visibilityPublic)}</option>`
+            : `<option value="">${esc(p.visibilityPublic)}</option>`
+        }</select></label>
         <label id="perimeter-share" hidden>${esc(p.shareWith)} <input id="perimeter-share-with" placeholder="${esc(p.shareWithPlaceholder)}"></label>
         <button id="perimeter-save">${esc(p.save)}</button>
         <button type="button" id="perimeter-clear">${esc(p.clear)}</button>
