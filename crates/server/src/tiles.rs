@@ -13,7 +13,6 @@ use echelle_referential::Layer;
 
 use crate::mvt::{Feature, encode_tile};
 use crate::shapes::{Shapes, layer_shapes_async, shaped_layer};
-use crate::visibility::Asker;
 use crate::{ApiError, AppState};
 
 /// Deepest zoom served; deeper tiles are refused (the client overzooms).
@@ -56,6 +55,14 @@ impl Shapes {
         let tile = Tile { plain: Bytes::from(plain), gzip };
         tiles.insert((z, x, y), tile.clone());
         tile
+    }
+
+    /// The tile as [`Shapes::tile_without`] gives it, if already encoded.
+    pub fn cached_tile_without(&self, z: u8, x: u32, y: u32, hidden: &BTreeSet<String>) -> Option<Tile> {
+        if self.layer != Layer::Perimeter || hidden.is_empty() {
+            return self.tiles.get((z, x, y));
+        }
+        self.audience_cache(hidden)?.get((z, x, y))
     }
 
     /// The tile cache of the viewers who may not see `hidden`; at most
@@ -165,7 +172,7 @@ const NO_SUCH_TILE: &str =
         (status = 400, description = "What is wrong with the request", body = crate::error::ErrorBody), (status = 404, description = "No such thing", body = crate::error::ErrorBody)))]
 pub async fn tile(
     State(state): State<AppState>,
-    viewer: Asker,
+    viewer: crate::viewer::Viewer,
     Path((layer, z, x, file)): Path<(String, String, String, String)>,
     headers: axum::http::HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -173,11 +180,10 @@ pub async fn tile(
     let (z, x, y) = parse_tile(&z, &x, &file)?;
     // Only perimeters carry what a viewer may not see: the other layers' tiles are
     // everyone's, served without looking at the viewer.
-    let hidden =
-        if layer == Layer::Perimeter { state.view_of(&viewer).hidden_perimeters().clone() } else { BTreeSet::new() };
+    let hidden = if layer == Layer::Perimeter { state.hidden_perimeters(&viewer.0) } else { BTreeSet::new() };
     // A tile already encoded is served at once; any other goes through the pool.
     let cached = state.cached_shapes(layer);
-    let tile = match cached.as_ref().filter(|_| hidden.is_empty()).and_then(|s| s.tiles.get((z, x, y))) {
+    let tile = match cached.as_ref().and_then(|s| s.cached_tile_without(z, x, y, &hidden)) {
         Some(t) => t,
         None => {
             let st = state.clone();

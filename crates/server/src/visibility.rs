@@ -179,7 +179,11 @@ impl View {
             return;
         }
         if let Some((from, gate)) = &self.audit {
-            gate.record(&self.viewer, from, echelle_platform::Action::Read, id, what);
+            // Written beside the answer, not before it: a read is recorded even if the
+            // client leaves.
+            let (gate, viewer, from, id, what) =
+                (gate.clone(), self.viewer.clone(), from.clone(), id.to_string(), what.to_string());
+            tokio::spawn(async move { gate.record(&viewer, &from, echelle_platform::Action::Read, &id, &what).await });
         }
     }
 
