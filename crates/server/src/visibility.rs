@@ -68,6 +68,15 @@ impl AppState {
         view
     }
 
+    /// The user perimeters `viewer` may not see (all a perimeter tile needs, without
+    /// the rest of a [`View`]).
+    pub fn hidden_perimeters(&self, viewer: &Viewer) -> BTreeSet<String> {
+        if viewer.is_admin() {
+            return BTreeSet::new();
+        }
+        viewer.hidden_perimeters(&self.visibility_parts().2)
+    }
+
     /// What `viewer` may see of the current snapshot.
     pub fn view(&self, viewer: &Viewer) -> View {
         let (engine, values, visibilities, views) = self.visibility_parts();
