@@ -1753,6 +1753,8 @@ export interface components {
             synthetic: boolean;
             /** @description Its dataset is in the store. */
             available: boolean;
+            /** @description Who may see it: declared with it, else its dataset's. */
+            visibility: components["schemas"]["Visibility"];
         };
         /** @description An indicator's values in each column. */
         IndicatorRow: components["schemas"]["IndicatorInfo"] & {
@@ -2071,6 +2073,18 @@ export interface components {
             include: string[];
             exclude?: string[];
             source?: string | null;
+            /**
+             * @description Who may see it: `public`, `shared` or `private`; by default private to the
+             *     organisation of the account saving it (public for the local user).
+             */
+            visibility?: string | null;
+            /** @description The organisations a shared perimeter is shared with. */
+            share_with?: string[];
+            /**
+             * @description The owner organisation; by default the saving account's (the local user and
+             *     administrators name one for a shared or private perimeter).
+             */
+            owner?: string | null;
         };
         /** @description A token to create. */
         NewToken: {
@@ -2117,6 +2131,8 @@ export interface components {
             status: string;
             source?: string | null;
             note?: string | null;
+            /** @description Who may see it (a user perimeter may be private to an organisation or shared). */
+            visibility: components["schemas"]["Visibility"];
         };
         /** @description A place of a study: a commune centre or a point of a file. */
         Place: {
@@ -2155,6 +2171,8 @@ export interface components {
             name?: string | null;
             layer: components["schemas"]["Layer"];
             layer_label: string;
+            /** @description Who may see it (a user perimeter may be private or shared; the rest is public). */
+            visibility: components["schemas"]["Visibility"];
         };
         /** @description A signed-in account (by session cookie or API token). */
         Principal: {
@@ -3205,6 +3223,23 @@ export interface components {
             /** @enum {string} */
             kind: "account";
         });
+        /** @description Who may see a catalog object. Stored beside the object; public unless said otherwise. */
+        Visibility: {
+            /** @enum {string} */
+            kind: "public";
+        } | {
+            /** @description The organisation that owns the object. */
+            owner: components["schemas"]["String"];
+            /** @description The organisations it is shared with. */
+            with: components["schemas"]["String"][];
+            /** @enum {string} */
+            kind: "shared";
+        } | {
+            /** @description The organisation that owns the object. */
+            owner: components["schemas"]["String"];
+            /** @enum {string} */
+            kind: "private";
+        };
         /**
          * @description Vulnerability of a territory; counts of people under secrecy (`null` when secret),
          *     and the figures that would reveal them too.
@@ -4707,6 +4742,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description A visibility the viewer may not give */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     remove_perimeter: {
@@ -4730,6 +4774,15 @@ export interface operations {
             };
             /** @description Not a perimeter's key */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not the viewer's to remove */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
