@@ -4,6 +4,11 @@
 
 import type {
   AccessTimes,
+  AccountInfo,
+  AuditEntry,
+  Me,
+  NewAccountRequest,
+  Organisation,
   Diagnose,
   Distances,
   Exposure,
@@ -44,21 +49,49 @@ async function failure(res: Response): Promise<ApiError> {
   return new ApiError(body && typeof body.error === 'string' ? body.error : `${res.status} ${res.statusText}`);
 }
 
+/** The session's CSRF token (from /api/auth/me or the login), sent on every change: the
+ *  server refuses a change authenticated by the session cookie without it. */
+let csrf: string | null = null;
+
+/** `fetch`, with the session's CSRF token in `X-CSRF-Token` on every request that changes something. */
+function send(url: string, init?: RequestInit): Promise<Response> {
+  const method = (init?.method ?? 'GET').toUpperCase();
+  if (csrf && !['GET', 'HEAD', 'OPTIONS'].includes(method)) {
+    const headers = new Headers(init?.headers);
+    headers.set('x-csrf-token', csrf);
+    init = { ...init, headers };
+  }
+  return fetch(url, init);
+}
+
 async function call<T>(url: string, init?: RequestInit): Promise<T> {
-  const res = await fetch(url, init);
+  const res = await send(url, init);
   if (!res.ok) throw await failure(res);
   return (await res.json()) as T;
 }
 
-const postJson = (body: unknown): RequestInit => ({
-  method: 'POST',
+/** A request answered without a body (204). */
+async function done(url: string, init: RequestInit): Promise<void> {
+  const res = await send(url, init);
+  if (!res.ok) throw await failure(res);
+}
+
+const postJson = (body: unknown, method = 'POST'): RequestInit => ({
+  method,
   headers: { 'content-type': 'application/json' },
   body: JSON.stringify(body),
 });
 
+/** Who the page acts as; keeps the session's CSRF token for the requests that follow. */
+async function me(): Promise<Me> {
+  const m = await call<Me>('/api/auth/me');
+  csrf = m.csrf ?? null;
+  return m;
+}
+
 /** A file produced by the server (export endpoints): its bytes and the name it suggests. */
 export async function fetchFile(url: string, init?: RequestInit): Promise<{ blob: Blob; filename: string | null }> {
-  const res = await fetch(url, init);
+  const res = await send(url, init);
   if (!res.ok) throw await failure(res);
   const cd = res.headers.get('content-disposition') ?? '';
   const m = cd.match(/filename\*=UTF-8''([^;]+)/i) ?? cd.match(/filename="?([^";]+)"?/i);
@@ -95,6 +128,28 @@ export const tileUrl = (layer: string, version = '') =>
   `${location.origin}/tiles/${layer}/{z}/{x}/{y}.mvt${version ? `?v=${version}` : ''}`;
 
 export const api = {
+  auth: {
+    me,
+    login: async (login: string, password: string) => {
+      const m = await call<Me>('/api/auth/login', postJson({ login, password }));
+      csrf = m.csrf ?? null;
+      return m;
+    },
+    logout: async () => {
+      await done('/api/auth/logout', { method: 'POST' });
+      csrf = null;
+    },
+  },
+  admin: {
+    accounts: () => call<AccountInfo[]>('/api/admin/accounts'),
+    addAccount: (a: NewAccountRequest) => call<AccountInfo>('/api/admin/accounts', postJson(a)),
+    setDisabled: (login: string, disabled: boolean) =>
+      call<AccountInfo>(`/api/admin/accounts/${q(login)}`, postJson({ disabled }, 'PATCH')),
+    organisations: () => call<Organisation[]>('/api/admin/organisations'),
+    addOrganisation: (o: Organisation) => call<Organisation>('/api/admin/organisations', postJson(o)),
+    audit: (limit: number) => call<AuditEntry[]>(`/api/admin/audit${query({ limit })}`),
+    auditCsvUrl: '/api/admin/audit.csv',
+  },
   indicators: () => call<Indicator[]>('/api/indicators'),
   values: (indicator: string, layer: string, within?: string) => call<Values>(`/api/values${query({ indicator, layer, within })}`),
   featureIds: (layer: string, within?: string) => call<FeatureIds>(`/api/feature-ids${query({ layer, within })}`),

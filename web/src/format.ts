@@ -40,3 +40,11 @@ export function slug(s: string): string {
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '');
 }
+
+/** The badge « privé » / « partagé » beside an object not everyone sees (nothing for a public one). */
+export function visibilityBadge(v: { kind: string; owner?: string; with?: string[] } | undefined): string {
+  if (!v || v.kind === 'public') return '';
+  const title = v.kind === 'shared' ? t.visibility.sharedWith(v.with ?? []) : t.visibility.privateTo(v.owner ?? '');
+  const label = v.kind === 'shared' ? t.visibility.shared : t.visibility.private;
+  return ` <span class="badge visibility-${esc(v.kind)}" title="${esc(title)}">${esc(label)}</span>`;
+}

@@ -5,6 +5,7 @@
 
 import 'maplibre-gl/dist/maplibre-gl.css';
 import './style.css';
+import { accountZone } from './account';
 import * as choropleth from './choropleth';
 import { esc } from './format';
 import { t } from './i18n';
@@ -28,6 +29,7 @@ el('app').innerHTML = `
     <input id="search" type="search" placeholder="${esc(t.portrait.searchPlaceholder)}" autocomplete="off">
     <div id="search-results" class="results"></div>
   </div>
+  <div id="account" class="account" role="group" aria-label="${esc(t.account.zone)}"></div>
 </header>
 <main>
   <div id="panel" role="region" aria-label="${esc(t.panel)}"><section id="view" tabindex="-1"></section></div>
@@ -112,7 +114,7 @@ async function draw(route: Route) {
 async function start() {
   document.title = t.appTitle;
   portraitSearch(el<HTMLInputElement>('search'), el('search-results'));
-  await Promise.all([map.setup(), choropleth.loadChoices()]);
+  await Promise.all([map.setup(), choropleth.loadChoices(), accountZone(el('account'))]);
   await choropleth.set({});
   listen((r) => void draw(r));
   document.body.dataset.ready = 'true';

@@ -5,7 +5,7 @@
 import { api } from './api';
 import type { Evaluated, Table } from './api/types';
 import { download, type ExportTable, toCsv } from './export';
-import { esc, fmt } from './format';
+import { esc, fmt, visibilityBadge } from './format';
 import { t } from './i18n';
 
 /** A table inside its scroll container; `head` and `body` are the rows' HTML. */
@@ -32,7 +32,7 @@ export function indicatorTable(table: Table, id: string, caption: string): strin
         return `<td class="num" title="${esc(t.portrait.coverage(covered, units))}">${fmt(v, i.decimals)}${bar}</td>`;
       })
       .join('');
-    return `<tr data-indicator="${esc(i.id)}"><th scope="row">${esc(i.label)}${i.synthetic ? ` <em class="synthetic">${esc(t.legend.synthetic)}</em>` : ''}</th>
+    return `<tr data-indicator="${esc(i.id)}"><th scope="row">${esc(i.label)}${visibilityBadge(i.visibility)}${i.synthetic ? ` <em class="synthetic">${esc(t.legend.synthetic)}</em>` : ''}</th>
       <td>${esc(i.unit)}</td>${cells}</tr>
       <tr class="srcrow"><td colspan="${cols.length + 2}" class="src">${esc(t.legend.source)} : ${esc(i.source ?? t.missing)} — <span class="vintage">${esc(t.legend.vintage.toLowerCase())} ${esc(i.vintage ?? t.missing)}</span></td></tr>`;
   };

@@ -53,6 +53,8 @@ enum Command {
     Access(commands::access::Args),
     /// Import a published file (MOBPRO, flows, BPE, Filosofi, COG…) or your own commune table.
     Import(commands::import::Args),
+    /// Who may see a dataset: list, set its visibility, share or unshare it.
+    Dataset(commands::dataset::Args),
     /// Download an official file by name (catalog of addresses in data/sources.toml), check it, import it.
     Fetch(commands::fetch::Args),
     /// Generate SYNTHETIC data in INSEE's formats (MOBPRO, BPE, Filosofi), for demos and benchmarks.
@@ -69,6 +71,14 @@ enum Command {
     Guarantees(commands::guarantees::Args),
     /// Large retail (shops over 300 m²): import an inventory, its figures at a date, change, projects, SYNTHETIC demo.
     Retail(commands::retail::Args),
+    /// Accounts of the partners' platform: add, list, disable, set a password.
+    Account(commands::account::AccountArgs),
+    /// Organisations (partners) accounts belong to: add, list.
+    Org(commands::account::OrgArgs),
+    /// API tokens for scripts: create (shown once), list, revoke.
+    Token(commands::account::TokenArgs),
+    /// The audit log (logins, exports, reads of non-public datasets…): export as CSV.
+    Audit(commands::account::AuditArgs),
 }
 
 /// `echelle list com | head -1`: when the reader of standard output goes away,
@@ -115,6 +125,7 @@ fn main() -> ExitCode {
         Command::Network(a) => commands::network::run(&store, a),
         Command::Access(a) => commands::access::run(&store, a),
         Command::Import(a) => commands::import::run(&store, a),
+        Command::Dataset(a) => commands::dataset::run(&store, a),
         Command::Fetch(a) => commands::fetch::run(&store, a),
         Command::Synth(a) => commands::synth::run(&store, a),
         Command::Flows(a) => commands::mobility::flows_cmd(&store, a),
@@ -123,6 +134,10 @@ fn main() -> ExitCode {
         Command::Siting(a) => commands::siting::run(&store, a),
         Command::Guarantees(a) => commands::guarantees::run(&store, a),
         Command::Retail(a) => commands::retail::run(&store, a),
+        Command::Account(a) => commands::account::account(&store, a),
+        Command::Org(a) => commands::account::org(&store, a),
+        Command::Token(a) => commands::account::token(&store, a),
+        Command::Audit(a) => commands::account::audit(&store, a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

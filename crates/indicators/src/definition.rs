@@ -95,6 +95,9 @@ pub struct IndicatorDef {
     /// Such a unit without a value does not make a territory's sum incomplete; alone,
     /// it still has none.
     pub counted_elsewhere: Option<String>,
+    /// Who may see it, when declared (`visibility = { kind = "public" }`); otherwise
+    /// that of its dataset ([`echelle_platform::indicator_visibility`]).
+    pub visibility: Option<echelle_platform::Visibility>,
 }
 
 #[derive(Deserialize)]
@@ -126,6 +129,7 @@ struct RawIndicator {
     key: bool,
     description: Option<String>,
     counted_elsewhere: Option<String>,
+    visibility: Option<echelle_platform::Visibility>,
 }
 
 /// Parses a catalog file of `[[indicator]]` tables; `origin` names it in errors.
@@ -178,6 +182,9 @@ pub fn parse_catalog(origin: &str, text: &str) -> Result<Vec<IndicatorDef>, Indi
         if r.counted_elsewhere.is_some() && !matches!(aggregate, Aggregate::Sum { .. } | Aggregate::Ratio { .. }) {
             return Err(at(start, format!("indicator '{}': 'counted_elsewhere' is for sums and ratios", r.id)));
         }
+        if let Some(o) = r.visibility.as_ref().and_then(|v| v.owner()).filter(|o| !echelle_platform::is_org_slug(o)) {
+            return Err(at(start, format!("indicator '{}': visibility owner '{o}' is not an organisation slug", r.id)));
+        }
         if out.iter().any(|d| d.id == r.id) {
             return Err(at(start, format!("indicator '{}' is declared twice", r.id)));
         }
@@ -194,6 +201,7 @@ pub fn parse_catalog(origin: &str, text: &str) -> Result<Vec<IndicatorDef>, Indi
             key: r.key,
             description: r.description,
             counted_elsewhere: r.counted_elsewhere,
+            visibility: r.visibility,
         });
     }
     Ok(out)
@@ -202,6 +210,17 @@ pub fn parse_catalog(origin: &str, text: &str) -> Result<Vec<IndicatorDef>, Indi
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_declared_visibility_is_read() {
+        let text = "[[indicator]]\nid='n'\nlabel='N'\nunit='u'\ndataset='d'\naggregate='count'\n\
+                    visibility = { kind = 'shared', owner = 'cci', with = ['dep62'] }\n";
+        let defs = parse_catalog("c.toml", text).unwrap();
+        let shared = echelle_platform::Visibility::Shared { owner: "cci".into(), with: vec!["dep62".into()] };
+        assert_eq!(defs[0].visibility, Some(shared));
+        let bad = text.replace("'cci'", "'CCI HDF'");
+        assert!(parse_catalog("c.toml", &bad).unwrap_err().to_string().contains("not an organisation"));
+    }
 
     #[test]
     fn a_syntax_error_points_at_its_line() {

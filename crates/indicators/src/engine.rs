@@ -234,10 +234,22 @@ impl Engine {
 
     /// The declaration of an indicator, or an error with the nearest names.
     pub fn indicator(&self, id: &str) -> Result<&IndicatorDef, IndicatorError> {
-        self.indicators.iter().find(|d| d.id == id).ok_or_else(|| {
+        self.indicator_among(id, |_| true)
+    }
+
+    /// The declaration of an indicator among those `shown` (what one viewer may see):
+    /// one not shown is an error exactly like one never declared, its nearest names
+    /// taken among those shown.
+    pub fn indicator_among(
+        &self,
+        id: &str,
+        shown: impl Fn(&IndicatorDef) -> bool,
+    ) -> Result<&IndicatorDef, IndicatorError> {
+        self.indicators.iter().find(|d| d.id == id && shown(d)).ok_or_else(|| {
             let mut near: Vec<(f64, &str)> = self
                 .indicators
                 .iter()
+                .filter(|d| shown(d))
                 .map(|d| (strsim::jaro_winkler(&d.id, id), d.id.as_str()))
                 .filter(|(s, _)| *s > 0.7)
                 .collect();

@@ -11,4 +11,18 @@
 
 mod visibility;
 
-pub use visibility::{OrgId, Principal, Role, Viewer, Visibility};
+pub mod account;
+pub mod audit;
+pub mod session;
+pub mod store;
+pub mod throttle;
+pub mod token;
+
+pub use account::{Account, AccountError, Accounts, Login, NewAccount, Organisation};
+pub use audit::{Action, Actor, AuditEntry, AuditQuery};
+pub use store::{AccountStore, SqliteAccounts};
+pub use token::{Scope, TokenInfo};
+pub use visibility::{
+    Hidden, IndicatorReads, OrgId, Principal, Role, Viewer, Visibilities, Visibility, VisibilityError,
+    indicator_visibility, is_org_slug,
+};

@@ -419,6 +419,25 @@ impl Referential {
         Ok((format!("{} hors {}", names.join(" + "), self.name(t).unwrap_or(&t.code)), outside))
     }
 
+    /// The same territories without the study perimeters of these ids: what someone
+    /// who may not see them resolves, searches and lists (their names are not found,
+    /// not even as suggestions).
+    pub fn without_perimeters(&self, hidden: &std::collections::BTreeSet<String>) -> Referential {
+        Referential {
+            communes: self.communes.clone(),
+            commune_index: self.commune_index.clone(),
+            units: self.units.clone(),
+            unit_index: self.unit_index.clone(),
+            sub_communes: self.sub_communes.clone(),
+            former: self.former.clone(),
+            iris: self.iris.clone(),
+            iris_index: self.iris_index.clone(),
+            iris_by_commune: self.iris_by_commune.clone(),
+            perimeters: self.perimeters.iter().filter(|p| !hidden.contains(&p.def.id)).cloned().collect(),
+            search: OnceLock::new(),
+        }
+    }
+
     /// Adds study perimeters, resolving each against the official layers and the
     /// perimeters already known. Definitions may refer to each other in any order;
     /// a cycle, a duplicate or an unknown reference is an error and adds nothing.

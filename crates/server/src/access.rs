@@ -33,6 +33,7 @@ use echelle_referential::{Layer, Referential};
 use serde::{Deserialize, Serialize};
 
 use crate::extract::Query;
+use crate::visibility::Asker;
 use crate::work::respond;
 use crate::{ApiError, AppState};
 
@@ -289,7 +290,12 @@ pub struct Times {
         (status = 404, description = "Unknown facility set, network or territory"),
     )
 )]
-pub async fn times(State(state): State<AppState>, Query(q): Query<ModeQuery>) -> Result<Response, ApiError> {
+pub async fn times(
+    State(state): State<AppState>,
+    viewer: Asker,
+    Query(q): Query<ModeQuery>,
+) -> Result<Response, ApiError> {
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let set = facilities_name(&q)?;
         if let Some(l) = q.layer.as_deref().filter(|l| !l.is_empty()) {
@@ -302,7 +308,8 @@ pub async fn times(State(state): State<AppState>, Query(q): Query<ModeQuery>) ->
             return Err(ApiError::BadRequest("thresholds: only for /api/access/diagnose".into()));
         }
         let m = mode(&q)?;
-        let r: Arc<Referential> = state.engine().referential().clone();
+        // A perimeter the viewer may not see is unknown.
+        let r: Arc<Referential> = view.referential.clone();
         let within = q.within.as_deref().filter(|w| !w.is_empty()).map(|w| r.resolve(w)).transpose()?;
         let (run, about) = run(&state, &set, m).await?;
         let t = territory::commune_times(&run, &r, within.as_ref())?;
@@ -358,9 +365,11 @@ pub struct Diagnose {
 )]
 pub async fn diagnose(
     State(state): State<AppState>,
+    viewer: Asker,
     Path(key): Path<String>,
     Query(q): Query<ModeQuery>,
 ) -> Result<Response, ApiError> {
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let set = facilities_name(&q)?;
         let th =
@@ -371,7 +380,8 @@ pub async fn diagnose(
             ));
         }
         let m = mode(&q)?;
-        let r: Arc<Referential> = state.engine().referential().clone();
+        // A perimeter the viewer may not see is unknown.
+        let r: Arc<Referential> = view.referential.clone();
         let t = r.resolve(&key)?;
         let parts = q.layer.as_deref().filter(|l| !l.is_empty()).map(str::parse::<Layer>).transpose()?;
         let territories = territory::with_parts(&r, &t, parts)?;

@@ -6,14 +6,16 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use echelle_indicators::{Engine, Evaluation, IndicatorDef};
+use echelle_indicators::{Evaluation, IndicatorDef};
 use echelle_referential::{Layer, Referential, TerritoryRef};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ErrorBody;
 use crate::extract::{Json as JsonBody, Query};
-use crate::values::{Column, Materialised, evaluate_columns as evaluate_cached};
+use crate::values::{Column, evaluate_columns as evaluate_cached};
+use crate::visibility::Asker;
+use crate::visibility::View;
 use crate::work::respond;
 use crate::{ApiError, AppState};
 
@@ -46,7 +48,7 @@ pub struct Readiness {
     pub status: String,
     pub communes: usize,
     pub indicators: usize,
-    /// Once ready.
+    /// Once ready, to administrators (and the local user).
     pub materialised: Option<Materialisation>,
 }
 
@@ -55,8 +57,9 @@ pub struct Readiness {
 #[utoipa::path(get, path = "/ready", tag = "probes",
     summary = "Readiness: 200 once the indicator values are materialised, 503 while they are computed",
     responses((status = 200, description = "OK", body = Readiness), (status = 503, body = Readiness, description = "Warming up: requests are served meanwhile, from the engine")))]
-pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
-    let (engine, values) = state.engine_and_values();
+pub async fn ready(State(state): State<AppState>, viewer: Asker) -> (StatusCode, Json<Readiness>) {
+    let view = state.view_of(&viewer);
+    let (engine, values) = (&view.engine, view.values.clone());
     let (status, label) = match &values {
         Some(_) => (StatusCode::OK, "ready"),
         None => (StatusCode::SERVICE_UNAVAILABLE, "loading: materialising indicator values"),
@@ -64,8 +67,9 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Readiness
     let body = Readiness {
         status: label.into(),
         communes: engine.referential().communes().len(),
-        indicators: engine.indicators().len(),
-        materialised: values.map(|v| Materialisation {
+        indicators: engine.indicators().iter().filter(|d| view.shows_indicator(&d.id)).count(),
+        // Counts of the whole catalog (private objects included): administrators only.
+        materialised: values.filter(|_| view.viewer.is_admin()).map(|v| Materialisation {
             territories: v.territories,
             values: v.pairs,
             seconds: v.seconds,
@@ -88,9 +92,9 @@ pub struct LayerInfo {
 
 #[utoipa::path(get, path = "/api/layers", tag = "territories", summary = "Layers and their number of territories",
     responses((status = 200, description = "OK", body = Vec<LayerInfo>)))]
-pub async fn layers(State(state): State<AppState>) -> Json<Vec<LayerInfo>> {
-    let engine = state.engine();
-    let r = engine.referential();
+pub async fn layers(State(state): State<AppState>, viewer: Asker) -> Json<Vec<LayerInfo>> {
+    let view = state.view_of(&viewer);
+    let r = &view.referential;
     Json(
         Layer::ALL
             .iter()
@@ -128,15 +132,19 @@ pub struct SearchHit {
 
 #[utoipa::path(get, path = "/api/search", tag = "territories", summary = "Find territories by name or code",
     params(SearchQuery), responses((status = 200, description = "OK", body = Vec<SearchHit>), (status = 400, description = "What is wrong with the request", body = ErrorBody)))]
-pub async fn search(State(state): State<AppState>, Query(q): Query<SearchQuery>) -> Result<Response, ApiError> {
+pub async fn search(
+    State(state): State<AppState>,
+    viewer: Asker,
+    Query(q): Query<SearchQuery>,
+) -> Result<Response, ApiError> {
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let max = echelle_referential::MAX_NAME_CHARS;
         if q.q.chars().count() > max || q.limit > 1000 {
             return Err(ApiError::BadRequest(format!("query longer than {max} characters or limit above 1000")));
         }
-        let engine = state.engine();
-        let found: Vec<SearchHit> = engine
-            .referential()
+        let found: Vec<SearchHit> = view
+            .referential
             .find(&q.q, q.limit)
             .into_iter()
             .map(|m| SearchHit { key: m.territory.key(), name: m.name, layer: m.territory.layer, note: m.note })
@@ -174,10 +182,14 @@ pub struct TerritorySummary {
 #[utoipa::path(get, path = "/api/territories", tag = "territories", summary = "Territories of a layer",
     params(LayerQuery),
     responses((status = 200, description = "OK", body = Vec<TerritorySummary>), (status = 400, description = "What is wrong with the request", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)))]
-pub async fn territories(State(state): State<AppState>, Query(q): Query<LayerQuery>) -> Result<Response, ApiError> {
+pub async fn territories(
+    State(state): State<AppState>,
+    viewer: Asker,
+    Query(q): Query<LayerQuery>,
+) -> Result<Response, ApiError> {
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
-        let engine = state.engine();
-        let r = engine.referential();
+        let r = &view.referential;
         let list: Vec<TerritorySummary> = layer_territories(r, q.layer, q.within.as_deref())?
             .iter()
             .map(|t| {
@@ -212,6 +224,8 @@ pub struct PerimeterInfo {
     pub status: String,
     pub source: Option<String>,
     pub note: Option<String>,
+    /// Who may see it (a user perimeter may be private to an organisation or shared).
+    pub visibility: echelle_platform::Visibility,
 }
 
 /// A territory: name, size, references.
@@ -232,10 +246,14 @@ pub struct Territory {
 #[utoipa::path(get, path = "/api/territory/{key}", tag = "territories", summary = "A territory: name, size, references",
     params(("key" = String, Path, description = "A territory key (`com:62119`, `epci:200093201`, `per:mel`) or a commune code")),
     responses((status = 200, description = "OK", body = Territory), (status = 400, description = "What is wrong with the request", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)))]
-pub async fn territory(State(state): State<AppState>, Path(key): Path<String>) -> Result<Response, ApiError> {
+pub async fn territory(
+    State(state): State<AppState>,
+    viewer: Asker,
+    Path(key): Path<String>,
+) -> Result<Response, ApiError> {
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
-        let engine = state.engine();
-        let r = engine.referential();
+        let r = &view.referential;
         let t = r.resolve(&key)?;
         let members = if t.layer == Layer::Iris { Vec::new() } else { r.members(&t)?.into_owned() };
         let references = r
@@ -247,6 +265,7 @@ pub async fn territory(State(state): State<AppState>, Path(key): Path<String>) -
             status: p.def.status.label().into(),
             source: p.def.source.clone(),
             note: p.def.note.clone(),
+            visibility: view.perimeter_visibility(&p.def.id).clone(),
         });
         Ok(Json(Territory {
             key: t.key(),
@@ -274,10 +293,14 @@ pub struct Member {
 #[utoipa::path(get, path = "/api/territory/{key}/members", tag = "territories", summary = "Member communes of a territory",
     params(("key" = String, Path, description = "A territory key or a commune code")),
     responses((status = 200, description = "OK", body = Vec<Member>), (status = 400, description = "What is wrong with the request", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)))]
-pub async fn members(State(state): State<AppState>, Path(key): Path<String>) -> Result<Response, ApiError> {
+pub async fn members(
+    State(state): State<AppState>,
+    viewer: Asker,
+    Path(key): Path<String>,
+) -> Result<Response, ApiError> {
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
-        let engine = state.engine();
-        let r = engine.referential();
+        let r = &view.referential;
         let t = r.resolve(&key)?;
         let list: Vec<Member> = r
             .members(&t)?
@@ -312,11 +335,13 @@ pub struct IndicatorInfo {
     pub synthetic: bool,
     /// Its dataset is in the store.
     pub available: bool,
+    /// Who may see it: declared with it, else its dataset's.
+    pub visibility: echelle_platform::Visibility,
 }
 
 impl IndicatorInfo {
-    fn of(engine: &Engine, d: &IndicatorDef) -> IndicatorInfo {
-        let meta = engine.dataset(&d.dataset);
+    fn of(view: &View, d: &IndicatorDef) -> IndicatorInfo {
+        let meta = view.engine.dataset(&d.dataset);
         IndicatorInfo {
             id: d.id.clone(),
             label: d.label.clone(),
@@ -330,15 +355,23 @@ impl IndicatorInfo {
             vintage: d.vintage.clone().or_else(|| meta.map(|m| m.vintage.clone())),
             synthetic: meta.is_some_and(|m| m.synthetic),
             available: meta.is_some(),
+            visibility: view.indicator_visibility(d),
         }
     }
 }
 
 #[utoipa::path(get, path = "/api/indicators", tag = "indicators", summary = "Declared indicators with source and vintage",
     responses((status = 200, description = "OK", body = Vec<IndicatorInfo>)))]
-pub async fn indicators(State(state): State<AppState>) -> Json<Vec<IndicatorInfo>> {
-    let engine = state.engine();
-    Json(engine.indicators().iter().map(|d| IndicatorInfo::of(&engine, d)).collect())
+pub async fn indicators(State(state): State<AppState>, viewer: Asker) -> Json<Vec<IndicatorInfo>> {
+    let view = state.view_of(&viewer);
+    Json(
+        view.engine
+            .indicators()
+            .iter()
+            .filter(|d| view.shows_indicator(&d.id))
+            .map(|d| IndicatorInfo::of(&view, d))
+            .collect(),
+    )
 }
 
 /// One indicator for the territories of a layer.
@@ -376,11 +409,17 @@ pub struct IndicatorValues {
 #[utoipa::path(get, path = "/api/values", tag = "indicators", summary = "One indicator for every territory of a layer",
     params(ValuesQuery),
     responses((status = 200, description = "OK", body = IndicatorValues), (status = 400, description = "What is wrong with the request", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)))]
-pub async fn values(State(state): State<AppState>, Query(q): Query<ValuesQuery>) -> Result<Response, ApiError> {
+pub async fn values(
+    State(state): State<AppState>,
+    viewer: Asker,
+    Query(q): Query<ValuesQuery>,
+) -> Result<Response, ApiError> {
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
-        let (engine, cache) = state.engine_and_values();
-        let r = engine.referential().clone();
-        let def = engine.indicator(&q.indicator)?.clone();
+        let (engine, cache) = (view.engine.clone(), view.values.clone());
+        let r = view.referential.clone();
+        let def = view.indicator(&engine, &q.indicator)?.clone();
+        view.read_indicators([def.id.as_str()], "/api/values");
         let territories = layer_territories(&r, q.layer, q.within.as_deref())?;
         let columns: Vec<Column> = territories.into_iter().map(Column::Territory).collect();
         let e = evaluate_cached(&engine, cache.as_deref(), &columns, &[def.id.as_str()]).await?;
@@ -396,7 +435,7 @@ pub async fn values(State(state): State<AppState>, Query(q): Query<ValuesQuery>)
                 covered: v.covered,
             })
             .collect();
-        Ok(Json(IndicatorValues { indicator: IndicatorInfo::of(&engine, &def), values }))
+        Ok(Json(IndicatorValues { indicator: IndicatorInfo::of(&view, &def), values }))
     })
     .await
 }
@@ -442,14 +481,14 @@ pub struct Comparison {
 }
 
 impl Comparison {
-    fn of(engine: &Engine, e: Evaluation) -> Comparison {
+    fn of(view: &View, e: Evaluation) -> Comparison {
         let columns = e.targets.into_iter().map(|(key, name)| ColumnHead { key, name }).collect();
         let indicators = e
             .indicators
             .iter()
             .zip(&e.values)
             .map(|(d, values)| IndicatorRow {
-                indicator: IndicatorInfo::of(engine, d),
+                indicator: IndicatorInfo::of(view, d),
                 values: values.iter().map(|v| v.value).collect(),
                 coverage: values.iter().map(|v| [v.covered, v.units]).collect(),
             })
@@ -459,25 +498,23 @@ impl Comparison {
 }
 
 /// The indicator ids asked for (`indicators`, comma-separated), the key indicators by
-/// default; at most 50.
-fn indicator_ids<'a>(engine: &'a Engine, requested: &'a [String]) -> Result<Vec<&'a str>, ApiError> {
+/// default; at most 50, each one the viewer may see.
+fn indicator_ids<'a>(view: &'a View, requested: &'a [String]) -> Result<Vec<&'a str>, ApiError> {
     let ids: Vec<&str> =
-        if requested.is_empty() { engine.key_indicators() } else { requested.iter().map(String::as_str).collect() };
+        if requested.is_empty() { view.key_indicators() } else { requested.iter().map(String::as_str).collect() };
     if ids.len() > 50 {
         return Err(ApiError::BadRequest("at most 50 indicators per request".into()));
     }
+    view.check_indicators(&ids)?;
     Ok(ids)
 }
 
-async fn evaluate_columns(
-    engine: &Engine,
-    cache: Option<&Materialised>,
-    columns: &[Column],
-    indicators: Option<&str>,
-) -> Result<Comparison, ApiError> {
+async fn evaluate_columns(view: &View, columns: &[Column], indicators: Option<&str>) -> Result<Comparison, ApiError> {
     let requested = split(indicators);
-    let ids = indicator_ids(engine, &requested)?;
-    Ok(Comparison::of(engine, evaluate_cached(engine, cache, columns, &ids).await?))
+    let ids = indicator_ids(view, &requested)?;
+    let e = evaluate_cached(&view.engine, view.values.as_deref(), columns, &ids).await?;
+    view.read_indicators(ids.iter().copied(), "portrait, comparaison");
+    Ok(Comparison::of(view, e))
 }
 
 /// The territory a portrait is about.
@@ -487,6 +524,8 @@ pub struct PortraitTerritory {
     pub name: Option<String>,
     pub layer: Layer,
     pub layer_label: String,
+    /// Who may see it (a user perimeter may be private or shared; the rest is public).
+    pub visibility: echelle_platform::Visibility,
 }
 
 /// Key indicators of a territory against its references.
@@ -504,22 +543,23 @@ pub struct Portrait {
     responses((status = 200, description = "OK", body = Portrait), (status = 400, description = "What is wrong with the request", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)))]
 pub async fn portrait(
     State(state): State<AppState>,
+    viewer: Asker,
     Path(key): Path<String>,
     Query(q): Query<PortraitQuery>,
 ) -> Result<Response, ApiError> {
-    if let Some(found) = portrait_by_lookup(&state, &key, &q) {
+    let view = state.view_of(&viewer);
+    if let Some(found) = portrait_by_lookup(&view, &key, &q) {
         return Ok(Json(found?).into_response());
     }
-    respond(state.clone(), async move { Ok(Json(portrait_of(&state, &key, &q).await?)) }).await
+    respond(state.clone(), async move { Ok(Json(portrait_of(&view, &key, &q).await?)) }).await
 }
 
 /// The portrait when it is a lookup in the materialised values (keys written exactly,
 /// every value materialised), answered at once on the request's thread without a place
 /// in the pool, which is kept for what the engine must evaluate; `None` otherwise.
-fn portrait_by_lookup(state: &AppState, key: &str, q: &PortraitQuery) -> Option<Result<Portrait, ApiError>> {
-    let (engine, values) = state.engine_and_values();
-    let values = values?;
-    let r = engine.referential();
+fn portrait_by_lookup(view: &View, key: &str, q: &PortraitQuery) -> Option<Result<Portrait, ApiError>> {
+    let (engine, values) = (&view.engine, view.values.as_ref()?);
+    let r = &view.referential;
     let exact = |k: &str| {
         let (prefix, code) = k.split_once(':')?;
         let t = TerritoryRef::new(prefix.parse::<Layer>().ok()?, code);
@@ -529,29 +569,36 @@ fn portrait_by_lookup(state: &AppState, key: &str, q: &PortraitQuery) -> Option<
     let against = split(q.against.as_deref()).iter().map(|a| exact(a)).collect::<Option<Vec<_>>>()?;
     let columns = Column::portrait(r, &t, &against).ok()?;
     let requested = split(q.indicators.as_deref());
-    let ids = indicator_ids(&engine, &requested).ok()?;
-    let found = crate::values::look_up_columns(&engine, &values, &columns, &ids)?;
-    Some(found.map_err(ApiError::from).map(|e| portrait_from(r, &t, Comparison::of(&engine, e))))
+    let ids = indicator_ids(view, &requested).ok()?;
+    let found = crate::values::look_up_columns(engine, values, &columns, &ids)?;
+    if found.is_ok() {
+        view.read_indicators(ids.iter().copied(), "portrait");
+    }
+    Some(found.map_err(ApiError::from).map(|e| portrait_from(view, &t, Comparison::of(view, e))))
 }
 
 /// The portrait of `key`: columns (the territory and its references) and indicators.
-pub async fn portrait_of(state: &AppState, key: &str, q: &PortraitQuery) -> Result<Portrait, ApiError> {
-    let (engine, cache) = state.engine_and_values();
-    let r = engine.referential();
+pub async fn portrait_of(view: &View, key: &str, q: &PortraitQuery) -> Result<Portrait, ApiError> {
+    let r = &view.referential;
     let t = r.resolve(key)?;
     let against = split(q.against.as_deref()).iter().map(|a| r.resolve(a)).collect::<Result<Vec<_>, _>>()?;
     let columns = Column::portrait(r, &t, &against)?;
-    let table = evaluate_columns(&engine, cache.as_deref(), &columns, q.indicators.as_deref()).await?;
-    Ok(portrait_from(r, &t, table))
+    let table = evaluate_columns(view, &columns, q.indicators.as_deref()).await?;
+    Ok(portrait_from(view, &t, table))
 }
 
-fn portrait_from(r: &Referential, t: &TerritoryRef, table: Comparison) -> Portrait {
+fn portrait_from(view: &View, t: &TerritoryRef, table: Comparison) -> Portrait {
+    let visibility = match t.layer {
+        Layer::Perimeter => view.perimeter_visibility(&t.code).clone(),
+        _ => echelle_platform::Visibility::Public,
+    };
     Portrait {
         territory: PortraitTerritory {
             key: t.key(),
-            name: r.name(t).map(String::from),
+            name: view.referential.name(t).map(String::from),
             layer: t.layer,
             layer_label: t.layer.label().into(),
+            visibility,
         },
         columns: table.columns,
         indicators: table.indicators,
@@ -559,8 +606,8 @@ fn portrait_from(r: &Referential, t: &TerritoryRef, table: Comparison) -> Portra
 }
 
 /// The portrait of `key` as a JSON value, for the PDF export.
-pub async fn portrait_body(state: &AppState, key: &str, q: &PortraitQuery) -> Result<serde_json::Value, ApiError> {
-    serde_json::to_value(portrait_of(state, key, q).await?).map_err(|e| ApiError::Internal(e.to_string()))
+pub async fn portrait_body(view: &View, key: &str, q: &PortraitQuery) -> Result<serde_json::Value, ApiError> {
+    serde_json::to_value(portrait_of(view, key, q).await?).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// Territories to put side by side.
@@ -578,10 +625,14 @@ pub struct CompareQuery {
     summary = "Two to four territories side by side, or a perimeter against its outside",
     params(CompareQuery),
     responses((status = 200, description = "OK", body = Comparison), (status = 400, description = "What is wrong with the request", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)))]
-pub async fn compare(State(state): State<AppState>, Query(q): Query<CompareQuery>) -> Result<Response, ApiError> {
+pub async fn compare(
+    State(state): State<AppState>,
+    viewer: Asker,
+    Query(q): Query<CompareQuery>,
+) -> Result<Response, ApiError> {
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
-        let (engine, cache) = state.engine_and_values();
-        let r = engine.referential().clone();
+        let r = view.referential.clone();
         let list = split(Some(&q.territories)).iter().map(|a| r.resolve(a)).collect::<Result<Vec<_>, _>>()?;
         let mut columns: Vec<Column> = list.iter().cloned().map(Column::Territory).collect();
         match list.as_slice() {
@@ -592,7 +643,7 @@ pub async fn compare(State(state): State<AppState>, Query(q): Query<CompareQuery
             l if l.len() > 4 => return Err(ApiError::BadRequest("compare takes at most four territories".into())),
             _ => {}
         }
-        Ok(Json(evaluate_columns(&engine, cache.as_deref(), &columns, q.indicators.as_deref()).await?))
+        Ok(Json(evaluate_columns(&view, &columns, q.indicators.as_deref()).await?))
     })
     .await
 }
@@ -609,6 +660,16 @@ pub struct NewPerimeter {
     #[serde(default)]
     exclude: Vec<String>,
     source: Option<String>,
+    /// Who may see it: `public`, `shared` or `private`; by default private to the
+    /// organisation of the account saving it (public for the local user).
+    #[schema(pattern = "^(public|shared|private)$")]
+    visibility: Option<String>,
+    /// The organisations a shared perimeter is shared with.
+    #[serde(default)]
+    share_with: Vec<String>,
+    /// The owner organisation; by default the saving account's (the local user and
+    /// administrators name one for a shared or private perimeter).
+    owner: Option<String>,
 }
 
 /// A perimeter saved.
@@ -624,13 +685,21 @@ pub struct PerimeterCreated {
 #[utoipa::path(post, path = "/api/perimeters", tag = "territories",
     summary = "Save a study perimeter (id, name, include, exclude)",
     request_body = NewPerimeter,
-    responses((status = 201, description = "Created", body = PerimeterCreated), (status = 400, body = ErrorBody, description = "Malformed body, bad id, unknown territory or id taken")))]
+    responses((status = 201, description = "Created", body = PerimeterCreated), (status = 400, body = ErrorBody, description = "Malformed body, bad id, unknown territory or id taken"), (status = 403, body = ErrorBody, description = "A visibility the viewer may not give")))]
 pub async fn add_perimeter(
     State(state): State<AppState>,
-    viewer: crate::viewer::Viewer,
+    viewer: Asker,
     JsonBody(p): JsonBody<NewPerimeter>,
 ) -> Result<(StatusCode, Json<PerimeterCreated>), ApiError> {
-    may_change_catalog(&viewer)?;
+    let visibility = match &p.visibility {
+        None => viewer.0.default_visibility(),
+        Some(level) => {
+            let owner = p.owner.as_deref().or(viewer.0.org());
+            echelle_platform::Visibility::parse(level, owner, &p.share_with)
+                .map_err(|e| ApiError::BadRequest(format!("visibility: {e}")))?
+        }
+    };
+    may_change(&viewer, &visibility)?;
     let quote = |s: &str| serde_json::to_string(s).expect("string");
     let list = |v: &[String]| v.iter().map(|s| quote(s)).collect::<Vec<_>>().join(", ");
     let mut text = format!("id = {}\nname = {}\nstatus = \"provisional\"\n", quote(&p.id), quote(&p.name));
@@ -640,7 +709,7 @@ pub async fn add_perimeter(
     ));
     text.push_str(&format!("include = [{}]\nexclude = [{}]\n", list(&p.include), list(&p.exclude)));
     let def = echelle_referential::PerimeterDef::parse("request body", &text)?;
-    let engine = state.change(move |store| Ok(store.add_perimeter(def, false)?)).await?;
+    let engine = state.change(move |store| Ok(store.add_perimeter_as(def, false, &visibility)?)).await?;
     let r = engine.referential();
     let key = TerritoryRef::new(Layer::Perimeter, &p.id);
     let members = r.members(&key)?;
@@ -654,28 +723,40 @@ pub async fn add_perimeter(
 #[utoipa::path(delete, path = "/api/perimeters/{key}", tag = "territories",
     summary = "Remove a study perimeter saved by a user",
     params(("key" = String, Path, description = "The perimeter's key (`per:lens-henin`) or id")),
-    responses((status = 204, description = "Removed"), (status = 400, body = ErrorBody, description = "Not a perimeter's key"), (status = 404, body = ErrorBody, description = "No such user perimeter"), (status = 409, body = ErrorBody, description = "A perimeter shipped with echelle, or one another perimeter refers to")))]
+    responses((status = 204, description = "Removed"), (status = 400, body = ErrorBody, description = "Not a perimeter's key"), (status = 403, body = ErrorBody, description = "Not the viewer's to remove"), (status = 404, body = ErrorBody, description = "No such user perimeter"), (status = 409, body = ErrorBody, description = "A perimeter shipped with echelle, or one another perimeter refers to")))]
 pub async fn remove_perimeter(
     State(state): State<AppState>,
-    viewer: crate::viewer::Viewer,
+    viewer: Asker,
     Path(key): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    may_change_catalog(&viewer)?;
+    if viewer.0 == echelle_platform::Viewer::Public {
+        // A visitor changes nothing, whatever the perimeter (existing or not).
+        return Err(refused());
+    }
     let id = match key.split_once(':') {
         None => key.clone(),
         Some((prefix, id)) if prefix.parse::<Layer>().is_ok_and(|l| l == Layer::Perimeter) => id.to_string(),
         Some(_) => return Err(ApiError::BadRequest(format!("'{key}' is not a study perimeter (per:…)"))),
     };
+    let view = state.view_of(&viewer);
+    let shipped = echelle_store::is_shipped(&id);
+    if !shipped {
+        // One the viewer may not see is answered as one that does not exist.
+        if view.referential.perimeter(&id).is_none() {
+            return Err(echelle_store::StoreError::UnknownPerimeter(id).into());
+        }
+        may_change(&viewer, view.perimeter_visibility(&id))?;
+    }
     state.change(move |store| Ok(store.remove_perimeter(&id)?)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Perimeters are public catalog objects until they carry a visibility of their own:
-/// only the local user and administrators change them.
-fn may_change_catalog(viewer: &crate::viewer::Viewer) -> Result<(), ApiError> {
-    if viewer.0.can_change(&echelle_platform::Visibility::Public) {
-        Ok(())
-    } else {
-        Err(ApiError::Refused(StatusCode::FORBIDDEN, "modification réservée aux administrateurs".into()))
-    }
+fn refused() -> ApiError {
+    ApiError::Refused(StatusCode::FORBIDDEN, "modification réservée au propriétaire ou aux administrateurs".into())
+}
+
+/// Whether the viewer may create or change an object of this visibility
+/// ([`echelle_platform::Viewer::can_change`]).
+fn may_change(viewer: &Asker, visibility: &echelle_platform::Visibility) -> Result<(), ApiError> {
+    if viewer.0.can_change(visibility) { Ok(()) } else { Err(refused()) }
 }

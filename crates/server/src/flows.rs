@@ -27,6 +27,8 @@ use echelle_store::{DatasetLevel, Store};
 use serde::Deserialize;
 
 use crate::extract::Query;
+use crate::visibility::Asker;
+use crate::visibility::View;
 use crate::work::respond;
 use crate::{ApiError, AppState};
 
@@ -84,19 +86,19 @@ fn dataset(store: &Store, id: Option<&str>) -> Result<echelle_store::Dataset, Ap
 }
 
 /// The flows of a dataset, summed at first use and kept (off the async workers).
-async fn load(state: &AppState, id: Option<&str>) -> Result<(Arc<Referential>, Arc<Flows>), ApiError> {
-    let r = state.engine().referential().clone();
+async fn load(state: &AppState, view: &View, id: Option<&str>) -> Result<(Arc<Referential>, Arc<Flows>), ApiError> {
+    let r = view.referential.clone();
     let st = state.clone();
     let id = id.map(str::to_string);
     let rr = r.clone();
-    let flows = tokio::task::spawn_blocking(move || -> Result<Arc<Flows>, ApiError> {
-        let store = st.store()?;
+    let store = view.store(state)?;
+    let (flows, read) = tokio::task::spawn_blocking(move || -> Result<(Arc<Flows>, String), ApiError> {
         let d = dataset(&store, id.as_deref())?;
         let key = format!("{}|{:?}|{}", store.pack_dir()?.display(), d, rr.communes().len());
         // Held while loading: a second request for the same flows waits instead of scanning again.
         let mut cache = st.flows.flows.lock().expect("flows cache");
         if let Some(f) = cache.get(&key) {
-            return Ok(f.clone());
+            return Ok((f.clone(), d.id));
         }
         let started = std::time::Instant::now();
         let f = Arc::new(Flows::load(&store, &rr, Some(&d.id))?);
@@ -105,10 +107,11 @@ async fn load(state: &AppState, id: Option<&str>) -> Result<(Arc<Referential>, A
             cache.clear();
         }
         cache.insert(key, f.clone());
-        Ok(f)
+        Ok((f, d.id))
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))??;
+    view.read_dataset(&read, "flux domicile-travail");
     Ok((r, flows))
 }
 
@@ -132,12 +135,17 @@ async fn positions(state: &AppState, r: &Arc<Referential>) -> Result<Arc<Positio
 }
 
 /// The Filosofi incomes of the store (`dataset`, or the only one), read once per catalog state.
-async fn incomes(state: &AppState, r: &Arc<Referential>, dataset: Option<&str>) -> Result<Arc<Incomes>, ApiError> {
+async fn incomes(
+    state: &AppState,
+    view: &View,
+    r: &Arc<Referential>,
+    dataset: Option<&str>,
+) -> Result<Arc<Incomes>, ApiError> {
     let st = state.clone();
     let rr = r.clone();
     let id = dataset.map(str::to_string);
+    let store = view.store(state)?;
     tokio::task::spawn_blocking(move || -> Result<Arc<Incomes>, ApiError> {
-        let store = st.store()?;
         let key = format!("{}|{:?}|{:?}", store.pack_dir()?.display(), id, store.catalog().datasets()?);
         let mut cache = st.flows.incomes.lock().expect("incomes cache");
         if let Some(i) = cache.get(&key) {
@@ -178,8 +186,9 @@ fn zones(r: &Referential, layer: Option<&str>, list: Option<&str>, within: Optio
         (status = 404, description = "Aucun flux dans le magasin"),
     )
 )]
-pub async fn datasets(State(state): State<AppState>) -> Result<Json<Vec<FlowDataset>>, ApiError> {
-    let out = flows::datasets(&state.store()?)?;
+pub async fn datasets(State(state): State<AppState>, viewer: Asker) -> Result<Json<Vec<FlowDataset>>, ApiError> {
+    let view = state.view_of(&viewer);
+    let out = flows::datasets(&view.store(&state)?)?;
     if out.is_empty() {
         return Err(ApiError::NotFound(HOW_TO_GET_FLOWS.into()));
     }
@@ -226,9 +235,11 @@ pub struct LinesQuery {
 )]
 pub async fn lines(
     State(state): State<AppState>,
+    viewer: Asker,
     Query(q): Query<LinesQuery>,
     Query(source): Query<FlowSource>,
 ) -> Result<Response, ApiError> {
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let p = MapParams {
             min: q.min,
@@ -237,9 +248,8 @@ pub async fn lines(
         };
         p.validate()?;
         let layer: Layer = q.layer.parse()?;
-        let engine = state.engine();
-        let z = zones(engine.referential(), Some(&q.layer), None, q.within.as_deref())?;
-        let (r, f) = load(&state, source.dataset.as_deref()).await?;
+        let z = zones(&view.referential, Some(&q.layer), None, q.within.as_deref())?;
+        let (r, f) = load(&state, &view, source.dataset.as_deref()).await?;
         let pos = positions(&state, &r).await?;
         Ok(Json(map::flow_map(&f, &z, layer.prefix(), q.within.as_deref(), &pos, &p)?))
     })
@@ -276,14 +286,15 @@ pub struct MatrixQuery {
 )]
 pub async fn matrix_table(
     State(state): State<AppState>,
+    viewer: Asker,
     Query(q): Query<MatrixQuery>,
     Query(source): Query<FlowSource>,
 ) -> Result<Response, ApiError> {
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let by: By = q.by.as_deref().unwrap_or("").parse()?;
-        let engine = state.engine();
-        let z = zones(engine.referential(), q.layer.as_deref(), q.zones.as_deref(), q.within.as_deref())?;
-        let (_, f) = load(&state, source.dataset.as_deref()).await?;
+        let z = zones(&view.referential, q.layer.as_deref(), q.zones.as_deref(), q.within.as_deref())?;
+        let (_, f) = load(&state, &view, source.dataset.as_deref()).await?;
         Ok(Json(matrix::matrix(&f, &z, by, Secrecy::below(source.secret_below))?))
     })
     .await
@@ -313,16 +324,17 @@ pub struct SummaryQuery {
 )]
 pub async fn summary(
     State(state): State<AppState>,
+    viewer: Asker,
     Path(key): Path<String>,
     Query(q): Query<SummaryQuery>,
     Query(source): Query<FlowSource>,
 ) -> Result<Response, ApiError> {
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
-        let engine = state.engine();
-        let t = engine.referential().resolve(&key)?;
+        let t = view.referential.resolve(&key)?;
         let partners: Layer = q.partners.as_deref().unwrap_or(Layer::Commune.prefix()).parse()?;
         let top = q.top.unwrap_or(matrix::TOP_PARTNERS);
-        let (r, f) = load(&state, source.dataset.as_deref()).await?;
+        let (r, f) = load(&state, &view, source.dataset.as_deref()).await?;
         Ok(Json(matrix::summary(&f, &r, &t, partners, top, Secrecy::below(source.secret_below))?))
     })
     .await
@@ -351,15 +363,16 @@ pub struct IntoQuery {
 )]
 pub async fn into(
     State(state): State<AppState>,
+    viewer: Asker,
     Path(key): Path<String>,
     Query(q): Query<IntoQuery>,
     Query(source): Query<FlowSource>,
 ) -> Result<Response, ApiError> {
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
-        let engine = state.engine();
-        let r = engine.referential();
+        let r = &view.referential;
         let (target, from) = (r.resolve(&key)?, r.resolve(&q.from)?);
-        let (r, f) = load(&state, source.dataset.as_deref()).await?;
+        let (r, f) = load(&state, &view, source.dataset.as_deref()).await?;
         Ok(Json(matrix::inflows(&f, &r, &target, &from, Secrecy::below(source.secret_below))?))
     })
     .await
@@ -413,15 +426,16 @@ impl DistancesQuery {
 )]
 pub async fn distances(
     State(state): State<AppState>,
+    viewer: Asker,
     Path(key): Path<String>,
     Query(q): Query<DistancesQuery>,
 ) -> Result<Response, ApiError> {
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let p = q.params();
         p.validate()?;
-        let engine = state.engine();
-        let t = engine.referential().resolve(&key)?;
-        let (r, f) = load(&state, q.dataset.as_deref()).await?;
+        let t = view.referential.resolve(&key)?;
+        let (r, f) = load(&state, &view, q.dataset.as_deref()).await?;
         let pos = positions(&state, &r).await?;
         Ok(Json(distance::distances(&f, &r, &pos, Some(&t), &p, Secrecy::below(q.secret_below))?))
     })
@@ -482,15 +496,16 @@ impl VulnerabilityQuery {
 )]
 pub async fn vulnerability_of(
     State(state): State<AppState>,
+    viewer: Asker,
     Path(key): Path<String>,
     Query(q): Query<VulnerabilityQuery>,
 ) -> Result<Response, ApiError> {
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let p = q.fuel()?;
-        let engine = state.engine();
-        let t = engine.referential().resolve(&key)?;
-        let (r, f) = load(&state, q.dataset.as_deref()).await?;
-        let inc = incomes(&state, &r, q.incomes.as_deref()).await?;
+        let t = view.referential.resolve(&key)?;
+        let (r, f) = load(&state, &view, q.dataset.as_deref()).await?;
+        let inc = incomes(&state, &view, &r, q.incomes.as_deref()).await?;
         let pos = positions(&state, &r).await?;
         let data = vulnerability::FuelData { flows: &f, incomes: &inc, referential: &r, positions: &pos };
         Ok(Json(vulnerability::vulnerability(&data, &t, &p)?))
@@ -513,9 +528,11 @@ pub async fn vulnerability_of(
 )]
 pub async fn telework_of(
     State(state): State<AppState>,
+    viewer: Asker,
     Path(key): Path<String>,
     Query(q): Query<VulnerabilityQuery>,
 ) -> Result<Response, ApiError> {
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let d = TeleworkParams::default();
         let p = TeleworkParams {
@@ -525,10 +542,9 @@ pub async fn telework_of(
             fuel: q.fuel()?,
         };
         p.validate()?;
-        let engine = state.engine();
-        let t = engine.referential().resolve(&key)?;
-        let (r, f) = load(&state, q.dataset.as_deref()).await?;
-        let inc = incomes(&state, &r, q.incomes.as_deref()).await.ok();
+        let t = view.referential.resolve(&key)?;
+        let (r, f) = load(&state, &view, q.dataset.as_deref()).await?;
+        let inc = incomes(&state, &view, &r, q.incomes.as_deref()).await.ok();
         let pos = positions(&state, &r).await?;
         Ok(Json(telework::telework(&f, inc.as_deref(), &r, &pos, &t, &p)?))
     })

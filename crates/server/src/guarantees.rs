@@ -14,6 +14,8 @@ use echelle_guarantees::{BeneficiaryExposure, Check, Date, Exposure, GuaranteeEr
 use serde::Deserialize;
 
 use crate::extract::Query;
+use crate::visibility::Asker;
+use crate::visibility::View;
 use crate::work::respond;
 use crate::{ApiError, AppState};
 
@@ -44,7 +46,13 @@ impl GuaranteesCache {
 
 /// The register of the store, or a 404 saying how to get one; read at the first
 /// request after a store change, then kept (call off the async workers).
-fn loaded(state: &AppState) -> Result<Arc<Loaded>, ApiError> {
+fn loaded(state: &AppState, view: &View) -> Result<Arc<Loaded>, ApiError> {
+    // A private register is, for whoever may not see it, no register at all (checked
+    // before the cache, which holds the register for those who may).
+    if !view.shows_dataset(echelle_guarantees::store::DEFAULT_ID) {
+        return Err(no_register());
+    }
+    view.read_dataset(echelle_guarantees::store::DEFAULT_ID, "garanties");
     let version = state.store_version();
     // Held while reading: a second request waits instead of reading the register again.
     let mut cache = state.guarantees.loaded.lock().expect("guarantees cache");
@@ -55,15 +63,19 @@ fn loaded(state: &AppState) -> Result<Arc<Loaded>, ApiError> {
     }
     let store = state.store()?;
     if store.catalog().dataset(echelle_guarantees::store::DEFAULT_ID).is_err() {
-        return Err(ApiError::NotFound(
-            "aucun registre des garanties dans le magasin : importez-en un (`echelle guarantees import`) \
-             ou générez un registre SYNTHÉTIQUE (`echelle guarantees synth`)"
-                .into(),
-        ));
+        return Err(no_register());
     }
     let l = Arc::new(study::load(&store, None)?);
     *cache = Some((version, l.clone()));
     Ok(l)
+}
+
+fn no_register() -> ApiError {
+    ApiError::NotFound(
+        "aucun registre des garanties dans le magasin : importez-en un (`echelle guarantees import`) \
+         ou générez un registre SYNTHÉTIQUE (`echelle guarantees synth`)"
+            .into(),
+    )
 }
 
 /// Checks a proposed guarantee against the prudential rules (CGCT), in the vote's
@@ -79,11 +91,15 @@ fn loaded(state: &AppState) -> Result<Arc<Loaded>, ApiError> {
         (status = 404, description = "Aucun registre dans le magasin"),
     )
 )]
-pub async fn check(State(state): State<AppState>, Json(p): Json<Proposal>) -> Result<Response, ApiError> {
+pub async fn check(
+    State(state): State<AppState>,
+    viewer: Asker,
+    Json(p): Json<Proposal>,
+) -> Result<Response, ApiError> {
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
-        let l = loaded(&state)?;
-        let engine = state.engine();
-        Ok(Json(study::check(&l, engine.referential(), &p)?))
+        let l = loaded(&state, &view)?;
+        Ok(Json(study::check(&l, &view.referential, &p)?))
     })
     .await
 }
@@ -101,11 +117,15 @@ pub async fn check(State(state): State<AppState>, Json(p): Json<Proposal>) -> Re
         (status = 404, description = "Territoire inconnu ou aucun registre"),
     )
 )]
-pub async fn exposure(State(state): State<AppState>, Query(q): Query<ExposureQuery>) -> Result<Response, ApiError> {
+pub async fn exposure(
+    State(state): State<AppState>,
+    viewer: Asker,
+    Query(q): Query<ExposureQuery>,
+) -> Result<Response, ApiError> {
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
-        let l = loaded(&state)?;
-        let engine = state.engine();
-        Ok(Json(study::exposure(&l, engine.referential(), &q)?))
+        let l = loaded(&state, &view)?;
+        Ok(Json(study::exposure(&l, &view.referential, &q)?))
     })
     .await
 }
@@ -138,11 +158,15 @@ fn date(s: Option<&str>) -> Result<Date, ApiError> {
         (status = 404, description = "Aucun registre dans le magasin"),
     )
 )]
-pub async fn beneficiaries(State(state): State<AppState>, Query(q): Query<AtDate>) -> Result<Response, ApiError> {
+pub async fn beneficiaries(
+    State(state): State<AppState>,
+    viewer: Asker,
+    Query(q): Query<AtDate>,
+) -> Result<Response, ApiError> {
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
-        let l = loaded(&state)?;
-        let engine = state.engine();
-        Ok(Json(study::beneficiaries(&l, engine.referential(), date(q.date.as_deref())?)?))
+        let l = loaded(&state, &view)?;
+        Ok(Json(study::beneficiaries(&l, &view.referential, date(q.date.as_deref())?)?))
     })
     .await
 }
@@ -159,12 +183,16 @@ pub async fn beneficiaries(State(state): State<AppState>, Query(q): Query<AtDate
         (status = 404, description = "Aucun registre dans le magasin"),
     )
 )]
-pub async fn stress(State(state): State<AppState>, Query(q): Query<AtDate>) -> Result<Response, ApiError> {
+pub async fn stress(
+    State(state): State<AppState>,
+    viewer: Asker,
+    Query(q): Query<AtDate>,
+) -> Result<Response, ApiError> {
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let siren = q.siren.ok_or_else(|| ApiError::BadRequest("paramètre siren manquant".into()))?;
-        let l = loaded(&state)?;
-        let engine = state.engine();
-        Ok(Json(study::stress(&l, engine.referential(), &siren, date(q.date.as_deref())?)?))
+        let l = loaded(&state, &view)?;
+        Ok(Json(study::stress(&l, &view.referential, &siren, date(q.date.as_deref())?)?))
     })
     .await
 }

@@ -15,6 +15,7 @@
 
 mod access;
 mod api;
+mod auth;
 pub mod conn;
 mod error;
 mod export;
@@ -36,6 +37,7 @@ mod tiles;
 mod trace;
 pub mod values;
 mod viewer;
+mod visibility;
 pub mod work;
 
 use std::net::SocketAddr;
@@ -44,13 +46,14 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, patch, post};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+pub use auth::{Authenticated, Gate, LOGIN_PATH, client_of};
 pub use conn::Connections;
 pub use error::{ApiError, ErrorBody};
 pub use openapi::{document_json as openapi_json, document_value as openapi_document};
@@ -129,10 +132,21 @@ pub fn app(state: AppState, web: Option<PathBuf>, timeout: Duration) -> Router {
         .route("/retail/shops", get(retail::shops))
         .route("/retail/shops.geojson", get(retail::shops_geojson))
         .route("/retail/densities", get(retail::densities))
+        .route("/auth/login", post(auth::login))
+        .route("/auth/logout", post(auth::logout))
+        .route("/auth/me", get(auth::me))
+        .route("/admin/accounts", get(auth::accounts).post(auth::add_account))
+        .route("/admin/accounts/{login}", patch(auth::change_account))
+        .route("/admin/organisations", get(auth::organisations).post(auth::add_organisation))
+        .route("/admin/tokens", get(auth::tokens).post(auth::add_token))
+        .route("/admin/tokens/{id}", delete(auth::revoke_token))
+        .route("/admin/audit", get(auth::audit))
+        .route("/admin/audit.csv", get(auth::audit_csv))
         .route("/openapi.json", get(openapi::document))
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY));
     let admit = axum::middleware::from_fn_with_state(state.clone(), guard::admit);
+    let identify = axum::middleware::from_fn_with_state(state.clone(), viewer::identify);
     let mut router = Router::new()
         .nest("/api", api)
         .route("/health", get(api::health))
@@ -145,7 +159,7 @@ pub fn app(state: AppState, web: Option<PathBuf>, timeout: Duration) -> Router {
         router = router.fallback_service(ServeDir::new(&web).fallback(ServeFile::new(index)));
     }
     router
-        .layer(axum::middleware::from_fn(viewer::identify))
+        .layer(identify)
         .layer(CatchPanicLayer::new())
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))
@@ -157,6 +171,10 @@ pub fn app(state: AppState, web: Option<PathBuf>, timeout: Duration) -> Router {
 
 /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
 pub async fn serve(config: ServeConfig) -> Result<(), ApiError> {
+    // A server others can reach wants accounts: without one, everyone would be the local
+    // user. Checked before listening.
+    let accounts = Gate::of_store(&config.store)?.configured().await?;
+    echelle_platform::account::may_serve(config.addr.ip(), accounts)?;
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|e| ApiError::Internal(format!("cannot listen on {}: {e}", config.addr)))?;

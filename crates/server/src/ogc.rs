@@ -31,6 +31,8 @@ use crate::error::ErrorBody;
 use crate::extract::Query;
 use crate::geojson::{self, FeatureCollectionType, FeatureType, GeoJson, MultiPolygon};
 use crate::shapes::{self, Shapes};
+use crate::visibility::Asker;
+use crate::visibility::View;
 use crate::work::respond;
 use crate::{ApiError, AppState};
 
@@ -216,7 +218,13 @@ pub struct Collection {
     pub links: Vec<Link>,
 }
 
-fn collection_of(b: &str, (id, _, title): (&str, Layer, &str), shapes: &Shapes, table: &Table) -> Collection {
+fn collection_of(
+    view: &View,
+    b: &str,
+    (id, _, title): (&str, Layer, &str),
+    shapes: &Shapes,
+    table: &Table,
+) -> Collection {
     Collection {
         id: id.into(),
         title: title.into(),
@@ -227,8 +235,10 @@ fn collection_of(b: &str, (id, _, title): (&str, Layer, &str), shapes: &Shapes, 
         ),
         item_type: "feature".into(),
         crs: vec![CRS84.into()],
-        extent: Extent { spatial: SpatialExtent { bbox: vec![shapes.bounds()], crs: CRS84.into() } },
-        properties: table.indicators.clone(),
+        extent: Extent {
+            spatial: SpatialExtent { bbox: vec![shapes.bounds_where(|s| view.shows_key(&s.key))], crs: CRS84.into() },
+        },
+        properties: table.indicators.iter().filter(|p| view.shows_indicator(&p.id)).cloned().collect(),
         links: vec![
             Link::new(format!("{b}/collections/{id}"), "self", "application/json", None),
             Link::new(format!("{b}/collections/{id}/items"), "items", GEOJSON, Some(title)),
@@ -252,13 +262,14 @@ pub struct Collections {
 #[utoipa::path(get, path = "/ogc/collections", tag = "ogc",
     summary = "OGC API – Features collections: every layer's territories with their indicators",
     responses((status = 200, description = "OK", body = Collections), (status = 500, description = "The server failed", body = ErrorBody)))]
-pub async fn collections(State(state): State<AppState>) -> Result<Response, ApiError> {
+pub async fn collections(State(state): State<AppState>, viewer: Asker) -> Result<Response, ApiError> {
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let b = base(&state);
         let mut collections = Vec::new();
         for c in COLLECTIONS {
             let (shapes, table) = loaded(&state, c.1).await?;
-            collections.push(collection_of(&b, c, &shapes, &table));
+            collections.push(collection_of(&view, &b, c, &shapes, &table));
         }
         Ok(Json(Collections {
             links: vec![Link::new(format!("{b}/collections"), "self", "application/json", None)],
@@ -278,11 +289,16 @@ fn find_collection(id: &str) -> Result<(&'static str, Layer, &'static str), ApiE
 #[utoipa::path(get, path = "/ogc/collections/{id}", tag = "ogc", summary = "OGC API – Features collection",
     params(("id" = String, Path, description = "The collection: communes, epci, arrondissements, departements, regions, france or perimetres")),
     responses((status = 200, description = "OK", body = Collection), (status = 404, description = "No such thing", body = ErrorBody)))]
-pub async fn collection(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn collection(
+    State(state): State<AppState>,
+    viewer: Asker,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let c = find_collection(&id)?;
         let (shapes, table) = loaded(&state, c.1).await?;
-        Ok(Json(collection_of(&base(&state), c, &shapes, &table)))
+        Ok(Json(collection_of(&view, &base(&state), c, &shapes, &table)))
     })
     .await
 }
@@ -311,9 +327,15 @@ pub struct TerritoryFeature {
     pub links: Option<Vec<Link>>,
 }
 
-fn feature(shapes: &Shapes, table: &Table, i: usize) -> TerritoryFeature {
+fn feature(view: &View, shapes: &Shapes, table: &Table, i: usize) -> TerritoryFeature {
     let s = &shapes.shapes[i];
-    let indicators = table.indicators.iter().zip(&table.values).map(|(p, v)| (p.id.clone(), v[i])).collect();
+    let indicators = table
+        .indicators
+        .iter()
+        .zip(&table.values)
+        .filter(|(p, _)| view.shows_indicator(&p.id))
+        .map(|(p, v)| (p.id.clone(), v[i]))
+        .collect();
     TerritoryFeature {
         kind: FeatureType::Feature,
         id: s.code.clone(),
@@ -367,9 +389,11 @@ pub struct Items {
         (status = 400, description = "What is wrong with the request", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)))]
 pub async fn items(
     State(state): State<AppState>,
+    viewer: Asker,
     Path(id): Path<String>,
     Query(q): Query<ItemsQuery>,
 ) -> Result<Response, ApiError> {
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let (id, layer, _) = find_collection(&id)?;
         let number = |name: &str, v: Option<&str>, default: usize, max: usize| -> Result<usize, ApiError> {
@@ -387,11 +411,16 @@ pub async fn items(
         let matched: Vec<usize> = (0..shapes.shapes.len())
             .filter(|&i| {
                 let s = &shapes.shapes[i].bbox;
-                bbox.is_none_or(|b| s[0] <= b[2] && s[2] >= b[0] && s[1] <= b[3] && s[3] >= b[1])
+                view.shows_key(&shapes.shapes[i].key)
+                    && bbox.is_none_or(|b| s[0] <= b[2] && s[2] >= b[0] && s[1] <= b[3] && s[3] >= b[1])
             })
             .collect();
+        view.read_indicators(
+            table.indicators.iter().map(|p| p.id.as_str()).filter(|id| view.shows_indicator(id)),
+            "OGC",
+        );
         let page: Vec<TerritoryFeature> =
-            matched.iter().skip(offset).take(limit).map(|&i| feature(&shapes, &table, i)).collect();
+            matched.iter().skip(offset).take(limit).map(|&i| feature(&view, &shapes, &table, i)).collect();
         let b = base(&state);
         let bbox_param = q.bbox.as_deref().map(|x| format!("&bbox={x}")).unwrap_or_default();
         let url = |off: usize| format!("{b}/collections/{id}/items?limit={limit}&offset={off}{bbox_param}");
@@ -420,15 +449,22 @@ pub async fn items(
     responses((status = 200, description = "OK", body = TerritoryFeature, content_type = "application/geo+json"), (status = 404, description = "No such thing", body = ErrorBody)))]
 pub async fn item(
     State(state): State<AppState>,
+    viewer: Asker,
     Path((id, fid)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let (id, layer, _) = find_collection(&id)?;
         let (shapes, table) = loaded(&state, layer).await?;
         let i = shapes
             .index(&fid)
+            .filter(|&i| view.shows_key(&shapes.shapes[i].key))
             .ok_or_else(|| ApiError::NotFound(format!("no territory '{fid}' with a shape in '{id}'")))?;
-        let mut f = feature(&shapes, &table, i);
+        view.read_indicators(
+            table.indicators.iter().map(|p| p.id.as_str()).filter(|id| view.shows_indicator(id)),
+            "OGC",
+        );
+        let mut f = feature(&view, &shapes, &table, i);
         let b = base(&state);
         f.links = Some(vec![
             Link::new(format!("{b}/collections/{id}/items/{fid}"), "self", GEOJSON, None),

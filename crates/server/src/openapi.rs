@@ -65,6 +65,19 @@ use crate::error::ErrorBody;
         crate::export::table,
         crate::export::layer::export,
         crate::export::portrait::portrait_pdf,
+        crate::auth::login,
+        crate::auth::logout,
+        crate::auth::me,
+        crate::auth::accounts,
+        crate::auth::add_account,
+        crate::auth::change_account,
+        crate::auth::organisations,
+        crate::auth::add_organisation,
+        crate::auth::tokens,
+        crate::auth::add_token,
+        crate::auth::revoke_token,
+        crate::auth::audit,
+        crate::auth::audit_csv,
     ),
     components(schemas(Layer, ErrorBody)),
     tags(
@@ -79,6 +92,7 @@ use crate::error::ErrorBody;
         (name = "siting", description = "Third places: where to open the next sites (location models)"),
         (name = "retail", description = "Large retail (shops over 300 m²): inventory at any date, change, projects and authorisations"),
         (name = "exports", description = "Tables, layers and portraits as files"),
+        (name = "accounts", description = "Logins, sessions, API tokens, accounts, organisations and the audit log"),
     )
 )]
 pub struct ApiDoc;

@@ -10,6 +10,8 @@ use echelle_retail::study::{self, AtDate, Between, Densities, LayerAt, Loaded, P
 use echelle_retail::{Change, Inventory, RetailError};
 
 use crate::extract::Query;
+use crate::visibility::Asker;
+use crate::visibility::View;
 use crate::work::respond;
 use crate::{ApiError, AppState};
 
@@ -25,8 +27,12 @@ impl From<RetailError> for ApiError {
 }
 
 /// The inventory of the store, or a 404 saying how to get one.
-fn loaded(state: &AppState) -> Result<Loaded, ApiError> {
-    let store = state.store()?;
+fn loaded(state: &AppState, view: &View) -> Result<Loaded, ApiError> {
+    // A private inventory is, for whoever may not see it, no inventory at all.
+    let store = view.store(state)?;
+    if echelle_retail::store::exists(&store, echelle_retail::store::DEFAULT_ID) {
+        view.read_dataset(echelle_retail::store::DEFAULT_ID, "commerce");
+    }
     if !echelle_retail::store::exists(&store, echelle_retail::store::DEFAULT_ID) {
         return Err(ApiError::NotFound(
             "aucun inventaire du commerce dans le magasin : importez-en un (`echelle retail import`) \
@@ -51,11 +57,15 @@ fn loaded(state: &AppState) -> Result<Loaded, ApiError> {
         (status = 404, description = "Territoire inconnu ou aucun inventaire"),
     )
 )]
-pub async fn inventory(State(state): State<AppState>, Query(q): Query<AtDate>) -> Result<Response, ApiError> {
+pub async fn inventory(
+    State(state): State<AppState>,
+    viewer: Asker,
+    Query(q): Query<AtDate>,
+) -> Result<Response, ApiError> {
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
-        let l = loaded(&state)?;
-        let engine = state.engine();
-        Ok(Json(study::inventory(&l, engine.referential(), &q)?))
+        let l = loaded(&state, &view)?;
+        Ok(Json(study::inventory(&l, &view.referential, &q)?))
     })
     .await
 }
@@ -72,11 +82,15 @@ pub async fn inventory(State(state): State<AppState>, Query(q): Query<AtDate>) -
         (status = 404, description = "Territoire inconnu ou aucun inventaire"),
     )
 )]
-pub async fn change(State(state): State<AppState>, Query(q): Query<Between>) -> Result<Response, ApiError> {
+pub async fn change(
+    State(state): State<AppState>,
+    viewer: Asker,
+    Query(q): Query<Between>,
+) -> Result<Response, ApiError> {
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
-        let l = loaded(&state)?;
-        let engine = state.engine();
-        Ok(Json(study::change(&l, engine.referential(), &q)?))
+        let l = loaded(&state, &view)?;
+        Ok(Json(study::change(&l, &view.referential, &q)?))
     })
     .await
 }
@@ -92,11 +106,15 @@ pub async fn change(State(state): State<AppState>, Query(q): Query<Between>) -> 
         (status = 404, description = "Territoire inconnu ou aucun inventaire"),
     )
 )]
-pub async fn projects(State(state): State<AppState>, Query(q): Query<AtDate>) -> Result<Response, ApiError> {
+pub async fn projects(
+    State(state): State<AppState>,
+    viewer: Asker,
+    Query(q): Query<AtDate>,
+) -> Result<Response, ApiError> {
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
-        let l = loaded(&state)?;
-        let engine = state.engine();
-        Ok(Json(study::projects(&l, engine.referential(), &q)?))
+        let l = loaded(&state, &view)?;
+        Ok(Json(study::projects(&l, &view.referential, &q)?))
     })
     .await
 }
@@ -112,11 +130,15 @@ pub async fn projects(State(state): State<AppState>, Query(q): Query<AtDate>) ->
         (status = 404, description = "Territoire inconnu ou aucun inventaire"),
     )
 )]
-pub async fn shops(State(state): State<AppState>, Query(q): Query<AtDate>) -> Result<Response, ApiError> {
+pub async fn shops(
+    State(state): State<AppState>,
+    viewer: Asker,
+    Query(q): Query<AtDate>,
+) -> Result<Response, ApiError> {
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
-        let l = loaded(&state)?;
-        let engine = state.engine();
-        Ok(Json(study::shops(&l, engine.referential(), &q)?))
+        let l = loaded(&state, &view)?;
+        Ok(Json(study::shops(&l, &view.referential, &q)?))
     })
     .await
 }
@@ -132,10 +154,14 @@ pub async fn shops(State(state): State<AppState>, Query(q): Query<AtDate>) -> Re
         (status = 404, description = "Territoire inconnu ou aucun inventaire"),
     )
 )]
-pub async fn shops_geojson(State(state): State<AppState>, Query(q): Query<AtDate>) -> Result<Response, ApiError> {
-    let l = loaded(&state)?;
-    let engine = state.engine();
-    let s = study::shops(&l, engine.referential(), &q)?;
+pub async fn shops_geojson(
+    State(state): State<AppState>,
+    viewer: Asker,
+    Query(q): Query<AtDate>,
+) -> Result<Response, ApiError> {
+    let view = state.view_of(&viewer);
+    let l = loaded(&state, &view)?;
+    let s = study::shops(&l, &view.referential, &q)?;
     let bytes = echelle_retail::tables::shops_geojson(&s).map_err(|e| ApiError::Internal(e.to_string()))?;
     let name = format!("commerces-{}-{}.geojson", s.territory.replace([':', '!'], "-"), s.date);
     Ok(crate::export::attachment(bytes, "application/geo+json", &name))
@@ -153,11 +179,15 @@ pub async fn shops_geojson(State(state): State<AppState>, Query(q): Query<AtDate
         (status = 404, description = "Territoire inconnu ou aucun inventaire"),
     )
 )]
-pub async fn densities(State(state): State<AppState>, Query(q): Query<LayerAt>) -> Result<Response, ApiError> {
+pub async fn densities(
+    State(state): State<AppState>,
+    viewer: Asker,
+    Query(q): Query<LayerAt>,
+) -> Result<Response, ApiError> {
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
-        let l = loaded(&state)?;
-        let engine = state.engine();
-        Ok(Json(study::densities(&l, engine.referential(), &q)?))
+        let l = loaded(&state, &view)?;
+        Ok(Json(study::densities(&l, &view.referential, &q)?))
     })
     .await
 }

@@ -33,6 +33,8 @@ use crate::extract::Query;
 use crate::geojson::{FeatureCollectionType, FeatureType, GeoJson, MultiPolygon};
 use crate::mvt::{Projected, Ring};
 use crate::tiles::{MAX_ZOOM, TileCache};
+use crate::visibility::Asker;
+use crate::visibility::View;
 use crate::work::respond;
 use crate::{ApiError, AppState};
 
@@ -111,6 +113,8 @@ pub struct Shapes {
     pub shapes: Vec<Shape>,
     by_code: HashMap<String, usize>,
     pub(crate) tiles: TileCache,
+    /// Tiles of the viewers who may not see some perimeters, by the perimeters hidden.
+    pub(crate) audiences: std::sync::Mutex<HashMap<std::collections::BTreeSet<String>, Arc<TileCache>>>,
     /// Territories of the layer left out because too few member communes have a contour.
     pub unshaped: usize,
     /// Seconds taken to build the layer (the unions).
@@ -121,7 +125,15 @@ impl Shapes {
     fn new(built: LayerShapes, seconds: f64) -> Shapes {
         let shapes: Vec<Shape> = built.shapes.into_iter().map(Shape::new).collect();
         let by_code = shapes.iter().enumerate().map(|(i, s)| (s.code.clone(), i)).collect();
-        Shapes { layer: built.layer, shapes, by_code, tiles: TileCache::default(), unshaped: built.unshaped, seconds }
+        Shapes {
+            layer: built.layer,
+            shapes,
+            by_code,
+            tiles: TileCache::default(),
+            audiences: Default::default(),
+            unshaped: built.unshaped,
+            seconds,
+        }
     }
 
     /// The layer as the store's unions take it.
@@ -144,7 +156,12 @@ impl Shapes {
 
     /// West, south, east, north of every shape.
     pub fn bounds(&self) -> [f64; 4] {
-        self.shapes.iter().fold([180.0, 90.0, -180.0, -90.0], |b, s| {
+        self.bounds_where(|_| true)
+    }
+
+    /// West, south, east, north of the shapes `shown` (what one viewer may see).
+    pub fn bounds_where(&self, shown: impl Fn(&Shape) -> bool) -> [f64; 4] {
+        self.shapes.iter().filter(|s| shown(s)).fold([180.0, 90.0, -180.0, -90.0], |b, s| {
             [b[0].min(s.bbox[0]), b[1].min(s.bbox[1]), b[2].max(s.bbox[2]), b[3].max(s.bbox[3])]
         })
     }
@@ -214,11 +231,11 @@ pub fn shaped_layer(layer: &str) -> Result<Layer, ApiError> {
     Ok(parsed)
 }
 
-/// The keys of the layer's territories inside `within`, or `None` for no restriction.
-pub fn within_keys(state: &AppState, layer: Layer, within: Option<&str>) -> Result<Option<HashSet<String>>, ApiError> {
+/// The keys of the layer's territories inside `within`, or `None` for no restriction
+/// (resolved in the viewer's referential: a perimeter it may not see is unknown).
+pub fn within_keys(view: &View, layer: Layer, within: Option<&str>) -> Result<Option<HashSet<String>>, ApiError> {
     let Some(w) = within else { return Ok(None) };
-    let engine = state.engine();
-    let r = engine.referential();
+    let r = &view.referential;
     let t: TerritoryRef = r.resolve(w)?;
     Ok(Some(r.territories_within(layer, Some(&t))?.iter().map(|t| t.key()).collect()))
 }
@@ -269,13 +286,21 @@ pub struct FeatureIds {
     summary = "Integer feature id of each territory of a layer in its vector tiles",
     description = "With the tiles' address and bounds; shapes exist where commune contours exist (France, métropole and DROM).",
     responses((status = 200, description = "OK", body = FeatureIds), (status = 400, description = "What is wrong with the request", body = crate::error::ErrorBody), (status = 404, description = "No such thing", body = crate::error::ErrorBody)))]
-pub async fn feature_ids(State(state): State<AppState>, Query(q): Query<ShapesQuery>) -> Result<Response, ApiError> {
+pub async fn feature_ids(
+    State(state): State<AppState>,
+    viewer: Asker,
+    Query(q): Query<ShapesQuery>,
+) -> Result<Response, ApiError> {
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let layer = shaped_layer(&q.layer)?;
-        let keys = within_keys(&state, layer, q.within.as_deref())?;
+        let keys = within_keys(&view, layer, q.within.as_deref())?;
         let shapes = layer_shapes_async(&state, layer).await?;
-        let inside: Vec<&Shape> =
-            shapes.shapes.iter().filter(|s| keys.as_ref().is_none_or(|k| k.contains(&s.key))).collect();
+        let inside: Vec<&Shape> = shapes
+            .shapes
+            .iter()
+            .filter(|s| view.shows_key(&s.key) && keys.as_ref().is_none_or(|k| k.contains(&s.key)))
+            .collect();
         let ids = inside.iter().map(|s| (s.key.clone(), s.id)).collect();
         let partial = inside.iter().filter(|s| s.missing > 0).map(|s| (s.key.clone(), s.missing)).collect();
         let p = layer.prefix();
@@ -284,10 +309,10 @@ pub async fn feature_ids(State(state): State<AppState>, Query(q): Query<ShapesQu
             tiles: format!("/tiles/{p}/{{z}}/{{x}}/{{y}}.mvt"),
             source_layer: layer,
             maxzoom: MAX_ZOOM,
-            bounds: shapes.bounds(),
+            bounds: shapes.bounds_where(|s| view.shows_key(&s.key)),
             ids,
             partial,
-            shaped: shapes.shapes.len(),
+            shaped: shapes.shapes.iter().filter(|s| view.shows_key(&s.key)).count(),
             unshaped: shapes.unshaped,
             coverage: COVERAGE.into(),
             source: CONTOURS_SOURCE.into(),
@@ -333,15 +358,20 @@ pub struct ShapeCollection {
     description = "A territory is the union of its member communes' shapes.",
     responses((status = 200, description = "OK", body = ShapeCollection, content_type = "application/geo+json"),
         (status = 400, description = "What is wrong with the request", body = crate::error::ErrorBody), (status = 404, description = "No such thing", body = crate::error::ErrorBody)))]
-pub async fn geojson(State(state): State<AppState>, Query(q): Query<ShapesQuery>) -> Result<Response, ApiError> {
+pub async fn geojson(
+    State(state): State<AppState>,
+    viewer: Asker,
+    Query(q): Query<ShapesQuery>,
+) -> Result<Response, ApiError> {
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         let layer = shaped_layer(&q.layer)?;
-        let keys = within_keys(&state, layer, q.within.as_deref())?;
+        let keys = within_keys(&view, layer, q.within.as_deref())?;
         let shapes = layer_shapes_async(&state, layer).await?;
         let features = shapes
             .shapes
             .iter()
-            .filter(|s| keys.as_ref().is_none_or(|k| k.contains(&s.key)))
+            .filter(|s| view.shows_key(&s.key) && keys.as_ref().is_none_or(|k| k.contains(&s.key)))
             .map(|s| ShapeFeature {
                 kind: FeatureType::Feature,
                 id: s.id,

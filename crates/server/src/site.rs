@@ -22,6 +22,8 @@ pub struct Site {
     /// `scheme://host[:port][/prefix]`, without a trailing slash.
     public_url: String,
     hosts: Vec<Allowed>,
+    /// Listening on a loopback address only (the embedded mode is possible).
+    loopback: bool,
 }
 
 /// A `Host` value split into its lower-cased name and port; `None` when malformed.
@@ -98,7 +100,7 @@ impl Site {
                 format!("http://{}:{port}", host_name(shown))
             }
         };
-        Ok(Site { public_url, hosts })
+        Ok(Site { public_url, hosts, loopback: ip.is_loopback() })
     }
 
     /// Loopback on port 8080, the default of `echelle serve`.
@@ -109,6 +111,12 @@ impl Site {
     /// An absolute URL of the server: the public URL followed by `path` (`/ogc/…`).
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.public_url)
+    }
+
+    /// Whether the server listens on a loopback address only: only then may a request
+    /// without credentials be the local user's (when no account exists).
+    pub fn is_loopback(&self) -> bool {
+        self.loopback
     }
 
     /// Whether a `Host` value is one the server answers.

@@ -16,6 +16,8 @@ use echelle_siting::Limits;
 use serde::Deserialize;
 
 use crate::extract::Query;
+use crate::visibility::Asker;
+use crate::visibility::View;
 use crate::work::respond;
 use crate::{ApiError, AppState};
 
@@ -35,17 +37,23 @@ pub const TIME_LIMIT_SECONDS: u64 = 30;
         (status = 404, description = "Territoire inconnu", body = crate::error::ErrorBody),
     )
 )]
-pub async fn study(State(state): State<AppState>, Json(q): Json<StudyRequest>) -> Result<Response, ApiError> {
-    respond(state.clone(), async move { Ok(Json(answer(&state, &q)?)) }).await
+pub async fn study(
+    State(state): State<AppState>,
+    viewer: Asker,
+    Json(q): Json<StudyRequest>,
+) -> Result<Response, ApiError> {
+    let view = state.view_of(&viewer);
+    respond(state.clone(), async move { Ok(Json(answer(&state, &view, &q)?)) }).await
 }
 
-fn answer(state: &AppState, q: &StudyRequest) -> Result<StudyAnswer, ApiError> {
-    let store = state.store()?;
-    let engine = state.engine();
+/// The study on what the viewer may see: its territory resolved without the perimeters
+/// it may not see, its demand read from the datasets it may see.
+fn answer(state: &AppState, view: &View, q: &StudyRequest) -> Result<StudyAnswer, ApiError> {
+    let store = view.store(state)?;
     let locator = Locator::from_store(&store)?;
     let sets = |name: &str| state.facility_set_path(name).ok();
     let limits = Limits { time: Some(Duration::from_secs(TIME_LIMIT_SECONDS)), ..Limits::default() };
-    Ok(third_places::run(&store, engine.referential(), &locator, q, &sets, limits, &mut |_| {})?)
+    Ok(third_places::run(&store, &view.referential, &locator, q, &sets, limits, &mut |_| {})?)
 }
 
 /// The format of an exported study.
@@ -73,12 +81,14 @@ pub struct ExportFormat {
 )]
 pub async fn export(
     State(state): State<AppState>,
+    viewer: Asker,
     Query(f): Query<ExportFormat>,
     Json(q): Json<StudyRequest>,
 ) -> Result<Response, ApiError> {
     let format = SitesFormat::parse(&f.format)?;
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
-        let a = answer(&state, &q)?;
+        let a = answer(&state, &view, &q)?;
         let bytes = sites::export(&a, format)?;
         let (mime, ext) = format.media();
         let within = q.within.join("-").replace([':', '!', '/', '"'], "-");

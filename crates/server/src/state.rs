@@ -47,6 +47,12 @@ struct Snapshot {
     shapes: HashMap<Layer, Arc<Shapes>>,
     /// The OGC collection's indicator values (communes: this generation's).
     ogc: HashMap<Layer, Arc<Table>>,
+    /// Who may see each non-public dataset and user perimeter, as the catalog said
+    /// when the snapshot was read.
+    visibilities: Arc<echelle_platform::Visibilities>,
+    /// The referential as seen by viewers who may not see some perimeters, by the
+    /// perimeters hidden ([`crate::visibility`]); built at first use.
+    views: Arc<Mutex<HashMap<std::collections::BTreeSet<String>, Arc<Referential>>>>,
 }
 
 /// What a change leaves in the store, read off the async workers.
@@ -54,6 +60,7 @@ struct Read {
     source: EngineSource,
     pack: PathBuf,
     version: u64,
+    visibilities: echelle_platform::Visibilities,
 }
 
 /// What every handler sees: the store's location, the current snapshot and the caches
@@ -64,6 +71,8 @@ pub struct AppState {
     shared: Arc<Shared>,
     /// The allowed `Host` values and the public URL ([`crate::site`]).
     site: Arc<Site>,
+    /// The accounts, sessions and tokens ([`crate::auth`]).
+    gate: Arc<crate::auth::Gate>,
 }
 
 /// What every clone of an [`AppState`] shares.
@@ -121,6 +130,8 @@ impl AppState {
             pack: read.pack,
             shapes: HashMap::new(),
             ogc: HashMap::new(),
+            visibilities: Arc::new(read.visibilities),
+            views: Default::default(),
         };
         let shared = Shared {
             store: store.to_path_buf(),
@@ -132,7 +143,8 @@ impl AppState {
             guarantees: Default::default(),
             work,
         };
-        let state = AppState { shared: Arc::new(shared), site: Default::default() };
+        let gate = Arc::new(crate::auth::Gate::of_store(store)?);
+        let state = AppState { shared: Arc::new(shared), site: Default::default(), gate };
         state.warm_up(engine);
         Ok(state)
     }
@@ -141,6 +153,17 @@ impl AppState {
     pub fn with_site(mut self, site: Site) -> Self {
         self.site = Arc::new(site);
         self
+    }
+
+    /// The same state with these account rules (another store, a throttling policy).
+    pub fn with_accounts(mut self, accounts: echelle_platform::Accounts) -> Self {
+        self.gate = Arc::new(crate::auth::Gate::new(accounts));
+        self
+    }
+
+    /// The accounts of the server.
+    pub fn gate(&self) -> &Arc<crate::auth::Gate> {
+        &self.gate
     }
 
     /// The allowed `Host` values and the public URL links are built from.
@@ -166,6 +189,21 @@ impl AppState {
     pub fn engine_and_values(&self) -> (Arc<Engine>, Option<Arc<Materialised>>) {
         let s = self.snapshot();
         (s.engine.clone(), s.values.clone())
+    }
+
+    /// The engine, its values, the catalog's visibilities and the cache of restricted
+    /// referentials of one snapshot, taken together ([`crate::visibility::View`]).
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn visibility_parts(
+        &self,
+    ) -> (
+        Arc<Engine>,
+        Option<Arc<Materialised>>,
+        Arc<echelle_platform::Visibilities>,
+        Arc<Mutex<HashMap<std::collections::BTreeSet<String>, Arc<Referential>>>>,
+    ) {
+        let s = self.snapshot();
+        (s.engine.clone(), s.values.clone(), s.visibilities.clone(), s.views.clone())
     }
 
     /// Changes with the engine's data (pack, datasets, indicators), not with perimeters.
@@ -310,6 +348,8 @@ impl AppState {
             pack: read.pack,
             shapes: HashMap::new(),
             ogc: HashMap::new(),
+            visibilities: Arc::new(read.visibilities),
+            views: Default::default(),
         };
         {
             let mut current = self.current.write().expect("state lock");
@@ -369,7 +409,12 @@ fn read_store(store: &Store, referential: Option<Referential>, version: u64) -> 
         Some(r) => r,
         None => store.referential()?,
     };
-    Ok(Read { source: EngineSource::read_with(store, referential)?, pack: store.pack_dir()?, version })
+    Ok(Read {
+        source: EngineSource::read_with(store, referential)?,
+        pack: store.pack_dir()?,
+        version,
+        visibilities: store.catalog().visibilities()?,
+    })
 }
 
 /// Runs store work (SQLite, Parquet) off the async workers.

@@ -2,7 +2,8 @@
 //! encoded at first request ([`crate::mvt`]) and kept with the layer's shapes, plain
 //! and gzipped.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -29,17 +30,59 @@ pub struct Tile {
 impl Shapes {
     /// The encoded tile (empty when no shape touches it), plain and gzipped.
     pub fn tile(&self, z: u8, x: u32, y: u32) -> Tile {
-        if let Some(t) = self.tiles.get((z, x, y)) {
+        self.tile_without(z, x, y, &BTreeSet::new())
+    }
+
+    /// The tile as seen by a viewer who may not see the perimeters `hidden`: encoded
+    /// without them and kept in a cache of its own for that set (the tiles of everyone
+    /// who sees all are the plain cache's), so that no cached tile carries a shape to
+    /// a viewer who may not see it.
+    pub fn tile_without(&self, z: u8, x: u32, y: u32, hidden: &BTreeSet<String>) -> Tile {
+        let hidden_here = self.layer == Layer::Perimeter && !hidden.is_empty();
+        let cache = if hidden_here { self.audience_cache(hidden) } else { None };
+        let tiles = cache.as_deref().unwrap_or(&self.tiles);
+        if let Some(t) = tiles.get((z, x, y)) {
             return t;
         }
-        let features = self.shapes.iter().map(|s| Feature { id: s.id, key: &s.key, name: &s.name, geometry: &s.merc });
+        let features = self.shapes.iter().filter(|s| !hidden_here || !hidden.contains(&s.code)).map(|s| Feature {
+            id: s.id,
+            key: &s.key,
+            name: &s.name,
+            geometry: &s.merc,
+        });
         let plain = encode_tile(self.layer.prefix(), features, z, x, y);
         let gzip = gzip(&plain);
         let tile = Tile { plain: Bytes::from(plain), gzip };
-        self.tiles.insert((z, x, y), tile.clone());
+        tiles.insert((z, x, y), tile.clone());
         tile
     }
+
+    /// The tile as [`Shapes::tile_without`] gives it, if already encoded.
+    pub fn cached_tile_without(&self, z: u8, x: u32, y: u32, hidden: &BTreeSet<String>) -> Option<Tile> {
+        if self.layer != Layer::Perimeter || hidden.is_empty() {
+            return self.tiles.get((z, x, y));
+        }
+        self.audience_cache(hidden)?.get((z, x, y))
+    }
+
+    /// The tile cache of the viewers who may not see `hidden`; at most
+    /// [`MAX_AUDIENCES`] sets are kept, beyond the cache starts again.
+    fn audience_cache(&self, hidden: &BTreeSet<String>) -> Option<Arc<TileCache>> {
+        let mut all = self.audiences.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = all.get(hidden) {
+            return Some(c.clone());
+        }
+        if all.len() >= MAX_AUDIENCES {
+            all.clear();
+        }
+        let c = Arc::new(TileCache::default());
+        all.insert(hidden.clone(), c.clone());
+        Some(c)
+    }
 }
+
+/// Sets of hidden perimeters whose tiles are kept (one per organisation at most, in practice).
+const MAX_AUDIENCES: usize = 16;
 
 fn gzip(bytes: &[u8]) -> Option<Bytes> {
     use std::io::Write;
@@ -63,7 +106,7 @@ pub struct TileCache {
 }
 
 impl TileCache {
-    fn get(&self, key: (u8, u32, u32)) -> Option<Tile> {
+    pub(crate) fn get(&self, key: (u8, u32, u32)) -> Option<Tile> {
         let found = {
             let g = self.generations.read().expect("tile cache");
             if let Some(t) = g[0].get(&key) {
@@ -129,21 +172,30 @@ const NO_SUCH_TILE: &str =
         (status = 400, description = "What is wrong with the request", body = crate::error::ErrorBody), (status = 404, description = "No such thing", body = crate::error::ErrorBody)))]
 pub async fn tile(
     State(state): State<AppState>,
+    viewer: crate::viewer::Viewer,
     Path((layer, z, x, file)): Path<(String, String, String, String)>,
     headers: axum::http::HeaderMap,
 ) -> Result<Response, ApiError> {
     let layer = shaped_layer(&layer)?;
     let (z, x, y) = parse_tile(&z, &x, &file)?;
+    // Only perimeters carry what a viewer may not see: the other layers' tiles are
+    // everyone's, served without looking at the viewer.
+    let hidden = if layer == Layer::Perimeter { state.hidden_perimeters(&viewer.0) } else { BTreeSet::new() };
     // A tile already encoded is served at once; any other goes through the pool.
-    let tile = match state.cached_shapes(layer).and_then(|s| s.tiles.get((z, x, y))) {
+    let cached = state.cached_shapes(layer);
+    let tile = match cached.as_ref().and_then(|s| s.cached_tile_without(z, x, y, &hidden)) {
         Some(t) => t,
         None => {
             let st = state.clone();
-            state.work().run(async move { Ok(layer_shapes_async(&st, layer).await?.tile(z, x, y)) }).await?
+            state
+                .work()
+                .run(async move { Ok(layer_shapes_async(&st, layer).await?.tile_without(z, x, y, &hidden)) })
+                .await?
         }
     };
-    // Perimeters change when one is added: no caching by the browser.
-    let cache = if layer == Layer::Perimeter { "no-cache" } else { "public, max-age=3600" };
+    // Perimeters change when one is added, and differ by viewer: no caching by the
+    // browser, none by a shared cache.
+    let cache = if layer == Layer::Perimeter { "private, no-cache" } else { "public, max-age=3600" };
     let common = [
         (header::CONTENT_TYPE, "application/vnd.mapbox-vector-tile"),
         (header::CACHE_CONTROL, cache),

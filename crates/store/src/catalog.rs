@@ -12,6 +12,10 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 
 use crate::StoreError;
 
+mod visibility;
+
+pub use visibility::ObjectKind;
+
 /// The level of the rows of a dataset: one row per commune, or per IRIS; or rows
 /// that are not one per territory (origin–destination flows, geolocated facilities,
 /// reference tables), which the indicator engine does not load.
@@ -84,6 +88,8 @@ pub struct Dataset {
 /// The open catalog of a store; every write is one transaction.
 pub struct Catalog {
     conn: Connection,
+    /// Datasets answered as if they did not exist ([`Catalog::hiding`]).
+    hidden: std::collections::BTreeSet<String>,
 }
 
 const SCHEMA: &str = "
@@ -109,7 +115,8 @@ impl Catalog {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(SCHEMA)?;
-        Ok(Catalog { conn })
+        conn.execute_batch(visibility::SCHEMA)?;
+        Ok(Catalog { conn, hidden: Default::default() })
     }
 
     /// The catalog's version: incremented by every change, in the change's own
@@ -176,12 +183,13 @@ impl Catalog {
                 r.get::<_, String>(2)?,
             ))
         })?;
-        rows.map(|row| {
-            let (mut d, level) = row?;
-            d.level = DatasetLevel::parse(&level)?;
-            Ok(d)
-        })
-        .collect()
+        rows.filter(|row| row.as_ref().map_or(true, |(d, _)| !self.hidden.contains(&d.id)))
+            .map(|row| {
+                let (mut d, level) = row?;
+                d.level = DatasetLevel::parse(&level)?;
+                Ok(d)
+            })
+            .collect()
     }
 
     /// The dataset of that id, or [`StoreError::UnknownDataset`].

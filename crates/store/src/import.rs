@@ -69,6 +69,9 @@ impl Store {
     /// imports left behind.
     pub fn begin_import(&self, id: &str, schema: SchemaRef) -> Result<DatasetImport<'_>, StoreError> {
         check_id(id)?;
+        if self.catalog().hides() {
+            return Err(StoreError::Invalid("internal: an import through a store that hides datasets".into()));
+        }
         let dir = self.root().join(DATASETS_DIR);
         std::fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
         let lock_path = dir.join(".import.lock");
@@ -163,7 +166,10 @@ impl DatasetImport<'_> {
             checksum,
             synthetic: meta.synthetic,
         };
-        self.store.catalog().register(&dataset)?;
+        match &self.store.import_visibility {
+            Some(v) => self.store.catalog().register_with_visibility(&dataset, v)?,
+            None => self.store.catalog().register(&dataset)?,
+        }
         if let Some(old) = previous
             && old.path != dataset.path
             && old.path.starts_with(&format!("{DATASETS_DIR}/"))

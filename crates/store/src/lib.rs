@@ -27,7 +27,7 @@ pub mod testing;
 
 use std::path::{Path, PathBuf};
 
-pub use catalog::{Catalog, Dataset, DatasetLevel};
+pub use catalog::{Catalog, Dataset, DatasetLevel, ObjectKind};
 pub use contours::{CommuneContour, commune_centres, read_contours};
 pub use error::StoreError;
 pub use import::{DATASETS_DIR, DatasetImport, DatasetMeta};
@@ -69,6 +69,8 @@ pub const SHIPPED_PERIMETERS: &[(&str, &str)] = &[
 pub struct Store {
     root: PathBuf,
     catalog: Catalog,
+    /// The visibility datasets imported through this store get ([`Store::importing_as`]).
+    import_visibility: Option<echelle_platform::Visibility>,
 }
 
 impl Store {
@@ -77,7 +79,21 @@ impl Store {
         let root = root.as_ref().to_path_buf();
         std::fs::create_dir_all(&root).map_err(|e| StoreError::io(&root, e))?;
         let catalog = Catalog::open(&root.join("catalog.sqlite"))?;
-        Ok(Store { root, catalog })
+        Ok(Store { root, catalog, import_visibility: None })
+    }
+
+    /// The same store, registering the datasets imported through it with this
+    /// visibility, in the import's own catalog transaction.
+    pub fn importing_as(mut self, visibility: echelle_platform::Visibility) -> Self {
+        self.import_visibility = Some(visibility);
+        self
+    }
+
+    /// The same store as seen by someone who may not see the datasets `hidden`: the
+    /// catalog answers as if they did not exist. For reading only: imports refuse it.
+    pub fn hiding(mut self, hidden: std::collections::BTreeSet<String>) -> Self {
+        self.catalog = self.catalog.hiding(hidden);
+        self
     }
 
     /// The default store: `$ECHELLE_STORE`, else `$XDG_DATA_HOME/echelle`, else
@@ -158,6 +174,29 @@ impl Store {
             defs.push((def.id.clone(), def.text.clone()));
             Ok(defs)
         })
+    }
+
+    /// [`Store::add_perimeter`] with the perimeter's visibility, which holds from the
+    /// moment the perimeter exists; nothing changes when it is refused.
+    pub fn add_perimeter_as(
+        &self,
+        def: PerimeterDef,
+        replace: bool,
+        visibility: &echelle_platform::Visibility,
+    ) -> Result<Referential, StoreError> {
+        let taken = self.catalog.user_perimeters()?.iter().any(|(id, _)| *id == def.id);
+        if is_shipped(&def.id) || (taken && !replace) {
+            // Refused as it would be without a visibility; the existing one's is kept.
+            return self.add_perimeter(def, replace);
+        }
+        let before = self.catalog.visibility(ObjectKind::Perimeter, &def.id)?;
+        self.catalog.declare_visibility(ObjectKind::Perimeter, &def.id, visibility)?;
+        let id = def.id.clone();
+        let added = self.add_perimeter(def, replace);
+        if added.is_err() {
+            self.catalog.declare_visibility(ObjectKind::Perimeter, &id, &before)?;
+        }
+        added
     }
 
     /// Removes a user's perimeter; refused for a shipped one and for one another

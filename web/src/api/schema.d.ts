@@ -62,6 +62,179 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every account (administrators) */
+        get: operations["accounts"];
+        put?: never;
+        /** Create an account (administrators) */
+        post: operations["add_account"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/accounts/{login}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Disable or enable an account, or set its password (administrators) */
+        patch: operations["change_account"];
+        trace?: never;
+    };
+    "/api/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The audit log, newest first (administrators) */
+        get: operations["audit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/audit.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The audit log as CSV, newest first (administrators) */
+        get: operations["audit_csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/organisations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every organisation (administrators) */
+        get: operations["organisations"];
+        put?: never;
+        /** Create an organisation (administrators) */
+        post: operations["add_organisation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** API tokens, without their secrets (administrators) */
+        get: operations["tokens"];
+        put?: never;
+        /** Create an API token; its secret is shown once (administrators) */
+        post: operations["add_token"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/tokens/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke an API token (administrators) */
+        delete: operations["revoke_token"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Log in: opens a session (cookie) and gives its CSRF token */
+        post: operations["login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Log out: closes the session and clears its cookie (needs X-CSRF-Token) */
+        post: operations["logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who am I: the viewer, and the session's CSRF token */
+        get: operations["me"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/compare": {
         parameters: {
             query?: never;
@@ -888,6 +1061,33 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description An account, as listed (never its password). */
+        Account: {
+            /** @description The login. */
+            login: string;
+            org?: components["schemas"]["String"] | null;
+            /** @description Its role. */
+            role: components["schemas"]["Role"];
+            /** @description A disabled account cannot log in, and its sessions and tokens are refused. */
+            disabled: boolean;
+            /**
+             * Format: int64
+             * @description Unix seconds.
+             */
+            created_at: number;
+        };
+        /** @description A change of an account (no `Debug`: never printed). */
+        AccountChange: {
+            /** @description Disable (true) or enable again (false). */
+            disabled?: boolean | null;
+            /** @description A new password (at least 12 characters); the account's sessions are closed. */
+            password?: string | null;
+        };
+        /**
+         * @description What happened.
+         * @enum {string}
+         */
+        Action: "login" | "login_failed" | "logout" | "import" | "export" | "read" | "organisation_created" | "account_created" | "account_disabled" | "account_enabled" | "password_changed" | "token_created" | "token_revoked";
         /** @description An exemption applied to a loan for a guarantor, with its legal basis spelled out. */
         AppliedExemption: {
             /** @description The exemption's id. */
@@ -896,6 +1096,24 @@ export interface components {
             label: string;
             /** @description The articles it rests on. */
             basis: string;
+        };
+        /** @description One line of the audit log. */
+        AuditEntry: {
+            /**
+             * Format: int64
+             * @description Unix seconds.
+             */
+            at: number;
+            /** @description Who: a login, `local` or `public` (for a failed login: the login typed). */
+            who: string;
+            /** @description What. */
+            action: components["schemas"]["Action"];
+            /** @description On what: a login, a dataset id, an organisation, a token id, an export's name. */
+            target: string;
+            /** @description From where: the client address, or `cli`. */
+            from: string;
+            /** @description Anything else worth knowing (why a login failed, a role), never a secret. */
+            detail: string;
         };
         /** @description A beneficiary across all its guarantors. */
         BeneficiaryExposure: {
@@ -1097,6 +1315,20 @@ export interface components {
         };
         /** @description Nombre d'actifs ; null quand il est couvert par le secret statistique. */
         Count: number | null;
+        /** @description A token created: its secret, shown this once. */
+        CreatedToken: {
+            /** @description The secret, for `Authorization: Bearer …`; not kept by the server. */
+            token: string;
+            /** @description What is listed of it. */
+            info: components["schemas"]["TokenInfo"];
+        };
+        /** @description A login and its password (no `Debug`: never printed). */
+        Credentials: {
+            /** @description The account's login. */
+            login: string;
+            /** @description Its password. */
+            password: string;
+        };
         /** @description The diagnostics of a territory and of its parts. */
         Diagnose: {
             /** @description The method as files and logs write it. */
@@ -1521,6 +1753,8 @@ export interface components {
             synthetic: boolean;
             /** @description Its dataset is in the store. */
             available: boolean;
+            /** @description Who may see it: declared with it, else its dataset's. */
+            visibility: components["schemas"]["Visibility"];
         };
         /** @description An indicator's values in each column. */
         IndicatorRow: components["schemas"]["IndicatorInfo"] & {
@@ -1700,6 +1934,16 @@ export interface components {
             /** @description Published but fragile: few workers, to be read with care. */
             fragile: boolean;
         };
+        /** @description Who the request is made by, and what the page needs to act as them. */
+        Me: {
+            /** @description The viewer: `local` (embedded mode), `public` or an account. */
+            viewer: components["schemas"]["Viewer"];
+            /** @description The session's CSRF token, to send in `X-CSRF-Token` on every change. */
+            csrf?: string | null;
+            scope?: components["schemas"]["Scope"] | null;
+            /** @description Whether the server has accounts (a login form is worth showing). */
+            accounts: boolean;
+        };
         /** @description A member commune. */
         Member: {
             key: string;
@@ -1809,6 +2053,17 @@ export interface components {
             /** @description How screens name the method on this network (« RÉSEAU ROUTIER « nom » »…). */
             label: string;
         };
+        /** @description A new account and its first password (no `Debug`: never printed). */
+        NewAccountRequest: {
+            /** @description 2 to 64 of a-z, 0-9, `.`, `-`, `_`, `@`. */
+            login: string;
+            /** @description Its organisation (required for analysts). */
+            org?: string | null;
+            /** @description Its role. */
+            role: components["schemas"]["Role"];
+            /** @description At least 12 characters. */
+            password: string;
+        };
         /** @description A study perimeter drawn in the web application. */
         NewPerimeter: {
             /** @description Lower-case letters, digits and hyphens. */
@@ -1818,6 +2073,34 @@ export interface components {
             include: string[];
             exclude?: string[];
             source?: string | null;
+            /**
+             * @description Who may see it: `public`, `shared` or `private`; by default private to the
+             *     organisation of the account saving it (public for the local user).
+             */
+            visibility?: string | null;
+            /** @description The organisations a shared perimeter is shared with. */
+            share_with?: string[];
+            /**
+             * @description The owner organisation; by default the saving account's (the local user and
+             *     administrators name one for a shared or private perimeter).
+             */
+            owner?: string | null;
+        };
+        /** @description A token to create. */
+        NewToken: {
+            /** @description The account it acts as. */
+            login: string;
+            /** @description What it is for. */
+            name: string;
+            /** @description What it may do (`admin`: administrators' accounts only). */
+            scope: components["schemas"]["Scope"];
+        };
+        /** @description An organisation: a partner (a chamber of commerce, a département, an agency). */
+        Organisation: {
+            /** @description A short slug chosen by the administrator (`cci-hdf`). */
+            id: components["schemas"]["String"];
+            /** @description Its name, for people. */
+            name: string;
         };
         /** @description A partner territory in a summary (a destination or an origin). */
         Partner: {
@@ -1848,6 +2131,8 @@ export interface components {
             status: string;
             source?: string | null;
             note?: string | null;
+            /** @description Who may see it (a user perimeter may be private to an organisation or shared). */
+            visibility: components["schemas"]["Visibility"];
         };
         /** @description A place of a study: a commune centre or a point of a file. */
         Place: {
@@ -1886,6 +2171,16 @@ export interface components {
             name?: string | null;
             layer: components["schemas"]["Layer"];
             layer_label: string;
+            /** @description Who may see it (a user perimeter may be private or shared; the rest is public). */
+            visibility: components["schemas"]["Visibility"];
+        };
+        /** @description A signed-in account (by session cookie or API token). */
+        Principal: {
+            /** @description The account's login. */
+            login: string;
+            org?: components["schemas"]["String"] | null;
+            /** @description The account's role. */
+            role: components["schemas"]["Role"];
         };
         /**
          * @description How the loan is repaid.
@@ -2392,6 +2687,11 @@ export interface components {
             provenance: components["schemas"]["Provenance"];
         };
         /**
+         * @description What an account may do beyond reading what its organisation may see.
+         * @enum {string}
+         */
+        Role: "admin" | "analyst";
+        /**
          * @description One of the three prudential rules.
          * @enum {string}
          */
@@ -2432,6 +2732,11 @@ export interface components {
             /** @description How the value was computed, in French. */
             detail: string;
         };
+        /**
+         * @description What a token may do.
+         * @enum {string}
+         */
+        Scope: "read" | "write" | "admin";
         /** @description A territory found by its name or code. */
         SearchHit: {
             key: string;
@@ -2506,6 +2811,7 @@ export interface components {
             /** @description All guarantors together, per year (euros). */
             total_per_year: number[];
         };
+        String: string;
         /** @description A study's answer. */
         Study: {
             /** @description Sites open, existing first. */
@@ -2896,6 +3202,60 @@ export interface components {
             communes_left_out: number;
             facility_points: components["schemas"]["FacilityPoint"][];
         };
+        /** @description A token as listed (never its secret). */
+        TokenInfo: {
+            /** @description A short public id, to list and revoke it. */
+            id: string;
+            /** @description The account it acts as. */
+            login: string;
+            /** @description What it is for, in the creator's words. */
+            name: string;
+            /** @description What it may do. */
+            scope: components["schemas"]["Scope"];
+            /**
+             * Format: int64
+             * @description Unix seconds.
+             */
+            created_at: number;
+            /**
+             * Format: int64
+             * @description Unix seconds of its last use (recorded at most once a minute).
+             */
+            last_used_at?: number | null;
+            /**
+             * Format: int64
+             * @description Unix seconds of its revocation; refused from then on.
+             */
+            revoked_at?: number | null;
+        };
+        /** @description Who a request is made by. */
+        Viewer: {
+            /** @enum {string} */
+            kind: "local";
+        } | {
+            /** @enum {string} */
+            kind: "public";
+        } | (components["schemas"]["Principal"] & {
+            /** @enum {string} */
+            kind: "account";
+        });
+        /** @description Who may see a catalog object. Stored beside the object; public unless said otherwise. */
+        Visibility: {
+            /** @enum {string} */
+            kind: "public";
+        } | {
+            /** @description The organisation that owns the object. */
+            owner: components["schemas"]["String"];
+            /** @description The organisations it is shared with. */
+            with: components["schemas"]["String"][];
+            /** @enum {string} */
+            kind: "shared";
+        } | {
+            /** @description The organisation that owns the object. */
+            owner: components["schemas"]["String"];
+            /** @enum {string} */
+            kind: "private";
+        };
         /**
          * @description Vulnerability of a territory; counts of people under secrecy (`null` when secret),
          *     and the figures that would reveal them too.
@@ -3141,6 +3501,470 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    accounts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accounts by login */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Account"][];
+                };
+            };
+            /** @description Not an administrator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    add_account: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewAccountRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Account"];
+                };
+            };
+            /** @description Bad login or password too short */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unknown organisation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Login taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    change_account: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account's login */
+                login: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccountChange"];
+            };
+        };
+        responses: {
+            /** @description The account as it is now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Account"];
+                };
+            };
+            /** @description No such account */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    audit: {
+        parameters: {
+            query?: {
+                /** @description Lines at or after this Unix second. */
+                since?: number;
+                /**
+                 * @description Lines of this action only: login, login_failed, logout, import, export, read,
+                 *     organisation_created, account_created, account_disabled, account_enabled,
+                 *     password_changed, token_created, token_revoked.
+                 */
+                action?: string;
+                /** @description Lines of this actor only. */
+                who?: string;
+                /** @description At most this many lines (default and maximum [`MAX_AUDIT_LINES`]). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Lines of the log */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEntry"][];
+                };
+            };
+            /** @description Not an administrator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    audit_csv: {
+        parameters: {
+            query?: {
+                /** @description Lines at or after this Unix second. */
+                since?: number;
+                /**
+                 * @description Lines of this action only: login, login_failed, logout, import, export, read,
+                 *     organisation_created, account_created, account_disabled, account_enabled,
+                 *     password_changed, token_created, token_revoked.
+                 */
+                action?: string;
+                /** @description Lines of this actor only. */
+                who?: string;
+                /** @description At most this many lines (default and maximum [`MAX_AUDIT_LINES`]). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description RFC 4180 CSV, UTF-8, as an attachment */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description Not an administrator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    organisations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Organisations by id */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Organisation"][];
+                };
+            };
+            /** @description Not an administrator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    add_organisation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Organisation"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Organisation"];
+                };
+            };
+            /** @description Bad id or name */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Id taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    tokens: {
+        parameters: {
+            query?: {
+                /** @description One account's only. */
+                login?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Tokens, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenInfo"][];
+                };
+            };
+            /** @description Not an administrator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    add_token: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewToken"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedToken"];
+                };
+            };
+            /** @description Admin scope for a non-administrator, or bad name */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such account */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    revoke_token: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The token's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such token, or already revoked */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    login: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Credentials"];
+            };
+        };
+        responses: {
+            /** @description Signed in; the session cookie is set */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description Wrong login or password */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failures: wait (Retry-After) or locked */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed out */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or wrong CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The viewer */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
             };
         };
     };
@@ -3934,6 +4758,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description A visibility the viewer may not give */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     remove_perimeter: {
@@ -3957,6 +4790,15 @@ export interface operations {
             };
             /** @description Not a perimeter's key */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not the viewer's to remove */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -20,6 +20,8 @@ export interface Indicator {
   vintage: string | null;
   synthetic: boolean;
   available: boolean;
+  /** Who may see it: declared with it, else its dataset's. */
+  visibility?: Visibility;
 }
 
 export interface ValueRow {
@@ -50,7 +52,7 @@ export interface Evaluated extends Indicator {
 export interface Table {
   columns: Column[];
   indicators: Evaluated[];
-  territory?: { key: string; name: string; layer: string; layer_label: string };
+  territory?: { key: string; name: string; layer: string; layer_label: string; visibility?: Visibility };
 }
 
 export type Bounds = [number, number, number, number];
@@ -79,7 +81,16 @@ export interface PerimeterBody {
   id: string;
   name: string;
   include: string[];
+  /** public, shared or private; by default private to the account's organisation. */
+  visibility?: string;
+  share_with?: string[];
 }
+
+/** Who may see a catalog object. */
+export type Visibility =
+  | { kind: 'public' }
+  | { kind: 'shared'; owner: string; with: string[] }
+  | { kind: 'private'; owner: string };
 export interface SavedPerimeter {
   key: string;
   communes: number;
@@ -198,3 +209,12 @@ export type RetailShops = S['RetailShops'];
 export type RetailShopPoint = S['RetailShopPoint'];
 export type RetailFigure = S['RetailFigure'];
 export type RetailReference = S['RetailReference'];
+
+/** Accounts (issue 17): who is asking, accounts, organisations, tokens, the audit log. */
+export type Me = S['Me'];
+export type Viewer = S['Viewer'];
+export type AccountInfo = S['Account'];
+export type Organisation = S['Organisation'];
+export type TokenInfo = S['TokenInfo'];
+export type AuditEntry = S['AuditEntry'];
+export type NewAccountRequest = S['NewAccountRequest'];

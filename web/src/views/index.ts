@@ -3,6 +3,7 @@
 
 import type { ViewName } from '../router';
 import { accessView } from './access';
+import { adminView, loginView } from './account';
 import { compareView } from './compare';
 import { flowsView } from './flows';
 import { guaranteesView } from './guarantees';
@@ -23,6 +24,8 @@ export const views: Record<ViewName, View> = {
   garanties: guaranteesView,
   'tiers-lieux': sitingView,
   commerce: retailView,
+  connexion: loginView,
+  administration: adminView,
 };
 
 /** The navigation: the views reached from the header (the portrait opens from a territory). */

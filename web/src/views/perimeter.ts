@@ -3,6 +3,7 @@
 // communes of that territory; the communes of a territory can be added by its code. The
 // perimeter saved is at once a territory of the map, of the portraits and comparisons.
 
+import { viewer } from '../account';
 import { api } from '../api';
 import * as choropleth from '../choropleth';
 import { MAP_LAYERS } from '../config';
@@ -38,6 +39,12 @@ async function toggle(ctx: Context, key: string) {
   add(ctx, members, !members.every((k) => selected.has(k)));
 }
 
+/** The organisation of the signed-in account, if any. */
+function ownOrg(): string | null {
+  const v = viewer?.viewer;
+  return v && v.kind === 'account' ? (v.org ?? null) : null;
+}
+
 function status(ctx: Context, html: string) {
   byId(ctx, 'perimeter-status').innerHTML = html;
 }
@@ -59,6 +66,15 @@ export const perimeterView: View = {
       <form id="perimeter-form">
         <label>${esc(p.name)} <input id="perimeter-name" required></label>
         <label>${esc(p.id)} <input id="perimeter-id" pattern="[a-z0-9-]+" required></label>
+        <label>${esc(p.visibility)} <select id="perimeter-visibility">${
+          // Private and shared belong to an organisation: offered to an account of one.
+          ownOrg()
+            ? `<option value="">${esc(p.visibilityDefault)}</option>
+          <option value="shared">${esc(p.visibilityShared)}</option>
+          <option value="public">${esc(p.visibilityPublic)}</option>`
+            : `<option value="">${esc(p.visibilityPublic)}</option>`
+        }</select></label>
+        <label id="perimeter-share" hidden>${esc(p.shareWith)} <input id="perimeter-share-with" placeholder="${esc(p.shareWithPlaceholder)}"></label>
         <button id="perimeter-save">${esc(p.save)}</button>
         <button type="button" id="perimeter-clear">${esc(p.clear)}</button>
       </form>
@@ -77,6 +93,11 @@ export const perimeterView: View = {
     const id = byId<HTMLInputElement>(ctx, 'perimeter-id');
     name.oninput = () => {
       id.value = slug(name.value);
+    };
+    const visibility = byId<HTMLSelectElement>(ctx, 'perimeter-visibility');
+    const shareWith = byId<HTMLInputElement>(ctx, 'perimeter-share-with');
+    visibility.onchange = () => {
+      byId(ctx, 'perimeter-share').hidden = visibility.value !== 'shared';
     };
     byId(ctx, 'perimeter-clear').onclick = () => add(ctx, [...selected], false);
     byId(ctx, 'perimeter-add').onsubmit = async (e) => {
@@ -100,7 +121,14 @@ export const perimeterView: View = {
         return;
       }
       try {
-        const r = await api.savePerimeter({ id: id.value, name: name.value.trim(), include: [...selected] });
+        const orgs = shareWith.value.split(',').map((o) => o.trim()).filter(Boolean);
+        const r = await api.savePerimeter({
+          id: id.value,
+          name: name.value.trim(),
+          include: [...selected],
+          ...(visibility.value ? { visibility: visibility.value } : {}),
+          ...(visibility.value === 'shared' ? { share_with: orgs } : {}),
+        });
         status(ctx, `${esc(p.saved(r.key, r.communes, r.population))} <a id="perimeter-portrait" href="#/portrait/${esc(r.key)}">${esc(p.openPortrait)}</a>`);
         await choropleth.refreshPerimeters();
       } catch (err) {

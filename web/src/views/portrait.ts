@@ -7,7 +7,7 @@
 import { api, exportUrls } from '../api';
 import type { ExportTable } from '../export';
 import { referenceBars } from '../charts';
-import { esc, fmt } from '../format';
+import { esc, fmt, visibilityBadge } from '../format';
 import { t } from '../i18n';
 import { format, go } from '../router';
 import { exportMenu, headRow, indicatorExport, indicatorTable, scrollTable, wireExports } from '../tables';
@@ -63,7 +63,7 @@ export const portraitView: View = {
       table = indicatorExport(`portrait-${terr.key.replace(':', '-')}`, `${t.portrait.title} — ${terr.name}`, p);
       const link = `${location.origin}${location.pathname}${format({ view: 'portrait', arg: terr.key, params: against.length ? { contre: against.join(',') } : {} })}`;
       ctx.el.innerHTML = `
-        <h2 id="portrait-title">${esc(t.portrait.title)} — ${esc(terr.name)} <small>${esc(terr.layer_label)} ${esc(terr.key)}</small></h2>
+        <h2 id="portrait-title">${esc(t.portrait.title)} — ${esc(terr.name)}${visibilityBadge(terr.visibility)} <small>${esc(terr.layer_label)} ${esc(terr.key)}</small></h2>
         <p class="portrait-links"><a id="permalink" href="${esc(link)}">${esc(t.portrait.permalink)}</a>
           <button type="button" id="portrait-print" class="noprint">${esc(t.portrait.print)}</button>
           <a id="portrait-pdf" class="button noprint" href="${esc(exportUrls.portraitPdf(terr.key, against))}" download>${esc(t.portrait.pdf)}</a></p>

@@ -48,6 +48,16 @@ pub struct Args {
     /// <file>.rejects.csv); without it, the first bad line stops the import.
     #[arg(long, num_args = 0..=1, default_missing_value = "")]
     rejects: Option<PathBuf>,
+    /// Who may see the dataset: public, shared or private [default: public for a new
+    /// dataset, unchanged for one imported again].
+    #[arg(long)]
+    visibility: Option<String>,
+    /// The organisation that owns it (shared or private).
+    #[arg(long)]
+    owner: Option<String>,
+    /// The organisations it is shared with (shared).
+    #[arg(long, value_delimiter = ',')]
+    share_with: Vec<String>,
     /// Show the columns and their types, import nothing.
     #[arg(long)]
     dry_run: bool,
@@ -67,6 +77,16 @@ pub fn run(store: &Path, args: Args) -> Result<()> {
         None => None,
     };
     let encoding = args.encoding.as_deref().map(Encoding::parse).transpose()?;
+    let visibility = match &args.visibility {
+        Some(level) => Some(
+            echelle_platform::Visibility::parse(level, args.owner.as_deref(), &args.share_with)
+                .map_err(|e| UserError(e.to_string()))?,
+        ),
+        None if args.owner.is_some() || !args.share_with.is_empty() => {
+            return Err(UserError("--owner et --share-with vont avec --visibility shared|private".into()).into());
+        }
+        None => None,
+    };
     let on_error = match args.rejects {
         None => OnError::Stop,
         Some(p) if p.as_os_str().is_empty() => {
@@ -84,6 +104,7 @@ pub fn run(store: &Path, args: Args) -> Result<()> {
         ),
         None => None,
     };
+    let imported = args.file.display().to_string();
     let request = ImportRequest {
         passage,
         path: args.file,
@@ -103,8 +124,18 @@ pub fn run(store: &Path, args: Args) -> Result<()> {
     if args.dry_run {
         return Ok(());
     }
-    let store = open_store(store)?;
+    // Registered with its visibility in the import's own transaction.
+    let store = match visibility {
+        Some(v) => open_store(store)?.importing_as(v),
+        None => open_store(store)?,
+    };
     let report = prepared.run(&store)?;
     print!("{}", report.text());
+    // Audited once the store has accounts (before, the local user is alone).
+    let accounts =
+        echelle_platform::Accounts::new(std::sync::Arc::new(echelle_platform::SqliteAccounts::in_store(store.root())?));
+    if accounts.configured()? {
+        accounts.record(&echelle_platform::Actor::command_line(), echelle_platform::Action::Import, &imported, "")?;
+    }
     Ok(())
 }

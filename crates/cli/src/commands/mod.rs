@@ -1,5 +1,7 @@
 pub mod access;
+pub mod account;
 pub mod check;
+pub mod dataset;
 pub mod fetch;
 pub mod guarantees;
 pub mod import;
@@ -31,6 +33,8 @@ pub struct UserError(pub String);
 pub fn is_user_error(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
         c.is::<UserError>()
+            || c.downcast_ref::<echelle_platform::AccountError>()
+                .is_some_and(echelle_platform::AccountError::is_user_error)
             || c.is::<echelle_referential::Error>()
             || c.downcast_ref::<StoreError>().is_some_and(StoreError::is_user_error)
             || c.downcast_ref::<IndicatorError>().is_some_and(IndicatorError::is_user_error)

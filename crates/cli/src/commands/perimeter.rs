@@ -22,6 +22,15 @@ enum PerimeterCommand {
         /// Replace a user perimeter of the same id.
         #[arg(long)]
         replace: bool,
+        /// Who may see it: public, shared or private [default: public].
+        #[arg(long, default_value = "public")]
+        visibility: String,
+        /// The organisation that owns it (shared or private).
+        #[arg(long)]
+        owner: Option<String>,
+        /// The organisations it is shared with (shared).
+        #[arg(long, value_delimiter = ',')]
+        share_with: Vec<String>,
     },
     /// Remove a user perimeter.
     Remove { id: String },
@@ -30,14 +39,16 @@ enum PerimeterCommand {
 pub fn run(store: &Path, a: Args) -> Result<()> {
     match a.command.unwrap_or(PerimeterCommand::List) {
         PerimeterCommand::List => list(store),
-        PerimeterCommand::Add { file, replace } => {
+        PerimeterCommand::Add { file, replace, visibility, owner, share_with } => {
+            let visibility = echelle_platform::Visibility::parse(&visibility, owner.as_deref(), &share_with)
+                .map_err(|e| UserError(e.to_string()))?;
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("{}", file.display()))
                 .map_err(|e| UserError(format!("{e:#}")))?;
             let def = PerimeterDef::parse(&file.display().to_string(), &text)?;
             let id = def.id.clone();
             let store = open_store(store)?;
-            let r = store.add_perimeter(def, replace)?;
+            let r = store.add_perimeter_as(def, replace, &visibility)?;
             let p = r.perimeter(&id).expect("just added");
             println!(
                 "perimeter '{id}' added: {} communes, {} inhabitants",

@@ -61,6 +61,10 @@ pub fn run(store: &Path, a: Args) -> Result<()> {
         }
         facilities.push((name.to_string(), PathBuf::from(path)));
     }
+    // A server others can reach wants accounts (exit status 2 otherwise).
+    let accounts =
+        echelle_platform::Accounts::new(std::sync::Arc::new(echelle_platform::SqliteAccounts::in_store(store)?));
+    echelle_platform::account::may_serve(a.addr.ip(), accounts.configured()?)?;
     let config = ServeConfig {
         store: store.to_path_buf(),
         addr: a.addr,

@@ -2,6 +2,7 @@
 
 mod access_cli;
 mod access_csv;
+mod accounts_cli;
 mod cli;
 mod flows_parity;
 mod guarantees_cli;

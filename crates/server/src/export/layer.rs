@@ -13,6 +13,7 @@ use super::{attachment, blocking};
 use crate::extract::Query;
 use crate::shapes::{self, COVERAGE};
 use crate::values::evaluate;
+use crate::visibility::Asker;
 use crate::work::respond;
 use crate::{ApiError, AppState};
 
@@ -40,32 +41,41 @@ pub struct LayerQuery {
         (status = 400, description = "A bad parameter", body = crate::error::ErrorBody),
         (status = 404, description = "An unknown territory or indicator", body = crate::error::ErrorBody),
     ))]
-pub async fn export(State(state): State<AppState>, Query(q): Query<LayerQuery>) -> Result<Response, ApiError> {
+pub async fn export(
+    State(state): State<AppState>,
+    viewer: Asker,
+    Query(q): Query<LayerQuery>,
+) -> Result<Response, ApiError> {
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
         if q.format != "geojson" && q.format != "gpkg" {
             return Err(ApiError::BadRequest(format!("unknown layer format '{}': geojson or gpkg", q.format)));
         }
         let layer = shapes::shaped_layer(&q.layer)?;
-        let keys = shapes::within_keys(&state, layer, q.within.as_deref())?;
-        let (engine, cache) = state.engine_and_values();
+        let keys = shapes::within_keys(&view, layer, q.within.as_deref())?;
+        let (engine, cache) = (view.engine.clone(), view.values.clone());
         let requested: Vec<String> = q
             .indicators
             .as_deref()
             .map(|l| l.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
             .unwrap_or_default();
         let ids: Vec<&str> =
-            if requested.is_empty() { engine.key_indicators() } else { requested.iter().map(String::as_str).collect() };
+            if requested.is_empty() { view.key_indicators() } else { requested.iter().map(String::as_str).collect() };
         if ids.len() > 50 {
             return Err(ApiError::BadRequest("at most 50 indicators per export".into()));
         }
         for id in &ids {
-            engine.indicator(id)?;
+            view.indicator(&engine, id)?;
             column_name(id)?;
         }
+        view.read_indicators(ids.iter().copied(), "/api/export/layer");
         let shapes = shapes::layer_shapes_async(&state, layer).await?;
         let r = engine.referential().clone();
-        let chosen: Vec<&shapes::Shape> =
-            shapes.shapes.iter().filter(|s| keys.as_ref().is_none_or(|k| k.contains(&s.key))).collect();
+        let chosen: Vec<&shapes::Shape> = shapes
+            .shapes
+            .iter()
+            .filter(|s| view.shows_key(&s.key) && keys.as_ref().is_none_or(|k| k.contains(&s.key)))
+            .collect();
         let targets = chosen
             .iter()
             .map(|s| Target::territory(&r, &TerritoryRef::new(layer, &s.code)))

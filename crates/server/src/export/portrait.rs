@@ -11,6 +11,7 @@ use super::{attachment, blocking};
 use crate::api::PortraitQuery;
 use crate::extract::Query;
 use crate::shapes;
+use crate::visibility::Asker;
 use crate::work::respond;
 use crate::{ApiError, AppState};
 
@@ -41,14 +42,16 @@ async fn locator(state: &AppState, t: &TerritoryRef) -> Option<Locator> {
     ))]
 pub async fn portrait_pdf(
     State(state): State<AppState>,
+    viewer: Asker,
     Path(key): Path<String>,
     Query(q): Query<PortraitQuery>,
 ) -> Result<Response, ApiError> {
+    let view = state.view_of(&viewer);
     respond(state.clone(), async move {
-        let body = crate::api::portrait_body(&state, &key, &q).await?;
+        let body = crate::api::portrait_body(&view, &key, &q).await?;
         let mut portrait: Portrait =
             serde_json::from_value(body).map_err(|e| ApiError::Internal(format!("portrait body: {e}")))?;
-        let t = state.engine().referential().resolve(&portrait.territory.key)?;
+        let t = view.referential.resolve(&portrait.territory.key)?;
         portrait.locator = locator(&state, &t).await;
         let name = file_name(&format!("portrait {key}"), "pdf");
         let bytes = blocking(move || Ok(pdf::render(&portrait, Date::today())?)).await?;

@@ -2,6 +2,7 @@
 
 mod access;
 mod api;
+mod auth;
 mod export;
 mod flows;
 mod headers;
@@ -11,6 +12,7 @@ mod shapes;
 mod state;
 mod static_files;
 mod values;
+mod visibility;
 
 /// A library value as a client reads it from the server: written to JSON text and
 /// parsed back, with the same float parsing as the answer it is compared with.
