@@ -1,4 +1,5 @@
 pub mod access;
+pub mod catalog;
 pub mod check;
 pub mod fetch;
 pub mod guarantees;
