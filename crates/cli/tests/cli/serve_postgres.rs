@@ -83,7 +83,8 @@ fn two_servers_on_one_postgres_see_each_others_perimeters_at_once() {
     wait_ready(&b);
     assert_eq!(request(&b, "GET", "/api/portrait/per:deux-serveurs", "").0, 404, "not there yet");
 
-    let posted = request(&a, "POST", "/api/perimeters", r#"{"id":"deux-serveurs","name":"Deux serveurs","include":["dep:62"]}"#);
+    let posted =
+        request(&a, "POST", "/api/perimeters", r#"{"id":"deux-serveurs","name":"Deux serveurs","include":["dep:62"]}"#);
     assert_eq!(posted.0, 201, "{}", posted.1);
     // Bounded wait for the other server to be notified and read the catalog again.
     let start = Instant::now();

@@ -508,7 +508,11 @@ mod tests {
             assert_eq!(a.version().unwrap(), 5, "{backend:?}: nothing changed");
             let refused = a.update_perimeters(|_| Err(StoreError::Invalid("no".into())));
             assert!(refused.is_err());
-            assert_eq!((a.version().unwrap(), a.user_perimeters().unwrap().len()), (5, 1), "a refused change leaves all");
+            assert_eq!(
+                (a.version().unwrap(), a.user_perimeters().unwrap().len()),
+                (5, 1),
+                "a refused change leaves all"
+            );
             a.update_perimeters(|_| Ok(Vec::new())).unwrap();
             assert_eq!((b.version().unwrap(), b.user_perimeters().unwrap().len()), (6, 0));
             assert_eq!(a.schema_version().unwrap(), migrations::latest());
@@ -594,13 +598,31 @@ mod tests {
     }
 
     #[test]
+    fn an_unreachable_database_is_named_without_its_password() {
+        let location = PostgresLocation::new("postgresql://echelle:s3cret@127.0.0.1:1/obs", "echelle");
+        let Err(e) = Catalog::open_postgres(&location) else { panic!("port 1 answered") };
+        let message = e.to_string();
+        assert!(message.contains("injoignable") && message.contains("echelle:***@127.0.0.1:1"), "{message}");
+        assert!(!message.contains("s3cret"), "{message}");
+    }
+
+    #[test]
+    fn a_store_says_which_catalog_file_is_wrong() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(crate::CATALOG_CONFIG), "[postgres]\nuri = \"x\"\n").unwrap();
+        let Err(e) = crate::Store::open(dir.path()) else { panic!("a wrong catalog.toml opened") };
+        assert!(e.to_string().contains("catalog.toml") && e.is_user_error(), "{e}");
+    }
+
+    #[test]
     fn a_committed_change_is_notified_to_listeners_and_a_refused_one_is_not() {
         for backend in backends() {
             let Some(location) = backend.fresh_location() else { continue };
             let c = Catalog::open_postgres(&location).unwrap();
             let mut changes = Changes::listen(&location).unwrap();
-            let other = Catalog::open_postgres(&PostgresLocation::new(location.url.clone(), format!("{}_x", location.schema)))
-                .unwrap();
+            let other =
+                Catalog::open_postgres(&PostgresLocation::new(location.url.clone(), format!("{}_x", location.schema)))
+                    .unwrap();
             other.register(&dataset("elsewhere")).unwrap();
             assert!(!changes.wait(Duration::from_millis(300)).unwrap(), "another schema's change is not ours");
             let _ = c.update_perimeters(|_| Err(StoreError::Invalid("no".into())));

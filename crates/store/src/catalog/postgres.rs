@@ -287,11 +287,8 @@ impl Changes {
         loop {
             let left = if seen { Duration::ZERO } else { deadline.saturating_duration_since(Instant::now()) };
             let mut notifications = self.client.notifications();
-            let next = if left.is_zero() {
-                notifications.iter().next()
-            } else {
-                notifications.timeout_iter(left).next()
-            };
+            let next =
+                if left.is_zero() { notifications.iter().next() } else { notifications.timeout_iter(left).next() };
             match next? {
                 Some(n) => seen |= n.payload() == self.schema,
                 None if seen || Instant::now() >= deadline => return Ok(seen),
