@@ -33,6 +33,8 @@ enum Command {
     Members(commands::territory::MembersArgs),
     /// Study perimeters: list them with their counts and populations, add or remove one.
     Perimeter(commands::perimeter::Args),
+    /// The store's catalog: where it lives (SQLite or PostgreSQL), move it into PostgreSQL.
+    Catalog(commands::catalog::Args),
     /// Indicators: list the declared ones, add a catalog of your own.
     Indicator(commands::indicator::Args),
     /// Evaluate indicators for territories, with their references.
@@ -115,6 +117,7 @@ fn main() -> ExitCode {
         Command::List(a) => commands::territory::list(&store, a),
         Command::Members(a) => commands::territory::members(&store, a),
         Command::Perimeter(a) => commands::perimeter::run(&store, a),
+        Command::Catalog(a) => commands::catalog::run(&store, a),
         Command::Indicator(a) => commands::indicator::run(&store, a),
         Command::Eval(a) => commands::indicator::eval(&store, a),
         Command::Compare(a) => commands::indicator::compare(&store, a),

@@ -84,7 +84,13 @@ pub struct ServeConfig {
     pub connections: Connections,
     /// Size of the pool that runs the heavy part of requests, and of its queue.
     pub work: WorkConfig,
+    /// How often the catalog's version is read, to pick up changes made by other
+    /// processes (with PostgreSQL, notifications bring them at once; this is the fallback).
+    pub poll_interval: Duration,
 }
+
+/// The default of [`ServeConfig::poll_interval`].
+pub const POLL_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Bytes of a request body read at most, except a table export's
 /// ([`export::table::MAX_BODY`]); beyond, a 413.
@@ -201,11 +207,15 @@ pub async fn serve(config: ServeConfig) -> Result<(), ApiError> {
             }
         }
     });
+    if state.follow_notifications()? {
+        tracing::info!("catalog in PostgreSQL: changes by other processes are read as soon as notified");
+    }
     let watched = state.clone();
+    let poll = config.poll_interval.max(Duration::from_millis(100));
     tokio::spawn(async move {
         // A dataset or catalog imported while serving is picked up within seconds: the
-        // catalog's version is one SQLite read.
-        let mut every = tokio::time::interval(Duration::from_secs(5));
+        // catalog's version is one read.
+        let mut every = tokio::time::interval(poll);
         loop {
             every.tick().await;
             let checked = watched.clone();

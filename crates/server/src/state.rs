@@ -4,6 +4,7 @@
 //!  readers ──read lock, clone the Arc──> Snapshot (engine, values, caches): kept for the request
 //!  writer  ──tokio Mutex──> write the store ─> build the next Snapshot ─> swap ─> answer
 //!  poller  ──every 5 s: catalog version ≠ snapshot's?──> writer (reads the store again)
+//!  listener (PostgreSQL catalog) ──NOTIFY of a commit by any process──> the same, at once
 //! ```
 //!
 //! Changes are serialized by one writer, and a change is answered only once the
@@ -315,6 +316,51 @@ impl AppState {
         let Some(read) = read else { return Ok(false) };
         tracing::info!(version = read.version, "the store changed: reading it again");
         self.install(read).await?;
+        Ok(true)
+    }
+
+    /// With a catalog in PostgreSQL, reads the store again as soon as any process commits
+    /// a change (LISTEN, on a thread of its own, reconnecting after a loss); the poll
+    /// stays as the fallback. False for a SQLite catalog (nothing to listen to).
+    pub fn follow_notifications(&self) -> Result<bool, ApiError> {
+        let store = Store::open(&self.store)?;
+        let Some(location) = store.postgres().cloned() else { return Ok(false) };
+        drop(store);
+        let state = self.clone();
+        let runtime = tokio::runtime::Handle::current();
+        let reload = move || {
+            let checked = state.clone();
+            let reloaded = runtime.block_on(state.work().background(async move { checked.reload_if_changed().await }));
+            if let Err(e) = reloaded {
+                tracing::warn!(error = %e, "reading the store again after a notification failed");
+            }
+        };
+        std::thread::Builder::new()
+            .name("echelle-listen".into())
+            .spawn(move || {
+                loop {
+                    match echelle_store::Changes::listen(&location) {
+                        Ok(mut changes) => {
+                            tracing::info!(schema = %location.schema, "listening to the catalog's changes");
+                            // What changed while (re)connecting is read now.
+                            reload();
+                            loop {
+                                match changes.wait(std::time::Duration::from_secs(60)) {
+                                    Ok(true) => reload(),
+                                    Ok(false) => {}
+                                    Err(e) => {
+                                        tracing::warn!(error = %e, "listening to the catalog: connection lost");
+                                        break;
+                                    }
+                                }
+                            }
+                        }
+                        Err(e) => tracing::warn!(error = %e, "listening to the catalog failed; polling meanwhile"),
+                    }
+                    std::thread::sleep(std::time::Duration::from_secs(5));
+                }
+            })
+            .map_err(|e| ApiError::Internal(format!("listening thread: {e}")))?;
         Ok(true)
     }
 

@@ -14,6 +14,20 @@ pub enum StoreError {
     /// The SQLite catalog failed (locked too long, damaged…).
     #[error("catalog: {0}")]
     Catalog(#[from] rusqlite::Error),
+    /// The catalog in PostgreSQL failed (unreachable, refused, lost connection…).
+    #[error("catalogue PostgreSQL : {0}")]
+    Postgres(String),
+    /// A catalog whose schema was moved forward by a newer echelle: not read rather than misread.
+    #[error(
+        "le catalogue est au schéma n° {found}, plus récent que celui que connaît cette version d'echelle \
+         (n° {known}) : installez une version d'echelle à jour"
+    )]
+    NewerCatalog {
+        /// The last step applied to the catalog.
+        found: i64,
+        /// The last step this binary knows.
+        known: i64,
+    },
     /// A Parquet file of the store that cannot be read or written.
     #[error("{path}: {message}")]
     Parquet {

@@ -243,10 +243,24 @@ mod tests {
         RecordBatch::try_from_iter([("code", Arc::new(StringArray::from(codes.to_vec())) as ArrayRef)]).unwrap()
     }
 
+    /// An empty store folder whose catalog is on `backend`.
+    fn empty_store(backend: &crate::testing::TestBackend) -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        Store::open(dir.path()).unwrap();
+        backend.apply(dir.path());
+        let store = Store::open(dir.path()).unwrap();
+        (dir, store)
+    }
+
     #[test]
     fn commit_registers_and_replaces_the_old_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        for backend in crate::testing::backends() {
+            commit_registers_on(&backend);
+        }
+    }
+
+    fn commit_registers_on(backend: &crate::testing::TestBackend) {
+        let (dir, store) = empty_store(backend);
         let mut imp = store.begin_import("x", batch(&["01001"]).schema()).unwrap();
         imp.write(&batch(&["01001", "2A004"])).unwrap();
         let first = imp.commit(meta("x")).unwrap();
@@ -262,8 +276,13 @@ mod tests {
 
     #[test]
     fn dropped_import_leaves_nothing_and_leftovers_are_swept() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        for backend in crate::testing::backends() {
+            dropped_import_on(&backend);
+        }
+    }
+
+    fn dropped_import_on(backend: &crate::testing::TestBackend) {
+        let (dir, store) = empty_store(backend);
         {
             let mut imp = store.begin_import("x", batch(&["01001"]).schema()).unwrap();
             imp.write(&batch(&["01001"])).unwrap();

@@ -4,6 +4,8 @@
 //! <store>/
 //!   catalog.sqlite        datasets (source, vintage, rows, checksum), user perimeters,
 //!                         and which pack is current
+//!   catalog.toml          (optional) `[postgres] url, schema`: the catalog lives in that
+//!                         PostgreSQL schema instead, shared by several servers
 //!   pack-<checksum>/      the reference pack: Parquet tables of the territories
 //!     communes.parquet    communes actuelles, attachments, populations, areas
 //!     units.parquet       EPCI, arrondissements, départements, régions
@@ -11,8 +13,9 @@
 //!     build-report.txt    what the build could not reconcile, and why
 //! ```
 //!
-//! Writes go aside first and become visible in one SQLite transaction, so a killed
+//! Writes go aside first and become visible in one catalog transaction, so a killed
 //! process leaves the store as it was before or as it is after, never in between.
+//! The Parquet files stay in the folder whichever database holds the catalog.
 
 mod catalog;
 pub mod contours;
@@ -27,7 +30,7 @@ pub mod testing;
 
 use std::path::{Path, PathBuf};
 
-pub use catalog::{Catalog, Dataset, DatasetLevel, ObjectKind};
+pub use catalog::{CHANNEL, Catalog, Changes, Dataset, DatasetLevel, ObjectKind, PostgresLocation};
 pub use contours::{CommuneContour, commune_centres, read_contours};
 pub use error::StoreError;
 pub use import::{DATASETS_DIR, DatasetImport, DatasetMeta};
@@ -65,21 +68,75 @@ pub const SHIPPED_PERIMETERS: &[(&str, &str)] = &[
     ("data/perimeters/scot-sambre-avesnois.toml", include_str!("../../../data/perimeters/scot-sambre-avesnois.toml")),
 ];
 
+/// The file of a store folder that puts its catalog in PostgreSQL.
+pub const CATALOG_CONFIG: &str = "catalog.toml";
+
 /// An opened store folder.
 pub struct Store {
     root: PathBuf,
     catalog: Catalog,
     /// The visibility datasets imported through this store get ([`Store::importing_as`]).
     import_visibility: Option<echelle_platform::Visibility>,
+    /// Where the catalog is when it is in PostgreSQL (`catalog.toml`).
+    postgres: Option<PostgresLocation>,
+}
+
+/// `catalog.toml`: where the catalog lives when it is not `catalog.sqlite`.
+#[derive(serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogConfig {
+    postgres: PostgresLocation,
 }
 
 impl Store {
-    /// Opens (and creates if needed) the store at `root`.
+    /// Opens (and creates if needed) the store at `root`; its catalog is
+    /// `catalog.sqlite`, or the PostgreSQL schema `catalog.toml` names.
     pub fn open(root: impl AsRef<Path>) -> Result<Self, StoreError> {
         let root = root.as_ref().to_path_buf();
         std::fs::create_dir_all(&root).map_err(|e| StoreError::io(&root, e))?;
-        let catalog = Catalog::open(&root.join("catalog.sqlite"))?;
-        Ok(Store { root, catalog, import_visibility: None })
+        let postgres = read_config(&root)?;
+        let catalog = match &postgres {
+            Some(location) => Catalog::open_postgres(location)?,
+            None => Catalog::open(&root.join("catalog.sqlite"))?,
+        };
+        Ok(Store { root, catalog, import_visibility: None, postgres })
+    }
+
+    /// Where the catalog lives, when it is in PostgreSQL.
+    pub fn postgres(&self) -> Option<&PostgresLocation> {
+        self.postgres.as_ref()
+    }
+
+    /// The changes of the catalog committed by any process, as they happen (PostgreSQL);
+    /// `None` for a SQLite catalog, whose changes are seen by polling its version.
+    pub fn changes(&self) -> Result<Option<Changes>, StoreError> {
+        self.postgres.as_ref().map(Changes::listen).transpose()
+    }
+
+    /// Moves the catalog into PostgreSQL at `location`: copies what it holds into that
+    /// (empty) schema in one transaction, then writes `catalog.toml` (aside, then renamed),
+    /// from which every process opening the store uses it. `catalog.sqlite` stays as it
+    /// was, no longer read.
+    pub fn move_catalog(&self, location: &PostgresLocation) -> Result<(), StoreError> {
+        if self.postgres.is_some() {
+            return Err(StoreError::Invalid(format!(
+                "le catalogue de {} est déjà dans PostgreSQL ({})",
+                self.root.display(),
+                CATALOG_CONFIG
+            )));
+        }
+        let target = Catalog::open_postgres(location)?;
+        self.catalog.copy_into(&target)?;
+        let text = format!(
+            "# The catalog of this store is in PostgreSQL (echelle catalog move); the Parquet files stay here.\n{}",
+            toml::to_string(&CatalogConfig { postgres: location.clone() })
+                .map_err(|e| StoreError::Invalid(format!("{CATALOG_CONFIG}: {e}")))?
+        );
+        let path = self.root.join(CATALOG_CONFIG);
+        let partial = self.root.join(format!(".{CATALOG_CONFIG}.partial"));
+        std::fs::write(&partial, text).map_err(|e| StoreError::io(&partial, e))?;
+        std::fs::rename(&partial, &path).map_err(|e| StoreError::io(&path, e))?;
+        Ok(())
     }
 
     /// The same store, registering the datasets imported through it with this
@@ -252,6 +309,21 @@ impl Store {
         })?;
         Ok(checked.expect("resolved before the commit"))
     }
+}
+
+/// The PostgreSQL location `catalog.toml` names, if the store has one.
+fn read_config(root: &Path) -> Result<Option<PostgresLocation>, StoreError> {
+    let path = root.join(CATALOG_CONFIG);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(StoreError::io(&path, e)),
+    };
+    let config: CatalogConfig = toml::from_str(&text).map_err(|e| {
+        StoreError::source(&path, format!("attendu une table [postgres] avec url et schema : {}", e.message()))
+    })?;
+    config.postgres.check()?;
+    Ok(Some(config.postgres))
 }
 
 fn shipped_defs() -> Result<Vec<PerimeterDef>, StoreError> {

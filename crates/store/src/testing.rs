@@ -33,3 +33,58 @@ pub fn copy_store(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The PostgreSQL database the suites also run on (`scripts/postgres start` prints it).
+pub const DATABASE_URL_VAR: &str = "ECHELLE_TEST_DATABASE_URL";
+/// `required` (CI): a missing PostgreSQL fails the suites instead of leaving them on SQLite alone.
+pub const POSTGRES_REQUIRED_VAR: &str = "ECHELLE_TEST_POSTGRES";
+
+/// A database a store's catalog lives in, for suites that run on each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TestBackend {
+    /// `catalog.sqlite` in the store folder.
+    Sqlite,
+    /// A schema of its own in the database at this URL.
+    Postgres(String),
+}
+
+/// SQLite, and PostgreSQL when `ECHELLE_TEST_DATABASE_URL` is set; panics when
+/// `ECHELLE_TEST_POSTGRES=required` and no URL is set (an unreachable database fails the
+/// suites that use it: nothing is skipped silently).
+pub fn backends() -> Vec<TestBackend> {
+    let mut out = vec![TestBackend::Sqlite];
+    match std::env::var(DATABASE_URL_VAR) {
+        Ok(url) if !url.is_empty() => out.push(TestBackend::Postgres(url)),
+        _ => assert!(
+            std::env::var(POSTGRES_REQUIRED_VAR).as_deref() != Ok("required"),
+            "{POSTGRES_REQUIRED_VAR}=required but {DATABASE_URL_VAR} is not set: run `scripts/postgres start`"
+        ),
+    }
+    out
+}
+
+impl TestBackend {
+    /// A schema no other test uses (PostgreSQL); `None` for SQLite.
+    pub fn fresh_location(&self) -> Option<crate::PostgresLocation> {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let TestBackend::Postgres(url) = self else { return None };
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+        let schema = format!("t{}_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed), nanos);
+        Some(crate::PostgresLocation::new(url.clone(), schema))
+    }
+
+    /// Puts the catalog of the store at `root` (a private copy) on this backend: on
+    /// PostgreSQL, it moves into a fresh schema.
+    pub fn apply(&self, root: &Path) {
+        if let Some(location) = self.fresh_location() {
+            crate::Store::open(root).unwrap().move_catalog(&location).unwrap();
+        }
+    }
+}
+
+/// A private copy of the store `from` in `to`, its catalog on `backend`.
+pub fn copy_store_on(from: &Path, to: &Path, backend: &TestBackend) {
+    copy_store(from, to);
+    backend.apply(to);
+}

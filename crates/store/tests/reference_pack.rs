@@ -174,11 +174,18 @@ fn merged_communes_get_the_union_of_their_former_shapes() {
 
 #[test]
 fn user_perimeters_are_added_replaced_and_removed_in_one_transaction_each() {
+    for backend in echelle_store::testing::backends() {
+        user_perimeters_on(&backend);
+    }
+}
+
+fn user_perimeters_on(backend: &echelle_store::testing::TestBackend) {
     use echelle_referential::PerimeterDef;
     use echelle_store::StoreError;
     let dir = tempfile::tempdir().unwrap();
-    echelle_store::testing::copy_store(store().root(), dir.path());
+    echelle_store::testing::copy_store_on(store().root(), dir.path(), backend);
     let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.postgres().is_some(), backend.fresh_location().is_some(), "{backend:?}");
     let def = |id: &str, include: &str| {
         let text = format!("id = \"{id}\"\nname = \"{id}\"\nstatus = \"provisional\"\ninclude = [\"{include}\"]\n");
         PerimeterDef::parse("test", &text).unwrap()

@@ -1,5 +1,6 @@
 pub mod access;
 pub mod account;
+pub mod catalog;
 pub mod check;
 pub mod dataset;
 pub mod fetch;

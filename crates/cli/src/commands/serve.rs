@@ -43,6 +43,10 @@ pub struct Args {
     /// Requests waiting for a worker; beyond, 503 with Retry-After.
     #[arg(long, default_value_t = echelle_server::work::QUEUED)]
     queue: usize,
+    /// Seconds between two reads of the catalog's version, which pick up changes made by
+    /// other processes (a catalog in PostgreSQL also notifies them at once).
+    #[arg(long, default_value_t = echelle_server::POLL_INTERVAL.as_secs())]
+    poll_seconds: u64,
 }
 
 pub fn run(store: &Path, a: Args) -> Result<()> {
@@ -81,6 +85,7 @@ pub fn run(store: &Path, a: Args) -> Result<()> {
             running: a.workers.unwrap_or_else(echelle_server::work::default_running).max(1),
             queued: a.queue,
         },
+        poll_interval: Duration::from_secs(a.poll_seconds.max(1)),
     };
     runtime()?.block_on(echelle_server::serve(config))?;
     Ok(())

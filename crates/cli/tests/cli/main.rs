@@ -10,6 +10,7 @@ mod import_cli;
 mod mobility_cli;
 mod report_cli;
 mod retail_cli;
+mod serve_postgres;
 mod siting_cli;
 
 use std::path::Path;

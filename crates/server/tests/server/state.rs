@@ -10,7 +10,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use echelle_referential::Layer;
 use echelle_server::{AppState, app};
-use echelle_store::testing::{copy_store, test_store};
+use echelle_store::testing::{TestBackend, backends, copy_store_on, test_store};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -30,10 +30,10 @@ async fn post(router: &axum::Router, id: &str, include: &[&str]) -> (StatusCode,
     send(router, "POST", "/api/perimeters", Some(json!({"id": id, "name": id, "include": include}))).await
 }
 
-/// A private copy of the test store, and the state opened on it once warm.
-async fn warm_copy() -> (tempfile::TempDir, AppState) {
+/// A private copy of the test store, its catalog on `backend`, and the state opened on it once warm.
+async fn warm_copy(backend: &TestBackend) -> (tempfile::TempDir, AppState) {
     let dir = tempfile::tempdir().unwrap();
-    copy_store(&test_store(), dir.path());
+    copy_store_on(&test_store(), dir.path(), backend);
     let state = AppState::open(dir.path()).await.unwrap();
     state.ready().await;
     (dir, state)
@@ -49,7 +49,13 @@ const DEPARTEMENTS: [&str; 16] =
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_perimeters_are_each_visible_after_their_201_and_after_a_restart() {
-    let (dir, state) = warm_copy().await;
+    for backend in backends() {
+        concurrent_perimeters_are_each_visible_after_their_201_and_after_a_restart_on(&backend).await;
+    }
+}
+
+async fn concurrent_perimeters_are_each_visible_after_their_201_and_after_a_restart_on(backend: &TestBackend) {
+    let (dir, state) = warm_copy(backend).await;
     let r = router(&state);
     let tasks: Vec<_> = DEPARTEMENTS
         .iter()
@@ -95,7 +101,13 @@ async fn concurrent_perimeters_are_each_visible_after_their_201_and_after_a_rest
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_perimeter_is_removed_and_the_others_are_refused() {
-    let (dir, state) = warm_copy().await;
+    for backend in backends() {
+        a_user_perimeter_is_removed_and_the_others_are_refused_on(&backend).await;
+    }
+}
+
+async fn a_user_perimeter_is_removed_and_the_others_are_refused_on(backend: &TestBackend) {
+    let (dir, state) = warm_copy(backend).await;
     let r = router(&state);
     assert_eq!(post(&r, "artois-sud", &["dep:62"]).await.0, StatusCode::CREATED);
     assert_eq!(post(&r, "autour", &["per:artois-sud", "dep:59"]).await.0, StatusCode::CREATED);
@@ -134,7 +146,13 @@ async fn a_user_perimeter_is_removed_and_the_others_are_refused() {
 /// one is complete: `/ready` stays 200, and what the change does not touch is kept.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_perimeter_change_keeps_the_server_ready_and_its_caches() {
-    let (_dir, state) = warm_copy().await;
+    for backend in backends() {
+        a_perimeter_change_keeps_the_server_ready_and_its_caches_on(&backend).await;
+    }
+}
+
+async fn a_perimeter_change_keeps_the_server_ready_and_its_caches_on(backend: &TestBackend) {
+    let (_dir, state) = warm_copy(backend).await;
     let r = router(&state);
     let communes = echelle_server::layer_shapes_async(&state, Layer::Commune).await.unwrap();
     let departements = echelle_server::layer_shapes_async(&state, Layer::Departement).await.unwrap();
@@ -173,7 +191,13 @@ async fn a_perimeter_change_keeps_the_server_ready_and_its_caches() {
 /// the poller: the catalog's version changed, the engine is loaded again with it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_poller_picks_up_an_import_by_another_handle() {
-    let (dir, state) = warm_copy().await;
+    for backend in backends() {
+        the_poller_picks_up_an_import_by_another_handle_on(&backend).await;
+    }
+}
+
+async fn the_poller_picks_up_an_import_by_another_handle_on(backend: &TestBackend) {
+    let (dir, state) = warm_copy(backend).await;
     assert!(!state.reload_if_changed().await.unwrap(), "nothing changed");
     import_table(dir.path());
     assert!(state.engine().dataset("test_scores").is_none());

@@ -2,27 +2,14 @@
 //! (owner, level), one per organisation it is shared with. An object without a row
 //! is public, so catalogs written before visibility existed keep meaning the same.
 //!
-//! Schema step: [`SCHEMA`], applied at open after the base tables.
+//! Schema: migration step 2 (`migrations.rs`).
 
 use std::collections::BTreeSet;
 
 use echelle_platform::{Visibilities, Visibility};
-use rusqlite::{Connection, params};
 
-use super::{Catalog, Dataset, bump, insert_dataset};
+use super::{Catalog, Dataset, Value};
 use crate::StoreError;
-
-/// The schema step of visibility: `object_visibility` (kind, id, level, owner) and
-/// `object_share` (kind, id, org). `kind` is `dataset` or `perimeter`.
-pub(crate) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS object_visibility (
-    kind TEXT NOT NULL CHECK (kind IN ('dataset', 'perimeter')), id TEXT NOT NULL,
-    level TEXT NOT NULL CHECK (level IN ('shared', 'private')), owner TEXT NOT NULL,
-    PRIMARY KEY (kind, id));
-CREATE TABLE IF NOT EXISTS object_share (
-    kind TEXT NOT NULL, id TEXT NOT NULL, org TEXT NOT NULL,
-    PRIMARY KEY (kind, id, org));
-";
 
 /// The kinds of catalog objects that carry a visibility.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +32,34 @@ impl ObjectKind {
 impl Catalog {
     /// The visibility of every non-public dataset and user perimeter, in one read.
     pub fn visibilities(&self) -> Result<Visibilities, StoreError> {
-        read_all(&self.conn)
+        let rows = self.db.query(
+            "SELECT v.kind, v.id, v.level, v.owner, s.org FROM object_visibility v
+             LEFT JOIN object_share s ON s.kind = v.kind AND s.id = v.id ORDER BY v.kind, v.id, s.org",
+            &[],
+        )?;
+        let mut out = Visibilities::default();
+        for row in rows {
+            let [kind, id, level, owner, org]: [Value; 5] =
+                row.try_into().map_err(|_| StoreError::Invalid("catalog: visibility row".into()))?;
+            let (kind, id, level, owner) = (kind.text()?, id.text()?, level.text()?, owner.text()?);
+            let org = match org {
+                Value::Null => None,
+                v => Some(v.text()?),
+            };
+            let map = match kind.as_str() {
+                "dataset" => &mut out.datasets,
+                "perimeter" => &mut out.perimeters,
+                other => return Err(StoreError::Invalid(format!("catalog: unknown object kind '{other}'"))),
+            };
+            let v = map.entry(id).or_insert_with(|| match level.as_str() {
+                "shared" => Visibility::Shared { owner: owner.clone(), with: Vec::new() },
+                _ => Visibility::Private { owner: owner.clone() },
+            });
+            if let (Visibility::Shared { with, .. }, Some(org)) = (v, org) {
+                with.push(org);
+            }
+        }
+        Ok(out)
     }
 
     /// The visibility of one object (public when the catalog says nothing of it).
@@ -60,45 +74,37 @@ impl Catalog {
     /// Gives an existing dataset or user perimeter this visibility, in one transaction
     /// (the catalog's version moves, so that a server reads it again at once).
     pub fn set_visibility(&self, kind: ObjectKind, id: &str, visibility: &Visibility) -> Result<(), StoreError> {
-        let tx = self.write()?;
-        let exists = match kind {
-            ObjectKind::Dataset => {
-                tx.query_row("SELECT COUNT(*) FROM dataset WHERE id = ?1", [id], |r| r.get::<_, i64>(0))?
+        self.write(|| {
+            let sql = match kind {
+                ObjectKind::Dataset => "SELECT COUNT(*) FROM dataset WHERE id = $1",
+                ObjectKind::Perimeter => "SELECT COUNT(*) FROM perimeter WHERE id = $1",
+            };
+            let rows = self.db.query(sql, &[id.into()])?;
+            if rows.first().map(|r| r[0].int()).transpose()?.unwrap_or(0) == 0 {
+                return Err(match kind {
+                    ObjectKind::Dataset => StoreError::UnknownDataset(id.into()),
+                    ObjectKind::Perimeter => StoreError::UnknownPerimeter(id.into()),
+                });
             }
-            ObjectKind::Perimeter => {
-                tx.query_row("SELECT COUNT(*) FROM perimeter WHERE id = ?1", [id], |r| r.get::<_, i64>(0))?
-            }
-        };
-        if exists == 0 {
-            return Err(match kind {
-                ObjectKind::Dataset => StoreError::UnknownDataset(id.into()),
-                ObjectKind::Perimeter => StoreError::UnknownPerimeter(id.into()),
-            });
-        }
-        write_visibility(&tx, kind, id, visibility)?;
-        bump(&tx)?;
-        tx.commit()?;
-        Ok(())
+            self.write_visibility(kind, id, visibility)?;
+            self.bump()
+        })
     }
 
     /// Writes the visibility of an object about to be added (a perimeter saved next):
     /// it holds from the moment the object exists. No check that it exists.
     pub fn declare_visibility(&self, kind: ObjectKind, id: &str, visibility: &Visibility) -> Result<(), StoreError> {
-        let tx = self.write()?;
-        write_visibility(&tx, kind, id, visibility)?;
-        tx.commit()?;
-        Ok(())
+        self.write(|| self.write_visibility(kind, id, visibility))
     }
 
     /// Registers (or replaces) a dataset with its visibility, in one transaction: a
     /// private dataset is never seen public, not even for a moment.
     pub fn register_with_visibility(&self, dataset: &Dataset, visibility: &Visibility) -> Result<(), StoreError> {
-        let tx = self.write()?;
-        insert_dataset(&tx, dataset)?;
-        write_visibility(&tx, ObjectKind::Dataset, &dataset.id, visibility)?;
-        bump(&tx)?;
-        tx.commit()?;
-        Ok(())
+        self.write(|| {
+            self.insert_dataset(dataset)?;
+            self.write_visibility(ObjectKind::Dataset, &dataset.id, visibility)?;
+            self.bump()
+        })
     }
 
     /// This catalog as seen by someone who may not see the datasets `hidden`:
@@ -113,66 +119,33 @@ impl Catalog {
     pub(crate) fn hides(&self) -> bool {
         !self.hidden.is_empty()
     }
-}
 
-/// Writes the visibility of one object inside a transaction (public: no row).
-pub(crate) fn write_visibility(
-    conn: &Connection,
-    kind: ObjectKind,
-    id: &str,
-    visibility: &Visibility,
-) -> Result<(), StoreError> {
-    let k = kind.as_str();
-    conn.execute("DELETE FROM object_visibility WHERE kind = ?1 AND id = ?2", params![k, id])?;
-    conn.execute("DELETE FROM object_share WHERE kind = ?1 AND id = ?2", params![k, id])?;
-    if let Some(owner) = visibility.owner() {
-        conn.execute(
-            "INSERT INTO object_visibility (kind, id, level, owner) VALUES (?1, ?2, ?3, ?4)",
-            params![k, id, visibility.level(), owner],
-        )?;
-    }
-    if let Visibility::Shared { with, .. } = visibility {
-        for org in with {
-            conn.execute(
-                "INSERT OR IGNORE INTO object_share (kind, id, org) VALUES (?1, ?2, ?3)",
-                params![k, id, org],
+    /// Writes the visibility of one object inside the caller's transaction (public: no row).
+    pub(super) fn write_visibility(
+        &self,
+        kind: ObjectKind,
+        id: &str,
+        visibility: &Visibility,
+    ) -> Result<(), StoreError> {
+        let k = kind.as_str();
+        self.db.execute("DELETE FROM object_visibility WHERE kind = $1 AND id = $2", &[k.into(), id.into()])?;
+        self.db.execute("DELETE FROM object_share WHERE kind = $1 AND id = $2", &[k.into(), id.into()])?;
+        if let Some(owner) = visibility.owner() {
+            self.db.execute(
+                "INSERT INTO object_visibility (kind, id, level, owner) VALUES ($1, $2, $3, $4)",
+                &[k.into(), id.into(), visibility.level().into(), owner.into()],
             )?;
         }
-    }
-    Ok(())
-}
-
-fn read_all(conn: &Connection) -> Result<Visibilities, StoreError> {
-    let mut out = Visibilities::default();
-    let mut stmt = conn.prepare_cached(
-        "SELECT v.kind, v.id, v.level, v.owner, s.org FROM object_visibility v
-         LEFT JOIN object_share s ON s.kind = v.kind AND s.id = v.id ORDER BY v.kind, v.id, s.org",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, Option<String>>(4)?,
-        ))
-    })?;
-    for row in rows {
-        let (kind, id, level, owner, org) = row?;
-        let map = match kind.as_str() {
-            "dataset" => &mut out.datasets,
-            "perimeter" => &mut out.perimeters,
-            other => return Err(StoreError::Invalid(format!("catalog: unknown object kind '{other}'"))),
-        };
-        let v = map.entry(id).or_insert_with(|| match level.as_str() {
-            "shared" => Visibility::Shared { owner: owner.clone(), with: Vec::new() },
-            _ => Visibility::Private { owner: owner.clone() },
-        });
-        if let (Visibility::Shared { with, .. }, Some(org)) = (v, org) {
-            with.push(org);
+        if let Visibility::Shared { with, .. } = visibility {
+            for org in with {
+                self.db.execute(
+                    "INSERT INTO object_share (kind, id, org) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                    &[k.into(), id.into(), org.as_str().into()],
+                )?;
+            }
         }
+        Ok(())
     }
-    Ok(out)
 }
 
 #[cfg(test)]

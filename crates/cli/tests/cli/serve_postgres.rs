@@ -1,0 +1,108 @@
+//! Two `echelle serve` processes on one catalog in PostgreSQL: a perimeter POSTed to
+//! one is answered by the other right after, brought by the catalog's notification
+//! (both poll only every hour here, so the poll cannot be what brings it).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use echelle_store::testing::{TestBackend, backends, copy_store_on, test_store};
+
+/// A server process, killed when dropped.
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(store: &Path) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_echelle"))
+        .arg("--store")
+        .arg(store)
+        .args(["serve", "--addr", "127.0.0.1:0", "--poll-seconds", "3600"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    // « echelle: observatory at http://127.0.0.1:PORT/ (API at …) »
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    Server { child, addr }
+}
+
+/// One HTTP/1.1 request: status and body.
+fn request(server: &Server, method: &str, path: &str, body: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(&server.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        server.addr,
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    (status, out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default())
+}
+
+fn wait_ready(server: &Server) {
+    let start = Instant::now();
+    while request(server, "GET", "/ready", "").0 != 200 {
+        assert!(start.elapsed() < Duration::from_secs(120), "{} never ready", server.addr);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn two_servers_on_one_postgres_see_each_others_perimeters_at_once() {
+    let Some(backend) = backends().into_iter().find(|b| matches!(b, TestBackend::Postgres(_))) else {
+        // SQLite servers see each other's changes by polling; nothing to notify.
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    copy_store_on(&test_store(), dir.path(), &backend);
+    assert!(dir.path().join(echelle_store::CATALOG_CONFIG).is_file());
+    let (a, b) = (serve(dir.path()), serve(dir.path()));
+    wait_ready(&a);
+    wait_ready(&b);
+    assert_eq!(request(&b, "GET", "/api/portrait/per:deux-serveurs", "").0, 404, "not there yet");
+
+    let posted =
+        request(&a, "POST", "/api/perimeters", r#"{"id":"deux-serveurs","name":"Deux serveurs","include":["dep:62"]}"#);
+    assert_eq!(posted.0, 201, "{}", posted.1);
+    // Bounded wait for the other server to be notified and read the catalog again.
+    let start = Instant::now();
+    loop {
+        let (status, body) = request(&b, "GET", "/api/portrait/per:deux-serveurs", "");
+        if status == 200 {
+            assert!(body.contains("Deux serveurs"), "{body}");
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "the other server never saw the perimeter: {status} {body}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // And the other way round: a removal on B is seen by A.
+    assert_eq!(request(&b, "DELETE", "/api/perimeters/deux-serveurs", "").0, 204);
+    let start = Instant::now();
+    while request(&a, "GET", "/api/portrait/per:deux-serveurs", "").0 != 404 {
+        assert!(start.elapsed() < Duration::from_secs(60), "A still serves the removed perimeter");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -1,0 +1,146 @@
+//! The catalog's schema, as numbered steps applied in order at open, each recorded in
+//! `schema_migrations`: a catalog is never rebuilt, only moved forward, and a binary
+//! refuses a catalog written by a newer one rather than misread it.
+//!
+//! To change the schema, append a step (never edit an applied one) with its SQLite
+//! and its PostgreSQL text.
+
+use super::{Backend, Dialect, in_write};
+use crate::StoreError;
+
+/// One step of the schema.
+pub(crate) struct Migration {
+    /// Its number: steps apply in increasing order, each once.
+    pub version: i64,
+    /// What it does, recorded beside its number.
+    pub name: &'static str,
+    /// Its statements on SQLite.
+    pub sqlite: &'static str,
+    /// Its statements on PostgreSQL.
+    pub postgres: &'static str,
+}
+
+/// Every step, in order. Step 1 is the schema catalogs had before steps were
+/// recorded (`IF NOT EXISTS`: such a catalog takes it as already there).
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "datasets, indicator catalogs, user perimeters, meta (pack, version)",
+        sqlite: "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS dataset (
+    id TEXT PRIMARY KEY, title TEXT NOT NULL, level TEXT NOT NULL, key_column TEXT NOT NULL,
+    path TEXT NOT NULL, source TEXT NOT NULL, vintage TEXT NOT NULL, geography TEXT NOT NULL,
+    rows INTEGER NOT NULL, checksum TEXT NOT NULL, synthetic INTEGER NOT NULL,
+    registered_at TEXT NOT NULL DEFAULT (datetime('now')));
+CREATE TABLE IF NOT EXISTS indicator_catalog (
+    name TEXT PRIMARY KEY, definition TEXT NOT NULL,
+    added_at TEXT NOT NULL DEFAULT (datetime('now')));
+CREATE TABLE IF NOT EXISTS perimeter (
+    id TEXT PRIMARY KEY, definition TEXT NOT NULL,
+    added_at TEXT NOT NULL DEFAULT (datetime('now')));
+",
+        // Times as SQLite writes them (UTC, to the second), so that both order alike.
+        postgres: "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS dataset (
+    id TEXT PRIMARY KEY, title TEXT NOT NULL, level TEXT NOT NULL, key_column TEXT NOT NULL,
+    path TEXT NOT NULL, source TEXT NOT NULL, vintage TEXT NOT NULL, geography TEXT NOT NULL,
+    rows BIGINT NOT NULL, checksum TEXT NOT NULL, synthetic BIGINT NOT NULL CHECK (synthetic IN (0, 1)),
+    registered_at TEXT NOT NULL DEFAULT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'));
+CREATE TABLE IF NOT EXISTS indicator_catalog (
+    name TEXT PRIMARY KEY, definition TEXT NOT NULL,
+    added_at TEXT NOT NULL DEFAULT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'));
+CREATE TABLE IF NOT EXISTS perimeter (
+    id TEXT PRIMARY KEY, definition TEXT NOT NULL,
+    added_at TEXT NOT NULL DEFAULT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'));
+",
+    },
+    Migration {
+        version: 2,
+        name: "visibility of datasets and user perimeters (owner, level, shares)",
+        sqlite: VISIBILITY,
+        postgres: VISIBILITY,
+    },
+];
+
+/// Step 2 (issue 17): one row per non-public object (kind `dataset` or `perimeter`),
+/// one per organisation it is shared with; an object without a row is public. The
+/// same text on both databases.
+const VISIBILITY: &str = "
+CREATE TABLE IF NOT EXISTS object_visibility (
+    kind TEXT NOT NULL CHECK (kind IN ('dataset', 'perimeter')), id TEXT NOT NULL,
+    level TEXT NOT NULL CHECK (level IN ('shared', 'private')), owner TEXT NOT NULL,
+    PRIMARY KEY (kind, id));
+CREATE TABLE IF NOT EXISTS object_share (
+    kind TEXT NOT NULL, id TEXT NOT NULL, org TEXT NOT NULL,
+    PRIMARY KEY (kind, id, org));
+";
+
+/// The table of applied steps, in each dialect.
+fn tracking(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => {
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,
+             applied_at TEXT NOT NULL DEFAULT (datetime('now')))"
+        }
+        Dialect::Postgres => {
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL,
+             applied_at TEXT NOT NULL DEFAULT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'))"
+        }
+    }
+}
+
+/// The last step applied (0 for none); an error if the table is missing.
+pub(crate) fn applied(db: &dyn Backend) -> Result<i64, StoreError> {
+    let rows = db.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])?;
+    rows.first().map(|r| r[0].int()).transpose().map(|v| v.unwrap_or(0))
+}
+
+/// The number of the last step this binary knows.
+pub(crate) fn latest() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+/// Applies the steps `db` lacks, all in one write transaction (so two processes opening
+/// a new catalog at once apply each step once); refuses a catalog of a newer binary.
+pub(crate) fn apply(db: &dyn Backend) -> Result<(), StoreError> {
+    let known = latest();
+    // The common case reads one number and writes nothing.
+    match applied(db) {
+        Ok(found) if found == known => return Ok(()),
+        Ok(found) if found > known => return Err(StoreError::NewerCatalog { found, known }),
+        _ => {}
+    }
+    in_write(db, || {
+        db.batch(tracking(db.dialect()))?;
+        let found = applied(db)?;
+        if found > known {
+            return Err(StoreError::NewerCatalog { found, known });
+        }
+        for step in MIGRATIONS.iter().filter(|m| m.version > found) {
+            db.batch(match db.dialect() {
+                Dialect::Sqlite => step.sqlite,
+                Dialect::Postgres => step.postgres,
+            })?;
+            db.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                &[step.version.into(), step.name.into()],
+            )?;
+        }
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_are_numbered_in_order_from_one() {
+        for (i, m) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(m.version, i as i64 + 1, "{}", m.name);
+            assert!(!m.sqlite.trim().is_empty() && !m.postgres.trim().is_empty(), "{}", m.name);
+        }
+    }
+}

@@ -1,0 +1,319 @@
+//! The catalog in a PostgreSQL schema, shared by every `echelle serve` of the store.
+//!
+//! ```text
+//!  Catalog ──jobs──> one thread per connection (the sync client runs its own
+//!                    runtime: never inside an async task)
+//!  write: BEGIN; pg_advisory_xact_lock(schema) … bump; pg_notify('echelle_catalog', schema); COMMIT
+//!  Changes: LISTEN echelle_catalog ─> a server reads the catalog again at once
+//! ```
+
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::types::{ToSql, Type};
+use postgres::{Client, NoTls};
+
+use super::{Backend, Dialect, Value};
+use crate::StoreError;
+
+/// The channel every catalog change is notified on; the payload is the schema.
+pub const CHANNEL: &str = "echelle_catalog";
+
+/// Where a store's catalog lives in PostgreSQL: the `[postgres]` table of
+/// `<store>/catalog.toml`.
+#[derive(Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostgresLocation {
+    /// The connection URL, `postgresql://user[:password]@host[:port]/database`.
+    pub url: String,
+    /// The schema holding the catalog's tables, created if needed (default `echelle`).
+    #[serde(default = "default_schema")]
+    pub schema: String,
+}
+
+fn default_schema() -> String {
+    "echelle".into()
+}
+
+impl std::fmt::Debug for PostgresLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresLocation").field("url", &self.redacted()).field("schema", &self.schema).finish()
+    }
+}
+
+impl PostgresLocation {
+    /// A location in `schema` of the database at `url`.
+    pub fn new(url: impl Into<String>, schema: impl Into<String>) -> Self {
+        PostgresLocation { url: url.into(), schema: schema.into() }
+    }
+
+    /// The URL without its password, for messages and logs.
+    pub fn redacted(&self) -> String {
+        redact(&self.url)
+    }
+
+    /// Schemas become identifiers in SQL text: lower-case letters, digits, `_`.
+    pub fn check(&self) -> Result<(), StoreError> {
+        let s = &self.schema;
+        let ok = !s.is_empty()
+            && s.len() <= 63
+            && s.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !ok {
+            return Err(StoreError::Invalid(format!(
+                "schéma PostgreSQL « {} » : lettres minuscules, chiffres et « _ », 63 au plus",
+                s.chars().take(40).collect::<String>()
+            )));
+        }
+        if !(self.url.starts_with("postgres://") || self.url.starts_with("postgresql://")) {
+            return Err(StoreError::Invalid(format!(
+                "URL PostgreSQL « {} » : elle commence par postgresql://",
+                self.redacted().chars().take(40).collect::<String>()
+            )));
+        }
+        Ok(())
+    }
+
+    /// A new client on the database, its search path on the schema (created if needed).
+    fn connect(&self) -> Result<Client, StoreError> {
+        self.check()?;
+        let unreachable = |e: postgres::Error| {
+            StoreError::Postgres(format!("base PostgreSQL {} injoignable : {}", self.redacted(), describe(&e)))
+        };
+        let mut config: postgres::Config = self.url.parse().map_err(unreachable)?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        config.application_name("echelle");
+        let mut client = config.connect(NoTls).map_err(unreachable)?;
+        let exists = client.query_opt("SELECT 1 FROM pg_namespace WHERE nspname = $1", &[&self.schema])?.is_some();
+        if !exists {
+            // Two processes creating the schema at once: the lock makes the second wait.
+            client.batch_execute(&format!(
+                "BEGIN; SELECT pg_advisory_xact_lock(hashtext('echelle catalog {0}'));
+                 CREATE SCHEMA IF NOT EXISTS {0}; COMMIT",
+                self.schema
+            ))?;
+        }
+        client.batch_execute(&format!("SET search_path TO {}", self.schema))?;
+        Ok(client)
+    }
+}
+
+/// `scheme://user:password@host` as `scheme://user:***@host`.
+fn redact(url: &str) -> String {
+    let Some(scheme) = url.find("://") else { return url.to_string() };
+    let rest = &url[scheme + 3..];
+    let Some(at) = rest.find('@') else { return url.to_string() };
+    match rest[..at].find(':') {
+        Some(colon) => format!("{}{}:***{}", &url[..scheme + 3], &rest[..colon], &rest[at..]),
+        None => url.to_string(),
+    }
+}
+
+/// The server's own message when there is one (the client's says only "db error").
+fn describe(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => {
+            let mut s = e.to_string();
+            let mut source = std::error::Error::source(e);
+            while let Some(cause) = source {
+                let c = cause.to_string();
+                if !s.contains(&c) {
+                    s.push_str(": ");
+                    s.push_str(&c);
+                }
+                source = cause.source();
+            }
+            s
+        }
+    }
+}
+
+impl From<postgres::Error> for StoreError {
+    fn from(e: postgres::Error) -> Self {
+        StoreError::Postgres(describe(&e))
+    }
+}
+
+type Job = Box<dyn FnOnce(&mut Client) + Send>;
+
+/// A connection to the catalog's schema, driven by a thread of its own.
+pub(crate) struct Postgres {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Postgres {
+    pub(crate) fn connect(location: &PostgresLocation) -> Result<Self, StoreError> {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let (ready, connected) = mpsc::sync_channel(1);
+        let location = location.clone();
+        std::thread::Builder::new()
+            .name("echelle-catalog-pg".into())
+            .spawn(move || {
+                let mut client = match location.connect() {
+                    Ok(c) => {
+                        let _ = ready.send(Ok(()));
+                        c
+                    }
+                    Err(e) => {
+                        let _ = ready.send(Err(e));
+                        return;
+                    }
+                };
+                // Ends when the catalog is dropped (its sender with it).
+                for job in queue {
+                    job(&mut client);
+                }
+            })
+            .map_err(|e| StoreError::Postgres(format!("thread: {e}")))?;
+        connected.recv().map_err(|_| StoreError::Postgres("connection thread ended".into()))??;
+        Ok(Postgres { jobs })
+    }
+
+    /// Runs `work` on the connection's thread and waits for its result.
+    fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Client) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (done, result) = mpsc::sync_channel(1);
+        let lost = || StoreError::Postgres("la connexion au catalogue PostgreSQL est perdue".into());
+        self.jobs
+            .send(Box::new(move |c| {
+                let _ = done.send(work(c));
+            }))
+            .map_err(|_| lost())?;
+        result.recv().map_err(|_| lost())?
+    }
+}
+
+static NULL: Option<String> = None;
+
+fn bind(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
+    params
+        .iter()
+        .map(|v| match v {
+            Value::Null => &NULL as &(dyn ToSql + Sync),
+            Value::Int(i) => i as &(dyn ToSql + Sync),
+            Value::Text(s) => s as &(dyn ToSql + Sync),
+        })
+        .collect()
+}
+
+fn read(row: &postgres::Row) -> Result<Vec<Value>, StoreError> {
+    let mut out = Vec::with_capacity(row.len());
+    for (i, column) in row.columns().iter().enumerate() {
+        let t = column.type_();
+        let v = if *t == Type::INT8 {
+            row.try_get::<_, Option<i64>>(i)?.map(Value::Int)
+        } else if *t == Type::INT4 {
+            row.try_get::<_, Option<i32>>(i)?.map(|v| Value::Int(v.into()))
+        } else if *t == Type::INT2 {
+            row.try_get::<_, Option<i16>>(i)?.map(|v| Value::Int(v.into()))
+        } else if *t == Type::BOOL {
+            row.try_get::<_, Option<bool>>(i)?.map(|v| Value::Int(v.into()))
+        } else {
+            row.try_get::<_, Option<String>>(i)?.map(Value::Text)
+        };
+        out.push(v.unwrap_or(Value::Null));
+    }
+    Ok(out)
+}
+
+impl Backend for Postgres {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    fn execute(&self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
+        let (sql, params) = (sql.to_string(), params.to_vec());
+        self.run(move |c| Ok(c.execute(sql.as_str(), &bind(&params))?))
+    }
+
+    fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>, StoreError> {
+        let (sql, params) = (sql.to_string(), params.to_vec());
+        self.run(move |c| c.query(sql.as_str(), &bind(&params))?.iter().map(read).collect())
+    }
+
+    fn batch(&self, sql: &str) -> Result<(), StoreError> {
+        let sql = sql.to_string();
+        self.run(move |c| Ok(c.batch_execute(&sql)?))
+    }
+
+    fn begin_write(&self) -> Result<(), StoreError> {
+        // Writers of this schema, in every process, one after the other (as SQLite's
+        // BEGIN IMMEDIATE): what a write reads cannot change before it commits.
+        self.batch("BEGIN; SELECT pg_advisory_xact_lock(hashtext('echelle catalog ' || current_schema()))")
+    }
+
+    fn commit(&self) -> Result<(), StoreError> {
+        self.batch("COMMIT")
+    }
+
+    fn rollback(&self) -> Result<(), StoreError> {
+        self.batch("ROLLBACK")
+    }
+
+    fn announce(&self) -> Result<(), StoreError> {
+        // Delivered at commit, never for a rolled-back change.
+        self.batch(&format!("SELECT pg_notify('{CHANNEL}', current_schema())"))
+    }
+}
+
+/// The changes of a catalog in PostgreSQL, as they are committed by any process: a
+/// dedicated connection listening on [`CHANNEL`]. Use it from a thread of its own,
+/// not from an async task.
+pub struct Changes {
+    client: Client,
+    schema: String,
+}
+
+impl Changes {
+    /// Listens to the changes of the catalog at `location`.
+    pub fn listen(location: &PostgresLocation) -> Result<Self, StoreError> {
+        let mut client = location.connect()?;
+        client.batch_execute(&format!("LISTEN {CHANNEL}"))?;
+        Ok(Changes { client, schema: location.schema.clone() })
+    }
+
+    /// Waits up to `timeout` for a change of this catalog: true when one was committed
+    /// (every notification already arrived is taken with it), false when none came; an
+    /// error when the connection is lost.
+    pub fn wait(&mut self, timeout: Duration) -> Result<bool, StoreError> {
+        let deadline = Instant::now() + timeout;
+        let mut seen = false;
+        loop {
+            let left = if seen { Duration::ZERO } else { deadline.saturating_duration_since(Instant::now()) };
+            let mut notifications = self.client.notifications();
+            let next =
+                if left.is_zero() { notifications.iter().next() } else { notifications.timeout_iter(left).next() };
+            match next? {
+                Some(n) => seen |= n.payload() == self.schema,
+                None if seen || Instant::now() >= deadline => return Ok(seen),
+                None => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_leave_the_url() {
+        assert_eq!(redact("postgresql://echelle:s3cret@db:5432/obs"), "postgresql://echelle:***@db:5432/obs");
+        assert_eq!(redact("postgresql://echelle@db/obs"), "postgresql://echelle@db/obs");
+        let l = PostgresLocation::new("postgresql://u:pw@h/d", "echelle");
+        assert!(!format!("{l:?}").contains("pw"));
+    }
+
+    #[test]
+    fn schemas_are_plain_identifiers() {
+        assert!(PostgresLocation::new("postgresql://h/d", "echelle_2").check().is_ok());
+        assert!(PostgresLocation::new("postgresql://h/d", "a; DROP").check().is_err());
+        assert!(PostgresLocation::new("mysql://h/d", "echelle").check().is_err());
+    }
+}
