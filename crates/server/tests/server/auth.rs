@@ -418,6 +418,7 @@ async fn a_server_others_can_reach_needs_accounts() {
         public_url: None,
         connections: Default::default(),
         work: Default::default(),
+        poll_interval: echelle_server::POLL_INTERVAL,
     };
     let refused = tokio::time::timeout(Duration::from_secs(120), echelle_server::serve(config)).await;
     let message = refused.expect("serve returns at once").expect_err("refused").to_string();
