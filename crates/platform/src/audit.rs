@@ -182,20 +182,11 @@ impl AuditEntry {
     }
 }
 
-/// `2026-12-04T23:50:00Z` for Unix seconds (civil-from-days, proleptic Gregorian).
+/// `2026-12-04T23:50:00Z` for Unix seconds (the date from the report crate's civil calendar).
 pub fn iso_time(seconds: i64) -> String {
-    let days = seconds.div_euclid(86_400);
-    let s = seconds.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", s / 3600, s % 3600 / 60, s % 60)
+    let (days, s) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    let date = echelle_report::Date::from_days(days).iso();
+    format!("{date}T{:02}:{:02}:{:02}Z", s / 3600, s % 3600 / 60, s % 60)
 }
 
 /// The current Unix time in seconds.
