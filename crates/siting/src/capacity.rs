@@ -15,7 +15,7 @@ use std::time::Instant;
 use highs::{HighsModelStatus, HighsSolutionStatus, RowProblem, Sense};
 
 use crate::Error;
-use crate::solve::{Costs, Limits, Progress, Solution, TOLERANCE};
+use crate::solve::{Costs, Limits, Progress, Solution, closes};
 
 pub(crate) fn solve(
     costs: &Costs,
@@ -126,7 +126,7 @@ pub(crate) fn solve(
         }
     }
     let served = open.iter().map(|&j| served[j as usize]).collect();
-    let proven = objective - bound <= TOLERANCE * objective;
+    let proven = closes(objective, bound);
     progress(Progress { upper: objective, lower: bound, rounds: 1 });
     Ok(Solution {
         open,

@@ -1,6 +1,6 @@
 //! The four location models of PySAL spopt, each a set of costs for the one engine.
 
-use crate::solve::{Costs, Limits, Progress, Solution, TOLERANCE, solve_costs};
+use crate::solve::{Costs, Limits, Progress, Solution, closes, solve_costs};
 use crate::{Error, Instance, reduce};
 
 /// A location model.
@@ -97,7 +97,7 @@ fn excluded(instance: &Instance) -> Vec<bool> {
 fn measure_exactly(instance: &Instance, t: &crate::Truncation, solution: &mut Solution) {
     let exact: f64 = instance.demand.iter().enumerate().map(|(i, w)| w * t.nearest(i, &solution.open)).sum();
     solution.objective = exact;
-    solution.proven = exact - solution.bound <= TOLERANCE * exact;
+    solution.proven = closes(exact, solution.bound);
     if solution.proven {
         solution.bound = exact;
     }

@@ -117,6 +117,13 @@ const LP_PAIRS: usize = 4_000_000;
 /// tolerances, far below any figure shown.
 pub const TOLERANCE: f64 = 1e-7;
 
+/// Whether `upper` is proven optimal by `lower`: within `TOLERANCE` relatively, or
+/// absolutely for objectives that are zero up to rounding (a covering serving everyone
+/// returns 1e-15, its bound 0).
+pub(crate) fn closes(upper: f64, lower: f64) -> bool {
+    upper - lower <= TOLERANCE * upper.abs().max(1.0)
+}
+
 pub(crate) fn solve_costs(
     costs: &Costs,
     p: usize,
@@ -160,8 +167,7 @@ pub(crate) fn solve_costs(
     // a bound less than 1 below the best proves it.
     let whole = costs.rows.iter().flatten().map(|x| x.1).chain(costs.fallback.iter().copied()).all(|c| c == c.round());
     let step = if whole { 1.0 - 1e-6 } else { 0.0 };
-    let done =
-        |upper: f64, lower: f64| upper.is_finite() && (upper - lower <= TOLERANCE * upper || upper - lower < step);
+    let done = |upper: f64, lower: f64| upper.is_finite() && (closes(upper, lower) || upper - lower < step);
     let finish = |best: &[bool], upper: f64, lower: f64, rounds: usize| {
         let open: Vec<u32> = (0..n).filter(|&j| best[j]).map(|j| j as u32).collect();
         let proven = done(upper, lower);

@@ -240,7 +240,7 @@ proptest! {
         match solve_model(&i, Model::PMedian, p, Limits::default(), &mut |_| {}) {
             Ok(o) => {
                 prop_assert!(o.solution.proven);
-                prop_assert!(close(o.solution.objective, truth), "{} vs {}", o.solution.objective, truth);
+                prop_assert!(near(o.solution.objective, truth), "{} vs {}", o.solution.objective, truth);
                 prop_assert!(fixed.iter().all(|j| o.solution.open.contains(j)));
                 prop_assert!(excluded.iter().all(|j| !o.solution.open.contains(j)));
                 // Every demand is served (no fallback in the p-median), each site within its capacity.
@@ -261,7 +261,7 @@ proptest! {
         let truth = brute(&i, p, |open| transport(&i, open, |_, d| (d <= s).then_some(0.0), |k| i.demand[k]));
         let o = solve_model(&i, Model::Covering { distance: s }, p, Limits::default(), &mut |_| {}).unwrap();
         prop_assert!(o.solution.proven);
-        prop_assert!(close(o.solution.objective, truth), "covering {} vs {}", o.solution.objective, truth);
+        prop_assert!(near(o.solution.objective, truth), "covering {} vs {}", o.solution.objective, truth);
         let covered: f64 = o.solution.served.as_ref().expect("split assignment").iter().sum();
         prop_assert!(near(covered, o.covered.unwrap()), "served {covered} vs covered {:?}", o.covered);
     }
