@@ -104,14 +104,14 @@ test('the map opens on France by département; the overseas départements are a 
   assert.ok(deps.values.length >= 101 && deps.values.filter((v) => v.value !== null).length >= 90, 'densities of the départements');
   const [lng, lat] = await page.evaluate(() => [window.echelle.map.getCenter().lng, window.echelle.map.getCenter().lat]);
   assert.ok(Math.abs(lng - 2.2) < 3 && Math.abs(lat - 46.5) < 3, `centred on France (${lng}, ${lat})`);
-  const drawn = await page.evaluate(() => new Set(window.echelle.map.queryRenderedFeatures({ layers: ['dep-fill'] }).map((f) => f.properties.key)).size);
+  const drawn = await page.evaluate(() => new Set(window.echelle.map.queryRenderedFeatures({ layers: ['dep-fill'] }).map((f) => window.echelle.keyOf('dep', f))).size);
   assert.ok(drawn > 80, `${drawn} départements drawn`);
   await shot('00-map-france');
   // La Réunion, by the jump control: the map moves there and draws it.
   await page.click('#jump-dep-974');
   await page.waitForFunction(() => Math.abs(window.echelle.map.getCenter().lng - 55.5) < 1);
   await mapIdle();
-  const reunion = await page.evaluate(() => window.echelle.map.queryRenderedFeatures({ layers: ['dep-fill'] }).map((f) => f.properties.key));
+  const reunion = await page.evaluate(() => window.echelle.map.queryRenderedFeatures({ layers: ['dep-fill'] }).map((f) => window.echelle.keyOf('dep', f)));
   assert.ok(reunion.includes('dep:974'), reunion.join(' '));
   await shot('00-map-reunion');
   await page.click('#jump-metropole');
@@ -145,7 +145,7 @@ for (const [query, key, name] of [
     await mapIdle();
     const outlined = await page.evaluate((k) => {
       const m = window.echelle.map;
-      return m.queryRenderedFeatures({ layers: ['com-sel-line'] }).some((f) => f.properties.key === k);
+      return m.queryRenderedFeatures({ layers: ['com-sel-line'] }).some((f) => window.echelle.keyOf('com', f) === k);
     }, key);
     assert.ok(outlined, `${key} drawn and outlined on the map`);
     await shot(`00-portrait-${key.replace(':', '-')}`);
@@ -232,7 +232,7 @@ test('the hover label follows the pointer, names the commune with its value, and
     const x = box.width / 2 + dx;
     const y = box.height / 2 + dy;
     await page.mouse.move(box.x + x, box.y + y, { steps: 4 });
-    const key = await page.evaluate(([x, y]) => window.echelle.map.queryRenderedFeatures([x, y], { layers: ['com-fill'] })[0]?.properties.key, [x, y]);
+    const key = await page.evaluate(([x, y]) => window.echelle.keyOf('com', window.echelle.map.queryRenderedFeatures([x, y], { layers: ['com-fill'] })[0] ?? {}), [x, y]);
     assert.ok(key, `a commune under (${x}, ${y})`);
     const row = byKey.get(key);
     const expected = `${row.name} — ${row.value === null ? 'n/d' : `${fr(row.value, values.indicator.decimals)} %`}`;
@@ -263,7 +263,7 @@ test('switching layer draws EPCI shapes from their own tiles, with EPCI in the l
   const drawn = await page.evaluate(() => {
     const m = window.echelle.map;
     const f = m.queryRenderedFeatures({ layers: ['epci-fill'] });
-    return { keys: [...new Set(f.map((x) => x.properties.key))], ids: f.map((x) => [x.properties.key, x.id]), com: m.getLayoutProperty('com-fill', 'visibility') };
+    return { keys: [...new Set(f.map((x) => window.echelle.keyOf('epci', x)))], ids: f.map((x) => [window.echelle.keyOf('epci', x), x.id]), com: m.getLayoutProperty('com-fill', 'visibility') };
   });
   assert.equal(drawn.com, 'none');
   assert.ok(drawn.keys.length > 10, `${drawn.keys.length} EPCI drawn`);
@@ -282,7 +282,7 @@ test('switching layer draws EPCI shapes from their own tiles, with EPCI in the l
   const point = await page.evaluate(() => {
     const m = window.echelle.map;
     const c = m.project([3.06, 50.63]);
-    return [c.x, c.y, m.queryRenderedFeatures([c.x, c.y], { layers: ['epci-fill'] })[0]?.properties.key];
+    return [c.x, c.y, window.echelle.keyOf('epci', m.queryRenderedFeatures([c.x, c.y], { layers: ['epci-fill'] })[0] ?? {})];
   });
   const box = await page.locator('#map canvas').boundingBox();
   await page.mouse.click(box.x + point[0], box.y + point[1]);
@@ -404,7 +404,7 @@ test('exports the map as SVG with its shapes, legend and source line', async () 
   assert.ok(doc.texts.some((x) => x.startsWith('Source : ') && x.includes(ind.source) && x.includes(ind.vintage)), doc.texts.join('\n'));
   // The communes in view: Béthune (the map is on it) and its neighbours, no more than the visible ones.
   assert.ok(doc.titles.includes('Béthune'));
-  const visible = await page.evaluate(() => new Set(window.echelle.map.queryRenderedFeatures({ layers: ['com-fill'] }).map((f) => f.properties.key)).size);
+  const visible = await page.evaluate(() => new Set(window.echelle.map.queryRenderedFeatures({ layers: ['com-fill'] }).map((f) => window.echelle.keyOf('com', f))).size);
   assert.ok(doc.paths >= visible * 0.8 && doc.paths < 400, `${doc.paths} paths, ${visible} communes rendered`);
 });
 
@@ -511,8 +511,8 @@ test('compares two EPCI side by side', async () => {
   }, members[0].key);
   assert.deepEqual(inside, [true, false]);
   // ...and draws the EPCI's own outline from the EPCI tiles.
-  const outlined = () =>
-    page.evaluate(() => window.echelle.synced.maps.map((m) => [...new Set(m.queryRenderedFeatures({ layers: ['outline'] }).map((f) => f.properties.key))]));
+  const outlined = (layer = 'epci') =>
+    page.evaluate((l) => window.echelle.synced.maps.map((m) => [...new Set(m.queryRenderedFeatures({ layers: ['outline'] }).map((f) => window.echelle.keyOf(l, f)))]), layer);
   await page.evaluate(() => window.echelle.synced.maps[0].jumpTo({ center: [2.95, 50.55], zoom: 8.5 }));
   await syncedIdle();
   assert.deepEqual(await outlined(), [['epci:200093201'], ['epci:246200364']]);
@@ -529,7 +529,7 @@ test('compares two EPCI side by side', async () => {
   const ioCells = await page.$$eval('#compare-table tr[data-indicator="population"] td.num', (h) => h.map((x) => x.textContent));
   assert.deepEqual(ioCells, ioPop.values.map((v) => fr(v, ioPop.decimals)));
   await syncedIdle();
-  assert.deepEqual(await outlined(), [['per:aml'], ['per:aml']], 'the perimeter outlined on both maps');
+  assert.deepEqual(await outlined('per'), [['per:aml'], ['per:aml']], 'the perimeter outlined on both maps');
   await shot('11-inside-outside-aml');
 });
 
@@ -582,7 +582,7 @@ test('in the perimeter editor, a click on the EPCI layer selects all the commune
   const [x, y, key] = await page.evaluate(() => {
     const m = window.echelle.map;
     const c = m.project([2.8, 50.43]);
-    return [c.x, c.y, m.queryRenderedFeatures([c.x, c.y], { layers: ['epci-fill'] })[0]?.properties.key];
+    return [c.x, c.y, window.echelle.keyOf('epci', m.queryRenderedFeatures([c.x, c.y], { layers: ['epci-fill'] })[0] ?? {})];
   });
   assert.match(key, /^epci:/);
   const members = await api(`/api/territory/${key}/members`);
@@ -622,7 +622,7 @@ test('a perimeter saved while the perimeter layer is on the map is drawn there a
   await mapIdle();
   const drawn = await page.evaluate(() => {
     const m = window.echelle.map;
-    return m.queryRenderedFeatures({ layers: ['per-fill'] }).map((f) => [f.properties.key, f.state.color]);
+    return m.queryRenderedFeatures({ layers: ['per-fill'] }).map((f) => [window.echelle.keyOf('per', f), f.state.color]);
   });
   const mine = drawn.find(([k]) => k === 'per:essai-mel-bis');
   assert.ok(mine, JSON.stringify(drawn.map(([k]) => k)));

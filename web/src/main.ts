@@ -55,6 +55,7 @@ const map = new MainMap(el('map'), el('hover'));
 choropleth.init(map, el('legend'));
 (window as unknown as { echelle: unknown }).echelle = {
   map: map.map,
+  keyOf: (layer: string, f: { id?: string | number; properties?: Record<string, unknown> | null }) => map.keyOf(layer, f),
   get state() {
     return { shown: map.shown, ids: map.idsBy.com, idsBy: map.idsBy, settings: choropleth.state.settings };
   },

@@ -1,6 +1,7 @@
 // The main map: a MapLibre map whose shapes come once per layer as vector tiles
 // (/tiles/{layer}/…, source-layer named after the layer); their integer feature ids
-// (/api/feature-ids?layer=) map to territory keys, and colours are set with feature-state,
+// (/api/feature-ids?layer=) map to territory keys (tiles below zoom `properties_from` carry
+// the id alone), and colours are set with feature-state,
 // so changing indicator downloads no geometry again. A selection layer on the commune
 // tiles outlines the territories a view picks (portrait, perimeter editor). The active
 // view decides what a click on a shape does and whether hovering labels it.
@@ -22,6 +23,8 @@ export class MainMap {
   readonly map: maplibregl.Map;
   /** Feature ids per layer (set up once each). */
   readonly idsBy: Record<string, FeatureIds> = {};
+  /** Territory key per feature id, per layer (the inverse of `idsBy`). */
+  private keysBy: Record<string, Map<number, string>> = {};
   /** The layer whose shapes are on screen. */
   shown = '';
   /** What the active view does with clicks and hovers. */
@@ -48,8 +51,7 @@ export class MainMap {
 
   /** The commune tiles and the selection drawn over every layer; the map framed on the communes. */
   async setup(): Promise<FeatureIds> {
-    const ids = await api.featureIds('com');
-    this.idsBy.com = ids;
+    const ids = this.setIds('com', await api.featureIds('com'));
     await this.ready;
     this.map.addSource('com', { type: 'vector', tiles: [tileUrl('com')], maxzoom: 12, bounds: ids.bounds });
     const base = { source: 'com', 'source-layer': 'com' } as const;
@@ -64,8 +66,7 @@ export class MainMap {
   /** Sets up the tiles and style layers of `layer` once (hidden); throws when the server has no shapes for it. */
   async ensureLayer(layer: string): Promise<FeatureIds> {
     await this.ready;
-    const ids = this.idsBy[layer] ?? (await api.featureIds(layer));
-    this.idsBy[layer] = ids;
+    const ids = this.idsBy[layer] ?? this.setIds(layer, await api.featureIds(layer));
     if (this.map.getLayer(`${layer}-fill`)) return ids;
     if (!this.map.getSource(layer)) this.map.addSource(layer, { type: 'vector', tiles: [tileUrl(layer)], maxzoom: 12, bounds: ids.bounds });
     const base = { source: layer, 'source-layer': layer, layout: { visibility: 'none' } } as const;
@@ -87,13 +88,16 @@ export class MainMap {
       'com-sel',
     );
     this.map.on('click', `${layer}-fill`, (ev) => {
-      const key = ev.features?.[0]?.properties?.key as string | undefined;
+      const f = ev.features?.[0];
+      const key = f && this.keyOf(layer, f);
       if (key && layer === this.shown) this.events.click?.(key);
     });
     this.map.on('mousemove', `${layer}-fill`, (ev) => {
       const f = ev.features?.[0];
       if (!f || layer !== this.shown || !this.events.hover) return;
-      const text = this.events.hover(f.properties?.key as string, f.properties?.name as string | undefined);
+      const key = this.keyOf(layer, f);
+      if (!key) return this.hideHover();
+      const text = this.events.hover(key, f.properties?.name as string | undefined);
       if (text === null) this.hideHover();
       else this.showHover(text, ev.point);
     });
@@ -101,10 +105,28 @@ export class MainMap {
     return ids;
   }
 
+  private setIds(layer: string, ids: FeatureIds): FeatureIds {
+    this.idsBy[layer] = ids;
+    this.keysBy[layer] = new Map(Object.entries(ids.ids).map(([key, id]) => [id, key]));
+    return ids;
+  }
+
+  /** The territory key of a tile feature of `layer`: its property, or its id's key
+   *  (low-zoom tiles carry the id alone). */
+  keyOf(layer: string, f: { id?: string | number; properties?: Record<string, unknown> | null }): string | undefined {
+    return (f.properties?.key as string | undefined) ?? (typeof f.id === 'number' ? this.keysBy[layer]?.get(f.id) : undefined);
+  }
+
+  /** The tile feature id of a territory of `layer` (its ids fetched once). */
+  async featureId(layer: string, key: string): Promise<number | undefined> {
+    const ids = this.idsBy[layer] ?? this.setIds(layer, await api.featureIds(layer));
+    return ids.ids[key];
+  }
+
   /** New feature ids and tiles for a layer whose territories changed (a perimeter saved). */
   async refreshLayer(layer: string) {
     if (!this.idsBy[layer]) return;
-    this.idsBy[layer] = await api.featureIds(layer);
+    this.setIds(layer, await api.featureIds(layer));
     (this.map.getSource(layer) as maplibregl.VectorTileSource | undefined)?.setTiles([tileUrl(layer, String(Date.now()))]);
   }
 

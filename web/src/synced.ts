@@ -16,7 +16,7 @@ export interface SyncedSpec {
   /** Caption under the name (the indicator's value there, for instance). */
   caption: string;
   /** The territory whose own shape is outlined (from its layer's tiles): for "per:x!outside", per:x. */
-  outline: { layer: string; key: string } | null;
+  outline: { layer: string; key: string; id: number } | null;
 }
 
 export class SyncedMaps {
@@ -125,7 +125,7 @@ export class SyncedMaps {
             type: 'line',
             source: o.layer,
             'source-layer': o.layer,
-            filter: ['==', ['get', 'key'], o.key],
+            filter: ['==', ['id'], o.id],
             paint: { 'line-color': style.outline, 'line-width': 2.2 },
           });
         }

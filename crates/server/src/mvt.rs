@@ -1,11 +1,16 @@
 //! The Mapbox Vector Tile encoder (MVT 2.1): polygons in Web Mercator clipped to a
 //! tile and its buffer, quantised to the tile's grid, simplified, and written as
-//! protobuf by hand (one layer, properties `key` and `name`, integer feature ids).
+//! protobuf by hand (one layer, integer feature ids; properties `key` and `name` from
+//! zoom [`DETAIL_FROM`]).
 //!
 //! ```text
 //!  WGS84 rings ──project──> Projected (unit square, x east, y south)
 //!  encode_tile(layer, features, z, x, y): clip (+ buffer) ─> quantise to 4096 ─> simplify ─> protobuf
 //! ```
+//!
+//! Below zoom [`DETAIL_FROM`] a commune is a few pixels wide: the tiles keep the feature
+//! id alone (clients map it to a key with `/api/feature-ids`) and simplify to half a
+//! pixel. France's zoom-5 commune tile was 1.85 MB, a third of it keys and names.
 
 use std::f64::consts::PI;
 
@@ -128,7 +133,7 @@ fn packed(out: &mut Vec<u8>, number: u32, values: &[u32]) {
 
 /// Integer ring in tile units: quantised, without repeated points or closing point;
 /// `None` when it has no area left at this zoom.
-fn quantise(ring: &[[f64; 2]], origin: [f64; 2], scale: f64) -> Option<(Vec<[i64; 2]>, i64)> {
+fn quantise(ring: &[[f64; 2]], origin: [f64; 2], scale: f64, tolerance: f64) -> Option<(Vec<[i64; 2]>, i64)> {
     let mut pts: Vec<[i64; 2]> = Vec::with_capacity(ring.len());
     for &[x, y] in ring {
         let p = [((x - origin[0]) * scale).round() as i64, ((y - origin[1]) * scale).round() as i64];
@@ -142,21 +147,34 @@ fn quantise(ring: &[[f64; 2]], origin: [f64; 2], scale: f64) -> Option<(Vec<[i64
     if pts.len() < 3 {
         return None;
     }
-    let pts = simplify(&pts, SIMPLIFY);
-    if pts.len() < 3 {
-        return None;
-    }
-    let mut area2 = 0i64;
-    for i in 0..pts.len() {
-        let (a, b) = (pts[i], pts[(i + 1) % pts.len()]);
-        area2 += a[0] * b[1] - b[0] * a[1];
-    }
-    (area2 != 0).then_some((pts, area2))
+    // A ring the coarse tolerance would flatten keeps the fine one: no commune vanishes.
+    [tolerance, SIMPLIFY].into_iter().find_map(|t| {
+        let pts = simplify(&pts, t);
+        let area2 = twice_area(&pts);
+        (pts.len() >= 3 && area2 != 0).then_some((pts, area2))
+    })
+}
+
+/// Twice the signed area of a closed ring (shoelace).
+fn twice_area(pts: &[[i64; 2]]) -> i64 {
+    (0..pts.len())
+        .map(|i| {
+            let (a, b) = (pts[i], pts[(i + 1) % pts.len()]);
+            a[0] * b[1] - b[0] * a[1]
+        })
+        .sum()
 }
 
 /// Tolerance of the simplification, in tile units (1/4096 of a tile: an eighth of a
 /// pixel on a 512-pixel tile), so that low zooms do not carry every vertex.
 const SIMPLIFY: f64 = 1.5;
+
+/// The tolerance below [`DETAIL_FROM`]: half a pixel on a 512-pixel tile.
+const SIMPLIFY_COARSE: f64 = 4.0;
+
+/// The first zoom whose tiles carry the properties `key` and `name` and the fine
+/// simplification.
+pub const DETAIL_FROM: u8 = 8;
 
 /// Ramer–Douglas–Peucker on a closed ring (implicitly closed, no repeated end point):
 /// the points farther than `tolerance` from the simplified outline are kept.
@@ -209,6 +227,8 @@ pub fn encode_tile<'a>(name: &str, features: impl IntoIterator<Item = Feature<'a
     let pad = BUFFER / EXTENT / n;
     let rect = [x0 - pad, y0 - pad, x0 + 1.0 / n + pad, y0 + 1.0 / n + pad];
     let scale = n * EXTENT;
+    let detailed = z >= DETAIL_FROM;
+    let tolerance = if detailed { SIMPLIFY } else { SIMPLIFY_COARSE };
     let mut encoded: Vec<u8> = Vec::new();
     let mut values: Vec<u8> = Vec::new();
     let mut n_values = 0u32;
@@ -222,7 +242,7 @@ pub fn encode_tile<'a>(name: &str, features: impl IntoIterator<Item = Feature<'a
         for polygon in &s.geometry.polygons {
             for (k, ring) in polygon.iter().enumerate() {
                 let clipped = clip(ring, rect);
-                let Some((mut pts, area2)) = quantise(&clipped, [x0, y0], scale) else {
+                let Some((mut pts, area2)) = quantise(&clipped, [x0, y0], scale, tolerance) else {
                     if k == 0 {
                         break; // no exterior, no holes
                     }
@@ -250,14 +270,16 @@ pub fn encode_tile<'a>(name: &str, features: impl IntoIterator<Item = Feature<'a
         let mut feature = Vec::new();
         field(&mut feature, 1, 0);
         varint(&mut feature, u64::from(s.id));
-        // Tags: key 0 ("key") and key 1 ("name"), each with its own string value.
-        for text in [s.key, s.name] {
-            let mut value = Vec::new();
-            bytes_field(&mut value, 1, text.as_bytes());
-            bytes_field(&mut values, 4, &value);
+        if detailed {
+            // Tags: key 0 ("key") and key 1 ("name"), each with its own string value.
+            for text in [s.key, s.name] {
+                let mut value = Vec::new();
+                bytes_field(&mut value, 1, text.as_bytes());
+                bytes_field(&mut values, 4, &value);
+            }
+            packed(&mut feature, 2, &[0, n_values, 1, n_values + 1]);
+            n_values += 2;
         }
-        packed(&mut feature, 2, &[0, n_values, 1, n_values + 1]);
-        n_values += 2;
         field(&mut feature, 3, 0);
         varint(&mut feature, 3); // POLYGON
         packed(&mut feature, 4, &geometry);
@@ -271,9 +293,11 @@ pub fn encode_tile<'a>(name: &str, features: impl IntoIterator<Item = Feature<'a
     varint(&mut layer, 2);
     bytes_field(&mut layer, 1, name.as_bytes());
     layer.extend_from_slice(&encoded);
-    bytes_field(&mut layer, 3, b"key");
-    bytes_field(&mut layer, 3, b"name");
-    layer.extend_from_slice(&values);
+    if detailed {
+        bytes_field(&mut layer, 3, b"key");
+        bytes_field(&mut layer, 3, b"name");
+        layer.extend_from_slice(&values);
+    }
     field(&mut layer, 5, 0);
     varint(&mut layer, EXTENT as u64);
     let mut tile = Vec::new();
@@ -312,7 +336,38 @@ mod tests {
         let square = vec![[-1.0, -1.0], [2.0, -1.0], [2.0, 2.0], [-1.0, 2.0], [-1.0, -1.0]];
         let c = clip(&square, [0.0, 0.0, 1.0, 1.0]);
         assert!(c.iter().all(|p| (0.0..=1.0).contains(&p[0]) && (0.0..=1.0).contains(&p[1])));
-        let (pts, area2) = quantise(&c, [0.0, 0.0], 10.0).unwrap();
+        let (pts, area2) = quantise(&c, [0.0, 0.0], 10.0, SIMPLIFY).unwrap();
         assert_eq!((pts.len(), area2.abs()), (4, 200));
+    }
+
+    #[test]
+    fn a_ring_the_coarse_tolerance_would_flatten_keeps_the_fine_one() {
+        // A sliver 3 units thick: flat at 4 units, kept at 1.5.
+        let sliver: Vec<[f64; 2]> = vec![[0.0, 0.0], [50.0, 3.0], [100.0, 0.0], [100.0, -0.5], [0.0, -0.5]];
+        let (pts, _) = quantise(&sliver, [0.0, 0.0], 1.0, SIMPLIFY_COARSE).expect("kept");
+        assert!(pts.contains(&[50, 3]));
+        // A square far above both tolerances is simplified the coarse way.
+        let wavy: Vec<[f64; 2]> = (0..40)
+            .map(|i| [f64::from(i) * 5.0, f64::from(i % 2) * 3.0])
+            .chain([[200.0, 200.0], [0.0, 200.0]])
+            .collect();
+        let (coarse, _) = quantise(&wavy, [0.0, 0.0], 1.0, SIMPLIFY_COARSE).unwrap();
+        let (fine, _) = quantise(&wavy, [0.0, 0.0], 1.0, SIMPLIFY).unwrap();
+        assert!(coarse.len() < fine.len(), "{} vs {}", coarse.len(), fine.len());
+    }
+
+    #[test]
+    fn low_zooms_carry_ids_alone() {
+        let shape = Projected::new(&[vec![vec![[2.0, 48.0], [3.0, 48.0], [3.0, 49.0], [2.0, 49.0], [2.0, 48.0]]]]);
+        let tile = |z: u8| {
+            let n = 1u32 << z;
+            let (x, y) = ((2.5 + 180.0) / 360.0 * f64::from(n), mercator(2.5, 48.5)[1] * f64::from(n));
+            let feature = Feature { id: 7, key: "com:75056", name: "Paris", geometry: &shape };
+            encode_tile("com", [feature], z, x as u32, y as u32)
+        };
+        let has = |bytes: &[u8], text: &[u8]| bytes.windows(text.len()).any(|w| w == text);
+        let (low, high) = (tile(DETAIL_FROM - 1), tile(DETAIL_FROM));
+        assert!(!low.is_empty() && !has(&low, b"com:75056") && !has(&low, b"Paris"));
+        assert!(has(&high, b"com:75056") && has(&high, b"Paris"));
     }
 }

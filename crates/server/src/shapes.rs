@@ -265,6 +265,9 @@ pub struct FeatureIds {
     /// The layer's name inside the tiles.
     pub source_layer: Layer,
     pub maxzoom: u8,
+    /// The first zoom whose tiles carry the properties `key` and `name`; below it a
+    /// feature has its id alone (map it to a key with `ids`).
+    pub properties_from: u8,
     /// West, south, east, north of every shape of the layer.
     pub bounds: [f64; 4],
     /// Territory key → feature id (of the territories inside `within`, if given).
@@ -309,6 +312,7 @@ pub async fn feature_ids(
             tiles: format!("/tiles/{p}/{{z}}/{{x}}/{{y}}.mvt"),
             source_layer: layer,
             maxzoom: MAX_ZOOM,
+            properties_from: crate::mvt::DETAIL_FROM,
             bounds: shapes.bounds_where(|s| view.shows_key(&s.key)),
             ids,
             partial,

@@ -1581,6 +1581,12 @@ export interface components {
             source_layer: components["schemas"]["Layer"];
             /** Format: int32 */
             maxzoom: number;
+            /**
+             * Format: int32
+             * @description The first zoom whose tiles carry the properties `key` and `name`; below it a
+             *     feature has its id alone (map it to a key with `ids`).
+             */
+            properties_from: number;
             /** @description West, south, east, north of every shape of the layer. */
             bounds: number[];
             /** @description Territory key → feature id (of the territories inside `within`, if given). */

@@ -43,10 +43,11 @@ async function membersOf(key: string): Promise<string[]> {
 }
 
 /** The shape outlined on a comparison map: the territory itself, or the perimeter the "outside" column surrounds. */
-function outlineOf(key: string): { layer: string; key: string } | null {
+async function outlineOf(ctx: Context, key: string): Promise<{ layer: string; key: string; id: number } | null> {
   const base = key.split('!')[0];
   const layer = base.split(':')[0];
-  return MAP_LAYERS.includes(layer) ? { layer, key: base } : null;
+  const id = MAP_LAYERS.includes(layer) ? await ctx.map.featureId(layer, base).catch(() => undefined) : undefined;
+  return id === undefined ? null : { layer, key: base, id };
 }
 
 /** Two to four small synchronised maps over the main one, one per compared territory. */
@@ -55,10 +56,11 @@ async function showSynced(ctx: Context, c: Table) {
   const ind = choropleth.state.indicators.find((i) => i.id === choropleth.state.settings.indicator);
   const ids = ctx.map.idsBy.com;
   if (!ids || !ind) return;
-  const [values, shapes, members] = await Promise.all([
+  const [values, shapes, members, outlines] = await Promise.all([
     api.values(ind.id, 'com', REGION),
     shapesOf('com', REGION),
     Promise.all(c.columns.map((col) => membersOf(col.key))),
+    Promise.all(c.columns.map((col) => outlineOf(ctx, col.key))),
   ]);
   if (!ctx.live()) return;
   const k = choropleth.classify(values.values);
@@ -71,7 +73,7 @@ async function showSynced(ctx: Context, c: Table) {
     name: col.name,
     members: members[i],
     caption: row ? `${ind.label} : ${fmt(row.values[i], row.decimals)} ${ind.unit}` : t.legend.communes(members[i].length),
-    outline: outlineOf(col.key),
+    outline: outlines[i],
   }));
   const holder = document.getElementById('synced') as HTMLElement;
   holder.hidden = false;

@@ -264,7 +264,7 @@ fn trial(method: &str, path: &str) -> Option<Trial> {
         ("get", "/api/retail/shops.geojson") => get(&["/api/retail/shops.geojson?territory=dep:62"]),
         ("get", "/api/retail/densities") => get(&["/api/retail/densities?layer=epci&within=dep:62"]),
         ("get", "/tiles/{layer}/{z}/{x}/{y}.mvt") => {
-            get(&["/tiles/per/0/0/0.mvt", "/tiles/per/7/64/43.mvt", "/tiles/com/7/64/43.mvt"])
+            get(&["/tiles/per/0/0/0.mvt", "/tiles/per/8/129/86.mvt", "/tiles/com/7/64/43.mvt"])
         }
         ("get", "/ogc") | ("get", "/ogc/conformance") => Trial::NoCatalogObject("the service's description"),
         (_, path) if path.starts_with("/api/auth/") => Trial::NoCatalogObject("the viewer's own session"),
@@ -366,7 +366,7 @@ async fn only_the_allowed_viewers_get_the_data() {
         ("/api/flows/datasets".to_string(), PRIVATE_FLOWS),
         ("/api/retail/inventory?territory=dep:62".to_string(), "dep:62"),
         ("/ogc/collections/perimetres/items?limit=1000".to_string(), p),
-        ("/tiles/per/7/64/43.mvt".to_string(), "per:zone-cci"),
+        ("/tiles/per/8/129/86.mvt".to_string(), "per:zone-cci"),
         (format!("/api/portrait/per:{p}/pdf"), "%PDF"),
     ];
     for (uri, needle) in &checks {
