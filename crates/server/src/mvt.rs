@@ -10,7 +10,7 @@
 //!
 //! Below zoom [`DETAIL_FROM`] a commune is a few pixels wide: the tiles keep the feature
 //! id alone (clients map it to a key with `/api/feature-ids`) and simplify to half a
-//! pixel. France's zoom-5 commune tile was 1.85 MB, a third of it keys and names.
+//! pixel, then a pixel. France's zoom-5 commune tile was 1.85 MB, a third of it keys and names.
 
 use std::f64::consts::PI;
 
@@ -169,8 +169,15 @@ fn twice_area(pts: &[[i64; 2]]) -> i64 {
 /// pixel on a 512-pixel tile), so that low zooms do not carry every vertex.
 const SIMPLIFY: f64 = 1.5;
 
-/// The tolerance below [`DETAIL_FROM`]: half a pixel on a 512-pixel tile.
-const SIMPLIFY_COARSE: f64 = 4.0;
+/// The tolerance at zoom `z`: below [`DETAIL_FROM`], half a pixel on a 512-pixel tile,
+/// a whole one from zoom 6 down (France's 35,000 communes are then 3 pixels wide).
+fn tolerance(z: u8) -> f64 {
+    match z {
+        0..=6 => 8.0,
+        7 => 4.0,
+        _ => SIMPLIFY,
+    }
+}
 
 /// The first zoom whose tiles carry the properties `key` and `name` and the fine
 /// simplification.
@@ -228,7 +235,7 @@ pub fn encode_tile<'a>(name: &str, features: impl IntoIterator<Item = Feature<'a
     let rect = [x0 - pad, y0 - pad, x0 + 1.0 / n + pad, y0 + 1.0 / n + pad];
     let scale = n * EXTENT;
     let detailed = z >= DETAIL_FROM;
-    let tolerance = if detailed { SIMPLIFY } else { SIMPLIFY_COARSE };
+    let tolerance = tolerance(z);
     let mut encoded: Vec<u8> = Vec::new();
     let mut values: Vec<u8> = Vec::new();
     let mut n_values = 0u32;
@@ -344,14 +351,14 @@ mod tests {
     fn a_ring_the_coarse_tolerance_would_flatten_keeps_the_fine_one() {
         // A sliver 3 units thick: flat at 4 units, kept at 1.5.
         let sliver: Vec<[f64; 2]> = vec![[0.0, 0.0], [50.0, 3.0], [100.0, 0.0], [100.0, -0.5], [0.0, -0.5]];
-        let (pts, _) = quantise(&sliver, [0.0, 0.0], 1.0, SIMPLIFY_COARSE).expect("kept");
+        let (pts, _) = quantise(&sliver, [0.0, 0.0], 1.0, tolerance(7)).expect("kept");
         assert!(pts.contains(&[50, 3]));
         // A square far above both tolerances is simplified the coarse way.
         let wavy: Vec<[f64; 2]> = (0..40)
             .map(|i| [f64::from(i) * 5.0, f64::from(i % 2) * 3.0])
             .chain([[200.0, 200.0], [0.0, 200.0]])
             .collect();
-        let (coarse, _) = quantise(&wavy, [0.0, 0.0], 1.0, SIMPLIFY_COARSE).unwrap();
+        let (coarse, _) = quantise(&wavy, [0.0, 0.0], 1.0, tolerance(7)).unwrap();
         let (fine, _) = quantise(&wavy, [0.0, 0.0], 1.0, SIMPLIFY).unwrap();
         assert!(coarse.len() < fine.len(), "{} vs {}", coarse.len(), fine.len());
     }

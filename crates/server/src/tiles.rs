@@ -84,12 +84,13 @@ impl Shapes {
 /// Sets of hidden perimeters whose tiles are kept (one per organisation at most, in practice).
 const MAX_AUDIENCES: usize = 16;
 
+/// Gzipped once per tile and kept: the best compression costs only at the first request.
 fn gzip(bytes: &[u8]) -> Option<Bytes> {
     use std::io::Write;
     if bytes.len() < 256 {
         return None;
     }
-    let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 2), flate2::Compression::new(6));
+    let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 2), flate2::Compression::best());
     enc.write_all(bytes).ok()?;
     let out = enc.finish().ok()?;
     (out.len() < bytes.len()).then(|| Bytes::from(out))
