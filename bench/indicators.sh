@@ -8,7 +8,8 @@ repeats="${1:-5}"
 store="${ECHELLE_STORE:-$root/.cache/bench-store}"
 ECHELLE_STORE="$store" "$root/scripts/setup" >/dev/null
 python3 -c "import duckdb" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check duckdb
-cargo build --release --quiet -p echelle-indicators --example bench_territories
+# The workspace's feature set (with -p, arrow and DataFusion would build a second time).
+cargo build --release --quiet --workspace --example bench_territories
 out="$root/bench/out/indicators"
 ids=$(grep '^id = ' "$root/data/indicators.toml" | head -n 20 | sed 's/id = "\(.*\)"/\1/' | paste -sd, -)
 line=$("${CARGO_TARGET_DIR:-$root/target}/release/examples/bench_territories" "$store" "$out" "$ids" "$repeats")

@@ -10,9 +10,16 @@ use echelle_referential::{Commune, Layer, Referential, SubCommune, SubCommuneKin
 use crate::{StoreError, read_parquet};
 
 pub(crate) fn referential(pack: &Path) -> Result<Referential, StoreError> {
-    let communes = read_parquet(&pack.join("communes.parquet"))?;
+    // The five files at once: opening a store is the first thing every command and
+    // the server's start do, and each file's decoding is independent.
+    let [communes, units, subs, former, iris] = std::thread::scope(|scope| {
+        ["communes", "units", "sub_communes", "former_codes", "iris"]
+            .map(|name| scope.spawn(move || read_parquet(&pack.join(format!("{name}.parquet")))))
+            .map(|h| h.join().expect("reading a pack file does not panic"))
+    });
+    let communes = communes?;
     let c = Columns(&communes, pack.join("communes.parquet"));
-    let (code, name, dep, reg, arr, epci) = (
+    let (mut code, mut name, mut dep, mut reg, mut arr, mut epci) = (
         c.text("code")?,
         c.text("name")?,
         c.text("departement")?,
@@ -25,19 +32,19 @@ pub(crate) fn referential(pack: &Path) -> Result<Referential, StoreError> {
     let population_dgcl = c.int("population_dgcl")?;
     let communes: Vec<Commune> = (0..communes.num_rows())
         .map(|i| Commune {
-            code: code[i].clone().unwrap_or_default(),
-            name: name[i].clone().unwrap_or_default(),
-            departement: dep[i].clone().unwrap_or_default(),
-            region: reg[i].clone().unwrap_or_default(),
-            arrondissement: arr[i].clone(),
+            code: code[i].take().unwrap_or_default(),
+            name: name[i].take().unwrap_or_default(),
+            departement: dep[i].take().unwrap_or_default(),
+            region: reg[i].take().unwrap_or_default(),
+            arrondissement: arr[i].take(),
             in_france: zone[i].as_deref() != Some("com"),
-            epci: epci[i].clone(),
+            epci: epci[i].take(),
             population: population[i].map(|p| p as u64),
             population_dgcl: population_dgcl[i].map(|p| p as u64),
         })
         .collect();
 
-    let units = read_parquet(&pack.join("units.parquet"))?;
+    let units = units?;
     let u = Columns(&units, pack.join("units.parquet"));
     let (layer, code, name, kind) = (u.text("layer")?, u.text("code")?, u.text("name")?, u.text("kind")?);
     let units = (0..units.num_rows())
@@ -51,7 +58,7 @@ pub(crate) fn referential(pack: &Path) -> Result<Referential, StoreError> {
         })
         .collect::<Result<Vec<_>, echelle_referential::Error>>()?;
 
-    let subs = read_parquet(&pack.join("sub_communes.parquet"))?;
+    let subs = subs?;
     let s = Columns(&subs, pack.join("sub_communes.parquet"));
     let (code, name, kind, commune) = (s.text("code")?, s.text("name")?, s.text("kind")?, s.text("commune")?);
     let subs = (0..subs.num_rows())
@@ -67,11 +74,11 @@ pub(crate) fn referential(pack: &Path) -> Result<Referential, StoreError> {
         })
         .collect();
 
-    let former = read_parquet(&pack.join("former_codes.parquet"))?;
+    let former = former?;
     let f = Columns(&former, pack.join("former_codes.parquet"));
     let former = f.text("former")?.into_iter().zip(f.text("current")?).filter_map(|(a, b)| Some((a?, b?))).collect();
 
-    let iris = read_parquet(&pack.join("iris.parquet"))?;
+    let iris = iris?;
     let i = Columns(&iris, pack.join("iris.parquet"));
     let iris = i
         .text("iris")?
