@@ -8,6 +8,11 @@
 //! counts under 200 fragile and above 500 reliable (METHODS.md §2): such counts are
 //! shown but flagged.
 //!
+//! The threshold is the dataset's, never the client's: real flows declare
+//! [`SECRET_BELOW`], which a client may raise, never lower ([`Secrecy::declared`]);
+//! synthetic flows (generated records, labelled SYNTHÉTIQUE) protect no one and take
+//! any threshold.
+//!
 //! Primary secrecy hides a count under the threshold (zero is shown: it reveals no
 //! one). Secondary suppression ([`Ledger`]) then keeps a secret count from being
 //! recovered from the totals shown beside it: wherever an answer shows a total and
@@ -17,6 +22,7 @@
 //! and protection against differencing of user-drawn perimeters (METHODS.md §3) is
 //! NOT applied.
 
+use echelle_store::Provenance;
 use serde::{Serialize, Serializer};
 
 use crate::MobilityError;
@@ -48,6 +54,22 @@ impl Secrecy {
     /// The default rule with another threshold (`None`: the default one).
     pub fn below(threshold: Option<f64>) -> Secrecy {
         Secrecy { threshold: threshold.unwrap_or(SECRET_BELOW), ..Secrecy::default() }
+    }
+
+    /// The rule applied to flows of `provenance` when a client asks for `threshold`
+    /// (`None`: the declared one): stricter than the declared rule is accepted, weaker
+    /// is refused, except for synthetic flows.
+    pub fn declared(provenance: &Provenance, threshold: Option<f64>) -> Result<Secrecy, MobilityError> {
+        let s = Secrecy::below(threshold);
+        s.validate()?;
+        if !provenance.synthetic && s.threshold < SECRET_BELOW {
+            return Err(MobilityError::Usage(format!(
+                "seuil de secret {} refusé : les flux « {} » déclarent un seuil de {SECRET_BELOW} actifs ; \
+                 un client peut durcir la règle, jamais l'affaiblir",
+                s.threshold, provenance.dataset
+            )));
+        }
+        Ok(s)
     }
 
     /// Checks the thresholds (a user error when out of range).
@@ -229,6 +251,20 @@ impl Ledger {
 mod tests {
     use super::*;
     use crate::flows::weight;
+
+    #[test]
+    fn a_client_may_raise_the_declared_threshold_never_lower_it() {
+        let real = Provenance { synthetic: false, ..crate::fixture::provenance() };
+        assert_eq!(Secrecy::declared(&real, None).unwrap().threshold, SECRET_BELOW);
+        assert_eq!(Secrecy::declared(&real, Some(50.0)).unwrap().threshold, 50.0);
+        for weaker in [0.0, 10.9] {
+            let e = Secrecy::declared(&real, Some(weaker)).unwrap_err();
+            assert!(e.to_string().contains("jamais l'affaiblir") && e.is_user_error(), "{e}");
+        }
+        assert!(Secrecy::declared(&real, Some(-1.0)).is_err());
+        let synthetic = Provenance { synthetic: true, ..real };
+        assert_eq!(Secrecy::declared(&synthetic, Some(0.0)).unwrap().threshold, 0.0);
+    }
 
     #[test]
     fn a_lone_secret_part_takes_the_smallest_other_with_it() {

@@ -85,8 +85,14 @@ fn dataset(store: &Store, id: Option<&str>) -> Result<echelle_store::Dataset, Ap
     Ok(flows::flow_dataset(store, id)?)
 }
 
-/// The flows of a dataset, summed at first use and kept (off the async workers).
-async fn load(state: &AppState, view: &View, id: Option<&str>) -> Result<(Arc<Referential>, Arc<Flows>), ApiError> {
+/// The flows of a dataset, summed at first use and kept (off the async workers), and
+/// the secrecy rule they get for a client's threshold (never weaker than declared).
+async fn load(
+    state: &AppState,
+    view: &View,
+    id: Option<&str>,
+    secret_below: Option<f64>,
+) -> Result<(Arc<Referential>, Arc<Flows>, Secrecy), ApiError> {
     let r = view.referential.clone();
     let st = state.clone();
     let id = id.map(str::to_string);
@@ -112,7 +118,8 @@ async fn load(state: &AppState, view: &View, id: Option<&str>) -> Result<(Arc<Re
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))??;
     view.read_dataset(&read, "flux domicile-travail");
-    Ok((r, flows))
+    let secrecy = Secrecy::declared(&flows.provenance, secret_below)?;
+    Ok((r, flows, secrecy))
 }
 
 /// The commune positions of the pack (centroids of the contours), read once.
@@ -201,7 +208,7 @@ pub async fn datasets(State(state): State<AppState>, viewer: Asker) -> Result<Js
 pub struct FlowSource {
     /// The flow dataset (default: the only one).
     dataset: Option<String>,
-    /// Counts under this many workers are secret (default 11).
+    /// Counts under this many workers are secret (default and least: the dataset's declared 11; any for synthetic flows).
     secret_below: Option<f64>,
 }
 
@@ -241,15 +248,11 @@ pub async fn lines(
 ) -> Result<Response, ApiError> {
     let view = state.view_of(&viewer);
     respond(state.clone(), async move {
-        let p = MapParams {
-            min: q.min,
-            limit: q.limit.unwrap_or(map::LINES_LIMIT),
-            secrecy: Secrecy::below(source.secret_below),
-        };
-        p.validate()?;
         let layer: Layer = q.layer.parse()?;
         let z = zones(&view.referential, Some(&q.layer), None, q.within.as_deref())?;
-        let (r, f) = load(&state, &view, source.dataset.as_deref()).await?;
+        let (r, f, secrecy) = load(&state, &view, source.dataset.as_deref(), source.secret_below).await?;
+        let p = MapParams { min: q.min, limit: q.limit.unwrap_or(map::LINES_LIMIT), secrecy };
+        p.validate()?;
         let pos = positions(&state, &r).await?;
         Ok(Json(map::flow_map(&f, &z, layer.prefix(), q.within.as_deref(), &pos, &p)?))
     })
@@ -294,8 +297,8 @@ pub async fn matrix_table(
     respond(state.clone(), async move {
         let by: By = q.by.as_deref().unwrap_or("").parse()?;
         let z = zones(&view.referential, q.layer.as_deref(), q.zones.as_deref(), q.within.as_deref())?;
-        let (_, f) = load(&state, &view, source.dataset.as_deref()).await?;
-        Ok(Json(matrix::matrix(&f, &z, by, Secrecy::below(source.secret_below))?))
+        let (_, f, secrecy) = load(&state, &view, source.dataset.as_deref(), source.secret_below).await?;
+        Ok(Json(matrix::matrix(&f, &z, by, secrecy)?))
     })
     .await
 }
@@ -334,8 +337,8 @@ pub async fn summary(
         let t = view.referential.resolve(&key)?;
         let partners: Layer = q.partners.as_deref().unwrap_or(Layer::Commune.prefix()).parse()?;
         let top = q.top.unwrap_or(matrix::TOP_PARTNERS);
-        let (r, f) = load(&state, &view, source.dataset.as_deref()).await?;
-        Ok(Json(matrix::summary(&f, &r, &t, partners, top, Secrecy::below(source.secret_below))?))
+        let (r, f, secrecy) = load(&state, &view, source.dataset.as_deref(), source.secret_below).await?;
+        Ok(Json(matrix::summary(&f, &r, &t, partners, top, secrecy)?))
     })
     .await
 }
@@ -372,8 +375,8 @@ pub async fn into(
     respond(state.clone(), async move {
         let r = &view.referential;
         let (target, from) = (r.resolve(&key)?, r.resolve(&q.from)?);
-        let (r, f) = load(&state, &view, source.dataset.as_deref()).await?;
-        Ok(Json(matrix::inflows(&f, &r, &target, &from, Secrecy::below(source.secret_below))?))
+        let (r, f, secrecy) = load(&state, &view, source.dataset.as_deref(), source.secret_below).await?;
+        Ok(Json(matrix::inflows(&f, &r, &target, &from, secrecy)?))
     })
     .await
 }
@@ -394,7 +397,7 @@ pub struct DistancesQuery {
     occupancy: Option<f64>,
     /// Share of public-transport km by regional train (default 0.5).
     rail_share: Option<f64>,
-    /// Counts under this many workers are secret (default 11).
+    /// Counts under this many workers are secret (default and least: the dataset's declared 11; any for synthetic flows).
     secret_below: Option<f64>,
 }
 
@@ -435,9 +438,9 @@ pub async fn distances(
         let p = q.params();
         p.validate()?;
         let t = view.referential.resolve(&key)?;
-        let (r, f) = load(&state, &view, q.dataset.as_deref()).await?;
+        let (r, f, secrecy) = load(&state, &view, q.dataset.as_deref(), q.secret_below).await?;
         let pos = positions(&state, &r).await?;
-        Ok(Json(distance::distances(&f, &r, &pos, Some(&t), &p, Secrecy::below(q.secret_below))?))
+        Ok(Json(distance::distances(&f, &r, &pos, Some(&t), &p, secrecy)?))
     })
     .await
 }
@@ -467,13 +470,13 @@ pub struct VulnerabilityQuery {
 }
 
 impl VulnerabilityQuery {
-    fn fuel(&self) -> Result<FuelParams, ApiError> {
+    fn fuel(&self, secrecy: Secrecy) -> Result<FuelParams, ApiError> {
         let d = FuelParams::default();
         let p = FuelParams {
             consumption: self.consumption.unwrap_or(d.consumption),
             price: self.price.unwrap_or(d.price),
             threshold: self.threshold.unwrap_or(d.threshold),
-            secrecy: Secrecy::below(self.secret_below),
+            secrecy,
             ..d
         };
         p.validate()?;
@@ -502,9 +505,9 @@ pub async fn vulnerability_of(
 ) -> Result<Response, ApiError> {
     let view = state.view_of(&viewer);
     respond(state.clone(), async move {
-        let p = q.fuel()?;
         let t = view.referential.resolve(&key)?;
-        let (r, f) = load(&state, &view, q.dataset.as_deref()).await?;
+        let (r, f, secrecy) = load(&state, &view, q.dataset.as_deref(), q.secret_below).await?;
+        let p = q.fuel(secrecy)?;
         let inc = incomes(&state, &view, &r, q.incomes.as_deref()).await?;
         let pos = positions(&state, &r).await?;
         let data = vulnerability::FuelData { flows: &f, incomes: &inc, referential: &r, positions: &pos };
@@ -534,16 +537,16 @@ pub async fn telework_of(
 ) -> Result<Response, ApiError> {
     let view = state.view_of(&viewer);
     respond(state.clone(), async move {
+        let t = view.referential.resolve(&key)?;
+        let (r, f, secrecy) = load(&state, &view, q.dataset.as_deref(), q.secret_below).await?;
         let d = TeleworkParams::default();
         let p = TeleworkParams {
             days: q.days.unwrap_or(d.days),
             take_up: q.take_up.unwrap_or(d.take_up),
             rebound: q.rebound.unwrap_or(d.rebound),
-            fuel: q.fuel()?,
+            fuel: q.fuel(secrecy)?,
         };
         p.validate()?;
-        let t = view.referential.resolve(&key)?;
-        let (r, f) = load(&state, &view, q.dataset.as_deref()).await?;
         let inc = incomes(&state, &view, &r, q.incomes.as_deref()).await.ok();
         let pos = positions(&state, &r).await?;
         Ok(Json(telework::telework(&f, inc.as_deref(), &r, &pos, &t, &p)?))

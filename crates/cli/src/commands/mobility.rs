@@ -13,7 +13,7 @@ use echelle_mobility::flows::{self, Flows};
 use echelle_mobility::map::{self, MapParams};
 use echelle_mobility::matrix::{self, By};
 use echelle_mobility::road::{self, RoadDistances};
-use echelle_mobility::secrecy::{self, Count, Secrecy};
+use echelle_mobility::secrecy::{Count, Secrecy};
 use echelle_mobility::telework::{self, TeleworkParams};
 use echelle_mobility::vulnerability::{self, FuelData, FuelParams, Incomes, Vulnerability};
 use echelle_mobility::{Flow, MobilityError, Provenance, Zones};
@@ -64,16 +64,18 @@ struct Common {
     #[arg(long)]
     dataset: Option<String>,
     /// Cells with fewer workers are secret (shown as "secret", never 0): METHODS.md §3's
-    /// household rule applied to people counts (an assumption).
-    #[arg(long, default_value_t = secrecy::SECRET_BELOW, allow_negative_numbers = true)]
-    secret_below: f64,
+    /// household rule applied to people counts (an assumption). Default and least: the
+    /// dataset's declared 11 (any threshold for synthetic flows).
+    #[arg(long, allow_negative_numbers = true)]
+    secret_below: Option<f64>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
 }
 
 impl Common {
+    /// The rule asked for; [`load`] refuses it when weaker than the dataset's.
     fn secrecy(&self) -> Secrecy {
-        Secrecy::below(Some(self.secret_below))
+        Secrecy::below(self.secret_below)
     }
 }
 
@@ -241,10 +243,10 @@ pub fn flows_cmd(store_root: &Path, args: FlowsArgs) -> Result<()> {
             }
             let z = Zones::parse(&r, layer.as_deref(), &zones, within.as_deref()).map_err(user)?;
             let by: By = by.parse().map_err(user)?;
-            common.secrecy().validate().map_err(user)?;
             let d = flows::flow_dataset(&store, common.dataset.as_deref()).map_err(user)?;
             let path = store.root().join(&d.path);
             let provenance = Provenance::of(&d).with_unit(flows::UNIT);
+            Secrecy::declared(&provenance, common.secret_below).map_err(user)?;
             matrix::check_breakdown(by, flows::is_detailed(&path).map_err(user)?, &d.id).map_err(user)?;
             let mut sums = None;
             for run in 0..repeat.max(1) {
@@ -540,8 +542,10 @@ pub fn flows_cmd(store_root: &Path, args: FlowsArgs) -> Result<()> {
     }
 }
 
+/// The flows asked for, once their declared secrecy accepts the client's threshold.
 fn load(store: &echelle_store::Store, r: &Referential, common: &Common) -> Result<Flows> {
     let f = Flows::load(store, r, common.dataset.as_deref()).map_err(user)?;
+    Secrecy::declared(&f.provenance, common.secret_below).map_err(user)?;
     if f.workers_without_origin > 0.0 {
         eprintln!(
             "note: {} workers left out: their home code is a former commune since split, with no commune actuelle",

@@ -37,7 +37,14 @@ const ROWS: [(&str, &str, &str, &str, &[&str]); 17] = [
     ("62041", "62041", "1", "1", &["4"]),
 ];
 
+/// A store with the hand-made flows, labelled as made-up (its sidecar), so that the
+/// tests may lower the secrecy threshold to check every figure by hand.
 pub(crate) fn store_with_fixture() -> (tempfile::TempDir, PathBuf) {
+    store_with_flows(true)
+}
+
+/// A store with the hand-made flows, made-up (`synthetic`) or imported as a real file.
+fn store_with_flows(synthetic: bool) -> (tempfile::TempDir, PathBuf) {
     let (dir, store) = test_store();
     let mut text = String::from("COMMUNE;ARM;DCLT;CS1;IPONDI;TRANS\n");
     for (o, d, trans, cs, weights) in ROWS {
@@ -47,9 +54,47 @@ pub(crate) fn store_with_fixture() -> (tempfile::TempDir, PathBuf) {
     }
     let file = dir.path().join("FD_MOBPRO_2021.csv");
     std::fs::write(&file, text).unwrap();
+    if synthetic {
+        let method = "flux saisis à la main pour les tests";
+        let sidecar =
+            echelle_import::synth::Sidecar { generator: "fixture".into(), seed: 0, rows: 21, method: method.into() };
+        sidecar.write(&file).unwrap();
+    }
     let (code, out, err) = echelle(&store, &["import", file.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}{err}");
     (dir, store)
+}
+
+/// Real flows declare their threshold: the CLI and the API take a stricter one and
+/// refuse a weaker one, with the same French message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_declared_secrecy_of_real_flows_cannot_be_lowered() {
+    let (_dir, store) = store_with_flows(false);
+    let m = json(&store, &["flows", "matrix", "--layer", "epci", "--within", "reg:32", "--secret-below", "30"]);
+    assert_eq!(m["secrecy"]["threshold"], 30.0, "{m}");
+    assert_eq!(
+        (m["provenance"]["dataset"].as_str(), m["provenance"]["synthetic"].as_bool()),
+        (Some("mobpro_2021"), Some(false))
+    );
+    let state = echelle_server::AppState::open(&store).await.unwrap();
+    let router = echelle_server::app(state, None, std::time::Duration::from_secs(60));
+    for (args, uri) in [
+        (
+            vec!["flows", "matrix", "--layer", "epci", "--secret-below", "0"],
+            "/api/flows/matrix?layer=epci&secret_below=0",
+        ),
+        (vec!["flows", "summary", "per:mel", "--secret-below", "10"], "/api/flows/summary/per:mel?secret_below=10"),
+        (vec!["flows", "lines", "com:59512", "--secret-below", "1"], "/api/flows/lines?layer=epci&secret_below=1"),
+    ] {
+        let (code, _, err) = echelle(&store, &args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains("un client peut durcir la règle, jamais l'affaiblir"), "{err}");
+        let request = axum::http::Request::get(uri).body(axum::body::Body::empty()).unwrap();
+        let response = tower::ServiceExt::oneshot(router.clone(), request).await.unwrap();
+        assert_eq!(response.status(), axum::http::StatusCode::BAD_REQUEST, "{uri}");
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        assert!(String::from_utf8_lossy(&body).contains("jamais l'affaiblir"), "{uri}");
+    }
 }
 
 fn json(store: &Path, args: &[&str]) -> Value {
@@ -109,7 +154,7 @@ fn flows_matrix_summary_and_inflows_by_hand() {
             .cloned();
         assert!(close(&c.unwrap()["workers"], expected), "{by}");
     }
-    assert_eq!(m["provenance"]["dataset"], "mobpro_2021");
+    assert_eq!(m["provenance"]["dataset"], "mobpro_2021_synthetic");
 
     // Zones named by the user, with the rest of the région.
     let (code, out, err) =
@@ -194,7 +239,7 @@ fn vulnerability_and_telework_by_hand() {
     assert_eq!((v["communes_with_incomes"].as_u64(), v["communes"].as_u64()), (Some(2), Some(100)));
     // car commuters living there: Béthune -> Lille 50, Béthune -> Lens 9.25, Bruay -> Béthune 80
     assert!(close(&v["car_commuters"], 139.25));
-    assert_eq!(v["flows"]["dataset"], "mobpro_2021");
+    assert_eq!(v["flows"]["dataset"], "mobpro_2021_synthetic");
     // Fuel +30 %: spending is proportional to the price.
     let s = json(&store, &["vulnerability", "scenario", "epci:200072460", "--price-change", "+30%"]);
     let base = s[0]["base"]["spending_per_household"].as_f64().unwrap();
@@ -214,7 +259,7 @@ fn vulnerability_and_telework_by_hand() {
     let (code, out, err) = echelle(&store, &["telework", "show", "epci:200072460"]);
     assert_eq!(code, 0, "{err}");
     assert!(
-        out.contains("ménages vulnérables % après") && out.contains("Source :") && !out.contains("SYNTHÉTIQUE"),
+        out.contains("ménages vulnérables % après") && out.contains("Source :") && out.contains("SYNTHÉTIQUE"),
         "{out}"
     );
 }
