@@ -4186,7 +4186,7 @@ export interface operations {
                 occupancy?: number;
                 /** @description Share of public-transport km by regional train (default 0.5). */
                 rail_share?: number;
-                /** @description Counts under this many workers are secret (default 11). */
+                /** @description Counts under this many workers are secret (default and least: the dataset's declared 11; any for synthetic flows). */
                 secret_below?: number;
             };
             header?: never;
@@ -4230,7 +4230,7 @@ export interface operations {
                 from: string;
                 /** @description The flow dataset (default: the only one). */
                 dataset?: string;
-                /** @description Counts under this many workers are secret (default 11). */
+                /** @description Counts under this many workers are secret (default and least: the dataset's declared 11; any for synthetic flows). */
                 secret_below?: number;
             };
             header?: never;
@@ -4280,7 +4280,7 @@ export interface operations {
                 limit?: number;
                 /** @description The flow dataset (default: the only one). */
                 dataset?: string;
-                /** @description Counts under this many workers are secret (default 11). */
+                /** @description Counts under this many workers are secret (default and least: the dataset's declared 11; any for synthetic flows). */
                 secret_below?: number;
             };
             header?: never;
@@ -4327,7 +4327,7 @@ export interface operations {
                 by?: string;
                 /** @description The flow dataset (default: the only one). */
                 dataset?: string;
-                /** @description Counts under this many workers are secret (default 11). */
+                /** @description Counts under this many workers are secret (default and least: the dataset's declared 11; any for synthetic flows). */
                 secret_below?: number;
             };
             header?: never;
@@ -4370,7 +4370,7 @@ export interface operations {
                 top?: number;
                 /** @description The flow dataset (default: the only one). */
                 dataset?: string;
-                /** @description Counts under this many workers are secret (default 11). */
+                /** @description Counts under this many workers are secret (default and least: the dataset's declared 11; any for synthetic flows). */
                 secret_below?: number;
             };
             header?: never;
