@@ -79,6 +79,9 @@ pub struct AppState {
 /// What every clone of an [`AppState`] shares.
 pub struct Shared {
     store: PathBuf,
+    /// Idle connections to the catalog when it is in PostgreSQL: the store is opened
+    /// per request.
+    connections: echelle_store::Connections,
     current: RwLock<Arc<Snapshot>>,
     /// The one writer: held across a change's write to the store, the building of the
     /// next snapshot and the swap, so that changes never overtake one another.
@@ -136,6 +139,7 @@ impl AppState {
         };
         let shared = Shared {
             store: store.to_path_buf(),
+            connections: Default::default(),
             current: RwLock::new(Arc::new(snapshot)),
             writer: Default::default(),
             building: Default::default(),
@@ -219,7 +223,7 @@ impl AppState {
 
     /// Opens the store for a request that reads or writes it directly (flows, networks, perimeters).
     pub fn store(&self) -> Result<Store, ApiError> {
-        Ok(Store::open(&self.store)?)
+        Ok(Store::open_with(&self.store, &self.connections)?)
     }
 
     /// The current reference pack's directory, without opening the store.
@@ -280,9 +284,9 @@ impl AppState {
         let state = self.clone();
         let change = self.work.spawn(async move {
             let _writer = state.writer.lock().await;
-            let root = state.store.clone();
+            let (root, connections) = (state.store.clone(), state.connections.clone());
             let read = blocking(move || {
-                let store = Store::open(&root)?;
+                let store = Store::open_with(&root, &connections)?;
                 let before = store.catalog().version()?;
                 let referential = write(&store)?;
                 let after = store.catalog().version()?;
@@ -299,16 +303,16 @@ impl AppState {
     /// Reads the store again if its catalog changed since the current snapshot was
     /// read (a dataset imported by `echelle import` while serving, say); true if it did.
     pub async fn reload_if_changed(&self) -> Result<bool, ApiError> {
-        let root = self.store.clone();
-        let version = blocking(move || Ok(Store::open(&root)?.catalog().version()?)).await?;
+        let (root, connections) = (self.store.clone(), self.connections.clone());
+        let version = blocking(move || Ok(Store::open_with(&root, &connections)?.catalog().version()?)).await?;
         if version == self.snapshot().version {
             return Ok(false);
         }
         let _writer = self.writer.lock().await;
         let known = self.snapshot().version;
-        let root = self.store.clone();
+        let (root, connections) = (self.store.clone(), self.connections.clone());
         let read = blocking(move || {
-            let store = Store::open(&root)?;
+            let store = Store::open_with(&root, &connections)?;
             let version = store.catalog().version()?;
             if version == known { Ok(None) } else { read_store(&store, None, version).map(Some) }
         })

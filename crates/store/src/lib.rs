@@ -30,7 +30,7 @@ pub mod testing;
 
 use std::path::{Path, PathBuf};
 
-pub use catalog::{CHANNEL, Catalog, Changes, Dataset, DatasetLevel, ObjectKind, PostgresLocation};
+pub use catalog::{CHANNEL, Catalog, Changes, Connections, Dataset, DatasetLevel, ObjectKind, PostgresLocation};
 pub use contours::{CommuneContour, commune_centres, read_contours};
 pub use error::StoreError;
 pub use import::{DATASETS_DIR, DatasetImport, DatasetMeta};
@@ -92,12 +92,23 @@ impl Store {
     /// Opens (and creates if needed) the store at `root`; its catalog is
     /// `catalog.sqlite`, or the PostgreSQL schema `catalog.toml` names.
     pub fn open(root: impl AsRef<Path>) -> Result<Self, StoreError> {
+        Store::open_in(root, None)
+    }
+
+    /// Opens the store folder `root`, its PostgreSQL catalog (if any) on a connection of
+    /// `connections`: for a process that opens the store again and again (the server).
+    pub fn open_with(root: impl AsRef<Path>, connections: &Connections) -> Result<Self, StoreError> {
+        Store::open_in(root, Some(connections))
+    }
+
+    fn open_in(root: impl AsRef<Path>, connections: Option<&Connections>) -> Result<Self, StoreError> {
         let root = root.as_ref().to_path_buf();
         std::fs::create_dir_all(&root).map_err(|e| StoreError::io(&root, e))?;
         let postgres = read_config(&root)?;
-        let catalog = match &postgres {
-            Some(location) => Catalog::open_postgres(location)?,
-            None => Catalog::open(&root.join("catalog.sqlite"))?,
+        let catalog = match (&postgres, connections) {
+            (Some(location), Some(c)) => Catalog::open_postgres_with(location, c)?,
+            (Some(location), None) => Catalog::open_postgres(location)?,
+            (None, _) => Catalog::open(&root.join("catalog.sqlite"))?,
         };
         Ok(Store { root, catalog, import_visibility: None, postgres })
     }

@@ -21,7 +21,7 @@ mod postgres;
 mod sqlite;
 mod visibility;
 
-pub use postgres::{CHANNEL, Changes, PostgresLocation};
+pub use postgres::{CHANNEL, Changes, Connections, PostgresLocation};
 pub use visibility::ObjectKind;
 
 use crate::StoreError;
@@ -201,6 +201,15 @@ impl Catalog {
     /// migrations it lacks.
     pub fn open_postgres(location: &PostgresLocation) -> Result<Self, StoreError> {
         Catalog::with(Box::new(postgres::Postgres::connect(location)?))
+    }
+
+    /// Opens the catalog in PostgreSQL on a connection of `connections` (an idle one,
+    /// already migrated, or a new one, migrated now).
+    pub fn open_postgres_with(location: &PostgresLocation, connections: &Connections) -> Result<Self, StoreError> {
+        match connections.take(location) {
+            Some(idle) => Ok(Catalog { db: Box::new(idle), hidden: Default::default() }),
+            None => Catalog::with(Box::new(connections.connect(location)?)),
+        }
     }
 
     fn with(db: Box<dyn Backend>) -> Result<Self, StoreError> {
