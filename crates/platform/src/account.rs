@@ -291,11 +291,7 @@ impl Accounts {
             created_at: crate::audit::now_seconds(),
         };
         self.store.add_account(&account, &hash_password(password)?)?;
-        let role = match new.role {
-            Role::Admin => "admin",
-            Role::Analyst => "analyst",
-        };
-        self.record(by, Action::AccountCreated, &new.login, &format!("rôle {role}"))?;
+        self.record(by, Action::AccountCreated, &new.login, &format!("rôle {}", new.role.as_str()))?;
         Ok(account)
     }
 

@@ -17,6 +17,25 @@ pub enum Role {
     Analyst,
 }
 
+impl Role {
+    /// Its name in the account stores and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Analyst => "analyst",
+        }
+    }
+
+    /// The role of a name written by [`Role::as_str`].
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "analyst" => Some(Role::Analyst),
+            _ => None,
+        }
+    }
+}
+
 /// A signed-in account (by session cookie or API token).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Principal {

@@ -26,7 +26,7 @@ use echelle_platform::audit::{MAX_AUDIT_LINES, now_millis, now_seconds};
 use echelle_platform::session::{CSRF_HEADER, cleared_cookie, cookie, from_cookie_header, same_secret};
 use echelle_platform::{
     Account, AccountError, Accounts, Action, Actor, AuditEntry, AuditQuery, Login, NewAccount, Organisation, Role,
-    Scope, SqliteAccounts, TokenInfo, Viewer,
+    Scope, TokenInfo, Viewer,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -63,9 +63,10 @@ impl Gate {
         }
     }
 
-    /// The gate of a store folder's `accounts.sqlite`.
-    pub fn of_store(root: &std::path::Path) -> Result<Gate, ApiError> {
-        Ok(Gate::new(Accounts::new(Arc::new(SqliteAccounts::in_store(root)?))))
+    /// The gate of a store folder's accounts (`accounts.sqlite`, or the catalog's
+    /// PostgreSQL schema), on the server's catalog connections.
+    pub fn of_store(root: &std::path::Path, connections: &echelle_store::Connections) -> Result<Gate, ApiError> {
+        Ok(Gate::new(Accounts::new(echelle_store::account_store(root, connections)?)))
     }
 
     /// The account rules.

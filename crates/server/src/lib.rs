@@ -179,7 +179,7 @@ pub fn app(state: AppState, web: Option<PathBuf>, timeout: Duration) -> Router {
 pub async fn serve(config: ServeConfig) -> Result<(), ApiError> {
     // A server others can reach wants accounts: without one, everyone would be the local
     // user. Checked before listening.
-    let accounts = Gate::of_store(&config.store)?.configured().await?;
+    let accounts = Gate::of_store(&config.store, &Default::default())?.configured().await?;
     echelle_platform::account::may_serve(config.addr.ip(), accounts)?;
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await

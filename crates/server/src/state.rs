@@ -148,7 +148,7 @@ impl AppState {
             guarantees: Default::default(),
             work,
         };
-        let gate = Arc::new(crate::auth::Gate::of_store(store)?);
+        let gate = Arc::new(crate::auth::Gate::of_store(store, &shared.connections)?);
         let state = AppState { shared: Arc::new(shared), site: Default::default(), gate };
         state.warm_up(engine);
         Ok(state)

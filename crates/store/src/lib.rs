@@ -6,6 +6,8 @@
 //!                         and which pack is current
 //!   catalog.toml          (optional) `[postgres] url, schema`: the catalog lives in that
 //!                         PostgreSQL schema instead, shared by several servers
+//!   accounts.sqlite       accounts, sessions, API tokens, audit log (echelle-platform);
+//!                         in the catalog's PostgreSQL schema when it is there
 //!   pack-<checksum>/      the reference pack: Parquet tables of the territories
 //!     communes.parquet    communes actuelles, attachments, populations, areas
 //!     units.parquet       EPCI, arrondissements, départements, régions
@@ -30,7 +32,9 @@ pub mod testing;
 
 use std::path::{Path, PathBuf};
 
-pub use catalog::{CHANNEL, Catalog, Changes, Connections, Dataset, DatasetLevel, ObjectKind, PostgresLocation};
+pub use catalog::{
+    CHANNEL, Catalog, Changes, Connections, Dataset, DatasetLevel, ObjectKind, PostgresAccounts, PostgresLocation,
+};
 pub use contours::{CommuneContour, commune_centres, read_contours};
 pub use error::StoreError;
 pub use import::{DATASETS_DIR, DatasetImport, DatasetMeta};
@@ -125,7 +129,8 @@ impl Store {
     }
 
     /// Moves the catalog into PostgreSQL at `location`: copies what it holds into that
-    /// (empty) schema in one transaction, then writes `catalog.toml` (aside, then renamed),
+    /// (empty) schema in one transaction, and the accounts of `accounts.sqlite` (the
+    /// file stays, no longer read), then writes `catalog.toml` (aside, then renamed),
     /// from which every process opening the store uses it. `catalog.sqlite` stays as it
     /// was, no longer read.
     pub fn move_catalog(&self, location: &PostgresLocation) -> Result<(), StoreError> {
@@ -138,6 +143,15 @@ impl Store {
         }
         let target = Catalog::open_postgres(location)?;
         self.catalog.copy_into(&target)?;
+        let accounts = PostgresAccounts::open(location, &Connections::default())?;
+        let local = echelle_platform::SqliteAccounts::in_store(&self.root);
+        local.and_then(|local| catalog::copy_accounts(&local, &accounts)).map_err(|e| {
+            StoreError::Postgres(format!(
+                "comptes non copiés ({e}) : le catalogue reste dans {}, videz le schéma {} avant de recommencer",
+                self.root.display(),
+                location.schema
+            ))
+        })?;
         let text = format!(
             "# The catalog of this store is in PostgreSQL (echelle catalog move); the Parquet files stay here.\n{}",
             toml::to_string(&CatalogConfig { postgres: location.clone() })
@@ -320,6 +334,19 @@ impl Store {
         })?;
         Ok(checked.expect("resolved before the commit"))
     }
+}
+
+/// The account store of the store folder `root`: `accounts.sqlite` in the folder, or the
+/// catalog's PostgreSQL schema when `catalog.toml` puts the catalog there (so that the
+/// servers sharing the catalog share accounts and sessions too), on `connections`.
+pub fn account_store(
+    root: &Path,
+    connections: &Connections,
+) -> Result<std::sync::Arc<dyn echelle_platform::AccountStore>, echelle_platform::AccountError> {
+    Ok(match read_config(root)? {
+        Some(location) => std::sync::Arc::new(PostgresAccounts::open(&location, connections)?),
+        None => std::sync::Arc::new(echelle_platform::SqliteAccounts::in_store(root)?),
+    })
 }
 
 /// The PostgreSQL location `catalog.toml` names, if the store has one.

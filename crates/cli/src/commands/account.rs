@@ -7,17 +7,16 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use echelle_platform::{Accounts, Actor, AuditQuery, NewAccount, Role, Scope, SqliteAccounts};
+use echelle_platform::{Accounts, Actor, AuditQuery, NewAccount, Role, Scope};
 
 use super::UserError;
 use crate::output::align;
 
 fn accounts(store: &Path) -> Result<Accounts> {
     std::fs::create_dir_all(store).with_context(|| store.display().to_string())?;
-    Ok(Accounts::new(Arc::new(SqliteAccounts::in_store(store)?)))
+    Ok(Accounts::new(echelle_store::account_store(store, &Default::default())?))
 }
 
 /// Unix seconds as shown in listings.

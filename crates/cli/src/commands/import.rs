@@ -132,8 +132,7 @@ pub fn run(store: &Path, args: Args) -> Result<()> {
     let report = prepared.run(&store)?;
     print!("{}", report.text());
     // Audited once the store has accounts (before, the local user is alone).
-    let accounts =
-        echelle_platform::Accounts::new(std::sync::Arc::new(echelle_platform::SqliteAccounts::in_store(store.root())?));
+    let accounts = echelle_platform::Accounts::new(echelle_store::account_store(store.root(), &Default::default())?);
     if accounts.configured()? {
         accounts.record(&echelle_platform::Actor::command_line(), echelle_platform::Action::Import, &imported, "")?;
     }

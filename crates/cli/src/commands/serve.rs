@@ -66,8 +66,7 @@ pub fn run(store: &Path, a: Args) -> Result<()> {
         facilities.push((name.to_string(), PathBuf::from(path)));
     }
     // A server others can reach wants accounts (exit status 2 otherwise).
-    let accounts =
-        echelle_platform::Accounts::new(std::sync::Arc::new(echelle_platform::SqliteAccounts::in_store(store)?));
+    let accounts = echelle_platform::Accounts::new(echelle_store::account_store(store, &Default::default())?);
     echelle_platform::account::may_serve(a.addr.ip(), accounts.configured()?)?;
     let config = ServeConfig {
         store: store.to_path_buf(),

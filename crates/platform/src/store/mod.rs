@@ -49,6 +49,8 @@ pub trait AccountStore: Send + Sync {
     fn add_token(&self, token: &TokenInfo, secret_hash: &str) -> Result<(), AccountError>;
     /// The token of a secret's hash.
     fn token_by_hash(&self, secret_hash: &str) -> Result<Option<TokenInfo>, AccountError>;
+    /// The secret hash of a token, to move it to another store.
+    fn token_hash(&self, id: &str) -> Result<Option<String>, AccountError>;
     /// Every token, newest first.
     fn tokens(&self) -> Result<Vec<TokenInfo>, AccountError>;
     /// Marks a token revoked at `at`; false if no such token or already revoked.

@@ -140,19 +140,8 @@ fn migrate(conn: &mut Connection) -> Result<(), AccountError> {
     Ok(())
 }
 
-fn role_str(role: Role) -> &'static str {
-    match role {
-        Role::Admin => "admin",
-        Role::Analyst => "analyst",
-    }
-}
-
 fn parse_role(s: &str) -> rusqlite::Result<Role> {
-    match s {
-        "admin" => Ok(Role::Admin),
-        "analyst" => Ok(Role::Analyst),
-        other => Err(invalid(format!("rôle inconnu « {other} »"))),
-    }
+    Role::parse(s).ok_or_else(|| invalid(format!("rôle inconnu « {s} »")))
 }
 
 fn invalid(message: String) -> rusqlite::Error {
@@ -219,7 +208,7 @@ impl AccountStore for SqliteAccounts {
         self.write(|c| {
             c.execute(
                 "INSERT INTO account (login, org, role, password_hash, disabled, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![a.login, a.org, role_str(a.role), password_hash, a.disabled as i64, a.created_at],
+                params![a.login, a.org, a.role.as_str(), password_hash, a.disabled as i64, a.created_at],
             )
             .map_err(|e| exists(e, format!("le compte « {} » existe déjà", a.login)))?;
             Ok(())
@@ -327,6 +316,12 @@ impl AccountStore for SqliteAccounts {
                 token_row,
             )
             .optional()?)
+        })
+    }
+
+    fn token_hash(&self, id: &str) -> Result<Option<String>, AccountError> {
+        self.read(None, |c| {
+            Ok(c.query_row("SELECT secret_hash FROM api_token WHERE id = ?1", [id], |r| r.get(0)).optional()?)
         })
     }
 

@@ -2,7 +2,7 @@
 //! slowed then locked (per login and per address), CSRF on changes, the cookie's flags,
 //! API token scopes and revocation, and the serving rule (a server others can reach
 //! wants accounts). The shared test store is read in place; accounts live in a private
-//! file of each test.
+//! file of each test, then in a fresh PostgreSQL schema (the same suite on each backend).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -12,9 +12,9 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use echelle_platform::throttle::Policy;
-use echelle_platform::{Accounts, Actor, NewAccount, Role, SqliteAccounts};
+use echelle_platform::{AccountStore, Accounts, Actor, NewAccount, Role, SqliteAccounts};
 use echelle_server::{AppState, Site, app};
-use echelle_store::testing::test_store;
+use echelle_store::testing::{TestBackend, backends, test_store};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -70,10 +70,19 @@ impl<'a> Call<'a> {
     }
 }
 
-/// A server on the test store with accounts in `dir` (none yet), on `site`.
-async fn server(dir: &tempfile::TempDir, policy: Policy, site: Site) -> (AppState, axum::Router) {
-    let store = SqliteAccounts::open(&dir.path().join("accounts.sqlite")).unwrap();
-    let accounts = Accounts::new(Arc::new(store)).with_policy(policy);
+/// A server on the test store with accounts (none yet) on `backend`: a file in `dir`, or
+/// a fresh PostgreSQL schema; on `site`.
+async fn server(
+    dir: &tempfile::TempDir,
+    backend: &TestBackend,
+    policy: Policy,
+    site: Site,
+) -> (AppState, axum::Router) {
+    let store: Arc<dyn AccountStore> = match backend.fresh_location() {
+        Some(location) => Arc::new(echelle_store::PostgresAccounts::open(&location, &Default::default()).unwrap()),
+        None => Arc::new(SqliteAccounts::open(&dir.path().join("accounts.sqlite")).unwrap()),
+    };
+    let accounts = Accounts::new(store).with_policy(policy);
     let state = AppState::open(&test_store()).await.unwrap().with_site(site).with_accounts(accounts);
     let router = app(state.clone(), None, Duration::from_secs(60));
     (state, router)
@@ -109,8 +118,14 @@ fn no_waits() -> Policy {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_role_logs_in_and_a_wrong_password_is_refused() {
+    for backend in backends() {
+        each_role_logs_in_and_a_wrong_password_is_refused_on(&backend).await;
+    }
+}
+
+async fn each_role_logs_in_and_a_wrong_password_is_refused_on(backend: &TestBackend) {
     let dir = tempfile::tempdir().unwrap();
-    let (state, r) = server(&dir, no_waits(), Site::loopback()).await;
+    let (state, r) = server(&dir, backend, no_waits(), Site::loopback()).await;
     let (_, _, me) = call("GET", "/api/auth/me").send(&r).await;
     assert_eq!(me["viewer"]["kind"], "local", "loopback without accounts: the embedded mode");
     populate(&state);
@@ -200,8 +215,14 @@ async fn each_role_logs_in_and_a_wrong_password_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_without_the_session_csrf_token_is_refused() {
+    for backend in backends() {
+        a_change_without_the_session_csrf_token_is_refused_on(&backend).await;
+    }
+}
+
+async fn a_change_without_the_session_csrf_token_is_refused_on(backend: &TestBackend) {
     let dir = tempfile::tempdir().unwrap();
-    let (state, r) = server(&dir, no_waits(), Site::loopback()).await;
+    let (state, r) = server(&dir, backend, no_waits(), Site::loopback()).await;
     populate(&state);
     let (admin, csrf) = log_in(&r, "root", ADMIN_PASSWORD).await;
     let org = json!({"id": "dep62", "name": "Département du Pas-de-Calais"});
@@ -249,9 +270,16 @@ async fn a_change_without_the_session_csrf_token_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_brute_force_loop_is_slowed_then_locked() {
+    for backend in backends() {
+        a_brute_force_loop_is_slowed_then_locked_on(&backend).await;
+    }
+}
+
+async fn a_brute_force_loop_is_slowed_then_locked_on(backend: &TestBackend) {
     // The default policy: after a failure, the next check of that login waits 1 s.
     let dir = tempfile::tempdir().unwrap();
-    let (state, r) = server(&dir, Policy { first_wait_ms: 30_000, ..Policy::default() }, Site::loopback()).await;
+    let (state, r) =
+        server(&dir, backend, Policy { first_wait_ms: 30_000, ..Policy::default() }, Site::loopback()).await;
     populate(&state);
     let attempt = |password: &'static str, login: &'static str, from: &'static str| {
         let r = r.clone();
@@ -273,7 +301,7 @@ async fn a_brute_force_loop_is_slowed_then_locked() {
 
     // Without waits, the lock: five failures of a login lock it for every address.
     let dir = tempfile::tempdir().unwrap();
-    let (state, r) = server(&dir, no_waits(), Site::loopback()).await;
+    let (state, r) = server(&dir, backend, no_waits(), Site::loopback()).await;
     populate(&state);
     let attempt = |password: &'static str, login: &'static str, from: &'static str| {
         let r = r.clone();
@@ -324,8 +352,14 @@ async fn a_brute_force_loop_is_slowed_then_locked() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_tokens_are_scoped_and_revocable() {
+    for backend in backends() {
+        api_tokens_are_scoped_and_revocable_on(&backend).await;
+    }
+}
+
+async fn api_tokens_are_scoped_and_revocable_on(backend: &TestBackend) {
     let dir = tempfile::tempdir().unwrap();
-    let (state, r) = server(&dir, no_waits(), Site::loopback()).await;
+    let (state, r) = server(&dir, backend, no_waits(), Site::loopback()).await;
     populate(&state);
     let (admin, csrf) = log_in(&r, "root", ADMIN_PASSWORD).await;
     let create = |login: &'static str, scope: &'static str| {
@@ -400,7 +434,7 @@ async fn a_server_others_can_reach_needs_accounts() {
     // Listening on every address: an anonymous request is never the local user's.
     let dir = tempfile::tempdir().unwrap();
     let site = Site::new("0.0.0.0:8080".parse().unwrap(), None, &[]).unwrap();
-    let (_, r) = server(&dir, no_waits(), site).await;
+    let (_, r) = server(&dir, &TestBackend::Sqlite, no_waits(), site).await;
     let (_, _, me) = call("GET", "/api/auth/me").send(&r).await;
     assert_eq!(me["viewer"]["kind"], "public");
     let (status, _, _) =

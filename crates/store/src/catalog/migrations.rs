@@ -62,7 +62,40 @@ CREATE TABLE IF NOT EXISTS perimeter (
         sqlite: VISIBILITY,
         postgres: VISIBILITY,
     },
+    Migration {
+        version: 3,
+        name: "accounts, organisations, sessions, API tokens, login failures, audit log (PostgreSQL)",
+        // The embedded store keeps them in `accounts.sqlite`, beside the catalog, where
+        // a login never waits for an import's write lock.
+        sqlite: "-- accounts.sqlite holds them",
+        postgres: ACCOUNTS,
+    },
 ];
+
+/// Step 3 (issue 17): the account store of a catalog in PostgreSQL, so that every
+/// server of the schema knows the same accounts and sessions
+/// ([`PostgresAccounts`](super::PostgresAccounts)). The tables of `accounts.sqlite`.
+const ACCOUNTS: &str = "
+CREATE TABLE IF NOT EXISTS organisation (id TEXT PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS account (
+    login TEXT PRIMARY KEY, org TEXT REFERENCES organisation (id), role TEXT NOT NULL,
+    password_hash TEXT NOT NULL, disabled BIGINT NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+    created_at BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS session (
+    id_hash TEXT PRIMARY KEY, login TEXT NOT NULL REFERENCES account (login), csrf TEXT NOT NULL,
+    created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, client TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS session_login ON session (login);
+CREATE TABLE IF NOT EXISTS api_token (
+    id TEXT PRIMARY KEY, secret_hash TEXT NOT NULL UNIQUE, login TEXT NOT NULL REFERENCES account (login),
+    name TEXT NOT NULL, scope TEXT NOT NULL, created_at BIGINT NOT NULL,
+    last_used_at BIGINT, revoked_at BIGINT);
+CREATE TABLE IF NOT EXISTS login_failure (subject TEXT NOT NULL, at_ms BIGINT NOT NULL);
+CREATE INDEX IF NOT EXISTS login_failure_subject ON login_failure (subject, at_ms);
+CREATE TABLE IF NOT EXISTS audit (
+    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at BIGINT NOT NULL, who TEXT NOT NULL,
+    action TEXT NOT NULL, target TEXT NOT NULL, client TEXT NOT NULL, detail TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
+";
 
 /// Step 2 (issue 17): one row per non-public object (kind `dataset` or `perimeter`),
 /// one per organisation it is shared with; an object without a row is public. The

@@ -6,6 +6,7 @@
 //!     └─ dyn Backend ── sqlite.rs    catalog.sqlite in the store folder (the default)
 //!                   └── postgres.rs  a PostgreSQL schema named by <store>/catalog.toml
 //!  migrations.rs: numbered steps, each with its SQLite and its PostgreSQL text
+//!  accounts.rs:   the platform's accounts beside a catalog in PostgreSQL
 //! ```
 //!
 //! Every change is one transaction, which is what makes imports atomic: files are
@@ -16,11 +17,14 @@
 
 use std::path::Path;
 
+mod accounts;
 mod migrations;
 mod postgres;
 mod sqlite;
 mod visibility;
 
+pub use accounts::PostgresAccounts;
+pub(crate) use accounts::copy as copy_accounts;
 pub use postgres::{CHANNEL, Changes, Connections, PostgresLocation};
 pub use visibility::ObjectKind;
 
