@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::MobilityError;
 use crate::error::check_range;
-use crate::flows::{CAR, Flows, MODES, NO_TRANSPORT, NONE, PUBLIC_TRANSPORT, TWO_WHEELER, UNIT, workers};
+use crate::flows::{CAR, Flows, MODES, NO_TRANSPORT, NONE, PUBLIC_TRANSPORT, TWO_WHEELER, Tally, UNIT, workers};
 use crate::matrix::{inside, member_mask};
 use crate::road::RoadDistances;
 use crate::secrecy::{Count, Ledger, Secrecy};
@@ -306,11 +306,11 @@ pub fn distances(
     p.validate()?;
     secrecy.validate()?;
     let mask = t.map(|t| member_mask(r, t)).transpose()?;
-    let (mut all, mut without, mut travelling, mut km_one_way) = (0i128, 0i128, 0i128, 0f64);
-    let mut bins = vec![0i128; BINS.len() + 1];
-    let mut mode_w = vec![0i128; MODES.len()];
+    let (mut all, mut without, mut travelling, mut km_one_way) = (Tally::default(), Tally::default(), 0i128, 0f64);
+    let mut bins = vec![Tally::default(); BINS.len() + 1];
+    let mut mode_w = vec![Tally::default(); MODES.len()];
     let mut mode_km = vec![0f64; MODES.len()];
-    let mut methods: std::collections::BTreeMap<Method, (std::collections::HashSet<(u32, u32)>, i128)> =
+    let mut methods: std::collections::BTreeMap<Method, (std::collections::HashSet<(u32, u32)>, Tally)> =
         std::collections::BTreeMap::new();
     for f in &flows.flows {
         if let Some(m) = &mask
@@ -318,31 +318,31 @@ pub fn distances(
         {
             continue;
         }
-        all += f.weight;
+        all += f.tally();
         let Some((km, how)) = p.km_how(pos, f.origin, f.dest) else {
-            without += f.weight;
+            without += f.tally();
             continue;
         };
         let m = methods.entry(how).or_default();
         m.0.insert((f.origin, f.dest));
-        m.1 += f.weight;
+        m.1 += f.tally();
         let b = BINS.iter().position(|&up| km < up).unwrap_or(BINS.len());
-        bins[b] += f.weight;
-        mode_w[f.mode as usize] += f.weight;
+        bins[b] += f.tally();
+        mode_w[f.mode as usize] += f.tally();
         if f.mode != NO_TRANSPORT {
             travelling += f.weight;
             km_one_way += workers(f.weight) * km;
             mode_km[f.mode as usize] += 2.0 * workers(f.weight) * km;
         }
     }
-    let with: i128 = bins.iter().sum();
+    let with: Tally = bins.iter().copied().sum();
     // Secrecy: every count, tied by workers = with + without and with = Σ classes = Σ modes = Σ methods.
     let mut l = Ledger::new();
     let (fa, fw, fwo) = (l.figure(&secrecy, all), l.figure(&secrecy, with), l.figure(&secrecy, without));
     l.sum(fa, vec![fw, fwo]);
     let fb: Vec<usize> = bins.iter().map(|&w| l.figure(&secrecy, w)).collect();
     l.sum(fw, fb.clone());
-    let used: Vec<usize> = (0..MODES.len()).filter(|&m| mode_w[m] != 0).collect();
+    let used: Vec<usize> = (0..MODES.len()).filter(|&m| mode_w[m].weight != 0).collect();
     let fm: Vec<usize> = used.iter().map(|&m| l.figure(&secrecy, mode_w[m])).collect();
     l.sum(fw, fm.clone());
     let methods: Vec<(Method, usize, usize)> =
@@ -444,14 +444,14 @@ pub fn flow_lines(
     p.validate()?;
     secrecy.validate()?;
     let mask = member_mask(r, t)?;
-    let mut pairs: std::collections::HashMap<(u32, u32), i128> = std::collections::HashMap::new();
+    let mut pairs: std::collections::HashMap<(u32, u32), Tally> = std::collections::HashMap::new();
     for f in &flows.flows {
         if inside(&mask, f.origin) || inside(&mask, f.dest) {
-            *pairs.entry((f.origin, f.dest)).or_default() += f.weight;
+            *pairs.entry((f.origin, f.dest)).or_default() += f.tally();
         }
     }
-    let mut v: Vec<((u32, u32), i128)> = pairs.into_iter().collect();
-    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut v: Vec<((u32, u32), Tally)> = pairs.into_iter().collect();
+    v.sort_by(|a, b| secrecy.published(b.1).cmp(&secrecy.published(a.1)).then(a.0.cmp(&b.0)));
     let c = r.communes();
     Ok(v.into_iter()
         .map(|((o, d), w)| {

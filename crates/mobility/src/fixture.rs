@@ -104,12 +104,14 @@ pub const FLOWS: [(&str, &str, u8, u8, f64); 17] = [
 pub fn flows(r: &Referential) -> Flows {
     let idx = |c: &str| if c.is_empty() { NONE } else { r.commune_index(c).expect("fixture commune") };
     Flows::from_flows(
-        FLOWS.iter().map(|&(o, d, mode, group, w)| Flow {
+        FLOWS.iter().enumerate().map(|(i, &(o, d, mode, group, w))| Flow {
             origin: idx(o),
             dest: idx(d),
             mode,
             group,
             weight: weight(w),
+            records: 1,
+            key: echelle_platform::cellkey::record_key(1, i as u64),
         }),
         provenance(),
     )

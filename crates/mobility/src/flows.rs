@@ -110,8 +110,52 @@ pub(crate) type Fast = std::hash::BuildHasherDefault<FastHasher>;
 /// The unit of every flow count.
 pub const UNIT: &str = "actifs occupés";
 
+/// An exact sum of flow records: their workers, how many records, and the cell key
+/// of the statistical secrecy's noise (the sum of the records' keys modulo 2³²,
+/// [`echelle_platform::cellkey`]). Sums and differences of tallies are the tallies of
+/// the unions and differences of their records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Tally {
+    /// Workers at scale [`SCALE`].
+    pub weight: i128,
+    /// Records summed.
+    pub records: u64,
+    /// Σ record keys mod 2³².
+    pub key: u32,
+}
+
+impl std::ops::AddAssign for Tally {
+    fn add_assign(&mut self, o: Tally) {
+        self.weight += o.weight;
+        self.records += o.records;
+        self.key = self.key.wrapping_add(o.key);
+    }
+}
+
+impl std::ops::Add for Tally {
+    type Output = Tally;
+    fn add(mut self, o: Tally) -> Tally {
+        self += o;
+        self
+    }
+}
+
+impl std::ops::Sub for Tally {
+    type Output = Tally;
+    /// The records of `self` not in `o` (`o`'s records are some of `self`'s).
+    fn sub(self, o: Tally) -> Tally {
+        Tally { weight: self.weight - o.weight, records: self.records - o.records, key: self.key.wrapping_sub(o.key) }
+    }
+}
+
+impl std::iter::Sum for Tally {
+    fn sum<I: Iterator<Item = Tally>>(iter: I) -> Tally {
+        iter.fold(Tally::default(), |a, b| a + b)
+    }
+}
+
 /// Workers of one home commune, one work commune, one mode and one group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Flow {
     /// Home commune (index into the referential's communes).
     pub origin: u32,
@@ -123,6 +167,18 @@ pub struct Flow {
     pub group: u8,
     /// Workers at scale [`SCALE`].
     pub weight: i128,
+    /// Records of the dataset summed in it (a row of the detailed file is one worker
+    /// interviewed; a row of the aggregated base counts as its workers, rounded).
+    pub records: u64,
+    /// The sum of their record keys, modulo 2³².
+    pub key: u32,
+}
+
+impl Flow {
+    /// Its workers, records and cell key.
+    pub fn tally(&self) -> Tally {
+        Tally { weight: self.weight, records: self.records, key: self.key }
+    }
 }
 
 /// The flows of a dataset summed by (origin, destination, mode, group).
@@ -142,13 +198,21 @@ impl Flows {
     /// Flows from plain values (tests, fixtures, other crates), modes and groups
     /// known: summed by key.
     pub fn from_flows(flows: impl IntoIterator<Item = Flow>, provenance: Provenance) -> Flows {
-        let mut acc: HashMap<(u32, u32, u8, u8), i128> = HashMap::new();
+        let mut acc: HashMap<(u32, u32, u8, u8), Tally> = HashMap::new();
         for f in flows {
-            *acc.entry((f.origin, f.dest, f.mode, f.group)).or_default() += f.weight;
+            *acc.entry((f.origin, f.dest, f.mode, f.group)).or_default() += f.tally();
         }
         let mut flows: Vec<Flow> = acc
             .into_iter()
-            .map(|((origin, dest, mode, group), weight)| Flow { origin, dest, mode, group, weight })
+            .map(|((origin, dest, mode, group), t)| Flow {
+                origin,
+                dest,
+                mode,
+                group,
+                weight: t.weight,
+                records: t.records,
+                key: t.key,
+            })
             .collect();
         flows.sort_by_key(|f| (f.origin, f.dest, f.mode, f.group));
         Flows { flows, provenance, detailed: true, workers_without_origin: 0.0 }
@@ -160,6 +224,7 @@ impl Flows {
         let path = store.root().join(&d.path);
         let provenance = Provenance::of(&d).with_unit(UNIT);
         let detailed = is_detailed(&path)?;
+        let seed = record_seed(&d.checksum);
         let n = r.communes().len() as u64;
         if n >= 1 << 24 {
             return Err(MobilityError::Usage("more than 16 million communes: flow keys do not fit".into()));
@@ -170,12 +235,12 @@ impl Flows {
             &path,
             r,
             Need { mode: true, group: true },
-            HashMap::<u64, i128, Fast>::default,
+            HashMap::<u64, Tally, Fast>::default,
             |acc, b| {
                 for k in 0..b.origin.len() {
                     let key =
                         code(b.origin[k]) << 40 | code(b.dest[k]) << 16 | (b.mode[k] as u64) << 8 | b.group[k] as u64;
-                    *acc.entry(key).or_default() += b.weight[k];
+                    *acc.entry(key).or_default() += b.tally(k, seed, detailed);
                 }
             },
             |mut a, b| {
@@ -188,14 +253,14 @@ impl Flows {
         let decode = |x: u64| if x == n { NONE } else { x as u32 };
         let mut without_origin = 0i128;
         let mut flows = Vec::with_capacity(acc.len());
-        for (key, weight) in acc {
+        for (key, t) in acc {
             let (origin, dest) = (decode(key >> 40), decode((key >> 16) & 0xFF_FFFF));
             let (mode, group) = ((key >> 8) as u8, key as u8);
             if origin == NONE {
-                without_origin += weight;
+                without_origin += t.weight;
                 continue;
             }
-            flows.push(Flow { origin, dest, mode, group, weight });
+            flows.push(Flow { origin, dest, mode, group, weight: t.weight, records: t.records, key: t.key });
         }
         flows.sort_by_key(|f| (f.origin, f.dest, f.mode, f.group));
         Ok(Flows { flows, provenance, detailed, workers_without_origin: workers(without_origin) })
@@ -318,6 +383,14 @@ impl Columns {
     }
 }
 
+/// The seed of a dataset's record keys: its checksum (the keys of a dataset never
+/// change; a dataset imported again is another one, with other keys).
+pub fn record_seed(checksum: &str) -> u64 {
+    u64::from_str_radix(checksum.get(..16).unwrap_or(""), 16).unwrap_or_else(|_| {
+        checksum.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+    })
+}
+
 /// One decoded batch: commune indices, mode and group indices, exact weights.
 pub(crate) struct Batch<'a> {
     pub origin: &'a [u32],
@@ -325,6 +398,18 @@ pub(crate) struct Batch<'a> {
     pub mode: &'a [u8],
     pub group: &'a [u8],
     pub weight: &'a [i128],
+    /// The index in the file of the batch's first row.
+    pub first_row: u64,
+}
+
+impl Batch<'_> {
+    /// Row `k` as a tally of records: one record (the detailed file's worker), or the
+    /// aggregated base's workers rounded (at least one), with the row's key.
+    pub fn tally(&self, k: usize, seed: u64, detailed: bool) -> Tally {
+        let weight = self.weight[k];
+        let records = if detailed { 1 } else { (workers(weight).round() as u64).max(1) };
+        Tally { weight, records, key: echelle_platform::cellkey::record_key(seed, self.first_row + k as u64) }
+    }
 }
 
 /// Which of the optional columns a scan reads (mode `TRANS`, group `CS1`); columns not
@@ -378,7 +463,16 @@ pub(crate) fn scan<A: Send>(
         let file = File::open(path).map_err(|e| parquet_err(path, e))?;
         ParquetRecordBatchReaderBuilder::try_new_with_options(file, options.clone()).map_err(|e| parquet_err(path, e))
     };
-    let groups = open()?.metadata().num_row_groups();
+    let metadata = open()?.metadata().clone();
+    let groups = metadata.num_row_groups();
+    // The index of each row group's first row: a record's key depends on its place in the file.
+    let starts: Vec<u64> = (0..groups)
+        .scan(0u64, |at, g| {
+            let start = *at;
+            *at += metadata.row_group(g).num_rows() as u64;
+            Some(start)
+        })
+        .collect();
     let mut wanted = vec![cols.origin, cols.dest, cols.weight];
     wanted.extend(cols.mode);
     wanted.extend(cols.group);
@@ -395,6 +489,7 @@ pub(crate) fn scan<A: Send>(
                 .map_err(|e| parquet_err(path, e))?;
             let mut acc = init();
             let mut dec = Decoder::default();
+            let mut first_row = starts[g];
             for batch in reader {
                 let batch = batch.map_err(|e| parquet_err(path, e))?;
                 dec.decode(&batch, &cols.names, r, path)?;
@@ -407,8 +502,10 @@ pub(crate) fn scan<A: Send>(
                         mode: &dec.mode[..n],
                         group: &dec.group[..n],
                         weight: &dec.weight[..n],
+                        first_row,
                     },
                 );
+                first_row += n as u64;
             }
             Ok(acc)
         })

@@ -62,6 +62,8 @@ pub use secrecy::{Count, Secrecy};
 pub use zones::{ZoneInfo, ZoneKind, Zones};
 
 #[cfg(test)]
+mod differencing;
+#[cfg(test)]
 mod fixture;
 #[cfg(test)]
 mod tests;

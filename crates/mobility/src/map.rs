@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::MobilityError;
 use crate::distance::Positions;
-use crate::flows::{Flows, UNIT, workers};
+use crate::flows::{Flows, Tally, UNIT, workers};
 use crate::matrix::{By, MatrixLedger, sums};
 use crate::secrecy::{Count, Secrecy};
 use crate::zones::{ZoneKind, Zones};
@@ -192,7 +192,7 @@ pub fn flow_map(
         let diag = m.by_row[z].iter().copied().find(|&k| m.list[k].1 as usize == z);
         let (d, dw) = match diag {
             Some(k) => (m.cells[k], m.list[k].3),
-            None => (m.ledger.figure(s, 0), 0),
+            None => (m.ledger.figure(s, Tally::default()), Tally::default()),
         };
         let o = m.ledger.figure(s, m.row_sums[z] - dw);
         let i = m.ledger.figure(s, m.col_sums[z] - dw);
@@ -218,6 +218,7 @@ pub fn flow_map(
         if o == d || !territory(o) || !territory(d) {
             continue;
         }
+        let w = s.published(w);
         if l.is_secret(m.cells[k]) {
             hidden.secret += 1;
         } else if workers(w) < min {

@@ -10,7 +10,7 @@ use echelle_store::Provenance;
 use serde::Serialize;
 
 use crate::MobilityError;
-use crate::flows::{self, Batch, Flows, GROUPS, MODES, NONE, UNIT, workers};
+use crate::flows::{self, Batch, Flows, GROUPS, MODES, NONE, Tally, UNIT};
 use crate::secrecy::Ledger;
 use crate::zones::{ZoneInfo, Zones};
 
@@ -78,8 +78,8 @@ impl By {
 pub struct PairSums {
     zones: usize,
     cats: usize,
-    dense: Vec<i128>,
-    sparse: HashMap<u64, i128, flows::Fast>,
+    dense: Vec<Tally>,
+    sparse: HashMap<u64, Tally, flows::Fast>,
 }
 
 /// Above this many cells, sums are hashed (a commune-to-commune matrix of France).
@@ -88,12 +88,12 @@ const DENSE_LIMIT: usize = 1 << 22;
 impl PairSums {
     pub(crate) fn new(zones: usize, cats: usize) -> PairSums {
         let cells = zones * zones * cats;
-        let dense = if cells <= DENSE_LIMIT { vec![0; cells] } else { Vec::new() };
+        let dense = if cells <= DENSE_LIMIT { vec![Tally::default(); cells] } else { Vec::new() };
         PairSums { zones, cats, dense, sparse: HashMap::default() }
     }
 
     #[inline]
-    pub(crate) fn add(&mut self, o: u32, d: u32, cat: usize, w: i128) {
+    pub(crate) fn add(&mut self, o: u32, d: u32, cat: usize, w: Tally) {
         let k = (o as usize * self.zones + d as usize) * self.cats + cat;
         if self.dense.is_empty() {
             *self.sparse.entry(k as u64).or_default() += w;
@@ -116,16 +116,16 @@ impl PairSums {
     }
 
     /// Non-zero cells as (origin, dest, category, sum), in that order.
-    pub fn cells(&self) -> Vec<(u32, u32, usize, i128)> {
-        let split = |k: usize, v: i128| {
+    pub fn cells(&self) -> Vec<(u32, u32, usize, Tally)> {
+        let split = |k: usize, v: Tally| {
             let cat = k % self.cats;
             let pair = k / self.cats;
             ((pair / self.zones) as u32, (pair % self.zones) as u32, cat, v)
         };
         let mut out: Vec<_> = if self.dense.is_empty() {
-            self.sparse.iter().filter(|(_, v)| **v != 0).map(|(&k, &v)| split(k as usize, v)).collect()
+            self.sparse.iter().filter(|(_, v)| v.weight != 0).map(|(&k, &v)| split(k as usize, v)).collect()
         } else {
-            self.dense.iter().enumerate().filter(|(_, v)| **v != 0).map(|(k, &v)| split(k, v)).collect()
+            self.dense.iter().enumerate().filter(|(_, v)| v.weight != 0).map(|(k, &v)| split(k, v)).collect()
         };
         out.sort_unstable_by_key(|c| (c.0, c.1, c.2));
         out
@@ -134,9 +134,9 @@ impl PairSums {
     /// How many cells are not zero.
     pub fn len(&self) -> usize {
         if self.dense.is_empty() {
-            self.sparse.values().filter(|v| **v != 0).count()
+            self.sparse.values().filter(|v| v.weight != 0).count()
         } else {
-            self.dense.iter().filter(|v| **v != 0).count()
+            self.dense.iter().filter(|v| v.weight != 0).count()
         }
     }
 
@@ -145,9 +145,9 @@ impl PairSums {
         self.len() == 0
     }
 
-    /// Every worker summed, at scale [`crate::flows::SCALE`].
-    pub fn total(&self) -> i128 {
-        if self.dense.is_empty() { self.sparse.values().sum() } else { self.dense.iter().sum() }
+    /// Every record summed (workers at scale [`crate::flows::SCALE`]).
+    pub fn total(&self) -> Tally {
+        if self.dense.is_empty() { self.sparse.values().copied().sum() } else { self.dense.iter().copied().sum() }
     }
 }
 
@@ -227,14 +227,21 @@ pub fn check_breakdown(by: By, detailed: bool, dataset: &str) -> Result<(), Mobi
 pub(crate) fn sums(flows: &Flows, zones: &Zones, by: By) -> PairSums {
     let mut acc = PairSums::new(zones.len(), by.categories());
     for f in &flows.flows {
-        acc.add(zones.zone(f.origin), zones.zone(f.dest), by.of(f.mode, f.group), f.weight);
+        acc.add(zones.zone(f.origin), zones.zone(f.dest), by.of(f.mode, f.group), f.tally());
     }
     acc
 }
 
 /// Sums a flow table straight from its Parquet file (every row, all cores): the
-/// path the benchmark measures.
-pub fn sums_from_parquet(path: &Path, r: &Referential, zones: &Zones, by: By) -> Result<PairSums, MobilityError> {
+/// path the benchmark measures. `seed`: the dataset's [`flows::record_seed`].
+pub fn sums_from_parquet(
+    path: &Path,
+    seed: u64,
+    r: &Referential,
+    zones: &Zones,
+    by: By,
+) -> Result<PairSums, MobilityError> {
+    let detailed = flows::is_detailed(path)?;
     // A row whose home commune is unknown (split former code) goes to "abroad or
     // unknown", as a destination would: nothing is dropped.
     flows::scan(
@@ -244,7 +251,8 @@ pub fn sums_from_parquet(path: &Path, r: &Referential, zones: &Zones, by: By) ->
         || PairSums::new(zones.len(), by.categories()),
         |acc, b: &Batch<'_>| {
             for k in 0..b.origin.len() {
-                acc.add(zones.zone(b.origin[k]), zones.zone(b.dest[k]), by.of(b.mode[k], b.group[k]), b.weight[k]);
+                let t = b.tally(k, seed, detailed);
+                acc.add(zones.zone(b.origin[k]), zones.zone(b.dest[k]), by.of(b.mode[k], b.group[k]), t);
             }
         },
         PairSums::merge,
@@ -285,7 +293,7 @@ pub(crate) fn matrix_at_most(
 /// totals and the grand total, tied by their sums.
 pub(crate) struct MatrixLedger {
     pub ledger: Ledger,
-    pub list: Vec<(u32, u32, usize, i128)>,
+    pub list: Vec<(u32, u32, usize, Tally)>,
     /// Ledger index of each cell of `list`, of each zone's row and column total, of the grand total.
     pub cells: Vec<usize>,
     pub rows: Vec<usize>,
@@ -294,15 +302,15 @@ pub(crate) struct MatrixLedger {
     /// Cells (indexes into `list`) of each row and column.
     pub by_row: Vec<Vec<usize>>,
     pub by_col: Vec<Vec<usize>>,
-    pub row_sums: Vec<i128>,
-    pub col_sums: Vec<i128>,
+    pub row_sums: Vec<Tally>,
+    pub col_sums: Vec<Tally>,
 }
 
 impl MatrixLedger {
     pub(crate) fn new(acc: &PairSums, n: usize, secrecy: &Secrecy) -> MatrixLedger {
         let list = acc.cells();
-        let mut row_sums = vec![0i128; n];
-        let mut col_sums = vec![0i128; n];
+        let mut row_sums = vec![Tally::default(); n];
+        let mut col_sums = vec![Tally::default(); n];
         let mut by_row = vec![Vec::new(); n];
         let mut by_col = vec![Vec::new(); n];
         for (k, &(o, d, _, w)) in list.iter().enumerate() {
@@ -346,7 +354,7 @@ pub fn build(acc: PairSums, zones: &Zones, by: By, secrecy: Secrecy, provenance:
             workers: l.count(m.cells[k]),
             secret: l.is_secret(m.cells[k]),
             secondary: l.is_secondary(m.cells[k]),
-            fragile: secrecy.is_fragile(w),
+            fragile: secrecy.is_fragile(secrecy.published(w)),
         })
         .collect();
     let totals = zones
@@ -476,21 +484,21 @@ pub fn summary(
     }
     let mask = member_mask(r, t)?;
     let partners = Zones::layer(r, partner_layer, None)?;
-    let (mut res, mut inside_w, mut jobs) = (0i128, 0i128, 0i128);
-    let mut dest: HashMap<u32, i128> = HashMap::new();
-    let mut orig: HashMap<u32, i128> = HashMap::new();
+    let (mut res, mut inside_w, mut jobs) = (Tally::default(), Tally::default(), Tally::default());
+    let mut dest: HashMap<u32, Tally> = HashMap::new();
+    let mut orig: HashMap<u32, Tally> = HashMap::new();
     for f in &flows.flows {
         let (o, d) = (inside(&mask, f.origin), inside(&mask, f.dest));
         if o {
-            res += f.weight;
+            res += f.tally();
         }
         if d {
-            jobs += f.weight;
+            jobs += f.tally();
         }
         match (o, d) {
-            (true, true) => inside_w += f.weight,
-            (true, false) => *dest.entry(partners.zone(f.dest)).or_default() += f.weight,
-            (false, true) => *orig.entry(partners.zone(f.origin)).or_default() += f.weight,
+            (true, true) => inside_w += f.tally(),
+            (true, false) => *dest.entry(partners.zone(f.dest)).or_default() += f.tally(),
+            (false, true) => *orig.entry(partners.zone(f.origin)).or_default() += f.tally(),
             (false, false) => {}
         }
     }
@@ -501,9 +509,10 @@ pub fn summary(
     l.sum(fr, vec![fi, fo]);
     l.sum(fj, vec![fi, fn_]);
     // The top partners, in the ledger; when the list is whole, it sums to its total.
-    let listed = |m: HashMap<u32, i128>, total: usize, l: &mut Ledger| {
-        let mut v: Vec<(u32, i128)> = m.into_iter().filter(|p| p.1 != 0).collect();
-        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let listed = |m: HashMap<u32, Tally>, total: usize, l: &mut Ledger| {
+        let mut v: Vec<(u32, Tally)> = m.into_iter().filter(|p| p.1.weight != 0).collect();
+        // Ranked by published workers: the exact order would tell which of two close counts is larger.
+        v.sort_by(|a, b| secrecy.published(b.1).cmp(&secrecy.published(a.1)).then(a.0.cmp(&b.0)));
         let whole = v.len() <= top;
         v.truncate(top);
         let idx: Vec<(u32, usize)> = v.iter().map(|&(z, w)| (z, l.figure(&secrecy, w))).collect();
@@ -539,7 +548,7 @@ pub fn summary(
         outgoing: o_,
         incoming: n_,
         jobs_held: j_,
-        net_balance: (!secret).then(|| workers(incoming - outgoing)),
+        net_balance: n_.value().zip(o_.value()).map(|(n, o)| n - o).filter(|_| !secret),
         self_containment: i_.pct_of(r_),
         dependence: o_.pct_of(r_),
         job_self_sufficiency: i_.pct_of(j_),
@@ -597,12 +606,12 @@ pub fn inflows(
     let t = member_mask(r, target)?;
     let f = member_mask(r, from)?;
     let overlap_communes = t.iter().zip(&f).filter(|(a, b)| **a && **b).count();
-    let (mut all, mut from_w) = (0i128, 0i128);
+    let (mut all, mut from_w) = (Tally::default(), Tally::default());
     for x in &flows.flows {
         if inside(&t, x.dest) && !inside(&t, x.origin) {
-            all += x.weight;
+            all += x.tally();
             if inside(&f, x.origin) {
-                from_w += x.weight;
+                from_w += x.tally();
             }
         }
     }

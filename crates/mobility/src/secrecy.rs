@@ -18,16 +18,22 @@
 //! recovered from the totals shown beside it: wherever an answer shows a total and
 //! its parts (a matrix row, residents = working inside + outgoing, the destinations
 //! of the outgoing…), never exactly one of them is secret. A rate or share computed
-//! from a secret count is secret too. It is a heuristic, not an audited protection,
-//! and protection against differencing of user-drawn perimeters (METHODS.md §3) is
-//! NOT applied.
+//! from a secret count is secret too.
+//!
+//! Against differencing (two perimeters that differ by one commune, a layer total
+//! minus its other members, a matrix row minus its other cells, the same cell asked
+//! again, two vintages), real flows also declare the cell key method
+//! ([`echelle_platform::cellkey`]): every count shown is the count of its records
+//! perturbed by a noise fixed by those records, before the threshold is applied.
+//! See docs/secrecy.md for what it guarantees.
 
+use echelle_platform::cellkey::{CellKeyRule, PTable};
 use echelle_store::Provenance;
 use serde::{Serialize, Serializer};
 
 use crate::MobilityError;
 use crate::error::check_range;
-use crate::flows::workers;
+use crate::flows::{Tally, workers};
 
 /// Counts under this many workers are secret by default (METHODS.md §3's household rule).
 pub const SECRET_BELOW: f64 = 11.0;
@@ -42,18 +48,42 @@ pub struct Secrecy {
     pub threshold: f64,
     /// Counts with fewer workers than this are flagged fragile.
     pub fragile_below: f64,
+    /// The cell key method's noise added to every count before the threshold (real
+    /// flows); absent for synthetic flows, which protect no one.
+    pub cell_key: Option<CellKeyRule>,
+    #[serde(skip)]
+    table: Option<PTable>,
 }
 
 impl Default for Secrecy {
     fn default() -> Self {
-        Secrecy { threshold: SECRET_BELOW, fragile_below: FRAGILE_BELOW }
+        Secrecy { threshold: SECRET_BELOW, fragile_below: FRAGILE_BELOW, cell_key: None, table: None }
     }
 }
 
 impl Secrecy {
-    /// The default rule with another threshold (`None`: the default one).
+    /// The default rule with another threshold (`None`: the default one), without noise.
     pub fn below(threshold: Option<f64>) -> Secrecy {
         Secrecy { threshold: threshold.unwrap_or(SECRET_BELOW), ..Secrecy::default() }
+    }
+
+    /// The same rule, counts perturbed by the cell key method of `rule`.
+    pub fn with_cell_key(self, rule: CellKeyRule) -> Result<Secrecy, MobilityError> {
+        let table = PTable::new(rule).map_err(|e| MobilityError::Usage(e.to_string()))?;
+        Ok(Secrecy { cell_key: Some(rule), table: Some(table), ..self })
+    }
+
+    /// The workers of a tally as published: with the cell key method, the weight scaled
+    /// by (n + noise) / n for its n records (the unweighted count is perturbed, the
+    /// weighted one follows, as the ONS does for weighted tables); else the exact weight.
+    pub fn published(&self, t: Tally) -> i128 {
+        match &self.table {
+            Some(table) if t.records > 0 => {
+                let n = t.records as i128;
+                t.weight * (n + table.noise(t.records, t.key) as i128) / n
+            }
+            _ => t.weight,
+        }
     }
 
     /// The rule applied to flows of `provenance` when a client asks for `threshold`
@@ -62,14 +92,17 @@ impl Secrecy {
     pub fn declared(provenance: &Provenance, threshold: Option<f64>) -> Result<Secrecy, MobilityError> {
         let s = Secrecy::below(threshold);
         s.validate()?;
-        if !provenance.synthetic && s.threshold < SECRET_BELOW {
+        if provenance.synthetic {
+            return Ok(s);
+        }
+        if s.threshold < SECRET_BELOW {
             return Err(MobilityError::Usage(format!(
                 "seuil de secret {} refusé : les flux « {} » déclarent un seuil de {SECRET_BELOW} actifs ; \
                  un client peut durcir la règle, jamais l'affaiblir",
                 s.threshold, provenance.dataset
             )));
         }
-        Ok(s)
+        s.with_cell_key(CellKeyRule::default())
     }
 
     /// Checks the thresholds (a user error when out of range).
@@ -83,8 +116,9 @@ impl Secrecy {
         w != 0 && workers(w) < self.threshold
     }
 
-    /// An exact weight as shown under primary secrecy only.
-    pub fn count(&self, w: i128) -> Count {
+    /// A tally as shown under primary secrecy only (perturbed first, with the cell key method).
+    pub fn count(&self, t: Tally) -> Count {
+        let w = self.published(t);
         if self.hides(w) { Count::Secret } else { Count::Shown(workers(w)) }
     }
 
@@ -100,10 +134,18 @@ impl Secrecy {
 
     /// The French note printed under tables that hide counts.
     pub fn note(&self) -> String {
+        let differencing = match self.cell_key {
+            Some(r) => format!(
+                "effectifs perturbés par la méthode des clés de cellule (écart maximal {}, variance {}, aucun \
+                 effectif publié entre 1 et {}) contre la différenciation",
+                r.max_deviation, r.variance, r.js
+            ),
+            None => "pas de protection contre la différenciation de périmètres (données synthétiques)".into(),
+        };
         format!(
             "Secret statistique : effectifs inférieurs à {} actifs non diffusés (METHODS.md §3, règle des ménages \
              appliquée aux personnes) ; effectifs inférieurs à {} fragiles (Insee) ; secret secondaire sur les \
-             totaux et les parts ; pas de protection contre la différenciation de périmètres.",
+             totaux et les parts ; {differencing}.",
             self.threshold, self.fragile_below
         )
     }
@@ -162,7 +204,7 @@ impl utoipa::ToSchema for Count {}
 
 /// Figures of one answer and the sums that tie them, for secondary suppression.
 ///
-/// Each figure is an exact weight; each relation says `total = Σ parts`. After
+/// Each figure is a weight as published; each relation says `total = Σ parts`. After
 /// [`Ledger::protect`], no relation has exactly one secret member: the smallest shown
 /// part (else the total) is made secret too, until stable.
 #[derive(Debug, Clone, Default)]
@@ -179,8 +221,10 @@ impl Ledger {
         Ledger::default()
     }
 
-    /// Adds a figure under primary secrecy; returns its index.
-    pub fn figure(&mut self, s: &Secrecy, w: i128) -> usize {
+    /// Adds a figure under primary secrecy (perturbed first, with the cell key method);
+    /// returns its index.
+    pub fn figure(&mut self, s: &Secrecy, t: Tally) -> usize {
+        let w = s.published(t);
         self.weights.push(w);
         self.secret.push(s.hides(w));
         self.secondary.push(false);
@@ -252,6 +296,10 @@ mod tests {
     use super::*;
     use crate::flows::weight;
 
+    fn exact(workers: f64) -> Tally {
+        Tally { weight: weight(workers), records: 0, key: 0 }
+    }
+
     #[test]
     fn a_client_may_raise_the_declared_threshold_never_lower_it() {
         let real = Provenance { synthetic: false, ..crate::fixture::provenance() };
@@ -270,8 +318,8 @@ mod tests {
     fn a_lone_secret_part_takes_the_smallest_other_with_it() {
         let s = Secrecy::default();
         let mut l = Ledger::new();
-        let (a, b, c) = (l.figure(&s, weight(5.0)), l.figure(&s, weight(40.0)), l.figure(&s, weight(30.0)));
-        let t = l.figure(&s, weight(75.0));
+        let (a, b, c) = (l.figure(&s, exact(5.0)), l.figure(&s, exact(40.0)), l.figure(&s, exact(30.0)));
+        let t = l.figure(&s, exact(75.0));
         l.sum(t, vec![a, b, c]);
         l.protect();
         assert!(l.is_secret(a) && !l.is_secondary(a));
@@ -285,10 +333,10 @@ mod tests {
         let s = Secrecy::default();
         let mut l = Ledger::new();
         // x (secret) is a part of y = x + c + d, which then needs a second secret.
-        let a = l.figure(&s, weight(5.0));
-        let x = l.figure(&s, weight(5.0));
-        let (c, d) = (l.figure(&s, weight(30.0)), l.figure(&s, weight(20.0)));
-        let y = l.figure(&s, weight(55.0));
+        let a = l.figure(&s, exact(5.0));
+        let x = l.figure(&s, exact(5.0));
+        let (c, d) = (l.figure(&s, exact(30.0)), l.figure(&s, exact(20.0)));
+        let y = l.figure(&s, exact(55.0));
         l.sum(x, vec![a]);
         l.sum(y, vec![x, c, d]);
         l.protect();
@@ -301,8 +349,8 @@ mod tests {
         let s = Secrecy::default();
         let mut l = Ledger::new();
         // residents = inside + outgoing; jobs = inside + incoming.
-        let (inside, out, inc) = (l.figure(&s, weight(50.0)), l.figure(&s, weight(4.0)), l.figure(&s, weight(60.0)));
-        let (res, jobs) = (l.figure(&s, weight(54.0)), l.figure(&s, weight(110.0)));
+        let (inside, out, inc) = (l.figure(&s, exact(50.0)), l.figure(&s, exact(4.0)), l.figure(&s, exact(60.0)));
+        let (res, jobs) = (l.figure(&s, exact(54.0)), l.figure(&s, exact(110.0)));
         l.sum(res, vec![inside, out]);
         l.sum(jobs, vec![inside, inc]);
         l.protect();
@@ -316,7 +364,7 @@ mod tests {
         assert_eq!(serde_json::to_string(&Count::Secret).unwrap(), "null");
         assert_eq!(Count::Shown(5.0).pct_of(Count::Shown(20.0)), Some(25.0));
         assert_eq!(Count::Shown(5.0).pct_of(Count::Secret), None);
-        assert_eq!(Secrecy::default().count(weight(10.9)), Count::Secret);
-        assert_eq!(Secrecy::default().count(0), Count::Shown(0.0));
+        assert_eq!(Secrecy::default().count(exact(10.9)), Count::Secret);
+        assert_eq!(Secrecy::default().count(Tally::default()), Count::Shown(0.0));
     }
 }

@@ -31,7 +31,7 @@ fn epci_matrix_by_hand() {
     let z = Zones::layer(&r, Layer::Epci, None).unwrap();
     let (a, b, c, d, e) = ("epci:200093201", "epci:200072460", "epci:246200364", "epci:200044618", "epci:200033579");
     // Without secrecy, every cell by hand:
-    let all = matrix::matrix(&f, &z, By::Nothing, Secrecy { threshold: 0.0, ..Secrecy::default() }).unwrap();
+    let all = matrix::matrix(&f, &z, By::Nothing, Secrecy::below(Some(0.0))).unwrap();
     // A -> A: flows 1-5 = 100 + 40 + 60 + 30 + 20 = 250; A -> abroad: flow 15 = 8
     assert_eq!(cell(&all, a, a), Some((Some(250.0), false)));
     assert_eq!(cell(&all, a, "abroad"), Some((Some(8.0), false)));
@@ -89,7 +89,7 @@ fn matrix_by_mode_splits_cells() {
     let r = fixture::referential();
     let f = fixture::flows(&r);
     let z = Zones::layer(&r, Layer::Epci, None).unwrap();
-    let m = matrix::matrix(&f, &z, By::Mode, Secrecy { threshold: 0.0, fragile_below: 200.0 }).unwrap();
+    let m = matrix::matrix(&f, &z, By::Mode, Secrecy::below(Some(0.0))).unwrap();
     let get = |o: &str, d: &str, cat: &str| {
         m.cells
             .iter()
@@ -134,7 +134,7 @@ fn perimeters_with_the_rest_of_the_region() {
 fn summary_of_the_mel_by_hand() {
     let r = fixture::referential();
     let f = fixture::flows(&r);
-    let open = Secrecy { threshold: 0.0, ..Secrecy::default() };
+    let open = Secrecy::below(Some(0.0));
     let s = matrix::summary(&f, &r, &t("per:mel"), Layer::Commune, 10, open).unwrap();
     let v = |c: Count| c.value().unwrap();
     // residents in work: flows 1-5 and 15 = 258 + 8 = 258; inside 250; outgoing 8 (abroad)
@@ -210,7 +210,7 @@ fn secrecy_parameters_are_checked() {
     let r = fixture::referential();
     let f = fixture::flows(&r);
     let z = Zones::layer(&r, Layer::Epci, None).unwrap();
-    let e = matrix::matrix(&f, &z, By::Nothing, Secrecy { threshold: -1.0, fragile_below: 200.0 }).unwrap_err();
+    let e = matrix::matrix(&f, &z, By::Nothing, Secrecy::below(Some(-1.0))).unwrap_err();
     assert!(e.is_user_error() && e.to_string().contains("secrecy threshold"), "{e}");
     let mut agg = f.clone();
     agg.detailed = false;
@@ -223,7 +223,7 @@ fn matrices_and_zones_beyond_their_limits_are_user_errors() {
     let r = fixture::referential();
     let f = fixture::flows(&r);
     let z = Zones::layer(&r, Layer::Commune, None).unwrap();
-    let open = Secrecy { threshold: 0.0, ..Secrecy::default() };
+    let open = Secrecy::below(Some(0.0));
     let cells = matrix::matrix(&f, &z, By::Mode, open).unwrap().cells.len();
     let e = matrix::matrix_at_most(&f, &z, By::Mode, open, cells - 1).unwrap_err();
     assert!(e.is_user_error() && e.to_string().contains(&format!("{cells} cells: a matrix has at most")), "{e}");
@@ -243,13 +243,15 @@ fn random_flows() -> impl Strategy<Value = Vec<(usize, usize, u8, u8, u32)>> {
 fn build(r: &echelle_referential::Referential, raw: &[(usize, usize, u8, u8, u32)]) -> Flows {
     let code = |i: usize| r.commune_index(fixture::COMMUNES[i].0).unwrap();
     Flows::from_flows(
-        raw.iter().map(|&(o, d, mode, group, w)| Flow {
+        raw.iter().enumerate().map(|(i, &(o, d, mode, group, w))| Flow {
             origin: code(o),
             dest: if d == 12 { NONE } else { code(d) },
             mode,
             group,
             // weights with 15 decimals, as IPONDI
             weight: w as i128 * 1_000_000_007,
+            records: 1,
+            key: echelle_platform::cellkey::record_key(2, i as u64),
         }),
         fixture::provenance(),
     )
@@ -271,7 +273,7 @@ proptest! {
                     Err(e) => { prop_assert!(e.to_string().contains("overlap")); continue }
                 };
                 for by in [By::Nothing, By::Mode, By::Group] {
-                    prop_assert_eq!(sums(&f, &z, by).total(), total);
+                    prop_assert_eq!(sums(&f, &z, by).total().weight, total);
                 }
             }
         }
@@ -285,7 +287,7 @@ proptest! {
         let f = build(&r, &raw);
         for layer in [Layer::Commune, Layer::Epci, Layer::Departement, Layer::Perimeter] {
             for ter in r.territories(layer) {
-                let open = Secrecy { threshold: 0.0, ..Secrecy::default() };
+                let open = Secrecy::below(Some(0.0));
                 let s = matrix::summary(&f, &r, &ter, Layer::Commune, 3, open).unwrap();
                 let v = |c: Count| c.value().unwrap();
                 prop_assert!(close(v(s.working_inside) + v(s.outgoing), v(s.residents_in_work)));
@@ -298,7 +300,7 @@ proptest! {
         let z = Zones::layer(&r, Layer::Epci, None).unwrap();
         let cells = sums(&f, &z, By::Nothing).cells();
         for zone in 0..z.len() as u32 {
-            let row: i128 = cells.iter().filter(|c| c.0 == zone).map(|c| c.3).sum();
+            let row: i128 = cells.iter().filter(|c| c.0 == zone).map(|c| c.3.weight).sum();
             let direct: i128 = f.flows.iter().filter(|x| z.zone(x.origin) == zone).map(|x| x.weight).sum();
             prop_assert_eq!(row, direct);
         }
@@ -317,7 +319,7 @@ fn distances_km_and_co2_of_the_mel_by_hand() {
     let f = fixture::flows(&r);
     let pos = fixture::positions(&r);
     let p = DistanceParams::default();
-    let open = Secrecy { threshold: 0.0, ..Secrecy::default() };
+    let open = Secrecy::below(Some(0.0));
     let d = distances(&f, &r, &pos, Some(&t("per:mel")), &p, open).unwrap();
     // One step (Lille-Roubaix, Roubaix-Lille) = 11.1195 km × 1.3 = 14.4553 km; Tourcoing-Lille 2 steps.
     let u = fixture::STEP_KM * 1.3;
@@ -408,7 +410,7 @@ fn vulnerability_world() -> (
         distance: DistanceParams { working_days: 200.0, ..Default::default() },
         sigma: Some(0.5),
         d3: Some(80.0 * u / 0.045), // = half Béthune's median, see below
-        secrecy: Secrecy { threshold: 0.0, ..Secrecy::default() },
+        secrecy: Secrecy::below(Some(0.0)),
         ..Default::default()
     };
     let m_bethune = 160.0 * u / 0.045; // Béthune -> Lille: 4u km, 160u €, threshold income 160u / 4.5 %
@@ -618,7 +620,7 @@ fn road_distances_are_used_where_the_network_has_them_and_the_fallback_is_labell
     assert!(close(roads.get(roubaix, lille).unwrap().km, 15.0));
     let pos = fixture::positions(&r).with_roads(roads);
     let p = DistanceParams::default();
-    let d = distances(&f, &r, &pos, Some(&t("per:mel")), &p, Secrecy { threshold: 0.0, ..Secrecy::default() }).unwrap();
+    let d = distances(&f, &r, &pos, Some(&t("per:mel")), &p, Secrecy::below(Some(0.0))).unwrap();
     let u = fixture::STEP_KM * 1.3;
     // Round trips: 2 × (Lille 100 × 1 + Lille->Roubaix 40 × 17 + Roubaix->Lille 60 × 15
     //   + Tourcoing->Lille 30 × 2u (Tourcoing is 11 km from any junction) + Villeneuve 20 × 1)
@@ -642,8 +644,7 @@ fn road_distances_are_used_where_the_network_has_them_and_the_fallback_is_labell
         d.method
     );
     // Flow lines say which method each flow used.
-    let lines =
-        flow_lines(&f, &r, &pos, &t("com:59512"), &p, Secrecy { threshold: 0.0, ..Secrecy::default() }).unwrap();
+    let lines = flow_lines(&f, &r, &pos, &t("com:59512"), &p, Secrecy::below(Some(0.0))).unwrap();
     let got: Vec<(&str, Option<&str>, Option<Method>)> =
         lines.iter().map(|l| (l.origin.as_str(), l.dest.as_deref(), l.method)).collect();
     assert_eq!(got, vec![("59512", Some("59350"), Some(Method::Road)), ("59350", Some("59512"), Some(Method::Road))]);

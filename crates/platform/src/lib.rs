@@ -13,6 +13,7 @@ mod visibility;
 
 pub mod account;
 pub mod audit;
+pub mod cellkey;
 pub mod session;
 pub mod store;
 pub mod throttle;

@@ -1221,6 +1221,24 @@ export interface components {
              */
             guaranteed_outstanding: number;
         };
+        /** @description The parameters of the method, declared per dataset. */
+        CellKeyRule: {
+            /**
+             * Format: int32
+             * @description The largest noise added or removed (D).
+             */
+            max_deviation: number;
+            /**
+             * Format: double
+             * @description The variance of the noise (V).
+             */
+            variance: number;
+            /**
+             * Format: int32
+             * @description No published count is in 1..=js: a small count becomes 0 or more than js.
+             */
+            js: number;
+        };
         /** @description The answer to a check before a vote. */
         Check: {
             /** @description The guarantor. */
@@ -2764,6 +2782,7 @@ export interface components {
              * @description Counts with fewer workers than this are flagged fragile.
              */
             fragile_below: number;
+            cell_key?: components["schemas"]["CellKeyRule"] | null;
         };
         /** @description The shapes of a layer as a GeoJSON feature collection (WGS84). */
         ShapeCollection: {

@@ -73,7 +73,9 @@ struct Common {
 }
 
 impl Common {
-    /// The rule asked for; [`load`] refuses it when weaker than the dataset's.
+    /// The threshold asked for, without the dataset's declaration: for modelled
+    /// estimates (vulnerability, telework), once [`load`] has checked it against the
+    /// dataset's rule. Flow counts take the rule [`load`] returns.
     fn secrecy(&self) -> Secrecy {
         Secrecy::below(self.secret_below)
     }
@@ -246,24 +248,25 @@ pub fn flows_cmd(store_root: &Path, args: FlowsArgs) -> Result<()> {
             let d = flows::flow_dataset(&store, common.dataset.as_deref()).map_err(user)?;
             let path = store.root().join(&d.path);
             let provenance = Provenance::of(&d).with_unit(flows::UNIT);
-            Secrecy::declared(&provenance, common.secret_below).map_err(user)?;
+            let secrecy = Secrecy::declared(&provenance, common.secret_below).map_err(user)?;
             matrix::check_breakdown(by, flows::is_detailed(&path).map_err(user)?, &d.id).map_err(user)?;
             let mut sums = None;
             for run in 0..repeat.max(1) {
                 let start = Instant::now();
-                sums = Some(matrix::sums_from_parquet(&path, &r, &z, by).map_err(user)?);
+                let seed = flows::record_seed(&d.checksum);
+                sums = Some(matrix::sums_from_parquet(&path, seed, &r, &z, by).map_err(user)?);
                 if repeat > 1 {
                     eprintln!("run {}: {:.3} s", run + 1, start.elapsed().as_secs_f64());
                 }
             }
-            let m = matrix::build(sums.expect("one run"), &z, by, common.secrecy(), provenance);
+            let m = matrix::build(sums.expect("one run"), &z, by, secrecy, provenance);
             print_matrix(&m, common.format)
         }
         FlowsCommand::Summary { territory, partners, top, common } => {
             let t = r.resolve(&territory)?;
-            let f = load(&store, &r, &common)?;
+            let (f, secrecy) = load(&store, &r, &common)?;
             let partners: Layer = partners.parse()?;
-            let s = matrix::summary(&f, &r, &t, partners, top, common.secrecy()).map_err(user)?;
+            let s = matrix::summary(&f, &r, &t, partners, top, secrecy).map_err(user)?;
             match common.format {
                 Format::Json => json(&s),
                 Format::Csv => {
@@ -316,10 +319,10 @@ pub fn flows_cmd(store_root: &Path, args: FlowsArgs) -> Result<()> {
             let t = territory.map(|t| r.resolve(&t)).transpose()?;
             let p = dist.params();
             p.validate().map_err(user)?;
-            let f = load(&store, &r, &common)?;
+            let (f, secrecy) = load(&store, &r, &common)?;
             let mask = t.as_ref().map(|t| mask_of(&r, std::slice::from_ref(t))).transpose()?;
             let pos = dist.positions(&store, &r, &f, |x| mask.as_ref().is_none_or(|m| is_in(m, x.origin)))?;
-            let d = distance::distances(&f, &r, &pos, t.as_ref(), &p, common.secrecy()).map_err(user)?;
+            let d = distance::distances(&f, &r, &pos, t.as_ref(), &p, secrecy).map_err(user)?;
             match common.format {
                 Format::Json => json(&d),
                 Format::Csv => {
@@ -401,11 +404,11 @@ pub fn flows_cmd(store_root: &Path, args: FlowsArgs) -> Result<()> {
             }
         }
         FlowsCommand::Lines { territory: None, layer: Some(layer), within, min, limit, dist: _, common, .. } => {
-            let p = MapParams { min, limit, secrecy: common.secrecy() };
-            p.validate().map_err(user)?;
             let z = Zones::parse(&r, Some(&layer), &[], within.as_deref()).map_err(user)?;
             let l: Layer = layer.parse()?;
-            let f = load(&store, &r, &common)?;
+            let (f, secrecy) = load(&store, &r, &common)?;
+            let p = MapParams { min, limit, secrecy };
+            p.validate().map_err(user)?;
             let pos = Positions::from_store(&store, &r).map_err(user)?;
             let m = map::flow_map(&f, &z, l.prefix(), within.as_deref(), &pos, &p).map_err(user)?;
             match common.format {
@@ -440,10 +443,10 @@ pub fn flows_cmd(store_root: &Path, args: FlowsArgs) -> Result<()> {
         FlowsCommand::Lines { territory, top, dist, common, .. } => {
             let t = r.resolve(territory.as_deref().unwrap_or_default())?;
             let p = dist.params();
-            let f = load(&store, &r, &common)?;
+            let (f, secrecy) = load(&store, &r, &common)?;
             let mask = mask_of(&r, std::slice::from_ref(&t))?;
             let pos = dist.positions(&store, &r, &f, |x| is_in(&mask, x.origin) || is_in(&mask, x.dest))?;
-            let mut lines = distance::flow_lines(&f, &r, &pos, &t, &p, common.secrecy()).map_err(user)?;
+            let mut lines = distance::flow_lines(&f, &r, &pos, &t, &p, secrecy).map_err(user)?;
             lines.truncate(top);
             match common.format {
                 Format::Json => json(&lines),
@@ -484,15 +487,15 @@ pub fn flows_cmd(store_root: &Path, args: FlowsArgs) -> Result<()> {
                         ]);
                     }
                     print!("{}", align(&rows));
-                    footer(&f.provenance, Some(&common.secrecy()));
+                    footer(&f.provenance, Some(&secrecy));
                     Ok(())
                 }
             }
         }
         FlowsCommand::Into { target, from, common } => {
             let (t, from) = (r.resolve(&target)?, r.resolve(&from)?);
-            let f = load(&store, &r, &common)?;
-            let x = matrix::inflows(&f, &r, &t, &from, common.secrecy()).map_err(user)?;
+            let (f, secrecy) = load(&store, &r, &common)?;
+            let x = matrix::inflows(&f, &r, &t, &from, secrecy).map_err(user)?;
             match common.format {
                 Format::Json => json(&x),
                 Format::Csv => {
@@ -542,17 +545,18 @@ pub fn flows_cmd(store_root: &Path, args: FlowsArgs) -> Result<()> {
     }
 }
 
-/// The flows asked for, once their declared secrecy accepts the client's threshold.
-fn load(store: &echelle_store::Store, r: &Referential, common: &Common) -> Result<Flows> {
+/// The flows asked for and the rule their counts are shown under: the dataset's
+/// declared one, made stricter when the client asks (a weaker one is refused).
+fn load(store: &echelle_store::Store, r: &Referential, common: &Common) -> Result<(Flows, Secrecy)> {
     let f = Flows::load(store, r, common.dataset.as_deref()).map_err(user)?;
-    Secrecy::declared(&f.provenance, common.secret_below).map_err(user)?;
+    let secrecy = Secrecy::declared(&f.provenance, common.secret_below).map_err(user)?;
     if f.workers_without_origin > 0.0 {
         eprintln!(
             "note: {} workers left out: their home code is a former commune since split, with no commune actuelle",
             french(f.workers_without_origin, 0)
         );
     }
-    Ok(f)
+    Ok((f, secrecy))
 }
 
 fn summary_lines(s: &matrix::Summary) -> Vec<(&'static str, Option<f64>)> {
@@ -802,7 +806,7 @@ pub fn vulnerability_cmd(store_root: &Path, args: VulnerabilityArgs) -> Result<(
     let list = targets.resolve(&r)?;
     let p = fuel.params(common.secrecy());
     p.validate().map_err(user)?;
-    let f = load(&store, &r, common)?;
+    let (f, _) = load(&store, &r, common)?;
     let incomes = Incomes::load(&store, &r, fuel.incomes.as_deref()).map_err(user)?;
     let mask = mask_of(&r, &list)?;
     let pos = fuel.dist.positions(&store, &r, &f, |x| is_in(&mask, x.origin))?;
@@ -1014,7 +1018,7 @@ pub fn telework_cmd(store_root: &Path, args: TeleworkArgs) -> Result<()> {
     for p in &scenarios {
         p.validate().map_err(user)?;
     }
-    let f = load(&store, &r, common)?;
+    let (f, _) = load(&store, &r, common)?;
     let incomes =
         if *no_incomes { None } else { Some(Incomes::load(&store, &r, fuel.incomes.as_deref()).map_err(user)?) };
     let mask = mask_of(&r, std::slice::from_ref(&t))?;

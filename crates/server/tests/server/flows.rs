@@ -101,7 +101,7 @@ async fn flow_endpoints_equal_the_library() {
     assert_eq!(com["cells"].as_array().unwrap().len(), cm.cells.len());
 
     // A higher secrecy threshold (a parameter): more cells secret, shown without a count, never as 0.
-    let strict = Secrecy { threshold: 2_000.0, ..Secrecy::default() };
+    let strict = Secrecy::below(Some(2_000.0));
     let ms = matrix::matrix(&flows, &z, By::Nothing, strict).unwrap();
     assert!(ms.secret_cells > 0);
     let got = ok(&router, "/api/flows/matrix?layer=epci&within=reg:32&secret_below=2000").await;
