@@ -258,6 +258,7 @@ pub fn save(store: &Store, reg: &Register, meta: &RegisterMeta) -> Result<Datase
         vintage: meta.vintage.clone(),
         geography: String::new(),
         synthetic: meta.synthetic,
+        secrecy: None,
     })?)
 }
 

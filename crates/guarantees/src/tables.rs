@@ -235,6 +235,7 @@ mod tests {
             vintage: "2026".into(),
             unit: Some("euros".into()),
             synthetic: true,
+            secrecy: echelle_store::SecrecyRule::nothing(),
         };
         let s = source(Some(&p), "encours au 2026-12-31");
         assert!(s.starts_with("synth — Registre") && s.contains("SYNTHÉTIQUE ; encours"), "{s}");

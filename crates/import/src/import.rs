@@ -45,6 +45,9 @@ pub struct ImportRequest {
     /// Move codes with INSEE's correspondence table: the id of an imported
     /// `passage` dataset and the year of the file's geography (its `CODGEO_YYYY`).
     pub passage: Option<(String, String)>,
+    /// The statistical secrecy to declare (`None`: the format's, [`Format::secrecy`];
+    /// generated files declare none).
+    pub secrecy: Option<echelle_platform::SecrecyRule>,
     /// What to do with bad lines, progress, batch size.
     pub options: Options,
 }
@@ -208,6 +211,12 @@ impl Prepared {
             vintage: self.vintage.clone(),
             geography,
             synthetic,
+            // Generated records protect no one.
+            secrecy: Some(if synthetic {
+                echelle_platform::SecrecyRule::nothing()
+            } else {
+                self.request.secrecy.unwrap_or(format.secrecy())
+            }),
         };
         let columns = self.plan.describe();
         let options = self.request.options.clone();
@@ -340,6 +349,7 @@ impl ImportReport {
             d.vintage,
             d.geography
         );
+        let _ = writeln!(out, "  secret statistique déclaré : {}", d.secrecy().describe());
         let _ = writeln!(
             out,
             "  read {} rows ({}) in {:.2} s, {:.0} rows/s; checksum {}",

@@ -150,6 +150,7 @@ fn weighted_means_aggregate_and_medians_are_refused_above_their_level() {
             rows: codes.len() as u64,
             checksum,
             synthetic: true,
+            secrecy: None,
         })
         .unwrap();
     store

@@ -67,6 +67,7 @@ fn world(r: &Referential, seed: u64, extra: u64, vintage: &str) -> (Flows, u64) 
         vintage: vintage.into(),
         unit: Some(crate::flows::UNIT.into()),
         synthetic: false,
+        secrecy: echelle_platform::SecrecyRule::people(),
     };
     let key_seed = crate::flows::record_seed(&format!("{seed:016x}{vintage}"));
     let mut i = 0u64;

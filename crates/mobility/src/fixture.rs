@@ -77,6 +77,7 @@ pub fn provenance() -> Provenance {
         vintage: "2021".into(),
         unit: Some(crate::flows::UNIT.into()),
         synthetic: true,
+        secrecy: echelle_platform::SecrecyRule::nothing(),
     }
 }
 

@@ -27,6 +27,7 @@
 //! perturbed by a noise fixed by those records, before the threshold is applied.
 //! See docs/secrecy.md for what it guarantees.
 
+use echelle_platform::Counted;
 use echelle_platform::cellkey::{CellKeyRule, PTable};
 use echelle_store::Provenance;
 use serde::{Serialize, Serializer};
@@ -87,22 +88,23 @@ impl Secrecy {
     }
 
     /// The rule applied to flows of `provenance` when a client asks for `threshold`
-    /// (`None`: the declared one): stricter than the declared rule is accepted, weaker
-    /// is refused, except for synthetic flows.
+    /// (`None`: the declared one): the dataset's declared rule (its threshold and cell
+    /// key); stricter is accepted, weaker refused. Flows that declare nothing (generated
+    /// ones) take any threshold, 11 by default (what a real file would show), no noise.
     pub fn declared(provenance: &Provenance, threshold: Option<f64>) -> Result<Secrecy, MobilityError> {
-        let s = Secrecy::below(threshold);
-        s.validate()?;
-        if provenance.synthetic {
+        let rule = provenance.secrecy;
+        if rule.counts == Counted::Nothing {
+            let s = Secrecy::below(threshold);
+            s.validate()?;
             return Ok(s);
         }
-        if s.threshold < SECRET_BELOW {
-            return Err(MobilityError::Usage(format!(
-                "seuil de secret {} refusé : les flux « {} » déclarent un seuil de {SECRET_BELOW} actifs ; \
-                 un client peut durcir la règle, jamais l'affaiblir",
-                s.threshold, provenance.dataset
-            )));
+        let rule = rule.asked(&provenance.dataset, threshold).map_err(|e| MobilityError::Usage(e.to_string()))?;
+        let s = Secrecy::below(Some(rule.below));
+        s.validate()?;
+        match rule.cell_key {
+            Some(k) => s.with_cell_key(k),
+            None => Ok(s),
         }
-        s.with_cell_key(CellKeyRule::default())
     }
 
     /// Checks the thresholds (a user error when out of range).
@@ -302,7 +304,11 @@ mod tests {
 
     #[test]
     fn a_client_may_raise_the_declared_threshold_never_lower_it() {
-        let real = Provenance { synthetic: false, ..crate::fixture::provenance() };
+        let real = Provenance {
+            synthetic: false,
+            secrecy: echelle_platform::SecrecyRule::people(),
+            ..crate::fixture::provenance()
+        };
         assert_eq!(Secrecy::declared(&real, None).unwrap().threshold, SECRET_BELOW);
         assert_eq!(Secrecy::declared(&real, Some(50.0)).unwrap().threshold, 50.0);
         for weaker in [0.0, 10.9] {
@@ -310,7 +316,7 @@ mod tests {
             assert!(e.to_string().contains("jamais l'affaiblir") && e.is_user_error(), "{e}");
         }
         assert!(Secrecy::declared(&real, Some(-1.0)).is_err());
-        let synthetic = Provenance { synthetic: true, ..real };
+        let synthetic = crate::fixture::provenance();
         assert_eq!(Secrecy::declared(&synthetic, Some(0.0)).unwrap().threshold, 0.0);
     }
 

@@ -14,6 +14,7 @@ mod visibility;
 pub mod account;
 pub mod audit;
 pub mod cellkey;
+pub mod secrecy;
 pub mod session;
 pub mod store;
 pub mod throttle;
@@ -21,6 +22,7 @@ pub mod token;
 
 pub use account::{Account, AccountError, Accounts, Login, NewAccount, Organisation};
 pub use audit::{Action, Actor, AuditEntry, AuditQuery};
+pub use secrecy::{Counted, SecrecyError, SecrecyRule};
 pub use store::{AccountStore, SqliteAccounts};
 pub use token::{Scope, TokenInfo};
 pub use visibility::{

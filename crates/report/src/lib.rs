@@ -6,7 +6,7 @@
 //!                            ├─> csv::write(Dialect::Plain | Dialect::Excel)
 //!                            ├─> xlsx::write   (number formats by unit, "Sources" sheet)
 //!                            └─> parquet::write
-//!  shapes and values  ──> FeatureLayer ──> geojson::write, gpkg::write
+//!  shapes and values  ──> FeatureLayer ──> geojson::write, gpkg::write, postgis::statements (SQL)
 //!  a portrait         ──> pdf::Portrait ──> pdf::render (locator map, bars, table)
 //! ```
 //!
@@ -24,6 +24,7 @@ pub mod layer;
 pub mod parquet;
 pub mod pdf;
 pub mod points;
+pub mod postgis;
 pub mod table;
 pub mod xlsx;
 

@@ -277,6 +277,7 @@ pub fn save(store: &Store, reg: &Register, meta: &InventoryMeta) -> Result<Datas
         vintage: meta.vintage.clone(),
         geography: String::new(),
         synthetic: meta.synthetic,
+        secrecy: None,
     })?)
 }
 

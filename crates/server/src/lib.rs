@@ -56,6 +56,7 @@ use tower_http::trace::TraceLayer;
 pub use auth::{Authenticated, Gate, LOGIN_PATH, client_of};
 pub use conn::Connections;
 pub use error::{ApiError, ErrorBody};
+pub use export::postgis::public_layers;
 pub use openapi::{document_json as openapi_json, document_value as openapi_document};
 pub use shapes::layer_shapes_async;
 pub use site::Site;

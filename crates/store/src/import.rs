@@ -50,6 +50,8 @@ pub struct DatasetMeta {
     pub geography: String,
     /// As [`Dataset::synthetic`].
     pub synthetic: bool,
+    /// Its declared statistical secrecy (`None`: the rule of its kind, [`Dataset::secrecy`]).
+    pub secrecy: Option<echelle_platform::SecrecyRule>,
 }
 
 /// An import in progress. Dropping it without [`DatasetImport::commit`] removes
@@ -165,6 +167,7 @@ impl DatasetImport<'_> {
             rows: self.rows,
             checksum,
             synthetic: meta.synthetic,
+            secrecy: meta.secrecy,
         };
         match &self.store.import_visibility {
             Some(v) => self.store.catalog().register_with_visibility(&dataset, v)?,
@@ -236,6 +239,7 @@ mod tests {
             vintage: "v".into(),
             geography: "2026".into(),
             synthetic: true,
+            secrecy: None,
         }
     }
 

@@ -34,8 +34,10 @@ use std::path::{Path, PathBuf};
 
 pub use catalog::{
     CHANNEL, Catalog, Changes, Connections, Dataset, DatasetLevel, ObjectKind, PostgresAccounts, PostgresLocation,
+    publish,
 };
 pub use contours::{CommuneContour, commune_centres, read_contours};
+pub use echelle_platform::SecrecyRule;
 pub use error::StoreError;
 pub use import::{DATASETS_DIR, DatasetImport, DatasetMeta};
 pub use provenance::{Provenance, SYNTHETIC_LABEL};

@@ -1,11 +1,12 @@
-//! `echelle catalog`: where the store's catalog lives, and moving it into PostgreSQL.
+//! `echelle catalog`: where the store's catalog lives, moving it into PostgreSQL, and
+//! publishing the public layers into PostGIS for QGIS.
 
 use std::path::Path;
 
 use anyhow::Result;
 use echelle_store::PostgresLocation;
 
-use super::open_store;
+use super::{UserError, open_store, runtime};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -26,6 +27,21 @@ enum CatalogCommand {
         #[arg(long, default_value = "echelle")]
         schema: String,
     },
+    /// Publish the public layers (shapes and key indicators, as a visitor without an
+    /// account sees them) as PostGIS tables that QGIS adds straight from the database;
+    /// each table is replaced in one transaction.
+    Publish {
+        /// postgresql://user[:password]@host[:port]/database (default: the catalog's
+        /// database, when the catalog is in PostgreSQL).
+        #[arg(long)]
+        url: Option<String>,
+        /// The schema of the layers' tables (created if needed).
+        #[arg(long, default_value = "echelle_public")]
+        schema: String,
+        /// The layers, comma-separated: com, epci, arr, dep, reg, fr, per (default: all).
+        #[arg(long, value_delimiter = ',')]
+        layers: Vec<String>,
+    },
 }
 
 pub fn run(store: &Path, a: Args) -> Result<()> {
@@ -45,6 +61,37 @@ pub fn run(store: &Path, a: Args) -> Result<()> {
                 c.user_perimeters()?.len(),
                 c.indicator_catalogs()?.len()
             );
+            Ok(())
+        }
+        CatalogCommand::Publish { url, schema, layers } => {
+            let layers = layers.iter().map(|l| l.parse()).collect::<Result<Vec<echelle_referential::Layer>, _>>()?;
+            let url = match url {
+                Some(u) => u,
+                None => open_store(store)?.postgres().map(|l| l.url.clone()).ok_or_else(|| {
+                    UserError("catalog publish: le catalogue est dans SQLite ; donnez --url postgresql://…".into())
+                })?,
+            };
+            let location = PostgresLocation::new(url, schema);
+            location.check()?;
+            let published = runtime()?.block_on(async {
+                let state = echelle_server::AppState::open(store).await?;
+                echelle_server::public_layers(&state, &layers).await
+            })?;
+            let mut statements = Vec::new();
+            for layer in &published {
+                statements.extend(echelle_report::postgis::statements(layer, &location.schema)?);
+            }
+            echelle_store::publish(&location, &statements)?;
+            for layer in &published {
+                println!(
+                    "{}.{} : {} territoires, {} indicateurs",
+                    location.schema,
+                    layer.name,
+                    layer.features.len(),
+                    layer.indicators.len()
+                );
+            }
+            println!("publié dans PostgreSQL {} : QGIS les ajoute comme couches PostGIS", location.redacted());
             Ok(())
         }
         CatalogCommand::Move { url, schema } => {

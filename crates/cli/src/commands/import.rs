@@ -34,6 +34,11 @@ pub struct Args {
     /// Where the file comes from, recorded in the catalog.
     #[arg(long)]
     source: Option<String>,
+    /// The statistical secrecy the dataset declares: people, households, businesses or
+    /// none, with :THRESHOLD to change it (people:20). Default: the format's (MOBPRO and
+    /// flows people:11 with cell key noise, Filosofi households:11, others none).
+    #[arg(long, value_name = "RULE")]
+    secrecy: Option<String>,
     /// A spreadsheet's sheet [default: the first].
     #[arg(long)]
     sheet: Option<String>,
@@ -115,6 +120,7 @@ pub fn run(store: &Path, args: Args) -> Result<()> {
         additive: args.additive,
         vintage: args.vintage,
         source: args.source,
+        secrecy: args.secrecy.as_deref().map(echelle_platform::SecrecyRule::parse).transpose()?,
         sheet: args.sheet,
         header_row: args.header_row,
         options: Options { on_error, progress: !args.quiet && std::io::stderr().is_terminal(), ..Options::default() },

@@ -37,6 +37,7 @@ pub fn is_user_error(e: &anyhow::Error) -> bool {
             || c.downcast_ref::<echelle_platform::AccountError>()
                 .is_some_and(echelle_platform::AccountError::is_user_error)
             || c.is::<echelle_referential::Error>()
+            || c.is::<echelle_platform::SecrecyError>()
             || c.downcast_ref::<StoreError>().is_some_and(StoreError::is_user_error)
             || c.downcast_ref::<IndicatorError>().is_some_and(IndicatorError::is_user_error)
             || c.downcast_ref::<echelle_access::AccessError>().is_some_and(echelle_access::AccessError::is_user_error)

@@ -8,6 +8,7 @@ mod flows_parity;
 mod guarantees_cli;
 mod import_cli;
 mod mobility_cli;
+mod publish_postgis;
 mod report_cli;
 mod retail_cli;
 mod serve_postgres;

@@ -95,6 +95,22 @@ async fn the_declared_secrecy_of_real_flows_cannot_be_lowered() {
         let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
         assert!(String::from_utf8_lossy(&body).contains("jamais l'affaiblir"), "{uri}");
     }
+    // The rule is the dataset's, stored with it: the answer states it, cell key included.
+    assert_eq!(m["provenance"]["secrecy"]["counts"], "people", "{m}");
+    assert_eq!(m["secrecy"]["cell_key"]["max_deviation"], 2, "{m}");
+
+    // A dataset imported with a stricter declaration binds every client to it.
+    let file = _dir.path().join("FD_MOBPRO_2021.csv");
+    let (code, out, err) =
+        echelle(&store, &["import", file.to_str().unwrap(), "--id", "mobpro_strict", "--secrecy", "people:30"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let args = ["flows", "summary", "per:mel", "--dataset", "mobpro_strict", "--secret-below", "11"];
+    let (code, _, err) = echelle(&store, &args);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("déclare un seuil de 30"), "{err}");
+    let (code, _, err) = echelle(&store, &["import", file.to_str().unwrap(), "--id", "x", "--secrecy", "voisins"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("people, households, businesses ou none"), "{err}");
 }
 
 fn json(store: &Path, args: &[&str]) -> Value {

@@ -175,6 +175,21 @@ impl Format {
         }
     }
 
+    /// The statistical secrecy a real file of this format declares (METHODS.md §3):
+    /// census people counts (MOBPRO, the flows base) the people rule with cell key
+    /// noise; Filosofi the tax households' rule; facilities (BPE) and the referential's
+    /// tables none; a user's own table none unless `--secrecy` says.
+    pub fn secrecy(self) -> echelle_platform::SecrecyRule {
+        use echelle_platform::SecrecyRule;
+        match self {
+            Format::Mobpro | Format::Flows => SecrecyRule::people(),
+            Format::Filosofi => SecrecyRule::households(),
+            Format::Bpe | Format::CogCommunes | Format::EpciComposition | Format::Passage | Format::Plain => {
+                SecrecyRule::nothing()
+            }
+        }
+    }
+
     /// The level of its rows in the catalog.
     pub fn level(self) -> echelle_store::DatasetLevel {
         use echelle_store::DatasetLevel;

@@ -4,7 +4,9 @@
 use axum::extract::State;
 use axum::response::Response;
 use echelle_indicators::Target;
-use echelle_referential::TerritoryRef;
+use std::collections::HashSet;
+
+use echelle_referential::{Layer, TerritoryRef};
 use echelle_report::layer::{Feature, FeatureLayer, IndicatorColumn, column_name};
 use echelle_report::{file_name, geojson, gpkg};
 use serde::Deserialize;
@@ -13,7 +15,7 @@ use super::{attachment, blocking};
 use crate::extract::Query;
 use crate::shapes::{self, COVERAGE};
 use crate::values::evaluate;
-use crate::visibility::Asker;
+use crate::visibility::{Asker, View};
 use crate::work::respond;
 use crate::{ApiError, AppState};
 
@@ -53,7 +55,7 @@ pub async fn export(
         }
         let layer = shapes::shaped_layer(&q.layer)?;
         let keys = shapes::within_keys(&view, layer, q.within.as_deref())?;
-        let (engine, cache) = (view.engine.clone(), view.values.clone());
+        let engine = view.engine.clone();
         let requested: Vec<String> = q
             .indicators
             .as_deref()
@@ -69,41 +71,8 @@ pub async fn export(
             column_name(id)?;
         }
         view.read_indicators(ids.iter().copied(), "/api/export/layer");
-        let shapes = shapes::layer_shapes_async(&state, layer).await?;
-        let r = engine.referential().clone();
-        let chosen: Vec<&shapes::Shape> = shapes
-            .shapes
-            .iter()
-            .filter(|s| view.shows_key(&s.key) && keys.as_ref().is_none_or(|k| k.contains(&s.key)))
-            .collect();
-        let targets = chosen
-            .iter()
-            .map(|s| Target::territory(&r, &TerritoryRef::new(layer, &s.code)))
-            .collect::<Result<Vec<_>, _>>()?;
-        let e = evaluate(&engine, cache.as_deref(), &targets, &ids).await?;
-        let features: Vec<Feature> = chosen
-            .iter()
-            .enumerate()
-            .map(|(t, s)| Feature {
-                code: s.code.clone(),
-                key: s.key.clone(),
-                name: s.name.clone(),
-                polygons: s.lonlat.clone(),
-                bbox: s.bbox,
-                values: e.values.iter().map(|v| v[t].value).collect(),
-                missing: s.missing,
-            })
-            .collect();
-        let indicators: Vec<IndicatorColumn> =
-            e.indicators.iter().zip(&e.provenance).map(|(d, provenance)| crate::ogc::property(d, provenance)).collect();
+        let fl = features(&state, &view, layer, keys, &ids).await?;
         let stem = format!("{}{}", layer.prefix(), q.within.as_deref().map(|w| format!(" {w}")).unwrap_or_default());
-        let fl = FeatureLayer {
-            name: layer.prefix().to_string(),
-            label: layer.label().to_string(),
-            coverage: COVERAGE.to_string(),
-            indicators,
-            features,
-        };
         if q.format == "geojson" {
             let bytes = blocking(move || Ok(geojson::write(&fl)?)).await?;
             return Ok(attachment(bytes, "application/geo+json", &file_name(&stem, "geojson")));
@@ -112,4 +81,50 @@ pub async fn export(
         Ok(attachment(bytes, "application/geopackage+sqlite3", &file_name(&stem, "gpkg")))
     })
     .await
+}
+
+/// The shaped territories of `layer` that `view` shows (those of `keys` only, when
+/// given), with the values of the indicators `ids` (checked by the caller).
+pub(crate) async fn features(
+    state: &AppState,
+    view: &View,
+    layer: Layer,
+    keys: Option<HashSet<String>>,
+    ids: &[&str],
+) -> Result<FeatureLayer, ApiError> {
+    let (engine, cache) = (view.engine.clone(), view.values.clone());
+    let shapes = shapes::layer_shapes_async(state, layer).await?;
+    let r = engine.referential().clone();
+    let chosen: Vec<&shapes::Shape> = shapes
+        .shapes
+        .iter()
+        .filter(|s| view.shows_key(&s.key) && keys.as_ref().is_none_or(|k| k.contains(&s.key)))
+        .collect();
+    let targets = chosen
+        .iter()
+        .map(|s| Target::territory(&r, &TerritoryRef::new(layer, &s.code)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let e = evaluate(&engine, cache.as_deref(), &targets, ids).await?;
+    let features: Vec<Feature> = chosen
+        .iter()
+        .enumerate()
+        .map(|(t, s)| Feature {
+            code: s.code.clone(),
+            key: s.key.clone(),
+            name: s.name.clone(),
+            polygons: s.lonlat.clone(),
+            bbox: s.bbox,
+            values: e.values.iter().map(|v| v[t].value).collect(),
+            missing: s.missing,
+        })
+        .collect();
+    let indicators: Vec<IndicatorColumn> =
+        e.indicators.iter().zip(&e.provenance).map(|(d, provenance)| crate::ogc::property(d, provenance)).collect();
+    Ok(FeatureLayer {
+        name: layer.prefix().to_string(),
+        label: layer.label().to_string(),
+        coverage: COVERAGE.to_string(),
+        indicators,
+        features,
+    })
 }

@@ -10,6 +10,7 @@
 
 pub mod layer;
 pub mod portrait;
+pub mod postgis;
 
 pub use echelle_report::{csv, table};
 pub use portrait::portrait_pdf;

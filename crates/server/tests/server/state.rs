@@ -235,6 +235,7 @@ pub fn import_table(root: &Path) {
             vintage: "2026".into(),
             geography: "2026".into(),
             synthetic: true,
+            secrecy: None,
         })
         .unwrap();
 }

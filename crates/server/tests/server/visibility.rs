@@ -81,6 +81,7 @@ fn stores() -> Stores {
             vintage: "2025".into(),
             geography: "2026".into(),
             synthetic: true,
+            secrecy: None,
         })
         .unwrap();
     let catalog = format!(

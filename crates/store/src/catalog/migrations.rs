@@ -70,6 +70,12 @@ CREATE TABLE IF NOT EXISTS perimeter (
         sqlite: "-- accounts.sqlite holds them",
         postgres: ACCOUNTS,
     },
+    Migration {
+        version: 4,
+        name: "each dataset's declared statistical secrecy (JSON of echelle_platform::SecrecyRule)",
+        sqlite: "ALTER TABLE dataset ADD COLUMN secrecy TEXT",
+        postgres: "ALTER TABLE dataset ADD COLUMN IF NOT EXISTS secrecy TEXT",
+    },
 ];
 
 /// Step 3 (issue 17): the account store of a catalog in PostgreSQL, so that every

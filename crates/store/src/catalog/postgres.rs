@@ -355,6 +355,29 @@ impl Backend for Postgres {
     }
 }
 
+/// Runs `statements` in one transaction in the schema of `location` (created if needed),
+/// with PostGIS (created in `public` if needed): how `echelle catalog publish` puts the
+/// public layers where QGIS reads them. Readers see the old tables or the new ones,
+/// never a half. Call it outside an async task (the sync client runs its own runtime).
+pub fn publish(location: &PostgresLocation, statements: &[String]) -> Result<(), StoreError> {
+    let mut client = location.connect()?;
+    let postgis = |e: postgres::Error| {
+        StoreError::Postgres(format!(
+            "PostGIS indisponible dans {} ({}) : installez l'extension (paquet postgresql-*-postgis-3)",
+            location.redacted(),
+            describe(&e)
+        ))
+    };
+    client.batch_execute("CREATE EXTENSION IF NOT EXISTS postgis WITH SCHEMA public").map_err(postgis)?;
+    client.batch_execute(&format!("SET search_path TO {}, public", location.schema))?;
+    let mut tx = client.transaction()?;
+    for s in statements {
+        tx.batch_execute(s)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
 /// The changes of a catalog in PostgreSQL, as they are committed by any process: a
 /// dedicated connection listening on [`CHANNEL`]. Use it from a thread of its own,
 /// not from an async task.

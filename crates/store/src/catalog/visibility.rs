@@ -166,6 +166,7 @@ mod tests {
             rows: 1,
             checksum: "0".into(),
             synthetic: true,
+            secrecy: None,
         }
     }
 

@@ -318,6 +318,7 @@ fn pack_datasets(
             rows: communes as u64,
             checksum: digests[0].clone(),
             synthetic: false,
+            secrecy: Some(echelle_platform::SecrecyRule::nothing()),
         },
         Dataset {
             id: "iris_2021".into(),
@@ -334,6 +335,7 @@ fn pack_datasets(
             rows: iris as u64,
             checksum: digests[4].clone(),
             synthetic: false,
+            secrecy: Some(echelle_platform::SecrecyRule::nothing()),
         },
     ]
 }
