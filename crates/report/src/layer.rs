@@ -25,6 +25,10 @@ pub struct Feature {
     pub values: Vec<Option<f64>>,
     /// Member communes without a shape, left out of the union.
     pub missing: usize,
+    /// The organisations that may read it (its owner and those it is shared with);
+    /// `None` when public. Only the PostGIS tables hold non-public features, behind
+    /// row-level security.
+    pub readers: Option<Vec<String>>,
 }
 
 /// An indicator written as a column, with what a reader needs to use it (the OGC
@@ -135,6 +139,7 @@ pub(crate) mod tests {
             bbox: [x, 50.0, x + 1.0, 51.0],
             values: vec![value],
             missing: 0,
+            readers: None,
         };
         FeatureLayer {
             name: "epci".into(),

@@ -1,5 +1,6 @@
 //! `echelle catalog publish`: the public layers as PostGIS tables, read back by GDAL's
-//! `ogrinfo` as QGIS reads them; a private perimeter stays out.
+//! `ogrinfo` as QGIS reads them; an organisation's perimeter is read only by the login
+//! roles its row names (row-level security), never by others.
 
 use std::path::Path;
 use std::process::Command;
@@ -56,16 +57,29 @@ fn the_public_layers_are_read_from_postgis_by_gdal() {
     assert!(count >= 96, "every département with a shape: {count}\n{dep}");
     assert!(dep.contains("Multi Polygon") && dep.contains("4326"), "{dep}");
     assert!(dep.contains("name: String") && dep.contains("key: String"), "{dep}");
-    let per = ogrinfo(&url, &format!("{schema}.per"));
-    let listing = Command::new("ogrinfo")
-        .args(["-ro", "-q", &format!("PG:{url}"), &format!("{schema}.per"), "-sql"])
-        .arg(format!("SELECT key FROM {schema}.per ORDER BY key"))
-        .output()
-        .unwrap();
-    let keys = String::from_utf8_lossy(&listing.stdout);
-    assert!(per.contains("Feature Count"), "{per}");
-    assert!(keys.contains("per:publique"), "{keys}");
-    assert!(!keys.contains("confidentielle"), "a private perimeter is not published: {keys}");
+    assert!(ogrinfo(&url, &format!("{schema}.per")).contains("Feature Count"));
+
+    // Two QGIS users: one a member of the CCI's role, one not.
+    let (member, other) = (format!("qgis_{}_cci", std::process::id()), format!("qgis_{}_autre", std::process::id()));
+    psql(&url, &format!("CREATE ROLE {member} LOGIN IN ROLE \"echelle_org_cci\"; CREATE ROLE {other} LOGIN;"));
+    let as_user = |user: &str| url.replacen("postgresql://postgres@", &format!("postgresql://{user}@"), 1);
+    let keys = |url: &str| {
+        let out = Command::new("ogrinfo")
+            .args(["-ro", "-q", &format!("PG:{url}"), "-sql"])
+            .arg(format!("SELECT key FROM {schema}.per ORDER BY key"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let (seen_by_member, seen_by_other) = (keys(&as_user(&member)), keys(&as_user(&other)));
+    psql(&url, &format!("DROP ROLE {member}; DROP ROLE {other};"));
+    assert!(
+        seen_by_member.contains("per:publique") && seen_by_member.contains("per:confidentielle"),
+        "{seen_by_member}"
+    );
+    assert!(seen_by_other.contains("per:publique"), "{seen_by_other}");
+    assert!(!seen_by_other.contains("confidentielle"), "another organisation's perimeter is not read: {seen_by_other}");
 
     // Published again: the tables are replaced, not appended to.
     let (code, _, err) =
@@ -75,4 +89,9 @@ fn the_public_layers_are_read_from_postgis_by_gdal() {
     let (code, _, err) = echelle(&store, &["catalog", "publish", "--schema", &schema]);
     assert_eq!(code, 2, "a SQLite catalog needs --url: {err}");
     assert!(err.contains("--url"), "{err}");
+}
+
+fn psql(url: &str, sql: &str) {
+    let out = Command::new("psql").args([url, "-v", "ON_ERROR_STOP=1", "-qc", sql]).output().expect("psql");
+    assert!(out.status.success(), "psql {sql}: {}", String::from_utf8_lossy(&out.stderr));
 }

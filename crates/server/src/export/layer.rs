@@ -116,6 +116,7 @@ pub(crate) async fn features(
             bbox: s.bbox,
             values: e.values.iter().map(|v| v[t].value).collect(),
             missing: s.missing,
+            readers: None,
         })
         .collect();
     let indicators: Vec<IndicatorColumn> =
