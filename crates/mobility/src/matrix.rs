@@ -233,10 +233,11 @@ pub(crate) fn sums(flows: &Flows, zones: &Zones, by: By) -> PairSums {
 }
 
 /// Sums a flow table straight from its Parquet file (every row, all cores): the
-/// path the benchmark measures. `seed`: the dataset's [`flows::record_seed`].
+/// path the benchmark measures. `seed`: the dataset's [`flows::record_seed`] when its
+/// rule has a cell key; without one, records and keys are not counted.
 pub fn sums_from_parquet(
     path: &Path,
-    seed: u64,
+    seed: Option<u64>,
     r: &Referential,
     zones: &Zones,
     by: By,
@@ -251,7 +252,10 @@ pub fn sums_from_parquet(
         || PairSums::new(zones.len(), by.categories()),
         |acc, b: &Batch<'_>| {
             for k in 0..b.origin.len() {
-                let t = b.tally(k, seed, detailed);
+                let t = match seed {
+                    Some(seed) => b.tally(k, seed, detailed),
+                    None => Tally { weight: b.weight[k], ..Tally::default() },
+                };
                 acc.add(zones.zone(b.origin[k]), zones.zone(b.dest[k]), by.of(b.mode[k], b.group[k]), t);
             }
         },

@@ -152,7 +152,7 @@ async fn incomes(
     let rr = r.clone();
     let id = dataset.map(str::to_string);
     let store = view.store(state)?;
-    tokio::task::spawn_blocking(move || -> Result<Arc<Incomes>, ApiError> {
+    let incomes = tokio::task::spawn_blocking(move || -> Result<Arc<Incomes>, ApiError> {
         let key = format!("{}|{:?}|{:?}", store.pack_dir()?.display(), id, store.catalog().datasets()?);
         let mut cache = st.flows.incomes.lock().expect("incomes cache");
         if let Some(i) = cache.get(&key) {
@@ -169,7 +169,9 @@ async fn incomes(
         Ok(i)
     })
     .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    view.read_dataset(&incomes.source.dataset, "revenus (Filosofi)");
+    Ok(incomes)
 }
 
 /// The zones asked for, at most [`echelle_mobility::zones::MAX_ZONES`].

@@ -95,6 +95,16 @@ async fn the_declared_secrecy_of_real_flows_cannot_be_lowered() {
         let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
         assert!(String::from_utf8_lossy(&body).contains("jamais l'affaiblir"), "{uri}");
     }
+    // The CLI reads the file straight (sums_from_parquet), the API its loaded flows: the
+    // same records make the same cell keys, so both publish the same noisy counts.
+    let request = axum::http::Request::get("/api/flows/matrix?layer=epci&within=reg:32&secret_below=30")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(router.clone(), request).await.unwrap();
+    let api: Value =
+        serde_json::from_slice(&axum::body::to_bytes(response.into_body(), 1 << 24).await.unwrap()).unwrap();
+    assert_eq!(api["cells"], m["cells"], "CLI and API publish the same cells");
+    assert_eq!(api["totals"], m["totals"]);
     // The rule is the dataset's, stored with it: the answer states it, cell key included.
     assert_eq!(m["provenance"]["secrecy"]["counts"], "people", "{m}");
     assert_eq!(m["secrecy"]["cell_key"]["max_deviation"], 2, "{m}");
