@@ -1,0 +1,26 @@
+//! The engineering-requests desk (issue 18): a commune or an EPCI submits a project
+//! need, the desk's agents route it to partner referents, a partner accepts and
+//! answers, the requester sees the answer. This crate holds the rules, without I/O:
+//! the store keeps the cases, the server and the CLI call these functions.
+//!
+//! ```text
+//!  received ──route (agent)──> routed ──accept (referent)──> accepted ──start──> in_progress
+//!      │                         │                                                  │
+//!      └──refuse (agent, reason)─┴──refuse (agent or referent, reason)     answer (referent)
+//!                                                                                   v
+//!                                            closed <──close (requester or agent)── answered
+//! ```
+//!
+//! - `case.rs`: the statuses, who may take each step, the history (every action, who,
+//!   when) and the threaded messages; a step that skips one, or a message after
+//!   closing, is refused with a French message and changes nothing.
+//! - `attachment.rs`: an attachment's type decided by its bytes, not its name.
+//! - `outbox.rs`: the e-mails each step sends, and when a failed sending is retried.
+
+pub mod attachment;
+pub mod case;
+pub mod outbox;
+
+pub use attachment::{AttachmentError, Kind, MAX_ATTACHMENT_BYTES, check_attachment};
+pub use case::{Actor, Case, DeskError, Event, Status, Step, Theme, Urgency};
+pub use outbox::{Delivery, Email, next_attempt, notifications};
