@@ -8,10 +8,10 @@
 //! counts under 200 fragile and above 500 reliable (METHODS.md §2): such counts are
 //! shown but flagged.
 //!
-//! The threshold is the dataset's, never the client's: real flows declare
-//! [`SECRET_BELOW`], which a client may raise, never lower ([`Secrecy::declared`]);
-//! synthetic flows (generated records, labelled SYNTHÉTIQUE) protect no one and take
-//! any threshold.
+//! The threshold is the dataset's, never the client's: each dataset declares its
+//! rule in the catalog (`SecrecyRule`, by default 11 people for real flows), which a
+//! client may raise, never lower ([`Secrecy::declared`]); synthetic flows (generated
+//! records, labelled SYNTHÉTIQUE) protect no one and take any threshold.
 //!
 //! Primary secrecy hides a count under the threshold (zero is shown: it reveals no
 //! one). Secondary suppression ([`Ledger`]) then keeps a secret count from being

@@ -73,9 +73,8 @@ struct Common {
 }
 
 impl Common {
-    /// The threshold asked for, without the dataset's declaration: for modelled
-    /// estimates (vulnerability, telework), once [`load`] has checked it against the
-    /// dataset's rule. Flow counts take the rule [`load`] returns.
+    /// The threshold asked for, to check parameters before the flows are read; every
+    /// figure is then shown under the rule [`load`] returns (the dataset's, made stricter).
     fn secrecy(&self) -> Secrecy {
         Secrecy::below(self.secret_below)
     }
@@ -804,9 +803,10 @@ pub fn vulnerability_cmd(store_root: &Path, args: VulnerabilityArgs) -> Result<(
         }
     };
     let list = targets.resolve(&r)?;
-    let p = fuel.params(common.secrecy());
+    let mut p = fuel.params(common.secrecy());
     p.validate().map_err(user)?;
-    let (f, _) = load(&store, &r, common)?;
+    let (f, secrecy) = load(&store, &r, common)?;
+    p.secrecy = secrecy;
     let incomes = Incomes::load(&store, &r, fuel.incomes.as_deref()).map_err(user)?;
     let mask = mask_of(&r, &list)?;
     let pos = fuel.dist.positions(&store, &r, &f, |x| is_in(&mask, x.origin))?;
@@ -1018,7 +1018,9 @@ pub fn telework_cmd(store_root: &Path, args: TeleworkArgs) -> Result<()> {
     for p in &scenarios {
         p.validate().map_err(user)?;
     }
-    let (f, _) = load(&store, &r, common)?;
+    let (f, secrecy) = load(&store, &r, common)?;
+    let scenarios: Vec<TeleworkParams> =
+        scenarios.into_iter().map(|p| TeleworkParams { fuel: FuelParams { secrecy, ..p.fuel }, ..p }).collect();
     let incomes =
         if *no_incomes { None } else { Some(Incomes::load(&store, &r, fuel.incomes.as_deref()).map_err(user)?) };
     let mask = mask_of(&r, std::slice::from_ref(&t))?;
