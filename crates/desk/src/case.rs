@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// What a request is about (the themes of the Pas-de-Calais' « Ingénierie 62 »).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Theme {
     /// Urbanisme, planification.
@@ -38,6 +38,25 @@ impl Theme {
         Theme::Other,
     ];
 
+    /// Its key in the store and the API (`planning`, `housing`, …).
+    pub fn key(self) -> &'static str {
+        match self {
+            Theme::Planning => "planning",
+            Theme::Housing => "housing",
+            Theme::Retail => "retail",
+            Theme::Mobility => "mobility",
+            Theme::Energy => "energy",
+            Theme::Heritage => "heritage",
+            Theme::Economy => "economy",
+            Theme::Other => "other",
+        }
+    }
+
+    /// The theme of a key written by [`Theme::key`].
+    pub fn parse(key: &str) -> Option<Theme> {
+        Theme::ALL.into_iter().find(|t| t.key() == key)
+    }
+
     /// Its French label.
     pub fn label(self) -> &'static str {
         match self {
@@ -54,7 +73,7 @@ impl Theme {
 }
 
 /// How soon the requester needs help.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Urgency {
     /// Within the usual delays.
@@ -64,7 +83,7 @@ pub enum Urgency {
 }
 
 /// Where a case is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Status {
     /// Submitted, waiting for the desk.
@@ -112,6 +131,19 @@ impl Status {
         }
     }
 
+    /// Its key in the store and the API (`received`, `routed`, …).
+    pub fn key(&self) -> &'static str {
+        match self {
+            Status::Received => "received",
+            Status::Routed { .. } => "routed",
+            Status::Accepted { .. } => "accepted",
+            Status::InProgress { .. } => "in_progress",
+            Status::Answered { .. } => "answered",
+            Status::Closed => "closed",
+            Status::Refused { .. } => "refused",
+        }
+    }
+
     /// Days the desk gives itself to take the next step (reminders after that); none once over.
     pub fn deadline_days(&self, urgency: Urgency) -> Option<i64> {
         let normal: i64 = match self {
@@ -127,7 +159,7 @@ impl Status {
 }
 
 /// Who acts on a case.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Actor {
     /// The commune or EPCI that submitted it.
@@ -150,6 +182,20 @@ pub enum Actor {
 }
 
 impl Actor {
+    /// Who `login` (member of `org`; one of the desk's agents when `agent`) is on `case`:
+    /// an agent, its requester, or a referent of an organisation it was routed to;
+    /// `None` for anyone else, who may not know the case exists.
+    pub fn on(case: &Case, login: &str, org: Option<&str>, agent: bool) -> Option<Actor> {
+        if agent {
+            return Some(Actor::Agent { login: login.into() });
+        }
+        if login == case.requester {
+            return Some(Actor::Requester { login: login.into() });
+        }
+        let org = org.filter(|o| case.routed_to().iter().any(|r| r == o))?;
+        Some(Actor::Referent { login: login.into(), org: org.into() })
+    }
+
     fn login(&self) -> &str {
         match self {
             Actor::Requester { login } | Actor::Agent { login } | Actor::Referent { login, .. } => login,
@@ -158,7 +204,7 @@ impl Actor {
 }
 
 /// A step of a case.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "step", rename_all = "snake_case")]
 pub enum Step {
     /// The desk sends it to partner referents (at least one).
@@ -190,7 +236,7 @@ pub enum Step {
 }
 
 /// One line of a case's history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Event {
     /// Unix seconds.
     pub at: i64,
@@ -227,7 +273,7 @@ pub enum DeskError {
 pub const MAX_TEXT: usize = 20_000;
 
 /// A request and what happened to it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Case {
     /// Its title.
     pub title: String,
@@ -388,6 +434,20 @@ impl Case {
         Ok(())
     }
 
+    /// The steps `actor` may take now (`route`, `accept`, …, `message`), for the forms.
+    pub fn possible_steps(&self, actor: &Actor) -> Vec<&'static str> {
+        let probes = [
+            Step::Route { to: vec!["-".into()] },
+            Step::Accept,
+            Step::Start,
+            Step::Answer { text: "-".into() },
+            Step::Close,
+            Step::Refuse { reason: "-".into() },
+            Step::Message { text: "-".into() },
+        ];
+        probes.into_iter().filter(|s| self.clone().apply(actor, s.clone(), self.since).is_ok()).map(|s| s.key()).collect()
+    }
+
     fn requester_actor(&self) -> Actor {
         Actor::Requester { login: self.requester.clone() }
     }
@@ -395,6 +455,21 @@ impl Case {
     /// Whether the case waits past its deadline at `now` (a reminder is due).
     pub fn overdue(&self, now: i64) -> bool {
         self.status.deadline_days(self.urgency).is_some_and(|d| now > self.since + d * 86_400)
+    }
+}
+
+impl Step {
+    /// Its key in the API (`route`, `accept`, …), as serialised.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Step::Route { .. } => "route",
+            Step::Accept => "accept",
+            Step::Start => "start",
+            Step::Answer { .. } => "answer",
+            Step::Close => "close",
+            Step::Refuse { .. } => "refuse",
+            Step::Message { .. } => "message",
+        }
     }
 }
 

@@ -15,12 +15,18 @@
 //!   when) and the threaded messages; a step that skips one, or a message after
 //!   closing, is refused with a French message and changes nothing.
 //! - `attachment.rs`: an attachment's type decided by its bytes, not its name.
+//! - `indicators.rs`: requests by theme, EPCI and status, and the median time to an
+//!   answer, with the cells that would show one commune's requests hidden.
+//! - `routing.rs`: the partners suggested for a request, by theme and territory.
 //! - `outbox.rs`: the e-mails each step sends, and when a failed sending is retried.
 
 pub mod attachment;
 pub mod case;
+pub mod indicators;
 pub mod outbox;
+pub mod routing;
 
 pub use attachment::{AttachmentError, Kind, MAX_ATTACHMENT_BYTES, check_attachment};
+pub use indicators::{Cell, DeskIndicators, indicators};
 pub use case::{Actor, Case, DeskError, Event, Status, Step, Theme, Urgency};
-pub use outbox::{Delivery, Email, next_attempt, notifications};
+pub use outbox::{Delivery, Email, Recipients, next_attempt, notifications};

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::case::{Case, Status};
+use crate::case::{Case, Status, Step};
 
 /// An e-mail to send.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,28 +51,65 @@ pub fn next_attempt(attempts: u32, now: i64, error: &str) -> Delivery {
     }
 }
 
-/// The e-mail of a case's new status to each recipient: the requester (`requester`),
-/// and the referents of the organisations concerned (`referents`: their addresses).
-pub fn notifications(case: &Case, id: &str, link: &str, requester: &str, referents: &[String]) -> Vec<Email> {
-    let subject = format!("[echelle] Demande {id} {} : {}", case.status.label(), case.title);
-    let detail = match &case.status {
-        Status::Received => "Votre demande est enregistrée ; le guichet l'oriente vers un partenaire.".to_string(),
-        Status::Routed { to } => format!("La demande est orientée vers : {}.", to.join(", ")),
-        Status::Accepted { by } => format!("{by} a accepté la demande."),
-        Status::InProgress { by } => format!("{by} a commencé à traiter la demande."),
-        Status::Answered { by } => format!("{by} a répondu ; la réponse est dans la demande."),
-        Status::Closed => "La demande est close.".to_string(),
-        Status::Refused { reason } => format!("La demande est refusée : {reason}"),
+/// The addresses the desk writes to about a case (those it knows).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recipients {
+    /// The requester's.
+    pub requester: Option<String>,
+    /// The desk's agents'.
+    pub agents: Vec<String>,
+    /// The referents' of the organisations it was routed to.
+    pub referents: Vec<String>,
+}
+
+/// The e-mails of a case's last step: its new status to the requester at every step, to
+/// the agents when it arrives and ends, to the referents when it is routed to them and
+/// when it ends; a message to everyone taking part. `link` is where the case is read.
+pub fn notifications(case: &Case, id: &str, link: &str, to: &Recipients) -> Vec<Email> {
+    let last = case.history.last();
+    let message = match last.map(|e| &e.step) {
+        Some(Step::Message { text }) if case.history.len() > 1 => Some(text),
+        _ => None,
+    };
+    let (subject, detail, agents, referents) = match message {
+        Some(text) => (
+            format!("[echelle] Demande {id} : nouveau message ({})", case.title),
+            format!("Message de {} :\n\n{text}", last.map_or("", |e| e.who.as_str())),
+            true,
+            true,
+        ),
+        None => {
+            let detail = match &case.status {
+                Status::Received => "La demande est enregistrée ; le guichet l'oriente vers un partenaire.".to_string(),
+                Status::Routed { to } => format!("La demande est orientée vers : {}.", to.join(", ")),
+                Status::Accepted { by } => format!("{by} a accepté la demande."),
+                Status::InProgress { by } => format!("{by} a commencé à traiter la demande."),
+                Status::Answered { by } => format!("{by} a répondu ; la réponse est dans la demande."),
+                Status::Closed => "La demande est close.".to_string(),
+                Status::Refused { reason } => format!("La demande est refusée : {reason}"),
+            };
+            let over = matches!(case.status, Status::Closed | Status::Refused { .. });
+            let subject = format!("[echelle] Demande {id} {} : {}", case.status.label(), case.title);
+            (
+                subject,
+                detail,
+                over || matches!(case.status, Status::Received | Status::Answered { .. }),
+                over || matches!(case.status, Status::Routed { .. }),
+            )
+        }
     };
     let body = format!(
         "{detail}\n\nTerritoire : {}\nThème : {}\nSuivre la demande : {link}\n",
         case.territory,
         case.theme.label()
     );
-    let to_referents = matches!(case.status, Status::Routed { .. } | Status::Closed | Status::Refused { .. });
-    std::iter::once(requester.to_string())
-        .chain(referents.iter().filter(|_| to_referents).cloned())
-        .map(|to| Email { to, subject: subject.clone(), body: body.clone() })
+    let mut seen = std::collections::BTreeSet::new();
+    to.requester
+        .iter()
+        .chain(to.agents.iter().filter(|_| agents))
+        .chain(to.referents.iter().filter(|_| referents))
+        .filter(|a| seen.insert(a.to_ascii_lowercase()))
+        .map(|a| Email { to: a.clone(), subject: subject.clone(), body: body.clone() })
         .collect()
 }
 
@@ -94,13 +131,21 @@ mod tests {
     #[test]
     fn each_status_tells_the_requester_and_a_routing_tells_the_referents() {
         let mut c = Case::submit("m", "Halle", Theme::Heritage, "com:62041", "…", Urgency::Normal, 0).unwrap();
-        let referents = vec!["lea@caue62.fr".to_string()];
-        let mails = notifications(&c, "D-1", "https://obs/desk/D-1", "mairie@arras.fr", &referents);
-        assert_eq!(mails.len(), 1);
+        let to = Recipients {
+            requester: Some("mairie@arras.fr".into()),
+            agents: vec!["guichet@pdc.fr".into()],
+            referents: vec!["lea@caue62.fr".into()],
+        };
+        let mails = notifications(&c, "D-1", "https://obs/desk/D-1", &to);
+        assert_eq!(mails.iter().map(|m| m.to.as_str()).collect::<Vec<_>>(), ["mairie@arras.fr", "guichet@pdc.fr"]);
         assert!(mails[0].subject.contains("reçue") && mails[0].body.contains("com:62041"));
         c.apply(&Actor::Agent { login: "g".into() }, Step::Route { to: vec!["caue62".into()] }, 1).unwrap();
-        let mails = notifications(&c, "D-1", "https://obs/desk/D-1", "mairie@arras.fr", &referents);
+        let mails = notifications(&c, "D-1", "https://obs/desk/D-1", &to);
         assert_eq!(mails.iter().map(|m| m.to.as_str()).collect::<Vec<_>>(), ["mairie@arras.fr", "lea@caue62.fr"]);
         assert!(mails[1].body.contains("caue62") && mails[1].body.contains("https://obs/desk/D-1"));
+        c.apply(&Actor::Requester { login: "m".into() }, Step::Message { text: "Le plan est joint.".into() }, 2).unwrap();
+        let mails = notifications(&c, "D-1", "https://obs/desk/D-1", &to);
+        assert_eq!(mails.len(), 3, "a message goes to everyone taking part");
+        assert!(mails[0].subject.contains("nouveau message") && mails[0].body.contains("Le plan est joint."));
     }
 }

@@ -38,11 +38,13 @@ pub enum Action {
     TokenCreated,
     /// An API token revoked.
     TokenRevoked,
+    /// A step on a request of the desk (its case history has the detail).
+    DeskStep,
 }
 
 impl Action {
     /// Every action, in the order of the declaration.
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 14] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -56,6 +58,7 @@ impl Action {
         Action::PasswordChanged,
         Action::TokenCreated,
         Action::TokenRevoked,
+        Action::DeskStep,
     ];
 
     /// The word stored and exported.
@@ -74,6 +77,7 @@ impl Action {
             Action::PasswordChanged => "password_changed",
             Action::TokenCreated => "token_created",
             Action::TokenRevoked => "token_revoked",
+            Action::DeskStep => "desk_step",
         }
     }
 

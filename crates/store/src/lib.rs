@@ -33,8 +33,8 @@ pub mod testing;
 use std::path::{Path, PathBuf};
 
 pub use catalog::{
-    CHANNEL, Catalog, Changes, Connections, Dataset, DatasetLevel, ObjectKind, PostgresAccounts, PostgresLocation,
-    publish,
+    AttachmentInfo, CHANNEL, CaseFilter, Catalog, Changes, Connections, Dataset, DatasetLevel, NewAttachment,
+    ObjectKind, Outgoing, PostgresAccounts, PostgresLocation, SENDING_LEASE, Stepped, StoredCase, publish,
 };
 pub use contours::{CommuneContour, commune_centres, read_contours};
 pub use echelle_platform::SecrecyRule;

@@ -76,7 +76,63 @@ CREATE TABLE IF NOT EXISTS perimeter (
         sqlite: "ALTER TABLE dataset ADD COLUMN secrecy TEXT",
         postgres: "ALTER TABLE dataset ADD COLUMN IF NOT EXISTS secrecy TEXT",
     },
+    Migration {
+        version: 5,
+        name: "the requests desk: cases, routed organisations, attachments, outbox, contacts, referents",
+        sqlite: DESK_SQLITE,
+        postgres: DESK_POSTGRES,
+    },
 ];
+
+/// Step 5 (issue 18): the requests desk ([`Catalog::desk_submit`](super::Catalog::desk_submit)).
+/// A case is its JSON (`echelle_desk::Case`) with the columns lists filter on; a case
+/// awaiting its requester's e-mail check has `pending_hash` set and is seen by nobody.
+const DESK_SQLITE: &str = "
+CREATE TABLE IF NOT EXISTS desk_case (
+    id INTEGER PRIMARY KEY, requester TEXT NOT NULL, territory TEXT NOT NULL, theme TEXT NOT NULL,
+    status TEXT NOT NULL, submitted_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+    body TEXT NOT NULL, figures TEXT NOT NULL, follow_hash TEXT UNIQUE,
+    pending_hash TEXT UNIQUE, pending_until INTEGER);
+CREATE TABLE IF NOT EXISTS desk_case_org (
+    case_id INTEGER NOT NULL REFERENCES desk_case (id) ON DELETE CASCADE, org TEXT NOT NULL,
+    PRIMARY KEY (case_id, org));
+CREATE TABLE IF NOT EXISTS desk_attachment (
+    case_id INTEGER NOT NULL REFERENCES desk_case (id) ON DELETE CASCADE, n INTEGER NOT NULL,
+    name TEXT NOT NULL, media_type TEXT NOT NULL, size INTEGER NOT NULL, content BLOB NOT NULL,
+    PRIMARY KEY (case_id, n));
+CREATE TABLE IF NOT EXISTS desk_outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, case_id INTEGER NOT NULL, recipient TEXT NOT NULL,
+    subject TEXT NOT NULL, body TEXT NOT NULL, queued_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0, due_at INTEGER, sent_at INTEGER, error TEXT);
+CREATE INDEX IF NOT EXISTS desk_outbox_due ON desk_outbox (due_at);
+CREATE TABLE IF NOT EXISTS desk_contact (login TEXT PRIMARY KEY, email TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS desk_referent (
+    org TEXT NOT NULL, theme TEXT NOT NULL, territory TEXT NOT NULL, PRIMARY KEY (org, theme, territory));
+";
+
+/// Step 5 on PostgreSQL: the same tables.
+const DESK_POSTGRES: &str = "
+CREATE TABLE IF NOT EXISTS desk_case (
+    id BIGINT PRIMARY KEY, requester TEXT NOT NULL, territory TEXT NOT NULL, theme TEXT NOT NULL,
+    status TEXT NOT NULL, submitted_at BIGINT NOT NULL, updated_at BIGINT NOT NULL,
+    body TEXT NOT NULL, figures TEXT NOT NULL, follow_hash TEXT UNIQUE,
+    pending_hash TEXT UNIQUE, pending_until BIGINT);
+CREATE TABLE IF NOT EXISTS desk_case_org (
+    case_id BIGINT NOT NULL REFERENCES desk_case (id) ON DELETE CASCADE, org TEXT NOT NULL,
+    PRIMARY KEY (case_id, org));
+CREATE TABLE IF NOT EXISTS desk_attachment (
+    case_id BIGINT NOT NULL REFERENCES desk_case (id) ON DELETE CASCADE, n BIGINT NOT NULL,
+    name TEXT NOT NULL, media_type TEXT NOT NULL, size BIGINT NOT NULL, content BYTEA NOT NULL,
+    PRIMARY KEY (case_id, n));
+CREATE TABLE IF NOT EXISTS desk_outbox (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, case_id BIGINT NOT NULL, recipient TEXT NOT NULL,
+    subject TEXT NOT NULL, body TEXT NOT NULL, queued_at BIGINT NOT NULL,
+    attempts BIGINT NOT NULL DEFAULT 0, due_at BIGINT, sent_at BIGINT, error TEXT);
+CREATE INDEX IF NOT EXISTS desk_outbox_due ON desk_outbox (due_at);
+CREATE TABLE IF NOT EXISTS desk_contact (login TEXT PRIMARY KEY, email TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS desk_referent (
+    org TEXT NOT NULL, theme TEXT NOT NULL, territory TEXT NOT NULL, PRIMARY KEY (org, theme, territory));
+";
 
 /// Step 3 (issue 17): the account store of a catalog in PostgreSQL, so that every
 /// server of the schema knows the same accounts and sessions

@@ -18,12 +18,14 @@
 use std::path::Path;
 
 mod accounts;
+mod desk;
 mod migrations;
 mod postgres;
 mod sqlite;
 mod visibility;
 
 pub use accounts::PostgresAccounts;
+pub use desk::{AttachmentInfo, CaseFilter, NewAttachment, Outgoing, SENDING_LEASE, Stepped, StoredCase};
 pub(crate) use accounts::copy as copy_accounts;
 pub use postgres::{CHANNEL, Changes, Connections, PostgresLocation, publish};
 pub use visibility::ObjectKind;
@@ -124,6 +126,8 @@ pub(crate) enum Value {
     Int(i64),
     /// A text.
     Text(String),
+    /// Bytes (BLOB, BYTEA): a desk attachment.
+    Bytes(Vec<u8>),
 }
 
 impl Value {

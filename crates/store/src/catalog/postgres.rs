@@ -282,7 +282,25 @@ impl Backend for Pooled {
     }
 }
 
-static NULL: Option<String> = None;
+/// SQL NULL for a parameter of any type (an `Option<String>` would be refused for BIGINT).
+#[derive(Debug)]
+struct Null;
+
+impl ToSql for Null {
+    fn to_sql(
+        &self,
+        _: &Type,
+        _: &mut postgres::types::private::BytesMut,
+    ) -> Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(postgres::types::IsNull::Yes)
+    }
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+    postgres::types::to_sql_checked!();
+}
+
+static NULL: Null = Null;
 
 fn bind(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
     params
@@ -291,6 +309,7 @@ fn bind(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
             Value::Null => &NULL as &(dyn ToSql + Sync),
             Value::Int(i) => i as &(dyn ToSql + Sync),
             Value::Text(s) => s as &(dyn ToSql + Sync),
+            Value::Bytes(b) => b as &(dyn ToSql + Sync),
         })
         .collect()
 }
@@ -307,6 +326,8 @@ fn read(row: &postgres::Row) -> Result<Vec<Value>, StoreError> {
             row.try_get::<_, Option<i16>>(i)?.map(|v| Value::Int(v.into()))
         } else if *t == Type::BOOL {
             row.try_get::<_, Option<bool>>(i)?.map(|v| Value::Int(v.into()))
+        } else if *t == Type::BYTEA {
+            row.try_get::<_, Option<Vec<u8>>>(i)?.map(Value::Bytes)
         } else {
             row.try_get::<_, Option<String>>(i)?.map(Value::Text)
         };
