@@ -445,7 +445,11 @@ impl Case {
             Step::Refuse { reason: "-".into() },
             Step::Message { text: "-".into() },
         ];
-        probes.into_iter().filter(|s| self.clone().apply(actor, s.clone(), self.since).is_ok()).map(|s| s.key()).collect()
+        probes
+            .into_iter()
+            .filter(|s| self.clone().apply(actor, s.clone(), self.since).is_ok())
+            .map(|s| s.key())
+            .collect()
     }
 
     fn requester_actor(&self) -> Actor {

@@ -78,11 +78,7 @@ struct Group<'a> {
     days: Vec<f64>,
 }
 
-fn margin<'a>(
-    cases: &'a [Case],
-    by: impl Fn(&'a Case) -> (String, String),
-    everything: bool,
-) -> Vec<Cell> {
+fn margin<'a>(cases: &'a [Case], by: impl Fn(&'a Case) -> (String, String), everything: bool) -> Vec<Cell> {
     let mut groups: BTreeMap<String, Group<'a>> = BTreeMap::new();
     for c in cases {
         let (key, label) = by(c);

@@ -143,7 +143,8 @@ mod tests {
         let mails = notifications(&c, "D-1", "https://obs/desk/D-1", &to);
         assert_eq!(mails.iter().map(|m| m.to.as_str()).collect::<Vec<_>>(), ["mairie@arras.fr", "lea@caue62.fr"]);
         assert!(mails[1].body.contains("caue62") && mails[1].body.contains("https://obs/desk/D-1"));
-        c.apply(&Actor::Requester { login: "m".into() }, Step::Message { text: "Le plan est joint.".into() }, 2).unwrap();
+        c.apply(&Actor::Requester { login: "m".into() }, Step::Message { text: "Le plan est joint.".into() }, 2)
+            .unwrap();
         let mails = notifications(&c, "D-1", "https://obs/desk/D-1", &to);
         assert_eq!(mails.len(), 3, "a message goes to everyone taking part");
         assert!(mails[0].subject.contains("nouveau message") && mails[0].body.contains("Le plan est joint."));

@@ -153,7 +153,10 @@ pub fn app(state: AppState, web: Option<PathBuf>, timeout: Duration) -> Router {
         .route("/admin/tokens/{id}", delete(auth::revoke_token))
         .route("/admin/audit", get(auth::audit))
         .route("/admin/audit.csv", get(auth::audit_csv))
-        .route("/desk/requests", get(desk::list).post(desk::submit).layer(DefaultBodyLimit::max(desk::MAX_SUBMISSION_BYTES)))
+        .route(
+            "/desk/requests",
+            get(desk::list).post(desk::submit).layer(DefaultBodyLimit::max(desk::MAX_SUBMISSION_BYTES)),
+        )
         .route("/desk/public", post(desk::submit_public).layer(DefaultBodyLimit::max(desk::MAX_SUBMISSION_BYTES)))
         .route("/desk/follow/{secret}", get(desk::follow))
         .route("/desk/follow/{secret}/confirm", post(desk::confirm))

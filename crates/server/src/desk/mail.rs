@@ -60,7 +60,10 @@ fn reply(reader: &mut impl BufRead) -> Result<(u16, String), String> {
         if reader.read_line(&mut line).map_err(|e| format!("lecture : {e}"))? == 0 {
             return Err("le serveur SMTP a fermé la connexion".into());
         }
-        let code = line.get(..3).and_then(|c| c.parse::<u16>().ok()).ok_or_else(|| format!("réponse SMTP illisible : {line:?}"))?;
+        let code = line
+            .get(..3)
+            .and_then(|c| c.parse::<u16>().ok())
+            .ok_or_else(|| format!("réponse SMTP illisible : {line:?}"))?;
         text.push_str(line.trim_end());
         // `250-…` continues, `250 …` ends.
         if line.as_bytes().get(3) != Some(&b'-') {
@@ -135,10 +138,14 @@ pub fn send(config: &SmtpConfig, email: &Email, id: &str) -> Result<(), String> 
         .map_err(|e| format!("{address} : {e}"))?
         .find_map(|a| TcpStream::connect_timeout(&a, TIMEOUT).ok())
         .ok_or_else(|| format!("{address} : connexion impossible"))?;
-    stream.set_read_timeout(Some(TIMEOUT)).and_then(|_| stream.set_write_timeout(Some(TIMEOUT))).map_err(|e| e.to_string())?;
+    stream
+        .set_read_timeout(Some(TIMEOUT))
+        .and_then(|_| stream.set_write_timeout(Some(TIMEOUT)))
+        .map_err(|e| e.to_string())?;
     let mut writer = stream.try_clone().map_err(|e| e.to_string())?;
     let mut reader = BufReader::new(stream);
-    let mut say = |line: &str| writer.write_all(format!("{line}\r\n").as_bytes()).map_err(|e| format!("écriture : {e}"));
+    let mut say =
+        |line: &str| writer.write_all(format!("{line}\r\n").as_bytes()).map_err(|e| format!("écriture : {e}"));
     expect(&mut reader, &[220])?;
     let hello = config.from.rsplit_once('@').map_or("echelle", |(_, d)| d).to_string();
     say(&format!("EHLO {hello}"))?;

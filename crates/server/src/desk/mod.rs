@@ -248,7 +248,8 @@ async fn territory_figures(state: &AppState, territory: &str) -> Result<(String,
         ));
     }
     let view = state.view(&Viewer::Public);
-    let t = view.referential.resolve(territory.trim()).map_err(|e| ApiError::BadRequest(format!("territoire : {e}")))?;
+    let t =
+        view.referential.resolve(territory.trim()).map_err(|e| ApiError::BadRequest(format!("territoire : {e}")))?;
     let references: Vec<serde_json::Value> = view
         .referential
         .references(&t)
@@ -304,7 +305,11 @@ impl Parties {
                 None => self.contacts.get(&case.requester).cloned(),
             },
             agents: self.agents.clone(),
-            referents: case.routed_to().iter().flat_map(|o| self.members.get(o).into_iter().flatten().cloned()).collect(),
+            referents: case
+                .routed_to()
+                .iter()
+                .flat_map(|o| self.members.get(o).into_iter().flatten().cloned())
+                .collect(),
         }
     }
 
@@ -349,7 +354,9 @@ pub async fn submit(
     let person = signed_in(person_of(&state, &viewer.0).await?)?;
     let s = read_submission(form).await?;
     if s.email.is_some() {
-        return Err(ApiError::BadRequest("« email » est un champ du formulaire public ; connecté, il est inutile".into()));
+        return Err(ApiError::BadRequest(
+            "« email » est un champ du formulaire public ; connecté, il est inutile".into(),
+        ));
     }
     let (territory, figures) = territory_figures(&state, &s.territory).await?;
     let now = now_seconds();
@@ -509,7 +516,10 @@ pub async fn follow_step(
 #[utoipa::path(get, path = "/api/desk/requests", tag = "desk", summary = "The requests one takes part in",
     description = "An agent's: every request; a referent's: those routed to its organisation; a requester's: its own. Newest first.",
     responses((status = 200, description = "Requests", body = [CaseLine]), (status = 401, body = ErrorBody, description = "Not signed in")))]
-pub async fn list(State(state): State<AppState>, viewer: crate::viewer::Viewer) -> Result<Json<Vec<CaseLine>>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    viewer: crate::viewer::Viewer,
+) -> Result<Json<Vec<CaseLine>>, ApiError> {
     let person = signed_in(person_of(&state, &viewer.0).await?)?;
     blocking(move || {
         let store = state.store()?;
@@ -629,7 +639,8 @@ pub async fn attachment(
     blocking(move || {
         case_for(&state, person.as_ref(), id)?;
         let (info, bytes) = state.store()?.catalog().desk_attachment(id, n)?.ok_or_else(no_case)?;
-        let name: String = info.name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
+        let name: String =
+            info.name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
         Ok((
             [
                 (header::CONTENT_TYPE, info.media_type),
@@ -666,7 +677,10 @@ pub async fn suggestions(
         blocking(move || case_for(&state, person.as_ref(), id)).await?
     };
     if !matches!(actor, Actor::Agent { .. }) {
-        return Err(ApiError::Refused(StatusCode::FORBIDDEN, "seuls les agents du guichet orientent une demande".into()));
+        return Err(ApiError::Refused(
+            StatusCode::FORBIDDEN,
+            "seuls les agents du guichet orientent une demande".into(),
+        ));
     }
     let view = state.view(&Viewer::Public);
     let r = &view.referential;
@@ -675,10 +689,12 @@ pub async fn suggestions(
         around.extend(r.references(&t).unwrap_or_default().iter().map(|x| x.key()));
     }
     let declared = blocking(move || Ok(state.store()?.catalog().desk_referents()?)).await?;
-    Ok(Json(echelle_desk::routing::suggest(&declared, stored.case.theme, &around)
-        .into_iter()
-        .map(|(org, because)| Suggestion { org, because })
-        .collect()))
+    Ok(Json(
+        echelle_desk::routing::suggest(&declared, stored.case.theme, &around)
+            .into_iter()
+            .map(|(org, because)| Suggestion { org, because })
+            .collect(),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/desk/indicators", tag = "desk", summary = "The desk's requests as indicators",
@@ -744,7 +760,18 @@ mod tests {
         for ok in ["mairie@arras.fr", "jean.dupont+guichet@caue62.asso.fr"] {
             assert!(plausible_email(ok), "{ok}");
         }
-        for bad in ["", "arras.fr", "@arras.fr", "a@b", "a b@c.fr", "a@.fr", "a@b.fr.", "a@b@c.fr", "<a@b.fr>", "a@b.fr,c@d.fr"] {
+        for bad in [
+            "",
+            "arras.fr",
+            "@arras.fr",
+            "a@b",
+            "a b@c.fr",
+            "a@.fr",
+            "a@b.fr.",
+            "a@b@c.fr",
+            "<a@b.fr>",
+            "a@b.fr,c@d.fr",
+        ] {
             assert!(!plausible_email(bad), "{bad}");
         }
     }

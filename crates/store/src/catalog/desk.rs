@@ -189,29 +189,24 @@ impl Catalog {
 
     /// The case of a requester's link (the hash of its secret), if any.
     pub fn desk_case_followed(&self, follow_hash: &str) -> Result<Option<i64>, StoreError> {
-        let rows = self.db.query(
-            "SELECT id FROM desk_case WHERE follow_hash = $1 AND pending_hash IS NULL",
-            &[follow_hash.into()],
-        )?;
+        let rows = self
+            .db
+            .query("SELECT id FROM desk_case WHERE follow_hash = $1 AND pending_hash IS NULL", &[follow_hash.into()])?;
         rows.first().map(|r| r[0].int()).transpose()
     }
 
     /// A case, its figures and its attachments' list; `None` if there is no such case or
     /// it waits for its e-mail check.
     pub fn desk_case(&self, id: i64) -> Result<Option<StoredCase>, StoreError> {
-        let rows = self.db.query(
-            "SELECT body, figures FROM desk_case WHERE id = $1 AND pending_hash IS NULL",
-            &[id.into()],
-        )?;
+        let rows = self
+            .db
+            .query("SELECT body, figures FROM desk_case WHERE id = $1 AND pending_hash IS NULL", &[id.into()])?;
         let Some(mut row) = rows.into_iter().next() else { return Ok(None) };
         let figures = row.swap_remove(1).text()?;
         let case = parse_case(row.swap_remove(0).text()?)?;
         let attachments = self
             .db
-            .query(
-                "SELECT n, name, media_type, size FROM desk_attachment WHERE case_id = $1 ORDER BY n",
-                &[id.into()],
-            )?
+            .query("SELECT n, name, media_type, size FROM desk_attachment WHERE case_id = $1 ORDER BY n", &[id.into()])?
             .into_iter()
             .map(|mut r| {
                 Ok(AttachmentInfo {
@@ -239,7 +234,11 @@ impl Catalog {
                 vec![org.into()],
             ),
         };
-        self.db.query(sql, &params)?.into_iter().map(|mut r| Ok((r[0].int()?, parse_case(r.swap_remove(1).text()?)?))).collect()
+        self.db
+            .query(sql, &params)?
+            .into_iter()
+            .map(|mut r| Ok((r[0].int()?, parse_case(r.swap_remove(1).text()?)?)))
+            .collect()
     }
 
     /// Takes a step on case `id`: `work` applies the desk's rules to the case and returns
@@ -376,8 +375,11 @@ impl Catalog {
                     (Value::Int(at), _) => Delivery::Due { attempts, at: *at },
                     _ => Delivery::Abandoned { attempts, error: r[8].clone().text().unwrap_or_default() },
                 };
-                let email =
-                    Email { body: r.swap_remove(4).text()?, subject: r.swap_remove(3).text()?, to: r.swap_remove(2).text()? };
+                let email = Email {
+                    body: r.swap_remove(4).text()?,
+                    subject: r.swap_remove(3).text()?,
+                    to: r.swap_remove(2).text()?,
+                };
                 Ok((Outgoing { id: r[0].int()?, case_id: r[1].int()?, email, attempts }, delivery))
             })
             .collect()
@@ -471,20 +473,29 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         for c in catalogs(dir.path()) {
             let case = Case::submit("arras", "Halle", Theme::Heritage, "com:62041", "…", Urgency::Normal, 100).unwrap();
-            let pdf = NewAttachment { name: "plan.pdf".into(), media_type: "application/pdf".into(), bytes: b"%PDF-1.7\x00\xff".to_vec() };
+            let pdf = NewAttachment {
+                name: "plan.pdf".into(),
+                media_type: "application/pdf".into(),
+                bytes: b"%PDF-1.7\x00\xff".to_vec(),
+            };
             let version = c.version().unwrap();
-            let id = c.desk_submit(&case, "{}", &[pdf], None, None, &|id| vec![mail(&format!("{id}@a.fr"))], 100).unwrap();
+            let id =
+                c.desk_submit(&case, "{}", &[pdf], None, None, &|id| vec![mail(&format!("{id}@a.fr"))], 100).unwrap();
             assert_eq!(id, 1);
             assert_eq!(c.version().unwrap(), version, "a case does not move the catalog's version");
             let stored = c.desk_case(1).unwrap().unwrap();
             assert_eq!(stored.case, case);
-            assert_eq!(stored.attachments[0], AttachmentInfo { n: 1, name: "plan.pdf".into(), media_type: "application/pdf".into(), size: 10 });
+            assert_eq!(
+                stored.attachments[0],
+                AttachmentInfo { n: 1, name: "plan.pdf".into(), media_type: "application/pdf".into(), size: 10 }
+            );
             assert_eq!(c.desk_attachment(1, 1).unwrap().unwrap().1, b"%PDF-1.7\x00\xff", "bytes kept exactly");
             assert!(c.desk_attachment(1, 2).unwrap().is_none() && c.desk_case(2).unwrap().is_none());
 
             // A refused step writes nothing; a taken one writes the case, its organisations and its e-mails.
             let agent = Actor::Agent { login: "g".into() };
-            let refused = c.desk_step(1, 200, |k| k.apply(&agent, Step::Accept, 200).map(|_| vec![mail("x@a.fr")])).unwrap();
+            let refused =
+                c.desk_step(1, 200, |k| k.apply(&agent, Step::Accept, 200).map(|_| vec![mail("x@a.fr")])).unwrap();
             assert!(matches!(refused, Stepped::Refused(_)));
             let routed = Step::Route { to: vec!["caue62".into()] };
             let done = c.desk_step(1, 200, |k| k.apply(&agent, routed, 200).map(|_| vec![mail("r@caue.fr")])).unwrap();
@@ -501,7 +512,10 @@ mod tests {
             assert_eq!(due.len(), 2);
             assert!(c.desk_due(300, 10).unwrap().is_empty(), "leased to the worker that took them");
             assert_eq!(c.desk_delivered(due[0].id, 301, None).unwrap(), Delivery::Sent(301));
-            assert_eq!(c.desk_delivered(due[1].id, 301, Some("451 plus tard")).unwrap(), Delivery::Due { attempts: 1, at: 361 });
+            assert_eq!(
+                c.desk_delivered(due[1].id, 301, Some("451 plus tard")).unwrap(),
+                Delivery::Due { attempts: 1, at: 361 }
+            );
             let again = c.desk_due(361, 10).unwrap();
             assert_eq!((again.len(), again[0].attempts), (1, 1));
             let mut last = Delivery::Sent(0);
@@ -512,8 +526,12 @@ mod tests {
             assert_eq!(c.desk_outbox(None).unwrap()[1].1, last);
 
             // A public request waits for its e-mail check, seen by nobody, then is forgotten.
-            let public = Case::submit("courriel:m@x.fr", "Voirie", Theme::Mobility, "com:62498", "…", Urgency::Urgent, 100).unwrap();
-            let id = c.desk_submit(&public, "{}", &[], Some(("h1", 1_000)), Some("h1"), &|_| vec![mail("m@x.fr")], 100).unwrap();
+            let public =
+                Case::submit("courriel:m@x.fr", "Voirie", Theme::Mobility, "com:62498", "…", Urgency::Urgent, 100)
+                    .unwrap();
+            let id = c
+                .desk_submit(&public, "{}", &[], Some(("h1", 1_000)), Some("h1"), &|_| vec![mail("m@x.fr")], 100)
+                .unwrap();
             assert!(c.desk_case(id).unwrap().is_none() && c.desk_case_followed("h1").unwrap().is_none());
             assert_eq!(c.desk_cases(CaseFilter::All).unwrap().len(), 1);
             assert_eq!(c.desk_verify("h1", 500, &|_, _| vec![mail("agents@a.fr")]).unwrap(), Some(id));

@@ -25,8 +25,8 @@ mod sqlite;
 mod visibility;
 
 pub use accounts::PostgresAccounts;
-pub use desk::{AttachmentInfo, CaseFilter, NewAttachment, Outgoing, SENDING_LEASE, Stepped, StoredCase};
 pub(crate) use accounts::copy as copy_accounts;
+pub use desk::{AttachmentInfo, CaseFilter, NewAttachment, Outgoing, SENDING_LEASE, Stepped, StoredCase};
 pub use postgres::{CHANNEL, Changes, Connections, PostgresLocation, publish};
 pub use visibility::ObjectKind;
 
