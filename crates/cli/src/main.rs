@@ -81,6 +81,8 @@ enum Command {
     Token(commands::account::TokenArgs),
     /// The audit log (logins, exports, reads of non-public datasets…): export as CSV.
     Audit(commands::account::AuditArgs),
+    /// The engineering-requests desk: its agents' organisation, referents, contacts, outbox.
+    Desk(commands::desk::Args),
 }
 
 /// `echelle list com | head -1`: when the reader of standard output goes away,
@@ -141,6 +143,7 @@ fn main() -> ExitCode {
         Command::Org(a) => commands::account::org(&store, a),
         Command::Token(a) => commands::account::token(&store, a),
         Command::Audit(a) => commands::account::audit(&store, a),
+        Command::Desk(a) => commands::desk::run(&store, a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -294,7 +294,13 @@ pub struct Case {
     pub since: i64,
     /// Every step, oldest first (the submission first).
     pub history: Vec<Event>,
+    /// When the desk last reminded those who must act that the case is late.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reminded: Option<i64>,
 }
+
+/// Days between two reminders of a case that stays late.
+pub const REMIND_EVERY_DAYS: i64 = 7;
 
 fn text(what: &str, s: &str) -> Result<String, DeskError> {
     let t = s.trim();
@@ -345,6 +351,7 @@ impl Case {
             status: Status::Received,
             since: at,
             history: vec![submitted],
+            reminded: None,
         })
     }
 
@@ -459,6 +466,12 @@ impl Case {
     /// Whether the case waits past its deadline at `now` (a reminder is due).
     pub fn overdue(&self, now: i64) -> bool {
         self.status.deadline_days(self.urgency).is_some_and(|d| now > self.since + d * 86_400)
+    }
+
+    /// Whether a reminder is due at `now`: the case is late, and was not reminded since
+    /// its last status change, or not for [`REMIND_EVERY_DAYS`].
+    pub fn reminder_due(&self, now: i64) -> bool {
+        self.overdue(now) && self.reminded.is_none_or(|r| r < self.since || now - r >= REMIND_EVERY_DAYS * 86_400)
     }
 }
 
@@ -577,5 +590,20 @@ mod tests {
         assert!(c.overdue(3 * 86_400 + 1));
         c.apply(&agent(), Step::Refuse { reason: "doublon".into() }, 10).unwrap();
         assert!(!c.overdue(i64::MAX / 2), "a refused case waits for nothing");
+    }
+
+    #[test]
+    fn a_late_case_is_reminded_once_then_weekly_and_again_after_each_status_change() {
+        let day = 86_400;
+        let mut c = case();
+        assert!(!c.reminder_due(5 * day));
+        assert!(c.reminder_due(6 * day));
+        c.reminded = Some(6 * day);
+        assert!(!c.reminder_due(12 * day) && c.reminder_due(13 * day));
+        c.apply(&agent(), Step::Route { to: vec!["caue62".into()] }, 7 * day).unwrap();
+        assert!(
+            !c.reminder_due(17 * day) && c.reminder_due(17 * day + 1),
+            "routed: 10 days, whatever was reminded before"
+        );
     }
 }

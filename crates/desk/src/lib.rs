@@ -27,6 +27,6 @@ pub mod outbox;
 pub mod routing;
 
 pub use attachment::{AttachmentError, Kind, MAX_ATTACHMENT_BYTES, check_attachment};
-pub use case::{Actor, Case, DeskError, Event, Status, Step, Theme, Urgency};
+pub use case::{Actor, Case, DeskError, Event, REMIND_EVERY_DAYS, Status, Step, Theme, Urgency};
 pub use indicators::{Cell, DeskIndicators, indicators};
-pub use outbox::{Delivery, Email, Recipients, next_attempt, notifications};
+pub use outbox::{Delivery, Email, Recipients, next_attempt, notifications, plausible_email, reminder};

@@ -113,6 +113,49 @@ pub fn notifications(case: &Case, id: &str, link: &str, to: &Recipients) -> Vec<
         .collect()
 }
 
+/// The reminder of a late case (see [`Case::reminder_due`]), to those who must act: the
+/// agents while the desk must route it or close it, the referents (and the agents, who
+/// follow up) while a partner must accept, start or answer it.
+pub fn reminder(case: &Case, id: &str, link: &str, to: &Recipients, now: i64) -> Vec<Email> {
+    let late_days = case.status.deadline_days(case.urgency).map_or(0, |d| (now - case.since) / 86_400 - d);
+    let (who, referents) = match &case.status {
+        Status::Received => ("le guichet doit l'orienter", false),
+        Status::Routed { .. } => ("un référent désigné doit l'accepter ou la refuser", true),
+        Status::Accepted { .. } | Status::InProgress { .. } => ("le partenaire doit y répondre", true),
+        Status::Answered { .. } => ("le guichet ou le demandeur doit la clore", false),
+        Status::Closed | Status::Refused { .. } => return Vec::new(),
+    };
+    let subject = format!("[echelle] Relance : demande {id} {} en retard ({})", case.status.label(), case.title);
+    let body = format!(
+        "La demande « {} » est {} depuis {} jour(s) : {who}, et le délai est dépassé de {late_days} jour(s).\n\n\
+         Territoire : {}\nThème : {}\nSuivre la demande : {link}\n",
+        case.title,
+        case.status.label(),
+        (now - case.since) / 86_400,
+        case.territory,
+        case.theme.label()
+    );
+    let mut seen = std::collections::BTreeSet::new();
+    to.agents
+        .iter()
+        .chain(to.referents.iter().filter(|_| referents))
+        .filter(|a| seen.insert(a.to_ascii_lowercase()))
+        .map(|a| Email { to: a.clone(), subject: subject.clone(), body: body.clone() })
+        .collect()
+}
+
+/// An address of the form `local@domain.tld`, without spaces, at most 254 characters.
+pub fn plausible_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else { return false };
+    s.len() <= 254
+        && !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && s.chars().all(|c| c.is_ascii_graphic() && c != '<' && c != '>' && c != ',' && c != ';')
+        && !domain.contains('@')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,5 +191,44 @@ mod tests {
         let mails = notifications(&c, "D-1", "https://obs/desk/D-1", &to);
         assert_eq!(mails.len(), 3, "a message goes to everyone taking part");
         assert!(mails[0].subject.contains("nouveau message") && mails[0].body.contains("Le plan est joint."));
+    }
+
+    #[test]
+    fn addresses() {
+        for ok in ["mairie@arras.fr", "jean.dupont+guichet@caue62.asso.fr"] {
+            assert!(plausible_email(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "arras.fr",
+            "@arras.fr",
+            "a@b",
+            "a b@c.fr",
+            "a@.fr",
+            "a@b.fr.",
+            "a@b@c.fr",
+            "<a@b.fr>",
+            "a@b.fr,c@d.fr",
+        ] {
+            assert!(!plausible_email(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_late_case_reminds_those_who_must_act() {
+        let mut c = Case::submit("m", "Halle", Theme::Heritage, "com:62041", "d", Urgency::Normal, 0).unwrap();
+        let to = Recipients {
+            requester: Some("mairie@arras.fr".into()),
+            agents: vec!["guichet@pdc.fr".into()],
+            referents: vec!["lea@caue62.fr".into()],
+        };
+        let mails = reminder(&c, "n° 1", "https://obs/1", &to, 8 * 86_400);
+        assert_eq!(mails.iter().map(|m| m.to.as_str()).collect::<Vec<_>>(), ["guichet@pdc.fr"]);
+        assert!(mails[0].subject.contains("Relance") && mails[0].body.contains("reçue depuis 8 jour(s)"), "{mails:?}");
+        assert!(mails[0].body.contains("dépassé de 3 jour(s)"), "{}", mails[0].body);
+        c.apply(&Actor::Agent { login: "g".into() }, Step::Route { to: vec!["caue62".into()] }, 1_796_400_000).unwrap();
+        let mails = reminder(&c, "n° 1", "https://obs/1", &to, 1_796_400_000 + 11 * 86_400);
+        assert_eq!(mails.len(), 2);
+        assert!(mails[1].to == "lea@caue62.fr" && mails[1].body.contains("dépassé de 1 jour(s)"), "{mails:?}");
     }
 }

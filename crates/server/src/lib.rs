@@ -17,6 +17,7 @@ mod access;
 mod api;
 mod auth;
 pub mod conn;
+mod desk;
 mod error;
 mod export;
 mod extract;
@@ -46,7 +47,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, patch, post};
+use axum::routing::{delete, get, patch, post, put};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
@@ -55,6 +56,7 @@ use tower_http::trace::TraceLayer;
 
 pub use auth::{Authenticated, Gate, LOGIN_PATH, client_of};
 pub use conn::Connections;
+pub use desk::mail::SmtpConfig;
 pub use error::{ApiError, ErrorBody};
 pub use export::postgis::public_layers;
 pub use openapi::{document_json as openapi_json, document_value as openapi_document};
@@ -85,6 +87,8 @@ pub struct ServeConfig {
     pub connections: Connections,
     /// Size of the pool that runs the heavy part of requests, and of its queue.
     pub work: WorkConfig,
+    /// The SMTP relay the desk's e-mails go through; without one they wait in the outbox.
+    pub smtp: Option<SmtpConfig>,
     /// How often the catalog's version is read, to pick up changes made by other
     /// processes (with PostgreSQL, notifications bring them at once; this is the fallback).
     pub poll_interval: Duration,
@@ -149,6 +153,20 @@ pub fn app(state: AppState, web: Option<PathBuf>, timeout: Duration) -> Router {
         .route("/admin/tokens/{id}", delete(auth::revoke_token))
         .route("/admin/audit", get(auth::audit))
         .route("/admin/audit.csv", get(auth::audit_csv))
+        .route(
+            "/desk/requests",
+            get(desk::list).post(desk::submit).layer(DefaultBodyLimit::max(desk::MAX_SUBMISSION_BYTES)),
+        )
+        .route("/desk/public", post(desk::submit_public).layer(DefaultBodyLimit::max(desk::MAX_SUBMISSION_BYTES)))
+        .route("/desk/follow/{secret}", get(desk::follow))
+        .route("/desk/follow/{secret}/confirm", post(desk::confirm))
+        .route("/desk/follow/{secret}/steps", post(desk::follow_step))
+        .route("/desk/requests/{id}", get(desk::get_case))
+        .route("/desk/requests/{id}/steps", post(desk::step))
+        .route("/desk/requests/{id}/attachments/{n}", get(desk::attachment))
+        .route("/desk/requests/{id}/suggestions", get(desk::suggestions))
+        .route("/desk/indicators", get(desk::indicators))
+        .route("/desk/contact", put(desk::set_contact))
         .route("/openapi.json", get(openapi::document))
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY));
@@ -208,6 +226,10 @@ pub async fn serve(config: ServeConfig) -> Result<(), ApiError> {
             }
         }
     });
+    match &config.smtp {
+        Some(smtp) => desk::mail::spawn(state.clone(), smtp.clone()),
+        None => tracing::info!("no SMTP relay (--smtp): the desk's e-mails wait in the outbox"),
+    }
     if state.follow_notifications()? {
         tracing::info!("catalog in PostgreSQL: changes by other processes are read as soon as notified");
     }

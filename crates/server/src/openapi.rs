@@ -78,6 +78,18 @@ use crate::error::ErrorBody;
         crate::auth::revoke_token,
         crate::auth::audit,
         crate::auth::audit_csv,
+        crate::desk::submit,
+        crate::desk::submit_public,
+        crate::desk::confirm,
+        crate::desk::follow,
+        crate::desk::follow_step,
+        crate::desk::list,
+        crate::desk::get_case,
+        crate::desk::step,
+        crate::desk::attachment,
+        crate::desk::suggestions,
+        crate::desk::indicators,
+        crate::desk::set_contact,
     ),
     components(schemas(Layer, ErrorBody)),
     tags(
@@ -92,6 +104,7 @@ use crate::error::ErrorBody;
         (name = "siting", description = "Third places: where to open the next sites (location models)"),
         (name = "retail", description = "Large retail (shops over 300 m²): inventory at any date, change, projects and authorisations"),
         (name = "exports", description = "Tables, layers and portraits as files"),
+        (name = "desk", description = "The engineering-requests desk: requests of communes and EPCI, routing to partners, answers, e-mails, indicators"),
         (name = "accounts", description = "Logins, sessions, API tokens, accounts, organisations and the audit log"),
     )
 )]

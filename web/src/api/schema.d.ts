@@ -252,6 +252,209 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/desk/contact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set one's own address for the desk's e-mails */
+        put: operations["set_contact"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/desk/follow/{secret}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A public request, by its requester's link */
+        get: operations["follow"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/desk/follow/{secret}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Confirm a public request (its e-mail link) */
+        post: operations["confirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/desk/follow/{secret}/steps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A public requester's step (a message, closing) */
+        post: operations["follow_step"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/desk/indicators": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The desk's requests as indicators
+         * @description Requests by theme, EPCI and status, and the median days to an answer. For anyone but the desk's agents, a cell with fewer than 3 requests or fewer than 2 requesters is hidden (and a second one when it would be the total minus the others).
+         */
+        get: operations["desk_indicators"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/desk/public": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submit a request without an account
+         * @description The same multipart form as `/api/desk/requests`, plus `email`. The request is kept for two days, seen by nobody, until its author opens the link sent to that address and confirms; five submissions per hour per client address.
+         */
+        post: operations["submit_public"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/desk/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The requests one takes part in
+         * @description An agent's: every request; a referent's: those routed to its organisation; a requester's: its own. Newest first.
+         */
+        get: operations["list"];
+        put?: never;
+        /**
+         * Submit a request (signed in)
+         * @description A multipart form: `title`, `theme` (planning, housing, retail, mobility, energy, heritage, economy, other), `territory` (a referential key or a commune code), `description`, `urgency` (normal, urgent), and up to five `attachment` files (PDF, images, office documents, CSV; 10 MiB each, typed by their content). Nothing is stored unless everything is valid.
+         */
+        post: operations["submit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/desk/requests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A request, its history, figures and attachments */
+        get: operations["get_case"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/desk/requests/{id}/attachments/{n}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An attachment of a request */
+        get: operations["attachment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/desk/requests/{id}/steps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Take a step on a request
+         * @description `{"step": "route", "to": [orgs]}` (agents), `accept`, `start`, `{"step": "answer", "text": …}` (the referent who accepted), `close` (requester or agent), `{"step": "refuse", "reason": …}`, `{"step": "message", "text": …}`. A step that skips one, or any step after closing, is refused with 409 and changes nothing.
+         */
+        post: operations["step"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/desk/requests/{id}/suggestions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Referents for a request, by theme and territory (agents) */
+        get: operations["suggestions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/export/layer": {
         parameters: {
             query?: never;
@@ -1087,7 +1290,7 @@ export interface components {
          * @description What happened.
          * @enum {string}
          */
-        Action: "login" | "login_failed" | "logout" | "import" | "export" | "read" | "organisation_created" | "account_created" | "account_disabled" | "account_enabled" | "password_changed" | "token_created" | "token_revoked";
+        Action: "login" | "login_failed" | "logout" | "import" | "export" | "read" | "organisation_created" | "account_created" | "account_disabled" | "account_enabled" | "password_changed" | "token_created" | "token_revoked" | "desk_step";
         /** @description An exemption applied to a loan for a guarantor, with its legal basis spelled out. */
         AppliedExemption: {
             /** @description The exemption's id. */
@@ -1096,6 +1299,23 @@ export interface components {
             label: string;
             /** @description The articles it rests on. */
             basis: string;
+        };
+        /** @description An attachment as listed with its case. */
+        AttachmentInfo: {
+            /**
+             * Format: int64
+             * @description Its number in the case, from 1.
+             */
+            n: number;
+            /** @description Its file name. */
+            name: string;
+            /** @description Its media type. */
+            media_type: string;
+            /**
+             * Format: int64
+             * @description Bytes.
+             */
+            size: number;
         };
         /** @description One line of the audit log. */
         AuditEntry: {
@@ -1202,6 +1422,58 @@ export interface components {
          * @enum {string}
          */
         By: "nothing" | "mode" | "group";
+        /** @description A line of a list of cases. */
+        CaseLine: {
+            /**
+             * Format: int64
+             * @description Its number.
+             */
+            id: number;
+            /** @description Its title. */
+            title: string;
+            /** @description Its theme's key. */
+            theme: string;
+            /** @description Its territory's key. */
+            territory: string;
+            /** @description Its status' key. */
+            status: string;
+            /** @description Its status, in French. */
+            status_label: string;
+            /** @description Who submitted it. */
+            requester: string;
+            /**
+             * Format: int64
+             * @description Unix seconds of its submission.
+             */
+            submitted_at: number;
+            /** @description Waiting past its deadline. */
+            overdue: boolean;
+            /** @description Urgent. */
+            urgent: boolean;
+        };
+        /** @description A case as its reader sees it. */
+        CaseView: {
+            /**
+             * Format: int64
+             * @description Its number.
+             */
+            id: number;
+            /** @description The request, its status and its history. */
+            case: Record<string, never>;
+            /** @description The reader's part: `requester`, `agent` or `referent`. */
+            role: string;
+            /** @description The steps the reader may take now. */
+            may: string[];
+            /**
+             * Format: double
+             * @description Days before the next step is due (negative: late); none once over.
+             */
+            due_in_days?: number | null;
+            /** @description The territory's portrait and references when the request was submitted. */
+            figures: Record<string, never>;
+            /** @description Its attachments. */
+            attachments: components["schemas"]["AttachmentInfo"][];
+        };
         /**
          * @description What the beneficiary is: decides the share ceiling and the exemptions.
          * @enum {string}
@@ -1220,6 +1492,26 @@ export interface components {
              * @description Outstanding capital guaranteed (euros).
              */
             guaranteed_outstanding: number;
+        };
+        /** @description One cell of a margin. */
+        Cell: {
+            /** @description What it counts: a theme, an EPCI key, a status key. */
+            key: string;
+            /** @description Its French label. */
+            label: string;
+            /**
+             * Format: int64
+             * @description Requests; `None` when secret.
+             */
+            requests?: number | null;
+            /**
+             * Format: double
+             * @description Median days from submission to the answer, over the answered ones; `None` when
+             *     secret or none answered.
+             */
+            median_days_to_answer?: number | null;
+            /** @description Hidden by the rule. */
+            secret: boolean;
         };
         /** @description The parameters of the method, declared per dataset. */
         CellKeyRule: {
@@ -1331,6 +1623,11 @@ export interface components {
         Conformance: {
             conformsTo: string[];
         };
+        /** @description The address the desk writes to. */
+        Contact: {
+            /** @description An e-mail address. */
+            email: string;
+        };
         /** @description Nombre d'actifs ; null quand il est couvert par le secret statistique. */
         Count: number | null;
         /**
@@ -1351,6 +1648,29 @@ export interface components {
             login: string;
             /** @description Its password. */
             password: string;
+        };
+        /** @description The desk's indicators. */
+        DeskIndicators: {
+            /**
+             * Format: int64
+             * @description Every request counted (received since the desk opened, e-mail checked).
+             */
+            requests: number;
+            /**
+             * Format: double
+             * @description Median days to an answer over every answered request.
+             */
+            median_days_to_answer?: number | null;
+            /** @description By theme. */
+            by_theme: components["schemas"]["Cell"][];
+            /** @description By EPCI of the territory (`autre` for a territory outside any EPCI). */
+            by_epci: components["schemas"]["Cell"][];
+            /** @description By status. */
+            by_status: components["schemas"]["Cell"][];
+            /** @description The rule applied, in French. */
+            rule: string;
+            /** @description The source, for the figures' captions. */
+            source: string;
         };
         /** @description The diagnostics of a territory and of its parts. */
         Diagnose: {
@@ -2314,6 +2634,11 @@ export interface components {
             /** @description The statistical secrecy the dataset declares. */
             secrecy: components["schemas"]["SecrecyRule"];
         };
+        /** @description What the public form answers: nothing of the case until its e-mail is checked. */
+        PublicReceipt: {
+            /** @description What happens next, in French. */
+            message: string;
+        };
         /** @description Whether the indicator values are materialised. */
         Readiness: {
             /** @description `ready`, or `loading: …` while the values are computed. */
@@ -2980,6 +3305,13 @@ export interface components {
              * @description Pairs farther than this many minutes are out of reach (default 60).
              */
             limit_minutes?: number | null;
+        };
+        /** @description An organisation the desk may route a request to. */
+        Suggestion: {
+            /** @description The organisation. */
+            org: string;
+            /** @description Why: the declarations that match (theme, territory). */
+            because: string[];
         };
         /**
          * @description The commuting balance of one territory, every count under secrecy (`null` when
@@ -4049,6 +4381,452 @@ export interface operations {
                 };
             };
             /** @description No such thing */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_contact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Contact"];
+            };
+        };
+        responses: {
+            /** @description Saved */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Contact"];
+                };
+            };
+            /** @description Not an address */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    follow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The secret of the e-mail's link */
+                secret: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The case */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseView"];
+                };
+            };
+            /** @description Unknown link, or not confirmed yet */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    confirm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The secret of the e-mail's link */
+                secret: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Confirmed (or already confirmed) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseView"];
+                };
+            };
+            /** @description Unknown or expired link */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    follow_step: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The secret of the e-mail's link */
+                secret: string;
+            };
+            cookie?: never;
+        };
+        /** @description A step: {"step": "message", "text": …} or {"step": "close"} */
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Taken */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseView"];
+                };
+            };
+            /** @description Unknown link */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not possible now */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    desk_indicators: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Indicators */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskIndicators"];
+                };
+            };
+        };
+    };
+    submit_public: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Waiting for the e-mail check */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicReceipt"];
+                };
+            };
+            /** @description A field refused */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many submissions */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Requests */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseLine"][];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    submit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Stored */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseView"];
+                };
+            };
+            /** @description A field, the territory or an attachment refused */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_case: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Its number */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The case */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseView"];
+                };
+            };
+            /** @description No such request, or not one the reader takes part in */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    attachment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The request's number */
+                id: number;
+                /** @description The attachment's number, from 1 */
+                n: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Its bytes, with its media type */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such attachment for the reader */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    step: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Its number */
+                id: number;
+            };
+            cookie?: never;
+        };
+        /** @description The step */
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Taken */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseView"];
+                };
+            };
+            /** @description A missing text */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not the reader's step */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such request for the reader */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not possible in its status */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    suggestions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Its number */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Organisations, the most specific first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Suggestion"][];
+                };
+            };
+            /** @description No such request for the reader */
             404: {
                 headers: {
                     [name: string]: unknown;

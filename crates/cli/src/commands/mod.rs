@@ -3,6 +3,7 @@ pub mod account;
 pub mod catalog;
 pub mod check;
 pub mod dataset;
+pub mod desk;
 pub mod fetch;
 pub mod guarantees;
 pub mod import;

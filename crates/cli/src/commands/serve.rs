@@ -47,6 +47,14 @@ pub struct Args {
     /// other processes (a catalog in PostgreSQL also notifies them at once).
     #[arg(long, default_value_t = echelle_server::POLL_INTERVAL.as_secs())]
     poll_seconds: u64,
+    /// The SMTP relay the requests desk's e-mails go through, smtp://HOST[:PORT] (plain
+    /// SMTP, no authentication: the relay of the organisation's network); without one,
+    /// e-mails wait in the outbox (`echelle desk outbox`).
+    #[arg(long, value_name = "URL", env = "ECHELLE_SMTP")]
+    smtp: Option<String>,
+    /// The address the desk's e-mails are sent from.
+    #[arg(long, value_name = "ADDRESS", env = "ECHELLE_MAIL_FROM", default_value = "guichet@echelle.invalid")]
+    mail_from: String,
 }
 
 pub fn run(store: &Path, a: Args) -> Result<()> {
@@ -65,6 +73,12 @@ pub fn run(store: &Path, a: Args) -> Result<()> {
         }
         facilities.push((name.to_string(), PathBuf::from(path)));
     }
+    let smtp = a
+        .smtp
+        .as_deref()
+        .map(|url| echelle_server::SmtpConfig::parse(url, &a.mail_from))
+        .transpose()
+        .map_err(UserError)?;
     // A server others can reach wants accounts (exit status 2 otherwise).
     let accounts = echelle_platform::Accounts::new(echelle_store::account_store(store, &Default::default())?);
     echelle_platform::account::may_serve(a.addr.ip(), accounts.configured()?)?;
@@ -85,6 +99,7 @@ pub fn run(store: &Path, a: Args) -> Result<()> {
             queued: a.queue,
         },
         poll_interval: Duration::from_secs(a.poll_seconds.max(1)),
+        smtp,
     };
     runtime()?.block_on(echelle_server::serve(config))?;
     Ok(())

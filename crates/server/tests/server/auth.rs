@@ -453,6 +453,7 @@ async fn a_server_others_can_reach_needs_accounts() {
         connections: Default::default(),
         work: Default::default(),
         poll_interval: echelle_server::POLL_INTERVAL,
+        smtp: None,
     };
     let refused = tokio::time::timeout(Duration::from_secs(120), echelle_server::serve(config)).await;
     let message = refused.expect("serve returns at once").expect_err("refused").to_string();

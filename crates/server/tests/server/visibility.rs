@@ -169,6 +169,9 @@ enum Trial {
     NoCatalogObject(&'static str),
     /// The route changes the catalog: tried by [`perimeters_are_saved_and_removed_by_their_owner`].
     Changes,
+    /// A route of the requests desk, whose cases only those taking part see: tried by
+    /// `desk.rs` (`a_partner_not_routed_a_request_learns_nothing_of_it_by_any_endpoint`).
+    Desk,
 }
 
 fn get(uris: &[&str]) -> Trial {
@@ -268,6 +271,7 @@ fn trial(method: &str, path: &str) -> Option<Trial> {
             get(&["/tiles/per/0/0/0.mvt", "/tiles/per/8/129/86.mvt", "/tiles/com/7/64/43.mvt"])
         }
         ("get", "/ogc") | ("get", "/ogc/conformance") => Trial::NoCatalogObject("the service's description"),
+        (_, path) if path.starts_with("/api/desk/") => Trial::Desk,
         (_, path) if path.starts_with("/api/auth/") => Trial::NoCatalogObject("the viewer's own session"),
         (_, path) if path.starts_with("/api/admin/") => {
             Trial::NoCatalogObject("accounts, organisations, tokens and the audit log: administrators only")
