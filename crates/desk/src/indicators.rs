@@ -37,10 +37,13 @@ pub struct Cell {
 /// The desk's indicators.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct DeskIndicators {
-    /// Every request counted (received since the desk opened, e-mail checked).
-    pub requests: u64,
-    /// Median days to an answer over every answered request.
+    /// Every request counted (received since the desk opened, e-mail checked); `None`
+    /// when secret (too few requests or requesters in all).
+    pub requests: Option<u64>,
+    /// Median days to an answer over every answered request; `None` when secret or none.
     pub median_days_to_answer: Option<f64>,
+    /// The totals are hidden by the rule.
+    pub secret: bool,
     /// By theme.
     pub by_theme: Vec<Cell>,
     /// By EPCI of the territory (`autre` for a territory outside any EPCI).
@@ -128,9 +131,12 @@ pub fn indicators(
     epci_of: impl Fn(&str) -> Option<(String, String)>,
     everything: bool,
 ) -> DeskIndicators {
+    let requesters: BTreeSet<&str> = cases.iter().map(|c| c.requester.as_str()).collect();
+    let secret = !everything && (cases.len() < MIN_CASES || requesters.len() < MIN_REQUESTERS);
     DeskIndicators {
-        requests: cases.len() as u64,
-        median_days_to_answer: median(cases.iter().filter_map(days_to_answer).collect()),
+        requests: (!secret).then_some(cases.len() as u64),
+        median_days_to_answer: median(cases.iter().filter_map(days_to_answer).collect()).filter(|_| !secret),
+        secret,
         by_theme: margin(cases, |c| (c.theme.key().to_string(), c.theme.label().to_string()), everything),
         by_epci: margin(
             cases,
@@ -181,7 +187,7 @@ mod tests {
             case("avion", Theme::Energy, "com:62065", None),
         ];
         let public = indicators(&cases, epci, false);
-        assert_eq!(public.requests, 7);
+        assert_eq!(public.requests, Some(7));
         assert_eq!(public.median_days_to_answer, Some(20.0));
         let energy = public.by_theme.iter().find(|c| c.key == "energy").unwrap();
         assert!(energy.secret && energy.requests.is_none(), "one request of one commune");
@@ -193,5 +199,14 @@ mod tests {
         let all = indicators(&cases, epci, true);
         assert!(all.by_theme.iter().all(|c| !c.secret && c.requests.is_some()));
         assert_eq!(all.by_theme.iter().map(|c| c.requests.unwrap()).sum::<u64>(), 7);
+    }
+
+    #[test]
+    fn the_totals_of_too_few_requests_are_secret_too() {
+        let one = [case("mairie-arras", Theme::Heritage, "com:62041", Some(4))];
+        let public = indicators(&one, |_| None, false);
+        assert!(public.secret && public.requests.is_none() && public.median_days_to_answer.is_none());
+        let agents = indicators(&one, |_| None, true);
+        assert_eq!((agents.requests, agents.median_days_to_answer), (Some(1), Some(4.0)));
     }
 }

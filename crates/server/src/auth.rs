@@ -32,6 +32,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::ErrorBody;
+use crate::export::blocking;
 use crate::extract::{Json as JsonBody, Query};
 use crate::{ApiError, AppState};
 
@@ -123,13 +124,6 @@ impl From<AccountError> for ApiError {
             AccountError::Storage(m) => ApiError::Internal(m),
         }
     }
-}
-
-/// Account-store work (SQLite, Argon2) off the async workers.
-pub(crate) async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(work).await.map_err(|e| ApiError::Internal(e.to_string()))?
 }
 
 /// How a signed-in request was authenticated, beside its viewer in the extensions.

@@ -56,7 +56,8 @@ use tower_http::trace::TraceLayer;
 
 pub use auth::{Authenticated, Gate, LOGIN_PATH, client_of};
 pub use conn::Connections;
-pub use desk::mail::SmtpConfig;
+pub use desk::mail::{SmtpConfig, send_due};
+pub use desk::remind_due;
 pub use error::{ApiError, ErrorBody};
 pub use export::postgis::public_layers;
 pub use openapi::{document_json as openapi_json, document_value as openapi_document};
@@ -103,6 +104,8 @@ pub const MAX_BODY: usize = 64 * 1024;
 
 /// The router: API under `/api`, health probes, the web application at `/`.
 pub fn app(state: AppState, web: Option<PathBuf>, timeout: Duration) -> Router {
+    // A desk request carries its attachments.
+    let submission = DefaultBodyLimit::max(desk::MAX_SUBMISSION_BYTES);
     let api = Router::new()
         .route("/layers", get(api::layers))
         .route("/search", get(api::search))
@@ -153,11 +156,8 @@ pub fn app(state: AppState, web: Option<PathBuf>, timeout: Duration) -> Router {
         .route("/admin/tokens/{id}", delete(auth::revoke_token))
         .route("/admin/audit", get(auth::audit))
         .route("/admin/audit.csv", get(auth::audit_csv))
-        .route(
-            "/desk/requests",
-            get(desk::list).post(desk::submit).layer(DefaultBodyLimit::max(desk::MAX_SUBMISSION_BYTES)),
-        )
-        .route("/desk/public", post(desk::submit_public).layer(DefaultBodyLimit::max(desk::MAX_SUBMISSION_BYTES)))
+        .route("/desk/requests", get(desk::list).post(desk::submit).layer(submission))
+        .route("/desk/public", post(desk::submit_public).layer(submission))
         .route("/desk/follow/{secret}", get(desk::follow))
         .route("/desk/follow/{secret}/confirm", post(desk::confirm))
         .route("/desk/follow/{secret}/steps", post(desk::follow_step))

@@ -24,6 +24,7 @@ use echelle_referential::{Layer, Referential};
 use echelle_store::Store;
 
 use crate::ApiError;
+use crate::export::blocking;
 use crate::ogc::Table;
 use crate::shapes::Shapes;
 use crate::site::Site;
@@ -465,13 +466,6 @@ fn read_store(store: &Store, referential: Option<Referential>, version: u64) -> 
         version,
         visibilities: store.catalog().visibilities()?,
     })
-}
-
-/// Runs store work (SQLite, Parquet) off the async workers.
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(work).await.map_err(|e| ApiError::Internal(e.to_string()))?
 }
 
 /// Every value of `engine`; an empty table (everything from the engine) if that fails.

@@ -158,17 +158,17 @@ pub fn send(config: &SmtpConfig, email: &Email, id: &str) -> Result<(), String> 
     Ok(())
 }
 
-/// Sends the due e-mails of the outbox once; how many were sent.
-pub fn send_due(state: &AppState, config: &SmtpConfig) -> Result<usize, crate::ApiError> {
+/// Sends the e-mails of the outbox due at `now` once; how many were sent.
+pub fn send_due(state: &AppState, config: &SmtpConfig, now: i64) -> Result<usize, crate::ApiError> {
     let store = state.store()?;
     let mut sent = 0;
-    for out in store.catalog().desk_due(now_seconds(), 20)? {
+    for out in store.catalog().desk_due(now, 20)? {
         let result = send(config, &out.email, &format!("desk-{}-{}.{}", out.case_id, out.id, out.attempts));
         match &result {
             Ok(()) => sent += 1,
             Err(e) => tracing::warn!(to = %out.email.to, error = %e, "sending a desk e-mail failed"),
         }
-        let delivery = store.catalog().desk_delivered(out.id, now_seconds(), result.err().as_deref())?;
+        let delivery = store.catalog().desk_delivered(out.id, now, result.err().as_deref())?;
         if let echelle_desk::Delivery::Abandoned { attempts, error } = delivery {
             tracing::error!(to = %out.email.to, attempts, %error, "desk e-mail abandoned");
         }
@@ -194,7 +194,7 @@ pub fn spawn(state: AppState, config: SmtpConfig) {
                 if remind {
                     super::remind_due(&state, now_seconds())?;
                 }
-                send_due(&state, &config)
+                send_due(&state, &config, now_seconds())
             };
             match tokio::task::spawn_blocking(work).await {
                 Ok(Ok(_)) => {}

@@ -20,7 +20,7 @@ pub mod mail;
 
 use axum::extract::{Multipart, Path, State};
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use echelle_desk::{
     Actor, Case, DeskError, DeskIndicators, Email, Recipients, Step, Theme, Urgency, check_attachment, notifications,
     plausible_email, reminder,
@@ -33,7 +33,8 @@ use echelle_store::{AttachmentInfo, CaseFilter, NewAttachment, Stepped, StoredCa
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::{Client, blocking};
+use crate::auth::Client;
+use crate::export::{attachment as download, blocking};
 use axum::Json;
 
 use crate::extract::Json as JsonBody;
@@ -648,7 +649,7 @@ async fn check_organisations(state: &AppState, to: &[String]) -> Result<(), ApiE
 
 #[utoipa::path(get, path = "/api/desk/requests/{id}/attachments/{n}", tag = "desk", summary = "An attachment of a request",
     params(("id" = i64, Path, description = "The request's number"), ("n" = i64, Path, description = "The attachment's number, from 1")),
-    responses((status = 200, description = "Its bytes, with its media type"), (status = 404, body = ErrorBody, description = "No such attachment for the reader")))]
+    responses((status = 200, description = "Its bytes, with the media type found in them (PDF, image, office document, CSV)", content_type = "application/octet-stream", body = Vec<u8>), (status = 404, body = ErrorBody, description = "No such attachment for the reader")))]
 pub async fn attachment(
     State(state): State<AppState>,
     viewer: crate::viewer::Viewer,
@@ -660,15 +661,9 @@ pub async fn attachment(
         let (info, bytes) = state.store()?.catalog().desk_attachment(id, n)?.ok_or_else(no_case)?;
         let name: String =
             info.name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
-        Ok((
-            [
-                (header::CONTENT_TYPE, info.media_type),
-                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-                (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
-            ],
-            bytes,
-        )
-            .into_response())
+        let mut response = download(bytes, &info.media_type, &name);
+        response.headers_mut().insert(header::X_CONTENT_TYPE_OPTIONS, header::HeaderValue::from_static("nosniff"));
+        Ok(response)
     })
     .await
 }

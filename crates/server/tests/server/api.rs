@@ -213,16 +213,16 @@ async fn numbers_are_typed_as_numbers() {
         "days",
         "take_up",
         "year",
-        "id",
         "n",
     ];
     let mut seen = 0;
-    for item in doc["paths"].as_object().unwrap().values() {
+    for (path, item) in doc["paths"].as_object().unwrap() {
         for op in item.as_object().unwrap().values() {
             for p in op["parameters"].as_array().into_iter().flatten() {
                 let name = p["name"].as_str().unwrap();
                 let schema = &p["schema"];
-                if numeric.contains(&name) {
+                // A desk request's id is its number; other ids (OGC collections, tokens) are names.
+                if numeric.contains(&name) || (name == "id" && path.starts_with("/api/desk/")) {
                     let t = types(schema);
                     assert!(t == ["integer"] || t == ["number"], "parameter {name}: {schema}");
                     seen += 1;

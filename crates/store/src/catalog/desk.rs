@@ -100,6 +100,13 @@ fn parse_case(text: String) -> Result<Case, StoreError> {
     serde_json::from_str(&text).map_err(|e| StoreError::Invalid(format!("desk: unreadable case: {e}")))
 }
 
+/// An outbox row's first columns (id, case_id, recipient, subject, body, attempts).
+fn outgoing(r: &mut [Value]) -> Result<Outgoing, StoreError> {
+    let mut take = |i: usize| std::mem::replace(&mut r[i], Value::Null).text();
+    let email = Email { to: take(2)?, subject: take(3)?, body: take(4)? };
+    Ok(Outgoing { id: r[0].int()?, case_id: r[1].int()?, attempts: r[5].int()? as u32, email })
+}
+
 impl Catalog {
     /// Stores a submitted case with its figures and attachments, and queues the e-mails
     /// `emails(id)` returns (for a pending case, its e-mail check), in one transaction;
@@ -317,21 +324,12 @@ impl Catalog {
             )?;
             rows.into_iter()
                 .map(|mut r| {
-                    let id = r[0].int()?;
+                    let out = outgoing(&mut r)?;
                     self.db.execute(
                         "UPDATE desk_outbox SET due_at = $2 WHERE id = $1",
-                        &[id.into(), (now + SENDING_LEASE).into()],
+                        &[out.id.into(), (now + SENDING_LEASE).into()],
                     )?;
-                    Ok(Outgoing {
-                        id,
-                        case_id: r[1].int()?,
-                        attempts: r[5].int()? as u32,
-                        email: Email {
-                            body: r.swap_remove(4).text()?,
-                            subject: r.swap_remove(3).text()?,
-                            to: r.swap_remove(2).text()?,
-                        },
-                    })
+                    Ok(out)
                 })
                 .collect()
         })
@@ -369,18 +367,14 @@ impl Catalog {
         )?;
         rows.into_iter()
             .map(|mut r| {
-                let attempts = r[5].int()? as u32;
+                let out = outgoing(&mut r)?;
+                let attempts = out.attempts;
                 let delivery = match (&r[6], &r[7]) {
                     (_, Value::Int(sent)) => Delivery::Sent(*sent),
                     (Value::Int(at), _) => Delivery::Due { attempts, at: *at },
                     _ => Delivery::Abandoned { attempts, error: r[8].clone().text().unwrap_or_default() },
                 };
-                let email = Email {
-                    body: r.swap_remove(4).text()?,
-                    subject: r.swap_remove(3).text()?,
-                    to: r.swap_remove(2).text()?,
-                };
-                Ok((Outgoing { id: r[0].int()?, case_id: r[1].int()?, email, attempts }, delivery))
+                Ok((out, delivery))
             })
             .collect()
     }
@@ -423,7 +417,11 @@ impl Catalog {
         self.db
             .query("SELECT org, theme, territory FROM desk_referent ORDER BY org, theme, territory", &[])?
             .into_iter()
-            .map(|mut r| Ok((r.swap_remove(0).text()?, r.swap_remove(0).text()?, r.swap_remove(0).text()?)))
+            .map(|r| {
+                let mut columns = r.into_iter().map(Value::text);
+                let mut next = || columns.next().unwrap_or_else(|| Ok(String::new()));
+                Ok((next()?, next()?, next()?))
+            })
             .collect()
     }
 
@@ -545,7 +543,7 @@ mod tests {
             assert_eq!(c.desk_contacts().unwrap(), [("arras".to_string(), "urbanisme@arras.fr".to_string())]);
             c.desk_add_referent("caue62", "heritage", "dep:62").unwrap();
             c.desk_add_referent("caue62", "heritage", "dep:62").unwrap();
-            assert_eq!(c.desk_referents().unwrap().len(), 1);
+            assert_eq!(c.desk_referents().unwrap(), [("caue62".into(), "heritage".into(), "dep:62".into())]);
             assert_eq!(c.desk_org().unwrap(), None);
             c.set_desk_org("ingenierie-62").unwrap();
             assert_eq!(c.desk_org().unwrap().as_deref(), Some("ingenierie-62"));
