@@ -6,6 +6,11 @@ import type {
   AccessTimes,
   AccountInfo,
   AuditEntry,
+  CaseLine,
+  CaseView,
+  Contact,
+  DeskIndicators,
+  DeskStep,
   Me,
   NewAccountRequest,
   Organisation,
@@ -29,7 +34,9 @@ import type {
   RetailShops,
   SavedPerimeter,
   ShapeCollection,
+  PublicReceipt,
   SitingAnswer,
+  Suggestion,
   SitingRequest,
   Table,
   TableBody,
@@ -191,6 +198,25 @@ export const api = {
     change: (territory: string, from: string, to?: string) => call<RetailChange>(`/api/retail/change${query({ territory, from, to })}`),
     projects: (territory: string, date?: string) => call<RetailProjects>(`/api/retail/projects${query({ territory, date })}`),
     shops: (territory: string, date?: string) => call<RetailShops>(`/api/retail/shops${query({ territory, date })}`),
+  },
+  /** The engineering-requests desk. Submissions are multipart forms (fields and
+   *  attachments), which the browser encodes with their boundary: no content type is set here. */
+  desk: {
+    submit: (form: FormData) => call<CaseView>('/api/desk/requests', { method: 'POST', body: form }),
+    submitPublic: (form: FormData) => call<PublicReceipt>('/api/desk/public', { method: 'POST', body: form }),
+    list: () => call<CaseLine[]>('/api/desk/requests'),
+    get: (id: number) => call<CaseView>(`/api/desk/requests/${id}`),
+    step: (id: number, step: DeskStep) => call<CaseView>(`/api/desk/requests/${id}/steps`, postJson(step)),
+    suggestions: (id: number) => call<Suggestion[]>(`/api/desk/requests/${id}/suggestions`),
+    attachmentUrl: (id: number, n: number) => `/api/desk/requests/${id}/attachments/${n}`,
+    indicators: () => call<DeskIndicators>('/api/desk/indicators'),
+    setContact: (email: string) => call<Contact>('/api/desk/contact', postJson({ email }, 'PUT')),
+    /** A public requester's case, by the secret of its e-mail's link. */
+    follow: {
+      confirm: (secret: string) => call<CaseView>(`/api/desk/follow/${q(secret)}/confirm`, { method: 'POST' }),
+      get: (secret: string) => call<CaseView>(`/api/desk/follow/${q(secret)}`),
+      step: (secret: string, step: DeskStep) => call<CaseView>(`/api/desk/follow/${q(secret)}/steps`, postJson(step)),
+    },
   },
   access: {
     facilities: () => call<FacilitySets>('/api/access/facilities'),

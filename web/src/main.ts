@@ -15,6 +15,12 @@ import { portraitSearch } from './search';
 import { navigation, views } from './views';
 import type { Context } from './views/view';
 
+/** The desk's e-mails link to pages by path (`/guichet/demandes/12`, `/guichet/suivi/…`),
+ *  which the server answers with this page: the path becomes the fragment the router reads. */
+if (location.pathname.startsWith('/guichet/') || location.pathname === '/guichet') {
+  history.replaceState(null, '', `/#${location.pathname}${location.search}`);
+}
+
 const el = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
 el('app').innerHTML = `

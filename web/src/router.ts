@@ -11,13 +11,14 @@
 //   #/garanties?echelon=epci&dans=per:bassin-minier
 //   #/tiers-lieux?territoire=per:mel&modele=mclp&p=10&distance=10
 //   #/commerce?territoire=per:mel&date=2026-01-01&depuis=2016-01-01
+//   #/guichet, #/guichet/nouvelle, #/guichet/demandes/12, #/guichet/suivi/<secret>
 //   #/connexion, #/administration
 //
 // A view changing one of its settings calls `setParams`: the address changes (a new
 // history entry), the view is not drawn again. A link, a typed address, back or forward
 // call the listener given to `listen`, which draws the view of the address.
 
-export const VIEWS = ['carte', 'portrait', 'comparer', 'perimetre', 'mobilites', 'acces', 'garanties', 'tiers-lieux', 'commerce', 'connexion', 'administration'] as const;
+export const VIEWS = ['carte', 'portrait', 'comparer', 'perimetre', 'mobilites', 'acces', 'garanties', 'tiers-lieux', 'commerce', 'guichet', 'connexion', 'administration'] as const;
 export type ViewName = (typeof VIEWS)[number];
 
 export interface Route {

@@ -1653,14 +1653,17 @@ export interface components {
         DeskIndicators: {
             /**
              * Format: int64
-             * @description Every request counted (received since the desk opened, e-mail checked).
+             * @description Every request counted (received since the desk opened, e-mail checked); `None`
+             *     when secret (too few requests or requesters in all).
              */
-            requests: number;
+            requests?: number | null;
             /**
              * Format: double
-             * @description Median days to an answer over every answered request.
+             * @description Median days to an answer over every answered request; `None` when secret or none.
              */
             median_days_to_answer?: number | null;
+            /** @description The totals are hidden by the rule. */
+            secret: boolean;
             /** @description By theme. */
             by_theme: components["schemas"]["Cell"][];
             /** @description By EPCI of the territory (`autre` for a territory outside any EPCI). */
@@ -4723,12 +4726,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Its bytes, with its media type */
+            /** @description Its bytes, with the media type found in them (PDF, image, office document, CSV) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/octet-stream": number[];
+                };
             };
             /** @description No such attachment for the reader */
             404: {

@@ -218,3 +218,69 @@ export type Organisation = S['Organisation'];
 export type TokenInfo = S['TokenInfo'];
 export type AuditEntry = S['AuditEntry'];
 export type NewAccountRequest = S['NewAccountRequest'];
+
+/** The engineering-requests desk (issue 18): lists, indicators, suggestions, the public
+ *  form's receipt, one's contact address; generated from the server's schemas. */
+export type CaseLine = S['CaseLine'];
+export type Suggestion = S['Suggestion'];
+export type DeskIndicators = S['DeskIndicators'];
+export type DeskCell = S['Cell'];
+export type PublicReceipt = S['PublicReceipt'];
+export type Contact = S['Contact'];
+export type AttachmentInfo = S['AttachmentInfo'];
+
+/** Where a case is (echelle-desk's `Status`, tagged by `status`). */
+export type DeskStatus =
+  | { status: 'received' | 'closed' }
+  | { status: 'routed'; to: string[] }
+  | { status: 'accepted' | 'in_progress' | 'answered'; by: string }
+  | { status: 'refused'; reason: string };
+
+/** A step of a case (echelle-desk's `Step`, tagged by `step`): the body of
+ *  POST …/steps, and a line of the history. */
+export type DeskStep =
+  | { step: 'route'; to: string[] }
+  | { step: 'accept' | 'start' | 'close' }
+  | { step: 'answer' | 'message'; text: string }
+  | { step: 'refuse'; reason: string };
+
+/** One line of a case's history: who took which step when, and the status after it (in French). */
+export interface DeskEvent {
+  at: number;
+  who: string;
+  step: DeskStep;
+  status: string;
+}
+
+/** A request and what happened to it (echelle-desk's `Case`, which the OpenAPI document leaves untyped). */
+export interface DeskCase {
+  title: string;
+  theme: string;
+  territory: string;
+  description: string;
+  urgency: 'normal' | 'urgent';
+  requester: string;
+  status: DeskStatus;
+  since: number;
+  /** Every step, oldest first: the submission (a message holding the description) first. */
+  history: DeskEvent[];
+  reminded?: number | null;
+}
+
+/** A territory as the figures of a case name it. */
+export interface DeskPlace {
+  key: string;
+  name: string | null;
+  layer: string;
+}
+
+/** The territory's figures when the request was submitted: its portrait as /api/portrait answered then. */
+export interface DeskFigures {
+  territory: DeskPlace;
+  references: DeskPlace[];
+  portrait: Table | null;
+  at: number;
+}
+
+/** GET /api/desk/requests/{id} and the answers of the steps: a case as its reader sees it. */
+export type CaseView = Omit<S['CaseView'], 'case' | 'figures'> & { case: DeskCase; figures: DeskFigures | null };

@@ -5,6 +5,7 @@ import type { ViewName } from '../router';
 import { accessView } from './access';
 import { adminView, loginView } from './account';
 import { compareView } from './compare';
+import { deskView } from './desk';
 import { flowsView } from './flows';
 import { guaranteesView } from './guarantees';
 import { perimeterView } from './perimeter';
@@ -24,6 +25,7 @@ export const views: Record<ViewName, View> = {
   garanties: guaranteesView,
   'tiers-lieux': sitingView,
   commerce: retailView,
+  guichet: deskView,
   connexion: loginView,
   administration: adminView,
 };
@@ -38,4 +40,5 @@ export const navigation: { view: ViewName; label: (nav: Record<string, string>) 
   { view: 'garanties', label: (n) => n.guarantees },
   { view: 'tiers-lieux', label: (n) => n.siting },
   { view: 'commerce', label: (n) => n.retail },
+  { view: 'guichet', label: (n) => n.desk },
 ];
