@@ -1,4 +1,7 @@
-//! The engineering-requests desk (issue 18): a commune or an EPCI submits a project
+//! The partners' exchange (issue 18): shared studies (`study.rs`: what a study holds,
+//! its checks, what changed between two versions), and the engineering-requests desk.
+//!
+//! The engineering-requests desk: a commune or an EPCI submits a project
 //! need, the desk's agents route it to partner referents, a partner accepts and
 //! answers, the requester sees the answer. This crate holds the rules, without I/O:
 //! the store keeps the cases, the server and the CLI call these functions.
@@ -25,8 +28,10 @@ pub mod case;
 pub mod indicators;
 pub mod outbox;
 pub mod routing;
+pub mod study;
 
 pub use attachment::{AttachmentError, Kind, MAX_ATTACHMENT_BYTES, check_attachment};
 pub use case::{Actor, Case, DeskError, Event, REMIND_EVERY_DAYS, Status, Step, Theme, Urgency};
 pub use indicators::{Cell, DeskIndicators, indicators};
 pub use outbox::{Delivery, Email, Recipients, next_attempt, notifications, plausible_email, reminder};
+pub use study::{Comment, SavedTable, Study, StudyError, changes, comment_text};

@@ -14,6 +14,7 @@
 //! evaluates a name such as `=HYPERLINK(…)` as a formula. XLSX writes text as string
 //! cells, which spreadsheets never evaluate either.
 
+pub mod bundle;
 pub mod csv;
 pub mod date;
 pub mod french;

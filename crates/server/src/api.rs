@@ -509,7 +509,11 @@ fn indicator_ids<'a>(view: &'a View, requested: &'a [String]) -> Result<Vec<&'a 
     Ok(ids)
 }
 
-async fn evaluate_columns(view: &View, columns: &[Column], indicators: Option<&str>) -> Result<Comparison, ApiError> {
+pub(crate) async fn evaluate_columns(
+    view: &View,
+    columns: &[Column],
+    indicators: Option<&str>,
+) -> Result<Comparison, ApiError> {
     let requested = split(indicators);
     let ids = indicator_ids(view, &requested)?;
     let e = evaluate_cached(&view.engine, view.values.as_deref(), columns, &ids).await?;

@@ -217,7 +217,9 @@ pub async fn identify(
 
 /// Whether a path is an export (a file leaves the server): audited once answered.
 pub fn is_export(path: &str) -> bool {
-    path.starts_with("/api/export/") || (path.starts_with("/api/portrait/") && path.ends_with("/pdf"))
+    path.starts_with("/api/export/")
+        || (path.starts_with("/api/portrait/") && path.ends_with("/pdf"))
+        || (path.starts_with("/api/studies/") && path.ends_with("/report"))
 }
 
 /// A login and its password (no `Debug`: never printed).

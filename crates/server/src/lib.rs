@@ -34,6 +34,7 @@ mod shapes;
 mod site;
 mod siting;
 mod state;
+mod studies;
 mod tiles;
 mod trace;
 pub mod values;
@@ -167,6 +168,11 @@ pub fn app(state: AppState, web: Option<PathBuf>, timeout: Duration) -> Router {
         .route("/desk/requests/{id}/suggestions", get(desk::suggestions))
         .route("/desk/indicators", get(desk::indicators))
         .route("/desk/contact", put(desk::set_contact))
+        .route("/studies", get(studies::list).post(studies::create))
+        .route("/studies/{id}", get(studies::get_study).put(studies::save))
+        .route("/studies/{id}/versions/{version}", get(studies::version))
+        .route("/studies/{id}/comments", post(studies::comment))
+        .route("/studies/{id}/report", get(studies::report))
         .route("/openapi.json", get(openapi::document))
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY));

@@ -90,6 +90,13 @@ use crate::error::ErrorBody;
         crate::desk::suggestions,
         crate::desk::indicators,
         crate::desk::set_contact,
+        crate::studies::list,
+        crate::studies::create,
+        crate::studies::get_study,
+        crate::studies::save,
+        crate::studies::version,
+        crate::studies::comment,
+        crate::studies::report,
     ),
     components(schemas(Layer, ErrorBody)),
     tags(
@@ -105,6 +112,7 @@ use crate::error::ErrorBody;
         (name = "retail", description = "Large retail (shops over 300 m²): inventory at any date, change, projects and authorisations"),
         (name = "exports", description = "Tables, layers and portraits as files"),
         (name = "desk", description = "The engineering-requests desk: requests of communes and EPCI, routing to partners, answers, e-mails, indicators"),
+        (name = "studies", description = "Shared studies: territories, indicators, map, tables and notes; versions, comments, a report as a ZIP folder"),
         (name = "accounts", description = "Logins, sessions, API tokens, accounts, organisations and the audit log"),
     )
 )]

@@ -34,7 +34,8 @@ use std::path::{Path, PathBuf};
 
 pub use catalog::{
     AttachmentInfo, CHANNEL, CaseFilter, Catalog, Changes, Connections, Dataset, DatasetLevel, NewAttachment,
-    ObjectKind, Outgoing, PostgresAccounts, PostgresLocation, SENDING_LEASE, Stepped, StoredCase, publish,
+    ObjectKind, Outgoing, PostgresAccounts, PostgresLocation, SENDING_LEASE, Saved, Stepped, StoredCase, StoredStudy,
+    VersionInfo, publish,
 };
 pub use contours::{CommuneContour, commune_centres, read_contours};
 pub use echelle_platform::SecrecyRule;

@@ -1036,6 +1036,96 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/studies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The studies the viewer may see */
+        get: operations["list"];
+        put?: never;
+        /** Create a study */
+        post: operations["create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/studies/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A study, its versions and comments (its link) */
+        get: operations["get_study"];
+        /** Save a new version of a study */
+        put: operations["save"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/studies/{id}/comments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Comment on a study */
+        post: operations["comment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/studies/{id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A study's report: a ZIP folder
+         * @description `rapport.pdf` (notes and every table with its source), `tableaux/N-titre.csv` and `.xlsx` for each table, `territoires-COUCHE.gpkg` (the study's territories with its indicators), `SOURCES.txt`, and `etude.json` (the version exported).
+         */
+        get: operations["report"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/studies/{id}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One version of a study */
+        get: operations["version"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/territories": {
         parameters: {
             query?: never;
@@ -1589,6 +1679,23 @@ export interface components {
             /** @description The territory key (`per:aml!outside` for the outside of a perimeter). */
             key: string;
             name: string;
+        };
+        /** @description A comment on a study. */
+        Comment: {
+            /**
+             * Format: int64
+             * @description Its number in the study.
+             */
+            id: number;
+            /** @description Who wrote it (a login). */
+            who: string;
+            /**
+             * Format: int64
+             * @description Unix seconds.
+             */
+            at: number;
+            /** @description Its text. */
+            text: string;
         };
         /** @description One commune's time to the nearest facility of the run's first type. */
         CommuneTime: {
@@ -2416,6 +2523,11 @@ export interface components {
             /** @description At least 12 characters. */
             password: string;
         };
+        /** @description A comment to add. */
+        NewComment: {
+            /** @description Its text. */
+            text: string;
+        };
         /** @description A study perimeter drawn in the web application. */
         NewPerimeter: {
             /** @description Lower-case letters, digits and hyphens. */
@@ -2437,6 +2549,11 @@ export interface components {
              *     administrators name one for a shared or private perimeter).
              */
             owner?: string | null;
+        };
+        /** @description A study to create. */
+        NewStudy: components["schemas"]["Sharing"] & {
+            /** @description What it holds. */
+            study: components["schemas"]["Study"];
         };
         /** @description A token to create. */
         NewToken: {
@@ -3092,6 +3209,20 @@ export interface components {
             detail: string;
         };
         /**
+         * @description A table kept in a study (one the web application showed: flows, retail, access…),
+         *     with its source, so that the report can cite it.
+         */
+        SavedTable: {
+            /** @description Its title. */
+            title: string;
+            /** @description Where its figures come from (source and vintage): required. */
+            source: string;
+            /** @description Its column names. */
+            columns: string[];
+            /** @description Its rows: strings, numbers or null. */
+            rows: Record<string, never>[][];
+        };
+        /**
          * @description What a token may do.
          * @enum {string}
          */
@@ -3159,6 +3290,15 @@ export interface components {
             /** @description Member communes without a contour, left out of the union. */
             missing: number;
         };
+        /** @description Who may see a study, as the client sends it (the same fields as a perimeter's). */
+        Sharing: {
+            /** @description `public`, `shared` or `private`; by default private to the saving account's organisation. */
+            visibility?: string | null;
+            /** @description The organisations a shared study is shared with. */
+            share_with?: string[];
+            /** @description The owner organisation; by default the saving account's. */
+            owner?: string | null;
+        };
         /** @description The spatial extent of a collection. */
         SpatialExtent: {
             /** @description West, south, east, north. */
@@ -3188,50 +3328,23 @@ export interface components {
             total_per_year: number[];
         };
         String: string;
-        /** @description A study's answer. */
+        /** @description What a study holds. */
         Study: {
-            /** @description Sites open, existing first. */
-            sites: components["schemas"]["ChosenSite"][];
+            /** @description Its title. */
+            title: string;
+            /** @description The analysts' notes (plain text). */
+            notes?: string;
+            /** @description Territories and perimeters, as referential keys (`com:62041`, `per:bassin-minier`). */
+            territories?: string[];
+            /** @description Indicator ids. */
+            indicators?: string[];
             /**
-             * Format: double
-             * @description The objective (weighted distance in m, or uncovered demand).
+             * @description The map as it was left: the web application's view state (layer, indicator,
+             *     centre, zoom…), opaque to the server.
              */
-            objective: number;
-            /**
-             * Format: double
-             * @description The proven lower bound.
-             */
-            bound: number;
-            /**
-             * Format: double
-             * @description (objective − bound) / objective.
-             */
-            gap: number;
-            /** @description Whether the optimum is proven. */
-            proven: boolean;
-            /**
-             * Format: double
-             * @description Demand covered (covering models).
-             */
-            covered?: number | null;
-            /**
-             * Format: double
-             * @description Total demand.
-             */
-            demand: number;
-            /**
-             * Format: double
-             * @description Seconds spent solving.
-             */
-            seconds: number;
-            existing_alone?: components["schemas"]["Evaluation"] | null;
-            /** @description How distances were measured. */
-            distance_kind: string;
-            /**
-             * Format: double
-             * @description The capacity of every site (demand units), when capacities were asked.
-             */
-            capacity?: number | null;
+            map?: Record<string, never>;
+            /** @description Tables kept with their sources. */
+            tables?: components["schemas"]["SavedTable"][];
         };
         /** @description A study's answer with everything an export states. */
         StudyAnswer: {
@@ -3257,6 +3370,30 @@ export interface components {
             demand_points: components["schemas"]["Place"][];
             /** @description The answer. */
             study: components["schemas"]["Study"];
+        };
+        /** @description A line of the list of studies. */
+        StudyLine: {
+            /**
+             * Format: int64
+             * @description Its number.
+             */
+            id: number;
+            /** @description Its title. */
+            title: string;
+            /**
+             * Format: int64
+             * @description Its latest version.
+             */
+            version: number;
+            /**
+             * Format: int64
+             * @description Unix seconds of its last save.
+             */
+            updated_at: number;
+            /** @description Who created it. */
+            created_by: string;
+            /** @description `public`, `shared` or `private`. */
+            visibility: string;
         };
         /** @description A study as the web page asks for it. */
         StudyRequest: {
@@ -3308,6 +3445,48 @@ export interface components {
              * @description Pairs farther than this many minutes are out of reach (default 60).
              */
             limit_minutes?: number | null;
+        };
+        /** @description A new version of a study. */
+        StudySave: components["schemas"]["Sharing"] & {
+            /**
+             * Format: int64
+             * @description The version the author read: refused (409) if someone saved since.
+             */
+            version: number;
+            /** @description What it holds now. */
+            study: components["schemas"]["Study"];
+        };
+        /** @description A study as its reader sees it. */
+        StudyView: {
+            /**
+             * Format: int64
+             * @description Its number: its link is `/etudes/{id}`.
+             */
+            id: number;
+            /**
+             * Format: int64
+             * @description Its latest version.
+             */
+            version: number;
+            /** @description What it holds. */
+            study: components["schemas"]["Study"];
+            /** @description Who may see it. */
+            visibility: components["schemas"]["Visibility"];
+            /** @description Who created it. */
+            created_by: string;
+            /**
+             * Format: int64
+             * @description Unix seconds of its last save.
+             */
+            updated_at: number;
+            /** @description The reader may save a new version. */
+            may_change: boolean;
+            /** @description The reader may comment. */
+            may_comment: boolean;
+            /** @description Every version: who, when, what changed. */
+            versions: components["schemas"]["VersionInfo"][];
+            /** @description The comments, oldest first. */
+            comments: components["schemas"]["Comment"][];
         };
         /** @description An organisation the desk may route a request to. */
         Suggestion: {
@@ -3610,6 +3789,23 @@ export interface components {
              * @description Unix seconds of its revocation; refused from then on.
              */
             revoked_at?: number | null;
+        };
+        /** @description One version of a study: who saved it, when, and what changed. */
+        VersionInfo: {
+            /**
+             * Format: int64
+             * @description Its number, from 1.
+             */
+            version: number;
+            /** @description Who saved it (a login). */
+            author: string;
+            /**
+             * Format: int64
+             * @description Unix seconds.
+             */
+            at: number;
+            /** @description What changed from the version before, in French (the first: "création"). */
+            changes: string[];
         };
         /** @description Who a request is made by. */
         Viewer: {
@@ -6119,6 +6315,292 @@ export interface operations {
                 };
             };
             /** @description Territoire inconnu */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Studies, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudyLine"][];
+                };
+            };
+        };
+    };
+    create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewStudy"];
+            };
+        };
+        responses: {
+            /** @description Created (version 1) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudyView"];
+                };
+            };
+            /** @description A field refused */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A visibility the viewer may not give */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_study: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Its number */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The study */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudyView"];
+                };
+            };
+            /** @description No such study for the viewer */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    save: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Its number */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StudySave"];
+            };
+        };
+        responses: {
+            /** @description Saved */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudyView"];
+                };
+            };
+            /** @description A field refused */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not the owner organisation's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such study for the viewer */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Someone saved a newer version since */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    comment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Its number */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewComment"];
+            };
+        };
+        responses: {
+            /** @description Added */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comment"];
+                };
+            };
+            /** @description Empty or too long */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such study for the viewer */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Its number */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ZIP archive */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": number[];
+                };
+            };
+            /** @description No such study for the viewer */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    version: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Its number */
+                id: number;
+                /** @description The version, from 1 */
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What it held then */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Study"];
+                };
+            };
+            /** @description No such study or version for the viewer */
             404: {
                 headers: {
                     [name: string]: unknown;

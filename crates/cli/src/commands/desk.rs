@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use anyhow::Result;
-use echelle_desk::{Delivery, Theme};
+use echelle_exchange::{Delivery, Theme};
 
 use super::{UserError, open_store};
 use crate::output::align;
@@ -88,7 +88,7 @@ pub fn run(store: &Path, a: Args) -> Result<()> {
             print!("{}", align(&rows));
         }
         DeskCommand::Contact { login, email } => {
-            if !echelle_desk::plausible_email(&email) {
+            if !echelle_exchange::plausible_email(&email) {
                 return Err(UserError(format!("adresse électronique « {email} » invalide")).into());
             }
             catalog.desk_set_contact(&login, &email.to_ascii_lowercase())?;

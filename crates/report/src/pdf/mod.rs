@@ -12,6 +12,7 @@ pub mod chart;
 pub(crate) mod font;
 pub mod locator;
 pub mod portrait;
+pub mod tables;
 
 pub use locator::Locator;
 pub use portrait::{Portrait, render};

@@ -13,7 +13,7 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use base64::Engine as _;
-use echelle_desk::Email;
+use echelle_exchange::Email;
 use echelle_platform::audit::now_seconds;
 
 use crate::AppState;
@@ -169,7 +169,7 @@ pub fn send_due(state: &AppState, config: &SmtpConfig, now: i64) -> Result<usize
             Err(e) => tracing::warn!(to = %out.email.to, error = %e, "sending a desk e-mail failed"),
         }
         let delivery = store.catalog().desk_delivered(out.id, now, result.err().as_deref())?;
-        if let echelle_desk::Delivery::Abandoned { attempts, error } = delivery {
+        if let echelle_exchange::Delivery::Abandoned { attempts, error } = delivery {
             tracing::error!(to = %out.email.to, attempts, %error, "desk e-mail abandoned");
         }
     }

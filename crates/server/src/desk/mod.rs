@@ -5,7 +5,7 @@
 //!
 //! ```text
 //!  POST /api/desk/requests (multipart) ──check fields + attachments──> desk_submit ─┐
-//!  POST /api/desk/requests/{id}/steps ──Actor::on + Case::apply (echelle-desk)──> desk_step ─┴─> outbox
+//!  POST /api/desk/requests/{id}/steps ──Actor::on + Case::apply (echelle-exchange)──> desk_step ─┴─> outbox
 //!  GET  /api/desk/requests[/{id}[/attachments/{n}]] ── only to those taking part, else 404
 //!  GET  /api/desk/indicators ── counts by theme, EPCI, status; small cells hidden from non-agents
 //! ```
@@ -21,7 +21,7 @@ pub mod mail;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
-use echelle_desk::{
+use echelle_exchange::{
     Actor, Case, DeskError, DeskIndicators, Email, Recipients, Step, Theme, Urgency, check_attachment, notifications,
     plausible_email, reminder,
 };
@@ -43,7 +43,7 @@ use crate::{ApiError, AppState, ErrorBody};
 /// Attachments of one request at most.
 pub const MAX_ATTACHMENTS: usize = 5;
 /// Bytes of a submission's body at most: five attachments of 10 MiB and the fields.
-pub const MAX_SUBMISSION_BYTES: usize = MAX_ATTACHMENTS * echelle_desk::MAX_ATTACHMENT_BYTES + 256 * 1024;
+pub const MAX_SUBMISSION_BYTES: usize = MAX_ATTACHMENTS * echelle_exchange::MAX_ATTACHMENT_BYTES + 256 * 1024;
 /// Days a public request waits for its e-mail check before it is forgotten.
 const PENDING_DAYS: i64 = 2;
 /// Public submissions from one client address per hour at most.
@@ -704,7 +704,7 @@ pub async fn suggestions(
     }
     let declared = blocking(move || Ok(state.store()?.catalog().desk_referents()?)).await?;
     Ok(Json(
-        echelle_desk::routing::suggest(&declared, stored.case.theme, &around)
+        echelle_exchange::routing::suggest(&declared, stored.case.theme, &around)
             .into_iter()
             .map(|(org, because)| Suggestion { org, because })
             .collect(),
@@ -735,7 +735,7 @@ pub async fn indicators(
         Some((e.key(), r.name(&e).unwrap_or_default().to_string()))
     };
     let cases: Vec<Case> = cases.into_iter().map(|(_, c)| c).collect();
-    Ok(Json(echelle_desk::indicators(&cases, epci_of, agent)))
+    Ok(Json(echelle_exchange::indicators(&cases, epci_of, agent)))
 }
 
 /// The address the desk writes to.

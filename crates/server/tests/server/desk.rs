@@ -270,7 +270,7 @@ async fn bad_input_is_refused_with_a_clear_message_and_nothing_stored() {
     let without = |field: &str| HALLE.iter().copied().filter(|(n, _)| *n != field).collect::<Vec<_>>();
     let mut exe = b"MZ\x90\x00\x03\x00\x00\x00".to_vec();
     exe.resize(4_096, 0);
-    let big = [PDF, &vec![b'0'; echelle_desk::MAX_ATTACHMENT_BYTES][..]].concat();
+    let big = [PDF, &vec![b'0'; echelle_exchange::MAX_ATTACHMENT_BYTES][..]].concat();
     let mut unknown_theme = HALLE.to_vec();
     unknown_theme[1] = ("theme", "tourisme");
     let mut unknown_place = HALLE.to_vec();
@@ -465,7 +465,10 @@ async fn the_outbox_reaches_a_real_smtp_server_and_waits_when_it_is_down() {
     assert_eq!(echelle_server::send_due(&state, &down, echelle_platform::audit::now_seconds()).unwrap(), 0);
     let waiting = state.store().unwrap().catalog().desk_outbox(None).unwrap();
     assert_eq!(waiting.len(), 2);
-    assert!(waiting.iter().all(|(_, d)| matches!(d, echelle_desk::Delivery::Due { attempts: 1, .. })), "{waiting:?}");
+    assert!(
+        waiting.iter().all(|(_, d)| matches!(d, echelle_exchange::Delivery::Due { attempts: 1, .. })),
+        "{waiting:?}"
+    );
     // Tried again once due (a minute later), through a real SMTP server.
     let sink = Sink::start(dir.path());
     let up = echelle_server::SmtpConfig::parse(&format!("smtp://127.0.0.1:{}", sink.port), "guichet@pdc.fr").unwrap();
@@ -488,7 +491,7 @@ async fn the_outbox_reaches_a_real_smtp_server_and_waits_when_it_is_down() {
             .desk_outbox(None)
             .unwrap()
             .iter()
-            .all(|(_, d)| matches!(d, echelle_desk::Delivery::Sent(_))),
+            .all(|(_, d)| matches!(d, echelle_exchange::Delivery::Sent(_))),
         "every e-mail marked sent"
     );
 }

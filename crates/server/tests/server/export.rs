@@ -176,7 +176,7 @@ async fn bad_tables_are_400() {
 }
 
 /// The text of a PDF as poppler reads it, or `None` when `pdftotext` is not installed.
-fn pdftotext(pdf: &[u8]) -> Option<String> {
+pub fn pdftotext(pdf: &[u8]) -> Option<String> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("portrait.pdf");
     std::fs::write(&path, pdf).unwrap();

@@ -12,6 +12,7 @@ mod ogc;
 mod shapes;
 mod state;
 mod static_files;
+mod studies;
 mod values;
 mod visibility;
 

@@ -172,6 +172,9 @@ enum Trial {
     /// A route of the requests desk, whose cases only those taking part see: tried by
     /// `desk.rs` (`a_partner_not_routed_a_request_learns_nothing_of_it_by_any_endpoint`).
     Desk,
+    /// A route of shared studies, tried by `studies.rs`
+    /// (`a_study_shared_with_one_organisation_opens_for_its_members_and_is_not_found_for_everyone_else`).
+    Study,
 }
 
 fn get(uris: &[&str]) -> Trial {
@@ -272,6 +275,7 @@ fn trial(method: &str, path: &str) -> Option<Trial> {
         }
         ("get", "/ogc") | ("get", "/ogc/conformance") => Trial::NoCatalogObject("the service's description"),
         (_, path) if path.starts_with("/api/desk/") => Trial::Desk,
+        (_, path) if path.starts_with("/api/studies") => Trial::Study,
         (_, path) if path.starts_with("/api/auth/") => Trial::NoCatalogObject("the viewer's own session"),
         (_, path) if path.starts_with("/api/admin/") => {
             Trial::NoCatalogObject("accounts, organisations, tokens and the audit log: administrators only")

@@ -4,19 +4,19 @@
 //! that failed.
 //!
 //! ```text
-//!  server ──desk_submit / desk_step(id, rules of echelle_desk)──> desk_case (+ desk_case_org)
+//!  server ──desk_submit / desk_step(id, rules of echelle_exchange)──> desk_case (+ desk_case_org)
 //!                                                           └───> desk_outbox ──desk_due──> SMTP worker
 //! ```
 //!
 //! Desk writes take the catalog's write lock but never move its version: a case is not
 //! a change of the observatory's data, so no server reloads for it.
 
-use echelle_desk::{Case, Delivery, DeskError, Email, next_attempt};
+use echelle_exchange::{Case, Delivery, DeskError, Email, next_attempt};
 
 use super::{Catalog, Value, in_write};
 use crate::StoreError;
 
-/// An attachment to store with its case, already checked (`echelle_desk::check_attachment`).
+/// An attachment to store with its case, already checked (`echelle_exchange::check_attachment`).
 #[derive(Debug, Clone)]
 pub struct NewAttachment {
     /// The file name the requester gave.
@@ -446,7 +446,7 @@ impl Catalog {
 
 #[cfg(test)]
 mod tests {
-    use echelle_desk::{Actor, Step, Theme, Urgency};
+    use echelle_exchange::{Actor, Step, Theme, Urgency};
 
     use super::*;
     use crate::testing::backends;

@@ -82,10 +82,46 @@ CREATE TABLE IF NOT EXISTS perimeter (
         sqlite: DESK_SQLITE,
         postgres: DESK_POSTGRES,
     },
+    Migration {
+        version: 6,
+        name: "shared studies: their versions (who, when, what changed) and comments",
+        sqlite: STUDIES_SQLITE,
+        postgres: STUDIES_POSTGRES,
+    },
 ];
 
+/// Step 6 (issue 18): shared studies ([`Catalog::study_create`](super::Catalog::study_create)).
+/// A study is its versions, each the whole `echelle_exchange::Study` as JSON; `study`
+/// keeps the latest number and the visibility (JSON of `echelle_platform::Visibility`).
+const STUDIES_SQLITE: &str = "
+CREATE TABLE IF NOT EXISTS study (
+    id INTEGER PRIMARY KEY, visibility TEXT NOT NULL, version INTEGER NOT NULL,
+    created_by TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS study_version (
+    study_id INTEGER NOT NULL REFERENCES study (id) ON DELETE CASCADE, version INTEGER NOT NULL,
+    author TEXT NOT NULL, at INTEGER NOT NULL, body TEXT NOT NULL, changes TEXT NOT NULL,
+    PRIMARY KEY (study_id, version));
+CREATE TABLE IF NOT EXISTS study_comment (
+    study_id INTEGER NOT NULL REFERENCES study (id) ON DELETE CASCADE, id INTEGER NOT NULL,
+    author TEXT NOT NULL, at INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY (study_id, id));
+";
+
+/// Step 6 on PostgreSQL: the same tables.
+const STUDIES_POSTGRES: &str = "
+CREATE TABLE IF NOT EXISTS study (
+    id BIGINT PRIMARY KEY, visibility TEXT NOT NULL, version BIGINT NOT NULL,
+    created_by TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS study_version (
+    study_id BIGINT NOT NULL REFERENCES study (id) ON DELETE CASCADE, version BIGINT NOT NULL,
+    author TEXT NOT NULL, at BIGINT NOT NULL, body TEXT NOT NULL, changes TEXT NOT NULL,
+    PRIMARY KEY (study_id, version));
+CREATE TABLE IF NOT EXISTS study_comment (
+    study_id BIGINT NOT NULL REFERENCES study (id) ON DELETE CASCADE, id BIGINT NOT NULL,
+    author TEXT NOT NULL, at BIGINT NOT NULL, text TEXT NOT NULL, PRIMARY KEY (study_id, id));
+";
+
 /// Step 5 (issue 18): the requests desk ([`Catalog::desk_submit`](super::Catalog::desk_submit)).
-/// A case is its JSON (`echelle_desk::Case`) with the columns lists filter on; a case
+/// A case is its JSON (`echelle_exchange::Case`) with the columns lists filter on; a case
 /// awaiting its requester's e-mail check has `pending_hash` set and is seen by nobody.
 const DESK_SQLITE: &str = "
 CREATE TABLE IF NOT EXISTS desk_case (

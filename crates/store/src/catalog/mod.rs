@@ -22,12 +22,14 @@ mod desk;
 mod migrations;
 mod postgres;
 mod sqlite;
+mod study;
 mod visibility;
 
 pub use accounts::PostgresAccounts;
 pub(crate) use accounts::copy as copy_accounts;
 pub use desk::{AttachmentInfo, CaseFilter, NewAttachment, Outgoing, SENDING_LEASE, Stepped, StoredCase};
 pub use postgres::{CHANNEL, Changes, Connections, PostgresLocation, publish};
+pub use study::{Saved, StoredStudy, VersionInfo};
 pub use visibility::ObjectKind;
 
 use crate::StoreError;
