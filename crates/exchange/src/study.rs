@@ -36,6 +36,7 @@ pub struct SavedTable {
 
 /// What a study holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = SharedStudy)]
 pub struct Study {
     /// Its title.
     pub title: String,
@@ -159,6 +160,7 @@ pub fn changes(old: &Study, new: &Study) -> Vec<String> {
 
 /// A comment on a study.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = StudyComment)]
 pub struct Comment {
     /// Its number in the study.
     pub id: i64,

@@ -1680,23 +1680,6 @@ export interface components {
             key: string;
             name: string;
         };
-        /** @description A comment on a study. */
-        Comment: {
-            /**
-             * Format: int64
-             * @description Its number in the study.
-             */
-            id: number;
-            /** @description Who wrote it (a login). */
-            who: string;
-            /**
-             * Format: int64
-             * @description Unix seconds.
-             */
-            at: number;
-            /** @description Its text. */
-            text: string;
-        };
         /** @description One commune's time to the nearest facility of the run's first type. */
         CommuneTime: {
             /** @description The commune code. */
@@ -2553,7 +2536,7 @@ export interface components {
         /** @description A study to create. */
         NewStudy: components["schemas"]["Sharing"] & {
             /** @description What it holds. */
-            study: components["schemas"]["Study"];
+            study: components["schemas"]["SharedStudy"];
         };
         /** @description A token to create. */
         NewToken: {
@@ -3290,6 +3273,24 @@ export interface components {
             /** @description Member communes without a contour, left out of the union. */
             missing: number;
         };
+        /** @description What a study holds. */
+        SharedStudy: {
+            /** @description Its title. */
+            title: string;
+            /** @description The analysts' notes (plain text). */
+            notes?: string;
+            /** @description Territories and perimeters, as referential keys (`com:62041`, `per:bassin-minier`). */
+            territories?: string[];
+            /** @description Indicator ids. */
+            indicators?: string[];
+            /**
+             * @description The map as it was left: the web application's view state (layer, indicator,
+             *     centre, zoom…), opaque to the server.
+             */
+            map?: Record<string, never>;
+            /** @description Tables kept with their sources. */
+            tables?: components["schemas"]["SavedTable"][];
+        };
         /** @description Who may see a study, as the client sends it (the same fields as a perimeter's). */
         Sharing: {
             /** @description `public`, `shared` or `private`; by default private to the saving account's organisation. */
@@ -3328,23 +3329,50 @@ export interface components {
             total_per_year: number[];
         };
         String: string;
-        /** @description What a study holds. */
+        /** @description A study's answer. */
         Study: {
-            /** @description Its title. */
-            title: string;
-            /** @description The analysts' notes (plain text). */
-            notes?: string;
-            /** @description Territories and perimeters, as referential keys (`com:62041`, `per:bassin-minier`). */
-            territories?: string[];
-            /** @description Indicator ids. */
-            indicators?: string[];
+            /** @description Sites open, existing first. */
+            sites: components["schemas"]["ChosenSite"][];
             /**
-             * @description The map as it was left: the web application's view state (layer, indicator,
-             *     centre, zoom…), opaque to the server.
+             * Format: double
+             * @description The objective (weighted distance in m, or uncovered demand).
              */
-            map?: Record<string, never>;
-            /** @description Tables kept with their sources. */
-            tables?: components["schemas"]["SavedTable"][];
+            objective: number;
+            /**
+             * Format: double
+             * @description The proven lower bound.
+             */
+            bound: number;
+            /**
+             * Format: double
+             * @description (objective − bound) / objective.
+             */
+            gap: number;
+            /** @description Whether the optimum is proven. */
+            proven: boolean;
+            /**
+             * Format: double
+             * @description Demand covered (covering models).
+             */
+            covered?: number | null;
+            /**
+             * Format: double
+             * @description Total demand.
+             */
+            demand: number;
+            /**
+             * Format: double
+             * @description Seconds spent solving.
+             */
+            seconds: number;
+            existing_alone?: components["schemas"]["Evaluation"] | null;
+            /** @description How distances were measured. */
+            distance_kind: string;
+            /**
+             * Format: double
+             * @description The capacity of every site (demand units), when capacities were asked.
+             */
+            capacity?: number | null;
         };
         /** @description A study's answer with everything an export states. */
         StudyAnswer: {
@@ -3370,6 +3398,23 @@ export interface components {
             demand_points: components["schemas"]["Place"][];
             /** @description The answer. */
             study: components["schemas"]["Study"];
+        };
+        /** @description A comment on a study. */
+        StudyComment: {
+            /**
+             * Format: int64
+             * @description Its number in the study.
+             */
+            id: number;
+            /** @description Who wrote it (a login). */
+            who: string;
+            /**
+             * Format: int64
+             * @description Unix seconds.
+             */
+            at: number;
+            /** @description Its text. */
+            text: string;
         };
         /** @description A line of the list of studies. */
         StudyLine: {
@@ -3454,7 +3499,7 @@ export interface components {
              */
             version: number;
             /** @description What it holds now. */
-            study: components["schemas"]["Study"];
+            study: components["schemas"]["SharedStudy"];
         };
         /** @description A study as its reader sees it. */
         StudyView: {
@@ -3469,7 +3514,7 @@ export interface components {
              */
             version: number;
             /** @description What it holds. */
-            study: components["schemas"]["Study"];
+            study: components["schemas"]["SharedStudy"];
             /** @description Who may see it. */
             visibility: components["schemas"]["Visibility"];
             /** @description Who created it. */
@@ -3486,7 +3531,7 @@ export interface components {
             /** @description Every version: who, when, what changed. */
             versions: components["schemas"]["VersionInfo"][];
             /** @description The comments, oldest first. */
-            comments: components["schemas"]["Comment"][];
+            comments: components["schemas"]["StudyComment"][];
         };
         /** @description An organisation the desk may route a request to. */
         Suggestion: {
@@ -6513,7 +6558,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Comment"];
+                    "application/json": components["schemas"]["StudyComment"];
                 };
             };
             /** @description Empty or too long */
@@ -6597,7 +6642,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Study"];
+                    "application/json": components["schemas"]["SharedStudy"];
                 };
             };
             /** @description No such study or version for the viewer */
