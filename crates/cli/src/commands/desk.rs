@@ -48,7 +48,7 @@ pub fn run(store: &Path, a: Args) -> Result<()> {
     let catalog = store.catalog();
     let accounts = echelle_platform::Accounts::new(echelle_store::account_store(store.root(), &Default::default())?);
     let known_org = |org: &str| -> Result<()> {
-        if accounts.organisations()?.iter().any(|o| o.id.to_string() == org) {
+        if accounts.organisations()?.iter().any(|o| o.id == org) {
             Ok(())
         } else {
             Err(UserError(format!("organisation « {org} » inconnue (voir `echelle org list`)")).into())

@@ -275,7 +275,9 @@ async fn bad_input_is_refused_with_a_clear_message_and_nothing_stored() {
     unknown_theme[1] = ("theme", "tourisme");
     let mut unknown_place = HALLE.to_vec();
     unknown_place[2] = ("territory", "com:99999");
-    let cases: [(&str, Vec<(&str, &str)>, Vec<(&str, &[u8])>, &str); 6] = [
+    type Fields<'a> = Vec<(&'a str, &'a str)>;
+    type Files<'a> = Vec<(&'a str, &'a [u8])>;
+    let cases: [(&str, Fields, Files, &str); 6] = [
         ("an executable named .pdf", HALLE.to_vec(), vec![("devis.pdf", &exe)], "devis.pdf"),
         ("an oversized attachment", HALLE.to_vec(), vec![("plan.pdf", &big)], "Mio"),
         ("no territory", without("territory"), vec![], "territoire"),
