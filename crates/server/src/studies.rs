@@ -219,7 +219,7 @@ fn seen(state: &AppState, viewer: &Viewer, id: i64) -> Result<StoredStudy, ApiEr
     if viewer.can_see(&visibility_of(&stored)?) { Ok(stored) } else { Err(no_study()) }
 }
 
-#[utoipa::path(get, path = "/api/studies", tag = "studies", summary = "The studies the viewer may see",
+#[utoipa::path(get, path = "/api/studies", tag = "studies", operation_id = "studies_list", summary = "The studies the viewer may see",
     responses((status = 200, description = "Studies, newest first", body = [StudyLine])))]
 pub async fn list(State(state): State<AppState>, viewer: Asker) -> Result<Json<Vec<StudyLine>>, ApiError> {
     blocking(move || {
@@ -242,7 +242,7 @@ pub async fn list(State(state): State<AppState>, viewer: Asker) -> Result<Json<V
     .await
 }
 
-#[utoipa::path(post, path = "/api/studies", tag = "studies", summary = "Create a study",
+#[utoipa::path(post, path = "/api/studies", tag = "studies", operation_id = "study_create", summary = "Create a study",
     request_body = NewStudy,
     responses((status = 201, description = "Created (version 1)", body = StudyView), (status = 400, body = ErrorBody, description = "A field refused"), (status = 401, body = ErrorBody, description = "Not signed in"), (status = 403, body = ErrorBody, description = "A visibility the viewer may not give")))]
 pub async fn create(
@@ -266,7 +266,7 @@ fn json(visibility: &Visibility) -> String {
     serde_json::to_string(visibility).expect("a visibility serialises")
 }
 
-#[utoipa::path(get, path = "/api/studies/{id}", tag = "studies", summary = "A study, its versions and comments (its link)",
+#[utoipa::path(get, path = "/api/studies/{id}", tag = "studies", operation_id = "study_get", summary = "A study, its versions and comments (its link)",
     params(("id" = i64, Path, description = "Its number")),
     responses((status = 200, description = "The study", body = StudyView), (status = 404, body = ErrorBody, description = "No such study for the viewer")))]
 pub async fn get_study(
@@ -281,7 +281,7 @@ pub async fn get_study(
     .await
 }
 
-#[utoipa::path(put, path = "/api/studies/{id}", tag = "studies", summary = "Save a new version of a study",
+#[utoipa::path(put, path = "/api/studies/{id}", tag = "studies", operation_id = "study_save", summary = "Save a new version of a study",
     params(("id" = i64, Path, description = "Its number")), request_body = StudySave,
     responses((status = 200, description = "Saved", body = StudyView), (status = 400, body = ErrorBody, description = "A field refused"), (status = 403, body = ErrorBody, description = "Not the owner organisation's"), (status = 404, body = ErrorBody, description = "No such study for the viewer"), (status = 409, body = ErrorBody, description = "Someone saved a newer version since")))]
 pub async fn save(
@@ -323,7 +323,7 @@ pub async fn save(
     .await
 }
 
-#[utoipa::path(get, path = "/api/studies/{id}/versions/{version}", tag = "studies", summary = "One version of a study",
+#[utoipa::path(get, path = "/api/studies/{id}/versions/{version}", tag = "studies", operation_id = "study_version", summary = "One version of a study",
     params(("id" = i64, Path, description = "Its number"), ("version" = i64, Path, description = "The version, from 1")),
     responses((status = 200, description = "What it held then", body = Study), (status = 404, body = ErrorBody, description = "No such study or version for the viewer")))]
 pub async fn version(
@@ -338,7 +338,7 @@ pub async fn version(
     .await
 }
 
-#[utoipa::path(post, path = "/api/studies/{id}/comments", tag = "studies", summary = "Comment on a study",
+#[utoipa::path(post, path = "/api/studies/{id}/comments", tag = "studies", operation_id = "study_comment", summary = "Comment on a study",
     params(("id" = i64, Path, description = "Its number")), request_body = NewComment,
     responses((status = 201, description = "Added", body = Comment), (status = 400, body = ErrorBody, description = "Empty or too long"), (status = 401, body = ErrorBody, description = "Not signed in"), (status = 404, body = ErrorBody, description = "No such study for the viewer")))]
 pub async fn comment(
@@ -422,7 +422,7 @@ fn saved_table(t: &SavedTable) -> Result<Table, ApiError> {
     Ok(Table::from_body(body)?)
 }
 
-#[utoipa::path(get, path = "/api/studies/{id}/report", tag = "studies", summary = "A study's report: a ZIP folder",
+#[utoipa::path(get, path = "/api/studies/{id}/report", tag = "studies", operation_id = "study_report", summary = "A study's report: a ZIP folder",
     description = "`rapport.pdf` (notes and every table with its source), `tableaux/N-titre.csv` and `.xlsx` for each table, `territoires-COUCHE.gpkg` (the study's territories with its indicators), `SOURCES.txt`, and `etude.json` (the version exported).",
     params(("id" = i64, Path, description = "Its number")),
     responses((status = 200, description = "The ZIP archive", content_type = "application/zip", body = Vec<u8>), (status = 404, body = ErrorBody, description = "No such study for the viewer")))]

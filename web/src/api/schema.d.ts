@@ -261,7 +261,7 @@ export interface paths {
         };
         get?: never;
         /** Set one's own address for the desk's e-mails */
-        put: operations["set_contact"];
+        put: operations["desk_set_contact"];
         post?: never;
         delete?: never;
         options?: never;
@@ -277,7 +277,7 @@ export interface paths {
             cookie?: never;
         };
         /** A public request, by its requester's link */
-        get: operations["follow"];
+        get: operations["desk_follow"];
         put?: never;
         post?: never;
         delete?: never;
@@ -296,7 +296,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Confirm a public request (its e-mail link) */
-        post: operations["confirm"];
+        post: operations["desk_confirm"];
         delete?: never;
         options?: never;
         head?: never;
@@ -313,7 +313,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** A public requester's step (a message, closing) */
-        post: operations["follow_step"];
+        post: operations["desk_follow_step"];
         delete?: never;
         options?: never;
         head?: never;
@@ -353,7 +353,7 @@ export interface paths {
          * Submit a request without an account
          * @description The same multipart form as `/api/desk/requests`, plus `email`. The request is kept for two days, seen by nobody, until its author opens the link sent to that address and confirms; five submissions per hour per client address.
          */
-        post: operations["submit_public"];
+        post: operations["desk_submit_public"];
         delete?: never;
         options?: never;
         head?: never;
@@ -371,13 +371,13 @@ export interface paths {
          * The requests one takes part in
          * @description An agent's: every request; a referent's: those routed to its organisation; a requester's: its own. Newest first.
          */
-        get: operations["list"];
+        get: operations["desk_list"];
         put?: never;
         /**
          * Submit a request (signed in)
          * @description A multipart form: `title`, `theme` (planning, housing, retail, mobility, energy, heritage, economy, other), `territory` (a referential key or a commune code), `description`, `urgency` (normal, urgent), and up to five `attachment` files (PDF, images, office documents, CSV; 10 MiB each, typed by their content). Nothing is stored unless everything is valid.
          */
-        post: operations["submit"];
+        post: operations["desk_submit"];
         delete?: never;
         options?: never;
         head?: never;
@@ -392,7 +392,7 @@ export interface paths {
             cookie?: never;
         };
         /** A request, its history, figures and attachments */
-        get: operations["get_case"];
+        get: operations["desk_case"];
         put?: never;
         post?: never;
         delete?: never;
@@ -409,7 +409,7 @@ export interface paths {
             cookie?: never;
         };
         /** An attachment of a request */
-        get: operations["attachment"];
+        get: operations["desk_attachment"];
         put?: never;
         post?: never;
         delete?: never;
@@ -431,7 +431,7 @@ export interface paths {
          * Take a step on a request
          * @description `{"step": "route", "to": [orgs]}` (agents), `accept`, `start`, `{"step": "answer", "text": …}` (the referent who accepted), `close` (requester or agent), `{"step": "refuse", "reason": …}`, `{"step": "message", "text": …}`. A step that skips one, or any step after closing, is refused with 409 and changes nothing.
          */
-        post: operations["step"];
+        post: operations["desk_step"];
         delete?: never;
         options?: never;
         head?: never;
@@ -446,7 +446,7 @@ export interface paths {
             cookie?: never;
         };
         /** Referents for a request, by theme and territory (agents) */
-        get: operations["suggestions"];
+        get: operations["desk_suggestions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1044,10 +1044,10 @@ export interface paths {
             cookie?: never;
         };
         /** The studies the viewer may see */
-        get: operations["list"];
+        get: operations["studies_list"];
         put?: never;
         /** Create a study */
-        post: operations["create"];
+        post: operations["study_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1062,9 +1062,9 @@ export interface paths {
             cookie?: never;
         };
         /** A study, its versions and comments (its link) */
-        get: operations["get_study"];
+        get: operations["study_get"];
         /** Save a new version of a study */
-        put: operations["save"];
+        put: operations["study_save"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1082,7 +1082,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Comment on a study */
-        post: operations["comment"];
+        post: operations["study_comment"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1100,7 +1100,7 @@ export interface paths {
          * A study's report: a ZIP folder
          * @description `rapport.pdf` (notes and every table with its source), `tableaux/N-titre.csv` and `.xlsx` for each table, `territoires-COUCHE.gpkg` (the study's territories with its indicators), `SOURCES.txt`, and `etude.json` (the version exported).
          */
-        get: operations["report"];
+        get: operations["study_report"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1117,7 +1117,7 @@ export interface paths {
             cookie?: never;
         };
         /** One version of a study */
-        get: operations["version"];
+        get: operations["study_version"];
         put?: never;
         post?: never;
         delete?: never;
@@ -4635,7 +4635,7 @@ export interface operations {
             };
         };
     };
-    set_contact: {
+    desk_set_contact: {
         parameters: {
             query?: never;
             header?: never;
@@ -4677,7 +4677,7 @@ export interface operations {
             };
         };
     };
-    follow: {
+    desk_follow: {
         parameters: {
             query?: never;
             header?: never;
@@ -4709,7 +4709,7 @@ export interface operations {
             };
         };
     };
-    confirm: {
+    desk_confirm: {
         parameters: {
             query?: never;
             header?: never;
@@ -4741,7 +4741,7 @@ export interface operations {
             };
         };
     };
-    follow_step: {
+    desk_follow_step: {
         parameters: {
             query?: never;
             header?: never;
@@ -4807,7 +4807,7 @@ export interface operations {
             };
         };
     };
-    submit_public: {
+    desk_submit_public: {
         parameters: {
             query?: never;
             header?: never;
@@ -4845,7 +4845,7 @@ export interface operations {
             };
         };
     };
-    list: {
+    desk_list: {
         parameters: {
             query?: never;
             header?: never;
@@ -4874,7 +4874,7 @@ export interface operations {
             };
         };
     };
-    submit: {
+    desk_submit: {
         parameters: {
             query?: never;
             header?: never;
@@ -4921,7 +4921,7 @@ export interface operations {
             };
         };
     };
-    get_case: {
+    desk_case: {
         parameters: {
             query?: never;
             header?: never;
@@ -4953,7 +4953,7 @@ export interface operations {
             };
         };
     };
-    attachment: {
+    desk_attachment: {
         parameters: {
             query?: never;
             header?: never;
@@ -4987,7 +4987,7 @@ export interface operations {
             };
         };
     };
-    step: {
+    desk_step: {
         parameters: {
             query?: never;
             header?: never;
@@ -5051,7 +5051,7 @@ export interface operations {
             };
         };
     };
-    suggestions: {
+    desk_suggestions: {
         parameters: {
             query?: never;
             header?: never;
@@ -6370,7 +6370,7 @@ export interface operations {
             };
         };
     };
-    list: {
+    studies_list: {
         parameters: {
             query?: never;
             header?: never;
@@ -6390,7 +6390,7 @@ export interface operations {
             };
         };
     };
-    create: {
+    study_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -6441,7 +6441,7 @@ export interface operations {
             };
         };
     };
-    get_study: {
+    study_get: {
         parameters: {
             query?: never;
             header?: never;
@@ -6473,7 +6473,7 @@ export interface operations {
             };
         };
     };
-    save: {
+    study_save: {
         parameters: {
             query?: never;
             header?: never;
@@ -6536,7 +6536,7 @@ export interface operations {
             };
         };
     };
-    comment: {
+    study_comment: {
         parameters: {
             query?: never;
             header?: never;
@@ -6590,7 +6590,7 @@ export interface operations {
             };
         };
     };
-    report: {
+    study_report: {
         parameters: {
             query?: never;
             header?: never;
@@ -6622,7 +6622,7 @@ export interface operations {
             };
         };
     };
-    version: {
+    study_version: {
         parameters: {
             query?: never;
             header?: never;

@@ -375,7 +375,7 @@ fn line(id: i64, c: &Case, now: i64) -> CaseLine {
     }
 }
 
-#[utoipa::path(post, path = "/api/desk/requests", tag = "desk", summary = "Submit a request (signed in)",
+#[utoipa::path(post, path = "/api/desk/requests", tag = "desk", operation_id = "desk_submit", summary = "Submit a request (signed in)",
     description = "A multipart form: `title`, `theme` (planning, housing, retail, mobility, energy, heritage, economy, other), `territory` (a referential key or a commune code), `description`, `urgency` (normal, urgent), and up to five `attachment` files (PDF, images, office documents, CSV; 10 MiB each, typed by their content). Nothing is stored unless everything is valid.",
     responses((status = 201, description = "Stored", body = CaseView), (status = 400, body = ErrorBody, description = "A field, the territory or an attachment refused"), (status = 401, body = ErrorBody, description = "Not signed in"), (status = 413, body = ErrorBody, description = "Too large")))]
 pub async fn submit(
@@ -412,7 +412,7 @@ pub struct PublicReceipt {
     pub message: String,
 }
 
-#[utoipa::path(post, path = "/api/desk/public", tag = "desk", summary = "Submit a request without an account",
+#[utoipa::path(post, path = "/api/desk/public", tag = "desk", operation_id = "desk_submit_public", summary = "Submit a request without an account",
     description = "The same multipart form as `/api/desk/requests`, plus `email`. The request is kept for two days, seen by nobody, until its author opens the link sent to that address and confirms; five submissions per hour per client address.",
     responses((status = 202, description = "Waiting for the e-mail check", body = PublicReceipt), (status = 400, body = ErrorBody, description = "A field refused"), (status = 429, body = ErrorBody, description = "Too many submissions")))]
 pub async fn submit_public(
@@ -474,7 +474,7 @@ pub async fn submit_public(
     ))
 }
 
-#[utoipa::path(post, path = "/api/desk/follow/{secret}/confirm", tag = "desk", summary = "Confirm a public request (its e-mail link)",
+#[utoipa::path(post, path = "/api/desk/follow/{secret}/confirm", tag = "desk", operation_id = "desk_confirm", summary = "Confirm a public request (its e-mail link)",
     params(("secret" = String, Path, description = "The secret of the e-mail's link")),
     responses((status = 200, description = "Confirmed (or already confirmed)", body = CaseView), (status = 404, body = ErrorBody, description = "Unknown or expired link")))]
 pub async fn confirm(State(state): State<AppState>, Path(secret): Path<String>) -> Result<Json<CaseView>, ApiError> {
@@ -505,7 +505,7 @@ fn followed(catalog: &echelle_store::Catalog, id: i64, now: i64) -> Result<Json<
     Ok(Json(view(stored, &actor, now)))
 }
 
-#[utoipa::path(get, path = "/api/desk/follow/{secret}", tag = "desk", summary = "A public request, by its requester's link",
+#[utoipa::path(get, path = "/api/desk/follow/{secret}", tag = "desk", operation_id = "desk_follow", summary = "A public request, by its requester's link",
     params(("secret" = String, Path, description = "The secret of the e-mail's link")),
     responses((status = 200, description = "The case", body = CaseView), (status = 404, body = ErrorBody, description = "Unknown link, or not confirmed yet")))]
 pub async fn follow(State(state): State<AppState>, Path(secret): Path<String>) -> Result<Json<CaseView>, ApiError> {
@@ -517,7 +517,7 @@ pub async fn follow(State(state): State<AppState>, Path(secret): Path<String>) -
     .await
 }
 
-#[utoipa::path(post, path = "/api/desk/follow/{secret}/steps", tag = "desk", summary = "A public requester's step (a message, closing)",
+#[utoipa::path(post, path = "/api/desk/follow/{secret}/steps", tag = "desk", operation_id = "desk_follow_step", summary = "A public requester's step (a message, closing)",
     params(("secret" = String, Path, description = "The secret of the e-mail's link")), request_body(content = Object, description = "A step: {\"step\": \"message\", \"text\": …} or {\"step\": \"close\"}"),
     responses((status = 200, description = "Taken", body = CaseView), (status = 404, body = ErrorBody, description = "Unknown link"), (status = 409, body = ErrorBody, description = "Not possible now")))]
 pub async fn follow_step(
@@ -533,7 +533,7 @@ pub async fn follow_step(
     .await
 }
 
-#[utoipa::path(get, path = "/api/desk/requests", tag = "desk", summary = "The requests one takes part in",
+#[utoipa::path(get, path = "/api/desk/requests", tag = "desk", operation_id = "desk_list", summary = "The requests one takes part in",
     description = "An agent's: every request; a referent's: those routed to its organisation; a requester's: its own. Newest first.",
     responses((status = 200, description = "Requests", body = [CaseLine]), (status = 401, body = ErrorBody, description = "Not signed in")))]
 pub async fn list(
@@ -568,7 +568,7 @@ fn case_for(state: &AppState, person: Option<&Person>, id: i64) -> Result<(Store
     Ok((stored, actor))
 }
 
-#[utoipa::path(get, path = "/api/desk/requests/{id}", tag = "desk", summary = "A request, its history, figures and attachments",
+#[utoipa::path(get, path = "/api/desk/requests/{id}", tag = "desk", operation_id = "desk_case", summary = "A request, its history, figures and attachments",
     params(("id" = i64, Path, description = "Its number")),
     responses((status = 200, description = "The case", body = CaseView), (status = 404, body = ErrorBody, description = "No such request, or not one the reader takes part in")))]
 pub async fn get_case(
@@ -611,7 +611,7 @@ fn take_step(
     }
 }
 
-#[utoipa::path(post, path = "/api/desk/requests/{id}/steps", tag = "desk", summary = "Take a step on a request",
+#[utoipa::path(post, path = "/api/desk/requests/{id}/steps", tag = "desk", operation_id = "desk_step", summary = "Take a step on a request",
     description = "`{\"step\": \"route\", \"to\": [orgs]}` (agents), `accept`, `start`, `{\"step\": \"answer\", \"text\": …}` (the referent who accepted), `close` (requester or agent), `{\"step\": \"refuse\", \"reason\": …}`, `{\"step\": \"message\", \"text\": …}`. A step that skips one, or any step after closing, is refused with 409 and changes nothing.",
     params(("id" = i64, Path, description = "Its number")), request_body(content = Object, description = "The step"),
     responses((status = 200, description = "Taken", body = CaseView), (status = 400, body = ErrorBody, description = "A missing text"), (status = 403, body = ErrorBody, description = "Not the reader's step"), (status = 404, body = ErrorBody, description = "No such request for the reader"), (status = 409, body = ErrorBody, description = "Not possible in its status")))]
@@ -647,7 +647,7 @@ async fn check_organisations(state: &AppState, to: &[String]) -> Result<(), ApiE
     }
 }
 
-#[utoipa::path(get, path = "/api/desk/requests/{id}/attachments/{n}", tag = "desk", summary = "An attachment of a request",
+#[utoipa::path(get, path = "/api/desk/requests/{id}/attachments/{n}", tag = "desk", operation_id = "desk_attachment", summary = "An attachment of a request",
     params(("id" = i64, Path, description = "The request's number"), ("n" = i64, Path, description = "The attachment's number, from 1")),
     responses((status = 200, description = "Its bytes, with the media type found in them (PDF, image, office document, CSV)", content_type = "application/octet-stream", body = Vec<u8>), (status = 404, body = ErrorBody, description = "No such attachment for the reader")))]
 pub async fn attachment(
@@ -677,7 +677,7 @@ pub struct Suggestion {
     pub because: Vec<String>,
 }
 
-#[utoipa::path(get, path = "/api/desk/requests/{id}/suggestions", tag = "desk", summary = "Referents for a request, by theme and territory (agents)",
+#[utoipa::path(get, path = "/api/desk/requests/{id}/suggestions", tag = "desk", operation_id = "desk_suggestions", summary = "Referents for a request, by theme and territory (agents)",
     params(("id" = i64, Path, description = "Its number")),
     responses((status = 200, description = "Organisations, the most specific first", body = [Suggestion]), (status = 404, body = ErrorBody, description = "No such request for the reader")))]
 pub async fn suggestions(
@@ -745,7 +745,7 @@ pub struct Contact {
     pub email: String,
 }
 
-#[utoipa::path(put, path = "/api/desk/contact", tag = "desk", summary = "Set one's own address for the desk's e-mails",
+#[utoipa::path(put, path = "/api/desk/contact", tag = "desk", operation_id = "desk_set_contact", summary = "Set one's own address for the desk's e-mails",
     request_body = Contact,
     responses((status = 200, description = "Saved", body = Contact), (status = 400, body = ErrorBody, description = "Not an address"), (status = 401, body = ErrorBody, description = "Not signed in")))]
 pub async fn set_contact(

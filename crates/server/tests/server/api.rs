@@ -221,8 +221,9 @@ async fn numbers_are_typed_as_numbers() {
             for p in op["parameters"].as_array().into_iter().flatten() {
                 let name = p["name"].as_str().unwrap();
                 let schema = &p["schema"];
-                // A desk request's id is its number; other ids (OGC collections, tokens) are names.
-                if numeric.contains(&name) || (name == "id" && path.starts_with("/api/desk/")) {
+                // Desk requests and studies are numbered; other ids (OGC collections, tokens) are names.
+                let numbered = path.starts_with("/api/desk/") || path.starts_with("/api/studies/");
+                if numeric.contains(&name) || (numbered && (name == "id" || name == "version")) {
                     let t = types(schema);
                     assert!(t == ["integer"] || t == ["number"], "parameter {name}: {schema}");
                     seen += 1;
