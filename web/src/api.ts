@@ -36,6 +36,11 @@ import type {
   ShapeCollection,
   PublicReceipt,
   SitingAnswer,
+  StudyBody,
+  StudyComment,
+  StudyLine,
+  StudyView,
+  SharedStudy,
   Suggestion,
   SitingRequest,
   Table,
@@ -48,12 +53,17 @@ import type {
 
 export type * from './api/types';
 
-/** An answer of the API other than 2xx: its `error` message, or the HTTP status. */
-export class ApiError extends Error {}
+/** An answer of the API other than 2xx: its `error` message, or the HTTP status; `status`
+ *  tells a conflict (409) or a refusal apart. */
+export class ApiError extends Error {
+  status = 0;
+}
 
 async function failure(res: Response): Promise<ApiError> {
   const body = await res.json().catch(() => null);
-  return new ApiError(body && typeof body.error === 'string' ? body.error : `${res.status} ${res.statusText}`);
+  const e = new ApiError(body && typeof body.error === 'string' ? body.error : `${res.status} ${res.statusText}`);
+  e.status = res.status;
+  return e;
 }
 
 /** The session's CSRF token (from /api/auth/me or the login), sent on every change: the
@@ -161,7 +171,9 @@ export const api = {
   values: (indicator: string, layer: string, within?: string) => call<Values>(`/api/values${query({ indicator, layer, within })}`),
   featureIds: (layer: string, within?: string) => call<FeatureIds>(`/api/feature-ids${query({ layer, within })}`),
   shapes: (layer: string, within: string) => call<ShapeCollection>(`/api/shapes${query({ layer, within })}`),
-  portrait: (key: string, against: string[]) => call<Table>(`/api/portrait/${q(key)}${query({ against: list(against) })}`),
+  /** A territory against its references and `against`; the key indicators, or `indicators` when given. */
+  portrait: (key: string, against: string[], indicators?: string[]) =>
+    call<Table>(`/api/portrait/${q(key)}${query({ against: list(against), indicators: list(indicators ?? []) })}`),
   compare: (keys: string[]) => call<Table>(`/api/compare${query({ territories: keys.join(',') })}`),
   search: (text: string, limit: number) => call<Found[]>(`/api/search${query({ q: text, limit })}`),
   territories: (layer: string) => call<Territory[]>(`/api/territories${query({ layer })}`),
@@ -217,6 +229,17 @@ export const api = {
       get: (secret: string) => call<CaseView>(`/api/desk/follow/${q(secret)}`),
       step: (secret: string, step: DeskStep) => call<CaseView>(`/api/desk/follow/${q(secret)}/steps`, postJson(step)),
     },
+  },
+  /** Shared studies: the list the viewer may see, one study (its link), its saves and comments. */
+  studies: {
+    list: () => call<StudyLine[]>('/api/studies'),
+    get: (id: number) => call<StudyView>(`/api/studies/${id}`),
+    create: (body: StudyBody) => call<StudyView>('/api/studies', postJson(body)),
+    /** A new version: refused (409) when someone saved since `version`. */
+    save: (id: number, body: StudyBody & { version: number }) => call<StudyView>(`/api/studies/${id}`, postJson(body, 'PUT')),
+    version: (id: number, version: number) => call<SharedStudy>(`/api/studies/${id}/versions/${version}`),
+    comment: (id: number, text: string) => call<StudyComment>(`/api/studies/${id}/comments`, postJson({ text })),
+    reportUrl: (id: number) => `/api/studies/${id}/report`,
   },
   access: {
     facilities: () => call<FacilitySets>('/api/access/facilities'),

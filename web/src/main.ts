@@ -10,14 +10,15 @@ import * as choropleth from './choropleth';
 import { esc } from './format';
 import { t } from './i18n';
 import { MainMap } from './map';
-import { listen, type Route, type ViewName } from './router';
+import { listen, takeCamera, type Route, type ViewName } from './router';
 import { portraitSearch } from './search';
 import { navigation, views } from './views';
 import type { Context } from './views/view';
 
-/** The desk's e-mails link to pages by path (`/guichet/demandes/12`, `/guichet/suivi/…`),
- *  which the server answers with this page: the path becomes the fragment the router reads. */
-if (location.pathname.startsWith('/guichet/') || location.pathname === '/guichet') {
+/** The desk's e-mails link to pages by path (`/guichet/demandes/12`, `/guichet/suivi/…`), and
+ *  the server names a study's link `/etudes/3`: the server answers such a path with this
+ *  page, and the path becomes the fragment the router reads. */
+if (/^\/(guichet|etudes)(\/|$)/.test(location.pathname)) {
   history.replaceState(null, '', `/#${location.pathname}${location.search}`);
 }
 
@@ -113,6 +114,9 @@ async function draw(route: Route) {
   active = { name: route.view, ctx };
   try {
     await view.render(ctx);
+    // A study's map reopened: the camera as it was saved, over the view's own framing.
+    const camera = takeCamera();
+    if (camera && n === seq) map.map.jumpTo(camera);
   } catch (e) {
     if (n === seq) el('view').innerHTML = `<p class="error" role="alert">${esc(t.error((e as Error).message))}</p>`;
   }

@@ -12,13 +12,14 @@
 //   #/tiers-lieux?territoire=per:mel&modele=mclp&p=10&distance=10
 //   #/commerce?territoire=per:mel&date=2026-01-01&depuis=2016-01-01
 //   #/guichet, #/guichet/nouvelle, #/guichet/demandes/12, #/guichet/suivi/<secret>
+//   #/etudes, #/etudes/3
 //   #/connexion, #/administration
 //
 // A view changing one of its settings calls `setParams`: the address changes (a new
 // history entry), the view is not drawn again. A link, a typed address, back or forward
 // call the listener given to `listen`, which draws the view of the address.
 
-export const VIEWS = ['carte', 'portrait', 'comparer', 'perimetre', 'mobilites', 'acces', 'garanties', 'tiers-lieux', 'commerce', 'guichet', 'connexion', 'administration'] as const;
+export const VIEWS = ['carte', 'portrait', 'comparer', 'perimetre', 'mobilites', 'acces', 'garanties', 'tiers-lieux', 'commerce', 'guichet', 'etudes', 'connexion', 'administration'] as const;
 export type ViewName = (typeof VIEWS)[number];
 
 export interface Route {
@@ -57,6 +58,34 @@ export function current(): Route {
 /** The fragment last drawn: an address event for the same fragment draws nothing. */
 let drawn = '';
 
+/** Screens that are no map state of their own (a study saves the screen before them). */
+const NOT_MAPS: readonly ViewName[] = ['etudes', 'guichet', 'connexion', 'administration'];
+
+/** The last screen of a map view (values map, portrait, flows…) with its settings, as
+ *  its fragment: what a study saves as « the current map ». */
+let lastMap = '';
+
+/** The current screen if it is a map view, else the last one reached (null: none yet). */
+export function lastMapScreen(): Route | null {
+  const here = current();
+  if (!NOT_MAPS.includes(here.view)) return here;
+  return lastMap ? parse(lastMap) : null;
+}
+
+/** A camera (centre, zoom) to set once the next screen is drawn: a study's map reopened. */
+let camera: { center: [number, number]; zoom: number } | null = null;
+
+export function cameraAfterDraw(c: { center: [number, number]; zoom: number } | null) {
+  camera = c;
+}
+
+/** The camera asked for the screen just drawn, once. */
+export function takeCamera(): { center: [number, number]; zoom: number } | null {
+  const c = camera;
+  camera = null;
+  return c;
+}
+
 /** Changes parameters of the current screen without drawing it again; `replace` keeps
  *  one history entry (a first normalisation), otherwise back returns to the previous settings. */
 export function setParams(patch: Record<string, string | number | null | undefined>, replace = false) {
@@ -80,6 +109,7 @@ export function go(r: { view: ViewName; arg?: string; params?: Record<string, st
 export function listen(draw: (r: Route) => void) {
   const changed = () => {
     if (location.hash === drawn) return;
+    if (drawn && !NOT_MAPS.includes(parse(drawn).view)) lastMap = drawn;
     drawn = location.hash;
     draw(current());
   };

@@ -66,8 +66,15 @@ export function exportMenu(): string {
     <span id="export-status" class="error" role="status" hidden></span></div>`;
 }
 
+/** The table of the last view that showed an export menu (what a new study may keep). */
+let lastShown: (() => ExportTable | null) | null = null;
+
+/** The table the last view with an export menu shows now (null: none). */
+export const lastTable = (): ExportTable | null => lastShown?.() ?? null;
+
 /** Wires the export menu rendered inside `root` to the table `table()` gives at the time of the click. */
 export function wireExports(root: HTMLElement, table: () => ExportTable | null) {
+  lastShown = table;
   const button = (id: string) => root.querySelector<HTMLButtonElement>(`#${id}`);
   const status = root.querySelector<HTMLElement>('#export-status');
   if (!status) return;

@@ -284,3 +284,26 @@ export interface DeskFigures {
 
 /** GET /api/desk/requests/{id} and the answers of the steps: a case as its reader sees it. */
 export type CaseView = Omit<S['CaseView'], 'case' | 'figures'> & { case: DeskCase; figures: DeskFigures | null };
+
+/** Shared studies (issue 18): what a study holds, as its reader sees it, its list, versions
+ *  and comments; generated from the server's schemas. The map's view state and the tables'
+ *  cells, which the document leaves as objects, are typed here. */
+export type StudyTable = Omit<S['SavedTable'], 'rows'> & { rows: (string | number | null)[][] };
+export type SharedStudy = Omit<S['SharedStudy'], 'map' | 'tables'> & { map?: StudyMap | Record<string, never>; tables?: StudyTable[] };
+export type StudyView = Omit<S['StudyView'], 'study'> & { study: SharedStudy };
+export type StudyLine = S['StudyLine'];
+export type StudyComment = S['StudyComment'];
+export type VersionInfo = S['VersionInfo'];
+/** The body of POST /api/studies and PUT /api/studies/{id} (PUT adds the version read). */
+export type StudyBody = Omit<S['NewStudy'], 'study'> & { study: SharedStudy };
+
+/** The map as a study saves it (opaque to the server): the screen's address and the camera. */
+export interface StudyMap {
+  /** The screen's fragment (`#/carte?indicateur=…`). */
+  route: string;
+  view: string;
+  arg: string;
+  params: Record<string, string>;
+  center?: [number, number];
+  zoom?: number;
+}

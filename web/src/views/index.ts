@@ -11,6 +11,7 @@ import { guaranteesView } from './guarantees';
 import { perimeterView } from './perimeter';
 import { portraitView } from './portrait';
 import { sitingView } from './siting';
+import { studiesView } from './studies';
 import { retailView } from './retail';
 import { valuesView } from './values';
 import type { View } from './view';
@@ -26,6 +27,7 @@ export const views: Record<ViewName, View> = {
   'tiers-lieux': sitingView,
   commerce: retailView,
   guichet: deskView,
+  etudes: studiesView,
   connexion: loginView,
   administration: adminView,
 };
@@ -41,4 +43,5 @@ export const navigation: { view: ViewName; label: (nav: Record<string, string>) 
   { view: 'tiers-lieux', label: (n) => n.siting },
   { view: 'commerce', label: (n) => n.retail },
   { view: 'guichet', label: (n) => n.desk },
+  { view: 'etudes', label: (n) => n.studies },
 ];
