@@ -19,7 +19,7 @@ import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { binary, checkView, openPage, startServer } from './harness.mjs';
+import { checkView, echelle, openPage, panelShot, people, startServer } from './harness.mjs';
 
 const web = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const root = resolve(web, '..');
@@ -42,12 +42,7 @@ let browser;
 let tmp;
 let sink;
 let maildir;
-const contexts = [];
-
-const echelle = (store, args, input = '') => {
-  const r = spawnSync(binary, ['--store', store, ...args], { encoding: 'utf8', input });
-  assert.equal(r.status, 0, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
-};
+let crowd;
 
 /** A port nobody listens on (the kernel's pick, released at once). */
 const freePort = () =>
@@ -124,40 +119,14 @@ function tinyPdf() {
   return Buffer.from(out, 'latin1');
 }
 
-/** A page in a browser context of its own (its own session cookie). */
-async function newPage() {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, acceptDownloads: true, locale: 'fr-FR' });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (e) => console.error('page error:', e.message));
-  return page;
-}
-
-/** A page signed in as `login` through the login screen. */
-async function signedIn(login) {
-  const page = await newPage();
-  await page.goto(`${base}/#/connexion`);
-  await page.waitForSelector('body[data-ready="true"]');
-  await page.fill('#login-name', login);
-  await page.fill('#login-password', PASSWORD);
-  await page.click('#login-submit');
-  await page.waitForSelector('#account-who');
-  return page;
-}
-
 /** Opens the case page `hash` and waits for it drawn. */
 async function openCase(page, hash) {
   await page.goto(`${base}/${hash}`);
   await page.waitForSelector('body[data-desk="case"], body[data-desk="error"]');
 }
 
-/** A screenshot of the whole panel (the page grows to its height, then comes back). */
-async function panelShot(page, name) {
-  const height = await page.evaluate(() => document.querySelector('#view').scrollHeight + document.querySelector('header').offsetHeight + 40);
-  await page.setViewportSize({ width: 1400, height: Math.max(900, height) });
-  await page.screenshot({ path: join(shots, name) });
-  await page.setViewportSize({ width: 1400, height: 900 });
-}
+/** A screenshot of the whole panel, among the run's artefacts. */
+const shot = (page, name) => panelShot(page, join(shots, name));
 
 /** Waits for the case on screen to reach `status` (the page reads the case again after a step). */
 const statusIs = (page, status) => page.waitForSelector(`body[data-desk="case"] #desk-status[data-status="${status}"]`);
@@ -186,10 +155,11 @@ before(async () => {
   // The binary may be rebuilt while the suite runs: one more try if the server does not start.
   ({ server, base } = await startServer(store, serve).catch(() => startServer(store, serve)));
   ({ browser } = await openPage());
+  crowd = people(browser, base, PASSWORD);
 });
 
 after(async () => {
-  for (const c of contexts) await c.close().catch(() => {});
+  await crowd?.close();
   await browser?.close();
   server?.kill('SIGTERM');
   sink?.kill('SIGTERM');
@@ -200,7 +170,7 @@ let id;
 
 test('a commune submits a request, an agent routes it, a partner accepts and answers, the commune sees the answer', async () => {
   // The commune: the desk's home, then the form.
-  const commune = await signedIn(PEOPLE.commune.login);
+  const commune = await crowd.signedIn(PEOPLE.commune.login);
   await commune.goto(`${base}/#/guichet`);
   await commune.waitForSelector('body[data-desk="home"]');
   assert.equal(await commune.locator('#desk-none').count(), 1, 'no request yet');
@@ -238,7 +208,7 @@ test('a commune submits a request, an agent routes it, a partner accepts and ans
   assert.match(await commune.textContent('#desk-form-status'), /plan\.pdf.*ne correspond pas à son nom/);
   assert.equal(await commune.inputValue('#desk-title'), TITLE, 'the form keeps what was typed');
   assert.equal(await commune.inputValue('#desk-territory'), 'com:62041');
-  await panelShot(commune, 'desk-form-refused.png');
+  await shot(commune, 'desk-form-refused.png');
 
   // A real PDF: stored, and the page goes to the new case.
   const pdf = tinyPdf();
@@ -260,13 +230,13 @@ test('a commune submits a request, an agent routes it, a partner accepts and ans
   assert.deepEqual(download, { status: 200, type: 'application/pdf', head: '%PDF-' });
 
   // The agent: the request in its list, the suggested partner ticked, routed.
-  const agent = await signedIn(PEOPLE.agent.login);
+  const agent = await crowd.signedIn(PEOPLE.agent.login);
   await agent.goto(`${base}/#/guichet`);
   await agent.waitForSelector(`#desk-cases tr[data-case="${id}"] .desk-urgent`);
   await agent.waitForSelector('#desk-by-theme');
   assert.match(await agent.textContent('#desk-total'), /^1 demande/, 'the agents see every count');
   assert.equal(await agent.textContent('#desk-by-theme tr[data-key="heritage"] td'), '1');
-  await panelShot(agent, 'desk-home-agent.png');
+  await shot(agent, 'desk-home-agent.png');
   await agent.click(`#desk-cases tr[data-case="${id}"] a`);
   await statusIs(agent, 'received');
   const suggested = agent.locator('input[name="desk-route-org"][value="caue62"]');
@@ -279,7 +249,7 @@ test('a commune submits a request, an agent routes it, a partner accepts and ans
   assert.equal(await agent.textContent('#desk-step-status'), 'Étape enregistrée.');
 
   // The partner's referent: accepts, then answers.
-  const referent = await signedIn(PEOPLE.referent.login);
+  const referent = await crowd.signedIn(PEOPLE.referent.login);
   await referent.goto(`${base}/#/guichet`);
   await referent.waitForSelector(`#desk-cases tr[data-case="${id}"]`);
   await referent.click(`#desk-cases tr[data-case="${id}"] a`);
@@ -291,7 +261,7 @@ test('a commune submits a request, an agent routes it, a partner accepts and ans
   await statusIs(referent, 'answered');
 
   // A partner the case was not routed to: not in its list, "not found" on its page.
-  const other = await signedIn(PEOPLE.other.login);
+  const other = await crowd.signedIn(PEOPLE.other.login);
   await other.goto(`${base}/#/guichet`);
   await other.waitForSelector('body[data-desk="home"]');
   assert.equal(await other.locator(`#desk-cases tr[data-case="${id}"]`).count(), 0);
@@ -334,7 +304,7 @@ test('a commune submits a request, an agent routes it, a partner accepts and ans
   for (const s of ['Dépôt de la demande', 'par arras', 'Orientation', 'par agent62', 'orientée vers caue62', 'Acceptation', 'Réponse', 'par lea', 'état : répondue'])
     assert.ok(history.includes(s), `${s} in the history: ${history}`);
   assert.deepEqual((await commune.locator('#desk-actions button').allTextContents()).sort(), ['Clore la demande', 'Envoyer le message']);
-  await panelShot(commune, 'desk-case.png');
+  await shot(commune, 'desk-case.png');
   await checkView(commune, { view: 'guichet', shots });
 
   // The commune's list shows the answered request; its address for the desk's e-mails is its own to change.
@@ -351,12 +321,12 @@ test('a commune submits a request, an agent routes it, a partner accepts and ans
 });
 
 test('a visitor without an account submits by the public form, confirms by its e-mail’s link and writes a message', async () => {
-  const visitor = await newPage();
+  const visitor = await crowd.newPage();
   await visitor.goto(`${base}/#/guichet`);
   await visitor.waitForSelector('body[data-desk="home"]');
   assert.equal(await visitor.locator('#desk-cases').count(), 0, 'no list for a visitor');
   await visitor.waitForSelector('#desk-total');
-  await panelShot(visitor, 'desk-home-public.png');
+  await shot(visitor, 'desk-home-public.png');
   // One request from one commune: a visitor reads no count of it.
   assert.match(await visitor.textContent('#desk-total'), /secrets/);
   assert.equal(await visitor.textContent('#desk-by-theme tr[data-key="heritage"] td'), 'secret');
@@ -384,7 +354,7 @@ test('a visitor without an account submits by the public form, confirms by its e
   await visitor.click('#desk-message');
   await visitor.waitForSelector('#desk-thread-list .message .text');
   assert.equal(await visitor.textContent('#desk-thread-list .message .text'), 'Le conseil délibère le 30.');
-  await panelShot(visitor, 'desk-follow.png');
+  await shot(visitor, 'desk-follow.png');
 
   // Confirmed, the request reaches the agents; the message goes to everyone taking part.
   await mailsUntil(

@@ -52,6 +52,50 @@ export async function openPage() {
   return { browser, page };
 }
 
+/** Runs the CLI on `store` (standard input `input`); fails the test on a non-zero exit. */
+export function echelle(store, args, input = '') {
+  const r = spawnSync(binary, ['--store', store, ...args], { encoding: 'utf8', input });
+  if (r.status !== 0) throw new Error(`echelle ${args.join(' ')} exited ${r.status}: ${r.stdout}${r.stderr}`);
+  return r.stdout;
+}
+
+/** Several people on one server at once, each page in a browser context of its own (its own
+ *  session cookie): `newPage()` for a visitor, `signedIn(login)` through the login screen;
+ *  `close()` closes every context. */
+export function people(browser, base, password) {
+  const contexts = [];
+  async function newPage() {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, acceptDownloads: true, locale: 'fr-FR' });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.on('pageerror', (e) => console.error('page error:', e.message));
+    return page;
+  }
+  async function signedIn(login) {
+    const page = await newPage();
+    await page.goto(`${base}/#/connexion`);
+    await page.waitForSelector('body[data-ready="true"]');
+    await page.fill('#login-name', login);
+    await page.fill('#login-password', password);
+    await page.click('#login-submit');
+    await page.waitForSelector('#account-who');
+    return page;
+  }
+  const close = async () => {
+    for (const c of contexts) await c.close().catch(() => {});
+  };
+  return { newPage, signedIn, close };
+}
+
+/** A screenshot of a view's whole panel into `path` (the page grows to the panel's
+ *  height, then comes back to 1400 × 900). */
+export async function panelShot(page, path) {
+  const height = await page.evaluate(() => document.querySelector('#view').scrollHeight + document.querySelector('header').offsetHeight + 40);
+  await page.setViewportSize({ width: 1400, height: Math.max(900, height) });
+  await page.screenshot({ path });
+  await page.setViewportSize({ width: 1400, height: 900 });
+}
+
 /** Great-circle metres between two [lon, lat]. */
 function metres(a, b) {
   const rad = Math.PI / 180;

@@ -18,7 +18,7 @@ import { cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { binary, checkView, openPage, startServer } from './harness.mjs';
+import { checkView, echelle, openPage, panelShot, people, startServer } from './harness.mjs';
 
 const web = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const root = resolve(web, '..');
@@ -43,33 +43,7 @@ let browser;
 let tmp;
 let id;
 let link;
-const contexts = [];
-
-const echelle = (store, args, input = '') => {
-  const r = spawnSync(binary, ['--store', store, ...args], { encoding: 'utf8', input });
-  assert.equal(r.status, 0, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
-};
-
-/** A page in a browser context of its own (its own session cookie). */
-async function newPage() {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, acceptDownloads: true, locale: 'fr-FR' });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (e) => console.error('page error:', e.message));
-  return page;
-}
-
-/** A page signed in as `login` through the login screen. */
-async function signedIn(login) {
-  const page = await newPage();
-  await page.goto(`${base}/#/connexion`);
-  await page.waitForSelector('body[data-ready="true"]');
-  await page.fill('#login-name', login);
-  await page.fill('#login-password', PASSWORD);
-  await page.click('#login-submit');
-  await page.waitForSelector('#account-who');
-  return page;
-}
+let crowd;
 
 /** Opens `url` (the study's link) and waits for the study or the error drawn. */
 async function openStudy(page, url) {
@@ -83,13 +57,8 @@ async function openList(page) {
   await page.waitForSelector('body[data-studies="home"]');
 }
 
-/** A screenshot of the whole panel (the page grows to its height, then comes back). */
-async function panelShot(page, name) {
-  const height = await page.evaluate(() => document.querySelector('#view').scrollHeight + document.querySelector('header').offsetHeight + 40);
-  await page.setViewportSize({ width: 1400, height: Math.max(900, height) });
-  await page.screenshot({ path: join(shots, name) });
-  await page.setViewportSize({ width: 1400, height: 900 });
-}
+/** A screenshot of the whole panel, among the run's artefacts. */
+const shot = (page, name) => panelShot(page, join(shots, name));
 
 /** Picks the search match `key` after typing `text` in the study form's territory search. */
 async function pick(page, text, key) {
@@ -132,17 +101,18 @@ before(async () => {
   // The binary may be rebuilt while the suite runs: one more try if the server does not start.
   ({ server, base } = await startServer(store).catch(() => startServer(store)));
   ({ browser } = await openPage());
+  crowd = people(browser, base, PASSWORD);
 });
 
 after(async () => {
-  for (const c of contexts) await c.close().catch(() => {});
+  await crowd?.close();
   await browser?.close();
   server?.kill('SIGTERM');
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
 test('an analyst creates a study shared with one organisation from the current map, and reads its link', async () => {
-  const cci = await signedIn(PEOPLE.cci.login);
+  const cci = await crowd.signedIn(PEOPLE.cci.login);
   await cci.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
   // The map the study will keep: population by département in Hauts-de-France, its table below.
   await cci.goto(`${base}/${MAP}`);
@@ -179,7 +149,7 @@ test('an analyst creates a study shared with one organisation from the current m
   await cci.click('#study-submit');
   await cci.waitForFunction(() => /nommez au moins une organisation/.test(document.querySelector('#study-form-status')?.textContent ?? ''));
   await cci.fill('#study-share-with', 'dep62');
-  await panelShot(cci, 'studies-new.png');
+  await shot(cci, 'studies-new.png');
   await cci.click('#study-submit');
 
   await cci.waitForURL(/#\/etudes\/\d+$/);
@@ -198,7 +168,7 @@ test('an analyst creates a study shared with one organisation from the current m
   assert.match(await cci.textContent('#study-facts'), new RegExp(`Version 1, enregistrée le .* — créée par ${PEOPLE.cci.login}`));
   assert.ok(await cci.locator('#study-edit-form').count(), 'the owner organisation may change it');
   assert.equal(await cci.getAttribute('#study-report', 'href'), `/api/studies/${id}/report`);
-  await panelShot(cci, 'studies-study-owner.png');
+  await shot(cci, 'studies-study-owner.png');
   await checkView(cci, { view: 'etudes', shots });
 
   // Its list shows it.
@@ -206,13 +176,13 @@ test('an analyst creates a study shared with one organisation from the current m
   await cci.waitForSelector(`#studies-list tr[data-study="${id}"][data-visibility="shared"]`);
   const row = await cci.textContent(`#studies-list tr[data-study="${id}"]`);
   for (const part of [TITLE, PEOPLE.cci.login, 'partagée']) assert.ok(row.includes(part), `${part} in the list's row: ${row}`);
-  await panelShot(cci, 'studies-list.png');
+  await shot(cci, 'studies-list.png');
   await checkView(cci, { view: 'etudes', shots });
 });
 
 test('a member of the organisation it is shared with opens it from its link, comments, and downloads its report', async () => {
   assert.ok(id, 'the study was created');
-  const dep = await signedIn(PEOPLE.dep.login);
+  const dep = await crowd.signedIn(PEOPLE.dep.login);
   await openStudy(dep, link);
   assert.equal(await dep.textContent('#study-title-text'), TITLE);
   assert.equal(await dep.textContent('#study-notes-text'), NOTES);
@@ -255,7 +225,7 @@ test('a member of the organisation it is shared with opens it from its link, com
   await dep.waitForSelector('#study-comment-list .message');
   assert.equal(await dep.textContent('#study-comment-list .message .text'), COMMENT);
   assert.match(await dep.textContent('#study-comment-list .message .who'), new RegExp(PEOPLE.dep.login));
-  await panelShot(dep, 'studies-study-partner.png');
+  await shot(dep, 'studies-study-partner.png');
   await checkView(dep, { view: 'etudes', shots });
 
   // The report, through the page's link.
@@ -312,7 +282,7 @@ test('a member of the organisation it is shared with opens it from its link, com
 
 test('the owner organisation adds a territory: version 2 with its change; a stale save is refused', async () => {
   assert.ok(id, 'the study was created');
-  const cci = await signedIn(PEOPLE.cci.login);
+  const cci = await crowd.signedIn(PEOPLE.cci.login);
   await openStudy(cci, link);
   // A second tab of the same analyst, reading version 1 too.
   const stale = await cci.context().newPage();
@@ -329,7 +299,7 @@ test('the owner organisation adds a territory: version 2 with its change; a stal
   assert.match(await cci.textContent('#study-facts'), /^Version 2/);
   assert.ok(await cci.locator('#study-territory-list li[data-key="com:62498"]').count());
   assert.match(await cci.textContent('#study-comment-list'), new RegExp(COMMENT), 'the partner’s comment');
-  await panelShot(cci, 'studies-study-v2.png');
+  await shot(cci, 'studies-study-v2.png');
 
   // The other tab still holds version 1: its save is refused with the server's message.
   await stale.fill('#study-notes', `${NOTES}\nNote d’un onglet resté ouvert.`);
@@ -340,7 +310,7 @@ test('the owner organisation adds a territory: version 2 with its change; a stal
     /Enregistrement refusé : la version 2 a été enregistrée depuis la version 1 que vous modifiez : rechargez l'étude/,
   );
   assert.match(await stale.inputValue('#study-notes'), /onglet resté ouvert/, 'the form keeps what was typed');
-  await panelShot(stale, 'studies-conflict.png');
+  await shot(stale, 'studies-conflict.png');
   await stale.click('#study-reload');
   await stale.waitForSelector('#study-versions li[data-version="2"]');
   assert.equal(await stale.locator('#study-versions li[data-version="3"]').count(), 0, 'nothing saved by the stale tab');
@@ -348,8 +318,8 @@ test('the owner organisation adds a territory: version 2 with its change; a stal
 
 test('another organisation and a visitor read « not found » from the same link, and their lists do not show it', async () => {
   assert.ok(id, 'the study was created');
-  const aud = await signedIn(PEOPLE.aud.login);
-  const visitor = await newPage();
+  const aud = await crowd.signedIn(PEOPLE.aud.login);
+  const visitor = await crowd.newPage();
   for (const [who, page] of [['aud', aud], ['visitor', visitor]]) {
     await openStudy(page, link);
     assert.match(await page.textContent('#view-error'), /cette étude n'existe pas/, who);
@@ -368,7 +338,7 @@ test('another organisation and a visitor read « not found » from the same link
   }
   assert.equal(await visitor.locator('#studies-sign-in-hint').count(), 1, 'a visitor is asked to sign in');
   assert.equal(await visitor.locator('#study-new-form').count(), 0, 'no form for a visitor');
-  await panelShot(aud, 'studies-list-other.png');
+  await shot(aud, 'studies-list-other.png');
   await openStudy(aud, link);
-  await panelShot(aud, 'studies-not-found.png');
+  await shot(aud, 'studies-not-found.png');
 });

@@ -103,13 +103,15 @@ pub fn notifications(case: &Case, id: &str, link: &str, to: &Recipients) -> Vec<
         case.territory,
         case.theme.label()
     );
+    let everyone = to.requester.iter().chain(to.agents.iter().filter(|_| agents));
+    addressed(everyone.chain(to.referents.iter().filter(|_| referents)), &subject, &body)
+}
+
+/// One e-mail to each address, an address written twice (whatever its case) once.
+fn addressed<'a>(to: impl Iterator<Item = &'a String>, subject: &str, body: &str) -> Vec<Email> {
     let mut seen = std::collections::BTreeSet::new();
-    to.requester
-        .iter()
-        .chain(to.agents.iter().filter(|_| agents))
-        .chain(to.referents.iter().filter(|_| referents))
-        .filter(|a| seen.insert(a.to_ascii_lowercase()))
-        .map(|a| Email { to: a.clone(), subject: subject.clone(), body: body.clone() })
+    to.filter(|a| seen.insert(a.to_ascii_lowercase()))
+        .map(|a| Email { to: a.clone(), subject: subject.to_string(), body: body.to_string() })
         .collect()
 }
 
@@ -135,13 +137,7 @@ pub fn reminder(case: &Case, id: &str, link: &str, to: &Recipients, now: i64) ->
         case.territory,
         case.theme.label()
     );
-    let mut seen = std::collections::BTreeSet::new();
-    to.agents
-        .iter()
-        .chain(to.referents.iter().filter(|_| referents))
-        .filter(|a| seen.insert(a.to_ascii_lowercase()))
-        .map(|a| Email { to: a.clone(), subject: subject.clone(), body: body.clone() })
-        .collect()
+    addressed(to.agents.iter().chain(to.referents.iter().filter(|_| referents)), &subject, &body)
 }
 
 /// An address of the form `local@domain.tld`, without spaces, at most 254 characters.
