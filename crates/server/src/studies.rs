@@ -423,7 +423,7 @@ fn saved_table(t: &SavedTable) -> Result<Table, ApiError> {
 }
 
 #[utoipa::path(get, path = "/api/studies/{id}/report", tag = "studies", operation_id = "study_report", summary = "A study's report: a ZIP folder",
-    description = "`rapport.pdf` (notes and every table with its source), `tableaux/N-titre.csv` and `.xlsx` for each table, `territoires-COUCHE.gpkg` (the study's territories with its indicators), `SOURCES.txt`, and `etude.json` (the version exported).",
+    description = "`rapport.pdf` (notes and every table with its source), `tableaux/N_titre.csv` and `.xlsx` for each table, `territoires-LAYER.gpkg` (the study's territories with its indicators), `SOURCES.txt`, and `etude.json` (the version exported).",
     params(("id" = i64, Path, description = "Its number")),
     responses((status = 200, description = "The ZIP archive", content_type = "application/zip", body = Vec<u8>), (status = 404, body = ErrorBody, description = "No such study for the viewer")))]
 pub async fn report(State(state): State<AppState>, viewer: Asker, Path(id): Path<i64>) -> Result<Response, ApiError> {
