@@ -1098,7 +1098,7 @@ export interface paths {
         };
         /**
          * A study's report: a ZIP folder
-         * @description `rapport.pdf` (notes and every table with its source), `tableaux/N-titre.csv` and `.xlsx` for each table, `territoires-COUCHE.gpkg` (the study's territories with its indicators), `SOURCES.txt`, and `etude.json` (the version exported).
+         * @description `rapport.pdf` (notes and every table with its source), `tableaux/N_titre.csv` and `.xlsx` for each table, `territoires-LAYER.gpkg` (the study's territories with its indicators), `SOURCES.txt`, and `etude.json` (the version exported).
          */
         get: operations["study_report"];
         put?: never;
