@@ -468,6 +468,12 @@ impl Case {
         self.status.deadline_days(self.urgency).is_some_and(|d| now > self.since + d * 86_400)
     }
 
+    /// Days left at `now` before the next step is due, to a tenth (negative: late); none once over.
+    pub fn due_in_days(&self, now: i64) -> Option<f64> {
+        let d = self.status.deadline_days(self.urgency)?;
+        Some(((self.since + d * 86_400 - now) as f64 / 8_640.0).round() / 10.0)
+    }
+
     /// Whether a reminder is due at `now`: the case is late, and was not reminded since
     /// its last status change, or not for [`REMIND_EVERY_DAYS`].
     pub fn reminder_due(&self, now: i64) -> bool {
@@ -586,6 +592,7 @@ mod tests {
     fn a_case_waiting_past_its_deadline_is_overdue_sooner_when_urgent() {
         let mut c = case();
         assert!(!c.overdue(5 * 86_400) && c.overdue(5 * 86_400 + 1));
+        assert_eq!((c.due_in_days(86_400 + 43_200), c.due_in_days(6 * 86_400)), (Some(3.5), Some(-1.0)));
         c.urgency = Urgency::Urgent;
         assert!(c.overdue(3 * 86_400 + 1));
         c.apply(&agent(), Step::Refuse { reason: "doublon".into() }, 10).unwrap();

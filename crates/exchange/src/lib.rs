@@ -33,5 +33,5 @@ pub mod study;
 pub use attachment::{AttachmentError, Kind, MAX_ATTACHMENT_BYTES, check_attachment};
 pub use case::{Actor, Case, DeskError, Event, REMIND_EVERY_DAYS, Status, Step, Theme, Urgency};
 pub use indicators::{Cell, DeskIndicators, indicators};
-pub use outbox::{Delivery, Email, Recipients, next_attempt, notifications, plausible_email, reminder};
+pub use outbox::{Delivery, Email, Recipients, confirmation, next_attempt, notifications, plausible_email, reminder};
 pub use study::{Comment, SavedTable, Study, StudyError, changes, comment_text};

@@ -140,6 +140,32 @@ pub fn reminder(case: &Case, id: &str, link: &str, to: &Recipients, now: i64) ->
     addressed(to.agents.iter().chain(to.referents.iter().filter(|_| referents)), &subject, &body)
 }
 
+/// The e-mail that checks a public requester's address: the request titled `title` waits
+/// `days` days, seen by nobody, for its author to open `link` (which also follows it).
+pub fn confirmation(to: &str, title: &str, link: &str, days: i64) -> Email {
+    Email {
+        to: to.to_string(),
+        subject: format!("[echelle] Confirmez votre demande : {title}"),
+        body: format!(
+            "Vous avez déposé une demande au guichet d'ingénierie : « {title} ».\n\n\
+             Pour la confirmer, ouvrez ce lien dans les {days} jours : {link}\n\n\
+             Ce lien permet aussi de suivre la demande et de lire la réponse : gardez ce message.\n\
+             Si vous n'êtes pas l'auteur de cette demande, ignorez ce message : elle sera oubliée.\n"
+        ),
+    }
+}
+
+impl Delivery {
+    /// What became of an e-mail, in French; `when` writes a Unix second.
+    pub fn label(&self, when: impl Fn(i64) -> String) -> String {
+        match self {
+            Delivery::Sent(at) => format!("envoyé {}", when(*at)),
+            Delivery::Due { attempts, at } => format!("en attente ({attempts} essais), {}", when(*at)),
+            Delivery::Abandoned { attempts, error } => format!("abandonné après {attempts} essais : {error}"),
+        }
+    }
+}
+
 /// An address of the form `local@domain.tld`, without spaces, at most 254 characters.
 pub fn plausible_email(s: &str) -> bool {
     let Some((local, domain)) = s.split_once('@') else { return false };

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use anyhow::Result;
-use echelle_exchange::{Delivery, Theme};
+use echelle_exchange::Theme;
 
 use super::{UserError, open_store};
 use crate::output::align;
@@ -97,13 +97,7 @@ pub fn run(store: &Path, a: Args) -> Result<()> {
         DeskCommand::Outbox { case } => {
             let mut rows = vec![vec!["n°".into(), "demande".into(), "à".into(), "objet".into(), "état".into()]];
             for (out, delivery) in catalog.desk_outbox(case)? {
-                let state = match delivery {
-                    Delivery::Sent(at) => format!("envoyé {}", echelle_platform::audit::iso_time(at)),
-                    Delivery::Due { attempts, at } => {
-                        format!("en attente ({attempts} essais), {}", echelle_platform::audit::iso_time(at))
-                    }
-                    Delivery::Abandoned { attempts, error } => format!("abandonné après {attempts} essais : {error}"),
-                };
+                let state = delivery.label(echelle_platform::audit::iso_time);
                 rows.push(vec![out.id.to_string(), out.case_id.to_string(), out.email.to, out.email.subject, state]);
             }
             print!("{}", align(&rows));

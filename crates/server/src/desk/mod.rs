@@ -22,8 +22,8 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
 use echelle_exchange::{
-    Actor, Case, DeskError, DeskIndicators, Email, Recipients, Step, Theme, Urgency, check_attachment, notifications,
-    plausible_email, reminder,
+    Actor, Case, DeskError, DeskIndicators, Email, Recipients, Step, Theme, Urgency, check_attachment, confirmation,
+    notifications, plausible_email, reminder,
 };
 use echelle_platform::Viewer;
 use echelle_platform::audit::now_seconds;
@@ -142,10 +142,7 @@ fn view(stored: StoredCase, actor: &Actor, now: i64) -> CaseView {
         id: stored.id,
         role: role.into(),
         may: case.possible_steps(actor).into_iter().map(String::from).collect(),
-        due_in_days: case
-            .status
-            .deadline_days(case.urgency)
-            .map(|d| ((case.since + d * 86_400 - now) as f64 / 86_400.0 * 10.0).round() / 10.0),
+        due_in_days: case.due_in_days(now),
         figures: serde_json::from_str(&stored.figures).unwrap_or_default(),
         attachments: stored.attachments,
         case,
@@ -442,17 +439,7 @@ pub async fn submit_public(
             ));
         }
         accounts.store().record_failure(&subject, now * 1_000, hour_ago)?;
-        let check = Email {
-            to: email.clone(),
-            subject: format!("[echelle] Confirmez votre demande : {}", case.title),
-            body: format!(
-                "Vous avez déposé une demande au guichet d'ingénierie : « {} ».\n\n\
-                 Pour la confirmer, ouvrez ce lien dans les {PENDING_DAYS} jours : {link}\n\n\
-                 Ce lien permet aussi de suivre la demande et de lire la réponse : gardez ce message.\n\
-                 Si vous n'êtes pas l'auteur de cette demande, ignorez ce message : elle sera oubliée.\n",
-                case.title
-            ),
-        };
+        let check = confirmation(&email, &case.title, &link, PENDING_DAYS);
         let hash = digest(&secret);
         state.store()?.catalog().desk_submit(
             &case,
