@@ -189,6 +189,7 @@ function renderLegend(ind: Indicator, k: Classes) {
     ${swatches(entries)}
     <p class="source" id="legend-source">${esc(t.legend.source)} : ${esc(ind.source ?? t.missing)}</p>
     <p class="source" id="legend-vintage">${esc(t.legend.vintage)} : ${esc(ind.vintage ?? t.missing)}</p>
+    ${ind.secrecy ? `<p class="source" id="legend-secrecy">${esc(t.legend.secrecy(ind.secrecy))}</p>` : ''}
     <p class="source">${esc(t.map.shapesNote)}</p>`;
 }
 

@@ -28,13 +28,14 @@ export function indicatorTable(table: Table, id: string, caption: string): strin
     const cells = i.values
       .map((v, c) => {
         const [covered, units] = i.coverage[c] ?? [0, 0];
+        if (i.secret?.[c]) return `<td class="num secret" title="${esc(t.secretTitle)}">${esc(t.secret)}</td>`;
         const bar = v !== null && max > 0 ? `<span class="bar" style="width:${Math.round((Math.abs(v) / max) * 100)}%"></span>` : '';
         return `<td class="num" title="${esc(t.portrait.coverage(covered, units))}">${fmt(v, i.decimals)}${bar}</td>`;
       })
       .join('');
     return `<tr data-indicator="${esc(i.id)}"><th scope="row">${esc(i.label)}${visibilityBadge(i.visibility)}${i.synthetic ? ` <em class="synthetic">${esc(t.legend.synthetic)}</em>` : ''}</th>
       <td>${esc(i.unit)}</td>${cells}</tr>
-      <tr class="srcrow"><td colspan="${cols.length + 2}" class="src">${esc(t.legend.source)} : ${esc(i.source ?? t.missing)} — <span class="vintage">${esc(t.legend.vintage.toLowerCase())} ${esc(i.vintage ?? t.missing)}</span></td></tr>`;
+      <tr class="srcrow"><td colspan="${cols.length + 2}" class="src">${esc(t.legend.source)} : ${esc(i.source ?? t.missing)} — <span class="vintage">${esc(t.legend.vintage.toLowerCase())} ${esc(i.vintage ?? t.missing)}</span>${i.secrecy ? ` — <span class="secrecy">${esc(t.legend.secrecy(i.secrecy))}</span>` : ''}</td></tr>`;
   };
   const head = headRow([
     { text: t.portrait.indicator },
@@ -52,7 +53,7 @@ export function indicatorExport(name: string, title: string, table: Table): Expo
     title,
     source: t.export.tableSource,
     header: [c.indicator, c.unit, ...table.columns.map((x) => `${x.name} (${x.key})`), c.source, c.vintage, c.synthetic],
-    rows: table.indicators.map((i) => [i.label, i.unit, ...i.values, i.source, i.vintage, i.synthetic ? t.export.yes : t.export.no]),
+    rows: table.indicators.map((i) => [i.label, i.unit, ...i.values.map((v, c) => (i.secret?.[c] ? t.secret : v)), i.source, i.vintage, i.synthetic ? t.export.yes : t.export.no]),
   };
 }
 

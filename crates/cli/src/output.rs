@@ -10,7 +10,7 @@ use clap::ValueEnum;
 use echelle_indicators::{Evaluation, Value};
 use echelle_report::csv::{Dialect, Writer as CsvWriter};
 pub use echelle_report::french;
-use echelle_report::{Cell, ColumnInfo, Date, Table, xlsx};
+use echelle_report::{Cell, ColumnInfo, Date, SECRET_MARK, Table, xlsx};
 use serde_json::json;
 
 use crate::commands::UserError;
@@ -49,6 +49,7 @@ pub struct Destination {
 pub fn cell(v: &Value, decimals: u8) -> String {
     match v.value {
         Some(x) => french(x, decimals),
+        None if v.secret => "secret (secret statistique du jeu)".into(),
         None if v.units == 0 => "n/d (pas de donnée à ce niveau)".into(),
         None if v.covered < v.units => format!("n/d ({}/{} couverts)", v.covered, v.units),
         None => "n/d (dénominateur nul)".into(),
@@ -105,7 +106,19 @@ pub fn sources(e: &Evaluation) -> String {
 /// through `echelle_report::csv` (quoting, CR/LF, formula guard).
 pub fn csv(e: &Evaluation, out: impl std::io::Write) -> std::io::Result<()> {
     let mut w = CsvWriter::new(out, Dialect::Plain)?;
-    w.texts(["territory", "name", "indicator", "value", "unit", "units", "covered", "source", "vintage", "synthetic"])?;
+    w.texts([
+        "territory",
+        "name",
+        "indicator",
+        "value",
+        "secret",
+        "unit",
+        "units",
+        "covered",
+        "source",
+        "vintage",
+        "synthetic",
+    ])?;
     for (i, d) in e.indicators.iter().enumerate() {
         let (source, vintage, synthetic) = &e.provenance[i];
         for (t, (key, label)) in e.targets.iter().enumerate() {
@@ -115,6 +128,7 @@ pub fn csv(e: &Evaluation, out: impl std::io::Write) -> std::io::Result<()> {
                 Cell::Text(label.clone()),
                 Cell::Text(d.id.clone()),
                 v.value.map_or(Cell::Empty, Cell::Number),
+                Cell::Text(v.secret.to_string()),
                 Cell::Text(d.unit.clone()),
                 Cell::Number(v.units as f64),
                 Cell::Number(v.covered as f64),
@@ -153,7 +167,11 @@ pub fn evaluation_table(e: &Evaluation, title: &str) -> Table {
         .enumerate()
         .map(|(t, (key, label))| {
             let mut row = vec![Cell::Text(key.clone()), Cell::Text(label.clone())];
-            row.extend(e.values.iter().map(|v| v[t].value.map_or(Cell::Empty, Cell::Number)));
+            row.extend(e.values.iter().map(|v| match &v[t] {
+                Value { value: Some(x), .. } => Cell::Number(*x),
+                Value { secret: true, .. } => Cell::Text(SECRET_MARK.into()),
+                _ => Cell::Empty,
+            }));
             row
         })
         .collect();
@@ -171,7 +189,7 @@ pub fn json(e: &Evaluation) -> serde_json::Value {
                 let v = &e.values[i][t];
                 json!({
                     "territory": key, "name": label, "indicator": d.id, "label": d.label,
-                    "value": v.value, "unit": d.unit, "units": v.units, "covered": v.covered,
+                    "value": v.value, "secret": v.secret, "unit": d.unit, "units": v.units, "covered": v.covered,
                     "source": source, "vintage": vintage, "synthetic": synthetic,
                 })
             })
@@ -239,8 +257,8 @@ mod tests {
             ],
             indicators: parse_catalog("test", catalog).unwrap(),
             values: vec![vec![
-                Value { value: Some(1200.0), units: 2, covered: 2 },
-                Value { value: None, units: 3, covered: 1 },
+                Value { value: Some(1200.0), units: 2, covered: 2, secret: false },
+                Value { value: None, units: 3, covered: 1, secret: false },
             ]],
             provenance: vec![("Insee, RP".into(), "2021".into(), false)],
         }
@@ -257,9 +275,9 @@ mod tests {
         csv(&evaluation(), &mut bytes).unwrap();
         assert_eq!(
             String::from_utf8(bytes).unwrap(),
-            "territory,name,indicator,value,unit,units,covered,source,vintage,synthetic\r\n\
-             per:x,\"'=HYPERLINK(\"\"http://x\"\")\",population,1200,habitants,2,2,\"Insee, RP\",2021,false\r\n\
-             per:y,\"Lens, \"\"centre\"\"\",population,,habitants,3,1,\"Insee, RP\",2021,false\r\n"
+            "territory,name,indicator,value,secret,unit,units,covered,source,vintage,synthetic\r\n\
+             per:x,\"'=HYPERLINK(\"\"http://x\"\")\",population,1200,false,habitants,2,2,\"Insee, RP\",2021,false\r\n\
+             per:y,\"Lens, \"\"centre\"\"\",population,,false,habitants,3,1,\"Insee, RP\",2021,false\r\n"
         );
     }
 

@@ -14,7 +14,7 @@ use crate::formats::bpe::BpeCoordinates;
 use crate::formats::{Format, plain, vintage};
 use crate::geography::{Relocation, relocate};
 use crate::pipeline::{Derive, Options, ReadStats, read_rows};
-use crate::plan::{Plan, cur_name};
+use crate::plan::{Kind, Plan, cur_name};
 use crate::sniff::Encoding;
 use crate::source::{Peeked, RowSource, open_any};
 use crate::synth::Sidecar;
@@ -215,7 +215,7 @@ impl Prepared {
             secrecy: Some(if synthetic {
                 echelle_platform::SecrecyRule::nothing()
             } else {
-                self.request.secrecy.unwrap_or(format.secrecy())
+                declared_secrecy(format, &self.plan, self.request.secrecy.clone())?
             }),
         };
         let columns = self.plan.describe();
@@ -313,6 +313,43 @@ fn passage_map(
 
 /// The columns summed when communes merge: Filosofi's household and person
 /// counts; a plain file's columns named by the user.
+/// The secrecy a real file declares: the rule asked, else its format's; a table of
+/// units (one row per commune) whose rule protects must name the numeric column
+/// counting its units (Filosofi's `NBMENFISC…` is found by itself), since that count
+/// decides which figures may be shown ([`echelle_platform::Protection`]).
+fn declared_secrecy(
+    format: Format,
+    plan: &Plan,
+    asked: Option<echelle_platform::SecrecyRule>,
+) -> Result<echelle_platform::SecrecyRule, ImportError> {
+    let mut rule = asked.unwrap_or_else(|| format.secrecy());
+    if rule.count_column.is_none() && format == Format::Filosofi {
+        rule.count_column = plan.columns.iter().find(|c| c.name.starts_with("NBMENFISC")).map(|c| c.name.clone());
+    }
+    if !rule.protects() || !matches!(format.level(), DatasetLevel::Commune | DatasetLevel::Iris) {
+        return Ok(rule);
+    }
+    let Some(name) = rule.count_column.clone() else {
+        return Err(ImportError::Usage(format!(
+            "la règle de secret « {} » protège des unités : nommez la colonne qui les compte dans chaque ligne \
+             (--secrecy-count COLONNE), ou déclarez --secrecy none si le fichier porte déjà le secret de son producteur",
+            rule.describe()
+        )));
+    };
+    let up = name.to_ascii_uppercase();
+    match plan.column(&up) {
+        Some(c) if matches!(c.kind, Kind::Decimal | Kind::Float | Kind::Int) => {
+            rule.count_column = Some(up);
+            Ok(rule)
+        }
+        Some(c) => Err(ImportError::Usage(format!(
+            "--secrecy-count {name} : la colonne est lue comme {}, pas comme un nombre",
+            c.kind.label()
+        ))),
+        None => Err(ImportError::Usage(format!("--secrecy-count {name} : le fichier n'a pas cette colonne"))),
+    }
+}
+
 fn additive_columns(format: Format, plan: &Plan, asked: &[String]) -> Result<HashSet<String>, ImportError> {
     let mut set = HashSet::new();
     if format == Format::Filosofi {

@@ -8,12 +8,13 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
+use datafusion::arrow::array::{Array, AsArray, Int64Array, RecordBatch, UInt32Array};
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, UInt32Type};
 use datafusion::common::JoinType;
 use datafusion::datasource::MemTable;
 use datafusion::functions_aggregate::expr_fn::{count, max, sum};
 use datafusion::prelude::{Expr, SessionConfig, SessionContext, cast, ident, lit, when};
+use echelle_platform::{Protection, Units};
 use echelle_referential::{Layer, Referential, TerritoryRef};
 use echelle_store::{Dataset, DatasetLevel, Store};
 
@@ -80,12 +81,19 @@ impl Target {
 /// One evaluated figure.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Value {
-    /// `None` when a member unit lacks data, or a denominator is zero.
+    /// `None` when a member unit lacks data, a denominator is zero, or it is secret.
     pub value: Option<f64>,
     /// Units (communes or IRIS) of the target.
     pub units: u64,
     /// Units with data for every column the indicator reads.
     pub covered: u64,
+    /// Withheld by its dataset's statistical secrecy ([`echelle_platform::Protection`]).
+    pub secret: bool,
+}
+
+impl Value {
+    /// A figure with no data.
+    pub const MISSING: Value = Value { value: None, units: 0, covered: 0, secret: false };
 }
 
 /// The values of several indicators for several targets, with their provenance.
@@ -105,6 +113,38 @@ pub struct Evaluation {
 struct Loaded {
     meta: Dataset,
     columns: Vec<(String, DataType)>,
+    secrecy: Secrecy,
+}
+
+/// How a dataset's figures are released.
+#[derive(Clone)]
+enum Secrecy {
+    /// Its rule protects nothing.
+    Open,
+    /// Its rule, with the count of each row (`__n`) and its key (`__key`) tagged.
+    Protected(Box<Protection>),
+    /// Its rule protects but cannot be applied (no count column, say): every figure is
+    /// secret, and why is logged.
+    Sealed,
+}
+
+impl Secrecy {
+    /// The secrecy of a loaded table of units.
+    fn of(meta: &Dataset, columns: &[(String, DataType)]) -> Secrecy {
+        let rule = meta.secrecy();
+        let sealed = |why: String| {
+            tracing::warn!(dataset = %meta.id, "{why} : ses chiffres sont tous tenus secrets");
+            Secrecy::Sealed
+        };
+        match Protection::new(&rule) {
+            Ok(None) => Secrecy::Open,
+            Ok(Some(p)) => match columns.iter().find(|(n, _)| n == p.count_column()) {
+                Some((_, t)) if t.is_numeric() => Secrecy::Protected(Box::new(p)),
+                _ => sealed(format!("le jeu n'a pas de colonne numérique « {} »", p.count_column())),
+            },
+            Err(e) => sealed(e.to_string()),
+        }
+    }
 }
 
 /// What the engine takes from a store: territories, indicator declarations and the
@@ -180,12 +220,18 @@ impl Engine {
             let batches =
                 ctx.read_parquet(path.to_string_lossy().as_ref(), Default::default()).await?.collect().await?;
             let batch = tag_units(&referential, &meta, batches)?;
-            let columns = batch.schema().fields().iter().map(|f| (f.name().clone(), f.data_type().clone())).collect();
+            let columns: Vec<(String, DataType)> =
+                batch.schema().fields().iter().map(|f| (f.name().clone(), f.data_type().clone())).collect();
+            let secrecy = Secrecy::of(&meta, &columns);
+            let batch = match &secrecy {
+                Secrecy::Protected(p) => tag_records(&meta, p, batch)?,
+                _ => batch,
+            };
             let table = MemTable::try_new(batch.schema(), vec![vec![batch]])?;
             let table = Arc::new(table);
             ctx.register_table(table_name(&meta.id), table.clone())?;
             parallel.register_table(table_name(&meta.id), table)?;
-            datasets.insert(meta.id.clone(), Loaded { meta, columns });
+            datasets.insert(meta.id.clone(), Loaded { meta, columns, secrecy });
         }
         Ok(Engine { ctx, parallel, referential, datasets, indicators })
     }
@@ -329,6 +375,7 @@ impl Engine {
         defs: &[&IndicatorDef],
     ) -> Result<Vec<Vec<Value>>, IndicatorError> {
         let level = self.datasets[dataset].meta.level;
+        let secrecy = &self.datasets[dataset].secrecy;
         let mut territory = Vec::new();
         let mut member = Vec::new();
         for (t, target) in targets.iter().enumerate() {
@@ -399,6 +446,12 @@ impl Engine {
                 }
             }
         }
+        if let Secrecy::Protected(p) = secrecy {
+            aggs.push(sum(float(p.count_column())).alias("__count"));
+            aggs.push(count(ident(p.count_column())).alias("__counted"));
+            aggs.push(sum(ident("__n")).alias("__n"));
+            aggs.push(sum(ident("__key")).alias("__key"));
+        }
         let complete = |c: &str| ident(c).eq(ident("__units"));
         let mut select = vec![ident("__territory")];
         for (i, d) in defs.iter().enumerate() {
@@ -431,6 +484,9 @@ impl Engine {
             select.push(covered.alias(format!("c{i}")));
         }
         select.push(ident("__units"));
+        if let Secrecy::Protected(_) = secrecy {
+            select.extend(["__count", "__counted", "__n", "__key"].map(ident));
+        }
         let ctx = if membership.num_rows() > PARALLEL_FROM { &self.parallel } else { &self.ctx };
         let batches = ctx
             .read_batch(membership)?
@@ -439,24 +495,96 @@ impl Engine {
             .select(select)?
             .collect()
             .await?;
-        let mut out = vec![vec![Value { value: None, units: 0, covered: 0 }; targets.len()]; defs.len()];
+        let mut out = vec![vec![Value::MISSING; targets.len()]; defs.len()];
         for batch in batches {
             let t = batch.column_by_name("__territory").expect("selected").as_primitive::<UInt32Type>();
             let units = batch.column_by_name("__units").expect("selected").as_primitive::<Int64Type>();
+            let cells = match secrecy {
+                Secrecy::Protected(_) => Some(cells(&batch)),
+                _ => None,
+            };
             for (i, values) in out.iter_mut().enumerate() {
                 let v = batch.column_by_name(&format!("v{i}")).expect("selected").as_primitive::<Float64Type>();
                 let c = batch.column_by_name(&format!("c{i}")).expect("selected").as_primitive::<Int64Type>();
                 for row in 0..batch.num_rows() {
-                    values[t.value(row) as usize] = Value {
+                    let figure = Value {
                         value: v.is_valid(row).then(|| v.value(row)),
                         units: units.value(row) as u64,
                         covered: c.value(row) as u64,
+                        secret: false,
+                    };
+                    values[t.value(row) as usize] = match (secrecy, &defs[i].aggregate) {
+                        // A count of communes with data is public.
+                        (Secrecy::Open, _) | (_, Aggregate::Count) => figure,
+                        (Secrecy::Sealed, _) => released(figure, None),
+                        (Secrecy::Protected(p), aggregate) => {
+                            let cell = cells.as_ref().expect("protected")[row];
+                            released(figure, (!p.hides(&cell)).then(|| factor(p, &cell, aggregate)))
+                        }
                     };
                 }
             }
         }
         Ok(out)
     }
+}
+
+/// The figure as released: multiplied by `factor`, or secret when `None` (a missing
+/// figure stays missing: it reveals nothing).
+fn released(figure: Value, factor: Option<f64>) -> Value {
+    match (figure.value, factor) {
+        (None, _) => figure,
+        (Some(x), Some(f)) => Value { value: Some(x * f), ..figure },
+        (Some(_), None) => Value { value: None, secret: true, ..figure },
+    }
+}
+
+/// What a published figure of `aggregate` is multiplied by ([`Protection::factor`]):
+/// a sum by its column's, a ratio or a mean by its numerator's over its denominator's;
+/// a unit's own value is not perturbed.
+fn factor(p: &Protection, cell: &Units, aggregate: &Aggregate) -> f64 {
+    match aggregate {
+        Aggregate::Sum { value } => p.factor(cell, value),
+        Aggregate::Ratio { numerator, denominator, .. } => p.factor(cell, numerator) / p.factor(cell, denominator),
+        Aggregate::WeightedMean { value, weight } => {
+            p.factor(cell, &format!("{value}×{weight}")) / p.factor(cell, weight)
+        }
+        Aggregate::Count | Aggregate::None { .. } => 1.0,
+    }
+}
+
+/// Each row's protected units, from the `__count`, `__counted`, `__n` and `__key` sums.
+fn cells(batch: &RecordBatch) -> Vec<Units> {
+    let column = |name: &str| batch.column_by_name(name).expect("selected");
+    let units = column("__units").as_primitive::<Int64Type>();
+    let count = column("__count").as_primitive::<Float64Type>();
+    let counted = column("__counted").as_primitive::<Int64Type>();
+    let n = column("__n").as_primitive::<Int64Type>();
+    let key = column("__key").as_primitive::<Int64Type>();
+    (0..batch.num_rows())
+        .map(|row| Units {
+            count: (count.is_valid(row) && counted.value(row) == units.value(row)).then(|| count.value(row)),
+            records: if n.is_valid(row) { n.value(row) as u64 } else { 0 },
+            key: if key.is_valid(row) { key.value(row) as u64 as u32 } else { 0 },
+        })
+        .collect()
+}
+
+/// Adds `__n`, each row's records for the cell key method, and `__key`, its record key
+/// (the dataset's seed and the row's place in its file).
+fn tag_records(meta: &Dataset, p: &Protection, batch: RecordBatch) -> Result<RecordBatch, IndicatorError> {
+    let counts = batch.column_by_name(p.count_column()).expect("checked by Secrecy::of");
+    let counts = datafusion::arrow::compute::cast(counts, &DataType::Float64)?;
+    let counts = counts.as_primitive::<Float64Type>();
+    let seed = echelle_platform::cellkey::seed(&meta.checksum);
+    let n: Int64Array = counts.iter().map(|c| Some(Protection::records(c) as i64)).collect();
+    let key: Int64Array = (0..batch.num_rows() as u64).map(|r| Some(Protection::row_key(seed, r) as i64)).collect();
+    let mut columns = batch.columns().to_vec();
+    let mut fields: Vec<_> = batch.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
+    columns.extend([Arc::new(n) as _, Arc::new(key) as _]);
+    fields.push(datafusion::arrow::datatypes::Field::new("__n", DataType::Int64, false));
+    fields.push(datafusion::arrow::datatypes::Field::new("__key", DataType::Int64, false));
+    Ok(RecordBatch::try_new(Arc::new(datafusion::arrow::datatypes::Schema::new(fields)), columns)?)
 }
 
 /// Membership rows above which a request is split over two partitions (measured with

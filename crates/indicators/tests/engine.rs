@@ -9,6 +9,9 @@ use echelle_store::testing::{copy_store, test_store};
 use echelle_store::{Dataset, DatasetLevel, Store, write_parquet_atomic};
 use proptest::prelude::*;
 
+#[path = "engine/secrecy.rs"]
+mod secrecy;
+
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
 }

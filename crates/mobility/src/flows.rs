@@ -383,12 +383,9 @@ impl Columns {
     }
 }
 
-/// The seed of a dataset's record keys: its checksum (the keys of a dataset never
-/// change; a dataset imported again is another one, with other keys).
+/// The seed of a dataset's record keys ([`echelle_platform::cellkey::seed`]).
 pub fn record_seed(checksum: &str) -> u64 {
-    u64::from_str_radix(checksum.get(..16).unwrap_or(""), 16).unwrap_or_else(|_| {
-        checksum.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
-    })
+    echelle_platform::cellkey::seed(checksum)
 }
 
 /// One decoded batch: commune indices, mode and group indices, exact weights.

@@ -92,7 +92,7 @@ impl Secrecy {
     /// key); stricter is accepted, weaker refused. Flows that declare nothing (generated
     /// ones) take any threshold, 11 by default (what a real file would show), no noise.
     pub fn declared(provenance: &Provenance, threshold: Option<f64>) -> Result<Secrecy, MobilityError> {
-        let rule = provenance.secrecy;
+        let rule = &provenance.secrecy;
         if rule.counts == Counted::Nothing {
             let s = Secrecy::below(threshold);
             s.validate()?;

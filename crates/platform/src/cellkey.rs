@@ -176,6 +176,14 @@ pub fn cell_key(keys: impl IntoIterator<Item = u32>) -> u32 {
     keys.into_iter().fold(0u32, u32::wrapping_add)
 }
 
+/// The seed of a dataset's record keys, from its checksum: the keys of a dataset never
+/// change, and a dataset imported again (another vintage) is another one, with other keys.
+pub fn seed(checksum: &str) -> u64 {
+    u64::from_str_radix(checksum.get(..16).unwrap_or(""), 16).unwrap_or_else(|_| {
+        checksum.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+    })
+}
+
 /// The record key of record `index` of a dataset: a fixed, uniform value in [0, 2³²)
 /// drawn from `seed` (a secret of the store and the dataset) by SplitMix64.
 pub fn record_key(seed: u64, index: u64) -> u32 {

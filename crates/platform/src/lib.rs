@@ -14,6 +14,7 @@ mod visibility;
 pub mod account;
 pub mod audit;
 pub mod cellkey;
+pub mod protection;
 pub mod secrecy;
 pub mod session;
 pub mod store;
@@ -22,6 +23,7 @@ pub mod token;
 
 pub use account::{Account, AccountError, Accounts, Login, NewAccount, Organisation};
 pub use audit::{Action, Actor, AuditEntry, AuditQuery};
+pub use protection::{Protection, Units};
 pub use secrecy::{Counted, SecrecyError, SecrecyRule};
 pub use store::{AccountStore, SqliteAccounts};
 pub use token::{Scope, TokenInfo};

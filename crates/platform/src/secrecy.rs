@@ -28,7 +28,7 @@ pub enum Counted {
 }
 
 /// A dataset's declared secrecy.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SecrecyRule {
     /// What the counts count.
@@ -41,6 +41,11 @@ pub struct SecrecyRule {
     /// The cell key method's noise, when the dataset's records are known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cell_key: Option<CellKeyRule>,
+    /// For a table of units (one row per commune or IRIS): the column that counts the
+    /// protected units of each row (`NBMENFISC21` for Filosofi's households), which
+    /// decides whether a territory's figures may be shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count_column: Option<String>,
 }
 
 /// Why a rule is refused.
@@ -66,22 +71,34 @@ pub enum SecrecyError {
 impl SecrecyRule {
     /// Census people counts: fewer than 11 hidden, cell key noise (D 2, V 1.05, js 1).
     pub fn people() -> SecrecyRule {
-        SecrecyRule { counts: Counted::People, below: 11.0, dominance: None, cell_key: Some(CellKeyRule::default()) }
+        SecrecyRule {
+            counts: Counted::People,
+            below: 11.0,
+            dominance: None,
+            cell_key: Some(CellKeyRule::default()),
+            count_column: None,
+        }
     }
 
     /// Tax households: fewer than 11 hidden.
     pub fn households() -> SecrecyRule {
-        SecrecyRule { counts: Counted::Households, below: 11.0, dominance: None, cell_key: None }
+        SecrecyRule { counts: Counted::Households, below: 11.0, dominance: None, cell_key: None, count_column: None }
     }
 
     /// Businesses: fewer than 3, or one above 85 %, hidden.
     pub fn businesses() -> SecrecyRule {
-        SecrecyRule { counts: Counted::Businesses, below: 3.0, dominance: Some(0.85), cell_key: None }
+        SecrecyRule {
+            counts: Counted::Businesses,
+            below: 3.0,
+            dominance: Some(0.85),
+            cell_key: None,
+            count_column: None,
+        }
     }
 
     /// No rule: generated data protects no one; public counts need none.
     pub fn nothing() -> SecrecyRule {
-        SecrecyRule { counts: Counted::Nothing, below: 0.0, dominance: None, cell_key: None }
+        SecrecyRule { counts: Counted::Nothing, below: 0.0, dominance: None, cell_key: None, count_column: None }
     }
 
     /// A rule from the command line: `people`, `households`, `businesses` or `none`,
@@ -129,13 +146,18 @@ impl SecrecyRule {
     /// The rule a client gets when it asks for `asked` (`None`: the declared one) on
     /// dataset `dataset`: a higher threshold is taken, a lower one refused.
     pub fn asked(&self, dataset: &str, asked: Option<f64>) -> Result<SecrecyRule, SecrecyError> {
-        let Some(asked) = asked else { return Ok(*self) };
-        let stricter = SecrecyRule { below: asked, ..*self };
+        let Some(asked) = asked else { return Ok(self.clone()) };
+        let stricter = SecrecyRule { below: asked, ..self.clone() };
         stricter.validate()?;
         if asked < self.below {
             return Err(SecrecyError::Weaker { asked, dataset: dataset.into(), declared: self.below });
         }
         Ok(stricter)
+    }
+
+    /// Whether the rule hides or perturbs anything (a threshold above 0, or noise).
+    pub fn protects(&self) -> bool {
+        self.counts != Counted::Nothing && (self.below > 0.0 || self.cell_key.is_some())
     }
 
     /// The rule in French, for notes and listings.
@@ -147,6 +169,9 @@ impl SecrecyRule {
             Counted::Nothing => return "aucun secret (données synthétiques ou publiques)".into(),
         };
         let mut s = format!("moins de {} {unit} non diffusé", self.below);
+        if let Some(c) = &self.count_column {
+            s.push_str(&format!(" (colonne {c})"));
+        }
         if let Some(d) = self.dominance {
             s.push_str(&format!(", ou une unité au-delà de {} % du total", d * 100.0));
         }

@@ -12,6 +12,9 @@ pub const MAX_COLUMNS: usize = 16_384;
 /// Largest request body accepted by `POST /api/export/table`.
 pub const MAX_BODY: usize = 20 * 1024 * 1024;
 
+/// What a table shows in place of a figure withheld by statistical secrecy.
+pub const SECRET_MARK: &str = "secret";
+
 /// One cell: text, a number or nothing.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {

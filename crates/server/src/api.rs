@@ -337,6 +337,8 @@ pub struct IndicatorInfo {
     pub available: bool,
     /// Who may see it: declared with it, else its dataset's.
     pub visibility: echelle_platform::Visibility,
+    /// The statistical secrecy its dataset declares, in French (`null`: none).
+    pub secrecy: Option<String>,
 }
 
 impl IndicatorInfo {
@@ -356,6 +358,7 @@ impl IndicatorInfo {
             synthetic: meta.is_some_and(|m| m.synthetic),
             available: meta.is_some(),
             visibility: view.indicator_visibility(d),
+            secrecy: meta.map(|m| m.secrecy()).filter(|rule| rule.protects()).map(|rule| rule.describe()),
         }
     }
 }
@@ -396,6 +399,8 @@ pub struct TerritoryValue {
     pub units: u64,
     /// Units with data.
     pub covered: u64,
+    /// Withheld by the statistical secrecy of its dataset (`value` is then `null`).
+    pub secret: bool,
 }
 
 /// One indicator for every territory of a layer.
@@ -433,6 +438,7 @@ pub async fn values(
                 value: v.value,
                 units: v.units,
                 covered: v.covered,
+                secret: v.secret,
             })
             .collect();
         Ok(Json(IndicatorValues { indicator: IndicatorInfo::of(&view, &def), values }))
@@ -471,6 +477,8 @@ pub struct IndicatorRow {
     pub values: Vec<Option<f64>>,
     /// One per column: units with data, units.
     pub coverage: Vec<[u64; 2]>,
+    /// One per column: withheld by the statistical secrecy of its dataset.
+    pub secret: Vec<bool>,
 }
 
 /// Indicators side by side for several columns.
@@ -491,6 +499,7 @@ impl Comparison {
                 indicator: IndicatorInfo::of(view, d),
                 values: values.iter().map(|v| v.value).collect(),
                 coverage: values.iter().map(|v| [v.covered, v.units]).collect(),
+                secret: values.iter().map(|v| v.secret).collect(),
             })
             .collect();
         Comparison { columns, indicators }

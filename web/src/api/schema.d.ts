@@ -2197,6 +2197,8 @@ export interface components {
             available: boolean;
             /** @description Who may see it: declared with it, else its dataset's. */
             visibility: components["schemas"]["Visibility"];
+            /** @description The statistical secrecy its dataset declares, in French (`null`: none). */
+            secrecy?: string | null;
         };
         /** @description An indicator's values in each column. */
         IndicatorRow: components["schemas"]["IndicatorInfo"] & {
@@ -2204,6 +2206,8 @@ export interface components {
             values: (number | null)[];
             /** @description One per column: units with data, units. */
             coverage: number[][];
+            /** @description One per column: withheld by the statistical secrecy of its dataset. */
+            secret: boolean[];
         };
         /** @description One indicator for every territory of a layer. */
         IndicatorValues: {
@@ -3248,6 +3252,12 @@ export interface components {
              */
             dominance?: number | null;
             cell_key?: components["schemas"]["CellKeyRule"] | null;
+            /**
+             * @description For a table of units (one row per commune or IRIS): the column that counts the
+             *     protected units of each row (`NBMENFISC21` for Filosofi's households), which
+             *     decides whether a territory's figures may be shown.
+             */
+            count_column?: string | null;
         };
         /** @description The shapes of a layer as a GeoJSON feature collection (WGS84). */
         ShapeCollection: {
@@ -3786,6 +3796,8 @@ export interface components {
              * @description Units with data.
              */
             covered: number;
+            /** @description Withheld by the statistical secrecy of its dataset (`value` is then `null`). */
+            secret: boolean;
         };
         /** Format: binary */
         TileBytes: string;

@@ -22,6 +22,8 @@ export interface Indicator {
   available: boolean;
   /** Who may see it: declared with it, else its dataset's. */
   visibility?: Visibility;
+  /** The statistical secrecy its dataset declares, in French; null when none. */
+  secrecy?: string | null;
 }
 
 export interface ValueRow {
@@ -30,6 +32,8 @@ export interface ValueRow {
   value: number | null;
   units: number;
   covered: number;
+  /** Withheld by its dataset's statistical secrecy (value is then null). */
+  secret?: boolean;
 }
 
 /** GET /api/values */
@@ -46,6 +50,8 @@ export interface Column {
 export interface Evaluated extends Indicator {
   values: (number | null)[];
   coverage: [number, number][];
+  /** One per column: withheld by its dataset's statistical secrecy. */
+  secret?: boolean[];
 }
 
 /** GET /api/portrait/{key} and /api/compare: indicators (rows) by territories (columns). */

@@ -99,6 +99,7 @@ export const fr = {
   },
   legend: {
     missing: 'n/d (donnée absente ou secrète)',
+    secrecy: (rule: string) => `Secret statistique : ${rule}`,
     unit: 'Unité',
     source: 'Source',
     vintage: 'Millésime',
@@ -120,6 +121,9 @@ export const fr = {
     to: 'à',
   },
   missing: 'n/d',
+  /** A figure withheld by statistical secrecy, in tables and exports. */
+  secret: 'secret',
+  secretTitle: 'Couvert par le secret statistique de son jeu de données',
   portrait: {
     title: 'Portrait',
     against: 'Comparer aussi avec',

@@ -108,7 +108,7 @@ function refresh(ctx: Context) {
     title: `${ind.label} — ${layerName} — ${choropleth.withinName()}`,
     source: choropleth.provenance(ind),
     header: [c.key, c.name, `${c.value} (${ind.unit})`, c.unit, c.source, c.vintage, c.synthetic],
-    rows: rows.map((r) => [r.key, r.name, r.value, ind.unit, ind.source, ind.vintage, ind.synthetic ? t.export.yes : t.export.no]),
+    rows: rows.map((r) => [r.key, r.name, r.secret ? t.secret : r.value, ind.unit, ind.source, ind.vintage, ind.synthetic ? t.export.yes : t.export.no]),
   };
   const caption = `${t.map.valuesTable} — ${ind.label} (${ind.unit})`;
   box.innerHTML = `<h2>${esc(caption)}</h2>
@@ -120,7 +120,7 @@ function refresh(ctx: Context) {
       headRow([{ text: t.map.territoryColumn }, { text: t.map.valueColumn(ind.unit), cls: 'num' }]),
       rows
         .slice(0, TABLE_ROWS)
-        .map((r) => `<tr><th scope="row"><a href="#/portrait/${esc(r.key)}">${esc(r.name)}</a></th><td class="num">${fmt(r.value, ind.decimals)}</td></tr>`)
+        .map((r) => `<tr><th scope="row"><a href="#/portrait/${esc(r.key)}">${esc(r.name)}</a></th><td class="num">${r.secret ? esc(t.secret) : fmt(r.value, ind.decimals)}</td></tr>`)
         .join(''),
     )}`;
   const k = choropleth.state.classes;
@@ -201,7 +201,8 @@ function wireMapExports(main: MainMap) {
 export function valueLabel(key: string, name: string | undefined): string {
   const row = choropleth.state.byKey.get(key);
   const ind = choropleth.state.values?.indicator;
-  return `${name ?? row?.name ?? key} — ${row && ind && row.value !== null ? `${fmt(row.value, ind.decimals)} ${ind.unit}` : t.missing}`;
+  const shown = row?.secret ? t.secret : row && ind && row.value !== null ? `${fmt(row.value, ind.decimals)} ${ind.unit}` : t.missing;
+  return `${name ?? row?.name ?? key} — ${shown}`;
 }
 
 export const valuesView: View = {

@@ -39,6 +39,10 @@ pub struct Args {
     /// flows people:11 with cell key noise, Filosofi households:11, others none).
     #[arg(long, value_name = "RULE")]
     secrecy: Option<String>,
+    /// The column counting the protected units of each row (households, businesses),
+    /// needed by a commune-level file whose rule protects [default: Filosofi's NBMENFISC…].
+    #[arg(long, value_name = "COLUMN", requires = "secrecy")]
+    secrecy_count: Option<String>,
     /// A spreadsheet's sheet [default: the first].
     #[arg(long)]
     sheet: Option<String>,
@@ -120,7 +124,12 @@ pub fn run(store: &Path, args: Args) -> Result<()> {
         additive: args.additive,
         vintage: args.vintage,
         source: args.source,
-        secrecy: args.secrecy.as_deref().map(echelle_platform::SecrecyRule::parse).transpose()?,
+        secrecy: args
+            .secrecy
+            .as_deref()
+            .map(echelle_platform::SecrecyRule::parse)
+            .transpose()?
+            .map(|rule| echelle_platform::SecrecyRule { count_column: args.secrecy_count.clone(), ..rule }),
         sheet: args.sheet,
         header_row: args.header_row,
         options: Options { on_error, progress: !args.quiet && std::io::stderr().is_terminal(), ..Options::default() },

@@ -130,7 +130,7 @@ fn evaluations_come_as_tables_csv_and_json_with_their_sources() {
     let csv = ok(&store, &["eval", "population", "dep:59", "dep:62", "--format", "csv"]);
     assert_eq!(
         csv.lines().next().unwrap(),
-        "territory,name,indicator,value,unit,units,covered,source,vintage,synthetic"
+        "territory,name,indicator,value,secret,unit,units,covered,source,vintage,synthetic"
     );
     assert_eq!(csv.lines().count(), 3);
     let layer = ok(&store, &["eval", "population", "--layer", "epci", "--within", "dep:62", "--format", "csv"]);

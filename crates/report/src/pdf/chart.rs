@@ -6,7 +6,7 @@
 
 use super::canvas::{BLACK, Colour, GREY, Sheet};
 use super::font::{Weight, fit};
-use super::portrait::{Portrait, shown};
+use super::portrait::Portrait;
 
 /// Indicators charted at most.
 pub const MAX_INDICATORS: usize = 4;
@@ -69,7 +69,7 @@ pub fn draw(sheet: &mut Sheet, p: &Portrait, frame: [f32; 3]) -> f32 {
                 _ => 0.0,
             };
             sheet.rect(bar_left, y, length, 6.5, colour);
-            sheet.text(bar_left + length + 3.0, y + 6.0, 6.5, Weight::Regular, BLACK, &shown(value, ind.decimals));
+            sheet.text(bar_left + length + 3.0, y + 6.0, 6.5, Weight::Regular, BLACK, &ind.shown(c));
             y += 8.5;
         }
         y += 6.0;

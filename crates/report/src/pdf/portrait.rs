@@ -76,6 +76,22 @@ pub struct Indicator {
     pub decimals: u8,
     /// One value per column.
     pub values: Vec<Option<f64>>,
+    /// One per column: the value is withheld by statistical secrecy.
+    #[serde(default)]
+    pub secret: Vec<bool>,
+    /// The secrecy its dataset declares, in French, for the notes.
+    #[serde(default)]
+    pub secrecy: Option<String>,
+}
+
+impl Indicator {
+    /// Its value in column `k` as printed.
+    pub fn shown(&self, k: usize) -> String {
+        if self.secret.get(k).copied().unwrap_or(false) {
+            return crate::SECRET_MARK.to_string();
+        }
+        shown(self.values.get(k).copied().flatten(), self.decimals)
+    }
 }
 
 /// A portrait as `GET /api/portrait/{key}` returns it, with its locator map when the
@@ -211,10 +227,10 @@ pub fn render(p: &Portrait, date: Date) -> Result<Vec<u8>, ReportError> {
             sheet.rect(MARGIN - 2.0, y - 10.0, usable + 4.0, height, [237, 237, 237]);
         }
         for k in 0..p.columns.len() {
-            let value = ind.values.get(k).copied().flatten();
-            missing |= value.is_none();
+            let secret = ind.secret.get(k).copied().unwrap_or(false);
+            missing |= ind.values.get(k).copied().flatten().is_none() && !secret;
             let weight = if k == 0 { Weight::Bold } else { Weight::Regular };
-            sheet.text_right(right(k), y, 9.0, weight, BLACK, &shown(value, ind.decimals));
+            sheet.text_right(right(k), y, 9.0, weight, BLACK, &ind.shown(k));
         }
         for line in &label {
             sheet.text(MARGIN, y, 9.0, Weight::Regular, BLACK, line);
@@ -235,6 +251,20 @@ pub fn render(p: &Portrait, date: Date) -> Result<Vec<u8>, ReportError> {
         footnotes.push(format!(
             "{MISSING} : non disponible — au moins une unité membre sans donnée (secret statistique ou donnée absente), \
              ou dénominateur nul."
+        ));
+    }
+    let mut rules: Vec<String> = Vec::new();
+    for ind in p.indicators.iter().filter(|i| i.secret.contains(&true)) {
+        let rule = format!("{} ({})", ind.secrecy.as_deref().unwrap_or("règle du jeu"), ind.label);
+        if !rules.contains(&rule) {
+            rules.push(rule);
+        }
+    }
+    if !rules.is_empty() {
+        footnotes.push(format!(
+            "{} : valeur couverte par le secret statistique, selon la règle déclarée par son jeu de données : {}.",
+            crate::SECRET_MARK,
+            rules.join(" ; ")
         ));
     }
     if synthetic {
@@ -280,7 +310,9 @@ pub(crate) mod tests {
             vintage: Some("2021".into()),
             synthetic: false,
             decimals: 1,
-            values: vec![Some(12.5 + i as f64), None, Some(3.0)],
+            values: vec![Some(12.5 + i as f64), None, if i == 1 { None } else { Some(3.0) }],
+            secret: if i == 1 { vec![false, false, true] } else { Vec::new() },
+            secrecy: Some("moins de 11 ménages non diffusé".into()),
         };
         Portrait {
             territory: Territory { key: "per:x".into(), name: Some(name.into()), layer_label: "périmètre".into() },
@@ -315,9 +347,12 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn values_and_missing() {
+    fn values_missing_and_secret() {
         assert_eq!(shown(Some(1234.56), 1), "1\u{202f}234,6");
         assert_eq!(shown(None, 1), "n.d.");
+        let p = portrait("Béthune", 2);
+        assert_eq!([p.indicators[1].shown(1), p.indicators[1].shown(2)], ["n.d.", "secret"]);
+        assert_eq!(p.indicators[0].shown(2), "3,0");
     }
 
     #[test]

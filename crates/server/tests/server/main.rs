@@ -9,6 +9,7 @@ mod flows;
 mod headers;
 mod hostile;
 mod ogc;
+mod secrecy;
 mod shapes;
 mod state;
 mod static_files;

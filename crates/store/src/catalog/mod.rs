@@ -111,10 +111,12 @@ impl Dataset {
     /// before declarations, real flows get the people rule, anything else none.
     pub fn secrecy(&self) -> echelle_platform::SecrecyRule {
         use echelle_platform::SecrecyRule;
-        self.secrecy.unwrap_or(if self.level == DatasetLevel::Flow && !self.synthetic {
-            SecrecyRule::people()
-        } else {
-            SecrecyRule::nothing()
+        self.secrecy.clone().unwrap_or_else(|| {
+            if self.level == DatasetLevel::Flow && !self.synthetic {
+                SecrecyRule::people()
+            } else {
+                SecrecyRule::nothing()
+            }
         })
     }
 }
@@ -597,14 +599,14 @@ mod tests {
             let (_dir, open) = fresh(&backend);
             let c = open().unwrap();
             let households = SecrecyRule { below: 20.0, ..SecrecyRule::households() };
-            c.register(&Dataset { secrecy: Some(households), ..dataset("filosofi") }).unwrap();
+            c.register(&Dataset { secrecy: Some(households.clone()), ..dataset("filosofi") }).unwrap();
             let flows = Dataset { level: DatasetLevel::Flow, synthetic: false, ..dataset("mobpro") };
             c.register(&flows).unwrap();
             let again = open().unwrap();
-            assert_eq!(again.dataset("filosofi").unwrap().secrecy, Some(households), "{backend:?}");
+            assert_eq!(again.dataset("filosofi").unwrap().secrecy, Some(households.clone()), "{backend:?}");
             assert_eq!(again.dataset("filosofi").unwrap().secrecy(), households);
             let read = again.dataset("mobpro").unwrap();
-            assert_eq!((read.secrecy, read.secrecy()), (None, SecrecyRule::people()), "undeclared real flows");
+            assert_eq!((read.secrecy.clone(), read.secrecy()), (None, SecrecyRule::people()), "undeclared real flows");
             assert_eq!(
                 again.dataset("filosofi").unwrap(),
                 Dataset { secrecy: Some(households), ..dataset("filosofi") }
