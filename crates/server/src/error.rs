@@ -198,7 +198,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::UnknownPerimeter(_) => return ApiError::NotFound(e.to_string()),
-            StoreError::Protected(_) => return ApiError::Conflict(e.to_string()),
+            StoreError::Protected(_) | StoreError::Differencing(_) => return ApiError::Conflict(e.to_string()),
             _ => {}
         }
         if e.is_user_error() { ApiError::BadRequest(e.to_string()) } else { ApiError::Internal(e.to_string()) }

@@ -63,6 +63,10 @@ pub enum StoreError {
     /// perimeter another one refers to).
     #[error("{0}")]
     Protected(String),
+    /// A perimeter refused by the audit of released perimeters: it differs from a
+    /// territory already seen by units under a protected table's threshold.
+    #[error("secret statistique : {0}")]
+    Differencing(String),
 }
 
 impl StoreError {
@@ -86,6 +90,7 @@ impl StoreError {
                 | StoreError::Invalid(_)
                 | StoreError::UnknownPerimeter(_)
                 | StoreError::Protected(_)
+                | StoreError::Differencing(_)
                 | StoreError::Source { .. }
         )
     }

@@ -26,6 +26,7 @@ mod import;
 mod load;
 pub mod pack;
 mod provenance;
+mod release;
 pub mod shapes;
 mod table;
 pub mod testing;
@@ -332,6 +333,9 @@ impl Store {
                 }
             }
             r.add_perimeters(defs)?;
+            if let Some(d) = added {
+                release::audit(self, &r, &d.id)?;
+            }
             checked = Some(r);
             Ok(next)
         })?;

@@ -153,6 +153,7 @@ fn no_figure_built_from_fewer_than_eleven_households_is_shown() {
         let engine = open(&rt, dir.path());
         let r = engine.referential().clone();
         let (mut shown, mut secret) = (0, 0);
+        let mut cost = Outcome::default();
         for layer in [Layer::Commune, Layer::Epci, Layer::Departement, Layer::Perimeter] {
             let targets = Target::layer(&r, layer).unwrap();
             // A median is shown for single communes only.
@@ -178,6 +179,7 @@ fn no_figure_built_from_fewer_than_eleven_households_is_shown() {
                         let records = target.communes.iter().filter_map(|&c| menages[c as usize]).sum::<f64>();
                         let bound = if noise { 2.0 * h / records.max(1.0) } else { 0.0 };
                         assert!((x - h).abs() <= bound + 1e-6, "{}: {x} published for {h}", target.key);
+                        cost.add(x, h);
                     }
                     if v.secret {
                         secret += 1;
@@ -188,6 +190,15 @@ fn no_figure_built_from_fewer_than_eleven_households_is_shown() {
             }
         }
         assert!(secret > 100 && shown > 100_000, "noise {noise}: {secret} secret, {shown} shown");
+        if noise {
+            // The accuracy cost of the noise, over the households of every territory shown.
+            println!(
+                "coût en précision : {} chiffres de ménages publiés, écart absolu moyen {:.3}, plus grand {:.0}",
+                cost.tries,
+                cost.deviation / cost.tries.max(1) as f64,
+                cost.largest
+            );
+        }
     }
 }
 

@@ -2,7 +2,8 @@
 //! item 3): a chamber's count of businesses per commune of the Pas-de-Calais, imported
 //! from a CSV declaring the businesses' rule (fewer than 3 not shown) and its count
 //! column. Map values, portraits and their PDF, comparisons, layer exports and the OGC
-//! API never show a figure of a commune with 1 or 2 businesses, and say it is secret.
+//! API never show a figure of a commune with 1 or 2 businesses, and say it is secret;
+//! a perimeter that differs from the département by such a commune is refused.
 
 use std::time::Duration;
 
@@ -146,4 +147,22 @@ async fn no_output_shows_a_figure_of_fewer_than_three_businesses() {
     assert!(item["properties"]["emplois_cci"].is_null(), "{item}");
     let item = ok(&router, &format!("/ogc/collections/communes/items/{shown}")).await;
     assert_eq!(item["properties"]["emplois_cci"], 36.0, "{item}");
+
+    // The audit of released perimeters: the Pas-de-Calais without one commune of two
+    // businesses is refused (409), and not saved.
+    let body = format!(
+        r#"{{"id": "pdc-sans", "name": "Pas-de-Calais moins une", "include": ["dep:62"], "exclude": ["com:{small}"]}}"#
+    );
+    let request = axum::http::Request::post("/api/perimeters")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    use tower::ServiceExt;
+    let response = router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), axum::http::StatusCode::CONFLICT);
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    let error: Value = serde_json::from_slice(&bytes).unwrap();
+    assert!(error["error"].as_str().unwrap().contains("dep:62"), "{error}");
+    let (status, _) = crate::get(&router, "/api/portrait/per:pdc-sans").await;
+    assert_eq!(status, axum::http::StatusCode::NOT_FOUND);
 }
