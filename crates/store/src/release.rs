@@ -162,13 +162,13 @@ mod tests {
     use echelle_platform::{SecrecyRule, Visibility};
     use echelle_referential::PerimeterDef;
 
-    use crate::testing::{copy_store, test_store};
+    use crate::testing::{backends, copy_store_on, test_store};
     use crate::{Dataset, DatasetLevel, Store, StoreError, write_parquet_atomic};
 
     /// The test store with a table of households per commune (population / 2.2,
     /// generated, flagged synthetic) declaring the households' rule.
-    fn store(dir: &std::path::Path) -> Store {
-        copy_store(&test_store(), dir);
+    fn store(dir: &std::path::Path, backend: &crate::testing::TestBackend) -> Store {
+        copy_store_on(&test_store(), dir, backend);
         let store = Store::open(dir).unwrap();
         let r = store.referential().unwrap();
         let batch = RecordBatch::try_from_iter([
@@ -217,8 +217,14 @@ mod tests {
 
     #[test]
     fn a_perimeter_differing_from_a_seen_one_by_a_small_commune_is_refused_and_not_saved() {
+        for backend in backends() {
+            refused_on(&backend);
+        }
+    }
+
+    fn refused_on(backend: &crate::testing::TestBackend) {
         let dir = tempfile::tempdir().unwrap();
-        let store = store(dir.path());
+        let store = store(dir.path(), backend);
         let r = store.referential().unwrap();
         // A commune of 1 to 10 households (by its population) in an EPCI of several.
         let households = |c: u32| r.communes()[c as usize].population.map(|p| (p as f64 / 2.2).round());
