@@ -162,8 +162,8 @@ mod tests {
     use echelle_platform::{SecrecyRule, Visibility};
     use echelle_referential::PerimeterDef;
 
-    use crate::testing::{backends, copy_store_on, test_store};
-    use crate::{Dataset, DatasetLevel, Store, StoreError, write_parquet_atomic};
+    use crate::testing::{backends, copy_store_on, register_commune_table, test_store};
+    use crate::{Store, StoreError};
 
     /// The test store with a table of households per commune (population / 2.2,
     /// generated, flagged synthetic) declaring the households' rule.
@@ -181,26 +181,8 @@ mod tests {
             ),
         ])
         .unwrap();
-        std::fs::create_dir_all(dir.join("datasets")).unwrap();
-        let checksum = write_parquet_atomic(&dir.join("datasets/menages.parquet"), &batch).unwrap();
         let rule = SecrecyRule { count_column: Some("menages".into()), ..SecrecyRule::households() };
-        store
-            .catalog()
-            .register(&Dataset {
-                id: "menages".into(),
-                title: "Ménages (générés)".into(),
-                level: DatasetLevel::Commune,
-                key_column: "code".into(),
-                path: "datasets/menages.parquet".into(),
-                source: "echelle".into(),
-                vintage: "test".into(),
-                geography: "2026".into(),
-                rows: batch.num_rows() as u64,
-                checksum,
-                synthetic: true,
-                secrecy: Some(rule),
-            })
-            .unwrap();
+        register_commune_table(&store, "menages", &batch, rule);
         store
     }
 

@@ -88,3 +88,31 @@ pub fn copy_store_on(from: &Path, to: &Path, backend: &TestBackend) {
     copy_store(from, to);
     backend.apply(to);
 }
+
+/// Registers `batch` (a `code` column of commune codes, and figures) as the commune-level
+/// dataset `id` of `store`, generated (flagged synthetic) and declaring `secrecy`.
+pub fn register_commune_table(
+    store: &crate::Store,
+    id: &str,
+    batch: &arrow::array::RecordBatch,
+    secrecy: echelle_platform::SecrecyRule,
+) {
+    let path = format!("datasets/{id}.parquet");
+    std::fs::create_dir_all(store.root().join("datasets")).unwrap();
+    let checksum = crate::write_parquet_atomic(&store.root().join(&path), batch).unwrap();
+    let dataset = crate::Dataset {
+        id: id.into(),
+        title: format!("{id} (généré pour les tests)"),
+        level: crate::DatasetLevel::Commune,
+        key_column: "code".into(),
+        path,
+        source: "echelle, données générées".into(),
+        vintage: "test".into(),
+        geography: "2026".into(),
+        rows: batch.num_rows() as u64,
+        checksum,
+        synthetic: true,
+        secrecy: Some(secrecy),
+    };
+    store.catalog().register(&dataset).unwrap();
+}

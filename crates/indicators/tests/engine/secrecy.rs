@@ -16,8 +16,8 @@ use echelle_indicators::{Engine, Target, Value};
 use echelle_platform::SecrecyRule;
 use echelle_platform::cellkey::CellKeyRule;
 use echelle_referential::Layer;
-use echelle_store::testing::{copy_store, test_store};
-use echelle_store::{Dataset, DatasetLevel, Store, write_parquet_atomic};
+use echelle_store::Store;
+use echelle_store::testing::{copy_store, register_commune_table, test_store};
 
 use super::rt;
 
@@ -103,23 +103,7 @@ fn store_with(dir: &Path, rule: SecrecyRule, bump: Option<usize>) -> Vec<Option<
         ("mediane", Arc::new(Float64Array::from(mean.iter().map(|m| m.map(|m| m * 0.9)).collect::<Vec<_>>())) as _),
     ])
     .unwrap();
-    std::fs::create_dir_all(dir.join("datasets")).unwrap();
-    let checksum = write_parquet_atomic(&dir.join("datasets/menages.parquet"), &batch).unwrap();
-    let dataset = Dataset {
-        id: "menages".into(),
-        title: "Ménages fiscaux par commune (générés depuis la population)".into(),
-        level: DatasetLevel::Commune,
-        key_column: "code".into(),
-        path: "datasets/menages.parquet".into(),
-        source: "echelle, depuis la population municipale".into(),
-        vintage: "test".into(),
-        geography: "2026".into(),
-        rows: batch.num_rows() as u64,
-        checksum,
-        synthetic: true,
-        secrecy: Some(rule),
-    };
-    store.catalog().register(&dataset).unwrap();
+    register_commune_table(&store, "menages", &batch, rule);
     store.catalog().add_indicator_catalog("menages", INDICATORS).unwrap();
     menages
 }
