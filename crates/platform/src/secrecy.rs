@@ -173,7 +173,11 @@ impl SecrecyRule {
             s.push_str(&format!(" (colonne {c})"));
         }
         if let Some(d) = self.dominance {
-            s.push_str(&format!(", ou une unité au-delà de {} % du total", d * 100.0));
+            // Declared, never applied: no imported file gives each unit's share.
+            s.push_str(&format!(
+                " ; dominance (une unité au-delà de {} % du total) non appliquée : part de chaque unité inconnue",
+                d * 100.0
+            ));
         }
         if let Some(k) = self.cell_key {
             s.push_str(&format!(
