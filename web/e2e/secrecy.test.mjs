@@ -194,7 +194,11 @@ test('the values map of the Pas-de-Calais gives the rule and never shows a secre
   await page.goto(`${base}/#/carte?indicateur=emplois_cci&echelon=com&dans=dep:62`);
   await page.waitForSelector('body[data-ready="true"]');
   await page.waitForFunction(
-    (label) => document.querySelector('#legend-title')?.textContent === label && window.echelle.state.shown === 'com' && document.querySelector('#map-values tbody tr'),
+    (label) =>
+      document.querySelector('#legend-title')?.textContent === label &&
+      window.echelle.state.shown === 'com' &&
+      document.querySelector('#map-values tbody tr') &&
+      document.querySelector('#indicator')?.value === 'emplois_cci',
     ind.label,
   );
   assert.equal(await page.inputValue('#indicator'), 'emplois_cci');

@@ -89,6 +89,20 @@ impl Visibility {
             Visibility::Shared { owner, .. } | Visibility::Private { owner } => Some(owner),
         }
     }
+
+    /// Whether someone sees both objects: anyone when one is public, else a member of
+    /// an organisation that both reach (administrators, who see everything, aside).
+    pub fn shares_audience(&self, other: &Visibility) -> bool {
+        fn orgs(v: &Visibility) -> Vec<&str> {
+            match v {
+                Visibility::Public => Vec::new(),
+                Visibility::Private { owner } => vec![owner],
+                Visibility::Shared { owner, with } => std::iter::once(owner).chain(with).map(String::as_str).collect(),
+            }
+        }
+        let (a, b) = (orgs(self), orgs(other));
+        *self == Visibility::Public || *other == Visibility::Public || a.iter().any(|o| b.contains(o))
+    }
 }
 
 impl Viewer {
@@ -402,6 +416,22 @@ mod tests {
 
     fn analyst(org: &str) -> Viewer {
         Viewer::Account(Principal { login: "a".into(), org: Some(org.into()), role: Role::Analyst })
+    }
+
+    #[test]
+    fn two_objects_share_an_audience_when_someone_sees_both() {
+        let private = |o: &str| Visibility::Private { owner: o.into() };
+        let shared = |o: &str, w: &[&str]| Visibility::Shared {
+            owner: o.into(),
+            with: w.iter().map(|s| s.to_string()).collect(),
+        };
+        assert!(Visibility::Public.shares_audience(&private("a")) && private("a").shares_audience(&Visibility::Public));
+        assert!(private("a").shares_audience(&private("a")) && !private("a").shares_audience(&private("b")));
+        assert!(
+            shared("a", &["b"]).shares_audience(&private("b"))
+                && shared("c", &["b"]).shares_audience(&shared("d", &["b"]))
+        );
+        assert!(!shared("a", &["b"]).shares_audience(&shared("c", &["d"])));
     }
 
     #[test]

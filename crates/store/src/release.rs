@@ -1,14 +1,18 @@
 //! The audit of released perimeters: a perimeter is refused when it differs from a
-//! territory its organisation already sees only by units that a protected table counts
-//! fewer than its threshold of, since subtracting the two territories' figures would
-//! give those units' figure (METHODS.md §3: two perimeters that differ by one commune).
+//! territory that someone who will see it already sees, only by units that a protected
+//! table counts fewer than its threshold of, since subtracting the two territories'
+//! figures would give those units' figure (METHODS.md §3: two perimeters that differ by
+//! one commune).
 //!
 //! ```text
-//!  new perimeter P, owner o ──┐
-//!  earlier territories Q seen by o: every commune, EPCI, arrondissement, département,
-//!  région, public perimeter and perimeter of o, with Q ∩ P ≠ ∅ ──┐
+//!  new perimeter P (its visibility: who will see it) ──┐
+//!  earlier territories Q with Q ∩ P ≠ ∅ that someone sees with P: every commune, EPCI,
+//!  arrondissement, département, région, and every perimeter sharing an audience with P ──┐
 //!  protected table t (count column c, threshold s) ──> Σ c over P Δ Q ∈ (0, s) ──> refused
 //! ```
+//!
+//! The message names Q when P's owner sees it too (a fixed territory, a public perimeter,
+//! one of its own); another organisation's perimeter is not named, only said to exist.
 //!
 //! It complements the cell key noise (which makes such differences uncertain) with a
 //! refusal the user can act on: the message names the earlier territory and the
@@ -31,15 +35,15 @@ struct Counts {
     per_commune: Vec<Option<f64>>,
 }
 
-/// Refuses perimeter `id` of `r` (just resolved, not yet saved) when it differs from
-/// a territory its owner sees by units under a protected table's threshold.
+/// Refuses perimeter `id` of `r` (just resolved, not yet saved) when it differs from a
+/// territory seen by someone who will see it, by units under a protected table's threshold.
 pub(crate) fn audit(store: &Store, r: &Referential, id: &str) -> Result<(), StoreError> {
     let tables = protected_counts(store, r)?;
     if tables.is_empty() {
         return Ok(());
     }
     let visibilities = store.catalog().visibilities()?;
-    let owner = visibilities.perimeter(id).owner().map(str::to_string);
+    let released = visibilities.perimeter(id).clone();
     let p: HashSet<u32> = r.members(&TerritoryRef::new(Layer::Perimeter, id))?.iter().copied().collect();
     // Σ over P Δ Q = Σ P + Σ Q − 2 Σ (P ∩ Q), for the counts and for the communes without one.
     let sum = |t: &Counts, members: &mut dyn Iterator<Item = u32>| {
@@ -49,10 +53,7 @@ pub(crate) fn audit(store: &Store, r: &Referential, id: &str) -> Result<(), Stor
         })
     };
     let in_p: Vec<(f64, usize)> = tables.iter().map(|t| sum(t, &mut p.iter().copied())).collect();
-    for q in earlier(r, &p, id, |other| {
-        let v = visibilities.perimeter(other);
-        v.owner().is_none() || v.owner() == owner.as_deref()
-    }) {
+    for q in earlier(r, &p, id, |other| visibilities.perimeter(other).shares_audience(&released)) {
         let members = r.members(&q)?;
         for (t, &(p_sum, p_unknown)) in tables.iter().zip(&in_p) {
             let (q_sum, q_unknown) = sum(t, &mut members.iter().copied());
@@ -67,12 +68,20 @@ pub(crate) fn audit(store: &Store, r: &Referential, id: &str) -> Result<(), Stor
             let mut names: Vec<&str> = difference.iter().map(|&c| r.communes()[c as usize].name.as_str()).collect();
             names.sort_unstable();
             let shown = if names.len() > 5 { format!("{}…", names[..5].join(", ")) } else { names.join(", ") };
+            // Named when the perimeter's owner sees it too; another organisation's is not.
+            let seen = q.layer != Layer::Perimeter || {
+                let v = visibilities.perimeter(&q.code);
+                v.owner().is_none() || v.owner() == released.owner()
+            };
+            let earlier = if seen {
+                format!("« {} » ({})", r.name(&q).unwrap_or(&q.code), q.key())
+            } else {
+                "un périmètre d'une autre organisation que ses lecteurs voient déjà".to_string()
+            };
             return Err(StoreError::Differencing(format!(
-                "le périmètre « {id} » ne diffère de « {} » ({}) que par {} commune{} ({shown}) dont le jeu « {} » \
+                "le périmètre « {id} » ne diffère de {earlier} que par {} commune{} ({shown}) dont le jeu « {} » \
                  ne permet pas de publier les chiffres ({}) : les deux publiés, la différence les révélerait. \
                  Ajoutez ou retirez des communes.",
-                r.name(&q).unwrap_or(&q.code),
-                q.key(),
                 difference.len(),
                 if difference.len() > 1 { "s" } else { "" },
                 t.dataset,
@@ -84,7 +93,7 @@ pub(crate) fn audit(store: &Store, r: &Referential, id: &str) -> Result<(), Stor
 }
 
 /// The territories that overlap `p`: its communes and every territory of the fixed
-/// layers containing one, and the other perimeters `seen` that share a commune with it.
+/// layers containing one, and the other perimeters `seen` (with it) that share a commune with it.
 fn earlier(r: &Referential, p: &HashSet<u32>, id: &str, seen: impl Fn(&str) -> bool) -> Vec<TerritoryRef> {
     let mut out: Vec<TerritoryRef> = Vec::new();
     let mut keys: HashSet<String> = HashSet::new();
@@ -249,5 +258,10 @@ mod tests {
         let c = perimeter("c", &format!("'reg:{reg}'"), &format!("'com:{big}', 'com:{code}'"));
         let e = store.add_perimeter_as(c, false, &private("cci")).unwrap_err();
         assert!(e.to_string().contains("per:a"), "the owner's own perimeter: {e}");
+        // Made public, the same perimeter would be seen with the agency's private one:
+        // refused, without naming it.
+        let d = perimeter("d", &format!("'reg:{reg}'"), &format!("'com:{big}', 'com:{code}'"));
+        let e = store.add_perimeter_as(d, false, &Visibility::Public).unwrap_err().to_string();
+        assert!(e.contains("une autre organisation") && !e.contains("per:a") && !e.contains("per:b"), "{e}");
     }
 }
