@@ -93,7 +93,7 @@ pub(crate) fn audit(store: &Store, r: &Referential, id: &str) -> Result<(), Stor
 }
 
 /// The territories that overlap `p`: its communes and every territory of the fixed
-/// layers containing one, and the other perimeters `seen` (with it) that share a commune with it.
+/// layers containing one (France included), and the other perimeters `seen` (with it) that share a commune with it.
 fn earlier(r: &Referential, p: &HashSet<u32>, id: &str, seen: impl Fn(&str) -> bool) -> Vec<TerritoryRef> {
     let mut out: Vec<TerritoryRef> = Vec::new();
     let mut keys: HashSet<String> = HashSet::new();
@@ -102,8 +102,12 @@ fn earlier(r: &Referential, p: &HashSet<u32>, id: &str, seen: impl Fn(&str) -> b
             out.push(t);
         }
     };
+    let country = r.territories(Layer::Country);
     for &c in p {
         let commune = &r.communes()[c as usize];
+        if commune.in_france {
+            country.iter().for_each(|t| add(t.clone()));
+        }
         add(TerritoryRef::new(Layer::Commune, &commune.code));
         add(TerritoryRef::new(Layer::Departement, &commune.departement));
         add(TerritoryRef::new(Layer::Region, &commune.region));
@@ -231,6 +235,9 @@ mod tests {
         let code = r.communes()[small as usize].code.clone();
         let before = store.catalog().version().unwrap();
 
+        let everywhere = perimeter("france-sans", "'fr'", &format!("'com:{code}'"));
+        let e = store.add_perimeter_as(everywhere, false, &private("agence")).unwrap_err().to_string();
+        assert!(e.contains("(fr)"), "France minus one commune: {e}");
         let cut = perimeter("epci-sans", &format!("'epci:{epci}'"), &format!("'com:{code}'"));
         let e = store.add_perimeter_as(cut, false, &private("agence")).unwrap_err();
         assert!(matches!(e, StoreError::Differencing(_)), "{e}");
