@@ -108,8 +108,7 @@ before(async () => {
   const catalog = join(tmp, 'cci.toml');
   writeFileSync(catalog, CATALOG);
   echelle(store, ['indicator', 'add', catalog]);
-  // The binary may be rebuilt while the suite runs: one more try if the server does not start.
-  ({ server, base } = await startServer(store).catch(() => startServer(store)));
+  ({ server, base } = await startServer(store));
   ({ browser, page } = await openPage());
 });
 

@@ -311,8 +311,6 @@ fn passage_map(
     Ok(map)
 }
 
-/// The columns summed when communes merge: Filosofi's household and person
-/// counts; a plain file's columns named by the user.
 /// The secrecy a real file declares: the rule asked, else its format's; a table of
 /// units (one row per commune) whose rule protects must name the numeric column
 /// counting its units (Filosofi's `NBMENFISC…` is found by itself), since that count
@@ -350,6 +348,8 @@ fn declared_secrecy(
     }
 }
 
+/// The columns summed when communes merge: Filosofi's household and person
+/// counts; a plain file's columns named by the user.
 fn additive_columns(format: Format, plan: &Plan, asked: &[String]) -> Result<HashSet<String>, ImportError> {
     let mut set = HashSet::new();
     if format == Format::Filosofi {

@@ -85,7 +85,7 @@ impl SecrecyRule {
         SecrecyRule { counts: Counted::Households, below: 11.0, dominance: None, cell_key: None, count_column: None }
     }
 
-    /// Businesses: fewer than 3, or one above 85 %, hidden.
+    /// Businesses: fewer than 3 hidden; one above 85 % declared, not applied (see [`SecrecyRule::describe`]).
     pub fn businesses() -> SecrecyRule {
         SecrecyRule {
             counts: Counted::Businesses,
@@ -158,6 +158,11 @@ impl SecrecyRule {
     /// Whether the rule hides or perturbs anything (a threshold above 0, or noise).
     pub fn protects(&self) -> bool {
         self.counts != Counted::Nothing && (self.below > 0.0 || self.cell_key.is_some())
+    }
+
+    /// The rule in French when it protects anything, for the notes beside figures.
+    pub fn notice(&self) -> Option<String> {
+        self.protects().then(|| self.describe())
     }
 
     /// The rule in French, for notes and listings.

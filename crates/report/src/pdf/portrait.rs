@@ -85,9 +85,14 @@ pub struct Indicator {
 }
 
 impl Indicator {
+    /// Whether its value in column `k` is withheld by statistical secrecy.
+    pub fn is_secret(&self, k: usize) -> bool {
+        self.secret.get(k).copied().unwrap_or(false)
+    }
+
     /// Its value in column `k` as printed.
     pub fn shown(&self, k: usize) -> String {
-        if self.secret.get(k).copied().unwrap_or(false) {
+        if self.is_secret(k) {
             return crate::SECRET_MARK.to_string();
         }
         shown(self.values.get(k).copied().flatten(), self.decimals)
@@ -227,8 +232,7 @@ pub fn render(p: &Portrait, date: Date) -> Result<Vec<u8>, ReportError> {
             sheet.rect(MARGIN - 2.0, y - 10.0, usable + 4.0, height, [237, 237, 237]);
         }
         for k in 0..p.columns.len() {
-            let secret = ind.secret.get(k).copied().unwrap_or(false);
-            missing |= ind.values.get(k).copied().flatten().is_none() && !secret;
+            missing |= ind.values.get(k).copied().flatten().is_none() && !ind.is_secret(k);
             let weight = if k == 0 { Weight::Bold } else { Weight::Regular };
             sheet.text_right(right(k), y, 9.0, weight, BLACK, &ind.shown(k));
         }
