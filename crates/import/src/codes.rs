@@ -48,6 +48,25 @@ impl Resolved {
     }
 }
 
+/// [`Codes::resolve_ref`]'s answer: a commune actuelle found without reading the
+/// table of answers, or any other answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hit<'a> {
+    /// As [`Resolved::Current`].
+    Current(u32),
+    /// As [`Resolved::Moved`].
+    Moved(u32),
+    /// A split, abroad or refused code.
+    Other(&'a Result<Resolved, String>),
+}
+
+/// A slot's tag (its two high bits) and the index under it.
+const TAG_SHIFT: u32 = 30;
+const INDEX: u32 = (1 << TAG_SHIFT) - 1;
+const CURRENT: u32 = 1;
+const MOVED: u32 = 2;
+const OTHER: u32 = 3;
+
 /// Slots of well-formed codes: `00000`–`99999`, then `2A000`–`2A999`, `2B000`–`2B999`
 /// and `ZZZZZ`.
 const SLOTS: usize = 102_001;
@@ -71,7 +90,9 @@ pub struct Codes<'r> {
     r: &'r Referential,
     subs: HashMap<&'r str, u32>,
     arms: HashMap<&'r str, u32>,
-    /// Per role, a code's slot -> 1 + its answer's index in `answers` (0: not seen).
+    /// Per role, a code's slot -> its answer packed ([`Codes::pack`]; 0: not seen).
+    /// A current or moved commune is read from the slot alone: the import looks up
+    /// three codes a row, and a second table read at random costs a cache miss each.
     slots: [Vec<u32>; 3],
     answers: Vec<Result<Resolved, String>>,
     /// Per role, answers for codes without a slot (malformed ones).
@@ -133,11 +154,15 @@ impl<'r> Codes<'r> {
 
     /// Resolves `code` for a column of `role`; the error says why it is refused.
     pub fn resolve(&mut self, code: &str, role: CodeRole) -> Result<Resolved, String> {
-        self.resolve_ref(code, role).clone()
+        match self.resolve_ref(code, role) {
+            Hit::Current(i) => Ok(Resolved::Current(i)),
+            Hit::Moved(i) => Ok(Resolved::Moved(i)),
+            Hit::Other(answer) => answer.clone(),
+        }
     }
 
     /// As [`Codes::resolve`], without copying the answer: the import's hot path.
-    pub fn resolve_ref(&mut self, code: &str, role: CodeRole) -> &Result<Resolved, String> {
+    pub fn resolve_ref(&mut self, code: &str, role: CodeRole) -> Hit<'_> {
         let r = role as usize;
         if let Some(k) = slot(code.as_bytes()) {
             if self.slots[r].is_empty() {
@@ -145,16 +170,33 @@ impl<'r> Codes<'r> {
             }
             if self.slots[r][k] == 0 {
                 let out = self.resolve_uncached(code, role);
-                self.answers.push(out);
-                self.slots[r][k] = self.answers.len() as u32;
+                self.slots[r][k] = self.pack(out);
             }
-            return &self.answers[self.slots[r][k] as usize - 1];
+            let v = self.slots[r][k];
+            return match v >> TAG_SHIFT {
+                CURRENT => Hit::Current(v & INDEX),
+                MOVED => Hit::Moved(v & INDEX),
+                _ => Hit::Other(&self.answers[(v & INDEX) as usize]),
+            };
         }
         if !self.cache[r].contains_key(code) {
             let out = self.resolve_uncached(code, role);
             self.cache[r].insert(code.to_string(), out);
         }
-        &self.cache[r][code]
+        Hit::Other(&self.cache[r][code])
+    }
+
+    /// An answer as a slot's value: a commune's index under its tag, anything else
+    /// the index of its place in `answers`.
+    fn pack(&mut self, out: Result<Resolved, String>) -> u32 {
+        match out {
+            Ok(Resolved::Current(i)) if i <= INDEX => CURRENT << TAG_SHIFT | i,
+            Ok(Resolved::Moved(i)) if i <= INDEX => MOVED << TAG_SHIFT | i,
+            other => {
+                self.answers.push(other);
+                OTHER << TAG_SHIFT | (self.answers.len() - 1) as u32
+            }
+        }
     }
 
     fn resolve_uncached(&self, code: &str, role: CodeRole) -> Result<Resolved, String> {

@@ -14,7 +14,7 @@ use arrow::array::{
     ArrayBuilder, ArrayRef, Decimal128Builder, Float64Builder, Int64Builder, RecordBatch, StringBuilder,
 };
 
-use crate::codes::{Codes, Resolved};
+use crate::codes::{Codes, Hit, Resolved};
 use crate::decimal::{PRECISION, SCALE, parse_f64, parse_i64, parse_scaled};
 use crate::error::{ImportError, Position};
 use crate::plan::{Kind, Plan, is_missing_mark};
@@ -126,6 +126,8 @@ enum Val {
     F(Option<f64>),
     I(Option<i64>),
     Code(Option<u32>),
+    /// A commune actuelle's own code: its current code is the field itself.
+    Current,
 }
 
 /// What one reading thread holds: the checks of every field, the Arrow columns
@@ -366,20 +368,27 @@ fn check_row(
                 if raw.is_empty() {
                     Val::Code(None)
                 } else {
-                    match codes.resolve_ref(raw, role).as_ref().map_err(|m| (col, m.clone()))? {
-                        Resolved::Current(i) => Val::Code(Some(*i)),
-                        Resolved::Moved(i) => {
+                    match codes.resolve_ref(raw, role) {
+                        Hit::Current(_) => Val::Current,
+                        Hit::Moved(i) => {
                             count(&mut stats.moved, raw);
-                            Val::Code(Some(*i))
+                            Val::Code(Some(i))
                         }
-                        Resolved::Split(_) => {
-                            count(&mut stats.split, raw);
-                            Val::Code(None)
-                        }
-                        Resolved::Outside => {
-                            count(&mut stats.outside, &c.name);
-                            Val::Code(None)
-                        }
+                        Hit::Other(answer) => match answer.as_ref().map_err(|m| (col, m.clone()))? {
+                            Resolved::Current(i) => Val::Code(Some(*i)),
+                            Resolved::Moved(i) => {
+                                count(&mut stats.moved, raw);
+                                Val::Code(Some(*i))
+                            }
+                            Resolved::Split(_) => {
+                                count(&mut stats.split, raw);
+                                Val::Code(None)
+                            }
+                            Resolved::Outside => {
+                                count(&mut stats.outside, &c.name);
+                                Val::Code(None)
+                            }
+                        },
                     }
                 }
             }
@@ -468,8 +477,12 @@ impl Builders {
             }
             k += 1;
             if c.kind.moves() {
-                if let (B::Str(b), Val::Code(cur)) = (&mut self.cols[k], v) {
-                    b.append_option(cur.map(|i| codes.code_of(i)));
+                if let B::Str(b) = &mut self.cols[k] {
+                    match v {
+                        Val::Current => b.append_value(raw),
+                        Val::Code(cur) => b.append_option(cur.map(|i| codes.code_of(i))),
+                        _ => b.append_null(),
+                    }
                 }
                 k += 1;
             }

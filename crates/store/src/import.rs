@@ -19,8 +19,10 @@ use arrow::array::RecordBatch;
 use arrow::datatypes::DataType;
 use arrow::datatypes::SchemaRef;
 use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_writer::{ArrowColumnWriter, ArrowRowGroupWriterFactory, compute_leaves};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
 use sha2::{Digest, Sha256};
 
@@ -61,7 +63,7 @@ pub struct DatasetImport<'a> {
     // Held for the whole import: a second import into the same store waits.
     _lock: File,
     partial: PathBuf,
-    writer: Option<ArrowWriter<HashingFile>>,
+    writer: Option<ColumnsWriter>,
     rows: u64,
 }
 
@@ -98,7 +100,7 @@ impl Store {
             props = props.set_column_statistics_enabled(ColumnPath::from(f.name().as_str()), EnabledStatistics::None);
         }
         let props = props.build();
-        let writer = ArrowWriter::try_new(HashingFile { file, hasher: Sha256::new() }, schema, Some(props))
+        let writer = ColumnsWriter::new(HashingFile { file, hasher: Sha256::new() }, schema, props)
             .map_err(|e| StoreError::Parquet { path: partial.clone(), message: e.to_string() })?;
         Ok(DatasetImport { store: self, _lock: lock, partial, writer: Some(writer), rows: 0 })
     }
@@ -145,7 +147,7 @@ impl DatasetImport<'_> {
         let err =
             |p: &Path, e: parquet::errors::ParquetError| StoreError::Parquet { path: p.into(), message: e.to_string() };
         let writer = self.writer.take().expect("open until commit");
-        let HashingFile { file, hasher } = writer.into_inner().map_err(|e| err(&self.partial, e))?;
+        let HashingFile { file, hasher } = writer.finish().map_err(|e| err(&self.partial, e))?;
         file.sync_all().map_err(|e| StoreError::io(&self.partial, e))?;
         drop(file);
         let checksum = hex(&hasher.finalize());
@@ -189,6 +191,117 @@ impl Drop for DatasetImport<'_> {
             let _ = std::fs::remove_file(&self.partial);
         }
     }
+}
+
+/// Rows of a row group of an imported file.
+const ROW_GROUP_ROWS: usize = 1 << 20;
+
+/// A Parquet file written as [`ArrowWriter`] writes it, byte for byte, with each
+/// batch's columns encoded on every core: the dictionary encoding of a national
+/// file's text columns is most of an import's work, and done on one thread it held
+/// the readers back.
+struct ColumnsWriter {
+    file: SerializedFileWriter<HashingFile>,
+    factory: ArrowRowGroupWriterFactory,
+    schema: SchemaRef,
+    /// The columns of the row group being written; empty between row groups.
+    columns: Vec<ArrowColumnWriter>,
+    /// Rows of that row group so far.
+    rows: usize,
+    /// Row groups written.
+    groups: usize,
+}
+
+impl ColumnsWriter {
+    fn new(out: HashingFile, schema: SchemaRef, props: WriterProperties) -> parquet::errors::Result<Self> {
+        // ArrowWriter sets the file up (the Arrow schema in its metadata); the
+        // columns are then written here.
+        let props = props.into_builder().set_max_row_group_row_count(Some(ROW_GROUP_ROWS)).build();
+        let (file, factory) = ArrowWriter::try_new(out, schema.clone(), Some(props))?.into_serialized_writer()?;
+        Ok(ColumnsWriter { file, factory, schema, columns: Vec::new(), rows: 0, groups: 0 })
+    }
+
+    fn write(&mut self, batch: &RecordBatch) -> parquet::errors::Result<()> {
+        let n = batch.num_rows();
+        if n == 0 {
+            return Ok(());
+        }
+        if self.rows + n > ROW_GROUP_ROWS {
+            let fits = ROW_GROUP_ROWS - self.rows;
+            self.write(&batch.slice(0, fits))?;
+            return self.write(&batch.slice(fits, n - fits));
+        }
+        if self.columns.is_empty() {
+            self.columns = self.factory.create_column_writers(self.groups)?;
+        }
+        let mut leaves = Vec::with_capacity(self.columns.len());
+        for (field, column) in self.schema.fields().iter().zip(batch.columns()) {
+            leaves.extend(compute_leaves(field, column)?);
+        }
+        let work: Vec<_> = self.columns.iter_mut().zip(leaves).collect();
+        on_every_core(work, |(w, leaf)| w.write(&leaf))?;
+        self.rows += n;
+        if self.rows >= ROW_GROUP_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Closes the row group being written, its columns' last pages compressed on
+    /// every core.
+    fn flush(&mut self) -> parquet::errors::Result<()> {
+        if self.columns.is_empty() {
+            return Ok(());
+        }
+        let chunks = on_every_core(std::mem::take(&mut self.columns), |w| w.close())?;
+        let mut group = self.file.next_row_group()?;
+        for chunk in chunks {
+            chunk.append_to_row_group(&mut group)?;
+        }
+        group.close()?;
+        self.rows = 0;
+        self.groups += 1;
+        Ok(())
+    }
+
+    /// Writes the last row group and the footer.
+    fn finish(mut self) -> parquet::errors::Result<HashingFile> {
+        self.flush()?;
+        self.file.into_inner()
+    }
+}
+
+/// `f` of every item, in order, the items dealt in turn to one thread per core.
+fn on_every_core<T: Send, R: Send>(
+    items: Vec<T>,
+    f: impl Fn(T) -> parquet::errors::Result<R> + Sync,
+) -> parquet::errors::Result<Vec<R>> {
+    let n = items.len();
+    let threads = std::thread::available_parallelism().map_or(1, |c| c.get()).clamp(1, n.max(1));
+    let mut shares: Vec<Vec<(usize, T)>> = (0..threads).map(|_| Vec::new()).collect();
+    for (k, item) in items.into_iter().enumerate() {
+        shares[k % threads].push((k, item));
+    }
+    let f = &f;
+    let done = std::thread::scope(|s| {
+        let handles: Vec<_> = shares
+            .into_iter()
+            .map(|share| {
+                s.spawn(move || {
+                    share.into_iter().map(|(k, t)| f(t).map(|r| (k, r))).collect::<parquet::errors::Result<Vec<_>>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect::<parquet::errors::Result<Vec<_>>>()
+    })?;
+    let mut out: Vec<Option<R>> = (0..n).map(|_| None).collect();
+    for (k, r) in done.into_iter().flatten() {
+        out[k] = Some(r);
+    }
+    Ok(out.into_iter().map(|r| r.expect("every item done")).collect())
 }
 
 /// Dataset ids become file names: keep them to a safe alphabet.
