@@ -5,7 +5,8 @@
 // over it. A commune with 2 establishments reads « secret » in its portrait (not a number,
 // not « n/d ») beside its département's figure, with the rule under the indicator; in a
 // comparison beside a public commune and one with no establishment. The values map of the
-// Pas-de-Calais gives the rule in its legend, classes no secret commune, shows « secret »
+// Pas-de-Calais names it in « Territoire affiché », gives the rule in its legend, classes no
+// secret commune and leaves no class empty (its values are tied), shows « secret »
 // in its hover label, its table and its export. A perimeter differing from the
 // département (or from an EPCI) by such a commune alone is refused (409) with the
 // server's message, through the API and in the perimeter editor, and is never saved.
@@ -202,9 +203,10 @@ test('the values map of the Pas-de-Calais gives the rule and never shows a secre
   );
   assert.equal(await page.inputValue('#indicator'), 'emplois_cci');
   assert.equal(await page.inputValue('#layer'), 'com');
-  // « Territoire affiché » offers France, the régions and the perimeters, not a département: the
-  // address's dep:62 is what is shown, though that select reads blank.
+  // « Territoire affiché » names the address's département (it used to read blank).
   assert.equal(await page.evaluate(() => window.echelle.state.settings.within), 'dep:62');
+  assert.equal(await page.inputValue('#within'), 'dep:62');
+  assert.equal(await page.$eval('#within', (s) => s.selectedOptions[0]?.textContent), 'Pas-de-Calais');
   // The legend: the rule, and every secret commune among the « n/d », none in a class.
   assert.equal(await page.textContent('#legend-secrecy'), `Secret statistique : ${ind.secrecy}`);
   assert.match(await page.textContent('#legend-secrecy'), RULE);
@@ -213,6 +215,8 @@ test('the values map of the Pas-de-Calais gives the rule and never shows a secre
   assert.equal(counts.reduce((a, b) => a + b, 0), v.values.length, items.join('\n'));
   assert.match(items.at(-1), /^n\/d/);
   assert.equal(counts.at(-1), secrets.length, 'the n/d class holds the secret communes, and only them');
+  // Four values shared by hundreds of communes: tied quantile breaks merged, no class left empty.
+  assert.ok(counts.slice(0, -1).every((n) => n > 0), items.join('\n'));
 
   // The table on screen: its first rows by value; none of them a secret commune shown as a number.
   const rows = await page.$$eval('#map-values tbody tr', (trs) => trs.map((tr) => [tr.querySelector('a').getAttribute('href').replace('#/portrait/', ''), tr.querySelector('td').textContent]));

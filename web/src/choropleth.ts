@@ -36,6 +36,7 @@ export const state = {
   indicators: [] as Indicator[],
   perimeters: [] as Territory[],
   regions: [] as Territory[],
+  departements: [] as Territory[],
   settings: { indicator: '', layer: FRANCE_LAYER, within: FRANCE, method: 'quantile', classes: DEFAULT_CLASSES, manual: '' } as Settings,
   values: null as Values | null,
   byKey: new Map<string, ValueRow>(),
@@ -62,12 +63,19 @@ export function onPaint(fn: () => void): () => void {
 
 const notify = () => painted.slice().forEach((fn) => fn());
 
-/** The indicators with values, and the saved perimeters (offered as territories to show). */
+/** The indicators with values; the régions, départements and saved perimeters (offered as territories to show). */
 export async function loadChoices() {
-  const [indicators, perimeters, regions] = await Promise.all([api.indicators(), api.territories('per'), api.territories('reg')]);
+  const [indicators, perimeters, regions, departements] = await Promise.all([
+    api.indicators(),
+    api.territories('per'),
+    api.territories('reg'),
+    api.territories('dep'),
+  ]);
+  const byName = (list: Territory[]) => list.filter((r) => r.communes > 0).sort((a, b) => a.name.localeCompare(b.name, 'fr'));
   state.indicators = indicators.filter((i) => i.available);
   state.perimeters = perimeters;
-  state.regions = regions.filter((r) => r.communes > 0).sort((a, b) => a.name.localeCompare(b.name, 'fr'));
+  state.regions = byName(regions);
+  state.departements = byName(departements);
   if (!state.settings.indicator)
     state.settings.indicator = state.indicators.find((i) => i.id === DEFAULT_INDICATOR)?.id ?? state.indicators[0]?.id ?? '';
 }
@@ -200,10 +208,10 @@ export function swatches(entries: LegendEntry[], cls = ''): string {
     .join('')}</ul>`;
 }
 
-/** The name of the territory shown (France, a région or a perimeter). */
+/** The name of the territory shown (France, a région, a département or a perimeter; else its key). */
 export function withinName(): string {
   const w = state.settings.within;
-  return w === FRANCE ? t.map.withinFrance : ([...state.regions, ...state.perimeters].find((p) => p.key === w)?.name ?? w);
+  return w === FRANCE ? t.map.withinFrance : ([...state.regions, ...state.departements, ...state.perimeters].find((p) => p.key === w)?.name ?? w);
 }
 
 /** "Source (millésime …)" of an indicator. */

@@ -5,6 +5,8 @@ import { ckmeans, uniqueCountSorted } from 'simple-statistics';
 
 export type Method = 'quantile' | 'equal' | 'jenks' | 'manual';
 
+/** Quantile thresholds; with ties (many territories sharing a value) those that would leave
+ *  a class empty are dropped, so fewer classes are drawn, each holding territories. */
 export function quantileBreaks(sorted: number[], k: number): number[] {
   const out: number[] = [];
   for (let i = 1; i < k; i++) {
@@ -13,7 +15,26 @@ export function quantileBreaks(sorted: number[], k: number): number[] {
     const hi = Math.ceil(pos);
     out.push(sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo));
   }
-  return dedupe(out);
+  return nonEmpty(sorted, dedupe(out));
+}
+
+/** The thresholds of `th` (ascending) that leave no class of `sorted` empty (see `classOf`): one
+ *  at or below the first value, or with no value between it and the threshold kept before it,
+ *  goes (a tied minimum would otherwise give an empty first class); so does the last one if
+ *  no value reaches it. */
+function nonEmpty(sorted: number[], th: number[]): number[] {
+  const kept: number[] = [];
+  let next = 0; // the first value not yet in a class
+  for (const x of th) {
+    let j = next;
+    while (j < sorted.length && sorted[j] < x) j++;
+    if (j > next) {
+      kept.push(x);
+      next = j;
+    }
+  }
+  if (kept.length > 0 && next >= sorted.length) kept.pop();
+  return kept;
 }
 
 export function equalBreaks(sorted: number[], k: number): number[] {

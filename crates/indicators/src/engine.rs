@@ -278,6 +278,12 @@ impl Engine {
         self.datasets.get(id).map(|d| &d.meta)
     }
 
+    /// The statistical secrecy rule of dataset `id` in French, when it protects
+    /// anything: shown beside its figures wherever they are published.
+    pub fn secrecy_notice(&self, id: &str) -> Option<String> {
+        self.dataset(id).and_then(|m| m.secrecy().notice())
+    }
+
     /// The declaration of an indicator, or an error with the nearest names.
     pub fn indicator(&self, id: &str) -> Result<&IndicatorDef, IndicatorError> {
         self.indicator_among(id, |_| true)

@@ -37,7 +37,7 @@ use crate::error::check_range;
 use crate::flows::{Tally, workers};
 
 /// Counts under this many workers are secret by default (METHODS.md §3's household rule).
-pub const SECRET_BELOW: f64 = 11.0;
+pub const SECRET_BELOW: f64 = echelle_platform::CENSUS_BELOW;
 
 /// Counts under this many workers are flagged fragile by default (INSEE, METHODS.md §2).
 pub const FRAGILE_BELOW: f64 = 200.0;

@@ -24,7 +24,7 @@ pub mod token;
 pub use account::{Account, AccountError, Accounts, Login, NewAccount, Organisation};
 pub use audit::{Action, Actor, AuditEntry, AuditQuery};
 pub use protection::{Protection, Units};
-pub use secrecy::{Counted, SecrecyError, SecrecyRule};
+pub use secrecy::{CENSUS_BELOW, Counted, SecrecyError, SecrecyRule};
 pub use store::{AccountStore, SqliteAccounts};
 pub use token::{Scope, TokenInfo};
 pub use visibility::{

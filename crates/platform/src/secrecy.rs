@@ -68,12 +68,16 @@ pub enum SecrecyError {
     },
 }
 
+/// The census's threshold for people and households: fewer than 11 are not shown
+/// (METHODS.md §3). Flows use it too.
+pub const CENSUS_BELOW: f64 = 11.0;
+
 impl SecrecyRule {
     /// Census people counts: fewer than 11 hidden, cell key noise (D 2, V 1.05, js 1).
     pub fn people() -> SecrecyRule {
         SecrecyRule {
             counts: Counted::People,
-            below: 11.0,
+            below: CENSUS_BELOW,
             dominance: None,
             cell_key: Some(CellKeyRule::default()),
             count_column: None,
@@ -82,7 +86,7 @@ impl SecrecyRule {
 
     /// Tax households: fewer than 11 hidden.
     pub fn households() -> SecrecyRule {
-        SecrecyRule { counts: Counted::Households, below: 11.0, dominance: None, cell_key: None, count_column: None }
+        SecrecyRule { counts: Counted::Households, below: CENSUS_BELOW, dominance: None, cell_key: None, count_column: None }
     }
 
     /// Businesses: fewer than 3 hidden; one above 85 % declared, not applied (see [`SecrecyRule::describe`]).

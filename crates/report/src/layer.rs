@@ -50,6 +50,9 @@ pub struct IndicatorColumn {
     pub synthetic: bool,
     /// Decimals shown on screen.
     pub decimals: u8,
+    /// The statistical secrecy its figures obey, in French (`null`: none): a withheld
+    /// figure is empty.
+    pub secrecy: Option<String>,
 }
 
 /// The features of one layer with their indicators.
@@ -112,7 +115,8 @@ impl FeatureLayer {
             .iter()
             .map(|i| {
                 let synthetic = if i.synthetic { ", données synthétiques" } else { "" };
-                format!("{} = {} ({} ; {}, {}{synthetic})", i.id, i.label, i.unit, i.source, i.vintage)
+                let secrecy = i.secrecy.as_ref().map(|s| format!(" ; secret statistique : {s}")).unwrap_or_default();
+                format!("{} = {} ({} ; {}, {}{synthetic}{secrecy})", i.id, i.label, i.unit, i.source, i.vintage)
             })
             .collect();
         format!(
@@ -153,6 +157,7 @@ pub(crate) mod tests {
                 vintage: "2021".into(),
                 synthetic: false,
                 decimals: 0,
+                secrecy: Some("moins de 11 ménages non diffusé".into()),
             }],
             features: vec![
                 feature("1", "=HYPERLINK(\"x\"), \"quoted\"", 2.0, Some(1200.0)),
@@ -166,7 +171,9 @@ pub(crate) mod tests {
         let mut l = layer();
         assert!(l.check().is_ok());
         assert_eq!(l.bbox(), [2.0, 50.0, 4.0, 51.0]);
-        assert!(l.description().contains("population = Population (habitants ; Insee, 2021)"));
+        assert!(l.description().contains(
+            "population = Population (habitants ; Insee, 2021 ; secret statistique : moins de 11 ménages non diffusé)"
+        ));
         l.indicators[0].id = "geom".into();
         assert!(l.check().is_err());
         l.indicators[0].id = "a b".into();

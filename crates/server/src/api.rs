@@ -358,7 +358,7 @@ impl IndicatorInfo {
             synthetic: meta.is_some_and(|m| m.synthetic),
             available: meta.is_some(),
             visibility: view.indicator_visibility(d),
-            secrecy: meta.and_then(|m| m.secrecy().notice()),
+            secrecy: view.engine.secrecy_notice(&d.dataset),
         }
     }
 }

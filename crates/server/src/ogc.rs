@@ -22,7 +22,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use echelle_indicators::{IndicatorDef, Target};
+use echelle_indicators::{Engine, IndicatorDef, Target};
 use echelle_referential::{Layer, TerritoryRef};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -52,9 +52,11 @@ const MAX_LIMIT: usize = 10_000;
 /// An indicator offered as a property of the communes, with its provenance.
 pub use echelle_report::layer::IndicatorColumn as Property;
 
-/// The column of indicator `d` whose values have `provenance` (source, vintage, synthetic).
-pub fn property(d: &IndicatorDef, (source, vintage, synthetic): &(String, String, bool)) -> Property {
+/// The column of indicator `d` whose values have `provenance` (source, vintage,
+/// synthetic), with the secrecy rule `engine` declares for its dataset.
+pub fn property(engine: &Engine, d: &IndicatorDef, (source, vintage, synthetic): &(String, String, bool)) -> Property {
     Property {
+        secrecy: engine.secrecy_notice(&d.dataset),
         id: d.id.clone(),
         label: d.label.clone(),
         unit: d.unit.clone(),
@@ -93,7 +95,7 @@ pub async fn table(state: &AppState, shapes: &Shapes) -> Result<Arc<Table>, ApiE
             Err(e) if e.is_user_error() => continue,
             Err(e) => return Err(e.into()),
         };
-        table.indicators.push(property(d, &e.provenance[0]));
+        table.indicators.push(property(&engine, d, &e.provenance[0]));
         table.values.push(e.values[0].iter().map(|v| v.value).collect());
     }
     let table = Arc::new(table);

@@ -2665,6 +2665,11 @@ export interface components {
              * @description Decimals shown on screen.
              */
             decimals: number;
+            /**
+             * @description The statistical secrecy its figures obey, in French (`null`: none): a withheld
+             *     figure is empty.
+             */
+            secrecy?: string | null;
         };
         /** @description A guarantee proposed to a vote. Amounts in euros, rates and shares in percent. */
         Proposal: {

@@ -72,6 +72,8 @@ export const fr = {
     indicator: 'Indicateur',
     within: 'Territoire affiché',
     withinFrance: 'France entière (métropole et DROM)',
+    /** The groups of « Territoire affiché »'s options. */
+    withinGroups: { regions: 'Régions', departements: 'Départements', perimeters: 'Périmètres d’étude', other: 'Autre territoire' },
     jump: 'Aller à',
     metropole: 'Métropole',
     layer: 'Échelon',

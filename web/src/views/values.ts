@@ -28,6 +28,37 @@ let framed = FRANCE;
 const option = (value: string, text: string, selected: boolean) =>
   `<option value="${esc(value)}"${selected ? ' selected' : ''}>${esc(text)}</option>`;
 
+const group = (label: string, options: string[]) => (options.length ? `<optgroup label="${esc(label)}">${options.join('')}</optgroup>` : '');
+
+/** The territories « Territoire affiché » offers: France, the régions, the départements, the perimeters. */
+function withinOptions(): string {
+  const s = choropleth.state.settings;
+  const g = t.map.withinGroups;
+  const { regions, departements, perimeters } = choropleth.state;
+  return [
+    option(FRANCE, t.map.withinFrance, s.within === FRANCE),
+    group(g.regions, regions.map((r) => option(r.key, r.name, r.key === s.within))),
+    group(g.departements, departements.map((d) => option(d.key, d.name, d.key === s.within))),
+    group(g.perimeters, perimeters.map((p) => option(p.key, `${p.name} (${p.communes})`, p.key === s.within))),
+  ].join('');
+}
+
+/** « Territoire affiché » set to the territory shown; one the list does not offer (an EPCI, a
+ *  commune named in the address) gets an option of its own, so that the select never reads blank. */
+function showWithin(ctx: Context) {
+  const select = byId<HTMLSelectElement>(ctx, 'within');
+  const within = choropleth.state.settings.within;
+  select.querySelector('#within-other')?.remove();
+  if (![...select.options].some((o) => o.value === within)) {
+    const other = document.createElement('optgroup');
+    other.id = 'within-other';
+    other.label = t.map.withinGroups.other;
+    other.append(new Option(choropleth.withinName(), within));
+    select.append(other);
+  }
+  select.value = within;
+}
+
 function controlsHtml(): string {
   const s = choropleth.state.settings;
   const m = t.map;
@@ -37,11 +68,7 @@ function controlsHtml(): string {
       .join('')}</select></label>
     <div class="row">
       <label>${esc(m.layer)} <select id="layer">${MAP_LAYERS.map((l) => option(l, m.layers[l], l === s.layer)).join('')}</select></label>
-      <label>${esc(m.within)} <select id="within">${[
-        option(FRANCE, m.withinFrance, s.within === FRANCE),
-        ...choropleth.state.regions.map((r) => option(r.key, r.name, r.key === s.within)),
-        ...choropleth.state.perimeters.map((p) => option(p.key, `${p.name} (${p.communes})`, p.key === s.within)),
-      ].join('')}</select></label>
+      <label>${esc(m.within)} <select id="within">${withinOptions()}</select></label>
     </div>
     <div class="row">
       <label>${esc(m.method)} <select id="method">${(Object.keys(m.methods) as Method[])
@@ -79,6 +106,7 @@ async function change(ctx: Context, patch: Partial<choropleth.Settings>, push = 
   const s = choropleth.state.settings;
   // The controls say what is shown (a layer without shapes is not taken).
   byId<HTMLSelectElement>(ctx, 'layer').value = s.layer;
+  showWithin(ctx);
   byId<HTMLInputElement>(ctx, 'manual').value = s.manual;
   byId(ctx, 'manual-box').hidden = s.method !== 'manual';
   if (s.within !== framed) {
@@ -233,8 +261,9 @@ export const valuesView: View = {
     setParams(toAddress(), true);
     // The address may have named settings the controls did not show yet.
     const s = choropleth.state.settings;
-    for (const [id, v] of [['indicator', s.indicator], ['layer', s.layer], ['within', s.within], ['method', s.method], ['classes', String(s.classes)]])
+    for (const [id, v] of [['indicator', s.indicator], ['layer', s.layer], ['method', s.method], ['classes', String(s.classes)]])
       byId<HTMLSelectElement>(ctx, id).value = v;
+    showWithin(ctx);
   },
   leave() {
     unsubscribe?.();

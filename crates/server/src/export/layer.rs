@@ -120,7 +120,7 @@ pub(crate) async fn features(
         })
         .collect();
     let indicators: Vec<IndicatorColumn> =
-        e.indicators.iter().zip(&e.provenance).map(|(d, provenance)| crate::ogc::property(d, provenance)).collect();
+        e.indicators.iter().zip(&e.provenance).map(|(d, provenance)| crate::ogc::property(&engine, d, provenance)).collect();
     Ok(FeatureLayer {
         name: layer.prefix().to_string(),
         label: layer.label().to_string(),

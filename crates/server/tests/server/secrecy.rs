@@ -147,6 +147,10 @@ async fn no_output_shows_a_figure_of_fewer_than_three_businesses() {
     assert!(item["properties"]["emplois_cci"].is_null(), "{item}");
     let item = ok(&router, &format!("/ogc/collections/communes/items/{shown}")).await;
     assert_eq!(item["properties"]["emplois_cci"], 36.0, "{item}");
+    // The rule is stated with the property, for QGIS users.
+    let collection = ok(&router, "/ogc/collections/communes").await;
+    let property = collection["properties"].as_array().unwrap().iter().find(|p| p["id"] == "emplois_cci").unwrap();
+    assert!(property["secrecy"].as_str().is_some_and(|s| s.contains("moins de 3 entreprises")), "{property}");
 
     // The audit of released perimeters: the Pas-de-Calais without one commune of two
     // businesses is refused (409), and not saved.
