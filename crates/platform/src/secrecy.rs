@@ -86,7 +86,13 @@ impl SecrecyRule {
 
     /// Tax households: fewer than 11 hidden.
     pub fn households() -> SecrecyRule {
-        SecrecyRule { counts: Counted::Households, below: CENSUS_BELOW, dominance: None, cell_key: None, count_column: None }
+        SecrecyRule {
+            counts: Counted::Households,
+            below: CENSUS_BELOW,
+            dominance: None,
+            cell_key: None,
+            count_column: None,
+        }
     }
 
     /// Businesses: fewer than 3 hidden; one above 85 % declared, not applied (see [`SecrecyRule::describe`]).

@@ -119,8 +119,12 @@ pub(crate) async fn features(
             readers: None,
         })
         .collect();
-    let indicators: Vec<IndicatorColumn> =
-        e.indicators.iter().zip(&e.provenance).map(|(d, provenance)| crate::ogc::property(&engine, d, provenance)).collect();
+    let indicators: Vec<IndicatorColumn> = e
+        .indicators
+        .iter()
+        .zip(&e.provenance)
+        .map(|(d, provenance)| crate::ogc::property(&engine, d, provenance))
+        .collect();
     Ok(FeatureLayer {
         name: layer.prefix().to_string(),
         label: layer.label().to_string(),
