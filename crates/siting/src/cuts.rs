@@ -77,6 +77,7 @@ mod tests {
             fixed: vec![],
             excluded: vec![],
             capacity: None,
+            hint: vec![],
         }
     }
 

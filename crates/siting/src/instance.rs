@@ -33,7 +33,8 @@ pub struct Instance {
     pub capacity: Vec<f64>,
     /// The radius `reach` was cut at, with the points it was measured between: a pair
     /// beyond it is then costed at the radius in the search (a lower estimate, so the
-    /// bounds stay proven) and the solution's objective is measured exactly.
+    /// bounds stay proven; the p-median extends the pairs of the demands that need it,
+    /// `far.rs`) and the solution's objective is measured exactly.
     pub truncated: Option<Truncation>,
 }
 
@@ -109,6 +110,8 @@ impl Instance {
                     }
                 }
                 row.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+                // Grown by doubling: up to half of it would be slack, on tens of millions of pairs.
+                row.shrink_to_fit();
                 row
             })
             .collect();

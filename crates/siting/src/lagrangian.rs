@@ -72,9 +72,11 @@ fn evaluate(costs: &Costs, bounds: &[(f64, f64)], p: usize, lambda: &[f64]) -> (
 /// until `deadline` or the steps vanish.
 ///
 /// Demands weigh from tens to hundreds of thousands: one step length for all of them
-/// moves the small ones too far and the large ones too little. The steps are taken in
-/// `λ_i / s_i`, `s_i` the demand's scale (its fallback, or its largest cost), where the
-/// demands are alike.
+/// moves the small ones too far and the large ones too little. Each `λ_i` moves by its
+/// subgradient times `s_i`, the demand's scale (its fallback, or its largest cost: its
+/// weight times a distance), so that every demand moves alike in distance. (Scaling by
+/// `s_i²` moves the heavy ones too far: on all France, p = 100, the bound stayed 1.8 %
+/// under the best solution after 40 s, against 0.4 % after 30 s so.)
 pub(crate) fn bound(
     costs: &Costs,
     bounds: &[(f64, f64)],
@@ -89,7 +91,6 @@ pub(crate) fn bound(
         .iter()
         .zip(&costs.fallback)
         .map(|(row, &f)| if f.is_finite() { f } else { row.last().map_or(0.0, |x| x.1) })
-        .map(|s| s * s)
         .collect();
     let (mut value, mut open) = evaluate(costs, bounds, p, &lambda);
     let mut best = value;
@@ -127,7 +128,7 @@ pub(crate) fn bound(
             stalled = 0;
         } else {
             stalled += 1;
-            if stalled >= 60 {
+            if stalled >= 30 {
                 theta /= 2.0;
                 stalled = 0;
             }

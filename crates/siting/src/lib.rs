@@ -7,7 +7,8 @@
 //!        ▼
 //!  Instance ── one engine: p sites, each demand served by its cheapest open site,
 //!        │     or at its fallback cost (unreachable / uncovered)
-//!        ├── p-median  : cost = weight × distance, no fallback
+//!        ├── p-median  : cost = weight × distance, no fallback (radius-truncated: the
+//!        │               pairs a good solution needs past the radius put back, far.rs)
 //!        ├── MCLP      : cost = 0 within the service distance, fallback = weight
 //!        ├── LSCP      : the smallest p whose MCLP optimum leaves nothing uncovered
 //!        └── p-center  : the smallest distance whose LSCP needs at most p sites
@@ -23,6 +24,7 @@
 mod capacity;
 mod cuts;
 mod error;
+mod far;
 mod instance;
 mod lagrangian;
 mod master;

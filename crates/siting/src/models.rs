@@ -1,7 +1,7 @@
 //! The four location models of PySAL spopt, each a set of costs for the one engine.
 
 use crate::solve::{Costs, Limits, Progress, Solution, closes, solve_costs};
-use crate::{Error, Instance, reduce};
+use crate::{Error, Instance, far, reduce};
 
 /// A location model.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -54,10 +54,18 @@ pub fn solve_model(
     let demand: f64 = instance.demand.iter().sum();
     match model {
         Model::PMedian => {
-            let costs = median_costs(instance)?;
-            let mut solution = solve_costs(&costs, p, limits, progress)?;
+            let started = std::time::Instant::now();
+            let mut costs = median_costs(instance)?;
+            let mut limits = limits;
             if let Some(t) = &instance.truncated {
-                measure_exactly(instance, t, &mut solution);
+                far::extend(&mut costs, &instance.demand, t, p);
+                // The time limit is the whole solve's.
+                limits.time = limits.time.map(|l| l.saturating_sub(started.elapsed()));
+            }
+            let mut solution = solve_costs(&costs, p, limits, progress)?;
+            solution.seconds = started.elapsed().as_secs_f64();
+            if let Some(t) = &instance.truncated {
+                measure_exactly(instance, t, &mut solution, &costs.hint);
             }
             Ok(Outcome { p: solution.open.len(), solution, distance: None, covered: None, demand })
         }
@@ -92,10 +100,21 @@ fn excluded(instance: &Instance) -> Vec<bool> {
     out
 }
 
-/// The solution's true objective where pairs beyond the radius were costed at the
-/// radius: the bound (of a problem whose costs are never above the true ones) stands.
-fn measure_exactly(instance: &Instance, t: &crate::Truncation, solution: &mut Solution) {
-    let exact: f64 = instance.demand.iter().enumerate().map(|(i, w)| w * t.nearest(i, &solution.open)).sum();
+/// The solution's true objective where pairs beyond the radius were costed lower: the
+/// bound (of a problem whose costs are never above the true ones) stands. The search's
+/// start (`hint`, from `far.rs`) is kept instead when it is truly better: costs lowered
+/// beyond the radius can lure the search away from it.
+fn measure_exactly(instance: &Instance, t: &crate::Truncation, solution: &mut Solution, hint: &[u32]) {
+    let true_cost =
+        |open: &[u32]| -> f64 { instance.demand.iter().enumerate().map(|(i, w)| w * t.nearest(i, open)).sum() };
+    let mut exact = true_cost(&solution.open);
+    if !hint.is_empty() && solution.served.is_none() {
+        let start = true_cost(hint);
+        if start < exact {
+            solution.open = hint.to_vec();
+            exact = start;
+        }
+    }
     solution.objective = exact;
     solution.proven = closes(exact, solution.bound);
     if solution.proven {
@@ -110,8 +129,9 @@ fn median_costs(instance: &Instance) -> Result<Costs, Error> {
     let mut fallback = Vec::with_capacity(instance.demand.len());
     let mut rows = Vec::with_capacity(instance.demand.len());
     for (i, (row, &w)) in instance.reach.iter().zip(&instance.demand).enumerate() {
-        let row: Vec<(u32, f64)> =
+        let mut row: Vec<(u32, f64)> =
             row.iter().filter(|(j, _)| !excluded[*j as usize]).map(|&(j, d)| (j, w * d)).collect();
+        row.shrink_to_fit();
         if w > 0.0 && row.is_empty() && beyond.is_infinite() {
             return Err(Error::Unreachable(i));
         }
@@ -125,6 +145,7 @@ fn median_costs(instance: &Instance) -> Result<Costs, Error> {
         fixed: instance.fixed.clone(),
         excluded: instance.excluded.clone(),
         capacity: capacity(instance),
+        hint: vec![],
     })
 }
 
@@ -147,6 +168,7 @@ fn covering_costs(instance: &Instance, distance: f64, unit: bool) -> Costs {
         fixed: instance.fixed.clone(),
         excluded: instance.excluded.clone(),
         capacity: capacity(instance),
+        hint: vec![],
     };
     if costs.capacity.is_none() { reduce::merge_demand(costs) } else { costs }
 }

@@ -102,6 +102,7 @@ mod tests {
             fixed: vec![],
             excluded: vec![],
             capacity: None,
+            hint: vec![],
         }
     }
 

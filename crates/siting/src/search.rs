@@ -3,6 +3,8 @@
 //! what the swap would save is kept from each demand's nearest and second-nearest open
 //! sites, and a swap updates only the demands near the two sites.
 
+use std::borrow::Cow;
+
 use crate::solve::Costs;
 
 /// Each demand's cost under `open`: its cheapest open site, or its fallback.
@@ -48,11 +50,16 @@ fn nearest_two(costs: &Costs, open: &[bool], i: usize) -> (u32, f64, u32, f64) {
 }
 
 /// A cost standing for "not served" where the fallback is infinite, larger than any
-/// sum of finite costs, so that the search first serves everyone.
-fn finite(costs: &Costs) -> Costs {
+/// sum of finite costs, so that the search first serves everyone. Costs whose fallbacks
+/// are all finite are used as they are: a copy of tens of millions of pairs is memory.
+fn finite(costs: &Costs) -> Cow<'_, Costs> {
+    if costs.fallback.iter().all(|f| f.is_finite()) {
+        return Cow::Borrowed(costs);
+    }
     let worst: f64 = costs.rows.iter().map(|r| r.last().map_or(0.0, |x| x.1)).sum();
     let big = 2.0 * worst + 1.0;
-    Costs { fallback: costs.fallback.iter().map(|&f| if f.is_finite() { f } else { big }).collect(), ..costs.clone() }
+    let fallback = costs.fallback.iter().map(|&f| if f.is_finite() { f } else { big }).collect();
+    Cow::Owned(Costs { fallback, ..costs.clone() })
 }
 
 /// Per site, the demands it may serve below their fallback: `(demand, cost)`.
@@ -63,6 +70,7 @@ fn columns(costs: &Costs) -> Vec<Vec<(u32, f64)>> {
             cols[j as usize].push((i as u32, c));
         }
     }
+    cols.iter_mut().for_each(Vec::shrink_to_fit);
     cols
 }
 
@@ -190,10 +198,11 @@ impl Swaps<'_> {
 /// while one saves anything. Returns the open flags and their true objective.
 pub(crate) fn local_search(costs: &Costs, allowed: &[bool], start: &[bool], p: usize) -> (Vec<bool>, f64) {
     let work = finite(costs);
+    let work: &Costs = &work;
     let n = costs.candidates;
-    let cols = columns(&work);
+    let cols = columns(work);
     let mut open = start.to_vec();
-    greedy(&work, &cols, allowed, &mut open, p);
+    greedy(work, &cols, allowed, &mut open, p);
     let movable: Vec<bool> = (0..n).map(|j| allowed[j] && !costs.fixed.contains(&(j as u32))).collect();
     let slots: Vec<usize> = (0..n).filter(|&j| open[j]).collect();
     let k = slots.len();
@@ -201,17 +210,9 @@ pub(crate) fn local_search(costs: &Costs, allowed: &[bool], start: &[bool], p: u
     for (s, &j) in slots.iter().enumerate() {
         slot_of[j] = s;
     }
-    let near: Vec<_> = (0..work.rows.len()).map(|i| nearest_two(&work, &open, i)).collect();
-    let mut sw = Swaps {
-        work: &work,
-        open,
-        slot_of,
-        slots,
-        near,
-        gain: vec![0.0; n],
-        loss: vec![0.0; k],
-        extra: vec![0.0; n * k],
-    };
+    let near: Vec<_> = (0..work.rows.len()).map(|i| nearest_two(work, &open, i)).collect();
+    let mut sw =
+        Swaps { work, open, slot_of, slots, near, gain: vec![0.0; n], loss: vec![0.0; k], extra: vec![0.0; n * k] };
     for i in 0..work.rows.len() {
         sw.terms(i, 1.0);
     }

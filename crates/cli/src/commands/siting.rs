@@ -61,9 +61,10 @@ enum Command {
         #[arg(long)]
         heuristic: bool,
         /// Keep only the pairs within this distance, km (all pairs by default): how
-        /// instances of tens of thousands of points fit in memory. For the p-median, a
-        /// pair beyond it counts the radius in the bound and is measured exactly in the
-        /// objective; covering models need it at least their service distance.
+        /// instances of tens of thousands of points fit in memory. For the p-median, the
+        /// points whose sites in a good solution lie farther keep their pairs up to them;
+        /// other pairs beyond count the radius in the bound, and the objective is measured
+        /// exactly; covering models need it at least their service distance.
         #[arg(long)]
         radius_km: Option<f64>,
         /// Demand from the observatory: population, commuters (leaving their home
@@ -520,7 +521,7 @@ fn print_outcome(study: &Study, model: Model, o: &Outcome) {
     println!("modèle : {}", describe(model));
     let radius = match &study.instance.truncated {
         Some(t) => format!(
-            ", paires retenues jusqu'à {:.0} km (au-delà comptées au rayon dans la borne, mesurées exactement dans l'objectif)",
+            ", paires retenues jusqu'à {:.0} km, prolongées pour les points dont une bonne solution a ses sites plus loin (au-delà, comptées au moins au rayon dans la borne, mesurées exactement dans l'objectif)",
             t.radius / 1000.0
         ),
         None => String::new(),

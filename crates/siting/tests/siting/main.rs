@@ -113,15 +113,17 @@ fn impossible_inputs_are_refused() {
 #[test]
 fn a_radius_truncated_instance_measures_its_solution_exactly_and_keeps_its_bound_honest() {
     // Demand at 0 (weight 1) and 30 (weight 2), sites at 0 and 30, pairs cut at 10 km: with
-    // one site, the search sees the far demand at 10, the truth is 30.
+    // one site, the search sees the far demand at 10, the truth is 30. Its pairs are then
+    // extended past the radius (site 1 open, it is 30 from it); the other demand's are
+    // not (it is at its site), and opening site 0 would still cost it 2 × 10 in the bound.
     let demand = [(Point { x: 0.0, y: 0.0 }, 1.0), (Point { x: 30.0, y: 0.0 }, 2.0)];
     let sites = [Point { x: 0.0, y: 0.0 }, Point { x: 30.0, y: 0.0 }];
     let i = Instance::from_points(&demand, &sites, Some(10.0)).unwrap();
     let o = solve_model(&i, Model::PMedian, 1, Limits::default(), &mut |_| {}).unwrap();
     assert_eq!(o.solution.open, vec![1]);
     assert!(close(o.solution.objective, 30.0)); // 1 × 30, measured beyond the radius
-    assert!(close(o.solution.bound, 10.0)); // 1 × 10: the capped problem's optimum
-    assert!(!o.solution.proven && o.solution.gap() > 0.6);
+    assert!(close(o.solution.bound, 20.0)); // 2 × 10: the lowered problem's optimum
+    assert!(!o.solution.proven && o.solution.gap() > 0.3);
     // Two sites: everything within the radius, proven.
     let o = solve_model(&i, Model::PMedian, 2, Limits::default(), &mut |_| {}).unwrap();
     assert!(o.solution.proven && o.solution.objective == 0.0);
@@ -168,6 +170,17 @@ proptest! {
         prop_assert!(h.solution.bound <= truth + 1e-7 * truth.max(1.0));
         prop_assert!(close(weighted_distance(&i, &h.solution.open), h.solution.objective));
         prop_assert!(h.solution.objective >= truth - 1e-7 * truth.max(1.0));
+
+        // Pairs cut at 30: far ones extended from a good solution, the others costed at
+        // the radius or the nearest candidate left out; no bound above the true optimum.
+        let demand: Vec<(Point, f64)> = pts.iter().map(|&(x, y, w)| (Point { x, y }, w)).collect();
+        let sites: Vec<Point> = demand.iter().take(c).map(|d| d.0).collect();
+        let cut = Instance::from_points(&demand, &sites, Some(30.0)).unwrap().with_sites(fixed.clone(), excluded.clone()).unwrap();
+        for exact in [true, false] {
+            let o = solve_model(&cut, Model::PMedian, p, Limits { exact, ..Limits::default() }, &mut |_| {}).unwrap();
+            prop_assert!(o.solution.bound <= truth + 1e-7 * truth.max(1.0), "cut {} vs {}", o.solution.bound, truth);
+            prop_assert!(close(weighted_distance(&i, &o.solution.open), o.solution.objective));
+        }
 
         let s = 25.0;
         let truth = brute(&i, p, |open| uncovered(&i, open, s));
