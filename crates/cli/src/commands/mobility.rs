@@ -4,6 +4,7 @@
 //! generated.
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::Path;
 use std::time::Instant;
 
@@ -610,10 +611,11 @@ fn print_matrix(m: &matrix::Matrix, format: Format) -> Result<()> {
     match format {
         Format::Json => json(m),
         Format::Csv => {
-            let mut out = String::with_capacity(m.cells.len() * 48);
-            out.push_str("origin,dest,category,workers,secret,secondary,fragile\n");
+            // Streamed: a commune matrix of France is millions of lines.
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+            writeln!(out, "origin,dest,category,workers,secret,secondary,fragile")?;
             for c in &m.cells {
-                let _ = writeln!(
+                writeln!(
                     out,
                     "{},{},{},{},{},{},{}",
                     c.origin_key,
@@ -623,9 +625,9 @@ fn print_matrix(m: &matrix::Matrix, format: Format) -> Result<()> {
                     c.secret,
                     c.secondary,
                     c.fragile
-                );
+                )?;
             }
-            print!("{out}");
+            out.flush()?;
             Ok(())
         }
         Format::Table => {
