@@ -95,7 +95,7 @@ impl Store {
         // prunes on them; numbers keep theirs.
         let mut props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("valid level")))
-            .set_max_row_group_row_count(Some(1 << 20));
+            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS));
         for f in schema.fields().iter().filter(|f| matches!(f.data_type(), DataType::Utf8 | DataType::LargeUtf8)) {
             props = props.set_column_statistics_enabled(ColumnPath::from(f.name().as_str()), EnabledStatistics::None);
         }
@@ -216,7 +216,6 @@ impl ColumnsWriter {
     fn new(out: HashingFile, schema: SchemaRef, props: WriterProperties) -> parquet::errors::Result<Self> {
         // ArrowWriter sets the file up (the Arrow schema in its metadata); the
         // columns are then written here.
-        let props = props.into_builder().set_max_row_group_row_count(Some(ROW_GROUP_ROWS)).build();
         let (file, factory) = ArrowWriter::try_new(out, schema.clone(), Some(props))?.into_serialized_writer()?;
         Ok(ColumnsWriter { file, factory, schema, columns: Vec::new(), rows: 0, groups: 0 })
     }
