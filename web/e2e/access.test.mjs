@@ -7,16 +7,14 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkView, importGridNetwork, openPage, startServer } from './harness.mjs';
+import { checkView, importGridNetwork, openPage, startServer, copyTestStore } from './harness.mjs';
 
 const web = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const root = resolve(web, '..');
 const shots = process.env.ECHELLE_E2E_ARTEFACTS ? resolve(process.env.ECHELLE_E2E_ARTEFACTS) : join(web, 'e2e', 'screenshots');
-const testStore = process.env.ECHELLE_TEST_STORE ?? join(root, '.cache', 'test-store');
 const shared = process.env.ECHELLE_SHARED ? resolve(process.env.ECHELLE_SHARED) : resolve(root, '..', 'shared');
 const facilities = join(shared, 'data', 'france-services-2021.geojson');
 
@@ -37,9 +35,8 @@ const api = async (path) => {
 before(async () => {
   assert.ok(existsSync(facilities), `no ${facilities}`);
   mkdirSync(shots, { recursive: true });
-  tmp = mkdtempSync(join(tmpdir(), 'echelle-e2e-access-'));
-  const store = join(tmp, 'store');
-  cpSync(testStore, store, { recursive: true, filter: (p) => !p.endsWith('-shm') && !p.endsWith('-wal') });
+  let store;
+  ({ tmp, store } = copyTestStore('access'));
   // 21 × 21 nodes every 0.01° (about 0.7 × 1.1 km) from 2.73° E, 50.33° N: a part of the
   // Pas-de-Calais, so that some communes of dep:62 snap to it and most do not.
   importGridNetwork(store, tmp, { name: NETWORK, lon0: 2.73, lat0: 50.33, n: 21, step: 0.01, kmh: 50 });

@@ -7,16 +7,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { binary, checkView, openPage, startServer } from './harness.mjs';
+import { binary, checkView, openPage, startServer, copyTestStore } from './harness.mjs';
 
 const web = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const root = resolve(web, '..');
 const shots = process.env.ECHELLE_E2E_ARTEFACTS ? resolve(process.env.ECHELLE_E2E_ARTEFACTS) : join(web, 'e2e', 'screenshots');
-const testStore = process.env.ECHELLE_TEST_STORE ?? join(root, '.cache', 'test-store');
 const PASSWORD = 'mot de passe de test e2e';
 
 let server;
@@ -32,9 +29,8 @@ const echelle = (store, args, input = '') => {
 
 before(async () => {
   mkdirSync(shots, { recursive: true });
-  tmp = mkdtempSync(join(tmpdir(), 'echelle-e2e-accounts-'));
-  const store = join(tmp, 'store');
-  cpSync(testStore, store, { recursive: true, filter: (p) => !p.endsWith('-shm') && !p.endsWith('-wal') });
+  let store;
+  ({ tmp, store } = copyTestStore('accounts'));
   echelle(store, ['org', 'add', 'cci-hdf', '--name', 'CCI Hauts-de-France']);
   echelle(store, ['account', 'add', 'root', '--role', 'admin'], `${PASSWORD}\n`);
   ({ server, base } = await startServer(store));

@@ -5,18 +5,16 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ckmeans } from 'simple-statistics';
-import { checkView, openPage, startServer } from './harness.mjs';
+import { checkView, openPage, startServer, copyTestStore } from './harness.mjs';
 
 const web = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const root = resolve(web, '..');
 // Screenshots and a copy of some downloaded files, kept as CI artefacts (ECHELLE_E2E_ARTEFACTS to put them elsewhere).
 const shots = process.env.ECHELLE_E2E_ARTEFACTS ? resolve(process.env.ECHELLE_E2E_ARTEFACTS) : join(web, 'e2e', 'screenshots');
-const testStore = process.env.ECHELLE_TEST_STORE ?? join(root, '.cache', 'test-store');
 
 let server;
 let base;
@@ -77,9 +75,8 @@ const mapIdle = () =>
 
 before(async () => {
   mkdirSync(shots, { recursive: true });
-  tmp = mkdtempSync(join(tmpdir(), 'echelle-e2e-'));
-  const store = join(tmp, 'store');
-  cpSync(testStore, store, { recursive: true, filter: (p) => !p.endsWith('-shm') && !p.endsWith('-wal') });
+  let store;
+  ({ tmp, store } = copyTestStore('app'));
   ({ server, base } = await startServer(store));
   ({ browser, page } = await openPage());
 });

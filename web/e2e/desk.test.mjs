@@ -14,17 +14,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkView, echelle, openPage, panelShot, people, startServer } from './harness.mjs';
+import { checkView, echelle, openPage, panelShot, people, startServer, copyTestStore } from './harness.mjs';
 
 const web = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const root = resolve(web, '..');
 const shots = process.env.ECHELLE_E2E_ARTEFACTS ? resolve(process.env.ECHELLE_E2E_ARTEFACTS) : join(web, 'e2e', 'screenshots');
-const testStore = process.env.ECHELLE_TEST_STORE ?? join(root, '.cache', 'test-store');
 const PASSWORD = 'mot de passe de test e2e';
 const TITLE = 'Restauration du beffroi';
 const ANSWER = 'Le CAUE propose une visite le 12 : apportez les relevés de la façade.';
@@ -133,9 +130,8 @@ const statusIs = (page, status) => page.waitForSelector(`body[data-desk="case"] 
 
 before(async () => {
   mkdirSync(shots, { recursive: true });
-  tmp = mkdtempSync(join(tmpdir(), 'echelle-e2e-desk-'));
-  const store = join(tmp, 'store');
-  cpSync(testStore, store, { recursive: true, filter: (p) => !p.endsWith('-shm') && !p.endsWith('-wal') });
+  let store;
+  ({ tmp, store } = copyTestStore('desk'));
   const names = { 'mairie-arras': 'Mairie d’Arras', ing62: 'Ingénierie 62', caue62: 'CAUE du Pas-de-Calais', aud: 'Agence d’urbanisme' };
   for (const [id, name] of Object.entries(names)) echelle(store, ['org', 'add', id, '--name', name]);
   for (const p of Object.values(PEOPLE)) {

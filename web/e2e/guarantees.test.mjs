@@ -6,16 +6,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { binary, checkView, openPage, startServer } from './harness.mjs';
+import { binary, checkView, openPage, startServer, copyTestStore } from './harness.mjs';
 
 const web = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const root = resolve(web, '..');
 const shots = process.env.ECHELLE_E2E_ARTEFACTS ? resolve(process.env.ECHELLE_E2E_ARTEFACTS) : join(web, 'e2e', 'screenshots');
-const testStore = process.env.ECHELLE_TEST_STORE ?? join(root, '.cache', 'test-store');
 
 let server;
 let base;
@@ -26,9 +23,7 @@ let store;
 
 before(async () => {
   mkdirSync(shots, { recursive: true });
-  tmp = mkdtempSync(join(tmpdir(), 'echelle-e2e-guarantees-'));
-  store = join(tmp, 'store');
-  cpSync(testStore, store, { recursive: true, filter: (p) => !p.endsWith('-shm') && !p.endsWith('-wal') });
+  ({ tmp, store } = copyTestStore('guarantees'));
   const synth = spawnSync(binary, ['--store', store, 'guarantees', 'synth', '--seed', '16'], { encoding: 'utf8' });
   assert.equal(synth.status, 0, synth.stdout + synth.stderr);
   ({ server, base } = await startServer(store));

@@ -4,7 +4,8 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -13,6 +14,15 @@ const web = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const root = resolve(web, '..');
 export const binary = join(process.env.CARGO_TARGET_DIR ? resolve(process.env.CARGO_TARGET_DIR) : join(root, 'target'), 'release', 'echelle');
 const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const testStore = process.env.ECHELLE_TEST_STORE ?? join(root, '.cache', 'test-store');
+
+/** A private copy of the test store (scripts/setup's), in a new temporary folder: `{ tmp, store }`. */
+export function copyTestStore(name) {
+  const tmp = mkdtempSync(join(tmpdir(), `echelle-e2e-${name}-`));
+  const store = join(tmp, 'store');
+  cpSync(testStore, store, { recursive: true, filter: (p) => !p.endsWith('-shm') && !p.endsWith('-wal') });
+  return { tmp, store };
+}
 
 /** Serves the built application from `store` on an ephemeral port; resolves once /ready answers 200
  *  (the server answers 503 until its indicator values are at hand). */

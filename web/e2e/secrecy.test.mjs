@@ -13,16 +13,13 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { echelle, openPage, startServer } from './harness.mjs';
+import { echelle, openPage, startServer, copyTestStore } from './harness.mjs';
 
 const web = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const root = resolve(web, '..');
 const shots = process.env.ECHELLE_E2E_ARTEFACTS ? resolve(process.env.ECHELLE_E2E_ARTEFACTS) : join(web, 'e2e', 'screenshots');
-const testStore = process.env.ECHELLE_TEST_STORE ?? join(root, '.cache', 'test-store');
 
 const DATASET = 'cci_etablissements';
 const RULE = /moins de 3 entreprises non diffusé \(colonne ETABLISSEMENTS\)/;
@@ -88,9 +85,8 @@ const downloaded = async (selector) => {
 
 before(async () => {
   mkdirSync(shots, { recursive: true });
-  tmp = mkdtempSync(join(tmpdir(), 'echelle-e2e-secrecy-'));
-  const store = join(tmp, 'store');
-  cpSync(testStore, store, { recursive: true, filter: (p) => !p.endsWith('-shm') && !p.endsWith('-wal') });
+  let store;
+  ({ tmp, store } = copyTestStore('secrecy'));
   // The communes of the Pas-de-Calais, from the CLI (the server is not started yet).
   const pop = JSON.parse(echelle(store, ['eval', 'population', '--layer', 'com', '--within', 'dep:62', '--format', 'json']));
   const codes = pop.values.map((v) => v.territory).sort();

@@ -6,16 +6,14 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openPage, startServer } from './harness.mjs';
+import { openPage, startServer, copyTestStore } from './harness.mjs';
 
 const web = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const root = resolve(web, '..');
 const shots = process.env.ECHELLE_E2E_ARTEFACTS ? resolve(process.env.ECHELLE_E2E_ARTEFACTS) : join(web, 'e2e', 'screenshots');
-const testStore = process.env.ECHELLE_TEST_STORE ?? join(root, '.cache', 'test-store');
 const shared = process.env.ECHELLE_SHARED ?? [resolve(root, '..', 'shared'), resolve(root, '..', '..', 'shared')].find((d) => existsSync(d)) ?? resolve(root, '..', 'shared');
 const thirdPlaces = join(shared, 'data', 'tiers-lieux-cget-2019.csv');
 
@@ -28,9 +26,8 @@ let tmp;
 before(async () => {
   assert.ok(existsSync(thirdPlaces), `no ${thirdPlaces} (set ECHELLE_SHARED)`);
   mkdirSync(shots, { recursive: true });
-  tmp = mkdtempSync(join(tmpdir(), 'echelle-e2e-siting-'));
-  const store = join(tmp, 'store');
-  cpSync(testStore, store, { recursive: true, filter: (p) => !p.endsWith('-shm') && !p.endsWith('-wal') });
+  let store;
+  ({ tmp, store } = copyTestStore('siting'));
   ({ server, base } = await startServer(store, ['--facilities', `tiers-lieux=${thirdPlaces}`]));
   ({ browser, page } = await openPage());
 });

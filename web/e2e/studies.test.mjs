@@ -14,16 +14,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkView, echelle, openPage, panelShot, people, startServer } from './harness.mjs';
+import { checkView, echelle, openPage, panelShot, people, startServer, copyTestStore } from './harness.mjs';
 
 const web = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const root = resolve(web, '..');
 const shots = process.env.ECHELLE_E2E_ARTEFACTS ? resolve(process.env.ECHELLE_E2E_ARTEFACTS) : join(web, 'e2e', 'screenshots');
-const testStore = process.env.ECHELLE_TEST_STORE ?? join(root, '.cache', 'test-store');
 const PASSWORD = 'mot de passe de test e2e';
 const TITLE = 'Attractivité de l’Artois';
 const NOTES = 'Première lecture : population et superficie d’Arras face au département.\nÀ compléter avec les mobilités.';
@@ -92,9 +89,8 @@ function lastLine(csv) {
 
 before(async () => {
   mkdirSync(shots, { recursive: true });
-  tmp = mkdtempSync(join(tmpdir(), 'echelle-e2e-studies-'));
-  const store = join(tmp, 'store');
-  cpSync(testStore, store, { recursive: true, filter: (p) => !p.endsWith('-shm') && !p.endsWith('-wal') });
+  let store;
+  ({ tmp, store } = copyTestStore('studies'));
   const names = { cci: 'CCI Artois', dep62: 'Département du Pas-de-Calais', aud: 'Agence d’urbanisme' };
   for (const [org, name] of Object.entries(names)) echelle(store, ['org', 'add', org, '--name', name]);
   for (const p of Object.values(PEOPLE)) echelle(store, ['account', 'add', p.login, '--role', 'analyst', '--org', p.org], `${PASSWORD}\n`);
