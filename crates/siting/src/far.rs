@@ -29,14 +29,7 @@ const REACH: f64 = 1.1;
 /// search's start. Does nothing where the engine will refuse `p`, or with capacities.
 pub(crate) fn extend(costs: &mut Costs, weights: &[f64], t: &Truncation, p: usize) {
     let n = costs.candidates;
-    let mut allowed = vec![true; n];
-    for &j in &costs.excluded {
-        allowed[j as usize] = false;
-    }
-    let mut start = vec![false; n];
-    for &j in &costs.fixed {
-        start[j as usize] = true;
-    }
+    let (allowed, start) = costs.masks();
     let openable = allowed.iter().filter(|&&a| a).count();
     let fixed = start.iter().filter(|&&o| o).count();
     if p == 0 || p > openable || p < fixed || costs.capacity.is_some() || t.radius <= 0.0 {

@@ -34,14 +34,7 @@ pub(crate) fn merge_demand(costs: Costs) -> Costs {
 /// the same set and a smaller index), keeping at least `p` sites that may open.
 pub(crate) fn exclude_dominated(costs: &mut Costs, p: usize) {
     let n = costs.candidates;
-    let mut open_to = vec![true; n];
-    for &j in &costs.excluded {
-        open_to[j as usize] = false;
-    }
-    let mut fixed = vec![false; n];
-    for &j in &costs.fixed {
-        fixed[j as usize] = true;
-    }
+    let (mut open_to, fixed) = costs.masks();
     let mut cover: Vec<Vec<u32>> = vec![Vec::new(); n];
     for (i, row) in costs.rows.iter().enumerate() {
         for &(j, _) in row {

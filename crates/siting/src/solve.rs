@@ -40,6 +40,19 @@ pub(crate) struct Costs {
 }
 
 impl Costs {
+    /// Per candidate: whether it may open (not excluded), and whether it is fixed open.
+    pub(crate) fn masks(&self) -> (Vec<bool>, Vec<bool>) {
+        let mut allowed = vec![true; self.candidates];
+        for &j in &self.excluded {
+            allowed[j as usize] = false;
+        }
+        let mut fixed = vec![false; self.candidates];
+        for &j in &self.fixed {
+            fixed[j as usize] = true;
+        }
+        (allowed, fixed)
+    }
+
     #[cfg(test)]
     pub fn from_fn(demand: usize, candidates: usize, cost: impl Fn(usize, usize) -> f64, fallback: f64) -> Costs {
         let rows = (0..demand)
@@ -145,10 +158,7 @@ pub(crate) fn solve_costs(
     let deadline = limits.time.map(|t| started + t);
     let n = costs.candidates;
     let m = costs.rows.len();
-    let mut allowed = vec![true; n];
-    for &j in &costs.excluded {
-        allowed[j as usize] = false;
-    }
+    let (allowed, _) = costs.masks();
     let openable = allowed.iter().filter(|&&a| a).count();
     let mut fixed = costs.fixed.clone();
     fixed.sort_unstable();
