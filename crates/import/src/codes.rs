@@ -69,10 +69,10 @@ const OTHER: u32 = 3;
 
 /// Slots of well-formed codes: `00000`–`99999`, then `2A000`–`2A999`, `2B000`–`2B999`
 /// and `ZZZZZ`.
-const SLOTS: usize = 102_001;
+pub(crate) const SLOTS: usize = 102_001;
 
 /// A well-formed code's slot, found from its bytes without hashing.
-fn slot(code: &[u8]) -> Option<usize> {
+pub(crate) fn slot(code: &[u8]) -> Option<usize> {
     let &[a, b, c, d, e] = code else { return None };
     let digit = |x: u8| x.is_ascii_digit().then(|| (x - b'0') as usize);
     let tail = || Some(digit(c)? * 100 + digit(d)? * 10 + digit(e)?);

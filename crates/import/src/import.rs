@@ -13,7 +13,7 @@ use crate::error::ImportError;
 use crate::formats::bpe::BpeCoordinates;
 use crate::formats::{Format, plain, vintage};
 use crate::geography::{Relocation, relocate};
-use crate::pipeline::{Derive, Options, ReadStats, read_rows};
+use crate::pipeline::{Derive, Options, ReadStats, plain, read_rows};
 use crate::plan::{Kind, Plan, cur_name};
 use crate::sniff::Encoding;
 use crate::source::{Peeked, RowSource, open_any};
@@ -225,11 +225,11 @@ impl Prepared {
             // Commune-level tables are small: read all, move onto the current
             // geography, then write.
             let mut batches = Vec::new();
+            let schema = self.plan.schema();
             let stats = read_rows(self.source.as_mut(), &self.plan, &mut codes, dyn_derive, &options, &mut |b| {
-                batches.push(b);
+                batches.push(plain(&b, &schema)?);
                 Ok(())
             })?;
-            let schema = self.plan.schema();
             let all = arrow::compute::concat_batches(&schema, &batches)
                 .map_err(|e| ImportError::Usage(format!("internal: {e}")))?;
             let additive = additive_columns(format, &self.plan, &self.request.additive)?;

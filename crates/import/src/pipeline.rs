@@ -10,11 +10,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use arrow::array::NullBufferBuilder;
 use arrow::array::{
-    ArrayBuilder, ArrayRef, Decimal128Builder, Float64Builder, Int64Builder, RecordBatch, StringBuilder,
+    ArrayBuilder, ArrayRef, Decimal128Builder, DictionaryArray, Float64Builder, Int64Builder, RecordBatch, UInt32Array,
 };
+use echelle_store::dictionary::Interner;
 
-use crate::codes::{Codes, Hit, Resolved};
+use crate::codes::{Codes, Hit, Resolved, SLOTS, slot};
 use crate::decimal::{PRECISION, SCALE, parse_f64, parse_i64, parse_scaled};
 use crate::error::{ImportError, Position};
 use crate::plan::{Kind, Plan, is_missing_mark};
@@ -409,27 +411,90 @@ fn check_row(
 }
 
 enum B {
-    Str(StringBuilder),
+    Text(TextBuilder),
     Dec(Decimal128Builder),
     F(Float64Builder),
     I(Int64Builder),
 }
 
+/// A text column built as numbers into this thread's dictionary of its values,
+/// which the store writes as they are ([`echelle_store::dictionary`]): a national
+/// file's codes and modalities are hashed once, here.
+struct TextBuilder {
+    dictionary: Interner,
+    /// For a column of codes, a code's slot ([`crate::codes::slot`]) -> its id
+    /// (`u32::MAX`: not seen): 35,000 codes take no hashing.
+    by_slot: Vec<u32>,
+    keys: Vec<u32>,
+    nulls: NullBufferBuilder,
+}
+
+impl TextBuilder {
+    /// Past this, a batch's dictionary starts again: a column of mostly distinct
+    /// values (names, identifiers) would otherwise carry them all in every batch.
+    const MAX_VALUES: usize = 1 << 16;
+    const MAX_BYTES: usize = 1 << 20;
+
+    fn new(capacity: usize, codes: bool) -> Self {
+        TextBuilder {
+            dictionary: Interner::default(),
+            by_slot: if codes { vec![u32::MAX; SLOTS] } else { Vec::new() },
+            keys: Vec::with_capacity(capacity),
+            nulls: NullBufferBuilder::new(capacity),
+        }
+    }
+
+    #[inline]
+    fn append_code(&mut self, code: Option<&str>) {
+        match code.and_then(|c| slot(c.as_bytes()).filter(|_| !self.by_slot.is_empty()).map(|k| (c, k))) {
+            Some((c, k)) => {
+                let id = &mut self.by_slot[k];
+                if *id == u32::MAX {
+                    *id = self.dictionary.intern(c);
+                }
+                self.keys.push(*id);
+                self.nulls.append_non_null();
+            }
+            None => self.append(code),
+        }
+    }
+
+    #[inline]
+    fn append(&mut self, value: Option<&str>) {
+        match value {
+            Some(v) => {
+                self.keys.push(self.dictionary.intern(v));
+                self.nulls.append_non_null();
+            }
+            None => {
+                self.keys.push(0);
+                self.nulls.append_null();
+            }
+        }
+    }
+
+    fn finish(&mut self) -> ArrayRef {
+        let n = self.keys.len();
+        let keys =
+            UInt32Array::new(std::mem::replace(&mut self.keys, Vec::with_capacity(n)).into(), self.nulls.finish());
+        let array = DictionaryArray::new(keys, Arc::new(self.dictionary.to_array()));
+        if self.dictionary.len() > Self::MAX_VALUES || self.dictionary.byte_len() > Self::MAX_BYTES {
+            self.dictionary.clear();
+            self.by_slot.fill(u32::MAX);
+        }
+        Arc::new(array)
+    }
+}
+
 struct Builders {
     cols: Vec<B>,
     len: usize,
-    capacity: usize,
 }
 
 impl Builders {
     fn new(plan: &Plan, capacity: usize) -> Self {
-        let mut b = Builders { cols: Vec::new(), len: 0, capacity };
-        b.reset(plan);
-        b
-    }
-
-    fn reset(&mut self, plan: &Plan) {
-        let cap = self.capacity;
+        let mut b = Builders { cols: Vec::new(), len: 0 };
+        let cap = capacity;
         let dec = || {
             B::Dec(
                 Decimal128Builder::with_capacity(cap)
@@ -437,23 +502,22 @@ impl Builders {
                     .expect("valid decimal type"),
             )
         };
-        let mut cols = Vec::new();
         for c in &plan.columns {
-            cols.push(match c.kind {
-                Kind::Text | Kind::Code(_) => B::Str(StringBuilder::with_capacity(cap, cap * 8)),
+            b.cols.push(match c.kind {
+                Kind::Text => B::Text(TextBuilder::new(cap, false)),
+                Kind::Code(_) => B::Text(TextBuilder::new(cap, true)),
                 Kind::Decimal => dec(),
                 Kind::Float => B::F(Float64Builder::with_capacity(cap)),
                 Kind::Int => B::I(Int64Builder::with_capacity(cap)),
             });
             if c.kind.moves() {
-                cols.push(B::Str(StringBuilder::with_capacity(cap, cap * 5)));
+                b.cols.push(B::Text(TextBuilder::new(cap, true)));
             }
         }
         for _ in &plan.derived {
-            cols.push(B::F(Float64Builder::with_capacity(cap)));
+            b.cols.push(B::F(Float64Builder::with_capacity(cap)));
         }
-        self.cols = cols;
-        self.len = 0;
+        b
     }
 
     fn append(&mut self, row: &Row, plan: &Plan, vals: &[Val], derived: &[Option<f64>], codes: &Codes<'_>) {
@@ -461,13 +525,8 @@ impl Builders {
         for (c, v) in plan.columns.iter().zip(vals) {
             let raw = trim(row.get(c.index));
             match (&mut self.cols[k], v) {
-                (B::Str(b), _) => {
-                    if raw.is_empty() && c.kind != Kind::Text {
-                        b.append_null();
-                    } else {
-                        b.append_value(raw);
-                    }
-                }
+                (B::Text(b), _) if c.kind == Kind::Text => b.append(Some(raw)),
+                (B::Text(b), _) => b.append_code(Some(raw).filter(|r| !r.is_empty())),
                 (B::Dec(b), Val::Dec(x)) => b.append_value(*x),
                 (B::Dec(b), _) => b.append_null(),
                 (B::F(b), Val::F(x)) => b.append_option(*x),
@@ -477,11 +536,11 @@ impl Builders {
             }
             k += 1;
             if c.kind.moves() {
-                if let B::Str(b) = &mut self.cols[k] {
+                if let B::Text(b) = &mut self.cols[k] {
                     match v {
-                        Val::Current => b.append_value(raw),
-                        Val::Code(cur) => b.append_option(cur.map(|i| codes.code_of(i))),
-                        _ => b.append_null(),
+                        Val::Current => b.append_code(Some(raw)),
+                        Val::Code(cur) => b.append_code(cur.map(|i| codes.code_of(i))),
+                        _ => b.append(None),
                     }
                 }
                 k += 1;
@@ -496,13 +555,15 @@ impl Builders {
         self.len += 1;
     }
 
+    /// The rows so far as a batch whose text columns are dictionaries (the store
+    /// writes them as text, [`Plan::schema`]); see [`plain`] for a batch of text.
     fn finish(&mut self, schema: &arrow::datatypes::SchemaRef) -> Result<RecordBatch, ImportError> {
         let arrays: Vec<ArrayRef> = self
             .cols
             .iter_mut()
             .map(|b| -> ArrayRef {
                 match b {
-                    B::Str(b) => Arc::new(b.finish()),
+                    B::Text(b) => b.finish(),
                     B::Dec(b) => {
                         Arc::new(b.finish().with_precision_and_scale(PRECISION, SCALE).expect("valid decimal type"))
                     }
@@ -512,14 +573,45 @@ impl Builders {
             })
             .collect();
         debug_assert!(self.cols.iter().all(|b| match b {
-            B::Str(b) => b.is_empty(),
+            B::Text(b) => b.keys.is_empty(),
             B::Dec(b) => b.is_empty(),
             B::F(b) => b.is_empty(),
             B::I(b) => b.is_empty(),
         }));
         self.len = 0;
-        RecordBatch::try_new(schema.clone(), arrays).map_err(|e| ImportError::Usage(format!("internal: {e}")))
+        RecordBatch::try_new(dictionary_schema(schema), arrays)
+            .map_err(|e| ImportError::Usage(format!("internal: {e}")))
     }
+}
+
+/// `schema` with its text columns as dictionaries of text (`UInt32` keys).
+fn dictionary_schema(schema: &arrow::datatypes::SchemaRef) -> arrow::datatypes::SchemaRef {
+    use arrow::datatypes::{DataType, Field, Schema};
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Utf8 => f
+                .as_ref()
+                .clone()
+                .with_data_type(DataType::Dictionary(Box::new(DataType::UInt32), Box::new(DataType::Utf8))),
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    Arc::new(Schema::new(fields))
+}
+
+/// A batch of [`Builders::finish`] with its text columns as plain text (`schema`).
+pub(crate) fn plain(batch: &RecordBatch, schema: &arrow::datatypes::SchemaRef) -> Result<RecordBatch, ImportError> {
+    let internal = |e: arrow::error::ArrowError| ImportError::Usage(format!("internal: {e}"));
+    let columns = batch
+        .columns()
+        .iter()
+        .zip(schema.fields())
+        .map(|(c, f)| arrow::compute::cast(c, f.data_type()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(internal)?;
+    RecordBatch::try_new(schema.clone(), columns).map_err(internal)
 }
 
 /// The rejects file: `line;column;reason` then the original fields, UTF-8.

@@ -19,14 +19,15 @@ use arrow::array::RecordBatch;
 use arrow::datatypes::DataType;
 use arrow::datatypes::SchemaRef;
 use parquet::arrow::ArrowWriter;
-use parquet::arrow::arrow_writer::{ArrowColumnWriter, ArrowRowGroupWriterFactory, compute_leaves};
+use parquet::arrow::arrow_writer::{ArrowColumnChunk, ArrowColumnWriter, ArrowRowGroupWriterFactory, compute_leaves};
 use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::column::writer::ColumnCloseResult;
+use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
-use parquet::schema::types::ColumnPath;
 use sha2::{Digest, Sha256};
 
 use crate::table::hex;
+use crate::text_column::{TextColumn, ZSTD_LEVEL};
 use crate::{Dataset, DatasetLevel, Store, StoreError};
 
 /// The folder of imported datasets, relative to the store root.
@@ -89,17 +90,12 @@ impl Store {
         self.sweep_datasets()?;
         let partial = dir.join(format!(".{id}.{}.partial", std::process::id()));
         let file = File::create(&partial).map_err(|e| StoreError::io(&partial, e))?;
-        // zstd level 1: on imported files (codes, modalities, weights) as small as
-        // level 3 and faster to write. No min/max statistics on text columns: their
-        // comparisons cost a fifth of an import of a national file, and no reader
-        // prunes on them; numbers keep theirs.
-        let mut props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("valid level")))
-            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS));
-        for f in schema.fields().iter().filter(|f| matches!(f.data_type(), DataType::Utf8 | DataType::LargeUtf8)) {
-            props = props.set_column_statistics_enabled(ColumnPath::from(f.name().as_str()), EnabledStatistics::None);
-        }
-        let props = props.build();
+        // No min/max statistics on text columns (their pages are written by
+        // `TextColumn`): no reader prunes on them; numbers keep theirs.
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::try_new(ZSTD_LEVEL).expect("valid level")))
+            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+            .build();
         let writer = ColumnsWriter::new(HashingFile { file, hasher: Sha256::new() }, schema, props)
             .map_err(|e| StoreError::Parquet { path: partial.clone(), message: e.to_string() })?;
         Ok(DatasetImport { store: self, _lock: lock, partial, writer: Some(writer), rows: 0 })
@@ -196,20 +192,28 @@ impl Drop for DatasetImport<'_> {
 /// Rows of a row group of an imported file.
 const ROW_GROUP_ROWS: usize = 1 << 20;
 
-/// A Parquet file written as [`ArrowWriter`] writes it, byte for byte, with each
-/// batch's columns encoded on every core: the dictionary encoding of a national
-/// file's text columns is most of an import's work, and done on one thread it held
-/// the readers back.
+/// A Parquet file whose columns are encoded on every core: text columns by
+/// [`TextColumn`] (from the importer's dictionaries), the others by arrow-rs.
 struct ColumnsWriter {
     file: SerializedFileWriter<HashingFile>,
     factory: ArrowRowGroupWriterFactory,
     schema: SchemaRef,
     /// The columns of the row group being written; empty between row groups.
-    columns: Vec<ArrowColumnWriter>,
+    columns: Vec<Column>,
     /// Rows of that row group so far.
     rows: usize,
     /// Row groups written.
     groups: usize,
+}
+
+enum Column {
+    Arrow(Box<ArrowColumnWriter>),
+    Text(TextColumn),
+}
+
+enum Chunk {
+    Arrow(ArrowColumnChunk),
+    Text(bytes::Bytes, ColumnCloseResult),
 }
 
 impl ColumnsWriter {
@@ -220,6 +224,8 @@ impl ColumnsWriter {
         Ok(ColumnsWriter { file, factory, schema, columns: Vec::new(), rows: 0, groups: 0 })
     }
 
+    /// Appends rows; a text column may come as text or as a dictionary of text
+    /// (`UInt32` keys), the other columns as their field says.
     fn write(&mut self, batch: &RecordBatch) -> parquet::errors::Result<()> {
         let n = batch.num_rows();
         if n == 0 {
@@ -231,14 +237,25 @@ impl ColumnsWriter {
             return self.write(&batch.slice(fits, n - fits));
         }
         if self.columns.is_empty() {
-            self.columns = self.factory.create_column_writers(self.groups)?;
+            let arrow = self.factory.create_column_writers(self.groups)?;
+            // One leaf per field: a flat schema, as every import's.
+            let flat = arrow.len() == self.schema.fields().len();
+            let descr = self.file.schema_descr();
+            self.columns = arrow
+                .into_iter()
+                .zip(self.schema.fields())
+                .enumerate()
+                .map(|(i, (w, f))| match f.data_type() {
+                    DataType::Utf8 if flat => Column::Text(TextColumn::new(descr.column(i))),
+                    _ => Column::Arrow(Box::new(w)),
+                })
+                .collect();
         }
-        let mut leaves = Vec::with_capacity(self.columns.len());
-        for (field, column) in self.schema.fields().iter().zip(batch.columns()) {
-            leaves.extend(compute_leaves(field, column)?);
-        }
-        let work: Vec<_> = self.columns.iter_mut().zip(leaves).collect();
-        on_every_core(work, |(w, leaf)| w.write(&leaf))?;
+        let work: Vec<_> = self.columns.iter_mut().zip(self.schema.fields()).zip(batch.columns()).collect();
+        on_every_core(work, |((column, field), array)| match column {
+            Column::Text(t) => t.write(array),
+            Column::Arrow(w) => compute_leaves(field, array)?.iter().try_for_each(|leaf| w.write(leaf)),
+        })?;
         self.rows += n;
         if self.rows >= ROW_GROUP_ROWS {
             self.flush()?;
@@ -252,10 +269,16 @@ impl ColumnsWriter {
         if self.columns.is_empty() {
             return Ok(());
         }
-        let chunks = on_every_core(std::mem::take(&mut self.columns), |w| w.close())?;
+        let chunks = on_every_core(std::mem::take(&mut self.columns), |c| match c {
+            Column::Arrow(w) => w.close().map(Chunk::Arrow),
+            Column::Text(t) => t.close().map(|(bytes, close)| Chunk::Text(bytes, close)),
+        })?;
         let mut group = self.file.next_row_group()?;
         for chunk in chunks {
-            chunk.append_to_row_group(&mut group)?;
+            match chunk {
+                Chunk::Arrow(c) => c.append_to_row_group(&mut group)?,
+                Chunk::Text(bytes, close) => group.append_column(&bytes, close)?,
+            }
         }
         group.close()?;
         self.rows = 0;

@@ -21,6 +21,7 @@
 
 mod catalog;
 pub mod contours;
+pub mod dictionary;
 mod error;
 mod import;
 mod load;
@@ -30,6 +31,7 @@ mod release;
 pub mod shapes;
 mod table;
 pub mod testing;
+mod text_column;
 
 use std::path::{Path, PathBuf};
 
