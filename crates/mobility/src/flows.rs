@@ -473,9 +473,14 @@ pub(crate) fn scan<A: Send>(
     let mut wanted = vec![cols.origin, cols.dest, cols.weight];
     wanted.extend(cols.mode);
     wanted.extend(cols.group);
+    // One sum per thread's run of row groups, not per row group: a national file's
+    // commune pairs fill a hash table of 100 MB per group, which the kernel zeroed
+    // twenty times over and the merge read back.
+    let runs = groups.div_ceil(rayon::current_num_threads()).max(1);
     (0..groups)
         .into_par_iter()
-        .map(|g| -> Result<A, MobilityError> {
+        .with_min_len(runs)
+        .try_fold(&init, |mut acc, g| -> Result<A, MobilityError> {
             let builder = open()?;
             let mask = ProjectionMask::roots(builder.parquet_schema(), wanted.iter().copied());
             let reader = builder
@@ -484,7 +489,6 @@ pub(crate) fn scan<A: Send>(
                 .with_batch_size(1 << 16)
                 .build()
                 .map_err(|e| parquet_err(path, e))?;
-            let mut acc = init();
             let mut dec = Decoder::default();
             let mut first_row = starts[g];
             for batch in reader {
