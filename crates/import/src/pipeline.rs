@@ -422,11 +422,29 @@ enum B {
 /// file's codes and modalities are hashed once, here.
 struct TextBuilder {
     dictionary: Interner,
-    /// For a column of codes, a code's slot ([`crate::codes::slot`]) -> its id
-    /// (`u32::MAX`: not seen): 35,000 codes take no hashing.
-    by_slot: Vec<u32>,
+    /// A value's place ([`direct`]) -> 1 + its id (0: not seen): the values of 1 or
+    /// 2 bytes of INSEE's modalities, and a column's 35,000 codes, take no hashing.
+    /// Zeroed lazily by the system: only the places used cost memory.
+    by_place: Vec<u32>,
+    codes: bool,
     keys: Vec<u32>,
     nulls: NullBufferBuilder,
+}
+
+/// Places of values of at most 2 bytes: (length, first byte, second byte).
+const SHORT_PLACES: usize = 3 << 16;
+
+/// Where a value's id is kept without hashing: one of 2 bytes or less, or a code
+/// (in a column of codes) by its slot.
+#[inline]
+fn direct(v: &[u8], codes: bool) -> Option<usize> {
+    match *v {
+        [] => Some(0),
+        [a] => Some(1 << 16 | usize::from(a)),
+        [a, b] => Some(2 << 16 | usize::from(a) | usize::from(b) << 8),
+        _ if codes => slot(v).map(|k| SHORT_PLACES + k),
+        _ => None,
+    }
 }
 
 impl TextBuilder {
@@ -438,24 +456,10 @@ impl TextBuilder {
     fn new(capacity: usize, codes: bool) -> Self {
         TextBuilder {
             dictionary: Interner::default(),
-            by_slot: if codes { vec![u32::MAX; SLOTS] } else { Vec::new() },
+            by_place: vec![0; SHORT_PLACES + if codes { SLOTS } else { 0 }],
+            codes,
             keys: Vec::with_capacity(capacity),
             nulls: NullBufferBuilder::new(capacity),
-        }
-    }
-
-    #[inline]
-    fn append_code(&mut self, code: Option<&str>) {
-        match code.and_then(|c| slot(c.as_bytes()).filter(|_| !self.by_slot.is_empty()).map(|k| (c, k))) {
-            Some((c, k)) => {
-                let id = &mut self.by_slot[k];
-                if *id == u32::MAX {
-                    *id = self.dictionary.intern(c);
-                }
-                self.keys.push(*id);
-                self.nulls.append_non_null();
-            }
-            None => self.append(code),
         }
     }
 
@@ -463,7 +467,17 @@ impl TextBuilder {
     fn append(&mut self, value: Option<&str>) {
         match value {
             Some(v) => {
-                self.keys.push(self.dictionary.intern(v));
+                let id = match direct(v.as_bytes(), self.codes) {
+                    Some(k) => {
+                        let place = &mut self.by_place[k];
+                        if *place == 0 {
+                            *place = self.dictionary.intern(v) + 1;
+                        }
+                        *place - 1
+                    }
+                    None => self.dictionary.intern(v),
+                };
+                self.keys.push(id);
                 self.nulls.append_non_null();
             }
             None => {
@@ -480,7 +494,7 @@ impl TextBuilder {
         let array = DictionaryArray::new(keys, Arc::new(self.dictionary.to_array()));
         if self.dictionary.len() > Self::MAX_VALUES || self.dictionary.byte_len() > Self::MAX_BYTES {
             self.dictionary.clear();
-            self.by_slot.fill(u32::MAX);
+            self.by_place.fill(0);
         }
         Arc::new(array)
     }
@@ -526,7 +540,7 @@ impl Builders {
             let raw = trim(row.get(c.index));
             match (&mut self.cols[k], v) {
                 (B::Text(b), _) if c.kind == Kind::Text => b.append(Some(raw)),
-                (B::Text(b), _) => b.append_code(Some(raw).filter(|r| !r.is_empty())),
+                (B::Text(b), _) => b.append(Some(raw).filter(|r| !r.is_empty())),
                 (B::Dec(b), Val::Dec(x)) => b.append_value(*x),
                 (B::Dec(b), _) => b.append_null(),
                 (B::F(b), Val::F(x)) => b.append_option(*x),
@@ -538,8 +552,8 @@ impl Builders {
             if c.kind.moves() {
                 if let B::Text(b) = &mut self.cols[k] {
                     match v {
-                        Val::Current => b.append_code(Some(raw)),
-                        Val::Code(cur) => b.append_code(cur.map(|i| codes.code_of(i))),
+                        Val::Current => b.append(Some(raw)),
+                        Val::Code(cur) => b.append(cur.map(|i| codes.code_of(i))),
                         _ => b.append(None),
                     }
                 }
