@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Instant;
 
-use datafusion::arrow::array::{RecordBatch, StringArray};
+use arrow::array::{RecordBatch, StringArray};
 use echelle_indicators::{Aggregate, Engine, Target};
 use echelle_referential::{Layer, Referential};
 use echelle_store::{Store, write_parquet_atomic};

@@ -1,19 +1,19 @@
-//! Evaluation of indicators with Apache DataFusion.
+//! Evaluation of indicators over Arrow tables in memory.
 //!
-//! Datasets are read once from their Parquet files into memory, each row tagged with
-//! the raw index of its commune or IRIS in the referential (`__unit`). A request
-//! becomes a membership table (target, unit) joined to the dataset and grouped by
-//! target; the caller keeps the typed territories, the engine sees only indices.
+//! Datasets are read once from their Parquet files (with the pack's, when the engine
+//! is opened with the store: the pack's communes and IRIS are decoded once), each row
+//! tagged with the raw index of its commune or IRIS in the referential (`__unit`) and
+//! indexed by it (CSR arrays). A request is joined to a dataset by reading the rows of
+//! each target's units directly, then every indicator is one pass over the targets:
+//! the sums, counts and maxima SQL would give (`LEFT JOIN` then `GROUP BY` target),
+//! without hash tables. The caller keeps the typed territories, the engine sees only
+//! indices.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, AsArray, Int64Array, RecordBatch, UInt32Array};
-use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, UInt32Type};
-use datafusion::common::JoinType;
-use datafusion::datasource::MemTable;
-use datafusion::functions_aggregate::expr_fn::{count, max, sum};
-use datafusion::prelude::{Expr, SessionConfig, SessionContext, cast, ident, lit, when};
+use arrow::array::{Array, AsArray, Float64Array, Int64Array, RecordBatch, UInt32Array};
+use arrow::datatypes::{DataType, Float64Type, Int64Type, UInt32Type};
 use echelle_platform::{Protection, Units};
 use echelle_referential::{Layer, Referential, TerritoryRef};
 use echelle_store::{Dataset, DatasetLevel, Store};
@@ -46,9 +46,34 @@ impl Target {
         Ok(Target { key: t.key(), label, communes: r.members(t)?.into_owned(), iris: None })
     }
 
-    /// Every territory of a layer.
+    /// Every territory of a layer: as [`Target::territory`] of each of
+    /// [`Referential::territories`], read by index rather than looked up by code (a
+    /// layer of communes or IRIS is tens of thousands of lookups).
     pub fn layer(r: &Referential, layer: Layer) -> Result<Vec<Target>, IndicatorError> {
-        r.territories(layer).iter().map(|t| Target::territory(r, t)).collect()
+        let key = |code: &str| format!("{}:{code}", layer.prefix());
+        Ok(match layer {
+            Layer::Commune => (0u32..)
+                .zip(r.communes())
+                .map(|(i, c)| Target { key: key(&c.code), label: c.name.clone(), communes: vec![i], iris: None })
+                .collect(),
+            Layer::Iris => (0u32..)
+                .zip(r.iris())
+                .map(|(i, x)| Target {
+                    key: key(&x.code),
+                    label: x.name.clone(),
+                    communes: vec![x.commune],
+                    iris: Some(vec![i]),
+                })
+                .collect(),
+            Layer::Country | Layer::Perimeter => {
+                r.territories(layer).iter().map(|t| Target::territory(r, t)).collect::<Result<_, _>>()?
+            }
+            _ => r
+                .units(layer)
+                .iter()
+                .map(|u| Target { key: key(&u.code), label: u.name.clone(), communes: u.members.clone(), iris: None })
+                .collect(),
+        })
     }
 
     /// A portrait's columns: the territory, the outside of a perimeter, its references
@@ -114,6 +139,72 @@ struct Loaded {
     meta: Dataset,
     columns: Vec<(String, DataType)>,
     secrecy: Secrecy,
+    table: Arc<Table>,
+}
+
+/// A dataset in memory, its rows indexed by unit: evaluating a target reads the rows
+/// of its units directly, with no join or hash table.
+struct Table {
+    /// The file's columns, with `__unit` (and `__n`, `__key` when protected).
+    batch: RecordBatch,
+    /// The rows of unit `u` are `rows[starts[u]..starts[u + 1]]` (CSR arrays).
+    starts: Vec<u32>,
+    rows: Vec<u32>,
+    /// Each column cast to `f64`, made on first use: a request reads a few columns.
+    floats: Vec<std::sync::OnceLock<Floats>>,
+}
+
+impl Table {
+    /// Indexes the rows of a batch tagged by [`tag_units`] by their unit, among `units`.
+    fn new(batch: RecordBatch, units: usize) -> Table {
+        let unit = batch.column_by_name("__unit").expect("tagged").as_primitive::<UInt32Type>();
+        let mut starts = vec![0u32; units + 1];
+        for u in unit.iter().flatten().filter(|&u| (u as usize) < units) {
+            starts[u as usize + 1] += 1;
+        }
+        for u in 0..units {
+            starts[u + 1] += starts[u];
+        }
+        let mut next = starts.clone();
+        let mut rows = vec![0u32; starts[units] as usize];
+        for (r, u) in unit.iter().enumerate() {
+            if let Some(u) = u.filter(|&u| (u as usize) < units) {
+                rows[next[u as usize] as usize] = r as u32;
+                next[u as usize] += 1;
+            }
+        }
+        let floats = (0..batch.num_columns()).map(|_| std::sync::OnceLock::new()).collect();
+        Table { batch, starts, rows, floats }
+    }
+
+    /// The rows of unit `u`, in file order.
+    fn rows_of(&self, u: u32) -> &[u32] {
+        let u = u as usize;
+        match (self.starts.get(u), self.starts.get(u + 1)) {
+            (Some(&a), Some(&b)) => &self.rows[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+
+    /// Column `name` as `f64`.
+    fn floats(&self, name: &str) -> Result<Floats, IndicatorError> {
+        let i = self.batch.schema().index_of(name)?;
+        if let Some(f) = self.floats[i].get() {
+            return Ok(f.clone());
+        }
+        let cast = arrow::compute::cast(self.batch.column(i), &DataType::Float64)?;
+        let cast = Arc::new(cast.as_primitive::<Float64Type>().clone());
+        Ok(self.floats[i].get_or_init(|| cast).clone())
+    }
+
+    /// Integer column `name` (`__n`, `__key`).
+    fn ints(&self, name: &str) -> Result<&Int64Array, IndicatorError> {
+        let i = self.batch.schema().index_of(name)?;
+        self.batch
+            .column(i)
+            .as_primitive_opt::<Int64Type>()
+            .ok_or_else(|| IndicatorError::NotAggregatable(format!("column '{name}' is not a 64-bit integer")))
+    }
 }
 
 /// How a dataset's figures are released.
@@ -152,49 +243,72 @@ impl Secrecy {
 pub struct EngineSource {
     referential: Referential,
     indicators: Vec<IndicatorDef>,
-    datasets: Vec<(Dataset, std::path::PathBuf)>,
+    /// Each dataset, its file, and the file already decoded if it was read with the
+    /// referential ([`EngineSource::read`]).
+    datasets: Vec<DatasetFile>,
 }
+
+/// A dataset, its file, and the file decoded if it already was.
+type DatasetFile = (Dataset, std::path::PathBuf, Option<Decoded>);
+
+/// A dataset's file decoded, or why not.
+type Decoded = Result<RecordBatch, echelle_store::StoreError>;
 
 impl EngineSource {
     /// Reads the referential, the shipped and the store's indicator catalogs (a store's
     /// declaration replaces a shipped one of the same id) and the paths of the
     /// commune- and IRIS-level datasets.
+    /// The files are decoded with the pack's, at once (the communes and IRIS of the
+    /// pack, datasets too, only once).
     pub fn read(store: &Store) -> Result<Self, IndicatorError> {
-        EngineSource::read_with(store, store.referential()?)
+        let mut datasets = indicator_datasets(store)?;
+        let files: Vec<_> = datasets.iter().map(|(_, path, _)| path.clone()).collect();
+        let (referential, decoded) = store.referential_with_files(&files)?;
+        for (d, batch) in datasets.iter_mut().zip(decoded) {
+            d.2 = Some(batch);
+        }
+        Ok(EngineSource { referential, indicators: indicator_catalogs(store)?, datasets })
     }
 
     /// What the engine takes from `store`, with its referential already loaded (as
     /// [`Store::add_perimeter`] returns it, say).
+    /// The files are read by [`Engine::load`], if it needs them.
     pub fn read_with(store: &Store, referential: Referential) -> Result<Self, IndicatorError> {
-        let mut indicators = parse_catalog(SHIPPED_INDICATORS.0, SHIPPED_INDICATORS.1)?;
-        for (name, text) in store.catalog().indicator_catalogs()? {
-            for def in parse_catalog(&format!("indicator catalog '{name}' in the store"), &text)? {
-                indicators.retain(|d| d.id != def.id);
-                indicators.push(def);
-            }
-        }
-        let datasets = store
-            .catalog()
-            .datasets()?
-            .into_iter()
-            // Only one-row-per-unit datasets feed indicators; flows, points and
-            // reference tables are read by their own modules.
-            .filter(|d| matches!(d.level, DatasetLevel::Commune | DatasetLevel::Iris))
-            .map(|d| {
-                let path = store.root().join(&d.path);
-                (d, path)
-            })
-            .collect();
-        Ok(EngineSource { referential, indicators, datasets })
+        Ok(EngineSource { referential, indicators: indicator_catalogs(store)?, datasets: indicator_datasets(store)? })
     }
+}
+
+/// The shipped and the store's indicator catalogs (a store's declaration replaces a
+/// shipped one of the same id).
+fn indicator_catalogs(store: &Store) -> Result<Vec<IndicatorDef>, IndicatorError> {
+    let mut indicators = parse_catalog(SHIPPED_INDICATORS.0, SHIPPED_INDICATORS.1)?;
+    for (name, text) in store.catalog().indicator_catalogs()? {
+        for def in parse_catalog(&format!("indicator catalog '{name}' in the store"), &text)? {
+            indicators.retain(|d| d.id != def.id);
+            indicators.push(def);
+        }
+    }
+    Ok(indicators)
+}
+
+/// The commune- and IRIS-level datasets and their files, not read yet.
+fn indicator_datasets(store: &Store) -> Result<Vec<DatasetFile>, IndicatorError> {
+    Ok(store
+        .catalog()
+        .datasets()?
+        .into_iter()
+        // Only one-row-per-unit datasets feed indicators; flows, points and reference
+        // tables are read by their own modules.
+        .filter(|d| matches!(d.level, DatasetLevel::Commune | DatasetLevel::Iris))
+        .map(|d| {
+            let path = store.root().join(&d.path);
+            (d, path, None)
+        })
+        .collect())
 }
 
 /// The indicator engine over one store.
 pub struct Engine {
-    /// One partition: small requests (a portrait) pay no repartitioning.
-    ctx: SessionContext,
-    /// Two partitions, for requests over many territories.
-    parallel: SessionContext,
     referential: Arc<Referential>,
     datasets: HashMap<String, Loaded>,
     indicators: Vec<IndicatorDef>,
@@ -212,14 +326,13 @@ impl Engine {
     pub async fn load(source: EngineSource) -> Result<Engine, IndicatorError> {
         let EngineSource { referential, indicators, datasets: metas } = source;
         let referential = Arc::new(referential);
-        let context =
-            |partitions| SessionContext::new_with_config(SessionConfig::new().with_target_partitions(partitions));
-        let (ctx, parallel) = (context(1), context(2));
-        let mut datasets = HashMap::new();
-        for (meta, path) in metas {
-            let batches =
-                ctx.read_parquet(path.to_string_lossy().as_ref(), Default::default()).await?.collect().await?;
-            let batch = tag_units(&referential, &meta, batches)?;
+        // Each dataset is read (if not yet) and indexed independently: on all cores.
+        let loaded = parallel_map(metas, |(meta, path, decoded)| -> Result<Loaded, IndicatorError> {
+            let batch = match decoded {
+                Some(batch) => batch?,
+                None => echelle_store::read_parquet(&path)?,
+            };
+            let batch = tag_units(&referential, &meta, batch)?;
             let columns: Vec<(String, DataType)> =
                 batch.schema().fields().iter().map(|f| (f.name().clone(), f.data_type().clone())).collect();
             let secrecy = Secrecy::of(&meta, &columns);
@@ -227,13 +340,19 @@ impl Engine {
                 Secrecy::Protected(p) => tag_records(&meta, p, batch)?,
                 _ => batch,
             };
-            let table = MemTable::try_new(batch.schema(), vec![vec![batch]])?;
-            let table = Arc::new(table);
-            ctx.register_table(table_name(&meta.id), table.clone())?;
-            parallel.register_table(table_name(&meta.id), table)?;
-            datasets.insert(meta.id.clone(), Loaded { meta, columns, secrecy });
+            let units = match meta.level {
+                DatasetLevel::Iris => referential.iris().len(),
+                _ => referential.communes().len(),
+            };
+            let table = Arc::new(Table::new(batch, units));
+            Ok(Loaded { meta, columns, secrecy, table })
+        });
+        let mut datasets = HashMap::new();
+        for l in loaded {
+            let l = l?;
+            datasets.insert(l.meta.id.clone(), l);
         }
-        Ok(Engine { ctx, parallel, referential, datasets, indicators })
+        Ok(Engine { referential, datasets, indicators })
     }
 
     /// An engine over `source` that shares this one's tables, if `source` declares the
@@ -242,7 +361,7 @@ impl Engine {
     /// again. `Err(source)` otherwise, for [`Engine::load`].
     pub fn with_perimeters_of(&self, source: EngineSource) -> Result<Engine, Box<EngineSource>> {
         let same_datasets = source.datasets.len() == self.datasets.len()
-            && source.datasets.iter().all(|(d, _)| self.datasets.get(&d.id).is_some_and(|l| l.meta == *d));
+            && source.datasets.iter().all(|(d, ..)| self.datasets.get(&d.id).is_some_and(|l| l.meta == *d));
         let (a, b) = (&self.referential, &source.referential);
         let same_units = a.communes().iter().map(|c| &c.code).eq(b.communes().iter().map(|c| &c.code))
             && a.iris().iter().map(|i| &i.code).eq(b.iris().iter().map(|i| &i.code));
@@ -250,8 +369,6 @@ impl Engine {
             return Err(Box::new(source));
         }
         Ok(Engine {
-            ctx: self.ctx.clone(),
-            parallel: self.parallel.clone(),
             referential: Arc::new(source.referential),
             datasets: self.datasets.iter().map(|(id, l)| (id.clone(), l.clone())).collect(),
             indicators: source.indicators,
@@ -339,7 +456,7 @@ impl Engine {
         Ok(&loaded.meta)
     }
 
-    /// Evaluates indicators for targets; one DataFusion query per dataset involved.
+    /// Evaluates indicators for targets; one join per dataset involved.
     pub async fn evaluate(&self, targets: &[Target], ids: &[&str]) -> Result<Evaluation, IndicatorError> {
         let defs: Vec<IndicatorDef> = ids.iter().map(|id| self.indicator(id).cloned()).collect::<Result<_, _>>()?;
         let mut values = vec![Vec::new(); defs.len()];
@@ -361,7 +478,7 @@ impl Engine {
         }
         for (dataset, list) in by_dataset {
             let group: Vec<&IndicatorDef> = list.iter().map(|&i| &defs[i]).collect();
-            let result = self.evaluate_dataset(dataset, targets, &group).await?;
+            let result = self.evaluate_dataset(dataset, targets, &group)?;
             for (&i, v) in list.iter().zip(result) {
                 values[i] = v;
             }
@@ -374,25 +491,29 @@ impl Engine {
         })
     }
 
-    async fn evaluate_dataset(
+    fn evaluate_dataset(
         &self,
         dataset: &str,
         targets: &[Target],
         defs: &[&IndicatorDef],
     ) -> Result<Vec<Vec<Value>>, IndicatorError> {
-        let level = self.datasets[dataset].meta.level;
-        let secrecy = &self.datasets[dataset].secrecy;
-        let mut territory = Vec::new();
-        let mut member = Vec::new();
-        for (t, target) in targets.iter().enumerate() {
-            let units: Vec<u32> = match (level, &target.iris) {
+        let loaded = &self.datasets[dataset];
+        let (level, secrecy, table) = (loaded.meta.level, &loaded.secrecy, &loaded.table);
+        // The join, as CSR arrays: the rows of target `t` are
+        // `joined[offsets[t]..offsets[t + 1]]`, one per matching row of each member
+        // unit, or `NO_ROW` for a unit without a row (it counts, without data).
+        let mut offsets = Vec::with_capacity(targets.len() + 1);
+        offsets.push(0usize);
+        let mut joined: Vec<u32> = Vec::new();
+        for target in targets {
+            let units: std::borrow::Cow<[u32]> = match (level, &target.iris) {
                 // Commune-level data cannot be split into IRIS: no unit, so no value.
-                (DatasetLevel::Commune, Some(_)) => Vec::new(),
-                (DatasetLevel::Commune, None) => target.communes.clone(),
-                (DatasetLevel::Iris, Some(iris)) => iris.clone(),
-                (DatasetLevel::Iris, None) => self.referential.iris_of(&target.communes),
+                (DatasetLevel::Commune, Some(_)) => Default::default(),
+                (DatasetLevel::Commune, None) => target.communes.as_slice().into(),
+                (DatasetLevel::Iris, Some(iris)) => iris.as_slice().into(),
+                (DatasetLevel::Iris, None) => self.referential.iris_of(&target.communes).into(),
                 // Never loaded: `open` keeps commune and IRIS datasets only.
-                (DatasetLevel::Flow | DatasetLevel::Point | DatasetLevel::Table, _) => Vec::new(),
+                (DatasetLevel::Flow | DatasetLevel::Point | DatasetLevel::Table, _) => Default::default(),
             };
             for d in defs {
                 if let Aggregate::None { why, .. } = &d.aggregate
@@ -408,130 +529,252 @@ impl Engine {
                     )));
                 }
             }
-            territory.extend(std::iter::repeat_n(t as u32, units.len()));
-            member.extend(units);
-        }
-        let membership = RecordBatch::try_from_iter([
-            ("__territory", Arc::new(UInt32Array::from(territory)) as _),
-            ("__member", Arc::new(UInt32Array::from(member)) as _),
-        ])?;
-        let float = |c: &str| cast(ident(c), DataType::Float64);
-        let mut aggs = vec![count(ident("__member")).alias("__units")];
-        for (i, d) in defs.iter().enumerate() {
-            let (a, b, n, m) = (format!("a{i}"), format!("b{i}"), format!("n{i}"), format!("m{i}"));
-            // Units without a value whose quantity another unit carries still complete
-            // the sum (see IndicatorDef::counted_elsewhere).
-            let elsewhere = |value: &str| -> Result<Option<Expr>, datafusion::error::DataFusionError> {
-                let Some(flag) = &d.counted_elsewhere else { return Ok(None) };
-                let unit_elsewhere = ident(flag).eq(lit(1i64)).and(ident(value).is_null());
-                Ok(Some(sum(when(unit_elsewhere, lit(1i64)).otherwise(lit(0i64))?).alias(format!("x{i}"))))
-            };
-            match &d.aggregate {
-                Aggregate::Sum { value } => {
-                    aggs.push(sum(float(value)).alias(a));
-                    aggs.push(count(ident(value)).alias(n));
-                    aggs.extend(elsewhere(value)?);
-                }
-                Aggregate::Ratio { numerator, denominator, .. } => {
-                    aggs.push(sum(float(numerator)).alias(a));
-                    aggs.push(sum(float(denominator)).alias(b));
-                    aggs.push(count(ident(numerator)).alias(n));
-                    aggs.push(count(ident(denominator)).alias(m));
-                    aggs.extend(elsewhere(denominator)?);
-                }
-                Aggregate::WeightedMean { value, weight } => {
-                    aggs.push(sum(float(value) * float(weight)).alias(a));
-                    aggs.push(sum(float(weight)).alias(b));
-                    aggs.push(count(ident(value)).alias(n));
-                    aggs.push(count(ident(weight)).alias(m));
-                }
-                Aggregate::Count => aggs.push(count(ident("__unit")).alias(n)),
-                Aggregate::None { value, .. } => {
-                    aggs.push(max(float(value)).alias(a));
-                    aggs.push(count(ident(value)).alias(n));
+            for &u in units.iter() {
+                match table.rows_of(u) {
+                    [] => joined.push(NO_ROW),
+                    rows => joined.extend_from_slice(rows),
                 }
             }
+            offsets.push(joined.len());
         }
-        if let Secrecy::Protected(p) = secrecy {
-            aggs.push(sum(float(p.count_column())).alias("__count"));
-            aggs.push(count(ident(p.count_column())).alias("__counted"));
-            aggs.push(sum(ident("__n")).alias("__n"));
-            aggs.push(sum(ident("__key")).alias("__key"));
-        }
-        let complete = |c: &str| ident(c).eq(ident("__units"));
-        let mut select = vec![ident("__territory")];
-        for (i, d) in defs.iter().enumerate() {
-            let (a, b, n, m) = (format!("a{i}"), format!("b{i}"), format!("n{i}"), format!("m{i}"));
-            let x = format!("x{i}");
-            let complete_with = |c: &str| match d.counted_elsewhere {
-                Some(_) => (ident(c) + ident(&x)).eq(ident("__units")),
-                None => complete(c),
-            };
-            let value: Expr = match &d.aggregate {
-                Aggregate::Sum { .. } => when(complete_with(&n), ident(&a)).end()?,
-                Aggregate::None { .. } => when(complete(&n), ident(&a)).end()?,
-                Aggregate::Ratio { scale, .. } => when(
-                    complete(&n).and(complete_with(&m)).and(ident(&b).not_eq(lit(0.0))),
-                    ident(&a) / ident(&b) * lit(*scale),
-                )
-                .end()?,
-                Aggregate::WeightedMean { .. } => {
-                    when(complete(&n).and(complete(&m)).and(ident(&b).not_eq(lit(0.0))), ident(&a) / ident(&b)).end()?
+        let joined = Joined { offsets, rows: joined };
+        let rows_of = |t: usize| joined.rows_of(t);
+        // One pass per indicator over every target: each pass reads one or two columns,
+        // which stay in cache. The passes of a large request are shared among threads.
+        let mut out = if joined.rows.len() * defs.len() < PARALLEL_FROM {
+            defs.iter().map(|d| figures(d, table, &joined)).collect::<Result<Vec<_>, _>>()?
+        } else {
+            parallel_map(defs.to_vec(), |d| figures(d, table, &joined)).into_iter().collect::<Result<Vec<_>, _>>()?
+        };
+        match secrecy {
+            Secrecy::Open => {}
+            Secrecy::Sealed => {
+                for (d, values) in defs.iter().zip(out.iter_mut()) {
+                    // A count of communes with data is public.
+                    if !matches!(d.aggregate, Aggregate::Count) {
+                        values.iter_mut().for_each(|v| *v = released(v.clone(), None));
+                    }
                 }
-                Aggregate::Count => cast(ident(&n), DataType::Float64),
-            };
-            select.push(value.alias(format!("v{i}")));
-            let covered = match &d.aggregate {
-                Aggregate::Ratio { .. } | Aggregate::WeightedMean { .. } => {
-                    when(ident(&n).lt(ident(&m)), ident(&n)).otherwise(ident(&m))?
-                }
-                _ => ident(&n),
-            };
-            select.push(covered.alias(format!("c{i}")));
-        }
-        select.push(ident("__units"));
-        if let Secrecy::Protected(_) = secrecy {
-            select.extend(["__count", "__counted", "__n", "__key"].map(ident));
-        }
-        let ctx = if membership.num_rows() > PARALLEL_FROM { &self.parallel } else { &self.ctx };
-        let batches = ctx
-            .read_batch(membership)?
-            .join(ctx.table(table_name(dataset)).await?, JoinType::Left, &["__member"], &["__unit"], None)?
-            .aggregate(vec![ident("__territory")], aggs)?
-            .select(select)?
-            .collect()
-            .await?;
-        let mut out = vec![vec![Value::MISSING; targets.len()]; defs.len()];
-        for batch in batches {
-            let t = batch.column_by_name("__territory").expect("selected").as_primitive::<UInt32Type>();
-            let units = batch.column_by_name("__units").expect("selected").as_primitive::<Int64Type>();
-            let cells = match secrecy {
-                Secrecy::Protected(_) => Some(cells(&batch)),
-                _ => None,
-            };
-            for (i, values) in out.iter_mut().enumerate() {
-                let v = batch.column_by_name(&format!("v{i}")).expect("selected").as_primitive::<Float64Type>();
-                let c = batch.column_by_name(&format!("c{i}")).expect("selected").as_primitive::<Int64Type>();
-                for row in 0..batch.num_rows() {
-                    let figure = Value {
-                        value: v.is_valid(row).then(|| v.value(row)),
-                        units: units.value(row) as u64,
-                        covered: c.value(row) as u64,
-                        secret: false,
+            }
+            Secrecy::Protected(p) => {
+                let count = table.floats(p.count_column())?;
+                let (records, keys) = (table.ints("__n")?, table.ints("__key")?);
+                for t in 0..targets.len() {
+                    let rows = rows_of(t);
+                    if rows.is_empty() {
+                        continue;
+                    }
+                    let (sum, counted) = count.sum(rows);
+                    let (mut n, mut key) = (0i64, 0i64);
+                    for &r in rows.iter().filter(|&&r| r != NO_ROW) {
+                        n = n.wrapping_add(records.value(r as usize));
+                        key = key.wrapping_add(keys.value(r as usize));
+                    }
+                    let cell = Units {
+                        count: sum.filter(|_| counted == rows.len() as u64),
+                        records: n as u64,
+                        key: key as u64 as u32,
                     };
-                    values[t.value(row) as usize] = match (secrecy, &defs[i].aggregate) {
-                        // A count of communes with data is public.
-                        (Secrecy::Open, _) | (_, Aggregate::Count) => figure,
-                        (Secrecy::Sealed, _) => released(figure, None),
-                        (Secrecy::Protected(p), aggregate) => {
-                            let cell = cells.as_ref().expect("protected")[row];
-                            released(figure, (!p.hides(&cell)).then(|| factor(p, &cell, aggregate)))
+                    for (d, values) in defs.iter().zip(out.iter_mut()) {
+                        if !matches!(d.aggregate, Aggregate::Count) {
+                            let f = (!p.hides(&cell)).then(|| factor(p, &cell, &d.aggregate));
+                            values[t] = released(values[t].clone(), f);
                         }
-                    };
+                    }
                 }
             }
         }
         Ok(out)
+    }
+}
+
+/// Joined rows (targets × units) above which a request's indicators are computed
+/// on several threads (a portrait stays on the caller's).
+const PARALLEL_FROM: usize = 1 << 18;
+
+/// A request joined to a dataset: the rows of target `t` are
+/// `rows[offsets[t]..offsets[t + 1]]`, one per row of each of its units in the
+/// dataset, or [`NO_ROW`] for a unit without one (it counts, without data).
+struct Joined {
+    offsets: Vec<usize>,
+    rows: Vec<u32>,
+}
+
+impl Joined {
+    fn rows_of(&self, t: usize) -> &[u32] {
+        &self.rows[self.offsets[t]..self.offsets[t + 1]]
+    }
+
+    /// `f` of each target's rows; a target without any is [`Value::MISSING`].
+    fn each(&self, f: impl Fn(&[u32]) -> Value) -> Vec<Value> {
+        (0..self.offsets.len() - 1)
+            .map(|t| match self.rows_of(t) {
+                [] => Value::MISSING,
+                rows => f(rows),
+            })
+            .collect()
+    }
+}
+
+/// The figures of one indicator for every target, before statistical secrecy: what
+/// the SQL `sum`, `count` and `max` over the joined rows give, as the declaration
+/// combines them.
+fn figures(d: &IndicatorDef, table: &Table, joined: &Joined) -> Result<Vec<Value>, IndicatorError> {
+    // Units without a value whose quantity another unit carries still complete the
+    // sum (see IndicatorDef::counted_elsewhere).
+    let elsewhere = |value: &str| -> Result<Option<(Floats, Floats)>, IndicatorError> {
+        let Some(flag) = &d.counted_elsewhere else { return Ok(None) };
+        Ok(Some((table.floats(flag)?, table.floats(value)?)))
+    };
+    let elsewhere_in = |x: &Option<(Floats, Floats)>, rows: &[u32]| {
+        x.as_ref().map_or(0, |(flag, value)| counted_elsewhere(flag, value, rows))
+    };
+    Ok(match &d.aggregate {
+        Aggregate::Sum { value } => {
+            let (v, x) = (table.floats(value)?, elsewhere(value)?);
+            joined.each(|rows| {
+                let (a, n) = v.sum(rows);
+                let complete = n + elsewhere_in(&x, rows) == rows.len() as u64;
+                Value { value: a.filter(|_| complete), units: rows.len() as u64, covered: n, secret: false }
+            })
+        }
+        Aggregate::Ratio { numerator, denominator, scale } => {
+            let (p, q) = (table.floats(numerator)?, table.floats(denominator)?);
+            let x = elsewhere(denominator)?;
+            joined.each(|rows| {
+                let units = rows.len() as u64;
+                let ((a, n), (b, m)) = (p.sum(rows), q.sum(rows));
+                let value = match (a, b) {
+                    (Some(a), Some(b)) if n == units && m + elsewhere_in(&x, rows) == units && b != 0.0 => {
+                        Some(a / b * scale)
+                    }
+                    _ => None,
+                };
+                Value { value, units, covered: n.min(m), secret: false }
+            })
+        }
+        Aggregate::WeightedMean { value, weight } => {
+            let (v, w) = (table.floats(value)?, table.floats(weight)?);
+            joined.each(|rows| {
+                let units = rows.len() as u64;
+                let (a, (b, m), n) = (v.sum_product(&w, rows), w.sum(rows), v.count(rows));
+                let value = match (a, b) {
+                    (Some(a), Some(b)) if n == units && m == units && b != 0.0 => Some(a / b),
+                    _ => None,
+                };
+                Value { value, units, covered: n.min(m), secret: false }
+            })
+        }
+        Aggregate::Count => joined.each(|rows| {
+            let n = rows.iter().filter(|&&r| r != NO_ROW).count() as u64;
+            Value { value: Some(n as f64), units: rows.len() as u64, covered: n, secret: false }
+        }),
+        Aggregate::None { value, .. } => {
+            let v = table.floats(value)?;
+            joined.each(|rows| {
+                let (a, n) = v.max(rows);
+                let units = rows.len() as u64;
+                Value { value: a.filter(|_| n == units), units, covered: n, secret: false }
+            })
+        }
+    })
+}
+
+/// `f` of each item, in order, computed on up to as many threads as there are cores,
+/// each taking the next item when done with one (items differ in cost).
+fn parallel_map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len());
+    let items = std::sync::Mutex::new(items.into_iter().enumerate());
+    // Each thread returns what it took, with the items' places.
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let next = items.lock().unwrap_or_else(|e| e.into_inner()).next();
+            let Some((i, x)) = next else { break };
+            done.push((i, f(x)));
+        }
+        done
+    };
+    let mut done = std::thread::scope(|scope| {
+        let others: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        let mut done = work();
+        for h in others {
+            done.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        }
+        done
+    });
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
+}
+
+/// In a target's joined rows, a member unit the dataset has no row for.
+const NO_ROW: u32 = u32::MAX;
+
+/// Units of `rows` flagged `flag = 1` whose `value` is null: their quantity is counted
+/// in another unit (see [`IndicatorDef::counted_elsewhere`]).
+fn counted_elsewhere(flag: &Floats, value: &Floats, rows: &[u32]) -> u64 {
+    rows.iter().filter(|&&r| flag.get(r) == Some(1.0) && value.get(r).is_none()).count() as u64
+}
+
+/// A numeric column of a loaded table, as `f64` (as SQL's `CAST(.. AS DOUBLE)`).
+type Floats = Arc<Float64Array>;
+
+/// What reading `f64` columns over a target's rows needs.
+trait Column {
+    /// The value of row `r`, `None` for a null or for [`NO_ROW`].
+    fn get(&self, r: u32) -> Option<f64>;
+    /// The sum of the non-null values (`None` if there is none) and their count.
+    fn sum(&self, rows: &[u32]) -> (Option<f64>, u64);
+    /// Non-null values among `rows`.
+    fn count(&self, rows: &[u32]) -> u64;
+    /// The sum of `self × weight` over rows where both are non-null.
+    fn sum_product(&self, weight: &Self, rows: &[u32]) -> Option<f64>;
+    /// The greatest non-null value (in IEEE total order, as SQL's `max`) and the count.
+    fn max(&self, rows: &[u32]) -> (Option<f64>, u64);
+}
+
+impl Column for Float64Array {
+    #[inline]
+    fn get(&self, r: u32) -> Option<f64> {
+        let r = r as usize;
+        (r < self.len() && self.is_valid(r)).then(|| self.value(r))
+    }
+
+    fn sum(&self, rows: &[u32]) -> (Option<f64>, u64) {
+        let (mut sum, mut n) = (0.0, 0u64);
+        for &r in rows {
+            if let Some(v) = self.get(r) {
+                sum += v;
+                n += 1;
+            }
+        }
+        ((n > 0).then_some(sum), n)
+    }
+
+    fn count(&self, rows: &[u32]) -> u64 {
+        rows.iter().filter(|&&r| self.get(r).is_some()).count() as u64
+    }
+
+    fn sum_product(&self, weight: &Self, rows: &[u32]) -> Option<f64> {
+        let (mut sum, mut any) = (0.0, false);
+        for &r in rows {
+            if let (Some(v), Some(w)) = (self.get(r), weight.get(r)) {
+                sum += v * w;
+                any = true;
+            }
+        }
+        any.then_some(sum)
+    }
+
+    fn max(&self, rows: &[u32]) -> (Option<f64>, u64) {
+        let (mut max, mut n) = (None::<f64>, 0u64);
+        for v in rows.iter().filter_map(|&r| self.get(r)) {
+            n += 1;
+            if max.is_none_or(|m| v.total_cmp(&m).is_gt()) {
+                max = Some(v);
+            }
+        }
+        (max, n)
     }
 }
 
@@ -559,28 +802,11 @@ fn factor(p: &Protection, cell: &Units, aggregate: &Aggregate) -> f64 {
     }
 }
 
-/// Each row's protected units, from the `__count`, `__counted`, `__n` and `__key` sums.
-fn cells(batch: &RecordBatch) -> Vec<Units> {
-    let column = |name: &str| batch.column_by_name(name).expect("selected");
-    let units = column("__units").as_primitive::<Int64Type>();
-    let count = column("__count").as_primitive::<Float64Type>();
-    let counted = column("__counted").as_primitive::<Int64Type>();
-    let n = column("__n").as_primitive::<Int64Type>();
-    let key = column("__key").as_primitive::<Int64Type>();
-    (0..batch.num_rows())
-        .map(|row| Units {
-            count: (count.is_valid(row) && counted.value(row) == units.value(row)).then(|| count.value(row)),
-            records: if n.is_valid(row) { n.value(row) as u64 } else { 0 },
-            key: if key.is_valid(row) { key.value(row) as u64 as u32 } else { 0 },
-        })
-        .collect()
-}
-
 /// Adds `__n`, each row's records for the cell key method, and `__key`, its record key
 /// (the dataset's seed and the row's place in its file).
 fn tag_records(meta: &Dataset, p: &Protection, batch: RecordBatch) -> Result<RecordBatch, IndicatorError> {
     let counts = batch.column_by_name(p.count_column()).expect("checked by Secrecy::of");
-    let counts = datafusion::arrow::compute::cast(counts, &DataType::Float64)?;
+    let counts = arrow::compute::cast(counts, &DataType::Float64)?;
     let counts = counts.as_primitive::<Float64Type>();
     let seed = echelle_platform::cellkey::seed(&meta.checksum);
     let n: Int64Array = counts.iter().map(|c| Some(Protection::records(c) as i64)).collect();
@@ -588,31 +814,22 @@ fn tag_records(meta: &Dataset, p: &Protection, batch: RecordBatch) -> Result<Rec
     let mut columns = batch.columns().to_vec();
     let mut fields: Vec<_> = batch.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
     columns.extend([Arc::new(n) as _, Arc::new(key) as _]);
-    fields.push(datafusion::arrow::datatypes::Field::new("__n", DataType::Int64, false));
-    fields.push(datafusion::arrow::datatypes::Field::new("__key", DataType::Int64, false));
-    Ok(RecordBatch::try_new(Arc::new(datafusion::arrow::datatypes::Schema::new(fields)), columns)?)
-}
-
-/// Membership rows above which a request is split over two partitions (measured with
-/// bench/indicators.sh: below it, repartitioning costs more than it saves).
-const PARALLEL_FROM: usize = 1 << 18;
-
-fn table_name(dataset: &str) -> String {
-    format!("dataset_{dataset}")
+    fields.push(arrow::datatypes::Field::new("__n", DataType::Int64, false));
+    fields.push(arrow::datatypes::Field::new("__key", DataType::Int64, false));
+    Ok(RecordBatch::try_new(Arc::new(arrow::datatypes::Schema::new(fields)), columns)?)
 }
 
 /// Adds `__unit`, the raw index of each row's commune or IRIS; rows whose code is not
 /// in the referential get no index and so never join.
-fn tag_units(r: &Referential, meta: &Dataset, batches: Vec<RecordBatch>) -> Result<RecordBatch, IndicatorError> {
-    let schema = batches
-        .first()
-        .map(|b| b.schema())
-        .ok_or_else(|| IndicatorError::NotAggregatable(format!("dataset '{}' is empty", meta.id)))?;
-    let batch = datafusion::arrow::compute::concat_batches(&schema, &batches)?;
+fn tag_units(r: &Referential, meta: &Dataset, batch: RecordBatch) -> Result<RecordBatch, IndicatorError> {
+    if batch.num_rows() == 0 {
+        return Err(IndicatorError::NotAggregatable(format!("dataset '{}' is empty", meta.id)));
+    }
+    let schema = batch.schema();
     let keys = batch.column_by_name(&meta.key_column).ok_or_else(|| {
         IndicatorError::NotAggregatable(format!("dataset '{}' has no key column '{}'", meta.id, meta.key_column))
     })?;
-    let keys = datafusion::arrow::compute::cast(keys, &DataType::Utf8)?;
+    let keys = arrow::compute::cast(keys, &DataType::Utf8)?;
     let keys = keys.as_string::<i32>();
     let unit: UInt32Array = keys
         .iter()
@@ -627,6 +844,6 @@ fn tag_units(r: &Referential, meta: &Dataset, batches: Vec<RecordBatch>) -> Resu
     let mut columns = batch.columns().to_vec();
     let mut fields: Vec<_> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
     columns.push(Arc::new(unit));
-    fields.push(datafusion::arrow::datatypes::Field::new("__unit", DataType::UInt32, true));
-    Ok(RecordBatch::try_new(Arc::new(datafusion::arrow::datatypes::Schema::new(fields)), columns)?)
+    fields.push(arrow::datatypes::Field::new("__unit", DataType::UInt32, true));
+    Ok(RecordBatch::try_new(Arc::new(arrow::datatypes::Schema::new(fields)), columns)?)
 }

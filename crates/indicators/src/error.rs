@@ -32,12 +32,9 @@ pub enum IndicatorError {
         /// The dataset it reads.
         dataset: String,
     },
-    /// DataFusion failed: a machine or engine failure, not the user's.
+    /// Arrow failed on the engine's tables: a machine or engine failure, not the user's.
     #[error("query engine: {0}")]
-    Engine(#[from] datafusion::error::DataFusionError),
-    /// Arrow failed on the engine's batches.
-    #[error("query engine: {0}")]
-    Arrow(#[from] datafusion::arrow::error::ArrowError),
+    Arrow(#[from] arrow::error::ArrowError),
     /// The store could not be read.
     #[error(transparent)]
     Store(#[from] echelle_store::StoreError),
@@ -50,7 +47,7 @@ impl IndicatorError {
     /// Whether the user can fix it by what they typed (exit status 2).
     pub fn is_user_error(&self) -> bool {
         match self {
-            IndicatorError::Engine(_) | IndicatorError::Arrow(_) => false,
+            IndicatorError::Arrow(_) => false,
             IndicatorError::Store(e) => e.is_user_error(),
             _ => true,
         }

@@ -1,4 +1,4 @@
-//! Indicators: declared in TOML, evaluated for any territory with Apache DataFusion.
+//! Indicators: declared in TOML, evaluated for any territory over Arrow tables in memory.
 //!
 //! An indicator is never coded: its declaration says which dataset and columns it
 //! reads and how values add up from communes (or IRIS) to any territory.

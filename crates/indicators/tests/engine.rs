@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Float64Array, Int64Array, RecordBatch, StringArray};
+use arrow::array::{Float64Array, Int64Array, RecordBatch, StringArray};
 use echelle_indicators::{Engine, IndicatorError, Target};
 use echelle_referential::{Layer, Referential, TerritoryRef};
 use echelle_store::testing::{copy_store, test_store};
@@ -103,6 +103,17 @@ fn an_iris_gets_iris_data_and_no_commune_data() {
     assert!(e.values[0][0].value.unwrap() > 0.0);
     assert_eq!(e.values[1][0].value, None);
     assert_eq!(e.values[1][0].units, 0);
+}
+
+#[test]
+fn the_targets_of_a_layer_are_those_of_its_territories() {
+    let rt = rt();
+    let engine = engine(&rt, &test_store());
+    let r = engine.referential().clone();
+    for layer in Layer::ALL {
+        let one_by_one: Vec<Target> = r.territories(layer).iter().map(|t| Target::territory(&r, t).unwrap()).collect();
+        assert_eq!(Target::layer(&r, layer).unwrap(), one_by_one, "{layer:?}");
+    }
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! The observatory over HTTP.
 //!
 //! ```text
-//!  browser / QGIS / scripts ──HTTP──> axum router ──> handlers ──> Engine (DataFusion)
+//!  browser / QGIS / scripts ──HTTP──> axum router ──> handlers ──> Engine (indicators)
 //!                                        │                           └─> Referential
 //!                                        └── static web application (web/dist)
 //! ```

@@ -9,9 +9,8 @@
 //!          next await, or its Stop flag set for blocking steps; queued work never starts
 //! ```
 //!
-//! The work runtime is a Tokio runtime of its own: DataFusion, which spawns tasks of
-//! its own, stays on its threads, and a blocking step there blocks none of the
-//! threads that serve connections.
+//! The work runtime is a Tokio runtime of its own: an indicator evaluation or a
+//! blocking step there blocks none of the threads that serve connections.
 
 use std::future::Future;
 use std::sync::Arc;

@@ -220,6 +220,18 @@ impl Store {
         Ok(r)
     }
 
+    /// [`Store::referential`], and the Parquet files `files` decoded at the same time,
+    /// each `Ok` or why not: what opening the indicator engine needs. A file of the
+    /// pack among them (its communes and IRIS are datasets too) is decoded only once.
+    pub fn referential_with_files(
+        &self,
+        files: &[PathBuf],
+    ) -> Result<(Referential, Vec<Result<arrow::array::RecordBatch, StoreError>>), StoreError> {
+        let (mut r, decoded) = load::referential_with(&self.pack_dir()?, files)?;
+        r.add_perimeters(self.perimeter_defs()?)?;
+        Ok((r, decoded))
+    }
+
     /// The perimeter definitions: shipped ones first, then the users'.
     pub fn perimeter_defs(&self) -> Result<Vec<PerimeterDef>, StoreError> {
         let mut defs = shipped_defs()?;

@@ -1,6 +1,6 @@
 //! Loading the territories of a pack into memory.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::Int64Type;
@@ -10,13 +10,39 @@ use echelle_referential::{Commune, Layer, Referential, SubCommune, SubCommuneKin
 use crate::{StoreError, read_parquet};
 
 pub(crate) fn referential(pack: &Path) -> Result<Referential, StoreError> {
-    // The five files at once: opening a store is the first thing every command and
-    // the server's start do, and each file's decoding is independent.
-    let [communes, units, subs, former, iris] = std::thread::scope(|scope| {
-        ["communes", "units", "sub_communes", "former_codes", "iris"]
-            .map(|name| scope.spawn(move || read_parquet(&pack.join(format!("{name}.parquet")))))
-            .map(|h| h.join().expect("reading a pack file does not panic"))
+    Ok(referential_with(pack, &[])?.0)
+}
+
+/// A file decoded by [`referential_with`] besides the pack's own.
+pub(crate) type Decoded = Result<RecordBatch, StoreError>;
+
+/// The territories of a pack, and the Parquet files `files` decoded at the same
+/// time; a file of the pack among them (its communes and IRIS are datasets too) is
+/// decoded once for both.
+pub(crate) fn referential_with(pack: &Path, files: &[PathBuf]) -> Result<(Referential, Vec<Decoded>), StoreError> {
+    const PACK: [&str; 5] = ["communes", "units", "sub_communes", "former_codes", "iris"];
+    let pack_files = PACK.map(|name| pack.join(format!("{name}.parquet")));
+    // The five files (and the others) at once: opening a store is the first thing
+    // every command and the server's start do, and each file's decoding is independent.
+    let (pack_batches, others) = std::thread::scope(|scope| {
+        let pack_batches = pack_files.each_ref().map(|path| scope.spawn(move || read_parquet(path)));
+        let others: Vec<_> = files
+            .iter()
+            .map(|path| (!pack_files.contains(path)).then(|| scope.spawn(move || read_parquet(path))))
+            .collect();
+        let join = |h: std::thread::ScopedJoinHandle<'_, Decoded>| h.join().expect("reading a file does not panic");
+        (pack_batches.map(join), others.into_iter().map(|h| h.map(join)).collect::<Vec<_>>())
     });
+    let shared = |path: &PathBuf| -> Decoded {
+        let i = pack_files.iter().position(|p| p == path).expect("not read apart: a pack file");
+        pack_batches[i]
+            .as_ref()
+            .cloned()
+            .map_err(|e| StoreError::Parquet { path: path.clone(), message: e.to_string() })
+    };
+    let decoded: Vec<Decoded> =
+        files.iter().zip(others).map(|(path, other)| other.unwrap_or_else(|| shared(path))).collect();
+    let [communes, units, subs, former, iris] = pack_batches;
     let communes = communes?;
     let c = Columns(&communes, pack.join("communes.parquet"));
     let (mut code, mut name, mut dep, mut reg, mut arr, mut epci) = (
@@ -87,7 +113,7 @@ pub(crate) fn referential(pack: &Path) -> Result<Referential, StoreError> {
         .zip(i.text("commune")?)
         .filter_map(|((a, b), c)| Some((a?, b?, c?)))
         .collect();
-    Ok(Referential::new(communes, units, subs, former, iris)?)
+    Ok((Referential::new(communes, units, subs, former, iris)?, decoded))
 }
 
 struct Columns<'a>(&'a RecordBatch, std::path::PathBuf);

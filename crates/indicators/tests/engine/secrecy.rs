@@ -11,7 +11,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Float64Array, RecordBatch, StringArray};
+use arrow::array::{Float64Array, RecordBatch, StringArray};
 use echelle_indicators::{Engine, Target, Value};
 use echelle_platform::SecrecyRule;
 use echelle_platform::cellkey::CellKeyRule;
