@@ -44,8 +44,8 @@ pub(crate) struct TextColumn {
     dictionary: Interner,
     /// Chunk ids of the non-null values.
     ids: Vec<u32>,
-    /// 1 for a value, 0 for a null, per row (only when nullable).
-    defined: Vec<u8>,
+    /// The rows that are null, in order (imported columns have few).
+    nulls: Vec<u32>,
     rows: usize,
     /// Importer dictionaries seen in this chunk, with their ids here (u32::MAX: not yet).
     seen: Vec<(StringArray, Vec<u32>)>,
@@ -59,7 +59,7 @@ impl TextColumn {
             nullable,
             dictionary: Interner::default(),
             ids: Vec::new(),
-            defined: Vec::new(),
+            nulls: Vec::new(),
             rows: 0,
             seen: Vec::new(),
         }
@@ -83,11 +83,9 @@ impl TextColumn {
     fn write_text(&mut self, column: &StringArray) {
         self.ids.reserve(column.len());
         for (row, value) in column.iter().enumerate() {
-            if self.nullable {
-                self.defined.push(u8::from(column.is_valid(row)));
-            }
-            if let Some(v) = value {
-                self.ids.push(self.dictionary.intern(v));
+            match value {
+                Some(v) => self.ids.push(self.dictionary.intern(v)),
+                None => self.nulls.push((self.rows + row) as u32),
             }
         }
     }
@@ -97,13 +95,11 @@ impl TextColumn {
         let (_, map) = &mut self.seen[k];
         let keys = column.keys();
         self.ids.reserve(keys.len());
+        let nulls = keys.nulls().filter(|n| n.null_count() > 0);
         for (row, &key) in keys.values().iter().enumerate() {
-            if self.nullable {
-                let valid = keys.is_valid(row);
-                self.defined.push(u8::from(valid));
-                if !valid {
-                    continue;
-                }
+            if nulls.is_some_and(|n| n.is_null(row)) {
+                self.nulls.push((self.rows + row) as u32);
+                continue;
             }
             let slot = &mut map[key as usize];
             if *slot == u32::MAX {
@@ -154,17 +150,16 @@ impl TextColumn {
         let width = bit_width(self.dictionary.len());
         let mut index = OffsetIndexBuilder::new();
         let mut first_data = None;
-        let (mut row, mut id) = (0, 0);
+        let (mut row, mut id, mut null) = (0, 0, 0);
         let mut buf = Vec::new();
         while row < self.rows || first_data.is_none() {
             let n = PAGE_ROWS.min(self.rows - row);
             buf.clear();
-            let mut values = n;
+            let nulls = self.nulls[null..].partition_point(|&z| (z as usize) < row + n);
+            let values = n - nulls;
             if self.nullable {
-                let defined = &self.defined[row..row + n];
-                values = defined.iter().filter(|&&d| d == 1).count();
                 buf.extend_from_slice(&[0; 4]);
-                rle_hybrid(defined, 1, &mut buf);
+                definition_levels(row, n, &self.nulls[null..null + nulls], &mut buf);
                 let len = (buf.len() - 4) as u32;
                 buf[..4].copy_from_slice(&len.to_le_bytes());
             }
@@ -186,6 +181,7 @@ impl TextColumn {
             uncompressed += spec.uncompressed_size as i64;
             row += n;
             id += values;
+            null += nulls;
         }
         pages.close()?;
         let bytes = sink.into_inner()?;
@@ -221,6 +217,31 @@ fn starts_with(values: &StringArray, prefix: &StringArray) -> bool {
         && values.value_data()[..b[b.len() - 1] as usize] == prefix.value_data()[..b[b.len() - 1] as usize]
 }
 
+/// The definition levels of `n` rows from `start` (1: a value, 0: a null at one of
+/// `nulls`), as RLE runs of a 1-bit value.
+fn definition_levels(start: usize, n: usize, nulls: &[u32], out: &mut Vec<u8>) {
+    let mut run = |len: usize, level: u8| {
+        if len > 0 {
+            varint((len as u64) << 1, out);
+            out.push(level);
+        }
+    };
+    let (mut at, mut k) = (start, 0);
+    while k < nulls.len() {
+        let first = nulls[k] as usize;
+        let mut last = first;
+        while k + 1 < nulls.len() && nulls[k + 1] as usize == last + 1 {
+            k += 1;
+            last += 1;
+        }
+        run(first - at, 1);
+        run(last + 1 - first, 0);
+        at = last + 1;
+        k += 1;
+    }
+    run(start + n - at, 1);
+}
+
 /// Bits for ids below `n`.
 fn bit_width(n: usize) -> u8 {
     (usize::BITS - n.saturating_sub(1).leading_zeros()) as u8
@@ -228,7 +249,7 @@ fn bit_width(n: usize) -> u8 {
 
 /// Parquet's RLE / bit-packing hybrid encoding of `n` values of `width` bits: a run
 /// of 8 or more equal values as one RLE run, the rest bit-packed 8 at a time.
-fn rle_hybrid<T: Copy + PartialEq + Into<u32>>(values: &[T], width: u8, out: &mut Vec<u8>) {
+fn rle_hybrid(values: &[u32], width: u8, out: &mut Vec<u8>) {
     let n = values.len();
     let value_bytes = usize::from(width).div_ceil(8);
     let run_at = |i: usize| values[i..].iter().take_while(|&&v| v == values[i]).count();
@@ -237,7 +258,7 @@ fn rle_hybrid<T: Copy + PartialEq + Into<u32>>(values: &[T], width: u8, out: &mu
         let run = run_at(i);
         if run >= 8 {
             varint((run as u64) << 1, out);
-            out.extend_from_slice(&values[i].into().to_le_bytes()[..value_bytes]);
+            out.extend_from_slice(&values[i].to_le_bytes()[..value_bytes]);
             i += run;
             continue;
         }
@@ -254,7 +275,7 @@ fn rle_hybrid<T: Copy + PartialEq + Into<u32>>(values: &[T], width: u8, out: &mu
         varint((groups << 1) | 1, out);
         let (mut acc, mut bits) = (0u64, 0u32);
         for k in start..start + 8 * groups as usize {
-            acc |= u64::from(values.get(k).map_or(0, |&v| v.into())) << bits;
+            acc |= u64::from(values.get(k).copied().unwrap_or(0)) << bits;
             bits += u32::from(width);
             while bits >= 8 {
                 out.push(acc as u8);
@@ -286,6 +307,17 @@ mod tests {
         assert_eq!(bit_width(3), 2);
         assert_eq!(bit_width(256), 8);
         assert_eq!(bit_width(257), 9);
+    }
+
+    #[test]
+    fn definition_levels_are_runs() {
+        let mut out = Vec::new();
+        // Rows 10..20, nulls at 12, 13 and 19: 1×2, 0×2, 1×5, 0×1.
+        definition_levels(10, 10, &[12, 13, 19], &mut out);
+        assert_eq!(out, vec![4, 1, 4, 0, 10, 1, 2, 0]);
+        let mut out = Vec::new();
+        definition_levels(0, 3, &[], &mut out);
+        assert_eq!(out, vec![6, 1]);
     }
 
     #[test]
