@@ -467,6 +467,7 @@ mod tests {
             Field::new("t", DataType::Utf8, true),
             Field::new("k", DataType::Utf8, false),
             Field::new("n", DataType::Int64, true),
+            Field::new("z", DataType::Utf8, true),
         ]));
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.parquet");
@@ -490,11 +491,17 @@ mod tests {
                 r => (dictionary(&mut readers[r - 1], t), dictionary(&mut readers[r - 1], k)),
             };
             let n: ArrayRef = Arc::new(range.map(|i| (i % 3 > 0).then_some(i as i64)).collect::<Int64Array>());
-            let fields = [t.data_type(), k.data_type(), n.data_type()].map(|d| Field::new("x", d.clone(), true));
+            // A column with no value at all: an empty dictionary.
+            let z = match b % 3 {
+                0 => Arc::new(StringArray::new_null(t.len())) as ArrayRef,
+                _ => dictionary(&mut Interner::default(), vec![None; t.len()]),
+            };
+            let fields =
+                [t.data_type(), k.data_type(), n.data_type(), z.data_type()].map(|d| Field::new("x", d.clone(), true));
             let batch_schema = Arc::new(Schema::new(
                 schema.fields().iter().zip(fields).map(|(f, x)| x.with_name(f.name())).collect::<Vec<_>>(),
             ));
-            w.write(&RecordBatch::try_new(batch_schema, vec![t, k, n]).unwrap()).unwrap();
+            w.write(&RecordBatch::try_new(batch_schema, vec![t, k, n, z]).unwrap()).unwrap();
         }
         w.finish().unwrap();
         let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).unwrap()).unwrap();
@@ -503,6 +510,7 @@ mod tests {
         for batch in reader.build().unwrap() {
             let batch = batch.unwrap();
             let (t, k, n) = (batch.column(0).as_string::<i32>(), batch.column(1).as_string::<i32>(), batch.column(2));
+            assert_eq!(batch.column(3).null_count(), batch.num_rows());
             for r in 0..batch.num_rows() {
                 assert_eq!(t.is_valid(r).then(|| t.value(r).to_string()), value(i), "row {i}");
                 assert_eq!(k.value(r), format!("k{}", i % 5));
