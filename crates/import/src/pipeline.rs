@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use arrow::array::NullBufferBuilder;
 use arrow::array::{
-    ArrayBuilder, ArrayRef, Decimal128Builder, DictionaryArray, Float64Builder, Int64Builder, RecordBatch, UInt32Array,
+    ArrayBuilder, ArrayRef, Decimal128Builder, DictionaryArray, Float64Builder, Int64Builder, NullBufferBuilder,
+    RecordBatch, UInt32Array,
 };
 use echelle_store::dictionary::Interner;
 
