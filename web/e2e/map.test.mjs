@@ -1,7 +1,8 @@
-// End-to-end: the values map (#/carte) opened from its address on a département, and its
-// quantile legend when many territories share a value, in real Chromium over a copy of the
-// test store. « Territoire affiché » names the département of the address (it offered only
-// France, the régions and the perimeters, and read blank); a quantile class never shows
+// End-to-end: the values map (#/carte) opened from its address on a département, its
+// quantile legend when many territories share a value, and its histogram's count axis, in
+// real Chromium over a copy of the test store. « Territoire affiché » names the département
+// of the address (it offered only France, the régions and the perimeters, and read blank);
+// the histogram's counts are whole numbers, each labelled once; a quantile class never shows
 // empty: with ties (a third of the Pas-de-Calais' communes have no flat, every commune
 // counts 1 commune) the breaks are deduplicated, each class shown holds territories, and
 // the counts, n/d included, add up to the territories mapped.
@@ -78,6 +79,11 @@ test('« Territoire affiché » names the département of the address', async ()
     const { name } = await api(`/api/territory/${within}`);
     await openMap(hash, { indicator: 'density', layer, within, label: density.label });
     assert.equal(await page.inputValue('#within'), within, `${hash}: the select holds ${within}`);
+    // The histogram's count axis: whole numbers, each once (one département read « 1, 1, 1, 0, 0, 0 »).
+    const counts = (await page.$$eval('#values-histogram [data-mark="y-axis tick label"] text', (l) => l.map((x) => x.textContent))).filter(Boolean);
+    assert.ok(counts.length >= 2, `${hash}: count ticks ${counts}`);
+    assert.equal(new Set(counts).size, counts.length, `${hash}: count ticks ${counts}`);
+    assert.ok(counts.every((c) => /^\d[\d\s\u202f]*$/.test(c)), `${hash}: count ticks ${counts}`);
     const shown = await page.$eval('#within', (s) => s.selectedOptions[0]?.textContent ?? '');
     assert.equal(shown, name, `${hash}: the select reads the département's name`);
     // The map's description (its text alternative) names it too, not its key.

@@ -49,7 +49,9 @@ export function histogram(
     marginBottom: 36,
     style: { color: INK, fontSize: '11px', background: 'transparent' },
     x: { label: `${opts.unit} →`, tickFormat: frNumber(opts.decimals), ticks: 6 },
-    y: { label: `↑ ${t.charts.count}`, grid: true, tickFormat: frNumber(0) },
+    // Counts are whole: a tick between two (0.2 when a bin holds 1) is left unlabelled
+    // rather than rounded to a repeated « 0 » or « 1 ».
+    y: { label: `↑ ${t.charts.count}`, grid: true, tickFormat: (v: number) => (Number.isInteger(v) ? fmt(v, 0) : '') },
     marks: [
       Plot.rectY(
         values,
