@@ -73,7 +73,8 @@ test('« Territoire affiché » names the département of the address', async ()
   const indicators = await api('/api/indicators');
   const density = indicators.find((i) => i.id === 'density');
   for (const [hash, layer, within] of [
-    ['#/carte?dans=dep:29', 'dep', 'dep:29'],
+    ['#/carte?dans=dep:29', 'com', 'dep:29'],
+    ['#/carte?echelon=dep&dans=dep:29', 'dep', 'dep:29'],
     ['#/carte?indicateur=density&echelon=com&dans=dep:62', 'com', 'dep:62'],
   ]) {
     const { name } = await api(`/api/territory/${within}`);

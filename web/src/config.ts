@@ -4,7 +4,7 @@
 
 /** The région of the examples of METHODS.md (Hauts-de-France): the flows' and comparisons' frame. */
 export const REGION = 'reg:32';
-/** What the map opens on: all of France, by département (a région in the address opens on its communes). */
+/** What the map opens on: all of France, by département (another territory in the address opens on its communes). */
 export const FRANCE = 'fr';
 export const FRANCE_LAYER = 'dep';
 /** The overseas départements the map jumps to, as the Observatoire des territoires does, then métropole. */

@@ -88,8 +88,9 @@ function fromAddress(params: URLSearchParams): Partial<choropleth.Settings> {
     const v = params.get(param);
     if (v !== null) patch[key] = key === 'classes' ? Number(v) : v;
   }
-  // A région named without a layer opens on its communes.
-  if (typeof patch.within === 'string' && patch.within.startsWith('reg:') && patch.layer === undefined) patch.layer = 'com';
+  // A territory named without a layer opens on its communes (at its own layer it would be
+  // one shape); France keeps its départements.
+  if (typeof patch.within === 'string' && patch.within !== FRANCE && patch.layer === undefined) patch.layer = 'com';
   return patch as Partial<choropleth.Settings>;
 }
 
