@@ -128,6 +128,11 @@ impl TextColumn {
         k
     }
 
+    /// Bytes of the chunk's dictionary so far.
+    pub(crate) fn dictionary_bytes(&self) -> usize {
+        self.dictionary.byte_len()
+    }
+
     /// The chunk's pages, and what the row group needs to know of them.
     pub(crate) fn close(self) -> Result<(Bytes, ColumnCloseResult)> {
         let mut sink = TrackedWrite::new(Vec::new());
