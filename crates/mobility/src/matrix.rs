@@ -74,46 +74,103 @@ impl By {
 }
 
 /// Exact sums per (origin zone, destination zone, category): dense when small
-/// enough, hashed otherwise.
+/// enough, hashed otherwise. Read them once [`PairSums::settle`]d.
 #[derive(Debug, Clone)]
 pub struct PairSums {
     zones: usize,
     cats: usize,
     dense: Vec<Tally>,
-    sparse: HashMap<u64, Tally, flows::Fast>,
+    /// Hashed sums, split by key into [`PARTS`] tables.
+    sparse: Vec<HashMap<u64, Tally, flows::Fast>>,
+    /// Additions not yet in their table, per part.
+    pending: Vec<Vec<(u64, Tally)>>,
 }
 
 /// Above this many cells, sums are hashed (a commune-to-commune matrix of France).
 const DENSE_LIMIT: usize = 1 << 22;
 
+/// Tables a hashed sum is split into, and additions kept per table before they are
+/// applied together: a table of France's 3.3 million commune pairs missed the cache
+/// on every row, a 256th of it stays there while a part's additions go in.
+const PARTS: usize = 256;
+const PENDING: usize = 256;
+
+/// The part of a key (its top bits after a multiplication, independent of the bits
+/// the tables use).
+fn part(k: u64) -> usize {
+    (k.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize
+}
+
 impl PairSums {
     pub(crate) fn new(zones: usize, cats: usize) -> PairSums {
         let cells = zones * zones * cats;
-        let dense = if cells <= DENSE_LIMIT { vec![Tally::default(); cells] } else { Vec::new() };
-        PairSums { zones, cats, dense, sparse: HashMap::default() }
+        if cells <= DENSE_LIMIT {
+            return PairSums {
+                zones,
+                cats,
+                dense: vec![Tally::default(); cells],
+                sparse: Vec::new(),
+                pending: Vec::new(),
+            };
+        }
+        PairSums {
+            zones,
+            cats,
+            dense: Vec::new(),
+            sparse: (0..PARTS).map(|_| HashMap::default()).collect(),
+            pending: (0..PARTS).map(|_| Vec::with_capacity(PENDING)).collect(),
+        }
     }
 
     #[inline]
     pub(crate) fn add(&mut self, o: u32, d: u32, cat: usize, w: Tally) {
         let k = (o as usize * self.zones + d as usize) * self.cats + cat;
         if self.dense.is_empty() {
-            *self.sparse.entry(k as u64).or_default() += w;
+            let p = part(k as u64);
+            self.pending[p].push((k as u64, w));
+            if self.pending[p].len() == PENDING {
+                self.apply(p);
+            }
         } else {
             self.dense[k] += w;
         }
     }
 
-    pub(crate) fn merge(mut self, other: PairSums) -> PairSums {
-        if self.dense.is_empty() {
-            for (k, v) in other.sparse {
-                *self.sparse.entry(k).or_default() += v;
+    fn apply(&mut self, p: usize) {
+        let table = &mut self.sparse[p];
+        for (k, w) in self.pending[p].drain(..) {
+            *table.entry(k).or_default() += w;
+        }
+    }
+
+    /// Every addition in its table: what reading the sums needs.
+    pub(crate) fn settle(mut self) -> PairSums {
+        for p in 0..self.pending.len() {
+            self.apply(p);
+        }
+        self
+    }
+
+    /// The hashed sums, every part (settled).
+    fn hashed(&self) -> impl Iterator<Item = (&u64, &Tally)> {
+        debug_assert!(self.pending.iter().all(Vec::is_empty), "PairSums read before settle");
+        self.sparse.iter().flatten()
+    }
+
+    pub(crate) fn merge(self, other: PairSums) -> PairSums {
+        let (mut this, other) = (self.settle(), other.settle());
+        if this.dense.is_empty() {
+            for (into, from) in this.sparse.iter_mut().zip(other.sparse) {
+                for (k, v) in from {
+                    *into.entry(k).or_default() += v;
+                }
             }
         } else {
-            for (a, b) in self.dense.iter_mut().zip(other.dense) {
+            for (a, b) in this.dense.iter_mut().zip(other.dense) {
                 *a += b;
             }
         }
-        self
+        this
     }
 
     /// Non-zero cells as (origin, dest, category, sum), in that order.
@@ -124,7 +181,7 @@ impl PairSums {
             ((pair / self.zones) as u32, (pair % self.zones) as u32, cat, v)
         };
         let mut out: Vec<_> = if self.dense.is_empty() {
-            self.sparse.iter().filter(|(_, v)| v.weight != 0).map(|(&k, &v)| split(k as usize, v)).collect()
+            self.hashed().filter(|(_, v)| v.weight != 0).map(|(&k, &v)| split(k as usize, v)).collect()
         } else {
             self.dense.iter().enumerate().filter(|(_, v)| v.weight != 0).map(|(k, &v)| split(k, v)).collect()
         };
@@ -136,7 +193,7 @@ impl PairSums {
     /// How many cells are not zero.
     pub fn len(&self) -> usize {
         if self.dense.is_empty() {
-            self.sparse.values().filter(|v| v.weight != 0).count()
+            self.hashed().filter(|(_, v)| v.weight != 0).count()
         } else {
             self.dense.iter().filter(|v| v.weight != 0).count()
         }
@@ -149,7 +206,7 @@ impl PairSums {
 
     /// Every record summed (workers at scale [`crate::flows::SCALE`]).
     pub fn total(&self) -> Tally {
-        if self.dense.is_empty() { self.sparse.values().copied().sum() } else { self.dense.iter().copied().sum() }
+        if self.dense.is_empty() { self.hashed().map(|(_, &v)| v).sum() } else { self.dense.iter().copied().sum() }
     }
 }
 
@@ -231,7 +288,7 @@ pub(crate) fn sums(flows: &Flows, zones: &Zones, by: By) -> PairSums {
     for f in &flows.flows {
         acc.add(zones.zone(f.origin), zones.zone(f.dest), by.of(f.mode, f.group), f.tally());
     }
-    acc
+    acc.settle()
 }
 
 /// Sums a flow table straight from its Parquet file (every row, all cores): the
@@ -263,6 +320,7 @@ pub fn sums_from_parquet(
         },
         PairSums::merge,
     )
+    .map(PairSums::settle)
 }
 
 /// The most cells (non-zero pairs of zones, by category) of a matrix answered at once:
