@@ -228,6 +228,13 @@ impl ColumnsWriter {
     fn new(out: HashingFile, schema: SchemaRef, props: WriterProperties) -> parquet::errors::Result<Self> {
         // ArrowWriter sets the file up (the Arrow schema in its metadata); the
         // columns are then written here.
+        // One Parquet column per field: the writers and fields go in step below.
+        if let Some(f) = schema.fields().iter().find(|f| f.data_type().is_nested()) {
+            return Err(parquet::errors::ParquetError::General(format!(
+                "internal: column {} is nested; an imported table has flat columns",
+                f.name()
+            )));
+        }
         let group_rows = props.max_row_group_row_count().unwrap_or(ROW_GROUP_ROWS);
         let (file, factory) = ArrowWriter::try_new(out, schema.clone(), Some(props))?.into_serialized_writer()?;
         Ok(ColumnsWriter {
@@ -256,15 +263,13 @@ impl ColumnsWriter {
         }
         if self.columns.is_empty() {
             let arrow = self.factory.create_column_writers(self.groups)?;
-            // One leaf per field: a flat schema, as every import's.
-            let flat = arrow.len() == self.schema.fields().len();
             let descr = self.file.schema_descr();
             self.columns = arrow
                 .into_iter()
                 .zip(self.schema.fields())
                 .enumerate()
                 .map(|(i, (w, f))| match f.data_type() {
-                    DataType::Utf8 if flat => Column::Text(TextColumn::new(descr.column(i))),
+                    DataType::Utf8 => Column::Text(TextColumn::new(descr.column(i))),
                     _ => Column::Arrow(Box::new(w)),
                 })
                 .collect();
