@@ -194,7 +194,7 @@ impl<'p, 'r> Checker<'p, 'r> {
 
     /// The rows appended since the last batch, as a batch.
     pub(crate) fn batch(&mut self) -> Result<RecordBatch, ImportError> {
-        self.builders.finish(&self.plan.schema())
+        self.builders.finish()
     }
 
     /// The name of a column for an error at a (1-based) column.
@@ -503,11 +503,13 @@ impl TextBuilder {
 struct Builders {
     cols: Vec<B>,
     len: usize,
+    /// The batches' schema: [`Plan::schema`] with text columns as dictionaries.
+    schema: arrow::datatypes::SchemaRef,
 }
 
 impl Builders {
     fn new(plan: &Plan, capacity: usize) -> Self {
-        let mut b = Builders { cols: Vec::new(), len: 0 };
+        let mut b = Builders { cols: Vec::new(), len: 0, schema: dictionary_schema(&plan.schema()) };
         let cap = capacity;
         let dec = || {
             B::Dec(
@@ -571,7 +573,7 @@ impl Builders {
 
     /// The rows so far as a batch whose text columns are dictionaries (the store
     /// writes them as text, [`Plan::schema`]); see [`plain`] for a batch of text.
-    fn finish(&mut self, schema: &arrow::datatypes::SchemaRef) -> Result<RecordBatch, ImportError> {
+    fn finish(&mut self) -> Result<RecordBatch, ImportError> {
         let arrays: Vec<ArrayRef> = self
             .cols
             .iter_mut()
@@ -593,8 +595,7 @@ impl Builders {
             B::I(b) => b.is_empty(),
         }));
         self.len = 0;
-        RecordBatch::try_new(dictionary_schema(schema), arrays)
-            .map_err(|e| ImportError::Usage(format!("internal: {e}")))
+        RecordBatch::try_new(self.schema.clone(), arrays).map_err(|e| ImportError::Usage(format!("internal: {e}")))
     }
 }
 

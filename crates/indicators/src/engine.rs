@@ -17,6 +17,7 @@ use arrow::datatypes::{DataType, Float64Type, Int64Type, UInt32Type};
 use echelle_platform::{Protection, Units};
 use echelle_referential::{Layer, Referential, TerritoryRef};
 use echelle_store::{Dataset, DatasetLevel, Store};
+use rayon::prelude::*;
 
 use crate::{Aggregate, IndicatorDef, IndicatorError, SHIPPED_INDICATORS, parse_catalog};
 
@@ -327,26 +328,29 @@ impl Engine {
         let EngineSource { referential, indicators, datasets: metas } = source;
         let referential = Arc::new(referential);
         // Each dataset is read (if not yet) and indexed independently: on all cores.
-        let loaded = parallel_map(metas, |(meta, path, decoded)| -> Result<Loaded, IndicatorError> {
-            let batch = match decoded {
-                Some(batch) => batch?,
-                None => echelle_store::read_parquet(&path)?,
-            };
-            let batch = tag_units(&referential, &meta, batch)?;
-            let columns: Vec<(String, DataType)> =
-                batch.schema().fields().iter().map(|f| (f.name().clone(), f.data_type().clone())).collect();
-            let secrecy = Secrecy::of(&meta, &columns);
-            let batch = match &secrecy {
-                Secrecy::Protected(p) => tag_records(&meta, p, batch)?,
-                _ => batch,
-            };
-            let units = match meta.level {
-                DatasetLevel::Iris => referential.iris().len(),
-                _ => referential.communes().len(),
-            };
-            let table = Arc::new(Table::new(batch, units));
-            Ok(Loaded { meta, columns, secrecy, table })
-        });
+        let loaded: Vec<_> = metas
+            .into_par_iter()
+            .map(|(meta, path, decoded)| -> Result<Loaded, IndicatorError> {
+                let batch = match decoded {
+                    Some(batch) => batch?,
+                    None => echelle_store::read_parquet(&path)?,
+                };
+                let batch = tag_units(&referential, &meta, batch)?;
+                let columns: Vec<(String, DataType)> =
+                    batch.schema().fields().iter().map(|f| (f.name().clone(), f.data_type().clone())).collect();
+                let secrecy = Secrecy::of(&meta, &columns);
+                let batch = match &secrecy {
+                    Secrecy::Protected(p) => tag_records(&meta, p, batch)?,
+                    _ => batch,
+                };
+                let units = match meta.level {
+                    DatasetLevel::Iris => referential.iris().len(),
+                    _ => referential.communes().len(),
+                };
+                let table = Arc::new(Table::new(batch, units));
+                Ok(Loaded { meta, columns, secrecy, table })
+            })
+            .collect();
         let mut datasets = HashMap::new();
         for l in loaded {
             let l = l?;
@@ -544,7 +548,7 @@ impl Engine {
         let mut out = if joined.rows.len() * defs.len() < PARALLEL_FROM {
             defs.iter().map(|d| figures(d, table, &joined)).collect::<Result<Vec<_>, _>>()?
         } else {
-            parallel_map(defs.to_vec(), |d| figures(d, table, &joined)).into_iter().collect::<Result<Vec<_>, _>>()?
+            defs.par_iter().map(|d| figures(d, table, &joined)).collect::<Result<Vec<_>, _>>()?
         };
         match secrecy {
             Secrecy::Open => {}
@@ -678,33 +682,6 @@ fn figures(d: &IndicatorDef, table: &Table, joined: &Joined) -> Result<Vec<Value
             })
         }
     })
-}
-
-/// `f` of each item, in order, computed on up to as many threads as there are cores,
-/// each taking the next item when done with one (items differ in cost).
-fn parallel_map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len());
-    let items = std::sync::Mutex::new(items.into_iter().enumerate());
-    // Each thread returns what it took, with the items' places.
-    let work = || {
-        let mut done = Vec::new();
-        loop {
-            let next = items.lock().unwrap_or_else(|e| e.into_inner()).next();
-            let Some((i, x)) = next else { break };
-            done.push((i, f(x)));
-        }
-        done
-    };
-    let mut done = std::thread::scope(|scope| {
-        let others: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
-        let mut done = work();
-        for h in others {
-            done.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
-        }
-        done
-    });
-    done.sort_by_key(|(i, _)| *i);
-    done.into_iter().map(|(_, r)| r).collect()
 }
 
 /// In a target's joined rows, a member unit the dataset has no row for.

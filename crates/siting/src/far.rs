@@ -109,8 +109,7 @@ mod tests {
 
     #[test]
     fn the_pairs_within_reach_are_all_found_and_the_fallback_is_below_the_rest() {
-        let pts: Vec<Point> =
-            (0..300).map(|k| Point { x: (k * 7919 % 1000) as f64, y: (k * 104_729 % 997) as f64 }).collect();
+        let pts = crate::instance::scattered(300);
         let allowed: Vec<bool> = (0..300).map(|j| j % 7 != 0).collect();
         let grid = Grid::new(&pts, &allowed, 100.0);
         for (here, reach) in [(pts[3], 250.0), (Point { x: -50.0, y: 500.0 }, 130.0), (pts[10], 90.0)] {

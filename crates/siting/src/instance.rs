@@ -194,14 +194,19 @@ pub fn distance(a: Point, b: Point) -> f64 {
     (a.x - b.x).hypot(a.y - b.y)
 }
 
+/// `n` points spread over a 1,000 m square without pattern, for tests.
+#[cfg(test)]
+pub(crate) fn scattered(n: usize) -> Vec<Point> {
+    (0..n).map(|k| Point { x: (k * 7919 % 1000) as f64, y: (k * 104_729 % 997) as f64 }).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn the_grid_finds_every_pair_within_the_radius() {
-        let pts: Vec<Point> =
-            (0..200).map(|k| Point { x: (k * 7919 % 1000) as f64, y: (k * 104_729 % 997) as f64 }).collect();
+        let pts = scattered(200);
         let demand: Vec<(Point, f64)> = pts.iter().map(|&p| (p, 1.0)).collect();
         let grid = Instance::from_points(&demand, &pts, Some(150.0)).unwrap();
         let full = Instance::from_fn(vec![1.0; 200], 200, Some(150.0), |i, j| distance(pts[i], pts[j])).unwrap();

@@ -24,6 +24,7 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::column::writer::ColumnCloseResult;
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::table::hex;
@@ -226,8 +227,6 @@ enum Chunk {
 
 impl ColumnsWriter {
     fn new(out: HashingFile, schema: SchemaRef, props: WriterProperties) -> parquet::errors::Result<Self> {
-        // ArrowWriter sets the file up (the Arrow schema in its metadata); the
-        // columns are then written here.
         // One Parquet column per field: the writers and fields go in step below.
         if let Some(f) = schema.fields().iter().find(|f| f.data_type().is_nested()) {
             return Err(parquet::errors::ParquetError::General(format!(
@@ -236,6 +235,8 @@ impl ColumnsWriter {
             )));
         }
         let group_rows = props.max_row_group_row_count().unwrap_or(ROW_GROUP_ROWS);
+        // ArrowWriter sets the file up (the Arrow schema in its metadata); the
+        // columns are then written here.
         let (file, factory) = ArrowWriter::try_new(out, schema.clone(), Some(props))?.into_serialized_writer()?;
         Ok(ColumnsWriter {
             file,
@@ -274,11 +275,13 @@ impl ColumnsWriter {
                 })
                 .collect();
         }
-        let work: Vec<_> = self.columns.iter_mut().zip(self.schema.fields()).zip(batch.columns()).collect();
-        on_every_core(work, |((column, field), array)| match column {
-            Column::Text(t) => t.write(array),
-            Column::Arrow(w) => compute_leaves(field, array)?.iter().try_for_each(|leaf| w.write(leaf)),
-        })?;
+        // Each column encoded on its own: on every core.
+        self.columns.par_iter_mut().zip(self.schema.fields().par_iter()).zip(batch.columns().par_iter()).try_for_each(
+            |((column, field), array)| match column {
+                Column::Text(t) => t.write(array),
+                Column::Arrow(w) => compute_leaves(field, array)?.iter().try_for_each(|leaf| w.write(leaf)),
+            },
+        )?;
         self.rows += n;
         let big = |c: &Column| matches!(c, Column::Text(t) if t.dictionary_bytes() > self.group_text_bytes);
         if self.rows >= self.group_rows || self.columns.iter().any(big) {
@@ -293,10 +296,13 @@ impl ColumnsWriter {
         if self.columns.is_empty() {
             return Ok(());
         }
-        let chunks = on_every_core(std::mem::take(&mut self.columns), |c| match c {
-            Column::Arrow(w) => w.close().map(Chunk::Arrow),
-            Column::Text(t) => t.close().map(|(bytes, close)| Chunk::Text(bytes, close)),
-        })?;
+        let chunks = std::mem::take(&mut self.columns)
+            .into_par_iter()
+            .map(|c| match c {
+                Column::Arrow(w) => w.close().map(Chunk::Arrow),
+                Column::Text(t) => t.close().map(|(bytes, close)| Chunk::Text(bytes, close)),
+            })
+            .collect::<parquet::errors::Result<Vec<_>>>()?;
         let mut group = self.file.next_row_group()?;
         for chunk in chunks {
             match chunk {
@@ -315,39 +321,6 @@ impl ColumnsWriter {
         self.flush()?;
         self.file.into_inner()
     }
-}
-
-/// `f` of every item, in order, the items dealt in turn to one thread per core.
-fn on_every_core<T: Send, R: Send>(
-    items: Vec<T>,
-    f: impl Fn(T) -> parquet::errors::Result<R> + Sync,
-) -> parquet::errors::Result<Vec<R>> {
-    let n = items.len();
-    let threads = std::thread::available_parallelism().map_or(1, |c| c.get()).clamp(1, n.max(1));
-    let mut shares: Vec<Vec<(usize, T)>> = (0..threads).map(|_| Vec::new()).collect();
-    for (k, item) in items.into_iter().enumerate() {
-        shares[k % threads].push((k, item));
-    }
-    let f = &f;
-    let done = std::thread::scope(|s| {
-        let handles: Vec<_> = shares
-            .into_iter()
-            .map(|share| {
-                s.spawn(move || {
-                    share.into_iter().map(|(k, t)| f(t).map(|r| (k, r))).collect::<parquet::errors::Result<Vec<_>>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect::<parquet::errors::Result<Vec<_>>>()
-    })?;
-    let mut out: Vec<Option<R>> = (0..n).map(|_| None).collect();
-    for (k, r) in done.into_iter().flatten() {
-        out[k] = Some(r);
-    }
-    Ok(out.into_iter().map(|r| r.expect("every item done")).collect())
 }
 
 /// Dataset ids become file names: keep them to a safe alphabet.
