@@ -251,8 +251,15 @@ fn read_block(
         Some(Encoding::Windows1252) => Some(encoding_rs::WINDOWS_1252.decode_without_bom_handling(&block.bytes).0),
         _ => std::str::from_utf8(&block.bytes).ok().map(Cow::Borrowed),
     };
-    let mut row = Row::default();
     let rows_before = checker.stats.rows;
+    if let Some(plain) = text.as_deref().and_then(|t| checker.read_plain(t, batch_rows)) {
+        done.rows = checker.stats.rows - rows_before;
+        done.batches = plain.batches;
+        done.lines = plain.lines;
+        done.last = plain.last;
+        return done;
+    }
+    let mut row = Row::default();
     let mut take = |row: &Row, done: &mut Done| -> bool {
         done.last = Some(row.line);
         match checker.take(row) {

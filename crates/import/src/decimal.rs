@@ -71,6 +71,29 @@ pub fn parse_scaled(s: &str) -> Result<i128, String> {
     Ok(if neg { -v } else { v })
 }
 
+/// [`parse_scaled`] of the usual weight (`2.90178893548689`, `-3`, `0,5`): at most
+/// 18 digits before the mark and 15 after, summed in 64 bits; `None` for anything
+/// else, which [`parse_scaled`] then reads or refuses.
+#[inline]
+pub fn parse_scaled_plain(s: &[u8]) -> Option<i128> {
+    let (neg, s) = match s {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        _ => (false, s),
+    };
+    let mark = s.iter().position(|&b| b == b'.' || b == b',').unwrap_or(s.len());
+    let (int, frac) = (&s[..mark], s.get(mark + 1..).unwrap_or_default());
+    if int.len() > 18 || frac.len() > SCALE as usize || int.len() + frac.len() == 0 {
+        return None;
+    }
+    let digits = |d: &[u8]| {
+        d.iter().try_fold(0u64, |v, &b| b.is_ascii_digit().then(|| v * 10 + u64::from(b - b'0')))
+    };
+    let v = i128::from(digits(int)?) * POW10[SCALE as usize]
+        + i128::from(digits(frac)?) * POW10[SCALE as usize - frac.len()];
+    Some(if neg { -v } else { v })
+}
+
 /// Parses a float with `.` or `,` as the decimal mark.
 pub fn parse_f64(s: &str) -> Result<f64, String> {
     let t = s.trim();
@@ -132,7 +155,15 @@ mod tests {
             let text = format!("{int}{}{frac:015}", if comma { ',' } else { '.' });
             let v = parse_scaled(&text).unwrap();
             prop_assert_eq!(v, int as i128 * 10i128.pow(15) + frac as i128);
+            prop_assert_eq!(parse_scaled_plain(text.as_bytes()), Some(v));
             prop_assert_eq!(parse_scaled(&format_scaled(v)).unwrap(), v);
+        }
+
+        #[test]
+        fn plain_weights_parse_as_parse_scaled(s in "[-+]?[0-9]{0,19}([.,][0-9]{0,16})?|[-+0-9.,a ]{0,8}") {
+            if let Some(v) = parse_scaled_plain(s.as_bytes()) {
+                prop_assert_eq!(Ok(v), parse_scaled(&s));
+            }
         }
 
         #[test]

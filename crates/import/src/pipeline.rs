@@ -22,6 +22,8 @@ use crate::error::{ImportError, Position};
 use crate::plan::{Kind, Plan, is_missing_mark};
 use crate::source::{Row, RowSource, field_count_message};
 
+mod columnar;
+
 /// What to do with a bad line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OnError {
@@ -144,6 +146,7 @@ pub(crate) struct Checker<'p, 'r> {
     derived: Vec<Option<f64>>,
     pub(crate) stats: ReadStats,
     builders: Builders,
+    scratch: columnar::Scratch,
 }
 
 impl<'p, 'r> Checker<'p, 'r> {
@@ -165,6 +168,7 @@ impl<'p, 'r> Checker<'p, 'r> {
             derived: Vec::with_capacity(plan.derived.len()),
             stats: ReadStats::default(),
             builders: Builders::new(plan, batch_rows),
+            scratch: columnar::Scratch::default(),
         }
     }
 
