@@ -163,27 +163,34 @@ impl<'r> Codes<'r> {
 
     /// As [`Codes::resolve`], without copying the answer: the import's hot path.
     pub fn resolve_ref(&mut self, code: &str, role: CodeRole) -> Hit<'_> {
-        let r = role as usize;
         if let Some(k) = slot(code.as_bytes()) {
-            if self.slots[r].is_empty() {
-                self.slots[r] = vec![0; SLOTS];
-            }
-            if self.slots[r][k] == 0 {
-                let out = self.resolve_uncached(code, role);
-                self.slots[r][k] = self.pack(out);
-            }
-            let v = self.slots[r][k];
-            return match v >> TAG_SHIFT {
-                CURRENT => Hit::Current(v & INDEX),
-                MOVED => Hit::Moved(v & INDEX),
-                _ => Hit::Other(&self.answers[(v & INDEX) as usize]),
-            };
+            return self.resolve_slot(k, code, role);
         }
+        let r = role as usize;
         if !self.cache[r].contains_key(code) {
             let out = self.resolve_uncached(code, role);
             self.cache[r].insert(code.to_string(), out);
         }
         Hit::Other(&self.cache[r][code])
+    }
+
+    /// As [`Codes::resolve_ref`] for a well-formed `code` whose [`slot`] is `k`.
+    #[inline]
+    pub(crate) fn resolve_slot(&mut self, k: usize, code: &str, role: CodeRole) -> Hit<'_> {
+        let r = role as usize;
+        if self.slots[r].is_empty() {
+            self.slots[r] = vec![0; SLOTS];
+        }
+        if self.slots[r][k] == 0 {
+            let out = self.resolve_uncached(code, role);
+            self.slots[r][k] = self.pack(out);
+        }
+        let v = self.slots[r][k];
+        match v >> TAG_SHIFT {
+            CURRENT => Hit::Current(v & INDEX),
+            MOVED => Hit::Moved(v & INDEX),
+            _ => Hit::Other(&self.answers[(v & INDEX) as usize]),
+        }
     }
 
     /// An answer as a slot's value: a commune's index under its tag, anything else

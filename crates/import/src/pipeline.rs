@@ -433,6 +433,8 @@ struct TextBuilder {
     codes: bool,
     keys: Vec<u32>,
     nulls: NullBufferBuilder,
+    /// Rows of a batch.
+    capacity: usize,
 }
 
 /// Places of values of at most 2 bytes: (length, first byte, second byte).
@@ -464,7 +466,20 @@ impl TextBuilder {
             codes,
             keys: Vec::with_capacity(capacity),
             nulls: NullBufferBuilder::new(capacity),
+            capacity,
         }
+    }
+
+    /// Appends a code of a column of codes, whose [`slot`] is `k`.
+    #[inline]
+    fn append_code(&mut self, k: usize, v: &str) {
+        debug_assert!(self.codes && slot(v.as_bytes()) == Some(k));
+        let place = &mut self.by_place[SHORT_PLACES + k];
+        if *place == 0 {
+            *place = self.dictionary.intern(v) + 1;
+        }
+        self.keys.push(*place - 1);
+        self.nulls.append_non_null();
     }
 
     #[inline]
@@ -492,9 +507,10 @@ impl TextBuilder {
     }
 
     fn finish(&mut self) -> ArrayRef {
-        let n = self.keys.len();
-        let keys =
-            UInt32Array::new(std::mem::replace(&mut self.keys, Vec::with_capacity(n)).into(), self.nulls.finish());
+        let keys = UInt32Array::new(
+            std::mem::replace(&mut self.keys, Vec::with_capacity(self.capacity)).into(),
+            self.nulls.finish(),
+        );
         let array = DictionaryArray::new(keys, Arc::new(self.dictionary.to_array()));
         if self.dictionary.len() > Self::MAX_VALUES || self.dictionary.byte_len() > Self::MAX_BYTES {
             self.dictionary.clear();
