@@ -94,18 +94,24 @@ impl TextColumn {
         let k = self.remembered(values);
         let (_, map) = &mut self.seen[k];
         let keys = column.keys();
-        self.ids.reserve(keys.len());
-        let nulls = keys.nulls().filter(|n| n.null_count() > 0);
-        for (row, &key) in keys.values().iter().enumerate() {
-            if nulls.is_some_and(|n| n.is_null(row)) {
-                self.nulls.push((self.rows + row) as u32);
-                continue;
-            }
+        let mut intern = |key: u32| {
             let slot = &mut map[key as usize];
             if *slot == u32::MAX {
                 *slot = self.dictionary.intern(values.value(key as usize));
             }
-            self.ids.push(*slot);
+            *slot
+        };
+        match keys.nulls().filter(|n| n.null_count() > 0) {
+            None => self.ids.extend(keys.values().iter().map(|&key| intern(key))),
+            Some(nulls) => {
+                for (row, &key) in keys.values().iter().enumerate() {
+                    if nulls.is_null(row) {
+                        self.nulls.push((self.rows + row) as u32);
+                    } else {
+                        self.ids.push(intern(key));
+                    }
+                }
+            }
         }
     }
 
@@ -278,15 +284,21 @@ fn rle_hybrid(values: &[u32], width: u8, out: &mut Vec<u8>) {
             }
         }
         varint((groups << 1) | 1, out);
-        let (mut acc, mut bits) = (0u64, 0u32);
-        for k in start..start + 8 * groups as usize {
-            acc |= u64::from(values.get(k).copied().unwrap_or(0)) << bits;
-            bits += u32::from(width);
-            while bits >= 8 {
-                out.push(acc as u8);
-                acc >>= 8;
-                bits -= 8;
+        // Eight values of `width` bits are `width` bytes.
+        for group in 0..groups as usize {
+            let at = start + 8 * group;
+            let (mut acc, mut bits) = (0u128, 0);
+            for k in at..at + 8 {
+                acc |= u128::from(values.get(k).copied().unwrap_or(0)) << bits;
+                bits += usize::from(width);
+                if bits > 64 {
+                    // Past 16 bits a value: the lower bytes are written first.
+                    out.extend_from_slice(&acc.to_le_bytes()[..8]);
+                    acc >>= 64;
+                    bits -= 64;
+                }
             }
+            out.extend_from_slice(&acc.to_le_bytes()[..bits.div_ceil(8)]);
         }
         i = i.min(n);
     }
@@ -334,5 +346,30 @@ mod tests {
         // 0..8 at 3 bits: the spec's example, bytes 10001000 11000110 11111010.
         rle_hybrid(&(0u32..8).collect::<Vec<_>>(), 3, &mut out);
         assert_eq!(out, vec![3, 0b1000_1000, 0b1100_0110, 0b1111_1010]);
+    }
+
+    proptest::proptest! {
+        /// Bit-packed groups hold each value's bits in order, least significant
+        /// first, whatever the width: read back bit by bit.
+        #[test]
+        fn bit_packing_reads_back(width in 0u8..=32, seed in proptest::collection::vec(proptest::prelude::any::<u32>(), 1..40)) {
+            let mask = if width == 32 { u32::MAX } else { (1u32 << width) - 1 };
+            // Distinct neighbours: no run of 8, so every value is bit-packed.
+            let values: Vec<u32> = seed.iter().enumerate().map(|(i, v)| (v ^ i as u32) & mask).collect();
+            proptest::prop_assume!(values.windows(8).all(|w| w.iter().any(|&v| v != w[0])));
+            let mut out = Vec::new();
+            rle_hybrid(&values, width, &mut out);
+            let groups = values.len().div_ceil(8);
+            proptest::prop_assert_eq!(out[0] as usize, (groups << 1) | 1);
+            let bits = &out[1..];
+            proptest::prop_assert_eq!(bits.len(), groups * usize::from(width));
+            for (k, &v) in values.iter().enumerate() {
+                let got = (0..usize::from(width)).fold(0u32, |acc, b| {
+                    let at = k * usize::from(width) + b;
+                    acc | u32::from(bits[at / 8] >> (at % 8) & 1) << b
+                });
+                proptest::prop_assert_eq!(got, v);
+            }
+        }
     }
 }
