@@ -22,7 +22,8 @@ use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_writer::{ArrowColumnChunk, ArrowColumnWriter, ArrowRowGroupWriterFactory, compute_leaves};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::column::writer::ColumnCloseResult;
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
 use parquet::file::writer::SerializedFileWriter;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
@@ -91,12 +92,7 @@ impl Store {
         self.sweep_datasets()?;
         let partial = dir.join(format!(".{id}.{}.partial", std::process::id()));
         let file = File::create(&partial).map_err(|e| StoreError::io(&partial, e))?;
-        // No min/max statistics on text columns (their pages are written by
-        // `TextColumn`): no reader prunes on them; numbers keep theirs.
-        let props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::try_new(ZSTD_LEVEL).expect("valid level")))
-            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-            .build();
+        let props = properties(&schema);
         let writer = ColumnsWriter::new(HashingFile { file, hasher: Sha256::new() }, schema, props)
             .map_err(|e| StoreError::Parquet { path: partial.clone(), message: e.to_string() })?;
         Ok(DatasetImport { store: self, _lock: lock, partial, writer: Some(writer), rows: 0 })
@@ -210,6 +206,8 @@ struct ColumnsWriter {
     /// Bytes of a text column's dictionary that close a row group early: a column of
     /// long, distinct values (free text) stays in pages of a bounded size.
     group_text_bytes: usize,
+    /// Closed text columns' buffers of ids, for the next row group's.
+    spare_ids: Vec<Vec<u32>>,
 }
 
 /// As [`ColumnsWriter::group_text_bytes`].
@@ -222,7 +220,7 @@ enum Column {
 
 enum Chunk {
     Arrow(ArrowColumnChunk),
-    Text(bytes::Bytes, ColumnCloseResult),
+    Text(bytes::Bytes, ColumnCloseResult, Vec<u32>),
 }
 
 impl ColumnsWriter {
@@ -247,6 +245,7 @@ impl ColumnsWriter {
             groups: 0,
             group_rows,
             group_text_bytes: GROUP_TEXT_BYTES,
+            spare_ids: Vec::new(),
         })
     }
 
@@ -270,7 +269,10 @@ impl ColumnsWriter {
                 .zip(self.schema.fields())
                 .enumerate()
                 .map(|(i, (w, f))| match f.data_type() {
-                    DataType::Utf8 => Column::Text(TextColumn::new(descr.column(i))),
+                    DataType::Utf8 => {
+                        let ids = self.spare_ids.pop().unwrap_or_else(|| Vec::with_capacity(self.group_rows));
+                        Column::Text(TextColumn::new(descr.column(i), ids))
+                    }
                     _ => Column::Arrow(Box::new(w)),
                 })
                 .collect();
@@ -300,14 +302,17 @@ impl ColumnsWriter {
             .into_par_iter()
             .map(|c| match c {
                 Column::Arrow(w) => w.close().map(Chunk::Arrow),
-                Column::Text(t) => t.close().map(|(bytes, close)| Chunk::Text(bytes, close)),
+                Column::Text(t) => t.close().map(|(bytes, close, ids)| Chunk::Text(bytes, close, ids)),
             })
             .collect::<parquet::errors::Result<Vec<_>>>()?;
         let mut group = self.file.next_row_group()?;
         for chunk in chunks {
             match chunk {
                 Chunk::Arrow(c) => c.append_to_row_group(&mut group)?,
-                Chunk::Text(bytes, close) => group.append_column(&bytes, close)?,
+                Chunk::Text(bytes, close, ids) => {
+                    group.append_column(&bytes, close)?;
+                    self.spare_ids.push(ids);
+                }
             }
         }
         group.close()?;
@@ -321,6 +326,26 @@ impl ColumnsWriter {
         self.flush()?;
         self.file.into_inner()
     }
+}
+
+/// How an imported file is written. No min/max statistics on text columns (their
+/// pages are written by `TextColumn`) nor on exact decimals (weights, flows): no
+/// reader prunes on them. Decimals are written plain, without a dictionary: a
+/// national file's weights are nearly all distinct. (`BYTE_STREAM_SPLIT` would
+/// compress them five times as fast, but DuckDB 2.0 reads it only for numbers.)
+fn properties(schema: &SchemaRef) -> WriterProperties {
+    let mut props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(ZSTD_LEVEL).expect("valid level")))
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS));
+    for f in schema.fields() {
+        if let DataType::Decimal128(..) = f.data_type() {
+            let path = ColumnPath::from(f.name().as_str());
+            props = props
+                .set_column_dictionary_enabled(path.clone(), false)
+                .set_column_statistics_enabled(path, EnabledStatistics::None);
+        }
+    }
+    props.build()
 }
 
 /// Dataset ids become file names: keep them to a safe alphabet.

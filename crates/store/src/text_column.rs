@@ -52,13 +52,16 @@ pub(crate) struct TextColumn {
 }
 
 impl TextColumn {
-    pub(crate) fn new(descr: ColumnDescPtr) -> Self {
+    /// A column chunk whose ids, kept until it closes, go into `ids` (emptied; a
+    /// closed chunk's, so that its memory is not faulted in again).
+    pub(crate) fn new(descr: ColumnDescPtr, mut ids: Vec<u32>) -> Self {
         let nullable = descr.max_def_level() > 0;
+        ids.clear();
         TextColumn {
             descr,
             nullable,
             dictionary: Interner::default(),
-            ids: Vec::new(),
+            ids,
             nulls: Vec::new(),
             rows: 0,
             seen: Vec::new(),
@@ -139,8 +142,9 @@ impl TextColumn {
         self.dictionary.byte_len()
     }
 
-    /// The chunk's pages, and what the row group needs to know of them.
-    pub(crate) fn close(self) -> Result<(Bytes, ColumnCloseResult)> {
+    /// The chunk's pages, what the row group needs to know of them, and its ids'
+    /// memory for the next chunk.
+    pub(crate) fn close(self) -> Result<(Bytes, ColumnCloseResult, Vec<u32>)> {
         let mut sink = TrackedWrite::new(Vec::new());
         let mut pages = SerializedPageWriter::new(&mut sink);
         let mut zstd = zstd::bulk::Compressor::new(ZSTD_LEVEL)?;
@@ -213,7 +217,7 @@ impl TextColumn {
             column_index: None,
             offset_index: Some(index.build()),
         };
-        Ok((Bytes::from(bytes), close))
+        Ok((Bytes::from(bytes), close, self.ids))
     }
 }
 

@@ -302,21 +302,23 @@ fn codes<'t>(
 }
 
 /// Writes the place of every `sep` and line feed of `b` into `ends` (long enough),
-/// and returns how many there are: eight bytes at a time, each place found by its
+/// and returns how many there are, and how many line feeds: eight bytes at a time, each place found by its
 /// bit, three times as fast as a byte at a time on a national file, whose fields
 /// are two or three bytes.
-fn places(b: &[u8], sep: u8, ends: &mut [u32]) -> usize {
+fn places(b: &[u8], sep: u8, ends: &mut [u32]) -> (usize, usize) {
     const ONES: u64 = u64::MAX / 255;
     const LOW7: u64 = ONES * 0x7f;
     // The high bit of each zero byte of `x`, exactly (no carry crosses a byte).
     let zero_bytes = |x: u64| !(((x & LOW7) + LOW7) | x) & !LOW7;
     let (seps, feeds) = (ONES * u64::from(sep), ONES * u64::from(b'\n'));
-    let mut n = 0;
+    let (mut n, mut lines) = (0, 0);
     let mut words = b.chunks_exact(8);
     let mut at = 0;
     for word in &mut words {
         let x = u64::from_le_bytes(word.try_into().expect("8 bytes"));
-        let mut found = zero_bytes(x ^ seps) | zero_bytes(x ^ feeds);
+        let line_feeds = zero_bytes(x ^ feeds);
+        lines += line_feeds.count_ones() as usize;
+        let mut found = zero_bytes(x ^ seps) | line_feeds;
         while found != 0 {
             ends[n] = (at + (found.trailing_zeros() >> 3) as usize) as u32;
             n += 1;
@@ -327,9 +329,10 @@ fn places(b: &[u8], sep: u8, ends: &mut [u32]) -> usize {
     for &c in words.remainder() {
         ends[n] = at as u32;
         n += usize::from(c == sep || c == b'\n');
+        lines += usize::from(c == b'\n');
         at += 1;
     }
-    n
+    (n, lines)
 }
 
 /// Finds the rows of a block without quotes: each must have the header's `width`
@@ -343,44 +346,55 @@ fn split(text: &str, sep: u8, width: usize, scratch: &mut Scratch) -> Result<(u6
     if ends.len() < b.len() + 1 {
         ends.resize(b.len() + 1, 0);
     }
-    let mut n = places(b, sep, ends);
-    let unterminated = b.last().is_some_and(|&c| c != b'\n');
-    if unterminated {
+    let (mut n, mut lines) = places(b, sep, ends);
+    if b.last().is_some_and(|&c| c != b'\n') {
         ends[n] = b.len() as u32;
         n += 1;
+        lines += 1;
     }
     let ends = &mut ends[..n];
+    let line_end = |p: usize| p == b.len() || b[p] == b'\n';
     rows.clear();
     starts.clear();
+    // Each row is taken as the header's width of places, the last a line end; if
+    // a line were shorter, its line end would be taken inside a row, and fewer line
+    // ends than lines would end a row or a blank line: counted at the end.
     let (mut k, mut start, mut line, mut last) = (0usize, 0usize, 0u64, None);
-    while start < b.len() {
-        let nl = memchr::memchr(b'\n', &b[start..]).map_or(b.len(), |p| start + p);
-        let end = if nl > start && b[nl - 1] == b'\r' { nl - 1 } else { nl };
-        if end == start {
-            // A blank line: its line feed is its one place.
+    while k < n {
+        let first = ends[k] as usize;
+        if line_end(first) && (first == start || first == start + 1 && b[start] == b'\r') {
+            // A blank line: its line end is its one place.
             k += 1;
+            start = first + 1;
         } else {
             let last_field = k + width - 1;
-            let &place = ends.get(last_field).ok_or(NotPlain)?;
-            let place = place as usize;
-            if place > nl {
-                return Err(NotPlain); // too few fields
-            }
-            // Past the header's width, only empty fields.
-            let extra = end.saturating_sub(place);
-            if place < nl && !b[place..end].iter().all(|&c| c == sep) {
-                return Err(NotPlain);
+            let place = *ends.get(last_field).ok_or(NotPlain)? as usize;
+            let (nl, extra) = if line_end(place) {
+                (place, 0)
+            } else {
+                // Past the header's width, only empty fields (a separator at the
+                // end of each line).
+                let nl = memchr::memchr(b'\n', &b[place..]).map_or(b.len(), |p| place + p);
+                let end = if b[nl - 1] == b'\r' { nl - 1 } else { nl };
+                if !b[place..end].iter().all(|&c| c == sep) {
+                    return Err(NotPlain);
+                }
+                (nl, end - place)
+            };
+            if place == nl && place > start && b[place - 1] == b'\r' {
+                ends[last_field] = (place - 1) as u32;
             }
             rows.push(k as u32);
             starts.push(start as u32);
-            ends[last_field] = ends[last_field].min(end as u32);
-            k = last_field + extra + 1;
             last = Some(line);
+            k = last_field + extra + 1;
+            start = nl + 1;
         }
         line += 1;
-        start = nl + 1;
     }
-    debug_assert_eq!(k, n);
+    if line != lines as u64 {
+        return Err(NotPlain);
+    }
     Ok((line, last))
 }
 
@@ -600,7 +614,8 @@ mod tests {
             sep in proptest::sample::select(vec![b';', b',', b'\t', 0x3b ^ 0x80, 0xff, 0]),
         ) {
             let mut ends = vec![0; b.len() + 1];
-            let n = places(&b, sep, &mut ends);
+            let (n, lines) = places(&b, sep, &mut ends);
+            proptest::prop_assert_eq!(lines, b.iter().filter(|&&c| c == b'\n').count());
             let want: Vec<u32> = (0..b.len()).filter(|&i| b[i] == sep || b[i] == b'\n').map(|i| i as u32).collect();
             proptest::prop_assert_eq!(&ends[..n], &want[..]);
         }
