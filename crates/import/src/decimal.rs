@@ -86,9 +86,7 @@ pub fn parse_scaled_plain(s: &[u8]) -> Option<i128> {
     if int.len() > 18 || frac.len() > SCALE as usize || int.len() + frac.len() == 0 {
         return None;
     }
-    let digits = |d: &[u8]| {
-        d.iter().try_fold(0u64, |v, &b| b.is_ascii_digit().then(|| v * 10 + u64::from(b - b'0')))
-    };
+    let digits = |d: &[u8]| d.iter().try_fold(0u64, |v, &b| b.is_ascii_digit().then(|| v * 10 + u64::from(b - b'0')));
     let v = i128::from(digits(int)?) * POW10[SCALE as usize]
         + i128::from(digits(frac)?) * POW10[SCALE as usize - frac.len()];
     Some(if neg { -v } else { v })
