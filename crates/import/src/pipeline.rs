@@ -474,12 +474,21 @@ impl TextBuilder {
     #[inline]
     fn append_code(&mut self, k: usize, v: &str) {
         debug_assert!(self.codes && slot(v.as_bytes()) == Some(k));
-        let place = &mut self.by_place[SHORT_PLACES + k];
-        if *place == 0 {
-            *place = self.dictionary.intern(v) + 1;
-        }
-        self.keys.push(*place - 1);
+        let id = match self.by_place[SHORT_PLACES + k] {
+            0 => self.first_sight(SHORT_PLACES + k, v),
+            place => place - 1,
+        };
+        self.keys.push(id);
         self.nulls.append_non_null();
+    }
+
+    /// The id of a value of place `k` not seen yet: out of the loop's way, which
+    /// meets it a few thousand times in millions of rows.
+    #[inline(never)]
+    fn first_sight(&mut self, k: usize, v: &str) -> u32 {
+        let id = self.dictionary.intern(v);
+        self.by_place[k] = id + 1;
+        id
     }
 
     #[inline]
@@ -487,13 +496,10 @@ impl TextBuilder {
         match value {
             Some(v) => {
                 let id = match direct(v.as_bytes(), self.codes) {
-                    Some(k) => {
-                        let place = &mut self.by_place[k];
-                        if *place == 0 {
-                            *place = self.dictionary.intern(v) + 1;
-                        }
-                        *place - 1
-                    }
+                    Some(k) => match self.by_place[k] {
+                        0 => self.first_sight(k, v),
+                        place => place - 1,
+                    },
                     None => self.dictionary.intern(v),
                 };
                 self.keys.push(id);

@@ -97,21 +97,21 @@ impl TextColumn {
         let k = self.remembered(values);
         let (_, map) = &mut self.seen[k];
         let keys = column.keys();
-        let mut intern = |key: u32| {
-            let slot = &mut map[key as usize];
-            if *slot == u32::MAX {
-                *slot = self.dictionary.intern(values.value(key as usize));
+        let nulls = keys.nulls().filter(|n| n.null_count() > 0);
+        // Values first seen in this batch get their chunk id, in the rows' order.
+        for (row, &key) in keys.values().iter().enumerate() {
+            if map[key as usize] == u32::MAX && !nulls.is_some_and(|n| n.is_null(row)) {
+                map[key as usize] = self.dictionary.intern(values.value(key as usize));
             }
-            *slot
-        };
-        match keys.nulls().filter(|n| n.null_count() > 0) {
-            None => self.ids.extend(keys.values().iter().map(|&key| intern(key))),
+        }
+        match nulls {
+            None => self.ids.extend(keys.values().iter().map(|&key| map[key as usize])),
             Some(nulls) => {
                 for (row, &key) in keys.values().iter().enumerate() {
                     if nulls.is_null(row) {
                         self.nulls.push((self.rows + row) as u32);
                     } else {
-                        self.ids.push(intern(key));
+                        self.ids.push(map[key as usize]);
                     }
                 }
             }
