@@ -22,14 +22,14 @@ use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_writer::{ArrowColumnChunk, ArrowColumnWriter, ArrowRowGroupWriterFactory, compute_leaves};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::column::writer::ColumnCloseResult;
-use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
-use parquet::schema::types::ColumnPath;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
+use crate::chunk::{DecimalColumn, ZSTD_LEVEL};
 use crate::table::hex;
-use crate::text_column::{TextColumn, ZSTD_LEVEL};
+use crate::text_column::TextColumn;
 use crate::{Dataset, DatasetLevel, Store, StoreError};
 
 /// The folder of imported datasets, relative to the store root.
@@ -92,7 +92,12 @@ impl Store {
         self.sweep_datasets()?;
         let partial = dir.join(format!(".{id}.{}.partial", std::process::id()));
         let file = File::create(&partial).map_err(|e| StoreError::io(&partial, e))?;
-        let props = properties(&schema);
+        // No min/max statistics on text columns and decimals (their pages are
+        // written by `chunk`): no reader prunes on them; other numbers keep theirs.
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::try_new(ZSTD_LEVEL).expect("valid level")))
+            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+            .build();
         let writer = ColumnsWriter::new(HashingFile { file, hasher: Sha256::new() }, schema, props)
             .map_err(|e| StoreError::Parquet { path: partial.clone(), message: e.to_string() })?;
         Ok(DatasetImport { store: self, _lock: lock, partial, writer: Some(writer), rows: 0 })
@@ -216,11 +221,13 @@ const GROUP_TEXT_BYTES: usize = 64 << 20;
 enum Column {
     Arrow(Box<ArrowColumnWriter>),
     Text(TextColumn),
+    Decimal(DecimalColumn),
 }
 
 enum Chunk {
     Arrow(ArrowColumnChunk),
-    Text(bytes::Bytes, ColumnCloseResult, Vec<u32>),
+    /// Pages written by [`crate::chunk`], and a text column's buffer of ids.
+    Own(bytes::Bytes, ColumnCloseResult, Option<Vec<u32>>),
 }
 
 impl ColumnsWriter {
@@ -273,6 +280,10 @@ impl ColumnsWriter {
                         let ids = self.spare_ids.pop().unwrap_or_else(|| Vec::with_capacity(self.group_rows));
                         Column::Text(TextColumn::new(descr.column(i), ids))
                     }
+                    DataType::Decimal128(..) => match DecimalColumn::new(descr.column(i)) {
+                        Some(d) => Column::Decimal(d),
+                        None => Column::Arrow(Box::new(w)),
+                    },
                     _ => Column::Arrow(Box::new(w)),
                 })
                 .collect();
@@ -281,6 +292,7 @@ impl ColumnsWriter {
         self.columns.par_iter_mut().zip(self.schema.fields().par_iter()).zip(batch.columns().par_iter()).try_for_each(
             |((column, field), array)| match column {
                 Column::Text(t) => t.write(array),
+                Column::Decimal(d) => d.write(array),
                 Column::Arrow(w) => compute_leaves(field, array)?.iter().try_for_each(|leaf| w.write(leaf)),
             },
         )?;
@@ -302,16 +314,17 @@ impl ColumnsWriter {
             .into_par_iter()
             .map(|c| match c {
                 Column::Arrow(w) => w.close().map(Chunk::Arrow),
-                Column::Text(t) => t.close().map(|(bytes, close, ids)| Chunk::Text(bytes, close, ids)),
+                Column::Text(t) => t.close().map(|(bytes, close, ids)| Chunk::Own(bytes, close, Some(ids))),
+                Column::Decimal(d) => d.close().map(|(bytes, close)| Chunk::Own(bytes, close, None)),
             })
             .collect::<parquet::errors::Result<Vec<_>>>()?;
         let mut group = self.file.next_row_group()?;
         for chunk in chunks {
             match chunk {
                 Chunk::Arrow(c) => c.append_to_row_group(&mut group)?,
-                Chunk::Text(bytes, close, ids) => {
+                Chunk::Own(bytes, close, ids) => {
                     group.append_column(&bytes, close)?;
-                    self.spare_ids.push(ids);
+                    self.spare_ids.extend(ids);
                 }
             }
         }
@@ -326,26 +339,6 @@ impl ColumnsWriter {
         self.flush()?;
         self.file.into_inner()
     }
-}
-
-/// How an imported file is written. No min/max statistics on text columns (their
-/// pages are written by `TextColumn`) nor on exact decimals (weights, flows): no
-/// reader prunes on them. Decimals are written plain, without a dictionary: a
-/// national file's weights are nearly all distinct. (`BYTE_STREAM_SPLIT` would
-/// compress them five times as fast, but DuckDB 2.0 reads it only for numbers.)
-fn properties(schema: &SchemaRef) -> WriterProperties {
-    let mut props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(ZSTD_LEVEL).expect("valid level")))
-        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS));
-    for f in schema.fields() {
-        if let DataType::Decimal128(..) = f.data_type() {
-            let path = ColumnPath::from(f.name().as_str());
-            props = props
-                .set_column_dictionary_enabled(path.clone(), false)
-                .set_column_statistics_enabled(path, EnabledStatistics::None);
-        }
-    }
-    props.build()
 }
 
 /// Dataset ids become file names: keep them to a safe alphabet.
@@ -463,9 +456,9 @@ mod tests {
     /// non-ASCII and long values, over row groups of two pages and more: read back by
     /// arrow-rs exactly as written, beside a number column written by arrow-rs.
     #[test]
-    fn text_columns_read_back_as_written() {
-        use arrow::array::{Array, AsArray, DictionaryArray, Int64Array, UInt32Array};
-        use arrow::datatypes::{DataType, Field, Schema};
+    fn own_columns_read_back_as_written() {
+        use arrow::array::{Array, AsArray, Decimal128Array, DictionaryArray, Int64Array, UInt32Array};
+        use arrow::datatypes::{DataType, Decimal128Type, Field, Schema};
         use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
         use crate::dictionary::Interner;
@@ -487,7 +480,15 @@ mod tests {
             Field::new("k", DataType::Utf8, false),
             Field::new("n", DataType::Int64, true),
             Field::new("z", DataType::Utf8, true),
+            Field::new("d", DataType::Decimal128(38, 15), true),
+            Field::new("r", DataType::Decimal128(38, 15), false),
         ]));
+        // Exact decimals, some null, negative or past 64 bits.
+        let decimal =
+            |i: usize| (i % 4 > 0).then(|| (i as i128 - 1000) * 1_000_000_000_000_007 * (1 + (i % 11) as i128));
+        let decimals = |values: Vec<Option<i128>>| -> ArrayRef {
+            Arc::new(Decimal128Array::from(values).with_precision_and_scale(38, 15).unwrap())
+        };
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.parquet");
         let file = File::create(&path).unwrap();
@@ -511,18 +512,20 @@ mod tests {
                 0 => (Arc::new(StringArray::from(t)), Arc::new(StringArray::from(k))),
                 r => (dictionary(&mut readers[r - 1], t), dictionary(&mut readers[r - 1], k)),
             };
-            let n: ArrayRef = Arc::new(range.map(|i| (i % 3 > 0).then_some(i as i64)).collect::<Int64Array>());
+            let n: ArrayRef = Arc::new(range.clone().map(|i| (i % 3 > 0).then_some(i as i64)).collect::<Int64Array>());
+            let d = decimals(range.clone().map(decimal).collect());
+            let r = decimals(range.map(|i| Some(-(i as i128) << 70)).collect());
             // A column with no value at all: an empty dictionary.
             let z = match b % 3 {
                 0 => Arc::new(StringArray::new_null(t.len())) as ArrayRef,
                 _ => dictionary(&mut Interner::default(), vec![None; t.len()]),
             };
-            let fields =
-                [t.data_type(), k.data_type(), n.data_type(), z.data_type()].map(|d| Field::new("x", d.clone(), true));
+            let fields = [t.data_type(), k.data_type(), n.data_type(), z.data_type(), d.data_type(), r.data_type()]
+                .map(|d| Field::new("x", d.clone(), true));
             let batch_schema = Arc::new(Schema::new(
                 schema.fields().iter().zip(fields).map(|(f, x)| x.with_name(f.name())).collect::<Vec<_>>(),
             ));
-            w.write(&RecordBatch::try_new(batch_schema, vec![t, k, n, z]).unwrap()).unwrap();
+            w.write(&RecordBatch::try_new(batch_schema, vec![t, k, n, z, d, r]).unwrap()).unwrap();
         }
         w.finish().unwrap();
         let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).unwrap()).unwrap();
@@ -533,7 +536,11 @@ mod tests {
             let batch = batch.unwrap();
             let (t, k, n) = (batch.column(0).as_string::<i32>(), batch.column(1).as_string::<i32>(), batch.column(2));
             assert_eq!(batch.column(3).null_count(), batch.num_rows());
+            let (d, dr) =
+                (batch.column(4).as_primitive::<Decimal128Type>(), batch.column(5).as_primitive::<Decimal128Type>());
             for r in 0..batch.num_rows() {
+                assert_eq!(d.is_valid(r).then(|| d.value(r)), decimal(i), "row {i}");
+                assert_eq!(dr.value(r), -(i as i128) << 70);
                 assert_eq!(t.is_valid(r).then(|| t.value(r).to_string()), value(i), "row {i}");
                 assert_eq!(k.value(r), format!("k{}", i % 5));
                 assert_eq!(n.is_valid(r), i % 3 > 0);

@@ -20,6 +20,7 @@
 //! The Parquet files stay in the folder whichever database holds the catalog.
 
 mod catalog;
+mod chunk;
 pub mod contours;
 pub mod dictionary;
 mod error;

@@ -12,27 +12,15 @@
 //! chunk's ids is kept and reused while the new dictionary starts with the old one.
 //! Readers see an ordinary dictionary-encoded `BYTE_ARRAY` column.
 
-use std::sync::Arc;
-
 use arrow::array::{Array, AsArray, DictionaryArray, StringArray};
 use arrow::datatypes::UInt32Type;
 use bytes::Bytes;
-use parquet::basic::{Compression, Encoding, ZstdLevel};
-use parquet::column::page::{CompressedPage, Page, PageWriter};
 use parquet::column::writer::ColumnCloseResult;
 use parquet::errors::{ParquetError, Result};
-use parquet::file::metadata::{ColumnChunkMetaData, OffsetIndexBuilder};
-use parquet::file::writer::{SerializedPageWriter, TrackedWrite};
 use parquet::schema::types::ColumnDescPtr;
 
+use crate::chunk::{varint, write_chunk};
 use crate::dictionary::Interner;
-
-/// The zstd level of imported files: as small as level 3 on codes and modalities,
-/// and faster to write.
-pub(crate) const ZSTD_LEVEL: i32 = 1;
-
-/// Rows per data page: pages of a few hundred kilobytes before compression.
-const PAGE_ROWS: usize = 1 << 16;
 
 /// Dictionaries whose mapping to the chunk is remembered (one per reading thread).
 const REMEMBERED: usize = 4;
@@ -100,7 +88,7 @@ impl TextColumn {
         let nulls = keys.nulls().filter(|n| n.null_count() > 0);
         // Values first seen in this batch get their chunk id, in the rows' order.
         for (row, &key) in keys.values().iter().enumerate() {
-            if map[key as usize] == u32::MAX && !nulls.is_some_and(|n| n.is_null(row)) {
+            if !nulls.is_some_and(|n| n.is_null(row)) && map[key as usize] == u32::MAX {
                 map[key as usize] = self.dictionary.intern(values.value(key as usize));
             }
         }
@@ -145,79 +133,14 @@ impl TextColumn {
     /// The chunk's pages, what the row group needs to know of them, and its ids'
     /// memory for the next chunk.
     pub(crate) fn close(self) -> Result<(Bytes, ColumnCloseResult, Vec<u32>)> {
-        let mut sink = TrackedWrite::new(Vec::new());
-        let mut pages = SerializedPageWriter::new(&mut sink);
-        let mut zstd = zstd::bulk::Compressor::new(ZSTD_LEVEL)?;
-        let mut compress = |buf: &[u8]| -> Result<Bytes> { Ok(Bytes::from(zstd.compress(buf)?)) };
-        let (mut compressed, mut uncompressed) = (0i64, 0i64);
-
-        let plain = self.dictionary.plain();
-        let page = Page::DictionaryPage {
-            buf: compress(&plain)?,
-            num_values: self.dictionary.len() as u32,
-            encoding: Encoding::PLAIN,
-            is_sorted: false,
-        };
-        let spec = pages.write_page(CompressedPage::new(page, plain.len()))?;
-        compressed += spec.compressed_size as i64;
-        uncompressed += spec.uncompressed_size as i64;
-
         let width = bit_width(self.dictionary.len());
-        let mut index = OffsetIndexBuilder::new();
-        let mut first_data = None;
-        let (mut row, mut id, mut null) = (0, 0, 0);
-        let mut buf = Vec::new();
-        while row < self.rows || first_data.is_none() {
-            let n = PAGE_ROWS.min(self.rows - row);
-            buf.clear();
-            let nulls = self.nulls[null..].partition_point(|&z| (z as usize) < row + n);
-            let values = n - nulls;
-            if self.nullable {
-                buf.extend_from_slice(&[0; 4]);
-                definition_levels(row, n, &self.nulls[null..null + nulls], &mut buf);
-                let len = (buf.len() - 4) as u32;
-                buf[..4].copy_from_slice(&len.to_le_bytes());
-            }
+        let dictionary = (self.dictionary.plain(), self.dictionary.len() as u32);
+        let ids = &self.ids;
+        let (bytes, close) = write_chunk(&self.descr, self.rows, &self.nulls, Some(dictionary), |values, buf| {
             buf.push(width);
-            rle_hybrid(&self.ids[id..id + values], width, &mut buf);
-            let page = Page::DataPage {
-                buf: compress(&buf)?,
-                num_values: n as u32,
-                encoding: Encoding::RLE_DICTIONARY,
-                def_level_encoding: Encoding::RLE,
-                rep_level_encoding: Encoding::RLE,
-                statistics: None,
-            };
-            let spec = pages.write_page(CompressedPage::new(page, buf.len()))?;
-            first_data.get_or_insert(spec.offset as i64);
-            index.append_offset_and_size(spec.offset as i64, spec.compressed_size as i32);
-            index.append_row_count(n as i64);
-            compressed += spec.compressed_size as i64;
-            uncompressed += spec.uncompressed_size as i64;
-            row += n;
-            id += values;
-            null += nulls;
-        }
-        pages.close()?;
-        let bytes = sink.into_inner()?;
-        let metadata = ColumnChunkMetaData::builder(Arc::clone(&self.descr))
-            .set_compression(Compression::ZSTD(ZstdLevel::try_new(ZSTD_LEVEL)?))
-            .set_encodings(vec![Encoding::PLAIN, Encoding::RLE, Encoding::RLE_DICTIONARY])
-            .set_num_values(self.rows as i64)
-            .set_total_compressed_size(compressed)
-            .set_total_uncompressed_size(uncompressed)
-            .set_dictionary_page_offset(Some(0))
-            .set_data_page_offset(first_data.expect("one data page at least"))
-            .build()?;
-        let close = ColumnCloseResult {
-            bytes_written: bytes.len() as u64,
-            rows_written: self.rows as u64,
-            metadata,
-            bloom_filter: None,
-            column_index: None,
-            offset_index: Some(index.build()),
-        };
-        Ok((Bytes::from(bytes), close, self.ids))
+            rle_hybrid(&ids[values], width, buf);
+        })?;
+        Ok((bytes, close, self.ids))
     }
 }
 
@@ -230,31 +153,6 @@ fn starts_with(values: &StringArray, prefix: &StringArray) -> bool {
         && b[0] == 0
         && a[..b.len()] == *b
         && values.value_data()[..b[b.len() - 1] as usize] == prefix.value_data()[..b[b.len() - 1] as usize]
-}
-
-/// The definition levels of `n` rows from `start` (1: a value, 0: a null at one of
-/// `nulls`), as RLE runs of a 1-bit value.
-fn definition_levels(start: usize, n: usize, nulls: &[u32], out: &mut Vec<u8>) {
-    let mut run = |len: usize, level: u8| {
-        if len > 0 {
-            varint((len as u64) << 1, out);
-            out.push(level);
-        }
-    };
-    let (mut at, mut k) = (start, 0);
-    while k < nulls.len() {
-        let first = nulls[k] as usize;
-        let mut last = first;
-        while k + 1 < nulls.len() && nulls[k + 1] as usize == last + 1 {
-            k += 1;
-            last += 1;
-        }
-        run(first - at, 1);
-        run(last + 1 - first, 0);
-        at = last + 1;
-        k += 1;
-    }
-    run(start + n - at, 1);
 }
 
 /// Bits for ids below `n`.
@@ -308,14 +206,6 @@ fn rle_hybrid(values: &[u32], width: u8, out: &mut Vec<u8>) {
     }
 }
 
-fn varint(mut v: u64, out: &mut Vec<u8>) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -328,17 +218,6 @@ mod tests {
         assert_eq!(bit_width(3), 2);
         assert_eq!(bit_width(256), 8);
         assert_eq!(bit_width(257), 9);
-    }
-
-    #[test]
-    fn definition_levels_are_runs() {
-        let mut out = Vec::new();
-        // Rows 10..20, nulls at 12, 13 and 19: 1×2, 0×2, 1×5, 0×1.
-        definition_levels(10, 10, &[12, 13, 19], &mut out);
-        assert_eq!(out, vec![4, 1, 4, 0, 10, 1, 2, 0]);
-        let mut out = Vec::new();
-        definition_levels(0, 3, &[], &mut out);
-        assert_eq!(out, vec![6, 1]);
     }
 
     #[test]
