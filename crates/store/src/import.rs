@@ -68,6 +68,30 @@ pub struct DatasetImport<'a> {
     partial: PathBuf,
     writer: Option<ColumnsWriter>,
     rows: u64,
+    /// Row groups written, and the thread writing them back to disk meanwhile.
+    groups: usize,
+    write_back: Option<WriteBack>,
+}
+
+/// Writes a file's finished row groups back to disk while the next ones are
+/// encoded, so that the commit's `fsync` waits for the last one only.
+struct WriteBack {
+    tx: std::sync::mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl WriteBack {
+    fn start(file: File) -> Self {
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            while rx.recv().is_ok() {
+                while rx.try_recv().is_ok() {}
+                // A failure shows again at the commit's own `fsync`.
+                let _ = file.sync_data();
+            }
+        });
+        WriteBack { tx, thread }
+    }
 }
 
 impl Store {
@@ -92,6 +116,7 @@ impl Store {
         self.sweep_datasets()?;
         let partial = dir.join(format!(".{id}.{}.partial", std::process::id()));
         let file = File::create(&partial).map_err(|e| StoreError::io(&partial, e))?;
+        let write_back = file.try_clone().ok().map(WriteBack::start);
         // No min/max statistics on text columns and decimals (their pages are
         // written by `chunk`): no reader prunes on them; other numbers keep theirs.
         let props = WriterProperties::builder()
@@ -100,7 +125,7 @@ impl Store {
             .build();
         let writer = ColumnsWriter::new(HashingFile { file, hasher: Sha256::new() }, schema, props)
             .map_err(|e| StoreError::Parquet { path: partial.clone(), message: e.to_string() })?;
-        Ok(DatasetImport { store: self, _lock: lock, partial, writer: Some(writer), rows: 0 })
+        Ok(DatasetImport { store: self, _lock: lock, partial, writer: Some(writer), rows: 0, groups: 0, write_back })
     }
 
     /// Removes files of `datasets/` that the catalog does not name: partial files of
@@ -131,6 +156,12 @@ impl DatasetImport<'_> {
         let writer = self.writer.as_mut().expect("open until commit");
         writer.write(batch).map_err(|e| StoreError::Parquet { path: self.partial.clone(), message: e.to_string() })?;
         self.rows += batch.num_rows() as u64;
+        if writer.groups > self.groups {
+            self.groups = writer.groups;
+            if let Some(w) = &self.write_back {
+                let _ = w.tx.send(());
+            }
+        }
         Ok(())
     }
 
@@ -146,6 +177,10 @@ impl DatasetImport<'_> {
             |p: &Path, e: parquet::errors::ParquetError| StoreError::Parquet { path: p.into(), message: e.to_string() };
         let writer = self.writer.take().expect("open until commit");
         let HashingFile { file, hasher } = writer.finish().map_err(|e| err(&self.partial, e))?;
+        if let Some(WriteBack { tx, thread }) = self.write_back.take() {
+            drop(tx);
+            let _ = thread.join();
+        }
         file.sync_all().map_err(|e| StoreError::io(&self.partial, e))?;
         drop(file);
         let checksum = hex(&hasher.finalize());
