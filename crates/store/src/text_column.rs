@@ -160,6 +160,32 @@ fn bit_width(n: usize) -> u8 {
     (usize::BITS - n.saturating_sub(1).leading_zeros()) as u8
 }
 
+/// Eight values of `width` bits as `width` bytes, the first value in the lowest
+/// bits: in one or two words for the usual widths (codes take 16 bits).
+#[inline]
+fn pack(eight: &[u32; 8], width: u8, out: &mut Vec<u8>) {
+    let w = u32::from(width);
+    if w <= 8 {
+        let acc = (0..8).fold(0u64, |acc, j| acc | u64::from(eight[j]) << (j as u32 * w));
+        out.extend_from_slice(&acc.to_le_bytes()[..w as usize]);
+    } else if w <= 16 {
+        let acc = (0..8).fold(0u128, |acc, j| acc | u128::from(eight[j]) << (j as u32 * w));
+        out.extend_from_slice(&acc.to_le_bytes()[..w as usize]);
+    } else {
+        // Over 65,536 distinct values: a byte at a time.
+        let (mut acc, mut bits) = (0u64, 0);
+        for &v in eight {
+            acc |= u64::from(v) << bits;
+            bits += w;
+            while bits >= 8 {
+                out.push(acc as u8);
+                acc >>= 8;
+                bits -= 8;
+            }
+        }
+    }
+}
+
 /// Parquet's RLE / bit-packing hybrid encoding of `n` values of `width` bits: a run
 /// of 8 or more equal values as one RLE run, the rest bit-packed 8 at a time.
 fn rle_hybrid(values: &[u32], width: u8, out: &mut Vec<u8>) {
@@ -189,18 +215,10 @@ fn rle_hybrid(values: &[u32], width: u8, out: &mut Vec<u8>) {
         // Eight values of `width` bits are `width` bytes.
         for group in 0..groups as usize {
             let at = start + 8 * group;
-            let (mut acc, mut bits) = (0u128, 0);
-            for k in at..at + 8 {
-                acc |= u128::from(values.get(k).copied().unwrap_or(0)) << bits;
-                bits += usize::from(width);
-                if bits > 64 {
-                    // Past 16 bits a value: the lower bytes are written first.
-                    out.extend_from_slice(&acc.to_le_bytes()[..8]);
-                    acc >>= 64;
-                    bits -= 64;
-                }
-            }
-            out.extend_from_slice(&acc.to_le_bytes()[..bits.div_ceil(8)]);
+            let mut eight = [0u32; 8];
+            let take = (n - at.min(n)).min(8);
+            eight[..take].copy_from_slice(&values[at..at + take]);
+            pack(&eight, width, out);
         }
         i = i.min(n);
     }

@@ -363,7 +363,7 @@ fn split(text: &str, sep: u8, width: usize, scratch: &mut Scratch) -> Result<(u6
     let (mut k, mut start, mut line, mut last) = (0usize, 0usize, 0u64, None);
     while k < n {
         let first = ends[k] as usize;
-        if line_end(first) && (first == start || first == start + 1 && b[start] == b'\r') {
+        if (first == start || first == start + 1 && b[start] == b'\r') && line_end(first) {
             // A blank line: its line end is its one place.
             k += 1;
             start = first + 1;
