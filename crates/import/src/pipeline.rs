@@ -435,6 +435,8 @@ struct TextBuilder {
     nulls: NullBufferBuilder,
     /// Rows of a batch.
     capacity: usize,
+    /// The dictionary as the last batch carried it.
+    values: Option<ArrayRef>,
 }
 
 /// Places of values of at most 2 bytes: (length, first byte, second byte).
@@ -467,6 +469,7 @@ impl TextBuilder {
             keys: Vec::with_capacity(capacity),
             nulls: NullBufferBuilder::new(capacity),
             capacity,
+            values: None,
         }
     }
 
@@ -517,10 +520,18 @@ impl TextBuilder {
             std::mem::replace(&mut self.keys, Vec::with_capacity(self.capacity)).into(),
             self.nulls.finish(),
         );
-        let array = DictionaryArray::new(keys, Arc::new(self.dictionary.to_array()));
+        // A dictionary that met no new value is the last batch's: shared, not copied
+        // (and the store sees it is the same).
+        let values = match &self.values {
+            Some(v) if v.len() == self.dictionary.len() => v.clone(),
+            _ => Arc::new(self.dictionary.to_array()),
+        };
+        self.values = Some(values.clone());
+        let array = DictionaryArray::new(keys, values);
         if self.dictionary.len() > Self::MAX_VALUES || self.dictionary.byte_len() > Self::MAX_BYTES {
             self.dictionary.clear();
             self.by_place.fill(0);
+            self.values = None;
         }
         Arc::new(array)
     }

@@ -519,8 +519,9 @@ mod tests {
             Field::new("r", DataType::Decimal128(38, 15), false),
         ]));
         // Exact decimals, some null, negative or past 64 bits.
-        let decimal =
-            |i: usize| (!i.is_multiple_of(4)).then(|| (i as i128 - 1000) * 1_000_000_000_000_007 * (1 + (i % 11) as i128));
+        let decimal = |i: usize| {
+            (!i.is_multiple_of(4)).then(|| (i as i128 - 1000) * 1_000_000_000_000_007 * (1 + (i % 11) as i128))
+        };
         let decimals = |values: Vec<Option<i128>>| -> ArrayRef {
             Arc::new(Decimal128Array::from(values).with_precision_and_scale(38, 15).unwrap())
         };
