@@ -76,8 +76,7 @@ impl Checker<'_, '_> {
     /// Reads a whole block of decoded text as plain records; `None` (having kept
     /// nothing of it) when it is not one, for [`Checker::take`] to read it.
     pub(crate) fn read_plain(&mut self, text: &str, batch_rows: usize) -> Option<Plain> {
-        if std::env::var_os("SLOWPATH").is_some()
-            || self.derive.is_some()
+        if self.derive.is_some()
             || self.pending() > 0
             || self.width == 0
             || text.len() >= u32::MAX as usize
