@@ -271,7 +271,7 @@ impl<'r> Codes<'r> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use echelle_referential::referential::UnitInfo;
     use echelle_referential::{Commune, Layer, SubCommune, SubCommuneKind};
 
@@ -291,7 +291,9 @@ mod tests {
         }
     }
 
-    fn referential() -> Referential {
+    /// Four communes, Paris's 8th arrondissement, a former code merged (59298) and
+    /// one split between two communes (59888).
+    pub(crate) fn referential() -> Referential {
         let unit = |layer, code: &str| UnitInfo { layer, code: code.into(), name: code.into(), kind: None };
         Referential::new(
             vec![commune("59350", 1000), commune("59009", 500), commune("75056", 2000), commune("2A004", 700)],
@@ -307,7 +309,7 @@ mod tests {
                 kind: SubCommuneKind::ArrondissementMunicipal,
                 commune: "75056".into(),
             }],
-            vec![("59298".into(), "59350".into())],
+            vec![("59298".into(), "59350".into()), ("59888".into(), "59350".into()), ("59888".into(), "59009".into())],
             vec![],
         )
         .unwrap()

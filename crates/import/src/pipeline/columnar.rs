@@ -146,15 +146,10 @@ impl Checker<'_, '_> {
             let (this, rest) = self.builders.cols[k..].split_first_mut().ok_or(NotPlain)?;
             k += 1;
             match (c.kind, this) {
-                (Kind::Text, B::Text(b)) => {
-                    for r in 0..rows.len() {
-                        let v = fields.get(r);
-                        if v.is_empty() && c.required {
-                            return Err(NotPlain);
-                        }
-                        b.append(Some(v));
-                    }
-                }
+                (Kind::Text, B::Text(b)) => each(&fields, c.required, |v| {
+                    b.append(Some(v.unwrap_or_default()));
+                    Ok(())
+                })?,
                 (Kind::Code(role), B::Text(b)) => {
                     let cur = match rest.first_mut() {
                         Some(B::Text(cur)) if c.kind.moves() => {
@@ -169,54 +164,53 @@ impl Checker<'_, '_> {
                     let column = Column { fields: &fields, n: rows.len(), required: c.required, role };
                     codes(column, &mut self.codes, b, cur, found, i)?;
                 }
-                (Kind::Decimal, B::Dec(b)) => {
-                    for r in 0..rows.len() {
-                        let v = fields.get(r);
-                        if v.is_empty() {
-                            if c.required {
-                                return Err(NotPlain);
-                            }
-                            b.append_null();
-                        } else {
-                            let x = match parse_scaled_plain(v.as_bytes()) {
-                                Some(x) => x,
-                                None => parse_scaled(v).map_err(|_| NotPlain)?,
-                            };
-                            b.append_value(x);
-                        }
+                (Kind::Decimal, B::Dec(b)) => each(&fields, c.required, |v| {
+                    match v {
+                        Some(v) => b.append_value(match parse_scaled_plain(v.as_bytes()) {
+                            Some(x) => x,
+                            None => parse_scaled(v).map_err(|_| NotPlain)?,
+                        }),
+                        None => b.append_null(),
                     }
-                }
-                (Kind::Float, B::F(b)) => {
-                    for r in 0..rows.len() {
-                        let v = fields.get(r);
-                        if v.is_empty() && c.required {
-                            return Err(NotPlain);
-                        }
-                        if is_missing_mark(v) {
-                            b.append_null();
-                        } else {
-                            b.append_value(parse_f64(v).map_err(|_| NotPlain)?);
-                        }
+                    Ok(())
+                })?,
+                (Kind::Float, B::F(b)) => each(&fields, c.required, |v| {
+                    match v.filter(|v| !is_missing_mark(v)) {
+                        Some(v) => b.append_value(parse_f64(v).map_err(|_| NotPlain)?),
+                        None => b.append_null(),
                     }
-                }
-                (Kind::Int, B::I(b)) => {
-                    for r in 0..rows.len() {
-                        let v = fields.get(r);
-                        if v.is_empty() {
-                            if c.required {
-                                return Err(NotPlain);
-                            }
-                            b.append_null();
-                        } else {
-                            b.append_value(parse_i64(v).map_err(|_| NotPlain)?);
-                        }
+                    Ok(())
+                })?,
+                (Kind::Int, B::I(b)) => each(&fields, c.required, |v| {
+                    match v {
+                        Some(v) => b.append_value(parse_i64(v).map_err(|_| NotPlain)?),
+                        None => b.append_null(),
                     }
-                }
+                    Ok(())
+                })?,
                 _ => return Err(NotPlain),
             }
         }
         Ok(())
     }
+}
+
+/// Calls `f` with each field of a column (`None` for an empty one, refused when
+/// `required`).
+#[inline]
+fn each<'t>(
+    fields: &Fields<'_, 't>,
+    required: bool,
+    mut f: impl FnMut(Option<&'t str>) -> Result<(), NotPlain>,
+) -> Result<(), NotPlain> {
+    for r in 0..fields.rows.len() {
+        let v = fields.get(r);
+        if v.is_empty() && required {
+            return Err(NotPlain);
+        }
+        f((!v.is_empty()).then_some(v))?;
+    }
+    Ok(())
 }
 
 /// What the block's codes were, counted once the block is known good.
@@ -419,41 +413,6 @@ mod tests {
         Some((rows, lines, last))
     }
 
-    fn referential() -> echelle_referential::Referential {
-        use echelle_referential::referential::UnitInfo;
-        use echelle_referential::{Commune, Layer, SubCommune, SubCommuneKind};
-        let commune = |code: &str| Commune {
-            code: code.into(),
-            name: code.into(),
-            departement: code[..2].into(),
-            region: "32".into(),
-            arrondissement: None,
-            in_france: true,
-            epci: None,
-            population: Some(100),
-            population_dgcl: None,
-        };
-        let unit = |layer, code: &str| UnitInfo { layer, code: code.into(), name: code.into(), kind: None };
-        echelle_referential::Referential::new(
-            vec![commune("59350"), commune("59009"), commune("75056"), commune("2A004")],
-            vec![
-                unit(Layer::Departement, "59"),
-                unit(Layer::Departement, "75"),
-                unit(Layer::Departement, "2A"),
-                unit(Layer::Region, "32"),
-            ],
-            vec![SubCommune {
-                code: "75108".into(),
-                name: "Paris 8e".into(),
-                kind: SubCommuneKind::ArrondissementMunicipal,
-                commune: "75056".into(),
-            }],
-            vec![("59298".into(), "59350".into()), ("59999".into(), "59350".into()), ("59999".into(), "59009".into())],
-            vec![],
-        )
-        .unwrap()
-    }
-
     /// A MOBPRO-like plan: three code columns, a weight, a modality, and optional
     /// text, number and whole-number columns.
     fn plan() -> crate::plan::Plan {
@@ -516,9 +475,9 @@ mod tests {
         use proptest::prelude::*;
         let pick = |v: &[&str]| prop::sample::select(v.iter().map(|s| s.to_string()).collect::<Vec<_>>()).boxed();
         match column {
-            0 => pick(&["59350", "59009", "2A004", " 59350", "59298", "59999", "75108", "75056", "1001", ""]),
+            0 => pick(&["59350", "59009", "2A004", " 59350", "59298", "59888", "75108", "75056", "1001", ""]),
             1 => pick(&["ZZZZZ", "ZZZZZ", "75108", "59350"]),
-            2 => pick(&["59350", "99131", "75108", "2A004", "59999", "ZZZZZ", "59009 "]),
+            2 => pick(&["59350", "99131", "75108", "2A004", "59888", "ZZZZZ", "59009 "]),
             3 => pick(&["1", "2.5", "0,25", "-3.000000000000001", "12345678901234567890", "x", "", "1.2.3", "7."]),
             4 => pick(&["1", "2", "9", "Z", "", "é"]),
             5 => "[a-zé ]{0,4}".boxed(),
@@ -542,7 +501,7 @@ mod tests {
             batch_rows in 1usize..9,
             last_newline in proptest::prelude::any::<bool>(),
         ) {
-            let r = referential();
+            let r = crate::codes::tests::referential();
             let plan = plan();
             let codes = crate::codes::Codes::new(&r);
             let pool: Vec<Vec<String>> = {
