@@ -9,10 +9,11 @@
 //! A national file is millions of records without quotes, each of the header's
 //! width. Their separators are found in one pass, and each column is then checked
 //! and appended over a slice of rows, its code table, dictionary and parser staying
-//! in cache: no row is copied, no field is looked at twice.
+//! in cache: no row is copied, no field is looked at twice (a file with derived
+//! columns, BPE's coordinates, has each row copied once for them).
 //!
-//! Anything else (a quote, a row of another width, a field that fails its check, a
-//! derived column) sends the whole block back to the row-by-row reader
+//! Anything else (a quote, a row of another width, a field that fails its check or
+//! its derivation) sends the whole block back to the row-by-row reader
 //! ([`Checker::take`]), which finds the same rows, the same first error and its
 //! line. So this path only has to be right on good blocks, and to say when a block
 //! is not one; the tests read files both ways and compare.
@@ -76,8 +77,7 @@ impl Checker<'_, '_> {
     /// Reads a whole block of decoded text as plain records; `None` (having kept
     /// nothing of it) when it is not one, for [`Checker::take`] to read it.
     pub(crate) fn read_plain(&mut self, text: &str, batch_rows: usize) -> Option<Plain> {
-        if self.derive.is_some()
-            || self.pending() > 0
+        if self.pending() > 0
             || self.width == 0
             || text.len() >= u32::MAX as usize
             || memchr::memchr(b'"', text.as_bytes()).is_some()
@@ -189,6 +189,24 @@ impl Checker<'_, '_> {
                     Ok(())
                 })?,
                 _ => return Err(NotPlain),
+            }
+        }
+        if let Some(derive) = self.derive.as_mut() {
+            // Derived columns (BPE's coordinates) are computed from whole rows.
+            let mut row = crate::source::Row::default();
+            for r in 0..rows.len() {
+                row.clear();
+                for index in 0..self.width {
+                    let k = rows[r] as usize + index;
+                    let start = if index == 0 { starts[r] } else { ends[k - 1] + 1 };
+                    row.push(&text[start as usize..ends[k] as usize]);
+                }
+                self.derived.clear();
+                derive.derive(&row, &mut self.derived).map_err(|_| NotPlain)?;
+                for (b, v) in self.builders.cols[k..].iter_mut().zip(&self.derived) {
+                    let B::F(b) = b else { return Err(NotPlain) };
+                    b.append_option(*v);
+                }
             }
         }
         Ok(())
@@ -436,6 +454,25 @@ mod tests {
         crate::plan::Plan { columns, derived: vec![] }
     }
 
+    /// A derived column for the tests: the last field as a number, refused when
+    /// negative.
+    struct Negative;
+
+    impl crate::pipeline::Derive for Negative {
+        fn derive(&mut self, row: &crate::source::Row, out: &mut Vec<Option<f64>>) -> Result<(), (usize, String)> {
+            let v = row.get(7).trim().parse::<f64>().ok();
+            if v.is_some_and(|v| v < 0.0) {
+                return Err((7, "negative".into()));
+            }
+            out.push(v);
+            Ok(())
+        }
+
+        fn fork(&self) -> Box<dyn crate::pipeline::Derive> {
+            Box::new(Negative)
+        }
+    }
+
     /// What a reading gave: plain-text batches, rows and codes found, lines, and the
     /// first bad row's (line, column).
     #[derive(Debug, PartialEq)]
@@ -489,9 +526,10 @@ mod tests {
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
 
-        /// Any block without quotes reads column by column exactly as row by row:
-        /// the same batches, counts and lines; and when one of its rows is bad, the
-        /// block is left whole to the row-by-row reader, which finds it.
+        /// Any block without quotes reads column by column exactly as row by row,
+        /// with or without a derived column: the same batches, counts and lines; and
+        /// when one of its rows is bad, the block is left whole to the row-by-row
+        /// reader, which finds it.
         #[test]
         fn columns_read_as_rows(
             rows in proptest::collection::vec(
@@ -500,9 +538,14 @@ mod tests {
             values in (cell(0), cell(1), cell(2), cell(3), cell(4), cell(5), cell(6), cell(7)),
             batch_rows in 1usize..9,
             last_newline in proptest::prelude::any::<bool>(),
+            derived in proptest::prelude::any::<bool>(),
         ) {
             let r = crate::codes::tests::referential();
-            let plan = plan();
+            let mut plan = plan();
+            if derived {
+                plan.derived.push("D".into());
+            }
+            let derive = || derived.then(|| Box::new(Negative) as Box<dyn crate::pipeline::Derive>);
             let codes = crate::codes::Codes::new(&r);
             let pool: Vec<Vec<String>> = {
                 // A value per column drawn once (maybe bad), or a good one, picked per row.
@@ -524,9 +567,9 @@ mod tests {
                 if k + 1 < rows.len() || last_newline { text.push('\n'); }
                 if *shape == 5 { text.push('\n'); }             // a blank line
             }
-            let mut slow = Checker::new(&plan, 8, b';', codes.fork(), None, batch_rows);
+            let mut slow = Checker::new(&plan, 8, b';', codes.fork(), derive(), batch_rows);
             let want = row_by_row(&mut slow, &text, batch_rows);
-            let mut fast = Checker::new(&plan, 8, b';', codes.fork(), None, batch_rows);
+            let mut fast = Checker::new(&plan, 8, b';', codes.fork(), derive(), batch_rows);
             match fast.read_plain(&text, batch_rows) {
                 Some(p) => {
                     proptest::prop_assert_eq!(want.bad, None);
