@@ -68,9 +68,6 @@ pub struct DatasetImport<'a> {
     partial: PathBuf,
     writer: Option<ColumnsWriter>,
     rows: u64,
-    /// Row groups written, and the thread writing them back to disk meanwhile.
-    groups: usize,
-    write_back: Option<WriteBack>,
 }
 
 /// Writes a file's finished row groups back to disk while the next ones are
@@ -116,7 +113,6 @@ impl Store {
         self.sweep_datasets()?;
         let partial = dir.join(format!(".{id}.{}.partial", std::process::id()));
         let file = File::create(&partial).map_err(|e| StoreError::io(&partial, e))?;
-        let write_back = file.try_clone().ok().map(WriteBack::start);
         // No min/max statistics on text columns and decimals (their pages are
         // written by `chunk`): no reader prunes on them; other numbers keep theirs.
         let props = WriterProperties::builder()
@@ -125,7 +121,7 @@ impl Store {
             .build();
         let writer = ColumnsWriter::new(HashingFile { file, hasher: Sha256::new() }, schema, props)
             .map_err(|e| StoreError::Parquet { path: partial.clone(), message: e.to_string() })?;
-        Ok(DatasetImport { store: self, _lock: lock, partial, writer: Some(writer), rows: 0, groups: 0, write_back })
+        Ok(DatasetImport { store: self, _lock: lock, partial, writer: Some(writer), rows: 0 })
     }
 
     /// Removes files of `datasets/` that the catalog does not name: partial files of
@@ -156,12 +152,6 @@ impl DatasetImport<'_> {
         let writer = self.writer.as_mut().expect("open until commit");
         writer.write(batch).map_err(|e| StoreError::Parquet { path: self.partial.clone(), message: e.to_string() })?;
         self.rows += batch.num_rows() as u64;
-        if writer.groups > self.groups {
-            self.groups = writer.groups;
-            if let Some(w) = &self.write_back {
-                let _ = w.tx.send(());
-            }
-        }
         Ok(())
     }
 
@@ -177,10 +167,6 @@ impl DatasetImport<'_> {
             |p: &Path, e: parquet::errors::ParquetError| StoreError::Parquet { path: p.into(), message: e.to_string() };
         let writer = self.writer.take().expect("open until commit");
         let HashingFile { file, hasher } = writer.finish().map_err(|e| err(&self.partial, e))?;
-        if let Some(WriteBack { tx, thread }) = self.write_back.take() {
-            drop(tx);
-            let _ = thread.join();
-        }
         file.sync_all().map_err(|e| StoreError::io(&self.partial, e))?;
         drop(file);
         let checksum = hex(&hasher.finalize());
@@ -248,6 +234,8 @@ struct ColumnsWriter {
     group_text_bytes: usize,
     /// Closed text columns' buffers of ids, for the next row group's.
     spare_ids: Vec<Vec<u32>>,
+    /// The thread writing finished row groups back to disk.
+    write_back: Option<WriteBack>,
 }
 
 /// As [`ColumnsWriter::group_text_bytes`].
@@ -267,6 +255,7 @@ enum Chunk {
 
 impl ColumnsWriter {
     fn new(out: HashingFile, schema: SchemaRef, props: WriterProperties) -> parquet::errors::Result<Self> {
+        let write_back = out.file.try_clone().ok().map(WriteBack::start);
         // One Parquet column per field: the writers and fields go in step below.
         if let Some(f) = schema.fields().iter().find(|f| f.data_type().is_nested()) {
             return Err(parquet::errors::ParquetError::General(format!(
@@ -288,6 +277,7 @@ impl ColumnsWriter {
             group_rows,
             group_text_bytes: GROUP_TEXT_BYTES,
             spare_ids: Vec::new(),
+            write_back,
         })
     }
 
@@ -366,12 +356,19 @@ impl ColumnsWriter {
         group.close()?;
         self.rows = 0;
         self.groups += 1;
+        if let Some(w) = &self.write_back {
+            let _ = w.tx.send(());
+        }
         Ok(())
     }
 
     /// Writes the last row group and the footer.
     fn finish(mut self) -> parquet::errors::Result<HashingFile> {
         self.flush()?;
+        if let Some(WriteBack { tx, thread }) = self.write_back.take() {
+            drop(tx);
+            let _ = thread.join();
+        }
         self.file.into_inner()
     }
 }

@@ -194,13 +194,10 @@ impl Checker<'_, '_> {
         if let Some(derive) = self.derive.as_mut() {
             // Derived columns (BPE's coordinates) are computed from whole rows.
             let mut row = crate::source::Row::default();
-            for r in 0..rows.len() {
+            for (&first, &start) in rows.iter().zip(starts) {
                 row.clear();
-                for index in 0..self.width {
-                    let k = rows[r] as usize + index;
-                    let start = if index == 0 { starts[r] } else { ends[k - 1] + 1 };
-                    row.push(&text[start as usize..ends[k] as usize]);
-                }
+                let end = ends[first as usize + self.width - 1];
+                row.push_split(&text[start as usize..end as usize], self.sep);
                 self.derived.clear();
                 derive.derive(&row, &mut self.derived).map_err(|_| NotPlain)?;
                 for (b, v) in self.builders.cols[k..].iter_mut().zip(&self.derived) {
