@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use echelle_referential::{Layer, Referential, TerritoryRef};
 use echelle_store::Provenance;
@@ -180,14 +181,14 @@ impl PairSums {
             let pair = k / self.cats;
             ((pair / self.zones) as u32, (pair % self.zones) as u32, cat, v)
         };
-        let mut out: Vec<_> = if self.dense.is_empty() {
-            self.hashed().filter(|(_, v)| v.weight != 0).map(|(&k, &v)| split(k as usize, v)).collect()
-        } else {
-            self.dense.iter().enumerate().filter(|(_, v)| v.weight != 0).map(|(k, &v)| split(k, v)).collect()
-        };
-        // A France commune matrix has 3.3 million cells: sorted on every core.
-        out.par_sort_unstable_by_key(|c| (c.0, c.1, c.2));
-        out
+        if !self.dense.is_empty() {
+            return self.dense.iter().enumerate().filter(|(_, v)| v.weight != 0).map(|(k, &v)| split(k, v)).collect();
+        }
+        // A France commune matrix has 3.3 million cells: sorted on every core, by
+        // key, the order of (origin, dest, category).
+        let mut keyed: Vec<(u64, Tally)> = self.hashed().filter(|(_, v)| v.weight != 0).map(|(&k, &v)| (k, v)).collect();
+        keyed.par_sort_unstable_by_key(|c| c.0);
+        keyed.into_iter().map(|(k, v)| split(k as usize, v)).collect()
     }
 
     /// How many cells are not zero.
@@ -217,10 +218,15 @@ pub struct MatrixCell {
     pub origin: u32,
     /// Index into [`Matrix::zones`].
     pub dest: u32,
-    /// Key of the zone of residence.
-    pub origin_key: String,
+    /// Key of the zone of residence (shared by its cells: a commune matrix of France
+    /// has 3.3 million).
+    #[serde(serialize_with = "shared_str")]
+    #[schema(value_type = String)]
+    pub origin_key: Arc<str>,
     /// Key of the zone of work.
-    pub dest_key: String,
+    #[serde(serialize_with = "shared_str")]
+    #[schema(value_type = String)]
+    pub dest_key: Arc<str>,
     /// Mode or group, when broken down.
     pub category: Option<String>,
     /// Workers; `null` when secret.
@@ -231,6 +237,10 @@ pub struct MatrixCell {
     pub secondary: bool,
     /// Published but fragile: few workers, to be read with care.
     pub fragile: bool,
+}
+
+fn shared_str<S: serde::Serializer>(v: &Arc<str>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(v)
 }
 
 /// Totals of a zone: residents in work (row) and workers working there (column).
@@ -405,6 +415,7 @@ pub fn build(acc: PairSums, zones: &Zones, by: By, secrecy: Secrecy, provenance:
     let mut m = MatrixLedger::new(&acc, zones.len(), &secrecy);
     m.ledger.protect();
     let l = &m.ledger;
+    let keys: Vec<Arc<str>> = zones.zones.iter().map(|z| Arc::from(z.key.as_str())).collect();
     let cells: Vec<MatrixCell> = m
         .list
         .par_iter()
@@ -412,8 +423,8 @@ pub fn build(acc: PairSums, zones: &Zones, by: By, secrecy: Secrecy, provenance:
         .map(|(k, &(o, d, cat, w))| MatrixCell {
             origin: o,
             dest: d,
-            origin_key: zones.zones[o as usize].key.clone(),
-            dest_key: zones.zones[d as usize].key.clone(),
+            origin_key: keys[o as usize].clone(),
+            dest_key: keys[d as usize].clone(),
             category: by.label(cat).map(str::to_string),
             workers: l.count(m.cells[k]),
             secret: l.is_secret(m.cells[k]),

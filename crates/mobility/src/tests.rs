@@ -16,7 +16,7 @@ fn t(s: &str) -> TerritoryRef {
 fn cell(m: &crate::Matrix, o: &str, d: &str) -> Option<(Option<f64>, bool)> {
     m.cells
         .iter()
-        .find(|c| c.origin_key == o && c.dest_key == d && c.category.is_none())
+        .find(|c| &*c.origin_key == o && &*c.dest_key == d && c.category.is_none())
         .map(|c| (c.workers.value(), c.secret))
 }
 
@@ -64,7 +64,7 @@ fn epci_matrix_by_hand() {
         .cells
         .iter()
         .filter(|c| c.secret && !c.secondary)
-        .map(|c| (c.origin_key.as_str(), c.dest_key.as_str()))
+        .map(|c| (&*c.origin_key, &*c.dest_key))
         .collect();
     // (cells in zone order: EPCI by SIREN, so E, D, B, A, C)
     assert_eq!(primary, vec![(e, a), (d, d), (b, c), (a, "abroad")]);
@@ -73,7 +73,7 @@ fn epci_matrix_by_hand() {
     //   columns: C (69.25) holds B -> C alone secret -> C -> C; E (16) holds E -> E alone, no other cell -> its total.
     // Round 2, rows: C now holds C -> C alone -> C -> A. Round 3: nothing left to do.
     let second: Vec<(&str, &str)> =
-        m.cells.iter().filter(|c| c.secondary).map(|c| (c.origin_key.as_str(), c.dest_key.as_str())).collect();
+        m.cells.iter().filter(|c| c.secondary).map(|c| (&*c.origin_key, &*c.dest_key)).collect();
     assert_eq!(second, vec![(e, e), (d, a), (b, a), (a, a), (c, a), (c, c)]);
     // Only B -> B (80) is still shown; 10 cells secret.
     assert_eq!(m.secret_cells, 10);
@@ -93,7 +93,7 @@ fn matrix_by_mode_splits_cells() {
     let get = |o: &str, d: &str, cat: &str| {
         m.cells
             .iter()
-            .find(|c| c.origin_key == o && c.dest_key == d && c.category.as_deref() == Some(cat))
+            .find(|c| &*c.origin_key == o && &*c.dest_key == d && c.category.as_deref() == Some(cat))
             .unwrap()
             .workers
             .value()
@@ -120,7 +120,7 @@ fn perimeters_with_the_rest_of_the_region() {
     // because the rest's row total (21) would reveal the 5
     assert_eq!(cell(&m, "rest", "per:mel"), Some((None, true)));
     assert_eq!(cell(&m, "rest", "rest"), Some((None, true)));
-    assert!(m.cells.iter().any(|c| c.origin_key == "rest" && c.dest_key == "rest" && c.secondary));
+    assert!(m.cells.iter().any(|c| &*c.origin_key == "rest" && &*c.dest_key == "rest" && c.secondary));
     assert_eq!(m.total, Count::Shown(548.75));
     // Overlapping zones are refused with the commune that overlaps.
     let e = Zones::of(&r, &[t("per:mel"), t("epci:200093201")], None).unwrap_err();

@@ -31,7 +31,7 @@ pub mod xlsx;
 
 pub use date::Date;
 pub use french::french;
-pub use table::{Cell, ColumnInfo, SECRET_MARK, Table, TableBody, file_name, number};
+pub use table::{Cell, ColumnInfo, SECRET_MARK, Table, TableBody, file_name, number, write_number};
 
 /// A table that cannot be written as asked: the caller's fault (HTTP 400, exit 2).
 #[derive(Debug, thiserror::Error)]
