@@ -186,7 +186,8 @@ impl PairSums {
         }
         // A France commune matrix has 3.3 million cells: sorted on every core, by
         // key, the order of (origin, dest, category).
-        let mut keyed: Vec<(u64, Tally)> = self.hashed().filter(|(_, v)| v.weight != 0).map(|(&k, &v)| (k, v)).collect();
+        let mut keyed: Vec<(u64, Tally)> =
+            self.hashed().filter(|(_, v)| v.weight != 0).map(|(&k, &v)| (k, v)).collect();
         keyed.par_sort_unstable_by_key(|c| c.0);
         keyed.into_iter().map(|(k, v)| split(k as usize, v)).collect()
     }

@@ -60,12 +60,8 @@ fn epci_matrix_by_hand() {
     // With the threshold of 11: primary secrets A -> abroad 8, B -> C 9.25, D -> D 10, E -> A 5 (never 0).
     let m = matrix::matrix(&f, &z, By::Nothing, Secrecy::default()).unwrap();
     assert_eq!(m.total, Count::Shown(548.75));
-    let primary: Vec<(&str, &str)> = m
-        .cells
-        .iter()
-        .filter(|c| c.secret && !c.secondary)
-        .map(|c| (&*c.origin_key, &*c.dest_key))
-        .collect();
+    let primary: Vec<(&str, &str)> =
+        m.cells.iter().filter(|c| c.secret && !c.secondary).map(|c| (&*c.origin_key, &*c.dest_key)).collect();
     // (cells in zone order: EPCI by SIREN, so E, D, B, A, C)
     assert_eq!(primary, vec![(e, a), (d, d), (b, c), (a, "abroad")]);
     // Secondary, by hand. Totals under 11 are secret: jobs in D (10) and abroad (8).
