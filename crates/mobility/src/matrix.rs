@@ -219,8 +219,8 @@ pub struct MatrixCell {
     pub origin: u32,
     /// Index into [`Matrix::zones`].
     pub dest: u32,
-    /// Key of the zone of residence (shared by its cells: a commune matrix of France
-    /// has 3.3 million).
+    // Keys are shared by their cells: a commune matrix of France has 3.3 million.
+    /// Key of the zone of residence.
     #[serde(serialize_with = "shared_str")]
     #[schema(value_type = String)]
     pub origin_key: Arc<str>,

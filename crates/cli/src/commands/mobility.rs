@@ -588,8 +588,12 @@ fn raw(c: Count) -> String {
     c.value().map(|x| x.to_string()).unwrap_or_else(|| "secret".into())
 }
 
+/// Streamed: a commune matrix of France is 700 MB of JSON, not held in memory twice.
 pub(crate) fn json<T: Serialize>(v: &T) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(v)?);
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+    serde_json::to_writer_pretty(&mut out, v)?;
+    writeln!(out)?;
+    out.flush()?;
     Ok(())
 }
 
