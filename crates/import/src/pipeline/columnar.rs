@@ -311,9 +311,9 @@ fn codes<'t>(
 }
 
 /// Writes the place of every `sep` and line feed of `b` into `ends` (long enough),
-/// and returns how many there are, and how many line feeds: eight bytes at a time, each place found by its
-/// bit, three times as fast as a byte at a time on a national file, whose fields
-/// are two or three bytes.
+/// and returns how many places there are and how many of them are line feeds:
+/// eight bytes at a time, each place found by its bit, three times as fast as a
+/// byte at a time on a national file, whose fields are two or three bytes.
 fn places(b: &[u8], sep: u8, ends: &mut [u32]) -> (usize, usize) {
     const ONES: u64 = u64::MAX / 255;
     const LOW7: u64 = ONES * 0x7f;
