@@ -84,6 +84,22 @@ pub(crate) fn slot(code: &[u8]) -> Option<usize> {
     }
 }
 
+/// The code of every slot, in slot order: the one dictionary of every batch's
+/// columns of codes, whose keys are then the codes' slots (no numbering per thread,
+/// and the store sees one dictionary, [`echelle_store`]'s shared case).
+pub(crate) fn slot_codes() -> &'static arrow::array::ArrayRef {
+    static CODES: std::sync::OnceLock<arrow::array::ArrayRef> = std::sync::OnceLock::new();
+    CODES.get_or_init(|| {
+        let code = |k: usize| match k {
+            100_000..101_000 => format!("2A{:03}", k - 100_000),
+            101_000..102_000 => format!("2B{:03}", k - 101_000),
+            102_000 => "ZZZZZ".to_string(),
+            _ => format!("{k:05}"),
+        };
+        std::sync::Arc::new(arrow::array::StringArray::from_iter_values((0..SLOTS).map(code)))
+    })
+}
+
 /// Resolves codes, with a cache: a national file repeats 35,000 codes millions of
 /// times, so a code is looked up by its slot in a table.
 pub struct Codes<'r> {
@@ -345,6 +361,14 @@ pub(crate) mod tests {
         }
         for bad in ["2C004", "1001", "ZZZZ1", "0100A", "A1001", "123456", "2A0B1"] {
             assert_eq!(slot(bad.as_bytes()), None, "{bad}");
+        }
+        // Every slot's code in the shared dictionary is the code of that slot.
+        use arrow::array::{Array, AsArray};
+        let all = slot_codes().as_string::<i32>();
+        assert_eq!(all.len(), SLOTS);
+        assert_eq!(seen.len(), SLOTS);
+        for (k, c) in all.iter().enumerate() {
+            assert_eq!(slot(c.unwrap().as_bytes()), Some(k));
         }
     }
 

@@ -16,7 +16,7 @@ use arrow::array::{
 };
 use echelle_store::dictionary::Interner;
 
-use crate::codes::{Codes, Hit, Resolved, SLOTS, slot};
+use crate::codes::{Codes, Hit, Resolved, SLOTS, slot, slot_codes};
 use crate::decimal::{PRECISION, SCALE, parse_f64, parse_i64, parse_scaled};
 use crate::error::{ImportError, Position};
 use crate::plan::{Kind, Plan, is_missing_mark};
@@ -423,13 +423,16 @@ enum B {
 
 /// A text column built as numbers into this thread's dictionary of its values,
 /// which the store writes as they are ([`echelle_store::dictionary`]): a national
-/// file's codes and modalities are hashed once, here.
+/// file's modalities are hashed once, here, and its codes never.
 struct TextBuilder {
+    /// The values met, but in a column of codes only those without a slot (whose
+    /// ids then come after the slots').
     dictionary: Interner,
-    /// A value's place ([`direct`]) -> 1 + its id (0: not seen): the values of 1 or
-    /// 2 bytes of INSEE's modalities, and a column's 35,000 codes, take no hashing.
-    /// Zeroed lazily by the system: only the places used cost memory.
+    /// A value of 1 or 2 bytes' place ([`direct`]) -> 1 + its id (0: not seen):
+    /// INSEE's modalities take no hashing. Zeroed lazily by the system: only the
+    /// places used cost memory.
     by_place: Vec<u32>,
+    /// A column of codes: a code's id is its [`slot`], into [`slot_codes`].
     codes: bool,
     keys: Vec<u32>,
     nulls: NullBufferBuilder,
@@ -442,15 +445,13 @@ struct TextBuilder {
 /// Places of values of at most 2 bytes: (length, first byte, second byte).
 const SHORT_PLACES: usize = 3 << 16;
 
-/// Where a value's id is kept without hashing: one of 2 bytes or less, or a code
-/// (in a column of codes) by its slot.
+/// Where a value of 2 bytes or less keeps its id without hashing.
 #[inline]
-fn direct(v: &[u8], codes: bool) -> Option<usize> {
+fn direct(v: &[u8]) -> Option<usize> {
     match *v {
         [] => Some(0),
         [a] => Some(1 << 16 | usize::from(a)),
         [a, b] => Some(2 << 16 | usize::from(a) | usize::from(b) << 8),
-        _ if codes => slot(v).map(|k| SHORT_PLACES + k),
         _ => None,
     }
 }
@@ -464,7 +465,7 @@ impl TextBuilder {
     fn new(capacity: usize, codes: bool) -> Self {
         TextBuilder {
             dictionary: Interner::default(),
-            by_place: vec![0; SHORT_PLACES + if codes { SLOTS } else { 0 }],
+            by_place: if codes { Vec::new() } else { vec![0; SHORT_PLACES] },
             codes,
             keys: Vec::with_capacity(capacity),
             nulls: NullBufferBuilder::new(capacity),
@@ -475,35 +476,26 @@ impl TextBuilder {
 
     /// Appends a code of a column of codes, whose [`slot`] is `k`.
     #[inline]
-    fn append_code(&mut self, k: usize, v: &str) {
-        debug_assert!(self.codes && slot(v.as_bytes()) == Some(k));
-        let id = match self.by_place[SHORT_PLACES + k] {
-            0 => self.first_sight(SHORT_PLACES + k, v),
-            place => place - 1,
-        };
-        self.keys.push(id);
+    fn append_code(&mut self, k: usize) {
+        debug_assert!(self.codes && k < SLOTS);
+        self.keys.push(k as u32);
         self.nulls.append_non_null();
-    }
-
-    /// The id of a value of place `k` not seen yet: out of the loop's way, which
-    /// meets it a few thousand times in millions of rows.
-    #[inline(never)]
-    fn first_sight(&mut self, k: usize, v: &str) -> u32 {
-        let id = self.dictionary.intern(v);
-        self.by_place[k] = id + 1;
-        id
     }
 
     #[inline]
     fn append(&mut self, value: Option<&str>) {
         match value {
             Some(v) => {
-                let id = match direct(v.as_bytes(), self.codes) {
-                    Some(k) => match self.by_place[k] {
-                        0 => self.first_sight(k, v),
-                        place => place - 1,
+                let id = match (self.codes, self.codes.then(|| slot(v.as_bytes())).flatten()) {
+                    (true, Some(k)) => k as u32,
+                    (true, None) => (SLOTS + self.dictionary.intern(v) as usize) as u32,
+                    (false, _) => match direct(v.as_bytes()) {
+                        Some(k) => match self.by_place[k] {
+                            0 => self.first_sight(k, v),
+                            place => place - 1,
+                        },
+                        None => self.dictionary.intern(v),
                     },
-                    None => self.dictionary.intern(v),
                 };
                 self.keys.push(id);
                 self.nulls.append_non_null();
@@ -515,6 +507,26 @@ impl TextBuilder {
         }
     }
 
+    /// The id of a short value not seen yet: out of the loop's way, which meets
+    /// it a few times in millions of rows.
+    #[inline(never)]
+    fn first_sight(&mut self, k: usize, v: &str) -> u32 {
+        let id = self.dictionary.intern(v);
+        self.by_place[k] = id + 1;
+        id
+    }
+
+    /// The batch's dictionary: this thread's values, or every slot's code then
+    /// the codes without one.
+    fn values(&self) -> ArrayRef {
+        match (self.codes, self.dictionary.is_empty()) {
+            (false, _) => Arc::new(self.dictionary.to_array()),
+            (true, true) => slot_codes().clone(),
+            (true, false) => arrow::compute::concat(&[slot_codes().as_ref(), &self.dictionary.to_array()])
+                .expect("two arrays of text"),
+        }
+    }
+
     fn finish(&mut self) -> ArrayRef {
         let keys = UInt32Array::new(
             std::mem::replace(&mut self.keys, Vec::with_capacity(self.capacity)).into(),
@@ -522,9 +534,10 @@ impl TextBuilder {
         );
         // A dictionary that met no new value is the last batch's: shared, not copied
         // (and the store sees it is the same).
+        let len = self.dictionary.len() + if self.codes { SLOTS } else { 0 };
         let values = match &self.values {
-            Some(v) if v.len() == self.dictionary.len() => v.clone(),
-            _ => Arc::new(self.dictionary.to_array()),
+            Some(v) if v.len() == len => v.clone(),
+            _ => self.values(),
         };
         self.values = Some(values.clone());
         let array = DictionaryArray::new(keys, values);

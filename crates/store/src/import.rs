@@ -243,7 +243,7 @@ const GROUP_TEXT_BYTES: usize = 64 << 20;
 
 enum Column {
     Arrow(Box<ArrowColumnWriter>),
-    Text(TextColumn),
+    Text(Box<TextColumn>),
     Decimal(DecimalColumn),
 }
 
@@ -303,7 +303,7 @@ impl ColumnsWriter {
                 .map(|(i, (w, f))| match f.data_type() {
                     DataType::Utf8 => {
                         let ids = self.spare_ids.pop().unwrap_or_else(|| Vec::with_capacity(self.group_rows));
-                        Column::Text(TextColumn::new(descr.column(i), ids))
+                        Column::Text(Box::new(TextColumn::new(descr.column(i), ids)))
                     }
                     DataType::Decimal128(..) => match DecimalColumn::new(descr.column(i)) {
                         Some(d) => Column::Decimal(d),
@@ -484,7 +484,8 @@ mod tests {
     }
 
     /// Text columns as the importer hands them (dictionaries growing batch after batch
-    /// from two reading threads, one restarted; plain text too), with nulls, empty,
+    /// from two reading threads, one restarted; one dictionary shared by every batch;
+    /// plain text too), with nulls, empty,
     /// non-ASCII and long values, over row groups of two pages and more: read back by
     /// arrow-rs exactly as written, beside a number column written by arrow-rs.
     #[test]
@@ -514,7 +515,12 @@ mod tests {
             Field::new("z", DataType::Utf8, true),
             Field::new("d", DataType::Decimal128(38, 15), true),
             Field::new("r", DataType::Decimal128(38, 15), false),
+            Field::new("c", DataType::Utf8, true),
         ]));
+        // Every batch of `c` shares one dictionary (an importer's list of every code),
+        // of which each row group uses a part.
+        let codes: ArrayRef = Arc::new(StringArray::from_iter_values((0..5_000).map(|k| format!("{k:05}"))));
+        let code = |i: usize| (!i.is_multiple_of(9)).then(|| (i * 31) % 1_000 + i / 50_000 * 1_000);
         // Exact decimals, some null, negative or past 64 bits.
         let decimal = |i: usize| {
             (!i.is_multiple_of(4)).then(|| (i as i128 - 1000) * 1_000_000_000_000_007 * (1 + (i % 11) as i128))
@@ -547,18 +553,28 @@ mod tests {
             };
             let n: ArrayRef = Arc::new(range.clone().map(|i| (i % 3 > 0).then_some(i as i64)).collect::<Int64Array>());
             let d = decimals(range.clone().map(decimal).collect());
-            let r = decimals(range.map(|i| Some(-(i as i128) << 70)).collect());
+            let r = decimals(range.clone().map(|i| Some(-(i as i128) << 70)).collect());
             // A column with no value at all: an empty dictionary.
             let z = match b % 3 {
                 0 => Arc::new(StringArray::new_null(t.len())) as ArrayRef,
                 _ => dictionary(&mut Interner::default(), vec![None; t.len()]),
             };
-            let fields = [t.data_type(), k.data_type(), n.data_type(), z.data_type(), d.data_type(), r.data_type()]
-                .map(|d| Field::new("x", d.clone(), true));
+            let keys: UInt32Array = range.clone().map(|i| code(i).map(|k| k as u32)).collect();
+            let c: ArrayRef = Arc::new(DictionaryArray::new(keys, codes.clone()));
+            let fields = [
+                t.data_type(),
+                k.data_type(),
+                n.data_type(),
+                z.data_type(),
+                d.data_type(),
+                r.data_type(),
+                c.data_type(),
+            ]
+            .map(|d| Field::new("x", d.clone(), true));
             let batch_schema = Arc::new(Schema::new(
                 schema.fields().iter().zip(fields).map(|(f, x)| x.with_name(f.name())).collect::<Vec<_>>(),
             ));
-            w.write(&RecordBatch::try_new(batch_schema, vec![t, k, n, z, d, r]).unwrap()).unwrap();
+            w.write(&RecordBatch::try_new(batch_schema, vec![t, k, n, z, d, r, c]).unwrap()).unwrap();
         }
         w.finish().unwrap();
         let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).unwrap()).unwrap();
@@ -571,12 +587,14 @@ mod tests {
             assert_eq!(batch.column(3).null_count(), batch.num_rows());
             let (d, dr) =
                 (batch.column(4).as_primitive::<Decimal128Type>(), batch.column(5).as_primitive::<Decimal128Type>());
+            let c = batch.column(6).as_string::<i32>();
             for r in 0..batch.num_rows() {
                 assert_eq!(d.is_valid(r).then(|| d.value(r)), decimal(i), "row {i}");
                 assert_eq!(dr.value(r), -(i as i128) << 70);
                 assert_eq!(t.is_valid(r).then(|| t.value(r).to_string()), value(i), "row {i}");
                 assert_eq!(k.value(r), format!("k{}", i % 5));
                 assert_eq!(n.is_valid(r), i % 3 > 0);
+                assert_eq!(c.is_valid(r).then(|| c.value(r).to_string()), code(i).map(|k| format!("{k:05}")));
                 i += 1;
             }
         }

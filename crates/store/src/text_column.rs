@@ -10,7 +10,11 @@
 //! (45 % of a national import's CPU); here a row costs an array look-up. The
 //! importer's dictionaries grow from batch to batch, so each one's mapping to the
 //! chunk's ids is kept and reused while the new dictionary starts with the old one.
-//! Readers see an ordinary dictionary-encoded `BYTE_ARRAY` column.
+//! While every batch of a chunk carries the same dictionary (a column of codes,
+//! numbered by their place in the list of every possible code), its keys are kept
+//! as they are and the values used are numbered at the close, in the order of their
+//! first row as always: nothing is hashed. Readers see an ordinary dictionary-encoded
+//! `BYTE_ARRAY` column.
 
 use arrow::array::{Array, AsArray, DictionaryArray, StringArray};
 use arrow::datatypes::UInt32Type;
@@ -37,6 +41,8 @@ pub(crate) struct TextColumn {
     rows: usize,
     /// Importer dictionaries seen in this chunk, with their ids here (u32::MAX: not yet).
     seen: Vec<(StringArray, Vec<u32>)>,
+    /// The one dictionary every batch so far carried: `ids` are its keys.
+    shared: Option<StringArray>,
 }
 
 impl TextColumn {
@@ -53,6 +59,7 @@ impl TextColumn {
             nulls: Vec::new(),
             rows: 0,
             seen: Vec::new(),
+            shared: None,
         }
     }
 
@@ -72,6 +79,7 @@ impl TextColumn {
     }
 
     fn write_text(&mut self, column: &StringArray) {
+        self.unshare();
         self.ids.reserve(column.len());
         for (row, value) in column.iter().enumerate() {
             match value {
@@ -82,6 +90,28 @@ impl TextColumn {
     }
 
     fn write_dictionary(&mut self, column: &DictionaryArray<UInt32Type>, values: &StringArray) {
+        if self.rows == 0 && self.seen.is_empty() {
+            self.shared = Some(values.clone());
+        }
+        if let Some(shared) = &self.shared {
+            if same_array(values, shared) {
+                let keys = column.keys();
+                match keys.nulls().filter(|n| n.null_count() > 0) {
+                    None => self.ids.extend_from_slice(keys.values()),
+                    Some(nulls) => {
+                        for (row, &key) in keys.values().iter().enumerate() {
+                            if nulls.is_null(row) {
+                                self.nulls.push((self.rows + row) as u32);
+                            } else {
+                                self.ids.push(key);
+                            }
+                        }
+                    }
+                }
+                return;
+            }
+            self.unshare();
+        }
         let k = self.remembered(values);
         let (_, map) = &mut self.seen[k];
         let keys = column.keys();
@@ -106,6 +136,21 @@ impl TextColumn {
         }
     }
 
+    /// Numbers the shared dictionary's values here, as if its batches had come
+    /// one by one, and remembers it as any importer's dictionary.
+    fn unshare(&mut self) {
+        let Some(values) = self.shared.take() else { return };
+        let mut map = vec![u32::MAX; values.len()];
+        for id in &mut self.ids {
+            let m = &mut map[*id as usize];
+            if *m == u32::MAX {
+                *m = self.dictionary.intern(values.value(*id as usize));
+            }
+            *id = *m;
+        }
+        self.seen.push((values, map));
+    }
+
     /// Which remembered dictionary `values` extends (or a new one), its map grown
     /// to `values`.
     fn remembered(&mut self, values: &StringArray) -> usize {
@@ -127,14 +172,21 @@ impl TextColumn {
 
     /// Bytes of the chunk's dictionary so far.
     pub(crate) fn dictionary_bytes(&self) -> usize {
-        self.dictionary.byte_len()
+        match &self.shared {
+            // At most the whole shared dictionary.
+            Some(values) => values.value_data().len(),
+            None => self.dictionary.byte_len(),
+        }
     }
 
     /// The chunk's pages, what the row group needs to know of them, and its ids'
     /// memory for the next chunk.
-    pub(crate) fn close(self) -> Result<(Bytes, ColumnCloseResult, Vec<u32>)> {
-        let width = bit_width(self.dictionary.len());
-        let dictionary = (self.dictionary.plain(), self.dictionary.len() as u32);
+    pub(crate) fn close(mut self) -> Result<(Bytes, ColumnCloseResult, Vec<u32>)> {
+        let dictionary = match self.shared.take() {
+            Some(values) => number_used(&values, &mut self.ids),
+            None => (self.dictionary.plain(), self.dictionary.len() as u32),
+        };
+        let width = bit_width(dictionary.1 as usize);
         let ids = &self.ids;
         let (bytes, close) = write_chunk(&self.descr, self.rows, &self.nulls, Some(dictionary), |values, buf| {
             buf.push(width);
@@ -142,6 +194,34 @@ impl TextColumn {
         })?;
         Ok((bytes, close, self.ids))
     }
+}
+
+/// The values of `values` that `ids` (its keys) use, in PLAIN encoding and in
+/// the order of their first use, and their count; `ids` turned into their places
+/// among them. Nothing is hashed: an importer's values are distinct (a dictionary
+/// holding one twice would give a page holding it twice, read back the same).
+fn number_used(values: &StringArray, ids: &mut [u32]) -> (Vec<u8>, u32) {
+    let mut plain = Vec::new();
+    let mut count = 0u32;
+    let mut place = vec![u32::MAX; values.len()];
+    for id in ids {
+        let p = &mut place[*id as usize];
+        if *p == u32::MAX {
+            let v = values.value(*id as usize).as_bytes();
+            plain.extend_from_slice(&(v.len() as u32).to_le_bytes());
+            plain.extend_from_slice(v);
+            *p = count;
+            count += 1;
+        }
+        *id = *p;
+    }
+    (plain, count)
+}
+
+/// Whether `a` and `b` are the same array (not a copy: compared by address).
+fn same_array(a: &StringArray, b: &StringArray) -> bool {
+    let (x, y) = (a.value_offsets(), b.value_offsets());
+    x.len() == y.len() && x.as_ptr() == y.as_ptr() && a.value_data().as_ptr() == b.value_data().as_ptr()
 }
 
 /// Whether `values` holds `prefix`'s values, then perhaps more: compared as the

@@ -274,12 +274,12 @@ fn codes<'t>(
         }
         // A code without a slot is malformed: the row-by-row reader says why.
         let slot = crate::codes::slot(v.as_bytes()).ok_or(NotPlain)?;
-        b.append_code(slot, v);
+        b.append_code(slot);
         // The answer, copied out of the resolver's cache.
         let (index, is_moved) = match codes.resolve_slot(slot, v, role) {
             Hit::Current(_) => {
                 if let Some(cur) = cur.as_deref_mut() {
-                    cur.append_code(slot, v);
+                    cur.append_code(slot);
                 }
                 continue;
             }
