@@ -335,6 +335,45 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// A chunk's bytes depend on its rows alone, not on how its batches came:
+        /// plain text, numbered by either of two readers (whose dictionaries grow),
+        /// or keys of one dictionary shared by every batch, in any mix.
+        #[test]
+        fn chunks_depend_on_their_rows_alone(
+            rows in proptest::collection::vec(proptest::option::weighted(0.9, 0usize..40), 1..3_000),
+            cuts in proptest::collection::vec((1usize..700, 0u8..4), 1..12),
+        ) {
+            use std::sync::Arc;
+            use arrow::array::UInt32Array;
+            let schema = parquet::schema::parser::parse_message_type("message m { optional binary t (STRING); }").unwrap();
+            let descr = parquet::schema::types::SchemaDescriptor::new(Arc::new(schema)).column(0);
+            let all: Vec<String> = (0..40).map(|k| if k % 3 == 0 { format!("{k:05}") } else { format!("m{k}") }).collect();
+            let shared = Arc::new(StringArray::from(all.clone()));
+            let text = |part: &[Option<usize>]| StringArray::from(part.iter().map(|v| v.map(|k| all[k].as_str())).collect::<Vec<_>>());
+            let mut plain = TextColumn::new(descr.clone(), Vec::new());
+            let mut mixed = TextColumn::new(descr, Vec::new());
+            let mut readers = [Interner::default(), Interner::default()];
+            let (mut start, mut c) = (0, 0);
+            while start < rows.len() {
+                let (len, how) = cuts[c % cuts.len()];
+                c += 1;
+                let part = &rows[start..(start + len).min(rows.len())];
+                start += part.len();
+                plain.write(&text(part)).unwrap();
+                let keys: UInt32Array = match how {
+                    0 => { mixed.write(&text(part)).unwrap(); continue; }
+                    3 => part.iter().map(|v| v.map(|k| k as u32)).collect(),
+                    r => part.iter().map(|v| v.map(|k| readers[r as usize - 1].intern(&all[k]))).collect(),
+                };
+                let values = match how {
+                    3 => shared.clone(),
+                    r => Arc::new(readers[r as usize - 1].to_array()),
+                };
+                mixed.write(&DictionaryArray::new(keys, values)).unwrap();
+            }
+            proptest::prop_assert_eq!(plain.close().unwrap().0, mixed.close().unwrap().0);
+        }
+
         /// Bit-packed groups hold each value's bits in order, least significant
         /// first, whatever the width: read back bit by bit.
         #[test]
