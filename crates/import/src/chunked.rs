@@ -80,7 +80,9 @@ pub(crate) fn read_blocks<'p, 'r>(
     std::thread::scope(|scope| {
         let (block_tx, block_rx) = mpsc::sync_channel::<Block>(workers * 2);
         let block_rx = Arc::new(Mutex::new(block_rx));
-        let (done_tx, done_rx) = mpsc::sync_channel::<Done>(workers * 2);
+        // Room for a few blocks' results per worker (about 5 MB each): the workers
+        // go on while the caller writes a row group (its last columns, its bytes).
+        let (done_tx, done_rx) = mpsc::sync_channel::<Done>(workers * 8);
         let cutter = scope.spawn(move || cut(path, rest, block_tx));
         let mut handles = Vec::new();
         for mut checker in checkers {
