@@ -16,7 +16,7 @@ use arrow::array::{
 };
 use echelle_store::dictionary::Interner;
 
-use crate::codes::{Codes, Hit, Resolved, SLOTS, slot, slot_codes};
+use crate::codes::{Codes, Hit, Resolved, slot, slot_codes};
 use crate::decimal::{PRECISION, SCALE, parse_f64, parse_i64, parse_scaled};
 use crate::error::{ImportError, Position};
 use crate::plan::{Kind, Plan, is_missing_mark};
@@ -421,19 +421,18 @@ enum B {
     I(Int64Builder),
 }
 
-/// A text column built as numbers into this thread's dictionary of its values,
-/// which the store writes as they are ([`echelle_store::dictionary`]): a national
-/// file's modalities are hashed once, here, and its codes never.
+/// A text column built as numbers into a dictionary: a fixed list of values every
+/// thread shares, each found at its place without hashing (every code's [`slot`]
+/// in a column of codes; else every value of at most two ASCII bytes, INSEE's
+/// modalities), then the other values this thread met. The store writes the
+/// numbers as they are ([`echelle_store::dictionary`]), and batches sharing one
+/// dictionary need no mapping there.
 struct TextBuilder {
-    /// The values met, but in a column of codes only those without a slot (whose
-    /// ids then come after the slots').
+    /// Where a value is in the fixed list.
+    place: fn(&[u8]) -> Option<usize>,
+    fixed: &'static ArrayRef,
+    /// The values met that are not in the fixed list (ids after its).
     dictionary: Interner,
-    /// A value of 1 or 2 bytes' place ([`direct`]) -> 1 + its id (0: not seen):
-    /// INSEE's modalities take no hashing. Zeroed lazily by the system: only the
-    /// places used cost memory.
-    by_place: Vec<u32>,
-    /// A column of codes: a code's id is its [`slot`], into [`slot_codes`].
-    codes: bool,
     keys: Vec<u32>,
     nulls: NullBufferBuilder,
     /// Rows of a batch.
@@ -442,31 +441,45 @@ struct TextBuilder {
     values: Option<ArrayRef>,
 }
 
-/// Places of values of at most 2 bytes: (length, first byte, second byte).
-const SHORT_PLACES: usize = 3 << 16;
+/// Values of at most two ASCII bytes: the empty one, 128 of one byte, 128 × 128.
+const SHORT: usize = 1 + 128 + 128 * 128;
 
-/// Where a value of 2 bytes or less keeps its id without hashing.
+/// A value's place among [`short_values`].
 #[inline]
-fn direct(v: &[u8]) -> Option<usize> {
+fn short_place(v: &[u8]) -> Option<usize> {
     match *v {
         [] => Some(0),
-        [a] => Some(1 << 16 | usize::from(a)),
-        [a, b] => Some(2 << 16 | usize::from(a) | usize::from(b) << 8),
+        [a] if a < 128 => Some(1 + usize::from(a)),
+        [a, b] if a < 128 && b < 128 => Some(129 + usize::from(a) * 128 + usize::from(b)),
         _ => None,
     }
 }
 
+/// Every value of at most two ASCII bytes, in the order of [`short_place`].
+fn short_values() -> &'static ArrayRef {
+    static VALUES: std::sync::OnceLock<ArrayRef> = std::sync::OnceLock::new();
+    VALUES.get_or_init(|| {
+        let one = (0..128u8).map(|a| String::from(char::from(a)));
+        let two = (0..128u8).flat_map(|a| (0..128u8).map(move |b| [char::from(a), char::from(b)].iter().collect()));
+        let all: Vec<String> = std::iter::once(String::new()).chain(one).chain(two).collect();
+        debug_assert_eq!(all.len(), SHORT);
+        Arc::new(arrow::array::StringArray::from(all))
+    })
+}
+
 impl TextBuilder {
-    /// Past this, a batch's dictionary starts again: a column of mostly distinct
+    /// Past this, a batch's own values start again: a column of mostly distinct
     /// values (names, identifiers) would otherwise carry them all in every batch.
     const MAX_VALUES: usize = 1 << 16;
     const MAX_BYTES: usize = 1 << 20;
 
     fn new(capacity: usize, codes: bool) -> Self {
+        let place: fn(&[u8]) -> Option<usize> = if codes { slot } else { short_place };
+        let fixed = if codes { slot_codes() } else { short_values() };
         TextBuilder {
+            place,
+            fixed,
             dictionary: Interner::default(),
-            by_place: if codes { Vec::new() } else { vec![0; SHORT_PLACES] },
-            codes,
             keys: Vec::with_capacity(capacity),
             nulls: NullBufferBuilder::new(capacity),
             capacity,
@@ -474,10 +487,10 @@ impl TextBuilder {
         }
     }
 
-    /// Appends a code of a column of codes, whose [`slot`] is `k`.
+    /// Appends a value whose place in the fixed list is `k` (a code's [`slot`]).
     #[inline]
     fn append_code(&mut self, k: usize) {
-        debug_assert!(self.codes && k < SLOTS);
+        debug_assert!(k < self.fixed.len());
         self.keys.push(k as u32);
         self.nulls.append_non_null();
     }
@@ -486,44 +499,17 @@ impl TextBuilder {
     fn append(&mut self, value: Option<&str>) {
         match value {
             Some(v) => {
-                let id = match (self.codes, self.codes.then(|| slot(v.as_bytes())).flatten()) {
-                    (true, Some(k)) => k as u32,
-                    (true, None) => (SLOTS + self.dictionary.intern(v) as usize) as u32,
-                    (false, _) => match direct(v.as_bytes()) {
-                        Some(k) => match self.by_place[k] {
-                            0 => self.first_sight(k, v),
-                            place => place - 1,
-                        },
-                        None => self.dictionary.intern(v),
-                    },
+                let id = match (self.place)(v.as_bytes()) {
+                    Some(k) => k,
+                    None => self.fixed.len() + self.dictionary.intern(v) as usize,
                 };
-                self.keys.push(id);
+                self.keys.push(id as u32);
                 self.nulls.append_non_null();
             }
             None => {
                 self.keys.push(0);
                 self.nulls.append_null();
             }
-        }
-    }
-
-    /// The id of a short value not seen yet: out of the loop's way, which meets
-    /// it a few times in millions of rows.
-    #[inline(never)]
-    fn first_sight(&mut self, k: usize, v: &str) -> u32 {
-        let id = self.dictionary.intern(v);
-        self.by_place[k] = id + 1;
-        id
-    }
-
-    /// The batch's dictionary: this thread's values, or every slot's code then
-    /// the codes without one.
-    fn values(&self) -> ArrayRef {
-        match (self.codes, self.dictionary.is_empty()) {
-            (false, _) => Arc::new(self.dictionary.to_array()),
-            (true, true) => slot_codes().clone(),
-            (true, false) => arrow::compute::concat(&[slot_codes().as_ref(), &self.dictionary.to_array()])
-                .expect("two arrays of text"),
         }
     }
 
@@ -534,16 +520,17 @@ impl TextBuilder {
         );
         // A dictionary that met no new value is the last batch's: shared, not copied
         // (and the store sees it is the same).
-        let len = self.dictionary.len() + if self.codes { SLOTS } else { 0 };
         let values = match &self.values {
-            Some(v) if v.len() == len => v.clone(),
-            _ => self.values(),
+            Some(v) if v.len() == self.fixed.len() + self.dictionary.len() => v.clone(),
+            _ if self.dictionary.is_empty() => self.fixed.clone(),
+            _ => {
+                arrow::compute::concat(&[self.fixed.as_ref(), &self.dictionary.to_array()]).expect("two arrays of text")
+            }
         };
         self.values = Some(values.clone());
         let array = DictionaryArray::new(keys, values);
         if self.dictionary.len() > Self::MAX_VALUES || self.dictionary.byte_len() > Self::MAX_BYTES {
             self.dictionary.clear();
-            self.by_place.fill(0);
             self.values = None;
         }
         Arc::new(array)
@@ -730,4 +717,47 @@ fn progress_bar(show: bool, total: u64) -> Option<indicatif::ProgressBar> {
 fn update_bar(bar: &indicatif::ProgressBar, rows: u64, start: Instant) {
     let rate = rows as f64 / start.elapsed().as_secs_f64().max(1e-9);
     bar.set_message(format!("{rows} rows, {rate:.0} rows/s"));
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow::array::{Array, AsArray};
+
+    use super::*;
+
+    #[test]
+    fn short_values_are_at_their_places() {
+        let all = short_values().as_string::<i32>();
+        assert_eq!(all.len(), SHORT);
+        for (k, v) in all.iter().enumerate() {
+            assert_eq!(short_place(v.unwrap().as_bytes()), Some(k));
+        }
+        for other in ["é", "abc", "\u{7f}é"] {
+            assert_eq!(short_place(other.as_bytes()), None, "{other}");
+        }
+    }
+
+    /// Values in and out of the fixed list, nulls, and a thread's own values
+    /// starting again: every batch reads back as appended.
+    #[test]
+    fn batches_read_back_as_appended() {
+        for codes in [false, true] {
+            let mut b = TextBuilder::new(8, codes);
+            let long: Vec<String> = (0..TextBuilder::MAX_VALUES + 10).map(|i| format!("valeur-{i}")).collect();
+            let rows: Vec<Option<&str>> = ["59350", "2A004", "GU", "", "é", "ZZZZZ", "1", "x"]
+                .into_iter()
+                .map(Some)
+                .chain([None])
+                .chain(long.iter().map(|v| Some(v.as_str())))
+                .collect();
+            for part in rows.chunks(5_000) {
+                part.iter().for_each(|v| b.append(*v));
+                let batch = b.finish();
+                let text = arrow::compute::cast(&batch, &arrow::datatypes::DataType::Utf8).unwrap();
+                let text = text.as_string::<i32>();
+                let got: Vec<Option<&str>> = text.iter().collect();
+                assert_eq!(got, part, "codes {codes}");
+            }
+        }
+    }
 }
