@@ -85,8 +85,8 @@ pub(crate) fn slot(code: &[u8]) -> Option<usize> {
 }
 
 /// The code of every slot, in slot order: the one dictionary of every batch's
-/// columns of codes, whose keys are then the codes' slots (no numbering per thread,
-/// and the store sees one dictionary, [`echelle_store`]'s shared case).
+/// columns of codes, whose keys are then the codes' slots. Every thread numbers
+/// codes alike, and the store keeps the keys as they are.
 pub(crate) fn slot_codes() -> &'static arrow::array::ArrayRef {
     static CODES: std::sync::OnceLock<arrow::array::ArrayRef> = std::sync::OnceLock::new();
     CODES.get_or_init(|| {

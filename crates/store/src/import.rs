@@ -485,9 +485,9 @@ mod tests {
 
     /// Text columns as the importer hands them (dictionaries growing batch after batch
     /// from two reading threads, one restarted; one dictionary shared by every batch;
-    /// plain text too), with nulls, empty,
-    /// non-ASCII and long values, over row groups of two pages and more: read back by
-    /// arrow-rs exactly as written, beside a number column written by arrow-rs.
+    /// plain text too), with nulls, empty, non-ASCII and long values, over row groups
+    /// of two pages and more: read back by arrow-rs exactly as written, beside a
+    /// number column written by arrow-rs.
     #[test]
     fn own_columns_read_back_as_written() {
         use arrow::array::{Array, AsArray, Decimal128Array, DictionaryArray, Int64Array, UInt32Array};

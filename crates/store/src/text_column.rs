@@ -140,13 +140,11 @@ impl TextColumn {
     /// one by one, and remembers it as any importer's dictionary.
     fn unshare(&mut self) {
         let Some(values) = self.shared.take() else { return };
-        let mut map = vec![u32::MAX; values.len()];
-        for id in &mut self.ids {
-            let m = &mut map[*id as usize];
-            if *m == u32::MAX {
-                *m = self.dictionary.intern(values.value(*id as usize));
-            }
-            *id = *m;
+        // Nothing came before the shared batches: the values take ids 0, 1, 2…
+        debug_assert!(self.dictionary.is_empty());
+        let (order, map) = first_uses(values.len(), &mut self.ids);
+        for key in order {
+            self.dictionary.intern(values.value(key as usize));
         }
         self.seen.push((values, map));
     }
@@ -183,7 +181,16 @@ impl TextColumn {
     /// memory for the next chunk.
     pub(crate) fn close(mut self) -> Result<(Bytes, ColumnCloseResult, Vec<u32>)> {
         let dictionary = match self.shared.take() {
-            Some(values) => number_used(&values, &mut self.ids),
+            Some(values) => {
+                let (order, _) = first_uses(values.len(), &mut self.ids);
+                let mut plain = Vec::new();
+                for &key in &order {
+                    let v = values.value(key as usize).as_bytes();
+                    plain.extend_from_slice(&(v.len() as u32).to_le_bytes());
+                    plain.extend_from_slice(v);
+                }
+                (plain, order.len() as u32)
+            }
             None => (self.dictionary.plain(), self.dictionary.len() as u32),
         };
         let width = bit_width(dictionary.1 as usize);
@@ -196,26 +203,22 @@ impl TextColumn {
     }
 }
 
-/// The values of `values` that `ids` (its keys) use, in PLAIN encoding and in
-/// the order of their first use, and their count; `ids` turned into their places
-/// among them. Nothing is hashed: an importer's values are distinct (a dictionary
-/// holding one twice would give a page holding it twice, read back the same).
-fn number_used(values: &StringArray, ids: &mut [u32]) -> (Vec<u8>, u32) {
-    let mut plain = Vec::new();
-    let mut count = 0u32;
-    let mut place = vec![u32::MAX; values.len()];
+/// The keys of a dictionary of `len` values that `ids` use, in the order of their
+/// first use, and each key's place among them (u32::MAX: unused); `ids` become
+/// those places. Nothing is hashed: an importer's values are distinct (a value
+/// given twice would be written twice, and read back the same).
+fn first_uses(len: usize, ids: &mut [u32]) -> (Vec<u32>, Vec<u32>) {
+    let mut order = Vec::new();
+    let mut place = vec![u32::MAX; len];
     for id in ids {
         let p = &mut place[*id as usize];
         if *p == u32::MAX {
-            let v = values.value(*id as usize).as_bytes();
-            plain.extend_from_slice(&(v.len() as u32).to_le_bytes());
-            plain.extend_from_slice(v);
-            *p = count;
-            count += 1;
+            *p = order.len() as u32;
+            order.push(*id);
         }
         *id = *p;
     }
-    (plain, count)
+    (order, place)
 }
 
 /// Whether `a` and `b` are the same array (not a copy: compared by address).
