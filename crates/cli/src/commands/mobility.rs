@@ -591,7 +591,8 @@ fn raw(c: Count) -> String {
 /// Streamed: a commune matrix of France is 700 MB of JSON, not held in memory twice.
 pub(crate) fn json<T: Serialize>(v: &T) -> Result<()> {
     let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
-    serde_json::to_writer_pretty(&mut out, v)?;
+    // As an `io::Error` again: a reader gone away (`| head`) ends the command quietly.
+    serde_json::to_writer_pretty(&mut out, v).map_err(std::io::Error::from)?;
     writeln!(out)?;
     out.flush()?;
     Ok(())

@@ -241,6 +241,32 @@ fn flows_refusals_exit_2() {
     }
 }
 
+/// `echelle flows matrix … | head`: a reader gone before the answer ends the command
+/// quietly, in every format (the JSON one is streamed, megabytes of it here).
+#[test]
+fn a_reader_gone_away_ends_the_command_quietly() {
+    let (dir, store) = test_store();
+    let file = dir.path().join("FD_MOBPRO_SYNTH.csv");
+    let synth = ["synth", "mobpro", "--within", "dep:59", "--rows", "50000", "--out", file.to_str().unwrap()];
+    let (code, out, err) = echelle(&store, &[&synth[..], &["--import"]].concat());
+    assert_eq!(code, 0, "{out}{err}");
+    for format in ["json", "csv", "table"] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_echelle"))
+            .arg("--store")
+            .arg(&store)
+            .args(["flows", "matrix", "--layer", "com", "--secret-below", "0", "--format", format])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The only reader goes away before the command writes a byte.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!((out.status.code(), err.as_ref()), (Some(0), ""), "{format}");
+    }
+}
+
 /// Flows plus a Filosofi file for Béthune (1,000 households) and Bruay-la-Buissière (500).
 pub(crate) fn store_with_incomes() -> (tempfile::TempDir, PathBuf) {
     let (dir, store) = store_with_fixture();
