@@ -122,14 +122,19 @@ impl Interner {
     /// The values, id order, in Parquet's PLAIN encoding of byte arrays (each
     /// value's length on 4 bytes, little-endian, then its bytes).
     pub fn plain(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.bytes.len() + 4 * self.len());
-        for id in 0..self.len() as u32 {
-            let v = self.get(id);
-            out.extend_from_slice(&(v.len() as u32).to_le_bytes());
-            out.extend_from_slice(v);
-        }
-        out
+        plain((0..self.len() as u32).map(|id| self.get(id)))
     }
+}
+
+/// `values` in Parquet's PLAIN encoding of byte arrays (each value's length on 4
+/// bytes, little-endian, then its bytes).
+pub(crate) fn plain<'a>(values: impl Iterator<Item = &'a [u8]>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for v in values {
+        out.extend_from_slice(&(v.len() as u32).to_le_bytes());
+        out.extend_from_slice(v);
+    }
+    out
 }
 
 /// Slice equality without a call to `memcmp` for the usual value of 8 bytes or less.

@@ -16,7 +16,7 @@
 //! first row as always: nothing is hashed. Readers see an ordinary dictionary-encoded
 //! `BYTE_ARRAY` column.
 
-use arrow::array::{Array, AsArray, DictionaryArray, StringArray};
+use arrow::array::{Array, AsArray, DictionaryArray, StringArray, UInt32Array};
 use arrow::datatypes::UInt32Type;
 use bytes::Bytes;
 use parquet::column::writer::ColumnCloseResult;
@@ -24,7 +24,7 @@ use parquet::errors::{ParquetError, Result};
 use parquet::schema::types::ColumnDescPtr;
 
 use crate::chunk::{varint, write_chunk};
-use crate::dictionary::Interner;
+use crate::dictionary::{Interner, plain};
 
 /// Dictionaries whose mapping to the chunk is remembered (one per reading thread).
 const REMEMBERED: usize = 4;
@@ -95,19 +95,7 @@ impl TextColumn {
         }
         if let Some(shared) = &self.shared {
             if same_array(values, shared) {
-                let keys = column.keys();
-                match keys.nulls().filter(|n| n.null_count() > 0) {
-                    None => self.ids.extend_from_slice(keys.values()),
-                    Some(nulls) => {
-                        for (row, &key) in keys.values().iter().enumerate() {
-                            if nulls.is_null(row) {
-                                self.nulls.push((self.rows + row) as u32);
-                            } else {
-                                self.ids.push(key);
-                            }
-                        }
-                    }
-                }
+                push_ids(column.keys(), self.rows, &mut self.ids, &mut self.nulls, |key| key);
                 return;
             }
             self.unshare();
@@ -122,18 +110,7 @@ impl TextColumn {
                 map[key as usize] = self.dictionary.intern(values.value(key as usize));
             }
         }
-        match nulls {
-            None => self.ids.extend(keys.values().iter().map(|&key| map[key as usize])),
-            Some(nulls) => {
-                for (row, &key) in keys.values().iter().enumerate() {
-                    if nulls.is_null(row) {
-                        self.nulls.push((self.rows + row) as u32);
-                    } else {
-                        self.ids.push(map[key as usize]);
-                    }
-                }
-            }
-        }
+        push_ids(keys, self.rows, &mut self.ids, &mut self.nulls, |key| map[key as usize]);
     }
 
     /// Numbers the shared dictionary's values here, as if its batches had come
@@ -183,13 +160,7 @@ impl TextColumn {
         let dictionary = match self.shared.take() {
             Some(values) => {
                 let (order, _) = first_uses(values.len(), &mut self.ids);
-                let mut plain = Vec::new();
-                for &key in &order {
-                    let v = values.value(key as usize).as_bytes();
-                    plain.extend_from_slice(&(v.len() as u32).to_le_bytes());
-                    plain.extend_from_slice(v);
-                }
-                (plain, order.len() as u32)
+                (plain(order.iter().map(|&key| values.value(key as usize).as_bytes())), order.len() as u32)
             }
             None => (self.dictionary.plain(), self.dictionary.len() as u32),
         };
@@ -200,6 +171,23 @@ impl TextColumn {
             rle_hybrid(&ids[values], width, buf);
         })?;
         Ok((bytes, close, self.ids))
+    }
+}
+
+/// Appends a batch's keys, as `id` turns them into the chunk's, to `ids`, and the
+/// rows (from `rows`, the chunk's rows so far) where they are null to `nulls`.
+fn push_ids(keys: &UInt32Array, rows: usize, ids: &mut Vec<u32>, nulls: &mut Vec<u32>, id: impl Fn(u32) -> u32) {
+    match keys.nulls().filter(|n| n.null_count() > 0) {
+        None => ids.extend(keys.values().iter().map(|&key| id(key))),
+        Some(n) => {
+            for (row, &key) in keys.values().iter().enumerate() {
+                if n.is_null(row) {
+                    nulls.push((rows + row) as u32);
+                } else {
+                    ids.push(id(key));
+                }
+            }
+        }
     }
 }
 
